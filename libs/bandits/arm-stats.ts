@@ -1,0 +1,92 @@
+import { HEAD_COUNT } from './objective.js';
+
+/**
+ * Additive sufficient statistics of one arm (ALGORITHMS.md §1, §11). Everything here is a plain sum, so shards,
+ * replicas and micro-batches merge by addition in any order, and the ridge/prior terms are added once at
+ * compile time, never stored.
+ *
+ * - `xx`: Σ x xᵀ over the arm's decisions (d×d row-major), added at decision time (§13).
+ * - `xr`: per head h, Σ r_h x over the observations of that head (HEAD_COUNT×d).
+ * - `pulls`: decisions; `obs[h]`: observations of head h; `sum[h]`: Σ r_h (for stats and normalisation).
+ */
+export interface ArmStats {
+  xx: Float64Array;
+  xr: Float64Array;
+  pulls: number;
+  obs: Float64Array;
+  sum: Float64Array;
+}
+
+export function emptyArmStats(d: number): ArmStats {
+  return {
+    xx: new Float64Array(d * d),
+    xr: new Float64Array(HEAD_COUNT * d),
+    pulls: 0,
+    obs: new Float64Array(HEAD_COUNT),
+    sum: new Float64Array(HEAD_COUNT),
+  };
+}
+
+/** into += delta. */
+export function addArmStats(into: ArmStats, delta: ArmStats): ArmStats {
+  for (let i = 0; i < into.xx.length; i++) into.xx[i] += delta.xx[i];
+  for (let i = 0; i < into.xr.length; i++) into.xr[i] += delta.xr[i];
+  into.pulls += delta.pulls;
+  for (let h = 0; h < HEAD_COUNT; h++) {
+    into.obs[h] += delta.obs[h];
+    into.sum[h] += delta.sum[h];
+  }
+  return into;
+}
+
+/** Records a decision for this arm with context x: A += x xᵀ, pulls += 1. */
+export function recordDecision(s: ArmStats, x: ArrayLike<number>): void {
+  const d = x.length;
+  for (let i = 0; i < d; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const row = i * d;
+    for (let j = 0; j < d; j++) s.xx[row + j] += xi * x[j];
+  }
+  s.pulls += 1;
+}
+
+/** Records an observation r of head h for a decision with context x: b_h += r x. */
+export function recordObservation(s: ArmStats, x: ArrayLike<number>, head: number, r: number): void {
+  const d = x.length;
+  const off = head * d;
+  for (let i = 0; i < d; i++) s.xr[off + i] += r * x[i];
+  s.obs[head] += 1;
+  s.sum[head] += r;
+}
+
+/**
+ * Flat float64 layout shared with Redis (little-endian blob) and Postgres rebuilds:
+ * [pulls, obs×H, sum×H, xx (d²), xr (H·d)].
+ */
+export function armStatsLength(d: number): number {
+  return 1 + 2 * HEAD_COUNT + d * d + HEAD_COUNT * d;
+}
+
+export function packArmStats(s: ArmStats, out?: Float64Array): Float64Array {
+  const d = Math.round(Math.sqrt(s.xx.length));
+  const v = out ?? new Float64Array(armStatsLength(d));
+  v[0] = s.pulls;
+  v.set(s.obs, 1);
+  v.set(s.sum, 1 + HEAD_COUNT);
+  v.set(s.xx, 1 + 2 * HEAD_COUNT);
+  v.set(s.xr, 1 + 2 * HEAD_COUNT + d * d);
+  return v;
+}
+
+export function unpackArmStats(v: Float64Array, d: number): ArmStats {
+  if (v.length !== armStatsLength(d)) throw new Error(`arm stats length ${v.length} does not match d=${d}`);
+  const o = 1 + 2 * HEAD_COUNT;
+  return {
+    pulls: v[0],
+    obs: v.slice(1, 1 + HEAD_COUNT),
+    sum: v.slice(1 + HEAD_COUNT, o),
+    xx: v.slice(o, o + d * d),
+    xr: v.slice(o + d * d, o + d * d + HEAD_COUNT * d),
+  };
+}

@@ -1,0 +1,57 @@
+import { addOuter, invertSpd, matVec, shermanMorrison, symQuadForm } from './linalg.js';
+import { createRng } from './prng.js';
+
+describe('float64 kernels', () => {
+  const d = 16;
+  const rng = createRng(11);
+  const A = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) A[i * d + i] = 1;
+  for (let t = 0; t < 50; t++) addOuter(A, Float64Array.from({ length: d }, () => rng.normal()), d);
+
+  it('invertSpd gives A·A⁻¹ = I', () => {
+    const inv = invertSpd(A, d);
+    const col = new Float64Array(d);
+    const e = new Float64Array(d);
+    for (let j = 0; j < d; j++) {
+      e.fill(0);
+      e[j] = 1;
+      matVec(A, matVec(inv, e, d, new Float64Array(d)), d, col);
+      for (let i = 0; i < d; i++) expect(col[i]).toBeCloseTo(i === j ? 1 : 0, 10);
+    }
+  });
+
+  it('symQuadForm equals xᵀ(Mx)', () => {
+    const x = Float64Array.from({ length: d }, () => rng.normal());
+    const Mx = matVec(A, x, d, new Float64Array(d));
+    const full = x.reduce((s, v, i) => s + v * Mx[i], 0);
+    expect(symQuadForm(A, x, d)).toBeCloseTo(full, 9);
+  });
+
+  it('Sherman–Morrison matches a fresh inverse after 2000 updates (relative drift < 1e-9)', () => {
+    const M = Float64Array.from(A);
+    const inv = invertSpd(M, d);
+    const z = new Float64Array(d);
+    for (let t = 0; t < 2000; t++) {
+      const x = Float64Array.from({ length: d }, () => rng.normal());
+      addOuter(M, x, d);
+      shermanMorrison(inv, x, d, z);
+    }
+    const fresh = invertSpd(M, d);
+    let err = 0;
+    let mag = 0;
+    for (let i = 0; i < d * d; i++) {
+      err = Math.max(err, Math.abs(fresh[i] - inv[i]));
+      mag = Math.max(mag, Math.abs(fresh[i]));
+    }
+    expect(err / mag).toBeLessThan(1e-9);
+  });
+
+  it('recovers from a rank-deficient matrix with jitter instead of throwing', () => {
+    const S = new Float64Array(4);
+    S[0] = 1;
+    S[1] = 1;
+    S[2] = 1;
+    S[3] = 1;
+    expect(() => invertSpd(S, 2)).not.toThrow();
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Dense float64 kernels over row-major d×d `Float64Array`s. Float64 only: a Sherman–Morrison inverse kept in
+ * float32 drifts by 4e-4 after 20k updates (ALGORITHMS.md §1, pitfall 2). Callers pass `out` buffers so the hot
+ * path allocates nothing.
+ */
+
+export function dot(a: Float64Array, b: Float64Array, d: number, offB = 0): number {
+  let s = 0;
+  for (let i = 0; i < d; i++) s += a[i] * b[offB + i];
+  return s;
+}
+
+/** xᵀMx for a symmetric M, reading only the upper triangle (half the multiplications of a full matvec). */
+export function symQuadForm(M: Float64Array, x: Float64Array, d: number): number {
+  let s = 0;
+  for (let i = 0; i < d; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const row = i * d;
+    let acc = 0;
+    for (let j = i + 1; j < d; j++) acc += M[row + j] * x[j];
+    s += xi * (M[row + i] * xi + 2 * acc);
+  }
+  return s;
+}
+
+/** out = M·x for a d×d M. */
+export function matVec(M: Float64Array, x: Float64Array, d: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < d; i++) {
+    let s = 0;
+    const row = i * d;
+    for (let j = 0; j < d; j++) s += M[row + j] * x[j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/** M += w·x xᵀ (full matrix, kept exactly symmetric). */
+export function addOuter(M: Float64Array, x: Float64Array, d: number, w = 1): void {
+  for (let i = 0; i < d; i++) {
+    const xi = w * x[i];
+    if (xi === 0) continue;
+    const row = i * d;
+    for (let j = 0; j < d; j++) M[row + j] += xi * x[j];
+  }
+}
+
+/**
+ * In-place Cholesky factorisation A = L Lᵀ of a symmetric positive-definite matrix; L is left in the lower
+ * triangle. Returns false if A is not numerically positive definite.
+ */
+export function choleskyInPlace(A: Float64Array, d: number): boolean {
+  for (let j = 0; j < d; j++) {
+    let s = A[j * d + j];
+    for (let k = 0; k < j; k++) s -= A[j * d + k] * A[j * d + k];
+    if (!(s > 0)) return false;
+    const ljj = Math.sqrt(s);
+    A[j * d + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = A[i * d + j];
+      for (let k = 0; k < j; k++) t -= A[i * d + k] * A[j * d + k];
+      A[i * d + j] = t / ljj;
+    }
+  }
+  return true;
+}
+
+/**
+ * Inverse of a symmetric positive-definite matrix through its Cholesky factor. Symmetrises the input first and,
+ * if the factorisation fails, retries with growing jitter (1e-9·I, then ×100) as ALGORITHMS.md §1 recommends.
+ */
+export function invertSpd(A: Float64Array, d: number, out: Float64Array = new Float64Array(d * d)): Float64Array {
+  const L = new Float64Array(d * d);
+  let jitter = 0;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) L[i * d + j] = 0.5 * (A[i * d + j] + A[j * d + i]);
+      L[i * d + i] += jitter;
+    }
+    if (choleskyInPlace(L, d)) return invertFromCholesky(L, d, out);
+    jitter = jitter === 0 ? 1e-9 : jitter * 100;
+  }
+  throw new Error('matrix is not positive definite even with jitter');
+}
+
+/** A⁻¹ = L⁻ᵀ L⁻¹ from the lower-triangular factor L. */
+function invertFromCholesky(L: Float64Array, d: number, out: Float64Array): Float64Array {
+  const Li = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    Li[i * d + i] = 1 / L[i * d + i];
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= L[i * d + k] * Li[k * d + j];
+      Li[i * d + j] = s / L[i * d + i];
+    }
+  }
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < d; k++) s += Li[k * d + i] * Li[k * d + j];
+      out[i * d + j] = s;
+      out[j * d + i] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Sherman–Morrison rank-1 update of a cached inverse: (A + x xᵀ)⁻¹ = A⁻¹ − z zᵀ / (1 + xᵀz), z = A⁻¹x.
+ * `z` is a scratch buffer of length d; returns 1 + xᵀz.
+ */
+export function shermanMorrison(Ainv: Float64Array, x: Float64Array, d: number, z: Float64Array): number {
+  matVec(Ainv, x, d, z);
+  const denom = 1 + dot(x, z, d);
+  const k = 1 / denom;
+  for (let i = 0; i < d; i++) {
+    const zi = z[i] * k;
+    const row = i * d;
+    for (let j = 0; j < d; j++) Ainv[row + j] -= zi * z[j];
+  }
+  return denom;
+}

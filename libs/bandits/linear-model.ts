@@ -1,0 +1,132 @@
+import { type ArmStats } from './arm-stats.js';
+import { invertSpd } from './linalg.js';
+import { HEAD_COUNT, HEAD_SIGN, type ObjectiveWeights } from './objective.js';
+
+/** Per-request expectations used before an arm has observations of a head (e.g. J/token × expected tokens). */
+export interface ArmPrior {
+  energy?: number;
+  cost?: number;
+  latency?: number;
+}
+
+export interface LinearModelParams {
+  /** Ridge λ_reg: A = λ_reg·I + Σ x xᵀ. */
+  ridge: number;
+  /** Pseudo-observations a head's prior is worth before measured values take over. */
+  priorWeight: number;
+}
+
+/**
+ * A policy's statistics compiled for fast decisions: per arm the inverse A⁻¹, one coefficient vector per head
+ * and the scalarised vector for the current weights. Derived data: rebuilt whenever the statistics or the
+ * weights change, never stored (ALGORITHMS.md §11, "cached A⁻¹ … derived").
+ */
+export interface CompiledArm {
+  Ainv: Float64Array;
+  /** HEAD_COUNT×d coefficients, de-biased for missing observations and shrunk toward the prior. */
+  theta: Float64Array;
+  /** Per-head constant (the prior's share). */
+  offset: Float64Array;
+  /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score is one dot product. */
+  scoreTheta: Float64Array;
+  scoreOffset: number;
+  pulls: number;
+}
+
+export interface LinearModel {
+  d: number;
+  arms: CompiledArm[];
+  /** Normalisation of each head (1 for quality): the largest per-arm mean, so weights are dimensionless. */
+  refs: Float64Array;
+  weights: ObjectiveWeights;
+}
+
+const WEIGHT_KEYS = ['quality', 'energy', 'cost', 'latency'] as const;
+
+/**
+ * Compiles additive arm statistics into a decision model.
+ *
+ * θ_h = c_h · A⁻¹ b_h with A = λI + Σxxᵀ (all decisions) and b_h = Σ r_h x (observed only). Because A counts
+ * every decision but b_h only the decisions whose head-h value arrived, A⁻¹b_h estimates ρ_h·θ_h, with ρ_h the
+ * arrival rate; c_h = pulls/obs_h undoes that (a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads
+ * with a prior are blended toward it with `priorWeight` pseudo-observations.
+ */
+export function compileLinearModel(
+  d: number,
+  stats: readonly ArmStats[],
+  priors: readonly ArmPrior[],
+  weights: ObjectiveWeights,
+  params: LinearModelParams,
+): LinearModel {
+  const A = new Float64Array(d * d);
+  const refs = new Float64Array(HEAD_COUNT).fill(0);
+  refs[0] = 1;
+  const priorOf = (p: ArmPrior, h: number): number | undefined =>
+    h === 1 ? p.energy : h === 2 ? p.cost : h === 3 ? p.latency : undefined;
+
+  const arms = stats.map((s, a) => {
+    for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
+    for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
+    const Ainv = invertSpd(A, d);
+    const theta = new Float64Array(HEAD_COUNT * d);
+    const offset = new Float64Array(HEAD_COUNT);
+    for (let h = 0; h < HEAD_COUNT; h++) {
+      const obs = s.obs[h];
+      const prior = priorOf(priors[a] ?? {}, h);
+      if (obs > 0) {
+        const debias = s.pulls > obs ? s.pulls / obs : 1;
+        const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
+        const k = debias * w;
+        for (let i = 0; i < d; i++) {
+          let acc = 0;
+          const row = i * d;
+          for (let j = 0; j < d; j++) acc += Ainv[row + j] * s.xr[h * d + j];
+          theta[h * d + i] = k * acc;
+        }
+        offset[h] = prior === undefined ? 0 : (1 - w) * prior;
+      } else {
+        offset[h] = prior ?? 0;
+      }
+      if (h > 0) {
+        const mean = obs > 0 ? s.sum[h] / obs : (prior ?? 0);
+        refs[h] = Math.max(refs[h], Math.abs(mean));
+      }
+    }
+    return { Ainv, theta, offset, scoreTheta: new Float64Array(d), scoreOffset: 0, pulls: s.pulls };
+  });
+  for (let h = 1; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
+  const model: LinearModel = { d, arms, refs, weights };
+  return reweight(model, weights);
+}
+
+/** Recomputes the scalarised coefficients for new weights, in place, without touching the statistics. */
+export function reweight(model: LinearModel, weights: ObjectiveWeights): LinearModel {
+  const { d, refs } = model;
+  for (const arm of model.arms) {
+    arm.scoreTheta.fill(0);
+    arm.scoreOffset = 0;
+    for (let h = 0; h < HEAD_COUNT; h++) {
+      const k = (HEAD_SIGN[h] * weights[WEIGHT_KEYS[h]]) / refs[h];
+      if (k === 0) continue;
+      for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
+      arm.scoreOffset += k * arm.offset[h];
+    }
+  }
+  model.weights = weights;
+  return model;
+}
+
+/** Predicted value of head h for arm a at context x. */
+export function predictHead(arm: CompiledArm, x: Float64Array, d: number, h: number): number {
+  let s = arm.offset[h];
+  const off = h * d;
+  for (let i = 0; i < d; i++) s += arm.theta[off + i] * x[i];
+  return s;
+}
+
+/** Scalarised mean score of arm a at x under the model's weights. */
+export function meanScore(arm: CompiledArm, x: Float64Array, d: number): number {
+  let s = arm.scoreOffset;
+  for (let i = 0; i < d; i++) s += arm.scoreTheta[i] * x[i];
+  return s;
+}
