@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { finite } from './finite.js';
+
+/**
+ * Queue contracts. The API writes these; the worker re-parses every job with the same schemas (a job is data
+ * from another process). One queue, three job names.
+ */
+export const QUEUE_NAME = 'router-events';
+
+/** A decision as recorded at route time (also the Redis hot copy joined by feedback). */
+export const decisionRecordSchema = z.object({
+  id: z.string(),
+  policy: z.string(),
+  epoch: z.int(),
+  policyVersion: z.int(),
+  arm: z.string(),
+  armIndex: z.int(),
+  propensity: finite(),
+  x: z.array(finite()),
+  owner: z.string(),
+  mode: z.string(),
+  estimates: z.array(z.record(z.string(), z.union([z.string(), finite()]))),
+  createdAt: z.int(),
+});
+export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+export const decisionsJobSchema = z.object({ decisions: z.array(decisionRecordSchema).min(1) });
+
+export const feedbackJobSchema = z.object({
+  eventId: z.string(),
+  decisionId: z.string(),
+  reward: finite().min(0).max(1),
+  receivedAt: z.int(),
+});
+export type FeedbackJob = z.infer<typeof feedbackJobSchema>;
+
+export const energyJobSchema = z.object({
+  eventId: z.string(),
+  decisionId: z.string().optional(),
+  model: z.string().optional(),
+  joules: finite(),
+  inputTokens: z.int().optional(),
+  outputTokens: z.int().optional(),
+  latencyMs: finite().optional(),
+  gpu: z.string().optional(),
+  measuredAt: z.string().optional(),
+  receivedAt: z.int(),
+});
+export type EnergyJob = z.infer<typeof energyJobSchema>;
+
+export const JOB = { decisions: 'decisions', feedback: 'feedback', energy: 'energy' } as const;

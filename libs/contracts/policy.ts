@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { finite, id } from './finite.js';
+
+export const ALGORITHM_NAMES = ['linucb', 'epsilon-greedy', 'random'] as const;
+
+const weight = () => finite().min(0).max(1000);
+export const objectiveSchema = z.strictObject({
+  quality: weight().default(1),
+  energy: weight().default(0),
+  cost: weight().default(0),
+  latency: weight().default(0),
+});
+export const objectivePatchSchema = z
+  .strictObject({ quality: weight(), energy: weight(), cost: weight(), latency: weight() })
+  .partial()
+  .refine((o) => Object.keys(o).length > 0, 'give at least one of quality, energy, cost, latency');
+
+export const policyConfigSchema = z
+  .strictObject({
+    algorithm: z.enum(ALGORITHM_NAMES),
+    arms: z.array(id('arm')).min(1).max(64),
+    params: z
+      .strictObject({
+        alpha: finite().min(0).max(100).optional(),
+        ridge: finite().gt(0).max(1e6).optional(),
+        epsilon: finite().min(0).max(1).optional(),
+        expectedInputTokens: finite().min(0).max(1e7).optional(),
+        expectedOutputTokens: finite().min(0).max(1e7).optional(),
+        priorWeight: finite().min(0).max(1e6).optional(),
+      })
+      .default({}),
+    objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),
+    features: z
+      .strictObject({ source: z.enum(['builtin', 'caller']).default('builtin'), dim: z.int().min(32).max(512).default(64) })
+      .default({ source: 'builtin', dim: 64 }),
+    feedback: z
+      .strictObject({
+        windowSeconds: z.int().min(1).max(90 * 86400).default(86400),
+        defaultReward: z.null().default(null),
+        aggregation: z.enum(['earliest', 'all']).default('earliest'),
+      })
+      .default({ windowSeconds: 86400, defaultReward: null, aggregation: 'earliest' }),
+  })
+  .refine((p) => new Set(p.arms).size === p.arms.length, { message: 'arms must be distinct', path: ['arms'] });
+
+export type PolicyConfig = z.infer<typeof policyConfigSchema>;
+export type Objective = z.infer<typeof objectiveSchema>;
+
+export interface Policy extends PolicyConfig {
+  name: string;
+  version: number;
+  epoch: number;
+  updatedAt: string;
+}

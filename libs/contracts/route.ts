@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { finite, id } from './finite.js';
+
+const message = z.object({
+  role: z.string().min(1).max(32),
+  content: z.union([z.string().max(1_000_000), z.array(z.unknown()).max(1000), z.null()]),
+});
+
+export const routeRequestSchema = z
+  .strictObject({
+    policy: id('policy'),
+    input: z.string().max(1_000_000).optional(),
+    messages: z.array(message).min(1).max(1000).optional(),
+    features: z.array(finite()).min(1).max(512).optional(),
+    candidates: z.array(id('candidate')).min(1).max(64).optional(),
+    mode: z.enum(['single']).default('single'),
+    metadata: z.record(z.string().max(64), z.union([z.string().max(256), finite(), z.boolean()])).optional(),
+  })
+  .refine((r) => r.input !== undefined || r.messages !== undefined || r.features !== undefined, {
+    message: 'give one of input, messages or features',
+    path: ['input'],
+  });
+export type RouteRequest = z.infer<typeof routeRequestSchema>;
+
+export interface RouteScore {
+  model: string;
+  score: number;
+  quality: number;
+  bonus: number;
+  energyJoules: number;
+  costUsd: number;
+  latencyMs: number;
+}
+
+export interface RouteResponse {
+  decisionId: string;
+  policy: string;
+  policyVersion: number;
+  algorithm: string;
+  model: string;
+  models: string[];
+  propensity: number;
+  scores: RouteScore[];
+}

@@ -1,0 +1,3 @@
+export * from './event-applier.js';
+export * from './markers.js';
+export * from './rebuilder.js';

@@ -1,0 +1,38 @@
+import { armStatsLength, emptyArmStats, packArmStats, recordDecision, recordObservation, type ArmStats } from '@app/bandits';
+
+/** A learning item in the form both the worker and a rebuild fold: what to add to which arm. */
+export type LearningDelta =
+  | { kind: 'decision'; arm: string; x: readonly number[] }
+  | { kind: 'observation'; arm: string; x: readonly number[]; head: number; value: number };
+
+/**
+ * Sums items into one packed delta blob per arm (layout of packArmStats), so a micro-batch costs one Redis blob
+ * update per arm instead of one per event.
+ */
+export function sumDeltas(d: number, items: Iterable<LearningDelta>): Map<string, Float64Array> {
+  const acc = new Map<string, ArmStats>();
+  for (const it of items) {
+    if (it.x.length !== d) throw new Error(`context of length ${it.x.length} in a policy of dim ${d}`);
+    let s = acc.get(it.arm);
+    if (!s) acc.set(it.arm, (s = emptyArmStats(d)));
+    if (it.kind === 'decision') recordDecision(s, it.x);
+    else recordObservation(s, it.x, it.head, it.value);
+  }
+  const out = new Map<string, Float64Array>();
+  for (const [arm, s] of acc) out.set(arm, packArmStats(s, new Float64Array(armStatsLength(d))));
+  return out;
+}
+
+/** Per-model energy refinement blob: [Σ joules, Σ output tokens, readings]. */
+export const MODEL_ENERGY_LENGTH = 3;
+export function sumModelEnergy(readings: Iterable<{ model: string; joules: number; outputTokens: number }>): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const r of readings) {
+    let v = out.get(r.model);
+    if (!v) out.set(r.model, (v = new Float64Array(MODEL_ENERGY_LENGTH)));
+    v[0] += r.joules;
+    v[1] += r.outputTokens;
+    v[2] += 1;
+  }
+  return out;
+}

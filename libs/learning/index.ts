@@ -1,0 +1,2 @@
+export * from './deltas.js';
+export * from './runtime.js';

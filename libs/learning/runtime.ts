@@ -1,0 +1,85 @@
+import {
+  compileLinearModel,
+  emptyArmStats,
+  unpackArmStats,
+  type Algorithm,
+  type ArmPrior,
+  type ArmStats,
+  type LinearModel,
+  defaultParams,
+  type AlgorithmParams,
+} from '@app/bandits';
+import { type Model, type Policy } from '@app/contracts';
+
+export const DEFAULT_EXPECTED_INPUT_TOKENS = 500;
+export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
+
+/** A policy ready to decide: its config, its compiled statistics and how arm names map to indices. */
+export interface PolicyRuntime {
+  policy: Policy;
+  algorithm: Algorithm;
+  params: AlgorithmParams;
+  model: LinearModel;
+  stats: ArmStats[];
+  armIndex: Map<string, number>;
+  /** seq of the state this copy was compiled from. */
+  seq: number;
+}
+
+export function resolveParams(policy: Policy): AlgorithmParams {
+  const d = defaultParams(policy.algorithm);
+  return {
+    alpha: policy.params.alpha ?? d.alpha,
+    ridge: policy.params.ridge ?? d.ridge,
+    epsilon: policy.params.epsilon ?? d.epsilon,
+  };
+}
+
+/**
+ * Per-request priors of each arm from the model registry, refined by measured energy per output token:
+ * energy = J/token × expected output tokens; cost = prices × expected tokens.
+ */
+export function armPriors(
+  policy: Policy,
+  models: ReadonlyMap<string, Model>,
+  energyPerToken: ReadonlyMap<string, number>,
+): ArmPrior[] {
+  const inTok = policy.params.expectedInputTokens ?? DEFAULT_EXPECTED_INPUT_TOKENS;
+  const outTok = policy.params.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS;
+  return policy.arms.map((arm) => {
+    const m = models.get(arm);
+    const jpt = energyPerToken.get(arm) ?? m?.energy?.joulesPerOutputToken;
+    const prior: ArmPrior = {};
+    if (jpt !== undefined) prior.energy = jpt * outTok;
+    if (m?.pricing) prior.cost = (m.pricing.inputPerMTok * inTok + m.pricing.outputPerMTok * outTok) / 1e6;
+    return prior;
+  });
+}
+
+/** Compiles stored arm blobs (by arm name) into a runtime. Arms without a blob start empty. */
+export function buildRuntime(
+  policy: Policy,
+  blobs: ReadonlyMap<string, Float64Array>,
+  priors: ArmPrior[],
+  seq: number,
+): PolicyRuntime {
+  const d = policy.features.dim;
+  const stats = policy.arms.map((arm) => {
+    const b = blobs.get(arm);
+    return b ? unpackArmStats(b, d) : emptyArmStats(d);
+  });
+  const params = resolveParams(policy);
+  const model = compileLinearModel(d, stats, priors, policy.objective, {
+    ridge: params.ridge,
+    priorWeight: policy.params.priorWeight ?? 2,
+  });
+  return {
+    policy,
+    algorithm: policy.algorithm,
+    params,
+    model,
+    stats,
+    armIndex: new Map(policy.arms.map((a, i) => [a, i])),
+    seq,
+  };
+}

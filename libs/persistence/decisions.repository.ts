@@ -1,0 +1,102 @@
+import { type DecisionRecord } from '@app/contracts';
+import { type Sql } from './db.js';
+
+interface Row {
+  id: string;
+  policy: string;
+  epoch: number;
+  policyVersion: number;
+  arm: string;
+  armIndex: number;
+  propensity: number;
+  context: number[];
+  estimates: DecisionRecord['estimates'];
+  owner: string;
+  mode: string;
+  createdAt: Date;
+  applied: boolean;
+}
+const toRecord = (r: Row): DecisionRecord & { applied: boolean } => ({
+  id: r.id,
+  policy: r.policy,
+  epoch: r.epoch,
+  policyVersion: r.policyVersion,
+  arm: r.arm,
+  armIndex: r.armIndex,
+  propensity: r.propensity,
+  x: r.context,
+  estimates: r.estimates,
+  owner: r.owner,
+  mode: r.mode,
+  createdAt: r.createdAt.getTime(),
+  applied: r.applied,
+});
+
+/** The durable decision log (context, arm, propensity, policy version, estimates): what OPE and rebuilds read. */
+export class DecisionsRepository {
+  constructor(private readonly sql: Sql) {}
+
+  /** Inserts decisions that are not there yet (one statement); returns every id's applied flag afterwards. */
+  async insertMany(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
+    if (recs.length === 0) return new Map();
+    const rows = recs.map((r) => ({
+      id: r.id,
+      policy: r.policy,
+      epoch: r.epoch,
+      policy_version: r.policyVersion,
+      arm: r.arm,
+      arm_index: r.armIndex,
+      propensity: r.propensity,
+      context: r.x,
+      estimates: r.estimates,
+      owner: r.owner,
+      mode: r.mode,
+      created_at: new Date(r.createdAt),
+    }));
+    await this.sql`insert into decisions ${this.sql(rows as never)} on conflict (id) do nothing`;
+    const ids = recs.map((r) => r.id);
+    const flags = await this.sql<{ id: string; applied: boolean }[]>`
+      select id, applied from decisions where id = any(${ids})`;
+    return new Map(flags.map((f) => [f.id, f.applied]));
+  }
+
+  async markApplied(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.sql`update decisions set applied = true where id = any(${ids as string[]}) and not applied`;
+  }
+
+  async get(id: string): Promise<(DecisionRecord & { applied: boolean }) | null> {
+    const rows = await this.getMany([id]);
+    return rows.get(id) ?? null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, DecisionRecord & { applied: boolean }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.sql<Row[]>`
+      select id, policy, epoch, policy_version as "policyVersion", arm, arm_index as "armIndex", propensity,
+             context, estimates, owner, mode, created_at as "createdAt", applied
+      from decisions where id = any(${ids as string[]})`;
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
+  /** Streams one policy epoch's decisions in id order, in pages (for rebuilds). */
+  async *forEpoch(policy: string, epoch: number, page = 5000): AsyncGenerator<{ id: string; arm: string; context: number[] }[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.sql<{ id: string; arm: string; context: number[] }[]>`
+        select id, arm, context from decisions
+        where policy = ${policy} and epoch = ${epoch} and id > ${after} order by id limit ${page}`;
+      if (rows.length === 0) return;
+      yield rows;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  async markEpochApplied(policy: string, epoch: number): Promise<void> {
+    await this.sql`update decisions set applied = true where policy = ${policy} and epoch = ${epoch} and not applied`;
+  }
+
+  async countByPolicy(policy: string, epoch: number): Promise<number> {
+    const [r] = await this.sql<{ n: string }[]>`select count(*) as n from decisions where policy = ${policy} and epoch = ${epoch}`;
+    return Number(r.n);
+  }
+}

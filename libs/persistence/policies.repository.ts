@@ -1,0 +1,102 @@
+import { type Policy, type PolicyConfig } from '@app/contracts';
+import { type Sql } from './db.js';
+
+interface Row {
+  name: string;
+  config: PolicyConfig;
+  version: number;
+  epoch: number;
+  updatedAt: Date;
+}
+const toPolicy = (r: Row): Policy => ({ ...r.config, name: r.name, version: r.version, epoch: r.epoch, updatedAt: r.updatedAt.toISOString() });
+
+export type AuditAction = 'create' | 'replace' | 'objective' | 'reset' | 'rebuild' | 'delete';
+
+/** Policies and their audit trail; every change is written in the same transaction as its audit row. */
+export class PoliciesRepository {
+  constructor(private readonly sql: Sql) {}
+
+  async get(name: string): Promise<Policy | null> {
+    const [r] = await this.sql<Row[]>`
+      select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name}`;
+    return r ? toPolicy(r) : null;
+  }
+
+  async list(): Promise<Policy[]> {
+    const rows = await this.sql<Row[]>`
+      select name, config, version, epoch, updated_at as "updatedAt" from policies order by name`;
+    return rows.map(toPolicy);
+  }
+
+  /**
+   * Creates or replaces a policy. `resetState` (a change of algorithm or feature space) starts a new epoch, so
+   * the old statistics are neither used nor folded by a rebuild.
+   */
+  async put(
+    name: string,
+    config: PolicyConfig,
+    actor: string,
+    resetState: (before: PolicyConfig) => boolean,
+  ): Promise<{ policy: Policy; created: boolean; epochChanged: boolean }> {
+    return this.sql.begin(async (tx) => {
+      const [before] = await tx<Row[]>`
+        select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
+      const epochChanged = before !== undefined && resetState(before.config);
+      const [row] = await tx<Row[]>`
+        insert into policies (name, config, version, epoch) values (${name}, ${tx.json(config as never)}, 1, 1)
+        on conflict (name) do update set config = excluded.config, version = policies.version + 1,
+          epoch = policies.epoch + ${epochChanged ? 1 : 0}, updated_at = now()
+        returning name, config, version, epoch, updated_at as "updatedAt"`;
+      await this.audit(tx, name, before ? 'replace' : 'create', actor, before ? toPolicy(before) : null, toPolicy(row));
+      return { policy: toPolicy(row), created: before === undefined, epochChanged };
+    });
+  }
+
+  /** Applies `change` to the stored config under a row lock, bumps the version (and epoch if asked), audits. */
+  async update(
+    name: string,
+    actor: string,
+    action: AuditAction,
+    change: (c: PolicyConfig) => PolicyConfig,
+    bumpEpoch = false,
+  ): Promise<Policy | null> {
+    return this.sql.begin(async (tx) => {
+      const [before] = await tx<Row[]>`
+        select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
+      if (!before) return null;
+      const next = change(before.config);
+      const [row] = await tx<Row[]>`
+        update policies set config = ${tx.json(next as never)}, version = version + 1,
+          epoch = epoch + ${bumpEpoch ? 1 : 0}, updated_at = now()
+        where name = ${name}
+        returning name, config, version, epoch, updated_at as "updatedAt"`;
+      await this.audit(tx, name, action, actor, toPolicy(before), toPolicy(row));
+      return toPolicy(row);
+    });
+  }
+
+  async delete(name: string, actor: string): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      const [before] = await tx<Row[]>`
+        delete from policies where name = ${name} returning name, config, version, epoch, updated_at as "updatedAt"`;
+      if (!before) return false;
+      await this.audit(tx, name, 'delete', actor, toPolicy(before), null);
+      return true;
+    });
+  }
+
+  async recordAudit(name: string, action: AuditAction, actor: string, detail: unknown): Promise<void> {
+    await this.audit(this.sql, name, action, actor, null, detail);
+  }
+
+  auditTrail(name: string, limit = 100) {
+    return this.sql<{ action: AuditAction; actor: string; before: unknown; after: unknown; at: Date }[]>`
+      select action, actor, before, after, at from policy_audit where policy = ${name} order by id desc limit ${limit}`;
+  }
+
+  private async audit(tx: Sql | postgres.TransactionSql, name: string, action: AuditAction, actor: string, before: unknown, after: unknown) {
+    await tx`insert into policy_audit (policy, action, actor, before, after)
+             values (${name}, ${action}, ${actor}, ${before === null ? null : tx.json(before as never)}, ${after === null ? null : tx.json(after as never)})`;
+  }
+}
+import type postgres from 'postgres';

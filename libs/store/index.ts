@@ -1,0 +1,5 @@
+export * from './blob.js';
+export * from './decisions.store.js';
+export * from './keys.js';
+export * from './policy-registry.store.js';
+export * from './policy-state.store.js';

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Redis } from 'ioredis';
+import { fromBlob, toBlob } from './blob.js';
+import { RedisKeys } from './keys.js';
+
+const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
+const lua = (name: string) => readFileSync(join(LUA_DIR, name), 'utf8');
+
+/** One learning item of a batch: the marker that makes it exactly-once, who claims it, its epoch. */
+export interface BatchItem {
+  marker: string;
+  claimer: string;
+  epoch: number;
+}
+
+export const ITEM_STATUS = { applicable: 1, alreadyApplied: 2, claimedByOther: 3, stale: 4 } as const;
+export type ItemStatus = (typeof ITEM_STATUS)[keyof typeof ITEM_STATUS];
+
+export type ApplyResult =
+  | { kind: 'applied'; seq: number }
+  | { kind: 'conflict'; statuses: ItemStatus[] }
+  | { kind: 'uninitialised' }
+  | { kind: 'busy' };
+
+export interface StoredState {
+  epoch: number | null;
+  seq: number;
+  /** Arm field name (without the "arm:" prefix) → packed statistics. */
+  arms: Map<string, Float64Array>;
+}
+
+type Target = { state: string; markers: string; times: string; checkEpoch: boolean };
+
+interface Scripts {
+  applyBatch(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
+  replaceState(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
+  lockRebuild(k1: string, ...args: (string | number)[]): Promise<number>;
+}
+
+/**
+ * Typed wrappers over the Lua scripts in ./lua (one script a file, key count in the name, contract in its
+ * header), registered on the connection with defineCommand.
+ */
+export class PolicyStateStore {
+  readonly keys: RedisKeys;
+  private readonly r: Redis & Scripts;
+
+  constructor(redis: Redis, prefix = 'rt', private readonly markerTtlMs = 24 * 3600 * 1000) {
+    this.keys = new RedisKeys(prefix);
+    this.r = redis as Redis & Scripts;
+    if (!('applyBatch' in redis)) {
+      redis.defineCommand('applyBatch', { numberOfKeys: 3, lua: lua('applyBatch-3.lua') });
+      redis.defineCommand('replaceState', { numberOfKeys: 3, lua: lua('replaceState-3.lua') });
+      redis.defineCommand('lockRebuild', { numberOfKeys: 1, lua: lua('lockRebuild-1.lua') });
+    }
+  }
+
+  policyTarget(policy: string): Target {
+    return { state: this.keys.state(policy), markers: this.keys.markers(policy), times: this.keys.markerTimes(policy), checkEpoch: true };
+  }
+
+  modelsTarget(): Target {
+    return {
+      state: this.keys.modelEnergyState(),
+      markers: this.keys.modelEnergyMarkers(),
+      times: this.keys.modelEnergyMarkerTimes(),
+      checkEpoch: false,
+    };
+  }
+
+  async apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now = Date.now()): Promise<ApplyResult> {
+    const args: (string | Buffer | number)[] = [now, this.markerTtlMs, items.length, target.checkEpoch ? '1' : '0'];
+    for (const it of items) args.push(it.marker, it.claimer, String(it.epoch));
+    args.push(deltas.size);
+    for (const [arm, v] of deltas) args.push(`arm:${arm}`, toBlob(v));
+    const res = await this.r.applyBatch(target.state, target.markers, target.times, ...args);
+    switch (res[0]) {
+      case 1:
+        return { kind: 'applied', seq: res[1] };
+      case 0:
+        return { kind: 'conflict', statuses: res.slice(1) as ItemStatus[] };
+      case -1:
+        return { kind: 'uninitialised' };
+      default:
+        return { kind: 'busy' };
+    }
+  }
+
+  /** Replaces the state (create, reset, rebuild); with a token, only if that rebuild still holds the lock. */
+  async replace(
+    target: Target,
+    epoch: number,
+    arms: ReadonlyMap<string, Float64Array>,
+    markers: readonly { marker: string; claimer: string }[] = [],
+    token = '',
+  ): Promise<number | null> {
+    const args: (string | Buffer | number)[] = [Date.now(), String(epoch), token, markers.length];
+    for (const m of markers) args.push(m.marker, m.claimer);
+    args.push(arms.size);
+    for (const [arm, v] of arms) args.push(`arm:${arm}`, toBlob(v));
+    const res = await this.r.replaceState(target.state, target.markers, target.times, ...args);
+    return res[0] === 1 ? res[1] : null;
+  }
+
+  lockRebuild(target: Target, token: string, ms = 60_000): Promise<number> {
+    return this.r.lockRebuild(target.state, Date.now(), ms, token);
+  }
+
+  async read(target: Target): Promise<StoredState> {
+    const h = await this.r.hgetallBuffer(target.state);
+    const arms = new Map<string, Float64Array>();
+    let epoch: number | null = null;
+    let seq = 0;
+    for (const [k, v] of Object.entries(h)) {
+      if (k === 'epoch') epoch = Number(v.toString());
+      else if (k === 'seq') seq = Number(v.toString());
+      else if (k.startsWith('arm:')) arms.set(k.slice(4), fromBlob(v));
+    }
+    return { epoch, seq, arms };
+  }
+
+  /** seq and epoch of many policies in one round trip (the replicas' change detection). */
+  async versions(policies: readonly string[]): Promise<{ seq: number; epoch: number | null }[]> {
+    if (policies.length === 0) return [];
+    const p = this.r.pipeline();
+    for (const name of policies) p.hmget(this.keys.state(name), 'seq', 'epoch');
+    const res = (await p.exec()) ?? [];
+    return res.map(([err, v]) => {
+      if (err) throw err;
+      const [seq, epoch] = v as (string | null)[];
+      return { seq: Number(seq ?? 0), epoch: epoch === null ? null : Number(epoch) };
+    });
+  }
+
+  async dropPolicy(policy: string): Promise<void> {
+    await this.r.del(this.keys.state(policy), this.keys.markers(policy), this.keys.markerTimes(policy));
+  }
+}
