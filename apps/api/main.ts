@@ -1,0 +1,8 @@
+import 'reflect-metadata';
+import { createApi } from './src/bootstrap.js';
+import { loadApiEnv } from './src/config.js';
+
+const env = loadApiEnv();
+const app = await createApi(env);
+await app.listen(env.PORT, env.HOST);
+process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), name: 'router.api', msg: 'api listening', port: env.PORT })}\n`);

@@ -1,0 +1,48 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { id as idSchema, modelConfigSchema } from '@app/contracts';
+import { DomainError } from '@app/errors';
+import { ModelsRepository } from '@app/persistence';
+import { RegistryStore } from '@app/store';
+import { RequireScope } from '../auth/scopes.js';
+import { PolicyCache } from '../routing/policy-cache.service.js';
+import { parseOrThrow } from '../validation.js';
+
+@Controller('admin/models')
+@RequireScope('admin')
+export class ModelsController {
+  constructor(
+    private readonly models: ModelsRepository,
+    private readonly registry: RegistryStore,
+    private readonly cache: PolicyCache,
+  ) {}
+
+  @Put(':id')
+  async put(@Param('id') id: string, @Body() body: unknown) {
+    parseOrThrow(idSchema('id'), id, 'path');
+    const m = await this.models.upsert(id, parseOrThrow(modelConfigSchema, body ?? {}));
+    await this.registry.putModel(m);
+    await this.cache.refresh().catch(() => undefined);
+    return m;
+  }
+
+  @Get()
+  async list() {
+    return { models: await this.models.list() };
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    const m = await this.models.get(id);
+    if (!m) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);
+    return m;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@Param('id') id: string) {
+    const r = await this.models.deleteUnlessUsed(id);
+    if (r.usedBy.length > 0) throw new DomainError('MODEL_IN_USE', `model ${id} is an arm of ${r.usedBy.join(', ')}; remove it there first`);
+    if (!r.deleted) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);
+    await this.registry.removeModel(id);
+  }
+}

@@ -1,0 +1,44 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { QUEUE_NAME } from '@app/contracts';
+import { bullConnection, InfraModule } from '@app/infra';
+import { KeysController } from './admin/keys.controller.js';
+import { ModelsController } from './admin/models.controller.js';
+import { PoliciesController } from './admin/policies.controller.js';
+import { PoliciesService } from './admin/policies.service.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { type ApiEnv } from './config.js';
+import { ProblemFilter } from './errors/problem.filter.js';
+import { HealthController } from './health/health.controller.js';
+import { IngestController } from './ingest/ingest.controller.js';
+import { IngestService } from './ingest/ingest.service.js';
+import { DocsController } from './openapi/docs.controller.js';
+import { DecisionFlusher } from './routing/decision-flusher.service.js';
+import { PolicyCache } from './routing/policy-cache.service.js';
+import { RouteController } from './routing/route.controller.js';
+import { RoutingService } from './routing/routing.service.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(env: ApiEnv): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        InfraModule.forRoot(env, { redisOffline: true }),
+        BullModule.forRoot({ connection: bullConnection(env.REDIS_URL, true), prefix: `${env.REDIS_PREFIX}:bull` }),
+        BullModule.registerQueue({ name: QUEUE_NAME }),
+      ],
+      controllers: [RouteController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        PolicyCache,
+        DecisionFlusher,
+        RoutingService,
+        IngestService,
+        PoliciesService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { baseEnvSchema, parseEnv } from '@app/infra';
+import { z } from 'zod';
+
+export const apiEnvSchema = baseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters'),
+  /** Largest accepted request body (bytes). */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** How often each replica checks Redis for new policy state or config (ms). */
+  REFRESH_INTERVAL_MS: z.coerce.number().int().min(20).max(5000).default(200),
+  /** How long an accepted event id answers "duplicate" from Redis (later retries are still not counted twice). */
+  EVENT_DEDUP_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86400),
+  /** Decisions are enqueued in batches: at most this many, at most this late (ms). */
+  DECISION_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+  DECISION_FLUSH_MS: z.coerce.number().int().min(1).max(5000).default(20),
+});
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+export const loadApiEnv = (env = process.env) => parseEnv(apiEnvSchema, env, 'api');

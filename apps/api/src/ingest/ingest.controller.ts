@@ -1,0 +1,35 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { energyBatchSchema, feedbackBatchSchema, type Principal } from '@app/contracts';
+import { Caller, RequireScope } from '../auth/scopes.js';
+import { parseOrThrow } from '../validation.js';
+import { IngestService } from './ingest.service.js';
+
+@Controller('v1')
+@RequireScope('route')
+export class IngestController {
+  constructor(private readonly ingest: IngestService) {}
+
+  @Post('feedback')
+  @HttpCode(202)
+  feedback(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
+    return this.ingest.one('feedback', c, body, key);
+  }
+
+  @Post('feedback/batch')
+  @HttpCode(202)
+  async feedbackBatch(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
+    return { results: await this.ingest.many('feedback', c, parseOrThrow(feedbackBatchSchema, body).events, key) };
+  }
+
+  @Post('energy')
+  @HttpCode(202)
+  energy(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
+    return this.ingest.one('energy', c, body, key);
+  }
+
+  @Post('energy/batch')
+  @HttpCode(202)
+  async energyBatch(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
+    return { results: await this.ingest.many('energy', c, parseOrThrow(energyBatchSchema, body).events, key) };
+  }
+}

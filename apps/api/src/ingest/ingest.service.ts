@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type DecisionRecord,
+  energySchema,
+  type EventAck,
+  feedbackSchema,
+  JOB,
+  type Principal,
+  QUEUE_NAME,
+} from '@app/contracts';
+import { DomainError, type FieldError } from '@app/errors';
+import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
+import { DecisionsRepository } from '@app/persistence';
+import { DecisionHotStore } from '@app/store';
+import { type Queue } from 'bullmq';
+import { type ApiEnv } from '../config.js';
+import { PolicyCache } from '../routing/policy-cache.service.js';
+import { issuesToErrors } from '../validation.js';
+
+type Kind = 'feedback' | 'energy';
+export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
+
+interface Prepared {
+  index: number;
+  eventId: string;
+  decisionId?: string;
+  job: Record<string, unknown>;
+}
+
+const RETRY_AFTER_S = 5;
+
+/**
+ * Feedback and energy readings: validate → check the decision exists and belongs to the caller's owner →
+ * answer "duplicate" for an event id seen before → enqueue one BullMQ job per event (job id from the event id)
+ * → 202. Nothing here touches learning state; the worker does, exactly once.
+ */
+@Injectable()
+export class IngestService {
+  constructor(
+    @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
+    private readonly hot: DecisionHotStore,
+    private readonly decisions: DecisionsRepository,
+    private readonly cache: PolicyCache,
+    @Inject(CONFIG) private readonly env: ApiEnv,
+  ) {}
+
+  /** One event: errors are thrown (4xx problem). */
+  async one(kind: Kind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
+    const [r] = await this.many(kind, caller, [body], idempotencyKey, false);
+    if ('problem' in r) throw new DomainError(r.problem.status === 404 ? 'DECISION_NOT_FOUND' : 'VALIDATION', r.problem.detail, r.problem.errors);
+    return r;
+  }
+
+  /** A batch: every item gets its own answer; invalid items do not stop the valid ones. */
+  async many(kind: Kind, caller: Principal, items: unknown[], idempotencyKey: string | undefined, batch = true): Promise<ItemResult[]> {
+    const results: ItemResult[] = new Array(items.length);
+    const prepared: Prepared[] = [];
+    const now = Date.now();
+    const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
+      const prefix = batch ? `events.${index}.` : '';
+      results[index] = { index, status: 'rejected', problem: { status, detail, errors: errors.map((e) => ({ ...e, path: prefix + e.path })) } };
+    };
+    items.forEach((raw, index) => {
+      const eventIdOf = (given?: string) => given ?? (idempotencyKey ? (batch ? `${idempotencyKey}:${index}` : idempotencyKey) : `ev_${randomUUID()}`);
+      if (kind === 'feedback') {
+        const r = feedbackSchema.safeParse(raw);
+        if (!r.success) return reject(index, 400, 'invalid feedback', issuesToErrors(r.error.issues));
+        const f = r.data;
+        const eventId = eventIdOf(f.eventId);
+        const reward = f.reward ?? (f.thumb === 'up' ? 1 : 0);
+        prepared.push({ index, eventId, decisionId: f.decisionId, job: { eventId, decisionId: f.decisionId, reward, receivedAt: now } });
+      } else {
+        const r = energySchema.safeParse(raw);
+        if (!r.success) return reject(index, 400, 'invalid energy reading', issuesToErrors(r.error.issues));
+        const e = r.data;
+        const eventId = eventIdOf(e.eventId);
+        prepared.push({ index, eventId, decisionId: e.decisionId, job: { ...e, eventId, receivedAt: now } });
+      }
+    });
+
+    // Join with decisions: hot copies first, Postgres for older ones. Another owner's decision is "not found".
+    const ids = [...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))];
+    const found = await this.lookup(ids);
+    const ok: (Prepared & { late: boolean })[] = [];
+    for (const p of prepared) {
+      if (p.decisionId === undefined) {
+        const model = (p.job as { model?: string }).model!;
+        if (!this.cache.model(model)) {
+          reject(p.index, 404, `model ${model} is not registered`, [{ path: 'model', message: 'unknown model' }]);
+          continue;
+        }
+        ok.push({ ...p, late: false });
+        continue;
+      }
+      const dec = found.get(p.decisionId);
+      if (!dec || (caller.scope !== 'admin' && dec.owner !== caller.owner)) {
+        reject(p.index, 404, `decision ${p.decisionId} not found`, [{ path: 'decisionId', message: 'unknown decision' }]);
+        continue;
+      }
+      if (dec.mode !== 'single') {
+        reject(p.index, 400, `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`, [{ path: 'decisionId', message: 'wrong mode' }]);
+        continue;
+      }
+      const window = this.cache.get(dec.policy)?.policy.feedback.windowSeconds ?? Infinity;
+      ok.push({ ...p, late: Date.now() > dec.createdAt + window * 1000 });
+    }
+
+    // Duplicates in the batch itself, then against event ids accepted before.
+    const firstSeen = new Map<string, number>();
+    const unique = ok.filter((p) => {
+      if (firstSeen.has(p.eventId)) {
+        results[p.index] = { eventId: p.eventId, status: 'duplicate' };
+        return false;
+      }
+      firstSeen.set(p.eventId, p.index);
+      return true;
+    });
+    if (unique.length > 0) {
+      let fresh: boolean[];
+      try {
+        fresh = await this.hot.markSeen(unique.map((p) => p.eventId), this.env.EVENT_DEDUP_TTL_SECONDS);
+      } catch {
+        throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
+      }
+      const toQueue = unique.filter((p, i) => {
+        if (!fresh[i]) results[p.index] = { eventId: p.eventId, status: 'duplicate' };
+        return fresh[i];
+      });
+      try {
+        await this.queue.addBulk(
+          toQueue.map((p) => ({
+            name: kind === 'feedback' ? JOB.feedback : JOB.energy,
+            data: p.job,
+            opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'feedback' ? 'fb' : 'en', p.eventId) },
+          })),
+        );
+      } catch {
+        await this.hot.unmarkSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
+        throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
+      }
+      for (const p of toQueue) results[p.index] = { eventId: p.eventId, status: p.late ? 'late' : 'accepted' };
+    }
+    return results;
+  }
+
+  private async lookup(ids: string[]): Promise<Map<string, DecisionRecord>> {
+    const out = new Map<string, DecisionRecord>();
+    if (ids.length === 0) return out;
+    let hot: (DecisionRecord | null)[];
+    try {
+      hot = await this.hot.getMany(ids);
+    } catch {
+      throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
+    }
+    const missing: string[] = [];
+    ids.forEach((id, i) => (hot[i] ? out.set(id, hot[i]) : missing.push(id)));
+    if (missing.length > 0) {
+      try {
+        for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, rec);
+      } catch {
+        throw new DomainError('UNAVAILABLE', 'cannot look decisions up right now; retry later', [], RETRY_AFTER_S);
+      }
+    }
+    return out;
+  }
+}

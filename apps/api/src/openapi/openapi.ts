@@ -1,0 +1,79 @@
+import {
+  createKeySchema,
+  energyBatchSchema,
+  energySchema,
+  feedbackBatchSchema,
+  feedbackSchema,
+  modelConfigSchema,
+  objectivePatchSchema,
+  policyConfigSchema,
+  routeRequestSchema,
+} from '@app/contracts';
+import { z } from 'zod';
+
+type Op = { method: string; path: string; summary: string; scope?: 'route' | 'admin'; body?: z.ZodType; ok: number };
+
+/** Every endpoint, with its request schema: the zod schemas used at the edge are the single source. */
+const OPS: Op[] = [
+  { method: 'post', path: '/v1/route', summary: 'Choose a model for a request', scope: 'route', body: routeRequestSchema, ok: 200 },
+  { method: 'post', path: '/v1/feedback', summary: 'Thumb or reward for a decision', scope: 'route', body: feedbackSchema, ok: 202 },
+  { method: 'post', path: '/v1/feedback/batch', summary: 'Up to 1000 feedback events', scope: 'route', body: feedbackBatchSchema, ok: 202 },
+  { method: 'post', path: '/v1/energy', summary: 'Measured energy of a decision, or of a model with token counts', scope: 'route', body: energySchema, ok: 202 },
+  { method: 'post', path: '/v1/energy/batch', summary: 'Up to 1000 energy readings', scope: 'route', body: energyBatchSchema, ok: 202 },
+  { method: 'post', path: '/admin/keys', summary: 'Create an API key (secret returned once)', scope: 'admin', body: createKeySchema, ok: 201 },
+  { method: 'get', path: '/admin/keys', summary: 'List keys', scope: 'admin', ok: 200 },
+  { method: 'delete', path: '/admin/keys/{id}', summary: 'Revoke a key', scope: 'admin', ok: 204 },
+  { method: 'put', path: '/admin/models/{id}', summary: 'Create or replace a model (an arm)', scope: 'admin', body: modelConfigSchema, ok: 200 },
+  { method: 'get', path: '/admin/models', summary: 'List models', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/admin/models/{id}', summary: 'Get a model', scope: 'admin', ok: 200 },
+  { method: 'delete', path: '/admin/models/{id}', summary: 'Delete a model (409 while a policy uses it)', scope: 'admin', ok: 204 },
+  { method: 'put', path: '/admin/policies/{name}', summary: 'Create or replace a policy', scope: 'admin', body: policyConfigSchema, ok: 200 },
+  { method: 'get', path: '/admin/policies', summary: 'List policies', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/admin/policies/{name}', summary: 'Get a policy', scope: 'admin', ok: 200 },
+  { method: 'delete', path: '/admin/policies/{name}', summary: 'Delete a policy', scope: 'admin', ok: 204 },
+  { method: 'patch', path: '/admin/policies/{name}/objective', summary: 'Change the trade-off weights (audited)', scope: 'admin', body: objectivePatchSchema, ok: 200 },
+  { method: 'get', path: '/admin/policies/{name}/stats', summary: 'Learning statistics per arm', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/admin/policies/{name}/audit', summary: 'Audit trail of the policy', scope: 'admin', ok: 200 },
+  { method: 'post', path: '/admin/policies/{name}/reset', summary: 'Clear learning state, keep config', scope: 'admin', ok: 200 },
+  { method: 'post', path: '/admin/policies/{name}/rebuild', summary: 'Recompute learning state from the durable log', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/health/live', summary: 'Liveness', ok: 200 },
+  { method: 'get', path: '/health/ready', summary: 'Readiness of Redis, Postgres and the queue', ok: 200 },
+];
+
+const problem = {
+  description: 'RFC 9457 problem',
+  content: {
+    'application/problem+json': {
+      schema: {
+        type: 'object',
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+};
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPS) {
+    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      ...(op.scope ? { security: [{ bearer: [] }], 'x-scope': op.scope } : {}),
+      ...(params.length ? { parameters: params } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      responses: { [op.ok]: { description: 'success' }, '4XX': problem, '503': problem },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'bandit-router', version: '1', description: 'Online-learning LLM router (see README.md)' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}

@@ -1,0 +1,99 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type Model, type Policy } from '@app/contracts';
+import { CONFIG, Logger } from '@app/infra';
+import { armPriors, buildRuntime, type PolicyRuntime } from '@app/learning';
+import { PolicyStateStore, RegistryStore } from '@app/store';
+import { type ApiEnv } from '../config.js';
+
+/**
+ * This replica's in-memory copy of every policy, compiled for decisions. A poll every REFRESH_INTERVAL_MS
+ * reads the registry and each policy's state seq from Redis (one round trip) and recompiles what changed, so
+ * objective changes and learnt state reach every replica within about a second. While Redis is away the last
+ * copies keep serving (degraded, visible in readiness).
+ */
+@Injectable()
+export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
+  private runtimes = new Map<string, PolicyRuntime>();
+  private models = new Map<string, Model>();
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  lastRefreshOk = 0;
+  lastError: string | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly registry: RegistryStore,
+    private readonly state: PolicyStateStore,
+    @Inject(CONFIG) private readonly env: ApiEnv,
+    logger: Logger,
+  ) {
+    this.log = logger.child('policy-cache');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.refresh().catch(() => undefined);
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.env.REFRESH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get(name: string): PolicyRuntime | undefined {
+    return this.runtimes.get(name);
+  }
+  model(id: string): Model | undefined {
+    return this.models.get(id);
+  }
+  policyNames(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
+  /** Re-reads everything now (admin writes call it so their own replica answers from the new config at once). */
+  refresh(): Promise<void> {
+    if (!this.refreshing) this.refreshing = this.doRefresh().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    try {
+      const [policies, models] = await Promise.all([this.registry.policies(), this.registry.models()]);
+      this.models = new Map(models.map((m) => [m.id, m]));
+      const versions = await this.state.versions(policies.map((p) => p.name));
+      const energyState = await this.state.read(this.state.modelsTarget());
+      const jpt = new Map<string, number>();
+      for (const [model, v] of energyState.arms) if (v[1] > 0) jpt.set(model, v[0] / v[1]);
+      const next = new Map<string, PolicyRuntime>();
+      for (let i = 0; i < policies.length; i++) {
+        const p = policies[i];
+        const cur = this.runtimes.get(p.name);
+        const v = versions[i];
+        if (cur && cur.policy.version === p.version && cur.policy.epoch === p.epoch && cur.seq === v.seq && !this.modelsChanged(cur)) {
+          next.set(p.name, cur);
+          continue;
+        }
+        next.set(p.name, await this.compile(p, jpt));
+      }
+      this.runtimes = next;
+      this.lastRefreshOk = Date.now();
+      this.lastError = null;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (this.lastError !== msg) this.log.warn('policy refresh failed; serving the last copy', { error: msg });
+      this.lastError = msg;
+      throw err;
+    }
+  }
+
+  private modelsChanged(rt: PolicyRuntime): boolean {
+    return rt.policy.arms.some((a) => this.models.get(a) !== (rt as PolicyRuntime & { modelRefs?: Map<string, Model | undefined> }).modelRefs?.get(a));
+  }
+
+  private async compile(p: Policy, jpt: Map<string, number>): Promise<PolicyRuntime> {
+    const state = await this.state.read(this.state.policyTarget(p.name));
+    const rt = buildRuntime(p, state.arms, armPriors(p, this.models, jpt), state.seq);
+    (rt as PolicyRuntime & { modelRefs?: Map<string, Model | undefined> }).modelRefs = new Map(p.arms.map((a) => [a, this.models.get(a)]));
+    return rt;
+  }
+}

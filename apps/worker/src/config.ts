@@ -1,0 +1,12 @@
+import { baseEnvSchema, parseEnv } from '@app/infra';
+import { z } from 'zod';
+
+export const workerEnvSchema = baseEnvSchema.extend({
+  /** Jobs in flight per worker process; they are folded into micro-batches of up to WORKER_BATCH_SIZE. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(500),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+  /** How long the first job of a batch waits for company (ms). */
+  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
+});
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+export const loadWorkerEnv = (env = process.env) => parseEnv(workerEnvSchema, env, 'worker');

@@ -1,0 +1,55 @@
+import { Inject, type OnModuleInit } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { decisionsJobSchema, energyJobSchema, feedbackJobSchema, JOB, QUEUE_NAME } from '@app/contracts';
+import { EventApplier } from '@app/ingest';
+import { CONFIG, Logger } from '@app/infra';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { type WorkerEnv } from './config.js';
+import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
+
+/** Re-parses every job with the API's schemas and hands it to the micro-batcher. */
+@Processor(QUEUE_NAME, {
+  concurrency: 500,
+  // Jobs carry backoff {type: 'custom'}: failed batches (Postgres or Redis away) retry every ≤ 30 s for hours.
+  settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 250 * 2 ** attemptsMade) },
+})
+export class EventsProcessor extends WorkerHost implements OnModuleInit {
+  private readonly batcher: MicroBatcher;
+  private readonly log: Logger;
+
+  constructor(applier: EventApplier, @Inject(CONFIG) private readonly env: WorkerEnv, logger: Logger) {
+    super();
+    this.log = logger.child('worker');
+    this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS);
+  }
+
+  onModuleInit(): void {
+    this.worker.concurrency = this.env.WORKER_CONCURRENCY;
+  }
+
+  async process(job: Job): Promise<void> {
+    try {
+      switch (job.name) {
+        case JOB.decisions:
+          return await this.batcher.submit({ kind: 'decisions', data: parse(decisionsJobSchema, job).decisions });
+        case JOB.feedback:
+          return await this.batcher.submit({ kind: 'feedback', data: parse(feedbackJobSchema, job) });
+        case JOB.energy:
+          return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
+        default:
+          throw new UnrecoverableError(`unknown job name ${job.name}`);
+      }
+    } catch (err) {
+      if (err instanceof OrphanEventError) throw new UnrecoverableError(err.message);
+      if (!(err instanceof UnrecoverableError))
+        this.log.warn('batch failed; job will be retried', { jobId: job.id, attempt: job.attemptsMade + 1, error: (err as Error).message });
+      throw err;
+    }
+  }
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } }, job: Job): T {
+  const r = schema.safeParse(job.data);
+  if (!r.success) throw new UnrecoverableError(`job ${job.id} (${job.name}) has an invalid payload: ${r.error.message}`);
+  return r.data;
+}

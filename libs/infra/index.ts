@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './infra.module.js';
+export * from './logger.js';
+export * from './queue.js';
+export * from './tokens.js';

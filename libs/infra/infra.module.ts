@@ -1,0 +1,70 @@
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DecisionsRepository, EventsRepository, KeysRepository, ModelsRepository, PoliciesRepository, createSql, type Sql } from '@app/persistence';
+import { DecisionHotStore, PolicyStateStore, RegistryStore } from '@app/store';
+import { EventApplier, Rebuilder } from '@app/ingest';
+import { Redis } from 'ioredis';
+import { type BaseEnv } from './config.js';
+import { Logger } from './logger.js';
+import { CONFIG, REDIS, SQL } from './tokens.js';
+
+/**
+ * Connections, repositories and stores, shared by the api and the worker (they differ only in their root
+ * module). Plain classes from libs are provided by factories; no interface tokens for single implementations.
+ */
+@Global()
+@Module({})
+export class InfraModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(SQL) private readonly sql: Sql,
+  ) {}
+
+  static forRoot(env: BaseEnv, opts: { redisOffline: boolean }): DynamicModule {
+    return {
+      module: InfraModule,
+      providers: [
+        { provide: CONFIG, useValue: env },
+        {
+          provide: REDIS,
+          useFactory: () =>
+            new Redis(env.REDIS_URL, {
+              // The api answers from memory while Redis is away: fail fast instead of queueing commands.
+              enableOfflineQueue: !opts.redisOffline,
+              maxRetriesPerRequest: opts.redisOffline ? 1 : null,
+              enableAutoPipelining: true,
+              lazyConnect: false,
+            }),
+        },
+        { provide: SQL, useFactory: () => createSql(env.DATABASE_URL, env.DATABASE_POOL) },
+        { provide: Logger, useValue: new Logger('router', env.LOG_LEVEL) },
+        { provide: KeysRepository, inject: [SQL], useFactory: (s: Sql) => new KeysRepository(s) },
+        { provide: ModelsRepository, inject: [SQL], useFactory: (s: Sql) => new ModelsRepository(s) },
+        { provide: PoliciesRepository, inject: [SQL], useFactory: (s: Sql) => new PoliciesRepository(s) },
+        { provide: DecisionsRepository, inject: [SQL], useFactory: (s: Sql) => new DecisionsRepository(s) },
+        { provide: EventsRepository, inject: [SQL], useFactory: (s: Sql) => new EventsRepository(s) },
+        { provide: PolicyStateStore, inject: [REDIS], useFactory: (r: Redis) => new PolicyStateStore(r, env.REDIS_PREFIX) },
+        { provide: DecisionHotStore, inject: [REDIS], useFactory: (r: Redis) => new DecisionHotStore(r, env.REDIS_PREFIX) },
+        { provide: RegistryStore, inject: [REDIS], useFactory: (r: Redis) => new RegistryStore(r, env.REDIS_PREFIX) },
+        {
+          provide: Rebuilder,
+          inject: [PoliciesRepository, DecisionsRepository, EventsRepository, PolicyStateStore],
+          useFactory: (p: PoliciesRepository, d: DecisionsRepository, e: EventsRepository, s: PolicyStateStore) => new Rebuilder(p, d, e, s),
+        },
+        {
+          provide: EventApplier,
+          inject: [PoliciesRepository, DecisionsRepository, EventsRepository, DecisionHotStore, PolicyStateStore, Rebuilder],
+          useFactory: (p: PoliciesRepository, d: DecisionsRepository, e: EventsRepository, h: DecisionHotStore, s: PolicyStateStore, r: Rebuilder) =>
+            new EventApplier(p, d, e, h, s, r),
+        },
+      ],
+      exports: [
+        CONFIG, REDIS, SQL, Logger, KeysRepository, ModelsRepository, PoliciesRepository, DecisionsRepository, EventsRepository,
+        PolicyStateStore, DecisionHotStore, RegistryStore, Rebuilder, EventApplier,
+      ],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.redis.quit(), this.sql.end({ timeout: 5 })]);
+  }
+}

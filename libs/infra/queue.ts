@@ -1,0 +1,30 @@
+import { QUEUE_NAME } from '@app/contracts';
+
+export { QUEUE_NAME };
+
+/** BullMQ custom job ids may not contain ':'; event ids may. base64url keeps them unique and reversible. */
+export const jobIdFor = (kind: 'fb' | 'en' | 'dec', id: string) => `${kind}_${Buffer.from(id).toString('base64url')}`;
+
+/** Connection options BullMQ needs (workers block: no per-request retry limit). */
+export function bullConnection(redisUrl: string, producer = false) {
+  const u = new URL(redisUrl);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    // A producer must fail fast (the api answers 503 + Retry-After); a worker waits for Redis to come back.
+    maxRetriesPerRequest: producer ? 1 : null,
+    enableOfflineQueue: !producer,
+  };
+}
+
+/** Options of every job the api enqueues: retried for hours (see the worker's backoff), then kept a week. */
+export const JOB_OPTIONS = {
+  attempts: 1000,
+  backoff: { type: 'custom' },
+  removeOnComplete: { age: 3600, count: 50_000 },
+  removeOnFail: { age: 7 * 86400 },
+} as const;

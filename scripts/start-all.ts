@@ -1,0 +1,23 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate } from './migrate.js';
+
+/**
+ * `npm start`: applies pending migrations, then runs one api and one worker process, restarting neither
+ * (use a process manager or docker compose in production). Ctrl-C stops both.
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await migrate(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const children = ['apps/worker/main.js', 'apps/api/main.js'].map((f) => spawn(process.execPath, [join(root, f)], { stdio: 'inherit' }));
+const stop = () => children.forEach((c) => c.kill('SIGTERM'));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+for (const c of children)
+  c.on('exit', (code) => {
+    if (code !== 0 && code !== null) {
+      console.error(`${c.spawnargs[1]} exited with ${code}; stopping`);
+      stop();
+      process.exitCode = code;
+    }
+  });
