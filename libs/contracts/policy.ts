@@ -31,7 +31,8 @@ export const policyConfigSchema = z
       .default({}),
     objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),
     features: z
-      .strictObject({ source: z.enum(['builtin', 'caller']).default('builtin'), dim: z.int().min(32).max(512).default(64) })
+      .strictObject({ source: z.enum(['builtin', 'caller']).default('builtin'), dim: z.int().min(1).max(512).default(64) })
+      .refine((f) => f.source !== 'builtin' || f.dim >= 32, { message: 'builtin features need dim >= 32', path: ['dim'] })
       .default({ source: 'builtin', dim: 64 }),
     feedback: z
       .strictObject({

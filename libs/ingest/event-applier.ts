@@ -226,14 +226,20 @@ export class EventApplier {
     const superseded: Pending[] = [];
     const stale: Pending[] = [];
     let left = pending;
+    let later: Pending[] = [];
     const target = this.store.policyTarget(policy.name);
-    for (let round = 0; left.length > 0; round++) {
+    for (let round = 0; left.length > 0 || later.length > 0; round++) {
+      if (left.length === 0) {
+        left = later;
+        later = [];
+      }
       if (round > 200) throw new Error(`policy ${policy.name}: state stayed busy or conflicting; the batch will be retried`);
       const deltas = sumDeltas(policy.features.dim, left.flatMap((p) => p.deltas.filter((d) => d.x.length === policy.features.dim)));
       const res = await this.store.apply(target, left.map((p) => p.item), deltas);
       if (res.kind === 'applied') {
         applied.push(...left);
-        break;
+        left = [];
+        continue;
       }
       if (res.kind === 'busy') {
         await sleep(50);
@@ -249,6 +255,7 @@ export class EventApplier {
         if (s === ITEM_STATUS.applicable) next.push(p);
         else if (s === ITEM_STATUS.alreadyApplied) applied.push(p);
         else if (s === ITEM_STATUS.claimedByOther) superseded.push(p);
+        else if (s === ITEM_STATUS.claimedInBatch) later.push(p);
         else stale.push(p);
       });
       left = next;

@@ -15,7 +15,7 @@ export interface BatchItem {
   epoch: number;
 }
 
-export const ITEM_STATUS = { applicable: 1, alreadyApplied: 2, claimedByOther: 3, stale: 4 } as const;
+export const ITEM_STATUS = { applicable: 1, alreadyApplied: 2, claimedByOther: 3, stale: 4, claimedInBatch: 5 } as const;
 export type ItemStatus = (typeof ITEM_STATUS)[keyof typeof ITEM_STATUS];
 
 export type ApplyResult =

@@ -11,7 +11,8 @@
 
   Returns {1, seq} when every item was applicable and all deltas were added (markers set, seq incremented).
   Otherwise applies nothing and returns {0, s_1..s_n} with per item:
-    1 applicable,  2 already applied by this claimer,  3 claimed by another claimer,  4 stale epoch.
+    1 applicable,  2 already applied by this claimer,  3 claimed by another claimer,  4 stale epoch,
+    5 claimed by an earlier item of this same call (not final: send it again once that item is applied).
   Returns {-1} when the state hash has no epoch (flushed or never initialised: rebuild first),
           {-2} while a rebuild holds the state (retry shortly).
 ]]
@@ -44,7 +45,7 @@ for i = 0, n - 1 do
   if owner then
     if owner == claimer then s = 2 else s = 3 end
   elseif seen[marker] then
-    if seen[marker] == claimer then s = 2 else s = 3 end
+    s = 5
   elseif checkEpoch and itemEpoch ~= epoch then
     s = 4
   end
