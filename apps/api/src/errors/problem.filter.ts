@@ -75,7 +75,9 @@ export class ProblemFilter implements ExceptionFilter {
       retryAfter = err.retryAfterSeconds;
     } else if (err instanceof HttpException) {
       const status = err.getStatus();
-      body = problem(status, status === 404 ? `no route ${req.method} ${req.url.split('?')[0]}` : err.message, `http-${status}`);
+      const bodyError = status === 400 || status === 413 || status === 415;
+      const detail = status === 404 ? `no route ${req.method} ${req.url.split('?')[0]}` : bodyError ? `the body could not be read: ${err.message}` : err.message;
+      body = problem(status, detail, `http-${status}`, bodyError ? [{ path: '(body)', message: err.message }] : undefined);
     } else if (isFastifyError(err)) {
       const status = err.statusCode;
       const detail =
