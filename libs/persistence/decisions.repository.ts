@@ -39,7 +39,8 @@ export class DecisionsRepository {
   /** Inserts decisions that are not there yet (one statement); returns every id's applied flag afterwards. */
   async insertMany(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
     if (recs.length === 0) return new Map();
-    const rows = recs.map((r) => ({
+    // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
+    const rows = [...recs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => ({
       id: r.id,
       policy: r.policy,
       epoch: r.epoch,

@@ -31,7 +31,8 @@ export class EventsRepository {
    */
   async insertMany(rows: readonly EventRow[]): Promise<Map<string, { status: StoredStatus; applied: boolean }>> {
     if (rows.length === 0) return new Map();
-    const values = rows.map((r) => ({
+    // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
+    const values = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => ({
       id: r.id,
       kind: r.kind,
       decision_id: r.decisionId,

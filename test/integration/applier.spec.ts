@@ -93,11 +93,21 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
           const n = 1 + rng.int(300);
           const chunk = order.slice(i, i + n);
           i += n;
-          await applier.apply({
+          const input = {
             decisions: chunk.flatMap((c) => (c.kind === 'd' ? [c.d] : [])),
             feedback: chunk.flatMap((c) => (c.kind === 'f' ? [c.f] : [])),
             energy: chunk.flatMap((c) => (c.kind === 'e' ? [c.e] : [])),
-          });
+          };
+          // As BullMQ does for a failed job (e.g. a Postgres deadlock between concurrent workers): retry the batch.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await applier.apply(input);
+              break;
+            } catch (err) {
+              if (attempt >= 10) throw err;
+              await new Promise((r) => setTimeout(r, 20 * attempt));
+            }
+          }
         }
       }),
     );
