@@ -17,6 +17,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private models = new Map<string, Model>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   lastRefreshOk = 0;
   lastError: string | null = null;
   private readonly log: Logger;
@@ -50,9 +51,22 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
     return [...this.runtimes.keys()];
   }
 
-  /** Re-reads everything now (admin writes call it so their own replica answers from the new config at once). */
+  /**
+   * Re-reads everything (admin writes call it so their own replica answers from the new config at once). A call
+   * made while a refresh is running gets a fresh one after it: the running one may have read Redis before the
+   * caller's write.
+   */
   refresh(): Promise<void> {
-    if (!this.refreshing) this.refreshing = this.doRefresh().finally(() => (this.refreshing = null));
+    if (this.refreshing) {
+      this.queued ??= this.refreshing
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = null;
+          return this.refresh();
+        });
+      return this.queued;
+    }
+    this.refreshing = this.doRefresh().finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
