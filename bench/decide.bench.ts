@@ -4,11 +4,11 @@ import { featurize } from '@app/featurizer';
 /**
  * Featurize + decide in-process, K = 16 arms, d = 64, ~300-byte prompt, beside the naive Float64Array kernel of
  * ../shared/perf/bench-linucb.mjs (θ = A⁻¹b and A⁻¹x per arm per decision), measured in the same run.
- * Usage: npm run bench:decide [-- seconds]
+ * Usage: npm run bench:decide [-- seconds rounds]
  */
 const K = 16;
 const d = 64;
-const secs = Number(process.argv[2] ?? 3);
+const secs = Number(process.argv[2] ?? 10);
 const rng = createRng(1);
 const stats = Array.from({ length: K }, () => emptyArmStats(d));
 for (let a = 0; a < K; a++)
@@ -48,9 +48,9 @@ const variants: Record<string, (i: number) => unknown> = {
   'featurize + decide': (i) => decideLinUcb(model, featurize(prompts[i & 63], d, out), all, { alpha: 1, epsilon: 0.02 }, rng),
   'naive kernel (2 matvecs/arm, perf/bench-linucb.mjs)': (i) => naive(xs[i & 63]),
 };
-function median(fn: (i: number) => unknown): number {
+function medianUs(fn: (i: number) => unknown, seconds: number): number {
   const samples: number[] = [];
-  const end = performance.now() + secs * 1000;
+  const end = performance.now() + seconds * 1000;
   let i = 0;
   while (performance.now() < end) {
     const t0 = performance.now();
@@ -60,9 +60,23 @@ function median(fn: (i: number) => unknown): number {
   samples.sort((a, c) => a - c);
   return samples[Math.floor(samples.length / 2)];
 }
-for (const fn of Object.values(variants)) median(fn); // warm-up
-const res: Record<string, number> = {};
-for (const [name, fn] of Object.entries(variants)) res[name] = median(fn);
-const ref = res['naive kernel (2 matvecs/arm, perf/bench-linucb.mjs)'];
-console.log(`K=${K} d=${d}, median µs per call (batches of 100), ratio to the naive kernel in this run`);
-for (const [name, us] of Object.entries(res)) console.log(`${name.padEnd(55)} ${us.toFixed(1).padStart(7)} µs   ${(us / ref).toFixed(2)}x`);
+const NAIVE = 'naive kernel (2 matvecs/arm, perf/bench-linucb.mjs)';
+const rounds = Number(process.argv[3] ?? 5);
+for (const fn of Object.values(variants)) medianUs(fn, 0.3); // JIT warm-up
+// Each round measures every variant in turn; ratios are taken within a round (the machine's speed drifts).
+const us: Record<string, number[]> = {};
+const ratio: Record<string, number[]> = {};
+for (let r = 0; r < rounds; r++) {
+  const got: Record<string, number> = {};
+  for (const [name, fn] of Object.entries(variants)) got[name] = medianUs(fn, secs / rounds);
+  for (const name of Object.keys(variants)) {
+    (us[name] ??= []).push(got[name]);
+    (ratio[name] ??= []).push(got[name] / got[NAIVE]);
+  }
+}
+const mmm = (v: number[], digits: number) => {
+  const s = [...v].sort((a, b) => a - b);
+  return `${s[0].toFixed(digits)} / ${s[Math.floor(s.length / 2)].toFixed(digits)} / ${s[s.length - 1].toFixed(digits)}`;
+};
+console.log(`K=${K} d=${d}, ${rounds} rounds; median µs per call (min / median / max over rounds); ratio to the naive kernel in the same round`);
+for (const name of Object.keys(variants)) console.log(`${name.padEnd(55)} ${mmm(us[name], 1).padStart(24)} µs   ratio ${mmm(ratio[name], 2)}`);

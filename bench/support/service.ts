@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { Redis } from 'ioredis';
 import { migrate } from '../../scripts/migrate.js';
 
 export const ADMIN = 'bench-admin-key-0123456789';
@@ -23,7 +24,9 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
     api.stdout!.on('data', (b: Buffer) => /api listening/.test(b.toString()) && resolve());
     api.on('exit', (c) => reject(new Error(`api exited ${c}`)));
   });
-  children.push(spawn(process.execPath, [join(here, '../../apps/worker/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  // BENCH_WORKER_ARGS lets a profiling run pass e.g. "--cpu-prof --cpu-prof-dir=/tmp/wprof" to the worker.
+  const workerArgs = (process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean);
+  children.push(spawn(process.execPath, [...workerArgs, join(here, '../../apps/worker/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
   const base = `http://127.0.0.1:${port}`;
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -35,9 +38,17 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
     base,
     call,
     async stop() {
-      for (const c of children) c.kill('SIGTERM');
+      for (const c of children) c.kill('SIGINT');
       await new Promise((r) => setTimeout(r, 1500));
       await pg.unsafe(`drop database if exists ${db} with (force)`);
+      const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+      await redis.quit();
       await pg.end();
     },
   };

@@ -48,4 +48,14 @@ export const energyJobSchema = z.object({
 });
 export type EnergyJob = z.infer<typeof energyJobSchema>;
 
-export const JOB = { decisions: 'decisions', feedback: 'feedback', energy: 'energy' } as const;
+/** A batch request's accepted events travel as one job (BullMQ's per-job cost would cap ingestion otherwise). */
+export const feedbackBatchJobSchema = z.object({ events: z.array(feedbackJobSchema).min(1) });
+export const energyBatchJobSchema = z.object({ events: z.array(energyJobSchema).min(1) });
+
+export const JOB = {
+  decisions: 'decisions',
+  feedback: 'feedback',
+  energy: 'energy',
+  feedbackBatch: 'feedback-batch',
+  energyBatch: 'energy-batch',
+} as const;

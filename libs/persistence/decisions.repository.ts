@@ -36,9 +36,24 @@ const toRecord = (r: Row): DecisionRecord & { applied: boolean } => ({
 export class DecisionsRepository {
   constructor(private readonly sql: Sql) {}
 
-  /** Inserts decisions that are not there yet (one statement); returns every id's applied flag afterwards. */
+  /**
+   * Makes sure every decision is stored and returns each id's applied flag. Looks the ids up first and writes
+   * only the missing rows (feedback batches join decisions that are mostly stored already; re-sending their
+   * 64-float contexts would dominate the worker's cost).
+   */
   async insertMany(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
     if (recs.length === 0) return new Map();
+    const known = await this.sql<{ id: string; applied: boolean; bare: boolean }[]>`
+      select id, applied, estimates = '[]'::jsonb as bare from decisions where id = any(${recs.map((r) => r.id)})`;
+    const flags = new Map(known.map((k) => [k.id, k.applied]));
+    const bare = new Set(known.filter((k) => k.bare).map((k) => k.id));
+    const missing = recs.filter((r) => !flags.has(r.id) || (bare.has(r.id) && r.estimates.length > 0));
+    if (missing.length === 0) return flags;
+    for (const [id, applied] of await this.write(missing)) flags.set(id, applied);
+    return flags;
+  }
+
+  private async write(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
     // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
     const rows = [...recs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => ({
       id: r.id,
@@ -54,7 +69,11 @@ export class DecisionsRepository {
       mode: r.mode,
       created_at: new Date(r.createdAt),
     }));
-    await this.sql`insert into decisions ${this.sql(rows as never)} on conflict (id) do nothing`;
+    // A row first written from a hot copy (feedback joined before the decision batch arrived) has no estimates;
+    // the batch's copy fills them in.
+    await this.sql`insert into decisions ${this.sql(rows as never)}
+      on conflict (id) do update set estimates = excluded.estimates
+      where decisions.estimates = '[]'::jsonb and excluded.estimates <> '[]'::jsonb`;
     const ids = recs.map((r) => r.id);
     const flags = await this.sql<{ id: string; applied: boolean }[]>`
       select id, applied from decisions where id = any(${ids})`;

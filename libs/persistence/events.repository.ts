@@ -50,9 +50,15 @@ export class EventsRepository {
       received_at: new Date(r.receivedAt),
       applied: r.status !== 'learned' && r.status !== 'model',
     }));
-    await this.sql`insert into events ${this.sql(values as never)} on conflict (id) do nothing`;
+    // One round trip: the rows this statement inserted (RETURNING) plus the ones stored before (the SELECT's
+    // snapshot does not see the CTE's inserts).
     const ids = rows.map((r) => r.id);
     const got = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
+      with ins as (
+        insert into events ${this.sql(values as never)} on conflict (id) do nothing returning id, status, applied
+      )
+      select id, status, applied from ins
+      union all
       select id, status, applied from events where id = any(${ids})`;
     return new Map(got.map((g) => [g.id, { status: g.status, applied: g.applied }]));
   }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { type INestApplicationContext } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import postgres from 'postgres';
+import { Redis } from 'ioredis';
 import { migrate } from '../../scripts/migrate.js';
 import { createApi } from '../../apps/api/src/bootstrap.js';
 import { apiEnvSchema } from '../../apps/api/src/config.js';
@@ -12,6 +13,21 @@ import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Deletes every Redis key of a test's prefix (state, hot decisions, BullMQ queue). */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const r = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await r.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await r.quit();
+  }
+}
 
 /** A fresh database (migrated) and a unique Redis key prefix for one test file. */
 export async function freshEnvironment(tag: string) {
@@ -28,6 +44,7 @@ export async function freshEnvironment(tag: string) {
     databaseUrl,
     prefix: `t${suffix}`,
     async drop() {
+      await deleteRedisPrefix(`t${suffix}`);
       const a = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
       await a.unsafe(`drop database if exists ${dbName} with (force)`);
       await a.end();

@@ -9,6 +9,11 @@ export const apiEnvSchema = baseEnvSchema.extend({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** How often each replica checks Redis for new policy state or config (ms). */
   REFRESH_INTERVAL_MS: z.coerce.number().int().min(20).max(5000).default(200),
+  /**
+   * Learnt-state changes alone (no config change) recompile a policy at most this often (ms). Recompiling inverts
+   * every arm's d×d matrix; the replica's own decisions are folded in locally between recompiles.
+   */
+  STATE_RECOMPILE_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** How long an accepted event id answers "duplicate" from Redis (later retries are still not counted twice). */
   EVENT_DEDUP_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86400),
   /** Decisions are enqueued in batches: at most this many, at most this late (ms). */

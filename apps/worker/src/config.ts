@@ -3,10 +3,12 @@ import { z } from 'zod';
 
 export const workerEnvSchema = baseEnvSchema.extend({
   /** Jobs in flight per worker process; they are folded into micro-batches of up to WORKER_BATCH_SIZE. */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(500),
-  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10000).default(2000),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** Micro-batches in flight at once per worker process. */
+  WORKER_PARALLEL_BATCHES: z.coerce.number().int().min(1).max(16).default(3),
   /** How long the first job of a batch waits for company (ms). */
-  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 export const loadWorkerEnv = (env = process.env) => parseEnv(workerEnvSchema, env, 'worker');

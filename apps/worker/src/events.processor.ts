@@ -1,6 +1,6 @@
 import { Inject, type OnModuleInit } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { decisionsJobSchema, energyJobSchema, feedbackJobSchema, JOB, QUEUE_NAME } from '@app/contracts';
+import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME } from '@app/contracts';
 import { EventApplier } from '@app/ingest';
 import { CONFIG, Logger } from '@app/infra';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -9,7 +9,7 @@ import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
 
 /** Re-parses every job with the API's schemas and hands it to the micro-batcher. */
 @Processor(QUEUE_NAME, {
-  concurrency: 500,
+  concurrency: 2000,
   // Jobs carry backoff {type: 'custom'}: failed batches (Postgres or Redis away) retry every ≤ 30 s for hours.
   settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 250 * 2 ** attemptsMade) },
 })
@@ -20,7 +20,7 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit {
   constructor(applier: EventApplier, @Inject(CONFIG) private readonly env: WorkerEnv, logger: Logger) {
     super();
     this.log = logger.child('worker');
-    this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS);
+    this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES);
   }
 
   onModuleInit(): void {
@@ -36,6 +36,10 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit {
           return await this.batcher.submit({ kind: 'feedback', data: parse(feedbackJobSchema, job) });
         case JOB.energy:
           return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
+        case JOB.feedbackBatch:
+          return await this.settleAll(job, parse(feedbackBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'feedback', data })));
+        case JOB.energyBatch:
+          return await this.settleAll(job, parse(energyBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'energy', data })));
         default:
           throw new UnrecoverableError(`unknown job name ${job.name}`);
       }
@@ -45,6 +49,20 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit {
         this.log.warn('batch failed; job will be retried', { jobId: job.id, attempt: job.attemptsMade + 1, error: (err as Error).message });
       throw err;
     }
+  }
+
+  /**
+   * A batch job completes when each of its events has been learnt or found orphaned (its decision exists
+   * nowhere, so a retry cannot help; it is logged). Any other failure retries the whole job; the events already
+   * learnt are not counted again.
+   */
+  private async settleAll(job: Job, parts: Promise<void>[]): Promise<void> {
+    const results = await Promise.allSettled(parts);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const orphans = failed.filter((r) => r.reason instanceof OrphanEventError).length;
+    if (orphans > 0) this.log.warn('events whose decision does not exist were dropped', { jobId: job.id, events: orphans });
+    const other = failed.find((r) => !(r.reason instanceof OrphanEventError));
+    if (other) throw other.reason;
   }
 }
 

@@ -16,12 +16,14 @@ export class OrphanEventError extends Error {}
 export class MicroBatcher {
   private queue: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private running = 0;
 
   constructor(
     private readonly run: (input: BatchInput) => Promise<BatchOutcome>,
     private readonly maxBatch: number,
     private readonly lingerMs: number,
+    /** Passes in flight at once: they overlap their Postgres and Redis round trips (each pass is idempotent). */
+    private readonly parallel = 3,
   ) {}
 
   submit(e: Omit<Entry, 'done'> & { kind: Entry['kind'] }): Promise<void> {
@@ -37,13 +39,14 @@ export class MicroBatcher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.running || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.maxBatch);
-    this.running = true;
-    void this.flush(batch).finally(() => {
-      this.running = false;
-      if (this.queue.length > 0) this.kick();
-    });
+    while (this.running < this.parallel && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.running++;
+      void this.flush(batch).finally(() => {
+        this.running--;
+        if (this.queue.length > 0) this.kick();
+      });
+    }
   }
 
   private async flush(batch: Entry[]): Promise<void> {

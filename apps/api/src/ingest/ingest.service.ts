@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -129,13 +129,22 @@ export class IngestService {
         return fresh[i];
       });
       try {
-        await this.queue.addBulk(
-          toQueue.map((p) => ({
-            name: kind === 'feedback' ? JOB.feedback : JOB.energy,
-            data: p.job,
-            opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'feedback' ? 'fb' : 'en', p.eventId) },
-          })),
-        );
+        if (toQueue.length === 1 || !batch) {
+          await this.queue.addBulk(
+            toQueue.map((p) => ({
+              name: kind === 'feedback' ? JOB.feedback : JOB.energy,
+              data: p.job,
+              opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'feedback' ? 'fb' : 'en', p.eventId) },
+            })),
+          );
+        } else if (toQueue.length > 1) {
+          // One job for the batch; its id is derived from the event ids it carries.
+          const digest = createHash('sha256').update(toQueue.map((p) => p.eventId).join('\n')).digest('base64url');
+          await this.queue.add(kind === 'feedback' ? JOB.feedbackBatch : JOB.energyBatch, { events: toQueue.map((p) => p.job) }, {
+            ...JOB_OPTIONS,
+            jobId: jobIdFor(kind === 'feedback' ? 'fbb' : 'enb', digest),
+          });
+        }
       } catch {
         await this.hot.unmarkSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
         throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);

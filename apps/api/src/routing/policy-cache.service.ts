@@ -15,6 +15,8 @@ import { type ApiEnv } from '../config.js';
 export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private runtimes = new Map<string, PolicyRuntime>();
   private models = new Map<string, Model>();
+  private readonly compiledAt = new Map<string, number>();
+  private readonly signatures = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
@@ -83,10 +85,15 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         const p = policies[i];
         const cur = this.runtimes.get(p.name);
         const v = versions[i];
-        if (cur && cur.policy.version === p.version && cur.policy.epoch === p.epoch && cur.seq === v.seq && !this.modelsChanged(cur)) {
+        const signature = this.modelsSignature(p, jpt);
+        const sameConfig = cur !== undefined && cur.policy.version === p.version && cur.policy.epoch === p.epoch && this.signatures.get(p.name) === signature;
+        const stateFresh = cur !== undefined && (cur.seq === v.seq || Date.now() - (this.compiledAt.get(p.name) ?? 0) < this.env.STATE_RECOMPILE_MS);
+        if (sameConfig && stateFresh) {
           next.set(p.name, cur);
           continue;
         }
+        this.compiledAt.set(p.name, Date.now());
+        this.signatures.set(p.name, signature);
         next.set(p.name, await this.compile(p, jpt));
       }
       this.runtimes = next;
@@ -100,14 +107,13 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private modelsChanged(rt: PolicyRuntime): boolean {
-    return rt.policy.arms.some((a) => this.models.get(a) !== (rt as PolicyRuntime & { modelRefs?: Map<string, Model | undefined> }).modelRefs?.get(a));
+  /** The registry is re-read on every poll, so models are compared by content, not identity. */
+  private modelsSignature(p: Policy, jpt: ReadonlyMap<string, number>): string {
+    return JSON.stringify(p.arms.map((a) => [this.models.get(a) ?? null, jpt.get(a) ?? null]));
   }
 
   private async compile(p: Policy, jpt: Map<string, number>): Promise<PolicyRuntime> {
     const state = await this.state.read(this.state.policyTarget(p.name));
-    const rt = buildRuntime(p, state.arms, armPriors(p, this.models, jpt), state.seq);
-    (rt as PolicyRuntime & { modelRefs?: Map<string, Model | undefined> }).modelRefs = new Map(p.arms.map((a) => [a, this.models.get(a)]));
-    return rt;
+    return buildRuntime(p, state.arms, armPriors(p, this.models, jpt), state.seq);
   }
 }

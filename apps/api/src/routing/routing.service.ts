@@ -17,6 +17,9 @@ const HOT_COPY_MARGIN_S = 3600;
 @Injectable()
 export class RoutingService {
   private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
+  /** Decision ids: a random per-process prefix and a counter (unique across replicas, no syscall per id). */
+  private readonly idPrefix = `dec_${randomBytes(9).toString('base64url')}`;
+  private idCounter = 0;
   private readonly scratch = new Float64Array(512);
   private readonly log: Logger;
   redisWriteFailures = 0;
@@ -38,7 +41,7 @@ export class RoutingService {
     const candidates = this.candidates(rt, req.candidates);
     const dec = decide(rt.algorithm, rt.model, x, candidates, rt.params, this.rng);
     const arms = rt.policy.arms;
-    const id = `dec_${randomBytes(12).toString('base64url')}`;
+    const id = `${this.idPrefix}${(this.idCounter++).toString(36)}`;
     const scores = dec.estimates.map((e) => ({
       model: arms[e.arm],
       score: e.score,
@@ -64,7 +67,8 @@ export class RoutingService {
     };
     if (rt.algorithm !== 'random') applyLocalDecision(rt.model, dec.arm, x, this.scratch);
     try {
-      await this.hot.put(record, rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S);
+      // The hot copy carries what feedback needs to join (not the estimates, which go to the durable log only).
+      await this.hot.put({ ...record, estimates: [] }, rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S);
     } catch (err) {
       // Redis away: keep answering; the decision still reaches the worker when the queue is back.
       this.redisWriteFailures++;
