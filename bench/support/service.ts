@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@app/store';
 import { migrate } from '../../scripts/migrate.js';
 
 export const ADMIN = 'bench-admin-key-0123456789';
@@ -42,12 +43,7 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
       await new Promise((r) => setTimeout(r, 1500));
       await pg.unsafe(`drop database if exists ${db} with (force)`);
       const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, env.REDIS_PREFIX);
       await redis.quit();
       await pg.end();
     },

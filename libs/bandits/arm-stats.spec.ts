@@ -11,16 +11,8 @@ import {
 import { compileLinearModel } from './linear-model.js';
 import { DEFAULT_OBJECTIVE } from './objective.js';
 import { createRng } from './prng.js';
+import { relErr } from './testing/rel-err.js';
 
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / (den || 1);
-};
 
 describe('additive arm statistics (L2)', () => {
   it('4 random shards summed equal the sequential fold within 1e-9, and so does θ', () => {

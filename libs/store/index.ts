@@ -3,3 +3,4 @@ export * from './decisions.store.js';
 export * from './keys.js';
 export * from './policy-registry.store.js';
 export * from './policy-state.store.js';
+export * from './prefix.js';

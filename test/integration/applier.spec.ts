@@ -7,19 +7,11 @@ import { DecisionHotStore, PolicyStateStore } from '@app/store';
 import { createRng } from '@app/bandits';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+import { relErr } from '../../libs/bandits/testing/rel-err.js';
 
 const D = 8;
 const ARMS = ['a', 'b', 'c'];
 
-function relErr(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / (den || 1);
-}
 
 describe('exactly-once application to Redis state (real Redis + Postgres)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;

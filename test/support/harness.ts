@@ -4,6 +4,7 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@app/store';
 import { migrate } from '../../scripts/migrate.js';
 import { createApi } from '../../apps/api/src/bootstrap.js';
 import { apiEnvSchema } from '../../apps/api/src/config.js';
@@ -18,12 +19,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
   const r = new Redis(REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(r, prefix);
   } finally {
     await r.quit();
   }
