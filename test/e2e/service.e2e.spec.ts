@@ -146,6 +146,7 @@ describe('routing service end to end', () => {
     const anon = client(svc.url, '');
     const bad = client(svc.url, 'not-a-key');
     const mine = (await asRoute.post('/v1/route', { policy: 'idem', input: 'x' })).body.decisionId;
+    expect((await admin.put('/admin/policies/vec', { algorithm: 'linucb', arms: ['coder', 'mathy'], features: { source: 'caller', dim: 4 } })).status).toBe(201);
     await eventually(async () => (await admin.get('/admin/policies/idem/stats')).body.decisions === 3);
     const before = (await admin.get('/admin/policies/idem/stats')).body;
     const huge = JSON.stringify({ policy: 'idem', input: 'x'.repeat(2 * 1024 * 1024) });
@@ -160,6 +161,12 @@ describe('routing service end to end', () => {
       ['unknown field', () => admin.post('/v1/route', { policy: 'idem', input: 'x', extra: 1 }), 400, '(root)'],
       ['unknown candidate', () => admin.post('/v1/route', { policy: 'idem', input: 'x', candidates: ['gpt-9'] }), 400, 'candidates.0'],
       ['invalid JSON', () => admin.call('POST', '/v1/route', '{"policy":', {}), 400, '(body)'],
+      ['NaN literal', () => admin.call('POST', '/v1/feedback', `{"decisionId":"${mine}","reward":NaN}`, {}), 400, '(body)'],
+      ['Infinity (1e999)', () => admin.call('POST', '/v1/energy', `{"decisionId":"${mine}","joules":1e999}`, {}), 400, 'joules'],
+      ['features of the wrong dimension', () => admin.post('/v1/route', { policy: 'vec', features: [0.1, 0.2, 0.3] }), 400, 'features'],
+      ['features with a string', () => admin.post('/v1/route', { policy: 'vec', features: [0.1, 'x', 0.3, 0.4] }), 400, 'features.1'],
+      ['text for a caller-features policy', () => admin.post('/v1/route', { policy: 'vec', input: 'hello' }), 400, 'features'],
+      ['deeply nested JSON', () => admin.call('POST', '/v1/route', `${'['.repeat(5000)}${']'.repeat(5000)}`, {}), 400, null],
       ['huge body', () => admin.call('POST', '/v1/route', huge, {}), 413, '(body)'],
       ['feedback missing decision', () => admin.post('/v1/feedback', { thumb: 'up' }), 400, 'decisionId'],
       ['feedback reward out of range', () => admin.post('/v1/feedback', { decisionId: mine, reward: 1.5 }), 400, 'reward'],
