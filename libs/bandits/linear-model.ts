@@ -31,6 +31,8 @@ export interface CompiledArm {
   scoreTheta: Float64Array;
   scoreOffset: number;
   pulls: number;
+  /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
+  obs: Float64Array;
 }
 
 export interface LinearModel {
@@ -74,7 +76,7 @@ export function compileLinearModel(
       const obs = s.obs[h];
       const prior = priorOf(priors[a] ?? {}, h);
       if (obs > 0) {
-        const debias = s.pulls > obs ? s.pulls / obs : 1;
+        const debias = debiasFactor(s.pulls, obs);
         const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
         const k = debias * w;
         for (let i = 0; i < d; i++) {
@@ -92,7 +94,7 @@ export function compileLinearModel(
         refs[h] = Math.max(refs[h], Math.abs(mean));
       }
     }
-    return { Ainv, theta, offset, scoreTheta: new Float64Array(d), scoreOffset: 0, pulls: s.pulls };
+    return { Ainv, theta, offset, scoreTheta: new Float64Array(d), scoreOffset: 0, pulls: s.pulls, obs: Float64Array.from(s.obs) };
   });
   for (let h = 1; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
   const model: LinearModel = { d, arms, refs, weights };
@@ -101,20 +103,26 @@ export function compileLinearModel(
 
 /** Recomputes the scalarised coefficients for new weights, in place, without touching the statistics. */
 export function reweight(model: LinearModel, weights: ObjectiveWeights): LinearModel {
-  const { d, refs } = model;
-  for (const arm of model.arms) {
-    arm.scoreTheta.fill(0);
-    arm.scoreOffset = 0;
-    for (let h = 0; h < HEAD_COUNT; h++) {
-      const k = (HEAD_SIGN[h] * weights[WEIGHT_KEYS[h]]) / refs[h];
-      if (k === 0) continue;
-      for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
-      arm.scoreOffset += k * arm.offset[h];
-    }
-  }
   model.weights = weights;
+  for (const arm of model.arms) rescore(model, arm);
   return model;
 }
+
+/** scoreTheta and scoreOffset of one arm from its heads and the model's weights. */
+export function rescore(model: LinearModel, arm: CompiledArm): void {
+  const { d, refs, weights } = model;
+  arm.scoreTheta.fill(0);
+  arm.scoreOffset = 0;
+  for (let h = 0; h < HEAD_COUNT; h++) {
+    const k = (HEAD_SIGN[h] * weights[WEIGHT_KEYS[h]]) / refs[h];
+    if (k === 0) continue;
+    for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
+    arm.scoreOffset += k * arm.offset[h];
+  }
+}
+
+/** The pulls/obs factor compileLinearModel applies to a head (1 when nothing is missing). */
+export const debiasFactor = (pulls: number, obs: number): number => (obs > 0 && pulls > obs ? pulls / obs : 1);
 
 /** Predicted value of head h for arm a at context x. */
 export function predictHead(arm: CompiledArm, x: Float64Array, d: number, h: number): number {

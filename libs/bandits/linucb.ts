@@ -1,6 +1,6 @@
 import { epsilonArgmax } from './choose.js';
 import { type Decision, type ArmEstimate } from './decision.js';
-import { type LinearModel, meanScore, predictHead } from './linear-model.js';
+import { debiasFactor, type LinearModel, meanScore, predictHead, rescore } from './linear-model.js';
 import { dot, symQuadForm } from './linalg.js';
 import { type Rng } from './prng.js';
 
@@ -62,8 +62,9 @@ export function decideLinear(
 
 /**
  * Applies this replica's own decision to its compiled copy before the merged state comes back (A at decision
- * time, ALGORITHMS.md §13): Sherman–Morrison on A⁻¹ and the matching O(d) correction of every coefficient
- * vector, θ ← θ − z·(xᵀθ)/(1 + xᵀz) with z = A⁻¹x. `z` is a scratch buffer of length d.
+ * time, ALGORITHMS.md §13): Sherman–Morrison on A⁻¹, the matching O(d) correction of every coefficient vector,
+ * θ ← θ − z·(xᵀθ)/(1 + xᵀz) with z = A⁻¹x, and the head's missing-feedback factor moved from pulls/obs to
+ * (pulls+1)/obs. The result equals compiling the statistics with this decision added. `z`: scratch of length d.
  */
 export function applyLocalDecision(model: LinearModel, armIndex: number, x: Float64Array, z: Float64Array): void {
   const { d } = model;
@@ -83,10 +84,10 @@ export function applyLocalDecision(model: LinearModel, armIndex: number, x: Floa
   }
   const heads = arm.theta.length / d;
   for (let h = 0; h < heads; h++) {
+    const rescale = debiasFactor(arm.pulls + 1, arm.obs[h]) / debiasFactor(arm.pulls, arm.obs[h]);
     const f = dot(x, arm.theta, d, h * d) * k;
-    for (let i = 0; i < d; i++) arm.theta[h * d + i] -= f * z[i];
+    for (let i = 0; i < d; i++) arm.theta[h * d + i] = rescale * (arm.theta[h * d + i] - f * z[i]);
   }
-  const fs = dot(x, arm.scoreTheta, d) * k;
-  for (let i = 0; i < d; i++) arm.scoreTheta[i] -= fs * z[i];
   arm.pulls += 1;
+  rescore(model, arm);
 }

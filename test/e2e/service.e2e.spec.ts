@@ -219,3 +219,45 @@ describe('routing service end to end', () => {
     expect((await fetch(`${svc.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
   });
 });
+
+describe('feedback window and energy refinement', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let admin: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('e2e_window');
+    svc = await startService(env, 1);
+    admin = client(svc.url);
+    for (const m of ['a', 'b']) await admin.put(`/admin/models/${m}`, { energy: { joulesPerOutputToken: 1 } });
+  });
+  afterAll(async () => {
+    await svc.close();
+    await env.drop();
+  });
+
+  it('feedback after the window answers "late", is stored, and is not learnt', async () => {
+    expect((await admin.put('/admin/policies/short', { algorithm: 'linucb', arms: ['a', 'b'], feedback: { windowSeconds: 1 } })).status).toBe(201);
+    const d = (await admin.post('/v1/route', { policy: 'short', input: 'hello' })).body.decisionId;
+    await new Promise((r) => setTimeout(r, 1300));
+    const late = await admin.post('/v1/feedback', { decisionId: d, thumb: 'up' });
+    expect([late.status, late.body.status]).toEqual([202, 'late']);
+    await eventually(async () => (await admin.get('/admin/policies/short/stats')).body.events?.late === 1);
+    const s = (await admin.get('/admin/policies/short/stats')).body;
+    expect([s.feedback, s.events.learned]).toEqual([0, 0]);
+  });
+
+  it('readings with a model and token counts refine that model energy prior used in routing', async () => {
+    expect((await admin.put('/admin/policies/en', { algorithm: 'linucb', arms: ['a', 'b'], params: { expectedOutputTokens: 100 } })).status).toBe(201);
+    const before = (await admin.post('/v1/route', { policy: 'en', input: 'x' })).body.scores.find((s: any) => s.model === 'a');
+    expect(before.energyJoules).toBeCloseTo(100, 6); // 1 J/token prior × 100 expected tokens
+    const r = await admin.post('/v1/energy/batch', { events: [{ model: 'a', joules: 20, outputTokens: 200 }, { model: 'a', joules: 10, outputTokens: 100 }] });
+    expect(r.body.results.map((x: any) => x.status)).toEqual(['accepted', 'accepted']);
+    await eventually(async () => {
+      const sc = (await admin.post('/v1/route', { policy: 'en', input: 'x' })).body.scores.find((s: any) => s.model === 'a');
+      return Math.abs(sc.energyJoules - 10) < 1e-9; // measured 0.1 J/token × 100 tokens
+    });
+    const other = (await admin.post('/v1/route', { policy: 'en', input: 'x' })).body.scores.find((s: any) => s.model === 'b');
+    expect(other.energyJoules).toBeCloseTo(100, 6);
+  });
+});
