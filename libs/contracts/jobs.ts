@@ -58,4 +58,6 @@ export const JOB = {
   energy: 'energy',
   feedbackBatch: 'feedback-batch',
   energyBatch: 'energy-batch',
+  /** Repeated by a BullMQ job scheduler: apply default rewards of closed feedback windows. */
+  sweepDefaults: 'sweep-default-rewards',
 } as const;

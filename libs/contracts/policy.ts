@@ -37,7 +37,7 @@ export const policyConfigSchema = z
     feedback: z
       .strictObject({
         windowSeconds: z.int().min(1).max(90 * 86400).default(86400),
-        defaultReward: z.null().default(null),
+        defaultReward: finite().min(0).max(1).nullable().default(null),
         aggregation: z.enum(['earliest', 'all']).default('earliest'),
       })
       .default({ windowSeconds: 86400, defaultReward: null, aggregation: 'earliest' }),

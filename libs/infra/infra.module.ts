@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DecisionsRepository, EventsRepository, KeysRepository, ModelsRepository, PoliciesRepository, createSql, type Sql } from '@app/persistence';
 import { DecisionHotStore, PolicyStateStore, RegistryStore } from '@app/store';
-import { EventApplier, Rebuilder } from '@app/ingest';
+import { DefaultRewardSweeper, EventApplier, Rebuilder } from '@app/ingest';
 import { Redis } from 'ioredis';
 import { type BaseEnv } from './config.js';
 import { Logger } from './logger.js';
@@ -51,6 +51,11 @@ export class InfraModule implements OnApplicationShutdown {
           useFactory: (p: PoliciesRepository, d: DecisionsRepository, e: EventsRepository, s: PolicyStateStore) => new Rebuilder(p, d, e, s),
         },
         {
+          provide: DefaultRewardSweeper,
+          inject: [PoliciesRepository, DecisionsRepository],
+          useFactory: (p: PoliciesRepository, d: DecisionsRepository) => new DefaultRewardSweeper(p, d),
+        },
+        {
           provide: EventApplier,
           inject: [PoliciesRepository, DecisionsRepository, EventsRepository, DecisionHotStore, PolicyStateStore, Rebuilder],
           useFactory: (p: PoliciesRepository, d: DecisionsRepository, e: EventsRepository, h: DecisionHotStore, s: PolicyStateStore, r: Rebuilder) =>
@@ -59,7 +64,7 @@ export class InfraModule implements OnApplicationShutdown {
       ],
       exports: [
         CONFIG, REDIS, SQL, Logger, KeysRepository, ModelsRepository, PoliciesRepository, DecisionsRepository, EventsRepository,
-        PolicyStateStore, DecisionHotStore, RegistryStore, Rebuilder, EventApplier,
+        PolicyStateStore, DecisionHotStore, RegistryStore, Rebuilder, EventApplier, DefaultRewardSweeper,
       ],
     };
   }

@@ -111,6 +111,18 @@ export class DecisionsRepository {
     }
   }
 
+  /**
+   * Decisions of a policy epoch whose feedback window closed before `closedBefore` without timely feedback (a
+   * late thumb is stored but not learnt, so it does not count): the candidates for the default reward.
+   */
+  async unansweredClosed(policy: string, epoch: number, closedBefore: Date, limit: number) {
+    return this.sql<{ id: string; createdAt: Date }[]>`
+      select d.id, d.created_at as "createdAt" from decisions d
+      where d.policy = ${policy} and d.epoch = ${epoch} and d.created_at < ${closedBefore}
+        and not exists (select 1 from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status in ('learned', 'superseded'))
+      order by d.created_at limit ${limit}`;
+  }
+
   async markEpochApplied(policy: string, epoch: number): Promise<void> {
     await this.sql`update decisions set applied = true where policy = ${policy} and epoch = ${epoch} and not applied`;
   }

@@ -227,7 +227,7 @@ describe('feedback window and energy refinement', () => {
 
   beforeAll(async () => {
     env = await freshEnvironment('e2e_window');
-    svc = await startService(env, 1);
+    svc = await startService(env, 1, { DEFAULT_REWARD_SWEEP_MS: '300' });
     admin = client(svc.url);
     for (const m of ['a', 'b']) await admin.put(`/admin/models/${m}`, { energy: { joulesPerOutputToken: 1 } });
   });
@@ -245,6 +245,21 @@ describe('feedback window and energy refinement', () => {
     await eventually(async () => (await admin.get('/admin/policies/short/stats')).body.events?.late === 1);
     const s = (await admin.get('/admin/policies/short/stats')).body;
     expect([s.feedback, s.events.learned]).toEqual([0, 0]);
+  });
+
+  it('applies the default reward, once, to decisions whose window closed without timely feedback', async () => {
+    expect((await admin.put('/admin/policies/dflt', { algorithm: 'linucb', arms: ['a', 'b'], feedback: { windowSeconds: 1, defaultReward: 0.25 } })).status).toBe(201);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await admin.post('/v1/route', { policy: 'dflt', input: `q${i}` })).body.decisionId);
+    expect((await admin.post('/v1/feedback', { decisionId: ids[0], thumb: 'up' })).body.status).toBe('accepted');
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await admin.post('/v1/feedback', { decisionId: ids[1], thumb: 'up' })).body.status).toBe('late');
+    await eventually(async () => (await admin.get('/admin/policies/dflt/stats')).body.feedback === 3);
+    await new Promise((r) => setTimeout(r, 1000)); // several more sweeps: nothing is applied twice
+    const s = (await admin.get('/admin/policies/dflt/stats')).body;
+    expect([s.feedback, s.events.learned, s.events.late]).toEqual([3, 3, 1]);
+    const sum = s.arms.reduce((acc: number, a: any) => acc + (a.quality.mean ?? 0) * a.quality.count, 0);
+    expect(sum).toBeCloseTo(1 + 0.25 + 0.25, 9); // the timely thumb, and the default for the other two
   });
 
   it('readings with a model and token counts refine that model energy prior used in routing', async () => {

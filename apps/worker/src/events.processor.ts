@@ -1,9 +1,9 @@
 import { Inject, type OnModuleInit } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME } from '@app/contracts';
-import { EventApplier } from '@app/ingest';
+import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, Logger } from '@app/infra';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { type WorkerEnv } from './config.js';
 import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
 
@@ -17,14 +17,22 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit {
   private readonly batcher: MicroBatcher;
   private readonly log: Logger;
 
-  constructor(applier: EventApplier, @Inject(CONFIG) private readonly env: WorkerEnv, logger: Logger) {
+  constructor(
+    applier: EventApplier,
+    private readonly sweeper: DefaultRewardSweeper,
+    @Inject(CONFIG) private readonly env: WorkerEnv,
+    @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
+    logger: Logger,
+  ) {
     super();
     this.log = logger.child('worker');
     this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.worker.concurrency = this.env.WORKER_CONCURRENCY;
+    // One scheduler for the whole deployment (BullMQ keeps a single repeat per id, whichever worker upserts it).
+    await this.queue.upsertJobScheduler(JOB.sweepDefaults, { every: this.env.DEFAULT_REWARD_SWEEP_MS }, { name: JOB.sweepDefaults, opts: { removeOnComplete: 100, removeOnFail: 100 } });
   }
 
   async process(job: Job): Promise<void> {
@@ -36,6 +44,11 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit {
           return await this.batcher.submit({ kind: 'feedback', data: parse(feedbackJobSchema, job) });
         case JOB.energy:
           return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
+        case JOB.sweepDefaults: {
+          const due = await this.sweeper.due();
+          if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
+          return await this.settleAll(job, due.map((data) => this.batcher.submit({ kind: 'feedback', data })));
+        }
         case JOB.feedbackBatch:
           return await this.settleAll(job, parse(feedbackBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'feedback', data })));
         case JOB.energyBatch:
