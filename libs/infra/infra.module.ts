@@ -26,14 +26,25 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: CONFIG, useValue: env },
         {
           provide: REDIS,
-          useFactory: () =>
-            new Redis(env.REDIS_URL, {
+          useFactory: async () => {
+            const redis = new Redis(env.REDIS_URL, {
               // The api answers from memory while Redis is away: fail fast instead of queueing commands.
               enableOfflineQueue: !opts.redisOffline,
               maxRetriesPerRequest: opts.redisOffline ? 1 : null,
               enableAutoPipelining: true,
-              lazyConnect: false,
-            }),
+            });
+            // Without an offline queue, commands sent before the connection is up fail: wait for it (5 s at
+            // most; a process started while Redis is down comes up degraded and reconnects by itself).
+            if (opts.redisOffline && redis.status !== 'ready')
+              await new Promise<void>((resolve) => {
+                const t = setTimeout(resolve, 5000);
+                redis.once('ready', () => {
+                  clearTimeout(t);
+                  resolve();
+                });
+              });
+            return redis;
+          },
         },
         { provide: SQL, useFactory: () => createSql(env.DATABASE_URL, env.DATABASE_POOL) },
         { provide: Logger, useValue: new Logger('router', env.LOG_LEVEL) },
