@@ -89,11 +89,16 @@ export class Rebuilder {
     return { policy: name, epoch: policy.epoch, decisions: nDecisions, events: nEvents, seq };
   }
 
-  /** Rebuilds the per-model energy-per-token totals from the log. */
-  async rebuildModelEnergy(): Promise<void> {
-    const totals = await this.events.modelEnergyTotals();
-    const blobs = sumModelEnergy([]);
-    for (const t of totals) blobs.set(t.model, Float64Array.of(t.joules, t.outputTokens, t.n));
-    await this.store.replace(this.store.modelsTarget(), 0, blobs);
+  /** Rebuilds the per-model energy-per-token totals from the log, under the same lock-and-markers protocol. */
+  async rebuildModelEnergy(): Promise<number> {
+    const target = this.store.modelsTarget();
+    const token = randomUUID();
+    await this.store.lockRebuild(target, token);
+    const readings = await this.events.modelReadings();
+    const blobs = sumModelEnergy(readings.map((r) => ({ model: r.model, joules: r.joules, outputTokens: r.outputTokens })));
+    const markers = readings.map((r) => ({ marker: eventMarker(r.id), claimer: r.id }));
+    const seq = await this.store.replace(target, 0, blobs, markers, token);
+    if (seq === null) throw new DomainError('UNAVAILABLE', 'another rebuild of the model energy totals took over; try again');
+    return readings.length;
   }
 }

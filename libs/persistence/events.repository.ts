@@ -104,10 +104,10 @@ export class EventsRepository {
     await this.sql`update events set applied = true where policy = ${policy} and epoch = ${epoch} and status = 'learned' and not applied`;
   }
 
-  async modelEnergyTotals(): Promise<{ model: string; joules: number; outputTokens: number; n: number }[]> {
+  /** Every reading that named a model and token counts but no decision (the per-model energy log). */
+  modelReadings(): Promise<{ id: string; model: string; joules: number; outputTokens: number }[]> {
     return this.sql`
-      select model, sum(joules)::float8 as joules, sum(output_tokens)::float8 as "outputTokens", count(*)::int as n
-      from events where status = 'model' group by model`;
+      select id, model, joules, output_tokens as "outputTokens" from events where status = 'model' order by id`;
   }
 
   async counts(policy: string, epoch: number): Promise<Record<StoredStatus, number>> {

@@ -1,4 +1,4 @@
-import { Inject, type OnModuleInit } from '@nestjs/common';
+import { Inject, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
@@ -13,7 +13,7 @@ import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
   // Jobs carry backoff {type: 'custom'}: failed batches (Postgres or Redis away) retry every ≤ 30 s for hours.
   settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 250 * 2 ** attemptsMade) },
 })
-export class EventsProcessor extends WorkerHost implements OnModuleInit {
+export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModuleDestroy {
   private readonly batcher: MicroBatcher;
   private readonly log: Logger;
 
@@ -29,9 +29,22 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit {
     this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES);
   }
 
+  private schedulerTimer: NodeJS.Timeout | null = null;
+
   async onModuleInit(): Promise<void> {
     this.worker.concurrency = this.env.WORKER_CONCURRENCY;
-    // One scheduler for the whole deployment (BullMQ keeps a single repeat per id, whichever worker upserts it).
+    await this.scheduleSweep();
+    // Upserted again every minute: a flushed or restarted Redis loses the scheduler.
+    this.schedulerTimer = setInterval(() => void this.scheduleSweep().catch(() => undefined), 60_000);
+    this.schedulerTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.schedulerTimer) clearInterval(this.schedulerTimer);
+  }
+
+  /** One scheduler for the whole deployment (BullMQ keeps a single repeat per id, whichever worker upserts it). */
+  private async scheduleSweep(): Promise<void> {
     await this.queue.upsertJobScheduler(JOB.sweepDefaults, { every: this.env.DEFAULT_REWARD_SWEEP_MS }, { name: JOB.sweepDefaults, opts: { removeOnComplete: 100, removeOnFail: 100 } });
   }
 

@@ -89,6 +89,9 @@ export class ProblemFilter implements ExceptionFilter {
               ? 'the JSON body is empty'
               : 'the body is not valid JSON';
       body = problem(status, detail, err.code ?? `http-${status}`, [{ path: '(body)', message: detail }]);
+    } else if (isDependencyDown(err)) {
+      body = problem(503, 'a backing service (Redis or Postgres) is unavailable; retry later', 'UNAVAILABLE');
+      retryAfter = 5;
     } else {
       const correlationId = randomUUID();
       this.log.error('unhandled error', { correlationId, error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
@@ -97,6 +100,14 @@ export class ProblemFilter implements ExceptionFilter {
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
   }
+}
+
+/** Connection-level failures of Redis (ioredis) or Postgres (postgres.js): an outage, not a bug. */
+function isDependencyDown(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03'].includes(code)) return true;
+  return /enableOfflineQueue|Connection is closed|max retries per request|Stream isn't writeable/i.test(e.message);
 }
 
 function isFastifyError(e: unknown): e is { statusCode: number; code?: string; message: string } {
