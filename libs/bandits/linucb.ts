@@ -1,6 +1,6 @@
 import { epsilonArgmax } from './choose.js';
 import { type Decision, type ArmEstimate } from './decision.js';
-import { debiasFactor, type LinearModel, meanScore, predictHead, rescore } from './linear-model.js';
+import { debiasFactor, type LinearModel, rescore } from './linear-model.js';
 import { dot, symQuadForm } from './linalg.js';
 import { type Rng } from './prng.js';
 
@@ -42,19 +42,25 @@ export function decideLinear(
   for (let c = 0; c < n; c++) {
     const a = candidates[c];
     const arm = model.arms[a];
-    const mean = meanScore(arm, x, d);
+    // One pass over x for the scalarised mean and the four head predictions.
+    const t = arm.theta;
+    const st = arm.scoreTheta;
+    let mean = arm.scoreOffset;
+    let q = arm.offset[0];
+    let e = arm.offset[1];
+    let k = arm.offset[2];
+    let l = arm.offset[3];
+    for (let i = 0; i < d; i++) {
+      const xi = x[i];
+      mean += st[i] * xi;
+      q += t[i] * xi;
+      e += t[d + i] * xi;
+      k += t[2 * d + i] * xi;
+      l += t[3 * d + i] * xi;
+    }
     const bonus = alpha > 0 ? alpha * Math.sqrt(Math.max(0, symQuadForm(arm.Ainv, x, d))) : 0;
     scores[c] = mean + bonus;
-    estimates[c] = {
-      arm: a,
-      quality: predictHead(arm, x, d, 0),
-      energy: predictHead(arm, x, d, 1),
-      cost: predictHead(arm, x, d, 2),
-      latency: predictHead(arm, x, d, 3),
-      mean,
-      bonus,
-      score: scores[c],
-    };
+    estimates[c] = { arm: a, quality: q, energy: e, cost: k, latency: l, mean, bonus, score: scores[c] };
   }
   const { pick, propensity } = epsilonArgmax(scores, n, epsilon, rng);
   return { arm: candidates[pick], propensity, estimates };

@@ -62,7 +62,7 @@ export class RoutingService {
       x: Array.from(x),
       owner: caller.owner,
       mode: 'single',
-      estimates: scores.map((s) => ({ ...s })),
+      estimates: scores as unknown as DecisionRecord['estimates'],
       createdAt: Date.now(),
     };
     if (rt.algorithm !== 'random') applyLocalDecision(rt.model, dec.arm, x, this.scratch);
