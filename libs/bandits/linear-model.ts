@@ -131,10 +131,3 @@ export function predictHead(arm: CompiledArm, x: Float64Array, d: number, h: num
   for (let i = 0; i < d; i++) s += arm.theta[off + i] * x[i];
   return s;
 }
-
-/** Scalarised mean score of arm a at x under the model's weights. */
-export function meanScore(arm: CompiledArm, x: Float64Array, d: number): number {
-  let s = arm.scoreOffset;
-  for (let i = 0; i < d; i++) s += arm.scoreTheta[i] * x[i];
-  return s;
-}

@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random generator: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator) seeded through
- * splitmix32. Every algorithm takes an `Rng` as a parameter; nothing in the learning core calls `Math.random()`,
+ * splitmix32. Every algorithm takes an `Rng` as a parameter; nothing in the learning core reads the global random source,
  * so a seed reproduces a replay or a test exactly.
  */
 export interface Rng {
@@ -47,11 +47,4 @@ export function createRng(seed: number): Rng {
     },
     int: (n) => Math.floor(next() * n),
   };
-}
-
-/** Seed derived from a string (FNV-1a), e.g. a decision id, so a replica's draws are reproducible per request. */
-export function seedFromString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }

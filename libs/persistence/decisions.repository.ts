@@ -84,10 +84,6 @@ export class DecisionsRepository {
     if (ids.length > 0) await this.sql`update decisions set applied = true where id = any(${ids as string[]}) and not applied`;
   }
 
-  async get(id: string): Promise<(DecisionRecord & { applied: boolean }) | null> {
-    const rows = await this.getMany([id]);
-    return rows.get(id) ?? null;
-  }
 
   async getMany(ids: readonly string[]): Promise<Map<string, DecisionRecord & { applied: boolean }>> {
     if (ids.length === 0) return new Map();
@@ -127,8 +123,4 @@ export class DecisionsRepository {
     await this.sql`update decisions set applied = true where policy = ${policy} and epoch = ${epoch} and not applied`;
   }
 
-  async countByPolicy(policy: string, epoch: number): Promise<number> {
-    const [r] = await this.sql<{ n: string }[]>`select count(*) as n from decisions where policy = ${policy} and epoch = ${epoch}`;
-    return Number(r.n);
-  }
 }
