@@ -1,5 +1,7 @@
 import { HEAD_COUNT } from './objective.js';
 
+const { round, sqrt } = Math;
+
 /**
  * Additive sufficient statistics of one arm (ALGORITHMS.md §1, §11). Everything here is a plain sum, so shards,
  * replicas and micro-batches merge by addition in any order, and the ridge/prior terms are added once at
@@ -69,7 +71,7 @@ export function armStatsLength(d: number): number {
 }
 
 export function packArmStats(s: ArmStats, out?: Float64Array): Float64Array {
-  const d = Math.round(Math.sqrt(s.xx.length));
+  const d = round(sqrt(s.xx.length));
   const v = out ?? new Float64Array(armStatsLength(d));
   v[0] = s.pulls;
   v.set(s.obs, 1);

@@ -1,3 +1,4 @@
+const { sqrt } = Math;
 /**
  * Dense float64 kernels over row-major d×d `Float64Array`s. Float64 only: a Sherman–Morrison inverse kept in
  * float32 drifts by 4e-4 after 20k updates (ALGORITHMS.md §1, pitfall 2). Callers pass `out` buffers so the hot
@@ -54,7 +55,7 @@ export function choleskyInPlace(A: Float64Array, d: number): boolean {
     let s = A[j * d + j];
     for (let k = 0; k < j; k++) s -= A[j * d + k] * A[j * d + k];
     if (!(s > 0)) return false;
-    const ljj = Math.sqrt(s);
+    const ljj = sqrt(s);
     A[j * d + j] = ljj;
     for (let i = j + 1; i < d; i++) {
       let t = A[i * d + j];

@@ -2,11 +2,52 @@ import { type ArmStats } from './arm-stats.js';
 import { invertSpd } from './linalg.js';
 import { HEAD_COUNT, HEAD_SIGN, type ObjectiveWeights } from './objective.js';
 
+const { abs, max, min } = Math;
+
 /** Per-request expectations used before an arm has observations of a head (e.g. J/token × expected tokens). */
 export interface ArmPrior {
   energy?: number;
   cost?: number;
   latency?: number;
+  /** Warm start of the quality head (PILOT, ALGORITHMS.md §3): pseudo-statistics added once at compile time. */
+  quality?: QualityPrior;
+}
+
+/**
+ * A_prior (d×d, added to A) and b_prior (added to b_quality), worth `weight` pseudo-observations; `mean` is the
+ * prior's own coefficient vector θ⁰ = A_prior⁻¹ b_prior (used by the prior gate).
+ */
+export interface QualityPrior {
+  A: Float64Array;
+  b: Float64Array;
+  mean: Float64Array;
+  weight: number;
+}
+
+/**
+ * The prior gate (ALGORITHMS.md §3 pitfall "bad priors hurt"): on the quality observations seen so far, the
+ * squared error of the priors' predictions minus that of the cold start's (θ = 0), summed over arms:
+ * Σ_a θ⁰ᵀ(ρ_a Σxxᵀ)θ⁰ − 2θ⁰ᵀΣ r x, with ρ_a = obs/pulls the share of the arm's decisions that got a reward.
+ * Additive statistics only (Σr² cancels). Positive = the priors explain the data worse than no prior at all,
+ * and compileLinearModel then drops them, so a systematically wrong prior costs a few observations, not the run.
+ */
+export function priorExcessError(d: number, stats: readonly ArmStats[], priors: readonly ArmPrior[]): number {
+  let delta = 0;
+  stats.forEach((s, a) => {
+    const qp = priors[a]?.quality;
+    if (!qp || s.obs[0] === 0 || s.pulls === 0) return;
+    const rho = min(1, s.obs[0] / s.pulls);
+    let quad = 0;
+    let lin = 0;
+    for (let i = 0; i < d; i++) {
+      let row = 0;
+      for (let j = 0; j < d; j++) row += s.xx[i * d + j] * qp.mean[j];
+      quad += qp.mean[i] * row;
+      lin += qp.mean[i] * s.xr[i];
+    }
+    delta += rho * quad - 2 * lin;
+  });
+  return delta;
 }
 
 export interface LinearModelParams {
@@ -31,6 +72,10 @@ export interface CompiledArm {
   scoreTheta: Float64Array;
   scoreOffset: number;
   pulls: number;
+  /** Pseudo-observations of a warm-start prior (0 without one): an arm with pulls + pseudo = 0 is untried. */
+  pseudo: number;
+  /** Σ r of the quality head (with obs[0], the Beta counts of beta-ts). */
+  qualitySum: number;
   /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
   obs: Float64Array;
 }
@@ -41,6 +86,8 @@ export interface LinearModel {
   /** Normalisation of each head (1 for quality): the largest per-arm mean, so weights are dimensionless. */
   refs: Float64Array;
   weights: ObjectiveWeights;
+  /** False when quality priors exist but the prior gate (priorExcessError) switched them off. */
+  priorActive: boolean;
 }
 
 const WEIGHT_KEYS = ['quality', 'energy', 'cost', 'latency'] as const;
@@ -51,7 +98,8 @@ const WEIGHT_KEYS = ['quality', 'energy', 'cost', 'latency'] as const;
  * θ_h = c_h · A⁻¹ b_h with A = λI + Σxxᵀ (all decisions) and b_h = Σ r_h x (observed only). Because A counts
  * every decision but b_h only the decisions whose head-h value arrived, A⁻¹b_h estimates ρ_h·θ_h, with ρ_h the
  * arrival rate; c_h = pulls/obs_h undoes that (a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads
- * with a prior are blended toward it with `priorWeight` pseudo-observations.
+ * with a prior are blended toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as
+ * A += A_prior and θ_q = A⁻¹(c·b_q + b_prior), added once, never stored with the statistics (§11).
  */
 export function compileLinearModel(
   d: number,
@@ -61,6 +109,7 @@ export function compileLinearModel(
   params: LinearModelParams,
 ): LinearModel {
   const A = new Float64Array(d * d);
+  const priorActive = priorExcessError(d, stats, priors) <= 0;
   const refs = new Float64Array(HEAD_COUNT).fill(0);
   refs[0] = 1;
   const priorOf = (p: ArmPrior, h: number): number | undefined =>
@@ -69,6 +118,8 @@ export function compileLinearModel(
   const arms = stats.map((s, a) => {
     for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
     for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
+    const qp = priorActive ? priors[a]?.quality : undefined;
+    if (qp) for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
     const Ainv = invertSpd(A, d);
     const theta = new Float64Array(HEAD_COUNT * d);
     const offset = new Float64Array(HEAD_COUNT);
@@ -89,15 +140,22 @@ export function compileLinearModel(
       } else {
         offset[h] = prior ?? 0;
       }
+      if (h === 0 && qp) {
+        for (let i = 0; i < d; i++) {
+          let acc = 0;
+          for (let j = 0; j < d; j++) acc += Ainv[i * d + j] * qp.b[j];
+          theta[i] += acc;
+        }
+      }
       if (h > 0) {
         const mean = obs > 0 ? s.sum[h] / obs : (prior ?? 0);
-        refs[h] = Math.max(refs[h], Math.abs(mean));
+        refs[h] = max(refs[h], abs(mean));
       }
     }
-    return { Ainv, theta, offset, scoreTheta: new Float64Array(d), scoreOffset: 0, pulls: s.pulls, obs: Float64Array.from(s.obs) };
+    return { Ainv, theta, offset, scoreTheta: new Float64Array(d), scoreOffset: 0, pulls: s.pulls, pseudo: qp?.weight ?? 0, qualitySum: s.sum[0], obs: Float64Array.from(s.obs) };
   });
   for (let h = 1; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
-  const model: LinearModel = { d, arms, refs, weights };
+  const model: LinearModel = { d, arms, refs, weights, priorActive };
   return reweight(model, weights);
 }
 

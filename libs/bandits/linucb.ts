@@ -4,6 +4,8 @@ import { debiasFactor, type LinearModel, rescore } from './linear-model.js';
 import { dot, symQuadForm } from './linalg.js';
 import { type Rng } from './prng.js';
 
+const { max, sqrt } = Math;
+
 export interface LinUcbParams {
   /** Width multiplier α. Keep α/√λ_reg ≥ the reward range (ALGORITHMS.md §1, pitfall 1). */
   alpha: number;
@@ -35,14 +37,30 @@ export function decideLinear(
   epsilon: number,
   rng: Rng,
 ): Decision {
+  const n = candidates.length;
+  const estimates = linearEstimates(model, x, candidates, alpha > 0);
+  const scores = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    const e = estimates[c];
+    e.bonus *= alpha;
+    e.score = e.mean + e.bonus;
+    scores[c] = e.score;
+  }
+  const { pick, propensity } = epsilonArgmax(scores, n, epsilon, rng);
+  return { arm: candidates[pick], propensity, estimates };
+}
+
+/**
+ * Per candidate: the four head predictions and the scalarised mean in one pass over x, and (when `widths`) the
+ * width ‖x‖_{A⁻¹} in `bonus` (unscaled), `score` = mean. Shared by every policy on the linear statistics.
+ */
+export function linearEstimates(model: LinearModel, x: Float64Array, candidates: readonly number[], widths: boolean): ArmEstimate[] {
   const { d } = model;
   const n = candidates.length;
-  const scores = new Float64Array(n);
   const estimates: ArmEstimate[] = new Array(n);
   for (let c = 0; c < n; c++) {
     const a = candidates[c];
     const arm = model.arms[a];
-    // One pass over x for the scalarised mean and the four head predictions.
     const t = arm.theta;
     const st = arm.scoreTheta;
     let mean = arm.scoreOffset;
@@ -58,12 +76,10 @@ export function decideLinear(
       k += t[2 * d + i] * xi;
       l += t[3 * d + i] * xi;
     }
-    const bonus = alpha > 0 ? alpha * Math.sqrt(Math.max(0, symQuadForm(arm.Ainv, x, d))) : 0;
-    scores[c] = mean + bonus;
-    estimates[c] = { arm: a, quality: q, energy: e, cost: k, latency: l, mean, bonus, score: scores[c] };
+    const width = widths ? sqrt(max(0, symQuadForm(arm.Ainv, x, d))) : 0;
+    estimates[c] = { arm: a, quality: q, energy: e, cost: k, latency: l, mean, bonus: width, score: mean };
   }
-  const { pick, propensity } = epsilonArgmax(scores, n, epsilon, rng);
-  return { arm: candidates[pick], propensity, estimates };
+  return estimates;
 }
 
 /**

@@ -1,3 +1,4 @@
+const { PI, cos, floor, imul, log, sqrt } = Math;
 /**
  * Seeded pseudo-random generator: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator) seeded through
  * splitmix32. Every algorithm takes an `Rng` as a parameter; nothing in the learning core reads the global random source,
@@ -17,8 +18,8 @@ function splitmix32(seed: number): () => number {
   return () => {
     s = (s + 0x9e3779b9) >>> 0;
     let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    z = imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
 }
@@ -43,8 +44,8 @@ export function createRng(seed: number): Rng {
     normal: () => {
       let u = next();
       while (u === 0) u = next();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
+      return sqrt(-2 * log(u)) * cos(2 * PI * next());
     },
-    int: (n) => Math.floor(next() * n),
+    int: (n) => floor(next() * n),
   };
 }

@@ -1,6 +1,8 @@
 import { CUES } from './cues.js';
 import { fnv1a } from './hash.js';
 
+const { imul, log1p, max, min, sqrt } = Math;
+
 /** Number of fixed (non-hashed) slots: bias, 8 surface statistics, the task cues. */
 export const FIXED_FEATURES = 1 + 8 + CUES.length;
 export const MIN_DIM = FIXED_FEATURES + 8;
@@ -43,7 +45,7 @@ export function featurize(text: string, dim = 64, out: Float64Array = new Float6
     if (wStart < 0) return;
     const h = fnv1a(lower, wStart, i);
     addHash(h, 1);
-    if (prevWord !== 0) addHash(Math.imul(prevWord ^ 0x9e3779b9, 0x01000193) ^ h, 0.7);
+    if (prevWord !== 0) addHash(imul(prevWord ^ 0x9e3779b9, 0x01000193) ^ h, 0.7);
     prevWord = h;
     words++;
     wordChars += i - wStart;
@@ -68,27 +70,27 @@ export function featurize(text: string, dim = 64, out: Float64Array = new Float6
   }
   endWord(n);
 
-  const len = Math.max(n, 1);
+  const len = max(n, 1);
   out[0] = 1;
-  out[1] = Math.min(Math.log1p(n) / 10, 1.5);
-  out[2] = Math.min(Math.log1p(words) / 8, 1.5);
-  out[3] = words > 0 ? Math.min(wordChars / words / 10, 1.5) : 0;
+  out[1] = min(log1p(n) / 10, 1.5);
+  out[2] = min(log1p(words) / 8, 1.5);
+  out[3] = words > 0 ? min(wordChars / words / 10, 1.5) : 0;
   out[4] = digits / len;
   out[5] = upper / len;
   out[6] = punct / len;
   out[7] = nonAscii / len;
-  out[8] = Math.min(Math.log1p(lines) / 5, 1.5);
+  out[8] = min(log1p(lines) / 5, 1.5);
   for (let k = 0; k < CUES.length; k++) out[9 + k] = CUES[k].re.test(lower) ? 1 : 0;
 
   let hashNorm = 0;
   for (let i = hashStart; i < dim; i++) hashNorm += out[i] * out[i];
   if (hashNorm > 0) {
-    const k = 1 / Math.sqrt(hashNorm);
+    const k = 1 / sqrt(hashNorm);
     for (let i = hashStart; i < dim; i++) out[i] *= k;
   }
   let norm = 0;
   for (let i = 0; i < dim; i++) norm += out[i] * out[i];
-  const k = 1 / Math.sqrt(norm);
+  const k = 1 / sqrt(norm);
   for (let i = 0; i < dim; i++) out[i] *= k;
   return out;
 }

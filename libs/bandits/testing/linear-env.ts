@@ -1,5 +1,7 @@
 import { type Rng } from '../prng.js';
 
+const { hypot, sqrt } = Math;
+
 /**
  * The synthetic environment of ALGORITHMS.md §15 L1 (and D1, T1, P1): K arms, d = 6, x = (1, z) with
  * z ~ N(0, I₅) normalised to ‖x‖ = 1, θ_a ~ N(0, I/d), r = θ_aᵀx + N(0, σ²). Test support only.
@@ -16,7 +18,7 @@ export interface LinearEnv {
 export function makeLinearEnv(k: number, d: number, noise: number, rng: Rng): LinearEnv {
   const theta = Array.from({ length: k }, () => {
     const t = new Float64Array(d);
-    for (let i = 0; i < d; i++) t[i] = rng.normal() / Math.sqrt(d);
+    for (let i = 0; i < d; i++) t[i] = rng.normal() / sqrt(d);
     return t;
   });
   const expected = (a: number, x: Float64Array): number => {
@@ -32,7 +34,7 @@ export function makeLinearEnv(k: number, d: number, noise: number, rng: Rng): Li
       const x = new Float64Array(d);
       x[0] = 1;
       for (let i = 1; i < d; i++) x[i] = r.normal();
-      const n = Math.hypot(...x);
+      const n = hypot(...x);
       for (let i = 0; i < d; i++) x[i] /= n;
       return x;
     },

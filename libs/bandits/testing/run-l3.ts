@@ -3,6 +3,8 @@ import { compileLinearModel } from '../linear-model.js';
 import { decideLinUcb } from '../linucb.js';
 import { createRng } from '../prng.js';
 
+const { min } = Math;
+
 /**
  * ALGORITHMS.md §15 L3 / G1: one-hot task context (easy, hard), three models, quality and energy learnt as
  * separate heads and scalarised at decision time with weights (1−λ, λ). Returns the optimal-arm share over the
@@ -32,7 +34,7 @@ export function runL3(seed: number, lambda: number, opts: { alpha?: number; ridg
     x[task] = 1;
     const model = compileLinearModel(2, stats, [], weights, { ridge, priorWeight: 0 });
     const dec = decideLinUcb(model, x, all, { alpha, epsilon: 0 }, rng);
-    for (const e of dec.estimates) if (stats[e.arm].pulls === 0) minUntriedIndex = Math.min(minUntriedIndex, e.score);
+    for (const e of dec.estimates) if (stats[e.arm].pulls === 0) minUntriedIndex = min(minUntriedIndex, e.score);
     const best = [0, 1, 2].reduce((b, a) => (expected(a, task) > expected(b, task) ? a : b), 0);
     regret += expected(best, task) - expected(dec.arm, task);
     if (t >= T - 1000 && dec.arm === best) lastBest++;
