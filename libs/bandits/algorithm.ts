@@ -1,28 +1,41 @@
+import { decideBetaTs } from './beta-ts.js';
 import { type Decision } from './decision.js';
 import { decideEpsilonGreedy } from './epsilon-greedy.js';
+import { decideLinTs } from './lin-ts.js';
 import { type LinearModel } from './linear-model.js';
 import { decideLinUcb } from './linucb.js';
 import { type Rng } from './prng.js';
 import { decideRandom } from './random-policy.js';
 
-export const ALGORITHMS = ['linucb', 'epsilon-greedy', 'random'] as const;
+/** Policies that decide from the shared additive linear statistics (ArmStats → LinearModel). */
+export const ALGORITHMS = ['linucb', 'lin-ts', 'beta-ts', 'epsilon-greedy', 'random'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 export interface AlgorithmParams {
+  /** LinUCB's width multiplier α; for lin-ts the posterior scale v. */
   alpha: number;
   ridge: number;
   epsilon: number;
+  /** Extra posterior draws for the Monte Carlo propensity of the sampling policies. */
+  propensityDraws: number;
 }
 
-/** Default hyper-parameters per algorithm (α = λ_reg = 1 passes L3; ε = 0.02 is the logging floor). */
+/**
+ * Default hyper-parameters per algorithm. α = λ_reg = 1 passes L3; ε = 0.02 is the logging floor. lin-ts: v = 0.25,
+ * about the noise of thumbs-style rewards; its width is v·‖x‖_{A⁻¹} (the exact posterior), see the replay table.
+ */
 export function defaultParams(algorithm: Algorithm): AlgorithmParams {
   switch (algorithm) {
     case 'linucb':
-      return { alpha: 1, ridge: 1, epsilon: 0.02 };
+      return { alpha: 1, ridge: 1, epsilon: 0.02, propensityDraws: 0 };
+    case 'lin-ts':
+      return { alpha: 0.25, ridge: 1, epsilon: 0.02, propensityDraws: 100 };
+    case 'beta-ts':
+      return { alpha: 0, ridge: 1, epsilon: 0.02, propensityDraws: 100 };
     case 'epsilon-greedy':
-      return { alpha: 0, ridge: 1, epsilon: 0.1 };
+      return { alpha: 0, ridge: 1, epsilon: 0.1, propensityDraws: 0 };
     case 'random':
-      return { alpha: 0, ridge: 1, epsilon: 1 };
+      return { alpha: 0, ridge: 1, epsilon: 1, propensityDraws: 0 };
   }
 }
 
@@ -38,6 +51,10 @@ export function decide(
   switch (algorithm) {
     case 'linucb':
       return decideLinUcb(model, x, candidates, params, rng);
+    case 'lin-ts':
+      return decideLinTs(model, x, candidates, { v: params.alpha, epsilon: params.epsilon, propensityDraws: params.propensityDraws }, rng);
+    case 'beta-ts':
+      return decideBetaTs(model, x, candidates, params, rng);
     case 'epsilon-greedy':
       return decideEpsilonGreedy(model, x, candidates, params, rng);
     case 'random':

@@ -108,55 +108,83 @@ export function compileLinearModel(
   weights: ObjectiveWeights,
   params: LinearModelParams,
 ): LinearModel {
-  const A = new Float64Array(d * d);
   const priorActive = priorExcessError(d, stats, priors) <= 0;
-  const refs = new Float64Array(HEAD_COUNT).fill(0);
-  refs[0] = 1;
-  const priorOf = (p: ArmPrior, h: number): number | undefined =>
-    h === 1 ? p.energy : h === 2 ? p.cost : h === 3 ? p.latency : undefined;
+  const scratch = new Float64Array(d * d);
+  const arms = stats.map((s, a) => compileArm(d, s, priors[a] ?? {}, priorActive, params, scratch));
+  const model: LinearModel = { d, arms, refs: headRefs(stats, priors), weights, priorActive };
+  return reweight(model, weights);
+}
 
-  const arms = stats.map((s, a) => {
-    for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
-    for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
-    const qp = priorActive ? priors[a]?.quality : undefined;
-    if (qp) for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
-    const Ainv = invertSpd(A, d);
-    const theta = new Float64Array(HEAD_COUNT * d);
-    const offset = new Float64Array(HEAD_COUNT);
-    for (let h = 0; h < HEAD_COUNT; h++) {
-      const obs = s.obs[h];
-      const prior = priorOf(priors[a] ?? {}, h);
-      if (obs > 0) {
-        const debias = debiasFactor(s.pulls, obs);
-        const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
-        const k = debias * w;
-        for (let i = 0; i < d; i++) {
-          let acc = 0;
-          const row = i * d;
-          for (let j = 0; j < d; j++) acc += Ainv[row + j] * s.xr[h * d + j];
-          theta[h * d + i] = k * acc;
-        }
-        offset[h] = prior === undefined ? 0 : (1 - w) * prior;
-      } else {
-        offset[h] = prior ?? 0;
+const priorOf = (p: ArmPrior, h: number): number | undefined =>
+  h === 1 ? p.energy : h === 2 ? p.cost : h === 3 ? p.latency : undefined;
+
+/** One arm of compileLinearModel (the replay harness recompiles only the arm an observation touched). */
+export function compileArm(
+  d: number,
+  s: ArmStats,
+  armPrior: ArmPrior,
+  priorActive: boolean,
+  params: LinearModelParams,
+  A: Float64Array = new Float64Array(d * d),
+): CompiledArm {
+  for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
+  for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
+  const qp = priorActive ? armPrior.quality : undefined;
+  if (qp) for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
+  const Ainv = invertSpd(A, d);
+  const theta = new Float64Array(HEAD_COUNT * d);
+  const offset = new Float64Array(HEAD_COUNT);
+  for (let h = 0; h < HEAD_COUNT; h++) {
+    const obs = s.obs[h];
+    const prior = priorOf(armPrior, h);
+    if (obs > 0) {
+      const debias = debiasFactor(s.pulls, obs);
+      const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
+      const k = debias * w;
+      for (let i = 0; i < d; i++) {
+        let acc = 0;
+        const row = i * d;
+        for (let j = 0; j < d; j++) acc += Ainv[row + j] * s.xr[h * d + j];
+        theta[h * d + i] = k * acc;
       }
-      if (h === 0 && qp) {
-        for (let i = 0; i < d; i++) {
-          let acc = 0;
-          for (let j = 0; j < d; j++) acc += Ainv[i * d + j] * qp.b[j];
-          theta[i] += acc;
-        }
-      }
-      if (h > 0) {
-        const mean = obs > 0 ? s.sum[h] / obs : (prior ?? 0);
-        refs[h] = max(refs[h], abs(mean));
+      offset[h] = prior === undefined ? 0 : (1 - w) * prior;
+    } else {
+      offset[h] = prior ?? 0;
+    }
+    if (h === 0 && qp) {
+      for (let i = 0; i < d; i++) {
+        let acc = 0;
+        for (let j = 0; j < d; j++) acc += Ainv[i * d + j] * qp.b[j];
+        theta[i] += acc;
       }
     }
-    return { Ainv, theta, offset, scoreTheta: new Float64Array(d), scoreOffset: 0, pulls: s.pulls, pseudo: qp?.weight ?? 0, qualitySum: s.sum[0], obs: Float64Array.from(s.obs) };
+  }
+  return {
+    Ainv,
+    theta,
+    offset,
+    scoreTheta: new Float64Array(d),
+    scoreOffset: 0,
+    pulls: s.pulls,
+    pseudo: qp?.weight ?? 0,
+    qualitySum: s.sum[0],
+    obs: Float64Array.from(s.obs),
+  };
+}
+
+/** Per head the largest per-arm mean (or prior), so objective weights are dimensionless; 1 for quality. */
+export function headRefs(stats: readonly ArmStats[], priors: readonly ArmPrior[]): Float64Array {
+  const refs = new Float64Array(HEAD_COUNT).fill(0);
+  refs[0] = 1;
+  stats.forEach((s, a) => {
+    for (let h = 1; h < HEAD_COUNT; h++) {
+      const prior = priorOf(priors[a] ?? {}, h);
+      const mean = s.obs[h] > 0 ? s.sum[h] / s.obs[h] : (prior ?? 0);
+      refs[h] = max(refs[h], abs(mean));
+    }
   });
   for (let h = 1; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
-  const model: LinearModel = { d, arms, refs, weights, priorActive };
-  return reweight(model, weights);
+  return refs;
 }
 
 /** Recomputes the scalarised coefficients for new weights, in place, without touching the statistics. */

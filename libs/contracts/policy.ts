@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { finite, id } from './finite.js';
+import { type PolicyPrior } from './prior.js';
 
-export const ALGORITHM_NAMES = ['linucb', 'epsilon-greedy', 'random'] as const;
+export const ALGORITHM_NAMES = ['linucb', 'lin-ts', 'beta-ts', 'epsilon-greedy', 'random'] as const;
 
 const weight = () => finite().min(0).max(1000);
 export const objectiveSchema = z.strictObject({
@@ -27,6 +28,7 @@ export const policyConfigSchema = z
         expectedInputTokens: finite().min(0).max(1e7).optional(),
         expectedOutputTokens: finite().min(0).max(1e7).optional(),
         priorWeight: finite().min(0).max(1e6).optional(),
+        propensityDraws: z.int().min(0).max(10_000).optional(),
       })
       .default({}),
     objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),
@@ -48,6 +50,8 @@ export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 export type Objective = z.infer<typeof objectiveSchema>;
 
 export interface Policy extends PolicyConfig {
+  /** PILOT warm start installed with POST /admin/policies/{name}/prior (kept across PUT for arms still present). */
+  prior?: PolicyPrior;
   name: string;
   version: number;
   epoch: number;

@@ -1,2 +1,3 @@
 export * from './deltas.js';
 export * from './runtime.js';
+export * from './prior-fit.js';

@@ -8,6 +8,7 @@ import {
   type LinearModel,
   defaultParams,
   type AlgorithmParams,
+  type QualityPrior,
 } from '@app/bandits';
 import { type Model, type Policy } from '@app/contracts';
 
@@ -32,6 +33,7 @@ export function resolveParams(policy: Policy): AlgorithmParams {
     alpha: policy.params.alpha ?? d.alpha,
     ridge: policy.params.ridge ?? d.ridge,
     epsilon: policy.params.epsilon ?? d.epsilon,
+    propensityDraws: policy.params.propensityDraws ?? d.propensityDraws,
   };
 }
 
@@ -52,8 +54,22 @@ export function armPriors(
     const prior: ArmPrior = {};
     if (jpt !== undefined) prior.energy = jpt * outTok;
     if (m?.pricing) prior.cost = (m.pricing.inputPerMTok * inTok + m.pricing.outputPerMTok * outTok) / 1e6;
+    const qp = policy.prior?.arms[arm];
+    if (qp && qp.theta.length === policy.features.dim) prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge);
     return prior;
   });
+}
+
+/**
+ * PILOT prior of one arm: A += w·I, b += w·θ⁰ (§3). With w = 0 (no offline data for this arm) the guess θ⁰ still
+ * sets the starting mean (b += ridge·θ⁰) while A keeps a cold arm's precision.
+ */
+export function qualityPrior(theta: readonly number[], weight: number, ridge: number): QualityPrior {
+  const d = theta.length;
+  const A = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) A[i * d + i] = weight;
+  const scale = weight > 0 ? weight : ridge;
+  return { A, b: Float64Array.from(theta, (v) => scale * v), mean: Float64Array.from(theta), weight };
 }
 
 /** Compiles stored arm blobs (by arm name) into a runtime. Arms without a blob start empty. */

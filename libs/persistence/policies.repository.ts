@@ -10,7 +10,7 @@ interface Row {
 }
 const toPolicy = (r: Row): Policy => ({ ...r.config, name: r.name, version: r.version, epoch: r.epoch, updatedAt: r.updatedAt.toISOString() });
 
-export type AuditAction = 'create' | 'replace' | 'objective' | 'reset' | 'rebuild' | 'delete';
+export type AuditAction = 'create' | 'replace' | 'objective' | 'reset' | 'rebuild' | 'delete' | 'prior';
 
 /** Policies and their audit trail; every change is written in the same transaction as its audit row. */
 export class PoliciesRepository {

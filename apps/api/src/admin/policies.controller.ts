@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
-import { id as idSchema, objectivePatchSchema, policyConfigSchema, type Principal } from '@app/contracts';
+import { id as idSchema, objectivePatchSchema, policyConfigSchema, priorRequestSchema, type Principal } from '@app/contracts';
 import { type FastifyReply } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { parseOrThrow } from '../validation.js';
@@ -47,6 +47,18 @@ export class PoliciesController {
   @Get(':name/audit')
   async audit(@Param('name') name: string) {
     return { audit: await this.policies.auditTrail(name) };
+  }
+
+  @Post(':name/prior')
+  @HttpCode(200)
+  prior(@Caller() c: Principal, @Param('name') name: string, @Body() body: unknown) {
+    return this.policies.installPrior(name, parseOrThrow(priorRequestSchema, body), c);
+  }
+
+  @Delete(':name/prior')
+  @HttpCode(200)
+  removePrior(@Caller() c: Principal, @Param('name') name: string) {
+    return this.policies.removePrior(name, c);
   }
 
   @Post(':name/reset')

@@ -1,12 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { HEADS } from '@app/bandits';
-import { type Objective, type Policy, type PolicyConfig, type Principal } from '@app/contracts';
+import { type Objective, type Policy, type PolicyConfig, type PolicyPrior, type PriorRequest, type Principal } from '@app/contracts';
+import { featurize } from '@app/featurizer';
+import { fitPrior, type PriorObservation } from '@app/learning';
 import { DomainError } from '@app/errors';
 import { Rebuilder } from '@app/ingest';
 import { EventsRepository, ModelsRepository, PoliciesRepository } from '@app/persistence';
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+
+/** A prior survives PUT for the arms still present, as long as the feature space is unchanged. */
+function carriedPrior(before: Policy | null, after: PolicyConfig): PolicyPrior | undefined {
+  if (!before?.prior || before.features.dim !== after.features.dim || before.features.source !== after.features.source) return undefined;
+  const arms = Object.fromEntries(Object.entries(before.prior.arms).filter(([a]) => after.arms.includes(a)));
+  return Object.keys(arms).length > 0 ? { ...before.prior, arms } : undefined;
+}
 
 /** A change of algorithm or feature space makes the old statistics meaningless: start a new epoch. */
 const needsNewEpoch = (before: PolicyConfig, after: PolicyConfig) =>
@@ -25,6 +34,7 @@ export class PoliciesService {
   ) {}
 
   async put(name: string, config: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean }> {
+    const before = await this.policies.get(name);
     const known = new Set((await this.models.list()).map((m) => m.id));
     const missing = config.arms.map((a, i) => ({ a, i })).filter(({ a }) => !known.has(a));
     if (missing.length > 0)
@@ -33,7 +43,9 @@ export class PoliciesService {
         `register every arm first (PUT /admin/models/{id}): ${missing.map((m) => m.a).join(', ')}`,
         missing.map(({ i }) => ({ path: `arms.${i}`, message: 'not a registered model' })),
       );
-    const { policy, created, epochChanged } = await this.policies.put(name, config, actor.keyId, (before) => needsNewEpoch(before, config));
+    const stored: PolicyConfig & { prior?: PolicyPrior } = { ...config, prior: carriedPrior(before, config) };
+    if (!stored.prior) delete stored.prior;
+    const { policy, created, epochChanged } = await this.policies.put(name, stored, actor.keyId, (b) => needsNewEpoch(b, config));
     if (created || epochChanged) await this.state.replace(this.state.policyTarget(name), policy.epoch, new Map());
     await this.publish(policy);
     return { ...policy, created };
@@ -62,6 +74,62 @@ export class PoliciesService {
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(p);
     return p;
+  }
+
+  /**
+   * PILOT warm start (ALGORITHMS.md §3): fits θ⁰ per arm on offline records featurised exactly like live requests,
+   * capped at `maxWeight` pseudo-observations, and installs it on the policy (new version; learning state kept).
+   * Preference records count as outcomes: the preferred model 1, the other 0 (½ each on a tie).
+   */
+  async installPrior(name: string, req: PriorRequest, actor: Principal): Promise<Policy> {
+    const p = await this.get(name);
+    const d = p.features.dim;
+    const armIndex = new Map(p.arms.map((a, i) => [a, i]));
+    const obs: PriorObservation[] = [];
+    req.records.forEach((r, i) => {
+      const x = this.priorContext(p, r, i);
+      const arm = (field: string, model: string) => {
+        const a = armIndex.get(model);
+        if (a === undefined) throw new DomainError('UNKNOWN_ARM', `${model} is not an arm of policy ${name}`, [{ path: `records.${i}.${field}`, message: 'not an arm of this policy' }]);
+        return a;
+      };
+      if ('model' in r) obs.push({ arm: arm('model', r.model), x, r: r.score });
+      else {
+        const win = r.tie ? 0.5 : 1;
+        obs.push({ arm: arm('preferred', r.preferred), x, r: win }, { arm: arm('other', r.other), x, r: 1 - win });
+      }
+    });
+    const fitted = fitPrior(p.arms.length, d, obs, req.maxWeight);
+    const prior: PolicyPrior = { installedAt: new Date().toISOString(), records: req.records.length, arms: {} };
+    fitted.forEach((f, a) => {
+      if (f) prior.arms[p.arms[a]] = { theta: Array.from(f.theta), weight: f.weight, records: f.records };
+    });
+    const next = await this.policies.update(name, actor.keyId, 'prior', (c) => ({ ...c, prior }) as PolicyConfig);
+    if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    await this.publish(next);
+    return next;
+  }
+
+  async removePrior(name: string, actor: Principal): Promise<Policy> {
+    const next = await this.policies.update(name, actor.keyId, 'prior', (c) => {
+      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior };
+      return rest;
+    });
+    if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    await this.publish(next);
+    return next;
+  }
+
+  private priorContext(p: Policy, r: PriorRequest['records'][number], i: number): Float64Array {
+    const d = p.features.dim;
+    if (p.features.source === 'caller') {
+      if (!r.features || r.features.length !== d)
+        throw new DomainError('FEATURES_MISMATCH', `policy ${p.name} takes caller features of dim ${d}`, [{ path: `records.${i}.features`, message: `must have exactly ${d} values` }]);
+      return Float64Array.from(r.features);
+    }
+    if (r.input === undefined)
+      throw new DomainError('VALIDATION', `policy ${p.name} featurizes text`, [{ path: `records.${i}.input`, message: 'give the prompt text' }]);
+    return featurize(r.input, d);
   }
 
   async reset(name: string, actor: Principal): Promise<Policy> {
@@ -115,7 +183,8 @@ export class PoliciesService {
       energyReadings: per.reduce((s, a) => s + a.energyJoules.count, 0),
       events,
       heads: HEADS,
-      arms: per.map((a) => ({ ...a, share: decisions > 0 ? a.pulls / decisions : 0 })),
+      arms: per.map((a) => ({ ...a, share: decisions > 0 ? a.pulls / decisions : 0, prior: p.prior?.arms[a.model] ? { weight: p.prior.arms[a.model].weight, records: p.prior.arms[a.model].records } : null })),
+      prior: p.prior ? { installedAt: p.prior.installedAt, records: p.prior.records, active: this.cache.get(name)?.model.priorActive ?? null } : null,
     };
   }
 

@@ -7,6 +7,7 @@ import {
   modelConfigSchema,
   objectivePatchSchema,
   policyConfigSchema,
+  priorRequestSchema,
   routeRequestSchema,
 } from '@app/contracts';
 import { z } from 'zod';
@@ -34,6 +35,8 @@ const OPS: Op[] = [
   { method: 'patch', path: '/admin/policies/{name}/objective', summary: 'Change the trade-off weights (audited)', scope: 'admin', body: objectivePatchSchema, ok: 200 },
   { method: 'get', path: '/admin/policies/{name}/stats', summary: 'Learning statistics per arm', scope: 'admin', ok: 200 },
   { method: 'get', path: '/admin/policies/{name}/audit', summary: 'Audit trail of the policy', scope: 'admin', ok: 200 },
+  { method: 'post', path: '/admin/policies/{name}/prior', summary: 'Install a warm-start prior fitted on offline records (PILOT)', scope: 'admin', body: priorRequestSchema, ok: 200 },
+  { method: 'delete', path: '/admin/policies/{name}/prior', summary: 'Remove the warm-start prior', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/policies/{name}/reset', summary: 'Clear learning state, keep config', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/policies/{name}/rebuild', summary: 'Recompute learning state from the durable log', scope: 'admin', ok: 200 },
   { method: 'get', path: '/health/live', summary: 'Liveness', ok: 200 },

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { finite, id } from './finite.js';
+
+export const MAX_PRIOR_RECORDS = 10_000;
+export const MAX_PRIOR_WEIGHT = 200;
+
+const context = {
+  input: z.string().max(100_000).optional(),
+  features: z.array(finite()).max(512).optional(),
+};
+
+/** An offline outcome: how good `model` was on a prompt (0..1). */
+const scoreRecord = z.strictObject({ ...context, model: id('model'), score: finite().min(0).max(1) });
+/** An offline preference: `preferred` beat `other` on a prompt, or they tied. */
+const pairRecord = z.strictObject({ ...context, preferred: id('preferred'), other: id('other'), tie: z.boolean().optional() });
+
+export const priorRequestSchema = z.strictObject({
+  records: z
+    .array(z.union([scoreRecord, pairRecord]))
+    .min(1)
+    .max(MAX_PRIOR_RECORDS),
+  /** Cap on the pseudo-observations an arm's prior is worth (ALGORITHMS.md §3: 50–200). */
+  maxWeight: finite().gt(0).max(MAX_PRIOR_WEIGHT).default(100),
+});
+export type PriorRequest = z.infer<typeof priorRequestSchema>;
+
+/** Installed on a policy: per arm θ⁰ and the pseudo-observations it is worth (A += w·I, b += w·θ⁰). */
+export interface PolicyPrior {
+  installedAt: string;
+  records: number;
+  arms: Record<string, { theta: number[]; weight: number; records: number }>;
+}

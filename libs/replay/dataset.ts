@@ -1,0 +1,100 @@
+/**
+ * Replay data in the schema of ../shared/data/README.md, reduced to what a replay needs: per prompt the text and,
+ * per model, quality (score), cost (USD) and GPU energy (J). Only complete records are kept (the README's
+ * reference statistics use complete records too).
+ */
+export interface ReplayRecord {
+  id: string;
+  task: string;
+  prompt: string;
+  /** Per model (dataset.models order). */
+  quality: Float64Array;
+  costUsd: Float64Array;
+  energyJ: Float64Array;
+}
+
+export interface ReplayDataset {
+  name: string;
+  models: string[];
+  records: ReplayRecord[];
+  /** False when some model has no energy profile (closed models): energy figures are then not reported. */
+  energyKnown: boolean;
+  /** False when cost had to be skipped for some model (no price anywhere). */
+  costKnown: boolean;
+  /** Records dropped as incomplete for the selected models. */
+  skipped: number;
+}
+
+export interface RawOutcome {
+  score: number;
+  tokens?: number;
+  cost_usd?: number;
+}
+
+export interface RawRecord {
+  id: string;
+  task: string;
+  prompt: string;
+  prompt_tokens_est?: number;
+  outcomes: Record<string, RawOutcome>;
+}
+
+/** USD per 1M tokens from models.json, or undefined when "unknown". */
+export interface Price {
+  input: number;
+  output: number;
+}
+
+export interface SideInfo {
+  prices: ReadonlyMap<string, Price>;
+  joulesPerToken: ReadonlyMap<string, number>;
+}
+
+/**
+ * Builds a dataset from parsed records. Cost: the record's `cost_usd`, else models.json prices × (prompt tokens,
+ * output tokens); a missing output-token count uses the model's mean over the records that have one (RouteLLM MMLU
+ * has none). Energy: J per output token × output tokens, with the same fallback for the token count.
+ */
+export function buildDataset(name: string, raw: readonly RawRecord[], side: SideInfo, only?: readonly string[]): ReplayDataset {
+  const seen = new Set<string>();
+  for (const r of raw) for (const m of Object.keys(r.outcomes)) seen.add(m);
+  const models = only ? [...only] : [...seen].sort();
+  for (const m of models) if (!seen.has(m)) throw new Error(`model ${m} does not occur in ${name}`);
+  const meanTokens = new Map<string, number>();
+  for (const m of models) {
+    let s = 0;
+    let n = 0;
+    for (const r of raw) {
+      const t = r.outcomes[m]?.tokens;
+      if (t !== undefined) {
+        s += t;
+        n++;
+      }
+    }
+    meanTokens.set(m, n > 0 ? s / n : 0);
+  }
+  const energyKnown = models.every((m) => side.joulesPerToken.has(m));
+  let costKnown = true;
+  const records: ReplayRecord[] = [];
+  let skipped = 0;
+  for (const r of raw) {
+    if (!models.every((m) => r.outcomes[m] !== undefined && Number.isFinite(r.outcomes[m].score))) {
+      skipped++;
+      continue;
+    }
+    const k = models.length;
+    const rec: ReplayRecord = { id: r.id, task: r.task, prompt: r.prompt, quality: new Float64Array(k), costUsd: new Float64Array(k), energyJ: new Float64Array(k) };
+    models.forEach((m, i) => {
+      const o = r.outcomes[m];
+      const tokens = o.tokens ?? meanTokens.get(m) ?? 0;
+      rec.quality[i] = o.score;
+      const price = side.prices.get(m);
+      if (o.cost_usd !== undefined) rec.costUsd[i] = o.cost_usd;
+      else if (price) rec.costUsd[i] = ((r.prompt_tokens_est ?? 0) * price.input + tokens * price.output) / 1e6;
+      else costKnown = false;
+      rec.energyJ[i] = (side.joulesPerToken.get(m) ?? 0) * tokens;
+    });
+    records.push(rec);
+  }
+  return { name, models, records, energyKnown, costKnown, skipped };
+}

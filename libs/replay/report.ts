@@ -1,0 +1,68 @@
+import { type ObjectiveWeights } from '@app/bandits';
+import { type Reference } from './reference.js';
+import { type RunMetrics } from './run-metrics.js';
+import { meanSd, type MeanSd } from './summary.js';
+
+/** One algorithm × objective setting over several seeds (the `results[]` entry of DESIGN.md §5's JSON). */
+export interface ResultRow {
+  algorithm: string;
+  objective: ObjectiveWeights;
+  seeds: number;
+  quality: MeanSd;
+  costUsd: MeanSd;
+  energyJ: MeanSd;
+  regretVsBestSingle: MeanSd;
+  regretVsOracle: MeanSd;
+  share: Record<string, number>;
+  /** Mean over seeds of the running mean quality. */
+  curve: { round: number; quality: number }[];
+}
+
+export function aggregate(algorithm: string, objective: ObjectiveWeights, models: readonly string[], runs: readonly RunMetrics[]): ResultRow {
+  const share: Record<string, number> = {};
+  models.forEach((m, k) => (share[m] = runs.reduce((s, r) => s + r.share[k], 0) / runs.length));
+  return {
+    algorithm,
+    objective,
+    seeds: runs.length,
+    quality: meanSd(runs.map((r) => r.quality)),
+    costUsd: meanSd(runs.map((r) => r.costUsd)),
+    energyJ: meanSd(runs.map((r) => r.energyJ)),
+    regretVsBestSingle: meanSd(runs.map((r) => r.regretVsBestSingle)),
+    regretVsOracle: meanSd(runs.map((r) => r.regretVsOracle)),
+    share,
+    curve: runs[0].curve.map((p, i) => ({ round: p.round, quality: runs.reduce((s, r) => s + r.curve[i].quality, 0) / runs.length })),
+  };
+}
+
+const objectiveLabel = (o: ObjectiveWeights) =>
+  Object.entries(o)
+    .filter(([k, v]) => v !== 0 || k === 'quality')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
+const pm = (m: MeanSd, digits: number, scale = 1) => `${(m.mean * scale).toFixed(digits)} ± ${(m.sd * scale).toFixed(digits)}`;
+
+/** The human-readable table printed to stdout. */
+export function formatTable(ref: Reference, rows: readonly ResultRow[], energyKnown: boolean): string {
+  const b = ref.bestSingle;
+  const lines = [
+    `reference: best single ${b.model} quality ${b.quality.toFixed(4)} cost $${b.costUsd.toExponential(3)}${energyKnown ? ` energy ${b.energyJ.toFixed(2)} J` : ''}; ` +
+      `oracle ${ref.oracleQuality.toFixed(4)}; random ${ref.randomQuality.toFixed(4)} cost $${ref.randomCostUsd.toExponential(3)}${energyKnown ? ` energy ${ref.randomEnergyJ.toFixed(2)} J` : ''}; ` +
+      `per-task best ${ref.perTaskBest.quality.toFixed(4)} cost $${ref.perTaskBest.costUsd.toExponential(3)}`,
+    '',
+    ['algorithm', 'objective', 'quality', 'cost USD (x1e-3)', energyKnown ? 'energy J' : '', 'regret vs best', 'regret vs oracle', 'top shares'].filter(Boolean).join(' | '),
+  ];
+  for (const r of rows) {
+    const shares = Object.entries(r.share)
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 3)
+      .map(([m, s]) => `${m.split('/').pop()} ${(100 * s).toFixed(0)}%`)
+      .join(', ');
+    const cells = [r.algorithm, objectiveLabel(r.objective), pm(r.quality, 4), pm(r.costUsd, 4, 1e3)];
+    if (energyKnown) cells.push(pm(r.energyJ, 2));
+    cells.push(pm(r.regretVsBestSingle, 1), pm(r.regretVsOracle, 1), shares);
+    lines.push(cells.join(' | '));
+  }
+  return lines.join('\n');
+}
