@@ -11,6 +11,16 @@ import { decideRandom } from './random-policy.js';
 export const ALGORITHMS = ['linucb', 'lin-ts', 'beta-ts', 'epsilon-greedy', 'random'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/**
+ * Every policy algorithm. fgts-cdb and ti-ucb keep order-dependent state (an SGLD chain, sliding windows and a
+ * change detector, ALGORITHMS.md §11): each replica rebuilds it from the durable log of learned events; they
+ * still keep the additive statistics for the energy, cost and latency heads.
+ */
+export const POLICY_ALGORITHMS = ['linucb', 'lin-ts', 'beta-ts', 'fgts-cdb', 'ti-ucb', 'epsilon-greedy', 'random'] as const;
+export type PolicyAlgorithm = (typeof POLICY_ALGORITHMS)[number];
+
+export const isLinearAlgorithm = (a: PolicyAlgorithm): a is Algorithm => (ALGORITHMS as readonly string[]).includes(a);
+
 export interface AlgorithmParams {
   /** LinUCB's width multiplier α; for lin-ts the posterior scale v. */
   alpha: number;
@@ -24,8 +34,11 @@ export interface AlgorithmParams {
  * Default hyper-parameters per algorithm. α = λ_reg = 1 passes L3; ε = 0.02 is the logging floor. lin-ts: v = 0.25,
  * about the noise of thumbs-style rewards; its width is v·‖x‖_{A⁻¹} (the exact posterior), see the replay table.
  */
-export function defaultParams(algorithm: Algorithm): AlgorithmParams {
+export function defaultParams(algorithm: PolicyAlgorithm): AlgorithmParams {
   switch (algorithm) {
+    case 'fgts-cdb':
+    case 'ti-ucb':
+      return { alpha: 0, ridge: 1, epsilon: 0, propensityDraws: 0 };
     case 'linucb':
       return { alpha: 1, ridge: 1, epsilon: 0.02, propensityDraws: 0 };
     case 'lin-ts':

@@ -35,7 +35,11 @@ export function decideLinTs(
   }
   if (untried.length > 0) {
     const pick = sampleWithEpsilon(untried[rng.int(untried.length)], n, params.epsilon, rng);
-    for (const e of estimates) e.bonus = Infinity;
+    // Reported as an optimistic unit bonus on the untried arms (finite: estimates are logged as JSON).
+    estimates.forEach((e, c) => {
+      e.bonus = untried.includes(c) ? 1 : 0;
+      e.score = e.mean + e.bonus;
+    });
     const p = untried.includes(pick) ? 1 / untried.length : 0;
     return { arm: candidates[pick], propensity: mixEpsilon(p, params.epsilon, n), estimates };
   }

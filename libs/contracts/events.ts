@@ -16,6 +16,13 @@ export const feedbackSchema = z
   });
 export type FeedbackInput = z.infer<typeof feedbackSchema>;
 
+export const pairwiseSchema = z.strictObject({
+  decisionId: id('decisionId'),
+  eventId: id('eventId').optional(),
+  winner: id('winner'),
+});
+export type PairwiseInput = z.infer<typeof pairwiseSchema>;
+
 export const energySchema = z
   .strictObject({
     eventId: id('eventId').optional(),

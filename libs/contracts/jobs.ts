@@ -19,6 +19,8 @@ export const decisionRecordSchema = z.object({
   x: z.array(finite()),
   owner: z.string(),
   mode: z.string(),
+  /** A duel's two models (arms[0] = arm). */
+  arms: z.array(z.string()).optional(),
   estimates: z.array(z.record(z.string(), z.union([z.string(), finite()]))),
   createdAt: z.int(),
 });
@@ -30,6 +32,8 @@ export const feedbackJobSchema = z.object({
   eventId: z.string(),
   decisionId: z.string(),
   reward: finite().min(0).max(1),
+  /** Pairwise feedback on a duel: the winning model or "tie"; `reward` is then P(arms[0] won). */
+  winner: z.string().optional(),
   receivedAt: z.int(),
 });
 export type FeedbackJob = z.infer<typeof feedbackJobSchema>;

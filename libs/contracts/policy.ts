@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { finite, id } from './finite.js';
 import { type PolicyPrior } from './prior.js';
 
-export const ALGORITHM_NAMES = ['linucb', 'lin-ts', 'beta-ts', 'epsilon-greedy', 'random'] as const;
+export const ALGORITHM_NAMES = ['linucb', 'lin-ts', 'beta-ts', 'fgts-cdb', 'ti-ucb', 'epsilon-greedy', 'random'] as const;
 
 const weight = () => finite().min(0).max(1000);
 export const objectiveSchema = z.strictObject({

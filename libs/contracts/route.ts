@@ -13,7 +13,7 @@ export const routeRequestSchema = z
     messages: z.array(message).min(1).max(1000).optional(),
     features: z.array(finite()).min(1).max(512).optional(),
     candidates: z.array(id('candidate')).min(1).max(64).optional(),
-    mode: z.enum(['single']).default('single'),
+    mode: z.enum(['single', 'duel']).default('single'),
     metadata: z.record(z.string().max(64), z.union([z.string().max(256), finite(), z.boolean()])).optional(),
   })
   .refine((r) => r.input !== undefined || r.messages !== undefined || r.features !== undefined, {

@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { DecisionsRepository, EventsRepository, KeysRepository, ModelsRepository, PoliciesRepository, createSql, type Sql } from '@app/persistence';
+import { DecisionsRepository, EventsRepository, KeysRepository, LearnedEventsRepository, ModelsRepository, PoliciesRepository, createSql, type Sql } from '@app/persistence';
 import { DecisionHotStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { DefaultRewardSweeper, EventApplier, Rebuilder } from '@app/ingest';
 import { Redis } from 'ioredis';
@@ -53,6 +53,7 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: PoliciesRepository, inject: [SQL], useFactory: (s: Sql) => new PoliciesRepository(s) },
         { provide: DecisionsRepository, inject: [SQL], useFactory: (s: Sql) => new DecisionsRepository(s) },
         { provide: EventsRepository, inject: [SQL], useFactory: (s: Sql) => new EventsRepository(s) },
+        { provide: LearnedEventsRepository, inject: [SQL], useFactory: (s: Sql) => new LearnedEventsRepository(s) },
         { provide: PolicyStateStore, inject: [REDIS], useFactory: (r: Redis) => new PolicyStateStore(r, env.REDIS_PREFIX) },
         { provide: DecisionHotStore, inject: [REDIS], useFactory: (r: Redis) => new DecisionHotStore(r, env.REDIS_PREFIX) },
         { provide: RegistryStore, inject: [REDIS], useFactory: (r: Redis) => new RegistryStore(r, env.REDIS_PREFIX) },
@@ -74,7 +75,7 @@ export class InfraModule implements OnApplicationShutdown {
         },
       ],
       exports: [
-        CONFIG, REDIS, SQL, Logger, KeysRepository, ModelsRepository, PoliciesRepository, DecisionsRepository, EventsRepository,
+        CONFIG, REDIS, SQL, Logger, KeysRepository, ModelsRepository, PoliciesRepository, DecisionsRepository, EventsRepository, LearnedEventsRepository,
         PolicyStateStore, DecisionHotStore, RegistryStore, Rebuilder, EventApplier, DefaultRewardSweeper,
       ],
     };

@@ -3,7 +3,7 @@ import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy } fr
 import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
 import { type DecisionsRepository, type EventRow, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type BatchItem, type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
-import { decisionMarker, eventMarker, qualityMarker } from './markers.js';
+import { decisionMarker, eventMarker, preferenceMarker, qualityMarker } from './markers.js';
 import { type Rebuilder } from './rebuilder.js';
 
 export interface BatchInput {
@@ -64,7 +64,7 @@ export class EventApplier {
       const policy = await this.policy(dec.policy);
       rows.push({
         id: f.eventId,
-        kind: 'feedback',
+        kind: f.winner === undefined ? 'feedback' : 'pairwise',
         decisionId: dec.id,
         policy: dec.policy,
         epoch: dec.epoch,
@@ -76,7 +76,7 @@ export class EventApplier {
         outputTokens: null,
         latencyMs: null,
         model: null,
-        payload: null,
+        payload: f.winner === undefined ? null : { winner: f.winner },
         receivedAt: f.receivedAt,
       });
     }
@@ -142,6 +142,9 @@ export class EventApplier {
       if (row.kind === 'feedback') {
         deltas.push({ kind: 'observation', arm: dec.arm, x: dec.x, head: headIndex.quality, value: row.reward! });
         if (policy) marker = qualityMarker(policy, dec.id, row.id);
+      } else if (row.kind === 'pairwise') {
+        // No additive delta: the durable row is the duel record each replica's sampler reads (§11).
+        if (policy) marker = preferenceMarker(policy, dec.id, row.id);
       } else {
         deltas.push({ kind: 'observation', arm: dec.arm, x: dec.x, head: headIndex.energy, value: row.joules! });
         if (row.latencyMs !== null) deltas.push({ kind: 'observation', arm: dec.arm, x: dec.x, head: headIndex.latency, value: row.latencyMs });

@@ -9,3 +9,6 @@ export const decisionMarker = (decisionId: string) => `d:${decisionId}`;
 export const eventMarker = (eventId: string) => `e:${eventId}`;
 export const qualityMarker = (cfg: Pick<PolicyConfig, 'feedback'>, decisionId: string, eventId: string) =>
   cfg.feedback.aggregation === 'earliest' ? `q:${decisionId}` : `e:${eventId}`;
+/** A duel's preference: like a quality signal, one per duel under "earliest" (its own namespace, `p:`). */
+export const preferenceMarker = (cfg: Pick<PolicyConfig, 'feedback'>, decisionId: string, eventId: string) =>
+  cfg.feedback.aggregation === 'earliest' ? `p:${decisionId}` : `e:${eventId}`;

@@ -4,7 +4,7 @@ import { DomainError } from '@app/errors';
 import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type PolicyStateStore } from '@app/store';
-import { decisionMarker, eventMarker, qualityMarker } from './markers.js';
+import { decisionMarker, eventMarker, preferenceMarker, qualityMarker } from './markers.js';
 
 export interface RebuildResult {
   policy: string;
@@ -52,10 +52,23 @@ export class Rebuilder {
     }
     let nEvents = 0;
     const quality = new Map<string, { id: string; x: number[]; arm: string; reward: number; receivedAt: number; applied: boolean }>();
+    const preferences = new Map<string, { id: string; receivedAt: number; applied: boolean }>();
     for await (const page of this.events.learnedForEpoch(name, policy.epoch)) {
       const items: LearningDelta[] = [];
       for (const e of page) {
         if (e.context.length !== d) continue;
+        if (e.kind === 'pairwise') {
+          // Only its marker: under "earliest" the preference already learnt (else the first received) keeps it.
+          const marker = preferenceMarker(policy, e.decisionId, e.id);
+          if (!marker.startsWith('p:')) {
+            markers.push({ marker, claimer: e.id });
+            continue;
+          }
+          const cur = preferences.get(e.decisionId);
+          const cand = { id: e.id, receivedAt: e.receivedAt.getTime(), applied: e.applied };
+          if (!cur || (cand.applied && !cur.applied) || (cand.applied === cur.applied && cand.receivedAt < cur.receivedAt)) preferences.set(e.decisionId, cand);
+          continue;
+        }
         if (e.kind === 'feedback' && e.reward !== null) {
           const marker = qualityMarker(policy, e.decisionId, e.id);
           if (marker.startsWith('q:')) {
@@ -79,6 +92,7 @@ export class Rebuilder {
     }
     fold([...quality.values()].map((q) => ({ kind: 'observation', arm: q.arm, x: q.x, head: headIndex.quality, value: q.reward })));
     for (const [decisionId, q] of quality) markers.push({ marker: `q:${decisionId}`, claimer: q.id });
+    for (const [decisionId, p] of preferences) markers.push({ marker: `p:${decisionId}`, claimer: p.id });
 
     const blobs = new Map<string, Float64Array>();
     for (const [arm, s] of arms) if (s.pulls > 0 || s.obs.some((o) => o > 0)) blobs.set(arm, packArmStats(s, new Float64Array(armStatsLength(d))));

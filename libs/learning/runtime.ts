@@ -2,7 +2,7 @@ import {
   compileLinearModel,
   emptyArmStats,
   unpackArmStats,
-  type Algorithm,
+  type PolicyAlgorithm,
   type ArmPrior,
   type ArmStats,
   type LinearModel,
@@ -18,7 +18,7 @@ export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
 /** A policy ready to decide: its config, its compiled statistics and how arm names map to indices. */
 export interface PolicyRuntime {
   policy: Policy;
-  algorithm: Algorithm;
+  algorithm: PolicyAlgorithm;
   params: AlgorithmParams;
   model: LinearModel;
   stats: ArmStats[];

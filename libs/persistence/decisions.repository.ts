@@ -13,6 +13,7 @@ interface Row {
   estimates: DecisionRecord['estimates'];
   owner: string;
   mode: string;
+  arms: string[] | null;
   createdAt: Date;
   applied: boolean;
 }
@@ -28,6 +29,7 @@ const toRecord = (r: Row): DecisionRecord & { applied: boolean } => ({
   estimates: r.estimates,
   owner: r.owner,
   mode: r.mode,
+  ...(r.arms ? { arms: r.arms } : {}),
   createdAt: r.createdAt.getTime(),
   applied: r.applied,
 });
@@ -67,6 +69,7 @@ export class DecisionsRepository {
       estimates: r.estimates,
       owner: r.owner,
       mode: r.mode,
+      arms: r.arms ?? null,
       created_at: new Date(r.createdAt),
     }));
     // A row first written from a hot copy (feedback joined before the decision batch arrived) has no estimates;
@@ -89,7 +92,7 @@ export class DecisionsRepository {
     if (ids.length === 0) return new Map();
     const rows = await this.sql<Row[]>`
       select id, policy, epoch, policy_version as "policyVersion", arm, arm_index as "armIndex", propensity,
-             context, estimates, owner, mode, created_at as "createdAt", applied
+             context, estimates, owner, mode, arms, created_at as "createdAt", applied
       from decisions where id = any(${ids as string[]})`;
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
@@ -114,7 +117,7 @@ export class DecisionsRepository {
   async unansweredClosed(policy: string, epoch: number, closedBefore: Date, limit: number) {
     return this.sql<{ id: string; createdAt: Date }[]>`
       select d.id, d.created_at as "createdAt" from decisions d
-      where d.policy = ${policy} and d.epoch = ${epoch} and d.created_at < ${closedBefore}
+      where d.policy = ${policy} and d.epoch = ${epoch} and d.created_at < ${closedBefore} and d.mode = 'single'
         and not exists (select 1 from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status in ('learned', 'superseded'))
       order by d.created_at limit ${limit}`;
   }

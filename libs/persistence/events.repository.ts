@@ -1,6 +1,6 @@
 import { type Sql } from './db.js';
 
-export type EventKind = 'feedback' | 'energy';
+export type EventKind = 'feedback' | 'energy' | 'pairwise';
 export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model';
 
 export interface EventRow {

@@ -4,3 +4,4 @@ export * from './events.repository.js';
 export * from './keys.repository.js';
 export * from './models.repository.js';
 export * from './policies.repository.js';
+export * from './learned-events.repository.js';

@@ -1,5 +1,6 @@
 import {
-  ALGORITHMS,
+  POLICY_ALGORITHMS,
+  type PolicyAlgorithm,
   type Algorithm,
   type AlgorithmParams,
   compileArm,
@@ -24,8 +25,8 @@ import {
   tiUcbIndices,
 } from '@app/bandits';
 
-export const REPLAY_ALGORITHMS = [...ALGORITHMS, 'ti-ucb', 'fgts-cdb'] as const;
-export type ReplayAlgorithm = (typeof REPLAY_ALGORITHMS)[number];
+export const REPLAY_ALGORITHMS = POLICY_ALGORITHMS;
+export type ReplayAlgorithm = PolicyAlgorithm;
 
 /** What the replay reveals about a served model on one prompt. */
 export interface Outcome {

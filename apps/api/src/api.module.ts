@@ -16,6 +16,7 @@ import { IngestService } from './ingest/ingest.service.js';
 import { DocsController } from './openapi/docs.controller.js';
 import { DecisionFlusher } from './routing/decision-flusher.service.js';
 import { PolicyCache } from './routing/policy-cache.service.js';
+import { SequentialStateService } from './routing/sequential-state.service.js';
 import { RouteController } from './routing/route.controller.js';
 import { RoutingService } from './routing/routing.service.js';
 
@@ -34,6 +35,7 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         PolicyCache,
+        SequentialStateService,
         DecisionFlusher,
         RoutingService,
         IngestService,

@@ -22,7 +22,7 @@ export interface TrendRun {
   convergedBest: boolean;
 }
 
-function play(env: TrendEnv, T: number, rng: Rng, choose: (t: number) => number, learn: (k: number, t: number, r: number) => void) {
+function play(env: TrendEnv, T: number, rng: Rng, choose: (t: number) => number, learn: (k: number, t: number, r: number) => void, lateWindow = 1000) {
   const K = env.C.length;
   const finalBest = env.C.indexOf(Math.max(...env.C));
   let regret = 0;
@@ -32,17 +32,17 @@ function play(env: TrendEnv, T: number, rng: Rng, choose: (t: number) => number,
     let top = -Infinity;
     for (let i = 0; i < K; i++) top = Math.max(top, meanAt(env, i, t));
     regret += top - meanAt(env, k, t);
-    if (t >= T - 1000 && k === finalBest) late++;
+    if (t >= T - lateWindow && k === finalBest) late++;
     learn(k, t, rng.next() < meanAt(env, k, t) ? 1 : 0);
   }
-  return { regret, lateShare: late / 1000, finalBest };
+  return { regret, lateShare: late / lateWindow, finalBest };
 }
 
-export function runTiUcb(seed: number, env: TrendEnv, p: TiUcbParams = DEFAULT_TI_UCB, T = 5000): TrendRun {
+export function runTiUcb(seed: number, env: TrendEnv, p: TiUcbParams = DEFAULT_TI_UCB, T = 5000, late = 1000): TrendRun {
   const rng = createRng(77_000 + seed);
   const arms = env.C.map(() => new TiUcbArm());
   const all = env.C.map((_, i) => i);
-  const res = play(env, T, rng, (t) => decideTiUcb(arms, t + 1, all, p).arm, (k, t, r) => arms[k].observe(t, r, p));
+  const res = play(env, T, rng, (t) => decideTiUcb(arms, t + 1, all, p).arm, (k, t, r) => arms[k].observe(t, r, p), late);
   return { regret: res.regret, lateShare: res.lateShare, convergedBest: arms[res.finalBest].convergedAt !== null };
 }
 

@@ -9,6 +9,7 @@ import { EventsRepository, ModelsRepository, PoliciesRepository } from '@app/per
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+import { SequentialStateService } from '../routing/sequential-state.service.js';
 
 /** A prior survives PUT for the arms still present, as long as the feature space is unchanged. */
 function carriedPrior(before: Policy | null, after: PolicyConfig): PolicyPrior | undefined {
@@ -31,6 +32,7 @@ export class PoliciesService {
     private readonly state: PolicyStateStore,
     private readonly rebuilder: Rebuilder,
     private readonly cache: PolicyCache,
+    private readonly sequential: SequentialStateService,
   ) {}
 
   async put(name: string, config: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean }> {
@@ -165,6 +167,11 @@ export class PoliciesService {
         latencyMs: { mean: mean(3), count: count(3) },
       };
     });
+    const rt = this.cache.get(name);
+    const trend = rt?.algorithm === 'ti-ucb' ? this.sequential.trend(rt) : null;
+    const duel = rt?.algorithm === 'fgts-cdb' ? this.sequential.duel(rt) : null;
+    const convergedAt = trend?.converged();
+    const observations = trend?.pulls();
     const decisions = per.reduce((s, a) => s + a.pulls, 0);
     let events: Record<string, number> | null = null;
     try {
@@ -183,7 +190,12 @@ export class PoliciesService {
       energyReadings: per.reduce((s, a) => s + a.energyJoules.count, 0),
       events,
       heads: HEADS,
-      arms: per.map((a) => ({ ...a, share: decisions > 0 ? a.pulls / decisions : 0, prior: p.prior?.arms[a.model] ? { weight: p.prior.arms[a.model].weight, records: p.prior.arms[a.model].records } : null })),
+      ...(duel ? { duelRecords: duel.size } : {}),
+      arms: per.map((a, i) => ({
+        ...a,
+        ...(trend ? { trend: { converged: convergedAt![i] !== null, convergedAtObservation: convergedAt![i], observations: observations![i] } } : {}),
+        share: decisions > 0 ? a.pulls / decisions : 0,
+        prior: p.prior?.arms[a.model] ? { weight: p.prior.arms[a.model].weight, records: p.prior.arms[a.model].records } : null })),
       prior: p.prior ? { installedAt: p.prior.installedAt, records: p.prior.records, active: this.cache.get(name)?.model.priorActive ?? null } : null,
     };
   }

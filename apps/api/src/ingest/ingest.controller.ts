@@ -15,6 +15,13 @@ export class IngestController {
     return this.ingest.one('feedback', c, body, key);
   }
 
+  /** A duel's outcome: which of its two models won, or "tie". */
+  @Post('feedback/pairwise')
+  @HttpCode(202)
+  pairwise(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
+    return this.ingest.one('pairwise', c, body, key);
+  }
+
   @Post('feedback/batch')
   @HttpCode(202)
   async feedbackBatch(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {

@@ -7,6 +7,7 @@ import {
   type EventAck,
   feedbackSchema,
   JOB,
+  pairwiseSchema,
   type Principal,
   QUEUE_NAME,
 } from '@app/contracts';
@@ -19,7 +20,7 @@ import { type ApiEnv } from '../config.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { issuesToErrors } from '../validation.js';
 
-type Kind = 'feedback' | 'energy';
+type Kind = 'feedback' | 'energy' | 'pairwise';
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
 
 interface Prepared {
@@ -64,7 +65,14 @@ export class IngestService {
     };
     items.forEach((raw, index) => {
       const eventIdOf = (given?: string) => given ?? (idempotencyKey ? (batch ? `${idempotencyKey}:${index}` : idempotencyKey) : `ev_${randomUUID()}`);
-      if (kind === 'feedback') {
+      if (kind === 'pairwise') {
+        const r = pairwiseSchema.safeParse(raw);
+        if (!r.success) return reject(index, 400, 'invalid pairwise feedback', issuesToErrors(r.error.issues));
+        const f = r.data;
+        const eventId = eventIdOf(f.eventId);
+        // reward (P(first model won)) is set once the decision's pair is known, below.
+        prepared.push({ index, eventId, decisionId: f.decisionId, job: { eventId, decisionId: f.decisionId, reward: 0, winner: f.winner, receivedAt: now } });
+      } else if (kind === 'feedback') {
         const r = feedbackSchema.safeParse(raw);
         if (!r.success) return reject(index, 400, 'invalid feedback', issuesToErrors(r.error.issues));
         const f = r.data;
@@ -99,7 +107,19 @@ export class IngestService {
         reject(p.index, 404, `decision ${p.decisionId} not found`, [{ path: 'decisionId', message: 'unknown decision' }]);
         continue;
       }
-      if (dec.mode !== 'single') {
+      if (kind === 'pairwise') {
+        const pair = dec.mode === 'duel' ? dec.arms : undefined;
+        if (!pair || pair.length !== 2) {
+          reject(p.index, 400, `decision ${p.decisionId} is not a duel; post /v1/feedback for it`, [{ path: 'decisionId', message: 'not a duel' }]);
+          continue;
+        }
+        const winner = (p.job as { winner: string }).winner;
+        if (winner !== 'tie' && !pair.includes(winner)) {
+          reject(p.index, 400, `winner must be ${pair[0]}, ${pair[1]} or "tie"`, [{ path: 'winner', message: `one of ${pair.join(', ')}, tie` }]);
+          continue;
+        }
+        (p.job as { reward: number }).reward = winner === 'tie' ? 0.5 : winner === pair[0] ? 1 : 0;
+      } else if (dec.mode !== 'single') {
         reject(p.index, 400, `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`, [{ path: 'decisionId', message: 'wrong mode' }]);
         continue;
       }
@@ -132,17 +152,17 @@ export class IngestService {
         if (toQueue.length === 1 || !batch) {
           await this.queue.addBulk(
             toQueue.map((p) => ({
-              name: kind === 'feedback' ? JOB.feedback : JOB.energy,
+              name: kind === 'energy' ? JOB.energy : JOB.feedback,
               data: p.job,
-              opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'feedback' ? 'fb' : 'en', p.eventId) },
+              opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'energy' ? 'en' : 'fb', p.eventId) },
             })),
           );
         } else if (toQueue.length > 1) {
           // One job for the batch; its id is derived from the event ids it carries.
           const digest = createHash('sha256').update(toQueue.map((p) => p.eventId).join('\n')).digest('base64url');
-          await this.queue.add(kind === 'feedback' ? JOB.feedbackBatch : JOB.energyBatch, { events: toQueue.map((p) => p.job) }, {
+          await this.queue.add(kind === 'energy' ? JOB.energyBatch : JOB.feedbackBatch, { events: toQueue.map((p) => p.job) }, {
             ...JOB_OPTIONS,
-            jobId: jobIdFor(kind === 'feedback' ? 'fbb' : 'enb', digest),
+            jobId: jobIdFor(kind === 'energy' ? 'enb' : 'fbb', digest),
           });
         }
       } catch {

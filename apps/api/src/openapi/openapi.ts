@@ -4,6 +4,7 @@ import {
   energySchema,
   feedbackBatchSchema,
   feedbackSchema,
+  pairwiseSchema,
   modelConfigSchema,
   objectivePatchSchema,
   policyConfigSchema,
@@ -18,6 +19,7 @@ type Op = { method: string; path: string; summary: string; scope?: 'route' | 'ad
 const OPS: Op[] = [
   { method: 'post', path: '/v1/route', summary: 'Choose a model for a request', scope: 'route', body: routeRequestSchema, ok: 200 },
   { method: 'post', path: '/v1/feedback', summary: 'Thumb or reward for a decision', scope: 'route', body: feedbackSchema, ok: 202 },
+  { method: 'post', path: '/v1/feedback/pairwise', summary: 'Which model of a duel won (or a tie)', scope: 'route', body: pairwiseSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/batch', summary: 'Up to 1000 feedback events', scope: 'route', body: feedbackBatchSchema, ok: 202 },
   { method: 'post', path: '/v1/energy', summary: 'Measured energy of a decision, or of a model with token counts', scope: 'route', body: energySchema, ok: 202 },
   { method: 'post', path: '/v1/energy/batch', summary: 'Up to 1000 energy readings', scope: 'route', body: energyBatchSchema, ok: 202 },

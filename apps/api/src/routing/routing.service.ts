@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { applyLocalDecision, createRng, decide, type Rng } from '@app/bandits';
+import { applyLocalDecision, type ArmEstimate, createRng, decide, epsilonArgmax, isLinearAlgorithm, linearEstimates, type Rng } from '@app/bandits';
 import { type DecisionRecord, type Principal, type RouteRequest, type RouteResponse } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { featurize, messagesText } from '@app/featurizer';
@@ -10,6 +10,7 @@ import { DecisionHotStore } from '@app/store';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
 import { PolicyCache } from './policy-cache.service.js';
+import { SequentialStateService } from './sequential-state.service.js';
 
 const HOT_COPY_MARGIN_S = 3600;
 
@@ -28,6 +29,7 @@ export class RoutingService {
     private readonly cache: PolicyCache,
     private readonly hot: DecisionHotStore,
     private readonly flusher: DecisionFlusher,
+    private readonly sequential: SequentialStateService,
     @Inject(Logger) logger: Logger,
   ) {
     this.log = logger.child('routing');
@@ -39,7 +41,7 @@ export class RoutingService {
     assertPolicyAccess(caller, req.policy);
     const x = this.context(rt, req);
     const candidates = this.candidates(rt, req.candidates);
-    const dec = decide(rt.algorithm, rt.model, x, candidates, rt.params, this.rng);
+    const dec = this.decide(rt, x, candidates, req.mode === 'duel');
     const arms = rt.policy.arms;
     const id = `${this.idPrefix}${(this.idCounter++).toString(36)}`;
     const scores = dec.estimates.map((e) => ({
@@ -61,7 +63,8 @@ export class RoutingService {
       propensity: dec.propensity,
       x: Array.from(x),
       owner: caller.owner,
-      mode: 'single',
+      mode: req.mode,
+      ...(dec.arms.length === 2 ? { arms: dec.arms.map((a) => arms[a]) } : {}),
       estimates: scores as unknown as DecisionRecord['estimates'],
       createdAt: Date.now(),
     };
@@ -81,10 +84,45 @@ export class RoutingService {
       policyVersion: rt.policy.version,
       algorithm: rt.algorithm,
       model: arms[dec.arm],
-      models: [arms[dec.arm]],
+      models: dec.arms.map((a) => arms[a]),
       propensity: dec.propensity,
       scores,
     };
+  }
+
+  /**
+   * Linear policies decide from the compiled statistics; fgts-cdb from this replica's SGLD chains (one model, or
+   * two different ones in duel mode); ti-ucb from its trend indices, with the other heads' penalties as for
+   * every policy. Duels need fgts-cdb: it is the policy that learns from pairwise feedback.
+   */
+  private decide(rt: PolicyRuntime, x: Float64Array, candidates: number[], duel: boolean): { arm: number; arms: number[]; propensity: number; estimates: ArmEstimate[] } {
+    if (duel && rt.algorithm !== 'fgts-cdb')
+      throw new DomainError('WRONG_MODE', `policy ${rt.policy.name} uses ${rt.algorithm}; duels need an fgts-cdb policy`, [{ path: 'mode', message: 'duel needs algorithm fgts-cdb' }]);
+    if (isLinearAlgorithm(rt.algorithm)) {
+      const d = decide(rt.algorithm, rt.model, x, candidates, rt.params, this.rng);
+      return { ...d, arms: [d.arm] };
+    }
+    const estimates = linearEstimates(rt.model, x, candidates, false);
+    const wq = rt.policy.objective.quality;
+    if (rt.algorithm === 'fgts-cdb') {
+      if (duel && candidates.length < 2)
+        throw new DomainError('VALIDATION', 'a duel needs two enabled candidates', [{ path: 'candidates', message: 'give at least two enabled models' }]);
+      const d = this.sequential.duel(rt).decide(x, candidates, duel, this.rng);
+      estimates.forEach((e, c) => {
+        e.bonus = wq * d.utility[c] - wq * e.quality;
+        e.score = e.mean + e.bonus;
+      });
+      return { arm: d.arms[0], arms: d.arms, propensity: d.propensity, estimates };
+    }
+    const index = this.sequential.trend(rt).indices(candidates, rt.model.arms.map((a) => a.pulls), Date.now());
+    // Arms still in warm-up (index +∞) go first; they are reported with a unit optimistic bonus (JSON-safe).
+    const scores = estimates.map((e, c) => {
+      e.bonus = index[c] === Infinity ? 1 : wq * index[c] - wq * e.quality;
+      e.score = e.mean + e.bonus;
+      return index[c] === Infinity ? Infinity : e.score;
+    });
+    const { pick, propensity } = epsilonArgmax(scores, scores.length, 0, this.rng);
+    return { arm: candidates[pick], arms: [candidates[pick]], propensity, estimates };
   }
 
   private context(rt: PolicyRuntime, req: RouteRequest): Float64Array {

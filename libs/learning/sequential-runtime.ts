@@ -1,0 +1,154 @@
+import {
+  DEFAULT_FGTS,
+  DEFAULT_TI_UCB,
+  disjointSpace,
+  FgtsSampler,
+  type FgtsParams,
+  type PreferenceRecord,
+  type Rng,
+  TiUcbArm,
+  type TiUcbParams,
+} from '@app/bandits';
+
+/** A learned event of the durable log, joined with its decision (what order-dependent policies learn from). */
+export interface LearnedRow {
+  id: string;
+  kind: 'feedback' | 'pairwise';
+  /** Quality reward, or for a duel P(first model won). */
+  reward: number;
+  x: Float64Array;
+  /** Decision's (first) arm index, and the duel's second arm index. */
+  arm: number;
+  second: number | null;
+  /** Decision time, ms. */
+  createdAt: number;
+}
+
+/** Service defaults: fewer SGLD steps per decision than the F1 test (the chain is warm and runs per request). */
+export const SERVICE_FGTS: FgtsParams = { ...DEFAULT_FGTS, steps: 3, batch: 128 };
+
+/**
+ * A replica's FGTS.CDB state (ALGORITHMS.md §7, §11): the merged duel records (plus thumbs on single decisions as
+ * pointwise records) and this replica's own two SGLD chains. Records are deduplicated by event id; at most
+ * `maxRecords` of the newest are kept (older ones still shape the chains' current position).
+ */
+export class DuelRuntime {
+  readonly sampler: FgtsSampler<Float64Array>;
+  private records: PreferenceRecord<Float64Array>[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly k: number,
+    readonly d: number,
+    params: FgtsParams = SERVICE_FGTS,
+    private readonly maxRecords = 50_000,
+  ) {
+    this.sampler = new FgtsSampler(disjointSpace(k, d), params);
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  add(rows: readonly LearnedRow[]): number {
+    let added = 0;
+    for (const r of rows) {
+      if (this.seen.has(r.id) || r.x.length !== this.d) continue;
+      this.seen.add(r.id);
+      if (r.kind === 'pairwise' && r.second !== null) this.records.push({ ctx: r.x, a: r.arm, b: r.second, p: r.reward });
+      else if (r.kind === 'feedback') this.records.push({ ctx: r.x, a: r.arm, b: -1, p: r.reward });
+      else continue;
+      added++;
+    }
+    if (this.records.length > this.maxRecords) this.records = this.records.slice(-this.maxRecords);
+    return added;
+  }
+
+  /**
+   * Advances both chains, then serves chain 1's pick (single) or a pair of different models (duel). Propensity:
+   * the product of each sampler's marginal over its kept chain states.
+   */
+  decide(x: Float64Array, candidates: readonly number[], duel: boolean, rng: Rng): { arms: number[]; propensity: number; utility: number[] } {
+    this.sampler.advance(this.records, rng);
+    const utility = candidates.map((a) => this.sampler.space.utility(this.sampler.chains[0], x, a));
+    if (duel) {
+      const { first, second, propensity } = this.sampler.pair(x, candidates, true);
+      return { arms: [first, second], propensity, utility };
+    }
+    const { first } = this.sampler.pair(x, candidates, false);
+    return { arms: [first], propensity: this.sampler.marginal(0, x, candidates, first, -1), utility };
+  }
+}
+
+/** τ origin (s): keeps the regressor small in the least-squares fits. */
+const ORIGIN_S = 1.7e9;
+
+/**
+ * A replica's TI-UCB state (ALGORITHMS.md §9): per arm the observations sorted by decision time (the restless
+ * reading, τ in seconds), replayed through TiUcbArm, so the windows and the detector are a deterministic function
+ * of the learned log whatever order events arrived in. An arm is rebuilt when an observation lands inside it.
+ */
+export class TrendRuntime {
+  private readonly obs: { tau: number; r: number }[][];
+  private arms: TiUcbArm[];
+  private readonly seen = new Set<string>();
+  private readonly dirty = new Set<number>();
+
+  constructor(
+    readonly k: number,
+    readonly params: TiUcbParams = DEFAULT_TI_UCB,
+  ) {
+    this.obs = Array.from({ length: k }, () => []);
+    this.arms = Array.from({ length: k }, () => new TiUcbArm());
+  }
+
+  add(rows: readonly LearnedRow[]): number {
+    let added = 0;
+    for (const r of rows) {
+      if (r.kind !== 'feedback' || this.seen.has(r.id) || r.arm >= this.k) continue;
+      this.seen.add(r.id);
+      const list = this.obs[r.arm];
+      const tau = r.createdAt / 1000 - ORIGIN_S;
+      if (list.length > 0 && tau < list[list.length - 1].tau) this.dirty.add(r.arm);
+      list.push({ tau, r: r.reward });
+      if (!this.dirty.has(r.arm)) this.arms[r.arm].observe(tau, r.reward, this.params);
+      added++;
+    }
+    for (const a of this.dirty) {
+      this.obs[a].sort((x, y) => x.tau - y.tau);
+      const arm = new TiUcbArm();
+      for (const o of this.obs[a]) arm.observe(o.tau, o.r, this.params);
+      this.arms[a] = arm;
+    }
+    this.dirty.clear();
+    return added;
+  }
+
+  /**
+   * Index per candidate at time `nowMs`: each arm's predicted reward now (trend line, or mean since convergence)
+   * plus c·√(ln n / n_a); arms decided fewer than `warmPulls` times first, arms without feedback yet optimistic.
+   * n_a counts decisions, not only observations (as A is updated at decision time, §13): with feedback arriving
+   * later and in batches, a deterministic index would otherwise send every request of a refresh interval to the
+   * same arm.
+   */
+  indices(candidates: readonly number[], decisions: readonly number[], nowMs: number): number[] {
+    const p = this.params;
+    const n = candidates.reduce((s, a) => s + Math.max(decisions[a], this.arms[a].pulls), 0) + 1;
+    const now = nowMs / 1000 - ORIGIN_S;
+    return candidates.map((a) => {
+      if (decisions[a] < p.warmPulls) return Infinity;
+      const arm = this.arms[a];
+      const na = Math.max(decisions[a], arm.pulls, 1);
+      const bonus = p.c * Math.sqrt(Math.log(n) / na);
+      return (arm.pulls === 0 ? 1 : arm.predict(now, p.window)) + bonus;
+    });
+  }
+
+  converged(): (number | null)[] {
+    return this.arms.map((a) => a.convergedAt);
+  }
+
+  pulls(): number[] {
+    return this.arms.map((a) => a.pulls);
+  }
+}
