@@ -59,13 +59,18 @@ function duelMode(args: ReplayArgs, path: string): void {
       seeds: runs.length,
       rounds: runs[0].rounds,
       preferenceRegret: meanSd(runs.map((r) => r.regret)),
+      floor: runs[0].floor,
+      excessRegret: meanSd(runs.map((r) => r.regret - r.floor)),
       perRound: meanSd(runs.map((r) => r.regret / r.rounds)),
       curve: runs[0].curve.map((p, i) => ({ round: p.round, regret: runs.reduce((s, r) => s + r.curve[i].regret, 0) / runs.length })),
     };
   });
   console.log(`${ds.name}: cumulative preference regret (u = (grade − 1) / 9), mean ± sd over ${args.seeds} seeds`);
   for (const r of results)
-    console.log(`${r.algorithm} | ${r.preferenceRegret.mean.toFixed(1)} ± ${r.preferenceRegret.sd.toFixed(1)} over ${r.rounds} duels | ${r.perRound.mean.toFixed(4)} per duel`);
+    console.log(
+      `${r.algorithm} | ${r.preferenceRegret.mean.toFixed(1)} ± ${r.preferenceRegret.sd.toFixed(1)} over ${r.rounds} duels | ${r.perRound.mean.toFixed(4)} per duel | ` +
+        `above the two-different-models floor (${r.floor.toFixed(1)}): ${r.excessRegret.mean.toFixed(1)} ± ${r.excessRegret.sd.toFixed(1)}`,
+    );
   writeOutputs(args, { dataset: ds.name, models: ds.models, mode: 'duel', results }, () => duelSvg(ds.name, results));
 }
 

@@ -1,5 +1,5 @@
-import { defaultParams, type Algorithm } from '@app/bandits';
-import { MetricsAccumulator, seededOrder, type ReplayDataset, type ReplaySpec, type RunMetrics } from '@app/replay';
+import { defaultParams } from '@app/bandits';
+import { MetricsAccumulator, preference, seededOrder, type ReplayDataset, type ReplaySpec, type RunMetrics } from '@app/replay';
 
 /** Minimal JSON client for the public API (bearer key, problem+json errors surfaced with their detail). */
 function client(base: string, key: string) {
@@ -21,6 +21,7 @@ function client(base: string, key: string) {
  * quality as POST /v1/feedback and the request's energy as POST /v1/energy. Learning goes through the whole loop
  * (queue, worker, Redis, Postgres, replica refresh), so feedback reaches routing after the service's real delay.
  * Cost is learnt from the models' registry prices only (v1 has no cost event), so cost weights act on priors.
+ * fgts-cdb runs in duel mode: the preference derived from the two scores goes to /v1/feedback/pairwise.
  * The policy is deleted afterwards.
  */
 export async function replayViaHttp(
@@ -34,20 +35,11 @@ export async function replayViaHttp(
 ): Promise<RunMetrics> {
   const apiKey = key ?? process.env.ADMIN_API_KEY;
   if (!apiKey) throw new Error('--via-http needs --admin-key or ADMIN_API_KEY');
-  if (spec.algorithm === 'ti-ucb' || spec.algorithm === 'fgts-cdb') throw new Error(`--via-http: ${spec.algorithm} is not served by the v1 API yet (single-mode linear policies only)`);
   const call = client(url, apiKey);
-  const jpt = new Map<number, number>();
-  ds.models.forEach((_, k) => {
-    let j = 0;
-    let tok = 0;
-    for (const r of ds.records) j += r.energyJ[k];
-    tok = ds.records.length;
-    if (ds.energyKnown && j > 0) jpt.set(k, j / tok);
-  });
   for (const m of ds.models) await call('PUT', `/admin/models/${encodeURIComponent(m)}`, {});
   const policy = `replay-${spec.algorithm}-${seed}-${Date.now().toString(36)}`;
   const params = { ...spec.params } as Record<string, number>;
-  const allowed = Object.keys(defaultParams(spec.algorithm as Algorithm));
+  const allowed = Object.keys(defaultParams(spec.algorithm));
   for (const k of Object.keys(params)) if (!allowed.includes(k)) delete params[k];
   await call('PUT', `/admin/policies/${policy}`, {
     algorithm: spec.algorithm,
@@ -62,11 +54,16 @@ export async function replayViaHttp(
   try {
     for (const i of order) {
       const r = ds.records[i];
-      const dec = await call<{ decisionId: string; model: string }>('POST', '/v1/route', { policy, input: r.prompt });
-      const arm = index.get(dec.model)!;
-      await call('POST', '/v1/feedback', { decisionId: dec.decisionId, reward: r.quality[arm] });
-      if (ds.energyKnown) await call('POST', '/v1/energy', { decisionId: dec.decisionId, joules: r.energyJ[arm] });
-      if (metrics.add(r, [arm])) progress(metrics.rounds, order.length);
+      const duel = spec.algorithm === 'fgts-cdb' && ds.models.length >= 2;
+      const dec = await call<{ decisionId: string; models: string[] }>('POST', '/v1/route', { policy, input: r.prompt, ...(duel ? { mode: 'duel' } : {}) });
+      const arms = dec.models.map((m) => index.get(m)!);
+      if (duel) {
+        const p = preference(r.quality[arms[0]], r.quality[arms[1]]);
+        await call('POST', '/v1/feedback/pairwise', { decisionId: dec.decisionId, winner: p === 0.5 ? 'tie' : dec.models[p === 1 ? 0 : 1] });
+      } else await call('POST', '/v1/feedback', { decisionId: dec.decisionId, reward: r.quality[arms[0]] });
+      if (ds.energyKnown)
+        for (const a of arms) await call('POST', '/v1/energy', { decisionId: dec.decisionId, joules: r.energyJ[a], ...(duel ? { model: ds.models[a] } : {}) });
+      if (metrics.add(r, arms)) progress(metrics.rounds, order.length);
     }
   } finally {
     await call('DELETE', `/admin/policies/${policy}`).catch(() => undefined);

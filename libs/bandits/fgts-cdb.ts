@@ -168,18 +168,12 @@ export class FgtsSampler<C> {
   }
 }
 
+const ranges: number[][] = [];
+/** 0 … k−1, cached (the feel-good term asks for every option of every record). */
+const range = (k: number): number[] => (ranges[k] ??= Array.from({ length: k }, (_, i) => i));
+
 function bestOption<C>(space: FeatureSpace<C>, th: Float64Array, ctx: C, exclude: number): number {
-  let best = -1;
-  let top = -Infinity;
-  for (let k = 0; k < space.options(ctx); k++) {
-    if (k === exclude) continue;
-    const u = space.utility(th, ctx, k);
-    if (u > top) {
-      top = u;
-      best = k;
-    }
-  }
-  return best;
+  return bestAmong(space, th, ctx, range(space.options(ctx)), exclude);
 }
 
 function bestAmong<C>(space: FeatureSpace<C>, th: Float64Array, ctx: C, allowed: readonly number[], exclude: number): number {

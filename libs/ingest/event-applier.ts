@@ -87,20 +87,22 @@ export class EventApplier {
         continue;
       }
       const policy = dec ? await this.policy(dec.policy) : null;
+      // A duel's reading names which of its two models it measured (checked at the edge).
+      const arm = dec && dec.mode === 'duel' && e.model && dec.arms?.includes(e.model) ? e.model : dec?.arm;
       rows.push({
         id: e.eventId,
         kind: 'energy',
         decisionId: dec?.id ?? null,
         policy: dec?.policy ?? null,
         epoch: dec?.epoch ?? null,
-        arm: dec?.arm ?? null,
+        arm: arm ?? null,
         status: !dec ? 'model' : this.isLate(policy, dec, e.receivedAt) ? 'late' : 'learned',
         reward: null,
         joules: e.joules,
         inputTokens: e.inputTokens ?? null,
         outputTokens: e.outputTokens ?? null,
         latencyMs: e.latencyMs ?? null,
-        model: dec?.arm ?? e.model ?? null,
+        model: arm ?? e.model ?? null,
         payload: e.gpu || e.measuredAt ? { gpu: e.gpu, measuredAt: e.measuredAt } : null,
         receivedAt: e.receivedAt,
       });
@@ -120,7 +122,8 @@ export class EventApplier {
       if (decisionFlags.get(dec.id) !== false) continue;
       push(dec.policy, {
         item: { marker: decisionMarker(dec.id), claimer: dec.id, epoch: dec.epoch },
-        deltas: [{ kind: 'decision', arm: dec.arm, x: dec.x }],
+        // A duel serves two models: both get the decision-time A update.
+        deltas: (dec.mode === 'duel' && dec.arms?.length === 2 ? dec.arms : [dec.arm]).map((arm) => ({ kind: 'decision' as const, arm, x: dec.x })),
         kind: 'decision',
         id: dec.id,
       });
@@ -146,8 +149,9 @@ export class EventApplier {
         // No additive delta: the durable row is the duel record each replica's sampler reads (§11).
         if (policy) marker = preferenceMarker(policy, dec.id, row.id);
       } else {
-        deltas.push({ kind: 'observation', arm: dec.arm, x: dec.x, head: headIndex.energy, value: row.joules! });
-        if (row.latencyMs !== null) deltas.push({ kind: 'observation', arm: dec.arm, x: dec.x, head: headIndex.latency, value: row.latencyMs });
+        const arm = row.arm ?? dec.arm;
+        deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.energy, value: row.joules! });
+        if (row.latencyMs !== null) deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.latency, value: row.latencyMs });
       }
       push(dec.policy, { item: { marker, claimer: row.id, epoch: dec.epoch }, deltas, kind: 'event', id: row.id });
     }

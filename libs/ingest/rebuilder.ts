@@ -45,7 +45,7 @@ export class Rebuilder {
     };
     let nDecisions = 0;
     for await (const page of this.decisions.forEpoch(name, policy.epoch)) {
-      fold(page.filter((r) => r.context.length === d).map((r) => ({ kind: 'decision', arm: r.arm, x: r.context })));
+      fold(page.filter((r) => r.context.length === d).flatMap((r) => (r.arms?.length === 2 ? r.arms : [r.arm]).map((arm) => ({ kind: 'decision' as const, arm, x: r.context }))));
       for (const r of page) markers.push({ marker: decisionMarker(r.id), claimer: r.id });
       nDecisions += page.length;
       onProgress(nDecisions);

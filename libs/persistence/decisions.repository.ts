@@ -98,11 +98,11 @@ export class DecisionsRepository {
   }
 
   /** Streams one policy epoch's decisions in id order, in pages (for rebuilds). */
-  async *forEpoch(policy: string, epoch: number, page = 5000): AsyncGenerator<{ id: string; arm: string; context: number[] }[]> {
+  async *forEpoch(policy: string, epoch: number, page = 5000): AsyncGenerator<{ id: string; arm: string; arms: string[] | null; context: number[] }[]> {
     let after = '';
     for (;;) {
-      const rows = await this.sql<{ id: string; arm: string; context: number[] }[]>`
-        select id, arm, context from decisions
+      const rows = await this.sql<{ id: string; arm: string; arms: string[] | null; context: number[] }[]>`
+        select id, arm, arms, context from decisions
         where policy = ${policy} and epoch = ${epoch} and id > ${after} order by id limit ${page}`;
       if (rows.length === 0) return;
       yield rows;

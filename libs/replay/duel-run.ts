@@ -1,4 +1,5 @@
-import { createRng, DEFAULT_FGTS, disjointSpace, FgtsSampler, type PreferenceRecord } from '@app/bandits';
+import { createRng, disjointSpace, FgtsSampler, type FgtsParams, type PreferenceRecord } from '@app/bandits';
+import { SERVICE_FGTS } from '@app/learning';
 import { type DuelDataset } from './duel-dataset.js';
 import { seededOrder } from './run.js';
 import { CURVE_POINTS } from './run-metrics.js';
@@ -7,6 +8,11 @@ export interface DuelMetrics {
   rounds: number;
   /** Σ (2·max u − u(a) − u(b)) / 2 with u = (grade − 1) / 9, the F1 definition of §7 on real grades. */
   regret: number;
+  /**
+   * The least regret two *different* models can have: Σ (u_best − u_second) / 2. Duels show two models, so regret
+   * grows at least this fast; learning is measured by the excess above it.
+   */
+  floor: number;
   curve: { round: number; regret: number }[];
   /** Share of duels that were of two different models. */
   distinct: number;
@@ -22,16 +28,18 @@ export function runDuelReplay(
   algorithm: 'fgts-cdb' | 'random',
   seed: number,
   limit?: number,
+  params: FgtsParams = SERVICE_FGTS,
 ): DuelMetrics {
   const K = ds.models.length;
   const d = features[0].length;
   const order = seededOrder(ds.prompts.length, seed).slice(0, limit ?? ds.prompts.length);
   const rng = createRng(seed * 2654435761);
-  const sampler = new FgtsSampler(disjointSpace(K, d), DEFAULT_FGTS);
+  const sampler = new FgtsSampler(disjointSpace(K, d), params);
   const records: PreferenceRecord<Float64Array>[] = [];
   const every = Math.max(1, Math.floor(order.length / CURVE_POINTS));
   const curve: DuelMetrics['curve'] = [];
   let regret = 0;
+  let floor = 0;
   let distinct = 0;
   order.forEach((i, t) => {
     const p = ds.prompts[i];
@@ -49,10 +57,12 @@ export function runDuelReplay(
     const u = (k: number) => (p.utility[k] - 1) / 9;
     const best = Math.max(...p.present.map(u));
     regret += (2 * best - u(a) - u(b)) / 2;
+    const sorted = p.present.map(u).sort((x, y) => y - x);
+    floor += (sorted[0] - sorted[1]) / 2;
     if (a !== b) distinct++;
     const pref = p.pref[a * K + b];
     if (!Number.isNaN(pref)) records.push({ ctx: x, a, b, p: pref });
     if ((t + 1) % every === 0 || t === order.length - 1) curve.push({ round: t + 1, regret });
   });
-  return { rounds: order.length, regret, curve, distinct: distinct / order.length };
+  return { rounds: order.length, regret, floor, curve, distinct: distinct / order.length };
 }

@@ -15,7 +15,7 @@ export const apiEnvSchema = baseEnvSchema.extend({
    */
   STATE_RECOMPILE_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** How often fgts-cdb and ti-ucb replicas read newly learned events from Postgres. */
-  SEQUENTIAL_REFRESH_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  SEQUENTIAL_REFRESH_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /** How long an accepted event id answers "duplicate" from Redis (later retries are still not counted twice). */
   EVENT_DEDUP_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86400),
   /** Decisions are enqueued in batches: at most this many, at most this late (ms). */

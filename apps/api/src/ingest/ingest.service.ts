@@ -119,6 +119,13 @@ export class IngestService {
           continue;
         }
         (p.job as { reward: number }).reward = winner === 'tie' ? 0.5 : winner === pair[0] ? 1 : 0;
+      } else if (kind === 'energy' && dec.mode === 'duel') {
+        // A duel ran two models: a reading must say which one it measured.
+        const model = (p.job as { model?: string }).model;
+        if (!model || !dec.arms?.includes(model)) {
+          reject(p.index, 400, `decision ${p.decisionId} is a duel: name the measured model (${dec.arms?.join(' or ')})`, [{ path: 'model', message: `one of ${dec.arms?.join(', ')}` }]);
+          continue;
+        }
       } else if (dec.mode !== 'single') {
         reject(p.index, 400, `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`, [{ path: 'decisionId', message: 'wrong mode' }]);
         continue;

@@ -68,7 +68,7 @@ export class RoutingService {
       estimates: scores as unknown as DecisionRecord['estimates'],
       createdAt: Date.now(),
     };
-    if (rt.algorithm !== 'random') applyLocalDecision(rt.model, dec.arm, x, this.scratch);
+    if (rt.algorithm !== 'random') for (const a of dec.arms) applyLocalDecision(rt.model, a, x, this.scratch);
     try {
       // The hot copy carries what feedback needs to join (not the estimates, which go to the durable log only).
       await this.hot.put({ ...record, estimates: [] }, rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S);
