@@ -7,7 +7,6 @@ import {
   decide,
   decideRandom,
   defaultParams,
-  DEFAULT_FGTS,
   DEFAULT_TI_UCB,
   disjointSpace,
   emptyArmStats,
@@ -24,6 +23,7 @@ import {
   TiUcbArm,
   tiUcbIndices,
 } from '@app/bandits';
+import { SERVICE_FGTS } from '@app/learning';
 
 export const REPLAY_ALGORITHMS = POLICY_ALGORITHMS;
 export type ReplayAlgorithm = PolicyAlgorithm;
@@ -166,7 +166,7 @@ export class FgtsReplayPolicy implements ReplayPolicy {
     private readonly k: number,
     d: number,
   ) {
-    this.sampler = new FgtsSampler(disjointSpace(k, d), DEFAULT_FGTS);
+    this.sampler = new FgtsSampler(disjointSpace(k, d), SERVICE_FGTS);
   }
 
   choose(x: Float64Array, _t: number, rng: Rng): number[] {
@@ -191,5 +191,6 @@ export function makePolicy(
 ): ReplayPolicy {
   if (algorithm === 'ti-ucb') return new TiUcbReplayPolicy(k, weights);
   if (algorithm === 'fgts-cdb') return new FgtsReplayPolicy(k, d);
-  return new LinearReplayPolicy(algorithm, k, d, weights, { ...defaultParams(algorithm), ...overrides });
+  // The replay never reads propensities: skip their Monte Carlo draws unless asked for.
+  return new LinearReplayPolicy(algorithm, k, d, weights, { ...defaultParams(algorithm), propensityDraws: 0, ...overrides });
 }

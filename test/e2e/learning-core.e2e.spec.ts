@@ -162,12 +162,14 @@ describe('learning core in the service', () => {
       ['/v1/feedback', { decisionId: duel.body.decisionId, thumb: 'up' }, 'decisionId'],
       ['/v1/route', { policy: 'lints', input: 'x', mode: 'duel' }, 'mode'],
       ['/v1/route', { policy: 'duel', input: 'x', mode: 'trio' }, 'mode'],
+      ['/v1/energy', { decisionId: duel.body.decisionId, joules: 3 }, 'model'],
     ];
     for (const [path, body, field] of bad) {
       const r = await admin.post(path, body);
       expect(r.status).toBe(400);
       expect(JSON.stringify(r.body.errors)).toContain(field);
     }
+    expect((await admin.post('/v1/energy', { decisionId: duel.body.decisionId, joules: 3, model: duel.body.models[1] })).status).toBe(202);
     const once = { decisionId: duel.body.decisionId, eventId: 'pw-once', winner: 'tie' };
     expect((await admin.post('/v1/feedback/pairwise', once)).body.status).toBe('accepted');
     expect((await admin.post('/v1/feedback/pairwise', once)).body.status).toBe('duplicate');
