@@ -191,4 +191,19 @@ describe('learning core in the service', () => {
       return st.arms.every((a: { trend?: { converged: boolean; observations: number } }) => typeof a.trend?.converged === 'boolean') && st.arms.reduce((s: number, a: { trend: { observations: number } }) => s + a.trend.observations, 0) >= 580;
     });
   }, 120_000);
+
+  it('a model added to a live policy is tried at once (optimistic start), for LinUCB and lin-ts alike', async () => {
+    for (const algorithm of ['linucb', 'lin-ts']) {
+      const name = `grow-${algorithm}`;
+      expect((await admin.put(`/admin/policies/${name}`, { algorithm, arms: ['coder', 'mathy'] })).status).toBe(201);
+      await play(name, 200, 31);
+      const put = await admin.put(`/admin/policies/${name}`, { algorithm, arms: ['coder', 'mathy', 'writer'] });
+      expect(put.status).toBe(200);
+      expect(put.body.epoch).toBe(1); // same features: the learnt state is kept
+      let tried = 0;
+      for (let t = 0; t < 20; t++) if ((await admin.post('/v1/route', { policy: name, input: `Compose a poem #${t}` })).body.model === 'writer') tried++;
+      // An untried arm's LinUCB index is α·‖x‖ = 1 ≥ any learnt mean + bonus; lin-ts serves untried arms first.
+      expect(tried).toBeGreaterThanOrEqual(1);
+    }
+  }, 60_000);
 });
