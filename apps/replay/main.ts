@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       rows.push(aggregate(algorithm, objective, ds.models, runs));
     }
   console.log(`${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''})`);
-  console.log(formatTable(ref, rows, ds.energyKnown));
+  console.log(formatTable(ref, rows, ds.energyKnown, rows[0]?.curve.at(-1)?.round ?? ds.records.length));
   const json = {
     dataset: ds.name,
     models: ds.models,

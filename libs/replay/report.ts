@@ -44,7 +44,7 @@ const objectiveLabel = (o: ObjectiveWeights) =>
 const pm = (m: MeanSd, digits: number, scale = 1) => `${(m.mean * scale).toFixed(digits)} ± ${(m.sd * scale).toFixed(digits)}`;
 
 /** The human-readable table printed to stdout. */
-export function formatTable(ref: Reference, rows: readonly ResultRow[], energyKnown: boolean): string {
+export function formatTable(ref: Reference, rows: readonly ResultRow[], energyKnown: boolean, rounds: number): string {
   const b = ref.bestSingle;
   const lines = [
     `reference: best single ${b.model} quality ${b.quality.toFixed(4)} cost $${b.costUsd.toExponential(3)}${energyKnown ? ` energy ${b.energyJ.toFixed(2)} J` : ''}; ` +
@@ -53,6 +53,16 @@ export function formatTable(ref: Reference, rows: readonly ResultRow[], energyKn
     '',
     ['algorithm', 'objective', 'quality', 'cost USD (x1e-3)', energyKnown ? 'energy J' : '', 'regret vs best', 'regret vs oracle', 'top shares'].filter(Boolean).join(' | '),
   ];
+  // The fixed references, as rows: regret is expected over a pass of `rounds` prompts.
+  const fixed = (name: string, q: number, c: number, e: number, share: string) => {
+    const cells = [name, '(hindsight)', q.toFixed(4), (c * 1e3).toFixed(4)];
+    if (energyKnown) cells.push(e.toFixed(2));
+    cells.push((rounds * (b.quality - q)).toFixed(1), (rounds * (ref.oracleQuality - q)).toFixed(1), share);
+    lines.push(cells.join(' | '));
+  };
+  fixed(`best single`, b.quality, b.costUsd, b.energyJ, `${b.model.split('/').pop()} 100%`);
+  fixed('random', ref.randomQuality, ref.randomCostUsd, ref.randomEnergyJ, 'uniform');
+  fixed('per-task best', ref.perTaskBest.quality, ref.perTaskBest.costUsd, ref.perTaskBest.energyJ, 'best model of each task');
   for (const r of rows) {
     const shares = Object.entries(r.share)
       .sort((x, y) => y[1] - x[1])
