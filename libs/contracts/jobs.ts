@@ -52,6 +52,24 @@ export const energyJobSchema = z.object({
 });
 export type EnergyJob = z.infer<typeof energyJobSchema>;
 
+/** What a proxied call measured: feeds the decision's cost and latency heads (ALGORITHMS.md §0). */
+export const usageJobSchema = z.object({
+  eventId: z.string(),
+  decisionId: z.string(),
+  /** The model that finally answered (a fallback may differ from the decision's first choice). */
+  model: z.string(),
+  /** False when every attempt failed: the row keeps the attempts, no head learns from it. */
+  answered: z.boolean(),
+  inputTokens: z.int().min(0),
+  outputTokens: z.int().min(0),
+  costUsd: finite().min(0).nullable(),
+  latencyMs: finite().min(0),
+  ttftMs: finite().min(0).nullable(),
+  attempts: z.array(z.object({ model: z.string(), ok: z.boolean(), status: z.int().nullable(), error: z.string().nullable(), ms: finite() })),
+  receivedAt: z.int(),
+});
+export type UsageJob = z.infer<typeof usageJobSchema>;
+
 /** A batch request's accepted events travel as one job (BullMQ's per-job cost would cap ingestion otherwise). */
 export const feedbackBatchJobSchema = z.object({ events: z.array(feedbackJobSchema).min(1) });
 export const energyBatchJobSchema = z.object({ events: z.array(energyJobSchema).min(1) });
@@ -62,6 +80,7 @@ export const JOB = {
   energy: 'energy',
   feedbackBatch: 'feedback-batch',
   energyBatch: 'energy-batch',
+  usage: 'usage',
   /** Repeated by a BullMQ job scheduler: apply default rewards of closed feedback windows. */
   sweepDefaults: 'sweep-default-rewards',
 } as const;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { finite, id } from './finite.js';
 
-const message = z.object({
+/** An OpenAI-style chat message (content: text, parts, or null). */
+export const chatMessageSchema = z.looseObject({
   role: z.string().min(1).max(32),
   content: z.union([z.string().max(1_000_000), z.array(z.unknown()).max(1000), z.null()]),
 });
@@ -10,7 +11,7 @@ export const routeRequestSchema = z
   .strictObject({
     policy: id('policy'),
     input: z.string().max(1_000_000).optional(),
-    messages: z.array(message).min(1).max(1000).optional(),
+    messages: z.array(chatMessageSchema).min(1).max(1000).optional(),
     features: z.array(finite()).min(1).max(512).optional(),
     candidates: z.array(id('candidate')).min(1).max(64).optional(),
     mode: z.enum(['single', 'duel']).default('single'),
@@ -42,3 +43,14 @@ export interface RouteResponse {
   propensity: number;
   scores: RouteScore[];
 }
+
+/**
+ * `POST /v1/chat/completions`: the OpenAI request with `model: "router/<policy>"`. Other OpenAI parameters pass
+ * through to the upstream unchanged (validated there).
+ */
+export const chatRequestSchema = z.looseObject({
+  model: z.string().regex(/^router\/[A-Za-z0-9._:@/-]{1,128}$/, 'must be "router/<policy>"'),
+  messages: z.array(chatMessageSchema).min(1).max(1000),
+  stream: z.boolean().optional(),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'WRONG_MODE',
   'UNAVAILABLE',
   'PAYLOAD_TOO_LARGE',
+  'UPSTREAM_FAILED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

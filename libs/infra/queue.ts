@@ -3,7 +3,7 @@ import { QUEUE_NAME } from '@app/contracts';
 export { QUEUE_NAME };
 
 /** BullMQ custom job ids may not contain ':'; event ids may. base64url keeps them unique and reversible. */
-export const jobIdFor = (kind: 'fb' | 'en' | 'dec' | 'fbb' | 'enb', id: string) => `${kind}_${Buffer.from(id).toString('base64url')}`;
+export const jobIdFor = (kind: 'fb' | 'en' | 'dec' | 'fbb' | 'enb' | 'us', id: string) => `${kind}_${Buffer.from(id).toString('base64url')}`;
 
 /** Connection options BullMQ needs (workers block: no per-request retry limit). */
 export function bullConnection(redisUrl: string, producer = false) {

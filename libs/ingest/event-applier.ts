@@ -1,5 +1,5 @@
 import { headIndex } from '@app/bandits';
-import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy } from '@app/contracts';
+import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, type UsageJob } from '@app/contracts';
 import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
 import { type DecisionsRepository, type EventRow, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type BatchItem, type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
@@ -10,6 +10,7 @@ export interface BatchInput {
   decisions: DecisionRecord[];
   feedback: FeedbackJob[];
   energy: EnergyJob[];
+  usage?: UsageJob[];
 }
 
 export interface BatchOutcome {
@@ -108,6 +109,34 @@ export class EventApplier {
       });
     }
 
+    for (const u of input.usage ?? []) {
+      const dec = joined(u.decisionId);
+      if (!dec) {
+        outcome.orphans.push(u.eventId);
+        continue;
+      }
+      // The answering model (a fallback may differ from the decision's first choice) gets the observation.
+      const arm = u.model === dec.arm || dec.arms?.includes(u.model) ? u.model : dec.arm;
+      rows.push({
+        id: u.eventId,
+        kind: 'usage',
+        decisionId: dec.id,
+        policy: dec.policy,
+        epoch: dec.epoch,
+        arm,
+        status: u.answered ? 'learned' : 'stale',
+        reward: null,
+        joules: null,
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+        latencyMs: u.latencyMs,
+        costUsd: u.costUsd,
+        model: u.model,
+        payload: { ttftMs: u.ttftMs, attempts: u.attempts },
+        receivedAt: u.receivedAt,
+      });
+    }
+
     const decisionFlags = await this.decisions.insertMany([...decisions.values()]);
     const eventFlags = await this.events.insertMany(rows);
 
@@ -145,6 +174,10 @@ export class EventApplier {
       if (row.kind === 'feedback') {
         deltas.push({ kind: 'observation', arm: dec.arm, x: dec.x, head: headIndex.quality, value: row.reward! });
         if (policy) marker = qualityMarker(policy, dec.id, row.id);
+      } else if (row.kind === 'usage') {
+        const arm = row.arm ?? dec.arm;
+        if (row.costUsd !== null && row.costUsd !== undefined) deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.cost, value: row.costUsd });
+        if (row.latencyMs !== null) deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.latency, value: row.latencyMs });
       } else if (row.kind === 'pairwise') {
         // No additive delta: the durable row is the duel record each replica's sampler reads (§11).
         if (policy) marker = preferenceMarker(policy, dec.id, row.id);
@@ -200,6 +233,7 @@ export class EventApplier {
     const wanted = new Set<string>();
     for (const f of input.feedback) if (!decisions.has(f.decisionId)) wanted.add(f.decisionId);
     for (const e of input.energy) if (e.decisionId !== undefined && !decisions.has(e.decisionId)) wanted.add(e.decisionId);
+    for (const u of input.usage ?? []) if (!decisions.has(u.decisionId)) wanted.add(u.decisionId);
     if (wanted.size === 0) return;
     const ids = [...wanted];
     const hot = await this.hot.getMany(ids);

@@ -80,6 +80,10 @@ export class Rebuilder {
           }
           items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.quality, value: e.reward });
           markers.push({ marker, claimer: e.id });
+        } else if (e.kind === 'usage') {
+          if (e.costUsd !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.cost, value: e.costUsd });
+          if (e.latencyMs !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.latency, value: e.latencyMs });
+          markers.push({ marker: eventMarker(e.id), claimer: e.id });
         } else if (e.kind === 'energy') {
           if (e.joules !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.energy, value: e.joules });
           if (e.latencyMs !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.latency, value: e.latencyMs });

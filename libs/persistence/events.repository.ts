@@ -1,6 +1,6 @@
 import { type Sql } from './db.js';
 
-export type EventKind = 'feedback' | 'energy' | 'pairwise';
+export type EventKind = 'feedback' | 'energy' | 'pairwise' | 'usage';
 export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model';
 
 export interface EventRow {
@@ -19,6 +19,7 @@ export interface EventRow {
   model: string | null;
   payload: unknown;
   receivedAt: number;
+  costUsd?: number | null;
 }
 
 /** Feedback and energy events, keyed by event id: the exactly-once record. */
@@ -45,6 +46,7 @@ export class EventsRepository {
       input_tokens: r.inputTokens,
       output_tokens: r.outputTokens,
       latency_ms: r.latencyMs,
+      cost_usd: r.costUsd ?? null,
       model: r.model,
       payload: r.payload ?? null,
       received_at: new Date(r.receivedAt),
@@ -84,12 +86,13 @@ export class EventsRepository {
           reward: number | null;
           joules: number | null;
           latencyMs: number | null;
+          costUsd: number | null;
           context: number[];
           applied: boolean;
           receivedAt: Date;
         }[]
       >`
-        select e.id, e.kind, e.decision_id as "decisionId", e.arm, e.reward, e.joules, e.latency_ms as "latencyMs",
+        select e.id, e.kind, e.decision_id as "decisionId", e.arm, e.reward, e.joules, e.latency_ms as "latencyMs", e.cost_usd as "costUsd",
                d.context, e.applied, e.received_at as "receivedAt"
         from events e join decisions d on d.id = e.decision_id
         where e.policy = ${policy} and e.epoch = ${epoch} and e.status = 'learned' and e.id > ${after}

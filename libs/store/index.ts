@@ -4,3 +4,4 @@ export * from './keys.js';
 export * from './policy-registry.store.js';
 export * from './policy-state.store.js';
 export * from './prefix.js';
+export * from './breaker.store.js';

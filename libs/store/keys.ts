@@ -40,4 +40,9 @@ export class RedisKeys {
   eventSeen(eventId: string) {
     return `${this.prefix}:ev:${eventId}`;
   }
+
+  /** Circuit-breaker state of every model (hash field = model id). */
+  breakers() {
+    return `${this.prefix}:breakers`;
+  }
 }

@@ -19,6 +19,10 @@ import { PolicyCache } from './routing/policy-cache.service.js';
 import { SequentialStateService } from './routing/sequential-state.service.js';
 import { RouteController } from './routing/route.controller.js';
 import { RoutingService } from './routing/routing.service.js';
+import { BreakerService } from './proxy/breakers.service.js';
+import { MetricsService } from './proxy/metrics.service.js';
+import { ProxyController } from './proxy/proxy.controller.js';
+import { ProxyService } from './proxy/proxy.service.js';
 
 @Module({})
 export class ApiModule {
@@ -30,12 +34,15 @@ export class ApiModule {
         BullModule.forRoot({ connection: bullConnection(env.REDIS_URL, true), prefix: `${env.REDIS_PREFIX}:bull` }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
-      controllers: [RouteController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController],
+      controllers: [RouteController, ProxyController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         PolicyCache,
         SequentialStateService,
+        BreakerService,
+        MetricsService,
+        ProxyService,
         DecisionFlusher,
         RoutingService,
         IngestService,

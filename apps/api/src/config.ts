@@ -21,6 +21,12 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** Decisions are enqueued in batches: at most this many, at most this late (ms). */
   DECISION_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   DECISION_FLUSH_MS: z.coerce.number().int().min(1).max(5000).default(20),
+  /** Proxy: whole upstream call limit, and the limit until the first byte (headers, or the first streamed chunk). */
+  PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
+  PROXY_TTFT_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(20_000),
+  /** Circuit breaker: consecutive failures that take a model out of routing, and the cool-down before a probe. */
+  BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+  BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 export const loadApiEnv = (env = process.env) => parseEnv(apiEnvSchema, env, 'api');

@@ -1,10 +1,11 @@
 import { type BatchInput, type BatchOutcome } from '@app/ingest';
-import { type DecisionRecord, type EnergyJob, type FeedbackJob } from '@app/contracts';
+import { type DecisionRecord, type EnergyJob, type FeedbackJob, type UsageJob } from '@app/contracts';
 
 type Entry =
   | { kind: 'decisions'; data: DecisionRecord[]; done: (e?: Error) => void }
   | { kind: 'feedback'; data: FeedbackJob; done: (e?: Error) => void }
-  | { kind: 'energy'; data: EnergyJob; done: (e?: Error) => void };
+  | { kind: 'energy'; data: EnergyJob; done: (e?: Error) => void }
+  | { kind: 'usage'; data: UsageJob; done: (e?: Error) => void };
 
 export class OrphanEventError extends Error {}
 
@@ -50,10 +51,11 @@ export class MicroBatcher {
   }
 
   private async flush(batch: Entry[]): Promise<void> {
-    const input: BatchInput = { decisions: [], feedback: [], energy: [] };
+    const input: BatchInput = { decisions: [], feedback: [], energy: [], usage: [] };
     for (const e of batch) {
       if (e.kind === 'decisions') input.decisions.push(...e.data);
       else if (e.kind === 'feedback') input.feedback.push(e.data);
+      else if (e.kind === 'usage') input.usage!.push(e.data);
       else input.energy.push(e.data);
     }
     try {

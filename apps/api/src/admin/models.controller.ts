@@ -5,6 +5,7 @@ import { ModelsRepository } from '@app/persistence';
 import { RegistryStore } from '@app/store';
 import { RequireScope } from '../auth/scopes.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+import { BreakerService } from '../proxy/breakers.service.js';
 import { parseOrThrow } from '../validation.js';
 
 @Controller('admin/models')
@@ -14,6 +15,7 @@ export class ModelsController {
     private readonly models: ModelsRepository,
     private readonly registry: RegistryStore,
     private readonly cache: PolicyCache,
+    private readonly breakers: BreakerService,
   ) {}
 
   @Put(':id')
@@ -25,16 +27,19 @@ export class ModelsController {
     return m;
   }
 
+  /** Each model with its circuit breaker (shared by all replicas): closed, or open since `openedAt`. */
   @Get()
   async list() {
-    return { models: await this.models.list() };
+    await this.breakers.refresh();
+    return { models: (await this.models.list()).map((m) => ({ ...m, breaker: this.breakers.state(m.id) })) };
   }
 
   @Get(':id')
   async get(@Param('id') id: string) {
     const m = await this.models.get(id);
     if (!m) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);
-    return m;
+    await this.breakers.refresh();
+    return { ...m, breaker: this.breakers.state(m.id) };
   }
 
   @Delete(':id')

@@ -36,6 +36,8 @@ export function statusOf(code: ErrorCode): number {
       return 413;
     case 'UNAVAILABLE':
       return 503;
+    case 'UPSTREAM_FAILED':
+      return 502;
   }
 }
 
@@ -50,6 +52,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

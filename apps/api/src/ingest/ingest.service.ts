@@ -18,6 +18,7 @@ import { DecisionHotStore } from '@app/store';
 import { type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+import { MetricsService } from '../proxy/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
 
 type Kind = 'feedback' | 'energy' | 'pairwise';
@@ -44,6 +45,7 @@ export class IngestService {
     private readonly hot: DecisionHotStore,
     private readonly decisions: DecisionsRepository,
     private readonly cache: PolicyCache,
+    private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly env: ApiEnv,
   ) {}
 
@@ -176,8 +178,14 @@ export class IngestService {
         await this.hot.unmarkSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
         throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
       }
-      for (const p of toQueue) results[p.index] = { eventId: p.eventId, status: p.late ? 'late' : 'accepted' };
+      for (const p of toQueue) {
+        results[p.index] = { eventId: p.eventId, status: p.late ? 'late' : 'accepted' };
+        const job = p.job as { reward?: number; joules?: number };
+        if (kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId!)?.policy ?? 'unknown' }, job.reward ?? 0);
+        if (kind === 'energy') this.metrics.energy.inc(job.joules ?? 0);
+      }
     }
+    for (const r of results) if (r) this.metrics.feedback.inc({ kind, status: r.status });
     return results;
   }
 

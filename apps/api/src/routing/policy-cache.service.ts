@@ -60,6 +60,9 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   policyNames(): string[] {
     return [...this.runtimes.keys()];
   }
+  modelIds(): string[] {
+    return [...this.models.keys()];
+  }
 
   /**
    * Re-reads everything (admin writes call it so their own replica answers from the new config at once). A call

@@ -11,6 +11,8 @@ import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
 import { PolicyCache } from './policy-cache.service.js';
 import { SequentialStateService } from './sequential-state.service.js';
+import { BreakerService } from '../proxy/breakers.service.js';
+import { MetricsService } from '../proxy/metrics.service.js';
 
 const HOT_COPY_MARGIN_S = 3600;
 
@@ -30,6 +32,8 @@ export class RoutingService {
     private readonly hot: DecisionHotStore,
     private readonly flusher: DecisionFlusher,
     private readonly sequential: SequentialStateService,
+    private readonly breakers: BreakerService,
+    private readonly metrics: MetricsService,
     @Inject(Logger) logger: Logger,
   ) {
     this.log = logger.child('routing');
@@ -39,6 +43,7 @@ export class RoutingService {
     const rt = this.cache.get(req.policy);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
     assertPolicyAccess(caller, req.policy);
+    const t0 = process.hrtime.bigint();
     const x = this.context(rt, req);
     const candidates = this.candidates(rt, req.candidates);
     const dec = this.decide(rt, x, candidates, req.mode === 'duel');
@@ -78,6 +83,8 @@ export class RoutingService {
       if (this.redisWriteFailures % 1000 === 1) this.log.warn('decision hot copy not written', { error: (err as Error).message });
     }
     this.flusher.push(record);
+    this.metrics.decisionSeconds.observe({ policy: rt.policy.name }, Number(process.hrtime.bigint() - t0) / 1e9);
+    for (const a of dec.arms) this.metrics.decisions.inc({ policy: rt.policy.name, model: arms[a], mode: req.mode });
     return {
       decisionId: id,
       policy: rt.policy.name,
@@ -144,10 +151,15 @@ export class RoutingService {
 
   private candidates(rt: PolicyRuntime, wanted: string[] | undefined): number[] {
     const enabled = (i: number) => this.cache.model(rt.policy.arms[i])?.enabled !== false;
+    // Models behind an open circuit breaker leave routing while they cool down (unless nothing else is left).
+    const healthy = (list: number[]) => {
+      const ok = list.filter((i) => !this.breakers.excluded(rt.policy.arms[i]));
+      return ok.length > 0 ? ok : list;
+    };
     if (!wanted) {
       const all = rt.policy.arms.map((_, i) => i).filter(enabled);
       if (all.length === 0) throw new DomainError('UNAVAILABLE', `every model of policy ${rt.policy.name} is disabled`, [], 30);
-      return all;
+      return healthy(all);
     }
     const out: number[] = [];
     wanted.forEach((m, k) => {
@@ -157,6 +169,6 @@ export class RoutingService {
       if (enabled(i) && !out.includes(i)) out.push(i);
     });
     if (out.length === 0) throw new DomainError('UNKNOWN_ARM', 'every candidate is disabled', [{ path: 'candidates', message: 'no enabled candidate' }]);
-    return out;
+    return healthy(out);
   }
 }

@@ -1,0 +1,89 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CONFIG, Logger, REDIS } from '@app/infra';
+import { type BreakerInfo, type BreakerSettings, BreakerStore } from '@app/store';
+import { type Redis } from 'ioredis';
+import { type ApiEnv } from '../config.js';
+
+const POLL_MS = 500;
+
+/**
+ * This replica's view of the per-model circuit breakers (state in Redis, shared by all replicas, polled every
+ * 500 ms). Open models leave routing until their cool-down passes; then the first request that routes to one
+ * claims the single half-open probe (breaker-1.lua), and its outcome closes or re-opens the breaker.
+ */
+@Injectable()
+export class BreakerService implements OnModuleInit, OnApplicationShutdown {
+  private states = new Map<string, BreakerInfo>();
+  private readonly store: BreakerStore;
+  private timer: NodeJS.Timeout | null = null;
+  readonly settings: BreakerSettings;
+  private readonly log: Logger;
+
+  constructor(@Inject(REDIS) redis: Redis, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
+    this.store = new BreakerStore(redis, env.REDIS_PREFIX);
+    this.settings = { threshold: env.BREAKER_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS, probeTtlMs: Math.max(env.PROXY_TIMEOUT_MS, 1000) };
+    this.log = logger.child('breakers');
+  }
+
+  onModuleInit(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), POLL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.states = await this.store.all();
+    } catch {
+      // Redis away: keep the last view.
+    }
+  }
+
+  /** Open and still cooling down: not a routing candidate. */
+  excluded(model: string, now = Date.now()): boolean {
+    const s = this.states.get(model);
+    return s?.state === 'open' && now - s.openedAt < this.settings.cooldownMs;
+  }
+
+  state(model: string): BreakerInfo {
+    return this.states.get(model) ?? { state: 'closed', failures: 0, openedAt: 0 };
+  }
+
+  all(): Map<string, BreakerInfo> {
+    return this.states;
+  }
+
+  /** May this call use `model`? Closed: yes; open past its cool-down: only the caller that wins the probe. */
+  async admit(model: string): Promise<boolean> {
+    if (this.state(model).state !== 'open') return true;
+    try {
+      return (await this.store.probe(model, this.settings)) !== 'open';
+    } catch {
+      return false;
+    }
+  }
+
+  async success(model: string): Promise<void> {
+    if (this.state(model).state === 'closed' && this.state(model).failures === 0) return;
+    await this.record(() => this.store.success(model, this.settings), model);
+  }
+
+  async failure(model: string): Promise<void> {
+    await this.record(() => this.store.failure(model, this.settings), model);
+  }
+
+  private async record(op: () => Promise<string>, model: string): Promise<void> {
+    try {
+      const state = await op();
+      const prev = this.states.get(model)?.state ?? 'closed';
+      if (state !== prev) this.log.warn('breaker changed state', { model, from: prev, to: state });
+      await this.refresh();
+    } catch (err) {
+      this.log.warn('breaker state not written', { model, error: (err as Error).message });
+    }
+  }
+}

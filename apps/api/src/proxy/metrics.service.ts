@@ -1,0 +1,75 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { QUEUE_NAME } from '@app/contracts';
+import { type Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PolicyCache } from '../routing/policy-cache.service.js';
+import { BreakerService } from './breakers.service.js';
+
+/** Prometheus metrics of one api replica (`GET /metrics`). Labels are policy and model ids, never prompt text. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({ name: 'router_decisions_total', help: 'Routing decisions', labelNames: ['policy', 'model', 'mode'], registers: [this.registry] });
+  readonly decisionSeconds = new Histogram({
+    name: 'router_decision_duration_seconds',
+    help: 'Time to decide (featurize, decide, record), per request',
+    labelNames: ['policy'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({ name: 'router_feedback_events_total', help: 'Feedback, pairwise and energy events by outcome', labelNames: ['kind', 'status'], registers: [this.registry] });
+  readonly rewards = new Counter({ name: 'router_reward_sum_total', help: 'Sum of accepted rewards (thumb up = 1)', labelNames: ['policy'], registers: [this.registry] });
+  readonly energy = new Counter({ name: 'router_energy_joules_total', help: 'Joules reported by accepted energy readings', registers: [this.registry] });
+  readonly upstreamSeconds = new Histogram({
+    name: 'router_upstream_duration_seconds',
+    help: 'Upstream call time (whole answer) by model and outcome',
+    labelNames: ['model', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({ name: 'router_upstream_errors_total', help: 'Failed upstream attempts', labelNames: ['model', 'reason'], registers: [this.registry] });
+  readonly fallbacks = new Counter({ name: 'router_fallbacks_total', help: 'Requests answered by another model than the decision chose', labelNames: ['policy'], registers: [this.registry] });
+  readonly proxyFailures = new Counter({ name: 'router_proxy_all_failed_total', help: 'Proxy requests where every candidate failed (502)', labelNames: ['policy'], registers: [this.registry] });
+
+  constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'router_process_' });
+    new Gauge({
+      name: 'router_breaker_open',
+      help: 'Circuit breaker per model: 1 open, 0 closed',
+      labelNames: ['model'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const id of cache.modelIds()) this.set({ model: id }, breakers.state(id).state === 'open' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'router_queue_jobs',
+      help: 'Event queue jobs by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        try {
+          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        } catch {
+          // Redis away: the gauge keeps its last values; readiness reports the outage.
+        }
+      },
+    });
+    new Gauge({
+      name: 'router_queue_lag_seconds',
+      help: 'Age of the oldest waiting event job (0 when none waits)',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const [oldest] = await queue.getJobs(['waiting', 'prioritized'], 0, 0, true);
+          this.set(oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+        } catch {
+          // as above
+        }
+      },
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { chatRequestSchema, type Principal } from '@app/contracts';
+import { type FastifyReply } from 'fastify';
+import { Caller, RequireScope } from '../auth/scopes.js';
+import { parseOrThrow } from '../validation.js';
+import { MetricsService } from './metrics.service.js';
+import { ProxyService } from './proxy.service.js';
+
+@Controller()
+export class ProxyController {
+  constructor(
+    private readonly proxy: ProxyService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** OpenAI-compatible chat completions with `"model": "router/<policy>"` (streaming or not). */
+  @Post('v1/chat/completions')
+  @RequireScope('route')
+  async chat(@Caller() c: Principal, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    await this.proxy.complete(c, parseOrThrow(chatRequestSchema, body), reply);
+  }
+
+  @Get('v1/models')
+  @RequireScope('route')
+  models(@Caller() c: Principal) {
+    return this.proxy.models(c);
+  }
+
+  /** Prometheus text format; unauthenticated like the health endpoints (scrape it from inside the network). */
+  @Get('metrics')
+  async scrape(@Res() reply: FastifyReply): Promise<void> {
+    const text = await this.metrics.registry.metrics();
+    void reply.header('content-type', this.metrics.registry.contentType).send(text);
+  }
+}

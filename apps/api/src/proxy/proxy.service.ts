@@ -1,0 +1,256 @@
+import { performance } from 'node:perf_hooks';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { type ChatRequest, JOB, type Model, type Principal, QUEUE_NAME, type RouteResponse, type UsageJob } from '@app/contracts';
+import { DomainError } from '@app/errors';
+import { messagesText } from '@app/featurizer';
+import { CONFIG, JOB_OPTIONS, jobIdFor, Logger } from '@app/infra';
+import { type Queue } from 'bullmq';
+import { type FastifyReply } from 'fastify';
+import { type ApiEnv } from '../config.js';
+import { PolicyCache } from '../routing/policy-cache.service.js';
+import { RoutingService } from '../routing/routing.service.js';
+import { BreakerService } from './breakers.service.js';
+import { MetricsService } from './metrics.service.js';
+import { type Attempt, classify, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
+import { SseRelay } from './sse-relay.js';
+
+/** What a successful attempt measured. */
+interface Answered {
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  latencyMs: number;
+  ttftMs: number | null;
+}
+
+type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean };
+
+const estimateTokens = (chars: number) => Math.ceil(chars / 4);
+
+/**
+ * The OpenAI-compatible gateway: route on the messages (the same decision path as /v1/route), call the chosen
+ * model's upstream with the `openai` client, retry once, then fall back to the decision's next-best models;
+ * breakers keep failing models out. What the call measured (tokens, cost, latency, time to first token, every
+ * attempt) is queued as a usage event of the decision and feeds its cost and latency heads.
+ */
+@Injectable()
+export class ProxyService {
+  private readonly clients = new UpstreamClients();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly cache: PolicyCache,
+    private readonly breakers: BreakerService,
+    private readonly metrics: MetricsService,
+    @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
+    @Inject(CONFIG) private readonly env: ApiEnv,
+    @Inject(Logger) logger: Logger,
+  ) {
+    this.log = logger.child('proxy');
+  }
+
+  models(caller: Principal) {
+    const names = this.cache.policyNames().filter((p) => caller.scope === 'admin' || caller.policies === null || caller.policies.includes(p));
+    return {
+      object: 'list',
+      data: names.sort().map((p) => ({
+        id: `router/${p}`,
+        object: 'model',
+        created: Math.floor(Date.parse(this.cache.get(p)?.policy.updatedAt ?? '') / 1000) || 0,
+        owned_by: 'bandit-router',
+      })),
+    };
+  }
+
+  async complete(caller: Principal, req: ChatRequest, reply: FastifyReply): Promise<void> {
+    const policy = req.model.slice('router/'.length);
+    const { model: _routerModel, messages, stream, ...params } = req;
+    const dec = await this.routing.route(caller, { policy, messages: messages as RouteRequestMessages, mode: 'single' });
+    const order = [dec.model, ...dec.scores.filter((s) => s.model !== dec.model).sort((a, b) => b.score - a.score).map((s) => s.model)];
+    const attempts: Attempt[] = [];
+    const inputChars = messagesText(messages as RouteRequestMessages).length;
+    for (const id of order) {
+      const model = this.cache.model(id);
+      if (!model?.baseUrl) {
+        attempts.push({ model: id, ok: false, status: null, error: 'no baseUrl configured', ms: 0 });
+        continue;
+      }
+      if (!(await this.breakers.admit(id))) {
+        attempts.push({ model: id, ok: false, status: null, error: 'circuit open', ms: 0 });
+        continue;
+      }
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const t0 = performance.now();
+        const out = stream
+          ? await this.streamOnce(model, messages, params, dec, reply, inputChars)
+          : await this.callOnce(model, messages, params, dec, reply);
+        const ms = performance.now() - t0;
+        if (out.ok) {
+          attempts.push({ model: id, ok: true, status: 200, error: null, ms });
+          this.metrics.upstreamSeconds.observe({ model: id, outcome: 'ok' }, ms / 1000);
+          if (id !== dec.model) this.metrics.fallbacks.inc({ policy });
+          void this.breakers.success(id);
+          this.recordUsage(dec, model, out.answered, attempts);
+          return;
+        }
+        const f = out.failure;
+        attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
+        this.metrics.upstreamSeconds.observe({ model: id, outcome: 'error' }, ms / 1000);
+        this.metrics.upstreamErrors.inc({ model: id, reason: f.reason });
+        if (!f.retryable) {
+          // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
+          this.recordUsage(dec, model, null, attempts);
+          // The openai client keeps the body's `error` object: send it back in the same envelope.
+          void reply.status(f.status ?? 502).headers(this.routerHeaders(dec, id)).send({ error: f.body ?? { message: f.message } });
+          return;
+        }
+        await this.breakers.failure(id);
+        if (out.committed) {
+          // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
+          this.recordUsage(dec, model, null, attempts);
+          return;
+        }
+        if (this.breakers.state(id).state === 'open') break;
+      }
+    }
+    this.metrics.proxyFailures.inc({ policy });
+    this.recordUsage(dec, null, null, attempts);
+    throw new DomainError(
+      'UPSTREAM_FAILED',
+      `every candidate failed for decision ${dec.decisionId}`,
+      attempts.map((a, i) => ({ path: `attempts.${i}`, message: `${a.model}: ${a.error ?? 'failed'}${a.status ? ` (${a.status})` : ''}` })),
+    );
+  }
+
+  private routerHeaders(dec: RouteResponse, model: string): Record<string, string> {
+    return { 'x-router-decision-id': dec.decisionId, 'x-router-model': model };
+  }
+
+  /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
+  private async callOnce(model: Model, messages: unknown[], params: Record<string, unknown>, dec: RouteResponse, reply: FastifyReply): Promise<Outcome> {
+    const ac = new AbortController();
+    const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
+    const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
+    const t0 = performance.now();
+    try {
+      const client = this.clients.get(model, this.env.PROXY_TIMEOUT_MS);
+      const response = await client.chat.completions
+        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, { signal: ac.signal })
+        .asResponse();
+      clearTimeout(ttft);
+      const ttftMs = performance.now() - t0;
+      const body = JSON.parse(await response.text()) as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+      const latencyMs = performance.now() - t0;
+      body.model = model.id;
+      void reply.status(200).headers(this.routerHeaders(dec, model.id)).send(body);
+      return {
+        ok: true,
+        answered: { model: model.id, inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0, latencyMs, ttftMs },
+      };
+    } catch (err) {
+      return { ok: false, failure: classify(err, ac.signal), committed: false };
+    } finally {
+      clearTimeout(ttft);
+      clearTimeout(total);
+    }
+  }
+
+  /**
+   * Streaming: the upstream's server-sent events are relayed as they arrive (each `data:` chunk with `model`
+   * rewritten). Nothing is sent before the first chunk, so a model that fails before its first byte can still
+   * be replaced by a fallback; the TTFT limit applies until then.
+   */
+  private async streamOnce(
+    model: Model,
+    messages: unknown[],
+    params: Record<string, unknown>,
+    dec: RouteResponse,
+    reply: FastifyReply,
+    inputChars: number,
+  ): Promise<Outcome> {
+    const ac = new AbortController();
+    const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
+    const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
+    const t0 = performance.now();
+    let committed = false;
+    try {
+      const client = this.clients.get(model, this.env.PROXY_TIMEOUT_MS);
+      const response = await client.chat.completions
+        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, { signal: ac.signal })
+        .asResponse();
+      if (!response.body) throw new Error('upstream sent no body');
+      const reader = response.body.getReader();
+      const first = await reader.read();
+      clearTimeout(ttft);
+      if (first.done) throw new Error('upstream closed the stream before any data');
+      const ttftMs = performance.now() - t0;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        ...this.routerHeaders(dec, model.id),
+      });
+      committed = true;
+      res.on('close', () => {
+        if (!res.writableFinished) ac.abort(new Error('client went away'));
+      });
+      const relay = new SseRelay(model.id, (text) => res.write(text));
+      relay.push(first.value);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        relay.push(value);
+      }
+      relay.end();
+      res.end();
+      return {
+        ok: true,
+        answered: {
+          model: model.id,
+          inputTokens: relay.usage?.prompt_tokens ?? estimateTokens(inputChars),
+          outputTokens: relay.usage?.completion_tokens ?? estimateTokens(relay.contentChars),
+          latencyMs: performance.now() - t0,
+          ttftMs,
+        },
+      };
+    } catch (err) {
+      const failure = classify(err, ac.signal);
+      if (committed) {
+        // Tell the client in-band, then close: the status line is long gone.
+        reply.raw.write(`data: ${JSON.stringify({ error: { message: `upstream failed mid-stream: ${failure.message}` } })}\n\n`);
+        reply.raw.end();
+      }
+      return { ok: false, failure, committed };
+    } finally {
+      clearTimeout(ttft);
+      clearTimeout(total);
+    }
+  }
+
+  /** Queues the usage event of the decision (event id `usage:<decision>`, so at most once). Never fails the call. */
+  private recordUsage(dec: RouteResponse, model: Model | null, a: Answered | null, attempts: Attempt[]): void {
+    const pricing = model?.pricing;
+    const job: UsageJob = {
+      eventId: `usage:${dec.decisionId}`,
+      decisionId: dec.decisionId,
+      model: a?.model ?? model?.id ?? dec.model,
+      answered: a !== null,
+      inputTokens: a?.inputTokens ?? 0,
+      outputTokens: a?.outputTokens ?? 0,
+      costUsd: a && pricing ? (pricing.inputPerMTok * a.inputTokens + pricing.outputPerMTok * a.outputTokens) / 1e6 : null,
+      latencyMs: a?.latencyMs ?? attempts.reduce((s, x) => s + x.ms, 0),
+      ttftMs: a?.ttftMs ?? null,
+      attempts,
+      receivedAt: Date.now(),
+    };
+    this.queue.add(JOB.usage, job, { ...JOB_OPTIONS, jobId: jobIdFor('us', dec.decisionId) }).catch((err: Error) => {
+      this.log.warn('usage event not queued', { decisionId: dec.decisionId, error: err.message });
+    });
+  }
+}
+
+type RouteRequestMessages = { role: string; content: string | unknown[] | null }[];

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Redis } from 'ioredis';
+import { RedisKeys } from './keys.js';
+
+const LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', 'breaker-1.lua'), 'utf8');
+
+export type BreakerState = 'closed' | 'open';
+export interface BreakerInfo {
+  state: BreakerState;
+  failures: number;
+  openedAt: number;
+}
+
+export interface BreakerSettings {
+  /** Consecutive failures that open a model's breaker. */
+  threshold: number;
+  /** How long an open breaker keeps the model out before one probe request may try it. */
+  cooldownMs: number;
+  /** How long a probe holds the half-open slot (a probe that never reports frees it after this). */
+  probeTtlMs: number;
+}
+
+type BreakerRedis = Redis & { breaker(key: string, op: string, model: string, now: number, threshold: number, cooldown: number, ttl: number): Promise<string> };
+
+/** Per-model circuit breakers in one Redis hash, so every api replica sees the same state (breaker-1.lua). */
+export class BreakerStore {
+  private readonly keys: RedisKeys;
+  private readonly redis: BreakerRedis;
+
+  constructor(redis: Redis, prefix = 'rt') {
+    this.keys = new RedisKeys(prefix);
+    if (!(redis as unknown as Partial<BreakerRedis>).breaker) redis.defineCommand('breaker', { numberOfKeys: 1, lua: LUA });
+    this.redis = redis as unknown as BreakerRedis;
+  }
+
+  failure(model: string, s: BreakerSettings, now = Date.now()): Promise<string> {
+    return this.redis.breaker(this.keys.breakers(), 'fail', model, now, s.threshold, s.cooldownMs, s.probeTtlMs);
+  }
+
+  success(model: string, s: BreakerSettings, now = Date.now()): Promise<string> {
+    return this.redis.breaker(this.keys.breakers(), 'ok', model, now, s.threshold, s.cooldownMs, s.probeTtlMs);
+  }
+
+  /** 'probe' when this caller may try an open model (exactly one caller per cool-down), else its state. */
+  probe(model: string, s: BreakerSettings, now = Date.now()): Promise<string> {
+    return this.redis.breaker(this.keys.breakers(), 'probe', model, now, s.threshold, s.cooldownMs, s.probeTtlMs);
+  }
+
+  async all(): Promise<Map<string, BreakerInfo>> {
+    const raw = await this.redis.hgetall(this.keys.breakers());
+    const out = new Map<string, BreakerInfo>();
+    for (const [model, v] of Object.entries(raw)) {
+      const s = JSON.parse(v) as BreakerInfo;
+      out.set(model, { state: s.state, failures: s.failures, openedAt: s.openedAt });
+    }
+    return out;
+  }
+}

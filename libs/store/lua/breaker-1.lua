@@ -1,0 +1,32 @@
+-- Per-model circuit breaker, shared by every api replica (one hash field per model, JSON state).
+-- KEYS[1]: the breakers hash.
+-- ARGV: op ('fail' | 'ok' | 'probe'), model, now (ms), threshold (consecutive failures), cooldown (ms),
+--       probe ttl (ms).
+-- State: {state = 'closed' | 'open', failures, openedAt, probeUntil}.
+--  fail : failures + 1; opens at `threshold` (or at once when the failure was a half-open probe). Returns state.
+--  ok   : closes and resets. Returns 'closed'.
+--  probe: for an open breaker whose cool-down has passed, lets exactly one caller through (probeUntil = now +
+--         ttl) and returns 'probe'; otherwise returns the current state.
+local raw = redis.call('HGET', KEYS[1], ARGV[2])
+local s = raw and cjson.decode(raw) or { state = 'closed', failures = 0, openedAt = 0, probeUntil = 0 }
+local now = tonumber(ARGV[3])
+local op = ARGV[1]
+if op == 'ok' then
+  s = { state = 'closed', failures = 0, openedAt = 0, probeUntil = 0 }
+elseif op == 'fail' then
+  s.failures = s.failures + 1
+  if s.state == 'open' or s.failures >= tonumber(ARGV[4]) then
+    s.state = 'open'
+    s.openedAt = now
+    s.probeUntil = 0
+  end
+elseif op == 'probe' then
+  if s.state == 'open' and now - s.openedAt >= tonumber(ARGV[5]) and now >= s.probeUntil then
+    s.probeUntil = now + tonumber(ARGV[6])
+    redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(s))
+    return 'probe'
+  end
+  return s.state
+end
+redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(s))
+return s.state

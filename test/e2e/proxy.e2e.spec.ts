@@ -1,0 +1,171 @@
+import OpenAI from 'openai';
+import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
+
+/**
+ * The OpenAI-compatible proxy end to end: the official `openai` client → our api → a local OpenAI-compatible
+ * upstream (started here) → usage events through the queue and worker into the decision's heads.
+ */
+describe('OpenAI-compatible proxy', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let admin: ReturnType<typeof client>;
+  let up: FakeUpstream;
+  let oa: OpenAI;
+
+  beforeAll(async () => {
+    up = await startFakeUpstream({ chunkDelayMs: 300 });
+    env = await freshEnvironment('proxy');
+    svc = await startService(env, 1, { BREAKER_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '1500', PROXY_TTFT_TIMEOUT_MS: '400', PROXY_TIMEOUT_MS: '3000' });
+    admin = client(svc.url);
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    for (const m of ['alpha', 'beta', 'flaky', 'down1', 'down2'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+    expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['alpha', 'beta'] })).status).toBe(201);
+    expect((await admin.put('/admin/policies/fallback', { algorithm: 'linucb', arms: ['flaky', 'alpha'] })).status).toBe(201);
+    expect((await admin.put('/admin/policies/dead', { algorithm: 'linucb', arms: ['down1', 'down2'] })).status).toBe(201);
+    oa = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: ADMIN_KEY, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await svc.close();
+    await env.drop();
+    await up.close();
+  });
+
+  it('answers a normal completion through the official client, with the router headers', async () => {
+    const { data, response } = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'Say hello' }], temperature: 0.2 }).withResponse();
+    const model = response.headers.get('x-router-model');
+    expect(['alpha', 'beta']).toContain(model);
+    expect(data.model).toBe(model);
+    expect(data.choices[0].message.content).toBe(`Hello from up-${model}!`);
+    expect(data.usage?.completion_tokens).toBe(4);
+    expect(response.headers.get('x-router-decision-id')).toMatch(/^dec_/);
+  });
+
+  it('streams server-sent events as they arrive (first chunk not held back)', async () => {
+    const t0 = Date.now();
+    const stream = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'Stream please' }], stream: true });
+    const times: number[] = [];
+    let text = '';
+    for await (const chunk of stream) {
+      times.push(Date.now() - t0);
+      text += chunk.choices[0]?.delta?.content ?? '';
+      expect(['alpha', 'beta']).toContain(chunk.model);
+    }
+    expect(text).toMatch(/^Hello from up-(alpha|beta)!$/);
+    // The upstream waits 300 ms between chunks: the first must arrive long before the last.
+    expect(times[times.length - 1] - times[0]).toBeGreaterThan(600);
+    expect(times[0]).toBeLessThan(times[times.length - 1] - 600);
+  });
+
+  it('lists router/<policy> models for the key', async () => {
+    const list = await oa.models.list();
+    const ids = list.data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['router/chat', 'router/fallback', 'router/dead']));
+    const limited = await admin.post('/admin/keys', { name: 'app', scope: 'route', policies: ['chat'] });
+    expect(limited.status).toBe(201);
+    const mine = await client(svc.url, limited.body.secret).get('/v1/models');
+    expect(mine.body.data.map((m: { id: string }) => m.id)).toEqual(['router/chat']);
+  });
+
+  it('records tokens, cost and latency on the decision: the cost and latency heads learn', async () => {
+    for (let i = 0; i < 4; i++) await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: `usage ${i}` }] });
+    await eventually(async () => {
+      const st = (await admin.get('/admin/policies/chat/stats')).body;
+      const cost = st.arms.reduce((s: number, a: { costUsd: { count: number } }) => s + a.costUsd.count, 0);
+      const lat = st.arms.reduce((s: number, a: { latencyMs: { count: number } }) => s + a.latencyMs.count, 0);
+      return cost >= 5 && lat >= 5;
+    });
+    const st = (await admin.get('/admin/policies/chat/stats')).body;
+    const used = st.arms.find((a: { costUsd: { count: number } }) => a.costUsd.count > 0);
+    // 7 prompt tokens at $1/M + 4 completion tokens at $2/M
+    expect(used.costUsd.mean).toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
+    expect(used.latencyMs.mean).toBeGreaterThan(0);
+  });
+
+  it('retries once, falls back to the next-best model, opens the breaker, and closes it after a good probe', async () => {
+    up.setMode('up-flaky', 'error500');
+    const served: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { response } = await oa.chat.completions.create({ model: 'router/fallback', messages: [{ role: 'user', content: `q ${i}` }] }).withResponse();
+      served.push(response.headers.get('x-router-model')!);
+    }
+    expect(served.every((m) => m === 'alpha')).toBe(true);
+    await eventually(async () => (await admin.get('/admin/models/flaky')).body.breaker.state === 'open');
+    const hitsWhenOpen = up.hits.get('up-flaky')!;
+    // threshold 3 consecutive failures, each request retries once: at most 4 calls reached the broken model
+    expect(hitsWhenOpen).toBeGreaterThanOrEqual(3);
+    expect(hitsWhenOpen).toBeLessThanOrEqual(4);
+    for (let i = 0; i < 5; i++) await oa.chat.completions.create({ model: 'router/fallback', messages: [{ role: 'user', content: `open ${i}` }] });
+    expect(up.hits.get('up-flaky')).toBe(hitsWhenOpen); // out of routing while open
+    const list = (await admin.get('/admin/models')).body.models;
+    expect(list.find((m: { id: string }) => m.id === 'flaky').breaker.state).toBe('open');
+
+    up.setMode('up-flaky', 'ok');
+    await new Promise((r) => setTimeout(r, 1700)); // cool-down
+    await eventually(async () => {
+      await oa.chat.completions.create({ model: 'router/fallback', messages: [{ role: 'user', content: 'probe?' }] });
+      return (await admin.get('/admin/models/flaky')).body.breaker.state === 'closed';
+    }, 20_000);
+    const metrics = (await client(svc.url).get('/metrics')).body as string;
+    expect(metrics).toMatch(/router_fallbacks_total\{policy="fallback"\} [1-9]/);
+    expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",reason="status"\} [1-9]/);
+  }, 60_000);
+
+  it('answers 502 problem+json naming every attempt when all candidates fail, without hanging', async () => {
+    up.setMode('up-down1', 'hang');
+    up.setMode('up-down2', 'reset');
+    const t0 = Date.now();
+    const r = await admin.post('/v1/chat/completions', { model: 'router/dead', messages: [{ role: 'user', content: 'anyone?' }] });
+    expect(r.status).toBe(502);
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+    const text = JSON.stringify(r.body.errors);
+    expect(text).toContain('down1');
+    expect(text).toContain('down2');
+    expect(Date.now() - t0).toBeLessThan(5000); // TTFT limit 400 ms per attempt
+    const stream = await admin.post('/v1/chat/completions', { model: 'router/dead', messages: [{ role: 'user', content: 'x' }], stream: true });
+    expect(stream.status).toBe(502);
+  }, 30_000);
+
+  it('passes an upstream 4xx through without fallback, and validates its own input', async () => {
+    up.setMode('up-alpha', 'error400');
+    up.setMode('up-beta', 'error400');
+    const r = await admin.post('/v1/chat/completions', { model: 'router/chat', messages: [{ role: 'user', content: 'bad params' }] });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toBe('fake 400');
+    up.setMode('up-alpha', 'ok');
+    up.setMode('up-beta', 'ok');
+    for (const [body, field] of [
+      [{ model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] }, 'model'],
+      [{ model: 'router/chat', messages: [] }, 'messages'],
+      [{ model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: 'yes' }, 'stream'],
+    ] as const) {
+      const bad = await admin.post('/v1/chat/completions', body);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body.errors)).toContain(field);
+    }
+    expect((await admin.post('/v1/chat/completions', { model: 'router/nope', messages: [{ role: 'user', content: 'x' }] })).status).toBe(404);
+    expect((await client(svc.url, '').post('/v1/chat/completions', { model: 'router/chat', messages: [] })).status).toBe(401);
+  });
+
+  it('/metrics is Prometheus text and moves with traffic', async () => {
+    const scrape = async () => (await client(svc.url).get('/metrics')).body as string;
+    const count = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('router_decisions_total{'))
+        .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+    const before = await scrape();
+    for (const line of before.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? -?([0-9.]+(e[-+]?[0-9]+)?|NaN|\+Inf|-Inf)$/);
+    }
+    await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'count me' }] });
+    const after = await scrape();
+    expect(count(after)).toBe(count(before) + 1);
+    expect(after).toContain('router_decision_duration_seconds_bucket');
+    expect(after).toContain('router_queue_jobs');
+    expect(after).toContain('router_breaker_open{model="alpha"} 0');
+  });
+});

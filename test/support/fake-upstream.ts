@@ -1,0 +1,87 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+
+/** How the fake answers: normally, with an HTTP error, by hanging, or by dropping the connection. */
+export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset';
+
+export interface FakeUpstream {
+  url: string;
+  /** Requests received per upstream model name. */
+  hits: Map<string, number>;
+  setMode(model: string, mode: FakeMode): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A small OpenAI-compatible upstream for tests and benchmarks: `POST /v1/chat/completions` answers a fixed
+ * completion with usage, or streams it as server-sent events (`chunkDelayMs` between chunks, the first one at
+ * once), per model in the request body; behaviour per model switchable at run time.
+ */
+export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<FakeUpstream> {
+  const modes = new Map<string, FakeMode>();
+  const hits = new Map<string, number>();
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      void (async () => {
+        let body: { model?: string; stream?: boolean; messages?: { content?: string }[] } = {};
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        const model = body.model ?? 'unknown';
+        hits.set(model, (hits.get(model) ?? 0) + 1);
+        const mode = modes.get(model) ?? 'ok';
+        if (mode === 'hang') return; // never answers (the proxy's timeouts must fire)
+        if (mode === 'reset') {
+          req.socket.destroy();
+          return;
+        }
+        if (mode !== 'ok') {
+          const status = mode === 'error500' ? 500 : mode === 'error429' ? 429 : 400;
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `fake ${status}`, type: 'fake' } }));
+          return;
+        }
+        if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+        const words = ['Hello', ' from', ` ${model}`, '!'];
+        if (body.stream) {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          for (let i = 0; i < words.length; i++) {
+            const chunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }] };
+            res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+            if (opts.chunkDelayMs && i < words.length - 1) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
+          }
+          res.write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } })}\n\n`);
+          res.end('data: [DONE]\n\n');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            id: 'chatcmpl-fake',
+            object: 'chat.completion',
+            created: 1,
+            model,
+            choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
+          }),
+        );
+      })();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    setMode: (model, mode) => modes.set(model, mode),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
