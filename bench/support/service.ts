@@ -19,7 +19,9 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
   await migrate(dbUrl, undefined, () => undefined);
   const env = { ...process.env, DATABASE_URL: dbUrl, ADMIN_API_KEY: ADMIN, REDIS_PREFIX: `bench${process.pid}x${port}`, LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(port), ...extraEnv };
   const children: ChildProcess[] = [];
-  const api = spawn(process.execPath, [join(here, '../../apps/api/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_API_ARGS / BENCH_WORKER_ARGS pass node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const apiArgs = (process.env.BENCH_API_ARGS ?? '').split(' ').filter(Boolean);
+  const api = spawn(process.execPath, [...apiArgs, join(here, '../../apps/api/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(api);
   await new Promise<void>((resolve, reject) => {
     api.stdout!.on('data', (b: Buffer) => /api listening/.test(b.toString()) && resolve());

@@ -73,6 +73,7 @@ export type UsageJob = z.infer<typeof usageJobSchema>;
 /** A batch request's accepted events travel as one job (BullMQ's per-job cost would cap ingestion otherwise). */
 export const feedbackBatchJobSchema = z.object({ events: z.array(feedbackJobSchema).min(1) });
 export const energyBatchJobSchema = z.object({ events: z.array(energyJobSchema).min(1) });
+export const usageBatchJobSchema = z.object({ events: z.array(usageJobSchema).min(1) });
 
 export const JOB = {
   decisions: 'decisions',
@@ -81,6 +82,7 @@ export const JOB = {
   feedbackBatch: 'feedback-batch',
   energyBatch: 'energy-batch',
   usage: 'usage',
+  usageBatch: 'usage-batch',
   /** Repeated by a BullMQ job scheduler: apply default rewards of closed feedback windows. */
   sweepDefaults: 'sweep-default-rewards',
 } as const;

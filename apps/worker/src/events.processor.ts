@@ -1,6 +1,6 @@
 import { Inject, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageJobSchema } from '@app/contracts';
+import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageBatchJobSchema, usageJobSchema } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, Logger } from '@app/infra';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
@@ -59,6 +59,8 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
           return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
         case JOB.usage:
           return await this.batcher.submit({ kind: 'usage', data: parse(usageJobSchema, job) });
+        case JOB.usageBatch:
+          return await this.settleAll(job, parse(usageBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'usage', data })));
         case JOB.sweepDefaults: {
           const due = await this.sweeper.due();
           if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });

@@ -1,13 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ChatRequest, JOB, type Model, type Principal, QUEUE_NAME, type RouteResponse, type UsageJob } from '@app/contracts';
+import { type ChatRequest, type Model, type Principal, type RouteResponse, type UsageJob } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
-import { CONFIG, JOB_OPTIONS, jobIdFor, Logger } from '@app/infra';
-import { type Queue } from 'bullmq';
+import { CONFIG } from '@app/infra';
 import { type FastifyReply } from 'fastify';
 import { type ApiEnv } from '../config.js';
+import { DecisionFlusher } from '../routing/decision-flusher.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
 import { BreakerService } from './breakers.service.js';
@@ -37,19 +36,15 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 @Injectable()
 export class ProxyService {
   private readonly clients = new UpstreamClients();
-  private readonly log: Logger;
 
   constructor(
     private readonly routing: RoutingService,
     private readonly cache: PolicyCache,
     private readonly breakers: BreakerService,
     private readonly metrics: MetricsService,
-    @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
+    private readonly flusher: DecisionFlusher,
     @Inject(CONFIG) private readonly env: ApiEnv,
-    @Inject(Logger) logger: Logger,
-  ) {
-    this.log = logger.child('proxy');
-  }
+  ) {}
 
   models(caller: Principal) {
     const names = this.cache.policyNames().filter((p) => caller.scope === 'admin' || caller.policies === null || caller.policies.includes(p));
@@ -231,7 +226,7 @@ export class ProxyService {
     }
   }
 
-  /** Queues the usage event of the decision (event id `usage:<decision>`, so at most once). Never fails the call. */
+  /** Buffers the usage event of the decision (event id `usage:<decision>`, so at most once). Never fails the call. */
   private recordUsage(dec: RouteResponse, model: Model | null, a: Answered | null, attempts: Attempt[]): void {
     const pricing = model?.pricing;
     const job: UsageJob = {
@@ -247,9 +242,7 @@ export class ProxyService {
       attempts,
       receivedAt: Date.now(),
     };
-    this.queue.add(JOB.usage, job, { ...JOB_OPTIONS, jobId: jobIdFor('us', dec.decisionId) }).catch((err: Error) => {
-      this.log.warn('usage event not queued', { decisionId: dec.decisionId, error: err.message });
-    });
+    this.flusher.pushUsage(job);
   }
 }
 

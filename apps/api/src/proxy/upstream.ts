@@ -1,5 +1,6 @@
 import { type Model } from '@app/contracts';
 import OpenAI, { APIError } from 'openai';
+import { fastFetch } from './fast-fetch.js';
 
 /** One upstream attempt, as logged on the decision (usage event payload) and in a 502's problem. */
 export interface Attempt {
@@ -43,6 +44,7 @@ export function classify(err: unknown, signal: AbortSignal): UpstreamFailure {
  */
 export class UpstreamClients {
   private readonly clients = new Map<string, OpenAI>();
+  private readonly fetch = fastFetch();
 
   get(model: Model, timeoutMs: number): OpenAI {
     const key = `${model.baseUrl}|${model.apiKeyEnv ?? ''}`;
@@ -53,6 +55,7 @@ export class UpstreamClients {
         apiKey: (model.apiKeyEnv ? process.env[model.apiKeyEnv] : undefined) ?? 'not-needed',
         maxRetries: 0,
         timeout: timeoutMs,
+        fetch: this.fetch,
       });
       this.clients.set(key, c);
     }
