@@ -67,6 +67,8 @@ export const usageJobSchema = z.object({
   ttftMs: finite().min(0).nullable(),
   attempts: z.array(z.object({ model: z.string(), ok: z.boolean(), status: z.int().nullable(), error: z.string().nullable(), ms: finite() })),
   receivedAt: z.int(),
+  /** W3C trace context of the proxied request (the worker's span continues the trace). */
+  trace: z.record(z.string(), z.string()).optional(),
 });
 export type UsageJob = z.infer<typeof usageJobSchema>;
 

@@ -3,3 +3,4 @@ export * from './infra.module.js';
 export * from './logger.js';
 export * from './queue.js';
 export * from './tokens.js';
+export * from './tracing.js';

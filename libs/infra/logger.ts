@@ -1,35 +1,49 @@
+import { type DestinationStream, pino, type Logger as Pino } from 'pino';
+
 /**
- * Minimal structured JSON logger (one line per record on stdout). Callers pass fields, never prompt text or
- * secrets; the `redact` list is a second line of defence.
+ * Structured JSON logs through pino (one line per record on stdout). Callers pass fields, never prompt text or
+ * secrets; the redaction list is a second line of defence, at the top level and one level down.
  */
-const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;
-export type LogLevel = keyof typeof LEVELS;
-const REDACT = new Set(['authorization', 'apiKey', 'secret', 'input', 'messages', 'prompt', 'content']);
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LEVELS)[number];
+const SENSITIVE = ['authorization', 'apiKey', 'secret', 'input', 'messages', 'prompt', 'content', 'key'];
+const REDACT = [...SENSITIVE, ...SENSITIVE.map((k) => `*.${k}`)];
 
 export class Logger {
-  constructor(
-    private readonly name: string,
-    private readonly level: LogLevel = 'info',
-  ) {}
-  child(name: string) {
-    return new Logger(`${this.name}.${name}`, this.level);
+  private readonly p: Pino;
+
+  constructor(name: string, level: LogLevel = 'info', destination?: DestinationStream, parent?: Pino) {
+    this.p =
+      parent?.child({ name }) ??
+      pino(
+        {
+          name,
+          level,
+          base: undefined,
+          redact: { paths: REDACT, censor: '[redacted]' },
+          timestamp: pino.stdTimeFunctions.isoTime,
+          formatters: { level: (label) => ({ level: label }) },
+        },
+        destination ?? pino.destination({ dest: 1, sync: true }),
+      );
+    this.name = name;
   }
-  private write(level: LogLevel, msg: string, fields?: Record<string, unknown>) {
-    if (LEVELS[level] < LEVELS[this.level]) return;
-    const rec: Record<string, unknown> = { level, time: new Date().toISOString(), name: this.name, msg };
-    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = REDACT.has(k) ? '[redacted]' : v;
-    process.stdout.write(`${JSON.stringify(rec)}\n`);
+
+  private readonly name: string;
+
+  child(name: string): Logger {
+    return new Logger(`${this.name}.${name}`, undefined, undefined, this.p);
   }
   debug(msg: string, f?: Record<string, unknown>) {
-    this.write('debug', msg, f);
+    this.p.debug(f ?? {}, msg);
   }
   info(msg: string, f?: Record<string, unknown>) {
-    this.write('info', msg, f);
+    this.p.info(f ?? {}, msg);
   }
   warn(msg: string, f?: Record<string, unknown>) {
-    this.write('warn', msg, f);
+    this.p.warn(f ?? {}, msg);
   }
   error(msg: string, f?: Record<string, unknown>) {
-    this.write('error', msg, f);
+    this.p.error(f ?? {}, msg);
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
 /** How the fake answers: normally, with an HTTP error, by hanging, or by dropping the connection. */
@@ -6,8 +6,9 @@ export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'r
 
 export interface FakeUpstream {
   url: string;
-  /** Requests received per upstream model name. */
+  /** Requests received per upstream model name, and the headers of the last one. */
   hits: Map<string, number>;
+  lastHeaders: Map<string, IncomingHttpHeaders>;
   setMode(model: string, mode: FakeMode): void;
   close(): Promise<void>;
 }
@@ -20,6 +21,7 @@ export interface FakeUpstream {
 export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<FakeUpstream> {
   const modes = new Map<string, FakeMode>();
   const hits = new Map<string, number>();
+  const lastHeaders = new Map<string, IncomingHttpHeaders>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -34,6 +36,7 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
         }
         const model = body.model ?? 'unknown';
         hits.set(model, (hits.get(model) ?? 0) + 1);
+        lastHeaders.set(model, req.headers);
         const mode = modes.get(model) ?? 'ok';
         if (mode === 'hang') return; // never answers (the proxy's timeouts must fire)
         if (mode === 'reset') {
@@ -77,6 +80,7 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
+    lastHeaders,
     setMode: (model, mode) => modes.set(model, mode),
     close: () =>
       new Promise<void>((r) => {

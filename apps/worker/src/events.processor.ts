@@ -2,7 +2,7 @@ import { Inject, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageBatchJobSchema, usageJobSchema } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
-import { CONFIG, Logger } from '@app/infra';
+import { CONFIG, Logger, SpanKind, withSpan } from '@app/infra';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { type WorkerEnv } from './config.js';
 import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
@@ -60,7 +60,16 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
         case JOB.usage:
           return await this.batcher.submit({ kind: 'usage', data: parse(usageJobSchema, job) });
         case JOB.usageBatch:
-          return await this.settleAll(job, parse(usageBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'usage', data })));
+          return await this.settleAll(
+            job,
+            parse(usageBatchJobSchema, job).events.map((data) =>
+              // One span per proxied request's learning step, in the request's trace (a no-op unless tracing is on).
+              withSpan('learn usage', { 'router.decision_id': data.decisionId, 'router.model': data.model }, () => this.batcher.submit({ kind: 'usage', data }), {
+                carrier: data.trace,
+                kind: SpanKind.CONSUMER,
+              }),
+            ),
+          );
         case JOB.sweepDefaults: {
           const due = await this.sweeper.due();
           if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });

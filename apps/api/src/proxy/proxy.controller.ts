@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Post, Res } from '@nestjs/common';
 import { chatRequestSchema, type Principal } from '@app/contracts';
 import { type FastifyReply } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
@@ -16,8 +16,8 @@ export class ProxyController {
   /** OpenAI-compatible chat completions with `"model": "router/<policy>"` (streaming or not). */
   @Post('v1/chat/completions')
   @RequireScope('route')
-  async chat(@Caller() c: Principal, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    await this.proxy.complete(c, parseOrThrow(chatRequestSchema, body), reply);
+  async chat(@Caller() c: Principal, @Body() body: unknown, @Res() reply: FastifyReply, @Headers() headers: Record<string, string>): Promise<void> {
+    await this.proxy.complete(c, parseOrThrow(chatRequestSchema, body), reply, headers);
   }
 
   @Get('v1/models')

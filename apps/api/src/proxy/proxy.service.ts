@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ChatRequest, type Model, type Principal, type RouteResponse, type UsageJob } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
-import { CONFIG } from '@app/infra';
+import { CONFIG, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
 import { type ApiEnv } from '../config.js';
 import { DecisionFlusher } from '../routing/decision-flusher.service.js';
@@ -59,7 +59,15 @@ export class ProxyService {
     };
   }
 
-  async complete(caller: Principal, req: ChatRequest, reply: FastifyReply): Promise<void> {
+  /** One trace per request (continuing the caller's `traceparent`): route, each upstream attempt, the worker. */
+  complete(caller: Principal, req: ChatRequest, reply: FastifyReply, headers: Record<string, string | string[] | undefined> = {}): Promise<void> {
+    return withSpan('POST /v1/chat/completions', { 'router.policy': req.model.slice('router/'.length), 'router.stream': req.stream === true }, () => this.serve(caller, req, reply), {
+      carrier: headers,
+      kind: SpanKind.SERVER,
+    });
+  }
+
+  private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply): Promise<void> {
     const policy = req.model.slice('router/'.length);
     const { model: _routerModel, messages, stream, ...params } = req;
     const dec = await this.routing.route(caller, { policy, messages: messages as RouteRequestMessages, mode: 'single' });
@@ -78,9 +86,11 @@ export class ProxyService {
       }
       for (let attempt = 0; attempt < 2; attempt++) {
         const t0 = performance.now();
-        const out = stream
-          ? await this.streamOnce(model, messages, params, dec, reply, inputChars)
-          : await this.callOnce(model, messages, params, dec, reply);
+        const out = await withSpan('upstream chat.completions', { 'router.model': id, 'router.attempt': attempt + 1 }, async (span) => {
+          const o = stream ? await this.streamOnce(model, messages, params, dec, reply, inputChars) : await this.callOnce(model, messages, params, dec, reply);
+          if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
+          return o;
+        }, { kind: SpanKind.CLIENT });
         const ms = performance.now() - t0;
         if (out.ok) {
           attempts.push({ model: id, ok: true, status: 200, error: null, ms });
@@ -132,7 +142,7 @@ export class ProxyService {
     try {
       const client = this.clients.get(model, this.env.PROXY_TIMEOUT_MS);
       const response = await client.chat.completions
-        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, { signal: ac.signal })
+        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, { signal: ac.signal, headers: traceCarrier() })
         .asResponse();
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
@@ -173,7 +183,7 @@ export class ProxyService {
     try {
       const client = this.clients.get(model, this.env.PROXY_TIMEOUT_MS);
       const response = await client.chat.completions
-        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, { signal: ac.signal })
+        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, { signal: ac.signal, headers: traceCarrier() })
         .asResponse();
       if (!response.body) throw new Error('upstream sent no body');
       const reader = response.body.getReader();
@@ -241,6 +251,7 @@ export class ProxyService {
       ttftMs: a?.ttftMs ?? null,
       attempts,
       receivedAt: Date.now(),
+      trace: traceCarrier(),
     };
     this.flusher.pushUsage(job);
   }
