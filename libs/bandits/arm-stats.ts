@@ -63,6 +63,17 @@ export function recordObservation(s: ArmStats, x: ArrayLike<number>, head: numbe
 }
 
 /**
+ * Replaces part of an earlier observation of head h without counting a new one: b_h += Δ x, Σ r_h += Δ (used when
+ * a measured value supersedes a provisional estimate that was already learnt).
+ */
+export function recordCorrection(s: ArmStats, x: ArrayLike<number>, head: number, delta: number): void {
+  const d = x.length;
+  const off = head * d;
+  for (let i = 0; i < d; i++) s.xr[off + i] += delta * x[i];
+  s.sum[head] += delta;
+}
+
+/**
  * Flat float64 layout shared with Redis (little-endian blob) and Postgres rebuilds:
  * [pulls, obs×H, sum×H, xx (d²), xr (H·d)].
  */

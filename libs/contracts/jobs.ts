@@ -63,6 +63,8 @@ export const usageJobSchema = z.object({
   inputTokens: z.int().min(0),
   outputTokens: z.int().min(0),
   costUsd: finite().min(0).nullable(),
+  /** J per output token (registry) × output tokens: the decision's energy until a measured reading arrives. */
+  energyEstimateJ: finite().min(0).nullable().optional(),
   latencyMs: finite().min(0),
   ttftMs: finite().min(0).nullable(),
   attempts: z.array(z.object({ model: z.string(), ok: z.boolean(), status: z.int().nullable(), error: z.string().nullable(), ms: finite() })),

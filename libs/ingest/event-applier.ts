@@ -3,7 +3,7 @@ import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, typ
 import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
 import { type DecisionsRepository, type EventRow, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type BatchItem, type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
-import { decisionMarker, eventMarker, preferenceMarker, qualityMarker } from './markers.js';
+import { decisionMarker, energyCorrectionMarker, energySlotMarker, eventMarker, preferenceMarker, qualityMarker, usageEventId } from './markers.js';
 import { type Rebuilder } from './rebuilder.js';
 
 export interface BatchInput {
@@ -25,8 +25,11 @@ export interface BatchOutcome {
 interface Pending {
   item: BatchItem;
   deltas: LearningDelta[];
-  kind: 'decision' | 'event';
+  /** 'aux': a secondary item of an event (its outcome does not decide the event's final status). */
+  kind: 'decision' | 'event' | 'aux';
   id: string;
+  /** What to try instead when the marker belongs to another claimer (otherwise: superseded). */
+  next?: () => Promise<Pending>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -126,7 +129,7 @@ export class EventApplier {
         arm,
         status: u.answered ? 'learned' : 'stale',
         reward: null,
-        joules: null,
+        joules: u.energyEstimateJ ?? null,
         inputTokens: u.inputTokens,
         outputTokens: u.outputTokens,
         latencyMs: u.latencyMs,
@@ -178,13 +181,21 @@ export class EventApplier {
         const arm = row.arm ?? dec.arm;
         if (row.costUsd !== null && row.costUsd !== undefined) deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.cost, value: row.costUsd });
         if (row.latencyMs !== null) deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.latency, value: row.latencyMs });
+        // The proxy's provisional energy (J/token × output tokens) fills the decision's energy slot, unless a
+        // measured reading got there first.
+        if (row.joules !== null)
+          push(dec.policy, {
+            item: { marker: energySlotMarker(dec.id), claimer: row.id, epoch: dec.epoch },
+            deltas: [{ kind: 'observation', arm, x: dec.x, head: headIndex.energy, value: row.joules }],
+            kind: 'aux',
+            id: row.id,
+          });
       } else if (row.kind === 'pairwise') {
         // No additive delta: the durable row is the duel record each replica's sampler reads (§11).
         if (policy) marker = preferenceMarker(policy, dec.id, row.id);
       } else {
-        const arm = row.arm ?? dec.arm;
-        deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.energy, value: row.joules! });
-        if (row.latencyMs !== null) deltas.push({ kind: 'observation', arm, x: dec.x, head: headIndex.latency, value: row.latencyMs });
+        push(dec.policy, this.energyItem(row, dec));
+        continue;
       }
       push(dec.policy, { item: { marker, claimer: row.id, epoch: dec.epoch }, deltas, kind: 'event', id: row.id });
     }
@@ -202,9 +213,9 @@ export class EventApplier {
         continue;
       }
       const res = await this.applyToPolicy(policy, pending);
-      for (const p of res.applied) (p.kind === 'decision' ? doneDecisions : doneEvents).push(p.id);
-      for (const p of res.superseded) superseded.push(p.id);
-      for (const p of res.stale) (p.kind === 'decision' ? doneDecisions : stale).push(p.id);
+      for (const p of res.applied) if (p.kind !== 'aux') (p.kind === 'decision' ? doneDecisions : doneEvents).push(p.id);
+      for (const p of res.superseded) if (p.kind !== 'aux') superseded.push(p.id);
+      for (const p of res.stale) if (p.kind !== 'aux') (p.kind === 'decision' ? doneDecisions : stale).push(p.id);
       outcome.applied += res.applied.length;
     }
     if (modelReadings.length > 0) {
@@ -226,6 +237,28 @@ export class EventApplier {
     outcome.superseded = superseded.length;
     outcome.stale = stale.length;
     return outcome;
+  }
+
+  /**
+   * A measured reading of a decision: it takes the decision's energy slot; if the proxy's estimate holds the slot,
+   * it corrects that estimate once (b += (R − E₀)x, no new observation); otherwise it is an observation of its own.
+   * Whatever the arrival order, the state ends the same: the readings count, the estimate only until the first.
+   */
+  private energyItem(row: EventRow, dec: DecisionRecord): Pending {
+    const arm = row.arm ?? dec.arm;
+    const latency: LearningDelta[] = row.latencyMs !== null ? [{ kind: 'observation', arm, x: dec.x, head: headIndex.latency, value: row.latencyMs }] : [];
+    const as = (marker: string, energy: LearningDelta): Pending => ({ item: { marker, claimer: row.id, epoch: dec.epoch }, deltas: [energy, ...latency], kind: 'event', id: row.id });
+    const own = () => as(eventMarker(row.id), { kind: 'observation', arm, x: dec.x, head: headIndex.energy, value: row.joules! });
+    const slot = as(energySlotMarker(dec.id), { kind: 'observation', arm, x: dec.x, head: headIndex.energy, value: row.joules! });
+    slot.next = async () => {
+      const owner = await this.store.markerOwner(this.store.policyTarget(dec.policy), energySlotMarker(dec.id));
+      const estimate = owner === usageEventId(dec.id) ? await this.events.joulesOf(owner) : null;
+      if (estimate === null) return own();
+      const fix = as(energyCorrectionMarker(dec.id), { kind: 'correction', arm, x: dec.x, head: headIndex.energy, value: row.joules! - estimate });
+      fix.next = async () => own();
+      return fix;
+    };
+    return slot;
   }
 
   /** Fills `decisions` with every decision the events reference: Redis hot copies first, then Postgres. */
@@ -291,14 +324,17 @@ export class EventApplier {
         continue;
       }
       const next: Pending[] = [];
-      res.statuses.forEach((s, i) => {
+      for (let i = 0; i < res.statuses.length; i++) {
+        const s = res.statuses[i];
         const p = left[i];
         if (s === ITEM_STATUS.applicable) next.push(p);
         else if (s === ITEM_STATUS.alreadyApplied) applied.push(p);
-        else if (s === ITEM_STATUS.claimedByOther) superseded.push(p);
-        else if (s === ITEM_STATUS.claimedInBatch) later.push(p);
+        else if (s === ITEM_STATUS.claimedByOther) {
+          if (p.next) next.push(await p.next());
+          else superseded.push(p);
+        } else if (s === ITEM_STATUS.claimedInBatch) later.push(p);
         else stale.push(p);
-      });
+      }
       left = next;
     }
     return { applied, superseded, stale };

@@ -4,7 +4,7 @@ import { DomainError } from '@app/errors';
 import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type PolicyStateStore } from '@app/store';
-import { decisionMarker, eventMarker, preferenceMarker, qualityMarker } from './markers.js';
+import { decisionMarker, energySlotMarker, eventMarker, preferenceMarker, qualityMarker } from './markers.js';
 
 export interface RebuildResult {
   policy: string;
@@ -53,6 +53,14 @@ export class Rebuilder {
     let nEvents = 0;
     const quality = new Map<string, { id: string; x: number[]; arm: string; reward: number; receivedAt: number; applied: boolean }>();
     const preferences = new Map<string, { id: string; receivedAt: number; applied: boolean }>();
+    // Per decision: its measured readings and the proxy's estimate; the first reading holds the energy slot.
+    type EnergyRow = { id: string; arm: string; x: number[]; joules: number; latencyMs: number | null; receivedAt: number };
+    const energy = new Map<string, { readings: EnergyRow[]; estimate: EnergyRow | null }>();
+    const energyOf = (decisionId: string) => {
+      let e = energy.get(decisionId);
+      if (!e) energy.set(decisionId, (e = { readings: [], estimate: null }));
+      return e;
+    };
     for await (const page of this.events.learnedForEpoch(name, policy.epoch)) {
       const items: LearningDelta[] = [];
       for (const e of page) {
@@ -84,10 +92,9 @@ export class Rebuilder {
           if (e.costUsd !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.cost, value: e.costUsd });
           if (e.latencyMs !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.latency, value: e.latencyMs });
           markers.push({ marker: eventMarker(e.id), claimer: e.id });
-        } else if (e.kind === 'energy') {
-          if (e.joules !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.energy, value: e.joules });
-          if (e.latencyMs !== null) items.push({ kind: 'observation', arm: e.arm, x: e.context, head: headIndex.latency, value: e.latencyMs });
-          markers.push({ marker: eventMarker(e.id), claimer: e.id });
+          if (e.joules !== null) energyOf(e.decisionId).estimate = { id: e.id, arm: e.arm, x: e.context, joules: e.joules, latencyMs: null, receivedAt: e.receivedAt.getTime() };
+        } else if (e.kind === 'energy' && e.joules !== null) {
+          energyOf(e.decisionId).readings.push({ id: e.id, arm: e.arm, x: e.context, joules: e.joules, latencyMs: e.latencyMs, receivedAt: e.receivedAt.getTime() });
         }
       }
       fold(items);
@@ -97,6 +104,21 @@ export class Rebuilder {
     fold([...quality.values()].map((q) => ({ kind: 'observation', arm: q.arm, x: q.x, head: headIndex.quality, value: q.reward })));
     for (const [decisionId, q] of quality) markers.push({ marker: `q:${decisionId}`, claimer: q.id });
     for (const [decisionId, p] of preferences) markers.push({ marker: `p:${decisionId}`, claimer: p.id });
+    // Energy: every reading is an observation (the first holds the slot); the estimate counts only without one.
+    const energyItems: LearningDelta[] = [];
+    for (const [decisionId, { readings, estimate }] of energy) {
+      readings.sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
+      readings.forEach((r, i) => {
+        energyItems.push({ kind: 'observation', arm: r.arm, x: r.x, head: headIndex.energy, value: r.joules });
+        if (r.latencyMs !== null) energyItems.push({ kind: 'observation', arm: r.arm, x: r.x, head: headIndex.latency, value: r.latencyMs });
+        markers.push({ marker: i === 0 ? energySlotMarker(decisionId) : eventMarker(r.id), claimer: r.id });
+      });
+      if (readings.length === 0 && estimate) {
+        energyItems.push({ kind: 'observation', arm: estimate.arm, x: estimate.x, head: headIndex.energy, value: estimate.joules });
+        markers.push({ marker: energySlotMarker(decisionId), claimer: estimate.id });
+      }
+    }
+    fold(energyItems);
 
     const blobs = new Map<string, Float64Array>();
     for (const [arm, s] of arms) if (s.pulls > 0 || s.obs.some((o) => o > 0)) blobs.set(arm, packArmStats(s, new Float64Array(armStatsLength(d))));

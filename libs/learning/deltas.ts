@@ -1,9 +1,11 @@
-import { armStatsLength, emptyArmStats, packArmStats, recordDecision, recordObservation, type ArmStats } from '@app/bandits';
+import { armStatsLength, emptyArmStats, packArmStats, recordCorrection, recordDecision, recordObservation, type ArmStats } from '@app/bandits';
 
 /** A learning item in the form both the worker and a rebuild fold: what to add to which arm. */
 export type LearningDelta =
   | { kind: 'decision'; arm: string; x: readonly number[] }
-  | { kind: 'observation'; arm: string; x: readonly number[]; head: number; value: number };
+  | { kind: 'observation'; arm: string; x: readonly number[]; head: number; value: number }
+  /** Moves an observation already counted by `value` (a measurement replacing a provisional estimate). */
+  | { kind: 'correction'; arm: string; x: readonly number[]; head: number; value: number };
 
 /**
  * Sums items into one packed delta blob per arm (layout of packArmStats), so a micro-batch costs one Redis blob
@@ -16,6 +18,7 @@ export function sumDeltas(d: number, items: Iterable<LearningDelta>): Map<string
     let s = acc.get(it.arm);
     if (!s) acc.set(it.arm, (s = emptyArmStats(d)));
     if (it.kind === 'decision') recordDecision(s, it.x);
+    else if (it.kind === 'correction') recordCorrection(s, it.x, it.head, it.value);
     else recordObservation(s, it.x, it.head, it.value);
   }
   const out = new Map<string, Float64Array>();

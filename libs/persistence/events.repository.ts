@@ -65,6 +65,12 @@ export class EventsRepository {
     return new Map(got.map((g) => [g.id, { status: g.status, applied: g.applied }]));
   }
 
+  /** The joules stored on one event (the proxy's energy estimate on a usage event), or null. */
+  async joulesOf(id: string): Promise<number | null> {
+    const [r] = await this.sql<{ joules: number | null }[]>`select joules from events where id = ${id}`;
+    return r?.joules ?? null;
+  }
+
   /** Closes the learning pass: the applied ones stay as they are, the others get their final status. */
   async finish(applied: readonly string[], superseded: readonly string[], stale: readonly string[]): Promise<void> {
     if (applied.length > 0) await this.sql`update events set applied = true where id = any(${applied as string[]})`;

@@ -108,6 +108,11 @@ export class PolicyStateStore {
     return this.r.lockRebuild(target.state, Date.now(), ms, token);
   }
 
+  /** Which claimer holds `marker` (null when unset or expired). */
+  markerOwner(target: Target, marker: string): Promise<string | null> {
+    return this.r.hget(target.markers, marker);
+  }
+
   async read(target: Target): Promise<StoredState> {
     const h = await this.r.hgetallBuffer(target.state);
     const arms = new Map<string, Float64Array>();

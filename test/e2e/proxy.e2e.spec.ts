@@ -20,7 +20,7 @@ describe('OpenAI-compatible proxy', () => {
     admin = client(svc.url);
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     for (const m of ['alpha', 'beta', 'flaky', 'down1', 'down2'])
-      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing, energy: { joulesPerOutputToken: 0.5 } })).status).toBe(200);
     expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['alpha', 'beta'] })).status).toBe(201);
     expect((await admin.put('/admin/policies/fallback', { algorithm: 'linucb', arms: ['flaky', 'alpha'] })).status).toBe(201);
     expect((await admin.put('/admin/policies/dead', { algorithm: 'linucb', arms: ['down1', 'down2'] })).status).toBe(201);
@@ -69,19 +69,45 @@ describe('OpenAI-compatible proxy', () => {
     expect(mine.body.data.map((m: { id: string }) => m.id)).toEqual(['router/chat']);
   });
 
-  it('records tokens, cost and latency on the decision: the cost and latency heads learn', async () => {
+  it('records tokens, cost and latency on the decision; the energy head gets the J/token prior until a reading replaces it', async () => {
+    const totals = async () => {
+      const st = (await admin.get('/admin/policies/chat/stats')).body;
+      const sum = (k: 'costUsd' | 'latencyMs' | 'energyJoules') => st.arms.reduce((s: number, a: Record<string, { count: number }>) => s + a[k].count, 0);
+      return { cost: sum('costUsd'), latency: sum('latencyMs'), energy: sum('energyJoules'), arms: st.arms };
+    };
+    // Earlier tests' usage events may still be in flight: start from a settled state.
+    const settled = async () => {
+      for (;;) {
+        const a = await totals();
+        await new Promise((r) => setTimeout(r, 400));
+        const b = await totals();
+        if (a.cost === b.cost && a.energy === b.energy && a.latency === b.latency) return b;
+      }
+    };
+    const start = await settled();
     for (let i = 0; i < 4; i++) await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: `usage ${i}` }] });
     await eventually(async () => {
-      const st = (await admin.get('/admin/policies/chat/stats')).body;
-      const cost = st.arms.reduce((s: number, a: { costUsd: { count: number } }) => s + a.costUsd.count, 0);
-      const lat = st.arms.reduce((s: number, a: { latencyMs: { count: number } }) => s + a.latencyMs.count, 0);
-      return cost >= 5 && lat >= 5;
+      const t = await totals();
+      return t.cost === start.cost + 4 && t.latency === start.latency + 4 && t.energy === start.energy + 4;
     });
-    const st = (await admin.get('/admin/policies/chat/stats')).body;
-    const used = st.arms.find((a: { costUsd: { count: number } }) => a.costUsd.count > 0);
+    const used = (await totals()).arms.find((a: { costUsd: { count: number } }) => a.costUsd.count > 0);
     // 7 prompt tokens at $1/M + 4 completion tokens at $2/M
     expect(used.costUsd.mean).toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
     expect(used.latencyMs.mean).toBeGreaterThan(0);
+    // Energy: 0.5 J/token × 4 output tokens until a measured reading replaces it (same count, new value).
+    expect(used.energyJoules.mean).toBeCloseTo(2, 9);
+    const mid = await settled();
+    const { response } = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'measure me' }] }).withResponse();
+    await eventually(async () => (await totals()).energy === mid.energy + 1);
+    const model = response.headers.get('x-router-model')!;
+    const arm = async () => (await totals()).arms.find((a: { model: string }) => a.model === model).energyJoules as { mean: number; count: number };
+    const before = await arm();
+    expect((await admin.post('/v1/energy', { decisionId: response.headers.get('x-router-decision-id'), joules: 10 })).status).toBe(202);
+    await eventually(async () => {
+      const now = await arm();
+      return Math.abs(now.mean * now.count - (before.mean * before.count - 2 + 10)) < 1e-9;
+    });
+    expect((await arm()).count).toBe(before.count);
   });
 
   it('retries once, falls back to the next-best model, opens the breaker, and closes it after a good probe', async () => {

@@ -1,5 +1,5 @@
 import { headIndex, HEAD_COUNT, unpackArmStats } from '@app/bandits';
-import { type DecisionRecord, type EnergyJob, type FeedbackJob, type PolicyConfig, policyConfigSchema } from '@app/contracts';
+import { type DecisionRecord, type EnergyJob, type FeedbackJob, type PolicyConfig, policyConfigSchema, type UsageJob } from '@app/contracts';
 import { EventApplier, Rebuilder } from '@app/ingest';
 import { type LearningDelta, sumDeltas } from '@app/learning';
 import { createSql, DecisionsRepository, EventsRepository, PoliciesRepository, type Sql } from '@app/persistence';
@@ -23,6 +23,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
   const decisions: DecisionRecord[] = [];
   const feedback: FeedbackJob[] = [];
   const energy: EnergyJob[] = [];
+  const usage: UsageJob[] = [];
 
   beforeAll(async () => {
     env = await freshEnvironment('applier');
@@ -58,6 +59,23 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       // As the api does at route time: the hot copy exists before any feedback can name the decision.
       await new DecisionHotStore(redises[0], env.prefix).put(decisions[decisions.length - 1], 3600);
       if (rng.next() < 0.5) energy.push({ eventId: `e${i}`, decisionId: id, joules: 10 + 100 * rng.next(), latencyMs: 200 * rng.next(), receivedAt: now });
+      if (rng.next() < 0.15) energy.push({ eventId: `e${i}-second`, decisionId: id, joules: 10 + 100 * rng.next(), latencyMs: 200 * rng.next(), receivedAt: now + 1 });
+      // Proxied decisions: a usage event with cost, latency and a provisional energy estimate (replaced by a reading).
+      if (rng.next() < 0.4)
+        usage.push({
+          eventId: `usage:${id}`,
+          decisionId: id,
+          model: ARMS[armIndex],
+          answered: true,
+          inputTokens: 10,
+          outputTokens: 20,
+          costUsd: rng.next() / 1000,
+          energyEstimateJ: 5 + 50 * rng.next(),
+          latencyMs: 100 + 100 * rng.next(),
+          ttftMs: 10,
+          attempts: [],
+          receivedAt: now,
+        });
     }
   });
 
@@ -72,6 +90,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       ...decisions.map((d) => ({ kind: 'd' as const, d })),
       ...feedback.map((f) => ({ kind: 'f' as const, f })),
       ...energy.map((e) => ({ kind: 'e' as const, e })),
+      ...usage.map((u) => ({ kind: 'u' as const, u })),
     ];
     await Promise.all(
       appliers.map(async (applier, w) => {
@@ -89,6 +108,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
             decisions: chunk.flatMap((c) => (c.kind === 'd' ? [c.d] : [])),
             feedback: chunk.flatMap((c) => (c.kind === 'f' ? [c.f] : [])),
             energy: chunk.flatMap((c) => (c.kind === 'e' ? [c.e] : [])),
+            usage: chunk.flatMap((c) => (c.kind === 'u' ? [c.u] : [])),
           };
           // As BullMQ does for a failed job (e.g. a Postgres deadlock between concurrent workers): retry the batch.
           for (let attempt = 1; ; attempt++) {
@@ -104,7 +124,8 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       }),
     );
 
-    // Sequential fold of what must count: every decision, the first thumb of each decision, every energy reading.
+    // Sequential fold of what must count: every decision, the first thumb of each decision, every energy reading,
+    // every usage event's cost and latency, and its energy estimate only for decisions without a reading.
     const stored = await sqls[0]<{ id: string; decision_id: string }[]>`select id, decision_id from events where kind = 'feedback' and status = 'learned'`;
     const learntFeedback = new Set(stored.map((r) => r.id));
     expect(learntFeedback.size).toBe(new Set(feedback.map((f) => f.decisionId)).size);
@@ -116,6 +137,14 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.energy, value: e.joules });
       items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.latency, value: e.latencyMs! });
     }
+    const measured = new Set(energy.map((e) => e.decisionId));
+    for (const u of usage) {
+      const d = byId.get(u.decisionId)!;
+      items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.cost, value: u.costUsd! });
+      items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.latency, value: u.latencyMs });
+      if (!measured.has(u.decisionId)) items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.energy, value: u.energyEstimateJ! });
+    }
+    expect(usage.filter((u) => measured.has(u.decisionId)).length).toBeGreaterThan(50); // the replacement path is exercised
     const expected = sumDeltas(D, items);
     const state = await store.read(store.policyTarget('p'));
     for (const arm of ARMS) expect(relErr(state.arms.get(arm)!, expected.get(arm)!)).toBeLessThan(1e-9);
@@ -134,7 +163,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     const after = await store.read(store.policyTarget('p'));
     for (const arm of ARMS) expect(relErr(after.arms.get(arm)!, before.arms.get(arm)!)).toBeLessThan(1e-9);
     // Re-applying everything after the rebuild changes nothing (markers were restored by the rebuild).
-    await appliers[1].apply({ decisions, feedback, energy });
+    await appliers[1].apply({ decisions, feedback, energy, usage });
     const again = await store.read(store.policyTarget('p'));
     for (const arm of ARMS) expect(relErr(again.arms.get(arm)!, before.arms.get(arm)!)).toBeLessThan(1e-9);
     expect(HEAD_COUNT).toBe(4);

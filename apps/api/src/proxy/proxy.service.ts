@@ -247,6 +247,7 @@ export class ProxyService {
       inputTokens: a?.inputTokens ?? 0,
       outputTokens: a?.outputTokens ?? 0,
       costUsd: a && pricing ? (pricing.inputPerMTok * a.inputTokens + pricing.outputPerMTok * a.outputTokens) / 1e6 : null,
+      energyEstimateJ: a && model?.energy ? model.energy.joulesPerOutputToken * a.outputTokens : null,
       latencyMs: a?.latencyMs ?? attempts.reduce((s, x) => s + x.ms, 0),
       ttftMs: a?.ttftMs ?? null,
       attempts,
