@@ -3,6 +3,7 @@ import { createKeySchema } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { KeysRepository } from '@app/persistence';
 import { RequireScope } from '../auth/scopes.js';
+import { IdParam } from '../id-param.pipe.js';
 import { parseOrThrow } from '../validation.js';
 
 @Controller('admin/keys')
@@ -25,7 +26,7 @@ export class KeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  async revoke(@Param('id') id: string) {
+  async revoke(@Param('id', new IdParam('id')) id: string) {
     if (!(await this.keys.revoke(id))) throw new DomainError('KEY_NOT_FOUND', `key ${id} does not exist or is revoked`);
   }
 }

@@ -6,6 +6,7 @@ import { RegistryStore } from '@app/store';
 import { RequireScope } from '../auth/scopes.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { BreakerService } from '../proxy/breakers.service.js';
+import { IdParam } from '../id-param.pipe.js';
 import { parseOrThrow } from '../validation.js';
 
 @Controller('admin/models')
@@ -19,7 +20,7 @@ export class ModelsController {
   ) {}
 
   @Put(':id')
-  async put(@Param('id') id: string, @Body() body: unknown) {
+  async put(@Param('id', new IdParam('id')) id: string, @Body() body: unknown) {
     parseOrThrow(idSchema('id'), id, 'path');
     const m = await this.models.upsert(id, parseOrThrow(modelConfigSchema, body ?? {}));
     await this.registry.putModel(m);
@@ -35,7 +36,7 @@ export class ModelsController {
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
+  async get(@Param('id', new IdParam('id')) id: string) {
     const m = await this.models.get(id);
     if (!m) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);
     await this.breakers.refresh();
@@ -44,7 +45,7 @@ export class ModelsController {
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id') id: string) {
+  async delete(@Param('id', new IdParam('id')) id: string) {
     const r = await this.models.deleteUnlessUsed(id);
     if (r.usedBy.length > 0) throw new DomainError('MODEL_IN_USE', `model ${id} is an arm of ${r.usedBy.join(', ')}; remove it there first`);
     if (!r.deleted) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);

@@ -1,0 +1,195 @@
+import { createRng, type Rng } from '@app/bandits';
+import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+
+/**
+ * DESIGN.md §4 guarantees under several replicas and hostile input (issue 5, scenarios 5 and 6; the api and
+ * worker instances run in this process, sharing one Redis prefix and one Postgres database).
+ */
+describe('guarantees: two api replicas and two workers; hostile input', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let a: Running;
+  let b: Running;
+  let adminA: ReturnType<typeof client>;
+  let adminB: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('guar');
+    a = await startService(env, 1);
+    b = await startService(env, 1);
+    adminA = client(a.url);
+    adminB = client(b.url);
+    for (const m of ['m1', 'm2', 'm3']) expect((await adminA.put(`/admin/models/${m}`, { energy: { joulesPerOutputToken: 0.1 } })).status).toBe(200);
+    expect((await adminA.put('/admin/policies/shared', { algorithm: 'linucb', arms: ['m1', 'm2', 'm3'] })).status).toBe(201);
+    await eventually(async () => (await adminB.post('/v1/route', { policy: 'shared', input: 'warm-up' })).status === 200);
+  });
+
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+    await env.drop();
+  });
+
+  it('decisions and feedback through both replicas learn into one state, none lost; an objective change reaches both within 1 s', async () => {
+    await eventually(async () => (await adminA.get('/admin/policies/shared/stats')).body.decisions === 1);
+    const base = (await adminA.get('/admin/policies/shared/stats')).body;
+    const play = async (via: ReturnType<typeof client>, fb: ReturnType<typeof client>, n: number, seed: number) => {
+      const rng = createRng(seed);
+      for (let i = 0; i < n; i++) {
+        const r = await via.post('/v1/route', { policy: 'shared', input: `question ${seed}-${i}` });
+        expect(r.status).toBe(200);
+        // Feedback goes to the other replica: the hot copy joins it wherever it lands.
+        expect((await fb.post('/v1/feedback', { decisionId: r.body.decisionId, reward: rng.next() })).status).toBe(202);
+      }
+    };
+    await Promise.all([play(adminA, adminB, 300, 1), play(adminB, adminA, 300, 2)]);
+    await eventually(async () => {
+      const s = (await adminB.get('/admin/policies/shared/stats')).body;
+      return s.decisions === base.decisions + 600 && s.feedback === base.feedback + 600;
+    }, 30_000);
+
+    const patched = await adminA.patch('/admin/policies/shared/objective', { energy: 0.7 });
+    const t0 = Date.now();
+    let seen = 0;
+    for (;;) {
+      const r = await adminB.post('/v1/route', { policy: 'shared', input: 'which version?' });
+      if (r.body.policyVersion === patched.body.version) {
+        seen = Date.now() - t0;
+        break;
+      }
+      if (Date.now() - t0 > 5000) throw new Error('replica B never saw the new objective');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // eslint-disable-next-line no-console
+    console.log(`objective change visible on the other replica after ${seen} ms`);
+    expect(seen).toBeLessThan(1000);
+  }, 120_000);
+
+  it('10,000 generated malformed or adversarial requests across every endpoint: no 5xx, no crash, no state change', async () => {
+    const other = (await adminA.post('/admin/keys', { name: 'other-owner', scope: 'route' })).body.secret as string;
+    const routeKey = (await adminA.post('/admin/keys', { name: 'route-only', scope: 'route', policies: ['shared'] })).body.secret as string;
+    const decisionsNow = async () => (await adminA.get('/admin/policies/shared/stats')).body.decisions as number;
+    await eventually(async () => (await decisionsNow()) >= 1);
+    const n0 = await decisionsNow();
+    const mine = (await adminA.post('/v1/route', { policy: 'shared', input: 'owned by admin' })).body.decisionId as string;
+    await eventually(async () => (await decisionsNow()) === n0 + 1);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = (await adminA.get('/admin/policies/shared/stats')).body;
+    const keysBefore = (await adminA.get('/admin/keys')).body;
+    const rng = createRng(2026);
+    const gen = hostile(rng, mine);
+    const clients = [client(a.url), client(b.url), client(a.url, other), client(b.url, routeKey), client(a.url, ''), client(a.url, 'forged-key')];
+    const statuses = new Map<number, number>();
+    const accepted: string[] = [];
+    let worst = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const req = gen();
+      const c = clients[rng.int(clients.length)];
+      const r = await c.call(req.method, req.path, req.body, req.headers);
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      if (r.status < 400) accepted.push(`${r.status} ${req.method} ${req.path} ${String(typeof req.body === 'string' ? req.body : JSON.stringify(req.body)).slice(0, 120)}`);
+      worst = Math.max(worst, r.status);
+      if (r.status >= 500) throw new Error(`5xx for ${req.method} ${req.path} ${String(typeof req.body === "string" ? req.body : JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status >= 400 && !String(r.headers.get('content-type')).includes('application/problem+json'))
+        throw new Error(`not problem+json: ${r.status} for ${req.method} ${req.path} ${String(JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`);
+    }
+    // eslint-disable-next-line no-console
+    console.log(`hostile requests by status: ${JSON.stringify(Object.fromEntries([...statuses].sort((x, y) => x[0] - y[0])))}`);
+    expect(accepted.slice(0, 5)).toEqual([]);
+    expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
+    // Both replicas still answer, and nothing was learnt, created or changed.
+    expect((await adminA.get('/health/live')).status).toBe(200);
+    expect((await adminB.get('/health/live')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 800));
+    const after = (await adminA.get('/admin/policies/shared/stats')).body;
+    expect({ decisions: after.decisions, feedback: after.feedback, energy: after.energyReadings, version: after.version }).toEqual({
+      decisions: before.decisions,
+      feedback: before.feedback,
+      energy: before.energyReadings,
+      version: before.version,
+    });
+    expect((await adminA.get('/admin/keys')).body).toEqual(keysBefore);
+    expect(worst).toBeLessThan(500);
+  }, 300_000);
+});
+
+interface HostileRequest {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+/**
+ * Requests that must all be refused: every one is malformed (wrong types, unknown fields, NaN/Infinity
+ * literals, broken or deeply nested JSON, unicode edge cases in ids), forged (unknown or replayed-but-invalid
+ * event ids, other owners' decisions) or not allowed (admin calls with a route key, no key).
+ */
+function hostile(rng: Rng, mine: string): () => HostileRequest {
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
+  const weird = ['', ' ', '\u0000', '\ud800', '\u202e', '🙂'.repeat(40), 'x'.repeat(200), '../../etc/passwd', '"quoted"', '<script>', 'a\nb', '%00', 'Ｆｕｌｌｗｉｄｔｈ'];
+  // Names that are not valid ids (a valid one, e.g. '../x', would legitimately create a policy or model).
+  const badIds = weird.filter((w) => !/^[A-Za-z0-9._:@/-]{1,128}$/.test(w));
+  // Invalid for every field they are put in (a reward, joules, an input, a message list …).
+  const badValues: unknown[] = [null, true, [], {}, -1, 1e308, 'NaN', 'Infinity', '1', [1, 2], { $gt: 0 }, 'x'.repeat(5000)];
+  const json = (v: unknown) => JSON.stringify(v);
+  // A lone surrogate cannot be percent-encoded: send an invalid UTF-8 escape instead (hostile in its own way).
+  const seg = (v: string) => {
+    try {
+      return encodeURIComponent(v);
+    } catch {
+      return '%ED%A0%80';
+    }
+  };
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+  const raw = [
+    '{"policy":',
+    '{"decisionId":"x","reward":NaN}',
+    '{"decisionId":"x","joules":Infinity}',
+    '{"decisionId":"x","joules":1e999}',
+    `[${'['.repeat(3000)}${']'.repeat(3000)}]`,
+    deep(2000),
+    'null',
+    '[]',
+    '"string"',
+    '{"policy":"shared","input":"\\ud800"', // truncated
+    '\u0000\u0001',
+  ];
+  const makers: (() => HostileRequest)[] = [
+    // route: wrong types, unknown fields, bad candidates, wrong modes, unknown policies
+    () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: pick(badValues.filter((v) => typeof v !== 'string')) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/route', body: { policy: pick(weird), input: 'x' }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: 'x', [pick(['extra', 'prototype', 'constructor'])]: pick(badValues) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: 'x', candidates: [pick(weird)] }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: 'x', mode: pick(['duel', 'trio', 1]) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', features: pick(badValues) }, headers: {} }),
+    // feedback / energy / pairwise: forged ids, bad values, another owner's decision
+    () => ({ method: 'POST', path: '/v1/feedback', body: { decisionId: `dec_${pick(weird)}`, thumb: 'up' }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/feedback', body: { decisionId: mine, reward: pick(badValues) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/feedback', body: { decisionId: mine, thumb: pick(['sideways', 1, null]) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/feedback', body: { decisionId: mine, eventId: pick(weird.filter(Boolean)), thumb: 'up', reward: 1 }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/feedback/pairwise', body: { decisionId: mine, winner: pick(weird) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/energy', body: { decisionId: mine, joules: pick(badValues) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/energy', body: { model: pick(weird), joules: 1 }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/feedback/batch', body: { events: pick([[], 'x', null, Array.from({ length: 1001 }, () => ({}))]) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/energy/batch', body: { events: pick([{}, 1, null]) }, headers: {} }),
+    // proxy
+    () => ({ method: 'POST', path: '/v1/chat/completions', body: { model: pick(['gpt-4', 'router/', `router/${pick(weird)}`, 7]), messages: [{ role: 'user', content: 'x' }] }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/chat/completions', body: { model: 'router/shared', messages: pick(badValues) }, headers: {} }),
+    // admin writes with bad bodies (and, from route keys, forbidden)
+    () => ({ method: 'PUT', path: `/admin/policies/${seg(pick(badIds))}`, body: { algorithm: 'linucb', arms: ['m1'] }, headers: {} }),
+    () => ({ method: 'PUT', path: '/admin/policies/shared', body: { algorithm: pick(['magic', 1, null]), arms: ['m1'] }, headers: {} }),
+    () => ({ method: 'PATCH', path: '/admin/policies/shared/objective', body: { [pick(['energy', 'cost', 'quality'])]: pick([-1, 'x', null, 1e9]) }, headers: {} }),
+    () => ({ method: 'PATCH', path: '/admin/policies/shared/objective', body: pick([{}, { bogus: 1 }, []]), headers: {} }),
+    () => ({ method: 'POST', path: '/admin/policies/shared/prior', body: { records: pick([[], [{ input: 'x', model: 'ghost', score: 1 }], [{ input: 'x', model: 'm1', score: 7 }]]) }, headers: {} }),
+    () => ({ method: 'PUT', path: `/admin/models/${seg(pick(badIds))}`, body: { pricing: { inputPerMTok: -1, outputPerMTok: 1 } }, headers: {} }),
+    () => ({ method: 'PUT', path: '/admin/models/m1', body: { baseUrl: pick(['not a url', 5, 'ftp://']) }, headers: {} }),
+    () => ({ method: 'POST', path: '/admin/keys', body: { name: pick(weird), scope: pick(['root', 1, null]) }, headers: {} }),
+    () => ({ method: 'DELETE', path: `/admin/keys/${seg(pick(weird.filter(Boolean)))}`, body: undefined, headers: {} }),
+    () => ({ method: 'DELETE', path: '/admin/models/m1', body: undefined, headers: {} }), // in use: 409 (or 401/403)
+    // raw bodies: broken, NaN/Infinity literals, deep nesting, wrong content types
+    () => ({ method: 'POST', path: pick(['/v1/route', '/v1/feedback', '/v1/energy', '/v1/chat/completions', '/admin/policies/shared/prior']), body: pick(raw), headers: {} }),
+    () => ({ method: 'POST', path: '/v1/route', body: json({ policy: 'shared', input: 'x' }), headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data']) } }),
+    () => ({ method: pick(['GET', 'DELETE', 'PUT']), path: pick(['/v1/route', '/v1/feedback']), body: undefined, headers: {} }),
+  ];
+  return () => makers[rng.int(makers.length)]();
+}
