@@ -1,4 +1,5 @@
 import {
+  chatRequestSchema,
   createKeySchema,
   energyBatchSchema,
   energySchema,
@@ -18,6 +19,8 @@ type Op = { method: string; path: string; summary: string; scope?: 'route' | 'ad
 /** Every endpoint, with its request schema: the zod schemas used at the edge are the single source. */
 const OPS: Op[] = [
   { method: 'post', path: '/v1/route', summary: 'Choose a model for a request', scope: 'route', body: routeRequestSchema, ok: 200 },
+  { method: 'post', path: '/v1/chat/completions', summary: 'OpenAI-compatible chat completions; model "router/<policy>"; stream: true relays SSE', scope: 'route', body: chatRequestSchema, ok: 200 },
+  { method: 'get', path: '/v1/models', summary: 'router/<policy> entries the key may use (OpenAI list format)', scope: 'route', ok: 200 },
   { method: 'post', path: '/v1/feedback', summary: 'Thumb or reward for a decision', scope: 'route', body: feedbackSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/pairwise', summary: 'Which model of a duel won (or a tie)', scope: 'route', body: pairwiseSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/batch', summary: 'Up to 1000 feedback events', scope: 'route', body: feedbackBatchSchema, ok: 202 },
@@ -42,6 +45,7 @@ const OPS: Op[] = [
   { method: 'post', path: '/admin/policies/{name}/reset', summary: 'Clear learning state, keep config', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/policies/{name}/rebuild', summary: 'Recompute learning state from the durable log', scope: 'admin', ok: 200 },
   { method: 'get', path: '/health/live', summary: 'Liveness', ok: 200 },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text format)', ok: 200 },
   { method: 'get', path: '/health/ready', summary: 'Readiness of Redis, Postgres and the queue', ok: 200 },
 ];
 
