@@ -67,13 +67,20 @@ describe('guarantees: two api replicas and two workers; hostile input', () => {
   it('10,000 generated malformed or adversarial requests across every endpoint: no 5xx, no crash, no state change', async () => {
     const other = (await adminA.post('/admin/keys', { name: 'other-owner', scope: 'route' })).body.secret as string;
     const routeKey = (await adminA.post('/admin/keys', { name: 'route-only', scope: 'route', policies: ['shared'] })).body.secret as string;
-    const decisionsNow = async () => (await adminA.get('/admin/policies/shared/stats')).body.decisions as number;
-    await eventually(async () => (await decisionsNow()) >= 1);
-    const n0 = await decisionsNow();
+    const stats = async () => (await adminA.get('/admin/policies/shared/stats')).body;
+    // Start from a settled state: earlier routes (possibly on the other replica) may still be in flight.
+    const settled = async () => {
+      for (;;) {
+        const x = await stats();
+        await new Promise((r) => setTimeout(r, 500));
+        const y = await stats();
+        if (x.decisions === y.decisions && x.feedback === y.feedback && x.energyReadings === y.energyReadings) return y;
+      }
+    };
+    const n0 = (await settled()).decisions as number;
     const mine = (await adminA.post('/v1/route', { policy: 'shared', input: 'owned by admin' })).body.decisionId as string;
-    await eventually(async () => (await decisionsNow()) === n0 + 1);
-    await new Promise((r) => setTimeout(r, 500));
-    const before = (await adminA.get('/admin/policies/shared/stats')).body;
+    await eventually(async () => (await stats()).decisions >= n0 + 1);
+    const before = await settled();
     const keysBefore = (await adminA.get('/admin/keys')).body;
     const rng = createRng(2026);
     const gen = hostile(rng, mine);
