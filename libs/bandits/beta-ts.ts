@@ -2,7 +2,7 @@ import { type Decision } from './decision.js';
 import { sampleBeta } from './distributions.js';
 import { type LinearModel } from './linear-model.js';
 import { linearEstimates } from './linucb.js';
-import { argmax, mixEpsilon, monteCarloPropensity, sampleWithEpsilon } from './monte-carlo-propensity.js';
+import { decideBySampling } from './monte-carlo-propensity.js';
 import { type Rng } from './prng.js';
 
 const { max } = Math;
@@ -38,18 +38,11 @@ export function decideBetaTs(
   const draw = (out: Float64Array): void => {
     for (let c = 0; c < n; c++) out[c] = wq * sampleBeta(counts[c][0], counts[c][1], rng) + rest[c];
   };
-  const sampled = new Float64Array(n);
-  draw(sampled);
-  const tsPick = argmax(sampled, n);
-  for (let c = 0; c < n; c++) {
+  // Report the posterior mean quality (the linear head is not what this policy samples).
+  estimates.forEach((e, c) => {
     const [a, b] = counts[c];
-    const e = estimates[c];
     e.quality = a / (a + b);
     e.mean = wq * e.quality + rest[c];
-    e.score = sampled[c];
-    e.bonus = sampled[c] - e.mean;
-  }
-  const pick = sampleWithEpsilon(tsPick, n, params.epsilon, rng);
-  const p = monteCarloPropensity(n, pick, params.propensityDraws, draw, pick === tsPick);
-  return { arm: candidates[pick], propensity: mixEpsilon(p, params.epsilon, n), estimates };
+  });
+  return decideBySampling(estimates, candidates, draw, params, rng);
 }

@@ -1,7 +1,7 @@
 import { type Decision } from './decision.js';
 import { type LinearModel } from './linear-model.js';
 import { linearEstimates } from './linucb.js';
-import { argmax, mixEpsilon, monteCarloPropensity, sampleWithEpsilon } from './monte-carlo-propensity.js';
+import { decideBySampling, mixEpsilon, sampleWithEpsilon } from './monte-carlo-propensity.js';
 import { type Rng } from './prng.js';
 
 export interface LinTsParams {
@@ -48,14 +48,5 @@ export function decideLinTs(
   const draw = (out: Float64Array): void => {
     for (let c = 0; c < n; c++) out[c] = means[c] + widths[c] * rng.normal();
   };
-  const sampled = new Float64Array(n);
-  draw(sampled);
-  const tsPick = argmax(sampled, n);
-  for (let c = 0; c < n; c++) {
-    estimates[c].score = sampled[c];
-    estimates[c].bonus = sampled[c] - estimates[c].mean;
-  }
-  const pick = sampleWithEpsilon(tsPick, n, params.epsilon, rng);
-  const p = monteCarloPropensity(n, pick, params.propensityDraws, draw, pick === tsPick);
-  return { arm: candidates[pick], propensity: mixEpsilon(p, params.epsilon, n), estimates };
+  return decideBySampling(estimates, candidates, draw, params, rng);
 }

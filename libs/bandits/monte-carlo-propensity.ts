@@ -1,3 +1,4 @@
+import { type ArmEstimate, type Decision } from './decision.js';
 import { type Rng } from './prng.js';
 
 /**
@@ -31,6 +32,31 @@ export function sampleWithEpsilon(policyPick: number, n: number, epsilon: number
 
 /** P(returned) under ε-mixing, given the sampling policy's own probability of returning it. */
 export const mixEpsilon = (pPolicy: number, epsilon: number, n: number): number => (1 - epsilon) * pPolicy + epsilon / n;
+
+/**
+ * The shared end of every sampling policy: one draw decides (each estimate reports its sampled score, and the
+ * sample's distance from the mean as its bonus), ε-mixing, then the Monte Carlo propensity of what is returned.
+ * `draw` must not read `estimates` (they are overwritten here).
+ */
+export function decideBySampling(
+  estimates: ArmEstimate[],
+  candidates: readonly number[],
+  draw: (out: Float64Array) => void,
+  params: { epsilon: number; propensityDraws: number },
+  rng: Rng,
+): Decision {
+  const n = candidates.length;
+  const sampled = new Float64Array(n);
+  draw(sampled);
+  const policyPick = argmax(sampled, n);
+  for (let c = 0; c < n; c++) {
+    estimates[c].score = sampled[c];
+    estimates[c].bonus = sampled[c] - estimates[c].mean;
+  }
+  const pick = sampleWithEpsilon(policyPick, n, params.epsilon, rng);
+  const p = monteCarloPropensity(n, pick, params.propensityDraws, draw, pick === policyPick);
+  return { arm: candidates[pick], propensity: mixEpsilon(p, params.epsilon, n), estimates };
+}
 
 /** Index of the largest value (first on ties: sampled scores tie with probability 0). */
 export function argmax(v: ArrayLike<number>, n: number): number {

@@ -1,5 +1,5 @@
 import { createRng, type Rng } from '@app/bandits';
-import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { client, eventually, freshEnvironment, type Running, settled, startService } from '../support/harness.js';
 
 /**
  * DESIGN.md §4 guarantees under several replicas and hostile input (issue 5, scenarios 5 and 6; the api and
@@ -69,18 +69,11 @@ describe('guarantees: two api replicas and two workers; hostile input', () => {
     const routeKey = (await adminA.post('/admin/keys', { name: 'route-only', scope: 'route', policies: ['shared'] })).body.secret as string;
     const stats = async () => (await adminA.get('/admin/policies/shared/stats')).body;
     // Start from a settled state: earlier routes (possibly on the other replica) may still be in flight.
-    const settled = async () => {
-      for (;;) {
-        const x = await stats();
-        await new Promise((r) => setTimeout(r, 500));
-        const y = await stats();
-        if (x.decisions === y.decisions && x.feedback === y.feedback && x.energyReadings === y.energyReadings) return y;
-      }
-    };
-    const n0 = (await settled()).decisions as number;
+    const quiet = () => settled(stats, ['decisions', 'feedback', 'energyReadings'], 500);
+    const n0 = (await quiet()).decisions as number;
     const mine = (await adminA.post('/v1/route', { policy: 'shared', input: 'owned by admin' })).body.decisionId as string;
     await eventually(async () => (await stats()).decisions >= n0 + 1);
-    const before = await settled();
+    const before = await quiet();
     const keysBefore = (await adminA.get('/admin/keys')).body;
     const rng = createRng(2026);
     const gen = hostile(rng, mine);

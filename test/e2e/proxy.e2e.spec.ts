@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, settled, startService } from '../support/harness.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
 
 /**
@@ -76,15 +76,8 @@ describe('OpenAI-compatible proxy', () => {
       return { cost: sum('costUsd'), latency: sum('latencyMs'), energy: sum('energyJoules'), arms: st.arms };
     };
     // Earlier tests' usage events may still be in flight: start from a settled state.
-    const settled = async () => {
-      for (;;) {
-        const a = await totals();
-        await new Promise((r) => setTimeout(r, 400));
-        const b = await totals();
-        if (a.cost === b.cost && a.energy === b.energy && a.latency === b.latency) return b;
-      }
-    };
-    const start = await settled();
+    const quiet = () => settled(totals, ['cost', 'energy', 'latency']);
+    const start = await quiet();
     for (let i = 0; i < 4; i++) await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: `usage ${i}` }] });
     await eventually(async () => {
       const t = await totals();
@@ -96,7 +89,7 @@ describe('OpenAI-compatible proxy', () => {
     expect(used.latencyMs.mean).toBeGreaterThan(0);
     // Energy: 0.5 J/token × 4 output tokens until a measured reading replaces it (same count, new value).
     expect(used.energyJoules.mean).toBeCloseTo(2, 9);
-    const mid = await settled();
+    const mid = await quiet();
     const { response } = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'measure me' }] }).withResponse();
     await eventually(async () => (await totals()).energy === mid.energy + 1);
     const model = response.headers.get('x-router-model')!;

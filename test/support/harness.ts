@@ -111,3 +111,16 @@ export async function eventually(fn: () => Promise<boolean>, ms = 15_000, step =
     await new Promise((r) => setTimeout(r, step));
   }
 }
+
+/**
+ * Reads `read` until two reads `pauseMs` apart agree on every key in `keys` (work still in flight from earlier
+ * steps has landed), and returns the last read.
+ */
+export async function settled<T extends Record<string, unknown>>(read: () => Promise<T>, keys: readonly (keyof T)[], pauseMs = 400): Promise<T> {
+  for (;;) {
+    const a = await read();
+    await new Promise((r) => setTimeout(r, pauseMs));
+    const b = await read();
+    if (keys.every((k) => a[k] === b[k])) return b;
+  }
+}
