@@ -73,7 +73,6 @@ export class ProxyService {
     const dec = await this.routing.route(caller, { policy, messages: messages as RouteRequestMessages, mode: 'single' });
     const order = [dec.model, ...dec.scores.filter((s) => s.model !== dec.model).sort((a, b) => b.score - a.score).map((s) => s.model)];
     const attempts: Attempt[] = [];
-    const inputChars = messagesText(messages as RouteRequestMessages).length;
     for (const id of order) {
       const model = this.cache.model(id);
       if (!model?.baseUrl) {
@@ -87,7 +86,7 @@ export class ProxyService {
       for (let attempt = 0; attempt < 2; attempt++) {
         const t0 = performance.now();
         const out = await withSpan('upstream chat.completions', { 'router.model': id, 'router.attempt': attempt + 1 }, async (span) => {
-          const o = stream ? await this.streamOnce(model, messages, params, dec, reply, inputChars) : await this.callOnce(model, messages, params, dec, reply);
+          const o = stream ? await this.streamOnce(model, messages, params, dec, reply) : await this.callOnce(model, messages, params, dec, reply);
           if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
           return o;
         }, { kind: SpanKind.CLIENT });
@@ -173,7 +172,6 @@ export class ProxyService {
     params: Record<string, unknown>,
     dec: RouteResponse,
     reply: FastifyReply,
-    inputChars: number,
   ): Promise<Outcome> {
     const ac = new AbortController();
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
@@ -216,7 +214,7 @@ export class ProxyService {
         ok: true,
         answered: {
           model: model.id,
-          inputTokens: relay.usage?.prompt_tokens ?? estimateTokens(inputChars),
+          inputTokens: relay.usage?.prompt_tokens ?? estimateTokens(messagesText(messages as RouteRequestMessages).length),
           outputTokens: relay.usage?.completion_tokens ?? estimateTokens(relay.contentChars),
           latencyMs: performance.now() - t0,
           ttftMs,
