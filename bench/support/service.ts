@@ -40,6 +40,8 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
   return {
     base,
     call,
+    /** Process ids of the api and the worker (for memory sampling). */
+    pids: { api: api.pid!, worker: children[1].pid! },
     async stop() {
       for (const c of children) c.kill('SIGINT');
       await new Promise((r) => setTimeout(r, 1500));

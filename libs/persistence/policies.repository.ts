@@ -42,8 +42,16 @@ export class PoliciesRepository {
       const [before] = await tx<Row[]>`
         select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
       const epochChanged = before !== undefined && resetState(before.config);
+      // A name used before (deleted since) starts after its last epoch, so the old policy's logged decisions
+      // and events are never folded into the new one.
+      const [{ first }] = before
+        ? [{ first: 1 }]
+        : await tx<{ first: number }[]>`
+            select 1 + greatest(
+              coalesce((select max((before->>'epoch')::int) from policy_audit where policy = ${name} and action = 'delete'), 0),
+              coalesce((select max(epoch) from decisions where policy = ${name}), 0)) as first`;
       const [row] = await tx<Row[]>`
-        insert into policies (name, config, version, epoch) values (${name}, ${tx.json(config as never)}, 1, 1)
+        insert into policies (name, config, version, epoch) values (${name}, ${tx.json(config as never)}, 1, ${first})
         on conflict (name) do update set config = excluded.config, version = policies.version + 1,
           epoch = policies.epoch + ${epochChanged ? 1 : 0}, updated_at = now()
         returning name, config, version, epoch, updated_at as "updatedAt"`;

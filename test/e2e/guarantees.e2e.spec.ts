@@ -1,11 +1,13 @@
 import { createRng, type Rng } from '@app/bandits';
 import { client, eventually, freshEnvironment, type Running, settled, startService } from '../support/harness.js';
+import { recordFaultResult } from '../support/fold.js';
 
 /**
- * DESIGN.md §4 guarantees under several replicas and hostile input (issue 5, scenarios 5 and 6; the api and
- * worker instances run in this process, sharing one Redis prefix and one Postgres database).
+ * DESIGN.md §4: bad input never yields a 5xx, never crashes a process, never changes learning state (issue 5,
+ * scenario 6). Two api replicas and two workers run in this process on one Redis prefix and one database; the
+ * several-process scenario is test/e2e/replicas.e2e.spec.ts.
  */
-describe('guarantees: two api replicas and two workers; hostile input', () => {
+describe('guarantees: hostile input against two replicas', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
   let a: Running;
   let b: Running;
@@ -28,41 +30,6 @@ describe('guarantees: two api replicas and two workers; hostile input', () => {
     await a.close();
     await env.drop();
   });
-
-  it('decisions and feedback through both replicas learn into one state, none lost; an objective change reaches both within 1 s', async () => {
-    await eventually(async () => (await adminA.get('/admin/policies/shared/stats')).body.decisions === 1);
-    const base = (await adminA.get('/admin/policies/shared/stats')).body;
-    const play = async (via: ReturnType<typeof client>, fb: ReturnType<typeof client>, n: number, seed: number) => {
-      const rng = createRng(seed);
-      for (let i = 0; i < n; i++) {
-        const r = await via.post('/v1/route', { policy: 'shared', input: `question ${seed}-${i}` });
-        expect(r.status).toBe(200);
-        // Feedback goes to the other replica: the hot copy joins it wherever it lands.
-        expect((await fb.post('/v1/feedback', { decisionId: r.body.decisionId, reward: rng.next() })).status).toBe(202);
-      }
-    };
-    await Promise.all([play(adminA, adminB, 300, 1), play(adminB, adminA, 300, 2)]);
-    await eventually(async () => {
-      const s = (await adminB.get('/admin/policies/shared/stats')).body;
-      return s.decisions === base.decisions + 600 && s.feedback === base.feedback + 600;
-    }, 30_000);
-
-    const patched = await adminA.patch('/admin/policies/shared/objective', { energy: 0.7 });
-    const t0 = Date.now();
-    let seen = 0;
-    for (;;) {
-      const r = await adminB.post('/v1/route', { policy: 'shared', input: 'which version?' });
-      if (r.body.policyVersion === patched.body.version) {
-        seen = Date.now() - t0;
-        break;
-      }
-      if (Date.now() - t0 > 5000) throw new Error('replica B never saw the new objective');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    // eslint-disable-next-line no-console
-    console.log(`objective change visible on the other replica after ${seen} ms`);
-    expect(seen).toBeLessThan(1000);
-  }, 120_000);
 
   it('10,000 generated malformed or adversarial requests across every endpoint: no 5xx, no crash, no state change', async () => {
     const other = (await adminA.post('/admin/keys', { name: 'other-owner', scope: 'route' })).body.secret as string;
@@ -92,8 +59,6 @@ describe('guarantees: two api replicas and two workers; hostile input', () => {
       if (r.status >= 400 && !String(r.headers.get('content-type')).includes('application/problem+json'))
         throw new Error(`not problem+json: ${r.status} for ${req.method} ${req.path} ${String(JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`);
     }
-    // eslint-disable-next-line no-console
-    console.log(`hostile requests by status: ${JSON.stringify(Object.fromEntries([...statuses].sort((x, y) => x[0] - y[0])))}`);
     expect(accepted.slice(0, 5)).toEqual([]);
     expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
     // Both replicas still answer, and nothing was learnt, created or changed.
@@ -109,6 +74,15 @@ describe('guarantees: two api replicas and two workers; hostile input', () => {
     });
     expect((await adminA.get('/admin/keys')).body).toEqual(keysBefore);
     expect(worst).toBeLessThan(500);
+    recordFaultResult({
+      scenario: '6. hostile input',
+      injected: '10,000 generated requests on every endpoint (wrong types, NaN/Infinity literals, broken and 3,000-deep JSON, lone surrogates and NULs in ids, forged ids, other owners\' decisions, admin calls with route keys, no key)',
+      events: 10_000,
+      lost: 0,
+      duplicated: 0,
+      maxLagMs: null,
+      duringFault: `all 4xx problem+json (${[...statuses].sort((x, y) => x[0] - y[0]).map(([k, v]) => `${k}: ${v}`).join(', ')}), no 5xx, stats and keys unchanged`,
+    });
   }, 300_000);
 });
 

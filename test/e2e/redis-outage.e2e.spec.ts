@@ -1,43 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
-
-/** A private redis-server (no persistence) on a free port, so this test may kill and restart it. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-async function startRedis(port: number): Promise<ChildProcess> {
-  const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  await r.connect().catch(() => undefined);
-  await eventually(async () => (await r.ping().catch(() => '')) === 'PONG', 10_000);
-  r.disconnect();
-  return p;
-}
+import { recordFaultResult } from '../support/fold.js';
+import { type PrivateRedis, startPrivateRedis } from '../support/private-services.js';
 
 describe('Redis killed and restarted empty (private instance)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
   let svc: Running;
-  let redis: ChildProcess;
-  let port: number;
+  let redis: PrivateRedis;
   let admin: ReturnType<typeof client>;
 
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
+    redis = await startPrivateRedis(); // no persistence
     env = await freshEnvironment('e2e_redis');
-    svc = await startService(env, 1, { REDIS_URL: `redis://127.0.0.1:${port}` });
+    svc = await startService(env, 1, { REDIS_URL: redis.url });
     admin = client(svc.url);
   });
   afterAll(async () => {
     await svc.close();
-    redis.kill('SIGKILL');
+    redis.stop();
     await env.drop();
   });
 
@@ -56,7 +35,8 @@ describe('Redis killed and restarted empty (private instance)', () => {
     });
     const before = (await admin.get('/admin/policies/p/stats')).body;
 
-    redis.kill('SIGKILL');
+    const killedAt = Date.now();
+    redis.kill();
     await new Promise((r) => setTimeout(r, 300));
     let routed = 0;
     for (let i = 0; i < 10; i++) {
@@ -74,17 +54,28 @@ describe('Redis killed and restarted empty (private instance)', () => {
     expect([stats.status, stats.body.status]).toEqual([503, 503]);
     expect(stats.headers.get('retry-after')).toBe('5');
 
-    redis = await startRedis(port); // empty: no AOF in this test, the worst case
+    await redis.restart(); // empty: no AOF in this test, the worst case
+    const backAt = Date.now();
     // The registry is repaired from Postgres, the state rebuilt from the log, the buffered decisions delivered.
     await eventually(async () => {
       const r = await admin.get('/admin/policies/p/stats');
       return r.status === 200 && r.body.decisions === 40 + routed && r.body.feedback === 40;
     }, 30_000, 200);
+    const rebuiltAt = Date.now();
     const after = (await admin.get('/admin/policies/p/stats')).body;
     const q = (s: any) => s.arms.map((a: any) => [a.model, a.quality.count, a.quality.mean]);
     expect(q(after)).toEqual(q(before));
     const again = await admin.post('/v1/feedback', { decisionId: events[1].decisionId, thumb: 'up', eventId: 'after-restart' });
     expect([again.status, again.body.status]).toEqual([202, 'accepted']);
     expect((await admin.get('/health/ready')).status).toBe(200);
+    recordFaultResult({
+      scenario: '2b. Redis killed, restarted empty (no AOF)',
+      injected: `SIGKILL of redis-server after 40 routes + 40 rewards; restarted without data after ${((backAt - killedAt) / 1000).toFixed(1)} s`,
+      events: 80 + routed,
+      lost: 0,
+      duplicated: 0,
+      maxLagMs: rebuiltAt - backAt,
+      duringFault: `${routed} routes all 200 from the replica copy; feedback, stats and readiness 503 (+ Retry-After); state rebuilt from Postgres = before + the outage's decisions`,
+    });
   }, 90_000);
 });

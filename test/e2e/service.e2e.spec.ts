@@ -137,6 +137,27 @@ describe('routing service end to end', () => {
     expect(after.arms).toEqual(before.arms);
   });
 
+  it('a policy deleted and created again under the same name starts empty, and its rebuild ignores the old log', async () => {
+    const first = await admin.put('/admin/policies/reborn', { algorithm: 'linucb', arms: ['coder', 'writer'] });
+    expect(first.status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      const d = (await admin.post('/v1/route', { policy: 'reborn', input: `question ${i}` })).body.decisionId;
+      expect((await admin.post('/v1/feedback', { decisionId: d, thumb: 'up' })).status).toBe(202);
+    }
+    await eventually(async () => (await admin.get('/admin/policies/reborn/stats')).body.feedback === 3);
+    expect((await admin.del('/admin/policies/reborn')).status).toBe(204);
+    const again = await admin.put('/admin/policies/reborn', { algorithm: 'linucb', arms: ['coder', 'writer'] });
+    expect(again.status).toBe(201);
+    expect(again.body.epoch).toBeGreaterThan(first.body.epoch);
+    await new Promise((r) => setTimeout(r, 300));
+    const fresh = (await admin.get('/admin/policies/reborn/stats')).body;
+    expect([fresh.decisions, fresh.feedback]).toEqual([0, 0]);
+    const r = await admin.post('/admin/policies/reborn/rebuild');
+    expect([r.status, r.body.eventsReplayed]).toEqual([200, 0]);
+    const rebuilt = (await admin.get('/admin/policies/reborn/stats')).body;
+    expect([rebuilt.decisions, rebuilt.feedback]).toEqual([0, 0]);
+  });
+
   it('rejects bad input with the documented 4xx problem and changes nothing', async () => {
     const other = await admin.post('/admin/keys', { name: 'other-team', scope: 'route' });
     expect(other.status).toBe(201);

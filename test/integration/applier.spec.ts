@@ -7,6 +7,7 @@ import { DecisionHotStore, PolicyStateStore } from '@app/store';
 import { createRng } from '@app/bandits';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+import { recordFaultResult } from '../support/fold.js';
 import { relErr } from '../../libs/bandits/testing/rel-err.js';
 
 const D = 8;
@@ -158,7 +159,9 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     const before = await store.read(store.policyTarget('p'));
     await redises[0].del(store.keys.state('p'), store.keys.markers('p'), store.keys.markerTimes('p'));
     expect((await store.read(store.policyTarget('p'))).arms.size).toBe(0);
+    const t0 = Date.now();
     const r = await rebuilder.rebuild('p');
+    const rebuildMs = Date.now() - t0;
     expect(r.decisions).toBe(decisions.length);
     const after = await store.read(store.policyTarget('p'));
     for (const arm of ARMS) expect(relErr(after.arms.get(arm)!, before.arms.get(arm)!)).toBeLessThan(1e-9);
@@ -167,6 +170,15 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     const again = await store.read(store.policyTarget('p'));
     for (const arm of ARMS) expect(relErr(again.arms.get(arm)!, before.arms.get(arm)!)).toBeLessThan(1e-9);
     expect(HEAD_COUNT).toBe(4);
+    recordFaultResult({
+      scenario: '3. Redis state flushed',
+      injected: 'DEL of the policy state and its markers, then rebuild; then every event applied again',
+      events: decisions.length + feedback.length + energy.length + usage.length,
+      lost: 0,
+      duplicated: 0,
+      maxLagMs: rebuildMs,
+      duringFault: `rebuild = state before (1e-9); re-applying everything after it changes nothing (1e-9)`,
+    });
   });
 
   it('an applier finding the state flushed rebuilds it before applying', async () => {

@@ -14,6 +14,7 @@ import { HealthController } from './health/health.controller.js';
 import { IngestController } from './ingest/ingest.controller.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { DocsController } from './openapi/docs.controller.js';
+import { OwedHotCopies } from './routing/owed-hot-copies.service.js';
 import { DecisionFlusher } from './routing/decision-flusher.service.js';
 import { PolicyCache } from './routing/policy-cache.service.js';
 import { SequentialStateService } from './routing/sequential-state.service.js';
@@ -44,6 +45,7 @@ export class ApiModule {
         MetricsService,
         ProxyService,
         DecisionFlusher,
+        OwedHotCopies,
         RoutingService,
         IngestService,
         PoliciesService,

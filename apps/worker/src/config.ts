@@ -8,9 +8,14 @@ export const workerEnvSchema = baseEnvSchema.extend({
   /** Micro-batches in flight at once per worker process. */
   WORKER_PARALLEL_BATCHES: z.coerce.number().int().min(1).max(16).default(3),
   /** How long the first job of a batch waits for company (ms). */
+  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
   /** How often one worker sweeps closed feedback windows for policies with a defaultReward (ms). */
   DEFAULT_REWARD_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
-  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
+  /**
+   * BullMQ job lock (ms), also the stalled-job check interval: the jobs of a worker that died (SIGKILL, OOM,
+   * lost host) go back to the queue within about twice this time.
+   */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 export const loadWorkerEnv = (env = process.env) => parseEnv(workerEnvSchema, env, 'worker');

@@ -1,18 +1,35 @@
-import { Inject, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, type Type } from '@nestjs/common';
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageBatchJobSchema, usageJobSchema } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, Logger, SpanKind, withSpan } from '@app/infra';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError, type WorkerOptions } from 'bullmq';
 import { type WorkerEnv } from './config.js';
 import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
 
+/** BullMQ worker options from this process's configuration (see `processorFor`). */
+export function workerOptions(env: WorkerEnv): Omit<WorkerOptions, 'connection'> {
+  return {
+    concurrency: env.WORKER_CONCURRENCY,
+    lockDuration: env.WORKER_LOCK_MS,
+    stalledInterval: env.WORKER_LOCK_MS,
+    // Every job is idempotent (exactly-once application), so a job whose worker died is always run again; the
+    // default (1) would fail it on the second crash and leave its events unlearnt.
+    maxStalledCount: 1000,
+    // Jobs carry backoff {type: 'custom'}: failed batches (Postgres or Redis away) retry every ≤ 30 s for hours.
+    settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 250 * 2 ** attemptsMade) },
+  };
+}
+
+/** The processor class registered with this process's worker options (@nestjs/bullmq reads them from the decorator). */
+export function processorFor(env: WorkerEnv): Type<EventsProcessor> {
+  @Processor(QUEUE_NAME, workerOptions(env))
+  class ConfiguredEventsProcessor extends EventsProcessor {}
+  return ConfiguredEventsProcessor;
+}
+
 /** Re-parses every job with the API's schemas and hands it to the micro-batcher. */
-@Processor(QUEUE_NAME, {
-  concurrency: 2000,
-  // Jobs carry backoff {type: 'custom'}: failed batches (Postgres or Redis away) retry every ≤ 30 s for hours.
-  settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 250 * 2 ** attemptsMade) },
-})
+@Injectable()
 export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModuleDestroy {
   private readonly batcher: MicroBatcher;
   private readonly log: Logger;
@@ -32,7 +49,6 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   private schedulerTimer: NodeJS.Timeout | null = null;
 
   async onModuleInit(): Promise<void> {
-    this.worker.concurrency = this.env.WORKER_CONCURRENCY;
     await this.scheduleSweep();
     // Upserted again every minute: a flushed or restarted Redis loses the scheduler.
     this.schedulerTimer = setInterval(() => void this.scheduleSweep().catch(() => undefined), 60_000);

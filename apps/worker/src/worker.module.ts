@@ -3,7 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
 import { bullConnection, InfraModule } from '@app/infra';
 import { type WorkerEnv } from './config.js';
-import { EventsProcessor } from './events.processor.js';
+import { processorFor } from './events.processor.js';
 
 @Module({})
 export class WorkerModule {
@@ -18,7 +18,7 @@ export class WorkerModule {
         }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
-      providers: [EventsProcessor],
+      providers: [processorFor(env)],
     };
   }
 }

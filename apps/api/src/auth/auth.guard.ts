@@ -9,6 +9,8 @@ import { type ApiEnv } from '../config.js';
 import { SCOPE_KEY } from './scopes.js';
 
 const CACHE_MS = 30_000;
+/** After a failed lookup, how long a cached key is served before Postgres is asked again. */
+const RETRY_MS = 5_000;
 const sha = (s: string) => createHash('sha256').update(s).digest();
 
 /**
@@ -55,7 +57,11 @@ export class AuthGuard implements CanActivate {
       this.cache.set(k, { at: Date.now(), p });
       return p;
     } catch {
-      if (hit) return hit.p; // Postgres away: keep serving keys seen before
+      if (hit) {
+        // Postgres away: keep serving keys seen before, and ask again only after RETRY_MS (not on every request).
+        this.cache.set(k, { at: Date.now() - CACHE_MS + RETRY_MS, p: hit.p });
+        return hit.p;
+      }
       throw new DomainError('UNAVAILABLE', 'cannot check the key right now', [], 5);
     }
   }

@@ -7,6 +7,7 @@ import { type Queue } from 'bullmq';
 import { type FastifyReply } from 'fastify';
 import { type Redis } from 'ioredis';
 import { DecisionFlusher } from '../routing/decision-flusher.service.js';
+import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -20,6 +21,7 @@ export class HealthController {
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     private readonly cache: PolicyCache,
     private readonly flusher: DecisionFlusher,
+    private readonly owed: OwedHotCopies,
   ) {}
 
   @Get('live')
@@ -50,6 +52,7 @@ export class HealthController {
       checks: { redis, postgres, queue },
       routing: { policies: this.cache.policyNames().length, lastRefreshMsAgo: this.cache.lastRefreshOk ? Date.now() - this.cache.lastRefreshOk : null },
       decisionsBuffered: this.flusher.pending,
+      hotCopiesOwed: this.owed.size,
     };
   }
 }

@@ -17,6 +17,7 @@ import { DecisionsRepository } from '@app/persistence';
 import { DecisionHotStore } from '@app/store';
 import { type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
+import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../proxy/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
@@ -44,6 +45,7 @@ export class IngestService {
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     private readonly hot: DecisionHotStore,
     private readonly decisions: DecisionsRepository,
+    private readonly owed: OwedHotCopies,
     private readonly cache: PolicyCache,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly env: ApiEnv,
@@ -178,6 +180,8 @@ export class IngestService {
         await this.hot.unmarkSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
         throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
       }
+      // Best effort: if Redis fails now, the marks stay pending and a retry queues the events again (harmless).
+      await this.hot.confirmSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
       for (const p of toQueue) {
         results[p.index] = { eventId: p.eventId, status: p.late ? 'late' : 'accepted' };
         const job = p.job as { reward?: number; joules?: number };
@@ -199,7 +203,20 @@ export class IngestService {
       throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
     }
     const missing: string[] = [];
-    ids.forEach((id, i) => (hot[i] ? out.set(id, hot[i]) : missing.push(id)));
+    for (const [i, id] of ids.entries()) {
+      // Routed here while Redis was away: write its hot copy now, before feedback for it is queued.
+      const owed = hot[i] ? undefined : this.owed.get(id);
+      if (owed) {
+        try {
+          await this.owed.settle(id);
+        } catch {
+          throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
+        }
+      }
+      const rec = hot[i] ?? owed;
+      if (rec) out.set(id, rec);
+      else missing.push(id);
+    }
     if (missing.length > 0) {
       try {
         for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, rec);

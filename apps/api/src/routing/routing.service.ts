@@ -9,6 +9,7 @@ import { type PolicyRuntime } from '@app/learning';
 import { DecisionHotStore } from '@app/store';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
+import { OwedHotCopies } from './owed-hot-copies.service.js';
 import { PolicyCache } from './policy-cache.service.js';
 import { SequentialStateService } from './sequential-state.service.js';
 import { BreakerService } from '../proxy/breakers.service.js';
@@ -31,6 +32,7 @@ export class RoutingService {
     private readonly cache: PolicyCache,
     private readonly hot: DecisionHotStore,
     private readonly flusher: DecisionFlusher,
+    private readonly owed: OwedHotCopies,
     private readonly sequential: SequentialStateService,
     private readonly breakers: BreakerService,
     private readonly metrics: MetricsService,
@@ -74,11 +76,15 @@ export class RoutingService {
       createdAt: Date.now(),
     };
     if (rt.algorithm !== 'random') for (const a of dec.arms) applyLocalDecision(rt.model, a, x, this.scratch);
+    // The hot copy carries what feedback needs to join (not the estimates, which go to the durable log only).
+    const hotCopy = { ...record, estimates: [] };
+    const ttlSeconds = rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
     try {
-      // The hot copy carries what feedback needs to join (not the estimates, which go to the durable log only).
-      await this.hot.put({ ...record, estimates: [] }, rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S);
+      await this.hot.put(hotCopy, ttlSeconds);
     } catch (err) {
-      // Redis away: keep answering; the decision still reaches the worker when the queue is back.
+      // Redis away: keep answering; the hot copy is written when Redis is back, the decision reaches the worker
+      // when the queue is back.
+      this.owed.add(hotCopy, ttlSeconds);
       this.redisWriteFailures++;
       if (this.redisWriteFailures % 1000 === 1) this.log.warn('decision hot copy not written', { error: (err as Error).message });
     }

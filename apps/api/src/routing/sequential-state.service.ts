@@ -11,8 +11,11 @@ const PAGE = 5000;
 
 interface Entry {
   key: string;
-  /** Policy version the key was last checked against (the key is rebuilt only when the version moves). */
-  version: number;
+  /**
+   * Policy epoch and version the key was last checked against (the key is rebuilt only when they move; a policy
+   * deleted and created again restarts its version but not its epoch).
+   */
+  stamp: string;
   duel?: DuelRuntime;
   trend?: TrendRuntime;
   /** persisted_at text of the newest row read. */
@@ -68,14 +71,15 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
   private entry(rt: PolicyRuntime): Entry {
     const p = rt.policy;
     let e = this.entries.get(p.name);
-    if (e && e.version === p.version) return e;
+    const stamp = `${p.epoch}.${p.version}`;
+    if (e && e.stamp === stamp) return e;
     // An objective change bumps the version but keeps the chains; a new epoch, arm list or feature space does not.
     const key = `${p.epoch}|${p.features.source}|${p.features.dim}|${p.arms.join(',')}`;
     if (!e || e.key !== key) {
-      e = { key, version: p.version, cursor: '1970-01-01T00:00:00Z' };
+      e = { key, stamp, cursor: '1970-01-01T00:00:00Z' };
       this.entries.set(p.name, e);
     }
-    e.version = p.version;
+    e.stamp = stamp;
     return e;
   }
 
