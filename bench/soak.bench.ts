@@ -6,7 +6,7 @@ import { startBuiltService } from './support/service.js';
  * time, sampling each process's resident memory, the queue lag and the learning backlog every 10 s.
  * Per second: RATE routes (text input, 6 arms, LinUCB), a reward for 80 % of them, an energy reading for 50 %.
  * It fails (exit 1) on any error answer, on a queue lag above 5 s, or when a process's RSS grows by more than
- * RSS_BOUND_MB between the end of warm-up (the first quarter of the run, at least 60 s) and the end
+ * RSS_BOUND_MB between the end of warm-up (the first quarter of the run, at least 60 s, at most half) and the end
  * (medians of three samples at each end).
  * Usage: npm run bench:soak [-- seconds rate]     (defaults: 600 s, 100 routes/s)
  */
@@ -64,7 +64,7 @@ try {
     if (i % 2 === 0 && (await send('/v1/energy', { decisionId: body.decisionId, joules: 50 + Number(body.model.slice(1)) * 10, latencyMs: 300 }))) readings++;
   };
 
-  const warmupS = Math.max(60, seconds / 4);
+  const warmupS = Math.min(Math.max(60, seconds / 4), seconds / 2);
   const samples: { t: number; api: number; worker: number; lag: number; backlog: number; p99: number }[] = [];
   const t0 = performance.now();
   let sent = 0;

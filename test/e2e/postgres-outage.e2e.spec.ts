@@ -16,7 +16,9 @@ import { between, p99, Traffic } from '../support/traffic.js';
  * Traffic uses a route-scoped key, so authentication must also survive the outage.
  */
 const DIM = 6;
-const NORMAL_MS = 15_000;
+// As long as the outage: p99 of ~1,200 samples (12 s) moved by 2x between runs with the same short stalls of
+// 30-100 ms before and during the outage; equal windows compare like with like.
+const NORMAL_MS = 33_000;
 const OUTAGE_MS = 30_000;
 
 describe('Postgres stopped for 30 s during traffic (scenario 4)', () => {
@@ -80,7 +82,7 @@ describe('Postgres stopped for 30 s during traffic (scenario 4)', () => {
 
     // Routing and feedback kept answering; routing's p99 within 2x of the minute before.
     expect(traffic.unexpected).toEqual([]);
-    const normal = between(traffic.routes, stopAt - NORMAL_MS + 3000, stopAt);
+    const normal = between(traffic.routes, stopAt - NORMAL_MS + 3000, stopAt); // after a 3 s warm-up
     const during = between(traffic.routes, stopAt, restartAt);
     expect(during.length).toBeGreaterThan(2000);
     expect(during.every((s) => s.status === 200)).toBe(true);
