@@ -53,7 +53,7 @@ describe('Postgres stopped for 30 s during traffic (scenario 4)', () => {
 
     await new Promise((r) => setTimeout(r, NORMAL_MS));
     const stopAt = Date.now();
-    pg.stop();
+    await pg.stop();
     const readiness: { at: number; status: number; postgres: boolean; ms: number }[] = [];
     const probe = async () => {
       const t = Date.now();
@@ -65,7 +65,7 @@ describe('Postgres stopped for 30 s during traffic (scenario 4)', () => {
       await new Promise((r) => setTimeout(r, 1000));
     }
     const restartAt = Date.now();
-    pg.start();
+    await pg.start();
     await eventually(async () => {
       await probe();
       return readiness[readiness.length - 1].status === 200;

@@ -1,9 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { eventually } from './harness.js';
@@ -68,9 +69,13 @@ export async function startPrivateRedis(opts: { aof?: 'everysec' | 'always' } = 
 
 export interface PrivatePostgres {
   readonly url: string;
-  /** `pg_ctl stop -m immediate`: every connection drops at once, as in a crash. */
-  stop(): void;
-  start(): void;
+  /**
+   * `pg_ctl stop -m immediate`: every connection drops at once, as in a crash. Stop and start run pg_ctl without
+   * blocking this process: a test's load generator keeps its schedule (a blocked event loop would stretch the
+   * latencies it measures and then send the overdue requests in a burst).
+   */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   destroy(): void;
 }
 
@@ -93,18 +98,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
     chownSync(dir, uid, gid);
   }
-  const run = (bin: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : pgBin(bin), asRoot ? ['-u', 'postgres', '--', pgBin(bin), ...args] : args, { stdio: 'pipe' });
+  const command = (bin: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', pgBin(bin), ...args]] : [pgBin(bin), args]);
+  const run = (bin: string, args: string[]) => execFileSync(...command(bin, args), { stdio: 'pipe' });
+  const runAsync = async (bin: string, args: string[]) => void (await promisify(execFile)(...command(bin, args)));
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  const start = () => void run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
-  start();
+  const start = () => runAsync('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
+  await start();
   const admin = postgres(`postgres://postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => undefined });
   await admin.unsafe('create database router');
   await admin.end();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/router`,
-    stop: () => void run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
+    stop: () => runAsync('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
     start,
     destroy() {
       try {
