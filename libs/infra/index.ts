@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './dependency-down.js';
 export * from './infra.module.js';
 export * from './logger.js';
 export * from './queue.js';

@@ -16,6 +16,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * lost host) go back to the queue within about twice this time.
    */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * While Postgres or Redis is unreachable every worker stops taking jobs; a batch is tried again after this
+   * long (ms), so learning resumes within about this time of the service's return.
+   */
+  WORKER_OUTAGE_PROBE_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 export const loadWorkerEnv = (env = process.env) => parseEnv(workerEnvSchema, env, 'worker');

@@ -2,10 +2,11 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, type Type 
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageBatchJobSchema, usageJobSchema } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
-import { CONFIG, Logger, SpanKind, withSpan } from '@app/infra';
-import { type Job, type Queue, UnrecoverableError, type WorkerOptions } from 'bullmq';
+import { CONFIG, JOB_OPTIONS, Logger, SpanKind, withSpan } from '@app/infra';
+import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { type WorkerEnv } from './config.js';
 import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
+import { OutagePause } from './outage-pause.js';
 
 /** BullMQ worker options from this process's configuration (see `processorFor`). */
 export function workerOptions(env: WorkerEnv): Omit<WorkerOptions, 'connection'> {
@@ -18,6 +19,9 @@ export function workerOptions(env: WorkerEnv): Omit<WorkerOptions, 'connection'>
     maxStalledCount: 1000,
     // Jobs carry backoff {type: 'custom'}: failed batches (Postgres or Redis away) retry every ≤ 30 s for hours.
     settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 250 * 2 ** attemptsMade) },
+    // Never reached by traffic: present so that `queue.rateLimit` (the outage pause, see OutagePause) holds every
+    // worker, which BullMQ checks only when a limiter is configured. Costs one INCR per job.
+    limiter: { max: 1e12, duration: 1000 },
   };
 }
 
@@ -32,6 +36,7 @@ export function processorFor(env: WorkerEnv): Type<EventsProcessor> {
 @Injectable()
 export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModuleDestroy {
   private readonly batcher: MicroBatcher;
+  private readonly outage: OutagePause;
   private readonly log: Logger;
 
   constructor(
@@ -44,6 +49,7 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     super();
     this.log = logger.child('worker');
     this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES);
+    this.outage = new OutagePause((ms) => queue.rateLimit(ms), env.WORKER_OUTAGE_PROBE_MS, this.log);
   }
 
   private schedulerTimer: NodeJS.Timeout | null = null;
@@ -59,50 +65,61 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     if (this.schedulerTimer) clearInterval(this.schedulerTimer);
   }
 
-  /** One scheduler for the whole deployment (BullMQ keeps a single repeat per id, whichever worker upserts it). */
+  /**
+   * One scheduler for the whole deployment (BullMQ keeps a single repeat per id, whichever worker upserts it).
+   * Its jobs keep the retention of every other job: BullMQ applies a count to the whole completed set, so a
+   * smaller one here would trim the event jobs kept for an hour (their ids answer a repeated enqueue).
+   */
   private async scheduleSweep(): Promise<void> {
-    await this.queue.upsertJobScheduler(JOB.sweepDefaults, { every: this.env.DEFAULT_REWARD_SWEEP_MS }, { name: JOB.sweepDefaults, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+    const { removeOnComplete, removeOnFail } = JOB_OPTIONS;
+    await this.queue.upsertJobScheduler(JOB.sweepDefaults, { every: this.env.DEFAULT_REWARD_SWEEP_MS }, { name: JOB.sweepDefaults, opts: { removeOnComplete, removeOnFail } });
   }
 
   async process(job: Job): Promise<void> {
     try {
-      switch (job.name) {
-        case JOB.decisions:
-          return await this.batcher.submit({ kind: 'decisions', data: parse(decisionsJobSchema, job).decisions });
-        case JOB.feedback:
-          return await this.batcher.submit({ kind: 'feedback', data: parse(feedbackJobSchema, job) });
-        case JOB.energy:
-          return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
-        case JOB.usage:
-          return await this.batcher.submit({ kind: 'usage', data: parse(usageJobSchema, job) });
-        case JOB.usageBatch:
-          return await this.settleAll(
-            job,
-            parse(usageBatchJobSchema, job).events.map((data) =>
-              // One span per proxied request's learning step, in the request's trace (a no-op unless tracing is on).
-              withSpan('learn usage', { 'router.decision_id': data.decisionId, 'router.model': data.model }, () => this.batcher.submit({ kind: 'usage', data }), {
-                carrier: data.trace,
-                kind: SpanKind.CONSUMER,
-              }),
-            ),
-          );
-        case JOB.sweepDefaults: {
-          const due = await this.sweeper.due();
-          if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
-          return await this.settleAll(job, due.map((data) => this.batcher.submit({ kind: 'feedback', data })));
-        }
-        case JOB.feedbackBatch:
-          return await this.settleAll(job, parse(feedbackBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'feedback', data })));
-        case JOB.energyBatch:
-          return await this.settleAll(job, parse(energyBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'energy', data })));
-        default:
-          throw new UnrecoverableError(`unknown job name ${job.name}`);
-      }
+      await this.learn(job);
+      this.outage.onSuccess();
     } catch (err) {
       if (err instanceof OrphanEventError) throw new UnrecoverableError(err.message);
+      if (await this.outage.onFailure(err)) throw Worker.RateLimitError();
       if (!(err instanceof UnrecoverableError))
         this.log.warn('batch failed; job will be retried', { jobId: job.id, attempt: job.attemptsMade + 1, error: (err as Error).message });
       throw err;
+    }
+  }
+
+  private async learn(job: Job): Promise<void> {
+    switch (job.name) {
+      case JOB.decisions:
+        return await this.batcher.submit({ kind: 'decisions', data: parse(decisionsJobSchema, job).decisions });
+      case JOB.feedback:
+        return await this.batcher.submit({ kind: 'feedback', data: parse(feedbackJobSchema, job) });
+      case JOB.energy:
+        return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
+      case JOB.usage:
+        return await this.batcher.submit({ kind: 'usage', data: parse(usageJobSchema, job) });
+      case JOB.usageBatch:
+        return await this.settleAll(
+          job,
+          parse(usageBatchJobSchema, job).events.map((data) =>
+            // One span per proxied request's learning step, in the request's trace (a no-op unless tracing is on).
+            withSpan('learn usage', { 'router.decision_id': data.decisionId, 'router.model': data.model }, () => this.batcher.submit({ kind: 'usage', data }), {
+              carrier: data.trace,
+              kind: SpanKind.CONSUMER,
+            }),
+          ),
+        );
+      case JOB.sweepDefaults: {
+        const due = await this.sweeper.due();
+        if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
+        return await this.settleAll(job, due.map((data) => this.batcher.submit({ kind: 'feedback', data })));
+      }
+      case JOB.feedbackBatch:
+        return await this.settleAll(job, parse(feedbackBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'feedback', data })));
+      case JOB.energyBatch:
+        return await this.settleAll(job, parse(energyBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'energy', data })));
+      default:
+        throw new UnrecoverableError(`unknown job name ${job.name}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import { DomainError, type ErrorCode, type FieldError } from '@app/errors';
-import { Logger } from '@app/infra';
+import { isDependencyDown, Logger } from '@app/infra';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 
 export interface Problem {
@@ -103,14 +103,6 @@ export class ProblemFilter implements ExceptionFilter {
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
   }
-}
-
-/** Connection-level failures of Redis (ioredis) or Postgres (postgres.js): an outage, not a bug. */
-function isDependencyDown(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03'].includes(code)) return true;
-  return /enableOfflineQueue|Connection is closed|max retries per request|Stream isn't writeable/i.test(e.message);
 }
 
 function isFastifyError(e: unknown): e is { statusCode: number; code?: string; message: string } {
