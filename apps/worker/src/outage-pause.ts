@@ -24,7 +24,9 @@ export class OutagePause {
     try {
       await this.pauseQueue(this.pauseMs);
     } catch {
-      return false; // Redis itself is away: the job's own retry (and its lock) take over.
+      // The pause could not be set (Redis failing too; usually this call waits for Redis instead, and by then the
+      // job's lock may have lapsed and the stalled-job check has queued it again): the job's own retry applies.
+      return false;
     }
     if (this.since === null) {
       this.since = this.now();
