@@ -8,3 +8,19 @@ export const id = (what: string) =>
     .min(1, `${what} must not be empty`)
     .max(128, `${what} is at most 128 characters`)
     .regex(/^[A-Za-z0-9._:@/-]+$/, `${what} may contain letters, digits and . _ : @ / - only`);
+
+/**
+ * Whether Postgres can store a string in text and jsonb columns: no NUL character and no lone UTF-16 surrogate
+ * (both are rejected there, so accepting one would fail the worker's write after a 202).
+ */
+export const isStorableText = (s: string): boolean => s.isWellFormed() && !s.includes('\u0000');
+
+/** Free text that will be stored: at most `max` characters, storable in Postgres. */
+export const text = (what: string, max: number) =>
+  z
+    .string()
+    .max(max, `${what} is at most ${max} characters`)
+    .refine(isStorableText, `${what} may not contain NUL characters or unpaired surrogates`);
+
+/** Makes a string storable in Postgres (NUL and lone surrogates become U+FFFD); for text we do not validate. */
+export const storableText = (s: string): string => (isStorableText(s) ? s : s.toWellFormed().replace(/\u0000/g, '\uFFFD'));

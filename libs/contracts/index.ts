@@ -6,3 +6,4 @@ export * from './model.js';
 export * from './policy.js';
 export * from './prior.js';
 export * from './route.js';
+export * from './event-ids.js';

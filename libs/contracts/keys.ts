@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { id } from './finite.js';
 
-export const SCOPES = ['route', 'admin'] as const;
+/** route: route, feedback, energy, proxy. telemetry: energy readings only (any owner's decisions, model-level readings). */
+export const SCOPES = ['route', 'telemetry', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const createKeySchema = z.strictObject({
   name: id('name'),

@@ -1,14 +1,22 @@
 import { z } from 'zod';
-import { finite } from './finite.js';
+import { MAX_JOULES_PER_TOKEN } from './events.js';
+import { finite, text } from './finite.js';
+
+/** USD per million tokens: far above any real price, low enough that scores stay finite (1e308 made them NaN). */
+export const MAX_PRICE_PER_MTOK = 10_000;
 
 export const modelConfigSchema = z.strictObject({
   baseUrl: z.url().optional(),
-  upstreamModel: z.string().min(1).max(200).optional(),
-  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
-  pricing: z
-    .strictObject({ inputPerMTok: finite().min(0), outputPerMTok: finite().min(0) })
+  upstreamModel: text('upstreamModel', 200).min(1).optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')
+    .describe("environment variable holding the upstream key; must start with the api's UPSTREAM_KEY_ENV_PREFIX (default UPSTREAM_)")
     .optional(),
-  energy: z.strictObject({ joulesPerOutputToken: finite().min(0) }).optional(),
+  pricing: z
+    .strictObject({ inputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK), outputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK) })
+    .optional(),
+  energy: z.strictObject({ joulesPerOutputToken: finite().min(0).max(MAX_JOULES_PER_TOKEN) }).optional(),
   enabled: z.boolean().default(true),
 });
 export type ModelConfig = z.infer<typeof modelConfigSchema>;

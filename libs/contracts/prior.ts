@@ -30,3 +30,7 @@ export interface PolicyPrior {
   records: number;
   arms: Record<string, { theta: number[]; weight: number; records: number }>;
 }
+
+/** One arm's prior, looked up as an own property (a model may be named `constructor` or `toString`). */
+export const armPrior = (prior: PolicyPrior | null | undefined, arm: string): PolicyPrior['arms'][string] | undefined =>
+  prior && Object.hasOwn(prior.arms, arm) ? prior.arms[arm] : undefined;

@@ -11,12 +11,15 @@ export const ERROR_CODES = [
   'MODEL_NOT_FOUND',
   'DECISION_NOT_FOUND',
   'KEY_NOT_FOUND',
+  'READING_NOT_FOUND',
   'MODEL_IN_USE',
+  'EVENT_LIMIT',
   'UNKNOWN_ARM',
   'FEATURES_MISMATCH',
   'WRONG_MODE',
   'UNAVAILABLE',
   'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
   'UPSTREAM_FAILED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

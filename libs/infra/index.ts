@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './queue.js';
 export * from './tokens.js';
 export * from './tracing.js';
+export * from './permanent-failure.js';

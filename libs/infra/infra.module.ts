@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { DecisionsRepository, EventsRepository, KeysRepository, LearnedEventsRepository, ModelsRepository, PoliciesRepository, createSql, type Sql } from '@app/persistence';
-import { DecisionHotStore, PolicyStateStore, RegistryStore } from '@app/store';
-import { DefaultRewardSweeper, EventApplier, Rebuilder } from '@app/ingest';
+import { DeadLettersRepository, DecisionsRepository, EventsRepository, KeysRepository, LearnedEventsRepository, ModelsRepository, PoliciesRepository, createSql, type Sql } from '@app/persistence';
+import { DecisionHotStore, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
+import { DefaultRewardSweeper, EventApplier, ModelEnergyEstimator, Rebuilder } from '@app/ingest';
 import { Redis } from 'ioredis';
 import { type BaseEnv } from './config.js';
 import { Logger } from './logger.js';
@@ -53,10 +53,17 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: PoliciesRepository, inject: [SQL], useFactory: (s: Sql) => new PoliciesRepository(s) },
         { provide: DecisionsRepository, inject: [SQL], useFactory: (s: Sql) => new DecisionsRepository(s) },
         { provide: EventsRepository, inject: [SQL], useFactory: (s: Sql) => new EventsRepository(s) },
+        { provide: DeadLettersRepository, inject: [SQL], useFactory: (s: Sql) => new DeadLettersRepository(s) },
         { provide: LearnedEventsRepository, inject: [SQL], useFactory: (s: Sql) => new LearnedEventsRepository(s) },
         { provide: PolicyStateStore, inject: [REDIS], useFactory: (r: Redis) => new PolicyStateStore(r, env.REDIS_PREFIX) },
         { provide: DecisionHotStore, inject: [REDIS], useFactory: (r: Redis) => new DecisionHotStore(r, env.REDIS_PREFIX) },
         { provide: RegistryStore, inject: [REDIS], useFactory: (r: Redis) => new RegistryStore(r, env.REDIS_PREFIX) },
+        { provide: ModelEnergyStore, inject: [REDIS], useFactory: (r: Redis) => new ModelEnergyStore(r, env.REDIS_PREFIX) },
+        {
+          provide: ModelEnergyEstimator,
+          inject: [EventsRepository, ModelEnergyStore],
+          useFactory: (e: EventsRepository, m: ModelEnergyStore) => new ModelEnergyEstimator(e, m),
+        },
         {
           provide: Rebuilder,
           inject: [PoliciesRepository, DecisionsRepository, EventsRepository, PolicyStateStore],
@@ -69,14 +76,14 @@ export class InfraModule implements OnApplicationShutdown {
         },
         {
           provide: EventApplier,
-          inject: [PoliciesRepository, DecisionsRepository, EventsRepository, DecisionHotStore, PolicyStateStore, Rebuilder],
-          useFactory: (p: PoliciesRepository, d: DecisionsRepository, e: EventsRepository, h: DecisionHotStore, s: PolicyStateStore, r: Rebuilder) =>
-            new EventApplier(p, d, e, h, s, r),
+          inject: [PoliciesRepository, DecisionsRepository, EventsRepository, DecisionHotStore, PolicyStateStore, Rebuilder, ModelEnergyEstimator],
+          useFactory: (p: PoliciesRepository, d: DecisionsRepository, e: EventsRepository, h: DecisionHotStore, s: PolicyStateStore, r: Rebuilder, m: ModelEnergyEstimator) =>
+            new EventApplier(p, d, e, h, s, r, m),
         },
       ],
       exports: [
-        CONFIG, REDIS, SQL, Logger, KeysRepository, ModelsRepository, PoliciesRepository, DecisionsRepository, EventsRepository, LearnedEventsRepository,
-        PolicyStateStore, DecisionHotStore, RegistryStore, Rebuilder, EventApplier, DefaultRewardSweeper,
+        CONFIG, REDIS, SQL, Logger, KeysRepository, ModelsRepository, PoliciesRepository, DecisionsRepository, EventsRepository, LearnedEventsRepository, DeadLettersRepository,
+        PolicyStateStore, DecisionHotStore, RegistryStore, ModelEnergyStore, ModelEnergyEstimator, Rebuilder, EventApplier, DefaultRewardSweeper,
       ],
     };
   }

@@ -1,9 +1,10 @@
 import { headIndex } from '@app/bandits';
-import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, type UsageJob } from '@app/contracts';
-import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
+import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, storableText, type UsageJob } from '@app/contracts';
+import { type LearningDelta, sumDeltas } from '@app/learning';
 import { type DecisionsRepository, type EventRow, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type BatchItem, type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
 import { decisionMarker, energyCorrectionMarker, energySlotMarker, eventMarker, preferenceMarker, qualityMarker, usageEventId } from './markers.js';
+import { type ModelEnergyEstimator } from './model-energy-estimator.js';
 import { type Rebuilder } from './rebuilder.js';
 
 export interface BatchInput {
@@ -50,6 +51,7 @@ export class EventApplier {
     private readonly hot: DecisionHotStore,
     private readonly store: PolicyStateStore,
     private readonly rebuilder: Rebuilder,
+    private readonly modelEnergy: ModelEnergyEstimator,
   ) {}
 
   async apply(input: BatchInput): Promise<BatchOutcome> {
@@ -135,7 +137,8 @@ export class EventApplier {
         latencyMs: u.latencyMs,
         costUsd: u.costUsd,
         model: u.model,
-        payload: { ttftMs: u.ttftMs, attempts: u.attempts },
+        // Upstream error texts are not ours: make them storable (a refused row would fail the whole batch).
+        payload: { ttftMs: u.ttftMs, attempts: u.attempts.map((a) => ({ ...a, error: a.error === null ? null : storableText(a.error) })) },
         receivedAt: u.receivedAt,
       });
     }
@@ -160,13 +163,12 @@ export class EventApplier {
         id: dec.id,
       });
     }
-    const modelReadings: { id: string; model: string; joules: number; outputTokens: number }[] = [];
+    const modelReadings: { id: string; model: string }[] = [];
     for (const row of rows) {
       const flag = eventFlags.get(row.id);
       if (!flag || flag.applied) continue;
       if (flag.status === 'model') {
-        if (row.model && row.outputTokens !== null && row.joules !== null)
-          modelReadings.push({ id: row.id, model: row.model, joules: row.joules, outputTokens: row.outputTokens });
+        if (row.model) modelReadings.push({ id: row.id, model: row.model });
         continue;
       }
       if (flag.status !== 'learned') continue;
@@ -219,18 +221,9 @@ export class EventApplier {
       outcome.applied += res.applied.length;
     }
     if (modelReadings.length > 0) {
-      const items = modelReadings.map((r) => ({ marker: eventMarker(r.id), claimer: r.id, epoch: 0 }));
-      let left = modelReadings;
-      for (let round = 0; left.length > 0 && round < 5; round++) {
-        const res = await this.store.apply(this.store.modelsTarget(), items.filter((_, i) => left.includes(modelReadings[i])), sumModelEnergy(left));
-        if (res.kind === 'applied' || res.kind === 'uninitialised') break;
-        if (res.kind === 'busy') {
-          await sleep(100);
-          continue;
-        }
-        left = left.filter((_, i) => res.statuses[i] === ITEM_STATUS.applicable);
-      }
-      doneEvents.push(...modelReadings.map((r) => r.id));
+      // The estimate is a median of the stored readings: recomputing it is idempotent, nothing to claim.
+      await this.modelEnergy.refresh([...new Set(modelReadings.map((r) => r.model))]);
+      await this.events.markModelReadingsApplied(modelReadings.map((r) => r.id));
     }
     await this.decisions.markApplied(doneDecisions);
     await this.events.finish(doneEvents, superseded, stale);

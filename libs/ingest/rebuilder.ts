@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { addArmStats, armStatsLength, emptyArmStats, headIndex, packArmStats, unpackArmStats, type ArmStats } from '@app/bandits';
 import { DomainError } from '@app/errors';
-import { type LearningDelta, sumDeltas, sumModelEnergy } from '@app/learning';
+import { type LearningDelta, sumDeltas } from '@app/learning';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type PolicyStateStore } from '@app/store';
 import { decisionMarker, energySlotMarker, eventMarker, preferenceMarker, qualityMarker } from './markers.js';
@@ -127,18 +127,5 @@ export class Rebuilder {
     await this.decisions.markEpochApplied(name, policy.epoch);
     await this.events.markEpochApplied(name, policy.epoch);
     return { policy: name, epoch: policy.epoch, decisions: nDecisions, events: nEvents, seq };
-  }
-
-  /** Rebuilds the per-model energy-per-token totals from the log, under the same lock-and-markers protocol. */
-  async rebuildModelEnergy(): Promise<number> {
-    const target = this.store.modelsTarget();
-    const token = randomUUID();
-    await this.store.lockRebuild(target, token);
-    const readings = await this.events.modelReadings();
-    const blobs = sumModelEnergy(readings.map((r) => ({ model: r.model, joules: r.joules, outputTokens: r.outputTokens })));
-    const markers = readings.map((r) => ({ marker: eventMarker(r.id), claimer: r.id }));
-    const seq = await this.store.replace(target, 0, blobs, markers, token);
-    if (seq === null) throw new DomainError('UNAVAILABLE', 'another rebuild of the model energy totals took over; try again');
-    return readings.length;
   }
 }

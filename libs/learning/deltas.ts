@@ -25,17 +25,3 @@ export function sumDeltas(d: number, items: Iterable<LearningDelta>): Map<string
   for (const [arm, s] of acc) out.set(arm, packArmStats(s, new Float64Array(armStatsLength(d))));
   return out;
 }
-
-/** Per-model energy refinement blob: [Σ joules, Σ output tokens, readings]. */
-export const MODEL_ENERGY_LENGTH = 3;
-export function sumModelEnergy(readings: Iterable<{ model: string; joules: number; outputTokens: number }>): Map<string, Float64Array> {
-  const out = new Map<string, Float64Array>();
-  for (const r of readings) {
-    let v = out.get(r.model);
-    if (!v) out.set(r.model, (v = new Float64Array(MODEL_ENERGY_LENGTH)));
-    v[0] += r.joules;
-    v[1] += r.outputTokens;
-    v[2] += 1;
-  }
-  return out;
-}

@@ -10,7 +10,7 @@ import {
   type AlgorithmParams,
   type QualityPrior,
 } from '@app/bandits';
-import { type Model, type Policy } from '@app/contracts';
+import { armPrior, type Model, type Policy } from '@app/contracts';
 
 export const DEFAULT_EXPECTED_INPUT_TOKENS = 500;
 export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
@@ -54,7 +54,7 @@ export function armPriors(
     const prior: ArmPrior = {};
     if (jpt !== undefined) prior.energy = jpt * outTok;
     if (m?.pricing) prior.cost = (m.pricing.inputPerMTok * inTok + m.pricing.outputPerMTok * outTok) / 1e6;
-    const qp = policy.prior?.arms[arm];
+    const qp = armPrior(policy.prior, arm);
     if (qp && qp.theta.length === policy.features.dim) prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge);
     return prior;
   });

@@ -1,7 +1,7 @@
 import { type Sql } from './db.js';
 
 export type EventKind = 'feedback' | 'energy' | 'pairwise' | 'usage';
-export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model';
+export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model' | 'removed';
 
 export interface EventRow {
   id: string;
@@ -113,16 +113,48 @@ export class EventsRepository {
     await this.sql`update events set applied = true where policy = ${policy} and epoch = ${epoch} and status = 'learned' and not applied`;
   }
 
-  /** Every reading that named a model and token counts but no decision (the per-model energy log). */
-  modelReadings(): Promise<{ id: string; model: string; joules: number; outputTokens: number }[]> {
-    return this.sql`
-      select id, model, joules, output_tokens as "outputTokens" from events where status = 'model' order by id`;
+  /**
+   * The median J per output token of each model's newest `newest` model-level readings (all models, or those
+   * listed), with how many readings it rests on. A median: no single reading can move it far.
+   */
+  async modelEnergyMedians(models: readonly string[] | null, newest: number): Promise<Map<string, { joulesPerOutputToken: number; readings: number }>> {
+    const rows = await this.sql<{ model: string; jpt: number; n: number }[]>`
+      select model, percentile_cont(0.5) within group (order by joules / output_tokens) as jpt, count(*)::int as n
+      from (
+        select model, joules, output_tokens, row_number() over (partition by model order by received_at desc, id desc) as rn
+        from events
+        where status = 'model' and output_tokens > 0 ${models === null ? this.sql`` : this.sql`and model = any(${models as string[]})`}
+      ) recent
+      where rn <= ${newest}
+      group by model`;
+    return new Map(rows.map((r) => [r.model, { joulesPerOutputToken: r.jpt, readings: r.n }]));
+  }
+
+  /** Model-level readings, newest first (optionally of one model, older than `before`). */
+  listModelReadings(model: string | undefined, limit: number, before?: Date) {
+    return this.sql<{ id: string; model: string; joules: number; outputTokens: number; inputTokens: number | null; payload: unknown; receivedAt: Date }[]>`
+      select id, model, joules, output_tokens as "outputTokens", input_tokens as "inputTokens", payload, received_at as "receivedAt"
+      from events
+      where status = 'model' ${model === undefined ? this.sql`` : this.sql`and model = ${model}`}
+        ${before === undefined ? this.sql`` : this.sql`and received_at < ${before}`}
+      order by received_at desc, id desc limit ${limit}`;
+  }
+
+  /** Takes a model-level reading out of the estimate (kept, as 'removed'); answers its model, or null if none. */
+  async removeModelReading(id: string): Promise<string | null> {
+    const [r] = await this.sql<{ model: string }[]>`update events set status = 'removed', applied = true where id = ${id} and status = 'model' returning model`;
+    return r?.model ?? null;
+  }
+
+  /** Model-level readings whose estimate update is done. */
+  async markModelReadingsApplied(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.sql`update events set applied = true where id = any(${ids as string[]}) and status = 'model'`;
   }
 
   async counts(policy: string, epoch: number): Promise<Record<StoredStatus, number>> {
     const rows = await this.sql<{ status: StoredStatus; n: number }[]>`
       select status, count(*)::int as n from events where policy = ${policy} and epoch = ${epoch} group by status`;
-    const out: Record<StoredStatus, number> = { learned: 0, late: 0, superseded: 0, stale: 0, model: 0 };
+    const out: Record<StoredStatus, number> = { learned: 0, late: 0, superseded: 0, stale: 0, model: 0, removed: 0 };
     for (const r of rows) out[r.status] = r.n;
     return out;
   }

@@ -29,7 +29,6 @@ export class DecisionHotStore {
     });
   }
 
-  /** SET NX per event id: true where the id is new. */
   /**
    * Marks event ids as seen and answers, per id, whether it should be queued now. A first sighting is marked
    * "pending" ('p') until `confirmSeen` records that its job is queued ('q'). A pending mark is left behind when
@@ -54,6 +53,38 @@ export class DecisionHotStore {
     if (eventIds.length === 0) return;
     const p = this.redis.pipeline();
     for (const id of eventIds) p.set(this.keys.eventSeen(id), QUEUED, 'KEEPTTL', 'XX');
+    await p.exec();
+  }
+
+  /**
+   * Counts `n` more events against each decision and answers, per decision, how many of them fit under `limit`
+   * (the excess is not counted). Concurrent callers may together accept fewer than the limit, never more.
+   */
+  async countEvents(wanted: ReadonlyMap<string, number>, limit: number, ttlSeconds: number): Promise<Map<string, number>> {
+    const ids = [...wanted.keys()];
+    const out = new Map<string, number>();
+    if (ids.length === 0) return out;
+    const p = this.redis.pipeline();
+    for (const id of ids) p.incrby(this.keys.decisionEventCount(id), wanted.get(id)!).expire(this.keys.decisionEventCount(id), ttlSeconds);
+    const res = (await p.exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    const undo = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const n = wanted.get(id)!;
+      const total = Number(res[2 * i][1]);
+      const fit = Math.max(0, Math.min(n, limit - (total - n)));
+      out.set(id, fit);
+      if (fit < n) undo.set(id, n - fit);
+    });
+    await this.uncountEvents(undo);
+    return out;
+  }
+
+  /** Takes counts back (events that were counted but not queued). */
+  async uncountEvents(counts: ReadonlyMap<string, number>): Promise<void> {
+    if (counts.size === 0) return;
+    const p = this.redis.pipeline();
+    for (const [id, n] of counts) if (n > 0) p.decrby(this.keys.decisionEventCount(id), n);
     await p.exec();
   }
 

@@ -5,3 +5,5 @@ export * from './policy-registry.store.js';
 export * from './policy-state.store.js';
 export * from './prefix.js';
 export * from './breaker.store.js';
+export * from './key-revocations.store.js';
+export * from './model-energy.store.js';

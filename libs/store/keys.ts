@@ -27,22 +27,30 @@ export class RedisKeys {
   models() {
     return `${this.prefix}:models`;
   }
-  modelEnergyState() {
-    return `${this.prefix}:{models}:state`;
-  }
-  modelEnergyMarkers() {
-    return `${this.prefix}:{models}:applied`;
-  }
-  modelEnergyMarkerTimes() {
-    return `${this.prefix}:{models}:applied:t`;
+  /** Each model's energy estimate from its measured readings (field = model id, plus a marker that it was computed). */
+  modelEnergy() {
+    return `${this.prefix}:model-energy`;
   }
   /** API-side dedupe of accepted event ids (answers "duplicate"). */
   eventSeen(eventId: string) {
     return `${this.prefix}:ev:${eventId}`;
   }
+  /** How many events were accepted for one decision (bounded per decision). */
+  decisionEventCount(decisionId: string) {
+    return `${this.prefix}:evn:${decisionId}`;
+  }
 
   /** Circuit-breaker state of every model (hash field = model id). */
   breakers() {
     return `${this.prefix}:breakers`;
+  }
+
+  /** Recently revoked API key ids (sorted set, score = revocation time in ms), read by replicas that reconnect. */
+  revokedKeys() {
+    return `${this.prefix}:keys:revoked`;
+  }
+  /** Pub/sub channel on which each revoked API key id is announced to every api replica. */
+  keyRevocationChannel() {
+    return `${this.prefix}:keys:revoked:ch`;
   }
 }

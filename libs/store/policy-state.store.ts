@@ -61,15 +61,6 @@ export class PolicyStateStore {
     return { state: this.keys.state(policy), markers: this.keys.markers(policy), times: this.keys.markerTimes(policy), checkEpoch: true };
   }
 
-  modelsTarget(): Target {
-    return {
-      state: this.keys.modelEnergyState(),
-      markers: this.keys.modelEnergyMarkers(),
-      times: this.keys.modelEnergyMarkerTimes(),
-      checkEpoch: false,
-    };
-  }
-
   async apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now = Date.now()): Promise<ApplyResult> {
     const args: (string | Buffer | number)[] = [now, this.markerTtlMs, items.length, target.checkEpoch ? '1' : '0'];
     for (const it of items) args.push(it.marker, it.claimer, String(it.epoch));

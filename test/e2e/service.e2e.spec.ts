@@ -175,7 +175,8 @@ describe('routing service end to end', () => {
       ['no key', () => anon.post('/v1/route', { policy: 'idem', input: 'x' }), 401, null],
       ['bad key', () => bad.post('/v1/route', { policy: 'idem', input: 'x' }), 401, null],
       ['route key on admin', () => asRoute.get('/admin/policies'), 403, null],
-      ['policy not allowed for key', () => asRoute.post('/v1/route', { policy: 'lin', input: 'x' }), 403, null],
+      // The same answer as for a policy that does not exist: a restricted key cannot probe policy names.
+      ['policy not allowed for key', () => asRoute.post('/v1/route', { policy: 'lin', input: 'x' }), 404, 'policy'],
       ['unknown policy', () => admin.post('/v1/route', { policy: 'nope', input: 'x' }), 404, 'policy'],
       ['missing input', () => admin.post('/v1/route', { policy: 'idem' }), 400, 'input'],
       ['wrong type', () => admin.post('/v1/route', { policy: 'idem', input: 42 }), 400, 'input'],

@@ -1,9 +1,9 @@
 import { headIndex, HEAD_COUNT, unpackArmStats } from '@app/bandits';
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type PolicyConfig, policyConfigSchema, type UsageJob } from '@app/contracts';
-import { EventApplier, Rebuilder } from '@app/ingest';
+import { EventApplier, ModelEnergyEstimator, Rebuilder } from '@app/ingest';
 import { type LearningDelta, sumDeltas } from '@app/learning';
 import { createSql, DecisionsRepository, EventsRepository, PoliciesRepository, type Sql } from '@app/persistence';
-import { DecisionHotStore, PolicyStateStore } from '@app/store';
+import { DecisionHotStore, ModelEnergyStore, PolicyStateStore } from '@app/store';
 import { createRng } from '@app/bandits';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
@@ -38,7 +38,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       const evRepo = new EventsRepository(sql);
       const st = new PolicyStateStore(redis, env.prefix);
       const rb = new Rebuilder(policies, decRepo, evRepo, st);
-      appliers.push(new EventApplier(policies, decRepo, evRepo, new DecisionHotStore(redis, env.prefix), st, rb));
+      appliers.push(new EventApplier(policies, decRepo, evRepo, new DecisionHotStore(redis, env.prefix), st, rb, new ModelEnergyEstimator(evRepo, new ModelEnergyStore(redis, env.prefix))));
       if (i === 0) {
         store = st;
         rebuilder = rb;

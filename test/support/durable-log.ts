@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { eventually, settled } from './harness.js';
+import { callerEventId } from '@app/contracts';
 
 /**
  * What the fault tests check in Postgres: the durable log holds every decision and accepted event once, all
@@ -34,6 +35,6 @@ export async function awaitLog(sql: postgres.Sql, want: { decisions: number; eve
 
 /** How many of the accepted event ids the log does not hold. */
 export async function lostEvents(sql: postgres.Sql, accepted: readonly { eventId: string }[]): Promise<number> {
-  const stored = new Set((await sql<{ id: string }[]>`select id from events`).map((r) => r.id));
+  const stored = new Set((await sql<{ id: string }[]>`select id from events`).map((r) => callerEventId(r.id)));
   return accepted.filter((e) => !stored.has(e.eventId)).length;
 }

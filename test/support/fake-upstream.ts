@@ -1,15 +1,22 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
-/** How the fake answers: normally, with an HTTP error, by hanging, or by dropping the connection. */
-export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset';
+/**
+ * How the fake answers: normally, with an HTTP error, by hanging, or by dropping the connection; or with a hostile
+ * amount of data (`setMode`'s `bytes`, default 100 MiB): `huge` a chat.completion JSON whose content is that long
+ * (chunked, no content-length), `long-line` one normal event then a `data:` line that long with no blank line,
+ * `flood` that many bytes of small well-formed events. Big bodies are written as the reader takes them.
+ */
+export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood';
 
 export interface FakeUpstream {
   url: string;
   /** Requests received per upstream model name, and the headers of the last one. */
   hits: Map<string, number>;
   lastHeaders: Map<string, IncomingHttpHeaders>;
-  setMode(model: string, mode: FakeMode): void;
+  /** Body bytes handed to the socket per upstream model name (the big modes). */
+  sent: Map<string, number>;
+  setMode(model: string, mode: FakeMode, bytes?: number): void;
   close(): Promise<void>;
 }
 
@@ -20,6 +27,8 @@ export interface FakeUpstream {
  */
 export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<FakeUpstream> {
   const modes = new Map<string, FakeMode>();
+  const sizes = new Map<string, number>();
+  const sent = new Map<string, number>();
   const hits = new Map<string, number>();
   const lastHeaders = new Map<string, IncomingHttpHeaders>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -41,6 +50,10 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
         if (mode === 'hang') return; // never answers (the proxy's timeouts must fire)
         if (mode === 'reset') {
           req.socket.destroy();
+          return;
+        }
+        if (mode === 'huge' || mode === 'long-line' || mode === 'flood') {
+          await big(res, model, mode, sizes.get(model) ?? 100 * 1024 * 1024, sent);
           return;
         }
         if (mode !== 'ok') {
@@ -81,11 +94,51 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
     url: `http://127.0.0.1:${port}`,
     hits,
     lastHeaders,
-    setMode: (model, mode) => modes.set(model, mode),
+    sent,
+    setMode: (model, mode, bytes) => {
+      modes.set(model, mode);
+      if (bytes === undefined) sizes.delete(model);
+      else sizes.set(model, bytes);
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
         server.close(() => r());
       }),
   };
+}
+
+const FILL = Buffer.alloc(64 * 1024, 'a');
+
+/** Writes `total` filler bytes between `head` and `tail`, waiting for 'drain' so the fake itself stays small. */
+async function pump(res: ServerResponse, model: string, sent: Map<string, number>, head: string, total: number, tail: string, piece: Buffer = FILL): Promise<void> {
+  const count = (n: number) => sent.set(model, (sent.get(model) ?? 0) + n);
+  res.write(head);
+  count(head.length);
+  for (let left = total; left > 0 && !res.destroyed; ) {
+    const chunk = left >= piece.length ? piece : piece.subarray(0, left);
+    left -= chunk.length;
+    count(chunk.length);
+    if (!res.write(chunk))
+      await new Promise<void>((r) => {
+        const go = () => (res.off('drain', go), res.off('close', go), r());
+        res.on('drain', go);
+        res.on('close', go);
+      });
+  }
+  if (!res.destroyed) res.end(tail);
+}
+
+function big(res: ServerResponse, model: string, mode: 'huge' | 'long-line' | 'flood', bytes: number, sent: Map<string, number>): Promise<void> {
+  const chunk = (content: string) => JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+  if (mode === 'huge') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const head = `{"id":"chatcmpl-fake","object":"chat.completion","created":1,"model":"${model}","choices":[{"index":0,"message":{"role":"assistant","content":"`;
+    return pump(res, model, sent, head, bytes, '"},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":4,"total_tokens":11}}');
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  if (mode === 'long-line') return pump(res, model, sent, `data: ${chunk('Hello')}\n\ndata: `, bytes, '\n\ndata: [DONE]\n\n');
+  const event = `data: ${chunk('x'.repeat(900))}\n\n`;
+  const piece = Buffer.from(event.repeat(Math.max(1, Math.floor(FILL.length / event.length))));
+  return pump(res, model, sent, '', Math.ceil(bytes / piece.length) * piece.length, 'data: [DONE]\n\n', piece);
 }

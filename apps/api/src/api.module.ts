@@ -24,6 +24,8 @@ import { BreakerService } from './proxy/breakers.service.js';
 import { MetricsService } from './proxy/metrics.service.js';
 import { ProxyController } from './proxy/proxy.controller.js';
 import { ProxyService } from './proxy/proxy.service.js';
+import { ReadingsController } from './telemetry/readings.controller.js';
+import { ReadingsService } from './telemetry/readings.service.js';
 
 @Module({})
 export class ApiModule {
@@ -35,7 +37,7 @@ export class ApiModule {
         BullModule.forRoot({ connection: bullConnection(env.REDIS_URL, true), prefix: `${env.REDIS_PREFIX}:bull` }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
-      controllers: [RouteController, ProxyController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController],
+      controllers: [RouteController, ProxyController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController, ReadingsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -49,6 +51,7 @@ export class ApiModule {
         RoutingService,
         IngestService,
         PoliciesService,
+        ReadingsService,
       ],
     };
   }

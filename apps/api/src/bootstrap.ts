@@ -6,11 +6,36 @@ import { ApiModule } from './api.module.js';
 import { type ApiEnv } from './config.js';
 import { problem } from './errors/problem.filter.js';
 
+/** Keep-alive between requests: longer than the 60 s idle timeout of common load balancers, so they close first. */
+const KEEP_ALIVE_MS = 72_000;
+
+/**
+ * Time limits on client sockets. A request must arrive whole (headers and body) within REQUEST_TIMEOUT_MS, or it
+ * gets 408 and the connection is closed; Node checks every `connectionsCheckingInterval`, so that interval is
+ * kept at a quarter of the limit (at most 1 s) for the limit to hold within that. A socket silent for longer than
+ * the slowest answer (a proxied upstream call) plus a margin is closed too; keep-alive sockets close after
+ * KEEP_ALIVE_MS idle.
+ */
+function socketLimits(env: ApiEnv) {
+  const requestTimeout = env.REQUEST_TIMEOUT_MS;
+  return {
+    requestTimeout,
+    connectionTimeout: Math.max(env.PROXY_TIMEOUT_MS, requestTimeout, KEEP_ALIVE_MS) + 10_000,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeout),
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeout / 4))),
+    },
+  };
+}
+
 /** Builds the api (used by main.ts, the e2e tests and the benchmarks). */
 export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
   startTracing('router-api', env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
+    ...socketLimits(env),
     logger: false,
     return503OnClosing: true,
     // Errors Fastify raises before routing (e.g. a malformed percent-escape in the URL) get a problem too.

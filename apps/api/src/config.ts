@@ -18,6 +18,8 @@ export const apiEnvSchema = baseEnvSchema.extend({
   SEQUENTIAL_REFRESH_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /** How long an accepted event id answers "duplicate" from Redis (later retries are still not counted twice). */
   EVENT_DEDUP_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86400),
+  /** Feedback, pairwise and energy events accepted per decision (more answer 409): one caller cannot flood one decision. */
+  MAX_EVENTS_PER_DECISION: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Decisions are enqueued in batches: at most this many, at most this late (ms). */
   DECISION_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   DECISION_FLUSH_MS: z.coerce.number().int().min(1).max(5000).default(20),
@@ -27,6 +29,22 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** Circuit breaker: consecutive failures that take a model out of routing, and the cool-down before a probe. */
   BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** A model's `apiKeyEnv` must start with this: no other variable (ADMIN_API_KEY, DATABASE_URL …) is sent upstream. */
+  UPSTREAM_KEY_ENV_PREFIX: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the start of an environment variable name').default('UPSTREAM_'),
+  /** Proxy: largest upstream response read (bytes; not a streamed event stream), and largest single streamed event. */
+  PROXY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  PROXY_MAX_SSE_EVENT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
+  /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * Postgres lookups of keys this replica does not know yet, per client address (IPv6: per /64) and for all
+   * clients together; beyond them such a key answers 429 with Retry-After and costs no query.
+   */
+  AUTH_LOOKUPS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
+  AUTH_LOOKUP_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
+  AUTH_LOOKUPS_PER_SECOND_TOTAL: z.coerce.number().min(1).max(100_000).default(200),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (or an admin key); unset, it is open. */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 export const loadApiEnv = (env = process.env) => parseEnv(apiEnvSchema, env, 'api');

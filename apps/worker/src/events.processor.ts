@@ -3,9 +3,10 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageBatchJobSchema, usageJobSchema } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, JOB_OPTIONS, Logger, SpanKind, withSpan } from '@app/infra';
+import { DeadLetterer } from './dead-letterer.js';
 import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { type WorkerEnv } from './config.js';
-import { MicroBatcher, OrphanEventError } from './micro-batcher.js';
+import { DeadLetteredError, MicroBatcher, OrphanEventError } from './micro-batcher.js';
 import { OutagePause } from './outage-pause.js';
 
 /** BullMQ worker options from this process's configuration (see `processorFor`). */
@@ -45,10 +46,11 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     @Inject(CONFIG) private readonly env: WorkerEnv,
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     logger: Logger,
+    deadLetterer: DeadLetterer,
   ) {
     super();
     this.log = logger.child('worker');
-    this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES);
+    this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES, deadLetterer);
     this.outage = new OutagePause((ms) => queue.rateLimit(ms), env.WORKER_OUTAGE_PROBE_MS, this.log);
   }
 
@@ -81,6 +83,10 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
       this.outage.onSuccess();
     } catch (err) {
       if (err instanceof OrphanEventError) throw new UnrecoverableError(err.message);
+      if (err instanceof DeadLetteredError) {
+        this.log.warn('an event Postgres refuses was set aside as a dead letter', { jobId: job.id, error: err.message });
+        return;
+      }
       if (await this.outage.onFailure(err)) throw Worker.RateLimitError();
       if (!(err instanceof UnrecoverableError))
         this.log.warn('batch failed; job will be retried', { jobId: job.id, attempt: job.attemptsMade + 1, error: (err as Error).message });
@@ -124,16 +130,18 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   }
 
   /**
-   * A batch job completes when each of its events has been learnt or found orphaned (its decision exists
-   * nowhere, so a retry cannot help; it is logged). Any other failure retries the whole job; the events already
-   * learnt are not counted again.
+   * A batch job completes when each of its events has been learnt, found orphaned (its decision exists nowhere,
+   * so a retry cannot help; it is logged) or dead-lettered. Any other failure retries the whole job; the events
+   * already learnt are not counted again.
    */
   private async settleAll(job: Job, parts: Promise<void>[]): Promise<void> {
     const results = await Promise.allSettled(parts);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     const orphans = failed.filter((r) => r.reason instanceof OrphanEventError).length;
     if (orphans > 0) this.log.warn('events whose decision does not exist were dropped', { jobId: job.id, events: orphans });
-    const other = failed.find((r) => !(r.reason instanceof OrphanEventError));
+    const dead = failed.filter((r) => r.reason instanceof DeadLetteredError).length;
+    if (dead > 0) this.log.warn('events Postgres refuses were set aside as dead letters', { jobId: job.id, events: dead });
+    const other = failed.find((r) => !(r.reason instanceof OrphanEventError) && !(r.reason instanceof DeadLetteredError));
     if (other) throw other.reason;
   }
 }

@@ -1,18 +1,32 @@
 import { type BatchInput, type BatchOutcome } from '@app/ingest';
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type UsageJob } from '@app/contracts';
 
-type Entry =
-  | { kind: 'decisions'; data: DecisionRecord[]; done: (e?: Error) => void }
-  | { kind: 'feedback'; data: FeedbackJob; done: (e?: Error) => void }
-  | { kind: 'energy'; data: EnergyJob; done: (e?: Error) => void }
-  | { kind: 'usage'; data: UsageJob; done: (e?: Error) => void };
+type Done = (e?: Error) => void;
+export type Entry =
+  | { kind: 'decisions'; data: DecisionRecord[]; done: Done }
+  | { kind: 'feedback'; data: FeedbackJob; done: Done }
+  | { kind: 'energy'; data: EnergyJob; done: Done }
+  | { kind: 'usage'; data: UsageJob; done: Done };
 
 export class OrphanEventError extends Error {}
+/** The entry's data is refused by Postgres whatever is retried: it was set aside as a dead letter. */
+export class DeadLetteredError extends Error {}
+
+export interface PoisonHandling {
+  /** Whether a pass's error comes from the data (retrying the same data cannot help). */
+  isPermanent(e: unknown): boolean;
+  /** Sets one entry aside durably; throws when it cannot (the entry then retries). */
+  deadLetter(entry: Entry, error: Error): Promise<void>;
+}
 
 /**
  * Collects jobs handed over by the BullMQ processor and runs one learning pass per micro-batch (a 64×64 blob
  * update costs ~0.5 ms in Redis, so one per event would cap ingestion near 2k/s). Each job's promise settles
  * only when the pass that contains it has been persisted and applied, so BullMQ completes or retries it.
+ *
+ * A pass that fails on its data is bisected until the entry that Postgres refuses stands alone; that entry is
+ * dead-lettered and every other entry of the batch is learnt at once (passes are idempotent, so re-running the
+ * halves never counts anything twice). Outages fail the whole batch, which retries.
  */
 export class MicroBatcher {
   private queue: Entry[] = [];
@@ -25,6 +39,7 @@ export class MicroBatcher {
     private readonly lingerMs: number,
     /** Passes in flight at once: they overlap their Postgres and Redis round trips (each pass is idempotent). */
     private readonly parallel = 3,
+    private readonly poison?: PoisonHandling,
   ) {}
 
   submit(e: Omit<Entry, 'done'> & { kind: Entry['kind'] }): Promise<void> {
@@ -51,23 +66,67 @@ export class MicroBatcher {
   }
 
   private async flush(batch: Entry[]): Promise<void> {
-    const input: BatchInput = { decisions: [], feedback: [], energy: [], usage: [] };
-    for (const e of batch) {
-      if (e.kind === 'decisions') input.decisions.push(...e.data);
-      else if (e.kind === 'feedback') input.feedback.push(e.data);
-      else if (e.kind === 'usage') input.usage!.push(e.data);
-      else input.energy.push(e.data);
-    }
+    let out: BatchOutcome;
     try {
-      const out = await this.run(input);
-      const orphans = new Set(out.orphans);
-      for (const e of batch) {
-        const id = e.kind === 'decisions' ? null : e.data.eventId;
-        e.done(id !== null && orphans.has(id) ? new OrphanEventError(`decision of event ${id} not found`) : undefined);
-      }
+      out = await this.run(inputOf(batch));
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      for (const e of batch) e.done(error);
+      if (!this.poison?.isPermanent(error)) for (const e of batch) e.done(error);
+      else await this.isolate(batch, error);
+      return;
+    }
+    const orphans = new Set(out.orphans);
+    for (const e of batch) {
+      const id = e.kind === 'decisions' ? null : e.data.eventId;
+      e.done(id !== null && orphans.has(id) ? new OrphanEventError(`decision of event ${id} not found`) : undefined);
     }
   }
+
+  /** Bisects a batch whose pass failed on its data; a lone failing entry is dead-lettered. */
+  private async isolate(batch: Entry[], error: Error): Promise<void> {
+    const units = batch.length === 1 ? splitEntry(batch[0]) : [batch.slice(0, batch.length >> 1), batch.slice(batch.length >> 1)];
+    if (units.length === 2) {
+      for (const half of units) await this.flush(half);
+      return;
+    }
+    const entry = batch[0];
+    try {
+      await this.poison!.deadLetter(entry, error);
+      entry.done(new DeadLetteredError(`set aside as a dead letter: ${error.message}`));
+    } catch (err) {
+      entry.done(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+function inputOf(batch: readonly Entry[]): BatchInput {
+  const input: BatchInput = { decisions: [], feedback: [], energy: [], usage: [] };
+  for (const e of batch) {
+    if (e.kind === 'decisions') input.decisions.push(...e.data);
+    else if (e.kind === 'feedback') input.feedback.push(e.data);
+    else if (e.kind === 'usage') input.usage!.push(e.data);
+    else input.energy.push(e.data);
+  }
+  return input;
+}
+
+/**
+ * A decisions entry carrying several decisions splits into two halves that settle the entry together (its
+ * first real failure wins; a dead-lettered half does not fail the others). Any other entry is indivisible.
+ */
+function splitEntry(e: Entry): Entry[][] {
+  if (e.kind !== 'decisions' || e.data.length < 2) return [[e]];
+  let left = 2;
+  let failure: Error | undefined;
+  let dead: Error | undefined;
+  const part: Done = (err) => {
+    if (err instanceof DeadLetteredError) dead ??= err;
+    else if (err) failure ??= err;
+    if (--left === 0) e.done(failure ?? dead);
+  };
+  const mid = e.data.length >> 1;
+  return [
+    [{ kind: 'decisions', data: e.data.slice(0, mid), done: part }],
+    [{ kind: 'decisions', data: e.data.slice(mid), done: part }],
+  ];
 }

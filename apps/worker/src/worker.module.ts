@@ -3,6 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
 import { bullConnection, InfraModule } from '@app/infra';
 import { type WorkerEnv } from './config.js';
+import { DeadLetterer } from './dead-letterer.js';
 import { processorFor } from './events.processor.js';
 
 @Module({})
@@ -18,7 +19,7 @@ export class WorkerModule {
         }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
-      providers: [processorFor(env)],
+      providers: [DeadLetterer, processorFor(env)],
     };
   }
 }

@@ -1,11 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { id as idSchema, modelConfigSchema } from '@app/contracts';
 import { DomainError } from '@app/errors';
+import { CONFIG } from '@app/infra';
 import { ModelsRepository } from '@app/persistence';
 import { RegistryStore } from '@app/store';
 import { RequireScope } from '../auth/scopes.js';
+import { type ApiEnv } from '../config.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { BreakerService } from '../proxy/breakers.service.js';
+import { withAllowedKeyEnv } from '../proxy/upstream-key.js';
 import { IdParam } from '../id-param.pipe.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -17,12 +20,14 @@ export class ModelsController {
     private readonly registry: RegistryStore,
     private readonly cache: PolicyCache,
     private readonly breakers: BreakerService,
+    @Inject(CONFIG) private readonly env: ApiEnv,
   ) {}
 
   @Put(':id')
   async put(@Param('id', new IdParam('id')) id: string, @Body() body: unknown) {
     parseOrThrow(idSchema('id'), id, 'path');
-    const m = await this.models.upsert(id, parseOrThrow(modelConfigSchema, body ?? {}));
+    const config = withAllowedKeyEnv(parseOrThrow(modelConfigSchema, body ?? {}), this.env.UPSTREAM_KEY_ENV_PREFIX);
+    const m = await this.models.upsert(id, config);
     await this.registry.putModel(m);
     await this.cache.refresh().catch(() => undefined);
     return m;

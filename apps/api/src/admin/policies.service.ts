@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { HEADS } from '@app/bandits';
-import { type Objective, type Policy, type PolicyConfig, type PolicyPrior, type PriorRequest, type Principal } from '@app/contracts';
+import { armPrior, type Objective, type Policy, type PolicyConfig, type PolicyPrior, type PriorRequest, type Principal } from '@app/contracts';
 import { featurize } from '@app/featurizer';
 import { fitPrior, type PriorObservation } from '@app/learning';
 import { DomainError } from '@app/errors';
 import { Rebuilder } from '@app/ingest';
-import { EventsRepository, ModelsRepository, PoliciesRepository } from '@app/persistence';
+import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository } from '@app/persistence';
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
@@ -33,6 +33,7 @@ export class PoliciesService {
     private readonly rebuilder: Rebuilder,
     private readonly cache: PolicyCache,
     private readonly sequential: SequentialStateService,
+    private readonly letters: DeadLettersRepository,
   ) {}
 
   async put(name: string, config: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean }> {
@@ -174,8 +175,9 @@ export class PoliciesService {
     const observations = trend?.pulls();
     const decisions = per.reduce((s, a) => s + a.pulls, 0);
     let events: Record<string, number> | null = null;
+    let deadLettered: number | null = null;
     try {
-      events = await this.events.counts(name, p.epoch);
+      [events, deadLettered] = await Promise.all([this.events.counts(name, p.epoch), this.letters.count(name)]);
     } catch {
       events = null; // Postgres away: learning stats still come from Redis
     }
@@ -189,13 +191,14 @@ export class PoliciesService {
       feedback: per.reduce((s, a) => s + a.quality.count, 0),
       energyReadings: per.reduce((s, a) => s + a.energyJoules.count, 0),
       events,
+      deadLettered,
       heads: HEADS,
       ...(duel ? { duelRecords: duel.size } : {}),
       arms: per.map((a, i) => ({
         ...a,
         ...(trend ? { trend: { converged: convergedAt![i] !== null, convergedAtObservation: convergedAt![i], observations: observations![i] } } : {}),
         share: decisions > 0 ? a.pulls / decisions : 0,
-        prior: p.prior?.arms[a.model] ? { weight: p.prior.arms[a.model].weight, records: p.prior.arms[a.model].records } : null })),
+        prior: ((ap) => (ap ? { weight: ap.weight, records: ap.records } : null))(armPrior(p.prior, a.model)) })),
       prior: p.prior ? { installedAt: p.prior.installedAt, records: p.prior.records, active: this.cache.get(name)?.model.priorActive ?? null } : null,
     };
   }

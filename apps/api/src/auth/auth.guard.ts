@@ -1,68 +1,94 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Principal, type Scope } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { CONFIG } from '@app/infra';
+import { CONFIG, Logger, REDIS } from '@app/infra';
 import { KeysRepository } from '@app/persistence';
+import { KeyRevocations, type RevocationSubscription } from '@app/store';
+import { type Redis } from 'ioredis';
 import { type ApiEnv } from '../config.js';
-import { SCOPE_KEY } from './scopes.js';
+import { clientKey } from './client-key.js';
+import { KeyResolver, secretMatches, sha256 } from './key-resolver.js';
+import { METRICS_KEY, SCOPE_KEY, scopeAllows } from './scopes.js';
 
-const CACHE_MS = 30_000;
-/** After a failed lookup, how long a cached key is served before Postgres is asked again. */
-const RETRY_MS = 5_000;
-const sha = (s: string) => createHash('sha256').update(s).digest();
+interface GuardedRequest {
+  headers: Record<string, string | undefined>;
+  ip?: string;
+  principal?: Principal;
+}
 
 /**
- * Bearer-key authentication and scope check. The bootstrap admin key comes from ADMIN_API_KEY; other keys are
- * looked up by hash in Postgres and cached for 30 s, so routing keeps authenticating during a Postgres outage
- * (a revoked key stops working within 30 s).
+ * Bearer-key authentication and scope check (keys resolved and cached by KeyResolver). Revocations reach every
+ * replica through Redis (KeyRevocations): a revoked key is refused everywhere within moments; with Redis away,
+ * within CACHE_MS (30 s) of a replica's last lookup, as Postgres answers for it then.
+ * `/metrics` needs METRICS_TOKEN or an admin key when METRICS_TOKEN is set.
  */
 @Injectable()
-export class AuthGuard implements CanActivate {
-  private readonly cache = new Map<string, { at: number; p: Principal | null }>();
-  private readonly adminHash: Buffer;
+export class AuthGuard implements CanActivate, OnModuleInit, OnModuleDestroy {
+  private readonly resolver: KeyResolver;
+  private readonly metricsHash: Buffer | null;
+  private readonly revocations: KeyRevocations;
+  private readonly log: Logger;
+  private subscription?: RevocationSubscription;
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: KeysRepository,
+    keys: KeysRepository,
     @Inject(CONFIG) env: ApiEnv,
+    @Inject(REDIS) redis: Redis,
+    @Inject(Logger) logger: Logger,
   ) {
-    this.adminHash = sha(env.ADMIN_API_KEY);
+    this.resolver = new KeyResolver(keys, {
+      adminSecret: env.ADMIN_API_KEY,
+      lookupsPerSecond: env.AUTH_LOOKUPS_PER_SECOND,
+      lookupBurst: env.AUTH_LOOKUP_BURST,
+      lookupsPerSecondTotal: env.AUTH_LOOKUPS_PER_SECOND_TOTAL,
+    });
+    this.metricsHash = env.METRICS_TOKEN ? sha256(env.METRICS_TOKEN) : null;
+    this.revocations = new KeyRevocations(redis, env.REDIS_PREFIX);
+    this.log = logger.child('auth');
+  }
+
+  onModuleInit(): void {
+    let failures = 0;
+    this.subscription = this.revocations.subscribe(
+      (keyId) => this.resolver.revoke(keyId),
+      (err) => {
+        if (failures++ % 60 === 0) this.log.warn('cannot read recent key revocations from Redis', { error: err.message });
+      },
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscription?.close();
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const need = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, [ctx.getHandler(), ctx.getClass()]);
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    const req = ctx.switchToHttp().getRequest<GuardedRequest>();
+    if (this.reflector.getAllAndOverride<boolean | undefined>(METRICS_KEY, targets)) return this.metricsAccess(req);
+    const need = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, targets);
     if (!need) return true;
-    const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
-    const header = req.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
-    if (!m) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <key>');
-    const principal = await this.resolve(m[1]);
+    const principal = await this.resolver.resolve(bearer(req), clientKey(req.ip));
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'unknown or revoked key');
-    if (need === 'admin' && principal.scope !== 'admin') throw new DomainError('FORBIDDEN', 'this endpoint needs an admin key');
+    if (!scopeAllows(need, principal.scope)) throw new DomainError('FORBIDDEN', need === 'admin' ? 'this endpoint needs an admin key' : `this endpoint needs a ${need} key`);
     req.principal = principal;
     return true;
   }
 
-  private async resolve(secret: string): Promise<Principal | null> {
-    const h = sha(secret);
-    if (timingSafeEqual(h, this.adminHash)) return { keyId: 'bootstrap', owner: 'admin', scope: 'admin', policies: null };
-    const k = h.toString('hex');
-    const hit = this.cache.get(k);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.p;
-    try {
-      const p = await this.keys.findBySecret(secret);
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(k, { at: Date.now(), p });
-      return p;
-    } catch {
-      if (hit) {
-        // Postgres away: keep serving keys seen before, and ask again only after RETRY_MS (not on every request).
-        this.cache.set(k, { at: Date.now() - CACHE_MS + RETRY_MS, p: hit.p });
-        return hit.p;
-      }
-      throw new DomainError('UNAVAILABLE', 'cannot check the key right now', [], 5);
-    }
+  private async metricsAccess(req: GuardedRequest): Promise<boolean> {
+    if (!this.metricsHash) return true;
+    const secret = bearer(req, 'send Authorization: Bearer <METRICS_TOKEN>');
+    if (secretMatches(secret, this.metricsHash)) return true;
+    const p = await this.resolver.resolve(secret, clientKey(req.ip));
+    if (p?.scope === 'admin') return true;
+    throw new DomainError('UNAUTHENTICATED', 'metrics need Authorization: Bearer <METRICS_TOKEN> or an admin key');
   }
+}
+
+function bearer(req: GuardedRequest, hint = 'send Authorization: Bearer <key>'): string {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
+  if (!m) throw new DomainError('UNAUTHENTICATED', hint);
+  return m[1];
 }

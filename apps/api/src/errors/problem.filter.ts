@@ -29,11 +29,15 @@ export function statusOf(code: ErrorCode): number {
     case 'MODEL_NOT_FOUND':
     case 'DECISION_NOT_FOUND':
     case 'KEY_NOT_FOUND':
+    case 'READING_NOT_FOUND':
       return 404;
     case 'MODEL_IN_USE':
+    case 'EVENT_LIMIT':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
+    case 'RATE_LIMITED':
+      return 429;
     case 'UNAVAILABLE':
       return 503;
     case 'UPSTREAM_FAILED':

@@ -29,12 +29,14 @@ export class IngestController {
   }
 
   @Post('energy')
+  @RequireScope('telemetry')
   @HttpCode(202)
   energy(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
     return this.ingest.one('energy', c, body, key);
   }
 
   @Post('energy/batch')
+  @RequireScope('telemetry')
   @HttpCode(202)
   async energyBatch(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
     return { results: await this.ingest.many('energy', c, parseOrThrow(energyBatchSchema, body).events, key) };

@@ -3,11 +3,10 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type DecisionRecord,
-  energySchema,
   type EventAck,
-  feedbackSchema,
+  id,
   JOB,
-  pairwiseSchema,
+  ownedEventId,
   type Principal,
   QUEUE_NAME,
 } from '@app/contracts';
@@ -21,23 +20,20 @@ import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../proxy/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
+import { checkAgainstDecision, type Kind, parseEvent, type Prepared } from './event-intake.js';
 
-type Kind = 'feedback' | 'energy' | 'pairwise';
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
-
-interface Prepared {
-  index: number;
-  eventId: string;
-  decisionId?: string;
-  job: Record<string, unknown>;
-}
+type Ready = Prepared & { late: boolean };
 
 const RETRY_AFTER_S = 5;
+const idempotencyKeySchema = id('Idempotency-Key');
+const unavailable = (what = 'the event queue is unavailable; retry later') => new DomainError('UNAVAILABLE', what, [], RETRY_AFTER_S);
 
 /**
  * Feedback and energy readings: validate → check the decision exists and belongs to the caller's owner →
- * answer "duplicate" for an event id seen before → enqueue one BullMQ job per event (job id from the event id)
- * → 202. Nothing here touches learning state; the worker does, exactly once.
+ * answer "duplicate" for an event id the owner sent before → bound the events per decision → enqueue (job id
+ * from the event id) → 202. Nothing here touches learning state; the worker does, exactly once. Everything
+ * Postgres would reject is refused here, so an accepted event can always be stored.
  */
 @Injectable()
 export class IngestService {
@@ -54,143 +50,128 @@ export class IngestService {
   /** One event: errors are thrown (4xx problem). */
   async one(kind: Kind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
     const [r] = await this.many(kind, caller, [body], idempotencyKey, false);
-    if ('problem' in r) throw new DomainError(r.problem.status === 404 ? 'DECISION_NOT_FOUND' : 'VALIDATION', r.problem.detail, r.problem.errors);
+    if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
     return r;
   }
 
   /** A batch: every item gets its own answer; invalid items do not stop the valid ones. */
   async many(kind: Kind, caller: Principal, items: unknown[], idempotencyKey: string | undefined, batch = true): Promise<ItemResult[]> {
+    if (idempotencyKey !== undefined) {
+      const r = idempotencyKeySchema.safeParse(idempotencyKey);
+      if (!r.success) throw new DomainError('VALIDATION', 'invalid Idempotency-Key header', issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })));
+    }
     const results: ItemResult[] = new Array(items.length);
-    const prepared: Prepared[] = [];
-    const now = Date.now();
     const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
       const prefix = batch ? `events.${index}.` : '';
       results[index] = { index, status: 'rejected', problem: { status, detail, errors: errors.map((e) => ({ ...e, path: prefix + e.path })) } };
     };
+    const now = Date.now();
+    const prepared: Prepared[] = [];
     items.forEach((raw, index) => {
-      const eventIdOf = (given?: string) => given ?? (idempotencyKey ? (batch ? `${idempotencyKey}:${index}` : idempotencyKey) : `ev_${randomUUID()}`);
-      if (kind === 'pairwise') {
-        const r = pairwiseSchema.safeParse(raw);
-        if (!r.success) return reject(index, 400, 'invalid pairwise feedback', issuesToErrors(r.error.issues));
-        const f = r.data;
-        const eventId = eventIdOf(f.eventId);
-        // reward (P(first model won)) is set once the decision's pair is known, below.
-        prepared.push({ index, eventId, decisionId: f.decisionId, job: { eventId, decisionId: f.decisionId, reward: 0, winner: f.winner, receivedAt: now } });
-      } else if (kind === 'feedback') {
-        const r = feedbackSchema.safeParse(raw);
-        if (!r.success) return reject(index, 400, 'invalid feedback', issuesToErrors(r.error.issues));
-        const f = r.data;
-        const eventId = eventIdOf(f.eventId);
-        const reward = f.reward ?? (f.thumb === 'up' ? 1 : 0);
-        prepared.push({ index, eventId, decisionId: f.decisionId, job: { eventId, decisionId: f.decisionId, reward, receivedAt: now } });
-      } else {
-        const r = energySchema.safeParse(raw);
-        if (!r.success) return reject(index, 400, 'invalid energy reading', issuesToErrors(r.error.issues));
-        const e = r.data;
-        const eventId = eventIdOf(e.eventId);
-        prepared.push({ index, eventId, decisionId: e.decisionId, job: { ...e, eventId, receivedAt: now } });
-      }
+      const callerId = (given?: string) => given ?? (idempotencyKey ? (batch ? `${idempotencyKey}:${index}` : idempotencyKey) : `ev_${randomUUID()}`);
+      const p = parseEvent(kind, raw, index, now, (given) => ownedEventId(caller.owner, callerId(given)), callerId);
+      if ('problem' in p) reject(index, p.problem.status, p.problem.detail, p.problem.errors);
+      else prepared.push(p);
     });
 
-    // Join with decisions: hot copies first, Postgres for older ones. Another owner's decision is "not found".
-    const ids = [...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))];
-    const found = await this.lookup(ids);
-    const ok: (Prepared & { late: boolean })[] = [];
+    const found = await this.lookup([...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))]);
+    const ok: Ready[] = [];
     for (const p of prepared) {
-      if (p.decisionId === undefined) {
-        const model = (p.job as { model?: string }).model!;
-        if (!this.cache.model(model)) {
-          reject(p.index, 404, `model ${model} is not registered`, [{ path: 'model', message: 'unknown model' }]);
-          continue;
-        }
-        ok.push({ ...p, late: false });
-        continue;
-      }
-      const dec = found.get(p.decisionId);
-      if (!dec || (caller.scope !== 'admin' && dec.owner !== caller.owner)) {
-        reject(p.index, 404, `decision ${p.decisionId} not found`, [{ path: 'decisionId', message: 'unknown decision' }]);
-        continue;
-      }
-      if (kind === 'pairwise') {
-        const pair = dec.mode === 'duel' ? dec.arms : undefined;
-        if (!pair || pair.length !== 2) {
-          reject(p.index, 400, `decision ${p.decisionId} is not a duel; post /v1/feedback for it`, [{ path: 'decisionId', message: 'not a duel' }]);
-          continue;
-        }
-        const winner = (p.job as { winner: string }).winner;
-        if (winner !== 'tie' && !pair.includes(winner)) {
-          reject(p.index, 400, `winner must be ${pair[0]}, ${pair[1]} or "tie"`, [{ path: 'winner', message: `one of ${pair.join(', ')}, tie` }]);
-          continue;
-        }
-        (p.job as { reward: number }).reward = winner === 'tie' ? 0.5 : winner === pair[0] ? 1 : 0;
-      } else if (kind === 'energy' && dec.mode === 'duel') {
-        // A duel ran two models: a reading must say which one it measured.
-        const model = (p.job as { model?: string }).model;
-        if (!model || !dec.arms?.includes(model)) {
-          reject(p.index, 400, `decision ${p.decisionId} is a duel: name the measured model (${dec.arms?.join(' or ')})`, [{ path: 'model', message: `one of ${dec.arms?.join(', ')}` }]);
-          continue;
-        }
-      } else if (dec.mode !== 'single') {
-        reject(p.index, 400, `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`, [{ path: 'decisionId', message: 'wrong mode' }]);
-        continue;
-      }
-      const window = this.cache.get(dec.policy)?.policy.feedback.windowSeconds ?? Infinity;
-      ok.push({ ...p, late: Date.now() > dec.createdAt + window * 1000 });
+      const dec = p.decisionId === undefined ? undefined : found.get(p.decisionId);
+      const problem = checkAgainstDecision(kind, caller, p, dec, (m) => this.cache.model(m) !== undefined);
+      if (problem) reject(p.index, problem.status, problem.detail, problem.errors);
+      else ok.push({ ...p, late: dec !== undefined && this.isLate(dec, now) });
     }
 
-    // Duplicates in the batch itself, then against event ids accepted before.
-    const firstSeen = new Map<string, number>();
-    const unique = ok.filter((p) => {
-      if (firstSeen.has(p.eventId)) {
-        results[p.index] = { eventId: p.eventId, status: 'duplicate' };
-        return false;
-      }
-      firstSeen.set(p.eventId, p.index);
-      return true;
-    });
-    if (unique.length > 0) {
-      let fresh: boolean[];
-      try {
-        fresh = await this.hot.markSeen(unique.map((p) => p.eventId), this.env.EVENT_DEDUP_TTL_SECONDS);
-      } catch {
-        throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
-      }
-      const toQueue = unique.filter((p, i) => {
-        if (!fresh[i]) results[p.index] = { eventId: p.eventId, status: 'duplicate' };
-        return fresh[i];
-      });
-      try {
-        if (toQueue.length === 1 || !batch) {
-          await this.queue.addBulk(
-            toQueue.map((p) => ({
-              name: kind === 'energy' ? JOB.energy : JOB.feedback,
-              data: p.job,
-              opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'energy' ? 'en' : 'fb', p.eventId) },
-            })),
-          );
-        } else if (toQueue.length > 1) {
-          // One job for the batch; its id is derived from the event ids it carries.
-          const digest = createHash('sha256').update(toQueue.map((p) => p.eventId).join('\n')).digest('base64url');
-          await this.queue.add(kind === 'energy' ? JOB.energyBatch : JOB.feedbackBatch, { events: toQueue.map((p) => p.job) }, {
-            ...JOB_OPTIONS,
-            jobId: jobIdFor(kind === 'energy' ? 'enb' : 'fbb', digest),
-          });
-        }
-      } catch {
-        await this.hot.unmarkSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
-        throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
-      }
-      // Best effort: if Redis fails now, the marks stay pending and a retry queues the events again (harmless).
-      await this.hot.confirmSeen(toQueue.map((p) => p.eventId)).catch(() => undefined);
-      for (const p of toQueue) {
-        results[p.index] = { eventId: p.eventId, status: p.late ? 'late' : 'accepted' };
-        const job = p.job as { reward?: number; joules?: number };
-        if (kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId!)?.policy ?? 'unknown' }, job.reward ?? 0);
-        if (kind === 'energy') this.metrics.energy.inc(job.joules ?? 0);
-      }
+    const queued = await this.admit(kind, ok, results, batch);
+    for (const p of queued.over) reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [{ path: 'decisionId', message: 'too many events for this decision' }]);
+    for (const p of queued.accepted) {
+      results[p.index] = { eventId: p.callerEventId, status: p.late ? 'late' : 'accepted' };
+      if (kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId!)?.policy ?? 'unknown' }, (p.job as { reward: number }).reward);
+      if (kind === 'energy') this.metrics.energy.inc((p.job as { joules: number }).joules);
     }
     for (const r of results) if (r) this.metrics.feedback.inc({ kind, status: r.status });
     return results;
+  }
+
+  private isLate(dec: DecisionRecord, now: number): boolean {
+    const window = this.cache.get(dec.policy)?.policy.feedback.windowSeconds ?? Infinity;
+    return now > dec.createdAt + window * 1000;
+  }
+
+  /**
+   * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; the rest are counted
+   * against their decision's bound and queued. Returns the queued events and those over the bound.
+   */
+  private async admit(kind: Kind, ok: Ready[], results: ItemResult[], batch: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
+    const firstSeen = new Set<string>();
+    const unique = ok.filter((p) => {
+      if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
+      results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      return false;
+    });
+    if (unique.length === 0) return { accepted: [], over: [] };
+    let fresh: boolean[];
+    try {
+      fresh = await this.hot.markSeen(unique.map((p) => p.eventId), this.env.EVENT_DEDUP_TTL_SECONDS);
+    } catch {
+      throw unavailable();
+    }
+    const candidates = unique.filter((p, i) => {
+      if (!fresh[i]) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      return fresh[i];
+    });
+    const { within, over, counted } = await this.bound(candidates);
+    try {
+      if (over.length > 0) await this.hot.unmarkSeen(over.map((p) => p.eventId));
+      await this.enqueue(kind, within, batch);
+    } catch {
+      await this.hot.unmarkSeen(within.map((p) => p.eventId)).catch(() => undefined);
+      await this.hot.uncountEvents(counted).catch(() => undefined);
+      throw unavailable();
+    }
+    // Best effort: if Redis fails now, the marks stay pending and a retry queues the events again (harmless).
+    await this.hot.confirmSeen(within.map((p) => p.eventId)).catch(() => undefined);
+    return { accepted: within, over };
+  }
+
+  /** Splits events into those that fit under their decision's bound and those over it (in request order). */
+  private async bound(events: Ready[]): Promise<{ within: Ready[]; over: Ready[]; counted: Map<string, number> }> {
+    const wanted = new Map<string, number>();
+    for (const p of events) if (p.decisionId !== undefined) wanted.set(p.decisionId, (wanted.get(p.decisionId) ?? 0) + 1);
+    let fits: Map<string, number>;
+    try {
+      fits = await this.hot.countEvents(wanted, this.env.MAX_EVENTS_PER_DECISION, this.env.EVENT_DEDUP_TTL_SECONDS);
+    } catch {
+      await this.hot.unmarkSeen(events.map((p) => p.eventId)).catch(() => undefined);
+      throw unavailable();
+    }
+    const counted = new Map(fits);
+    const within: Ready[] = [];
+    const over: Ready[] = [];
+    for (const p of events) {
+      if (p.decisionId === undefined) within.push(p);
+      else if ((fits.get(p.decisionId) ?? 0) > 0) {
+        fits.set(p.decisionId, fits.get(p.decisionId)! - 1);
+        within.push(p);
+      } else over.push(p);
+    }
+    return { within, over, counted };
+  }
+
+  private async enqueue(kind: Kind, events: Ready[], batch: boolean): Promise<void> {
+    if (events.length === 0) return;
+    const name = kind === 'energy' ? JOB.energy : JOB.feedback;
+    if (events.length === 1 || !batch) {
+      await this.queue.addBulk(events.map((p) => ({ name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'energy' ? 'en' : 'fb', p.eventId) } })));
+      return;
+    }
+    // One job for the batch; its id is derived from the event ids it carries.
+    const digest = createHash('sha256').update(events.map((p) => p.eventId).join('\n')).digest('base64url');
+    await this.queue.add(kind === 'energy' ? JOB.energyBatch : JOB.feedbackBatch, { events: events.map((p) => p.job) }, {
+      ...JOB_OPTIONS,
+      jobId: jobIdFor(kind === 'energy' ? 'enb' : 'fbb', digest),
+    });
   }
 
   private async lookup(ids: string[]): Promise<Map<string, DecisionRecord>> {
@@ -200,19 +181,13 @@ export class IngestService {
     try {
       hot = await this.hot.getMany(ids);
     } catch {
-      throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
+      throw unavailable();
     }
     const missing: string[] = [];
     for (const [i, id] of ids.entries()) {
       // Routed here while Redis was away: write its hot copy now, before feedback for it is queued.
       const owed = hot[i] ? undefined : this.owed.get(id);
-      if (owed) {
-        try {
-          await this.owed.settle(id);
-        } catch {
-          throw new DomainError('UNAVAILABLE', 'the event queue is unavailable; retry later', [], RETRY_AFTER_S);
-        }
-      }
+      if (owed) await this.owed.settle(id).catch(() => Promise.reject(unavailable()));
       const rec = hot[i] ?? owed;
       if (rec) out.set(id, rec);
       else missing.push(id);
@@ -221,9 +196,22 @@ export class IngestService {
       try {
         for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, rec);
       } catch {
-        throw new DomainError('UNAVAILABLE', 'cannot look decisions up right now; retry later', [], RETRY_AFTER_S);
+        throw unavailable('cannot look decisions up right now; retry later');
       }
     }
     return out;
+  }
+}
+
+function codeOf(status: number) {
+  switch (status) {
+    case 403:
+      return 'FORBIDDEN' as const;
+    case 404:
+      return 'DECISION_NOT_FOUND' as const;
+    case 409:
+      return 'EVENT_LIMIT' as const;
+    default:
+      return 'VALIDATION' as const;
   }
 }

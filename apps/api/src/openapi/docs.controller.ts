@@ -6,11 +6,12 @@ import { type FastifyReply } from 'fastify';
 import { openApiDocument } from './openapi.js';
 
 const uiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css',
-  'swagger-ui-bundle.js': 'application/javascript',
-  'swagger-ui-standalone-preset.js': 'application/javascript',
-};
+/** File → content type. A Map: a plain object would answer `constructor`, `__proto__`... from its prototype. */
+const ASSETS = new Map([
+  ['swagger-ui.css', 'text/css'],
+  ['swagger-ui-bundle.js', 'application/javascript'],
+  ['swagger-ui-standalone-preset.js', 'application/javascript'],
+]);
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>bandit-router API</title>
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head><body><div id="ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
@@ -34,7 +35,7 @@ export class DocsController {
 
   @Get('docs/:asset')
   asset(@Param('asset') asset: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    const type = ASSETS[asset];
+    const type = ASSETS.get(asset);
     if (!type) throw new NotFoundException();
     void reply.header('content-type', type).header('cache-control', 'public, max-age=86400');
     return readFileSync(join(uiDir, asset));

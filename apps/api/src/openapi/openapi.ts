@@ -14,7 +14,7 @@ import {
 } from '@app/contracts';
 import { z } from 'zod';
 
-type Op = { method: string; path: string; summary: string; scope?: 'route' | 'admin'; body?: z.ZodType; ok: number };
+type Op = { method: string; path: string; summary: string; scope?: 'route' | 'telemetry' | 'admin'; body?: z.ZodType; ok: number };
 
 /** Every endpoint, with its request schema: the zod schemas used at the edge are the single source. */
 const OPS: Op[] = [
@@ -24,8 +24,11 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/feedback', summary: 'Thumb or reward for a decision', scope: 'route', body: feedbackSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/pairwise', summary: 'Which model of a duel won (or a tie)', scope: 'route', body: pairwiseSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/batch', summary: 'Up to 1000 feedback events', scope: 'route', body: feedbackBatchSchema, ok: 202 },
-  { method: 'post', path: '/v1/energy', summary: 'Measured energy of a decision, or of a model with token counts', scope: 'route', body: energySchema, ok: 202 },
-  { method: 'post', path: '/v1/energy/batch', summary: 'Up to 1000 energy readings', scope: 'route', body: energyBatchSchema, ok: 202 },
+  { method: 'post', path: '/v1/energy', summary: 'Measured energy of a decision (route or telemetry key), or of a model with token counts (telemetry or admin key)', scope: 'telemetry', body: energySchema, ok: 202 },
+  { method: 'post', path: '/v1/energy/batch', summary: 'Up to 1000 energy readings', scope: 'telemetry', body: energyBatchSchema, ok: 202 },
+  { method: 'get', path: '/admin/energy-readings', summary: 'Model-level energy readings, newest first (?model, ?limit, ?before)', scope: 'admin', ok: 200 },
+  { method: 'delete', path: '/admin/energy-readings/{id}', summary: 'Take a model-level reading out of its model\'s energy estimate', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/admin/dead-letters', summary: 'Events set aside because Postgres refused their data (?policy, ?limit)', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/keys', summary: 'Create an API key (secret returned once)', scope: 'admin', body: createKeySchema, ok: 201 },
   { method: 'get', path: '/admin/keys', summary: 'List keys', scope: 'admin', ok: 200 },
   { method: 'delete', path: '/admin/keys/{id}', summary: 'Revoke a key', scope: 'admin', ok: 204 },

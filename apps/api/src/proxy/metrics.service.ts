@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { QUEUE_NAME } from '@app/contracts';
+import { DeadLettersRepository } from '@app/persistence';
 import { type Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PolicyCache } from '../routing/policy-cache.service.js';
@@ -32,8 +33,20 @@ export class MetricsService {
   readonly fallbacks = new Counter({ name: 'router_fallbacks_total', help: 'Requests answered by another model than the decision chose', labelNames: ['policy'], registers: [this.registry] });
   readonly proxyFailures = new Counter({ name: 'router_proxy_all_failed_total', help: 'Proxy requests where every candidate failed (502)', labelNames: ['policy'], registers: [this.registry] });
 
-  constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache) {
+  constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache, letters: DeadLettersRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'router_process_' });
+    new Gauge({
+      name: 'router_dead_letters',
+      help: 'Events the worker set aside because Postgres refused their data (GET /admin/dead-letters lists them)',
+      registers: [this.registry],
+      async collect() {
+        try {
+          this.set(await letters.count());
+        } catch {
+          // Postgres away: the gauge keeps its last value; readiness reports the outage.
+        }
+      },
+    });
     new Gauge({
       name: 'router_breaker_open',
       help: 'Circuit breaker per model: 1 open, 0 closed',

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Post, Res } from '@nestjs/common';
 import { chatRequestSchema, type Principal } from '@app/contracts';
 import { type FastifyReply } from 'fastify';
-import { Caller, RequireScope } from '../auth/scopes.js';
+import { Caller, MetricsAccess, RequireScope } from '../auth/scopes.js';
 import { parseOrThrow } from '../validation.js';
 import { MetricsService } from './metrics.service.js';
 import { ProxyService } from './proxy.service.js';
@@ -26,8 +26,9 @@ export class ProxyController {
     return this.proxy.models(c);
   }
 
-  /** Prometheus text format; unauthenticated like the health endpoints (scrape it from inside the network). */
+  /** Prometheus text format; open unless METRICS_TOKEN is set (then that bearer token or an admin key). */
   @Get('metrics')
+  @MetricsAccess()
   async scrape(@Res() reply: FastifyReply): Promise<void> {
     const text = await this.metrics.registry.metrics();
     void reply.header('content-type', this.metrics.registry.contentType).send(text);

@@ -1,7 +1,8 @@
+import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { type ChatRequest, type Model, type Principal, type RouteResponse, type UsageJob } from '@app/contracts';
-import { DomainError } from '@app/errors';
+import { DomainError, type FieldError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
 import { CONFIG, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
@@ -11,8 +12,9 @@ import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
 import { BreakerService } from './breakers.service.js';
 import { MetricsService } from './metrics.service.js';
-import { type Attempt, classify, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
+import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
+import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
 
 /** What a successful attempt measured. */
 interface Answered {
@@ -35,7 +37,7 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
  */
 @Injectable()
 export class ProxyService {
-  private readonly clients = new UpstreamClients();
+  private readonly clients: UpstreamClients;
 
   constructor(
     private readonly routing: RoutingService,
@@ -44,7 +46,9 @@ export class ProxyService {
     private readonly metrics: MetricsService,
     private readonly flusher: DecisionFlusher,
     @Inject(CONFIG) private readonly env: ApiEnv,
-  ) {}
+  ) {
+    this.clients = new UpstreamClients({ timeoutMs: env.PROXY_TIMEOUT_MS, keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX, maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES });
+  }
 
   models(caller: Principal) {
     const names = this.cache.policyNames().filter((p) => caller.scope === 'admin' || caller.policies === null || caller.policies.includes(p));
@@ -70,6 +74,9 @@ export class ProxyService {
   private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply): Promise<void> {
     const policy = req.model.slice('router/'.length);
     const { model: _routerModel, messages, stream, ...params } = req;
+    // Before routing: such a request cannot be serialised for any upstream, and must not look like their failure.
+    const tooDeep = nestingErrors(params, messages);
+    if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
     const dec = await this.routing.route(caller, { policy, messages: messages as RouteRequestMessages, mode: 'single' });
     const order = [dec.model, ...dec.scores.filter((s) => s.model !== dec.model).sort((a, b) => b.score - a.score).map((s) => s.model)];
     const attempts: Attempt[] = [];
@@ -103,12 +110,19 @@ export class ProxyService {
         attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
         this.metrics.upstreamSeconds.observe({ model: id, outcome: 'error' }, ms / 1000);
         this.metrics.upstreamErrors.inc({ model: id, reason: f.reason });
-        if (!f.retryable) {
+        if (f.next === 'skip') break;
+        if (f.next === 'relay') {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           this.recordUsage(dec, model, null, attempts);
           // The openai client keeps the body's `error` object: send it back in the same envelope.
           void reply.status(f.status ?? 502).headers(this.routerHeaders(dec, id)).send({ error: f.body ?? { message: f.message } });
           return;
+        }
+        if (f.next === 'stop') {
+          this.recordUsage(dec, model, null, attempts);
+          if (out.committed) return;
+          if (f.reason === 'local') throw f.cause;
+          throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
         }
         await this.breakers.failure(id);
         if (out.committed) {
@@ -121,11 +135,7 @@ export class ProxyService {
     }
     this.metrics.proxyFailures.inc({ policy });
     this.recordUsage(dec, null, null, attempts);
-    throw new DomainError(
-      'UPSTREAM_FAILED',
-      `every candidate failed for decision ${dec.decisionId}`,
-      attempts.map((a, i) => ({ path: `attempts.${i}`, message: `${a.model}: ${a.error ?? 'failed'}${a.status ? ` (${a.status})` : ''}` })),
-    );
+    throw new DomainError('UPSTREAM_FAILED', `every candidate failed for decision ${dec.decisionId}`, attemptErrors(attempts));
   }
 
   private routerHeaders(dec: RouteResponse, model: string): Record<string, string> {
@@ -138,13 +148,16 @@ export class ProxyService {
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
     const t0 = performance.now();
+    let responded = false;
     try {
-      const client = this.clients.get(model, this.env.PROXY_TIMEOUT_MS);
+      const client = this.clients.get(model);
       const response = await client.chat.completions
         .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, { signal: ac.signal, headers: traceCarrier() })
         .asResponse();
+      responded = true;
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
+      // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (fast-fetch.ts).
       const body = JSON.parse(await response.text()) as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } };
       const latencyMs = performance.now() - t0;
       body.model = model.id;
@@ -154,7 +167,9 @@ export class ProxyService {
         answered: { model: model.id, inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0, latencyMs, ttftMs },
       };
     } catch (err) {
-      return { ok: false, failure: classify(err, ac.signal), committed: false };
+      const failure = classify(err, ac.signal, responded);
+      ac.abort(new Error('attempt over'));
+      return { ok: false, failure, committed: false };
     } finally {
       clearTimeout(ttft);
       clearTimeout(total);
@@ -164,7 +179,8 @@ export class ProxyService {
   /**
    * Streaming: the upstream's server-sent events are relayed as they arrive (each `data:` chunk with `model`
    * rewritten). Nothing is sent before the first chunk, so a model that fails before its first byte can still
-   * be replaced by a fallback; the TTFT limit applies until then.
+   * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
+   * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
   private async streamOnce(
     model: Model,
@@ -174,15 +190,19 @@ export class ProxyService {
     reply: FastifyReply,
   ): Promise<Outcome> {
     const ac = new AbortController();
+    let waitingForClient = false;
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
-    const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
+    // Out of time while the client was not taking the stream: its slowness, not the model's.
+    const total = setTimeout(() => ac.abort(waitingForClient ? new ClientGone('the client did not read the stream in time') : new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
     const t0 = performance.now();
+    let responded = false;
     let committed = false;
     try {
-      const client = this.clients.get(model, this.env.PROXY_TIMEOUT_MS);
+      const client = this.clients.get(model);
       const response = await client.chat.completions
         .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, { signal: ac.signal, headers: traceCarrier() })
         .asResponse();
+      responded = true;
       if (!response.body) throw new Error('upstream sent no body');
       const reader = response.body.getReader();
       const first = await reader.read();
@@ -199,14 +219,19 @@ export class ProxyService {
       });
       committed = true;
       res.on('close', () => {
-        if (!res.writableFinished) ac.abort(new Error('client went away'));
+        if (!res.writableFinished) ac.abort(new ClientGone('the client went away'));
       });
-      const relay = new SseRelay(model.id, (text) => res.write(text));
-      relay.push(first.value);
+      const relay = new SseRelay(model.id, (text) => res.write(text), { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' });
+      let flowing = relay.push(first.value);
       for (;;) {
+        if (!flowing) {
+          waitingForClient = true;
+          await drained(res, ac.signal);
+          waitingForClient = false;
+        }
         const { done, value } = await reader.read();
         if (done) break;
-        relay.push(value);
+        flowing = relay.push(value);
       }
       relay.end();
       res.end();
@@ -221,11 +246,17 @@ export class ProxyService {
         },
       };
     } catch (err) {
-      const failure = classify(err, ac.signal);
+      const failure = classify(err, ac.signal, responded);
+      // Stop reading the upstream (an event over the limit leaves it mid-body).
+      ac.abort(new Error('attempt over'));
       if (committed) {
-        // Tell the client in-band, then close: the status line is long gone.
-        reply.raw.write(`data: ${JSON.stringify({ error: { message: `upstream failed mid-stream: ${failure.message}` } })}\n\n`);
-        reply.raw.end();
+        const res = reply.raw;
+        if (failure.reason === 'client') res.destroy();
+        else {
+          // Tell the client in-band, then close: the status line is long gone.
+          res.write(`data: ${JSON.stringify({ error: { message: `upstream failed mid-stream: ${failure.message}` } })}\n\n`);
+          res.end();
+        }
       }
       return { ok: false, failure, committed };
     } finally {
@@ -257,3 +288,22 @@ export class ProxyService {
 }
 
 type RouteRequestMessages = { role: string; content: string | unknown[] | null }[];
+
+const attemptErrors = (attempts: Attempt[]): FieldError[] =>
+  attempts.map((a, i) => ({ path: `attempts.${i}`, message: `${a.model}: ${a.error ?? 'failed'}${a.status ? ` (${a.status})` : ''}` }));
+
+/** Resolves once `res` has room again ('drain'), or when waiting is moot (closed, or the attempt aborted). */
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (res.destroyed || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+    signal.addEventListener('abort', done);
+  });
+}

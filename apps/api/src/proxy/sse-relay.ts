@@ -1,46 +1,131 @@
+import { ResponseTooLarge } from './too-large.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** The largest event relayed, and the setting it comes from (named in the error). */
+export interface EventLimit {
+  bytes: number;
+  setting: string;
+}
+
 /**
  * Relays an upstream's server-sent events chunk by chunk: complete events are forwarded at once, `data:` JSON
  * payloads with `model` rewritten, `[DONE]` and comments unchanged. Counts the content characters and keeps the
  * final `usage` (when the upstream sends one) so the proxy can record tokens for streamed answers.
+ *
+ * Works on bytes: events end at a blank line (line endings LF, CRLF or CR, as in the SSE spec), which are ASCII
+ * and so never split a UTF-8 character. Each byte is scanned once (the scan state survives between chunks) and
+ * copied once, into its event; an unfinished event is kept as the chunks that hold it, and one growing past the
+ * limit throws ResponseTooLarge instead of being buffered further.
  */
 export class SseRelay {
-  private buffer = '';
+  /** Chunks holding the unfinished event (the first may start before it), and the stream offset of the first. */
+  private pending: Uint8Array[] = [];
+  private pendingStart = 0;
+  /** Stream offsets: bytes read so far, start of the unfinished event, end of its last complete line. */
+  private pos = 0;
+  private eventStart = 0;
+  private contentEnd = 0;
+  /** The last byte ended a line (or the event has none yet): a line ending now is a blank line. */
+  private atLineStart = true;
+  /** The last byte was CR: an LF now completes that CRLF. */
+  private afterCr = false;
   private readonly decoder = new TextDecoder();
   contentChars = 0;
   usage: { prompt_tokens?: number; completion_tokens?: number } | null = null;
 
+  /** `write` returns false when its consumer wants the caller to wait (a stream's backpressure). */
   constructor(
     private readonly model: string,
-    private readonly write: (text: string) => void,
+    private readonly write: (text: string) => boolean,
+    private readonly limit: EventLimit = { bytes: Number.POSITIVE_INFINITY, setting: 'the event size limit' },
   ) {}
 
-  push(bytes: Uint8Array): void {
-    this.buffer += this.decoder.decode(bytes, { stream: true });
-    let cut: number;
-    while ((cut = this.nextBoundary()) >= 0) {
-      const block = this.buffer.slice(0, cut);
-      this.buffer = this.buffer.slice(cut).replace(/^(\r?\n){2}/, '');
-      this.forward(block);
+  /** Forwards every event `bytes` completes; false when a write asked to wait before more is pushed. */
+  push(bytes: Uint8Array): boolean {
+    const base = this.pos;
+    this.pending.push(bytes);
+    this.pos += bytes.length;
+    let ok = true;
+    // Next LF / CR at or after i: each is searched again only once passed, so a chunk is scanned once in all.
+    let nextLf = -2;
+    let nextCr = -2;
+    for (let i = 0; i < bytes.length; ) {
+      if (nextLf !== -1 && nextLf < i) nextLf = bytes.indexOf(LF, i);
+      if (nextCr !== -1 && nextCr < i) nextCr = bytes.indexOf(CR, i);
+      const j = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+      if (j === -1) {
+        this.atLineStart = false;
+        this.afterCr = false;
+        break;
+      }
+      if (j > i) {
+        this.atLineStart = false;
+        this.afterCr = false;
+      }
+      const at = base + j;
+      if (bytes[j] === LF && this.afterCr) {
+        // The LF of a CRLF whose CR was already taken as the line ending.
+        this.afterCr = false;
+        if (this.eventStart === at) this.eventStart = this.contentEnd = at + 1;
+      } else if (this.atLineStart) {
+        ok = this.dispatch(at + 1) && ok;
+        this.afterCr = bytes[j] === CR;
+      } else {
+        this.contentEnd = at;
+        this.atLineStart = true;
+        this.afterCr = bytes[j] === CR;
+      }
+      i = j + 1;
     }
+    this.dropBefore(this.eventStart);
+    if (this.pos - this.eventStart > this.limit.bytes) throw new ResponseTooLarge('event', this.limit.setting, this.limit.bytes);
+    return ok;
   }
 
-  end(): void {
-    this.buffer += this.decoder.decode();
-    if (this.buffer.trim()) this.forward(this.buffer);
-    this.buffer = '';
+  /** The upstream ended: forwards an event it left unterminated. */
+  end(): boolean {
+    const text = this.decoder.decode(this.slice(this.eventStart, this.pos)).replace(/[\r\n]+$/, '');
+    this.pending = [];
+    this.pendingStart = this.eventStart = this.contentEnd = this.pos;
+    this.atLineStart = true;
+    this.afterCr = false;
+    return text.trim() ? this.forward(text) : true;
   }
 
-  private nextBoundary(): number {
-    const a = this.buffer.indexOf('\n\n');
-    const b = this.buffer.indexOf('\r\n\r\n');
-    if (a < 0) return b;
-    if (b < 0) return a;
-    return Math.min(a, b);
+  /** The blank line ending at stream offset `next` closes the current event. */
+  private dispatch(next: number): boolean {
+    const size = this.contentEnd - this.eventStart;
+    if (size > this.limit.bytes) throw new ResponseTooLarge('event', this.limit.setting, this.limit.bytes);
+    const block = size > 0 ? this.decoder.decode(this.slice(this.eventStart, this.contentEnd)) : '';
+    this.eventStart = this.contentEnd = next;
+    this.atLineStart = true;
+    return block ? this.forward(block) : true;
   }
 
-  private forward(block: string): void {
+  /** Stream bytes [from, to) of the pending chunks (a view when one chunk holds them). */
+  private slice(from: number, to: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let start = this.pendingStart;
+    for (const chunk of this.pending) {
+      const end = start + chunk.length;
+      if (end > from && start < to) parts.push(chunk.subarray(Math.max(from, start) - start, Math.min(to, end) - start));
+      if (end >= to) break;
+      start = end;
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  private dropBefore(offset: number): void {
+    let drop = 0;
+    while (drop < this.pending.length && this.pendingStart + this.pending[drop].length <= offset) this.pendingStart += this.pending[drop++].length;
+    if (drop > 0) this.pending = this.pending.slice(drop);
+  }
+
+  private forward(block: string): boolean {
     const out: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
+    for (const line of block.split(/\r\n|\r|\n/)) {
       if (!line.startsWith('data:')) {
         out.push(line);
         continue;
@@ -60,6 +145,6 @@ export class SseRelay {
         out.push(line);
       }
     }
-    this.write(`${out.join('\n')}\n\n`);
+    return this.write(`${out.join('\n')}\n\n`);
   }
 }

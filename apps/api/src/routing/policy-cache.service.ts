@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Model, type Policy } from '@app/contracts';
 import { CONFIG, Logger } from '@app/infra';
-import { Rebuilder } from '@app/ingest';
+import { ModelEnergyEstimator, Rebuilder } from '@app/ingest';
 import { armPriors, buildRuntime, type PolicyRuntime } from '@app/learning';
 import { ModelsRepository, PoliciesRepository } from '@app/persistence';
-import { PolicyStateStore, RegistryStore } from '@app/store';
+import { ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 
 /**
@@ -35,6 +35,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
     private readonly policiesRepo: PoliciesRepository,
     private readonly modelsRepo: ModelsRepository,
     private readonly rebuilder: Rebuilder,
+    private readonly modelEnergy: ModelEnergyStore,
+    private readonly estimator: ModelEnergyEstimator,
     @Inject(CONFIG) private readonly env: ApiEnv,
     logger: Logger,
   ) {
@@ -89,10 +91,10 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       const [policies, models] = await Promise.all([this.registry.policies(), this.registry.models()]);
       this.models = new Map(models.map((m) => [m.id, m]));
       const versions = await this.state.versions(policies.map((p) => p.name));
-      const energyState = await this.state.read(this.state.modelsTarget());
-      if (energyState.epoch === null) this.rebuildModelEnergyInBackground();
+      const estimates = await this.modelEnergy.read();
+      if (estimates === null) this.rebuildModelEnergyInBackground();
       const jpt = new Map<string, number>();
-      for (const [model, v] of energyState.arms) if (v[1] > 0) jpt.set(model, v[0] / v[1]);
+      for (const [model, e] of estimates ?? []) jpt.set(model, e.joulesPerOutputToken);
       const next = new Map<string, PolicyRuntime>();
       for (let i = 0; i < policies.length; i++) {
         const p = policies[i];
@@ -155,8 +157,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private rebuildModelEnergyInBackground(): void {
     if (this.rebuildingModels) return;
     this.rebuildingModels = true;
-    void this.rebuilder
-      .rebuildModelEnergy()
+    void this.estimator
+      .refresh(null)
       .catch((err: unknown) => this.log.warn('model energy rebuild failed; will retry', { error: (err as Error).message }))
       .finally(() => (this.rebuildingModels = false));
   }

@@ -9,6 +9,7 @@ import { type PolicyRuntime } from '@app/learning';
 import { DecisionHotStore } from '@app/store';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
+import { DecisionIds } from './decision-ids.js';
 import { OwedHotCopies } from './owed-hot-copies.service.js';
 import { PolicyCache } from './policy-cache.service.js';
 import { SequentialStateService } from './sequential-state.service.js';
@@ -21,9 +22,7 @@ const HOT_COPY_MARGIN_S = 3600;
 @Injectable()
 export class RoutingService {
   private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
-  /** Decision ids: a random per-process prefix and a counter (unique across replicas, no syscall per id). */
-  private readonly idPrefix = `dec_${randomBytes(9).toString('base64url')}`;
-  private idCounter = 0;
+  private readonly ids = new DecisionIds();
   private readonly scratch = new Float64Array(512);
   private readonly log: Logger;
   redisWriteFailures = 0;
@@ -42,15 +41,15 @@ export class RoutingService {
   }
 
   async route(caller: Principal, req: RouteRequest): Promise<RouteResponse> {
+    assertPolicyAccess(caller, req.policy);
     const rt = this.cache.get(req.policy);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
-    assertPolicyAccess(caller, req.policy);
     const t0 = process.hrtime.bigint();
     const x = this.context(rt, req);
     const candidates = this.candidates(rt, req.candidates);
     const dec = this.decide(rt, x, candidates, req.mode === 'duel');
     const arms = rt.policy.arms;
-    const id = `${this.idPrefix}${(this.idCounter++).toString(36)}`;
+    const id = this.ids.id();
     const scores = dec.estimates.map((e) => ({
       model: arms[e.arm],
       score: e.score,

@@ -1,0 +1,43 @@
+import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
+import { id, text } from '@app/contracts';
+import { z } from 'zod';
+import { RequireScope } from '../auth/scopes.js';
+import { parseOrThrow } from '../validation.js';
+import { ReadingsService } from './readings.service.js';
+
+const listQuery = z.strictObject({
+  model: id('model').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.iso.datetime({ offset: true }).optional(),
+});
+const deadLetterQuery = z.strictObject({
+  policy: id('policy').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+/** A stored event id: `<owner>|<caller's id>` (see ownedEventId), or one of the service's own ids. */
+const storedEventId = text('id', 300).regex(/^[A-Za-z0-9._:@/|-]+$/, 'id may contain letters, digits and . _ : @ / | - only');
+
+@Controller('admin')
+@RequireScope('admin')
+export class ReadingsController {
+  constructor(private readonly readings: ReadingsService) {}
+
+  /** Model-level energy readings (the ones every policy's energy estimate rests on), newest first. */
+  @Get('energy-readings')
+  list(@Query() query: unknown) {
+    const q = parseOrThrow(listQuery, query, 'query');
+    return this.readings.list(q.model, q.limit, q.before === undefined ? undefined : new Date(q.before));
+  }
+
+  @Delete('energy-readings/:id')
+  remove(@Param('id') raw: string) {
+    return this.readings.remove(parseOrThrow(storedEventId, raw, 'path'));
+  }
+
+  /** Events the worker set aside because Postgres refused their data, newest first. */
+  @Get('dead-letters')
+  deadLetters(@Query() query: unknown) {
+    const q = parseOrThrow(deadLetterQuery, query, 'query');
+    return this.readings.deadLetters(q.policy, q.limit);
+  }
+}

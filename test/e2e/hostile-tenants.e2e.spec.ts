@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { JOB, ownedEventId, QUEUE_NAME } from '@app/contracts';
+import { bullConnection, JOB_OPTIONS, jobIdFor } from '@app/infra';
+import { Queue } from 'bullmq';
+import { client, eventually, freshEnvironment, REDIS_URL, type Running, settled, startService } from '../support/harness.js';
+
+type Client = ReturnType<typeof client>;
+type Env = Awaited<ReturnType<typeof freshEnvironment>>;
+
+const MODELS = ['small', 'large'];
+const DIM = 4;
+
+async function setUp(env: Env): Promise<{ svc: Running; admin: Client; victim: Client; attacker: Client; telemetry: Client }> {
+  const svc = await startService(env, 1);
+  const admin = client(svc.url);
+  for (const m of MODELS) expect((await admin.put(`/admin/models/${m}`, { energy: { joulesPerOutputToken: m === 'small' ? 0.1 : 1 } })).status).toBe(200);
+  for (const p of ['victim', 'attacker'])
+    expect((await admin.put(`/admin/policies/${p}`, { algorithm: 'linucb', arms: MODELS, features: { source: 'caller', dim: DIM }, params: { expectedOutputTokens: 100 } })).status).toBe(201);
+  const key = async (name: string, scope: string, policies?: string[]) => (await admin.post('/admin/keys', { name, scope, ...(policies ? { policies } : {}) })).body.secret as string;
+  const victim = client(svc.url, await key('victim-app', 'route', ['victim']));
+  const attacker = client(svc.url, await key('attacker-app', 'route', ['attacker']));
+  const telemetry = client(svc.url, await key('gpu-host', 'telemetry'));
+  await eventually(async () => (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0], candidates: ['small'] })).status === 200);
+  return { svc, admin, victim, attacker, telemetry };
+}
+
+/** The victim's traffic, the same in every run: each decision forced to a known model, then feedback and energy. */
+async function victimTraffic(victim: Client): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const x = [1, (i % 5) / 5, (i % 3) / 3, i % 2];
+    const model = MODELS[i % 2];
+    const r = await victim.post('/v1/route', { policy: 'victim', features: x, candidates: [model] });
+    expect(r.status).toBe(200);
+    const reward = ((i * 7) % 10) / 10;
+    const fb = await victim.post('/v1/feedback', { decisionId: r.body.decisionId, eventId: `v-fb-${i}`, reward });
+    expect([fb.status, fb.body.status]).toEqual([202, 'accepted']);
+    const en = await victim.post('/v1/energy', { decisionId: r.body.decisionId, eventId: `v-en-${i}`, joules: 5 + i, outputTokens: 100 });
+    expect([en.status, en.body.status]).toEqual([202, 'accepted']);
+  }
+}
+
+/** What the victim's routing rests on: its learnt state per model and the scores of a probe decision. */
+async function victimView(admin: Client) {
+  const stats = await settled(async () => (await admin.get('/admin/policies/victim/stats')).body, ['feedback', 'energyReadings', 'decisions'], 500);
+  const probe = (await admin.post('/v1/route', { policy: 'victim', features: [1, 0.5, 0.5, 1] })).body;
+  return {
+    decisions: stats.decisions,
+    arms: stats.arms.map((a: any) => ({ model: a.model, pulls: a.pulls, quality: a.quality, energy: a.energyJoules })),
+    scores: [...probe.scores].sort((a: any, b: any) => a.model.localeCompare(b.model)),
+  };
+}
+
+/** Everything a route key of another tenant can throw at the service while the victim works. */
+async function attack(a: Client, baseUrl: string, stop: () => boolean): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  const note = (what: string, status: number) => (seen[`${what} ${status}`] = (seen[`${what} ${status}`] ?? 0) + 1);
+  let i = 0;
+  while (!stop()) {
+    i++;
+    const own = await a.post('/v1/route', { policy: 'attacker', features: [1, 1, 1, 1] });
+    note('own route', own.status);
+    // Pre-claim the victim's next event ids on its own decision.
+    for (const id of [`v-fb-${i % 40}`, `v-en-${i % 40}`]) note('pre-claim', (await a.post('/v1/feedback', { decisionId: own.body.decisionId, eventId: id, thumb: 'down' })).status);
+    // Model-level readings that would move every policy's energy estimate.
+    note('model reading', (await a.post('/v1/energy', { model: 'small', joules: 9e6, outputTokens: 10_000 })).status);
+    note('huge reading', (await a.post('/v1/energy', { decisionId: own.body.decisionId, joules: 1e9 })).status);
+    // Poison: text Postgres refuses, an Idempotency-Key over the index row limit.
+    note('NUL gpu', (await a.post('/v1/energy', { decisionId: own.body.decisionId, joules: 1, gpu: 'h100\u0000' })).status);
+    note('long key', (await a.post('/v1/feedback', { decisionId: own.body.decisionId, thumb: 'up' }, { 'idempotency-key': 'k'.repeat(3000) })).status);
+    note('random token', (await client(baseUrl, `forged-${i}`).get('/v1/models')).status);
+  }
+  return seen;
+}
+
+describe('hostile tenants: one caller cannot stall learning or move another tenant', () => {
+  const envs: Env[] = [];
+  const running: Running[] = [];
+
+  afterAll(async () => {
+    for (const r of running) await r.close();
+    for (const e of envs) await e.drop();
+  });
+
+  async function fresh(tag: string) {
+    const env = await freshEnvironment(tag);
+    envs.push(env);
+    const s = await setUp(env);
+    running.push(s.svc);
+    return { env, ...s };
+  }
+
+  it('refuses, before the 202, what Postgres would refuse (NUL, lone surrogate, over-long Idempotency-Key)', async () => {
+    const { admin, victim } = await fresh('ht_edge');
+    const d = (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId;
+    const cases: [string, () => Promise<{ status: number; body: any }>, string][] = [
+      ['NUL in gpu', () => victim.post('/v1/energy', { decisionId: d, joules: 1, gpu: 'a\u0000b' }), 'gpu'],
+      ['lone surrogate in gpu', () => victim.call('POST', '/v1/energy', `{"decisionId":"${d}","joules":1,"gpu":"a\\ud800b"}`), 'gpu'],
+      ['3,000-character Idempotency-Key', () => victim.post('/v1/feedback', { decisionId: d, thumb: 'up' }, { 'idempotency-key': 'k'.repeat(3000) }), 'Idempotency-Key'],
+      ['Idempotency-Key with a NUL-free but foreign character', () => victim.post('/v1/feedback', { decisionId: d, thumb: 'up' }, { 'idempotency-key': 'a b' }), 'Idempotency-Key'],
+      ['batch with a long key', () => victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': 'k'.repeat(3000) }), 'Idempotency-Key'],
+      // Registry values that would make every score NaN (1e308 × tokens overflows).
+      ['price of 1e308', () => admin.put('/admin/models/small', { pricing: { inputPerMTok: 1e308, outputPerMTok: 0 } }), 'pricing.inputPerMTok'],
+      ['energy of 1e308', () => admin.put('/admin/models/small', { energy: { joulesPerOutputToken: 1e308 } }), 'energy.joulesPerOutputToken'],
+      ['NUL in upstreamModel', () => admin.put('/admin/models/small', { upstreamModel: 'm\u0000' }), 'upstreamModel'],
+    ];
+    for (const [name, call, field] of cases) {
+      const r = await call();
+      expect({ name, status: r.status }).toEqual({ name, status: 400 });
+      expect(r.body.errors.map((e: any) => e.path)).toContain(field);
+    }
+    const batch = await victim.post('/v1/energy/batch', { events: [{ decisionId: d, joules: 1, gpu: 'x\u0000' }, { decisionId: d, joules: 2, gpu: 'h100' }] });
+    expect(batch.body.results.map((r: any) => r.status)).toEqual(['rejected', 'accepted']);
+    expect(batch.body.results[0].problem.errors[0].path).toBe('events.0.gpu');
+    await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.energyReadings === 1);
+  });
+
+  it('a poison item that reaches the worker is dead-lettered; the rest of its batch is learnt at once', async () => {
+    const { env, admin, victim } = await fresh('ht_poison');
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await victim.post('/v1/route', { policy: 'victim', features: [1, i, 0, 0] })).body.decisionId);
+    await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.decisions === 7, 10_000);
+    // As an older or buggy api would have queued them: one job mixing good events with ones Postgres refuses.
+    const queue = new Queue(QUEUE_NAME, { connection: bullConnection(REDIS_URL), prefix: `${env.prefix}:bull` });
+    try {
+      const now = Date.now();
+      const good = ids.map((decisionId, i) => ({ eventId: ownedEventId('victim-app', `good-${i}`), decisionId, reward: 1, receivedAt: now }));
+      // Random, so that Postgres cannot compress it under the 2,704-byte limit of an index row.
+      const longId = { eventId: ownedEventId('victim-app', randomBytes(3000).toString('base64url')), decisionId: ids[0], reward: 0, receivedAt: now };
+      await queue.add(JOB.feedbackBatch, { events: [...good.slice(0, 3), longId, ...good.slice(3)] }, { ...JOB_OPTIONS, jobId: jobIdFor('fbb', 'poison-batch') });
+      await queue.add(JOB.energy, { eventId: ownedEventId('victim-app', 'nul'), decisionId: ids[1], joules: 1, gpu: 'h\u0000', receivedAt: now }, { ...JOB_OPTIONS, jobId: jobIdFor('en', 'nul') });
+      await queue.add(JOB.energy, { eventId: ownedEventId('victim-app', 'fine'), decisionId: ids[2], joules: 3, receivedAt: now }, { ...JOB_OPTIONS, jobId: jobIdFor('en', 'fine') });
+      const t0 = Date.now();
+      await eventually(async () => {
+        const s = (await admin.get('/admin/policies/victim/stats')).body;
+        return s.feedback === 6 && s.energyReadings === 1;
+      }, 10_000);
+      const learntInMs = Date.now() - t0;
+      expect(learntInMs).toBeLessThan(5_000); // not after a backoff of the whole batch (seconds, then hours)
+      await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.deadLettered === 2, 10_000);
+      const letters = (await admin.get('/admin/dead-letters?policy=victim')).body.deadLetters;
+      expect(letters.map((l: any) => l.kind).sort()).toEqual(['energy', 'feedback']);
+      expect(letters.every((l: any) => l.error.length > 0)).toBe(true);
+      const metrics = await (await fetch(`${running[running.length - 1].url}/metrics`, { headers: { authorization: `Bearer ${'test-admin-key-0123456789'}` } })).text();
+      expect(metrics).toMatch(/^router_dead_letters 2$/m);
+      // The jobs are done: nothing is left to retry.
+      for (const jobId of [jobIdFor('fbb', 'poison-batch'), jobIdFor('en', 'nul'), jobIdFor('en', 'fine')])
+        await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 10_000);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('model-level readings need a telemetry or admin key, are bounded, robust to outliers, listable and removable', async () => {
+    const { admin, victim, attacker, telemetry } = await fresh('ht_energy');
+    const energyOfSmall = async () => (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.scores.find((s: any) => s.model === 'small').energyJoules;
+    expect(await energyOfSmall()).toBeCloseTo(10, 9); // 0.1 J/token prior × 100 expected tokens
+    const r = await attacker.post('/v1/energy', { model: 'small', joules: 1e6, outputTokens: 1000 });
+    expect(r.status).toBe(403);
+    expect(r.body.errors[0].path).toBe('decisionId');
+    const b = await attacker.post('/v1/energy/batch', { events: [{ model: 'small', joules: 1, outputTokens: 10 }] });
+    expect(b.body.results[0].status).toBe('rejected');
+    expect(b.body.results[0].problem.status).toBe(403);
+    // Physically impossible readings: 400 naming the field.
+    for (const [body, field] of [
+      [{ model: 'small', joules: 1e9, outputTokens: 1e6 }, 'joules'],
+      [{ model: 'small', joules: 5000, outputTokens: 1 }, 'joules'],
+      [{ model: 'small', joules: 1, outputTokens: 1e9 }, 'outputTokens'],
+      [{ model: 'small', joules: 1, outputTokens: 0 }, 'decisionId'],
+    ] as const) {
+      const x = await telemetry.post('/v1/energy', body);
+      expect({ body, status: x.status }).toEqual({ body, status: 400 });
+      expect(x.body.errors.map((e: any) => e.path)).toContain(field);
+    }
+    // Four honest readings of 0.2 J/token and one extreme (but possible) one: the median is 0.2.
+    for (const j of [20, 20, 20, 20]) expect((await telemetry.post('/v1/energy', { model: 'small', joules: j, outputTokens: 100 })).status).toBe(202);
+    const extreme = await telemetry.post('/v1/energy', { model: 'small', eventId: 'spike', joules: 999 * 100, outputTokens: 100 });
+    expect(extreme.status).toBe(202);
+    await eventually(async () => Math.abs((await energyOfSmall()) - 20) < 1e-9);
+    const listed = (await admin.get('/admin/energy-readings?model=small')).body.readings;
+    expect(listed).toHaveLength(5);
+    const spike = listed.find((x: any) => x.eventId === 'spike');
+    expect(spike).toMatchObject({ owner: 'gpu-host', joulesPerOutputToken: 999 });
+    // Removing readings moves the estimate on every replica's next poll: take out three honest ones.
+    for (const x of listed.filter((y: any) => y.eventId !== 'spike').slice(0, 3)) expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(x.id)}`)).status).toBe(200);
+    await eventually(async () => Math.abs((await energyOfSmall()) - ((0.2 + 999) / 2) * 100) < 1e-6);
+    expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(200);
+    expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(404);
+    expect((await victim.get('/admin/energy-readings')).status).toBe(403);
+    // A telemetry key posts readings (for any owner's decision) and nothing else.
+    const d = (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId;
+    expect((await telemetry.post('/v1/energy', { decisionId: d, joules: 3 })).status).toBe(202);
+    expect((await telemetry.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).status).toBe(403);
+    expect((await telemetry.post('/v1/feedback', { decisionId: d, thumb: 'up' })).status).toBe(403);
+    expect((await telemetry.get('/v1/models')).status).toBe(403);
+    await eventually(async () => Math.abs((await energyOfSmall()) - 20) < 1e-9);
+  });
+
+  it('event ids live in each owner\'s namespace; decision ids are unguessable; events per decision are bounded', async () => {
+    const { admin, victim, attacker } = await fresh('ht_ids');
+    const mine = (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId;
+    const theirs = (await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).body.decisionId;
+    expect((await attacker.post('/v1/feedback', { decisionId: theirs, eventId: 'shared-id', thumb: 'down' })).body.status).toBe('accepted');
+    const v = await victim.post('/v1/feedback', { decisionId: mine, eventId: 'shared-id', thumb: 'up' });
+    expect([v.status, v.body]).toEqual([202, { eventId: 'shared-id', status: 'accepted' }]);
+    expect((await victim.post('/v1/feedback', { decisionId: mine, eventId: 'shared-id', thumb: 'up' })).body.status).toBe('duplicate');
+    // The service's own ids cannot be claimed: a caller's "usage:<decision>" lands in its own namespace.
+    expect((await attacker.post('/v1/feedback', { decisionId: theirs, eventId: `usage:${mine}`, reward: 0 })).body.status).toBe('accepted');
+    // Decision ids: no shared prefix beyond "dec_" plus a character or two, among many.
+    const many: string[] = [];
+    for (let i = 0; i < 30; i++) many.push((await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId);
+    const common = (a: string, b: string) => {
+      let n = 0;
+      while (n < a.length && a[n] === b[n]) n++;
+      return n;
+    };
+    const longest = Math.max(...many.slice(1).map((id, i) => common(id, many[i])));
+    expect(longest).toBeLessThan('dec_'.length + 4);
+    expect(many.every((id) => /^dec_[A-Za-z0-9_-]{20}$/.test(id))).toBe(true);
+    // 150 events with distinct ids on one decision: the first 100 count, the rest answer 409 naming decisionId.
+    const target = many[0];
+    const batch = await victim.post('/v1/energy/batch', { events: Array.from({ length: 150 }, (_, i) => ({ decisionId: target, eventId: `flood-${i}`, joules: 1 })) });
+    const statuses = batch.body.results.map((r: any) => r.status ?? r.problem.status);
+    expect(statuses.filter((s: any) => s === 'accepted')).toHaveLength(100);
+    expect(batch.body.results[120].problem).toMatchObject({ status: 409, errors: [{ path: 'events.120.decisionId' }] });
+    const single = await victim.post('/v1/feedback', { decisionId: target, eventId: 'one-more', thumb: 'up' });
+    expect([single.status, single.body.errors[0].path]).toEqual([409, 'decisionId']);
+    await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.energyReadings === 100);
+  });
+
+  it('one tenant attacks while another routes and learns: the victim ends exactly as without the attacker', async () => {
+    const alone = await fresh('ht_alone');
+    await victimTraffic(alone.victim);
+    const expected = await victimView(alone.admin);
+
+    const attacked = await fresh('ht_attacked');
+    let done = false;
+    const attacking = attack(attacked.attacker, attacked.svc.url, () => done);
+    await victimTraffic(attacked.victim);
+    done = true;
+    const seen = await attacking;
+    const actual = await victimView(attacked.admin);
+
+    // The attack ran throughout, and every hostile call was refused with a 4xx (its own routes aside).
+    expect(seen['own route 200']).toBeGreaterThan(5);
+    for (const [what, n] of Object.entries(seen)) if (!what.startsWith('own route') && !what.startsWith('pre-claim')) expect({ what, n, ok: /\s4\d\d$/.test(what) }).toEqual({ what, n, ok: true });
+    expect(actual.decisions).toBe(expected.decisions);
+    // Sums of the same terms in another order may differ in the last bits: compare to 1e-9.
+    const close = (a: number | null, b: number | null) => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)));
+    for (const [i, arm] of expected.arms.entries()) {
+      const got = actual.arms[i];
+      expect([got.model, got.pulls, got.quality.count, got.energy.count]).toEqual([arm.model, arm.pulls, arm.quality.count, arm.energy.count]);
+      expect([close(got.quality.mean, arm.quality.mean), close(got.energy.mean, arm.energy.mean)]).toEqual([true, true]);
+    }
+    for (const [i, s] of expected.scores.entries())
+      for (const k of ['score', 'quality', 'bonus', 'energyJoules'] as const) expect(Math.abs(actual.scores[i][k] - s[k])).toBeLessThan(1e-9);
+  }, 120_000);
+});
