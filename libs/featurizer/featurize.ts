@@ -1,5 +1,6 @@
 import { CUES } from './cues.js';
 import { fnv1a } from './hash.js';
+import { FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS, joinedView, textView } from './window.js';
 
 const { imul, log1p, max, min, sqrt } = Math;
 
@@ -19,10 +20,15 @@ export const MIN_DIM = FIXED_FEATURES + 8;
  *
  * The whole vector is then scaled to unit norm, so an untried LinUCB arm's index is α/√λ_reg exactly.
  * `out` may be passed to avoid allocation.
+ *
+ * Bounded cost: only the first {@link FEATURIZE_HEAD_CHARS} and last {@link FEATURIZE_TAIL_CHARS} characters
+ * are read (window.ts `textView`: joined by a '\n'); every statistic, including the length, is that view's, so a
+ * text of any size costs at most what a 32 KB one does, and texts up to 32 KB are read whole. Linear in the view.
  */
-export function featurize(text: string, dim = 64, out: Float64Array = new Float64Array(dim)): Float64Array {
+export function featurize(input: string, dim = 64, out: Float64Array = new Float64Array(dim)): Float64Array {
   if (dim < MIN_DIM) throw new RangeError(`dim must be at least ${MIN_DIM}`);
   out.fill(0);
+  const text = textView(input, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS);
   const n = text.length;
   let digits = 0;
   let upper = 0;
@@ -95,15 +101,31 @@ export function featurize(text: string, dim = 64, out: Float64Array = new Float6
   return out;
 }
 
-/** Text of a chat request: the message contents in order, one per line. */
+/**
+ * Longest text {@link messagesText} returns: the longest `input` a route request takes (libs/contracts), so the
+ * messages path never yields more text than the input path may. The proxy estimates prompt tokens from that
+ * length when the upstream reports none; it is exact up to 1,000,000 characters of text.
+ */
+export const MESSAGES_TEXT_MAX_CHARS = 1_000_000;
+const MESSAGES_HEAD = 500_000;
+const MESSAGES_TAIL = MESSAGES_TEXT_MAX_CHARS - 1 - MESSAGES_HEAD;
+
+/**
+ * Text of a chat request: the message contents (string contents and the `text` of content parts) in order, one
+ * per line. When that is longer than {@link MESSAGES_TEXT_MAX_CHARS}, only its first 500,000 and last 499,999
+ * characters joined by a '\n' (window.ts `joinedView`): the whole join is never built, so 1000 messages of 1 MB
+ * cost no 1 GB string. `featurize(messagesText(ms))` equals `featurize` of the whole join (views nest).
+ */
 export function messagesText(messages: readonly { role: string; content: unknown }[]): string {
-  let s = '';
+  const pieces: string[] = [];
+  const add = (t: string) => {
+    if (pieces.length > 0 || t !== '') pieces.push(t); // leading empty contents add no line
+  };
   for (const m of messages) {
-    if (typeof m.content === 'string') s += (s ? '\n' : '') + m.content;
+    if (typeof m.content === 'string') add(m.content);
     else if (Array.isArray(m.content))
       for (const part of m.content)
-        if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string')
-          s += (s ? '\n' : '') + (part as { text: string }).text;
+        if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') add((part as { text: string }).text);
   }
-  return s;
+  return joinedView(pieces, MESSAGES_HEAD, MESSAGES_TAIL);
 }

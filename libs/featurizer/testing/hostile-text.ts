@@ -1,0 +1,60 @@
+/** Request texts for the featurizer's cost tests: adversarial ones at the largest size a request carries. */
+
+/** The longest `input` a route request takes (libs/contracts): 1,000,000 characters. */
+export const MAX_INPUT_CHARS = 1_000_000;
+
+const fill = (unit: string, n = MAX_INPUT_CHARS) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+const run = (head: string, unit: string, tail: string) => head + fill(unit, MAX_INPUT_CHARS - head.length - tail.length) + tail;
+
+/**
+ * 1,000,000-character texts built to make a backtracking matcher rescan: long whitespace runs (with and without
+ * line breaks) after each character some cue anchors on ('\n', '{', ';', a digit, an operator, '?', '('), dense
+ * anchors, and one long word.
+ */
+export const HOSTILE_TEXTS: Readonly<Record<string, string>> = {
+  'newlines': fill('\n'),
+  'newline + space': fill('\n '),
+  'newline + 4 spaces': fill('\n    '),
+  'crlf': fill('\r\n'),
+  'newline + nbsp + line separator': fill('\n\u00a0\u2028'),
+  'blank lines of spaces and tabs': fill(' \t \n'),
+  '"{" then spaces': run('{', ' ', 'x'),
+  '";" then spaces and newlines': run(';', ' \n', 'x'),
+  'lines of "{" and spaces': fill(`{${' '.repeat(62)}x`),
+  '"{" repeated': fill('{'),
+  '";){" repeated': fill(';){'),
+  '"1" then spaces': run('1', ' ', 'x'),
+  '"1 =" then spaces': run('1 =', ' ', 'x'),
+  '"1 " repeated': run('', '1 ', 'x'),
+  '"?" then spaces': run('?', ' ', 'x'),
+  '"? " repeated': run('', '? ', 'x'),
+  'lines of "(a"': fill('(a\n'),
+  '"\\n(" then spaces': fill(`\n(${' '.repeat(30)}`),
+  'one long word': fill('a'),
+};
+
+/**
+ * 1,000,000 characters of plain prose that fires no cue, so every cue scans all of it: the same-run yardstick
+ * the hostile timings are compared with (ratios hold across machines where milliseconds do not).
+ */
+export const PLAIN_TEXT = fill('the quick brown fox jumps over the lazy dog near the old mill. ');
+
+/**
+ * Best of `runs` timings of `f(text)`, in ms. `f` first runs on the text's first 64 KB, and a probe slower than
+ * `probeMs` throws at once: a super-linear matcher would otherwise hold the thread for many minutes on the whole
+ * text (a million newlines cost the old multiple-choice cue about half an hour), so it fails in seconds instead.
+ */
+export function bestTimeMs(f: (text: string) => unknown, text: string, runs = 3, probeMs = 200): number {
+  const probe = text.slice(0, 65_536);
+  const t0 = performance.now();
+  f(probe);
+  const p = performance.now() - t0;
+  if (p > probeMs) throw new Error(`${p.toFixed(0)} ms on the first 64 KB alone (limit ${probeMs} ms): not run on the whole text`);
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    f(text);
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}

@@ -1,0 +1,89 @@
+import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+
+/**
+ * A route request whose text is built to make the featurizer backtrack must not hold the api's one thread: while
+ * it is featurized, /health/live keeps answering promptly. The api runs in this process, so a blocked thread shows
+ * as the latency of the liveness probes in flight.
+ *
+ * The text is 1,000,000 characters (the longest `input`): 200 stretches of 4,999 blank lines, each closed by an
+ * 'x'. The first multiple-choice cue rescanned a stretch from each of its line breaks: about 10 s of blocked
+ * thread for this text on a loaded CI machine (a single stretch of a million newlines would take it half an hour,
+ * too long to show a failure). As JSON every newline takes two bytes, so the body limit is raised to 4 MiB for the
+ * text to reach the featurizer at all, as a deployment with a larger BODY_LIMIT_BYTES lets it.
+ */
+const STRETCH = `${'\n'.repeat(4999)}x`;
+const HOSTILE_INPUT = STRETCH.repeat(200);
+/**
+ * Slowest liveness probe allowed while the request is handled. The probes also wait while this one thread takes in
+ * and parses the 2 MB body: 15-90 ms for plain text of the same size on a loaded 2-core machine. The quadratic
+ * featurizer blocked it for about 10 s.
+ */
+const WORST_HEALTH_MS = 500;
+
+describe('hostile text against the featurizer', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let admin: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('hostilefz');
+    svc = await startService(env, 1, { BODY_LIMIT_BYTES: String(4 * 1024 * 1024) });
+    admin = client(svc.url);
+    for (const m of ['m1', 'm2']) expect((await admin.put(`/admin/models/${m}`, { energy: { joulesPerOutputToken: 0.1 } })).status).toBe(200);
+    expect((await admin.put('/admin/policies/hostile', { algorithm: 'linucb', arms: ['m1', 'm2'] })).status).toBe(201);
+    await eventually(async () => (await admin.post('/v1/route', { policy: 'hostile', input: 'warm-up' })).status === 200);
+  });
+
+  afterAll(async () => {
+    await svc.close();
+    await env.drop();
+  });
+
+  /** Runs `work` while probing /health/live back to back; returns its result and the slowest probe's latency. */
+  async function whileProbing<T>(work: () => Promise<T>): Promise<{ result: T; worstMs: number; probes: number }> {
+    let done = false;
+    let worstMs = 0;
+    let probes = 0;
+    const probe = async () => {
+      while (!done) {
+        const t0 = performance.now();
+        const res = await fetch(`${svc.url}/health/live`);
+        await res.text();
+        expect(res.status).toBe(200);
+        worstMs = Math.max(worstMs, performance.now() - t0);
+        probes++;
+      }
+    };
+    const probing = probe();
+    await new Promise((r) => setTimeout(r, 50)); // probes are in flight before the request arrives
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      done = true;
+      await probing; // the probe in flight during the request counts too
+    }
+    return { result, worstMs, probes };
+  }
+
+  it('a 1,000,000-character input of blank lines is routed while /health/live stays prompt', async () => {
+    expect(HOSTILE_INPUT.length).toBe(1_000_000);
+    const body = JSON.stringify({ policy: 'hostile', input: HOSTILE_INPUT });
+    const { result, worstMs, probes } = await whileProbing(() => admin.post('/v1/route', body));
+    expect(result.status).toBe(200);
+    expect(['m1', 'm2']).toContain(result.body.model);
+    expect(probes).toBeGreaterThan(0);
+    expect(worstMs).toBeLessThan(WORST_HEALTH_MS);
+  }, 120_000);
+
+  it('the same text as chat messages is routed while /health/live stays prompt', async () => {
+    const messages = Array.from({ length: 200 }, (_, i) => ({ role: i === 0 ? 'system' : 'user', content: i % 2 ? STRETCH : [{ type: 'text', text: STRETCH }] }));
+    const body = JSON.stringify({ policy: 'hostile', messages });
+    const { result, worstMs, probes } = await whileProbing(() => admin.post('/v1/route', body));
+    expect(result.status).toBe(200);
+    expect(probes).toBeGreaterThan(0);
+    expect(worstMs).toBeLessThan(WORST_HEALTH_MS);
+    // Still serving ordinary traffic afterwards.
+    expect((await admin.post('/v1/route', { policy: 'hostile', input: 'Which is right?\nA. red\nB. blue' })).status).toBe(200);
+  }, 120_000);
+});
