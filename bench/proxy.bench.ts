@@ -31,8 +31,8 @@ function child(script: string, args: string[], env: Record<string, string>, read
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const seen = (b: Buffer) => ready.test(b.toString()) && resolve(c);
-    c.stdout!.on('data', seen);
-    c.stderr!.on('data', seen);
+    c.stdout.on('data', seen);
+    c.stderr.on('data', seen);
     c.on('exit', (code) => reject(new Error(`${script} exited ${code}`)));
   });
 }

@@ -33,7 +33,7 @@ async function load(port: number, auth: boolean) {
 const svc = await startBuiltService(3902);
 const base: ChildProcess = await new Promise((resolve, reject) => {
   const c = spawn(process.execPath, [join(here, 'servers/fastify.js')], { env: { ...process.env, PORT: '3901' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  c.stdout!.on('data', (b: Buffer) => /READY/.test(b.toString()) && resolve(c));
+  c.stdout.on('data', (b: Buffer) => /READY/.test(b.toString()) && resolve(c));
   c.on('exit', (code) => reject(new Error(`baseline exited ${code}`)));
 });
 try {

@@ -26,7 +26,7 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const svc = await startBuiltService(3911);
-let failed = false;
+let failed: boolean;
 try {
   const arms = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
   for (const m of arms) await svc.call('PUT', `/admin/models/${m}`, {});

@@ -24,7 +24,7 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
   const api = spawn(process.execPath, [...apiArgs, join(here, '../../apps/api/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(api);
   await new Promise<void>((resolve, reject) => {
-    api.stdout!.on('data', (b: Buffer) => /api listening/.test(b.toString()) && resolve());
+    api.stdout.on('data', (b: Buffer) => /api listening/.test(b.toString()) && resolve());
     api.on('exit', (c) => reject(new Error(`api exited ${c}`)));
   });
   // BENCH_WORKER_ARGS lets a profiling run pass e.g. "--cpu-prof --cpu-prof-dir=/tmp/wprof" to the worker.

@@ -23,4 +23,4 @@ export const text = (what: string, max: number) =>
     .refine(isStorableText, `${what} may not contain NUL characters or unpaired surrogates`);
 
 /** Makes a string storable in Postgres (NUL and lone surrogates become U+FFFD); for text we do not validate. */
-export const storableText = (s: string): string => (isStorableText(s) ? s : s.toWellFormed().replace(/\u0000/g, '\uFFFD'));
+export const storableText = (s: string): string => (isStorableText(s) ? s : s.toWellFormed().replaceAll('\u0000', '\uFFFD'));

@@ -4,8 +4,7 @@ import { type DestinationStream, pino, type Logger as Pino } from 'pino';
  * Structured JSON logs through pino (one line per record on stdout). Callers pass fields, never prompt text or
  * secrets; the redaction list is a second line of defence, at the top level and one level down.
  */
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LEVELS)[number];
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const SENSITIVE = ['authorization', 'apiKey', 'secret', 'input', 'messages', 'prompt', 'content', 'key'];
 const REDACT = [...SENSITIVE, ...SENSITIVE.map((k) => `*.${k}`)];
 

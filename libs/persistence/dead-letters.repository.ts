@@ -15,7 +15,7 @@ export interface StoredDeadLetter extends DeadLetter {
 }
 
 /** Bytes any text column accepts: NUL and lone surrogates replaced (the letter may be about exactly those). */
-const clean = (s: string | null, max = 2000) => (s === null ? null : s.slice(0, max).toWellFormed().replace(/\u0000/g, '\uFFFD'));
+const clean = (s: string | null, max = 2000) => (s === null ? null : s.slice(0, max).toWellFormed().replaceAll('\u0000', '\uFFFD'));
 
 /**
  * Events the worker could not learn because Postgres refuses their data (set aside so that the rest of their

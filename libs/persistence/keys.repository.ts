@@ -7,8 +7,8 @@ export interface ApiKeyRow {
   name: string;
   scope: Scope;
   policies: string[] | null;
-  createdAt: string;
-  revokedAt: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
 }
 
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');

@@ -27,7 +27,7 @@ export class LearnedEventsRepository {
              e.persisted_at::text as "persistedAt"
       from events e join decisions d on d.id = e.decision_id
       where e.policy = ${policy} and e.epoch = ${epoch} and e.status = 'learned' and e.applied
-        and e.kind in ('feedback', 'pairwise') and (e.persisted_at, e.id) > (${after}::timestamptz - ${overlapMs} * interval '1 millisecond', ${afterId})
+        and e.kind in ('feedback', 'pairwise') and (e.persisted_at, e.id) > (${after}::text::timestamptz - ${overlapMs} * interval '1 millisecond', ${afterId})
       order by e.persisted_at, e.id limit ${limit}`;
   }
 }

@@ -39,6 +39,8 @@ export class PoliciesRepository {
     resetState: (before: PolicyConfig) => boolean,
   ): Promise<{ policy: Policy; created: boolean; epochChanged: boolean }> {
     return this.sql.begin(async (tx) => {
+      // `for update` locks nothing while the row does not exist: two creates of one name are serialised here.
+      await tx`select pg_advisory_xact_lock(hashtext(${`policy:${name}`}))`;
       const [before] = await tx<Row[]>`
         select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
       const epochChanged = before !== undefined && resetState(before.config);
@@ -51,7 +53,7 @@ export class PoliciesRepository {
               coalesce((select max((before->>'epoch')::int) from policy_audit where policy = ${name} and action = 'delete'), 0),
               coalesce((select max(epoch) from decisions where policy = ${name}), 0)) as first`;
       const [row] = await tx<Row[]>`
-        insert into policies (name, config, version, epoch) values (${name}, ${tx.json(config as never)}, 1, ${first})
+        insert into policies (name, config, version, epoch) values (${name}, ${tx.json(config)}, 1, ${first})
         on conflict (name) do update set config = excluded.config, version = policies.version + 1,
           epoch = policies.epoch + ${epochChanged ? 1 : 0}, updated_at = now()
         returning name, config, version, epoch, updated_at as "updatedAt"`;
@@ -74,7 +76,7 @@ export class PoliciesRepository {
       if (!before) return null;
       const next = change(before.config);
       const [row] = await tx<Row[]>`
-        update policies set config = ${tx.json(next as never)}, version = version + 1,
+        update policies set config = ${tx.json(next)}, version = version + 1,
           epoch = epoch + ${bumpEpoch ? 1 : 0}, updated_at = now()
         where name = ${name}
         returning name, config, version, epoch, updated_at as "updatedAt"`;

@@ -69,10 +69,11 @@ export class KeyRevocations {
     sub.connect().catch(() => undefined);
     void sub.subscribe(channel).catch(() => undefined);
     return {
-      async close() {
+      close() {
         closed = true;
         clearTimeout(retry);
         sub.disconnect();
+        return Promise.resolve();
       },
     };
   }

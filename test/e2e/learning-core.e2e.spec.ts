@@ -61,7 +61,7 @@ describe('learning core in the service', () => {
     expect((await admin.put('/admin/policies/lints', { algorithm: 'lin-ts', arms: ARMS })).status).toBe(201);
     const { expected, propensities } = await play('lints', 1200, 7);
     const late = mean(expected.slice(-300));
-    // eslint-disable-next-line no-console
+     
     console.log(`lin-ts: expected reward over the last 300 of 1200 rounds ${late.toFixed(3)} (random 0.5, oracle 0.9)`);
     // Random routing sits at 0.5; one wrong pick in ten already costs 0.06. Observed 0.884.
     expect(late).toBeGreaterThan(0.8);
@@ -76,7 +76,7 @@ describe('learning core in the service', () => {
     const overall = (_t: unknown, model: string) => (model === 'mathy' ? 0.8 : 0.4);
     const { expected } = await play('beta', 600, 8, overall);
     const share = expected.slice(-200).filter((p) => p === 0.8).length / 200;
-    // eslint-disable-next-line no-console
+     
     console.log(`beta-ts: share of the best model over the last 200 of 600 rounds ${share.toFixed(3)}`);
     expect(share).toBeGreaterThan(0.85); // observed 0.985
   }, 60_000);
@@ -95,7 +95,7 @@ describe('learning core in the service', () => {
     await eventually(async () => (await admin.get('/admin/policies/warm/stats')).body.prior?.active === true);
     const warm = mean((await play('warm', 150, 5)).expected);
     const cold = mean((await play('cold', 150, 5)).expected);
-    // eslint-disable-next-line no-console
+     
     console.log(`first 150 decisions: with prior ${warm.toFixed(3)}, cold ${cold.toFixed(3)}`);
     expect(warm).toBeGreaterThan(0.8);
     expect(warm - cold).toBeGreaterThan(0.1); // observed 0.892 vs 0.592
@@ -146,7 +146,7 @@ describe('learning core in the service', () => {
     }
     const early = mean(withBest.slice(0, 100));
     const late = mean(withBest.slice(-150));
-    // eslint-disable-next-line no-console
+     
     console.log(`fgts-cdb: duels that include the task's best model, first 100: ${early.toFixed(3)}, last 150: ${late.toFixed(3)} (random pairs 0.667)`);
     // Observed 0.79 over the first 100 and 0.97 over the last 150; a pair always containing the best scores 1.
     expect(late).toBeGreaterThan(0.85);
@@ -182,7 +182,7 @@ describe('learning core in the service', () => {
     // A deterministic index reacts to feedback only: this client reports each outcome as it happens.
     const { expected } = await play('trend', 600, 12, overall, 1);
     const share = expected.slice(-200).filter((p) => p === 0.8).length / 200;
-    // eslint-disable-next-line no-console
+     
     console.log(`ti-ucb: share of the best model over the last 200 of 600 rounds ${share.toFixed(3)}`);
     // The same arms in-process with immediate feedback (40 seeds): mean 0.91, min 0.78; random 0.33. Observed 1.0.
     expect(share).toBeGreaterThan(0.7);

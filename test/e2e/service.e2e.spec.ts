@@ -59,7 +59,7 @@ describe('routing service end to end', () => {
     const [lin, eps, rnd] = await Promise.all([play('lin', rounds, 1), play('eps', rounds, 2), play('rnd', rounds, 3)]);
     const recent = (v: number[]) => v.slice(-500).reduce((s, x) => s + x, 0) / 500;
     const r = { lin: recent(lin), eps: recent(eps), rnd: recent(rnd) };
-    // eslint-disable-next-line no-console
+     
     console.log(`expected reward over the last 500 rounds: linucb ${r.lin.toFixed(3)}, ε-greedy ${r.eps.toFixed(3)}, random ${r.rnd.toFixed(3)} (oracle ${P_BEST})`);
     // Random sits at 0.5 (one model of three is right), the oracle at 0.9. Once both have learnt, ε-greedy
     // (ε = 0.1) still loses ε·(2/3)·0.6 = 0.040 per round to exploration and LinUCB (ε = 0.02) 0.008, so the

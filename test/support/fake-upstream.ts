@@ -36,7 +36,7 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       void (async () => {
-        let body: { model?: string; stream?: boolean; messages?: { content?: string }[] } = {};
+        let body: { model?: string; stream?: boolean; messages?: { content?: string }[] };
         try {
           body = JSON.parse(raw);
         } catch {

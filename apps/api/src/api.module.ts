@@ -4,7 +4,9 @@ import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
 import { bullConnection, InfraModule } from '@app/infra';
 import { KeysController } from './admin/keys.controller.js';
+import { KeysService } from './admin/keys.service.js';
 import { ModelsController } from './admin/models.controller.js';
+import { ModelsService } from './admin/models.service.js';
 import { PoliciesController } from './admin/policies.controller.js';
 import { PoliciesService } from './admin/policies.service.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -17,6 +19,7 @@ import { DocsController } from './openapi/docs.controller.js';
 import { OwedHotCopies } from './routing/owed-hot-copies.service.js';
 import { DecisionFlusher } from './routing/decision-flusher.service.js';
 import { PolicyCache } from './routing/policy-cache.service.js';
+import { StateRepair } from './routing/state-repair.service.js';
 import { SequentialStateService } from './routing/sequential-state.service.js';
 import { RouteController } from './routing/route.controller.js';
 import { RoutingService } from './routing/routing.service.js';
@@ -42,6 +45,7 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         PolicyCache,
+        StateRepair,
         SequentialStateService,
         BreakerService,
         MetricsService,
@@ -51,6 +55,8 @@ export class ApiModule {
         RoutingService,
         IngestService,
         PoliciesService,
+        ModelsService,
+        KeysService,
         ReadingsService,
       ],
     };

@@ -7,12 +7,15 @@
 
   The new state keeps seq increasing (so replicas notice) and clears the rebuild lock. Markers for every folded
   item are set so batches still in flight do not apply them a second time. Returns {1, seq}, or {0} if the
-  rebuild lock is no longer held with this token (another rebuild took over).
+  rebuild lock is no longer held with this token: another rebuild took over, or the lock expired (batches may
+  have been applied since, and replacing would drop them while keeping their markers).
 ]]
 local now = tonumber(ARGV[1])
 if ARGV[3] ~= '' then
   local token = redis.call('HGET', KEYS[1], 'rebuildToken')
   if token ~= ARGV[3] then return {0} end
+  local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'rebuilding') or '0')
+  if lockedUntil < now then return {0} end
 end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') + 1
 redis.call('DEL', KEYS[1])

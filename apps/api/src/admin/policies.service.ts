@@ -174,13 +174,8 @@ export class PoliciesService {
     const convergedAt = trend?.converged();
     const observations = trend?.pulls();
     const decisions = per.reduce((s, a) => s + a.pulls, 0);
-    let events: Record<string, number> | null = null;
-    let deadLettered: number | null = null;
-    try {
-      [events, deadLettered] = await Promise.all([this.events.counts(name, p.epoch), this.letters.count(name)]);
-    } catch {
-      events = null; // Postgres away: learning stats still come from Redis
-    }
+    // Postgres away: learning stats still come from Redis, the log's counts are null.
+    const [events, deadLettered] = await Promise.all([this.events.counts(name, p.epoch), this.letters.count(name)]).catch(() => [null, null] as const);
     return {
       policy: name,
       version: p.version,

@@ -110,5 +110,5 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 function isFastifyError(e: unknown): e is { statusCode: number; code?: string; message: string } {
-  return typeof e === 'object' && e !== null && 'statusCode' in e && typeof (e as { statusCode: unknown }).statusCode === 'number' && (e as { statusCode: number }).statusCode < 500;
+  return typeof e === 'object' && e !== null && 'statusCode' in e && typeof (e).statusCode === 'number' && (e as { statusCode: number }).statusCode < 500;
 }

@@ -53,10 +53,6 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     return this.states.get(model) ?? { state: 'closed', failures: 0, openedAt: 0 };
   }
 
-  all(): Map<string, BreakerInfo> {
-    return this.states;
-  }
-
   /** May this call use `model`? Closed: yes; open past its cool-down: only the caller that wins the probe. */
   async admit(model: string): Promise<boolean> {
     if (this.state(model).state !== 'open') return true;

@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Model, type Policy } from '@app/contracts';
 import { CONFIG, Logger } from '@app/infra';
-import { ModelEnergyEstimator, Rebuilder } from '@app/ingest';
 import { armPriors, buildRuntime, type PolicyRuntime } from '@app/learning';
-import { ModelsRepository, PoliciesRepository } from '@app/persistence';
 import { ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
+import { StateRepair } from './state-repair.service.js';
 
 /**
  * This replica's in-memory copy of every policy, compiled for decisions. A poll every REFRESH_INTERVAL_MS
@@ -26,17 +25,11 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   lastError: string | null = null;
   private readonly log: Logger;
 
-  private lastRepair = 0;
-  private readonly rebuilding = new Set<string>();
-
   constructor(
     private readonly registry: RegistryStore,
     private readonly state: PolicyStateStore,
-    private readonly policiesRepo: PoliciesRepository,
-    private readonly modelsRepo: ModelsRepository,
-    private readonly rebuilder: Rebuilder,
     private readonly modelEnergy: ModelEnergyStore,
-    private readonly estimator: ModelEnergyEstimator,
+    private readonly repair: StateRepair,
     @Inject(CONFIG) private readonly env: ApiEnv,
     logger: Logger,
   ) {
@@ -87,12 +80,12 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
 
   private async doRefresh(): Promise<void> {
     try {
-      await this.repairRegistry();
+      await this.repair.republishRegistry();
       const [policies, models] = await Promise.all([this.registry.policies(), this.registry.models()]);
       this.models = new Map(models.map((m) => [m.id, m]));
       const versions = await this.state.versions(policies.map((p) => p.name));
       const estimates = await this.modelEnergy.read();
-      if (estimates === null) this.rebuildModelEnergyInBackground();
+      if (estimates === null) this.repair.modelEnergyMissing();
       const jpt = new Map<string, number>();
       for (const [model, e] of estimates ?? []) jpt.set(model, e.joulesPerOutputToken);
       const next = new Map<string, PolicyRuntime>();
@@ -103,7 +96,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         if (v.epoch === null) {
           // The state hash is gone (Redis flushed or restarted without AOF): keep deciding from the last copy
           // and have it rebuilt from the Postgres log, instead of starting from nothing.
-          this.rebuildInBackground(p.name);
+          this.repair.policyStateMissing(p.name);
           if (cur) {
             next.set(p.name, cur);
             continue;
@@ -129,49 +122,6 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       this.lastError = msg;
       throw err;
     }
-  }
-
-  /**
-   * Postgres is the record of policies and models; the Redis registry is a copy. Every 5 s (and at once when the
-   * registry is empty) re-publish whatever the copy lacks or holds in an older version, so a flushed Redis does
-   * not make policies disappear. A Postgres outage skips the repair.
-   */
-  private async repairRegistry(): Promise<void> {
-    const now = Date.now();
-    const cached = await this.registry.policies();
-    if (cached.length > 0 && now - this.lastRepair < 5000) return;
-    this.lastRepair = now;
-    let policies, models;
-    try {
-      [policies, models] = await Promise.all([this.policiesRepo.list(), this.modelsRepo.list()]);
-    } catch {
-      return;
-    }
-    const have = new Map(cached.map((p) => [p.name, p.version]));
-    for (const p of policies) if ((have.get(p.name) ?? -1) < p.version) await this.registry.putPolicy(p);
-    const haveModels = new Set((await this.registry.models()).map((m) => m.id));
-    for (const m of models) if (!haveModels.has(m.id)) await this.registry.putModel(m);
-  }
-
-  private rebuildingModels = false;
-  private rebuildModelEnergyInBackground(): void {
-    if (this.rebuildingModels) return;
-    this.rebuildingModels = true;
-    void this.estimator
-      .refresh(null)
-      .catch((err: unknown) => this.log.warn('model energy rebuild failed; will retry', { error: (err as Error).message }))
-      .finally(() => (this.rebuildingModels = false));
-  }
-
-  private rebuildInBackground(name: string): void {
-    if (this.rebuilding.has(name)) return;
-    this.rebuilding.add(name);
-    this.log.warn('policy state missing in Redis; rebuilding it from the durable log', { policy: name });
-    void this.rebuilder
-      .rebuild(name)
-      .then((r) => this.log.info('policy state rebuilt', { policy: name, decisions: r.decisions, events: r.events }))
-      .catch((err: unknown) => this.log.warn('rebuild failed; will retry', { policy: name, error: (err as Error).message }))
-      .finally(() => this.rebuilding.delete(name));
   }
 
   /** The registry is re-read on every poll, so models are compared by content, not identity. */

@@ -1,0 +1,176 @@
+import { ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
+import { Redis } from 'ioredis';
+import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+
+// applyBatch-3.lua through PolicyStateStore.apply on a real Redis: every return code of its header, the per-item
+// statuses, all-or-nothing, marker expiry, and exactly-once under concurrent callers.
+const TTL = 10_000;
+const T = 1_700_000_000_000;
+const { applicable, alreadyApplied, claimedByOther, stale, claimedInBatch } = ITEM_STATUS;
+
+const vec = (...v: number[]) => Float64Array.from(v);
+const plus = (a: Float64Array, b: Float64Array) => Array.from(a, (v, i) => v + b[i]);
+const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marker, claimer, epoch });
+
+describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Redis)', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  const conns: Redis[] = [];
+  let redis: Redis;
+  let store: PolicyStateStore;
+  let n = 0;
+  /** A fresh policy initialised at `epoch` with arm "a" = base (seq 1). */
+  const fresh = async (base = vec(1, 2, 3, 4), epoch = 1) => {
+    const name = `p${++n}`;
+    const target = store.policyTarget(name);
+    expect(await store.replace(target, epoch, new Map([['a', base]]))).toBe(1);
+    return { name, target };
+  };
+
+  beforeAll(async () => {
+    env = await freshEnvironment('lua_apply');
+    for (let i = 0; i < 8; i++) conns.push(new Redis(REDIS_URL));
+    redis = conns[0];
+    store = new PolicyStateStore(redis, env.prefix, TTL);
+  });
+  afterAll(async () => {
+    await Promise.all(conns.map((c) => c.quit()));
+    await env.drop();
+  });
+
+  it('answers uninitialised (-1) for a state without epoch, and writes nothing', async () => {
+    const target = store.policyTarget('never');
+    expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1)]]), T)).toEqual({ kind: 'uninitialised' });
+    expect(await redis.exists(target.state, target.markers, target.times)).toBe(0);
+  });
+
+  it('adds every delta exactly (float64, across the 200-value chunks), sets the markers and bumps seq', async () => {
+    const long = Float64Array.from({ length: 450 }, (_, i) => i * 0.1 - 7 / 3);
+    const { target } = await fresh(vec(0.1, 1e-300, -3.5, 2 ** 53));
+    await store.replace(target, 1, new Map([['a', vec(0.1, 1e-300, -3.5, 2 ** 53)], ['long', long]]));
+    const dA = vec(0.2, 1e-300, 0.25, 1);
+    const dLong = Float64Array.from({ length: 450 }, (_, i) => 1 / (i + 3));
+    const dNew = vec(5, 6);
+    const res = await store.apply(target, [item('d:1', 'd1'), item('e:2', 'e2')], new Map([['a', dA], ['long', dLong], ['fresh', dNew]]), T);
+    expect(res).toEqual({ kind: 'applied', seq: 3 });
+    const st = await store.read(target);
+    expect(Array.from(st.arms.get('a')!)).toEqual(plus(vec(0.1, 1e-300, -3.5, 2 ** 53), dA)); // 0.30000000000000004, 2e-300, -3.25, 2**53 + 1 rounded
+    expect(Array.from(st.arms.get('long')!)).toEqual(plus(long, dLong));
+    expect(Array.from(st.arms.get('fresh')!)).toEqual([5, 6]); // an arm not stored yet takes the delta as is
+    expect(st).toMatchObject({ epoch: 1, seq: 3 });
+    expect(await store.markerOwner(target, 'd:1')).toBe('d1');
+    expect(await store.markerOwner(target, 'e:2')).toBe('e2');
+    expect(await redis.zscore(target.times, 'e:2')).toBe(String(T));
+    // Each applied call is one seq step.
+    expect(await store.apply(target, [item('d:3', 'd3')], new Map([['a', vec(0, 0, 0, 0)]]), T)).toEqual({ kind: 'applied', seq: 4 });
+  });
+
+  it('reports each item status (1..5) and applies nothing unless all are applicable', async () => {
+    const base = vec(1, 2, 3, 4);
+    const { target } = await fresh(base);
+    expect(await store.apply(target, [item('q:dec', 'thumb1')], new Map([['a', vec(1, 1, 1, 1)]]), T)).toMatchObject({ kind: 'applied' });
+    const before = await store.read(target);
+    const batch = [
+      item('d:new', 'dnew'), // applicable
+      item('q:dec', 'thumb1'), // already applied by this claimer (a retry)
+      item('q:dec', 'thumb2'), // claimed by another claimer (a second thumb under "earliest")
+      item('d:old', 'dold', 0), // stale epoch
+      item('d:new', 'dnew-again'), // claimed by an earlier item of this same call
+      item('d:new', 'dnew'), // ... even by the same claimer
+    ];
+    const res = await store.apply(target, batch, new Map([['a', vec(100, 100, 100, 100)]]), T + 1);
+    expect(res).toEqual({ kind: 'conflict', statuses: [applicable, alreadyApplied, claimedByOther, stale, claimedInBatch, claimedInBatch] });
+    expect(await store.read(target)).toEqual(before); // not one delta, not one seq step
+    expect(await store.markerOwner(target, 'd:new')).toBeNull();
+    expect(await store.markerOwner(target, 'd:old')).toBeNull();
+    expect(await store.markerOwner(target, 'q:dec')).toBe('thumb1');
+    expect(await redis.zcard(target.times)).toBe(1);
+    // What the applier does next: send the applicable item alone; the "claimed in batch" one then finds it applied.
+    expect(await store.apply(target, [item('d:new', 'dnew')], new Map([['a', vec(100, 100, 100, 100)]]), T + 2)).toEqual({ kind: 'applied', seq: before.seq + 1 });
+    expect(await store.apply(target, [item('d:new', 'dnew-again')], new Map(), T + 3)).toEqual({ kind: 'conflict', statuses: [claimedByOther] });
+    expect(Array.from((await store.read(target)).arms.get('a')!)).toEqual([102, 103, 104, 105]);
+  });
+
+  it('a retried batch (same claimers) is all "already applied" and changes nothing', async () => {
+    const { target } = await fresh();
+    const batch = [item('d:1', 'd1'), item('e:1', 'e1')];
+    const deltas = new Map([['a', vec(1, 1, 1, 1)]]);
+    expect(await store.apply(target, batch, deltas, T)).toEqual({ kind: 'applied', seq: 2 });
+    const after = await store.read(target);
+    expect(await store.apply(target, batch, deltas, T + 5)).toEqual({ kind: 'conflict', statuses: [alreadyApplied, alreadyApplied] });
+    expect(await store.read(target)).toEqual(after);
+  });
+
+  it('checks item epochs against the state epoch (a reset makes older items stale)', async () => {
+    const { target } = await fresh(vec(1, 1, 1, 1), 7);
+    expect(await store.apply(target, [item('d:a', 'a', 6)], new Map(), T)).toEqual({ kind: 'conflict', statuses: [stale] });
+    expect(await store.apply(target, [item('d:a', 'a', 8)], new Map(), T)).toEqual({ kind: 'conflict', statuses: [stale] });
+    expect(await store.apply(target, [item('d:a', 'a', 7)], new Map([['a', vec(1, 1, 1, 1)]]), T)).toMatchObject({ kind: 'applied' });
+    await store.replace(target, 8, new Map());
+    expect(await store.apply(target, [item('d:b', 'b', 7)], new Map(), T)).toEqual({ kind: 'conflict', statuses: [stale] });
+    expect(await store.apply(target, [item('d:b', 'b', 8)], new Map(), T)).toMatchObject({ kind: 'applied' });
+  });
+
+  it('without the epoch check, applies to a state that has no epoch and ignores item epochs', async () => {
+    const target = { ...store.policyTarget('unchecked'), checkEpoch: false };
+    expect(await store.apply(target, [item('x:1', 'x1', 123)], new Map([['a', vec(2, 3)]]), T)).toEqual({ kind: 'applied', seq: 1 });
+    expect(await store.apply(target, [item('x:2', 'x2', 9)], new Map([['a', vec(2, 3)]]), T)).toEqual({ kind: 'applied', seq: 2 });
+    expect(await store.apply(target, [item('x:1', 'x1', 0)], new Map(), T)).toEqual({ kind: 'conflict', statuses: [alreadyApplied] });
+    expect(await store.read(target)).toEqual({ epoch: null, seq: 2, arms: new Map([['a', vec(4, 6)]]) });
+  });
+
+  it('answers busy (-2) while a rebuild holds the state; uninitialised wins over busy', async () => {
+    const { target } = await fresh();
+    await store.lockRebuild(target, 'tok', 60_000);
+    const before = await store.read(target);
+    expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1, 1, 1, 1)]]))).toEqual({ kind: 'busy' });
+    expect(await store.read(target)).toEqual(before);
+    expect(await store.markerOwner(target, 'd:1')).toBeNull();
+    const flushed = store.policyTarget('flushed-while-locked');
+    await store.lockRebuild(flushed, 'tok', 60_000);
+    expect(await store.apply(flushed, [item('d:1', 'd1')], new Map())).toEqual({ kind: 'uninitialised' });
+  });
+
+  it('forgets markers `ttl` ms after they were set (from both the hash and the time index)', async () => {
+    const { target } = await fresh(vec(0, 0, 0, 0));
+    const one = new Map([['a', vec(1, 1, 1, 1)]]);
+    expect(await store.apply(target, [item('d:1', 'd1')], one, T)).toMatchObject({ kind: 'applied' });
+    expect(await store.apply(target, [item('d:1', 'd1'), item('d:1b', 'x')], one, T + TTL - 1)).toEqual({ kind: 'conflict', statuses: [alreadyApplied, applicable] });
+    expect(await store.apply(target, [item('d:1', 'other')], one, T + TTL - 1)).toEqual({ kind: 'conflict', statuses: [claimedByOther] });
+    expect(await store.markerOwner(target, 'd:1')).toBe('d1');
+    // Past the ttl the marker is gone: the same item counts again (which is why the ttl must outlive retries).
+    expect(await store.apply(target, [item('d:1', 'other')], one, T + TTL + 1)).toMatchObject({ kind: 'applied' });
+    expect(await store.markerOwner(target, 'd:1')).toBe('other');
+    expect(await redis.zscore(target.times, 'd:1')).toBe(String(T + TTL + 1));
+    expect(Array.from((await store.read(target)).arms.get('a')!)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('expires at most 500 old markers per call (bounded work), even when the batch conflicts', async () => {
+    const { target } = await fresh();
+    const many = Array.from({ length: 600 }, (_, i) => item(`d:${i}`, `c${i}`));
+    expect(await store.apply(target, many, new Map(), T)).toMatchObject({ kind: 'applied' });
+    expect(await redis.hlen(target.markers)).toBe(600);
+    const later = T + TTL + 1;
+    expect(await store.apply(target, [item('d:stale', 'x', 0)], new Map(), later)).toEqual({ kind: 'conflict', statuses: [stale] });
+    expect([await redis.hlen(target.markers), await redis.zcard(target.times)]).toEqual([100, 100]);
+    expect(await store.apply(target, [item('d:fresh', 'y')], new Map(), later)).toMatchObject({ kind: 'applied' });
+    expect([await redis.hlen(target.markers), await redis.zcard(target.times)]).toEqual([1, 1]);
+    expect(await store.markerOwner(target, 'd:fresh')).toBe('y');
+  });
+
+  it('under 64 concurrent callers (8 connections) one claim per marker wins, and no update is lost', async () => {
+    const stores = conns.map((c) => new PolicyStateStore(c, env.prefix, TTL));
+    const { target } = await fresh(vec(0, 0, 0, 0));
+    const one = new Map([['a', vec(1, 1, 1, 1)]]);
+    // The same quality marker claimed by 64 different thumbs at once: exactly one is learnt.
+    const race = await Promise.all(Array.from({ length: 64 }, (_, i) => stores[i % 8].apply(target, [item('q:dec', `thumb${i}`)], one)));
+    const winners = race.flatMap((r, i) => (r.kind === 'applied' ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const r of race) if (r.kind !== 'applied') expect(r).toEqual({ kind: 'conflict', statuses: [claimedByOther] });
+    expect(await store.markerOwner(target, 'q:dec')).toBe(`thumb${winners[0]}`);
+    // 100 distinct items at once on the same arm: every one counted, every seq step distinct.
+    const all = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[i % 8].apply(target, [item(`d:${i}`, `d${i}`)], one)));
+    const seqs = all.map((r) => (r.kind === 'applied' ? r.seq : -1)).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 3));
+    expect(await store.read(target)).toEqual({ epoch: 1, seq: 102, arms: new Map([['a', vec(101, 101, 101, 101)]]) });
+  });
+});

@@ -1,0 +1,107 @@
+import { BreakerStore, type BreakerSettings } from '@app/store';
+import { Redis } from 'ioredis';
+import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+
+// breaker-1.lua through its typed wrapper (BreakerStore), on a real Redis. Times are passed explicitly so every
+// boundary (threshold, cool-down, probe ttl) is exact.
+const S: BreakerSettings = { threshold: 3, cooldownMs: 1000, probeTtlMs: 500 };
+const T0 = 1_700_000_000_123; // a 13-digit ms timestamp: must survive the script's JSON state exactly
+
+describe('breaker-1.lua: per-model circuit breaker shared by every replica (real Redis)', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  const conns: Redis[] = [];
+  let breakers: BreakerStore;
+  let n = 0;
+  const model = () => `m${++n}`; // a fresh model (hash field) per test
+
+  beforeAll(async () => {
+    env = await freshEnvironment('lua_breaker');
+    for (let i = 0; i < 8; i++) conns.push(new Redis(REDIS_URL));
+    breakers = new BreakerStore(conns[0], env.prefix);
+  });
+  afterAll(async () => {
+    await Promise.all(conns.map((c) => c.quit()));
+    await env.drop();
+  });
+
+  it('opens at exactly `threshold` consecutive failures; a success resets the count', async () => {
+    const m = model();
+    expect(await breakers.failure(m, S, T0)).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 1)).toBe('closed');
+    expect(await breakers.success(m, S, T0 + 2)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+    // Consecutive: the two failures before the success no longer count.
+    expect(await breakers.failure(m, S, T0 + 3)).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 4)).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 5)).toBe('open');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 3, openedAt: T0 + 5 });
+  });
+
+  it('lets no one through during the cool-down, then exactly one probe per probe ttl', async () => {
+    const m = model();
+    expect(await breakers.probe(m, S, T0)).toBe('closed'); // unknown model: closed, and nothing is written
+    expect((await breakers.all()).has(m)).toBe(false);
+    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    expect(await breakers.probe(m, S, T0 + S.cooldownMs - 1)).toBe('open');
+    expect(await breakers.probe(m, S, T0 + S.cooldownMs)).toBe('probe');
+    expect(await breakers.probe(m, S, T0 + S.cooldownMs)).toBe('open'); // the slot is taken
+    expect(await breakers.probe(m, S, T0 + S.cooldownMs + S.probeTtlMs - 1)).toBe('open');
+    // A probe that never reports frees the slot after its ttl: one more caller may try.
+    expect(await breakers.probe(m, S, T0 + S.cooldownMs + S.probeTtlMs)).toBe('probe');
+    expect(await breakers.probe(m, S, T0 + S.cooldownMs + S.probeTtlMs + 1)).toBe('open');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 3, openedAt: T0 }); // probes change no counts
+  });
+
+  it('a failed probe reopens at once and restarts the cool-down; a successful one closes', async () => {
+    const m = model();
+    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    const t = T0 + S.cooldownMs;
+    expect(await breakers.probe(m, S, t)).toBe('probe');
+    expect(await breakers.failure(m, S, t + 10)).toBe('open');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 4, openedAt: t + 10 });
+    // The new cool-down counts from the failed probe, and it clears the probe slot.
+    expect(await breakers.probe(m, S, t + 10 + S.cooldownMs - 1)).toBe('open');
+    expect(await breakers.probe(m, S, t + 10 + S.cooldownMs)).toBe('probe');
+    expect(await breakers.success(m, S, t + 10 + S.cooldownMs + 5)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+    expect(await breakers.probe(m, S, t + 10 + S.cooldownMs + 6)).toBe('closed');
+    // Closed again with a clean count: one failure does not reopen it.
+    expect(await breakers.failure(m, S, t + 20 + S.cooldownMs)).toBe('closed');
+  });
+
+  it('exactly one of many concurrent callers on 8 connections gets the probe', async () => {
+    const m = model();
+    const stores = conns.map((c) => new BreakerStore(c, env.prefix));
+    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    const start = T0 + S.cooldownMs;
+    // 200 callers spread over the first probe's ttl: one slot for all of them.
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % stores.length].probe(m, S, start + (i % S.probeTtlMs))));
+    expect(answers.filter((a) => a === 'probe')).toHaveLength(1);
+    expect(answers.filter((a) => a === 'open')).toHaveLength(199);
+    // Same again for the next slot, with every caller at the same instant.
+    const again = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % stores.length].probe(m, S, start + 3 * S.probeTtlMs)));
+    expect(again.filter((a) => a === 'probe')).toHaveLength(1);
+  });
+
+  it('counts every failure of concurrent callers (no lost update)', async () => {
+    const m = model();
+    const stores = conns.map((c) => new BreakerStore(c, env.prefix));
+    const states = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length].failure(m, S, T0 + i)));
+    expect(states.filter((s) => s === 'closed')).toHaveLength(S.threshold - 1);
+    expect((await breakers.all()).get(m)).toMatchObject({ state: 'open', failures: 40 });
+  });
+
+  it('keeps models apart, and one prefix from another', async () => {
+    const a = model();
+    const b = model();
+    for (let i = 0; i < S.threshold; i++) await breakers.failure(a, S, T0);
+    await breakers.failure(b, S, T0);
+    expect(await breakers.probe(b, S, T0 + S.cooldownMs)).toBe('closed');
+    const all = await breakers.all();
+    expect(all.get(a)?.state).toBe('open');
+    expect(all.get(b)).toEqual({ state: 'closed', failures: 1, openedAt: 0 });
+    const other = new BreakerStore(conns[1], `${env.prefix}:other`);
+    expect((await other.all()).size).toBe(0);
+    expect(await other.probe(a, S, T0 + S.cooldownMs)).toBe('closed');
+  });
+});

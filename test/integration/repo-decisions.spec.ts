@@ -1,0 +1,151 @@
+import { type DecisionRecord } from '@app/contracts';
+import { createSql, DecisionsRepository, EventsRepository, type EventRow, type Sql } from '@app/persistence';
+import { freshEnvironment } from '../support/harness.js';
+
+// DecisionsRepository on a real Postgres: idempotent inserts with applied flags, the estimates fill-in of bare
+// rows, paging for rebuilds, and the default-reward candidates.
+const T = 1_700_000_000_123;
+const dec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
+  id,
+  policy: 'p',
+  epoch: 1,
+  policyVersion: 3,
+  arm: 'b',
+  armIndex: 1,
+  propensity: 0.1 + 0.2,
+  x: [0.1, -1e-300, 1 / 3, 2 ** 53 + 2],
+  estimates: [{ arm: 'a', score: 0.25, energyJ: 3 }, { arm: 'b', score: 0.75, energyJ: 1 }],
+  owner: 'tenant',
+  mode: 'single',
+  createdAt: T,
+  ...extra,
+});
+const feedback = (id: string, decisionId: string, status: EventRow['status'], kind: EventRow['kind'] = 'feedback'): EventRow => ({
+  id, kind, decisionId, policy: 'u', epoch: 1, arm: 'a', status, reward: kind === 'feedback' ? 1 : null, joules: kind === 'energy' ? 5 : null,
+  inputTokens: null, outputTokens: null, latencyMs: null, model: null, payload: null, receivedAt: T,
+});
+
+describe('DecisionsRepository (real Postgres)', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let sql: Sql;
+  let repo: DecisionsRepository;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('repo_decisions');
+    sql = createSql(env.databaseUrl, 4);
+    repo = new DecisionsRepository(sql);
+  });
+  afterAll(async () => {
+    await sql.end();
+    await env.drop();
+  });
+
+  it('stores decisions once and round-trips every field exactly', async () => {
+    expect(await repo.insertMany([])).toEqual(new Map());
+    const duel = dec('r2', { mode: 'duel', arms: ['b', 'a'] });
+    expect(await repo.insertMany([dec('r1'), duel])).toEqual(new Map([['r1', false], ['r2', false]]));
+    expect(await repo.insertMany([dec('r1'), duel, dec('r3')])).toEqual(new Map([['r1', false], ['r2', false], ['r3', false]]));
+    expect(await sql`select 1 from decisions where id like 'r%'`).toHaveLength(3);
+    const got = await repo.getMany(['r1', 'r2', 'nope']);
+    expect(got.size).toBe(2);
+    expect(got.get('r1')).toEqual({ ...dec('r1'), applied: false });
+    expect(got.get('r2')).toEqual({ ...duel, applied: false });
+    expect('arms' in got.get('r1')!).toBe(false);
+    expect(await repo.getMany([])).toEqual(new Map());
+  });
+
+  it('markApplied sets the flag of the listed ids only; insertMany then reports it', async () => {
+    await repo.insertMany([dec('a1'), dec('a2'), dec('a3')]);
+    await repo.markApplied(['a1', 'a3', 'missing']);
+    await repo.markApplied([]);
+    expect(await repo.insertMany([dec('a1'), dec('a2'), dec('a3'), dec('a4')])).toEqual(
+      new Map([['a1', true], ['a2', false], ['a3', true], ['a4', false]]),
+    );
+    expect((await repo.getMany(['a1'])).get('a1')!.applied).toBe(true);
+  });
+
+  it('fills in the estimates of a row first written bare (from a hot copy), never overwrites full ones', async () => {
+    await repo.insertMany([dec('b1', { estimates: [] }), dec('b2')]);
+    await repo.markApplied(['b1']);
+    const later = [{ arm: 'b', score: 0.9 }];
+    expect(await repo.insertMany([dec('b1'), dec('b2', { estimates: later })])).toEqual(new Map([['b1', true], ['b2', false]]));
+    const got = await repo.getMany(['b1', 'b2']);
+    expect(got.get('b1')).toEqual({ ...dec('b1'), applied: true }); // filled, flag kept
+    expect(got.get('b2')!.estimates).toEqual(dec('b2').estimates); // the first full copy stays
+    // A bare copy arriving after a full one changes nothing either.
+    await repo.insertMany([dec('b2', { estimates: [] })]);
+    expect((await repo.getMany(['b2'])).get('b2')!.estimates).toEqual(dec('b2').estimates);
+  });
+
+  it('concurrent overlapping batches (4 pools, shuffled) all succeed and store each decision once', async () => {
+    const pools = Array.from({ length: 4 }, () => createSql(env.databaseUrl, 2));
+    try {
+      const ids = Array.from({ length: 300 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+      const batches = pools.map((_, w) => {
+        const mine = ids.filter((_, i) => (i + w) % 4 !== 0); // each id in 3 of the 4 batches
+        for (let i = mine.length - 1; i > 0; i--) {
+          const j = (i * 7919 + w * 104729) % (i + 1);
+          [mine[i], mine[j]] = [mine[j], mine[i]];
+        }
+        return mine.map((id) => dec(id, { policy: 'conc' }));
+      });
+      const res = await Promise.all(pools.map((pool, w) => new DecisionsRepository(pool).insertMany(batches[w])));
+      res.forEach((m, w) => expect(m.size).toBe(batches[w].length));
+      const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from decisions where policy = 'conc'`;
+      expect(n).toBe(300);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+
+  it('forEpoch streams one policy epoch in id order, page by page', async () => {
+    const ids = ['f05', 'f01', 'f07', 'f03', 'f02', 'f06', 'f04'];
+    await repo.insertMany([
+      ...ids.map((id, i) => dec(id, { policy: 'fe', epoch: 2, arm: `arm${i}`, x: [i] })),
+      dec('f00', { policy: 'fe', epoch: 1 }),
+      dec('f08', { policy: 'fe-other', epoch: 2 }),
+      dec('f09', { policy: 'fe', epoch: 2, mode: 'duel', arms: ['x', 'y'], x: [9] }),
+    ]);
+    const pages: { id: string; arm: string; arms: string[] | null; context: number[] }[][] = [];
+    for await (const page of repo.forEpoch('fe', 2, 3)) pages.push(page);
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 2]);
+    expect(pages.flat().map((r) => r.id)).toEqual(['f01', 'f02', 'f03', 'f04', 'f05', 'f06', 'f07', 'f09']);
+    expect(pages[0][0]).toEqual({ id: 'f01', arm: 'arm1', arms: null, context: [1] });
+    expect(pages[2][1]).toEqual({ id: 'f09', arm: 'b', arms: ['x', 'y'], context: [9] });
+    const none: unknown[] = [];
+    for await (const page of repo.forEpoch('fe', 3)) none.push(page);
+    expect(none).toEqual([]);
+  });
+
+  it('unansweredClosed: single decisions closed before the cut-off without learnt or superseded feedback, oldest first', async () => {
+    const cut = new Date(T + 100_000);
+    const u = (id: string, dt: number, extra: Partial<DecisionRecord> = {}) => dec(id, { policy: 'u', createdAt: T + dt, ...extra });
+    await repo.insertMany([
+      u('u1', 10_000), // no feedback at all
+      u('u2', 20_000), // learnt thumb
+      u('u3', 30_000), // superseded thumb (another one was learnt)
+      u('u4', 5_000), // only a late thumb: does not count
+      u('u5', 40_000, { mode: 'duel', arms: ['a', 'b'] }), // not single
+      u('u6', 100_000), // window closes at the cut-off, not before
+      u('u7', 50_000), // an energy reading is not feedback
+      u('u8', 1_000, { epoch: 2 }), // another epoch
+    ]);
+    await new EventsRepository(sql).insertMany([
+      feedback('e2', 'u2', 'learned'),
+      feedback('e3', 'u3', 'superseded'),
+      feedback('e4', 'u4', 'late'),
+      feedback('e7', 'u7', 'learned', 'energy'),
+    ]);
+    const all = await repo.unansweredClosed('u', 1, cut, 100);
+    expect(all.map((r) => r.id)).toEqual(['u4', 'u1', 'u7']);
+    expect(all[0].createdAt).toEqual(new Date(T + 5_000));
+    expect((await repo.unansweredClosed('u', 1, cut, 2)).map((r) => r.id)).toEqual(['u4', 'u1']);
+  });
+
+  it('markEpochApplied marks one policy epoch only', async () => {
+    await repo.insertMany([dec('m1', { policy: 'me' }), dec('m2', { policy: 'me', epoch: 2 }), dec('m3', { policy: 'me-other' })]);
+    await repo.markEpochApplied('me', 1);
+    const got = await repo.getMany(['m1', 'm2', 'm3']);
+    expect([got.get('m1')!.applied, got.get('m2')!.applied, got.get('m3')!.applied]).toEqual([true, false, false]);
+  });
+});

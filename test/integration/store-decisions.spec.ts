@@ -1,0 +1,111 @@
+import { type DecisionRecord } from '@app/contracts';
+import { DecisionHotStore } from '@app/store';
+import { Redis } from 'ioredis';
+import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+
+// DecisionHotStore on a real Redis: hot decision copies with a TTL, the API's "seen" markers of event ids
+// (pending until confirmed), and the per-decision event budget.
+const rec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
+  id,
+  policy: 'p',
+  epoch: 2,
+  policyVersion: 5,
+  arm: 'm-b',
+  armIndex: 1,
+  propensity: 0.1 + 0.2,
+  x: [0.1, -1e-300, 1 / 3, 12345.678],
+  estimates: [{ arm: 'm-a', score: 0.25 }, { arm: 'm-b', score: 0.75 }],
+  owner: 'tenant',
+  mode: 'single',
+  createdAt: 1_700_000_000_123,
+  ...extra,
+});
+
+describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Redis)', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let redis: Redis;
+  let hot: DecisionHotStore;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('store_decisions');
+    redis = new Redis(REDIS_URL);
+    hot = new DecisionHotStore(redis, env.prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await env.drop();
+  });
+
+  it('round-trips decisions, in request order, with null for missing ones; each copy expires after its ttl (s)', async () => {
+    const duel = rec('d2', { mode: 'duel', arms: ['m-b', 'm-a'] });
+    await hot.put(rec('d1'), 600);
+    await hot.put(duel, 30);
+    expect(await hot.getMany(['missing', 'd2', 'd1', 'd2'])).toEqual([null, duel, rec('d1'), duel]);
+    expect(await hot.getMany([])).toEqual([]);
+    const ttl1 = await redis.ttl(hot.keys.decision('d1'));
+    const ttl2 = await redis.ttl(hot.keys.decision('d2'));
+    expect(ttl1).toBeGreaterThan(590);
+    expect(ttl1).toBeLessThanOrEqual(600);
+    expect(ttl2).toBeGreaterThan(20);
+    expect(ttl2).toBeLessThanOrEqual(30);
+    // A second put replaces the copy and its ttl.
+    await hot.put(rec('d1', { arm: 'm-a', armIndex: 0 }), 60);
+    expect((await hot.getMany(['d1']))[0]).toMatchObject({ arm: 'm-a', armIndex: 0 });
+    expect(await redis.ttl(hot.keys.decision('d1'))).toBeLessThanOrEqual(60);
+    await hot.put(rec('short'), 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await hot.getMany(['short'])).toEqual([null]);
+  });
+
+  it('marks event ids pending until confirmed: only a confirmed id answers "duplicate"', async () => {
+    expect(await hot.markSeen(['e1', 'e2'], 300)).toEqual([true, true]);
+    // e1 is still pending (its job may not have been queued): it counts as not seen, the retry queues it.
+    expect(await hot.markSeen(['e1'], 300)).toEqual([true]);
+    await hot.confirmSeen(['e1']);
+    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300)).toEqual([false, true, true]);
+    // The marks expire: set with the ttl, kept (not made permanent) by the confirmation.
+    const ttl = await redis.ttl(hot.keys.eventSeen('e1'));
+    expect(ttl).toBeGreaterThan(290);
+    expect(ttl).toBeLessThanOrEqual(300);
+    // A second sighting does not extend a mark's life.
+    await redis.expire(hot.keys.eventSeen('e2'), 50);
+    await hot.markSeen(['e2'], 300);
+    expect(await redis.ttl(hot.keys.eventSeen('e2'))).toBeLessThanOrEqual(50);
+    // Confirming an id that was never marked (or has expired) does not create a mark.
+    await hot.confirmSeen(['ghost']);
+    expect(await redis.exists(hot.keys.eventSeen('ghost'))).toBe(0);
+    expect(await hot.markSeen(['ghost'], 300)).toEqual([true]);
+    // unmarkSeen forgets them (a request that failed after marking).
+    await hot.unmarkSeen(['e1', 'ghost']);
+    expect(await hot.markSeen(['e1', 'ghost'], 300)).toEqual([true, true]);
+    await hot.confirmSeen([]);
+    await hot.unmarkSeen([]);
+  });
+
+  it('concurrent senders of one confirmed id all hear "duplicate"', async () => {
+    await hot.markSeen(['c1'], 300);
+    await hot.confirmSeen(['c1']);
+    const conns = Array.from({ length: 4 }, () => new Redis(REDIS_URL));
+    try {
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => new DecisionHotStore(conns[i % 4], env.prefix).markSeen(['c1'], 300)));
+      expect(answers.flat().every((a) => a === false)).toBe(true);
+    } finally {
+      await Promise.all(conns.map((c) => c.quit()));
+    }
+  });
+
+  it('counts events per decision up to the limit, leaves the excess uncounted, and takes counts back', async () => {
+    const limit = 10;
+    expect(await hot.countEvents(new Map([['x', 4], ['y', 12]]), limit, 120)).toEqual(new Map([['x', 4], ['y', 10]]));
+    expect(await hot.countEvents(new Map([['x', 4]]), limit, 120)).toEqual(new Map([['x', 4]]));
+    expect(await hot.countEvents(new Map([['x', 4]]), limit, 120)).toEqual(new Map([['x', 2]]));
+    expect(await hot.countEvents(new Map([['x', 1], ['y', 1]]), limit, 120)).toEqual(new Map([['x', 0], ['y', 0]]));
+    expect(await redis.get(hot.keys.decisionEventCount('x'))).toBe('10'); // the refused ones were taken back
+    const ttl = await redis.ttl(hot.keys.decisionEventCount('x'));
+    expect(ttl).toBeGreaterThan(110);
+    expect(ttl).toBeLessThanOrEqual(120);
+    await hot.uncountEvents(new Map([['x', 3], ['y', 0]]));
+    expect(await hot.countEvents(new Map([['x', 5]]), limit, 120)).toEqual(new Map([['x', 3]]));
+    expect(await hot.countEvents(new Map(), limit, 120)).toEqual(new Map());
+  });
+});
