@@ -7,3 +7,4 @@ export * from './policy.js';
 export * from './prior.js';
 export * from './route.js';
 export * from './event-ids.js';
+export * from './job-kinds.js';

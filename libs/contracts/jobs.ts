@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { finite } from './finite.js';
 
 /**
- * Queue contracts. The API writes these; the worker re-parses every job with the same schemas (a job is data
- * from another process). One queue, three job names.
+ * Queue contracts: what one item of each kind carries. The API writes these; the worker re-parses every job with
+ * the same schemas (a job is data from another process). How each kind travels is in job-kinds.ts.
  */
 export const QUEUE_NAME = 'router-events';
 
@@ -26,16 +26,28 @@ export const decisionRecordSchema = z.object({
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
 
-export const decisionsJobSchema = z.object({ decisions: z.array(decisionRecordSchema).min(1) });
-
-export const feedbackJobSchema = z.object({
+/** Feedback on a single decision: a thumb (0 or 1) or a reward in [0, 1]. */
+export const pointwiseFeedbackJobSchema = z.object({
   eventId: z.string(),
   decisionId: z.string(),
   reward: finite().min(0).max(1),
-  /** Pairwise feedback on a duel: the winning model or "tie"; `reward` is then P(arms[0] won). */
-  winner: z.string().optional(),
+  winner: z.undefined().optional(),
   receivedAt: z.int(),
 });
+export type PointwiseFeedbackJob = z.infer<typeof pointwiseFeedbackJobSchema>;
+
+/** A duel's outcome: the winning model or "tie"; `reward` is then P(arms[0] won). */
+export const pairwiseFeedbackJobSchema = z.object({
+  eventId: z.string(),
+  decisionId: z.string(),
+  reward: finite().min(0).max(1),
+  winner: z.string(),
+  receivedAt: z.int(),
+});
+export type PairwiseFeedbackJob = z.infer<typeof pairwiseFeedbackJobSchema>;
+
+/** A feedback job: pointwise, or pairwise when it names a winner (discriminated by `winner`). */
+export const feedbackJobSchema = z.union([pointwiseFeedbackJobSchema, pairwiseFeedbackJobSchema]);
 export type FeedbackJob = z.infer<typeof feedbackJobSchema>;
 
 export const energyJobSchema = z.object({
@@ -74,19 +86,5 @@ export const usageJobSchema = z.object({
 });
 export type UsageJob = z.infer<typeof usageJobSchema>;
 
-/** A batch request's accepted events travel as one job (BullMQ's per-job cost would cap ingestion otherwise). */
-export const feedbackBatchJobSchema = z.object({ events: z.array(feedbackJobSchema).min(1) });
-export const energyBatchJobSchema = z.object({ events: z.array(energyJobSchema).min(1) });
-export const usageBatchJobSchema = z.object({ events: z.array(usageJobSchema).min(1) });
-
-export const JOB = {
-  decisions: 'decisions',
-  feedback: 'feedback',
-  energy: 'energy',
-  feedbackBatch: 'feedback-batch',
-  energyBatch: 'energy-batch',
-  usage: 'usage',
-  usageBatch: 'usage-batch',
-  /** Repeated by a BullMQ job scheduler: apply default rewards of closed feedback windows. */
-  sweepDefaults: 'sweep-default-rewards',
-} as const;
+/** The event id of a decision's usage event: the service's own id, so a decision has at most one. */
+export const usageEventId = (decisionId: string) => `usage:${decisionId}`;

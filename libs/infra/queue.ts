@@ -1,9 +1,12 @@
-import { QUEUE_NAME } from '@app/contracts';
+import { type JobIdPrefix, QUEUE_NAME } from '@app/contracts';
 
 export { QUEUE_NAME };
 
-/** BullMQ custom job ids may not contain ':'; event ids may. base64url keeps them unique and reversible. */
-export const jobIdFor = (kind: 'fb' | 'en' | 'dec' | 'fbb' | 'enb' | 'us', id: string) => `${kind}_${Buffer.from(id).toString('base64url')}`;
+/**
+ * A custom job id: the job's prefix (JOB_KINDS) and an id it is derived from. BullMQ custom job ids may not
+ * contain ':'; event ids may. base64url keeps them unique and reversible.
+ */
+export const jobIdFor = (prefix: JobIdPrefix, id: string) => `${prefix}_${Buffer.from(id).toString('base64url')}`;
 
 /** Connection options BullMQ needs (workers block: no per-request retry limit). */
 export function bullConnection(redisUrl: string, producer = false) {

@@ -1,6 +1,7 @@
+import { type EventKind } from '@app/contracts';
 import { type Sql } from './db.js';
 
-export type EventKind = 'feedback' | 'energy' | 'pairwise' | 'usage';
+export type { EventKind };
 export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model' | 'removed';
 
 export interface EventRow {

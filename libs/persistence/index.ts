@@ -6,3 +6,4 @@ export * from './models.repository.js';
 export * from './policies.repository.js';
 export * from './learned-events.repository.js';
 export * from './dead-letters.repository.js';
+export * from './persistence.module.js';

@@ -6,7 +6,7 @@ export class ModelsRepository {
 
   async upsert(id: string, config: ModelConfig): Promise<Model> {
     await this.sql`
-      insert into models (id, config) values (${id}, ${this.sql.json(config as never)})
+      insert into models (id, config) values (${id}, ${this.sql.json(config)})
       on conflict (id) do update set config = excluded.config, updated_at = now()`;
     return { id, ...config };
   }

@@ -7,3 +7,4 @@ export * from './prefix.js';
 export * from './breaker.store.js';
 export * from './key-revocations.store.js';
 export * from './model-energy.store.js';
+export * from './store.module.js';

@@ -3,6 +3,9 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
 import { bullConnection, InfraModule } from '@app/infra';
+import { IngestModule } from '@app/ingest';
+import { PersistenceModule } from '@app/persistence';
+import { StoreModule } from '@app/store';
 import { KeysController } from './admin/keys.controller.js';
 import { KeysService } from './admin/keys.service.js';
 import { ModelsController } from './admin/models.controller.js';
@@ -23,8 +26,9 @@ import { StateRepair } from './routing/state-repair.service.js';
 import { SequentialStateService } from './routing/sequential-state.service.js';
 import { RouteController } from './routing/route.controller.js';
 import { RoutingService } from './routing/routing.service.js';
-import { BreakerService } from './proxy/breakers.service.js';
-import { MetricsService } from './proxy/metrics.service.js';
+import { BreakerService } from './breakers/breakers.service.js';
+import { MetricsController } from './observability/metrics.controller.js';
+import { MetricsService } from './observability/metrics.service.js';
 import { ProxyController } from './proxy/proxy.controller.js';
 import { ProxyService } from './proxy/proxy.service.js';
 import { ReadingsController } from './telemetry/readings.controller.js';
@@ -36,11 +40,14 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
-        InfraModule.forRoot(env, { redisOffline: true }),
+        InfraModule.forRoot(env),
+        PersistenceModule.forRoot(env),
+        StoreModule.forRoot(env, { redisOffline: true }),
+        IngestModule,
         BullModule.forRoot({ connection: bullConnection(env.REDIS_URL, true), prefix: `${env.REDIS_PREFIX}:bull` }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
-      controllers: [RouteController, ProxyController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController, ReadingsController],
+      controllers: [RouteController, ProxyController, MetricsController, IngestController, KeysController, ModelsController, PoliciesController, HealthController, DocsController, ReadingsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

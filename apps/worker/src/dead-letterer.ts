@@ -37,7 +37,7 @@ export class DeadLetterer implements PoisonHandling {
   private async policyOf(decisionId: string): Promise<string | null> {
     const [hot] = await this.hot.getMany([decisionId]).catch(() => [null]);
     if (hot) return hot.policy;
-    const cold = await this.decisions.getMany([decisionId]).catch(() => new Map());
+    const cold = await this.decisions.getMany([decisionId]).catch(() => new Map<string, { policy: string }>());
     return cold.get(decisionId)?.policy ?? null;
   }
 }

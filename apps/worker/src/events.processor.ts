@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, type Type } from '@nestjs/common';
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { decisionsJobSchema, energyBatchJobSchema, energyJobSchema, feedbackBatchJobSchema, feedbackJobSchema, JOB, QUEUE_NAME, usageBatchJobSchema, usageJobSchema } from '@app/contracts';
+import { type EventJobKind, JOB, type KindedItem, parseJob, QUEUE_NAME } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, JOB_OPTIONS, Logger, SpanKind, withSpan } from '@app/infra';
 import { DeadLetterer } from './dead-letterer.js';
@@ -95,38 +95,37 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   }
 
   private async learn(job: Job): Promise<void> {
-    switch (job.name) {
-      case JOB.decisions:
-        return await this.batcher.submit({ kind: 'decisions', data: parse(decisionsJobSchema, job).decisions });
-      case JOB.feedback:
-        return await this.batcher.submit({ kind: 'feedback', data: parse(feedbackJobSchema, job) });
-      case JOB.energy:
-        return await this.batcher.submit({ kind: 'energy', data: parse(energyJobSchema, job) });
-      case JOB.usage:
-        return await this.batcher.submit({ kind: 'usage', data: parse(usageJobSchema, job) });
-      case JOB.usageBatch:
-        return await this.settleAll(
-          job,
-          parse(usageBatchJobSchema, job).events.map((data) =>
-            // One span per proxied request's learning step, in the request's trace (a no-op unless tracing is on).
-            withSpan('learn usage', { 'router.decision_id': data.decisionId, 'router.model': data.model }, () => this.batcher.submit({ kind: 'usage', data }), {
-              carrier: data.trace,
-              kind: SpanKind.CONSUMER,
-            }),
-          ),
-        );
-      case JOB.sweepDefaults: {
-        const due = await this.sweeper.due();
-        if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
-        return await this.settleAll(job, due.map((data) => this.batcher.submit({ kind: 'feedback', data })));
-      }
-      case JOB.feedbackBatch:
-        return await this.settleAll(job, parse(feedbackBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'feedback', data })));
-      case JOB.energyBatch:
-        return await this.settleAll(job, parse(energyBatchJobSchema, job).events.map((data) => this.batcher.submit({ kind: 'energy', data })));
-      default:
+    if (job.name === JOB.sweepDefaults) return await this.sweep(job);
+    const parsed = parseJob(job.name, job.data);
+    switch (parsed.form) {
+      case 'decisions':
+        return await this.batcher.submit({ kind: 'decisions', data: parsed.decisions });
+      case 'one':
+        return await this.batcher.submit(parsed.item);
+      case 'many':
+        return await this.settleAll(job, parsed.items.map((item) => this.submitTraced(item)));
+      case 'invalid':
+        throw new UnrecoverableError(`job ${job.id} (${job.name}) has an invalid payload: ${parsed.error}`);
+      case 'unknown':
         throw new UnrecoverableError(`unknown job name ${job.name}`);
     }
+  }
+
+  private async sweep(job: Job): Promise<void> {
+    const due = await this.sweeper.due();
+    if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
+    return await this.settleAll(job, due.map((data) => this.batcher.submit({ kind: 'feedback', data })));
+  }
+
+  /** Batched usage events carry their proxied request's trace context (single usage jobs predate it). */
+  private submitTraced(item: KindedItem<EventJobKind>): Promise<void> {
+    if (item.kind !== 'usage') return this.batcher.submit(item);
+    const { data } = item;
+    // One span per proxied request's learning step, in the request's trace (a no-op unless tracing is on).
+    return withSpan('learn usage', { 'router.decision_id': data.decisionId, 'router.model': data.model }, () => this.batcher.submit(item), {
+      carrier: data.trace,
+      kind: SpanKind.CONSUMER,
+    });
   }
 
   /**
@@ -144,10 +143,4 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     const other = failed.find((r) => !(r.reason instanceof OrphanEventError) && !(r.reason instanceof DeadLetteredError));
     if (other) throw other.reason;
   }
-}
-
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } }, job: Job): T {
-  const r = schema.safeParse(job.data);
-  if (!r.success) throw new UnrecoverableError(`job ${job.id} (${job.name}) has an invalid payload: ${r.error.message}`);
-  return r.data;
 }

@@ -1,12 +1,10 @@
 import { type BatchInput, type BatchOutcome } from '@app/ingest';
-import { type DecisionRecord, type EnergyJob, type FeedbackJob, type UsageJob } from '@app/contracts';
+import { type DecisionRecord, type EventJobKind, type KindedItem } from '@app/contracts';
 
 type Done = (e?: Error) => void;
-export type Entry =
-  | { kind: 'decisions'; data: DecisionRecord[]; done: Done }
-  | { kind: 'feedback'; data: FeedbackJob; done: Done }
-  | { kind: 'energy'; data: EnergyJob; done: Done }
-  | { kind: 'usage'; data: UsageJob; done: Done };
+/** What the batcher takes: a decisions job's whole list (split in halves if Postgres refuses a row), or one event. */
+export type Submission = { kind: 'decisions'; data: DecisionRecord[] } | KindedItem<EventJobKind>;
+export type Entry = Submission & { done: Done };
 
 export class OrphanEventError extends Error {}
 /** The entry's data is refused by Postgres whatever is retried: it was set aside as a dead letter. */
@@ -42,9 +40,9 @@ export class MicroBatcher {
     private readonly poison?: PoisonHandling,
   ) {}
 
-  submit(e: Omit<Entry, 'done'> & { kind: Entry['kind'] }): Promise<void> {
+  submit(e: Submission): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...(e as Entry), done: (err) => (err ? reject(err) : resolve()) });
+      this.queue.push({ ...e, done: (err) => (err ? reject(err) : resolve()) });
       if (this.queue.length >= this.maxBatch) this.kick();
       else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.lingerMs);
     });
@@ -100,12 +98,22 @@ export class MicroBatcher {
 }
 
 function inputOf(batch: readonly Entry[]): BatchInput {
-  const input: BatchInput = { decisions: [], feedback: [], energy: [], usage: [] };
+  const input: Required<BatchInput> = { decisions: [], feedback: [], energy: [], usage: [] };
   for (const e of batch) {
-    if (e.kind === 'decisions') input.decisions.push(...e.data);
-    else if (e.kind === 'feedback') input.feedback.push(e.data);
-    else if (e.kind === 'usage') input.usage!.push(e.data);
-    else input.energy.push(e.data);
+    switch (e.kind) {
+      case 'decisions':
+        input.decisions.push(...e.data);
+        break;
+      case 'feedback':
+        input.feedback.push(e.data);
+        break;
+      case 'energy':
+        input.energy.push(e.data);
+        break;
+      case 'usage':
+        input.usage.push(e.data);
+        break;
+    }
   }
   return input;
 }

@@ -2,24 +2,44 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
 import { bullConnection, InfraModule } from '@app/infra';
+import { DefaultRewardSweeper, EventApplier, IngestModule, ModelEnergyEstimator, Rebuilder } from '@app/ingest';
+import { DecisionsRepository, EventsRepository, PersistenceModule, PoliciesRepository } from '@app/persistence';
+import { DecisionHotStore, PolicyStateStore, StoreModule } from '@app/store';
 import { type WorkerEnv } from './config.js';
 import { DeadLetterer } from './dead-letterer.js';
 import { processorFor } from './events.processor.js';
 
+/** The worker: folds queued events into the policy state (Redis) and the durable log (Postgres). */
 @Module({})
 export class WorkerModule {
   static forRoot(env: WorkerEnv): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
-        InfraModule.forRoot(env, { redisOffline: false }),
+        InfraModule.forRoot(env),
+        PersistenceModule.forRoot(env),
+        StoreModule.forRoot(env, { redisOffline: false }),
+        IngestModule,
         BullModule.forRoot({
           connection: bullConnection(env.REDIS_URL),
           prefix: `${env.REDIS_PREFIX}:bull`,
         }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
-      providers: [DeadLetterer, processorFor(env)],
+      providers: [
+        {
+          provide: EventApplier,
+          inject: [PoliciesRepository, DecisionsRepository, EventsRepository, DecisionHotStore, PolicyStateStore, Rebuilder, ModelEnergyEstimator],
+          useFactory: (...deps: ConstructorParameters<typeof EventApplier>) => new EventApplier(...deps),
+        },
+        {
+          provide: DefaultRewardSweeper,
+          inject: [PoliciesRepository, DecisionsRepository],
+          useFactory: (...deps: ConstructorParameters<typeof DefaultRewardSweeper>) => new DefaultRewardSweeper(...deps),
+        },
+        DeadLetterer,
+        processorFor(env),
+      ],
     };
   }
 }

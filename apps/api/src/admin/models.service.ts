@@ -5,7 +5,7 @@ import { CONFIG } from '@app/infra';
 import { ModelsRepository } from '@app/persistence';
 import { RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
-import { BreakerService } from '../proxy/breakers.service.js';
+import { BreakerService } from '../breakers/breakers.service.js';
 import { withAllowedKeyEnv } from '../proxy/upstream-key.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 

@@ -1,19 +1,34 @@
-import { type DecisionRecord, energySchema, feedbackSchema, pairwiseSchema, type Principal } from '@app/contracts';
+import {
+  type DecisionRecord,
+  type EnergyJob,
+  energySchema,
+  type EventKind,
+  feedbackSchema,
+  type PairwiseFeedbackJob,
+  pairwiseSchema,
+  type PointwiseFeedbackJob,
+  type Principal,
+} from '@app/contracts';
 import { type FieldError } from '@app/errors';
 import { issuesToErrors } from '../validation.js';
 
-export type Kind = 'feedback' | 'energy' | 'pairwise';
+/** What the ingest endpoints take: every stored event kind but the proxy's own usage events. */
+export type IntakeKind = Exclude<EventKind, 'usage'>;
 
-/** An event that passed its schema, ready to be joined with its decision. */
-export interface Prepared {
+interface PreparedIds {
   index: number;
   /** The stored id: the caller's id in the caller owner's namespace (see ownedEventId). */
   eventId: string;
   /** The id as the caller gave it (or as derived for it), answered back. */
   callerEventId: string;
-  decisionId?: string;
-  job: Record<string, unknown>;
 }
+/** An event that passed its schema, ready to be joined with its decision (discriminated by `kind`). */
+export type Prepared = PreparedIds &
+  (
+    | { kind: 'feedback'; decisionId: string; job: PointwiseFeedbackJob }
+    | { kind: 'pairwise'; decisionId: string; job: PairwiseFeedbackJob }
+    | { kind: 'energy'; decisionId?: string; job: EnergyJob }
+  );
 
 export interface ItemProblem {
   status: number;
@@ -26,7 +41,7 @@ const trusted = (caller: Principal) => caller.scope === 'admin' || caller.scope 
 
 /** Parses one item with its kind's schema; its ids come from `stored` / `given` (caller's id or a derived one). */
 export function parseEvent(
-  kind: Kind,
+  kind: IntakeKind,
   raw: unknown,
   index: number,
   receivedAt: number,
@@ -35,34 +50,39 @@ export function parseEvent(
 ): Prepared | { problem: ItemProblem } {
   const bad = (detail: string, issues: Parameters<typeof issuesToErrors>[0]) => ({ problem: { status: 400, detail, errors: issuesToErrors(issues) } });
   const ids = (eventId?: string) => ({ index, eventId: stored(eventId), callerEventId: given(eventId) });
-  if (kind === 'pairwise') {
-    const r = pairwiseSchema.safeParse(raw);
-    if (!r.success) return bad('invalid pairwise feedback', r.error.issues);
-    const p = ids(r.data.eventId);
-    // reward (P(first model won)) is set once the decision's pair is known (checkAgainstDecision).
-    return { ...p, decisionId: r.data.decisionId, job: { eventId: p.eventId, decisionId: r.data.decisionId, reward: 0, winner: r.data.winner, receivedAt } };
+  switch (kind) {
+    case 'pairwise': {
+      const r = pairwiseSchema.safeParse(raw);
+      if (!r.success) return bad('invalid pairwise feedback', r.error.issues);
+      const p = ids(r.data.eventId);
+      // reward (P(first model won)) is set once the decision's pair is known (checkAgainstDecision).
+      return { ...p, kind, decisionId: r.data.decisionId, job: { eventId: p.eventId, decisionId: r.data.decisionId, reward: 0, winner: r.data.winner, receivedAt } };
+    }
+    case 'feedback': {
+      const r = feedbackSchema.safeParse(raw);
+      if (!r.success) return bad('invalid feedback', r.error.issues);
+      const p = ids(r.data.eventId);
+      const reward = r.data.reward ?? (r.data.thumb === 'up' ? 1 : 0);
+      return { ...p, kind, decisionId: r.data.decisionId, job: { eventId: p.eventId, decisionId: r.data.decisionId, reward, receivedAt } };
+    }
+    case 'energy': {
+      const r = energySchema.safeParse(raw);
+      if (!r.success) return bad('invalid energy reading', r.error.issues);
+      const p = ids(r.data.eventId);
+      return { ...p, kind, decisionId: r.data.decisionId, job: { ...r.data, eventId: p.eventId, receivedAt } };
+    }
   }
-  if (kind === 'feedback') {
-    const r = feedbackSchema.safeParse(raw);
-    if (!r.success) return bad('invalid feedback', r.error.issues);
-    const p = ids(r.data.eventId);
-    const reward = r.data.reward ?? (r.data.thumb === 'up' ? 1 : 0);
-    return { ...p, decisionId: r.data.decisionId, job: { eventId: p.eventId, decisionId: r.data.decisionId, reward, receivedAt } };
-  }
-  const r = energySchema.safeParse(raw);
-  if (!r.success) return bad('invalid energy reading', r.error.issues);
-  const p = ids(r.data.eventId);
-  return { ...p, decisionId: r.data.decisionId, job: { ...r.data, eventId: p.eventId, receivedAt } };
 }
 
 /**
  * Checks an event against the decision it names (and the caller's rights over it); fills a pairwise event's
  * reward. Another owner's decision is "not found", exactly as an unknown one. Null when the event may go on.
  */
-export function checkAgainstDecision(kind: Kind, caller: Principal, p: Prepared, dec: DecisionRecord | undefined, modelExists: (id: string) => boolean): ItemProblem | null {
-  if (p.decisionId === undefined) {
+export function checkAgainstDecision(caller: Principal, p: Prepared, dec: DecisionRecord | undefined, modelExists: (id: string) => boolean): ItemProblem | null {
+  if (p.kind === 'energy' && p.decisionId === undefined) {
     // A model-level reading moves the energy estimate every policy uses: only trusted scopes may post one.
-    const model = (p.job as { model: string }).model;
+    // energySchema guarantees a model when there is no decision.
+    const model = p.job.model ?? '';
     if (!trusted(caller))
       return { status: 403, detail: 'readings without a decision need an admin or telemetry key', errors: [{ path: 'decisionId', message: 'required for route keys' }] };
     if (!modelExists(model)) return { status: 404, detail: `model ${model} is not registered`, errors: [{ path: 'model', message: 'unknown model' }] };
@@ -70,10 +90,10 @@ export function checkAgainstDecision(kind: Kind, caller: Principal, p: Prepared,
   }
   if (!dec || (!trusted(caller) && dec.owner !== caller.owner) || (caller.policies !== null && caller.scope !== 'admin' && !caller.policies.includes(dec.policy)))
     return { status: 404, detail: `decision ${p.decisionId} not found`, errors: [{ path: 'decisionId', message: 'unknown decision' }] };
-  if (kind === 'pairwise') return checkPairwise(p, dec);
-  if (kind === 'energy' && dec.mode === 'duel') {
+  if (p.kind === 'pairwise') return checkPairwise(p, dec);
+  if (p.kind === 'energy' && dec.mode === 'duel') {
     // A duel ran two models: a reading must say which one it measured.
-    const model = (p.job as { model?: string }).model;
+    const model = p.job.model;
     if (model && dec.arms?.includes(model)) return null;
     return { status: 400, detail: `decision ${p.decisionId} is a duel: name the measured model (${dec.arms?.join(' or ')})`, errors: [{ path: 'model', message: `one of ${dec.arms?.join(', ')}` }] };
   }
@@ -82,13 +102,13 @@ export function checkAgainstDecision(kind: Kind, caller: Principal, p: Prepared,
   return null;
 }
 
-function checkPairwise(p: Prepared, dec: DecisionRecord): ItemProblem | null {
+function checkPairwise(p: Prepared & { kind: 'pairwise' }, dec: DecisionRecord): ItemProblem | null {
   const pair = dec.mode === 'duel' ? dec.arms : undefined;
   if (!pair || pair.length !== 2)
     return { status: 400, detail: `decision ${p.decisionId} is not a duel; post /v1/feedback for it`, errors: [{ path: 'decisionId', message: 'not a duel' }] };
-  const winner = (p.job as { winner: string }).winner;
+  const winner = p.job.winner;
   if (winner !== 'tie' && !pair.includes(winner))
     return { status: 400, detail: `winner must be ${pair[0]}, ${pair[1]} or "tie"`, errors: [{ path: 'winner', message: `one of ${pair.join(', ')}, tie` }] };
-  (p.job as { reward: number }).reward = winner === 'tie' ? 0.5 : winner === pair[0] ? 1 : 0;
+  p.job.reward = winner === 'tie' ? 0.5 : winner === pair[0] ? 1 : 0;
   return null;
 }

@@ -1,15 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  type DecisionRecord,
-  type EventAck,
-  id,
-  JOB,
-  ownedEventId,
-  type Principal,
-  QUEUE_NAME,
-} from '@app/contracts';
+import { batchJobPayload, type DecisionRecord, EVENT_KINDS, type EventAck, id, JOB_KINDS, ownedEventId, type Principal, QUEUE_NAME } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
 import { DecisionsRepository } from '@app/persistence';
@@ -18,9 +10,9 @@ import { type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
 import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
-import { MetricsService } from '../proxy/metrics.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
-import { checkAgainstDecision, type Kind, parseEvent, type Prepared } from './event-intake.js';
+import { checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
 
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
 type Ready = Prepared & { late: boolean };
@@ -48,19 +40,19 @@ export class IngestService {
   ) {}
 
   /** One event: errors are thrown (4xx problem). */
-  async one(kind: Kind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
+  async one(kind: IntakeKind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
     const [r] = await this.many(kind, caller, [body], idempotencyKey, false);
     if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
     return r;
   }
 
   /** A batch: every item gets its own answer; invalid items do not stop the valid ones. */
-  async many(kind: Kind, caller: Principal, items: unknown[], idempotencyKey: string | undefined, batch = true): Promise<ItemResult[]> {
+  async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined, batch = true): Promise<ItemResult[]> {
     if (idempotencyKey !== undefined) {
       const r = idempotencyKeySchema.safeParse(idempotencyKey);
       if (!r.success) throw new DomainError('VALIDATION', 'invalid Idempotency-Key header', issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })));
     }
-    const results: ItemResult[] = new Array(items.length);
+    const results: ItemResult[] = new Array<ItemResult>(items.length);
     const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
       const prefix = batch ? `events.${index}.` : '';
       results[index] = { index, status: 'rejected', problem: { status, detail, errors: errors.map((e) => ({ ...e, path: prefix + e.path })) } };
@@ -78,7 +70,7 @@ export class IngestService {
     const ok: Ready[] = [];
     for (const p of prepared) {
       const dec = p.decisionId === undefined ? undefined : found.get(p.decisionId);
-      const problem = checkAgainstDecision(kind, caller, p, dec, (m) => this.cache.model(m) !== undefined);
+      const problem = checkAgainstDecision(caller, p, dec, (m) => this.cache.model(m) !== undefined);
       if (problem) reject(p.index, problem.status, problem.detail, problem.errors);
       else ok.push({ ...p, late: dec !== undefined && this.isLate(dec, now) });
     }
@@ -87,8 +79,8 @@ export class IngestService {
     for (const p of queued.over) reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [{ path: 'decisionId', message: 'too many events for this decision' }]);
     for (const p of queued.accepted) {
       results[p.index] = { eventId: p.callerEventId, status: p.late ? 'late' : 'accepted' };
-      if (kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId!)?.policy ?? 'unknown' }, (p.job as { reward: number }).reward);
-      if (kind === 'energy') this.metrics.energy.inc((p.job as { joules: number }).joules);
+      if (p.kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId)?.policy ?? 'unknown' }, p.job.reward);
+      if (p.kind === 'energy') this.metrics.energy.inc(p.job.joules);
     }
     for (const r of results) if (r) this.metrics.feedback.inc({ kind, status: r.status });
     return results;
@@ -103,7 +95,7 @@ export class IngestService {
    * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; the rest are counted
    * against their decision's bound and queued. Returns the queued events and those over the bound.
    */
-  private async admit(kind: Kind, ok: Ready[], results: ItemResult[], batch: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
+  private async admit(kind: IntakeKind, ok: Ready[], results: ItemResult[], batch: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
     const firstSeen = new Set<string>();
     const unique = ok.filter((p) => {
       if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
@@ -159,19 +151,17 @@ export class IngestService {
     return { within, over, counted };
   }
 
-  private async enqueue(kind: Kind, events: Ready[], batch: boolean): Promise<void> {
+  private async enqueue(kind: IntakeKind, events: Ready[], batch: boolean): Promise<void> {
     if (events.length === 0) return;
-    const name = kind === 'energy' ? JOB.energy : JOB.feedback;
+    const queued = EVENT_KINDS[kind];
+    const { one, many } = JOB_KINDS[queued];
     if (events.length === 1 || !batch) {
-      await this.queue.addBulk(events.map((p) => ({ name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(kind === 'energy' ? 'en' : 'fb', p.eventId) } })));
+      await this.queue.addBulk(events.map((p) => ({ name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } })));
       return;
     }
     // One job for the batch; its id is derived from the event ids it carries.
     const digest = createHash('sha256').update(events.map((p) => p.eventId).join('\n')).digest('base64url');
-    await this.queue.add(kind === 'energy' ? JOB.energyBatch : JOB.feedbackBatch, { events: events.map((p) => p.job) }, {
-      ...JOB_OPTIONS,
-      jobId: jobIdFor(kind === 'energy' ? 'enb' : 'fbb', digest),
-    });
+    await this.queue.add(many.name, batchJobPayload(queued, events.map((p) => p.job)), { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) });
   }
 
   private async lookup(ids: string[]): Promise<Map<string, DecisionRecord>> {

@@ -1,7 +1,7 @@
 import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ChatRequest, type Model, type Principal, type RouteResponse, type UsageJob } from '@app/contracts';
+import { type ChatRequest, type Model, type Principal, type RouteResponse, type UsageJob, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
 import { CONFIG, SpanKind, traceCarrier, withSpan } from '@app/infra';
@@ -10,8 +10,8 @@ import { type ApiEnv } from '../config.js';
 import { DecisionFlusher } from '../routing/decision-flusher.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
-import { BreakerService } from './breakers.service.js';
-import { MetricsService } from './metrics.service.js';
+import { BreakerService } from '../breakers/breakers.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
@@ -209,30 +209,10 @@ export class ProxyService {
       clearTimeout(ttft);
       if (first.done) throw new Error('upstream closed the stream before any data');
       const ttftMs = performance.now() - t0;
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        ...this.routerHeaders(dec, model.id),
-      });
+      const res = this.openStream(reply, dec, model, ac);
       committed = true;
-      res.on('close', () => {
-        if (!res.writableFinished) ac.abort(new ClientGone('the client went away'));
-      });
       const relay = new SseRelay(model.id, (text) => res.write(text), { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' });
-      let flowing = relay.push(first.value);
-      for (;;) {
-        if (!flowing) {
-          waitingForClient = true;
-          await drained(res, ac.signal);
-          waitingForClient = false;
-        }
-        const { done, value } = await reader.read();
-        if (done) break;
-        flowing = relay.push(value);
-      }
+      await relayAll(reader, relay, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
       relay.end();
       res.end();
       return {
@@ -265,11 +245,27 @@ export class ProxyService {
     }
   }
 
+  /** Commits the answer to streaming: status and headers go out; a client that leaves aborts the upstream call. */
+  private openStream(reply: FastifyReply, dec: RouteResponse, model: Model, ac: AbortController): ServerResponse {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...this.routerHeaders(dec, model.id),
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort(new ClientGone('the client went away'));
+    });
+    return res;
+  }
+
   /** Buffers the usage event of the decision (event id `usage:<decision>`, so at most once). Never fails the call. */
   private recordUsage(dec: RouteResponse, model: Model | null, a: Answered | null, attempts: Attempt[]): void {
     const pricing = model?.pricing;
     const job: UsageJob = {
-      eventId: `usage:${dec.decisionId}`,
+      eventId: usageEventId(dec.decisionId),
       decisionId: dec.decisionId,
       model: a?.model ?? model?.id ?? dec.model,
       answered: a !== null,
@@ -306,4 +302,29 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
     res.on('close', done);
     signal.addEventListener('abort', done);
   });
+}
+
+/**
+ * Relays the upstream's chunks (the first already read) until it ends, reading the next one only once the client
+ * has taken the previous ones (`waiting` says when the relay is held up by the client).
+ */
+async function relayAll(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  relay: SseRelay,
+  first: Uint8Array,
+  res: ServerResponse,
+  signal: AbortSignal,
+  waiting: (w: boolean) => void,
+): Promise<void> {
+  let flowing = relay.push(first);
+  for (;;) {
+    if (!flowing) {
+      waiting(true);
+      await drained(res, signal);
+      waiting(false);
+    }
+    const { done, value } = await reader.read();
+    if (done) return;
+    flowing = relay.push(value);
+  }
 }

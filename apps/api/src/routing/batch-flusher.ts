@@ -1,23 +1,25 @@
 import { type Queue } from 'bullmq';
-import { JOB_OPTIONS, type Logger } from '@app/infra';
+import { batchJobPayload, JOB_KINDS, type JobItems, type JobKind } from '@app/contracts';
+import { JOB_OPTIONS, jobIdFor, type Logger } from '@app/infra';
 
 const MAX_BUFFERED = 200_000;
 
 /**
- * Buffers records and enqueues them as one BullMQ job per `batchSize` records or `flushMs` (a job per record
- * costs a Redis script and a worker wake-up each). On failure the buffer is kept and retried on the next tick;
- * beyond MAX_BUFFERED the oldest records are dropped and counted.
+ * Buffers records of one kind and enqueues them as one BullMQ job (the kind's batch job) per `batchSize` records
+ * or `flushMs` (a job per record costs a Redis script and a worker wake-up each). On failure the buffer is kept
+ * and retried on the next tick; beyond MAX_BUFFERED the oldest records are dropped and counted.
  */
-export class BatchFlusher<T> {
-  private buffer: T[] = [];
+export class BatchFlusher<K extends JobKind> {
+  private buffer: JobItems[K][] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing = false;
   dropped = 0;
 
   constructor(
     private readonly queue: Queue,
-    private readonly jobName: string,
-    private readonly job: (batch: T[]) => { data: unknown; jobId: string },
+    private readonly kind: K,
+    /** What a batch's job id derives from (a retried flush of the same batch is then not queued twice). */
+    private readonly idOf: (batch: readonly JobItems[K][]) => string,
     private readonly batchSize: number,
     private readonly flushMs: number,
     private readonly log: Logger,
@@ -37,7 +39,7 @@ export class BatchFlusher<T> {
     return this.buffer.length;
   }
 
-  push(rec: T): void {
+  push(rec: JobItems[K]): void {
     if (this.buffer.length >= MAX_BUFFERED) {
       this.buffer.shift();
       this.dropped++;
@@ -49,15 +51,15 @@ export class BatchFlusher<T> {
   async flush(): Promise<void> {
     if (this.flushing || this.buffer.length === 0) return;
     this.flushing = true;
+    const job = JOB_KINDS[this.kind].many;
     try {
       while (this.buffer.length > 0) {
         const batch = this.buffer.slice(0, this.batchSize);
-        const { data, jobId } = this.job(batch);
-        await this.queue.add(this.jobName, data, { ...JOB_OPTIONS, jobId });
+        await this.queue.add(job.name, batchJobPayload(this.kind, batch), { ...JOB_OPTIONS, jobId: jobIdFor(job.idPrefix, this.idOf(batch)) });
         this.buffer.splice(0, batch.length);
       }
     } catch (err) {
-      this.log.warn(`could not enqueue ${this.jobName}; will retry`, { buffered: this.buffer.length, error: (err as Error).message });
+      this.log.warn(`could not enqueue ${job.name}; will retry`, { buffered: this.buffer.length, error: (err as Error).message });
     } finally {
       this.flushing = false;
     }

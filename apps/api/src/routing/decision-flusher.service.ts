@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type DecisionRecord, JOB, QUEUE_NAME, type UsageJob } from '@app/contracts';
-import { CONFIG, jobIdFor, Logger } from '@app/infra';
+import { type DecisionRecord, QUEUE_NAME, type UsageJob } from '@app/contracts';
+import { CONFIG, Logger } from '@app/infra';
 import { type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
 import { BatchFlusher } from './batch-flusher.js';
@@ -14,13 +14,13 @@ import { BatchFlusher } from './batch-flusher.js';
  */
 @Injectable()
 export class DecisionFlusher implements OnModuleInit, OnApplicationShutdown {
-  private readonly decisions: BatchFlusher<DecisionRecord>;
-  private readonly usage: BatchFlusher<UsageJob>;
+  private readonly decisions: BatchFlusher<'decisions'>;
+  private readonly usage: BatchFlusher<'usage'>;
 
   constructor(@InjectQueue(QUEUE_NAME) queue: Queue, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
     const log = logger.child('decision-flusher');
-    this.decisions = new BatchFlusher(queue, JOB.decisions, (b) => ({ data: { decisions: b }, jobId: jobIdFor('dec', b[0].id) }), env.DECISION_BATCH_SIZE, env.DECISION_FLUSH_MS, log);
-    this.usage = new BatchFlusher(queue, JOB.usageBatch, (b) => ({ data: { events: b }, jobId: jobIdFor('us', b[0].eventId) }), env.DECISION_BATCH_SIZE, env.DECISION_FLUSH_MS, log);
+    this.decisions = new BatchFlusher(queue, 'decisions', (b) => b[0].id, env.DECISION_BATCH_SIZE, env.DECISION_FLUSH_MS, log);
+    this.usage = new BatchFlusher(queue, 'usage', (b) => b[0].eventId, env.DECISION_BATCH_SIZE, env.DECISION_FLUSH_MS, log);
   }
 
   onModuleInit(): void {

@@ -5,7 +5,7 @@ import { DeadLettersRepository } from '@app/persistence';
 import { type Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PolicyCache } from '../routing/policy-cache.service.js';
-import { BreakerService } from './breakers.service.js';
+import { BreakerService } from '../breakers/breakers.service.js';
 
 /** Prometheus metrics of one api replica (`GET /metrics`). Labels are policy and model ids, never prompt text. */
 @Injectable()

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import {
+  type DecisionRecord,
+  decisionRecordSchema,
+  type EnergyJob,
+  energyJobSchema,
+  type FeedbackJob,
+  feedbackJobSchema,
+  type UsageJob,
+  usageJobSchema,
+} from './jobs.js';
+
+/** One item of each kind of learning input, as it travels on the queue. */
+export interface JobItems {
+  decisions: DecisionRecord;
+  feedback: FeedbackJob;
+  energy: EnergyJob;
+  usage: UsageJob;
+}
+export type JobKind = keyof JobItems;
+/** The kinds whose items are events (stored in `events`, one row each). */
+export type EventJobKind = Exclude<JobKind, 'decisions'>;
+
+/** An item tagged with its kind: a union discriminated by `kind`. */
+export type KindedItem<K extends JobKind = JobKind> = { [P in K]: { kind: P; data: JobItems[P] } }[K];
+
+/**
+ * Each stored event kind (`events.kind`) and the queue kind it travels as. A duel's outcome travels as feedback
+ * that names a winner: workers of an earlier version, still draining the queue during an upgrade, know only
+ * the feedback job names.
+ */
+export const EVENT_KINDS = { feedback: 'feedback', pairwise: 'feedback', energy: 'energy', usage: 'usage' } as const satisfies Record<string, EventJobKind>;
+export type EventKind = keyof typeof EVENT_KINDS;
+/** The stored kinds that travel as queue kind K. */
+export type EventKindOf<K extends JobKind> = { [E in EventKind]: (typeof EVENT_KINDS)[E] extends K ? E : never }[EventKind];
+
+/** A BullMQ job: its name, and the prefix of its custom id (see jobIdFor). */
+export interface QueueJob {
+  readonly name: string;
+  readonly idPrefix: string;
+}
+
+/** How one kind travels and is stored. */
+export interface KindSpec<K extends JobKind> {
+  /** One item; the worker re-parses every item with it. */
+  readonly item: z.ZodType<JobItems[K]>;
+  /** The job carrying one item; null when the kind travels in batches only. */
+  readonly one: QueueJob | null;
+  /** The job carrying many items, as an array under `key` of its payload (see batchJobSchema). */
+  readonly many: QueueJob & { readonly key: string };
+  /** The stored event kind of an item; null when the kind is not an event (decisions have their own table). */
+  readonly stored: ((item: JobItems[K]) => EventKindOf<K>) | null;
+}
+type KindSpecs = { readonly [K in JobKind]: KindSpec<K> };
+
+/**
+ * The one table of learning inputs: the api's intake and flushers, the queue's job ids, the worker's dispatch
+ * and batcher, and the event log's kinds derive from it. Names, prefixes and payload keys are the wire format:
+ * jobs queued by an earlier version must still parse.
+ */
+export const JOB_KINDS = {
+  decisions: {
+    item: decisionRecordSchema,
+    one: null,
+    many: { name: 'decisions', idPrefix: 'dec', key: 'decisions' },
+    stored: null,
+  },
+  feedback: {
+    item: feedbackJobSchema,
+    one: { name: 'feedback', idPrefix: 'fb' },
+    many: { name: 'feedback-batch', idPrefix: 'fbb', key: 'events' },
+    stored: (f) => (f.winner === undefined ? 'feedback' : 'pairwise'),
+  },
+  energy: {
+    item: energyJobSchema,
+    one: { name: 'energy', idPrefix: 'en' },
+    many: { name: 'energy-batch', idPrefix: 'enb', key: 'events' },
+    stored: () => 'energy',
+  },
+  usage: {
+    item: usageJobSchema,
+    // Single usage jobs come from earlier versions only (the proxy now sends batches).
+    one: { name: 'usage', idPrefix: 'us' },
+    many: { name: 'usage-batch', idPrefix: 'us', key: 'events' },
+    stored: () => 'usage',
+  },
+} as const satisfies KindSpecs;
+
+/** The same table for code generic over the kind (K's spec, correlated with JobItems[K]). */
+const SPECS: KindSpecs = JOB_KINDS;
+
+/** Every custom job id prefix. */
+export type JobIdPrefix = { [K in JobKind]: (typeof JOB_KINDS)[K]['many']['idPrefix'] | NonNullable<(typeof JOB_KINDS)[K]['one']>['idPrefix'] }[JobKind];
+
+/** Job names: each kind's, and the scheduler's. */
+export const JOB = {
+  decisions: JOB_KINDS.decisions.many.name,
+  feedback: JOB_KINDS.feedback.one.name,
+  feedbackBatch: JOB_KINDS.feedback.many.name,
+  energy: JOB_KINDS.energy.one.name,
+  energyBatch: JOB_KINDS.energy.many.name,
+  usage: JOB_KINDS.usage.one.name,
+  usageBatch: JOB_KINDS.usage.many.name,
+  /** Repeated by a BullMQ job scheduler: apply default rewards of closed feedback windows. */
+  sweepDefaults: 'sweep-default-rewards',
+} as const;
+
+/** The stored event kind of a queued event. */
+export function eventKindOf(e: KindedItem<EventJobKind>): EventKind {
+  switch (e.kind) {
+    case 'feedback':
+      return JOB_KINDS.feedback.stored(e.data);
+    case 'energy':
+      return JOB_KINDS.energy.stored();
+    case 'usage':
+      return JOB_KINDS.usage.stored();
+  }
+}
+
+/** The payload of a job carrying many items of one kind. */
+export function batchJobPayload<K extends JobKind>(kind: K, items: readonly JobItems[K][]): Record<string, readonly JobItems[K][]> {
+  return { [SPECS[kind].many.key]: items };
+}
+
+/** The schema of a job carrying many items of one kind (at least one). */
+export function batchJobSchema<K extends JobKind>(kind: K): z.ZodType<Record<string, JobItems[K][]>> {
+  const spec = SPECS[kind];
+  return z.object({ [spec.many.key]: z.array(spec.item).min(1) });
+}
+
+/** A job as the worker takes it: a decisions job whole (one entry, bisected if Postgres refuses a row), or events. */
+export type ParsedJob<K extends EventJobKind = EventJobKind> =
+  | { form: 'decisions'; decisions: DecisionRecord[] }
+  | { form: 'one'; item: KindedItem<K> }
+  | { form: 'many'; items: KindedItem<K>[] }
+  | { form: 'invalid'; error: string }
+  | { form: 'unknown' };
+
+const invalid = (error: z.ZodError): { form: 'invalid'; error: string } => ({ form: 'invalid', error: error.message });
+
+function eventRoutes<K extends EventJobKind>(kind: K): [string, (data: unknown) => ParsedJob<K>][] {
+  const spec = SPECS[kind];
+  const tag = (data: JobItems[K]): KindedItem<K> => ({ kind, data });
+  const batch = batchJobSchema(kind);
+  const many = (data: unknown): ParsedJob<K> => {
+    const r = batch.safeParse(data);
+    return r.success ? { form: 'many', items: r.data[spec.many.key].map(tag) } : invalid(r.error);
+  };
+  if (!spec.one) return [[spec.many.name, many]];
+  const one = (data: unknown): ParsedJob<K> => {
+    const r = spec.item.safeParse(data);
+    return r.success ? { form: 'one', item: tag(r.data) } : invalid(r.error);
+  };
+  return [
+    [spec.one.name, one],
+    [spec.many.name, many],
+  ];
+}
+
+const decisionsBatch = batchJobSchema('decisions');
+const ROUTES = new Map<string, (data: unknown) => ParsedJob>([
+  [
+    JOB_KINDS.decisions.many.name,
+    (data) => {
+      const r = decisionsBatch.safeParse(data);
+      return r.success ? { form: 'decisions', decisions: r.data[JOB_KINDS.decisions.many.key] } : invalid(r.error);
+    },
+  ],
+  ...eventRoutes('feedback'),
+  ...eventRoutes('energy'),
+  ...eventRoutes('usage'),
+]);
+
+/** Parses a job of one of the kinds by its name; `unknown` for any other name. */
+export function parseJob(name: string, data: unknown): ParsedJob {
+  return ROUTES.get(name)?.(data) ?? { form: 'unknown' };
+}

@@ -1,0 +1,63 @@
+import { type DecisionRecord, type Policy } from '@app/contracts';
+import { type StoredStatus } from '@app/persistence';
+import { type Joined } from './event-rows.js';
+import { decisionItem, type LearningItem, learningEvent, learningItems } from './learning-items.js';
+
+/** A learning item to claim in its policy's state, with the epoch it belongs to. */
+export interface Pending {
+  item: LearningItem;
+  epoch: number;
+}
+
+/** How the learning pass of each decision and event ends (what Postgres records). */
+export interface Closing {
+  decisions: string[];
+  applied: string[];
+  superseded: string[];
+  stale: string[];
+}
+
+/** What a pass learns: the items per policy, and the passes it closes without learning. */
+export interface Plan {
+  byPolicy: Map<string, { policy: Policy; pending: Pending[] }>;
+  /** Model-level readings (no decision): they move the model's energy estimate. */
+  modelReadings: { id: string; model: string }[];
+  /** Decisions and events of deleted policies: nothing to learn into; their passes close so the jobs finish. */
+  closed: Closing;
+}
+
+/** What Postgres answered when the batch was stored: whether each decision's and event's pass is done. */
+export interface PersistFlags {
+  decisions: Map<string, boolean>;
+  events: Map<string, { status: StoredStatus; applied: boolean }>;
+}
+
+/**
+ * The items of everything whose learning pass is not done yet, grouped by policy (decisions first, then events
+ * in batch order); model-level readings apart; learnt rows of deleted policies closed as they are.
+ */
+export function planPass(decisions: Map<string, DecisionRecord>, joined: readonly Joined[], flags: PersistFlags, policies: Map<string, Policy | null>): Plan {
+  const plan: Plan = { byPolicy: new Map(), modelReadings: [], closed: { decisions: [], applied: [], superseded: [], stale: [] } };
+  const push = (policy: Policy, dec: DecisionRecord, items: LearningItem[]) => {
+    const entry = plan.byPolicy.get(policy.name) ?? { policy, pending: [] };
+    plan.byPolicy.set(policy.name, entry);
+    for (const item of items) entry.pending.push({ item, epoch: dec.epoch });
+  };
+  for (const dec of decisions.values()) {
+    if (flags.decisions.get(dec.id) !== false) continue;
+    const policy = policies.get(dec.policy);
+    if (policy) push(policy, dec, [decisionItem(dec)]);
+    else plan.closed.decisions.push(dec.id);
+  }
+  for (const { row, dec } of joined) {
+    const flag = flags.events.get(row.id);
+    if (!flag || flag.applied) continue;
+    if (flag.status === 'model' && row.model) plan.modelReadings.push({ id: row.id, model: row.model });
+    if (flag.status !== 'learned' || !dec) continue;
+    const policy = policies.get(dec.policy);
+    const event = learningEvent(row, dec.arm);
+    if (!policy) plan.closed.stale.push(row.id);
+    else if (event) push(policy, dec, learningItems(event, dec, policy));
+  }
+  return plan;
+}
