@@ -1,10 +1,9 @@
-import { type ObjectiveWeights } from '@app/bandits';
-import { REPLAY_ALGORITHMS, type ReplayAlgorithm } from '@app/replay';
+import { type ObjectiveWeights, POLICY_ALGORITHMS, type PolicyAlgorithm } from '@app/bandits';
 
 export interface ReplayArgs {
   data: string;
   models?: string[];
-  algorithms: ReplayAlgorithm[];
+  algorithms: PolicyAlgorithm[];
   objectives: ObjectiveWeights[];
   params: Record<string, number>;
   seeds: number;
@@ -62,7 +61,22 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     flags.set(a, [...(flags.get(a) ?? []), v]);
     i++;
   }
-  const known = ['--data', '--models', '--algorithm', '--objective', '--sweep', '--params', '--seeds', '--delay', '--limit', '--json', '--svg', '--via-http', '--admin-key', '--dim'];
+  const known = [
+    '--data',
+    '--models',
+    '--algorithm',
+    '--objective',
+    '--sweep',
+    '--params',
+    '--seeds',
+    '--delay',
+    '--limit',
+    '--json',
+    '--svg',
+    '--via-http',
+    '--admin-key',
+    '--dim',
+  ];
   for (const k of flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag ${k}`);
   const one = (k: string) => flags.get(k)?.at(-1);
   const int = (k: string, dflt: number, min: number) => {
@@ -76,7 +90,8 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   if (!data) throw new UsageError('--data is required');
   const algos = (one('--algorithm') ?? '').split(',').filter(Boolean);
   if (algos.length === 0) throw new UsageError('--algorithm is required');
-  for (const a of algos) if (!(REPLAY_ALGORITHMS as readonly string[]).includes(a)) throw new UsageError(`--algorithm: unknown "${a}" (${REPLAY_ALGORITHMS.join(', ')})`);
+  for (const a of algos)
+    if (!(POLICY_ALGORITHMS as readonly string[]).includes(a)) throw new UsageError(`--algorithm: unknown "${a}" (${POLICY_ALGORITHMS.join(', ')})`);
   let objectives = (flags.get('--objective') ?? []).map((s) => objectiveOf(parsePairs(s, '--objective'), '--objective'));
   if (objectives.length === 0) objectives = [{ quality: 1, energy: 0, cost: 0, latency: 0 }];
   const sweep = one('--sweep');
@@ -91,7 +106,7 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   return {
     data,
     models: one('--models')?.split(',').filter(Boolean),
-    algorithms: algos as ReplayAlgorithm[],
+    algorithms: algos as PolicyAlgorithm[],
     objectives,
     params: parsePairs(one('--params') ?? '', '--params'),
     seeds: int('--seeds', 5, 1),

@@ -42,9 +42,17 @@ function writeOutputs(args: ReplayArgs, json: unknown, svg: () => string): void 
 }
 
 function duelMode(args: ReplayArgs, path: string): void {
-  for (const a of args.algorithms) if (a !== 'fgts-cdb' && a !== 'random') throw new UsageError(`a pairwise file replays duels: --algorithm fgts-cdb or random, not ${a}`);
+  for (const a of args.algorithms)
+    if (a !== 'fgts-cdb' && a !== 'random') throw new UsageError(`a pairwise file replays duels: --algorithm fgts-cdb or random, not ${a}`);
   const { pairs, prompts } = loadPairs(path);
-  const ds = buildDuelDataset(path.split('/').pop()!.replace(/\.jsonl$/, ''), pairs, prompts);
+  const ds = buildDuelDataset(
+    path
+      .split('/')
+      .pop()!
+      .replace(/\.jsonl$/, ''),
+    pairs,
+    prompts,
+  );
   const features = ds.prompts.map((p) => featurize(p.prompt, args.dim));
   log(`${ds.name}: ${ds.prompts.length} prompts, ${ds.models.length} models, ${pairs.length} preference records`);
   const results = args.algorithms.map((algorithm) => {
@@ -112,11 +120,15 @@ async function main(): Promise<void> {
           : runReplay(ds, features, best, spec, seed);
         runs.push(m);
         done++;
-        log(`${args.viaHttp ? '\n' : ''}[${done}/${total}] ${algorithm} ${JSON.stringify(objective)} seed ${seed}: quality ${m.quality.toFixed(4)} cost $${m.costUsd.toExponential(3)} energy ${m.energyJ.toFixed(2)} J (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        log(
+          `${args.viaHttp ? '\n' : ''}[${done}/${total}] ${algorithm} ${JSON.stringify(objective)} seed ${seed}: quality ${m.quality.toFixed(4)} cost $${m.costUsd.toExponential(3)} energy ${m.energyJ.toFixed(2)} J (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+        );
       }
       rows.push(aggregate(algorithm, objective, ds.models, runs));
     }
-  console.log(`${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''})`);
+  console.log(
+    `${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''})`,
+  );
   console.log(formatTable(ref, rows, ds.energyKnown, rows[0]?.curve.at(-1)?.round ?? ds.records.length));
   const json = {
     dataset: ds.name,

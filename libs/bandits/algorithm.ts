@@ -12,9 +12,10 @@ export const ALGORITHMS = ['linucb', 'lin-ts', 'beta-ts', 'epsilon-greedy', 'ran
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /**
- * Every policy algorithm. fgts-cdb and ti-ucb keep order-dependent state (an SGLD chain, sliding windows and a
- * change detector, ALGORITHMS.md §11): each replica rebuilds it from the durable log of learned events; they
- * still keep the additive statistics for the energy, cost and latency heads.
+ * Every policy algorithm: the one list the policy schema (`@app/contracts`), the replay CLI and the decision
+ * function read. fgts-cdb and ti-ucb keep order-dependent state (an SGLD chain, sliding windows and a change
+ * detector, ALGORITHMS.md §11): each replica rebuilds it from the durable log of learned events; they still keep
+ * the additive statistics for the energy, cost and latency heads.
  */
 export const POLICY_ALGORITHMS = ['linucb', 'lin-ts', 'beta-ts', 'fgts-cdb', 'ti-ucb', 'epsilon-greedy', 'random'] as const;
 export type PolicyAlgorithm = (typeof POLICY_ALGORITHMS)[number];
@@ -33,34 +34,25 @@ export interface AlgorithmParams {
 /**
  * Default hyper-parameters per algorithm. α = λ_reg = 1 passes L3; ε = 0.02 is the logging floor. lin-ts: v = 0.25,
  * about the noise of thumbs-style rewards; its width is v·‖x‖_{A⁻¹} (the exact posterior), see the replay table.
+ * fgts-cdb and ti-ucb read only the ridge (for their linear heads).
  */
-export function defaultParams(algorithm: PolicyAlgorithm): AlgorithmParams {
-  switch (algorithm) {
-    case 'fgts-cdb':
-    case 'ti-ucb':
-      return { alpha: 0, ridge: 1, epsilon: 0, propensityDraws: 0 };
-    case 'linucb':
-      return { alpha: 1, ridge: 1, epsilon: 0.02, propensityDraws: 0 };
-    case 'lin-ts':
-      return { alpha: 0.25, ridge: 1, epsilon: 0.02, propensityDraws: 100 };
-    case 'beta-ts':
-      return { alpha: 0, ridge: 1, epsilon: 0.02, propensityDraws: 100 };
-    case 'epsilon-greedy':
-      return { alpha: 0, ridge: 1, epsilon: 0.1, propensityDraws: 0 };
-    case 'random':
-      return { alpha: 0, ridge: 1, epsilon: 1, propensityDraws: 0 };
-  }
-}
+const DEFAULT_PARAMS: Readonly<Record<PolicyAlgorithm, Readonly<AlgorithmParams>>> = {
+  'fgts-cdb': { alpha: 0, ridge: 1, epsilon: 0, propensityDraws: 0 },
+  'ti-ucb': { alpha: 0, ridge: 1, epsilon: 0, propensityDraws: 0 },
+  linucb: { alpha: 1, ridge: 1, epsilon: 0.02, propensityDraws: 0 },
+  'lin-ts': { alpha: 0.25, ridge: 1, epsilon: 0.02, propensityDraws: 100 },
+  'beta-ts': { alpha: 0, ridge: 1, epsilon: 0.02, propensityDraws: 100 },
+  'epsilon-greedy': { alpha: 0, ridge: 1, epsilon: 0.1, propensityDraws: 0 },
+  random: { alpha: 0, ridge: 1, epsilon: 1, propensityDraws: 0 },
+};
 
-/** One decision of any supported algorithm over the same compiled linear statistics. */
-export function decide(
-  algorithm: Algorithm,
-  model: LinearModel,
-  x: Float64Array,
-  candidates: readonly number[],
-  params: AlgorithmParams,
-  rng: Rng,
-): Decision {
+export const defaultParams = (algorithm: PolicyAlgorithm): AlgorithmParams => ({ ...DEFAULT_PARAMS[algorithm] });
+
+/**
+ * One decision of a linear algorithm over the compiled statistics. The service and the replay reach it through
+ * `decidePolicy` (`@app/learning`), which also serves fgts-cdb, ti-ucb and duels.
+ */
+export function decide(algorithm: Algorithm, model: LinearModel, x: Float64Array, candidates: readonly number[], params: AlgorithmParams, rng: Rng): Decision {
   switch (algorithm) {
     case 'linucb':
       return decideLinUcb(model, x, candidates, params, rng);

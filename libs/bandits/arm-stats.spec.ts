@@ -1,18 +1,8 @@
-import {
-  addArmStats,
-  armStatsLength,
-  emptyArmStats,
-  packArmStats,
-  recordDecision,
-  recordObservation,
-  unpackArmStats,
-  type ArmStats,
-} from './arm-stats.js';
+import { addArmStats, armStatsLength, emptyArmStats, packArmStats, recordDecision, recordObservation, unpackArmStats, type ArmStats } from './arm-stats.js';
 import { compileLinearModel } from './linear-model.js';
-import { DEFAULT_OBJECTIVE } from './objective.js';
+import { DEFAULT_OBJECTIVE, headIndex } from './objective.js';
 import { createRng } from './prng.js';
 import { relErr } from './testing/rel-err.js';
-
 
 describe('additive arm statistics (L2)', () => {
   it('4 random shards summed equal the sequential fold within 1e-9, and so does θ', () => {
@@ -26,8 +16,8 @@ describe('additive arm statistics (L2)', () => {
       const s = shards[rng.int(4)];
       for (const target of [seq, s]) {
         recordDecision(target, x);
-        recordObservation(target, x, 0, r);
-        recordObservation(target, x, 1, 10 * r);
+        recordObservation(target, x, headIndex.quality, r);
+        recordObservation(target, x, headIndex.energy, 10 * r);
       }
     }
     const merged = emptyArmStats(d);
@@ -44,7 +34,7 @@ describe('additive arm statistics (L2)', () => {
   it('packs and unpacks losslessly', () => {
     const s = emptyArmStats(3);
     recordDecision(s, [1, 2, 3]);
-    recordObservation(s, [1, 2, 3], 2, 0.5);
+    recordObservation(s, [1, 2, 3], headIndex.cost, 0.5);
     const v = packArmStats(s);
     expect(v.length).toBe(armStatsLength(3));
     expect(packArmStats(unpackArmStats(v, 3))).toEqual(v);
@@ -61,9 +51,9 @@ describe('missing feedback is not negative feedback', () => {
       const x = Float64Array.of(1, rng.next());
       const r = 0.7 + 0.1 * x[1];
       recordDecision(full, x);
-      recordObservation(full, x, 0, r);
+      recordObservation(full, x, headIndex.quality, r);
       recordDecision(sparse, x);
-      if (rng.next() < 0.2) recordObservation(sparse, x, 0, r);
+      if (rng.next() < 0.2) recordObservation(sparse, x, headIndex.quality, r);
     }
     const p = { ridge: 1, priorWeight: 0 };
     const x = Float64Array.of(1, 0.5);

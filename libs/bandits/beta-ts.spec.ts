@@ -1,7 +1,7 @@
 import { emptyArmStats, recordDecision, recordObservation } from './arm-stats.js';
 import { decideBetaTs } from './beta-ts.js';
 import { compileLinearModel } from './linear-model.js';
-import { DEFAULT_OBJECTIVE } from './objective.js';
+import { DEFAULT_OBJECTIVE, headIndex } from './objective.js';
 import { createRng } from './prng.js';
 import { runBetaTs } from './testing/run-bernoulli.js';
 import { mean, seeds } from './testing/stats.js';
@@ -29,7 +29,7 @@ describe('Beta–Bernoulli Thompson sampling propensity', () => {
       const s = emptyArmStats(1);
       for (let t = 0; t < n; t++) {
         recordDecision(s, x);
-        recordObservation(s, x, 0, t < wins ? 1 : 0);
+        recordObservation(s, x, headIndex.quality, t < wins ? 1 : 0);
       }
       return s;
     });

@@ -3,6 +3,7 @@ import { sampleBeta } from './distributions.js';
 import { type LinearModel } from './linear-model.js';
 import { linearEstimates } from './linucb.js';
 import { decideBySampling } from './monte-carlo-propensity.js';
+import { headIndex } from './objective.js';
 import { type Rng } from './prng.js';
 
 const { max } = Math;
@@ -23,17 +24,11 @@ export function betaCounts(obs: number, sum: number): [number, number] {
  * (context-dependent) mean penalty, score = w_q·θ̃ + (scalarised mean − w_q·quality mean), so operator weights
  * work as for every other policy. Propensity by Monte Carlo.
  */
-export function decideBetaTs(
-  model: LinearModel,
-  x: Float64Array,
-  candidates: readonly number[],
-  params: BetaTsParams,
-  rng: Rng,
-): Decision {
+export function decideBetaTs(model: LinearModel, x: Float64Array, candidates: readonly number[], params: BetaTsParams, rng: Rng): Decision {
   const n = candidates.length;
   const estimates = linearEstimates(model, x, candidates, false);
   const wq = model.weights.quality;
-  const counts = candidates.map((a) => betaCounts(model.arms[a].obs[0], model.arms[a].qualitySum));
+  const counts = candidates.map((a) => betaCounts(model.arms[a].obs[headIndex.quality], model.arms[a].qualitySum));
   const rest = estimates.map((e) => e.mean - wq * e.quality);
   const draw = (out: Float64Array): void => {
     for (let c = 0; c < n; c++) out[c] = wq * sampleBeta(counts[c][0], counts[c][1], rng) + rest[c];

@@ -1,3 +1,5 @@
+import { fitTrendLine } from './trend-line.js';
+
 const { abs } = Math;
 /**
  * Convergence detector of TI-UCB (ALGORITHMS.md §9, TI3): once an arm has 2w observations, every `every` pulls
@@ -16,24 +18,8 @@ export const DEFAULT_DETECTOR: DetectorParams = { window: 200, delta: 0.03, ever
 
 /** Least-squares line through (τ_i, r_i) for i in [lo, hi), evaluated at τ_{hi−1}. */
 export function lineEnd(taus: ArrayLike<number>, rs: ArrayLike<number>, lo: number, hi: number): number {
-  const n = hi - lo;
-  let mt = 0;
-  let mr = 0;
-  for (let i = lo; i < hi; i++) {
-    mt += taus[i];
-    mr += rs[i];
-  }
-  mt /= n;
-  mr /= n;
-  let stt = 0;
-  let str = 0;
-  for (let i = lo; i < hi; i++) {
-    const dt = taus[i] - mt;
-    stt += dt * dt;
-    str += dt * (rs[i] - mr);
-  }
-  const a = stt > 0 ? str / stt : 0;
-  return mr + a * (taus[hi - 1] - mt);
+  const { mt, mr, slope } = fitTrendLine(taus, rs, lo, hi);
+  return mr + (slope ?? 0) * (taus[hi - 1] - mt);
 }
 
 /** Runs the detector state forward after observation number n (1-based count). Returns the new run length. */

@@ -16,3 +16,4 @@ export * from './fgts-cdb.js';
 export * from './lin-ts.js';
 export * from './monte-carlo-propensity.js';
 export * from './ti-ucb.js';
+export * from './trend-line.js';

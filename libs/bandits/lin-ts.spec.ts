@@ -1,7 +1,7 @@
 import { emptyArmStats, recordDecision, recordObservation } from './arm-stats.js';
 import { decideLinTs } from './lin-ts.js';
 import { compileLinearModel } from './linear-model.js';
-import { DEFAULT_OBJECTIVE } from './objective.js';
+import { DEFAULT_OBJECTIVE, headIndex } from './objective.js';
 import { createRng } from './prng.js';
 import { runLinUcbL1 } from './testing/run-linear.js';
 import { mean, seeds } from './testing/stats.js';
@@ -15,7 +15,7 @@ function fixedModel(n: number) {
   for (let t = 0; t < n; t++) {
     const x = Float64Array.from({ length: d }, () => rng.normal());
     recordDecision(s, x);
-    recordObservation(s, x, 0, 0.3 * x[0] + 0.1 * rng.normal());
+    recordObservation(s, x, headIndex.quality, 0.3 * x[0] + 0.1 * rng.normal());
   }
   return compileLinearModel(d, [s], [], DEFAULT_OBJECTIVE, { ridge: 1, priorWeight: 0 });
 }
@@ -74,7 +74,7 @@ describe('linear Thompson sampling (ALGORITHMS.md §2b)', () => {
     [0.5, 0.55, 0.6].forEach((q, a) => {
       for (let t = 0; t < 6; t++) {
         recordDecision(stats[a], x);
-        recordObservation(stats[a], x, 0, q);
+        recordObservation(stats[a], x, headIndex.quality, q);
       }
     });
     const model = compileLinearModel(d, stats, [], DEFAULT_OBJECTIVE, { ridge: 1, priorWeight: 0 });

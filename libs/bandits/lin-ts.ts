@@ -19,13 +19,7 @@ export interface LinTsParams {
  * spread is the posterior's, with none of the extra σ² shrink GreenServ's code applies). Arms never pulled and
  * without a prior go first, at random (pitfall 1: a small v would otherwise starve a new model).
  */
-export function decideLinTs(
-  model: LinearModel,
-  x: Float64Array,
-  candidates: readonly number[],
-  params: LinTsParams,
-  rng: Rng,
-): Decision {
+export function decideLinTs(model: LinearModel, x: Float64Array, candidates: readonly number[], params: LinTsParams, rng: Rng): Decision {
   const n = candidates.length;
   const estimates = linearEstimates(model, x, candidates, true);
   const untried: number[] = [];

@@ -6,7 +6,12 @@ describe('float64 kernels', () => {
   const rng = createRng(11);
   const A = new Float64Array(d * d);
   for (let i = 0; i < d; i++) A[i * d + i] = 1;
-  for (let t = 0; t < 50; t++) addOuter(A, Float64Array.from({ length: d }, () => rng.normal()), d);
+  for (let t = 0; t < 50; t++)
+    addOuter(
+      A,
+      Float64Array.from({ length: d }, () => rng.normal()),
+      d,
+    );
 
   it('invertSpd gives A·A⁻¹ = I', () => {
     const inv = invertSpd(A, d);

@@ -1,6 +1,6 @@
 import { type ArmStats } from './arm-stats.js';
-import { invertSpd } from './linalg.js';
-import { HEAD_COUNT, HEAD_SIGN, type ObjectiveWeights } from './objective.js';
+import { invertSpd, matVec } from './linalg.js';
+import { HEAD_COUNT, HEAD_SIGN, HEADS, headIndex, type ObjectiveWeights } from './objective.js';
 
 const { abs, max, min } = Math;
 
@@ -35,15 +35,16 @@ export function priorExcessError(d: number, stats: readonly ArmStats[], priors: 
   let delta = 0;
   stats.forEach((s, a) => {
     const qp = priors[a]?.quality;
-    if (!qp || s.obs[0] === 0 || s.pulls === 0) return;
-    const rho = min(1, s.obs[0] / s.pulls);
+    const q = headIndex.quality;
+    if (!qp || s.obs[q] === 0 || s.pulls === 0) return;
+    const rho = min(1, s.obs[q] / s.pulls);
     let quad = 0;
     let lin = 0;
     for (let i = 0; i < d; i++) {
       let row = 0;
       for (let j = 0; j < d; j++) row += s.xx[i * d + j] * qp.mean[j];
       quad += qp.mean[i] * row;
-      lin += qp.mean[i] * s.xr[i];
+      lin += qp.mean[i] * s.xr[q * d + i];
     }
     delta += rho * quad - 2 * lin;
   });
@@ -74,7 +75,7 @@ export interface CompiledArm {
   pulls: number;
   /** Pseudo-observations of a warm-start prior (0 without one): an arm with pulls + pseudo = 0 is untried. */
   pseudo: number;
-  /** Σ r of the quality head (with obs[0], the Beta counts of beta-ts). */
+  /** Σ r of the quality head (with its observation count, the Beta counts of beta-ts). */
   qualitySum: number;
   /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
   obs: Float64Array;
@@ -89,8 +90,6 @@ export interface LinearModel {
   /** False when quality priors exist but the prior gate (priorExcessError) switched them off. */
   priorActive: boolean;
 }
-
-const WEIGHT_KEYS = ['quality', 'energy', 'cost', 'latency'] as const;
 
 /**
  * Compiles additive arm statistics into a decision model.
@@ -115,8 +114,11 @@ export function compileLinearModel(
   return reweight(model, weights);
 }
 
-const priorOf = (p: ArmPrior, h: number): number | undefined =>
-  h === 1 ? p.energy : h === 2 ? p.cost : h === 3 ? p.latency : undefined;
+/** The per-request expectation of head h (none for quality: its prior is the PILOT statistics). */
+const priorOf = (p: ArmPrior, h: number): number | undefined => {
+  const head = HEADS[h];
+  return head === 'quality' ? undefined : p[head];
+};
 
 /** One arm of compileLinearModel (the replay harness recompiles only the arm an observation touched). */
 export function compileArm(
@@ -134,29 +136,23 @@ export function compileArm(
   const Ainv = invertSpd(A, d);
   const theta = new Float64Array(HEAD_COUNT * d);
   const offset = new Float64Array(HEAD_COUNT);
+  const ls = new Float64Array(d);
   for (let h = 0; h < HEAD_COUNT; h++) {
     const obs = s.obs[h];
     const prior = priorOf(armPrior, h);
+    const th = theta.subarray(h * d, (h + 1) * d);
     if (obs > 0) {
-      const debias = debiasFactor(s.pulls, obs);
       const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
-      const k = debias * w;
-      for (let i = 0; i < d; i++) {
-        let acc = 0;
-        const row = i * d;
-        for (let j = 0; j < d; j++) acc += Ainv[row + j] * s.xr[h * d + j];
-        theta[h * d + i] = k * acc;
-      }
+      const k = debiasFactor(s.pulls, obs) * w;
+      matVec(Ainv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
+      for (let i = 0; i < d; i++) th[i] = k * ls[i];
       offset[h] = prior === undefined ? 0 : (1 - w) * prior;
     } else {
       offset[h] = prior ?? 0;
     }
-    if (h === 0 && qp) {
-      for (let i = 0; i < d; i++) {
-        let acc = 0;
-        for (let j = 0; j < d; j++) acc += Ainv[i * d + j] * qp.b[j];
-        theta[i] += acc;
-      }
+    if (h === headIndex.quality && qp) {
+      matVec(Ainv, qp.b, d, ls);
+      for (let i = 0; i < d; i++) th[i] += ls[i];
     }
   }
   return {
@@ -167,7 +163,7 @@ export function compileArm(
     scoreOffset: 0,
     pulls: s.pulls,
     pseudo: qp?.weight ?? 0,
-    qualitySum: s.sum[0],
+    qualitySum: s.sum[headIndex.quality],
     obs: Float64Array.from(s.obs),
   };
 }
@@ -175,15 +171,16 @@ export function compileArm(
 /** Per head the largest per-arm mean (or prior), so objective weights are dimensionless; 1 for quality. */
 export function headRefs(stats: readonly ArmStats[], priors: readonly ArmPrior[]): Float64Array {
   const refs = new Float64Array(HEAD_COUNT).fill(0);
-  refs[0] = 1;
+  refs[headIndex.quality] = 1;
   stats.forEach((s, a) => {
-    for (let h = 1; h < HEAD_COUNT; h++) {
+    for (let h = 0; h < HEAD_COUNT; h++) {
+      if (h === headIndex.quality) continue;
       const prior = priorOf(priors[a] ?? {}, h);
       const mean = s.obs[h] > 0 ? s.sum[h] / s.obs[h] : (prior ?? 0);
       refs[h] = max(refs[h], abs(mean));
     }
   });
-  for (let h = 1; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
+  for (let h = 0; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
   return refs;
 }
 
@@ -200,7 +197,7 @@ export function rescore(model: LinearModel, arm: CompiledArm): void {
   arm.scoreTheta.fill(0);
   arm.scoreOffset = 0;
   for (let h = 0; h < HEAD_COUNT; h++) {
-    const k = (HEAD_SIGN[h] * weights[WEIGHT_KEYS[h]]) / refs[h];
+    const k = (HEAD_SIGN[h] * weights[HEADS[h]]) / refs[h];
     if (k === 0) continue;
     for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
     arm.scoreOffset += k * arm.offset[h];
@@ -209,11 +206,3 @@ export function rescore(model: LinearModel, arm: CompiledArm): void {
 
 /** The pulls/obs factor compileLinearModel applies to a head (1 when nothing is missing). */
 export const debiasFactor = (pulls: number, obs: number): number => (obs > 0 && pulls > obs ? pulls / obs : 1);
-
-/** Predicted value of head h for arm a at context x. */
-export function predictHead(arm: CompiledArm, x: Float64Array, d: number, h: number): number {
-  let s = arm.offset[h];
-  const off = h * d;
-  for (let i = 0; i < d; i++) s += arm.theta[off + i] * x[i];
-  return s;
-}

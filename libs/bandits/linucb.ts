@@ -1,7 +1,8 @@
 import { epsilonArgmax } from './choose.js';
 import { type Decision, type ArmEstimate } from './decision.js';
 import { debiasFactor, type LinearModel, rescore } from './linear-model.js';
-import { dot, symQuadForm } from './linalg.js';
+import { dot, shermanMorrison, symQuadForm } from './linalg.js';
+import { headIndex } from './objective.js';
 import { type Rng } from './prng.js';
 
 const { max, sqrt } = Math;
@@ -18,25 +19,12 @@ export interface LinUcbParams {
  * s_a is the weighted sum of the per-head predictions (ALGORITHMS.md §0–§1), then ε-mixed argmax over the
  * candidates (arm indices). Cost: O(K·d²/2) for the widths plus O(K·d) per head.
  */
-export function decideLinUcb(
-  model: LinearModel,
-  x: Float64Array,
-  candidates: readonly number[],
-  params: LinUcbParams,
-  rng: Rng,
-): Decision {
+export function decideLinUcb(model: LinearModel, x: Float64Array, candidates: readonly number[], params: LinUcbParams, rng: Rng): Decision {
   return decideLinear(model, x, candidates, params.alpha, params.epsilon, rng);
 }
 
 /** Shared by LinUCB (α > 0) and linear ε-greedy (α = 0). */
-export function decideLinear(
-  model: LinearModel,
-  x: Float64Array,
-  candidates: readonly number[],
-  alpha: number,
-  epsilon: number,
-  rng: Rng,
-): Decision {
+export function decideLinear(model: LinearModel, x: Float64Array, candidates: readonly number[], alpha: number, epsilon: number, rng: Rng): Decision {
   const n = candidates.length;
   const estimates = linearEstimates(model, x, candidates, alpha > 0);
   const scores = new Float64Array(n);
@@ -57,24 +45,25 @@ export function decideLinear(
 export function linearEstimates(model: LinearModel, x: Float64Array, candidates: readonly number[], widths: boolean): ArmEstimate[] {
   const { d } = model;
   const n = candidates.length;
-  const estimates: ArmEstimate[] = new Array(n);
+  const estimates = new Array<ArmEstimate>(n);
+  const [oq, oe, ok, ol] = [headIndex.quality * d, headIndex.energy * d, headIndex.cost * d, headIndex.latency * d];
   for (let c = 0; c < n; c++) {
     const a = candidates[c];
     const arm = model.arms[a];
     const t = arm.theta;
     const st = arm.scoreTheta;
     let mean = arm.scoreOffset;
-    let q = arm.offset[0];
-    let e = arm.offset[1];
-    let k = arm.offset[2];
-    let l = arm.offset[3];
+    let q = arm.offset[headIndex.quality];
+    let e = arm.offset[headIndex.energy];
+    let k = arm.offset[headIndex.cost];
+    let l = arm.offset[headIndex.latency];
     for (let i = 0; i < d; i++) {
       const xi = x[i];
       mean += st[i] * xi;
-      q += t[i] * xi;
-      e += t[d + i] * xi;
-      k += t[2 * d + i] * xi;
-      l += t[3 * d + i] * xi;
+      q += t[oq + i] * xi;
+      e += t[oe + i] * xi;
+      k += t[ok + i] * xi;
+      l += t[ol + i] * xi;
     }
     const width = widths ? sqrt(max(0, symQuadForm(arm.Ainv, x, d))) : 0;
     estimates[c] = { arm: a, quality: q, energy: e, cost: k, latency: l, mean, bonus: width, score: mean };
@@ -91,19 +80,7 @@ export function linearEstimates(model: LinearModel, x: Float64Array, candidates:
 export function applyLocalDecision(model: LinearModel, armIndex: number, x: Float64Array, z: Float64Array): void {
   const { d } = model;
   const arm = model.arms[armIndex];
-  const Ainv = arm.Ainv;
-  for (let i = 0; i < d; i++) {
-    let s = 0;
-    const row = i * d;
-    for (let j = 0; j < d; j++) s += Ainv[row + j] * x[j];
-    z[i] = s;
-  }
-  const k = 1 / (1 + dot(x, z, d));
-  for (let i = 0; i < d; i++) {
-    const zi = z[i] * k;
-    const row = i * d;
-    for (let j = 0; j < d; j++) Ainv[row + j] -= zi * z[j];
-  }
+  const k = 1 / shermanMorrison(arm.Ainv, x, d, z);
   const heads = arm.theta.length / d;
   for (let h = 0; h < heads; h++) {
     const rescale = debiasFactor(arm.pulls + 1, arm.obs[h]) / debiasFactor(arm.pulls, arm.obs[h]);

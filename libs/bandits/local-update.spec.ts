@@ -1,4 +1,5 @@
 import { emptyArmStats, recordDecision, recordObservation } from './arm-stats.js';
+import { headIndex } from './objective.js';
 import { compileLinearModel } from './linear-model.js';
 import { applyLocalDecision } from './linucb.js';
 import { createRng } from './prng.js';
@@ -13,8 +14,8 @@ describe('local decision update', () => {
       const a = rng.int(2);
       const x = Float64Array.from({ length: d }, () => rng.normal());
       recordDecision(stats[a], x);
-      if (rng.next() < 0.3) recordObservation(stats[a], x, 0, rng.next());
-      if (rng.next() < 0.6) recordObservation(stats[a], x, 1, 50 * rng.next());
+      if (rng.next() < 0.3) recordObservation(stats[a], x, headIndex.quality, rng.next());
+      if (rng.next() < 0.6) recordObservation(stats[a], x, headIndex.energy, 50 * rng.next());
     }
     const weights = { quality: 1, energy: 0.5, cost: 0, latency: 0 };
     const params = { ridge: 1, priorWeight: 2 };

@@ -7,13 +7,7 @@ import { type Rng } from './prng.js';
  * counts as one more sample (`decisiveDrawWon`), so a policy pick never gets propensity 0:
  * p̂ = (wins + 𝟙[decisive draw won]) / (draws + 1).
  */
-export function monteCarloPropensity(
-  n: number,
-  chosen: number,
-  draws: number,
-  drawScores: (out: Float64Array) => void,
-  decisiveDrawWon: boolean,
-): number {
+export function monteCarloPropensity(n: number, chosen: number, draws: number, drawScores: (out: Float64Array) => void, decisiveDrawWon: boolean): number {
   const s = new Float64Array(n);
   let wins = decisiveDrawWon ? 1 : 0;
   for (let m = 0; m < draws; m++) {

@@ -1,4 +1,5 @@
 import { DEFAULT_DETECTOR, detectorStep, type DetectorParams } from './change-detector.js';
+import { fitTrendLine } from './trend-line.js';
 
 const { SQRT2, log, max, min, sqrt } = Math;
 
@@ -47,34 +48,22 @@ export class TiUcbArm {
     const n = this.rewards.length;
     if (n === 0) return 0;
     if (this.convergedAt !== null) return this.sumSince / (n - this.convergedAt);
-    const lo = max(0, n - window);
-    const m = n - lo;
-    let mt = 0;
-    let mr = 0;
-    for (let i = lo; i < n; i++) {
-      mt += this.taus[i];
-      mr += this.rewards[i];
-    }
-    mt /= m;
-    mr /= m;
-    let stt = 0;
-    let str = 0;
-    for (let i = lo; i < n; i++) {
-      const dt = this.taus[i] - mt;
-      stt += dt * dt;
-      str += dt * (this.rewards[i] - mr);
-    }
-    if (!(stt > 0)) return mr;
-    const a = max(0, str / stt);
-    return min(1, max(0, mr + a * (t - mt)));
+    const { mt, mr, slope } = fitTrendLine(this.taus, this.rewards, max(0, n - window), n);
+    if (slope === null) return mr;
+    return min(1, max(0, mr + max(0, slope) * (t - mt)));
   }
 }
 
+/**
+ * One arm's TI-UCB index at time t: its predicted reward (optimistically 1 before any observation) plus
+ * c·√(ln n / n_a), with n the pulls of all arms and n_a this arm's.
+ */
+export const tiUcbIndex = (arm: TiUcbArm, t: number, n: number, na: number, p: TiUcbParams): number =>
+  (arm.pulls === 0 ? 1 : arm.predict(t, p.window)) + p.c * sqrt(log(max(n, 1)) / na);
+
 /** The TI-UCB index of every arm at round t (t ≥ 1): prediction + c·√(ln t / n); +∞ for arms in warm-up. */
 export function tiUcbIndices(arms: readonly TiUcbArm[], t: number, p: TiUcbParams): number[] {
-  return arms.map((arm) =>
-    arm.pulls < p.warmPulls ? Infinity : arm.predict(t, p.window) + p.c * sqrt(log(max(t, 1)) / arm.pulls),
-  );
+  return arms.map((arm) => (arm.pulls < p.warmPulls ? Infinity : tiUcbIndex(arm, t, t, arm.pulls, p)));
 }
 
 /** Deterministic TI-UCB choice over candidate arm indices: warm-up round-robin (fewest pulls first), then argmax. */
@@ -82,8 +71,7 @@ export function decideTiUcb(arms: readonly TiUcbArm[], t: number, candidates: re
   const index = tiUcbIndices(arms, t, p);
   let best = candidates[0];
   for (const a of candidates) {
-    const better =
-      index[a] > index[best] || (index[a] === Infinity && index[best] === Infinity && arms[a].pulls < arms[best].pulls);
+    const better = index[a] > index[best] || (index[a] === Infinity && index[best] === Infinity && arms[a].pulls < arms[best].pulls);
     if (better) best = a;
   }
   return { arm: best, index };

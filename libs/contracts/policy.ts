@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { POLICY_ALGORITHMS } from '@app/bandits';
 import { finite, id } from './finite.js';
 import { type PolicyPrior } from './prior.js';
-
-export const ALGORITHM_NAMES = ['linucb', 'lin-ts', 'beta-ts', 'fgts-cdb', 'ti-ucb', 'epsilon-greedy', 'random'] as const;
 
 const weight = () => finite().min(0).max(1000);
 export const objectiveSchema = z.strictObject({
@@ -18,7 +17,8 @@ export const objectivePatchSchema = z
 
 export const policyConfigSchema = z
   .strictObject({
-    algorithm: z.enum(ALGORITHM_NAMES),
+    // The algorithms' own list (bandits implements them and imports nothing from contracts).
+    algorithm: z.enum(POLICY_ALGORITHMS),
     arms: z.array(id('arm')).min(1).max(64),
     params: z
       .strictObject({
@@ -38,7 +38,11 @@ export const policyConfigSchema = z
       .default({ source: 'builtin', dim: 64 }),
     feedback: z
       .strictObject({
-        windowSeconds: z.int().min(1).max(90 * 86400).default(86400),
+        windowSeconds: z
+          .int()
+          .min(1)
+          .max(90 * 86400)
+          .default(86400),
         defaultReward: finite().min(0).max(1).nullable().default(null),
         aggregation: z.enum(['earliest', 'all']).default('earliest'),
       })

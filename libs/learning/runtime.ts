@@ -1,11 +1,16 @@
 import {
+  compileArm,
   compileLinearModel,
   emptyArmStats,
+  headRefs,
+  priorExcessError,
+  reweight,
   unpackArmStats,
   type PolicyAlgorithm,
   type ArmPrior,
   type ArmStats,
   type LinearModel,
+  type LinearModelParams,
   defaultParams,
   type AlgorithmParams,
   type QualityPrior,
@@ -22,6 +27,8 @@ export interface PolicyRuntime {
   params: AlgorithmParams;
   model: LinearModel;
   stats: ArmStats[];
+  /** Per-request expectations and warm start the model was compiled with (armPriors). */
+  priors: ArmPrior[];
   armIndex: Map<string, number>;
   /** seq of the state this copy was compiled from. */
   seq: number;
@@ -37,15 +44,16 @@ export function resolveParams(policy: Policy): AlgorithmParams {
   };
 }
 
+/** How a policy's statistics compile (ridge from the resolved params; a head prior is worth 2 observations by default). */
+export function linearModelParams(policy: Policy): LinearModelParams {
+  return { ridge: resolveParams(policy).ridge, priorWeight: policy.params.priorWeight ?? 2 };
+}
+
 /**
  * Per-request priors of each arm from the model registry, refined by measured energy per output token:
  * energy = J/token × expected output tokens; cost = prices × expected tokens.
  */
-export function armPriors(
-  policy: Policy,
-  models: ReadonlyMap<string, Model>,
-  energyPerToken: ReadonlyMap<string, number>,
-): ArmPrior[] {
+export function armPriors(policy: Policy, models: ReadonlyMap<string, Model>, energyPerToken: ReadonlyMap<string, number>): ArmPrior[] {
   const inTok = policy.params.expectedInputTokens ?? DEFAULT_EXPECTED_INPUT_TOKENS;
   const outTok = policy.params.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS;
   return policy.arms.map((arm) => {
@@ -73,29 +81,37 @@ export function qualityPrior(theta: readonly number[], weight: number, ridge: nu
 }
 
 /** Compiles stored arm blobs (by arm name) into a runtime. Arms without a blob start empty. */
-export function buildRuntime(
-  policy: Policy,
-  blobs: ReadonlyMap<string, Float64Array>,
-  priors: ArmPrior[],
-  seq: number,
-): PolicyRuntime {
+export function buildRuntime(policy: Policy, blobs: ReadonlyMap<string, Float64Array>, priors: ArmPrior[], seq: number): PolicyRuntime {
   const d = policy.features.dim;
   const stats = policy.arms.map((arm) => {
     const b = blobs.get(arm);
     return b ? unpackArmStats(b, d) : emptyArmStats(d);
   });
-  const params = resolveParams(policy);
-  const model = compileLinearModel(d, stats, priors, policy.objective, {
-    ridge: params.ridge,
-    priorWeight: policy.params.priorWeight ?? 2,
-  });
+  const model = compileLinearModel(d, stats, priors, policy.objective, linearModelParams(policy));
   return {
     policy,
     algorithm: policy.algorithm,
-    params,
+    params: resolveParams(policy),
     model,
     stats,
+    priors,
     armIndex: new Map(policy.arms.map((a, i) => [a, i])),
     seq,
   };
+}
+
+/**
+ * Brings `rt.model` up to date after `rt.stats[a]` changed for the arms in `changed`, giving what buildRuntime
+ * would compile from the same statistics while inverting only those arms (every arm when the prior gate flips).
+ * The replay harness calls it before each decision, as a replica recompiles after its state moved.
+ */
+export function recompileArms(rt: PolicyRuntime, changed: Iterable<number>, scratch?: Float64Array): void {
+  const { d } = rt.model;
+  const priorActive = priorExcessError(d, rt.stats, rt.priors) <= 0;
+  const arms = priorActive === rt.model.priorActive ? changed : rt.stats.keys();
+  rt.model.priorActive = priorActive;
+  const lp = linearModelParams(rt.policy);
+  for (const a of arms) rt.model.arms[a] = compileArm(d, rt.stats[a], rt.priors[a] ?? {}, priorActive, lp, scratch);
+  rt.model.refs = headRefs(rt.stats, rt.priors);
+  reweight(rt.model, rt.model.weights);
 }

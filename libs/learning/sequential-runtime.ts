@@ -7,6 +7,7 @@ import {
   type PreferenceRecord,
   type Rng,
   TiUcbArm,
+  tiUcbIndex,
   type TiUcbParams,
 } from '@app/bandits';
 
@@ -135,13 +136,7 @@ export class TrendRuntime {
     const p = this.params;
     const n = candidates.reduce((s, a) => s + Math.max(decisions[a], this.arms[a].pulls), 0) + 1;
     const now = nowMs / 1000 - ORIGIN_S;
-    return candidates.map((a) => {
-      if (decisions[a] < p.warmPulls) return Infinity;
-      const arm = this.arms[a];
-      const na = Math.max(decisions[a], arm.pulls, 1);
-      const bonus = p.c * Math.sqrt(Math.log(n) / na);
-      return (arm.pulls === 0 ? 1 : arm.predict(now, p.window)) + bonus;
-    });
+    return candidates.map((a) => (decisions[a] < p.warmPulls ? Infinity : tiUcbIndex(this.arms[a], now, n, Math.max(decisions[a], this.arms[a].pulls, 1), p)));
   }
 
   converged(): (number | null)[] {

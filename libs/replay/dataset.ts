@@ -83,7 +83,14 @@ export function buildDataset(name: string, raw: readonly RawRecord[], side: Side
       continue;
     }
     const k = models.length;
-    const rec: ReplayRecord = { id: r.id, task: r.task, prompt: r.prompt, quality: new Float64Array(k), costUsd: new Float64Array(k), energyJ: new Float64Array(k) };
+    const rec: ReplayRecord = {
+      id: r.id,
+      task: r.task,
+      prompt: r.prompt,
+      quality: new Float64Array(k),
+      costUsd: new Float64Array(k),
+      energyJ: new Float64Array(k),
+    };
     models.forEach((m, i) => {
       const o = r.outcomes[m];
       const tokens = o.tokens ?? meanTokens.get(m) ?? 0;

@@ -1,6 +1,6 @@
-import { createRng, disjointSpace, FgtsSampler, type FgtsParams, type PreferenceRecord } from '@app/bandits';
-import { SERVICE_FGTS } from '@app/learning';
+import { createRng, DEFAULT_OBJECTIVE } from '@app/bandits';
 import { type DuelDataset } from './duel-dataset.js';
+import { ReplayPolicy } from './policies.js';
 import { seededOrder } from './run.js';
 import { CURVE_POINTS } from './run-metrics.js';
 
@@ -20,22 +20,17 @@ export interface DuelMetrics {
 
 /**
  * Duelling replay on a pairwise file: per prompt, a pair among the models graded on it; the policy learns from the
- * recorded preference only (never from the grades, which serve only to measure regret).
+ * recorded preference only (never from the grades, which serve only to measure regret). fgts-cdb is the service's
+ * duel (ReplayPolicy → decidePolicy); `random` is the reference of uniform pairs of different models (the service
+ * serves duels with fgts-cdb only).
  */
-export function runDuelReplay(
-  ds: DuelDataset,
-  features: readonly Float64Array[],
-  algorithm: 'fgts-cdb' | 'random',
-  seed: number,
-  limit?: number,
-  params: FgtsParams = SERVICE_FGTS,
-): DuelMetrics {
+export function runDuelReplay(ds: DuelDataset, features: readonly Float64Array[], algorithm: 'fgts-cdb' | 'random', seed: number, limit?: number): DuelMetrics {
   const K = ds.models.length;
   const d = features[0].length;
   const order = seededOrder(ds.prompts.length, seed).slice(0, limit ?? ds.prompts.length);
   const rng = createRng(seed * 2654435761);
-  const sampler = new FgtsSampler(disjointSpace(K, d), params);
-  const records: PreferenceRecord<Float64Array>[] = [];
+  const policy =
+    algorithm === 'fgts-cdb' ? new ReplayPolicy({ algorithm, arms: ds.models, dim: d, objective: DEFAULT_OBJECTIVE, params: {}, mode: 'duel' }) : null;
   const every = Math.max(1, Math.floor(order.length / CURVE_POINTS));
   const curve: DuelMetrics['curve'] = [];
   let regret = 0;
@@ -46,13 +41,13 @@ export function runDuelReplay(
     const x = features[i];
     let a: number;
     let b: number;
-    if (algorithm === 'random') {
+    if (!policy) {
       a = p.present[rng.int(p.present.length)];
       do b = p.present[rng.int(p.present.length)];
       while (b === a);
     } else {
-      sampler.advance(records, rng);
-      ({ first: a, second: b } = sampler.pair(x, p.present, true));
+      [a, b] = policy.choose(x, t, rng, p.present).arms;
+      policy.decided([a, b], x);
     }
     const u = (k: number) => (p.utility[k] - 1) / 9;
     const best = Math.max(...p.present.map(u));
@@ -61,7 +56,7 @@ export function runDuelReplay(
     floor += (sorted[0] - sorted[1]) / 2;
     if (a !== b) distinct++;
     const pref = p.pref[a * K + b];
-    if (!Number.isNaN(pref)) records.push({ ctx: x, a, b, p: pref });
+    if (policy && !Number.isNaN(pref)) policy.observe([a, b], x, t, [], pref);
     if ((t + 1) % every === 0 || t === order.length - 1) curve.push({ round: t + 1, regret });
   });
   return { rounds: order.length, regret, floor, curve, distinct: distinct / order.length };

@@ -13,7 +13,7 @@ export function readJsonl<T>(path: string): T[] {
       try {
         out.push(JSON.parse(line) as T);
       } catch (err) {
-        throw new Error(`${path}:${i + 1}: not JSON (${(err as Error).message})`);
+        throw new Error(`${path}:${i + 1}: not JSON (${(err as Error).message})`, { cause: err });
       }
     });
   return out;

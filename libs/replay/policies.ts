@@ -1,196 +1,130 @@
+import { type AlgorithmParams, headIndex, type ObjectiveWeights, type PolicyAlgorithm, recordDecision, recordObservation, type Rng } from '@app/bandits';
+import { type Policy } from '@app/contracts';
 import {
-  POLICY_ALGORITHMS,
-  type PolicyAlgorithm,
-  type Algorithm,
-  type AlgorithmParams,
-  compileArm,
-  decide,
-  decideRandom,
-  defaultParams,
-  DEFAULT_TI_UCB,
-  disjointSpace,
-  emptyArmStats,
-  FgtsSampler,
-  headRefs,
-  type LinearModel,
-  type ObjectiveWeights,
-  type PreferenceRecord,
-  recordDecision,
-  recordObservation,
-  reweight,
-  type Rng,
-  type ArmStats,
-  TiUcbArm,
-  tiUcbIndices,
-} from '@app/bandits';
-import { SERVICE_FGTS } from '@app/learning';
+  buildRuntime,
+  decidePolicy,
+  type DecisionMode,
+  DuelRuntime,
+  type LearnedRow,
+  type PolicyDecision,
+  type PolicyRuntime,
+  recompileArms,
+  type SequentialState,
+  TrendRuntime,
+} from '@app/learning';
 
-export const REPLAY_ALGORITHMS = POLICY_ALGORITHMS;
-export type ReplayAlgorithm = PolicyAlgorithm;
-
-/** What the replay reveals about a served model on one prompt. */
+/** What the replay reveals about a served model on one prompt (latency where a dataset has it). */
 export interface Outcome {
   quality: number;
   costUsd: number;
   energyJ: number;
+  latencyMs?: number;
 }
 
-/** A policy as the replay drives it: one or two arms per prompt, then what was observed. */
-export interface ReplayPolicy {
-  /** Arms served for context x at round t (two for a duel). */
-  choose(x: Float64Array, t: number, rng: Rng): number[];
-  /** The decision is known to the policy at once (A at decision time, §13). */
-  decided(arms: readonly number[], x: Float64Array, t: number): void;
-  /** Feedback, possibly delayed: per-arm outcomes, and for a duel the preference P(arms[0] ≻ arms[1]). */
-  observe(arms: readonly number[], x: Float64Array, t: number, outcomes: readonly Outcome[], preference?: number): void;
+export interface ReplayPolicyOptions {
+  algorithm: PolicyAlgorithm;
+  /** Model names, in the dataset's order (arm indices). */
+  arms: readonly string[];
+  dim: number;
+  objective: ObjectiveWeights;
+  params: Partial<AlgorithmParams>;
+  /** Default: duels for fgts-cdb (the policy that learns from them), as `--via-http` routes it. */
+  mode?: DecisionMode;
+}
+
+const PARAM_KEYS = ['alpha', 'ridge', 'epsilon', 'propensityDraws'] as const;
+
+/** Decision time of round t, ms: one round a second, so ti-ucb's τ is the round. */
+export const roundTime = (t: number): number => t * 1000;
+
+/**
+ * The policy a replay would create in the service: schema defaults, the replay's parameters, and no Monte Carlo
+ * propensity draws unless asked for (the replay never reads propensities).
+ */
+export function replayPolicy(o: ReplayPolicyOptions): Policy {
+  const params: Policy['params'] = { propensityDraws: 0 };
+  for (const k of PARAM_KEYS) if (o.params[k] !== undefined) params[k] = o.params[k];
+  return {
+    name: `replay-${o.algorithm}`,
+    version: 1,
+    epoch: 1,
+    updatedAt: new Date(0).toISOString(),
+    algorithm: o.algorithm,
+    arms: [...o.arms],
+    params,
+    objective: { ...o.objective },
+    features: { source: 'builtin', dim: o.dim },
+    feedback: { windowSeconds: 86400, defaultReward: null, aggregation: 'earliest' },
+  };
 }
 
 /**
- * LinUCB, lin-ts, beta-ts, ε-greedy and random through the service's own code: additive ArmStats, compiled with
- * compileArm/headRefs (the same functions compileLinearModel uses), decided with `decide`. An arm is recompiled
- * before the next decision after its statistics changed, as a replica does on its next refresh.
+ * A policy as the replay drives it: the service's runtime (compiled additive statistics, plus fgts-cdb's chains or
+ * ti-ucb's windows) deciding through `decidePolicy`, the api's own decision function. What the replay keeps to
+ * itself is the bookkeeping a replica gets from the worker: it adds decisions and observations to the arm
+ * statistics directly and recompiles only the arms they touched before the next decision.
  */
-export class LinearReplayPolicy implements ReplayPolicy {
-  private readonly stats: ArmStats[];
-  private readonly model: LinearModel;
+export class ReplayPolicy {
+  readonly runtime: PolicyRuntime;
+  readonly sequential: SequentialState;
+  readonly mode: DecisionMode;
+  private readonly all: number[];
   private readonly dirty = new Set<number>();
   private readonly scratch: Float64Array;
+  private events = 0;
 
-  constructor(
-    private readonly algorithm: Algorithm,
-    private readonly k: number,
-    private readonly d: number,
-    private readonly weights: ObjectiveWeights,
-    private readonly params: AlgorithmParams,
-  ) {
-    this.stats = Array.from({ length: k }, () => emptyArmStats(d));
-    this.scratch = new Float64Array(d * d);
-    const lp = { ridge: params.ridge, priorWeight: 0 };
-    const arms = this.stats.map((s) => compileArm(d, s, {}, true, lp, this.scratch));
-    this.model = reweight({ d, arms, refs: headRefs(this.stats, []), weights, priorActive: true }, weights);
+  constructor(o: ReplayPolicyOptions) {
+    const k = o.arms.length;
+    this.runtime = buildRuntime(replayPolicy(o), new Map(), [], 0);
+    this.mode = o.mode ?? (o.algorithm === 'fgts-cdb' && k >= 2 ? 'duel' : 'single');
+    if (o.algorithm === 'fgts-cdb') this.sequential = { duel: new DuelRuntime(k, o.dim) };
+    else if (o.algorithm === 'ti-ucb') this.sequential = { trend: new TrendRuntime(k) };
+    else this.sequential = {};
+    this.all = Array.from({ length: k }, (_, i) => i);
+    this.scratch = new Float64Array(o.dim * o.dim);
   }
 
-  choose(x: Float64Array, _t: number, rng: Rng): number[] {
-    this.refresh();
-    const all = Array.from({ length: this.k }, (_, i) => i);
-    const dec = this.algorithm === 'random' ? decideRandom(this.model, x, all, rng) : decide(this.algorithm, this.model, x, all, this.params, rng);
-    return [dec.arm];
+  /** The decision for context x at round t (two arms for a duel), over `candidates` (default: every arm). */
+  choose(x: Float64Array, t: number, rng: Rng, candidates: readonly number[] = this.all): PolicyDecision {
+    if (this.dirty.size > 0) {
+      recompileArms(this.runtime, this.dirty, this.scratch);
+      this.dirty.clear();
+    }
+    return decidePolicy(this.runtime, this.sequential, { x, candidates, mode: this.mode, nowMs: roundTime(t) }, rng);
   }
 
+  /** The decision is known to the policy at once (A at decision time, §13); a duel's two arms both count. */
   decided(arms: readonly number[], x: Float64Array): void {
     for (const a of arms) {
-      recordDecision(this.stats[a], x);
+      recordDecision(this.runtime.stats[a], x);
       this.dirty.add(a);
     }
   }
 
-  observe(arms: readonly number[], x: Float64Array, _t: number, outcomes: readonly Outcome[]): void {
+  /**
+   * Feedback on the decision of round t, possibly delayed, learnt as the worker learns the service's events: a
+   * single decision's quality is a thumb; a duel's is only its preference P(arms[0] ≻ arms[1]); energy, cost and
+   * latency are per served model. fgts-cdb and ti-ucb also get the event as a learned row.
+   */
+  observe(arms: readonly number[], x: Float64Array, t: number, outcomes: readonly Outcome[], preference?: number): void {
+    const duel = arms.length === 2;
     arms.forEach((a, i) => {
-      recordObservation(this.stats[a], x, 0, outcomes[i].quality);
-      recordObservation(this.stats[a], x, 1, outcomes[i].energyJ);
-      recordObservation(this.stats[a], x, 2, outcomes[i].costUsd);
+      const o = outcomes[i];
+      if (!o) return;
+      const s = this.runtime.stats[a];
+      if (!duel) recordObservation(s, x, headIndex.quality, o.quality);
+      recordObservation(s, x, headIndex.energy, o.energyJ);
+      recordObservation(s, x, headIndex.cost, o.costUsd);
+      if (o.latencyMs !== undefined) recordObservation(s, x, headIndex.latency, o.latencyMs);
       this.dirty.add(a);
     });
-  }
-
-  private refresh(): void {
-    if (this.dirty.size === 0) return;
-    const lp = { ridge: this.params.ridge, priorWeight: 0 };
-    for (const a of this.dirty) this.model.arms[a] = compileArm(this.d, this.stats[a], {}, true, lp, this.scratch);
-    this.dirty.clear();
-    this.model.refs = headRefs(this.stats, []);
-    reweight(this.model, this.weights);
-  }
-}
-
-/**
- * TI-UCB (non-contextual; τ = the round): the quality index of §9, minus the operator's penalties on the arms'
- * running mean energy and cost (each divided by the largest arm mean, as everywhere else).
- */
-export class TiUcbReplayPolicy implements ReplayPolicy {
-  private readonly arms: TiUcbArm[];
-  private readonly sums: Float64Array;
-  private readonly counts: Float64Array;
-
-  constructor(
-    private readonly k: number,
-    private readonly weights: ObjectiveWeights,
-  ) {
-    this.arms = Array.from({ length: k }, () => new TiUcbArm());
-    this.sums = new Float64Array(2 * k);
-    this.counts = new Float64Array(k);
-  }
-
-  choose(_x: Float64Array, t: number): number[] {
-    const index = tiUcbIndices(this.arms, t + 1, DEFAULT_TI_UCB);
-    const mean = (a: number, h: number) => (this.counts[a] > 0 ? this.sums[h * this.k + a] / this.counts[a] : 0);
-    const ref = (h: number) => Math.max(1e-12, ...Array.from({ length: this.k }, (_, a) => mean(a, h)));
-    const eRef = ref(0);
-    const cRef = ref(1);
-    let warm = -1;
-    for (let a = 0; a < this.k; a++) if (index[a] === Infinity && (warm < 0 || this.arms[a].pulls < this.arms[warm].pulls)) warm = a;
-    if (warm >= 0) return [warm];
-    let best = 0;
-    let top = -Infinity;
-    for (let a = 0; a < this.k; a++) {
-      const s = this.weights.quality * index[a] - (this.weights.energy * mean(a, 0)) / eRef - (this.weights.cost * mean(a, 1)) / cRef;
-      if (s > top) {
-        top = s;
-        best = a;
-      }
+    const row = { id: String(this.events++), x, arm: arms[0], createdAt: roundTime(t) };
+    let learned: LearnedRow | null = null;
+    if (duel && preference !== undefined) learned = { ...row, kind: 'pairwise', reward: preference, second: arms[1] };
+    else if (!duel && outcomes.length > 0) learned = { ...row, kind: 'feedback', reward: outcomes[0].quality, second: null };
+    if (learned) {
+      this.sequential.duel?.add([learned]);
+      this.sequential.trend?.add([learned]);
     }
-    return [best];
   }
-
-  decided(): void {}
-
-  observe(arms: readonly number[], _x: Float64Array, t: number, outcomes: readonly Outcome[]): void {
-    arms.forEach((a, i) => {
-      this.arms[a].observe(t, outcomes[i].quality, DEFAULT_TI_UCB);
-      this.sums[a] += outcomes[i].energyJ;
-      this.sums[this.k + a] += outcomes[i].costUsd;
-      this.counts[a]++;
-    });
-  }
-}
-
-/**
- * FGTS.CDB serving two different models per prompt (duel mode) on φ(x, a) = x in arm a's block. Learns from the
- * duel's preference; the two chains run on the records seen so far (minibatch SGLD, the service's setting).
- */
-export class FgtsReplayPolicy implements ReplayPolicy {
-  private readonly sampler: FgtsSampler<Float64Array>;
-  private readonly records: PreferenceRecord<Float64Array>[] = [];
-
-  constructor(
-    private readonly k: number,
-    d: number,
-  ) {
-    this.sampler = new FgtsSampler(disjointSpace(k, d), SERVICE_FGTS);
-  }
-
-  choose(x: Float64Array, _t: number, rng: Rng): number[] {
-    this.sampler.advance(this.records, rng);
-    const { first, second } = this.sampler.pair(x, Array.from({ length: this.k }, (_, i) => i), true);
-    return [first, second];
-  }
-
-  decided(): void {}
-
-  observe(arms: readonly number[], x: Float64Array, _t: number, _o: readonly Outcome[], preference?: number): void {
-    if (arms.length === 2 && preference !== undefined) this.records.push({ ctx: x, a: arms[0], b: arms[1], p: preference });
-  }
-}
-
-export function makePolicy(
-  algorithm: ReplayAlgorithm,
-  k: number,
-  d: number,
-  weights: ObjectiveWeights,
-  overrides: Partial<AlgorithmParams>,
-): ReplayPolicy {
-  if (algorithm === 'ti-ucb') return new TiUcbReplayPolicy(k, weights);
-  if (algorithm === 'fgts-cdb') return new FgtsReplayPolicy(k, d);
-  // The replay never reads propensities: skip their Monte Carlo draws unless asked for.
-  return new LinearReplayPolicy(algorithm, k, d, weights, { ...defaultParams(algorithm), propensityDraws: 0, ...overrides });
 }

@@ -60,11 +60,15 @@ describe('replay harness', () => {
   });
 
   it('computes the reference points by hand-checkable rules', () => {
-    const tiny = buildDataset('tiny', [
-      { id: 'a', task: 't1', prompt: 'a', outcomes: { coder: { score: 1, tokens: 1 }, writer: { score: 0, tokens: 1 } } },
-      { id: 'b', task: 't2', prompt: 'b', outcomes: { coder: { score: 0, tokens: 1 }, writer: { score: 1, tokens: 1 } } },
-      { id: 'c', task: 't2', prompt: 'c', outcomes: { coder: { score: 1, tokens: 1 }, writer: { score: 1, tokens: 1 } } },
-    ], side);
+    const tiny = buildDataset(
+      'tiny',
+      [
+        { id: 'a', task: 't1', prompt: 'a', outcomes: { coder: { score: 1, tokens: 1 }, writer: { score: 0, tokens: 1 } } },
+        { id: 'b', task: 't2', prompt: 'b', outcomes: { coder: { score: 0, tokens: 1 }, writer: { score: 1, tokens: 1 } } },
+        { id: 'c', task: 't2', prompt: 'c', outcomes: { coder: { score: 1, tokens: 1 }, writer: { score: 1, tokens: 1 } } },
+      ],
+      side,
+    );
     const ref = reference(tiny);
     expect(ref.bestSingle.quality).toBeCloseTo(2 / 3, 12);
     expect(ref.oracleQuality).toBe(1);

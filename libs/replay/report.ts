@@ -51,7 +51,9 @@ export function formatTable(ref: Reference, rows: readonly ResultRow[], energyKn
       `oracle ${ref.oracleQuality.toFixed(4)}; random ${ref.randomQuality.toFixed(4)} cost $${ref.randomCostUsd.toExponential(3)}${energyKnown ? ` energy ${ref.randomEnergyJ.toFixed(2)} J` : ''}; ` +
       `per-task best ${ref.perTaskBest.quality.toFixed(4)} cost $${ref.perTaskBest.costUsd.toExponential(3)}`,
     '',
-    ['algorithm', 'objective', 'quality', 'cost USD (x1e-3)', energyKnown ? 'energy J' : '', 'regret vs best', 'regret vs oracle', 'top shares'].filter(Boolean).join(' | '),
+    ['algorithm', 'objective', 'quality', 'cost USD (x1e-3)', energyKnown ? 'energy J' : '', 'regret vs best', 'regret vs oracle', 'top shares']
+      .filter(Boolean)
+      .join(' | '),
   ];
   // The fixed references, as rows: regret is expected over a pass of `rounds` prompts.
   const fixed = (name: string, q: number, c: number, e: number, share: string) => {

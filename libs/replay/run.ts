@@ -1,11 +1,11 @@
-import { createRng, type ObjectiveWeights, type AlgorithmParams } from '@app/bandits';
+import { createRng, type AlgorithmParams, type ObjectiveWeights, type PolicyAlgorithm } from '@app/bandits';
 import { type ReplayDataset } from './dataset.js';
 import { MetricsAccumulator } from './metrics.js';
-import { makePolicy, type Outcome, type ReplayAlgorithm } from './policies.js';
+import { type Outcome, ReplayPolicy } from './policies.js';
 import { type RunMetrics } from './run-metrics.js';
 
 export interface ReplaySpec {
-  algorithm: ReplayAlgorithm;
+  algorithm: PolicyAlgorithm;
   objective: ObjectiveWeights;
   params: Partial<AlgorithmParams>;
   /** Rounds between a decision and its feedback (0 = before the next decision). */
@@ -41,7 +41,7 @@ export function runReplay(
   const d = features[0].length;
   const order = seededOrder(ds.records.length, seed).slice(0, spec.limit ?? ds.records.length);
   const T = order.length;
-  const policy = makePolicy(spec.algorithm, K, d, spec.objective, spec.params);
+  const policy = new ReplayPolicy({ algorithm: spec.algorithm, arms: ds.models, dim: d, objective: spec.objective, params: spec.params });
   const rng = createRng(seed * 2654435761);
   const pending: { due: number; arms: number[]; i: number; t: number }[] = [];
   const metrics = new MetricsAccumulator(K, T, bestSingle);
@@ -55,8 +55,8 @@ export function runReplay(
     while (pending.length > 0 && pending[0].due <= t) deliver(pending.shift()!);
     const i = order[t];
     const r = ds.records[i];
-    const arms = policy.choose(features[i], t, rng);
-    policy.decided(arms, features[i], t);
+    const { arms } = policy.choose(features[i], t, rng);
+    policy.decided(arms, features[i]);
     const checkpoint = metrics.add(r, arms);
     const p = { due: t + spec.delay, arms, i, t };
     if (spec.delay === 0) deliver(p);

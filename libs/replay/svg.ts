@@ -31,7 +31,9 @@ function panel(ox: number, title: string, xLabel: string, series: { color: strin
     `<text x="${ox + 10}" y="${H / 2}" font-size="10" transform="rotate(-90 ${ox + 10} ${H / 2})" text-anchor="middle">quality (${y0.toFixed(3)} … ${y1.toFixed(3)})</text>`,
   ];
   for (const s of series)
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+    );
   for (const p of points) {
     const [x, y] = [sx(p.x), sy(p.y)];
     out.push(

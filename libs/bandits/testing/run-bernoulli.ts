@@ -1,7 +1,7 @@
 import { decideBetaTs } from '../beta-ts.js';
 import { emptyArmStats, recordDecision, recordObservation } from '../arm-stats.js';
 import { compileLinearModel } from '../linear-model.js';
-import { DEFAULT_OBJECTIVE } from '../objective.js';
+import { DEFAULT_OBJECTIVE, headIndex } from '../objective.js';
 import { createRng } from '../prng.js';
 
 const { max } = Math;
@@ -22,7 +22,7 @@ export function runBetaTs(seed: number, means: readonly number[], T = 5000): { r
     regret += top - means[arm];
     if (arm === best) hits++;
     recordDecision(stats[arm], x);
-    recordObservation(stats[arm], x, 0, rng.next() < means[arm] ? 1 : 0);
+    recordObservation(stats[arm], x, headIndex.quality, rng.next() < means[arm] ? 1 : 0);
   }
   return { regret, bestShare: hits / T };
 }

@@ -7,10 +7,7 @@ const { exp, hypot, max } = Math;
  * ALGORITHMS.md §7 F1: d = 5, K = 10 options with fresh unit-norm features every round, ‖θ*‖ = 2, Bradley–Terry
  * preferences, regret per round (2·max u − u(a¹) − u(a²))/2. `random` plays uniform random pairs.
  */
-export function runF1(
-  seed: number,
-  opts: { T?: number; random?: boolean; params?: Partial<FgtsParams> } = {},
-): { regret: number; half: number } {
+export function runF1(seed: number, opts: { T?: number; random?: boolean; params?: Partial<FgtsParams> } = {}): { regret: number; half: number } {
   const T = opts.T ?? 2000;
   const K = 10;
   const d = 5;

@@ -1,6 +1,7 @@
 import { emptyArmStats, recordDecision, recordObservation, type ArmStats } from '../arm-stats.js';
 import { compileLinearModel } from '../linear-model.js';
 import { decideLinUcb } from '../linucb.js';
+import { headIndex } from '../objective.js';
 import { createRng } from '../prng.js';
 
 const { min } = Math;
@@ -41,8 +42,8 @@ export function runL3(seed: number, lambda: number, opts: { alpha?: number; ridg
     const q = rng.next() < acc[dec.arm][task] ? 1 : 0;
     const e = energy[dec.arm] + 0.02 * rng.normal();
     recordDecision(stats[dec.arm], x);
-    recordObservation(stats[dec.arm], x, 0, q);
-    recordObservation(stats[dec.arm], x, 1, e);
+    recordObservation(stats[dec.arm], x, headIndex.quality, q);
+    recordObservation(stats[dec.arm], x, headIndex.energy, e);
   }
   return { share: lastBest / 1000, regret, minUntriedIndex };
 }

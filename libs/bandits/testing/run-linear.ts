@@ -2,7 +2,7 @@ import { emptyArmStats, recordDecision, recordObservation, type ArmStats } from 
 import { decideLinTs } from '../lin-ts.js';
 import { type ArmPrior, compileLinearModel } from '../linear-model.js';
 import { decideLinUcb } from '../linucb.js';
-import { DEFAULT_OBJECTIVE } from '../objective.js';
+import { DEFAULT_OBJECTIVE, headIndex } from '../objective.js';
 import { createRng } from '../prng.js';
 import { makeLinearEnv } from './linear-env.js';
 
@@ -48,16 +48,17 @@ export function runLinUcbL1(
     while (pending.length > 0 && pending[0].due <= t) {
       const p = pending.shift()!;
       if (!aAtDecision) recordDecision(stats[p.a], p.x);
-      recordObservation(stats[p.a], p.x, 0, p.r);
+      recordObservation(stats[p.a], p.x, headIndex.quality, p.r);
     }
     const x = env.context(envRng);
     const model = compileLinearModel(env.d, stats, priors, DEFAULT_OBJECTIVE, { ridge: 1, priorWeight: 0 });
     // The naive reference (ALGORITHMS.md sims/delay.py) is deterministic: argmax with ties to the first arm.
-    const arm = opts.tsScale !== undefined
-      ? decideLinTs(model, x, all, { v: opts.tsScale, epsilon: 0, propensityDraws: 0 }, rng).arm
-      : aAtDecision
-      ? decideLinUcb(model, x, all, { alpha: opts.alpha, epsilon: 0 }, rng).arm
-      : firstArgmax(decideLinUcb(model, x, all, { alpha: opts.alpha, epsilon: 0 }, rng).estimates.map((e) => e.score));
+    const arm =
+      opts.tsScale !== undefined
+        ? decideLinTs(model, x, all, { v: opts.tsScale, epsilon: 0, propensityDraws: 0 }, rng).arm
+        : aAtDecision
+          ? decideLinUcb(model, x, all, { alpha: opts.alpha, epsilon: 0 }, rng).arm
+          : firstArgmax(decideLinUcb(model, x, all, { alpha: opts.alpha, epsilon: 0 }, rng).estimates.map((e) => e.score));
     let top = -Infinity;
     let topArm = 0;
     for (let a = 0; a < env.k; a++) {
@@ -74,7 +75,7 @@ export function runLinUcbL1(
     if (aAtDecision) recordDecision(stats[arm], x);
     if (delay === 0) {
       if (!aAtDecision) recordDecision(stats[arm], x);
-      recordObservation(stats[arm], x, 0, r);
+      recordObservation(stats[arm], x, headIndex.quality, r);
     } else pending.push({ due: t + delay, a: arm, x, r });
   }
   return { regret, earlyRegret, bestShare: best / T };

@@ -42,7 +42,14 @@ export function runTiUcb(seed: number, env: TrendEnv, p: TiUcbParams = DEFAULT_T
   const rng = createRng(77_000 + seed);
   const arms = env.C.map(() => new TiUcbArm());
   const all = env.C.map((_, i) => i);
-  const res = play(env, T, rng, (t) => decideTiUcb(arms, t + 1, all, p).arm, (k, t, r) => arms[k].observe(t, r, p), late);
+  const res = play(
+    env,
+    T,
+    rng,
+    (t) => decideTiUcb(arms, t + 1, all, p).arm,
+    (k, t, r) => arms[k].observe(t, r, p),
+    late,
+  );
   return { regret: res.regret, lateShare: res.lateShare, convergedBest: arms[res.finalBest].convergedAt !== null };
 }
 

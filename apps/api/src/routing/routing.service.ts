@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { applyLocalDecision, type ArmEstimate, createRng, decide, epsilonArgmax, isLinearAlgorithm, linearEstimates, type Rng } from '@app/bandits';
+import { applyLocalDecision, createRng, type Rng } from '@app/bandits';
 import { type DecisionRecord, type Principal, type RouteRequest, type RouteResponse } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { featurize, messagesText } from '@app/featurizer';
 import { Logger } from '@app/infra';
-import { type PolicyRuntime } from '@app/learning';
+import { decidePolicy, type PolicyRuntime } from '@app/learning';
 import { DecisionHotStore } from '@app/store';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
@@ -13,12 +13,15 @@ import { DecisionIds } from './decision-ids.js';
 import { OwedHotCopies } from './owed-hot-copies.service.js';
 import { PolicyCache } from './policy-cache.service.js';
 import { SequentialStateService } from './sequential-state.service.js';
-import { BreakerService } from '../proxy/breakers.service.js';
-import { MetricsService } from '../proxy/metrics.service.js';
+import { BreakerService } from '../breakers/breakers.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
 const HOT_COPY_MARGIN_S = 3600;
 
-/** Decisions: featurize → decide from the in-memory copy → hot copy in Redis → batched durable record. */
+/**
+ * Decisions: featurize → decidePolicy on the in-memory copy (the replay harness's decision function too) → hot copy
+ * in Redis → batched durable record.
+ */
 @Injectable()
 export class RoutingService {
   private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
@@ -47,7 +50,7 @@ export class RoutingService {
     const t0 = process.hrtime.bigint();
     const x = this.context(rt, req);
     const candidates = this.candidates(rt, req.candidates);
-    const dec = this.decide(rt, x, candidates, req.mode === 'duel');
+    const dec = decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode: req.mode, nowMs: Date.now() }, this.rng);
     const arms = rt.policy.arms;
     const id = this.ids.id();
     const scores = dec.estimates.map((e) => ({
@@ -71,7 +74,7 @@ export class RoutingService {
       owner: caller.owner,
       mode: req.mode,
       ...(dec.arms.length === 2 ? { arms: dec.arms.map((a) => arms[a]) } : {}),
-      estimates: scores as unknown as DecisionRecord['estimates'],
+      estimates: scores,
       createdAt: Date.now(),
     };
     if (rt.algorithm !== 'random') for (const a of dec.arms) applyLocalDecision(rt.model, a, x, this.scratch);
@@ -102,46 +105,13 @@ export class RoutingService {
     };
   }
 
-  /**
-   * Linear policies decide from the compiled statistics; fgts-cdb from this replica's SGLD chains (one model, or
-   * two different ones in duel mode); ti-ucb from its trend indices, with the other heads' penalties as for
-   * every policy. Duels need fgts-cdb: it is the policy that learns from pairwise feedback.
-   */
-  private decide(rt: PolicyRuntime, x: Float64Array, candidates: number[], duel: boolean): { arm: number; arms: number[]; propensity: number; estimates: ArmEstimate[] } {
-    if (duel && rt.algorithm !== 'fgts-cdb')
-      throw new DomainError('WRONG_MODE', `policy ${rt.policy.name} uses ${rt.algorithm}; duels need an fgts-cdb policy`, [{ path: 'mode', message: 'duel needs algorithm fgts-cdb' }]);
-    if (isLinearAlgorithm(rt.algorithm)) {
-      const d = decide(rt.algorithm, rt.model, x, candidates, rt.params, this.rng);
-      return { ...d, arms: [d.arm] };
-    }
-    const estimates = linearEstimates(rt.model, x, candidates, false);
-    const wq = rt.policy.objective.quality;
-    if (rt.algorithm === 'fgts-cdb') {
-      if (duel && candidates.length < 2)
-        throw new DomainError('VALIDATION', 'a duel needs two enabled candidates', [{ path: 'candidates', message: 'give at least two enabled models' }]);
-      const d = this.sequential.duel(rt).decide(x, candidates, duel, this.rng);
-      estimates.forEach((e, c) => {
-        e.bonus = wq * d.utility[c] - wq * e.quality;
-        e.score = e.mean + e.bonus;
-      });
-      return { arm: d.arms[0], arms: d.arms, propensity: d.propensity, estimates };
-    }
-    const index = this.sequential.trend(rt).indices(candidates, rt.model.arms.map((a) => a.pulls), Date.now());
-    // Arms still in warm-up (index +∞) go first; they are reported with a unit optimistic bonus (JSON-safe).
-    const scores = estimates.map((e, c) => {
-      e.bonus = index[c] === Infinity ? 1 : wq * index[c] - wq * e.quality;
-      e.score = e.mean + e.bonus;
-      return index[c] === Infinity ? Infinity : e.score;
-    });
-    const { pick, propensity } = epsilonArgmax(scores, scores.length, 0, this.rng);
-    return { arm: candidates[pick], arms: [candidates[pick]], propensity, estimates };
-  }
-
   private context(rt: PolicyRuntime, req: RouteRequest): Float64Array {
     const dim = rt.policy.features.dim;
     if (rt.policy.features.source === 'caller') {
       if (!req.features)
-        throw new DomainError('VALIDATION', `policy ${rt.policy.name} takes caller features`, [{ path: 'features', message: `give features: an array of ${dim} numbers` }]);
+        throw new DomainError('VALIDATION', `policy ${rt.policy.name} takes caller features`, [
+          { path: 'features', message: `give features: an array of ${dim} numbers` },
+        ]);
       if (req.features.length !== dim)
         throw new DomainError('FEATURES_MISMATCH', `features has ${req.features.length} values; the policy's dim is ${dim}`, [
           { path: 'features', message: `must have exactly ${dim} values` },
@@ -170,7 +140,9 @@ export class RoutingService {
     wanted.forEach((m, k) => {
       const i = rt.armIndex.get(m);
       if (i === undefined)
-        throw new DomainError('UNKNOWN_ARM', `candidate ${m} is not an arm of policy ${rt.policy.name}`, [{ path: `candidates.${k}`, message: 'not an arm of this policy' }]);
+        throw new DomainError('UNKNOWN_ARM', `candidate ${m} is not an arm of policy ${rt.policy.name}`, [
+          { path: `candidates.${k}`, message: 'not an arm of this policy' },
+        ]);
       if (enabled(i) && !out.includes(i)) out.push(i);
     });
     if (out.length === 0) throw new DomainError('UNKNOWN_ARM', 'every candidate is disabled', [{ path: 'candidates', message: 'no enabled candidate' }]);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, Logger } from '@app/infra';
-import { DuelRuntime, type LearnedRow, type PolicyRuntime, TrendRuntime } from '@app/learning';
+import { DuelRuntime, type LearnedRow, type PolicyRuntime, type SequentialState, TrendRuntime } from '@app/learning';
 import { LearnedEventsRepository } from '@app/persistence';
 import { type ApiEnv } from '../config.js';
 import { PolicyCache } from './policy-cache.service.js';
@@ -62,6 +62,13 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
     return (this.entry(rt).trend ??= new TrendRuntime(rt.policy.arms.length));
   }
 
+  /** What decidePolicy reads beside the compiled statistics: the chains or windows of an order-dependent policy. */
+  state(rt: PolicyRuntime): SequentialState {
+    if (rt.algorithm === 'fgts-cdb') return { duel: this.duel(rt) };
+    if (rt.algorithm === 'ti-ucb') return { trend: this.trend(rt) };
+    return {};
+  }
+
   /** Pulls new learned events for every order-dependent policy (also called by tests to skip the wait). */
   refresh(): Promise<void> {
     this.running ??= this.doRefresh().finally(() => (this.running = null));
@@ -104,7 +111,7 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
             reward: r.reward,
             x: Float64Array.from(r.context),
             arm: r.armIndex,
-            second: r.arms && r.arms.length === 2 ? rt.armIndex.get(r.arms[1]) ?? null : null,
+            second: r.arms && r.arms.length === 2 ? (rt.armIndex.get(r.arms[1]) ?? null) : null,
             createdAt: r.createdAt.getTime(),
           }));
           target.add(learned);
