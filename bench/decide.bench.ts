@@ -20,8 +20,10 @@ for (let a = 0; a < K; a++)
   }
 const model = compileLinearModel(d, stats, [], { quality: 1, energy: 0.3, cost: 0, latency: 0 }, { ridge: 1, priorWeight: 2 });
 const all = Array.from({ length: K }, (_, i) => i);
-const prompts = Array.from({ length: 64 }, (_, i) =>
-  `You are a helpful assistant. Please explain step by step how a hash map resolves collisions, with an example in Python, and compare open addressing with chaining for request ${i}. Keep it under 200 words and mention load factors.`,
+const prompts = Array.from(
+  { length: 64 },
+  (_, i) =>
+    `You are a helpful assistant. Please explain step by step how a hash map resolves collisions, with an example in Python, and compare open addressing with chaining for request ${i}. Keep it under 200 words and mention load factors.`,
 );
 const b = stats.map((s) => s.xr.slice(0, d));
 const theta = new Float64Array(d);

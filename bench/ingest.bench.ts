@@ -22,7 +22,11 @@ try {
   for (let i = 0; i < 20_000; i += 100)
     decisions.push(
       ...(await Promise.all(
-        Array.from({ length: 100 }, (_, k) => svc.call('POST', '/v1/route', { policy: 'ingest', input: `${words[(i + k) % 10]} item ${i + k} of the benchmark set` }).then((r) => r.decisionId as string)),
+        Array.from({ length: 100 }, (_, k) =>
+          svc
+            .call('POST', '/v1/route', { policy: 'ingest', input: `${words[(i + k) % 10]} item ${i + k} of the benchmark set` })
+            .then((r) => r.decisionId as string),
+        ),
       )),
     );
   const learnt = async () => (await svc.call('GET', '/admin/policies/ingest/stats')).feedback as number;
@@ -75,8 +79,12 @@ try {
   const drainedAt = (performance.now() - t0) / 1000;
   lags.sort((a, b) => a - b);
   const q = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN;
-  console.log(`offered ${rate}/s for ${seconds}s: accepted ${accepted} (${(accepted / elapsed).toFixed(0)}/s); learnt by the end of the window ${learntAtEnd} (${(learntAtEnd / elapsed).toFixed(0)}/s); all learnt after ${drainedAt.toFixed(1)} s`);
-  console.log(`lag from 202 to learnt state, over ${lags.length} batches: p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${lags[lags.length - 1]?.toFixed(0)} ms (replicas see it ≤ 200 ms later)`);
+  console.log(
+    `offered ${rate}/s for ${seconds}s: accepted ${accepted} (${(accepted / elapsed).toFixed(0)}/s); learnt by the end of the window ${learntAtEnd} (${(learntAtEnd / elapsed).toFixed(0)}/s); all learnt after ${drainedAt.toFixed(1)} s`,
+  );
+  console.log(
+    `lag from 202 to learnt state, over ${lags.length} batches: p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${lags[lags.length - 1]?.toFixed(0)} ms (replicas see it ≤ 200 ms later)`,
+  );
 } finally {
   await svc.stop();
 }

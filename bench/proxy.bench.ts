@@ -38,7 +38,14 @@ function child(script: string, args: string[], env: Record<string, string>, read
 }
 
 async function load(p: Path) {
-  const r = await autocannon({ url: `http://127.0.0.1:${p.port}/v1/chat/completions`, method: 'POST', connections: conns, duration: secs, body: p.body, headers: p.headers });
+  const r = await autocannon({
+    url: `http://127.0.0.1:${p.port}/v1/chat/completions`,
+    method: 'POST',
+    connections: conns,
+    duration: secs,
+    body: p.body,
+    headers: p.headers,
+  });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${p.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
@@ -77,10 +84,20 @@ const svc = await startBuiltService(3903);
 const paths: Path[] = [
   { name: 'direct', port: 9100, body: BODY, headers: json },
   { name: 'router', port: 3903, body: OURS_BODY, headers: { ...json, authorization: `Bearer ${ADMIN}` } },
-  { name: 'portkey', port: 8787, body: BODY, headers: { ...json, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': 'http://127.0.0.1:9100/v1', authorization: 'Bearer sk-fake' } },
+  {
+    name: 'portkey',
+    port: 8787,
+    body: BODY,
+    headers: { ...json, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': 'http://127.0.0.1:9100/v1', authorization: 'Bearer sk-fake' },
+  },
 ];
 try {
-  for (const m of ['up-a', 'up-b']) await svc.call('PUT', `/admin/models/${m}`, { baseUrl: 'http://127.0.0.1:9100/v1', upstreamModel: 'gpt-4o-mini', pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 } });
+  for (const m of ['up-a', 'up-b'])
+    await svc.call('PUT', `/admin/models/${m}`, {
+      baseUrl: 'http://127.0.0.1:9100/v1',
+      upstreamModel: 'gpt-4o-mini',
+      pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 },
+    });
   await svc.call('PUT', '/admin/policies/bench', { algorithm: 'linucb', arms: ['up-a', 'up-b'] });
   for (const p of paths) await load({ ...p }); // warm-up
   console.error(`proxy bench: ${rounds} rounds x ${secs}s at ${conns} connections, then 5 s sequential per path`);

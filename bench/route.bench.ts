@@ -14,7 +14,8 @@ const [rounds = 3, secs = 10, conns = 50] = process.argv.slice(2).map(Number);
 const here = dirname(fileURLToPath(import.meta.url));
 const BODY = JSON.stringify({
   policy: 'bench',
-  input: 'You are a helpful assistant. Explain step by step how a hash map resolves collisions, with a short Python example, and compare open addressing with chaining. Keep it under 200 words and mention load factors and resizing.',
+  input:
+    'You are a helpful assistant. Explain step by step how a hash map resolves collisions, with a short Python example, and compare open addressing with chaining. Keep it under 200 words and mention load factors and resizing.',
 });
 
 async function load(port: number, auth: boolean) {
@@ -46,7 +47,9 @@ try {
   for (let r = 0; r < rounds; r++) {
     const b = await load(3901, false);
     const a = await load(3902, true);
-    console.log(`round ${r + 1}: bare Fastify ${b.rps.toFixed(0)} req/s (p99 ${b.p99} ms) | router ${a.rps.toFixed(0)} req/s (p50 ${a.p50} ms, p99 ${a.p99} ms) | ratio ${(a.rps / b.rps).toFixed(3)}`);
+    console.log(
+      `round ${r + 1}: bare Fastify ${b.rps.toFixed(0)} req/s (p99 ${b.p99} ms) | router ${a.rps.toFixed(0)} req/s (p50 ${a.p50} ms, p99 ${a.p99} ms) | ratio ${(a.rps / b.rps).toFixed(3)}`,
+    );
   }
 } finally {
   base.kill('SIGTERM');

@@ -89,9 +89,20 @@ try {
       const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN);
       const lag = metric('router_queue_lag_seconds');
       const stats = (await svc.call('GET', '/admin/policies/soak/stats')) as { feedback: number };
-      const s = { t: Math.round((performance.now() - t0) / 1000), api: rssMb(svc.pids.api), worker: rssMb(svc.pids.worker), lag, backlog: rewards - stats.feedback, p99: quantile(latencies.splice(0), 0.99), loopP99: metric('router_process_nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: metric('router_process_nodejs_eventloop_lag_max_seconds') * 1000 };
+      const s = {
+        t: Math.round((performance.now() - t0) / 1000),
+        api: rssMb(svc.pids.api),
+        worker: rssMb(svc.pids.worker),
+        lag,
+        backlog: rewards - stats.feedback,
+        p99: quantile(latencies.splice(0), 0.99),
+        loopP99: metric('router_process_nodejs_eventloop_lag_p99_seconds') * 1000,
+        loopMax: metric('router_process_nodejs_eventloop_lag_max_seconds') * 1000,
+      };
       samples.push(s);
-      console.log(`| ${s.t} | ${s.api.toFixed(1)} | ${s.worker.toFixed(1)} | ${s.lag.toFixed(2)} | ${s.backlog} | ${s.p99.toFixed(1)} | ${s.loopP99.toFixed(1)} / ${s.loopMax.toFixed(1)} |`);
+      console.log(
+        `| ${s.t} | ${s.api.toFixed(1)} | ${s.worker.toFixed(1)} | ${s.lag.toFixed(2)} | ${s.backlog} | ${s.p99.toFixed(1)} | ${s.loopP99.toFixed(1)} / ${s.loopMax.toFixed(1)} |`,
+      );
     }
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -111,10 +122,22 @@ try {
   const growth = (k: 'api' | 'worker') => (warm.length > 1 ? med3(warm.slice(-3).map((s) => s[k])) - med3(warm.slice(0, 3).map((s) => s[k])) : NaN);
   const peak = (k: 'api' | 'worker') => Math.max(...samples.map((s) => s[k]));
   const maxLag = Math.max(...samples.map((s) => s.lag));
-  console.log(`\nsent ${routes} routes, ${rewards} rewards, ${readings} readings; learnt ${stats.decisions} / ${stats.feedback} / ${stats.energyReadings} (drained ${drainS.toFixed(1)} s after the load stopped)`);
+  console.log(
+    `\nsent ${routes} routes, ${rewards} rewards, ${readings} readings; learnt ${stats.decisions} / ${stats.feedback} / ${stats.energyReadings} (drained ${drainS.toFixed(1)} s after the load stopped)`,
+  );
   console.log(`errors: ${errors.size === 0 ? 'none' : JSON.stringify(Object.fromEntries(errors))}`);
-  console.log(`RSS growth after warm-up (median of the last 3 samples − median of the first 3): api ${growth('api').toFixed(1)} MB (peak ${peak('api').toFixed(1)}), worker ${growth('worker').toFixed(1)} MB (peak ${peak('worker').toFixed(1)}); bound ${RSS_BOUND_MB} MB`);
-  console.log(`max queue lag ${maxLag.toFixed(2)} s (bound ${LAG_BOUND_S} s); route p99 per 10 s window: median ${quantile(samples.map((s) => s.p99), 0.5).toFixed(1)} ms, worst ${Math.max(...samples.map((s) => s.p99)).toFixed(1)} ms; api event-loop delay p99 per window: median ${quantile(samples.map((s) => s.loopP99), 0.5).toFixed(1)} ms, worst max ${Math.max(...samples.map((s) => s.loopMax)).toFixed(1)} ms`);
+  console.log(
+    `RSS growth after warm-up (median of the last 3 samples − median of the first 3): api ${growth('api').toFixed(1)} MB (peak ${peak('api').toFixed(1)}), worker ${growth('worker').toFixed(1)} MB (peak ${peak('worker').toFixed(1)}); bound ${RSS_BOUND_MB} MB`,
+  );
+  console.log(
+    `max queue lag ${maxLag.toFixed(2)} s (bound ${LAG_BOUND_S} s); route p99 per 10 s window: median ${quantile(
+      samples.map((s) => s.p99),
+      0.5,
+    ).toFixed(1)} ms, worst ${Math.max(...samples.map((s) => s.p99)).toFixed(1)} ms; api event-loop delay p99 per window: median ${quantile(
+      samples.map((s) => s.loopP99),
+      0.5,
+    ).toFixed(1)} ms, worst max ${Math.max(...samples.map((s) => s.loopMax)).toFixed(1)} ms`,
+  );
   const learntAll = stats.decisions === routes && stats.feedback === rewards && stats.energyReadings === readings;
   failed = errors.size > 0 || maxLag > LAG_BOUND_S || !(growth('api') <= RSS_BOUND_MB) || !(growth('worker') <= RSS_BOUND_MB) || !learntAll;
   console.log(failed ? 'SOAK FAILED' : 'soak ok');

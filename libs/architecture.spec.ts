@@ -13,7 +13,10 @@ const files = (dir: string): string[] =>
     return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
   });
 const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
-const code = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+const code = (file: string) =>
+  readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '');
 const source = (file: string) => !file.endsWith('.spec.ts') && !file.includes('/testing/');
 
 describe('architecture', () => {
@@ -21,7 +24,9 @@ describe('architecture', () => {
     const bad: string[] = [];
     for (const lib of ['bandits', 'featurizer'])
       for (const f of files(join(root, 'libs', lib)).filter(source)) {
-        for (const m of imports(f)) if (/^(@nestjs|ioredis|bullmq|postgres|node:fs|node:net|node:http|fs|net|http)/.test(m) || m.startsWith('@app/')) bad.push(`${relative(root, f)} imports ${m}`);
+        for (const m of imports(f))
+          if (/^(@nestjs|ioredis|bullmq|postgres|node:fs|node:net|node:http|fs|net|http)/.test(m) || m.startsWith('@app/'))
+            bad.push(`${relative(root, f)} imports ${m}`);
         if (/Math\.random\(/.test(code(f))) bad.push(`${relative(root, f)} calls Math.random`);
       }
     expect(bad).toEqual([]);
@@ -33,8 +38,12 @@ describe('architecture', () => {
       for (const m of imports(f)) if (m.includes('apps/')) bad.push(`${relative(root, f)} imports ${m}`);
       if (/process\.env/.test(code(f))) bad.push(`${relative(root, f)} reads process.env`);
     }
-    for (const [app, other] of [['api', 'worker'], ['worker', 'api']])
-      for (const f of files(join(root, 'apps', app))) for (const m of imports(f)) if (m.includes(`/${other}/`) || m.includes(`apps/${other}`)) bad.push(`${relative(root, f)} imports ${m}`);
+    for (const [app, other] of [
+      ['api', 'worker'],
+      ['worker', 'api'],
+    ])
+      for (const f of files(join(root, 'apps', app)))
+        for (const m of imports(f)) if (m.includes(`/${other}/`) || m.includes(`apps/${other}`)) bad.push(`${relative(root, f)} imports ${m}`);
     expect(bad).toEqual([]);
   });
 });

@@ -7,7 +7,14 @@ const reply = {
   object: 'chat.completion',
   created: 1700000000,
   model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'The duplex unit on the floor-3 printer jams; a reboot did not help.' }, logprobs: null, finish_reason: 'stop' }],
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'The duplex unit on the floor-3 printer jams; a reboot did not help.' },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
   usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
 };
 app.post('/v1/chat/completions', async () => reply);

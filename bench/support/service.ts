@@ -17,7 +17,16 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
   await pg.unsafe(`create database ${db}`);
   const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${db}` }).toString();
   await migrate(dbUrl, undefined, () => undefined);
-  const env = { ...process.env, DATABASE_URL: dbUrl, ADMIN_API_KEY: ADMIN, REDIS_PREFIX: `bench${process.pid}x${port}`, LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(port), ...extraEnv };
+  const env = {
+    ...process.env,
+    DATABASE_URL: dbUrl,
+    ADMIN_API_KEY: ADMIN,
+    REDIS_PREFIX: `bench${process.pid}x${port}`,
+    LOG_LEVEL: 'error',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...extraEnv,
+  };
   const children: ChildProcess[] = [];
   // BENCH_API_ARGS / BENCH_WORKER_ARGS pass node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const apiArgs = (process.env.BENCH_API_ARGS ?? '').split(' ').filter(Boolean);
@@ -32,7 +41,11 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
   children.push(spawn(process.execPath, [...workerArgs, join(here, '../../apps/worker/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
   const base = `http://127.0.0.1:${port}`;
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const r = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     const text = await r.text();
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
     return text ? JSON.parse(text) : null;

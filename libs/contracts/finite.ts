@@ -17,10 +17,7 @@ export const isStorableText = (s: string): boolean => s.isWellFormed() && !s.inc
 
 /** Free text that will be stored: at most `max` characters, storable in Postgres. */
 export const text = (what: string, max: number) =>
-  z
-    .string()
-    .max(max, `${what} is at most ${max} characters`)
-    .refine(isStorableText, `${what} may not contain NUL characters or unpaired surrogates`);
+  z.string().max(max, `${what} is at most ${max} characters`).refine(isStorableText, `${what} may not contain NUL characters or unpaired surrogates`);
 
 /** Makes a string storable in Postgres (NUL and lone surrogates become U+FFFD); for text we do not validate. */
 export const storableText = (s: string): string => (isStorableText(s) ? s : s.toWellFormed().replaceAll('\u0000', '\uFFFD'));

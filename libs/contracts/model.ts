@@ -13,9 +13,7 @@ export const modelConfigSchema = z.strictObject({
     .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')
     .describe("environment variable holding the upstream key; must start with the api's UPSTREAM_KEY_ENV_PREFIX (default UPSTREAM_)")
     .optional(),
-  pricing: z
-    .strictObject({ inputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK), outputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK) })
-    .optional(),
+  pricing: z.strictObject({ inputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK), outputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK) }).optional(),
   energy: z.strictObject({ joulesPerOutputToken: finite().min(0).max(MAX_JOULES_PER_TOKEN) }).optional(),
   enabled: z.boolean().default(true),
 });

@@ -36,11 +36,17 @@ describe('featurize', () => {
   });
 
   it('joins chat messages', () => {
-    expect(messagesText([{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }])).toBe('be brief\nhi');
+    expect(
+      messagesText([
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+      ]),
+    ).toBe('be brief\nhi');
   });
 
   it('keeps the vectors of ordinary prompts: the digests recorded before the bounded view and the linear cues', () => {
-    const paragraph = (i: number) => `Paragraph ${i}: the committee reviewed the budget (items a-d) and asked why costs rose 12% year on year; see table ${i}.\n`;
+    const paragraph = (i: number) =>
+      `Paragraph ${i}: the committee reviewed the budget (items a-d) and asked why costs rose 12% year on year; see table ${i}.\n`;
     const prompts: Record<string, string> = {
       translate: 'Translate "good morning" into French, please.',
       code: 'def add(a, b):\n    return a + b',
@@ -54,7 +60,11 @@ describe('featurize', () => {
       review: `Review this function and explain why it is slow:\n\`\`\`ts\n${'for (let i = 0; i < n; i++) { total += items[i].price * items[i].qty; }\n'.repeat(40)}\`\`\`\nBe brief.`,
       report: `${Array.from({ length: 250 }, (_, i) => paragraph(i)).join('')}\nSummarize the report above in three bullet points. Which option is cheapest?\n(a) keep\n(b) cut\n`,
     };
-    const digest = (v: Float64Array) => createHash('sha256').update(Buffer.from(v.buffer, v.byteOffset, v.byteLength)).digest('hex').slice(0, 16);
+    const digest = (v: Float64Array) =>
+      createHash('sha256')
+        .update(Buffer.from(v.buffer, v.byteOffset, v.byteLength))
+        .digest('hex')
+        .slice(0, 16);
     const got = Object.fromEntries(Object.entries(prompts).map(([k, p]) => [k, [digest(featurize(p, 64)), digest(featurize(p, 128))]]));
     expect(got).toEqual({
       translate: ['63842777630c70d0', 'ea730bc474d12e14'],
@@ -103,11 +113,25 @@ describe('featurize', () => {
     expect(text.length).toBe(MAX_INPUT_CHARS);
     expect(x.every(Number.isFinite)).toBe(true);
     // Over the limit the text is cut, but the featurizer sees what it would see of the whole join.
-    const three = [{ role: 'system', content: 'a'.repeat(600_000) }, { role: 'user', content: 'b'.repeat(600_000) }, { role: 'user', content: 'why?' }];
+    const three = [
+      { role: 'system', content: 'a'.repeat(600_000) },
+      { role: 'user', content: 'b'.repeat(600_000) },
+      { role: 'user', content: 'why?' },
+    ];
     expect(featurize(messagesText(three))).toEqual(featurize(three.map((m) => m.content).join('\n')));
     // Up to the limit it is the whole join (the proxy's token estimate reads its length).
-    const full = [{ role: 'user', content: 'c'.repeat(MAX_INPUT_CHARS - 10) }, { role: 'user', content: 'd'.repeat(9) }];
+    const full = [
+      { role: 'user', content: 'c'.repeat(MAX_INPUT_CHARS - 10) },
+      { role: 'user', content: 'd'.repeat(9) },
+    ];
     expect(messagesText(full)).toBe(full.map((m) => m.content).join('\n'));
-    expect(messagesText([{ role: 'system', content: '' }, { role: 'user', content: null }, { role: 'user', content: 'hi' }, { role: 'user', content: '' }])).toBe('hi\n');
+    expect(
+      messagesText([
+        { role: 'system', content: '' },
+        { role: 'user', content: null },
+        { role: 'user', content: 'hi' },
+        { role: 'user', content: '' },
+      ]),
+    ).toBe('hi\n');
   });
 });

@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const baseEnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('rt'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/i)
+    .default('rt'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
   DATABASE_POOL: z.coerce.number().int().min(1).max(100).default(10),

@@ -22,8 +22,7 @@ export class DefaultRewardSweeper {
       if (reward === null || out.length >= limit) continue;
       const windowMs = p.feedback.windowSeconds * 1000;
       const rows = await this.decisions.unansweredClosed(p.name, p.epoch, new Date(now - windowMs), limit - out.length);
-      for (const r of rows)
-        out.push({ eventId: defaultRewardEventId(r.id), decisionId: r.id, reward, receivedAt: r.createdAt.getTime() + windowMs });
+      for (const r of rows) out.push({ eventId: defaultRewardEventId(r.id), decisionId: r.id, reward, receivedAt: r.createdAt.getTime() + windowMs });
     }
     return out;
   }

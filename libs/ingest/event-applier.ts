@@ -144,8 +144,15 @@ export class EventApplier {
         later = [];
       }
       if (round > 200) throw new Error(`policy ${policy.name}: state stayed busy or conflicting; the batch will be retried`);
-      const deltas = sumDeltas(policy.features.dim, left.flatMap((p) => p.item.deltas.filter((d) => d.x.length === policy.features.dim)));
-      const res = await this.store.apply(target, left.map(({ item, epoch }) => ({ marker: item.marker, claimer: item.claimer, epoch })), deltas);
+      const deltas = sumDeltas(
+        policy.features.dim,
+        left.flatMap((p) => p.item.deltas.filter((d) => d.x.length === policy.features.dim)),
+      );
+      const res = await this.store.apply(
+        target,
+        left.map(({ item, epoch }) => ({ marker: item.marker, claimer: item.claimer, epoch })),
+        deltas,
+      );
       if (res.kind === 'applied') {
         applied.push(...left);
         left = [];

@@ -39,7 +39,9 @@ export class DeadLettersRepository {
 
   /** Newest first, optionally for one policy. */
   async list(policy: string | undefined, limit: number): Promise<StoredDeadLetter[]> {
-    const rows = await this.sql<{ id: string; kind: string; event_id: string | null; decision_id: string | null; policy: string | null; error: string; payload: Buffer; at: Date }[]>`
+    const rows = await this.sql<
+      { id: string; kind: string; event_id: string | null; decision_id: string | null; policy: string | null; error: string; payload: Buffer; at: Date }[]
+    >`
       select id, kind, event_id, decision_id, policy, error, payload, at from dead_letters
       where ${policy === undefined ? this.sql`true` : this.sql`policy = ${policy}`}
       order by at desc, id desc limit ${limit}`;

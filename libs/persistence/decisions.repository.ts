@@ -57,21 +57,23 @@ export class DecisionsRepository {
 
   private async write(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
     // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
-    const rows = [...recs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => ({
-      id: r.id,
-      policy: r.policy,
-      epoch: r.epoch,
-      policy_version: r.policyVersion,
-      arm: r.arm,
-      arm_index: r.armIndex,
-      propensity: r.propensity,
-      context: r.x,
-      estimates: r.estimates,
-      owner: r.owner,
-      mode: r.mode,
-      arms: r.arms ?? null,
-      created_at: new Date(r.createdAt),
-    }));
+    const rows = [...recs]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((r) => ({
+        id: r.id,
+        policy: r.policy,
+        epoch: r.epoch,
+        policy_version: r.policyVersion,
+        arm: r.arm,
+        arm_index: r.armIndex,
+        propensity: r.propensity,
+        context: r.x,
+        estimates: r.estimates,
+        owner: r.owner,
+        mode: r.mode,
+        arms: r.arms ?? null,
+        created_at: new Date(r.createdAt),
+      }));
     // A row first written from a hot copy (feedback joined before the decision batch arrived) has no estimates;
     // the batch's copy fills them in.
     await this.sql`insert into decisions ${this.sql(rows as never)}
@@ -86,7 +88,6 @@ export class DecisionsRepository {
   async markApplied(ids: readonly string[]): Promise<void> {
     if (ids.length > 0) await this.sql`update decisions set applied = true where id = any(${ids as string[]}) and not applied`;
   }
-
 
   async getMany(ids: readonly string[]): Promise<Map<string, DecisionRecord & { applied: boolean }>> {
     if (ids.length === 0) return new Map();
@@ -125,5 +126,4 @@ export class DecisionsRepository {
   async markEpochApplied(policy: string, epoch: number): Promise<void> {
     await this.sql`update decisions set applied = true where policy = ${policy} and epoch = ${epoch} and not applied`;
   }
-
 }

@@ -34,25 +34,27 @@ export class EventsRepository {
   async insertMany(rows: readonly EventRow[]): Promise<Map<string, { status: StoredStatus; applied: boolean }>> {
     if (rows.length === 0) return new Map();
     // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
-    const values = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      decision_id: r.decisionId,
-      policy: r.policy,
-      epoch: r.epoch,
-      arm: r.arm,
-      status: r.status,
-      reward: r.reward,
-      joules: r.joules,
-      input_tokens: r.inputTokens,
-      output_tokens: r.outputTokens,
-      latency_ms: r.latencyMs,
-      cost_usd: r.costUsd ?? null,
-      model: r.model,
-      payload: r.payload ?? null,
-      received_at: new Date(r.receivedAt),
-      applied: r.status !== 'learned' && r.status !== 'model',
-    }));
+    const values = [...rows]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        decision_id: r.decisionId,
+        policy: r.policy,
+        epoch: r.epoch,
+        arm: r.arm,
+        status: r.status,
+        reward: r.reward,
+        joules: r.joules,
+        input_tokens: r.inputTokens,
+        output_tokens: r.outputTokens,
+        latency_ms: r.latencyMs,
+        cost_usd: r.costUsd ?? null,
+        model: r.model,
+        payload: r.payload ?? null,
+        received_at: new Date(r.receivedAt),
+        applied: r.status !== 'learned' && r.status !== 'model',
+      }));
     // One round trip: the rows this statement inserted (RETURNING) plus the ones stored before (the SELECT's
     // snapshot does not see the CTE's inserts).
     const ids = rows.map((r) => r.id);
@@ -75,8 +77,7 @@ export class EventsRepository {
   /** Closes the learning pass: the applied ones stay as they are, the others get their final status. */
   async finish(applied: readonly string[], superseded: readonly string[], stale: readonly string[]): Promise<void> {
     if (applied.length > 0) await this.sql`update events set applied = true where id = any(${applied as string[]})`;
-    if (superseded.length > 0)
-      await this.sql`update events set applied = true, status = 'superseded' where id = any(${superseded as string[]})`;
+    if (superseded.length > 0) await this.sql`update events set applied = true, status = 'superseded' where id = any(${superseded as string[]})`;
     if (stale.length > 0) await this.sql`update events set applied = true, status = 'stale' where id = any(${stale as string[]})`;
   }
 

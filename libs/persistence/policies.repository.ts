@@ -63,13 +63,7 @@ export class PoliciesRepository {
   }
 
   /** Applies `change` to the stored config under a row lock, bumps the version (and epoch if asked), audits. */
-  async update(
-    name: string,
-    actor: string,
-    action: AuditAction,
-    change: (c: PolicyConfig) => PolicyConfig,
-    bumpEpoch = false,
-  ): Promise<Policy | null> {
+  async update(name: string, actor: string, action: AuditAction, change: (c: PolicyConfig) => PolicyConfig, bumpEpoch = false): Promise<Policy | null> {
     return this.sql.begin(async (tx) => {
       const [before] = await tx<Row[]>`
         select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;

@@ -9,7 +9,10 @@ const QUEUED = 'q';
 /** Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. */
 export class DecisionHotStore {
   readonly keys: RedisKeys;
-  constructor(private readonly redis: Redis, prefix = 'rt') {
+  constructor(
+    private readonly redis: Redis,
+    prefix = 'rt',
+  ) {
     this.keys = new RedisKeys(prefix);
   }
 

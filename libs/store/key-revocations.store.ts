@@ -32,7 +32,12 @@ export class KeyRevocations {
   /** Records and announces one revoked key id (and forgets revocations older than REVOCATION_MEMORY_MS). */
   async announce(keyId: string, now = Date.now()): Promise<void> {
     const set = this.keys.revokedKeys();
-    const r = await this.redis.multi().zadd(set, now, keyId).zremrangebyscore(set, '-inf', now - REVOCATION_MEMORY_MS).publish(this.keys.keyRevocationChannel(), keyId).exec();
+    const r = await this.redis
+      .multi()
+      .zadd(set, now, keyId)
+      .zremrangebyscore(set, '-inf', now - REVOCATION_MEMORY_MS)
+      .publish(this.keys.keyRevocationChannel(), keyId)
+      .exec();
     const failed = r?.find(([err]) => err);
     if (!r || failed) throw failed?.[0] ?? new Error('revocation transaction aborted');
   }
@@ -49,7 +54,13 @@ export class KeyRevocations {
    */
   subscribe(onRevoked: (keyId: string) => void, onError: (err: Error) => void = () => undefined): RevocationSubscription {
     const channel = this.keys.keyRevocationChannel();
-    const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false, lazyConnect: true, connectionName: this.connectionName });
+    const sub = this.redis.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+      lazyConnect: true,
+      connectionName: this.connectionName,
+    });
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     const catchUp = async (): Promise<void> => {

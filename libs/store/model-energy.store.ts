@@ -16,7 +16,10 @@ const COMPUTED = '#computed';
  */
 export class ModelEnergyStore {
   readonly keys: RedisKeys;
-  constructor(private readonly redis: Redis, prefix = 'rt') {
+  constructor(
+    private readonly redis: Redis,
+    prefix = 'rt',
+  ) {
     this.keys = new RedisKeys(prefix);
   }
 

@@ -8,7 +8,10 @@ import { RedisKeys } from './keys.js';
  */
 export class RegistryStore {
   readonly keys: RedisKeys;
-  constructor(private readonly redis: Redis, prefix = 'rt') {
+  constructor(
+    private readonly redis: Redis,
+    prefix = 'rt',
+  ) {
     this.keys = new RedisKeys(prefix);
   }
 

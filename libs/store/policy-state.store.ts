@@ -18,11 +18,7 @@ export interface BatchItem {
 export const ITEM_STATUS = { applicable: 1, alreadyApplied: 2, claimedByOther: 3, stale: 4, claimedInBatch: 5 } as const;
 export type ItemStatus = (typeof ITEM_STATUS)[keyof typeof ITEM_STATUS];
 
-export type ApplyResult =
-  | { kind: 'applied'; seq: number }
-  | { kind: 'conflict'; statuses: ItemStatus[] }
-  | { kind: 'uninitialised' }
-  | { kind: 'busy' };
+export type ApplyResult = { kind: 'applied'; seq: number } | { kind: 'conflict'; statuses: ItemStatus[] } | { kind: 'uninitialised' } | { kind: 'busy' };
 
 export interface StoredState {
   epoch: number | null;
@@ -47,7 +43,11 @@ export class PolicyStateStore {
   readonly keys: RedisKeys;
   private readonly r: Redis & Scripts;
 
-  constructor(redis: Redis, prefix = 'rt', private readonly markerTtlMs = 24 * 3600 * 1000) {
+  constructor(
+    redis: Redis,
+    prefix = 'rt',
+    private readonly markerTtlMs = 24 * 3600 * 1000,
+  ) {
     this.keys = new RedisKeys(prefix);
     this.r = redis as Redis & Scripts;
     if (!('applyBatch' in redis)) {

@@ -53,11 +53,17 @@ describe('guarantees: hostile input against two replicas', () => {
       const c = clients[rng.int(clients.length)];
       const r = await c.call(req.method, req.path, req.body, req.headers);
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      if (r.status < 400) accepted.push(`${r.status} ${req.method} ${req.path} ${String(typeof req.body === 'string' ? req.body : JSON.stringify(req.body)).slice(0, 120)}`);
+      if (r.status < 400)
+        accepted.push(`${r.status} ${req.method} ${req.path} ${String(typeof req.body === 'string' ? req.body : JSON.stringify(req.body)).slice(0, 120)}`);
       worst = Math.max(worst, r.status);
-      if (r.status >= 500) throw new Error(`5xx for ${req.method} ${req.path} ${String(typeof req.body === "string" ? req.body : JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status >= 500)
+        throw new Error(
+          `5xx for ${req.method} ${req.path} ${String(typeof req.body === 'string' ? req.body : JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`,
+        );
       if (r.status >= 400 && !String(r.headers.get('content-type')).includes('application/problem+json'))
-        throw new Error(`not problem+json: ${r.status} for ${req.method} ${req.path} ${String(JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`);
+        throw new Error(
+          `not problem+json: ${r.status} for ${req.method} ${req.path} ${String(JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`,
+        );
     }
     expect(accepted.slice(0, 5)).toEqual([]);
     expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
@@ -76,12 +82,16 @@ describe('guarantees: hostile input against two replicas', () => {
     expect(worst).toBeLessThan(500);
     recordFaultResult({
       scenario: '6. hostile input',
-      injected: '10,000 generated requests on every endpoint (wrong types, NaN/Infinity literals, broken and 3,000-deep JSON, lone surrogates and NULs in ids, forged ids, other owners\' decisions, admin calls with route keys, no key)',
+      injected:
+        "10,000 generated requests on every endpoint (wrong types, NaN/Infinity literals, broken and 3,000-deep JSON, lone surrogates and NULs in ids, forged ids, other owners' decisions, admin calls with route keys, no key)",
       events: 10_000,
       lost: 0,
       duplicated: 0,
       maxLagMs: null,
-      duringFault: `all 4xx problem+json (${[...statuses].sort((x, y) => x[0] - y[0]).map(([k, v]) => `${k}: ${v}`).join(', ')}), no 5xx, stats and keys unchanged`,
+      duringFault: `all 4xx problem+json (${[...statuses]
+        .sort((x, y) => x[0] - y[0])
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')}), no 5xx, stats and keys unchanged`,
     });
   }, 300_000);
 });
@@ -100,7 +110,21 @@ interface HostileRequest {
  */
 function hostile(rng: Rng, mine: string): () => HostileRequest {
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
-  const weird = ['', ' ', '\u0000', '\ud800', '\u202e', '🙂'.repeat(40), 'x'.repeat(200), '../../etc/passwd', '"quoted"', '<script>', 'a\nb', '%00', 'Ｆｕｌｌｗｉｄｔｈ'];
+  const weird = [
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '\u202e',
+    '🙂'.repeat(40),
+    'x'.repeat(200),
+    '../../etc/passwd',
+    '"quoted"',
+    '<script>',
+    'a\nb',
+    '%00',
+    'Ｆｕｌｌｗｉｄｔｈ',
+  ];
   // Names that are not valid ids (a valid one, e.g. '../x', would legitimately create a policy or model).
   const badIds = weird.filter((w) => !/^[A-Za-z0-9._:@/-]{1,128}$/.test(w));
   // Invalid for every field they are put in (a reward, joules, an input, a message list …).
@@ -132,7 +156,12 @@ function hostile(rng: Rng, mine: string): () => HostileRequest {
     // route: wrong types, unknown fields, bad candidates, wrong modes, unknown policies
     () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: pick(badValues.filter((v) => typeof v !== 'string')) }, headers: {} }),
     () => ({ method: 'POST', path: '/v1/route', body: { policy: pick(weird), input: 'x' }, headers: {} }),
-    () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: 'x', [pick(['extra', 'prototype', 'constructor'])]: pick(badValues) }, headers: {} }),
+    () => ({
+      method: 'POST',
+      path: '/v1/route',
+      body: { policy: 'shared', input: 'x', [pick(['extra', 'prototype', 'constructor'])]: pick(badValues) },
+      headers: {},
+    }),
     () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: 'x', candidates: [pick(weird)] }, headers: {} }),
     () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', input: 'x', mode: pick(['duel', 'trio', 1]) }, headers: {} }),
     () => ({ method: 'POST', path: '/v1/route', body: { policy: 'shared', features: pick(badValues) }, headers: {} }),
@@ -147,22 +176,47 @@ function hostile(rng: Rng, mine: string): () => HostileRequest {
     () => ({ method: 'POST', path: '/v1/feedback/batch', body: { events: pick([[], 'x', null, Array.from({ length: 1001 }, () => ({}))]) }, headers: {} }),
     () => ({ method: 'POST', path: '/v1/energy/batch', body: { events: pick([{}, 1, null]) }, headers: {} }),
     // proxy
-    () => ({ method: 'POST', path: '/v1/chat/completions', body: { model: pick(['gpt-4', 'router/', `router/${pick(weird)}`, 7]), messages: [{ role: 'user', content: 'x' }] }, headers: {} }),
+    () => ({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: { model: pick(['gpt-4', 'router/', `router/${pick(weird)}`, 7]), messages: [{ role: 'user', content: 'x' }] },
+      headers: {},
+    }),
     () => ({ method: 'POST', path: '/v1/chat/completions', body: { model: 'router/shared', messages: pick(badValues) }, headers: {} }),
     // admin writes with bad bodies (and, from route keys, forbidden)
     () => ({ method: 'PUT', path: `/admin/policies/${seg(pick(badIds))}`, body: { algorithm: 'linucb', arms: ['m1'] }, headers: {} }),
     () => ({ method: 'PUT', path: '/admin/policies/shared', body: { algorithm: pick(['magic', 1, null]), arms: ['m1'] }, headers: {} }),
-    () => ({ method: 'PATCH', path: '/admin/policies/shared/objective', body: { [pick(['energy', 'cost', 'quality'])]: pick([-1, 'x', null, 1e9]) }, headers: {} }),
+    () => ({
+      method: 'PATCH',
+      path: '/admin/policies/shared/objective',
+      body: { [pick(['energy', 'cost', 'quality'])]: pick([-1, 'x', null, 1e9]) },
+      headers: {},
+    }),
     () => ({ method: 'PATCH', path: '/admin/policies/shared/objective', body: pick([{}, { bogus: 1 }, []]), headers: {} }),
-    () => ({ method: 'POST', path: '/admin/policies/shared/prior', body: { records: pick([[], [{ input: 'x', model: 'ghost', score: 1 }], [{ input: 'x', model: 'm1', score: 7 }]]) }, headers: {} }),
+    () => ({
+      method: 'POST',
+      path: '/admin/policies/shared/prior',
+      body: { records: pick([[], [{ input: 'x', model: 'ghost', score: 1 }], [{ input: 'x', model: 'm1', score: 7 }]]) },
+      headers: {},
+    }),
     () => ({ method: 'PUT', path: `/admin/models/${seg(pick(badIds))}`, body: { pricing: { inputPerMTok: -1, outputPerMTok: 1 } }, headers: {} }),
     () => ({ method: 'PUT', path: '/admin/models/m1', body: { baseUrl: pick(['not a url', 5, 'ftp://']) }, headers: {} }),
     () => ({ method: 'POST', path: '/admin/keys', body: { name: pick(weird), scope: pick(['root', 1, null]) }, headers: {} }),
     () => ({ method: 'DELETE', path: `/admin/keys/${seg(pick(weird.filter(Boolean)))}`, body: undefined, headers: {} }),
     () => ({ method: 'DELETE', path: '/admin/models/m1', body: undefined, headers: {} }), // in use: 409 (or 401/403)
     // raw bodies: broken, NaN/Infinity literals, deep nesting, wrong content types
-    () => ({ method: 'POST', path: pick(['/v1/route', '/v1/feedback', '/v1/energy', '/v1/chat/completions', '/admin/policies/shared/prior']), body: pick(raw), headers: {} }),
-    () => ({ method: 'POST', path: '/v1/route', body: json({ policy: 'shared', input: 'x' }), headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data']) } }),
+    () => ({
+      method: 'POST',
+      path: pick(['/v1/route', '/v1/feedback', '/v1/energy', '/v1/chat/completions', '/admin/policies/shared/prior']),
+      body: pick(raw),
+      headers: {},
+    }),
+    () => ({
+      method: 'POST',
+      path: '/v1/route',
+      body: json({ policy: 'shared', input: 'x' }),
+      headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data']) },
+    }),
     () => ({ method: pick(['GET', 'DELETE', 'PUT']), path: pick(['/v1/route', '/v1/feedback']), body: undefined, headers: {} }),
   ];
   return () => makers[rng.int(makers.length)]();

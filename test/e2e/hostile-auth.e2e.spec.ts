@@ -19,7 +19,10 @@ const randomToken = () => `rk_${randomBytes(24).toString('base64url')}`;
 async function setUpPolicies(url: string, names: string[]) {
   const admin = client(url);
   for (const m of ['m1', 'm2']) expect((await admin.put(`/admin/models/${m}`, {})).status).toBeLessThan(300);
-  for (const name of names) expect((await admin.put(`/admin/policies/${name}`, { algorithm: 'linucb', arms: ['m1', 'm2'], features: { source: 'caller', dim: DIM } })).status).toBe(201);
+  for (const name of names)
+    expect((await admin.put(`/admin/policies/${name}`, { algorithm: 'linucb', arms: ['m1', 'm2'], features: { source: 'caller', dim: DIM } })).status).toBe(
+      201,
+    );
 }
 
 function count(xs: number[]): Map<number, number> {

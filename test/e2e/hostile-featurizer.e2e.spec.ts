@@ -77,7 +77,10 @@ describe('hostile text against the featurizer', () => {
   }, 120_000);
 
   it('the same text as chat messages is routed while /health/live stays prompt', async () => {
-    const messages = Array.from({ length: 200 }, (_, i) => ({ role: i === 0 ? 'system' : 'user', content: i % 2 ? STRETCH : [{ type: 'text', text: STRETCH }] }));
+    const messages = Array.from({ length: 200 }, (_, i) => ({
+      role: i === 0 ? 'system' : 'user',
+      content: i % 2 ? STRETCH : [{ type: 'text', text: STRETCH }],
+    }));
     const body = JSON.stringify({ policy: 'hostile', messages });
     const { result, worstMs, probes } = await whileProbing(() => admin.post('/v1/route', body));
     expect(result.status).toBe(200);

@@ -42,7 +42,8 @@ describe('proxy against hostile input and upstreams', () => {
   let up: FakeUpstream;
 
   const breaker = async (id: string) => (await admin.get(`/admin/models/${id}`)).body.breaker as { state: string; failures: number };
-  const put = async (id: string, extra: Record<string, unknown> = {}) => admin.put(`/admin/models/${id}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${id}`, ...extra });
+  const put = async (id: string, extra: Record<string, unknown> = {}) =>
+    admin.put(`/admin/models/${id}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${id}`, ...extra });
 
   beforeAll(async () => {
     process.env.HOSTILE_SECRET = SECRET;
@@ -149,7 +150,9 @@ describe('proxy against hostile input and upstreams', () => {
       up.setMode('up-huge1', 'huge', 100 * MiB);
       up.setMode('up-huge2', 'huge', 100 * MiB);
       const { result: r, growthMb } = await rssGrowth(() => admin.post('/v1/chat/completions', chatBody('huge', '')));
-      console.log(`100 MB upstream response: status ${r.status}, api RSS growth ${growthMb.toFixed(1)} MB, upstream sent ${(((up.sent.get('up-huge1') ?? 0) + (up.sent.get('up-huge2') ?? 0)) / MiB).toFixed(1)} MB`);
+      console.log(
+        `100 MB upstream response: status ${r.status}, api RSS growth ${growthMb.toFixed(1)} MB, upstream sent ${(((up.sent.get('up-huge1') ?? 0) + (up.sent.get('up-huge2') ?? 0)) / MiB).toFixed(1)} MB`,
+      );
       expect(r.status).toBe(502);
       expect(r.headers.get('content-type')).toContain('application/problem+json');
       expect(r.body.detail).toBe('upstream response exceeded PROXY_MAX_RESPONSE_BYTES (16777216 bytes)');
@@ -208,23 +211,29 @@ describe('proxy against hostile input and upstreams', () => {
       const { result, growthMb } = await rssGrowth(
         () =>
           new Promise<{ during: number; after: number }>((resolve, reject) => {
-            const req = httpRequest(`${svc.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' } }, (res) => {
-              res.pause(); // a client that does not read
-              setTimeout(() => {
-                const during = sentNow();
-                // Still paused: nothing more may be pulled from the upstream.
+            const req = httpRequest(
+              `${svc.url}/v1/chat/completions`,
+              { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' } },
+              (res) => {
+                res.pause(); // a client that does not read
                 setTimeout(() => {
-                  const after = sentNow();
-                  res.destroy();
-                  resolve({ during, after });
-                }, 1000);
-              }, 2000);
-            });
+                  const during = sentNow();
+                  // Still paused: nothing more may be pulled from the upstream.
+                  setTimeout(() => {
+                    const after = sentNow();
+                    res.destroy();
+                    resolve({ during, after });
+                  }, 1000);
+                }, 2000);
+              },
+            );
             req.on('error', reject);
             req.end(chatBody('flood', ',"stream":true'));
           }),
       );
-      console.log(`paused client on a 256 MB stream: upstream sent ${(result.during / MiB).toFixed(1)} MB after 2 s, ${(result.after / MiB).toFixed(1)} MB after 3 s, api RSS growth ${growthMb.toFixed(1)} MB`);
+      console.log(
+        `paused client on a 256 MB stream: upstream sent ${(result.during / MiB).toFixed(1)} MB after 2 s, ${(result.after / MiB).toFixed(1)} MB after 3 s, api RSS growth ${growthMb.toFixed(1)} MB`,
+      );
       expect(result.during).toBeLessThan(64 * MiB);
       expect(result.after - result.during).toBeLessThan(2 * MiB);
       expect(growthMb).toBeLessThan(64);

@@ -15,8 +15,18 @@ async function setUp(env: Env): Promise<{ svc: Running; admin: Client; victim: C
   const admin = client(svc.url);
   for (const m of MODELS) expect((await admin.put(`/admin/models/${m}`, { energy: { joulesPerOutputToken: m === 'small' ? 0.1 : 1 } })).status).toBe(200);
   for (const p of ['victim', 'attacker'])
-    expect((await admin.put(`/admin/policies/${p}`, { algorithm: 'linucb', arms: MODELS, features: { source: 'caller', dim: DIM }, params: { expectedOutputTokens: 100 } })).status).toBe(201);
-  const key = async (name: string, scope: string, policies?: string[]) => (await admin.post('/admin/keys', { name, scope, ...(policies ? { policies } : {}) })).body.secret as string;
+    expect(
+      (
+        await admin.put(`/admin/policies/${p}`, {
+          algorithm: 'linucb',
+          arms: MODELS,
+          features: { source: 'caller', dim: DIM },
+          params: { expectedOutputTokens: 100 },
+        })
+      ).status,
+    ).toBe(201);
+  const key = async (name: string, scope: string, policies?: string[]) =>
+    (await admin.post('/admin/keys', { name, scope, ...(policies ? { policies } : {}) })).body.secret as string;
   const victim = client(svc.url, await key('victim-app', 'route', ['victim']));
   const attacker = client(svc.url, await key('attacker-app', 'route', ['attacker']));
   const telemetry = client(svc.url, await key('gpu-host', 'telemetry'));
@@ -60,7 +70,8 @@ async function attack(a: Client, baseUrl: string, stop: () => boolean): Promise<
     const own = await a.post('/v1/route', { policy: 'attacker', features: [1, 1, 1, 1] });
     note('own route', own.status);
     // Pre-claim the victim's next event ids on its own decision.
-    for (const id of [`v-fb-${i % 40}`, `v-en-${i % 40}`]) note('pre-claim', (await a.post('/v1/feedback', { decisionId: own.body.decisionId, eventId: id, thumb: 'down' })).status);
+    for (const id of [`v-fb-${i % 40}`, `v-en-${i % 40}`])
+      note('pre-claim', (await a.post('/v1/feedback', { decisionId: own.body.decisionId, eventId: id, thumb: 'down' })).status);
     // Model-level readings that would move every policy's energy estimate.
     note('model reading', (await a.post('/v1/energy', { model: 'small', joules: 9e6, outputTokens: 10_000 })).status);
     note('huge reading', (await a.post('/v1/energy', { decisionId: own.body.decisionId, joules: 1e9 })).status);
@@ -95,9 +106,21 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     const cases: [string, () => Promise<{ status: number; body: any }>, string][] = [
       ['NUL in gpu', () => victim.post('/v1/energy', { decisionId: d, joules: 1, gpu: 'a\u0000b' }), 'gpu'],
       ['lone surrogate in gpu', () => victim.call('POST', '/v1/energy', `{"decisionId":"${d}","joules":1,"gpu":"a\\ud800b"}`), 'gpu'],
-      ['3,000-character Idempotency-Key', () => victim.post('/v1/feedback', { decisionId: d, thumb: 'up' }, { 'idempotency-key': 'k'.repeat(3000) }), 'Idempotency-Key'],
-      ['Idempotency-Key with a NUL-free but foreign character', () => victim.post('/v1/feedback', { decisionId: d, thumb: 'up' }, { 'idempotency-key': 'a b' }), 'Idempotency-Key'],
-      ['batch with a long key', () => victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': 'k'.repeat(3000) }), 'Idempotency-Key'],
+      [
+        '3,000-character Idempotency-Key',
+        () => victim.post('/v1/feedback', { decisionId: d, thumb: 'up' }, { 'idempotency-key': 'k'.repeat(3000) }),
+        'Idempotency-Key',
+      ],
+      [
+        'Idempotency-Key with a NUL-free but foreign character',
+        () => victim.post('/v1/feedback', { decisionId: d, thumb: 'up' }, { 'idempotency-key': 'a b' }),
+        'Idempotency-Key',
+      ],
+      [
+        'batch with a long key',
+        () => victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': 'k'.repeat(3000) }),
+        'Idempotency-Key',
+      ],
       // Registry values that would make every score NaN (1e308 × tokens overflows).
       ['price of 1e308', () => admin.put('/admin/models/small', { pricing: { inputPerMTok: 1e308, outputPerMTok: 0 } }), 'pricing.inputPerMTok'],
       ['energy of 1e308', () => admin.put('/admin/models/small', { energy: { joulesPerOutputToken: 1e308 } }), 'energy.joulesPerOutputToken'],
@@ -108,7 +131,12 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
       expect({ name, status: r.status }).toEqual({ name, status: 400 });
       expect(r.body.errors.map((e: any) => e.path)).toContain(field);
     }
-    const batch = await victim.post('/v1/energy/batch', { events: [{ decisionId: d, joules: 1, gpu: 'x\u0000' }, { decisionId: d, joules: 2, gpu: 'h100' }] });
+    const batch = await victim.post('/v1/energy/batch', {
+      events: [
+        { decisionId: d, joules: 1, gpu: 'x\u0000' },
+        { decisionId: d, joules: 2, gpu: 'h100' },
+      ],
+    });
     expect(batch.body.results.map((r: any) => r.status)).toEqual(['rejected', 'accepted']);
     expect(batch.body.results[0].problem.errors[0].path).toBe('events.0.gpu');
     await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.energyReadings === 1);
@@ -126,9 +154,21 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
       const good = ids.map((decisionId, i) => ({ eventId: ownedEventId('victim-app', `good-${i}`), decisionId, reward: 1, receivedAt: now }));
       // Random, so that Postgres cannot compress it under the 2,704-byte limit of an index row.
       const longId = { eventId: ownedEventId('victim-app', randomBytes(3000).toString('base64url')), decisionId: ids[0], reward: 0, receivedAt: now };
-      await queue.add(JOB.feedbackBatch, { events: [...good.slice(0, 3), longId, ...good.slice(3)] }, { ...JOB_OPTIONS, jobId: jobIdFor('fbb', 'poison-batch') });
-      await queue.add(JOB.energy, { eventId: ownedEventId('victim-app', 'nul'), decisionId: ids[1], joules: 1, gpu: 'h\u0000', receivedAt: now }, { ...JOB_OPTIONS, jobId: jobIdFor('en', 'nul') });
-      await queue.add(JOB.energy, { eventId: ownedEventId('victim-app', 'fine'), decisionId: ids[2], joules: 3, receivedAt: now }, { ...JOB_OPTIONS, jobId: jobIdFor('en', 'fine') });
+      await queue.add(
+        JOB.feedbackBatch,
+        { events: [...good.slice(0, 3), longId, ...good.slice(3)] },
+        { ...JOB_OPTIONS, jobId: jobIdFor('fbb', 'poison-batch') },
+      );
+      await queue.add(
+        JOB.energy,
+        { eventId: ownedEventId('victim-app', 'nul'), decisionId: ids[1], joules: 1, gpu: 'h\u0000', receivedAt: now },
+        { ...JOB_OPTIONS, jobId: jobIdFor('en', 'nul') },
+      );
+      await queue.add(
+        JOB.energy,
+        { eventId: ownedEventId('victim-app', 'fine'), decisionId: ids[2], joules: 3, receivedAt: now },
+        { ...JOB_OPTIONS, jobId: jobIdFor('en', 'fine') },
+      );
       const t0 = Date.now();
       await eventually(async () => {
         const s = (await admin.get('/admin/policies/victim/stats')).body;
@@ -140,7 +180,9 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
       const letters = (await admin.get('/admin/dead-letters?policy=victim')).body.deadLetters;
       expect(letters.map((l: any) => l.kind).sort()).toEqual(['energy', 'feedback']);
       expect(letters.every((l: any) => l.error.length > 0)).toBe(true);
-      const metrics = await (await fetch(`${running[running.length - 1].url}/metrics`, { headers: { authorization: `Bearer ${'test-admin-key-0123456789'}` } })).text();
+      const metrics = await (
+        await fetch(`${running[running.length - 1].url}/metrics`, { headers: { authorization: `Bearer ${'test-admin-key-0123456789'}` } })
+      ).text();
       expect(metrics).toMatch(/^router_dead_letters 2$/m);
       // The jobs are done: nothing is left to retry.
       for (const jobId of [jobIdFor('fbb', 'poison-batch'), jobIdFor('en', 'nul'), jobIdFor('en', 'fine')])
@@ -152,7 +194,8 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
 
   it('model-level readings need a telemetry or admin key, are bounded, robust to outliers, listable and removable', async () => {
     const { admin, victim, attacker, telemetry } = await fresh('ht_energy');
-    const energyOfSmall = async () => (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.scores.find((s: any) => s.model === 'small').energyJoules;
+    const energyOfSmall = async () =>
+      (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.scores.find((s: any) => s.model === 'small').energyJoules;
     expect(await energyOfSmall()).toBeCloseTo(10, 9); // 0.1 J/token prior × 100 expected tokens
     const r = await attacker.post('/v1/energy', { model: 'small', joules: 1e6, outputTokens: 1000 });
     expect(r.status).toBe(403);
@@ -181,7 +224,8 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     const spike = listed.find((x: any) => x.eventId === 'spike');
     expect(spike).toMatchObject({ owner: 'gpu-host', joulesPerOutputToken: 999 });
     // Removing readings moves the estimate on every replica's next poll: take out three honest ones.
-    for (const x of listed.filter((y: any) => y.eventId !== 'spike').slice(0, 3)) expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(x.id)}`)).status).toBe(200);
+    for (const x of listed.filter((y: any) => y.eventId !== 'spike').slice(0, 3))
+      expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(x.id)}`)).status).toBe(200);
     await eventually(async () => Math.abs((await energyOfSmall()) - ((0.2 + 999) / 2) * 100) < 1e-6);
     expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(200);
     expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(404);
@@ -195,7 +239,7 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     await eventually(async () => Math.abs((await energyOfSmall()) - 20) < 1e-9);
   });
 
-  it('event ids live in each owner\'s namespace; decision ids are unguessable; events per decision are bounded', async () => {
+  it("event ids live in each owner's namespace; decision ids are unguessable; events per decision are bounded", async () => {
     const { admin, victim, attacker } = await fresh('ht_ids');
     const mine = (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId;
     const theirs = (await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).body.decisionId;
@@ -218,7 +262,9 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     expect(many.every((id) => /^dec_[A-Za-z0-9_-]{20}$/.test(id))).toBe(true);
     // 150 events with distinct ids on one decision: the first 100 count, the rest answer 409 naming decisionId.
     const target = many[0];
-    const batch = await victim.post('/v1/energy/batch', { events: Array.from({ length: 150 }, (_, i) => ({ decisionId: target, eventId: `flood-${i}`, joules: 1 })) });
+    const batch = await victim.post('/v1/energy/batch', {
+      events: Array.from({ length: 150 }, (_, i) => ({ decisionId: target, eventId: `flood-${i}`, joules: 1 })),
+    });
     const statuses = batch.body.results.map((r: any) => r.status ?? r.problem.status);
     expect(statuses.filter((s: any) => s === 'accepted')).toHaveLength(100);
     expect(batch.body.results[120].problem).toMatchObject({ status: 409, errors: [{ path: 'events.120.decisionId' }] });
@@ -242,7 +288,8 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
 
     // The attack ran throughout, and every hostile call was refused with a 4xx (its own routes aside).
     expect(seen['own route 200']).toBeGreaterThan(5);
-    for (const [what, n] of Object.entries(seen)) if (!what.startsWith('own route') && !what.startsWith('pre-claim')) expect({ what, n, ok: /\s4\d\d$/.test(what) }).toEqual({ what, n, ok: true });
+    for (const [what, n] of Object.entries(seen))
+      if (!what.startsWith('own route') && !what.startsWith('pre-claim')) expect({ what, n, ok: /\s4\d\d$/.test(what) }).toEqual({ what, n, ok: true });
     expect(actual.decisions).toBe(expected.decisions);
     // Sums of the same terms in another order may differ in the last bits: compare to 1e-9.
     const close = (a: number | null, b: number | null) => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)));

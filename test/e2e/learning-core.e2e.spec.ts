@@ -24,7 +24,10 @@ describe('learning core in the service', () => {
   });
 
   const TASKS = [
-    { best: 'coder', prompts: ['Write a Python function that reverses a list', 'Fix this bug: const x = [1,2].map(x => x +);', 'Implement binary search in TypeScript'] },
+    {
+      best: 'coder',
+      prompts: ['Write a Python function that reverses a list', 'Fix this bug: const x = [1,2].map(x => x +);', 'Implement binary search in TypeScript'],
+    },
     { best: 'mathy', prompts: ['Solve 3x + 7 = 22 for x', 'What is the derivative of x^3 + 2x?', 'Calculate 17 * 23 - 4'] },
     { best: 'writer', prompts: ['Write a short poem about autumn leaves', 'Tell me a story about a brave mouse', 'Compose song lyrics about the sea'] },
   ];
@@ -61,7 +64,7 @@ describe('learning core in the service', () => {
     expect((await admin.put('/admin/policies/lints', { algorithm: 'lin-ts', arms: ARMS })).status).toBe(201);
     const { expected, propensities } = await play('lints', 1200, 7);
     const late = mean(expected.slice(-300));
-     
+
     console.log(`lin-ts: expected reward over the last 300 of 1200 rounds ${late.toFixed(3)} (random 0.5, oracle 0.9)`);
     // Random routing sits at 0.5; one wrong pick in ten already costs 0.06. Observed 0.884.
     expect(late).toBeGreaterThan(0.8);
@@ -76,7 +79,7 @@ describe('learning core in the service', () => {
     const overall = (_t: unknown, model: string) => (model === 'mathy' ? 0.8 : 0.4);
     const { expected } = await play('beta', 600, 8, overall);
     const share = expected.slice(-200).filter((p) => p === 0.8).length / 200;
-     
+
     console.log(`beta-ts: share of the best model over the last 200 of 600 rounds ${share.toFixed(3)}`);
     expect(share).toBeGreaterThan(0.85); // observed 0.985
   }, 60_000);
@@ -95,7 +98,7 @@ describe('learning core in the service', () => {
     await eventually(async () => (await admin.get('/admin/policies/warm/stats')).body.prior?.active === true);
     const warm = mean((await play('warm', 150, 5)).expected);
     const cold = mean((await play('cold', 150, 5)).expected);
-     
+
     console.log(`first 150 decisions: with prior ${warm.toFixed(3)}, cold ${cold.toFixed(3)}`);
     expect(warm).toBeGreaterThan(0.8);
     expect(warm - cold).toBeGreaterThan(0.1); // observed 0.892 vs 0.592
@@ -146,7 +149,7 @@ describe('learning core in the service', () => {
     }
     const early = mean(withBest.slice(0, 100));
     const late = mean(withBest.slice(-150));
-     
+
     console.log(`fgts-cdb: duels that include the task's best model, first 100: ${early.toFixed(3)}, last 150: ${late.toFixed(3)} (random pairs 0.667)`);
     // Observed 0.79 over the first 100 and 0.97 over the last 150; a pair always containing the best scores 1.
     expect(late).toBeGreaterThan(0.85);
@@ -176,19 +179,22 @@ describe('learning core in the service', () => {
     expect((await admin.post('/v1/feedback/pairwise', { decisionId: 'dec_nope', winner: 'tie' })).status).toBe(404);
   }, 180_000);
 
-  it('ti-ucb routes by trend indices, and stats show each arm\'s convergence state', async () => {
+  it("ti-ucb routes by trend indices, and stats show each arm's convergence state", async () => {
     expect((await admin.put('/admin/policies/trend', { algorithm: 'ti-ucb', arms: ARMS })).status).toBe(201);
     const overall = (_t: unknown, model: string) => (model === 'writer' ? 0.8 : 0.4);
     // A deterministic index reacts to feedback only: this client reports each outcome as it happens.
     const { expected } = await play('trend', 600, 12, overall, 1);
     const share = expected.slice(-200).filter((p) => p === 0.8).length / 200;
-     
+
     console.log(`ti-ucb: share of the best model over the last 200 of 600 rounds ${share.toFixed(3)}`);
     // The same arms in-process with immediate feedback (40 seeds): mean 0.91, min 0.78; random 0.33. Observed 1.0.
     expect(share).toBeGreaterThan(0.7);
     await eventually(async () => {
       const st = (await admin.get('/admin/policies/trend/stats')).body;
-      return st.arms.every((a: { trend?: { converged: boolean; observations: number } }) => typeof a.trend?.converged === 'boolean') && st.arms.reduce((s: number, a: { trend: { observations: number } }) => s + a.trend.observations, 0) >= 580;
+      return (
+        st.arms.every((a: { trend?: { converged: boolean; observations: number } }) => typeof a.trend?.converged === 'boolean') &&
+        st.arms.reduce((s: number, a: { trend: { observations: number } }) => s + a.trend.observations, 0) >= 580
+      );
     });
   }, 120_000);
 

@@ -20,7 +20,9 @@ describe('OpenAI-compatible proxy', () => {
     admin = client(svc.url);
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     for (const m of ['alpha', 'beta', 'flaky', 'down1', 'down2'])
-      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing, energy: { joulesPerOutputToken: 0.5 } })).status).toBe(200);
+      expect(
+        (await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing, energy: { joulesPerOutputToken: 0.5 } })).status,
+      ).toBe(200);
     expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['alpha', 'beta'] })).status).toBe(201);
     expect((await admin.put('/admin/policies/fallback', { algorithm: 'linucb', arms: ['flaky', 'alpha'] })).status).toBe(201);
     expect((await admin.put('/admin/policies/dead', { algorithm: 'linucb', arms: ['down1', 'down2'] })).status).toBe(201);
@@ -34,7 +36,9 @@ describe('OpenAI-compatible proxy', () => {
   });
 
   it('answers a normal completion through the official client, with the router headers', async () => {
-    const { data, response } = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'Say hello' }], temperature: 0.2 }).withResponse();
+    const { data, response } = await oa.chat.completions
+      .create({ model: 'router/chat', messages: [{ role: 'user', content: 'Say hello' }], temperature: 0.2 })
+      .withResponse();
     const model = response.headers.get('x-router-model');
     expect(['alpha', 'beta']).toContain(model);
     expect(data.model).toBe(model);

@@ -20,7 +20,8 @@ describe('two api and two worker processes (scenario 5)', () => {
 
   beforeAll(async () => {
     env = await freshEnvironment('e2e_replicas');
-    for (let i = 0; i < 2; i++) replicas.push(await spawnService({ DATABASE_URL: env.databaseUrl, REDIS_URL, REDIS_PREFIX: env.prefix, ADMIN_API_KEY: ADMIN_KEY }));
+    for (let i = 0; i < 2; i++)
+      replicas.push(await spawnService({ DATABASE_URL: env.databaseUrl, REDIS_URL, REDIS_PREFIX: env.prefix, ADMIN_API_KEY: ADMIN_KEY }));
     sql = postgres(env.databaseUrl, { max: 2, onnotice: () => undefined });
   });
   afterAll(async () => {
@@ -32,7 +33,12 @@ describe('two api and two worker processes (scenario 5)', () => {
   it('learn into one state with nothing lost or doubled; an objective change reaches the other replica within 1 s', async () => {
     const [a, b] = replicas.map((r) => client(r.url));
     for (const m of ['m1', 'm2', 'm3']) await a.put(`/admin/models/${m}`, {});
-    const put = await a.put('/admin/policies/shared', { algorithm: 'linucb', arms: ['m1', 'm2', 'm3'], features: { source: 'caller', dim: DIM }, feedback: { aggregation: 'all' } });
+    const put = await a.put('/admin/policies/shared', {
+      algorithm: 'linucb',
+      arms: ['m1', 'm2', 'm3'],
+      features: { source: 'caller', dim: DIM },
+      feedback: { aggregation: 'all' },
+    });
     expect(put.status).toBe(201);
     // Routes made by the test itself are decisions too: kept with their features for the fold.
     const probes: Routed[] = [];

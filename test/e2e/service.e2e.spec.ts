@@ -23,9 +23,31 @@ describe('routing service end to end', () => {
   });
 
   const TASKS = [
-    { name: 'code', best: 'coder', prompts: ['Write a Python function that reverses a list', 'Fix this bug: const x = [1,2].map(x => x +);', 'def parse(s):\n    return int(s) # why does this fail?', 'Implement binary search in TypeScript'] },
-    { name: 'math', best: 'mathy', prompts: ['Solve 3x + 7 = 22 for x', 'What is the derivative of x^3 + 2x?', 'Calculate 17 * 23 - 4', 'How many primes are below 50?'] },
-    { name: 'creative', best: 'writer', prompts: ['Write a short poem about autumn leaves', 'Tell me a story about a brave mouse', 'Compose song lyrics about the sea', 'Imagine a city on Mars and describe it'] },
+    {
+      name: 'code',
+      best: 'coder',
+      prompts: [
+        'Write a Python function that reverses a list',
+        'Fix this bug: const x = [1,2].map(x => x +);',
+        'def parse(s):\n    return int(s) # why does this fail?',
+        'Implement binary search in TypeScript',
+      ],
+    },
+    {
+      name: 'math',
+      best: 'mathy',
+      prompts: ['Solve 3x + 7 = 22 for x', 'What is the derivative of x^3 + 2x?', 'Calculate 17 * 23 - 4', 'How many primes are below 50?'],
+    },
+    {
+      name: 'creative',
+      best: 'writer',
+      prompts: [
+        'Write a short poem about autumn leaves',
+        'Tell me a story about a brave mouse',
+        'Compose song lyrics about the sea',
+        'Imagine a city on Mars and describe it',
+      ],
+    },
   ];
   const P_BEST = 0.9;
   const P_OTHER = 0.3;
@@ -53,14 +75,20 @@ describe('routing service end to end', () => {
   }
 
   it('learns through HTTP which model suits which task, clearly better than random and ε-greedy', async () => {
-    for (const [name, algorithm] of [['lin', 'linucb'], ['eps', 'epsilon-greedy'], ['rnd', 'random']] as const)
+    for (const [name, algorithm] of [
+      ['lin', 'linucb'],
+      ['eps', 'epsilon-greedy'],
+      ['rnd', 'random'],
+    ] as const)
       expect((await admin.put(`/admin/policies/${name}`, { algorithm, arms: ['coder', 'mathy', 'writer'] })).status).toBe(201);
     const rounds = 2000;
     const [lin, eps, rnd] = await Promise.all([play('lin', rounds, 1), play('eps', rounds, 2), play('rnd', rounds, 3)]);
     const recent = (v: number[]) => v.slice(-500).reduce((s, x) => s + x, 0) / 500;
     const r = { lin: recent(lin), eps: recent(eps), rnd: recent(rnd) };
-     
-    console.log(`expected reward over the last 500 rounds: linucb ${r.lin.toFixed(3)}, ε-greedy ${r.eps.toFixed(3)}, random ${r.rnd.toFixed(3)} (oracle ${P_BEST})`);
+
+    console.log(
+      `expected reward over the last 500 rounds: linucb ${r.lin.toFixed(3)}, ε-greedy ${r.eps.toFixed(3)}, random ${r.rnd.toFixed(3)} (oracle ${P_BEST})`,
+    );
     // Random sits at 0.5 (one model of three is right), the oracle at 0.9. Once both have learnt, ε-greedy
     // (ε = 0.1) still loses ε·(2/3)·0.6 = 0.040 per round to exploration and LinUCB (ε = 0.02) 0.008, so the
     // largest possible gap is 0.032; the SD of the difference of two 500-round means is ≈ 0.008. We assert half
@@ -74,7 +102,9 @@ describe('routing service end to end', () => {
 
   it('PATCH objective changes the next decisions without relearning, and is audited', async () => {
     // "mathy" is better (0.9 vs 0.5) but needs 20x more energy per token than "writer" (model priors).
-    expect((await admin.put('/admin/policies/trade', { algorithm: 'linucb', arms: ['mathy', 'writer'], params: { alpha: 0.05, epsilon: 0.02 } })).status).toBe(201);
+    expect((await admin.put('/admin/policies/trade', { algorithm: 'linucb', arms: ['mathy', 'writer'], params: { alpha: 0.05, epsilon: 0.02 } })).status).toBe(
+      201,
+    );
     for (let i = 0; i < 100; i++) {
       const m = i % 2 === 0 ? 'mathy' : 'writer';
       const r = await admin.post('/v1/route', { policy: 'trade', input: `question ${i}`, candidates: [m] });
@@ -167,7 +197,9 @@ describe('routing service end to end', () => {
     const anon = client(svc.url, '');
     const bad = client(svc.url, 'not-a-key');
     const mine = (await asRoute.post('/v1/route', { policy: 'idem', input: 'x' })).body.decisionId;
-    expect((await admin.put('/admin/policies/vec', { algorithm: 'linucb', arms: ['coder', 'mathy'], features: { source: 'caller', dim: 4 } })).status).toBe(201);
+    expect((await admin.put('/admin/policies/vec', { algorithm: 'linucb', arms: ['coder', 'mathy'], features: { source: 'caller', dim: 4 } })).status).toBe(
+      201,
+    );
     await eventually(async () => (await admin.get('/admin/policies/idem/stats')).body.decisions === 3);
     const before = (await admin.get('/admin/policies/idem/stats')).body;
     const huge = JSON.stringify({ policy: 'idem', input: 'x'.repeat(2 * 1024 * 1024) });
@@ -200,7 +232,12 @@ describe('routing service end to end', () => {
       ['energy negative', () => admin.post('/v1/energy', { decisionId: mine, joules: -1 }), 400, 'joules'],
       ['energy without decision or model', () => admin.post('/v1/energy', { joules: 3 }), 400, 'decisionId'],
       ['energy unknown model', () => admin.post('/v1/energy', { model: 'nope', joules: 3, outputTokens: 10 }), 404, 'model'],
-      ['batch too large', () => admin.post('/v1/feedback/batch', { events: Array.from({ length: 1001 }, () => ({ decisionId: mine, thumb: 'up' })) }), 400, 'events'],
+      [
+        'batch too large',
+        () => admin.post('/v1/feedback/batch', { events: Array.from({ length: 1001 }, () => ({ decisionId: mine, thumb: 'up' })) }),
+        400,
+        'events',
+      ],
       ['batch not an array', () => admin.post('/v1/feedback/batch', { events: 'x' }), 400, 'events'],
       ['policy with unknown arm', () => admin.put('/admin/policies/bad', { algorithm: 'linucb', arms: ['ghost'] }), 400, 'arms.0'],
       ['policy with bad algorithm', () => admin.put('/admin/policies/bad', { algorithm: 'magic', arms: ['coder'] }), 400, 'algorithm'],
@@ -217,7 +254,12 @@ describe('routing service end to end', () => {
       if (path) expect({ name, paths: r.body.errors?.map((e: any) => e.path) }).toEqual({ name, paths: expect.arrayContaining([path]) });
     }
     // A batch answers per item: the valid one is accepted, the invalid one rejected with its field.
-    const mixed = await admin.post('/v1/feedback/batch', { events: [{ decisionId: mine, thumb: 'up', eventId: 'mix-ok' }, { decisionId: mine, thumb: 'meh' }] });
+    const mixed = await admin.post('/v1/feedback/batch', {
+      events: [
+        { decisionId: mine, thumb: 'up', eventId: 'mix-ok' },
+        { decisionId: mine, thumb: 'meh' },
+      ],
+    });
     expect(mixed.status).toBe(202);
     expect(mixed.body.results[0].status).toBe('accepted');
     expect(mixed.body.results[1].problem.errors[0].path).toBe('events.1.thumb');
@@ -270,7 +312,9 @@ describe('feedback window and energy refinement', () => {
   });
 
   it('applies the default reward, once, to decisions whose window closed without timely feedback', async () => {
-    expect((await admin.put('/admin/policies/dflt', { algorithm: 'linucb', arms: ['a', 'b'], feedback: { windowSeconds: 1, defaultReward: 0.25 } })).status).toBe(201);
+    expect(
+      (await admin.put('/admin/policies/dflt', { algorithm: 'linucb', arms: ['a', 'b'], feedback: { windowSeconds: 1, defaultReward: 0.25 } })).status,
+    ).toBe(201);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await admin.post('/v1/route', { policy: 'dflt', input: `q${i}` })).body.decisionId);
     expect((await admin.post('/v1/feedback', { decisionId: ids[0], thumb: 'up' })).body.status).toBe('accepted');
@@ -288,7 +332,12 @@ describe('feedback window and energy refinement', () => {
     expect((await admin.put('/admin/policies/en', { algorithm: 'linucb', arms: ['a', 'b'], params: { expectedOutputTokens: 100 } })).status).toBe(201);
     const before = (await admin.post('/v1/route', { policy: 'en', input: 'x' })).body.scores.find((s: any) => s.model === 'a');
     expect(before.energyJoules).toBeCloseTo(100, 6); // 1 J/token prior × 100 expected tokens
-    const r = await admin.post('/v1/energy/batch', { events: [{ model: 'a', joules: 20, outputTokens: 200 }, { model: 'a', joules: 10, outputTokens: 100 }] });
+    const r = await admin.post('/v1/energy/batch', {
+      events: [
+        { model: 'a', joules: 20, outputTokens: 200 },
+        { model: 'a', joules: 10, outputTokens: 100 },
+      ],
+    });
     expect(r.body.results.map((x: any) => x.status)).toEqual(['accepted', 'accepted']);
     await eventually(async () => {
       const sc = (await admin.post('/v1/route', { policy: 'en', input: 'x' })).body.scores.find((s: any) => s.model === 'a');

@@ -48,11 +48,19 @@ describe('OpenTelemetry traces across api → upstream → queue → worker', ()
     collector.close();
   });
 
-  it('continues the caller\'s trace into the upstream call and the worker\'s learning step', async () => {
+  it("continues the caller's trace into the upstream call and the worker's learning step", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const r = await client(svc.url).post('/v1/chat/completions', { model: 'router/traced', messages: [{ role: 'user', content: 'trace me' }] }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const r = await client(svc.url).post(
+      '/v1/chat/completions',
+      { model: 'router/traced', messages: [{ role: 'user', content: 'trace me' }] },
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
     expect(r.status).toBe(200);
     expect(String(up.lastHeaders.get('up-solo')?.traceparent)).toContain(traceId);
-    await eventually(async () => ['POST /v1/chat/completions', 'upstream chat.completions', 'learn usage'].every((n) => spans.some((s) => s.name === n && s.traceId === traceId)), 20_000);
+    await eventually(
+      async () =>
+        ['POST /v1/chat/completions', 'upstream chat.completions', 'learn usage'].every((n) => spans.some((s) => s.name === n && s.traceId === traceId)),
+      20_000,
+    );
   }, 30_000);
 });

@@ -46,7 +46,12 @@ describe('worker SIGKILLed mid-ingestion (scenario 1)', () => {
   it('learns every accepted event exactly once across two SIGKILLs', async () => {
     const admin = client(svc.url);
     for (const m of ARMS) await admin.put(`/admin/models/${m}`, {});
-    const put = await admin.put('/admin/policies/crash', { algorithm: 'linucb', arms: ARMS, features: { source: 'caller', dim: DIM }, feedback: { aggregation: 'all' } });
+    const put = await admin.put('/admin/policies/crash', {
+      algorithm: 'linucb',
+      arms: ARMS,
+      features: { source: 'caller', dim: DIM },
+      feedback: { aggregation: 'all' },
+    });
     expect(put.status).toBe(201);
     let worker = await startWorker();
 
@@ -67,7 +72,8 @@ describe('worker SIGKILLed mid-ingestion (scenario 1)', () => {
     // 50,000 events with the caller's own ids, posted 500 per request, four requests at a time.
     const events: (Accepted & { eventId: string })[] = [];
     for (let i = 0; i < FEEDBACK; i++) events.push({ eventId: `f${i}`, decisionId: routed[rng.int(DECISIONS)].id, reward: rng.next() });
-    for (let i = 0; i < ENERGY; i++) events.push({ eventId: `e${i}`, decisionId: routed[rng.int(DECISIONS)].id, joules: 1 + 99 * rng.next(), latencyMs: 1000 * rng.next() });
+    for (let i = 0; i < ENERGY; i++)
+      events.push({ eventId: `e${i}`, decisionId: routed[rng.int(DECISIONS)].id, joules: 1 + 99 * rng.next(), latencyMs: 1000 * rng.next() });
     const batches: (typeof events)[] = [];
     for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
     let next = 0;
@@ -100,7 +106,10 @@ describe('worker SIGKILLed mid-ingestion (scenario 1)', () => {
     for (const k of kills) expect(k).toBeLessThan(FEEDBACK + ENERGY); // each kill hit a worker with work left
 
     const lagMs = (await awaitLog(sql, { decisions: DECISIONS, events: FEEDBACK + ENERGY }, 120_000)) - lastAcceptedAt;
-    const lost = await lostEvents(sql, events.filter((e) => accepted.has(e.eventId)));
+    const lost = await lostEvents(
+      sql,
+      events.filter((e) => accepted.has(e.eventId)),
+    );
     expect(lost).toBe(0);
 
     const err = worstRelErr(await liveState(REDIS_URL, env.prefix, 'crash'), sequentialFold(DIM, routed, events));

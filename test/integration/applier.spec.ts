@@ -13,7 +13,6 @@ import { relErr } from '../../libs/bandits/testing/rel-err.js';
 const D = 8;
 const ARMS = ['a', 'b', 'c'];
 
-
 describe('exactly-once application to Redis state (real Redis + Postgres)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
   const sqls: Sql[] = [];
@@ -38,7 +37,17 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       const evRepo = new EventsRepository(sql);
       const st = new PolicyStateStore(redis, env.prefix);
       const rb = new Rebuilder(policies, decRepo, evRepo, st);
-      appliers.push(new EventApplier(policies, decRepo, evRepo, new DecisionHotStore(redis, env.prefix), st, rb, new ModelEnergyEstimator(evRepo, new ModelEnergyStore(redis, env.prefix))));
+      appliers.push(
+        new EventApplier(
+          policies,
+          decRepo,
+          evRepo,
+          new DecisionHotStore(redis, env.prefix),
+          st,
+          rb,
+          new ModelEnergyEstimator(evRepo, new ModelEnergyStore(redis, env.prefix)),
+        ),
+      );
       if (i === 0) {
         store = st;
         rebuilder = rb;
@@ -54,13 +63,27 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
       const x = Array.from({ length: D }, () => rng.normal());
       const armIndex = rng.int(ARMS.length);
       const id = `d${i}`;
-      decisions.push({ id, policy: 'p', epoch: 1, policyVersion: 1, arm: ARMS[armIndex], armIndex, propensity: 1 / 3, x, owner: 'o', mode: 'single', estimates: [], createdAt: now });
+      decisions.push({
+        id,
+        policy: 'p',
+        epoch: 1,
+        policyVersion: 1,
+        arm: ARMS[armIndex],
+        armIndex,
+        propensity: 1 / 3,
+        x,
+        owner: 'o',
+        mode: 'single',
+        estimates: [],
+        createdAt: now,
+      });
       if (rng.next() < 0.7) feedback.push({ eventId: `f${i}`, decisionId: id, reward: rng.next(), receivedAt: now });
       if (rng.next() < 0.3) feedback.push({ eventId: `f${i}-second`, decisionId: id, reward: 1, receivedAt: now + 1 }); // "earliest": not learnt twice
       // As the api does at route time: the hot copy exists before any feedback can name the decision.
       await new DecisionHotStore(redises[0], env.prefix).put(decisions[decisions.length - 1], 3600);
       if (rng.next() < 0.5) energy.push({ eventId: `e${i}`, decisionId: id, joules: 10 + 100 * rng.next(), latencyMs: 200 * rng.next(), receivedAt: now });
-      if (rng.next() < 0.15) energy.push({ eventId: `e${i}-second`, decisionId: id, joules: 10 + 100 * rng.next(), latencyMs: 200 * rng.next(), receivedAt: now + 1 });
+      if (rng.next() < 0.15)
+        energy.push({ eventId: `e${i}-second`, decisionId: id, joules: 10 + 100 * rng.next(), latencyMs: 200 * rng.next(), receivedAt: now + 1 });
       // Proxied decisions: a usage event with cost, latency and a provisional energy estimate (replaced by a reading).
       if (rng.next() < 0.4)
         usage.push({
@@ -101,7 +124,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
           const j = rng.int(i + 1);
           [order[i], order[j]] = [order[j], order[i]];
         }
-        for (let i = 0; i < order.length; ) {
+        for (let i = 0; i < order.length;) {
           const n = 1 + rng.int(300);
           const chunk = order.slice(i, i + n);
           i += n;
@@ -132,7 +155,9 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     expect(learntFeedback.size).toBe(new Set(feedback.map((f) => f.decisionId)).size);
     const byId = new Map(decisions.map((d) => [d.id, d]));
     const items: LearningDelta[] = decisions.map((d) => ({ kind: 'decision', arm: d.arm, x: d.x }));
-    for (const f of feedback) if (learntFeedback.has(f.eventId)) items.push({ kind: 'observation', arm: byId.get(f.decisionId)!.arm, x: byId.get(f.decisionId)!.x, head: headIndex.quality, value: f.reward });
+    for (const f of feedback)
+      if (learntFeedback.has(f.eventId))
+        items.push({ kind: 'observation', arm: byId.get(f.decisionId)!.arm, x: byId.get(f.decisionId)!.x, head: headIndex.quality, value: f.reward });
     for (const e of energy) {
       const d = byId.get(e.decisionId!)!;
       items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.energy, value: e.joules });

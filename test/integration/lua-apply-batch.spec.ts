@@ -46,11 +46,27 @@ describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Red
   it('adds every delta exactly (float64, across the 200-value chunks), sets the markers and bumps seq', async () => {
     const long = Float64Array.from({ length: 450 }, (_, i) => i * 0.1 - 7 / 3);
     const { target } = await fresh(vec(0.1, 1e-300, -3.5, 2 ** 53));
-    await store.replace(target, 1, new Map([['a', vec(0.1, 1e-300, -3.5, 2 ** 53)], ['long', long]]));
+    await store.replace(
+      target,
+      1,
+      new Map([
+        ['a', vec(0.1, 1e-300, -3.5, 2 ** 53)],
+        ['long', long],
+      ]),
+    );
     const dA = vec(0.2, 1e-300, 0.25, 1);
     const dLong = Float64Array.from({ length: 450 }, (_, i) => 1 / (i + 3));
     const dNew = vec(5, 6);
-    const res = await store.apply(target, [item('d:1', 'd1'), item('e:2', 'e2')], new Map([['a', dA], ['long', dLong], ['fresh', dNew]]), T);
+    const res = await store.apply(
+      target,
+      [item('d:1', 'd1'), item('e:2', 'e2')],
+      new Map([
+        ['a', dA],
+        ['long', dLong],
+        ['fresh', dNew],
+      ]),
+      T,
+    );
     expect(res).toEqual({ kind: 'applied', seq: 3 });
     const st = await store.read(target);
     expect(Array.from(st.arms.get('a')!)).toEqual(plus(vec(0.1, 1e-300, -3.5, 2 ** 53), dA)); // 0.30000000000000004, 2e-300, -3.25, 2**53 + 1 rounded
@@ -85,7 +101,10 @@ describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Red
     expect(await store.markerOwner(target, 'q:dec')).toBe('thumb1');
     expect(await redis.zcard(target.times)).toBe(1);
     // What the applier does next: send the applicable item alone; the "claimed in batch" one then finds it applied.
-    expect(await store.apply(target, [item('d:new', 'dnew')], new Map([['a', vec(100, 100, 100, 100)]]), T + 2)).toEqual({ kind: 'applied', seq: before.seq + 1 });
+    expect(await store.apply(target, [item('d:new', 'dnew')], new Map([['a', vec(100, 100, 100, 100)]]), T + 2)).toEqual({
+      kind: 'applied',
+      seq: before.seq + 1,
+    });
     expect(await store.apply(target, [item('d:new', 'dnew-again')], new Map(), T + 3)).toEqual({ kind: 'conflict', statuses: [claimedByOther] });
     expect(Array.from((await store.read(target)).arms.get('a')!)).toEqual([102, 103, 104, 105]);
   });
@@ -134,7 +153,10 @@ describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Red
     const { target } = await fresh(vec(0, 0, 0, 0));
     const one = new Map([['a', vec(1, 1, 1, 1)]]);
     expect(await store.apply(target, [item('d:1', 'd1')], one, T)).toMatchObject({ kind: 'applied' });
-    expect(await store.apply(target, [item('d:1', 'd1'), item('d:1b', 'x')], one, T + TTL - 1)).toEqual({ kind: 'conflict', statuses: [alreadyApplied, applicable] });
+    expect(await store.apply(target, [item('d:1', 'd1'), item('d:1b', 'x')], one, T + TTL - 1)).toEqual({
+      kind: 'conflict',
+      statuses: [alreadyApplied, applicable],
+    });
     expect(await store.apply(target, [item('d:1', 'other')], one, T + TTL - 1)).toEqual({ kind: 'conflict', statuses: [claimedByOther] });
     expect(await store.markerOwner(target, 'd:1')).toBe('d1');
     // Past the ttl the marker is gone: the same item counts again (which is why the ttl must outlive retries).

@@ -30,9 +30,28 @@ describe('replaceState-3.lua: create, reset and rebuild of a policy state (real 
   it('creates a state, then replaces all of it (old arms gone) with seq still increasing', async () => {
     const p = name();
     const target = store.policyTarget(p);
-    expect(await store.versions([p, 'nope'])).toEqual([{ seq: 0, epoch: null }, { seq: 0, epoch: null }]);
-    expect(await store.replace(target, 3, new Map([['a', vec(1, 2)], ['b', vec(3, 4)]]))).toBe(1);
-    expect(await store.read(target)).toEqual({ epoch: 3, seq: 1, arms: new Map([['a', vec(1, 2)], ['b', vec(3, 4)]]) });
+    expect(await store.versions([p, 'nope'])).toEqual([
+      { seq: 0, epoch: null },
+      { seq: 0, epoch: null },
+    ]);
+    expect(
+      await store.replace(
+        target,
+        3,
+        new Map([
+          ['a', vec(1, 2)],
+          ['b', vec(3, 4)],
+        ]),
+      ),
+    ).toBe(1);
+    expect(await store.read(target)).toEqual({
+      epoch: 3,
+      seq: 1,
+      arms: new Map([
+        ['a', vec(1, 2)],
+        ['b', vec(3, 4)],
+      ]),
+    });
     expect(await store.apply(target, [item('d:1', 'd1', 3)], new Map([['a', vec(1, 1)]]))).toEqual({ kind: 'applied', seq: 2 });
     // A reset: new epoch, no arms. seq goes on from 2 (replicas compare it to their copy).
     expect(await store.replace(target, 4, new Map())).toBe(3);
@@ -92,12 +111,30 @@ describe('replaceState-3.lua: create, reset and rebuild of a policy state (real 
     const stores = conns.map((c) => new PolicyStateStore(c, env.prefix, TTL));
     const target = store.policyTarget(name());
     const seqs = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => stores[i % 8].replace(target, i + 1, new Map([['a', vec(i, i)], ['b', vec(i)], [`only${i}`, vec(i)]]))),
+      Array.from({ length: 40 }, (_, i) =>
+        stores[i % 8].replace(
+          target,
+          i + 1,
+          new Map([
+            ['a', vec(i, i)],
+            ['b', vec(i)],
+            [`only${i}`, vec(i)],
+          ]),
+        ),
+      ),
     );
     expect([...seqs].sort((a, b) => a! - b!)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const st = await store.read(target);
     const i = st.epoch! - 1;
-    expect(st).toEqual({ epoch: i + 1, seq: 40, arms: new Map([['a', vec(i, i)], ['b', vec(i)], [`only${i}`, vec(i)]]) });
+    expect(st).toEqual({
+      epoch: i + 1,
+      seq: 40,
+      arms: new Map([
+        ['a', vec(i, i)],
+        ['b', vec(i)],
+        [`only${i}`, vec(i)],
+      ]),
+    });
     expect(seqs[i]).toBe(40); // the last replacement is the one whose state is left
   });
 

@@ -5,8 +5,21 @@ import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
 const reading = (id: string, model: string, joules: number, outputTokens: number, at: number): EventRow => ({
-  id, kind: 'energy', decisionId: null, policy: null, epoch: null, arm: null, status: 'model', reward: null, joules,
-  inputTokens: null, outputTokens, latencyMs: null, model, payload: null, receivedAt: at,
+  id,
+  kind: 'energy',
+  decisionId: null,
+  policy: null,
+  epoch: null,
+  arm: null,
+  status: 'model',
+  reward: null,
+  joules,
+  inputTokens: null,
+  outputTokens,
+  latencyMs: null,
+  model,
+  payload: null,
+  receivedAt: at,
 });
 
 describe('model energy estimates, dead letters and per-decision event bounds (real Postgres and Redis)', () => {
@@ -29,17 +42,25 @@ describe('model energy estimates, dead letters and per-decision event bounds (re
 
   it('estimates each model by the median J/token of its newest readings; a removed reading leaves it', async () => {
     const t = Date.now() - 1e6;
-    await events.insertMany([reading('a1', 'a', 10, 100, t), reading('a2', 'a', 30, 100, t + 1), reading('a3', 'a', 1e6, 1000, t + 2), reading('b1', 'b', 5, 10, t)]);
+    await events.insertMany([
+      reading('a1', 'a', 10, 100, t),
+      reading('a2', 'a', 30, 100, t + 1),
+      reading('a3', 'a', 1e6, 1000, t + 2),
+      reading('b1', 'b', 5, 10, t),
+    ]);
     const store = new ModelEnergyStore(redis, env.prefix);
     const estimator = new ModelEnergyEstimator(events, store);
     expect(await store.read()).toBeNull();
     await estimator.refresh(null);
-    expect(Object.fromEntries(await store.read() ?? [])).toEqual({ a: { joulesPerOutputToken: 0.3, readings: 3 }, b: { joulesPerOutputToken: 0.5, readings: 1 } });
+    expect(Object.fromEntries((await store.read()) ?? [])).toEqual({
+      a: { joulesPerOutputToken: 0.3, readings: 3 },
+      b: { joulesPerOutputToken: 0.5, readings: 1 },
+    });
     expect(await events.removeModelReading('a3')).toBe('a');
     expect(await events.removeModelReading('a3')).toBeNull();
     expect(await events.removeModelReading('b1')).toBe('b');
     await estimator.refresh(['a', 'b']);
-    expect(Object.fromEntries(await store.read() ?? [])).toEqual({ a: { joulesPerOutputToken: 0.2, readings: 2 } });
+    expect(Object.fromEntries((await store.read()) ?? [])).toEqual({ a: { joulesPerOutputToken: 0.2, readings: 2 } });
     // Only the newest MODEL_ENERGY_WINDOW readings count: older ones age out of the estimate.
     const rows = Array.from({ length: MODEL_ENERGY_WINDOW }, (_, i) => reading(`c${i}`, 'c', 1, 1, t + 10 + i));
     await events.insertMany([reading('c-old-1', 'c', 900, 1, t), reading('c-old-2', 'c', 900, 1, t), ...rows]);
@@ -50,7 +71,14 @@ describe('model energy estimates, dead letters and per-decision event bounds (re
   it('keeps dead letters whatever bytes they hold, listed newest first and counted per policy', async () => {
     const letters = new DeadLettersRepository(sql);
     await letters.add([
-      { kind: 'energy', eventId: 'o|x\u0000', decisionId: 'd1', policy: 'p', error: 'unsupported Unicode escape sequence \ud800', payload: { gpu: 'h\u0000', lone: '\ud800' } },
+      {
+        kind: 'energy',
+        eventId: 'o|x\u0000',
+        decisionId: 'd1',
+        policy: 'p',
+        error: 'unsupported Unicode escape sequence \ud800',
+        payload: { gpu: 'h\u0000', lone: '\ud800' },
+      },
       { kind: 'feedback', eventId: 'o|y', decisionId: 'd2', policy: 'q', error: 'index row size', payload: { eventId: 'y' } },
     ]);
     expect([await letters.count(), await letters.count('p'), await letters.count('nope')]).toEqual([2, 1, 0]);
@@ -64,7 +92,18 @@ describe('model energy estimates, dead letters and per-decision event bounds (re
     const fits = await Promise.all(Array.from({ length: 20 }, () => hot.countEvents(new Map([['dx', 7]]), 50, 60)));
     expect(fits.reduce((s, m) => s + m.get('dx')!, 0)).toBeLessThanOrEqual(50);
     expect(fits.reduce((s, m) => s + m.get('dx')!, 0)).toBeGreaterThanOrEqual(43);
-    expect((await hot.countEvents(new Map([['dx', 1], ['dy', 3]]), 50, 60)).get('dy')).toBe(3);
+    expect(
+      (
+        await hot.countEvents(
+          new Map([
+            ['dx', 1],
+            ['dy', 3],
+          ]),
+          50,
+          60,
+        )
+      ).get('dy'),
+    ).toBe(3);
     await hot.uncountEvents(new Map([['dy', 3]]));
     expect((await hot.countEvents(new Map([['dy', 50]]), 50, 60)).get('dy')).toBe(50);
   });

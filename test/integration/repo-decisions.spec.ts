@@ -14,15 +14,31 @@ const dec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord =>
   armIndex: 1,
   propensity: 0.1 + 0.2,
   x: [0.1, -1e-300, 1 / 3, 2 ** 53 + 2],
-  estimates: [{ arm: 'a', score: 0.25, energyJ: 3 }, { arm: 'b', score: 0.75, energyJ: 1 }],
+  estimates: [
+    { arm: 'a', score: 0.25, energyJ: 3 },
+    { arm: 'b', score: 0.75, energyJ: 1 },
+  ],
   owner: 'tenant',
   mode: 'single',
   createdAt: T,
   ...extra,
 });
 const feedback = (id: string, decisionId: string, status: EventRow['status'], kind: EventRow['kind'] = 'feedback'): EventRow => ({
-  id, kind, decisionId, policy: 'u', epoch: 1, arm: 'a', status, reward: kind === 'feedback' ? 1 : null, joules: kind === 'energy' ? 5 : null,
-  inputTokens: null, outputTokens: null, latencyMs: null, model: null, payload: null, receivedAt: T,
+  id,
+  kind,
+  decisionId,
+  policy: 'u',
+  epoch: 1,
+  arm: 'a',
+  status,
+  reward: kind === 'feedback' ? 1 : null,
+  joules: kind === 'energy' ? 5 : null,
+  inputTokens: null,
+  outputTokens: null,
+  latencyMs: null,
+  model: null,
+  payload: null,
+  receivedAt: T,
 });
 
 describe('DecisionsRepository (real Postgres)', () => {
@@ -43,8 +59,19 @@ describe('DecisionsRepository (real Postgres)', () => {
   it('stores decisions once and round-trips every field exactly', async () => {
     expect(await repo.insertMany([])).toEqual(new Map());
     const duel = dec('r2', { mode: 'duel', arms: ['b', 'a'] });
-    expect(await repo.insertMany([dec('r1'), duel])).toEqual(new Map([['r1', false], ['r2', false]]));
-    expect(await repo.insertMany([dec('r1'), duel, dec('r3')])).toEqual(new Map([['r1', false], ['r2', false], ['r3', false]]));
+    expect(await repo.insertMany([dec('r1'), duel])).toEqual(
+      new Map([
+        ['r1', false],
+        ['r2', false],
+      ]),
+    );
+    expect(await repo.insertMany([dec('r1'), duel, dec('r3')])).toEqual(
+      new Map([
+        ['r1', false],
+        ['r2', false],
+        ['r3', false],
+      ]),
+    );
     expect(await sql`select 1 from decisions where id like 'r%'`).toHaveLength(3);
     const got = await repo.getMany(['r1', 'r2', 'nope']);
     expect(got.size).toBe(2);
@@ -59,7 +86,12 @@ describe('DecisionsRepository (real Postgres)', () => {
     await repo.markApplied(['a1', 'a3', 'missing']);
     await repo.markApplied([]);
     expect(await repo.insertMany([dec('a1'), dec('a2'), dec('a3'), dec('a4')])).toEqual(
-      new Map([['a1', true], ['a2', false], ['a3', true], ['a4', false]]),
+      new Map([
+        ['a1', true],
+        ['a2', false],
+        ['a3', true],
+        ['a4', false],
+      ]),
     );
     expect((await repo.getMany(['a1'])).get('a1')!.applied).toBe(true);
   });
@@ -68,7 +100,12 @@ describe('DecisionsRepository (real Postgres)', () => {
     await repo.insertMany([dec('b1', { estimates: [] }), dec('b2')]);
     await repo.markApplied(['b1']);
     const later = [{ arm: 'b', score: 0.9 }];
-    expect(await repo.insertMany([dec('b1'), dec('b2', { estimates: later })])).toEqual(new Map([['b1', true], ['b2', false]]));
+    expect(await repo.insertMany([dec('b1'), dec('b2', { estimates: later })])).toEqual(
+      new Map([
+        ['b1', true],
+        ['b2', false],
+      ]),
+    );
     const got = await repo.getMany(['b1', 'b2']);
     expect(got.get('b1')).toEqual({ ...dec('b1'), applied: true }); // filled, flag kept
     expect(got.get('b2')!.estimates).toEqual(dec('b2').estimates); // the first full copy stays

@@ -7,11 +7,37 @@ import { freshEnvironment } from '../support/harness.js';
 // covered in readings-and-letters.spec.ts.)
 const T = 1_700_000_000_000;
 const ev = (id: string, extra: Partial<EventRow> = {}): EventRow => ({
-  id, kind: 'feedback', decisionId: 'd1', policy: 'p', epoch: 1, arm: 'a', status: 'learned', reward: 0.5, joules: null,
-  inputTokens: null, outputTokens: null, latencyMs: null, model: null, payload: null, receivedAt: T, ...extra,
+  id,
+  kind: 'feedback',
+  decisionId: 'd1',
+  policy: 'p',
+  epoch: 1,
+  arm: 'a',
+  status: 'learned',
+  reward: 0.5,
+  joules: null,
+  inputTokens: null,
+  outputTokens: null,
+  latencyMs: null,
+  model: null,
+  payload: null,
+  receivedAt: T,
+  ...extra,
 });
 const dec = (id: string, x: number[], extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
-  id, policy: 'p', epoch: 1, policyVersion: 1, arm: 'a', armIndex: 0, propensity: 0.5, x, estimates: [], owner: 'o', mode: 'single', createdAt: T, ...extra,
+  id,
+  policy: 'p',
+  epoch: 1,
+  policyVersion: 1,
+  arm: 'a',
+  armIndex: 0,
+  propensity: 0.5,
+  x,
+  estimates: [],
+  owner: 'o',
+  mode: 'single',
+  createdAt: T,
+  ...extra,
 });
 
 describe('EventsRepository (real Postgres)', () => {
@@ -72,18 +98,43 @@ describe('EventsRepository (real Postgres)', () => {
   it('round-trips the measured columns (joules, tokens, latency, cost, payload, received time)', async () => {
     const at = T + 123;
     await events.insertMany([
-      ev('u1', { kind: 'usage', joules: 12.5, inputTokens: 10, outputTokens: 20, latencyMs: 150.25, costUsd: 0.000123, model: 'm-a', payload: { ttftMs: 10, attempts: [] }, receivedAt: at }),
+      ev('u1', {
+        kind: 'usage',
+        joules: 12.5,
+        inputTokens: 10,
+        outputTokens: 20,
+        latencyMs: 150.25,
+        costUsd: 0.000123,
+        model: 'm-a',
+        payload: { ttftMs: 10, attempts: [] },
+        receivedAt: at,
+      }),
     ]);
     expect(await events.joulesOf('u1')).toBe(12.5);
     expect(await events.joulesOf('x1')).toBeNull(); // a row without joules
     expect(await events.joulesOf('missing')).toBeNull();
     const [row] = await sql`select * from events where id = 'u1'`;
-    expect(row).toMatchObject({ kind: 'usage', joules: 12.5, input_tokens: 10, output_tokens: 20, latency_ms: 150.25, cost_usd: 0.000123, model: 'm-a', payload: { ttftMs: 10, attempts: [] } });
+    expect(row).toMatchObject({
+      kind: 'usage',
+      joules: 12.5,
+      input_tokens: 10,
+      output_tokens: 20,
+      latency_ms: 150.25,
+      cost_usd: 0.000123,
+      model: 'm-a',
+      payload: { ttftMs: 10, attempts: [] },
+    });
     expect((row.received_at as Date).getTime()).toBe(at);
   });
 
   it('finish closes the pass: applied stays as it is, superseded and stale get their final status', async () => {
-    await events.insertMany([ev('f1', { policy: 'fin' }), ev('f2', { policy: 'fin' }), ev('f3', { policy: 'fin' }), ev('f4', { policy: 'fin' }), ev('f5', { policy: 'fin', status: 'late' })]);
+    await events.insertMany([
+      ev('f1', { policy: 'fin' }),
+      ev('f2', { policy: 'fin' }),
+      ev('f3', { policy: 'fin' }),
+      ev('f4', { policy: 'fin' }),
+      ev('f5', { policy: 'fin', status: 'late' }),
+    ]);
     await events.finish(['f1'], ['f2'], ['f3']);
     await events.finish([], [], []);
     expect(await events.insertMany(['f1', 'f2', 'f3', 'f4'].map((id) => ev(id)))).toEqual(
@@ -118,19 +169,49 @@ describe('EventsRepository (real Postgres)', () => {
     expect(pages.map((p) => p.length)).toEqual([2, 1]);
     const rows = pages.flat();
     expect(rows.map((x) => x.id)).toEqual(['l1', 'l2', 'l4']);
-    expect(rows[0]).toEqual({ id: 'l1', kind: 'feedback', decisionId: 'rd1', arm: 'a', reward: 0.1, joules: null, latencyMs: null, costUsd: null, context: [1, 2], applied: true, receivedAt: new Date(T + 1) });
+    expect(rows[0]).toEqual({
+      id: 'l1',
+      kind: 'feedback',
+      decisionId: 'rd1',
+      arm: 'a',
+      reward: 0.1,
+      joules: null,
+      latencyMs: null,
+      costUsd: null,
+      context: [1, 2],
+      applied: true,
+      receivedAt: new Date(T + 1),
+    });
     expect(rows[1]).toMatchObject({ kind: 'energy', decisionId: 'rd2', arm: 'b', joules: 7, latencyMs: 40, context: [3, 4], applied: false });
     expect(rows[2]).toMatchObject({ kind: 'usage', costUsd: 0.01, latencyMs: 99, joules: 3 });
     // markEpochApplied closes the pass of that epoch's learned events only.
     await events.markEpochApplied('rb', 1);
     const flags = await events.insertMany(['l2', 'l4', 'l5', 'l6', 'l7'].map((id) => ev(id)));
     expect([...flags].map(([id, f]) => [id, f.applied])).toEqual(
-      expect.arrayContaining([['l2', true], ['l4', true], ['l5', true], ['l6', false], ['l7', false]]),
+      expect.arrayContaining([
+        ['l2', true],
+        ['l4', true],
+        ['l5', true],
+        ['l6', false],
+        ['l7', false],
+      ]),
     );
   });
 
   it('lists model-level readings newest first (per model, before a time, limited); marks only those applied', async () => {
-    const m = (id: string, model: string, dt: number) => ev(id, { kind: 'energy', status: 'model', decisionId: null, policy: null, epoch: null, arm: null, model, joules: 1, outputTokens: 1, receivedAt: T + dt });
+    const m = (id: string, model: string, dt: number) =>
+      ev(id, {
+        kind: 'energy',
+        status: 'model',
+        decisionId: null,
+        policy: null,
+        epoch: null,
+        arm: null,
+        model,
+        joules: 1,
+        outputTokens: 1,
+        receivedAt: T + dt,
+      });
     await events.insertMany([m('mr1', 'mx', 10), m('mr2', 'mx', 30), m('mr3', 'mx', 20), m('mr4', 'my', 40), m('mr0', 'mx', 30)]);
     expect((await events.listModelReadings('mx', 10)).map((r) => r.id)).toEqual(['mr2', 'mr0', 'mr3', 'mr1']); // ties: id desc
     expect((await events.listModelReadings('mx', 2)).map((r) => r.id)).toEqual(['mr2', 'mr0']);
@@ -162,7 +243,9 @@ describe('EventsRepository (real Postgres)', () => {
     await isInserted;
     const mine = events.insertMany([ev('c1'), ev('c2')]);
     for (let i = 0; i < 200; i++) {
-      const [{ n }] = await sql2<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      const [{ n }] = await sql2<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
       if (n >= 1) break;
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -7,11 +7,37 @@ import { freshEnvironment } from '../support/harness.js';
 const T = 1_700_000_000_000;
 const BASE = '2024-05-01 12:00:00';
 const dec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
-  id, policy: 'p', epoch: 1, policyVersion: 1, arm: 'a', armIndex: 0, propensity: 0.5, x: [0.25, -1], estimates: [], owner: 'o', mode: 'single', createdAt: T, ...extra,
+  id,
+  policy: 'p',
+  epoch: 1,
+  policyVersion: 1,
+  arm: 'a',
+  armIndex: 0,
+  propensity: 0.5,
+  x: [0.25, -1],
+  estimates: [],
+  owner: 'o',
+  mode: 'single',
+  createdAt: T,
+  ...extra,
 });
 const ev = (id: string, extra: Partial<EventRow> = {}): EventRow => ({
-  id, kind: 'feedback', decisionId: 'd1', policy: 'p', epoch: 1, arm: 'a', status: 'learned', reward: 0.5, joules: null,
-  inputTokens: null, outputTokens: null, latencyMs: null, model: null, payload: null, receivedAt: T, ...extra,
+  id,
+  kind: 'feedback',
+  decisionId: 'd1',
+  policy: 'p',
+  epoch: 1,
+  arm: 'a',
+  status: 'learned',
+  reward: 0.5,
+  joules: null,
+  inputTokens: null,
+  outputTokens: null,
+  latencyMs: null,
+  model: null,
+  payload: null,
+  receivedAt: T,
+  ...extra,
 });
 
 describe('LearnedEventsRepository (real Postgres)', () => {
@@ -50,7 +76,16 @@ describe('LearnedEventsRepository (real Postgres)', () => {
     for (const id of ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8']) await persistAt(id, `${BASE}.000001+00`);
     const rows = await learned.since('p', 1, '1970-01-01T00:00:00Z', '', 0);
     expect(ids(rows)).toEqual(['k1', 'k2']);
-    expect(rows[0]).toEqual({ id: 'k1', kind: 'feedback', reward: 0.5, context: [0.25, -1], armIndex: 0, arms: null, createdAt: new Date(T), persistedAt: expect.stringContaining('.000001') });
+    expect(rows[0]).toEqual({
+      id: 'k1',
+      kind: 'feedback',
+      reward: 0.5,
+      context: [0.25, -1],
+      armIndex: 0,
+      arms: null,
+      createdAt: new Date(T),
+      persistedAt: expect.stringContaining('.000001'),
+    });
     expect(rows[1]).toMatchObject({ kind: 'pairwise', reward: 1, context: [1, 2], arms: ['a', 'b'], createdAt: new Date(T + 7) });
     await events.finish(['k3'], [], []);
     expect(ids(await learned.since('p', 1, '1970-01-01T00:00:00Z', '', 0))).toEqual(['k1', 'k2', 'k3']);

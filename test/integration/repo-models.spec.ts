@@ -24,16 +24,26 @@ describe('ModelsRepository (real Postgres)', () => {
 
   it('upsert round-trips the config; a second upsert replaces it whole; list is ordered by id', async () => {
     expect(await models.get('m-b')).toBeNull();
-    const full = mc({ baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'UPSTREAM_B', pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, energy: { joulesPerOutputToken: 0.35 }, enabled: false });
+    const full = mc({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      apiKeyEnv: 'UPSTREAM_B',
+      pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 },
+      energy: { joulesPerOutputToken: 0.35 },
+      enabled: false,
+    });
     expect(await models.upsert('m-b', full)).toEqual({ id: 'm-b', ...full });
     expect(await models.get('m-b')).toEqual({ id: 'm-b', ...full });
     await models.upsert('m-a', mc());
     await models.upsert('m-c', mc());
-    const [{ created: c1, updated: u1 }] = await sql<{ created: Date; updated: Date }[]>`select created_at as created, updated_at as updated from models where id = 'm-b'`;
+    const [{ created: c1, updated: u1 }] = await sql<
+      { created: Date; updated: Date }[]
+    >`select created_at as created, updated_at as updated from models where id = 'm-b'`;
     // Replaced, not merged: fields left out are gone.
     await models.upsert('m-b', mc({ upstreamModel: 'other' }));
     expect(await models.get('m-b')).toEqual({ id: 'm-b', ...mc({ upstreamModel: 'other' }) });
-    const [{ created: c2, updated: u2 }] = await sql<{ created: Date; updated: Date }[]>`select created_at as created, updated_at as updated from models where id = 'm-b'`;
+    const [{ created: c2, updated: u2 }] = await sql<
+      { created: Date; updated: Date }[]
+    >`select created_at as created, updated_at as updated from models where id = 'm-b'`;
     expect(c2).toEqual(c1);
     expect(u2.getTime()).toBeGreaterThan(u1.getTime());
     expect((await models.list()).map((m) => m.id)).toEqual(['m-a', 'm-b', 'm-c']);

@@ -50,7 +50,11 @@ describe('PoliciesRepository (real Postgres)', () => {
     expect(kept).toMatchObject({ created: false, epochChanged: false, policy: { version: 3, epoch: 2, objective: { energy: 0.5 } } });
     expect(kept.policy.updatedAt >= first.updatedAt).toBe(true);
     const trail = await repo.auditTrail('beta');
-    expect(trail.map((a) => [a.action, a.actor])).toEqual([['replace', 'k2'], ['replace', 'k'], ['create', 'k']]); // newest first
+    expect(trail.map((a) => [a.action, a.actor])).toEqual([
+      ['replace', 'k2'],
+      ['replace', 'k'],
+      ['create', 'k'],
+    ]); // newest first
     expect(trail[0]).toMatchObject({ before: same.policy, after: kept.policy });
   });
 
@@ -72,7 +76,9 @@ describe('PoliciesRepository (real Postgres)', () => {
     await repo.put('delta', cfg(['a'], { params: { alpha: 0 } }), 'k', () => false);
     const repo2 = new PoliciesRepository(sql2);
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 ? repo : repo2).update('delta', `k${i}`, 'objective', (c) => ({ ...c, params: { ...c.params, alpha: c.params.alpha! + 1 } }))),
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 ? repo : repo2).update('delta', `k${i}`, 'objective', (c) => ({ ...c, params: { ...c.params, alpha: c.params.alpha! + 1 } })),
+      ),
     );
     expect(await repo.get('delta')).toMatchObject({ version: 13, params: { alpha: 12 } });
     const versions = (await repo.auditTrail('delta')).map((a) => (a.after as { version: number }).version);
@@ -97,7 +103,20 @@ describe('PoliciesRepository (real Postgres)', () => {
     expect((await repo.put('zeta', cfg(), 'k', () => false)).policy).toMatchObject({ version: 1, epoch: 4 });
     // No policy row or audit, only decisions logged under the name (e.g. audit rows pruned).
     const decisions = new DecisionsRepository(sql);
-    const dec = { id: 'eta-d', policy: 'eta', epoch: 6, policyVersion: 1, arm: 'a', armIndex: 0, propensity: 1, x: [0, 0, 0, 0], owner: 'o', mode: 'single', estimates: [], createdAt: Date.now() };
+    const dec = {
+      id: 'eta-d',
+      policy: 'eta',
+      epoch: 6,
+      policyVersion: 1,
+      arm: 'a',
+      armIndex: 0,
+      propensity: 1,
+      x: [0, 0, 0, 0],
+      owner: 'o',
+      mode: 'single',
+      estimates: [],
+      createdAt: Date.now(),
+    };
     await decisions.insertMany([dec]);
     expect((await repo.put('eta', cfg(), 'k', () => false)).policy.epoch).toBe(7);
   });
@@ -134,7 +153,9 @@ describe('PoliciesRepository (real Postgres)', () => {
     const a = repo.put('iota', cfg(['a']), 'ka', () => true);
     const b = repo2.put('iota', policyConfigSchema.parse({ algorithm: 'beta-ts', arms: ['a', 'b'], features: { source: 'caller', dim: 8 } }), 'kb', () => true);
     for (let i = 0; i < 200; i++) {
-      const [{ n }] = await sql2<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      const [{ n }] = await sql2<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
       if (n >= 2) break;
       await new Promise((r) => setTimeout(r, 10));
     }

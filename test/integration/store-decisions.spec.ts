@@ -14,7 +14,10 @@ const rec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord =>
   armIndex: 1,
   propensity: 0.1 + 0.2,
   x: [0.1, -1e-300, 1 / 3, 12345.678],
-  estimates: [{ arm: 'm-a', score: 0.25 }, { arm: 'm-b', score: 0.75 }],
+  estimates: [
+    { arm: 'm-a', score: 0.25 },
+    { arm: 'm-b', score: 0.75 },
+  ],
   owner: 'tenant',
   mode: 'single',
   createdAt: 1_700_000_000_123,
@@ -96,15 +99,48 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
 
   it('counts events per decision up to the limit, leaves the excess uncounted, and takes counts back', async () => {
     const limit = 10;
-    expect(await hot.countEvents(new Map([['x', 4], ['y', 12]]), limit, 120)).toEqual(new Map([['x', 4], ['y', 10]]));
+    expect(
+      await hot.countEvents(
+        new Map([
+          ['x', 4],
+          ['y', 12],
+        ]),
+        limit,
+        120,
+      ),
+    ).toEqual(
+      new Map([
+        ['x', 4],
+        ['y', 10],
+      ]),
+    );
     expect(await hot.countEvents(new Map([['x', 4]]), limit, 120)).toEqual(new Map([['x', 4]]));
     expect(await hot.countEvents(new Map([['x', 4]]), limit, 120)).toEqual(new Map([['x', 2]]));
-    expect(await hot.countEvents(new Map([['x', 1], ['y', 1]]), limit, 120)).toEqual(new Map([['x', 0], ['y', 0]]));
+    expect(
+      await hot.countEvents(
+        new Map([
+          ['x', 1],
+          ['y', 1],
+        ]),
+        limit,
+        120,
+      ),
+    ).toEqual(
+      new Map([
+        ['x', 0],
+        ['y', 0],
+      ]),
+    );
     expect(await redis.get(hot.keys.decisionEventCount('x'))).toBe('10'); // the refused ones were taken back
     const ttl = await redis.ttl(hot.keys.decisionEventCount('x'));
     expect(ttl).toBeGreaterThan(110);
     expect(ttl).toBeLessThanOrEqual(120);
-    await hot.uncountEvents(new Map([['x', 3], ['y', 0]]));
+    await hot.uncountEvents(
+      new Map([
+        ['x', 3],
+        ['y', 0],
+      ]),
+    );
     expect(await hot.countEvents(new Map([['x', 5]]), limit, 120)).toEqual(new Map([['x', 3]]));
     expect(await hot.countEvents(new Map(), limit, 120)).toEqual(new Map());
   });

@@ -11,7 +11,7 @@ describe('KeyRevocations: revoked API keys reach every replica (real Redis)', ()
 
   const subscribers = async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1];
   const clientsNamed = async (name: string) =>
-    (await redis.client('LIST') as string)
+    ((await redis.client('LIST')) as string)
       .split('\n')
       .filter((l) => l.includes(` name=${name} `))
       .map((l) => /\bid=(\d+)/.exec(l)![1]);

@@ -13,7 +13,11 @@ const policy = (name: string, version: number, arms = ['a', 'b']): Policy => ({
 });
 const model = (id: string, jpt?: number): Model => ({
   id,
-  ...modelConfigSchema.parse({ upstreamModel: `up-${id}`, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, ...(jpt === undefined ? {} : { energy: { joulesPerOutputToken: jpt } }) }),
+  ...modelConfigSchema.parse({
+    upstreamModel: `up-${id}`,
+    pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 },
+    ...(jpt === undefined ? {} : { energy: { joulesPerOutputToken: jpt } }),
+  }),
 });
 const byName = <T extends { name?: string; id?: string }>(xs: T[]) => [...xs].sort((a, b) => ((a.name ?? a.id)! < (b.name ?? b.id)! ? -1 : 1));
 
@@ -35,7 +39,10 @@ describe('RegistryStore: policy and model registry copy (real Redis)', () => {
   it('round-trips policies; a put of the same name replaces it; remove deletes only that one (twice is harmless)', async () => {
     expect(await registry.policies()).toEqual([]);
     // The optional prior (theta as floats) survives the JSON copy.
-    const p1: Policy = { ...policy('p1', 1), prior: { installedAt: '2024-01-01T00:00:00.000Z', records: 2, arms: { a: { theta: [0.1, -0.2, 1e-17, 3], weight: 50, records: 2 } } } };
+    const p1: Policy = {
+      ...policy('p1', 1),
+      prior: { installedAt: '2024-01-01T00:00:00.000Z', records: 2, arms: { a: { theta: [0.1, -0.2, 1e-17, 3], weight: 50, records: 2 } } },
+    };
     await registry.putPolicy(p1);
     await registry.putPolicy(policy('p2', 1));
     expect(byName(await registry.policies())).toEqual([p1, policy('p2', 1)]);

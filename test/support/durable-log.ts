@@ -24,12 +24,19 @@ export async function logCounts(sql: postgres.Sql): Promise<LogCounts> {
  * coming back), checks that it stays so, and returns when it was first reached.
  */
 export async function awaitLog(sql: postgres.Sql, want: { decisions: number; events: number }, ms: number): Promise<number> {
-  await eventually(async () => {
-    const c = await logCounts(sql).catch(() => null);
-    return c !== null && c.decisions === want.decisions && c.events === want.events && c.unapplied === 0;
-  }, ms, 100);
+  await eventually(
+    async () => {
+      const c = await logCounts(sql).catch(() => null);
+      return c !== null && c.decisions === want.decisions && c.events === want.events && c.unapplied === 0;
+    },
+    ms,
+    100,
+  );
   const reachedAt = Date.now();
-  expect(await settled(() => logCounts(sql) as Promise<LogCounts & Record<string, unknown>>, ['decisions', 'events', 'unapplied'])).toEqual({ ...want, unapplied: 0 });
+  expect(await settled(() => logCounts(sql) as Promise<LogCounts & Record<string, unknown>>, ['decisions', 'events', 'unapplied'])).toEqual({
+    ...want,
+    unapplied: 0,
+  });
   return reachedAt;
 }
 

@@ -66,11 +66,19 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
         if (body.stream) {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           for (let i = 0; i < words.length; i++) {
-            const chunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }] };
+            const chunk = {
+              id: 'chatcmpl-fake',
+              object: 'chat.completion.chunk',
+              created: 1,
+              model,
+              choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }],
+            };
             res.write(`data: ${JSON.stringify(chunk)}\n\n`);
             if (opts.chunkDelayMs && i < words.length - 1) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
           }
-          res.write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } })}\n\n`);
+          res.write(
+            `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } })}\n\n`,
+          );
           res.end('data: [DONE]\n\n');
           return;
         }
@@ -111,11 +119,19 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
 const FILL = Buffer.alloc(64 * 1024, 'a');
 
 /** Writes `total` filler bytes between `head` and `tail`, waiting for 'drain' so the fake itself stays small. */
-async function pump(res: ServerResponse, model: string, sent: Map<string, number>, head: string, total: number, tail: string, piece: Buffer = FILL): Promise<void> {
+async function pump(
+  res: ServerResponse,
+  model: string,
+  sent: Map<string, number>,
+  head: string,
+  total: number,
+  tail: string,
+  piece: Buffer = FILL,
+): Promise<void> {
   const count = (n: number) => sent.set(model, (sent.get(model) ?? 0) + n);
   res.write(head);
   count(head.length);
-  for (let left = total; left > 0 && !res.destroyed; ) {
+  for (let left = total; left > 0 && !res.destroyed;) {
     const chunk = left >= piece.length ? piece : piece.subarray(0, left);
     left -= chunk.length;
     count(chunk.length);
@@ -130,7 +146,14 @@ async function pump(res: ServerResponse, model: string, sent: Map<string, number
 }
 
 function big(res: ServerResponse, model: string, mode: 'huge' | 'long-line' | 'flood', bytes: number, sent: Map<string, number>): Promise<void> {
-  const chunk = (content: string) => JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+  const chunk = (content: string) =>
+    JSON.stringify({
+      id: 'chatcmpl-fake',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model,
+      choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    });
   if (mode === 'huge') {
     res.writeHead(200, { 'content-type': 'application/json' });
     const head = `{"id":"chatcmpl-fake","object":"chat.completion","created":1,"model":"${model}","choices":[{"index":0,"message":{"role":"assistant","content":"`;

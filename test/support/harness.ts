@@ -57,7 +57,17 @@ export interface Running {
 
 /** Boots the real api (listening on an ephemeral port) and `workers` worker contexts in this process. */
 export async function startService(env: { databaseUrl: string; prefix: string }, workers = 1, extra: Record<string, string> = {}): Promise<Running> {
-  const raw = { DATABASE_URL: env.databaseUrl, REDIS_URL, REDIS_PREFIX: env.prefix, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', REFRESH_INTERVAL_MS: '100', ...extra };
+  const raw = {
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL,
+    REDIS_PREFIX: env.prefix,
+    ADMIN_API_KEY: ADMIN_KEY,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    REFRESH_INTERVAL_MS: '100',
+    ...extra,
+  };
   const api = await createApi(apiEnvSchema.parse(raw));
   await api.listen(0, '127.0.0.1');
   const addr = api.getHttpServer().address() as { port: number };

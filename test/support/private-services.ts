@@ -41,8 +41,8 @@ export interface PrivateRedis {
  * docker-compose.yml: a killed process loses nothing acknowledged, a lost machine up to 1 s; 'always' fsyncs
  * each write).
  */
-export async function startPrivateRedis(opts: { aof?: 'everysec' | 'always' } = {}): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startPrivateRedis(opts: { aof?: 'everysec' | 'always'; port?: number } = {}): Promise<PrivateRedis> {
+  const port = opts.port ?? (await freePort()); // a given port: e.g. one a process was told to use before Redis ran there
   const dir = mkdtempSync(join(tmpdir(), 'router-redis-'));
   const persistence = opts.aof ? ['--appendonly', 'yes', '--appendfsync', opts.aof] : ['--appendonly', 'no'];
   let proc: ChildProcess;
@@ -98,7 +98,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
     chownSync(dir, uid, gid);
   }
-  const command = (bin: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', pgBin(bin), ...args]] : [pgBin(bin), args]);
+  const command = (bin: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', pgBin(bin), ...args]] : [pgBin(bin), args];
   const run = (bin: string, args: string[]) => execFileSync(...command(bin, args), { stdio: 'pipe' });
   const runAsync = async (bin: string, args: string[]) => void (await promisify(execFile)(...command(bin, args)));
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
@@ -138,7 +139,7 @@ export async function spawnBuilt(app: 'api' | 'worker', env: Record<string, stri
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const proc = spawn(process.execPath, [main], { env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
-  proc.stderr!.on('data', (b: Buffer) => {
+  proc.stderr.on('data', (b: Buffer) => {
     stderr.push(...b.toString().split('\n').filter(Boolean));
     if (stderr.length > 200) stderr.splice(0, stderr.length - 200);
   });
@@ -146,7 +147,7 @@ export async function spawnBuilt(app: 'api' | 'worker', env: Record<string, stri
   await new Promise<void>((resolve, reject) => {
     let seen = '';
     let up = false;
-    proc.stdout!.on('data', (b: Buffer) => {
+    proc.stdout.on('data', (b: Buffer) => {
       if (!up && ready.test((seen += b.toString()))) {
         up = true;
         resolve();

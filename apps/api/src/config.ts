@@ -6,7 +6,12 @@ export const apiEnvSchema = baseEnvSchema.extend({
   HOST: z.string().default('0.0.0.0'),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters'),
   /** Largest accepted request body (bytes). */
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   /** How often each replica checks Redis for new policy state or config (ms). */
   REFRESH_INTERVAL_MS: z.coerce.number().int().min(20).max(5000).default(200),
   /**
@@ -17,7 +22,11 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** How often fgts-cdb and ti-ucb replicas read newly learned events from Postgres. */
   SEQUENTIAL_REFRESH_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /** How long an accepted event id answers "duplicate" from Redis (later retries are still not counted twice). */
-  EVENT_DEDUP_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86400),
+  EVENT_DEDUP_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 86400),
   /** Feedback, pairwise and energy events accepted per decision (more answer 409): one caller cannot flood one decision. */
   MAX_EVENTS_PER_DECISION: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Decisions are enqueued in batches: at most this many, at most this late (ms). */
@@ -30,10 +39,23 @@ export const apiEnvSchema = baseEnvSchema.extend({
   BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** A model's `apiKeyEnv` must start with this: no other variable (ADMIN_API_KEY, DATABASE_URL …) is sent upstream. */
-  UPSTREAM_KEY_ENV_PREFIX: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the start of an environment variable name').default('UPSTREAM_'),
+  UPSTREAM_KEY_ENV_PREFIX: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the start of an environment variable name')
+    .default('UPSTREAM_'),
   /** Proxy: largest upstream response read (bytes; not a streamed event stream), and largest single streamed event. */
-  PROXY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
-  PROXY_MAX_SSE_EVENT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
+  PROXY_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  PROXY_MAX_SSE_EVENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**

@@ -24,7 +24,9 @@ export class DeadLetterer implements PoisonHandling {
 
   async deadLetter(entry: Entry, error: Error): Promise<void> {
     if (entry.kind === 'decisions') {
-      await this.letters.add(entry.data.map((d) => ({ kind: 'decisions', eventId: null, decisionId: d.id, policy: d.policy, error: error.message, payload: d })));
+      await this.letters.add(
+        entry.data.map((d) => ({ kind: 'decisions', eventId: null, decisionId: d.id, policy: d.policy, error: error.message, payload: d })),
+      );
     } else {
       const decisionId = entry.data.decisionId ?? null;
       const policy = decisionId === null ? null : await this.policyOf(decisionId);

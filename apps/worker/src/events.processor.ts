@@ -74,7 +74,11 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
    */
   private async scheduleSweep(): Promise<void> {
     const { removeOnComplete, removeOnFail } = JOB_OPTIONS;
-    await this.queue.upsertJobScheduler(JOB.sweepDefaults, { every: this.env.DEFAULT_REWARD_SWEEP_MS }, { name: JOB.sweepDefaults, opts: { removeOnComplete, removeOnFail } });
+    await this.queue.upsertJobScheduler(
+      JOB.sweepDefaults,
+      { every: this.env.DEFAULT_REWARD_SWEEP_MS },
+      { name: JOB.sweepDefaults, opts: { removeOnComplete, removeOnFail } },
+    );
   }
 
   async process(job: Job): Promise<void> {
@@ -103,7 +107,10 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
       case 'one':
         return await this.batcher.submit(parsed.item);
       case 'many':
-        return await this.settleAll(job, parsed.items.map((item) => this.submitTraced(item)));
+        return await this.settleAll(
+          job,
+          parsed.items.map((item) => this.submitTraced(item)),
+        );
       case 'invalid':
         throw new UnrecoverableError(`job ${job.id} (${job.name}) has an invalid payload: ${parsed.error}`);
       case 'unknown':
@@ -114,7 +121,10 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   private async sweep(job: Job): Promise<void> {
     const due = await this.sweeper.due();
     if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
-    return await this.settleAll(job, due.map((data) => this.batcher.submit({ kind: 'feedback', data })));
+    return await this.settleAll(
+      job,
+      due.map((data) => this.batcher.submit({ kind: 'feedback', data })),
+    );
   }
 
   /** Batched usage events carry their proxied request's trace context (single usage jobs predate it). */

@@ -25,7 +25,10 @@ describe('MicroBatcher isolates a poison item', () => {
   it('dead-letters the one entry Postgres refuses and learns every other entry of the batch in the same flush', async () => {
     const p = pass(refused);
     const letters: Entry[] = [];
-    const b = new MicroBatcher(p.run, 64, 5, 1, { isPermanent: (e) => (e as { code?: string }).code === '54000', deadLetter: async (e) => void letters.push(e) });
+    const b = new MicroBatcher(p.run, 64, 5, 1, {
+      isPermanent: (e) => (e as { code?: string }).code === '54000',
+      deadLetter: async (e) => void letters.push(e),
+    });
     const ids = Array.from({ length: 40 }, (_, i) => (i === 17 ? 'poison' : `e${i}`));
     const results = await Promise.allSettled(ids.map((id) => b.submit({ kind: 'feedback', data: fb(id) })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(39);
@@ -40,7 +43,20 @@ describe('MicroBatcher isolates a poison item', () => {
     const p = pass(refused);
     const letters: Entry[] = [];
     const b = new MicroBatcher(p.run, 64, 5, 1, { isPermanent: () => true, deadLetter: async (e) => void letters.push(e) });
-    const dec = (id: string) => ({ id, policy: 'p', epoch: 1, policyVersion: 1, arm: 'a', armIndex: 0, propensity: 1, x: [1], owner: 'o', mode: 'single', estimates: [], createdAt: 0 });
+    const dec = (id: string) => ({
+      id,
+      policy: 'p',
+      epoch: 1,
+      policyVersion: 1,
+      arm: 'a',
+      armIndex: 0,
+      propensity: 1,
+      x: [1],
+      owner: 'o',
+      mode: 'single',
+      estimates: [],
+      createdAt: 0,
+    });
     const r = b.submit({ kind: 'decisions', data: ['d0', 'd1', 'poison', 'd3', 'd4'].map(dec) });
     await expect(r).rejects.toBeInstanceOf(DeadLetteredError);
     expect([...p.learnt].sort()).toEqual(['d0', 'd1', 'd3', 'd4']);
@@ -50,7 +66,10 @@ describe('MicroBatcher isolates a poison item', () => {
   it('fails the whole batch on an outage (it retries; nothing is dead-lettered)', async () => {
     const p = pass(outage);
     const letters: Entry[] = [];
-    const b = new MicroBatcher(p.run, 64, 5, 1, { isPermanent: (e) => (e as { code?: string }).code === '54000', deadLetter: async (e) => void letters.push(e) });
+    const b = new MicroBatcher(p.run, 64, 5, 1, {
+      isPermanent: (e) => (e as { code?: string }).code === '54000',
+      deadLetter: async (e) => void letters.push(e),
+    });
     const results = await Promise.allSettled(['a', 'poison', 'b'].map((id) => b.submit({ kind: 'feedback', data: fb(id) })));
     expect(results.every((r) => r.status === 'rejected' && r.reason === outage)).toBe(true);
     expect(letters).toEqual([]);

@@ -133,8 +133,5 @@ function splitEntry(e: Entry): Entry[][] {
     if (--left === 0) e.done(failure ?? dead);
   };
   const mid = e.data.length >> 1;
-  return [
-    [{ kind: 'decisions', data: e.data.slice(0, mid), done: part }],
-    [{ kind: 'decisions', data: e.data.slice(mid), done: part }],
-  ];
+  return [[{ kind: 'decisions', data: e.data.slice(0, mid), done: part }], [{ kind: 'decisions', data: e.data.slice(mid), done: part }]];
 }

@@ -30,7 +30,10 @@ export class OutagePause {
     }
     if (this.since === null) {
       this.since = this.now();
-      this.log.warn('a backing service is unreachable: the queue is paused and probed again periodically', { probeEveryMs: this.pauseMs, error: (err as Error).message });
+      this.log.warn('a backing service is unreachable: the queue is paused and probed again periodically', {
+        probeEveryMs: this.pauseMs,
+        error: (err as Error).message,
+      });
     }
     return true;
   }

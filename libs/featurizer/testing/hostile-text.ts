@@ -12,10 +12,10 @@ const run = (head: string, unit: string, tail: string) => head + fill(unit, MAX_
  * anchors, and one long word.
  */
 export const HOSTILE_TEXTS: Readonly<Record<string, string>> = {
-  'newlines': fill('\n'),
+  newlines: fill('\n'),
   'newline + space': fill('\n '),
   'newline + 4 spaces': fill('\n    '),
-  'crlf': fill('\r\n'),
+  crlf: fill('\r\n'),
   'newline + nbsp + line separator': fill('\n\u00a0\u2028'),
   'blank lines of spaces and tabs': fill(' \t \n'),
   '"{" then spaces': run('{', ' ', 'x'),

@@ -93,7 +93,10 @@ export class PoliciesService {
       const x = this.priorContext(p, r, i);
       const arm = (field: string, model: string) => {
         const a = armIndex.get(model);
-        if (a === undefined) throw new DomainError('UNKNOWN_ARM', `${model} is not an arm of policy ${name}`, [{ path: `records.${i}.${field}`, message: 'not an arm of this policy' }]);
+        if (a === undefined)
+          throw new DomainError('UNKNOWN_ARM', `${model} is not an arm of policy ${name}`, [
+            { path: `records.${i}.${field}`, message: 'not an arm of this policy' },
+          ]);
         return a;
       };
       if ('model' in r) obs.push({ arm: arm('model', r.model), x, r: r.score });
@@ -127,7 +130,9 @@ export class PoliciesService {
     const d = p.features.dim;
     if (p.features.source === 'caller') {
       if (!r.features || r.features.length !== d)
-        throw new DomainError('FEATURES_MISMATCH', `policy ${p.name} takes caller features of dim ${d}`, [{ path: `records.${i}.features`, message: `must have exactly ${d} values` }]);
+        throw new DomainError('FEATURES_MISMATCH', `policy ${p.name} takes caller features of dim ${d}`, [
+          { path: `records.${i}.features`, message: `must have exactly ${d} values` },
+        ]);
       return Float64Array.from(r.features);
     }
     if (r.input === undefined)
@@ -193,7 +198,8 @@ export class PoliciesService {
         ...a,
         ...(trend ? { trend: { converged: convergedAt![i] !== null, convergedAtObservation: convergedAt![i], observations: observations![i] } } : {}),
         share: decisions > 0 ? a.pulls / decisions : 0,
-        prior: ((ap) => (ap ? { weight: ap.weight, records: ap.records } : null))(armPrior(p.prior, a.model)) })),
+        prior: ((ap) => (ap ? { weight: ap.weight, records: ap.records } : null))(armPrior(p.prior, a.model)),
+      })),
       prior: p.prior ? { installedAt: p.prior.installedAt, records: p.prior.records, active: this.cache.get(name)?.model.priorActive ?? null } : null,
     };
   }

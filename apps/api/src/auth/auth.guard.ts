@@ -71,7 +71,8 @@ export class AuthGuard implements CanActivate, OnModuleInit, OnModuleDestroy {
     if (!need) return true;
     const principal = await this.resolver.resolve(bearer(req), clientKey(req.ip));
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'unknown or revoked key');
-    if (!scopeAllows(need, principal.scope)) throw new DomainError('FORBIDDEN', need === 'admin' ? 'this endpoint needs an admin key' : `this endpoint needs a ${need} key`);
+    if (!scopeAllows(need, principal.scope))
+      throw new DomainError('FORBIDDEN', need === 'admin' ? 'this endpoint needs an admin key' : `this endpoint needs a ${need} key`);
     req.principal = principal;
     return true;
   }

@@ -16,7 +16,11 @@ class Keys {
 
 const ROUTE: Principal = { keyId: 'key_1', owner: 'team', scope: 'route', policies: null };
 const opts = { adminSecret: 'admin-secret-0123456789', lookupsPerSecond: 10, lookupBurst: 20, lookupsPerSecondTotal: 1000 };
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: DomainError) => e.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: DomainError) => e.code,
+  );
 
 describe('KeyResolver', () => {
   it('keeps a known key through a flood of unknown tokens and a Postgres outage', async () => {

@@ -56,7 +56,11 @@ export class KeyResolver {
   ) {
     this.adminHash = sha256(o.adminSecret);
     this.perClient = new TokenBuckets({ ratePerSecond: o.lookupsPerSecond, burst: o.lookupBurst, maxClients: TRACKED_CLIENTS });
-    this.allClients = new TokenBuckets({ ratePerSecond: o.lookupsPerSecondTotal, burst: Math.max(o.lookupBurst, Math.ceil(o.lookupsPerSecondTotal)), maxClients: 1 });
+    this.allClients = new TokenBuckets({
+      ratePerSecond: o.lookupsPerSecondTotal,
+      burst: Math.max(o.lookupBurst, Math.ceil(o.lookupsPerSecondTotal)),
+      maxClients: 1,
+    });
   }
 
   /**

@@ -3,7 +3,12 @@ import { Lru } from './lru.js';
 describe('Lru', () => {
   it('never holds more than its capacity and drops the least recently used first', () => {
     const c = new Lru<string, number>(3);
-    for (const [k, v] of [['a', 1], ['b', 2], ['c', 3]] as const) c.set(k, v);
+    for (const [k, v] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ] as const)
+      c.set(k, v);
     expect(c.get('a')).toBe(1); // a is now the most recent: b is the oldest
     c.set('d', 4);
     expect([c.size, c.has('a'), c.has('b'), c.has('c'), c.has('d')]).toEqual([3, true, false, true, true]);

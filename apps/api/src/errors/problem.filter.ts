@@ -83,7 +83,8 @@ export class ProblemFilter implements ExceptionFilter {
     } else if (err instanceof HttpException) {
       const status = err.getStatus();
       const bodyError = status === 400 || status === 413 || status === 415;
-      const detail = status === 404 ? `no route ${req.method} ${req.url.split('?')[0]}` : bodyError ? `the body could not be read: ${err.message}` : err.message;
+      const detail =
+        status === 404 ? `no route ${req.method} ${req.url.split('?')[0]}` : bodyError ? `the body could not be read: ${err.message}` : err.message;
       body = problem(status, detail, `http-${status}`, bodyError ? [{ path: '(body)', message: err.message }] : undefined);
     } else if (isFastifyError(err)) {
       const status = err.statusCode;
@@ -101,7 +102,11 @@ export class ProblemFilter implements ExceptionFilter {
       retryAfter = 5;
     } else {
       const correlationId = randomUUID();
-      this.log.error('unhandled error', { correlationId, error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+      this.log.error('unhandled error', {
+        correlationId,
+        error: err instanceof Error ? err.message : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      });
       body = { ...problem(500, `internal error; quote correlation id ${correlationId}`, 'internal'), correlationId };
     }
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
@@ -110,5 +115,5 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 function isFastifyError(e: unknown): e is { statusCode: number; code?: string; message: string } {
-  return typeof e === 'object' && e !== null && 'statusCode' in e && typeof (e).statusCode === 'number' && (e as { statusCode: number }).statusCode < 500;
+  return typeof e === 'object' && e !== null && 'statusCode' in e && typeof e.statusCode === 'number' && (e as { statusCode: number }).statusCode < 500;
 }

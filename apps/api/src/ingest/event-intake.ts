@@ -56,7 +56,12 @@ export function parseEvent(
       if (!r.success) return bad('invalid pairwise feedback', r.error.issues);
       const p = ids(r.data.eventId);
       // reward (P(first model won)) is set once the decision's pair is known (checkAgainstDecision).
-      return { ...p, kind, decisionId: r.data.decisionId, job: { eventId: p.eventId, decisionId: r.data.decisionId, reward: 0, winner: r.data.winner, receivedAt } };
+      return {
+        ...p,
+        kind,
+        decisionId: r.data.decisionId,
+        job: { eventId: p.eventId, decisionId: r.data.decisionId, reward: 0, winner: r.data.winner, receivedAt },
+      };
     }
     case 'feedback': {
       const r = feedbackSchema.safeParse(raw);
@@ -78,27 +83,48 @@ export function parseEvent(
  * Checks an event against the decision it names (and the caller's rights over it); fills a pairwise event's
  * reward. Another owner's decision is "not found", exactly as an unknown one. Null when the event may go on.
  */
-export function checkAgainstDecision(caller: Principal, p: Prepared, dec: DecisionRecord | undefined, modelExists: (id: string) => boolean): ItemProblem | null {
+export function checkAgainstDecision(
+  caller: Principal,
+  p: Prepared,
+  dec: DecisionRecord | undefined,
+  modelExists: (id: string) => boolean,
+): ItemProblem | null {
   if (p.kind === 'energy' && p.decisionId === undefined) {
     // A model-level reading moves the energy estimate every policy uses: only trusted scopes may post one.
     // energySchema guarantees a model when there is no decision.
     const model = p.job.model ?? '';
     if (!trusted(caller))
-      return { status: 403, detail: 'readings without a decision need an admin or telemetry key', errors: [{ path: 'decisionId', message: 'required for route keys' }] };
+      return {
+        status: 403,
+        detail: 'readings without a decision need an admin or telemetry key',
+        errors: [{ path: 'decisionId', message: 'required for route keys' }],
+      };
     if (!modelExists(model)) return { status: 404, detail: `model ${model} is not registered`, errors: [{ path: 'model', message: 'unknown model' }] };
     return null;
   }
-  if (!dec || (!trusted(caller) && dec.owner !== caller.owner) || (caller.policies !== null && caller.scope !== 'admin' && !caller.policies.includes(dec.policy)))
+  if (
+    !dec ||
+    (!trusted(caller) && dec.owner !== caller.owner) ||
+    (caller.policies !== null && caller.scope !== 'admin' && !caller.policies.includes(dec.policy))
+  )
     return { status: 404, detail: `decision ${p.decisionId} not found`, errors: [{ path: 'decisionId', message: 'unknown decision' }] };
   if (p.kind === 'pairwise') return checkPairwise(p, dec);
   if (p.kind === 'energy' && dec.mode === 'duel') {
     // A duel ran two models: a reading must say which one it measured.
     const model = p.job.model;
     if (model && dec.arms?.includes(model)) return null;
-    return { status: 400, detail: `decision ${p.decisionId} is a duel: name the measured model (${dec.arms?.join(' or ')})`, errors: [{ path: 'model', message: `one of ${dec.arms?.join(', ')}` }] };
+    return {
+      status: 400,
+      detail: `decision ${p.decisionId} is a duel: name the measured model (${dec.arms?.join(' or ')})`,
+      errors: [{ path: 'model', message: `one of ${dec.arms?.join(', ')}` }],
+    };
   }
   if (dec.mode !== 'single')
-    return { status: 400, detail: `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`, errors: [{ path: 'decisionId', message: 'wrong mode' }] };
+    return {
+      status: 400,
+      detail: `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`,
+      errors: [{ path: 'decisionId', message: 'wrong mode' }],
+    };
   return null;
 }
 

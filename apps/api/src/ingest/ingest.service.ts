@@ -50,7 +50,12 @@ export class IngestService {
   async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined, batch = true): Promise<ItemResult[]> {
     if (idempotencyKey !== undefined) {
       const r = idempotencyKeySchema.safeParse(idempotencyKey);
-      if (!r.success) throw new DomainError('VALIDATION', 'invalid Idempotency-Key header', issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })));
+      if (!r.success)
+        throw new DomainError(
+          'VALIDATION',
+          'invalid Idempotency-Key header',
+          issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })),
+        );
     }
     const results: ItemResult[] = new Array<ItemResult>(items.length);
     const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
@@ -76,7 +81,10 @@ export class IngestService {
     }
 
     const queued = await this.admit(kind, ok, results, batch);
-    for (const p of queued.over) reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [{ path: 'decisionId', message: 'too many events for this decision' }]);
+    for (const p of queued.over)
+      reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
+        { path: 'decisionId', message: 'too many events for this decision' },
+      ]);
     for (const p of queued.accepted) {
       results[p.index] = { eventId: p.callerEventId, status: p.late ? 'late' : 'accepted' };
       if (p.kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId)?.policy ?? 'unknown' }, p.job.reward);
@@ -105,7 +113,10 @@ export class IngestService {
     if (unique.length === 0) return { accepted: [], over: [] };
     let fresh: boolean[];
     try {
-      fresh = await this.hot.markSeen(unique.map((p) => p.eventId), this.env.EVENT_DEDUP_TTL_SECONDS);
+      fresh = await this.hot.markSeen(
+        unique.map((p) => p.eventId),
+        this.env.EVENT_DEDUP_TTL_SECONDS,
+      );
     } catch {
       throw unavailable();
     }
@@ -160,8 +171,17 @@ export class IngestService {
       return;
     }
     // One job for the batch; its id is derived from the event ids it carries.
-    const digest = createHash('sha256').update(events.map((p) => p.eventId).join('\n')).digest('base64url');
-    await this.queue.add(many.name, batchJobPayload(queued, events.map((p) => p.job)), { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) });
+    const digest = createHash('sha256')
+      .update(events.map((p) => p.eventId).join('\n'))
+      .digest('base64url');
+    await this.queue.add(
+      many.name,
+      batchJobPayload(
+        queued,
+        events.map((p) => p.job),
+      ),
+      { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) },
+    );
   }
 
   private async lookup(ids: string[]): Promise<Map<string, DecisionRecord>> {

@@ -11,7 +11,12 @@ import { BreakerService } from '../breakers/breakers.service.js';
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  readonly decisions = new Counter({ name: 'router_decisions_total', help: 'Routing decisions', labelNames: ['policy', 'model', 'mode'], registers: [this.registry] });
+  readonly decisions = new Counter({
+    name: 'router_decisions_total',
+    help: 'Routing decisions',
+    labelNames: ['policy', 'model', 'mode'],
+    registers: [this.registry],
+  });
   readonly decisionSeconds = new Histogram({
     name: 'router_decision_duration_seconds',
     help: 'Time to decide (featurize, decide, record), per request',
@@ -19,8 +24,18 @@ export class MetricsService {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],
   });
-  readonly feedback = new Counter({ name: 'router_feedback_events_total', help: 'Feedback, pairwise and energy events by outcome', labelNames: ['kind', 'status'], registers: [this.registry] });
-  readonly rewards = new Counter({ name: 'router_reward_sum_total', help: 'Sum of accepted rewards (thumb up = 1)', labelNames: ['policy'], registers: [this.registry] });
+  readonly feedback = new Counter({
+    name: 'router_feedback_events_total',
+    help: 'Feedback, pairwise and energy events by outcome',
+    labelNames: ['kind', 'status'],
+    registers: [this.registry],
+  });
+  readonly rewards = new Counter({
+    name: 'router_reward_sum_total',
+    help: 'Sum of accepted rewards (thumb up = 1)',
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
   readonly energy = new Counter({ name: 'router_energy_joules_total', help: 'Joules reported by accepted energy readings', registers: [this.registry] });
   readonly upstreamSeconds = new Histogram({
     name: 'router_upstream_duration_seconds',
@@ -29,9 +44,24 @@ export class MetricsService {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
-  readonly upstreamErrors = new Counter({ name: 'router_upstream_errors_total', help: 'Failed upstream attempts', labelNames: ['model', 'reason'], registers: [this.registry] });
-  readonly fallbacks = new Counter({ name: 'router_fallbacks_total', help: 'Requests answered by another model than the decision chose', labelNames: ['policy'], registers: [this.registry] });
-  readonly proxyFailures = new Counter({ name: 'router_proxy_all_failed_total', help: 'Proxy requests where every candidate failed (502)', labelNames: ['policy'], registers: [this.registry] });
+  readonly upstreamErrors = new Counter({
+    name: 'router_upstream_errors_total',
+    help: 'Failed upstream attempts',
+    labelNames: ['model', 'reason'],
+    registers: [this.registry],
+  });
+  readonly fallbacks = new Counter({
+    name: 'router_fallbacks_total',
+    help: 'Requests answered by another model than the decision chose',
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
+  readonly proxyFailures = new Counter({
+    name: 'router_proxy_all_failed_total',
+    help: 'Proxy requests where every candidate failed (502)',
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
 
   constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache, letters: DeadLettersRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'router_process_' });

@@ -19,15 +19,29 @@ type Op = { method: string; path: string; summary: string; scope?: 'route' | 'te
 /** Every endpoint, with its request schema: the zod schemas used at the edge are the single source. */
 const OPS: Op[] = [
   { method: 'post', path: '/v1/route', summary: 'Choose a model for a request', scope: 'route', body: routeRequestSchema, ok: 200 },
-  { method: 'post', path: '/v1/chat/completions', summary: 'OpenAI-compatible chat completions; model "router/<policy>"; stream: true relays SSE', scope: 'route', body: chatRequestSchema, ok: 200 },
+  {
+    method: 'post',
+    path: '/v1/chat/completions',
+    summary: 'OpenAI-compatible chat completions; model "router/<policy>"; stream: true relays SSE',
+    scope: 'route',
+    body: chatRequestSchema,
+    ok: 200,
+  },
   { method: 'get', path: '/v1/models', summary: 'router/<policy> entries the key may use (OpenAI list format)', scope: 'route', ok: 200 },
   { method: 'post', path: '/v1/feedback', summary: 'Thumb or reward for a decision', scope: 'route', body: feedbackSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/pairwise', summary: 'Which model of a duel won (or a tie)', scope: 'route', body: pairwiseSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/batch', summary: 'Up to 1000 feedback events', scope: 'route', body: feedbackBatchSchema, ok: 202 },
-  { method: 'post', path: '/v1/energy', summary: 'Measured energy of a decision (route or telemetry key), or of a model with token counts (telemetry or admin key)', scope: 'telemetry', body: energySchema, ok: 202 },
+  {
+    method: 'post',
+    path: '/v1/energy',
+    summary: 'Measured energy of a decision (route or telemetry key), or of a model with token counts (telemetry or admin key)',
+    scope: 'telemetry',
+    body: energySchema,
+    ok: 202,
+  },
   { method: 'post', path: '/v1/energy/batch', summary: 'Up to 1000 energy readings', scope: 'telemetry', body: energyBatchSchema, ok: 202 },
   { method: 'get', path: '/admin/energy-readings', summary: 'Model-level energy readings, newest first (?model, ?limit, ?before)', scope: 'admin', ok: 200 },
-  { method: 'delete', path: '/admin/energy-readings/{id}', summary: 'Take a model-level reading out of its model\'s energy estimate', scope: 'admin', ok: 200 },
+  { method: 'delete', path: '/admin/energy-readings/{id}', summary: "Take a model-level reading out of its model's energy estimate", scope: 'admin', ok: 200 },
   { method: 'get', path: '/admin/dead-letters', summary: 'Events set aside because Postgres refused their data (?policy, ?limit)', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/keys', summary: 'Create an API key (secret returned once)', scope: 'admin', body: createKeySchema, ok: 201 },
   { method: 'get', path: '/admin/keys', summary: 'List keys', scope: 'admin', ok: 200 },
@@ -40,16 +54,31 @@ const OPS: Op[] = [
   { method: 'get', path: '/admin/policies', summary: 'List policies', scope: 'admin', ok: 200 },
   { method: 'get', path: '/admin/policies/{name}', summary: 'Get a policy', scope: 'admin', ok: 200 },
   { method: 'delete', path: '/admin/policies/{name}', summary: 'Delete a policy', scope: 'admin', ok: 204 },
-  { method: 'patch', path: '/admin/policies/{name}/objective', summary: 'Change the trade-off weights (audited)', scope: 'admin', body: objectivePatchSchema, ok: 200 },
+  {
+    method: 'patch',
+    path: '/admin/policies/{name}/objective',
+    summary: 'Change the trade-off weights (audited)',
+    scope: 'admin',
+    body: objectivePatchSchema,
+    ok: 200,
+  },
   { method: 'get', path: '/admin/policies/{name}/stats', summary: 'Learning statistics per arm', scope: 'admin', ok: 200 },
   { method: 'get', path: '/admin/policies/{name}/audit', summary: 'Audit trail of the policy', scope: 'admin', ok: 200 },
-  { method: 'post', path: '/admin/policies/{name}/prior', summary: 'Install a warm-start prior fitted on offline records (PILOT)', scope: 'admin', body: priorRequestSchema, ok: 200 },
+  {
+    method: 'post',
+    path: '/admin/policies/{name}/prior',
+    summary: 'Install a warm-start prior fitted on offline records (PILOT)',
+    scope: 'admin',
+    body: priorRequestSchema,
+    ok: 200,
+  },
   { method: 'delete', path: '/admin/policies/{name}/prior', summary: 'Remove the warm-start prior', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/policies/{name}/reset', summary: 'Clear learning state, keep config', scope: 'admin', ok: 200 },
   { method: 'post', path: '/admin/policies/{name}/rebuild', summary: 'Recompute learning state from the durable log', scope: 'admin', ok: 200 },
   { method: 'get', path: '/health/live', summary: 'Liveness', ok: 200 },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text format)', ok: 200 },
-  { method: 'get', path: '/health/ready', summary: 'Readiness of Redis, Postgres and the queue', ok: 200 },
+  { method: 'get', path: '/health/ready', summary: 'Readiness: 200 while this replica can route (body names degraded dependencies), 503 before its first policy copy or while stopping', ok: 200 },
+  { method: 'get', path: '/health/dependencies', summary: 'Per-dependency report (Redis, Postgres, queue): state, latency, last error; METRICS_TOKEN or admin key when that token is set', ok: 200 },
 ];
 
 const problem = {
@@ -78,7 +107,9 @@ export function openApiDocument(): Record<string, unknown> {
       summary: op.summary,
       ...(op.scope ? { security: [{ bearer: [] }], 'x-scope': op.scope } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      ...(op.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } }
+        : {}),
       responses: { [op.ok]: { description: 'success' }, '4XX': problem, '503': problem },
     };
   }

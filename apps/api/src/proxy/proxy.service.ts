@@ -47,7 +47,11 @@ export class ProxyService {
     private readonly flusher: DecisionFlusher,
     @Inject(CONFIG) private readonly env: ApiEnv,
   ) {
-    this.clients = new UpstreamClients({ timeoutMs: env.PROXY_TIMEOUT_MS, keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX, maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES });
+    this.clients = new UpstreamClients({
+      timeoutMs: env.PROXY_TIMEOUT_MS,
+      keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX,
+      maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES,
+    });
   }
 
   models(caller: Principal) {
@@ -65,10 +69,15 @@ export class ProxyService {
 
   /** One trace per request (continuing the caller's `traceparent`): route, each upstream attempt, the worker. */
   complete(caller: Principal, req: ChatRequest, reply: FastifyReply, headers: Record<string, string | string[] | undefined> = {}): Promise<void> {
-    return withSpan('POST /v1/chat/completions', { 'router.policy': req.model.slice('router/'.length), 'router.stream': req.stream === true }, () => this.serve(caller, req, reply), {
-      carrier: headers,
-      kind: SpanKind.SERVER,
-    });
+    return withSpan(
+      'POST /v1/chat/completions',
+      { 'router.policy': req.model.slice('router/'.length), 'router.stream': req.stream === true },
+      () => this.serve(caller, req, reply),
+      {
+        carrier: headers,
+        kind: SpanKind.SERVER,
+      },
+    );
   }
 
   private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply): Promise<void> {
@@ -77,8 +86,14 @@ export class ProxyService {
     // Before routing: such a request cannot be serialised for any upstream, and must not look like their failure.
     const tooDeep = nestingErrors(params, messages);
     if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
-    const dec = await this.routing.route(caller, { policy, messages: messages as RouteRequestMessages, mode: 'single' });
-    const order = [dec.model, ...dec.scores.filter((s) => s.model !== dec.model).sort((a, b) => b.score - a.score).map((s) => s.model)];
+    const dec = await this.routing.route(caller, { policy, messages: messages, mode: 'single' });
+    const order = [
+      dec.model,
+      ...dec.scores
+        .filter((s) => s.model !== dec.model)
+        .sort((a, b) => b.score - a.score)
+        .map((s) => s.model),
+    ];
     const attempts: Attempt[] = [];
     for (const id of order) {
       const model = this.cache.model(id);
@@ -92,11 +107,16 @@ export class ProxyService {
       }
       for (let attempt = 0; attempt < 2; attempt++) {
         const t0 = performance.now();
-        const out = await withSpan('upstream chat.completions', { 'router.model': id, 'router.attempt': attempt + 1 }, async (span) => {
-          const o = stream ? await this.streamOnce(model, messages, params, dec, reply) : await this.callOnce(model, messages, params, dec, reply);
-          if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
-          return o;
-        }, { kind: SpanKind.CLIENT });
+        const out = await withSpan(
+          'upstream chat.completions',
+          { 'router.model': id, 'router.attempt': attempt + 1 },
+          async (span) => {
+            const o = stream ? await this.streamOnce(model, messages, params, dec, reply) : await this.callOnce(model, messages, params, dec, reply);
+            if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
+            return o;
+          },
+          { kind: SpanKind.CLIENT },
+        );
         const ms = performance.now() - t0;
         if (out.ok) {
           attempts.push({ model: id, ok: true, status: 200, error: null, ms });
@@ -115,7 +135,10 @@ export class ProxyService {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           this.recordUsage(dec, model, null, attempts);
           // The openai client keeps the body's `error` object: send it back in the same envelope.
-          void reply.status(f.status ?? 502).headers(this.routerHeaders(dec, id)).send({ error: f.body ?? { message: f.message } });
+          void reply
+            .status(f.status ?? 502)
+            .headers(this.routerHeaders(dec, id))
+            .send({ error: f.body ?? { message: f.message } });
           return;
         }
         if (f.next === 'stop') {
@@ -182,18 +205,15 @@ export class ProxyService {
    * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
-  private async streamOnce(
-    model: Model,
-    messages: unknown[],
-    params: Record<string, unknown>,
-    dec: RouteResponse,
-    reply: FastifyReply,
-  ): Promise<Outcome> {
+  private async streamOnce(model: Model, messages: unknown[], params: Record<string, unknown>, dec: RouteResponse, reply: FastifyReply): Promise<Outcome> {
     const ac = new AbortController();
     let waitingForClient = false;
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     // Out of time while the client was not taking the stream: its slowness, not the model's.
-    const total = setTimeout(() => ac.abort(waitingForClient ? new ClientGone('the client did not read the stream in time') : new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
+    const total = setTimeout(
+      () => ac.abort(waitingForClient ? new ClientGone('the client did not read the stream in time') : new Error('timeout')),
+      this.env.PROXY_TIMEOUT_MS,
+    );
     const t0 = performance.now();
     let responded = false;
     let committed = false;
@@ -204,7 +224,7 @@ export class ProxyService {
         .asResponse();
       responded = true;
       if (!response.body) throw new Error('upstream sent no body');
-      const reader = response.body.getReader();
+      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
       const first = await reader.read();
       clearTimeout(ttft);
       if (first.done) throw new Error('upstream closed the stream before any data');

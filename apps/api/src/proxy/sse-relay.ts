@@ -51,7 +51,7 @@ export class SseRelay {
     // Next LF / CR at or after i: each is searched again only once passed, so a chunk is scanned once in all.
     let nextLf = -2;
     let nextCr = -2;
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       if (nextLf !== -1 && nextLf < i) nextLf = bytes.indexOf(LF, i);
       if (nextCr !== -1 && nextCr < i) nextCr = bytes.indexOf(CR, i);
       const j = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);

@@ -21,7 +21,11 @@ describe('classify: only real upstream failures count toward the breaker', () =>
   });
 
   it('relays another 4xx', () => {
-    expect(classify(new BadRequestError(400, { message: 'no' }, 'no', new Headers()), live(), false)).toMatchObject({ next: 'relay', status: 400, body: { message: 'no' } });
+    expect(classify(new BadRequestError(400, { message: 'no' }, 'no', new Headers()), live(), false)).toMatchObject({
+      next: 'relay',
+      status: 400,
+      body: { message: 'no' },
+    });
   });
 
   it('does not blame the model for an error building the request here, a refused key, a body over the limit or a gone client', () => {
@@ -52,7 +56,9 @@ describe('upstream key variables', () => {
   it('a model config naming another variable is a 400 on apiKeyEnv', () => {
     expect(withAllowedKeyEnv({ apiKeyEnv: 'UPSTREAM_A' }, 'UPSTREAM_')).toEqual({ apiKeyEnv: 'UPSTREAM_A' });
     expect(withAllowedKeyEnv({}, 'UPSTREAM_')).toEqual({});
-    expect(() => withAllowedKeyEnv({ apiKeyEnv: 'DATABASE_URL' }, 'UPSTREAM_')).toThrow(expect.objectContaining({ code: 'VALIDATION', errors: [expect.objectContaining({ path: 'apiKeyEnv' })] }));
+    expect(() => withAllowedKeyEnv({ apiKeyEnv: 'DATABASE_URL' }, 'UPSTREAM_')).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', errors: [expect.objectContaining({ path: 'apiKeyEnv' })] }),
+    );
   });
 
   it('the clients refuse such a model at call time, also when a client for its base URL exists', () => {
