@@ -1,44 +1,11 @@
-import { type DecisionRecord } from '@app/contracts';
 import { createSql, DecisionsRepository, EventsRepository, type EventRow, type Sql } from '@app/persistence';
 import { freshEnvironment } from '../support/harness.js';
+import { decisionRecord, eventRow as ev, T } from '../support/rows.js';
+const dec = decisionRecord;
 
 // EventsRepository on a real Postgres: the exactly-once record (insert twice, retried jobs), the learning pass's
 // final statuses, the rebuild's paged read, and model-level readings. (Energy medians and removal of readings are
 // covered in readings-and-letters.spec.ts.)
-const T = 1_700_000_000_000;
-const ev = (id: string, extra: Partial<EventRow> = {}): EventRow => ({
-  id,
-  kind: 'feedback',
-  decisionId: 'd1',
-  policy: 'p',
-  epoch: 1,
-  arm: 'a',
-  status: 'learned',
-  reward: 0.5,
-  joules: null,
-  inputTokens: null,
-  outputTokens: null,
-  latencyMs: null,
-  model: null,
-  payload: null,
-  receivedAt: T,
-  ...extra,
-});
-const dec = (id: string, x: number[], extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
-  id,
-  policy: 'p',
-  epoch: 1,
-  policyVersion: 1,
-  arm: 'a',
-  armIndex: 0,
-  propensity: 0.5,
-  x,
-  estimates: [],
-  owner: 'o',
-  mode: 'single',
-  createdAt: T,
-  ...extra,
-});
 
 describe('EventsRepository (real Postgres)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;

@@ -1,44 +1,11 @@
-import { type DecisionRecord } from '@app/contracts';
-import { createSql, DecisionsRepository, EventsRepository, LearnedEventsRepository, type EventRow, type LearnedEventRow, type Sql } from '@app/persistence';
+import { createSql, DecisionsRepository, EventsRepository, LearnedEventsRepository, type LearnedEventRow, type Sql } from '@app/persistence';
 import { freshEnvironment } from '../support/harness.js';
+import { decisionRecord, eventRow as ev, T } from '../support/rows.js';
+const dec = (id: string, extra: Parameters<typeof decisionRecord>[2] = {}) => decisionRecord(id, [0.25, -1], extra);
 
 // LearnedEventsRepository.since on a real Postgres: which events count, the (persisted_at, id) cursor at full
 // microsecond precision, the overlap window, and paging through rows that share one persisted_at.
-const T = 1_700_000_000_000;
 const BASE = '2024-05-01 12:00:00';
-const dec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
-  id,
-  policy: 'p',
-  epoch: 1,
-  policyVersion: 1,
-  arm: 'a',
-  armIndex: 0,
-  propensity: 0.5,
-  x: [0.25, -1],
-  estimates: [],
-  owner: 'o',
-  mode: 'single',
-  createdAt: T,
-  ...extra,
-});
-const ev = (id: string, extra: Partial<EventRow> = {}): EventRow => ({
-  id,
-  kind: 'feedback',
-  decisionId: 'd1',
-  policy: 'p',
-  epoch: 1,
-  arm: 'a',
-  status: 'learned',
-  reward: 0.5,
-  joules: null,
-  inputTokens: null,
-  outputTokens: null,
-  latencyMs: null,
-  model: null,
-  payload: null,
-  receivedAt: T,
-  ...extra,
-});
 
 describe('LearnedEventsRepository (real Postgres)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;

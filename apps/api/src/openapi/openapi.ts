@@ -77,8 +77,18 @@ const OPS: Op[] = [
   { method: 'post', path: '/admin/policies/{name}/rebuild', summary: 'Recompute learning state from the durable log', scope: 'admin', ok: 200 },
   { method: 'get', path: '/health/live', summary: 'Liveness', ok: 200 },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text format)', ok: 200 },
-  { method: 'get', path: '/health/ready', summary: 'Readiness: 200 while this replica can route (body names degraded dependencies), 503 before its first policy copy or while stopping', ok: 200 },
-  { method: 'get', path: '/health/dependencies', summary: 'Per-dependency report (Redis, Postgres, queue): state, latency, last error; METRICS_TOKEN or admin key when that token is set', ok: 200 },
+  {
+    method: 'get',
+    path: '/health/ready',
+    summary: 'Readiness: 200 while this replica can route (body names degraded dependencies), 503 before its first policy copy or while stopping',
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/health/dependencies',
+    summary: 'Per-dependency report (Redis, Postgres, queue): state, latency, last error; METRICS_TOKEN or admin key when that token is set',
+    ok: 200,
+  },
 ];
 
 const problem = {
