@@ -4,34 +4,41 @@
 export const MAX_INPUT_CHARS = 1_000_000;
 
 const fill = (unit: string, n = MAX_INPUT_CHARS) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
-const run = (head: string, unit: string, tail: string) => head + fill(unit, MAX_INPUT_CHARS - head.length - tail.length) + tail;
 
 /**
- * 1,000,000-character texts built to make a backtracking matcher rescan: long whitespace runs (with and without
+ * `n`-character texts (1,000,000 by default) built to make a backtracking matcher rescan: long whitespace runs (with and without
  * line breaks) after each character some cue anchors on ('\n', '{', ';', a digit, an operator, '?', '('), dense
  * anchors, and one long word.
  */
-export const HOSTILE_TEXTS: Readonly<Record<string, string>> = {
-  newlines: fill('\n'),
-  'newline + space': fill('\n '),
-  'newline + 4 spaces': fill('\n    '),
-  crlf: fill('\r\n'),
-  'newline + nbsp + line separator': fill('\n\u00a0\u2028'),
-  'blank lines of spaces and tabs': fill(' \t \n'),
-  '"{" then spaces': run('{', ' ', 'x'),
-  '";" then spaces and newlines': run(';', ' \n', 'x'),
-  'lines of "{" and spaces': fill(`{${' '.repeat(62)}x`),
-  '"{" repeated': fill('{'),
-  '";){" repeated': fill(';){'),
-  '"1" then spaces': run('1', ' ', 'x'),
-  '"1 =" then spaces': run('1 =', ' ', 'x'),
-  '"1 " repeated': run('', '1 ', 'x'),
-  '"?" then spaces': run('?', ' ', 'x'),
-  '"? " repeated': run('', '? ', 'x'),
-  'lines of "(a"': fill('(a\n'),
-  '"\\n(" then spaces': fill(`\n(${' '.repeat(30)}`),
-  'one long word': fill('a'),
-};
+export function hostileTexts(n = MAX_INPUT_CHARS): Readonly<Record<string, string>> {
+  const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+  const run = (head: string, unit: string, tail: string) => {
+    const m = n - head.length - tail.length;
+    return head + unit.repeat(Math.ceil(m / unit.length)).slice(0, m) + tail;
+  };
+  return {
+    newlines: fill('\n'),
+    'newline + space': fill('\n '),
+    'newline + 4 spaces': fill('\n    '),
+    crlf: fill('\r\n'),
+    'newline + nbsp + line separator': fill('\n\u00a0\u2028'),
+    'blank lines of spaces and tabs': fill(' \t \n'),
+    '"{" then spaces': run('{', ' ', 'x'),
+    '";" then spaces and newlines': run(';', ' \n', 'x'),
+    'lines of "{" and spaces': fill(`{${' '.repeat(62)}x`),
+    '"{" repeated': fill('{'),
+    '";){" repeated': fill(';){'),
+    '"1" then spaces': run('1', ' ', 'x'),
+    '"1 =" then spaces': run('1 =', ' ', 'x'),
+    '"1 " repeated': run('', '1 ', 'x'),
+    '"?" then spaces': run('?', ' ', 'x'),
+    '"? " repeated': run('', '? ', 'x'),
+    'lines of "(a"': fill('(a\n'),
+    '"\\n(" then spaces': fill(`\n(${' '.repeat(30)}`),
+    'one long word': fill('a'),
+  };
+}
+export const HOSTILE_TEXTS = hostileTexts();
 
 /**
  * 1,000,000 characters of plain prose that fires no cue, so every cue scans all of it: the same-run yardstick
