@@ -2,6 +2,12 @@ import { z } from 'zod';
 
 /** A finite JSON number (zod's number already rejects NaN; Infinity cannot come from JSON but can from code). */
 export const finite = () => z.number().refine(Number.isFinite, 'must be a finite number');
+/**
+ * A caller-supplied context value: finite and at most 1e6 in magnitude, so that every score computed from it
+ * stays finite (1e200 squared overflows, and a decision with a NaN score could not be recorded).
+ */
+export const MAX_FEATURE_MAGNITUDE = 1e6;
+export const feature = () => finite().min(-MAX_FEATURE_MAGNITUDE).max(MAX_FEATURE_MAGNITUDE);
 export const id = (what: string) =>
   z
     .string()

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { finite, id } from './finite.js';
+import { feature, finite, id } from './finite.js';
 
 export const MAX_PRIOR_RECORDS = 10_000;
 export const MAX_PRIOR_WEIGHT = 200;
 
 const context = {
   input: z.string().max(100_000).optional(),
-  features: z.array(finite()).max(512).optional(),
+  features: z.array(feature()).max(512).optional(),
 };
 
 /** An offline outcome: how good `model` was on a prompt (0..1). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { finite, id } from './finite.js';
+import { feature, finite, id } from './finite.js';
 
 /** An OpenAI-style chat message (content: text, parts, or null). */
 export const chatMessageSchema = z.looseObject({
@@ -12,7 +12,7 @@ export const routeRequestSchema = z
     policy: id('policy'),
     input: z.string().max(1_000_000).optional(),
     messages: z.array(chatMessageSchema).min(1).max(1000).optional(),
-    features: z.array(finite()).min(1).max(512).optional(),
+    features: z.array(feature()).min(1).max(512).optional(),
     candidates: z.array(id('candidate')).min(1).max(64).optional(),
     mode: z.enum(['single', 'duel']).default('single'),
     metadata: z.record(z.string().max(64), z.union([z.string().max(256), finite(), z.boolean()])).optional(),

@@ -121,6 +121,9 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
         () => victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': 'k'.repeat(3000) }),
         'Idempotency-Key',
       ],
+      // A caller context whose score overflows (1e200²): its decision could not be recorded, and it would travel
+      // in one batch job with other tenants' decisions.
+      ['feature of 1e200', () => victim.post('/v1/route', { policy: 'victim', features: [1e200, 1, 1, 1] }), 'features.0'],
       // Registry values that would make every score NaN (1e308 × tokens overflows).
       ['price of 1e308', () => admin.put('/admin/models/small', { pricing: { inputPerMTok: 1e308, outputPerMTok: 0 } }), 'pricing.inputPerMTok'],
       ['energy of 1e308', () => admin.put('/admin/models/small', { energy: { joulesPerOutputToken: 1e308 } }), 'energy.joulesPerOutputToken'],

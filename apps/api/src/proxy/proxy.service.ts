@@ -14,6 +14,7 @@ import { BreakerService } from '../breakers/breakers.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
+import { usageTokens } from './usage-tokens.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
 
 /** What a successful attempt measured. */
@@ -187,7 +188,13 @@ export class ProxyService {
       void reply.status(200).headers(this.routerHeaders(dec, model.id)).send(body);
       return {
         ok: true,
-        answered: { model: model.id, inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0, latencyMs, ttftMs },
+        answered: {
+          model: model.id,
+          inputTokens: usageTokens(body.usage?.prompt_tokens, () => 0),
+          outputTokens: usageTokens(body.usage?.completion_tokens, () => 0),
+          latencyMs,
+          ttftMs,
+        },
       };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
@@ -239,8 +246,8 @@ export class ProxyService {
         ok: true,
         answered: {
           model: model.id,
-          inputTokens: relay.usage?.prompt_tokens ?? estimateTokens(messagesText(messages as RouteRequestMessages).length),
-          outputTokens: relay.usage?.completion_tokens ?? estimateTokens(relay.contentChars),
+          inputTokens: usageTokens(relay.usage?.prompt_tokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
+          outputTokens: usageTokens(relay.usage?.completion_tokens, () => estimateTokens(relay.contentChars)),
           latencyMs: performance.now() - t0,
           ttftMs,
         },
