@@ -49,6 +49,8 @@ describe('readiness and the dependency report through Redis and Postgres outages
     for (const d of ['redis', 'postgres', 'queue']) expect(r.body.dependencies[d]).toMatchObject({ ok: true, latencyMs: expect.any(Number) });
     expect(JSON.stringify(r.body)).not.toMatch(/error/i); // the public probe names states, not error messages
 
+    // The worker's queue connection registers (CLIENT SETNAME) shortly after it starts: wait for it to be listed.
+    await eventually(async () => (await deps()).body?.dependencies?.queue?.details?.workers === 1);
     const report = await deps();
     expect(report.status).toBe(200);
     expect(report.headers.get('cache-control')).toBe('no-store');
