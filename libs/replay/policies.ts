@@ -1,6 +1,7 @@
 import { type AlgorithmParams, headIndex, type ObjectiveWeights, type PolicyAlgorithm, recordDecision, recordObservation, type Rng } from '@app/bandits';
-import { type Policy } from '@app/contracts';
+import { type Model, type Policy, type PolicyPrior } from '@app/contracts';
 import {
+  armPriors,
   buildRuntime,
   decidePolicy,
   type DecisionMode,
@@ -30,6 +31,10 @@ export interface ReplayPolicyOptions {
   params: Partial<AlgorithmParams>;
   /** Default: duels for fgts-cdb (the policy that learns from them), as `--via-http` routes it. */
   mode?: DecisionMode;
+  /** The model registry the service would hold (prices, J/token): the per-request cost and energy priors. */
+  models?: ReadonlyMap<string, Model>;
+  /** A warm-start prior fitted as the service fits it (POST /admin/policies/{name}/prior). */
+  prior?: PolicyPrior;
 }
 
 const PARAM_KEYS = ['alpha', 'ridge', 'epsilon', 'propensityDraws'] as const;
@@ -45,6 +50,7 @@ export function replayPolicy(o: ReplayPolicyOptions): Policy {
   const params: Policy['params'] = { propensityDraws: 0 };
   for (const k of PARAM_KEYS) if (o.params[k] !== undefined) params[k] = o.params[k];
   return {
+    ...(o.prior ? { prior: o.prior } : {}),
     name: `replay-${o.algorithm}`,
     version: 1,
     epoch: 1,
@@ -75,7 +81,8 @@ export class ReplayPolicy {
 
   constructor(o: ReplayPolicyOptions) {
     const k = o.arms.length;
-    this.runtime = buildRuntime(replayPolicy(o), new Map(), [], 0);
+    const policy = replayPolicy(o);
+    this.runtime = buildRuntime(policy, new Map(), armPriors(policy, o.models ?? new Map(), new Map()), 0);
     this.mode = o.mode ?? (o.algorithm === 'fgts-cdb' && k >= 2 ? 'duel' : 'single');
     if (o.algorithm === 'fgts-cdb') this.sequential = { duel: new DuelRuntime(k, o.dim) };
     else if (o.algorithm === 'ti-ucb') this.sequential = { trend: new TrendRuntime(k) };

@@ -52,6 +52,9 @@ async function victimTraffic(victim: Client): Promise<void> {
 /** What the victim's routing rests on: its learnt state per model and the scores of a probe decision. */
 async function victimView(admin: Client) {
   const stats = await settled(async () => (await admin.get('/admin/policies/victim/stats')).body, ['feedback', 'energyReadings', 'decisions'], 500);
+  // The replica recompiles a policy whose state moved at most every STATE_RECOMPILE_MS (500 ms by default) on
+  // its 100 ms poll: give the last update time to reach the copy the probe decides from.
+  await new Promise((r) => setTimeout(r, 1000));
   const probe = (await admin.post('/v1/route', { policy: 'victim', features: [1, 0.5, 0.5, 1] })).body;
   return {
     decisions: stats.decisions,
