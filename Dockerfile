@@ -33,11 +33,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts
 
 # The test suite (npm test: typecheck, build, unit, integration, e2e and fault tests). The suite starts private
-# Redis and Postgres servers from these packages (test/support/global-setup.ts, and the fault tests' own), so it
-# needs nothing else; it runs as `node` because Postgres refuses to run as root.
+# Redis and Postgres servers from these packages (test/support/global-setup.ts, and the fault tests' own), and the
+# dashboard test drives Debian's chromium, so it needs nothing else; it runs as `node` because Postgres refuses to
+# run as root.
 FROM base AS test
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server postgresql \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server postgresql chromium \
  && rm -rf /var/lib/apt/lists/*
 RUN chown node:node /app
 USER node

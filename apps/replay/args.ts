@@ -1,4 +1,5 @@
 import { type ObjectiveWeights, POLICY_ALGORITHMS, type PolicyAlgorithm } from '@app/bandits';
+import { type Budget, DEFAULT_PRIOR_WEIGHT, MAX_PRIOR_WEIGHT } from '@app/contracts';
 
 export interface ReplayArgs {
   data: string;
@@ -14,6 +15,14 @@ export interface ReplayArgs {
   viaHttp?: string;
   adminKey?: string;
   dim: number;
+  /** Warm start: fit the prior on every outcome of this per-prompt file. */
+  priorData?: string;
+  /** Warm start: fit the prior on this fraction of --data's records (by id hash), replay the others. */
+  priorSplit?: number;
+  /** The prior's maxWeight (pseudo-observations per arm at most). */
+  priorWeight: number;
+  /** Mean spend per request every row's policy paces to. */
+  budget?: Budget;
 }
 
 export const USAGE = `usage: npm run replay -- --data FILE.jsonl [--models m1,m2,…]
@@ -22,8 +31,14 @@ export const USAGE = `usage: npm run replay -- --data FILE.jsonl [--models m1,m2
          [--sweep cost=0,0.5,1,2] (one setting per value, other weights from --objective)
          [--params alpha=0.5,ridge=1,epsilon=0.02] [--seeds 5] [--delay 0] [--limit N] [--dim 64]
          [--json OUT.json] [--svg OUT.svg] [--via-http URL --admin-key KEY]
+         [--prior-data FILE.jsonl | --prior-split F] [--prior-weight W]
+         [--budget cost=USD] [--budget energy=J] (mean spend per request the policy paces to; params budgetGain=k)
 DATA: a per-prompt file of ../shared/data (models.json and energy_profiles.json are read beside it), or a
-*_pairwise.jsonl file (duels; its per-prompt file must be beside it).`;
+*_pairwise.jsonl file (duels; its per-prompt file must be beside it).
+Warm start (per-prompt files): --prior-data fits the policy's prior on every (prompt, model, score) of FILE for the
+replayed models, as POST /admin/policies/{name}/prior fits it; --prior-split F (0 < F < 1) fits it on the records
+of --data whose id hashes below F and replays only the others. --prior-weight: the prior's maxWeight (default
+${DEFAULT_PRIOR_WEIGHT}, at most ${MAX_PRIOR_WEIGHT}).`;
 
 export class UsageError extends Error {}
 
@@ -76,6 +91,10 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     '--via-http',
     '--admin-key',
     '--dim',
+    '--prior-data',
+    '--prior-split',
+    '--prior-weight',
+    '--budget',
   ];
   for (const k of flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag ${k}`);
   const one = (k: string) => flags.get(k)?.at(-1);
@@ -103,6 +122,7 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     objectives = objectives.flatMap((o) => vs.map((v) => ({ ...o, [key]: v })));
   }
   const limit = one('--limit');
+  const prior = parsePrior(one('--prior-data'), one('--prior-split'), one('--prior-weight'));
   return {
     data,
     models: one('--models')?.split(',').filter(Boolean),
@@ -117,5 +137,34 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     viaHttp: one('--via-http'),
     adminKey: one('--admin-key'),
     dim: int('--dim', 64, 32),
+    ...prior,
+    ...budgetOf(flags.get('--budget') ?? []),
   };
+}
+
+/** `--budget cost=USD` and/or `--budget energy=J` (repeatable, or comma-separated in one flag). */
+function budgetOf(values: readonly string[]): Pick<ReplayArgs, 'budget'> {
+  if (values.length === 0) return {};
+  const budget: Budget = {};
+  for (const [k, v] of Object.entries(parsePairs(values.join(','), '--budget'))) {
+    if (!(v > 0)) throw new UsageError(`--budget: ${k} must be > 0`);
+    if (k === 'cost') budget.costUsdPerRequest = v;
+    else if (k === 'energy') budget.energyJoulesPerRequest = v;
+    else throw new UsageError(`--budget: unknown "${k}" (cost=USD per request, energy=J per request)`);
+  }
+  return { budget };
+}
+
+function parsePrior(
+  data: string | undefined,
+  split: string | undefined,
+  weight: string | undefined,
+): Pick<ReplayArgs, 'priorData' | 'priorSplit' | 'priorWeight'> {
+  if (data !== undefined && split !== undefined) throw new UsageError('--prior-data and --prior-split cannot be combined');
+  if (weight !== undefined && data === undefined && split === undefined) throw new UsageError('--prior-weight needs --prior-data or --prior-split');
+  const f = split === undefined ? undefined : Number(split);
+  if (f !== undefined && !(f > 0 && f < 1)) throw new UsageError('--prior-split must be a number with 0 < F < 1');
+  const w = weight === undefined ? DEFAULT_PRIOR_WEIGHT : Number(weight);
+  if (!(w > 0 && w <= MAX_PRIOR_WEIGHT)) throw new UsageError(`--prior-weight must be a number with 0 < W ≤ ${MAX_PRIOR_WEIGHT}`);
+  return { priorData: data, priorSplit: f, priorWeight: w };
 }

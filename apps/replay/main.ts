@@ -8,12 +8,18 @@ import {
   loadDataset,
   loadPairs,
   meanSd,
+  readJsonl,
   reference,
   renderSvg,
   runDuelReplay,
   runReplay,
+  warmStartFromFile,
+  warmStartFromSplit,
+  type RawRecord,
+  type ReplayDataset,
   type ResultRow,
   type RunMetrics,
+  type WarmStart,
 } from '@app/replay';
 import { parseArgs, USAGE, UsageError, type ReplayArgs } from './args.js';
 import { replayViaHttp } from './via-http.js';
@@ -21,11 +27,11 @@ import { replayViaHttp } from './via-http.js';
 const DEFAULT_DATA_DIR = '../shared/data';
 
 /** A bare file name is looked up in REPLAY_DATA_DIR (default ../shared/data). */
-function resolveData(file: string): string {
+function resolveData(file: string, flag = '--data'): string {
   if (isAbsolute(file) || existsSync(file)) return file;
   const inDir = join(process.env.REPLAY_DATA_DIR ?? DEFAULT_DATA_DIR, file);
   if (existsSync(inDir)) return inDir;
-  throw new UsageError(`--data: ${file} not found (nor in ${process.env.REPLAY_DATA_DIR ?? DEFAULT_DATA_DIR}; set REPLAY_DATA_DIR)`);
+  throw new UsageError(`${flag}: ${file} not found (nor in ${process.env.REPLAY_DATA_DIR ?? DEFAULT_DATA_DIR}; set REPLAY_DATA_DIR)`);
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -41,7 +47,19 @@ function writeOutputs(args: ReplayArgs, json: unknown, svg: () => string): void 
   }
 }
 
+/** --prior-data / --prior-split: the prior to start from and the records to replay (undefined: a cold start). */
+function warmStartOf(args: ReplayArgs, path: string, ds: ReplayDataset): WarmStart | undefined {
+  if (args.priorData !== undefined) {
+    const file = resolveData(args.priorData, '--prior-data');
+    return warmStartFromFile(file, readJsonl<RawRecord>(file), ds, args.dim, args.priorWeight);
+  }
+  if (args.priorSplit !== undefined) return warmStartFromSplit(args.priorSplit, readJsonl<RawRecord>(path), ds, args.dim, args.priorWeight);
+  return undefined;
+}
+
 function duelMode(args: ReplayArgs, path: string): void {
+  if (args.priorData !== undefined || args.priorSplit !== undefined)
+    throw new UsageError('a pairwise file replays duels from a cold start: no --prior-data or --prior-split');
   for (const a of args.algorithms)
     if (a !== 'fgts-cdb' && a !== 'random') throw new UsageError(`a pairwise file replays duels: --algorithm fgts-cdb or random, not ${a}`);
   const { pairs, prompts } = loadPairs(path);
@@ -100,12 +118,19 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const path = resolveData(args.data);
   if (path.endsWith('_pairwise.jsonl')) return duelMode(args, path);
-  const ds = loadDataset(path, args.models);
+  const loaded = loadDataset(path, args.models);
+  const warm = warmStartOf(args, path, loaded);
+  const ds = warm?.dataset ?? loaded;
+  if (warm)
+    log(
+      `warm start (${warm.report.source}): prior fitted on ${warm.report.outcomes} outcomes of ${warm.report.records} records, maxWeight ${warm.report.weight}`,
+    );
   if (ds.records.length === 0) throw new UsageError(`${path}: no complete records for the selected models`);
   const ref = reference(ds);
   const best = ds.models.indexOf(ref.bestSingle.model);
   log(`${ds.name}: ${ds.records.length} complete records (${ds.skipped} skipped), ${ds.models.length} models; featurizing (dim ${args.dim})…`);
   const features = ds.records.map((r) => featurize(r.prompt, args.dim));
+  const priorUpload = warm && { records: warm.records, maxWeight: args.priorWeight };
   const rows: ResultRow[] = [];
   const total = args.algorithms.length * args.objectives.length * args.seeds;
   let done = 0;
@@ -114,9 +139,27 @@ async function main(): Promise<void> {
       const runs: RunMetrics[] = [];
       for (let seed = 0; seed < args.seeds; seed++) {
         const t0 = Date.now();
-        const spec = { algorithm, objective, params: args.params, delay: args.delay, limit: args.limit };
+        const spec = {
+          algorithm,
+          objective,
+          params: args.params,
+          delay: args.delay,
+          limit: args.limit,
+          prior: warm?.prior,
+          budget: args.budget,
+          budgetGain: args.params.budgetGain,
+        };
         const m = args.viaHttp
-          ? await replayViaHttp(args.viaHttp, args.adminKey, ds, best, spec, seed, (n, T) => process.stderr.write(`\r  ${algorithm} seed ${seed}: ${n}/${T}`))
+          ? await replayViaHttp(
+              args.viaHttp,
+              args.adminKey,
+              ds,
+              best,
+              spec,
+              seed,
+              (n, T) => process.stderr.write(`\r  ${algorithm} seed ${seed}: ${n}/${T}`),
+              priorUpload,
+            )
           : runReplay(ds, features, best, spec, seed);
         runs.push(m);
         done++;
@@ -124,10 +167,10 @@ async function main(): Promise<void> {
           `${args.viaHttp ? '\n' : ''}[${done}/${total}] ${algorithm} ${JSON.stringify(objective)} seed ${seed}: quality ${m.quality.toFixed(4)} cost $${m.costUsd.toExponential(3)} energy ${m.energyJ.toFixed(2)} J (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
         );
       }
-      rows.push(aggregate(algorithm, objective, ds.models, runs));
+      rows.push(aggregate(algorithm, objective, ds.models, runs, args.budget));
     }
   console.log(
-    `${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''})`,
+    `${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''}${warm ? `, warm start: prior from ${warm.report.records} records of ${warm.report.file ?? `a ${warm.report.fraction} split`}` : ''})`,
   );
   console.log(formatTable(ref, rows, ds.energyKnown, rows[0]?.curve.at(-1)?.round ?? ds.records.length));
   const json = {
@@ -144,6 +187,7 @@ async function main(): Promise<void> {
       energyKnown: ds.energyKnown,
     },
     results: rows,
+    ...(warm ? { prior: warm.report } : {}),
   };
   writeOutputs(args, json, () => renderSvg(ds.name, ref, rows, ds.energyKnown));
 }

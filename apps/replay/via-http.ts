@@ -1,8 +1,9 @@
 import { defaultParams } from '@app/bandits';
-import { MetricsAccumulator, preference, seededOrder, type ReplayDataset, type ReplaySpec, type RunMetrics } from '@app/replay';
+import { MetricsAccumulator, preference, replayRegistry, seededOrder, type ReplayDataset, type ReplaySpec, type RunMetrics } from '@app/replay';
+import { type PriorUpload, uploadPrior } from './upload-prior.js';
 
 /** Minimal JSON client for the public API (bearer key, problem+json errors surfaced with their detail). */
-function client(base: string, key: string) {
+export function client(base: string, key: string) {
   return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(new URL(path, base), {
       method,
@@ -22,7 +23,8 @@ function client(base: string, key: string) {
  * (queue, worker, Redis, Postgres, replica refresh), so feedback reaches routing after the service's real delay.
  * Cost is learnt from the models' registry prices only (v1 has no cost event), so cost weights act on priors.
  * fgts-cdb runs in duel mode: the preference derived from the two scores goes to /v1/feedback/pairwise.
- * The policy is deleted afterwards.
+ * With `prior`, its records are uploaded to the new policy (POST …/prior, in appending chunks) before the first
+ * route. The policy is deleted afterwards.
  */
 export async function replayViaHttp(
   url: string,
@@ -32,26 +34,36 @@ export async function replayViaHttp(
   spec: ReplaySpec,
   seed: number,
   progress: (n: number, total: number) => void,
+  prior?: PriorUpload,
 ): Promise<RunMetrics> {
   const apiKey = key ?? process.env.ADMIN_API_KEY;
   if (!apiKey) throw new Error('--via-http needs --admin-key or ADMIN_API_KEY');
   const call = client(url, apiKey);
-  for (const m of ds.models) await call('PUT', `/admin/models/${encodeURIComponent(m)}`, {});
+  const registry = replayRegistry(ds);
+  for (const m of ds.models) {
+    const { id: _id, ...config } = registry.models.get(m)!;
+    await call('PUT', `/admin/models/${encodeURIComponent(m)}`, config);
+  }
   const policy = `replay-${spec.algorithm}-${seed}-${Date.now().toString(36)}`;
   const params = { ...spec.params } as Record<string, number>;
   const allowed = Object.keys(defaultParams(spec.algorithm));
   for (const k of Object.keys(params)) if (!allowed.includes(k)) delete params[k];
+  if (spec.budgetGain !== undefined) params.budgetGain = spec.budgetGain;
+  params.expectedInputTokens = registry.expectedTokens.input;
+  params.expectedOutputTokens = registry.expectedTokens.output;
   await call('PUT', `/admin/policies/${policy}`, {
     algorithm: spec.algorithm,
     arms: ds.models,
     params,
     objective: spec.objective,
     features: { source: 'builtin', dim: 64 },
+    ...(spec.budget ? { budget: spec.budget } : {}),
   });
   const index = new Map(ds.models.map((m, k) => [m, k]));
   const order = seededOrder(ds.records.length, seed).slice(0, spec.limit ?? ds.records.length);
   const metrics = new MetricsAccumulator(ds.models.length, order.length, best);
   try {
+    if (prior) await uploadPrior(call, policy, prior);
     for (const i of order) {
       const r = ds.records[i];
       const duel = spec.algorithm === 'fgts-cdb' && ds.models.length >= 2;

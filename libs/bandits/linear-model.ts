@@ -1,6 +1,6 @@
 import { type ArmStats } from './arm-stats.js';
 import { invertSpd, matVec } from './linalg.js';
-import { HEAD_COUNT, HEAD_SIGN, HEADS, headIndex, type ObjectiveWeights } from './objective.js';
+import { type Head, HEAD_COUNT, HEAD_SIGN, HEADS, headIndex, type ObjectiveWeights } from './objective.js';
 
 const { abs, max, min } = Math;
 
@@ -56,7 +56,16 @@ export interface LinearModelParams {
   ridge: number;
   /** Pseudo-observations a head's prior is worth before measured values take over. */
   priorWeight: number;
+  /**
+   * Fixed unit of each penalised head (J, USD, ms per request): a weight w on head h trades w units of quality
+   * (0..1) against one `scales[h]` of that head. A head without one falls back to the largest learnt per-arm
+   * mean, which moves while learning (headRefs).
+   */
+  scales?: HeadScales;
 }
+
+/** Per penalised head, its fixed unit (> 0). */
+export type HeadScales = Partial<Record<Exclude<Head, 'quality'>, number>>;
 
 /**
  * A policy's statistics compiled for fast decisions: per arm the inverse A⁻¹, one coefficient vector per head
@@ -84,9 +93,14 @@ export interface CompiledArm {
 export interface LinearModel {
   d: number;
   arms: CompiledArm[];
-  /** Normalisation of each head (1 for quality): the largest per-arm mean, so weights are dimensionless. */
+  /** Unit of each head (1 for quality): its fixed scale, else the largest per-arm mean (headRefs). */
   refs: Float64Array;
   weights: ObjectiveWeights;
+  /**
+   * Per head, a price per unit added to its penalty (budget pacing: μ / limit, ALGORITHMS.md §10a); 0 without a
+   * budget. Score = Σ_h sign_h·(w_h / ref_h + price_h)·ŷ_h.
+   */
+  prices: Float64Array;
   /** False when quality priors exist but the prior gate (priorExcessError) switched them off. */
   priorActive: boolean;
 }
@@ -110,7 +124,7 @@ export function compileLinearModel(
   const priorActive = priorExcessError(d, stats, priors) <= 0;
   const scratch = new Float64Array(d * d);
   const arms = stats.map((s, a) => compileArm(d, s, priors[a] ?? {}, priorActive, params, scratch));
-  const model: LinearModel = { d, arms, refs: headRefs(stats, priors), weights, priorActive };
+  const model: LinearModel = { d, arms, refs: headRefs(stats, priors, params.scales), weights, prices: new Float64Array(HEAD_COUNT), priorActive };
   return reweight(model, weights);
 }
 
@@ -168,20 +182,37 @@ export function compileArm(
   };
 }
 
-/** Per head the largest per-arm mean (or prior), so objective weights are dimensionless; 1 for quality. */
-export function headRefs(stats: readonly ArmStats[], priors: readonly ArmPrior[]): Float64Array {
+/**
+ * Per head its unit, so objective weights are dimensionless: the fixed scale where one is given, else the largest
+ * per-arm mean (or prior); 1 for quality.
+ */
+export function headRefs(stats: readonly ArmStats[], priors: readonly ArmPrior[], scales: HeadScales = {}): Float64Array {
   const refs = new Float64Array(HEAD_COUNT).fill(0);
   refs[headIndex.quality] = 1;
+  const fixed = (h: number): number | undefined => (h === headIndex.quality ? undefined : scales[HEADS[h] as keyof HeadScales]);
   stats.forEach((s, a) => {
     for (let h = 0; h < HEAD_COUNT; h++) {
-      if (h === headIndex.quality) continue;
+      if (h === headIndex.quality || fixed(h) !== undefined) continue;
       const prior = priorOf(priors[a] ?? {}, h);
       const mean = s.obs[h] > 0 ? s.sum[h] / s.obs[h] : (prior ?? 0);
       refs[h] = max(refs[h], abs(mean));
     }
   });
-  for (let h = 0; h < HEAD_COUNT; h++) if (!(refs[h] > 0)) refs[h] = 1;
+  for (let h = 0; h < HEAD_COUNT; h++) {
+    const f = fixed(h);
+    if (f !== undefined && f > 0) refs[h] = f;
+    if (!(refs[h] > 0)) refs[h] = 1;
+  }
   return refs;
+}
+
+/** Sets the per-unit head prices (budget pacing) and rescores every arm when they changed. */
+export function setPrices(model: LinearModel, prices: Float64Array): void {
+  let same = true;
+  for (let h = 0; h < HEAD_COUNT; h++) if (model.prices[h] !== prices[h]) same = false;
+  if (same) return;
+  model.prices.set(prices);
+  reweight(model, model.weights);
 }
 
 /** Recomputes the scalarised coefficients for new weights, in place, without touching the statistics. */
@@ -193,11 +224,11 @@ export function reweight(model: LinearModel, weights: ObjectiveWeights): LinearM
 
 /** scoreTheta and scoreOffset of one arm from its heads and the model's weights. */
 export function rescore(model: LinearModel, arm: CompiledArm): void {
-  const { d, refs, weights } = model;
+  const { d, refs, weights, prices } = model;
   arm.scoreTheta.fill(0);
   arm.scoreOffset = 0;
   for (let h = 0; h < HEAD_COUNT; h++) {
-    const k = (HEAD_SIGN[h] * weights[HEADS[h]]) / refs[h];
+    const k = HEAD_SIGN[h] * (weights[HEADS[h]] / refs[h] + prices[h]);
     if (k === 0) continue;
     for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
     arm.scoreOffset += k * arm.offset[h];

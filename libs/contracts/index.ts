@@ -1,4 +1,5 @@
 export * from './events.js';
+export * from './feature-space.js';
 export * from './finite.js';
 export * from './jobs.js';
 export * from './keys.js';
@@ -8,3 +9,4 @@ export * from './prior.js';
 export * from './route.js';
 export * from './event-ids.js';
 export * from './job-kinds.js';
+export * from './evaluation.js';

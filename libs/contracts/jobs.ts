@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decisionFeatureSourceSchema } from './feature-space.js';
 import { finite } from './finite.js';
 
 /**
@@ -23,6 +24,8 @@ export const decisionRecordSchema = z.object({
   arms: z.array(z.string()).optional(),
   estimates: z.array(z.record(z.string(), z.union([z.string(), finite()]))),
   createdAt: z.int(),
+  /** Where `x` came from (absent in records written before it existed: the policy's source). */
+  featureSource: decisionFeatureSourceSchema.optional(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
 

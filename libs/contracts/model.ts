@@ -18,6 +18,16 @@ export const modelConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/**
+ * A partial update (PATCH): any of the fields of modelConfigSchema, each validated as there; absent fields keep
+ * their stored value (so `enabled` has no default here). A nested object (`pricing`, `energy`) is replaced whole.
+ */
+export const modelPatchSchema = modelConfigSchema
+  .extend({ enabled: modelConfigSchema.shape.enabled.unwrap() })
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, `give at least one of ${Object.keys(modelConfigSchema.shape).join(', ')}`);
+export type ModelPatch = z.infer<typeof modelPatchSchema>;
 export interface Model extends ModelConfig {
   id: string;
 }

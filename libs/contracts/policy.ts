@@ -15,6 +15,24 @@ export const objectivePatchSchema = z
   .partial()
   .refine((o) => Object.keys(o).length > 0, 'give at least one of quality, energy, cost, latency');
 
+/** Mean spend per request the router paces to (ALGORITHMS.md §10a): one dual price per limit. */
+export const budgetSchema = z
+  .strictObject({
+    costUsdPerRequest: finite().gt(0).max(1000).optional(),
+    energyJoulesPerRequest: finite().gt(0).max(1e7).optional(),
+  })
+  .refine((b) => b.costUsdPerRequest !== undefined || b.energyJoulesPerRequest !== undefined, 'give costUsdPerRequest and/or energyJoulesPerRequest');
+export type Budget = z.infer<typeof budgetSchema>;
+/** PATCH /admin/policies/{name}/budget: a budget, or null to remove it. */
+export const budgetPatchSchema = z.strictObject({ budget: budgetSchema.nullable() });
+
+/** Fixed units of the penalised heads: a weight of 1 trades one unit of quality (0..1) against one of these. */
+export const scalesSchema = z.strictObject({
+  energy: finite().gt(0).max(1e9).optional(),
+  cost: finite().gt(0).max(1e4).optional(),
+  latency: finite().gt(0).max(1e7).optional(),
+});
+
 export const policyConfigSchema = z
   .strictObject({
     // The algorithms' own list (bandits implements them and imports nothing from contracts).
@@ -29,12 +47,27 @@ export const policyConfigSchema = z
         expectedOutputTokens: finite().min(0).max(1e7).optional(),
         priorWeight: finite().min(0).max(1e6).optional(),
         propensityDraws: z.int().min(0).max(10_000).optional(),
+        budgetGain: finite().gt(0).max(10).optional(),
       })
       .default({}),
     objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),
+    scales: scalesSchema.optional(),
+    budget: budgetSchema.nullable().optional(),
     features: z
-      .strictObject({ source: z.enum(['builtin', 'caller']).default('builtin'), dim: z.int().min(1).max(512).default(64) })
+      .strictObject({
+        source: z.enum(['builtin', 'caller', 'embeddings']).default('builtin'),
+        dim: z.int().min(1).max(512).default(64),
+        /** `embeddings`: the registered model (with a baseUrl) whose OpenAI-compatible /embeddings embeds each request's text. */
+        model: id('model').optional(),
+        /** `builtin`: the featurizer version the statistics were learnt with. Set by the service (any value sent is replaced). */
+        version: z.int().min(1).max(1000).optional(),
+      })
       .refine((f) => f.source !== 'builtin' || f.dim >= 32, { message: 'builtin features need dim >= 32', path: ['dim'] })
+      .refine((f) => f.source !== 'embeddings' || f.dim >= 2, { message: 'embeddings features need dim >= 2 (the bias and a projected slot)', path: ['dim'] })
+      .refine((f) => (f.source === 'embeddings') === (f.model !== undefined), {
+        message: 'embeddings features need model (a registered model id); other sources take none',
+        path: ['model'],
+      })
       .default({ source: 'builtin', dim: 64 }),
     feedback: z
       .strictObject({
@@ -53,9 +86,20 @@ export const policyConfigSchema = z
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 export type Objective = z.infer<typeof objectiveSchema>;
 
+/** Spend totals (Σ value, observations) of the energy and cost heads over every arm: what a budget paces. */
+export interface SpendTotals {
+  energy: { sum: number; count: number };
+  cost: { sum: number; count: number };
+}
+
 export interface Policy extends PolicyConfig {
   /** PILOT warm start installed with POST /admin/policies/{name}/prior (kept across PUT for arms still present). */
   prior?: PolicyPrior;
+  /**
+   * The learning state's spend totals when the budget was set, in that epoch: a budget paces the spend since then.
+   * Set by the service whenever the budget changes; absent = since the epoch began.
+   */
+  budgetSince?: SpendTotals & { epoch: number };
   name: string;
   version: number;
   epoch: number;

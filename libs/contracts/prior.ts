@@ -3,9 +3,11 @@ import { feature, finite, id } from './finite.js';
 
 export const MAX_PRIOR_RECORDS = 10_000;
 export const MAX_PRIOR_WEIGHT = 200;
+export const DEFAULT_PRIOR_WEIGHT = 100;
+export const MAX_PRIOR_INPUT_CHARS = 100_000;
 
 const context = {
-  input: z.string().max(100_000).optional(),
+  input: z.string().max(MAX_PRIOR_INPUT_CHARS).optional(),
   features: z.array(feature()).max(512).optional(),
 };
 
@@ -20,7 +22,12 @@ export const priorRequestSchema = z.strictObject({
     .min(1)
     .max(MAX_PRIOR_RECORDS),
   /** Cap on the pseudo-observations an arm's prior is worth (ALGORITHMS.md §3: 50–200). */
-  maxWeight: finite().gt(0).max(MAX_PRIOR_WEIGHT).default(100),
+  maxWeight: finite().gt(0).max(MAX_PRIOR_WEIGHT).default(DEFAULT_PRIOR_WEIGHT),
+  /**
+   * Add these records to the ones uploaded since the last replace and refit over all of them (a prior larger than
+   * one call's limit is uploaded in several calls); without it the call replaces them.
+   */
+  append: z.boolean().default(false),
 });
 export type PriorRequest = z.infer<typeof priorRequestSchema>;
 

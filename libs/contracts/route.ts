@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type DecisionFeatureSource, type EmbeddingFallbackReason } from './feature-space.js';
 import { feature, finite, id } from './finite.js';
 
 /** An OpenAI-style chat message (content: text, parts, or null). */
@@ -42,6 +43,10 @@ export interface RouteResponse {
   models: string[];
   propensity: number;
   scores: RouteScore[];
+  /** Where the decision's context came from (`fallback`: an embeddings policy decided without its embedding). */
+  featureSource: DecisionFeatureSource;
+  /** With `featureSource: "fallback"`: why the embedding was not used. */
+  featureFallbackReason?: EmbeddingFallbackReason;
 }
 
 /**

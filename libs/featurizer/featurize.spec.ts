@@ -1,26 +1,44 @@
 import { createHash } from 'node:crypto';
-import { CUES, featurize, messagesText, MIN_DIM } from '@app/featurizer';
+import { featurize, FEATURIZER_VERSION, FIXED_FEATURES, HASHED_WEIGHT, messagesText, MIN_DIM, slot, type SlotName } from '@app/featurizer';
 import { bestTimeMs, HOSTILE_TEXTS, MAX_INPUT_CHARS, PLAIN_TEXT } from './testing/hostile-text.js';
 
-const cue = (x: Float64Array, name: string) => x[9 + CUES.findIndex((c) => c.name === name)];
+const cue = (x: Float64Array, name: SlotName) => x[slot(name)];
 
 describe('featurize', () => {
-  it('is deterministic, unit-norm and of the requested dimension', () => {
+  it('is deterministic, unit-norm and of the requested dimension, for every dimension from MIN_DIM up', () => {
     const a = featurize('Translate "good morning" into French, please.', 64);
     const b = featurize('Translate "good morning" into French, please.', 64);
     expect(a).toEqual(b);
     expect(a.length).toBe(64);
     expect(Math.hypot(...a)).toBeCloseTo(1, 12);
-    expect(featurize('x', 128).length).toBe(128);
+    for (const dim of [MIN_DIM, 33, 100, 512]) {
+      const x = featurize('def add(a, b):\n    return a + b', dim);
+      expect(x.length).toBe(dim);
+      expect(Math.hypot(...x)).toBeCloseTo(1, 12);
+      expect(x.every(Number.isFinite)).toBe(true);
+    }
+    const out = new Float64Array(64).fill(7);
+    expect(featurize('reuse the buffer', 64, out)).toBe(out);
+    expect(out).toEqual(featurize('reuse the buffer', 64));
   });
 
-  it('fires the task cues', () => {
-    expect(cue(featurize('def add(a, b):\n    return a + b'), 'code')).toBeGreaterThan(0);
-    expect(cue(featurize('Solve 3x + 5 = 20 for x'), 'math')).toBeGreaterThan(0);
+  it('fires the slots of the kinds of prompt (slots.spec.ts checks each one)', () => {
+    expect(cue(featurize('def add(a, b):\n    return a + b'), 'python')).toBeGreaterThan(0);
+    expect(cue(featurize('Solve 3x + 5 = 20 for x'), 'notation')).toBeGreaterThan(0);
     expect(cue(featurize('Translate this into German: hello'), 'translation')).toBeGreaterThan(0);
-    expect(cue(featurize('Which is right?\nA. red\nB. blue\nC. green'), 'multiple-choice')).toBeGreaterThan(0);
+    expect(cue(featurize('Which is right?\nA. red\nB. blue\nC. green'), 'choices')).toBeGreaterThan(0);
     expect(cue(featurize('Write a short poem about rain'), 'creative')).toBeGreaterThan(0);
-    expect(cue(featurize('Write a short poem about rain'), 'code')).toBe(0);
+    expect(cue(featurize('Write a short poem about rain'), 'python')).toBe(0);
+  });
+
+  it('weighs the hashed block at HASHED_WEIGHT against the bias', () => {
+    const x = featurize('Tell me about the history of the old town hall.', 64);
+    expect(Math.hypot(...x.subarray(FIXED_FEATURES)) / x[0]).toBeCloseTo(HASHED_WEIGHT, 12);
+    expect(
+      featurize('', 64)
+        .subarray(FIXED_FEATURES)
+        .every((v) => v === 0),
+    ).toBe(true);
   });
 
   it('separates different prompts and handles empty and non-Latin text', () => {
@@ -29,7 +47,7 @@ describe('featurize', () => {
     let cos = 0;
     for (let i = 0; i < a.length; i++) cos += a[i] * b[i];
     expect(cos).toBeLessThan(0.9);
-    expect(b[7]).toBeGreaterThan(0);
+    expect(cue(b, 'cjk')).toBeGreaterThan(0);
     const e = featurize('');
     expect(e.every(Number.isFinite)).toBe(true);
     expect(() => featurize('x', MIN_DIM - 1)).toThrow(RangeError);
@@ -44,7 +62,7 @@ describe('featurize', () => {
     ).toBe('be brief\nhi');
   });
 
-  it('keeps the vectors of ordinary prompts: the digests recorded before the bounded view and the linear cues', () => {
+  it(`keeps the vectors of ordinary prompts: the digests of FEATURIZER_VERSION ${FEATURIZER_VERSION} (a change to any is a new version)`, () => {
     const paragraph = (i: number) =>
       `Paragraph ${i}: the committee reviewed the budget (items a-d) and asked why costs rose 12% year on year; see table ${i}.\n`;
     const prompts: Record<string, string> = {
@@ -66,18 +84,19 @@ describe('featurize', () => {
         .digest('hex')
         .slice(0, 16);
     const got = Object.fromEntries(Object.entries(prompts).map(([k, p]) => [k, [digest(featurize(p, 64)), digest(featurize(p, 128))]]));
+    expect(FEATURIZER_VERSION).toBe(2);
     expect(got).toEqual({
-      translate: ['63842777630c70d0', 'ea730bc474d12e14'],
-      code: ['5dfb96ed466fe27b', 'e58ea9e66e1739e0'],
-      math: ['5281d200d80520ca', '83c50845857be3ab'],
-      german: ['c9cca2e95585c5a7', '4f235ef03c375b41'],
-      choice: ['ad5dba99663f4af5', 'ff7eb6bf707ede60'],
-      poem: ['16251627b9e82b69', '3b57a6b6b66ca86b'],
-      capital: ['128c7d7ace378972', 'f1683c30d5f6befd'],
-      chinese: ['27f655e9a5a49f2a', 'f2c8e3306c75ca3f'],
-      empty: ['6bfba8c2e465a162', '7a7b5aa5cdebb06b'],
-      review: ['5b362682e8f963d0', '015bf091cf765985'],
-      report: ['7ec6c07e61e68a15', '2871bec47dabc54c'], // 29.6 KB: still read whole
+      translate: ['0b28dbab703c15e1', '5e01442b7b6baff8'],
+      code: ['919de8eb4eed4742', 'dba4dd2c655d5e19'],
+      math: ['00dfe7ed9ce4e672', 'c365f566456febb4'],
+      german: ['47fd4d9c504e8781', '62dcbee85ad48a3c'],
+      choice: ['7a1e089a0f157b45', 'e24c19653931f4a0'],
+      poem: ['270faf54f52f615d', 'b60b42bc4d4b08df'],
+      capital: ['17c1e1b8e6aad362', 'e5500bb1f3890ecf'],
+      chinese: ['bfce3cb6780bac21', 'af51a3822eddaa0d'],
+      empty: ['0f6735e341e57b28', '91170c9662528fd3'],
+      review: ['3a2312ca034261d0', '334508744230f31c'],
+      report: ['f75ece73731382a8', '87f1185eb02c19a9'], // 29.6 KB: still read whole
     });
     expect(prompts.report.length).toBeLessThanOrEqual(32_768);
   });

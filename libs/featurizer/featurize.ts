@@ -1,104 +1,76 @@
-import { CUES } from './cues.js';
-import { fnv1a } from './hash.js';
+import { hashNgrams } from './hashed.js';
+import { FIXED_FEATURES, writeFixedSlots } from './slots.js';
+import { tallyText, TextTally } from './tally.js';
 import { FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS, joinedView, textView } from './window.js';
 
-const { imul, log1p, max, min, sqrt } = Math;
+const { sqrt } = Math;
 
-/** Number of fixed (non-hashed) slots: bias, 8 surface statistics, the task cues. */
-export const FIXED_FEATURES = 1 + 8 + CUES.length;
-export const MIN_DIM = FIXED_FEATURES + 8;
+export { FIXED_FEATURES };
+
+/** Smallest `dim`: the fixed slots and at least 7 hashed ones (32, the least a builtin policy may ask for). */
+export const MIN_DIM = 32;
+
+/**
+ * Version of the text → vector map. It changes whenever some text's vector changes, so statistics learnt and fits
+ * made (fitted.ts) under another version are known not to apply. 1: bias, 8 surface statistics, 8 regex cues,
+ * hashing; 2: the fixed slots of slots.ts, hashing at {@link HASHED_WEIGHT}.
+ */
+export const FEATURIZER_VERSION = 2;
+
+/**
+ * L2 norm of the hashed block before the whole vector is normalised, against the fixed slots' scale (bias 1, each
+ * informative slot up to 1; a typical prompt's fixed part has norm about 1.7). The hashed n-grams tell prompts apart
+ * but mostly not kinds of prompt, and LinUCB explores every direction of `x` in proportion to its length: a block of
+ * norm w adds up to about α·w/1.7 to an arm's bonus for lexical novelty alone. At 0.1 that is at most 0.03 at α = ½,
+ * below the usual quality gap between models, so exploration is driven by the fixed slots; the block is still learnt
+ * once an arm has some 10⁴ pulls (each bucket's share of ‖x‖², about 10⁻⁴, times the pulls passes the ridge λ = 1).
+ */
+export const HASHED_WEIGHT = 0.1;
+
+const TALLY = new TextTally();
+
+/**
+ * The fixed slots (slots.ts) of `input`, unnormalised, into `out[0, FIXED_FEATURES)`. Reads the bounded view of
+ * the text (window.ts) like {@link featurize}. Also returns the lower-cased view, which the hashed block reads.
+ */
+export function fixedFeatures(input: string, out: Float64Array): string {
+  const text = textView(input, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS).toLowerCase();
+  writeFixedSlots(tallyText(text, TALLY), out);
+  return text;
+}
+
+/** Scales `out` to unit L2 norm (it always has the bias, so the norm is never 0). */
+export function normalize(out: Float64Array): Float64Array {
+  let norm = 0;
+  for (let i = 0; i < out.length; i++) norm += out[i] * out[i];
+  const k = 1 / sqrt(norm);
+  for (let i = 0; i < out.length; i++) out[i] *= k;
+  return out;
+}
 
 /**
  * Deterministic text → context vector of length `dim` (default 64), the same on every replica:
  *
- * - slot 0: bias 1;
- * - 8 surface statistics squashed into [0, 1]: log length, log word count, mean word length, digit, upper-case,
- *   punctuation and non-ASCII-letter shares, line count;
- * - one {0,1} cue per task kind (cues.ts);
- * - the rest: signed feature hashing (Weinberger et al., ICML 2009) of word unigrams, word bigrams and character
- *   trigrams, L2-normalised within the block.
+ * - slots 0…{@link FIXED_FEATURES}−1: the fixed slots (slots.ts): bias 1, then what kind of prompt it is (length,
+ *   script shares, code and which kind, maths, multiple choice and exam layout, subject vocabulary, task), each in
+ *   [0, 1];
+ * - the rest: signed feature hashing of tokens, token bigrams and character trigrams (hashed.ts), scaled to norm
+ *   {@link HASHED_WEIGHT}.
  *
  * The whole vector is then scaled to unit norm, so an untried LinUCB arm's index is α/√λ_reg exactly.
  * `out` may be passed to avoid allocation.
  *
  * Bounded cost: only the first {@link FEATURIZE_HEAD_CHARS} and last {@link FEATURIZE_TAIL_CHARS} characters
  * are read (window.ts `textView`: joined by a '\n'); every statistic, including the length, is that view's, so a
- * text of any size costs at most what a 32 KB one does, and texts up to 32 KB are read whole. Linear in the view.
+ * text of any size costs at most what a 32 KB one does, and texts up to 32 KB are read whole. A fixed number of
+ * linear passes over the view, no regular expression.
  */
 export function featurize(input: string, dim = 64, out: Float64Array = new Float64Array(dim)): Float64Array {
   if (dim < MIN_DIM) throw new RangeError(`dim must be at least ${MIN_DIM}`);
   out.fill(0);
-  const text = textView(input, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS);
-  const n = text.length;
-  let digits = 0;
-  let upper = 0;
-  let punct = 0;
-  let nonAscii = 0;
-  let lines = 1;
-  let words = 0;
-  let wordChars = 0;
-  const hashStart = FIXED_FEATURES;
-  const buckets = dim - hashStart;
-  let prevWord = 0;
-  let wStart = -1;
-  const lower = text.toLowerCase();
-
-  const addHash = (h: number, w: number): void => {
-    const idx = hashStart + (h % buckets);
-    out[idx] += (h & 0x80000000) !== 0 ? -w : w;
-  };
-  const endWord = (i: number): void => {
-    if (wStart < 0) return;
-    const h = fnv1a(lower, wStart, i);
-    addHash(h, 1);
-    if (prevWord !== 0) addHash(imul(prevWord ^ 0x9e3779b9, 0x01000193) ^ h, 0.7);
-    prevWord = h;
-    words++;
-    wordChars += i - wStart;
-    wStart = -1;
-  };
-
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    const isDigit = c >= 48 && c <= 57;
-    const isLower = c >= 97 && c <= 122;
-    const isUpper = c >= 65 && c <= 90;
-    const isWordChar = isDigit || isLower || isUpper || c === 95 || c > 127;
-    if (isDigit) digits++;
-    else if (isUpper) upper++;
-    else if (c > 127) nonAscii++;
-    else if (c === 10) lines++;
-    else if (!isLower && c !== 32 && c !== 9 && c !== 13) punct++;
-    if (isWordChar) {
-      if (wStart < 0) wStart = i;
-    } else endWord(i);
-    if (i >= 2) addHash(fnv1a(lower, i - 2, i + 1, 0x050c5d1f), 0.5);
-  }
-  endWord(n);
-
-  const len = max(n, 1);
-  out[0] = 1;
-  out[1] = min(log1p(n) / 10, 1.5);
-  out[2] = min(log1p(words) / 8, 1.5);
-  out[3] = words > 0 ? min(wordChars / words / 10, 1.5) : 0;
-  out[4] = digits / len;
-  out[5] = upper / len;
-  out[6] = punct / len;
-  out[7] = nonAscii / len;
-  out[8] = min(log1p(lines) / 5, 1.5);
-  for (let k = 0; k < CUES.length; k++) out[9 + k] = CUES[k].re.test(lower) ? 1 : 0;
-
-  let hashNorm = 0;
-  for (let i = hashStart; i < dim; i++) hashNorm += out[i] * out[i];
-  if (hashNorm > 0) {
-    const k = 1 / sqrt(hashNorm);
-    for (let i = hashStart; i < dim; i++) out[i] *= k;
-  }
-  let norm = 0;
-  for (let i = 0; i < dim; i++) norm += out[i] * out[i];
-  const k = 1 / sqrt(norm);
-  for (let i = 0; i < dim; i++) out[i] *= k;
-  return out;
+  const text = fixedFeatures(input, out);
+  hashNgrams(text, out, FIXED_FEATURES, dim, HASHED_WEIGHT);
+  return normalize(out);
 }
 
 /**

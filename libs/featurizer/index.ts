@@ -1,3 +1,18 @@
-export { featurize, messagesText, FIXED_FEATURES, MIN_DIM, MESSAGES_TEXT_MAX_CHARS } from './featurize.js';
-export { CUES } from './cues.js';
+export { featurize, messagesText, FEATURIZER_VERSION, FIXED_FEATURES, HASHED_WEIGHT, MIN_DIM, MESSAGES_TEXT_MAX_CHARS } from './featurize.js';
+export { SLOTS, slot, type SlotName } from './slots.js';
+export { SIGNALS, type Signal } from './lexicon.js';
 export { FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS, joinedView, textView } from './window.js';
+export { biasOnlyContext, projectEmbedding, projectionSeed, MIN_PROJECTED_DIM, PROJECTED_WEIGHT, PROJECTION_VERSION } from './projection.js';
+export {
+  checkFit,
+  featurizeFitted,
+  fitFeaturizer,
+  fitHash,
+  minFittedDim,
+  nearestCluster,
+  FIT_FORMAT,
+  MAX_CLUSTERS,
+  type FeaturizerFit,
+  type FitMembership,
+  type FitOptions,
+} from './fitted.js';

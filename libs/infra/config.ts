@@ -1,8 +1,22 @@
 import { z } from 'zod';
+import { parseClusterNodes } from './redis-cluster-nodes.js';
 
 /** Environment shared by the api and the worker. Parsed once at boot; every bad variable is listed. */
 export const baseEnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /**
+   * A Redis Cluster instead of REDIS_URL: comma-separated seed nodes, each `host:port` or a
+   * `redis[s]://[user:password@]host:port` URL (credentials and TLS the same for all). Empty or unset: one Redis.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const r = parseClusterNodes(v);
+      if (typeof r !== 'string') return r;
+      ctx.addIssue({ code: 'custom', message: r });
+      return z.NEVER;
+    }),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_PREFIX: z
     .string()

@@ -22,5 +22,8 @@ export function isDependencyDown(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-  return /enableOfflineQueue|Connection is closed|max retries per request|Stream isn't writeable/i.test(e.message);
+  // ioredis, and on a Redis Cluster: a slot without a master (CLUSTERDOWN), no node reachable, slots moving.
+  return /enableOfflineQueue|Connection is closed|max retries per request|Stream isn't writeable|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes|Too many Cluster redirections/i.test(
+    e.message,
+  );
 }

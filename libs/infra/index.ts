@@ -3,6 +3,8 @@ export * from './dependency-down.js';
 export * from './infra.module.js';
 export * from './logger.js';
 export * from './queue.js';
+export * from './redis.js';
+export * from './redis-cluster-nodes.js';
 export * from './tokens.js';
 export * from './tracing.js';
 export * from './permanent-failure.js';

@@ -1,4 +1,7 @@
 import { type JobIdPrefix, QUEUE_NAME } from '@app/contracts';
+import { type ConnectionOptions } from 'bullmq';
+import { type BaseEnv } from './config.js';
+import { createRedis, type RedisTarget } from './redis.js';
 
 export { QUEUE_NAME };
 
@@ -7,6 +10,24 @@ export { QUEUE_NAME };
  * contain ':'; event ids may. base64url keeps them unique and reversible.
  */
 export const jobIdFor = (prefix: JobIdPrefix, id: string) => `${prefix}_${Buffer.from(id).toString('base64url')}`;
+
+/**
+ * BullMQ's key prefix. Its Lua scripts touch several keys of a queue at once, so on a cluster they must share a
+ * slot: the hash tag `{bull}` puts every key of the queue in one (and keeps them under REDIS_PREFIX). One Redis
+ * keeps the untagged prefix it always had, so jobs queued before an upgrade are still found.
+ */
+export const queuePrefix = (env: Pick<BaseEnv, 'REDIS_PREFIX' | 'REDIS_CLUSTER_NODES'>) =>
+  env.REDIS_CLUSTER_NODES ? `${env.REDIS_PREFIX}:{bull}` : `${env.REDIS_PREFIX}:bull`;
+
+/**
+ * BullMQ's `connection`. On one Redis: options, and BullMQ opens and closes its own connections, as it always did.
+ * On a cluster BullMQ can only use a client it is given: a Cluster from createRedis (closed by StoreModule,
+ * which provides it), which workers duplicate for their blocking reads. A producer fails fast (the api answers
+ * 503 + Retry-After); a worker waits for Redis to come back.
+ */
+export function queueConnection(env: RedisTarget, producer: boolean): ConnectionOptions {
+  return env.REDIS_CLUSTER_NODES ? createRedis(env, { failFast: producer }) : bullConnection(env.REDIS_URL, producer);
+}
 
 /** Connection options BullMQ needs (workers block: no per-request retry limit). */
 export function bullConnection(redisUrl: string, producer = false) {

@@ -2,3 +2,5 @@
 export const SQL = Symbol('SQL');
 export const REDIS = Symbol('REDIS');
 export const CONFIG = Symbol('CONFIG');
+/** BullMQ's `connection` (see queueConnection), provided and closed by StoreModule. */
+export const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');

@@ -14,8 +14,11 @@ import {
   defaultParams,
   type AlgorithmParams,
   type QualityPrior,
+  type HeadScales,
+  setPrices,
 } from '@app/bandits';
-import { armPrior, type Model, type Policy } from '@app/contracts';
+import { armPrior, type Model, type Policy, type SpendTotals } from '@app/contracts';
+import { budgetPrices, budgetStandings, noPendingSpend } from './budget-pacing.js';
 
 export const DEFAULT_EXPECTED_INPUT_TOKENS = 500;
 export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
@@ -32,6 +35,10 @@ export interface PolicyRuntime {
   armIndex: Map<string, number>;
   /** seq of the state this copy was compiled from. */
   seq: number;
+  /** Fixed units of the penalised heads the weights act on (objectiveScales). */
+  scales: HeadScales;
+  /** This replica's decisions since the compile, at their predicted spend (budget pacing, recordPendingSpend). */
+  pending: SpendTotals;
 }
 
 export function resolveParams(policy: Policy): AlgorithmParams {
@@ -45,8 +52,39 @@ export function resolveParams(policy: Policy): AlgorithmParams {
 }
 
 /** How a policy's statistics compile (ridge from the resolved params; a head prior is worth 2 observations by default). */
-export function linearModelParams(policy: Policy): LinearModelParams {
-  return { ridge: resolveParams(policy).ridge, priorWeight: policy.params.priorWeight ?? 2 };
+export function linearModelParams(policy: Policy, scales: HeadScales = {}): LinearModelParams {
+  return { ridge: resolveParams(policy).ridge, priorWeight: policy.params.priorWeight ?? 2, scales };
+}
+
+const expectedTokens = (policy: Policy) => ({
+  input: policy.params.expectedInputTokens ?? DEFAULT_EXPECTED_INPUT_TOKENS,
+  output: policy.params.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS,
+});
+
+/** Expected USD of one request to `m` at the policy's expected token counts. */
+const expectedCost = (m: Model | undefined, tok: { input: number; output: number }): number | undefined =>
+  m?.pricing ? (m.pricing.inputPerMTok * tok.input + m.pricing.outputPerMTok * tok.output) / 1e6 : undefined;
+
+/**
+ * Fixed units of the penalised heads, so that an objective weight means the same tomorrow as today: the policy's
+ * own `scales` where set, else from the registry (never from measurements, which move): energy = the largest
+ * registry J/token × expected output tokens over the arms, cost = the largest expected price of a request. A
+ * weight of 1 on cost then trades one unit of quality (the 0..1 score) against the expected cost of one request
+ * to the policy's dearest model. Heads with neither (latency, unless set) keep the learnt unit (headRefs).
+ */
+export function objectiveScales(policy: Policy, models: ReadonlyMap<string, Model>): HeadScales {
+  const tok = expectedTokens(policy);
+  let energy = 0;
+  let cost = 0;
+  for (const arm of policy.arms) {
+    const m = models.get(arm);
+    energy = Math.max(energy, (m?.energy?.joulesPerOutputToken ?? 0) * tok.output);
+    cost = Math.max(cost, expectedCost(m, tok) ?? 0);
+  }
+  const scales: HeadScales = {};
+  if (energy > 0) scales.energy = energy;
+  if (cost > 0) scales.cost = cost;
+  return { ...scales, ...policy.scales };
 }
 
 /**
@@ -54,14 +92,14 @@ export function linearModelParams(policy: Policy): LinearModelParams {
  * energy = J/token × expected output tokens; cost = prices × expected tokens.
  */
 export function armPriors(policy: Policy, models: ReadonlyMap<string, Model>, energyPerToken: ReadonlyMap<string, number>): ArmPrior[] {
-  const inTok = policy.params.expectedInputTokens ?? DEFAULT_EXPECTED_INPUT_TOKENS;
-  const outTok = policy.params.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS;
+  const tok = expectedTokens(policy);
   return policy.arms.map((arm) => {
     const m = models.get(arm);
     const jpt = energyPerToken.get(arm) ?? m?.energy?.joulesPerOutputToken;
     const prior: ArmPrior = {};
-    if (jpt !== undefined) prior.energy = jpt * outTok;
-    if (m?.pricing) prior.cost = (m.pricing.inputPerMTok * inTok + m.pricing.outputPerMTok * outTok) / 1e6;
+    if (jpt !== undefined) prior.energy = jpt * tok.output;
+    const cost = expectedCost(m, tok);
+    if (cost !== undefined) prior.cost = cost;
     const qp = armPrior(policy.prior, arm);
     if (qp && qp.theta.length === policy.features.dim) prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge);
     return prior;
@@ -81,13 +119,20 @@ export function qualityPrior(theta: readonly number[], weight: number, ridge: nu
 }
 
 /** Compiles stored arm blobs (by arm name) into a runtime. Arms without a blob start empty. */
-export function buildRuntime(policy: Policy, blobs: ReadonlyMap<string, Float64Array>, priors: ArmPrior[], seq: number): PolicyRuntime {
+export function buildRuntime(
+  policy: Policy,
+  blobs: ReadonlyMap<string, Float64Array>,
+  priors: ArmPrior[],
+  seq: number,
+  scales: HeadScales = {},
+): PolicyRuntime {
   const d = policy.features.dim;
   const stats = policy.arms.map((arm) => {
     const b = blobs.get(arm);
     return b ? unpackArmStats(b, d) : emptyArmStats(d);
   });
-  const model = compileLinearModel(d, stats, priors, policy.objective, linearModelParams(policy));
+  const model = compileLinearModel(d, stats, priors, policy.objective, linearModelParams(policy, scales));
+  setPrices(model, budgetPrices(budgetStandings(policy, stats)));
   return {
     policy,
     algorithm: policy.algorithm,
@@ -97,6 +142,8 @@ export function buildRuntime(policy: Policy, blobs: ReadonlyMap<string, Float64A
     priors,
     armIndex: new Map(policy.arms.map((a, i) => [a, i])),
     seq,
+    scales,
+    pending: noPendingSpend(),
   };
 }
 
@@ -110,8 +157,10 @@ export function recompileArms(rt: PolicyRuntime, changed: Iterable<number>, scra
   const priorActive = priorExcessError(d, rt.stats, rt.priors) <= 0;
   const arms = priorActive === rt.model.priorActive ? changed : rt.stats.keys();
   rt.model.priorActive = priorActive;
-  const lp = linearModelParams(rt.policy);
+  const lp = linearModelParams(rt.policy, rt.scales);
   for (const a of arms) rt.model.arms[a] = compileArm(d, rt.stats[a], rt.priors[a] ?? {}, priorActive, lp, scratch);
-  rt.model.refs = headRefs(rt.stats, rt.priors);
+  rt.model.refs = headRefs(rt.stats, rt.priors, rt.scales);
+  rt.pending = noPendingSpend();
+  rt.model.prices.set(budgetPrices(budgetStandings(rt.policy, rt.stats)));
   reweight(rt.model, rt.model.weights);
 }

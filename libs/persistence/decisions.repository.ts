@@ -126,4 +126,36 @@ export class DecisionsRepository {
   async markEpochApplied(policy: string, epoch: number): Promise<void> {
     await this.sql`update decisions set applied = true where policy = ${policy} and epoch = ${epoch} and not applied`;
   }
+
+  /**
+   * Single decisions of a policy epoch in [since, until), newest first, with what was realised after them: the
+   * earliest learnt reward, the learnt energy readings' sum, and the cost and latency of the answering call (null
+   * where nothing arrived). What off-policy evaluation reads.
+   */
+  loggedOutcomes(policy: string, epoch: number, since: Date, until: Date, limit: number): Promise<LoggedOutcomeRow[]> {
+    return this.sql<LoggedOutcomeRow[]>`
+      select d.context, d.arm, d.propensity, d.estimates,
+        (select e.reward from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status = 'learned'
+           order by e.received_at limit 1) as reward,
+        (select sum(e.joules) from events e where e.decision_id = d.id and e.kind = 'energy' and e.status = 'learned'
+           and e.cost_usd is null and e.latency_ms is null) as joules,
+        (select e.cost_usd from events e where e.decision_id = d.id and e.status = 'learned' and e.cost_usd is not null
+           order by e.received_at limit 1) as "costUsd",
+        (select e.latency_ms from events e where e.decision_id = d.id and e.status = 'learned' and e.latency_ms is not null
+           order by e.received_at limit 1) as "latencyMs"
+      from decisions d
+      where d.policy = ${policy} and d.epoch = ${epoch} and d.mode = 'single' and d.created_at >= ${since} and d.created_at < ${until}
+      order by d.created_at desc limit ${limit}`;
+  }
+}
+
+export interface LoggedOutcomeRow {
+  context: number[];
+  arm: string;
+  propensity: number;
+  estimates: DecisionRecord['estimates'];
+  reward: number | null;
+  joules: number | null;
+  costUsd: number | null;
+  latencyMs: number | null;
 }

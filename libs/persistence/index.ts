@@ -4,6 +4,8 @@ export * from './events.repository.js';
 export * from './keys.repository.js';
 export * from './models.repository.js';
 export * from './policies.repository.js';
+export * from './prior-stats.repository.js';
 export * from './learned-events.repository.js';
 export * from './dead-letters.repository.js';
+export * from './timeseries.repository.js';
 export * from './persistence.module.js';

@@ -8,15 +8,19 @@ import { KeysRepository } from './keys.repository.js';
 import { LearnedEventsRepository } from './learned-events.repository.js';
 import { ModelsRepository } from './models.repository.js';
 import { PoliciesRepository } from './policies.repository.js';
+import { PriorStatsRepository } from './prior-stats.repository.js';
+import { TimeseriesRepository } from './timeseries.repository.js';
 
 const REPOSITORIES = [
   KeysRepository,
   ModelsRepository,
   PoliciesRepository,
+  PriorStatsRepository,
   DecisionsRepository,
   EventsRepository,
   LearnedEventsRepository,
   DeadLettersRepository,
+  TimeseriesRepository,
 ] as const;
 
 /** The Postgres pool of this process and one instance of each repository over it (plain classes, by factory). */

@@ -10,7 +10,7 @@ interface Row {
 }
 const toPolicy = (r: Row): Policy => ({ ...r.config, name: r.name, version: r.version, epoch: r.epoch, updatedAt: r.updatedAt.toISOString() });
 
-export type AuditAction = 'create' | 'replace' | 'objective' | 'reset' | 'rebuild' | 'delete' | 'prior';
+export type AuditAction = 'create' | 'replace' | 'objective' | 'revert' | 'budget' | 'reset' | 'rebuild' | 'delete' | 'prior';
 
 /** Policies and their audit trail; every change is written in the same transaction as its audit row. */
 export class PoliciesRepository {
@@ -62,13 +62,22 @@ export class PoliciesRepository {
     });
   }
 
-  /** Applies `change` to the stored config under a row lock, bumps the version (and epoch if asked), audits. */
-  async update(name: string, actor: string, action: AuditAction, change: (c: PolicyConfig) => PolicyConfig, bumpEpoch = false): Promise<Policy | null> {
+  /**
+   * Applies `change` to the stored config under a row lock, bumps the version (and epoch if asked), audits. `change`
+   * gets the transaction too, for rows that must change with the config (the prior's upload statistics).
+   */
+  async update(
+    name: string,
+    actor: string,
+    action: AuditAction,
+    change: (c: PolicyConfig, tx: postgres.TransactionSql) => PolicyConfig | Promise<PolicyConfig>,
+    bumpEpoch = false,
+  ): Promise<Policy | null> {
     return this.sql.begin(async (tx) => {
       const [before] = await tx<Row[]>`
         select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
       if (!before) return null;
-      const next = change(before.config);
+      const next = await change(before.config, tx);
       const [row] = await tx<Row[]>`
         update policies set config = ${tx.json(next)}, version = version + 1,
           epoch = epoch + ${bumpEpoch ? 1 : 0}, updated_at = now()
@@ -93,9 +102,39 @@ export class PoliciesRepository {
     await this.audit(this.sql, name, action, actor, null, detail);
   }
 
+  /**
+   * Moves a policy on the built-in featurizer to another featurizer version: its statistics and prior were learnt
+   * in the old feature space, so it starts a new epoch, records the version and drops its prior and the prior's
+   * uploads (audited as a reset by `actor`). Null when the policy is not built-in or already has that version,
+   * so concurrent replicas upgrade each policy once.
+   */
+  async upgradeFeaturizer(name: string, version: number, actor: string): Promise<Policy | null> {
+    return this.sql.begin(async (tx) => {
+      const [before] = await tx<Row[]>`
+        select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
+      if (!before || before.config.features.source !== 'builtin' || before.config.features.version === version) return null;
+      const { prior: _prior, ...rest } = before.config as PolicyConfig & { prior?: unknown };
+      const next: PolicyConfig = { ...rest, features: { ...before.config.features, version } };
+      const [row] = await tx<Row[]>`
+        update policies set config = ${tx.json(next)}, version = version + 1, epoch = epoch + 1, updated_at = now()
+        where name = ${name}
+        returning name, config, version, epoch, updated_at as "updatedAt"`;
+      await tx`delete from policy_prior_stats where policy = ${name}`;
+      await this.audit(tx, name, 'reset', actor, toPolicy(before), toPolicy(row));
+      return toPolicy(row);
+    });
+  }
+
   auditTrail(name: string, limit = 100) {
-    return this.sql<{ action: AuditAction; actor: string; before: unknown; after: unknown; at: Date }[]>`
-      select action, actor, before, after, at from policy_audit where policy = ${name} order by id desc limit ${limit}`;
+    return this.sql<{ id: string; action: AuditAction; actor: string; before: unknown; after: unknown; at: Date }[]>`
+      select id::text, action, actor, before, after, at from policy_audit where policy = ${name} order by id desc limit ${limit}`;
+  }
+
+  /** One audit entry of a policy (null when the id is not one of its entries). */
+  async auditEntry(name: string, id: string): Promise<{ action: AuditAction; before: Policy | null; after: Policy | null } | null> {
+    const [row] = await this.sql<{ action: AuditAction; before: Policy | null; after: Policy | null }[]>`
+      select action, before, after from policy_audit where policy = ${name} and id = ${id}`;
+    return row ?? null;
   }
 
   private async audit(tx: Sql | postgres.TransactionSql, name: string, action: AuditAction, actor: string, before: unknown, after: unknown) {

@@ -1,3 +1,4 @@
+import { type Model } from '@app/contracts';
 /**
  * Replay data in the schema of ../shared/data/README.md, reduced to what a replay needs: per prompt the text and,
  * per model, quality (score), cost (USD) and GPU energy (J). Only complete records are kept (the README's
@@ -23,6 +24,10 @@ export interface ReplayDataset {
   costKnown: boolean;
   /** Records dropped as incomplete for the selected models. */
   skipped: number;
+  /** Prices and J/token of the models (models.json, energy_profiles.json). */
+  side: SideInfo;
+  /** Mean prompt tokens and mean output tokens (over the models) of the kept records. */
+  meanTokens: { input: number; output: number };
 }
 
 export interface RawOutcome {
@@ -77,6 +82,8 @@ export function buildDataset(name: string, raw: readonly RawRecord[], side: Side
   let costKnown = true;
   const records: ReplayRecord[] = [];
   let skipped = 0;
+  let inTok = 0;
+  let outTok = 0;
   for (const r of raw) {
     if (!models.every((m) => r.outcomes[m] !== undefined && Number.isFinite(r.outcomes[m].score))) {
       skipped++;
@@ -102,6 +109,28 @@ export function buildDataset(name: string, raw: readonly RawRecord[], side: Side
       rec.energyJ[i] = (side.joulesPerToken.get(m) ?? 0) * tokens;
     });
     records.push(rec);
+    inTok += r.prompt_tokens_est ?? 0;
+    for (const m of models) outTok += (r.outcomes[m].tokens ?? meanTokens.get(m) ?? 0) / models.length;
   }
-  return { name, models, records, energyKnown, costKnown, skipped };
+  const n = Math.max(1, records.length);
+  return { name, models, records, energyKnown, costKnown, skipped, side, meanTokens: { input: inTok / n, output: outTok / n } };
+}
+
+/**
+ * What an operator would register and configure for these models: the registry (prices, J/token: the per-request
+ * priors and the objective's fixed units) and the expected token counts (the records' means).
+ */
+export function replayRegistry(ds: ReplayDataset): { models: Map<string, Model>; expectedTokens: { input: number; output: number } } {
+  const models = new Map<string, Model>();
+  for (const id of ds.models) {
+    const price = ds.side.prices.get(id);
+    const jpt = ds.side.joulesPerToken.get(id);
+    models.set(id, {
+      id,
+      enabled: true,
+      ...(price ? { pricing: { inputPerMTok: price.input, outputPerMTok: price.output } } : {}),
+      ...(jpt !== undefined ? { energy: { joulesPerOutputToken: jpt } } : {}),
+    });
+  }
+  return { models, expectedTokens: ds.meanTokens };
 }

@@ -1,5 +1,5 @@
 import { type ReplayRecord } from './dataset.js';
-import { CURVE_POINTS, type RunMetrics } from './run-metrics.js';
+import { CURVE_POINTS, RUNNING_MEAN_FROM, type RunMetrics } from './run-metrics.js';
 
 /** Accumulates what a pass served (in-process or over HTTP alike) into RunMetrics. */
 export class MetricsAccumulator {
@@ -12,6 +12,8 @@ export class MetricsAccumulator {
   private readonly share: number[];
   private readonly curve: RunMetrics['curve'] = [];
   private readonly every: number;
+  private maxCost = 0;
+  private maxEnergy = 0;
 
   constructor(
     k: number,
@@ -36,6 +38,10 @@ export class MetricsAccumulator {
     if (this.bestSingle >= 0) this.regretBest += r.quality[this.bestSingle] - served;
     this.regretOracle += Math.max(...r.quality) - served;
     this.t++;
+    if (this.t >= RUNNING_MEAN_FROM) {
+      this.maxCost = Math.max(this.maxCost, this.c / this.t);
+      this.maxEnergy = Math.max(this.maxEnergy, this.e / this.t);
+    }
     if (this.t % this.every === 0 || this.t === this.total) {
       this.curve.push({ round: this.t, quality: this.q / this.t });
       return true;
@@ -58,6 +64,7 @@ export class MetricsAccumulator {
       regretVsOracle: this.regretOracle,
       share: this.share.map((s) => s / T),
       curve: this.curve,
+      maxRunningMean: { costUsd: this.maxCost, energyJ: this.maxEnergy },
     };
   }
 }

@@ -1,8 +1,9 @@
 import { type AlgorithmParams, headIndex, type ObjectiveWeights, type PolicyAlgorithm, recordDecision, recordObservation, type Rng } from '@app/bandits';
-import { type Model, type Policy, type PolicyPrior } from '@app/contracts';
+import { type Budget, type Model, type Policy, type PolicyPrior } from '@app/contracts';
 import {
   armPriors,
   buildRuntime,
+  objectiveScales,
   decidePolicy,
   type DecisionMode,
   DuelRuntime,
@@ -35,6 +36,12 @@ export interface ReplayPolicyOptions {
   models?: ReadonlyMap<string, Model>;
   /** A warm-start prior fitted as the service fits it (POST /admin/policies/{name}/prior). */
   prior?: PolicyPrior;
+  /** The policy's expectedInputTokens / expectedOutputTokens (with `models`, the per-request priors). */
+  expectedTokens?: { input: number; output: number };
+  /** Mean spend per request to pace to, as a policy's `budget`. */
+  budget?: Budget;
+  /** Gain of the budget's dual price (policy params.budgetGain). */
+  budgetGain?: number;
 }
 
 const PARAM_KEYS = ['alpha', 'ridge', 'epsilon', 'propensityDraws'] as const;
@@ -49,8 +56,14 @@ export const roundTime = (t: number): number => t * 1000;
 export function replayPolicy(o: ReplayPolicyOptions): Policy {
   const params: Policy['params'] = { propensityDraws: 0 };
   for (const k of PARAM_KEYS) if (o.params[k] !== undefined) params[k] = o.params[k];
+  if (o.budgetGain !== undefined) params.budgetGain = o.budgetGain;
+  if (o.expectedTokens) {
+    params.expectedInputTokens = o.expectedTokens.input;
+    params.expectedOutputTokens = o.expectedTokens.output;
+  }
   return {
     ...(o.prior ? { prior: o.prior } : {}),
+    ...(o.budget ? { budget: o.budget } : {}),
     name: `replay-${o.algorithm}`,
     version: 1,
     epoch: 1,
@@ -82,7 +95,8 @@ export class ReplayPolicy {
   constructor(o: ReplayPolicyOptions) {
     const k = o.arms.length;
     const policy = replayPolicy(o);
-    this.runtime = buildRuntime(policy, new Map(), armPriors(policy, o.models ?? new Map(), new Map()), 0);
+    const models = o.models ?? new Map<string, Model>();
+    this.runtime = buildRuntime(policy, new Map(), armPriors(policy, models, new Map()), 0, objectiveScales(policy, models));
     this.mode = o.mode ?? (o.algorithm === 'fgts-cdb' && k >= 2 ? 'duel' : 'single');
     if (o.algorithm === 'fgts-cdb') this.sequential = { duel: new DuelRuntime(k, o.dim) };
     else if (o.algorithm === 'ti-ucb') this.sequential = { trend: new TrendRuntime(k) };

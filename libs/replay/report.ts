@@ -1,4 +1,5 @@
 import { type ObjectiveWeights } from '@app/bandits';
+import { type Budget } from '@app/contracts';
 import { type Reference } from './reference.js';
 import { type RunMetrics } from './run-metrics.js';
 import { meanSd, type MeanSd } from './summary.js';
@@ -16,9 +17,13 @@ export interface ResultRow {
   share: Record<string, number>;
   /** Mean over seeds of the running mean quality. */
   curve: { round: number; quality: number }[];
+  /** Over seeds, the largest running mean spend per request from round 300 on. */
+  maxRunningMean: { costUsd: number; energyJ: number };
+  /** The budget the policy paced to (absent without --budget). */
+  budget?: Budget;
 }
 
-export function aggregate(algorithm: string, objective: ObjectiveWeights, models: readonly string[], runs: readonly RunMetrics[]): ResultRow {
+export function aggregate(algorithm: string, objective: ObjectiveWeights, models: readonly string[], runs: readonly RunMetrics[], budget?: Budget): ResultRow {
   const share: Record<string, number> = {};
   models.forEach((m, k) => (share[m] = runs.reduce((s, r) => s + r.share[k], 0) / runs.length));
   return {
@@ -32,6 +37,11 @@ export function aggregate(algorithm: string, objective: ObjectiveWeights, models
     regretVsOracle: meanSd(runs.map((r) => r.regretVsOracle)),
     share,
     curve: runs[0].curve.map((p, i) => ({ round: p.round, quality: runs.reduce((s, r) => s + r.curve[i].quality, 0) / runs.length })),
+    maxRunningMean: {
+      costUsd: Math.max(...runs.map((r) => r.maxRunningMean.costUsd)),
+      energyJ: Math.max(...runs.map((r) => r.maxRunningMean.energyJ)),
+    },
+    ...(budget ? { budget } : {}),
   };
 }
 
@@ -75,6 +85,26 @@ export function formatTable(ref: Reference, rows: readonly ResultRow[], energyKn
     if (energyKnown) cells.push(pm(r.energyJ, 2));
     cells.push(pm(r.regretVsBestSingle, 1), pm(r.regretVsOracle, 1), shares);
     lines.push(cells.join(' | '));
+    if (r.budget) lines.push(`  ${budgetLine(r)}`);
   }
   return lines.join('\n');
+}
+
+/** How a budget row kept to its limits: the worst running mean from round 300 on, over the seeds. */
+function budgetLine(r: ResultRow): string {
+  const parts: string[] = [];
+  const over = (worst: number, limit: number) => `${worst >= limit ? '+' : ''}${((worst / limit - 1) * 100).toFixed(1)} %`;
+  if (r.budget?.costUsdPerRequest !== undefined) {
+    const b = r.budget.costUsdPerRequest;
+    parts.push(
+      `cost ≤ $${b.toExponential(3)}: mean $${r.costUsd.mean.toExponential(3)}, worst running mean from round 300 $${r.maxRunningMean.costUsd.toExponential(3)} (${over(r.maxRunningMean.costUsd, b)})`,
+    );
+  }
+  if (r.budget?.energyJoulesPerRequest !== undefined) {
+    const b = r.budget.energyJoulesPerRequest;
+    parts.push(
+      `energy ≤ ${b.toFixed(2)} J: mean ${r.energyJ.mean.toFixed(2)} J, worst running mean from round 300 ${r.maxRunningMean.energyJ.toFixed(2)} J (${over(r.maxRunningMean.energyJ, b)})`,
+    );
+  }
+  return `budget: ${parts.join('; ')}`;
 }

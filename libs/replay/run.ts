@@ -1,5 +1,6 @@
 import { createRng, type AlgorithmParams, type ObjectiveWeights, type PolicyAlgorithm } from '@app/bandits';
-import { type ReplayDataset } from './dataset.js';
+import { type Budget, type PolicyPrior } from '@app/contracts';
+import { type ReplayDataset, replayRegistry } from './dataset.js';
 import { MetricsAccumulator } from './metrics.js';
 import { type Outcome, ReplayPolicy } from './policies.js';
 import { type RunMetrics } from './run-metrics.js';
@@ -11,6 +12,11 @@ export interface ReplaySpec {
   /** Rounds between a decision and its feedback (0 = before the next decision). */
   delay: number;
   limit?: number;
+  /** Warm start: the prior the policy starts from (fitReplayPrior), as installed with POST …/prior. */
+  prior?: PolicyPrior;
+  /** Mean spend per request to pace to (a policy's budget), and the price's gain (params.budgetGain). */
+  budget?: Budget;
+  budgetGain?: number;
 }
 
 /** Seeded Fisher–Yates order of n items. */
@@ -25,9 +31,9 @@ export function seededOrder(n: number, seed: number): number[] {
 }
 
 /**
- * One online pass from a cold start: prompts in a seeded order; the policy sees only the served model's outcome
- * (for a duel, both served outcomes and the preference derived from their scores), `delay` rounds later.
- * `features[i]` is record i's context (the service's featurizer output).
+ * One online pass from a cold start, or from the warm-start prior `spec.prior`: prompts in a seeded order; the
+ * policy sees only the served model's outcome (for a duel, both served outcomes and the preference derived from
+ * their scores), `delay` rounds later. `features[i]` is record i's context (the service's featurizer output).
  */
 export function runReplay(
   ds: ReplayDataset,
@@ -41,7 +47,17 @@ export function runReplay(
   const d = features[0].length;
   const order = seededOrder(ds.records.length, seed).slice(0, spec.limit ?? ds.records.length);
   const T = order.length;
-  const policy = new ReplayPolicy({ algorithm: spec.algorithm, arms: ds.models, dim: d, objective: spec.objective, params: spec.params });
+  const policy = new ReplayPolicy({
+    algorithm: spec.algorithm,
+    arms: ds.models,
+    dim: d,
+    objective: spec.objective,
+    params: spec.params,
+    prior: spec.prior,
+    ...replayRegistry(ds),
+    budget: spec.budget,
+    budgetGain: spec.budgetGain,
+  });
   const rng = createRng(seed * 2654435761);
   const pending: { due: number; arms: number[]; i: number; t: number }[] = [];
   const metrics = new MetricsAccumulator(K, T, bestSingle);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 
 const LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', 'breaker-1.lua'), 'utf8');
@@ -22,14 +22,16 @@ export interface BreakerSettings {
   probeTtlMs: number;
 }
 
-type BreakerRedis = Redis & { breaker(key: string, op: string, model: string, now: number, threshold: number, cooldown: number, ttl: number): Promise<string> };
+type BreakerRedis = RedisClient & {
+  breaker(key: string, op: string, model: string, now: number, threshold: number, cooldown: number, ttl: number): Promise<string>;
+};
 
 /** Per-model circuit breakers in one Redis hash, so every api replica sees the same state (breaker-1.lua). */
 export class BreakerStore {
   private readonly keys: RedisKeys;
   private readonly redis: BreakerRedis;
 
-  constructor(redis: Redis, prefix = 'rt') {
+  constructor(redis: RedisClient, prefix = 'rt') {
     this.keys = new RedisKeys(prefix);
     if (!(redis as unknown as Partial<BreakerRedis>).breaker) redis.defineCommand('breaker', { numberOfKeys: 1, lua: LUA });
     this.redis = redis as unknown as BreakerRedis;

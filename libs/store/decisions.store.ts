@@ -1,16 +1,20 @@
 import { type DecisionRecord } from '@app/contracts';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 
 /** Values of an event id's "seen" marker (see markSeen). */
 const PENDING = 'p';
 const QUEUED = 'q';
 
-/** Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. */
+/**
+ * Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. Each key is of
+ * one decision or one event, so on a cluster a batch spans slots and nodes: batches are single-key commands sent
+ * together (the connection auto-pipelines them, per node on a cluster), never one multi-key command or pipeline.
+ */
 export class DecisionHotStore {
   readonly keys: RedisKeys;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);
@@ -22,14 +26,8 @@ export class DecisionHotStore {
 
   /** Looks many decisions up in one round trip; missing or expired ones are null. */
   async getMany(ids: readonly string[]): Promise<(DecisionRecord | null)[]> {
-    if (ids.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const id of ids) p.get(this.keys.decision(id));
-    const res = (await p.exec()) ?? [];
-    return res.map(([err, v]) => {
-      if (err) throw err;
-      return typeof v === 'string' ? (JSON.parse(v) as DecisionRecord) : null;
-    });
+    const res = await Promise.all(ids.map((id) => this.redis.get(this.keys.decision(id))));
+    return res.map((v) => (v === null ? null : (JSON.parse(v) as DecisionRecord)));
   }
 
   /**
@@ -40,23 +38,19 @@ export class DecisionHotStore {
    * mark answers "duplicate".
    */
   async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<boolean[]> {
-    const p = this.redis.pipeline();
-    for (const id of eventIds) {
-      const key = this.keys.eventSeen(id);
-      p.set(key, PENDING, 'EX', ttlSeconds, 'NX');
-      p.get(key);
-    }
-    const res = (await p.exec()) ?? [];
-    for (const [err] of res) if (err) throw err;
-    return eventIds.map((_, i) => res[2 * i][1] === 'OK' || res[2 * i + 1][1] === PENDING);
+    return Promise.all(
+      eventIds.map(async (id) => {
+        const key = this.keys.eventSeen(id);
+        // Both sent at once, in this order, on the connection to the key's node.
+        const [set, now] = await Promise.all([this.redis.set(key, PENDING, 'EX', ttlSeconds, 'NX'), this.redis.get(key)]);
+        return set === 'OK' || now === PENDING;
+      }),
+    );
   }
 
   /** Records that the events' jobs are queued: from now on they answer "duplicate". */
   async confirmSeen(eventIds: readonly string[]): Promise<void> {
-    if (eventIds.length === 0) return;
-    const p = this.redis.pipeline();
-    for (const id of eventIds) p.set(this.keys.eventSeen(id), QUEUED, 'KEEPTTL', 'XX');
-    await p.exec();
+    await Promise.all(eventIds.map((id) => this.redis.set(this.keys.eventSeen(id), QUEUED, 'KEEPTTL', 'XX')));
   }
 
   /**
@@ -67,14 +61,17 @@ export class DecisionHotStore {
     const ids = [...wanted.keys()];
     const out = new Map<string, number>();
     if (ids.length === 0) return out;
-    const p = this.redis.pipeline();
-    for (const id of ids) p.incrby(this.keys.decisionEventCount(id), wanted.get(id)!).expire(this.keys.decisionEventCount(id), ttlSeconds);
-    const res = (await p.exec()) ?? [];
-    for (const [err] of res) if (err) throw err;
+    const totals = await Promise.all(
+      ids.map(async (id) => {
+        const key = this.keys.decisionEventCount(id);
+        const [total] = await Promise.all([this.redis.incrby(key, wanted.get(id)!), this.redis.expire(key, ttlSeconds)]);
+        return total;
+      }),
+    );
     const undo = new Map<string, number>();
     ids.forEach((id, i) => {
       const n = wanted.get(id)!;
-      const total = Number(res[2 * i][1]);
+      const total = totals[i];
       const fit = Math.max(0, Math.min(n, limit - (total - n)));
       out.set(id, fit);
       if (fit < n) undo.set(id, n - fit);
@@ -85,13 +82,10 @@ export class DecisionHotStore {
 
   /** Takes counts back (events that were counted but not queued). */
   async uncountEvents(counts: ReadonlyMap<string, number>): Promise<void> {
-    if (counts.size === 0) return;
-    const p = this.redis.pipeline();
-    for (const [id, n] of counts) if (n > 0) p.decrby(this.keys.decisionEventCount(id), n);
-    await p.exec();
+    await Promise.all([...counts].filter(([, n]) => n > 0).map(([id, n]) => this.redis.decrby(this.keys.decisionEventCount(id), n)));
   }
 
   async unmarkSeen(eventIds: readonly string[]): Promise<void> {
-    if (eventIds.length > 0) await this.redis.del(...eventIds.map((id) => this.keys.eventSeen(id)));
+    await Promise.all(eventIds.map((id) => this.redis.del(this.keys.eventSeen(id))));
   }
 }

@@ -1,4 +1,4 @@
-import { type Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 
 /** How long a revocation stays readable for replicas that were cut off when it was announced. */
@@ -18,7 +18,7 @@ export class KeyRevocations {
   private readonly keys: RedisKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);
@@ -32,6 +32,7 @@ export class KeyRevocations {
   /** Records and announces one revoked key id (and forgets revocations older than REVOCATION_MEMORY_MS). */
   async announce(keyId: string, now = Date.now()): Promise<void> {
     const set = this.keys.revokedKeys();
+    // One key (and a channel, which is no key): a transaction on one slot, also on a cluster.
     const r = await this.redis
       .multi()
       .zadd(set, now, keyId)
@@ -54,13 +55,8 @@ export class KeyRevocations {
    */
   subscribe(onRevoked: (keyId: string) => void, onError: (err: Error) => void = () => undefined): RevocationSubscription {
     const channel = this.keys.keyRevocationChannel();
-    const sub = this.redis.duplicate({
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      enableAutoPipelining: false,
-      lazyConnect: true,
-      connectionName: this.connectionName,
-    });
+    // On a cluster, a classic PUBLISH reaches the subscribers of every node, so any one node will do.
+    const sub = duplicateRedis(this.redis, { failFast: false, autoPipelining: false, lazyConnect: true, connectionName: this.connectionName });
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     const catchUp = async (): Promise<void> => {

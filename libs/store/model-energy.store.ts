@@ -1,4 +1,4 @@
-import { type Redis } from 'ioredis';
+import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 
 /** A model's energy per output token as measured by its model-level readings. */
@@ -17,7 +17,7 @@ const COMPUTED = '#computed';
 export class ModelEnergyStore {
   readonly keys: RedisKeys;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);

@@ -1,5 +1,5 @@
 import { type Model, type Policy } from '@app/contracts';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 
 /**
@@ -9,7 +9,7 @@ import { RedisKeys } from './keys.js';
 export class RegistryStore {
   readonly keys: RedisKeys;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from '@app/infra';
 import { fromBlob, toBlob } from './blob.js';
 import { RedisKeys } from './keys.js';
 
@@ -41,15 +41,15 @@ interface Scripts {
  */
 export class PolicyStateStore {
   readonly keys: RedisKeys;
-  private readonly r: Redis & Scripts;
+  private readonly r: RedisClient & Scripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix = 'rt',
     private readonly markerTtlMs = 24 * 3600 * 1000,
   ) {
     this.keys = new RedisKeys(prefix);
-    this.r = redis as Redis & Scripts;
+    this.r = redis as RedisClient & Scripts;
     if (!('applyBatch' in redis)) {
       redis.defineCommand('applyBatch', { numberOfKeys: 3, lua: lua('applyBatch-3.lua') });
       redis.defineCommand('replaceState', { numberOfKeys: 3, lua: lua('replaceState-3.lua') });
@@ -117,19 +117,16 @@ export class PolicyStateStore {
     return { epoch, seq, arms };
   }
 
-  /** seq and epoch of many policies in one round trip (the replicas' change detection). */
+  /**
+   * seq and epoch of many policies in one round trip (the replicas' change detection): one command per policy,
+   * sent together (auto-pipelined), since on a cluster the policies' hashes live in different slots and nodes.
+   */
   async versions(policies: readonly string[]): Promise<{ seq: number; epoch: number | null }[]> {
-    if (policies.length === 0) return [];
-    const p = this.r.pipeline();
-    for (const name of policies) p.hmget(this.keys.state(name), 'seq', 'epoch');
-    const res = (await p.exec()) ?? [];
-    return res.map(([err, v]) => {
-      if (err) throw err;
-      const [seq, epoch] = v as (string | null)[];
-      return { seq: Number(seq ?? 0), epoch: epoch === null ? null : Number(epoch) };
-    });
+    const res = await Promise.all(policies.map((name) => this.r.hmget(this.keys.state(name), 'seq', 'epoch')));
+    return res.map(([seq, epoch]) => ({ seq: Number(seq ?? 0), epoch: epoch === null ? null : Number(epoch) }));
   }
 
+  /** One DEL over the policy's three keys: they share its hash tag, so one slot. */
   async dropPolicy(policy: string): Promise<void> {
     await this.r.del(this.keys.state(policy), this.keys.markers(policy), this.keys.markerTimes(policy));
   }

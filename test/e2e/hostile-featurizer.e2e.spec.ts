@@ -6,9 +6,8 @@ import { client, eventually, freshEnvironment, type Running, startService } from
  * as the latency of the liveness probes in flight.
  *
  * The text is 1,000,000 characters (the longest `input`): 200 stretches of 4,999 blank lines, each closed by an
- * 'x'. The first multiple-choice cue rescanned a stretch from each of its line breaks: about 10 s of blocked
- * thread for this text on a loaded CI machine (a single stretch of a million newlines would take it half an hour,
- * too long to show a failure). As JSON every newline takes two bytes, so the body limit is raised to 4 MiB for the
+ * 'x'. An earlier multiple-choice expression rescanned a stretch from each of its line breaks: about 10 s of
+ * blocked thread for this text on a loaded CI machine; every feature is now one linear pass. As JSON every newline takes two bytes, so the body limit is raised to 4 MiB for the
  * text to reach the featurizer at all, as a deployment with a larger BODY_LIMIT_BYTES lets it.
  */
 const STRETCH = `${'\n'.repeat(4999)}x`;

@@ -136,14 +136,15 @@ describe('OpenAI-compatible proxy', () => {
     expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",reason="status"\} [1-9]/);
   }, 60_000);
 
-  it('answers 502 problem+json naming every attempt when all candidates fail, without hanging', async () => {
+  it("answers 502 in OpenAI's error shape naming every attempt when all candidates fail, without hanging", async () => {
     up.setMode('up-down1', 'hang');
     up.setMode('up-down2', 'reset');
     const t0 = Date.now();
     const r = await admin.post('/v1/chat/completions', { model: 'router/dead', messages: [{ role: 'user', content: 'anyone?' }] });
     expect(r.status).toBe(502);
-    expect(r.headers.get('content-type')).toContain('application/problem+json');
-    const text = JSON.stringify(r.body.errors);
+    expect(r.headers.get('content-type')).toContain('application/json');
+    expect(r.body.error).toMatchObject({ type: 'api_error', code: 'upstream_failed', param: null });
+    const text = r.body.error.message as string;
     expect(text).toContain('down1');
     expect(text).toContain('down2');
     expect(Date.now() - t0).toBeLessThan(5000); // TTFT limit 400 ms per attempt
@@ -166,7 +167,7 @@ describe('OpenAI-compatible proxy', () => {
     ] as const) {
       const bad = await admin.post('/v1/chat/completions', body);
       expect(bad.status).toBe(400);
-      expect(JSON.stringify(bad.body.errors)).toContain(field);
+      expect(bad.body.error).toMatchObject({ type: 'invalid_request_error', param: field });
     }
     expect((await admin.post('/v1/chat/completions', { model: 'router/nope', messages: [{ role: 'user', content: 'x' }] })).status).toBe(404);
     expect((await client(svc.url, '').post('/v1/chat/completions', { model: 'router/chat', messages: [] })).status).toBe(401);

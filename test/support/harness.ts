@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { type INestApplicationContext } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import postgres from 'postgres';
-import { Redis } from 'ioredis';
+import { createRedis, parseClusterNodes, type RedisClient, type RedisTarget } from '@app/infra';
 import { deleteKeysWithPrefix } from '@app/store';
 import { migrate } from '../../scripts/migrate.js';
 import { createApi } from '../../apps/api/src/bootstrap.js';
@@ -15,9 +15,19 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Where the tests' Redis is: the shared one (REDIS_URL), or a cluster given as REDIS_CLUSTER_NODES would be. */
+export function redisTarget(clusterNodes?: string): RedisTarget {
+  const cluster = parseClusterNodes(clusterNodes);
+  if (typeof cluster === 'string') throw new Error(`cluster nodes ${clusterNodes}: ${cluster}`);
+  return { REDIS_URL, REDIS_CLUSTER_NODES: cluster };
+}
+
+/** A connection of the test's own, made as the service makes its own (createRedis). */
+export const connectRedis = (clusterNodes?: string): RedisClient => createRedis(redisTarget(clusterNodes));
+
 /** Deletes every Redis key of a test's prefix (state, hot decisions, BullMQ queue). */
-export async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const r = new Redis(REDIS_URL);
+export async function deleteRedisPrefix(prefix: string, clusterNodes?: string): Promise<void> {
+  const r = connectRedis(clusterNodes);
   try {
     await deleteKeysWithPrefix(r, prefix);
   } finally {
@@ -55,11 +65,19 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Boots the real api (listening on an ephemeral port) and `workers` worker contexts in this process. */
-export async function startService(env: { databaseUrl: string; prefix: string }, workers = 1, extra: Record<string, string> = {}): Promise<Running> {
+/**
+ * Boots the real api (listening on an ephemeral port) and `workers` worker contexts in this process, on the shared
+ * Redis, or on a Redis Cluster when `env.redisClusterNodes` names one (startPrivateRedisCluster's `nodes`).
+ */
+export async function startService(
+  env: { databaseUrl: string; prefix: string; redisClusterNodes?: string },
+  workers = 1,
+  extra: Record<string, string> = {},
+): Promise<Running> {
   const raw = {
     DATABASE_URL: env.databaseUrl,
     REDIS_URL,
+    ...(env.redisClusterNodes ? { REDIS_CLUSTER_NODES: env.redisClusterNodes } : {}),
     REDIS_PREFIX: env.prefix,
     ADMIN_API_KEY: ADMIN_KEY,
     PORT: '0',

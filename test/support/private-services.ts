@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +65,71 @@ export async function startPrivateRedis(opts: { aof?: 'everysec' | 'always'; por
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface PrivateRedisCluster {
+  readonly ports: number[];
+  /** REDIS_CLUSTER_NODES for the service: every master as host:port. */
+  readonly nodes: string;
+  /** SIGKILL every node and remove their directory. */
+  stop(): void;
+}
+
+/**
+ * A Redis Cluster of `masters` nodes and no replicas from the installed redis-server (no persistence, data in a
+ * temp directory), created with `redis-cli --cluster create`; resolves once every node reports all 16384 slots
+ * served. Each node gets a free port and a free cluster-bus port (port + 10000, the default, may be taken or out
+ * of range).
+ */
+export async function startPrivateRedisCluster(masters = 3): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'router-redis-cluster-'));
+  const procs: ChildProcess[] = [];
+  const taken = new Set<number>();
+  const port = async () => {
+    for (;;) {
+      const p = await freePort();
+      if (taken.has(p)) continue;
+      taken.add(p);
+      return p;
+    }
+  };
+  const ports: number[] = [];
+  const stop = () => {
+    for (const p of procs) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const [p, bus] = [await port(), await port()];
+      const nodeDir = join(dir, String(p));
+      mkdirSync(nodeDir);
+      // prettier-ignore
+      const args = ['--port', String(p), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', nodeDir];
+      procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
+      ports.push(p);
+    }
+    const clients = ports.map((p) => new Redis(p, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null }));
+    try {
+      for (const c of clients) {
+        await c.connect().catch(() => undefined);
+        await eventually(async () => (await c.ping().catch(() => '')) === 'PONG', 20_000);
+      }
+      const addresses = ports.map((p) => `127.0.0.1:${p}`);
+      await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+      const served = async (c: Redis) => {
+        const info = await c.cluster('INFO');
+        return /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info);
+      };
+      await eventually(async () => (await Promise.all(clients.map(served))).every(Boolean), 20_000, 100);
+    } finally {
+      for (const c of clients) c.disconnect();
+    }
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { ports, nodes: ports.map((p) => `127.0.0.1:${p}`).join(','), stop };
 }
 
 export interface PrivatePostgres {

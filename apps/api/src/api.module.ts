@@ -2,7 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
-import { bullConnection, InfraModule } from '@app/infra';
+import { InfraModule, QUEUE_CONNECTION, queuePrefix } from '@app/infra';
+import { type ConnectionOptions } from 'bullmq';
 import { IngestModule } from '@app/ingest';
 import { PersistenceModule } from '@app/persistence';
 import { StoreModule } from '@app/store';
@@ -12,8 +13,12 @@ import { ModelsController } from './admin/models.controller.js';
 import { ModelsService } from './admin/models.service.js';
 import { PoliciesController } from './admin/policies.controller.js';
 import { PoliciesService } from './admin/policies.service.js';
+import { FeaturizerUpgrade } from './admin/featurizer-upgrade.service.js';
+import { EvaluationService } from './admin/evaluation.service.js';
+import { TimeseriesService } from './admin/timeseries.service.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { type ApiEnv } from './config.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
 import { ProblemFilter } from './errors/problem.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { IngestController } from './ingest/ingest.controller.js';
@@ -21,6 +26,7 @@ import { IngestService } from './ingest/ingest.service.js';
 import { DocsController } from './openapi/docs.controller.js';
 import { OwedHotCopies } from './routing/owed-hot-copies.service.js';
 import { DecisionFlusher } from './routing/decision-flusher.service.js';
+import { EmbeddingFeatures } from './routing/embedding-features.service.js';
 import { PolicyCache } from './routing/policy-cache.service.js';
 import { StateRepair } from './routing/state-repair.service.js';
 import { SequentialStateService } from './routing/sequential-state.service.js';
@@ -44,7 +50,10 @@ export class ApiModule {
         PersistenceModule.forRoot(env),
         StoreModule.forRoot(env, { redisOffline: true }),
         IngestModule,
-        BullModule.forRoot({ connection: bullConnection(env.REDIS_URL, true), prefix: `${env.REDIS_PREFIX}:bull` }),
+        BullModule.forRootAsync({
+          inject: [QUEUE_CONNECTION],
+          useFactory: (connection: ConnectionOptions) => ({ connection, prefix: queuePrefix(env) }),
+        }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],
       controllers: [
@@ -57,6 +66,7 @@ export class ApiModule {
         PoliciesController,
         HealthController,
         DocsController,
+        DashboardController,
         ReadingsController,
       ],
       providers: [
@@ -70,9 +80,13 @@ export class ApiModule {
         ProxyService,
         DecisionFlusher,
         OwedHotCopies,
+        EmbeddingFeatures,
         RoutingService,
         IngestService,
         PoliciesService,
+        EvaluationService,
+        FeaturizerUpgrade,
+        TimeseriesService,
         ModelsService,
         KeysService,
         ReadingsService,

@@ -1,10 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type FastifyReply } from 'fastify';
-import { startTracing } from '@app/infra';
+import { type IncomingMessage } from 'node:http';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { Logger, startTracing } from '@app/infra';
 import { ApiModule } from './api.module.js';
 import { type ApiEnv } from './config.js';
-import { problem } from './errors/problem.filter.js';
+import { sendError } from './errors/problem.filter.js';
+import { installRequestHooks } from './observability/access-log.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './observability/request-id.js';
 
 /** Keep-alive between requests: longer than the 60 s idle timeout of common load balancers, so they close first. */
 const KEEP_ALIVE_MS = 72_000;
@@ -38,15 +41,17 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
     ...socketLimits(env),
     logger: false,
     return503OnClosing: true,
-    // Errors Fastify raises before routing (e.g. a malformed percent-escape in the URL) get a problem too.
-    frameworkErrors: (err: Error, _req: unknown, reply: FastifyReply) => {
-      void reply
-        .status(400)
-        .header('content-type', 'application/problem+json')
-        .send(problem(400, err.message, 'VALIDATION', [{ path: '(url)', message: 'malformed URL' }]));
+    // The caller's x-request-id when it is safe to echo, log and forward; a fresh one otherwise.
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => requestIdOf(req.headers[REQUEST_ID_HEADER]),
+    // Errors Fastify raises before routing (e.g. a malformed percent-escape in the URL) get the path's error shape too.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.setHeader(REQUEST_ID_HEADER, req.id);
+      sendError(reply, req.url, { status: 400, code: 'VALIDATION', detail: err.message, errors: [{ path: '(url)', message: 'malformed URL' }] });
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(env), adapter, { logger: ['error', 'warn'] });
+  installRequestHooks(app.getHttpAdapter().getInstance(), env.ACCESS_LOG ? app.get(Logger).child('access') : null);
   app.enableShutdownHooks();
   return app;
 }

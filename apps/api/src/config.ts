@@ -56,6 +56,19 @@ export const apiEnvSchema = baseEnvSchema.extend({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(1024 * 1024),
+  /**
+   * Embeddings policies: longest wait for the embedding of a route request's text (ms), after which the route
+   * decides without it (featureSource "fallback"); and the cache of projected contexts by text, bounded in
+   * entries and bytes (0 entries: no cache).
+   */
+  EMBEDDINGS_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(150),
+  EMBEDDINGS_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
+  EMBEDDINGS_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**
@@ -65,6 +78,8 @@ export const apiEnvSchema = baseEnvSchema.extend({
   AUTH_LOOKUPS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
   AUTH_LOOKUP_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
   AUTH_LOOKUPS_PER_SECOND_TOTAL: z.coerce.number().min(1).max(100_000).default(200),
+  /** One info line per request (method, route pattern, status, duration, key id, request id); `false` turns it off. */
+  ACCESS_LOG: z.stringbool().default(true),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (or an admin key); unset, it is open. */
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
 });

@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { QUEUE_NAME } from '@app/contracts';
-import { bullConnection, InfraModule } from '@app/infra';
+import { InfraModule, QUEUE_CONNECTION, queuePrefix } from '@app/infra';
+import { type ConnectionOptions } from 'bullmq';
 import { DefaultRewardSweeper, EventApplier, IngestModule, ModelEnergyEstimator, Rebuilder } from '@app/ingest';
 import { DecisionsRepository, EventsRepository, PersistenceModule, PoliciesRepository } from '@app/persistence';
 import { DecisionHotStore, PolicyStateStore, StoreModule } from '@app/store';
@@ -20,9 +21,9 @@ export class WorkerModule {
         PersistenceModule.forRoot(env),
         StoreModule.forRoot(env, { redisOffline: false }),
         IngestModule,
-        BullModule.forRoot({
-          connection: bullConnection(env.REDIS_URL),
-          prefix: `${env.REDIS_PREFIX}:bull`,
+        BullModule.forRootAsync({
+          inject: [QUEUE_CONNECTION],
+          useFactory: (connection: ConnectionOptions) => ({ connection, prefix: queuePrefix(env) }),
         }),
         BullModule.registerQueue({ name: QUEUE_NAME }),
       ],

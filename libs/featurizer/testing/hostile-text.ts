@@ -6,9 +6,10 @@ export const MAX_INPUT_CHARS = 1_000_000;
 const fill = (unit: string, n = MAX_INPUT_CHARS) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
 
 /**
- * `n`-character texts (1,000,000 by default) built to make a backtracking matcher rescan: long whitespace runs (with and without
- * line breaks) after each character some cue anchors on ('\n', '{', ';', a digit, an operator, '?', '('), dense
- * anchors, and one long word.
+ * `n`-character texts (1,000,000 by default) built to make a scan rescan: long whitespace runs (with and without
+ * line breaks) after each character some rule anchors on ('\n', '{', ';', a digit, an operator, '?', '(', ':'),
+ * dense anchors (operators, '$', '\\', underscores, docstring quotes, option lines, block headers), one long line,
+ * one long word, ideographs.
  */
 export function hostileTexts(n = MAX_INPUT_CHARS): Readonly<Record<string, string>> {
   const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
@@ -36,13 +37,29 @@ export function hostileTexts(n = MAX_INPUT_CHARS): Readonly<Record<string, strin
     'lines of "(a"': fill('(a\n'),
     '"\\n(" then spaces': fill(`\n(${' '.repeat(30)}`),
     'one long word': fill('a'),
+    // Aimed at the layout, notation, blank and vocabulary scans (layout.ts, notation.ts, blanks.ts, vocabulary.ts).
+    underscores: fill('_'),
+    '"(" then spaces': run('(', ' ', ')'),
+    '"( " repeated': fill('( '),
+    'operators between digits': fill('1+'),
+    '"-" repeated': fill('-'),
+    '"$" repeated': fill('$'),
+    '"\\a" repeated': fill('\\a'),
+    'one line of "from" words': fill('from '),
+    'one line of spaces ending with ":"': run('', ' ', ':'),
+    'indented block headers': fill('\n    def f():'),
+    'lines of docstring quotes': fill('"""\n'),
+    'lines of options': fill('a) \n'),
+    ideographs: fill('中文'),
+    'one long stem-like word': fill('biolog'),
   };
 }
 export const HOSTILE_TEXTS = hostileTexts();
 
 /**
- * 1,000,000 characters of plain prose that fires no cue, so every cue scans all of it: the same-run yardstick
- * the hostile timings are compared with (ratios hold across machines where milliseconds do not).
+ * 1,000,000 characters of plain prose with no code, options, notation or blanks, so every scan reads all of it
+ * the ordinary way: the same-run yardstick the hostile timings are compared with (ratios hold across machines where
+ * milliseconds do not).
  */
 export const PLAIN_TEXT = fill('the quick brown fox jumps over the lazy dog near the old mill. ');
 

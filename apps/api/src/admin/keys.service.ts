@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CreateKeyInput } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { CONFIG, Logger, REDIS } from '@app/infra';
+import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { KeysRepository } from '@app/persistence';
 import { KeyRevocations } from '@app/store';
-import { type Redis } from 'ioredis';
 import { type ApiEnv } from '../config.js';
 
 /** API keys: created with their secret shown once (stored hashed), listed, revoked on every replica at once. */
@@ -15,7 +14,7 @@ export class KeysService {
 
   constructor(
     private readonly keys: KeysRepository,
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     @Inject(CONFIG) env: ApiEnv,
     @Inject(Logger) logger: Logger,
   ) {

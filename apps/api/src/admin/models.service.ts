@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Model, type ModelConfig } from '@app/contracts';
+import { type Model, type ModelConfig, type ModelPatch, type Principal } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { CONFIG } from '@app/infra';
+import { CONFIG, Logger } from '@app/infra';
 import { ModelsRepository } from '@app/persistence';
 import { RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
@@ -9,22 +9,42 @@ import { BreakerService } from '../breakers/breakers.service.js';
 import { withAllowedKeyEnv } from '../proxy/upstream-key.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 
-/** The model registry: Postgres is the record, Redis the replicas' copy; each model shown with its breaker. */
+/**
+ * The model registry: Postgres is the record, Redis the replicas' copy; each model shown with its breaker. Every
+ * write is logged with its actor and the fields it set (not their values: a base URL may carry credentials).
+ */
 @Injectable()
 export class ModelsService {
+  private readonly log: Logger;
+
   constructor(
     private readonly models: ModelsRepository,
     private readonly registry: RegistryStore,
     private readonly cache: PolicyCache,
     private readonly breakers: BreakerService,
     @Inject(CONFIG) private readonly env: ApiEnv,
-  ) {}
+    @Inject(Logger) logger: Logger,
+  ) {
+    this.log = logger.child('models');
+  }
 
-  async put(id: string, config: ModelConfig): Promise<Model> {
+  async put(id: string, config: ModelConfig, actor: Principal): Promise<Model> {
     const m = await this.models.upsert(id, withAllowedKeyEnv(config, this.env.UPSTREAM_KEY_ENV_PREFIX));
-    await this.registry.putModel(m);
-    await this.cache.refresh().catch(() => undefined);
+    this.log.info('model replaced', { model: id, actor: actor.keyId, fields: Object.keys(config) });
+    await this.publish(m);
     return m;
+  }
+
+  /** Sets the given fields and keeps the others; the result must pass the same checks as a PUT of it. */
+  async patch(id: string, patch: ModelPatch, actor: Principal): Promise<Model> {
+    const prefix = this.env.UPSTREAM_KEY_ENV_PREFIX;
+    withAllowedKeyEnv(patch, prefix);
+    // The stored half is checked too: a model stored before the prefix rule keeps failing until it is fixed.
+    const r = await this.models.update(id, (stored) => withAllowedKeyEnv({ ...stored, ...patch }, prefix));
+    if (!r) throw modelNotFound(id);
+    this.log.info('model updated', { model: id, actor: actor.keyId, fields: Object.keys(patch) });
+    await this.publish(r.after);
+    return r.after;
   }
 
   async list() {
@@ -34,15 +54,23 @@ export class ModelsService {
 
   async get(id: string) {
     const m = await this.models.get(id);
-    if (!m) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);
+    if (!m) throw modelNotFound(id);
     await this.breakers.refresh();
     return { ...m, breaker: this.breakers.state(m.id) };
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, actor: Principal): Promise<void> {
     const r = await this.models.deleteUnlessUsed(id);
     if (r.usedBy.length > 0) throw new DomainError('MODEL_IN_USE', `model ${id} is an arm of ${r.usedBy.join(', ')}; remove it there first`);
-    if (!r.deleted) throw new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);
+    if (!r.deleted) throw modelNotFound(id);
+    this.log.info('model deleted', { model: id, actor: actor.keyId });
     await this.registry.removeModel(id);
   }
+
+  private async publish(m: Model): Promise<void> {
+    await this.registry.putModel(m);
+    await this.cache.refresh().catch(() => undefined);
+  }
 }
+
+const modelNotFound = (id: string) => new DomainError('MODEL_NOT_FOUND', `model ${id} does not exist`);

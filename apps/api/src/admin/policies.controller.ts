@@ -1,15 +1,32 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
-import { id as idSchema, objectivePatchSchema, policyConfigSchema, priorRequestSchema, type Principal } from '@app/contracts';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  budgetPatchSchema,
+  evaluateRequestSchema,
+  frontierRequestSchema,
+  revertRequestSchema,
+  timeseriesQuerySchema,
+  id as idSchema,
+  objectivePatchSchema,
+  policyConfigSchema,
+  priorRequestSchema,
+  type Principal,
+} from '@app/contracts';
 import { type FastifyReply } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { IdParam } from '../id-param.pipe.js';
 import { parseOrThrow } from '../validation.js';
+import { EvaluationService } from './evaluation.service.js';
 import { PoliciesService } from './policies.service.js';
+import { TimeseriesService } from './timeseries.service.js';
 
 @Controller('admin/policies')
 @RequireScope('admin')
 export class PoliciesController {
-  constructor(private readonly policies: PoliciesService) {}
+  constructor(
+    private readonly policies: PoliciesService,
+    private readonly evaluation: EvaluationService,
+    private readonly series: TimeseriesService,
+  ) {}
 
   @Put(':name')
   async put(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -38,6 +55,34 @@ export class PoliciesController {
   @Patch(':name/objective')
   objective(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
     return this.policies.patchObjective(name, parseOrThrow(objectivePatchSchema, body), c);
+  }
+
+  @Patch(':name/budget')
+  budget(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
+    return this.policies.patchBudget(name, parseOrThrow(budgetPatchSchema, body).budget, c);
+  }
+
+  @Post(':name/objective/revert')
+  @HttpCode(200)
+  revert(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
+    return this.policies.revertObjective(name, parseOrThrow(revertRequestSchema, body).auditId, c);
+  }
+
+  @Get(':name/timeseries')
+  timeseries(@Param('name', new IdParam('name')) name: string, @Query() query: unknown) {
+    return this.series.timeseries(name, parseOrThrow(timeseriesQuerySchema, query, 'query'));
+  }
+
+  @Post(':name/evaluate')
+  @HttpCode(200)
+  evaluate(@Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
+    return this.evaluation.evaluate(name, parseOrThrow(evaluateRequestSchema, body));
+  }
+
+  @Post(':name/frontier')
+  @HttpCode(200)
+  frontier(@Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
+    return this.evaluation.frontier(name, parseOrThrow(frontierRequestSchema, body));
   }
 
   @Get(':name/stats')

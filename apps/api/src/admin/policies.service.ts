@@ -1,26 +1,47 @@
 import { Injectable } from '@nestjs/common';
 import { HEADS } from '@app/bandits';
-import { armPrior, type Objective, type Policy, type PolicyConfig, type PolicyPrior, type PriorRequest, type Principal } from '@app/contracts';
-import { featurize } from '@app/featurizer';
-import { fitPrior, type PriorObservation } from '@app/learning';
+import {
+  armPrior,
+  type Budget,
+  type Objective,
+  type Policy,
+  type PolicyConfig,
+  type PolicyPrior,
+  type PriorRequest,
+  type Principal,
+  sameFeatureSpace,
+} from '@app/contracts';
+import { FEATURIZER_VERSION, featurize } from '@app/featurizer';
+import { budgetStandings, type PriorObservation, refitPrior, spendTotals, toPolicyPrior } from '@app/learning';
 import { DomainError } from '@app/errors';
 import { Rebuilder } from '@app/ingest';
-import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository } from '@app/persistence';
+import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository, PriorStatsRepository } from '@app/persistence';
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { SequentialStateService } from '../routing/sequential-state.service.js';
+import { assertEmbeddingsModel, assertPriorSupported } from './embeddings-model.js';
 
 /** A prior survives PUT for the arms still present, as long as the feature space is unchanged. */
 function carriedPrior(before: Policy | null, after: PolicyConfig): PolicyPrior | undefined {
-  if (!before?.prior || before.features.dim !== after.features.dim || before.features.source !== after.features.source) return undefined;
+  if (!before?.prior || !sameFeatureSpace(before.features, after.features)) return undefined;
   const arms = Object.fromEntries(Object.entries(before.prior.arms).filter(([a]) => after.arms.includes(a)));
   return Object.keys(arms).length > 0 ? { ...before.prior, arms } : undefined;
 }
 
+/** The built-in featurizer's version recorded with the policy (whatever was sent): its statistics' feature space. */
+const withFeaturizerVersion = (c: PolicyConfig): PolicyConfig => {
+  if (c.features.source === 'builtin') return { ...c, features: { ...c.features, version: FEATURIZER_VERSION } };
+  const { version: _v, ...features } = c.features;
+  return { ...c, features };
+};
+
 /** A change of algorithm or feature space makes the old statistics meaningless: start a new epoch. */
-const needsNewEpoch = (before: PolicyConfig, after: PolicyConfig) =>
-  before.algorithm !== after.algorithm || before.features.dim !== after.features.dim || before.features.source !== after.features.source;
+const needsNewEpoch = (before: PolicyConfig, after: PolicyConfig) => before.algorithm !== after.algorithm || !sameFeatureSpace(before.features, after.features);
+
+/** Whether records mapped onto `a` (arm indices, contexts) mean the same observations for `b`. */
+const sameArmsAndFeatures = (a: PolicyConfig, b: PolicyConfig) =>
+  a.arms.length === b.arms.length && a.arms.every((arm, i) => arm === b.arms[i]) && sameFeatureSpace(a.features, b.features);
 
 @Injectable()
 export class PoliciesService {
@@ -34,11 +55,15 @@ export class PoliciesService {
     private readonly cache: PolicyCache,
     private readonly sequential: SequentialStateService,
     private readonly letters: DeadLettersRepository,
+    private readonly priorStats: PriorStatsRepository,
   ) {}
 
-  async put(name: string, config: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean }> {
+  async put(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean }> {
+    const config = withFeaturizerVersion(sent);
     const before = await this.policies.get(name);
-    const known = new Set((await this.models.list()).map((m) => m.id));
+    const registered = await this.models.list();
+    assertEmbeddingsModel(config.features, registered);
+    const known = new Set(registered.map((m) => m.id));
     const missing = config.arms.map((a, i) => ({ a, i })).filter(({ a }) => !known.has(a));
     if (missing.length > 0)
       throw new DomainError(
@@ -46,8 +71,13 @@ export class PoliciesService {
         `register every arm first (PUT /admin/models/{id}): ${missing.map((m) => m.a).join(', ')}`,
         missing.map(({ i }) => ({ path: `arms.${i}`, message: 'not a registered model' })),
       );
-    const stored: PolicyConfig & { prior?: PolicyPrior } = { ...config, prior: carriedPrior(before, config) };
+    const stored: PolicyConfig & { prior?: PolicyPrior; budgetSince?: Policy['budgetSince'] } = {
+      ...config,
+      prior: carriedPrior(before, config),
+      budgetSince: await this.carriedBudgetSince(before, config.budget),
+    };
     if (!stored.prior) delete stored.prior;
+    if (!stored.budgetSince) delete stored.budgetSince;
     const { policy, created, epochChanged } = await this.policies.put(name, stored, actor.keyId, (b) => needsNewEpoch(b, config));
     if (created || epochChanged) await this.state.replace(this.state.policyTarget(name), policy.epoch, new Map());
     await this.publish(policy);
@@ -72,6 +102,58 @@ export class PoliciesService {
   }
 
   /** The trade-off: new weights act on the next decisions of every replica; learning state is kept. */
+  /**
+   * Sets (or with null removes) the policy's budget. A budget paces the spend from now on: the state's spend totals
+   * at this moment are stored with it (budgetSince), and the mean per request is counted from them.
+   */
+  async patchBudget(name: string, budget: Budget | null, actor: Principal): Promise<Policy> {
+    const current = await this.get(name);
+    const since = budget ? await this.spendSnapshot(current) : undefined;
+    const p = await this.policies.update(name, actor.keyId, 'budget', (c) => {
+      const { budget: _b, budgetSince: _s, ...rest } = c as PolicyConfig & { budgetSince?: unknown };
+      return (budget ? { ...rest, budget, budgetSince: since } : rest) as PolicyConfig;
+    });
+    if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    await this.publish(p);
+    return p;
+  }
+
+  /** A PUT that keeps the budget keeps its start; a new or changed budget starts counting now. */
+  private async carriedBudgetSince(before: Policy | null, budget: Budget | null | undefined): Promise<Policy['budgetSince']> {
+    if (!budget || !before) return undefined;
+    const same = before.budget?.costUsdPerRequest === budget.costUsdPerRequest && before.budget?.energyJoulesPerRequest === budget.energyJoulesPerRequest;
+    return same ? before.budgetSince : this.spendSnapshot(before);
+  }
+
+  private async spendSnapshot(p: Policy): Promise<NonNullable<Policy['budgetSince']>> {
+    const st = await this.state.read(this.state.policyTarget(p.name));
+    const d = p.features.dim;
+    const stats = [...st.arms.values()].map((blob) => unpackArmStats(blob, d));
+    return { epoch: p.epoch, ...spendTotals(stats) };
+  }
+
+  /**
+   * Undoes the objective change recorded by one audit entry: the objective that entry replaced is restored (a new,
+   * audited change: `revert`). 404 for an id that is not one of this policy's entries; 409 when the entry
+   * replaced no objective (a creation).
+   */
+  async revertObjective(name: string, auditId: string, actor: Principal): Promise<Policy> {
+    const entry = await this.policies.auditEntry(name, auditId);
+    if (!entry)
+      throw new DomainError('AUDIT_NOT_FOUND', `policy ${name} has no audit entry ${auditId}`, [
+        { path: 'auditId', message: 'not an audit entry of this policy' },
+      ]);
+    const objective = entry.before?.objective;
+    if (!objective)
+      throw new DomainError('NOTHING_TO_REVERT', `audit entry ${auditId} (${entry.action}) replaced no objective`, [
+        { path: 'auditId', message: 'nothing to revert' },
+      ]);
+    const p = await this.policies.update(name, actor.keyId, 'revert', (c) => ({ ...c, objective: { ...objective } }));
+    if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    await this.publish(p);
+    return p;
+  }
+
   async patchObjective(name: string, patch: Partial<Objective>, actor: Principal): Promise<Policy> {
     const p = await this.policies.update(name, actor.keyId, 'objective', (c) => ({ ...c, objective: { ...c.objective, ...patch } }));
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
@@ -82,19 +164,58 @@ export class PoliciesService {
   /**
    * PILOT warm start (ALGORITHMS.md §3): fits θ⁰ per arm on offline records featurised exactly like live requests,
    * capped at `maxWeight` pseudo-observations, and installs it on the policy (new version; learning state kept).
-   * Preference records count as outcomes: the preferred model 1, the other 0 (½ each on a tie).
+   * Preference records count as outcomes: the preferred model 1, the other 0 (½ each on a tie). The records'
+   * statistics are stored beside the policy: with `append` this call's records are added to the ones uploaded
+   * since the last replace and the prior is refitted over all of them (the same fit as one call with every
+   * record); without it they replace them.
    */
   async installPrior(name: string, req: PriorRequest, actor: Principal): Promise<Policy> {
     const p = await this.get(name);
-    const d = p.features.dim;
+    assertPriorSupported(p);
+    // Validated and featurised before taking the row lock; again inside only if the policy changed meanwhile.
+    const obs = this.priorObservations(p, req);
+    const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
+      const previous = (c as PolicyConfig & { prior?: PolicyPrior }).prior;
+      const stored = req.append && previous ? await this.priorStats.read(name, tx) : new Map<string, Float64Array>();
+      const { fitted, stats } = refitPrior(
+        c.arms,
+        c.features.dim,
+        stored,
+        sameArmsAndFeatures(p, c) ? obs : this.priorObservations({ ...c, name }, req),
+        req.maxWeight,
+      );
+      await this.priorStats.replace(name, stats, tx);
+      const records = (stored.size > 0 && previous ? previous.records : 0) + req.records.length;
+      return { ...c, prior: toPolicyPrior(c.arms, fitted, records, new Date().toISOString()) } as PolicyConfig;
+    });
+    if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    await this.publish(next);
+    return next;
+  }
+
+  /** Removes the prior and the statistics of its uploads (a later append starts afresh). */
+  async removePrior(name: string, actor: Principal): Promise<Policy> {
+    const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
+      await this.priorStats.clear(name, tx);
+      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior };
+      return rest;
+    });
+    if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    await this.publish(next);
+    return next;
+  }
+
+  /** The records as quality outcomes of the policy's arms; 400 naming the record's field when one does not fit. */
+  private priorObservations(p: Pick<Policy, 'name' | 'arms' | 'features'>, req: PriorRequest): PriorObservation[] {
     const armIndex = new Map(p.arms.map((a, i) => [a, i]));
+    const contexts = new Map<string, Float64Array>(); // the same prompt is often scored for every model
     const obs: PriorObservation[] = [];
     req.records.forEach((r, i) => {
-      const x = this.priorContext(p, r, i);
+      const x = this.priorContext(p, r, i, contexts);
       const arm = (field: string, model: string) => {
         const a = armIndex.get(model);
         if (a === undefined)
-          throw new DomainError('UNKNOWN_ARM', `${model} is not an arm of policy ${name}`, [
+          throw new DomainError('UNKNOWN_ARM', `${model} is not an arm of policy ${p.name}`, [
             { path: `records.${i}.${field}`, message: 'not an arm of this policy' },
           ]);
         return a;
@@ -105,28 +226,10 @@ export class PoliciesService {
         obs.push({ arm: arm('preferred', r.preferred), x, r: win }, { arm: arm('other', r.other), x, r: 1 - win });
       }
     });
-    const fitted = fitPrior(p.arms.length, d, obs, req.maxWeight);
-    const prior: PolicyPrior = { installedAt: new Date().toISOString(), records: req.records.length, arms: {} };
-    fitted.forEach((f, a) => {
-      if (f) prior.arms[p.arms[a]] = { theta: Array.from(f.theta), weight: f.weight, records: f.records };
-    });
-    const next = await this.policies.update(name, actor.keyId, 'prior', (c) => ({ ...c, prior }) as PolicyConfig);
-    if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
-    await this.publish(next);
-    return next;
+    return obs;
   }
 
-  async removePrior(name: string, actor: Principal): Promise<Policy> {
-    const next = await this.policies.update(name, actor.keyId, 'prior', (c) => {
-      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior };
-      return rest;
-    });
-    if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
-    await this.publish(next);
-    return next;
-  }
-
-  private priorContext(p: Policy, r: PriorRequest['records'][number], i: number): Float64Array {
+  private priorContext(p: Pick<Policy, 'name' | 'features'>, r: PriorRequest['records'][number], i: number, contexts: Map<string, Float64Array>): Float64Array {
     const d = p.features.dim;
     if (p.features.source === 'caller') {
       if (!r.features || r.features.length !== d)
@@ -137,7 +240,9 @@ export class PoliciesService {
     }
     if (r.input === undefined)
       throw new DomainError('VALIDATION', `policy ${p.name} featurizes text`, [{ path: `records.${i}.input`, message: 'give the prompt text' }]);
-    return featurize(r.input, d);
+    let x = contexts.get(r.input);
+    if (!x) contexts.set(r.input, (x = featurize(r.input, d)));
+    return x;
   }
 
   async reset(name: string, actor: Principal): Promise<Policy> {
@@ -159,9 +264,12 @@ export class PoliciesService {
     const p = await this.get(name);
     const st = await this.state.read(this.state.policyTarget(name));
     const d = p.features.dim;
-    const per = p.arms.map((arm) => {
+    const armStats = p.arms.map((arm) => {
       const blob = st.arms.get(arm);
-      const s = blob ? unpackArmStats(blob, d) : null;
+      return blob ? unpackArmStats(blob, d) : null;
+    });
+    const per = p.arms.map((arm, i) => {
+      const s = armStats[i];
       const mean = (h: number) => (s && s.obs[h] > 0 ? s.sum[h] / s.obs[h] : null);
       const count = (h: number) => (s ? s.obs[h] : 0);
       return {
@@ -193,6 +301,10 @@ export class PoliciesService {
       events,
       deadLettered,
       heads: HEADS,
+      budgets: budgetStandings(
+        p,
+        armStats.filter((s) => s !== null),
+      ).map(({ key, limit, requests, meanPerRequest, price }) => ({ budget: key, limit, requests, meanPerRequest, price })),
       ...(duel ? { duelRecords: duel.size } : {}),
       arms: per.map((a, i) => ({
         ...a,

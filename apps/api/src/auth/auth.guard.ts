@@ -2,10 +2,9 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, type OnMod
 import { Reflector } from '@nestjs/core';
 import { type Principal, type Scope } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { CONFIG, Logger, REDIS } from '@app/infra';
+import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { KeysRepository } from '@app/persistence';
 import { KeyRevocations, type RevocationSubscription } from '@app/store';
-import { type Redis } from 'ioredis';
 import { type ApiEnv } from '../config.js';
 import { clientKey } from './client-key.js';
 import { KeyResolver, secretMatches, sha256 } from './key-resolver.js';
@@ -35,7 +34,7 @@ export class AuthGuard implements CanActivate, OnModuleInit, OnModuleDestroy {
     private readonly reflector: Reflector,
     keys: KeysRepository,
     @Inject(CONFIG) env: ApiEnv,
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     @Inject(Logger) logger: Logger,
   ) {
     this.resolver = new KeyResolver(keys, {

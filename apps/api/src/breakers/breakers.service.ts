@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CONFIG, Logger, REDIS } from '@app/infra';
+import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { type BreakerInfo, type BreakerSettings, BreakerStore } from '@app/store';
-import { type Redis } from 'ioredis';
 import { type ApiEnv } from '../config.js';
 
 const POLL_MS = 500;
@@ -19,7 +18,7 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
   readonly settings: BreakerSettings;
   private readonly log: Logger;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
+  constructor(@Inject(REDIS) redis: RedisClient, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
     this.store = new BreakerStore(redis, env.REDIS_PREFIX);
     this.settings = { threshold: env.BREAKER_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS, probeTtlMs: Math.max(env.PROXY_TIMEOUT_MS, 1000) };
     this.log = logger.child('breakers');

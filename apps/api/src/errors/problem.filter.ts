@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
-import { DomainError, type ErrorCode, type FieldError } from '@app/errors';
+import { DomainError, ERROR_CODES, type ErrorCode, type FieldError } from '@app/errors';
 import { isDependencyDown, Logger } from '@app/infra';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 
@@ -10,6 +9,25 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldError[];
+  correlationId?: string;
+}
+
+/** OpenAI's error envelope, which its SDKs (and LiteLLM, Portkey …) read on the OpenAI-compatible paths. */
+export interface OpenAiError {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/**
+ * An error as the api answers it, before it takes the shape of its path: problem+json on our own paths, OpenAI's
+ * envelope on the OpenAI-compatible ones.
+ */
+export interface ErrorAnswer {
+  status: number;
+  /** A domain error code, or what the HTTP layer refused (`http-<status>`, a Fastify code, `internal`). */
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+  retryAfterSeconds?: number;
   correlationId?: string;
 }
 
@@ -30,9 +48,11 @@ export function statusOf(code: ErrorCode): number {
     case 'DECISION_NOT_FOUND':
     case 'KEY_NOT_FOUND':
     case 'READING_NOT_FOUND':
+    case 'AUDIT_NOT_FOUND':
       return 404;
     case 'MODEL_IN_USE':
     case 'EVENT_LIMIT':
+    case 'NOTHING_TO_REVERT':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -43,6 +63,80 @@ export function statusOf(code: ErrorCode): number {
     case 'UPSTREAM_FAILED':
       return 502;
   }
+}
+
+/**
+ * The one place errors get OpenAI's `code` on the OpenAI-compatible paths: each domain code here, what the HTTP
+ * layer refused by its status (openAiCode). OpenAI's `type` follows the status (openAiType).
+ */
+function openAiDomainCode(code: ErrorCode): string {
+  switch (code) {
+    case 'VALIDATION':
+    case 'UNKNOWN_ARM':
+    case 'FEATURES_MISMATCH':
+    case 'WRONG_MODE':
+      return 'invalid_value';
+    case 'UNAUTHENTICATED':
+      return 'invalid_api_key';
+    case 'FORBIDDEN':
+      return 'insufficient_permissions';
+    case 'POLICY_NOT_FOUND':
+    case 'MODEL_NOT_FOUND':
+      return 'model_not_found';
+    case 'DECISION_NOT_FOUND':
+    case 'KEY_NOT_FOUND':
+    case 'READING_NOT_FOUND':
+    case 'AUDIT_NOT_FOUND':
+      return 'not_found';
+    case 'MODEL_IN_USE':
+    case 'EVENT_LIMIT':
+    case 'NOTHING_TO_REVERT':
+      return 'conflict';
+    case 'PAYLOAD_TOO_LARGE':
+      return 'request_too_large';
+    case 'RATE_LIMITED':
+      return 'rate_limit_exceeded';
+    case 'UNAVAILABLE':
+      return 'service_unavailable';
+    case 'UPSTREAM_FAILED':
+      return 'upstream_failed';
+  }
+}
+
+const HTTP_OPENAI_CODES: Record<number, string> = {
+  400: 'invalid_request_body',
+  404: 'unknown_url',
+  413: 'request_too_large',
+  415: 'unsupported_media_type',
+  500: 'internal_error',
+};
+
+const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
+
+function openAiCode(code: string, status: number): string | null {
+  return isErrorCode(code) ? openAiDomainCode(code) : (HTTP_OPENAI_CODES[status] ?? null);
+}
+
+/** OpenAI's error `type` for a status. */
+export function openAiType(status: number): string {
+  switch (status) {
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 429:
+      return 'rate_limit_error';
+    default:
+      return status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
+/** The paths an OpenAI client calls (the proxy's): their errors take OpenAI's envelope instead of problem+json. */
+export function isOpenAiPath(url: string): boolean {
+  const path = url.split('?', 1)[0];
+  return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
 }
 
 const TITLES: Record<number, string> = {
@@ -66,28 +160,66 @@ export function problem(status: number, detail: string, code: string, errors?: F
   return p;
 }
 
-/** RFC 9457 problem+json for every error; unknown errors become a 500 with a correlation id and no internals. */
+/** Entries of `errors` that are not a request field: the body or URL as a whole, a proxied call's attempts. */
+const notAField = (path: string) => path.startsWith('(') || path.startsWith('attempts.');
+
+/**
+ * The answer in OpenAI's envelope: `message` is the detail followed by every field at fault (`path: message`) or
+ * failed attempt, `param` the first field at fault, if any.
+ */
+export function openAiError(a: ErrorAnswer): OpenAiError {
+  const listed = (a.errors ?? []).filter((e) => e.message !== a.detail);
+  const fields = listed.map((e) => (notAField(e.path) ? e.message : `${e.path}: ${e.message}`));
+  const param = (a.errors ?? []).find((e) => !notAField(e.path))?.path ?? null;
+  return {
+    error: {
+      message: fields.length > 0 ? `${a.detail}: ${fields.join('; ')}` : a.detail,
+      type: openAiType(a.status),
+      param,
+      code: openAiCode(a.code, a.status),
+    },
+  };
+}
+
+/** Writes an error answer in the shape its path calls for (with Retry-After when it has one). */
+export function sendError(reply: FastifyReply, url: string, a: ErrorAnswer): void {
+  if (a.retryAfterSeconds !== undefined) void reply.header('retry-after', String(a.retryAfterSeconds));
+  if (isOpenAiPath(url)) {
+    void reply.status(a.status).header('content-type', 'application/json; charset=utf-8').send(openAiError(a));
+    return;
+  }
+  const body = problem(a.status, a.detail, a.code, a.errors);
+  void reply
+    .status(a.status)
+    .header('content-type', 'application/problem+json')
+    .send(a.correlationId === undefined ? body : { ...body, correlationId: a.correlationId });
+}
+
+/**
+ * The api's one exception filter: problem+json (RFC 9457) on our paths, OpenAI's error envelope on the
+ * OpenAI-compatible ones; unknown errors become a 500 quoting the request id as correlation id, with no internals.
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(@Inject(Logger) private readonly log: Logger) {}
 
   catch(err: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
     const req = http.getRequest<FastifyRequest>();
-    let body: Problem;
-    let retryAfter: number | undefined;
-    if (err instanceof DomainError) {
-      body = problem(statusOf(err.code), err.message, err.code, err.errors);
-      retryAfter = err.retryAfterSeconds;
-    } else if (err instanceof HttpException) {
+    sendError(http.getResponse<FastifyReply>(), req.url, this.answer(err, req));
+  }
+
+  private answer(err: unknown, req: FastifyRequest): ErrorAnswer {
+    if (err instanceof DomainError)
+      return { status: statusOf(err.code), code: err.code, detail: err.message, errors: err.errors, retryAfterSeconds: err.retryAfterSeconds };
+    if (err instanceof HttpException) {
       const status = err.getStatus();
       const bodyError = status === 400 || status === 413 || status === 415;
       const detail =
         status === 404 ? `no route ${req.method} ${req.url.split('?')[0]}` : bodyError ? `the body could not be read: ${err.message}` : err.message;
-      body = problem(status, detail, `http-${status}`, bodyError ? [{ path: '(body)', message: err.message }] : undefined);
-    } else if (isFastifyError(err)) {
-      const status = err.statusCode;
+      return { status, code: `http-${status}`, detail, errors: bodyError ? [{ path: '(body)', message: err.message }] : undefined };
+    }
+    if (isFastifyError(err)) {
       const detail =
         err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'request body is larger than the limit'
@@ -96,21 +228,17 @@ export class ProblemFilter implements ExceptionFilter {
             : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
               ? 'the JSON body is empty'
               : 'the body is not valid JSON';
-      body = problem(status, detail, err.code ?? `http-${status}`, [{ path: '(body)', message: detail }]);
-    } else if (isDependencyDown(err)) {
-      body = problem(503, 'a backing service (Redis or Postgres) is unavailable; retry later', 'UNAVAILABLE');
-      retryAfter = 5;
-    } else {
-      const correlationId = randomUUID();
-      this.log.error('unhandled error', {
-        correlationId,
-        error: err instanceof Error ? err.message : String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      });
-      body = { ...problem(500, `internal error; quote correlation id ${correlationId}`, 'internal'), correlationId };
+      return { status: err.statusCode, code: err.code ?? `http-${err.statusCode}`, detail, errors: [{ path: '(body)', message: detail }] };
     }
-    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-    void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+    if (isDependencyDown(err))
+      return { status: 503, code: 'UNAVAILABLE', detail: 'a backing service (Redis or Postgres) is unavailable; retry later', retryAfterSeconds: 5 };
+    const correlationId = req.id;
+    this.log.error('unhandled error', {
+      correlationId,
+      error: err instanceof Error ? err.message : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    return { status: 500, code: 'internal', detail: `internal error; quote correlation id ${correlationId}`, correlationId };
   }
 }
 

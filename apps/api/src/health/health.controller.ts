@@ -1,11 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Inject, type OnModuleDestroy, type OnModuleInit, Res } from '@nestjs/common';
 import { QUEUE_NAME } from '@app/contracts';
-import { Logger, REDIS, SQL } from '@app/infra';
+import { Logger, REDIS, type RedisClient, SQL } from '@app/infra';
 import { type Sql } from '@app/persistence';
 import { type Queue } from 'bullmq';
 import { type FastifyReply } from 'fastify';
-import { type Redis } from 'ioredis';
 import { MetricsAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from '../routing/decision-flusher.service.js';
 import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
@@ -40,7 +39,7 @@ export class HealthController implements OnModuleInit, OnModuleDestroy {
   private stopping = false;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     @Inject(SQL) sql: Sql,
     @InjectQueue(QUEUE_NAME) queue: Queue,
     private readonly cache: PolicyCache,

@@ -62,6 +62,31 @@ export class MetricsService {
     labelNames: ['policy'],
     registers: [this.registry],
   });
+  readonly embeddingsCalls = new Counter({
+    name: 'router_embeddings_calls_total',
+    help: 'Embeddings upstream calls of embeddings policies by outcome (ok, timeout, error; config: not callable as configured)',
+    labelNames: ['model', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly embeddingsSeconds = new Histogram({
+    name: 'router_embeddings_duration_seconds',
+    help: 'Embeddings upstream call time (until the answer, the time limit or the failure) by model and outcome',
+    labelNames: ['model', 'outcome'],
+    buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly embeddingsCache = new Counter({
+    name: 'router_embeddings_cache_total',
+    help: 'Context lookups of embeddings policies: hit (cached), shared (joined a call in flight), miss (called the upstream)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly featureFallbacks = new Counter({
+    name: 'router_feature_fallbacks_total',
+    help: 'Decisions of embeddings policies taken without the embedding (bias-only context, not learnt), by reason',
+    labelNames: ['policy', 'reason'],
+    registers: [this.registry],
+  });
 
   constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache, letters: DeadLettersRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'router_process_' });

@@ -1,4 +1,8 @@
 import {
+  budgetPatchSchema,
+  evaluateRequestSchema,
+  frontierRequestSchema,
+  revertRequestSchema,
   chatRequestSchema,
   createKeySchema,
   energyBatchSchema,
@@ -7,6 +11,7 @@ import {
   feedbackSchema,
   pairwiseSchema,
   modelConfigSchema,
+  modelPatchSchema,
   objectivePatchSchema,
   policyConfigSchema,
   priorRequestSchema,
@@ -14,7 +19,16 @@ import {
 } from '@app/contracts';
 import { z } from 'zod';
 
-type Op = { method: string; path: string; summary: string; scope?: 'route' | 'telemetry' | 'admin'; body?: z.ZodType; ok: number };
+type Op = {
+  method: string;
+  path: string;
+  summary: string;
+  scope?: 'route' | 'telemetry' | 'admin';
+  body?: z.ZodType;
+  ok: number;
+  /** The OpenAI-compatible paths answer errors in OpenAI's envelope instead of problem+json. */
+  openAiErrors?: true;
+};
 
 /** Every endpoint, with its request schema: the zod schemas used at the edge are the single source. */
 const OPS: Op[] = [
@@ -26,8 +40,16 @@ const OPS: Op[] = [
     scope: 'route',
     body: chatRequestSchema,
     ok: 200,
+    openAiErrors: true,
   },
-  { method: 'get', path: '/v1/models', summary: 'router/<policy> entries the key may use (OpenAI list format)', scope: 'route', ok: 200 },
+  {
+    method: 'get',
+    path: '/v1/models',
+    summary: 'router/<policy> entries the key may use (OpenAI list format)',
+    scope: 'route',
+    ok: 200,
+    openAiErrors: true,
+  },
   { method: 'post', path: '/v1/feedback', summary: 'Thumb or reward for a decision', scope: 'route', body: feedbackSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/pairwise', summary: 'Which model of a duel won (or a tie)', scope: 'route', body: pairwiseSchema, ok: 202 },
   { method: 'post', path: '/v1/feedback/batch', summary: 'Up to 1000 feedback events', scope: 'route', body: feedbackBatchSchema, ok: 202 },
@@ -47,6 +69,14 @@ const OPS: Op[] = [
   { method: 'get', path: '/admin/keys', summary: 'List keys', scope: 'admin', ok: 200 },
   { method: 'delete', path: '/admin/keys/{id}', summary: 'Revoke a key', scope: 'admin', ok: 204 },
   { method: 'put', path: '/admin/models/{id}', summary: 'Create or replace a model (an arm)', scope: 'admin', body: modelConfigSchema, ok: 200 },
+  {
+    method: 'patch',
+    path: '/admin/models/{id}',
+    summary: 'Set some fields of a model, keep the others (404 for an unknown model)',
+    scope: 'admin',
+    body: modelPatchSchema,
+    ok: 200,
+  },
   { method: 'get', path: '/admin/models', summary: 'List models', scope: 'admin', ok: 200 },
   { method: 'get', path: '/admin/models/{id}', summary: 'Get a model', scope: 'admin', ok: 200 },
   { method: 'delete', path: '/admin/models/{id}', summary: 'Delete a model (409 while a policy uses it)', scope: 'admin', ok: 204 },
@@ -60,6 +90,45 @@ const OPS: Op[] = [
     summary: 'Change the trade-off weights (audited)',
     scope: 'admin',
     body: objectivePatchSchema,
+    ok: 200,
+  },
+  {
+    method: 'patch',
+    path: '/admin/policies/{name}/budget',
+    summary: 'Set (or with null remove) the mean spend per request the policy paces to (audited)',
+    scope: 'admin',
+    body: budgetPatchSchema,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/admin/policies/{name}/objective/revert',
+    summary: 'Undo the objective change of one audit entry (audited)',
+    scope: 'admin',
+    body: revertRequestSchema,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/admin/policies/{name}/evaluate',
+    summary: 'Off-policy estimate of a candidate trade-off on the logged decisions (read-only)',
+    scope: 'admin',
+    body: evaluateRequestSchema,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/admin/policies/{name}/frontier',
+    summary: 'Off-policy estimates along one weight (read-only)',
+    scope: 'admin',
+    body: frontierRequestSchema,
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/admin/policies/{name}/timeseries',
+    summary: 'Per bucket and model: decisions, reward, energy, cost, latency, fallbacks (?from&to&bucket)',
+    scope: 'admin',
     ok: 200,
   },
   { method: 'get', path: '/admin/policies/{name}/stats', summary: 'Learning statistics per arm', scope: 'admin', ok: 200 },
@@ -109,18 +178,60 @@ const problem = {
   },
 };
 
+const openAiError = {
+  description: "OpenAI's error envelope",
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: {
+          error: {
+            type: 'object',
+            properties: {
+              message: { type: 'string' },
+              type: {
+                type: 'string',
+                description: 'invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, api_error',
+              },
+              param: { type: ['string', 'null'], description: 'the field at fault' },
+              code: { type: ['string', 'null'] },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** Every request may name its id; every answer (errors too) carries the one used. */
+const requestIdParam = {
+  name: 'x-request-id',
+  in: 'header',
+  required: false,
+  description: 'kept if 1–128 characters of A-Z a-z 0-9 . _ : @ = + / -, else replaced by a generated id; echoed on the response',
+  schema: { type: 'string', maxLength: 128 },
+};
+
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPS) {
-    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [
+      ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+      requestIdParam,
+    ];
+    const error = op.openAiErrors ? openAiError : problem;
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       ...(op.scope ? { security: [{ bearer: [] }], 'x-scope': op.scope } : {}),
-      ...(params.length ? { parameters: params } : {}),
+      parameters: params,
       ...(op.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } }
         : {}),
-      responses: { [op.ok]: { description: 'success' }, '4XX': problem, '503': problem },
+      responses: {
+        [op.ok]: { description: 'success', headers: { 'x-request-id': { description: 'the request id', schema: { type: 'string' } } } },
+        '4XX': error,
+        ...(op.openAiErrors ? { '5XX': error } : { '503': error }),
+      },
     };
   }
   return {

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { chatRequestSchema, type Principal } from '@app/contracts';
-import { type FastifyReply } from 'fastify';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { parseOrThrow } from '../validation.js';
 import { ProxyService } from './proxy.service.js';
@@ -12,8 +12,8 @@ export class ProxyController {
   /** OpenAI-compatible chat completions with `"model": "router/<policy>"` (streaming or not). */
   @Post('v1/chat/completions')
   @RequireScope('route')
-  async chat(@Caller() c: Principal, @Body() body: unknown, @Res() reply: FastifyReply, @Headers() headers: Record<string, string>): Promise<void> {
-    await this.proxy.complete(c, parseOrThrow(chatRequestSchema, body), reply, headers);
+  async chat(@Caller() c: Principal, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.proxy.complete(c, parseOrThrow(chatRequestSchema, body), reply, { headers: req.headers, requestId: req.id });
   }
 
   @Get('v1/models')

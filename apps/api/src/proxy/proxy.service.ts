@@ -11,7 +11,9 @@ import { DecisionFlusher } from '../routing/decision-flusher.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
 import { BreakerService } from '../breakers/breakers.service.js';
+import { openAiError } from '../errors/problem.filter.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
 import { usageTokens } from './usage-tokens.js';
@@ -68,26 +70,32 @@ export class ProxyService {
     };
   }
 
-  /** One trace per request (continuing the caller's `traceparent`): route, each upstream attempt, the worker. */
-  complete(caller: Principal, req: ChatRequest, reply: FastifyReply, headers: Record<string, string | string[] | undefined> = {}): Promise<void> {
+  /**
+   * One trace per request (continuing the caller's `traceparent`): route, each upstream attempt, the worker. The
+   * request id goes to every upstream attempt as `x-request-id`.
+   */
+  complete(caller: Principal, req: ChatRequest, reply: FastifyReply, ctx: ProxyContext): Promise<void> {
     return withSpan(
       'POST /v1/chat/completions',
       { 'router.policy': req.model.slice('router/'.length), 'router.stream': req.stream === true },
-      () => this.serve(caller, req, reply),
+      () => this.serve(caller, req, reply, ctx.requestId),
       {
-        carrier: headers,
+        carrier: ctx.headers,
         kind: SpanKind.SERVER,
       },
     );
   }
 
-  private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply): Promise<void> {
+  private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
     const policy = req.model.slice('router/'.length);
     const { model: _routerModel, messages, stream, ...params } = req;
     // Before routing: such a request cannot be serialised for any upstream, and must not look like their failure.
     const tooDeep = nestingErrors(params, messages);
     if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
-    const dec = await this.routing.route(caller, { policy, messages: messages, mode: 'single' });
+    const dec = await this.routing.route(caller, { policy, messages: messages, mode: 'single' }).catch((err: unknown) => {
+      throw asModelField(err, req.model);
+    });
+    const call: UpstreamCall = { messages, params, dec, reply, requestId };
     const order = [
       dec.model,
       ...dec.scores
@@ -112,7 +120,7 @@ export class ProxyService {
           'upstream chat.completions',
           { 'router.model': id, 'router.attempt': attempt + 1 },
           async (span) => {
-            const o = stream ? await this.streamOnce(model, messages, params, dec, reply) : await this.callOnce(model, messages, params, dec, reply);
+            const o = stream ? await this.streamOnce(model, call) : await this.callOnce(model, call);
             if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
             return o;
           },
@@ -136,10 +144,11 @@ export class ProxyService {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           this.recordUsage(dec, model, null, attempts);
           // The openai client keeps the body's `error` object: send it back in the same envelope.
+          const status = f.status ?? 502;
           void reply
-            .status(f.status ?? 502)
+            .status(status)
             .headers(this.routerHeaders(dec, id))
-            .send({ error: f.body ?? { message: f.message } });
+            .send({ error: f.body ?? openAiError({ status, code: 'UPSTREAM_FAILED', detail: f.message }).error });
           return;
         }
         if (f.next === 'stop') {
@@ -167,7 +176,7 @@ export class ProxyService {
   }
 
   /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
-  private async callOnce(model: Model, messages: unknown[], params: Record<string, unknown>, dec: RouteResponse, reply: FastifyReply): Promise<Outcome> {
+  private async callOnce(model: Model, { messages, params, dec, reply, requestId }: UpstreamCall): Promise<Outcome> {
     const ac = new AbortController();
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
@@ -176,7 +185,10 @@ export class ProxyService {
     try {
       const client = this.clients.get(model);
       const response = await client.chat.completions
-        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, { signal: ac.signal, headers: traceCarrier() })
+        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, {
+          signal: ac.signal,
+          headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
+        })
         .asResponse();
       responded = true;
       clearTimeout(ttft);
@@ -212,7 +224,7 @@ export class ProxyService {
    * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
-  private async streamOnce(model: Model, messages: unknown[], params: Record<string, unknown>, dec: RouteResponse, reply: FastifyReply): Promise<Outcome> {
+  private async streamOnce(model: Model, { messages, params, dec, reply, requestId }: UpstreamCall): Promise<Outcome> {
     const ac = new AbortController();
     let waitingForClient = false;
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
@@ -227,7 +239,10 @@ export class ProxyService {
     try {
       const client = this.clients.get(model);
       const response = await client.chat.completions
-        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, { signal: ac.signal, headers: traceCarrier() })
+        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, {
+          signal: ac.signal,
+          headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
+        })
         .asResponse();
       responded = true;
       if (!response.body) throw new Error('upstream sent no body');
@@ -261,7 +276,8 @@ export class ProxyService {
         if (failure.reason === 'client') res.destroy();
         else {
           // Tell the client in-band, then close: the status line is long gone.
-          res.write(`data: ${JSON.stringify({ error: { message: `upstream failed mid-stream: ${failure.message}` } })}\n\n`);
+          const event = openAiError({ status: 502, code: 'UPSTREAM_FAILED', detail: `upstream failed mid-stream: ${failure.message}` });
+          res.write(`data: ${JSON.stringify(event)}\n\n`);
           res.end();
         }
       }
@@ -311,6 +327,30 @@ export class ProxyService {
 }
 
 type RouteRequestMessages = { role: string; content: string | unknown[] | null }[];
+
+/** What the controller knows of the request beyond its body. */
+export interface ProxyContext {
+  headers: Record<string, string | string[] | undefined>;
+  requestId: string;
+}
+
+/** One request's upstream call, the same for every attempt. */
+interface UpstreamCall {
+  messages: unknown[];
+  params: Record<string, unknown>;
+  dec: RouteResponse;
+  reply: FastifyReply;
+  requestId: string;
+}
+
+/**
+ * On the OpenAI-compatible path the policy is named by `model`: an unknown (or not allowed) policy is an unknown
+ * model, named as the caller wrote it, and the field is `model`.
+ */
+function asModelField(err: unknown, model: string): unknown {
+  if (!(err instanceof DomainError) || err.code !== 'POLICY_NOT_FOUND') return err;
+  return new DomainError('POLICY_NOT_FOUND', `model ${model} does not exist`, [{ path: 'model', message: 'unknown router' }]);
+}
 
 const attemptErrors = (attempts: Attempt[]): FieldError[] =>
   attempts.map((a, i) => ({ path: `attempts.${i}`, message: `${a.model}: ${a.error ?? 'failed'}${a.status ? ` (${a.status})` : ''}` }));

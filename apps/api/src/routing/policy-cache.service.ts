@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Model, type Policy } from '@app/contracts';
 import { CONFIG, Logger } from '@app/infra';
-import { armPriors, buildRuntime, type PolicyRuntime } from '@app/learning';
+import { armPriors, buildRuntime, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { StateRepair } from './state-repair.service.js';
@@ -16,6 +16,7 @@ import { StateRepair } from './state-repair.service.js';
 export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private runtimes = new Map<string, PolicyRuntime>();
   private models = new Map<string, Model>();
+  private energyPerToken = new Map<string, number>();
   private readonly compiledAt = new Map<string, number>();
   private readonly signatures = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
@@ -88,6 +89,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       if (estimates === null) this.repair.modelEnergyMissing();
       const jpt = new Map<string, number>();
       for (const [model, e] of estimates ?? []) jpt.set(model, e.joulesPerOutputToken);
+      this.energyPerToken = jpt;
       const next = new Map<string, PolicyRuntime>();
       for (let i = 0; i < policies.length; i++) {
         const p = policies[i];
@@ -129,8 +131,16 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
     return JSON.stringify(p.arms.map((a) => [this.models.get(a) ?? null, jpt.get(a) ?? null]));
   }
 
+  /**
+   * `p` (a variant of a live policy) compiled from that policy's current state with this replica's registry and
+   * measured energy: what the live copy would be with the variant's settings. Not cached.
+   */
+  compileVariant(p: Policy): Promise<PolicyRuntime> {
+    return this.compile(p, this.energyPerToken);
+  }
+
   private async compile(p: Policy, jpt: Map<string, number>): Promise<PolicyRuntime> {
     const state = await this.state.read(this.state.policyTarget(p.name));
-    return buildRuntime(p, state.arms, armPriors(p, this.models, jpt), state.seq);
+    return buildRuntime(p, state.arms, armPriors(p, this.models, jpt), state.seq, objectiveScales(p, this.models));
   }
 }

@@ -5,11 +5,12 @@ import { type DecisionRecord, type Principal, type RouteRequest, type RouteRespo
 import { DomainError } from '@app/errors';
 import { featurize, messagesText } from '@app/featurizer';
 import { Logger } from '@app/infra';
-import { decidePolicy, type PolicyRuntime } from '@app/learning';
+import { decidePolicy, type PolicyRuntime, recordPendingSpend } from '@app/learning';
 import { DecisionHotStore } from '@app/store';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
 import { DecisionIds } from './decision-ids.js';
+import { EmbeddingFeatures } from './embedding-features.service.js';
 import { OwedHotCopies } from './owed-hot-copies.service.js';
 import { PolicyCache } from './policy-cache.service.js';
 import { SequentialStateService } from './sequential-state.service.js';
@@ -38,6 +39,7 @@ export class RoutingService {
     private readonly sequential: SequentialStateService,
     private readonly breakers: BreakerService,
     private readonly metrics: MetricsService,
+    private readonly embeddings: EmbeddingFeatures,
     @Inject(Logger) logger: Logger,
   ) {
     this.log = logger.child('routing');
@@ -48,8 +50,13 @@ export class RoutingService {
     const rt = this.cache.get(req.policy);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
     const t0 = process.hrtime.bigint();
-    const x = this.context(rt, req);
     const candidates = this.candidates(rt, req.candidates);
+    const embedded = rt.policy.features.source === 'embeddings' ? await this.embeddings.context(rt.policy, this.text(rt, req)) : null;
+    const x = embedded?.x ?? this.context(rt, req);
+    // A fallback decided from the bias alone, not from the request: its context is stored empty, so that neither
+    // this replica's fold nor the worker learns from it (ALGORITHMS.md, embeddings).
+    const learnable = embedded?.source !== 'fallback';
+    const featureSource = embedded?.source ?? rt.policy.features.source;
     const dec = decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode: req.mode, nowMs: Date.now() }, this.rng);
     const arms = rt.policy.arms;
     const id = this.ids.id();
@@ -70,14 +77,16 @@ export class RoutingService {
       arm: arms[dec.arm],
       armIndex: dec.arm,
       propensity: dec.propensity,
-      x: Array.from(x),
+      x: learnable ? Array.from(x) : [],
+      featureSource,
       owner: caller.owner,
       mode: req.mode,
       ...(dec.arms.length === 2 ? { arms: dec.arms.map((a) => arms[a]) } : {}),
       estimates: scores,
       createdAt: Date.now(),
     };
-    if (rt.algorithm !== 'random') for (const a of dec.arms) applyLocalDecision(rt.model, a, x, this.scratch);
+    if (rt.algorithm !== 'random' && learnable) for (const a of dec.arms) applyLocalDecision(rt.model, a, x, this.scratch);
+    for (const e of dec.estimates) if (dec.arms.includes(e.arm)) recordPendingSpend(rt, e);
     // The hot copy carries what feedback needs to join (not the estimates, which go to the durable log only).
     const hotCopy = { ...record, estimates: [] };
     const ttlSeconds = rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
@@ -102,6 +111,8 @@ export class RoutingService {
       models: dec.arms.map((a) => arms[a]),
       propensity: dec.propensity,
       scores,
+      featureSource,
+      ...(embedded?.source === 'fallback' ? { featureFallbackReason: embedded.reason } : {}),
     };
   }
 
@@ -118,10 +129,14 @@ export class RoutingService {
         ]);
       return Float64Array.from(req.features);
     }
+    return featurize(this.text(rt, req), dim);
+  }
+
+  /** The text a policy that reads text (builtin, embeddings) reads; 400 when the request has only features. */
+  private text(rt: PolicyRuntime, req: RouteRequest): string {
     if (req.features && req.input === undefined && req.messages === undefined)
       throw new DomainError('VALIDATION', `policy ${rt.policy.name} featurizes text`, [{ path: 'input', message: 'give input or messages' }]);
-    const text = req.input ?? messagesText(req.messages ?? []);
-    return featurize(text, dim);
+    return req.input ?? messagesText(req.messages ?? []);
   }
 
   private candidates(rt: PolicyRuntime, wanted: string[] | undefined): number[] {

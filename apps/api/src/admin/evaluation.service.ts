@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { createRng, HEADS } from '@app/bandits';
+import { type EvaluateRequest, type FrontierRequest, type Policy } from '@app/contracts';
+import { DomainError } from '@app/errors';
+import { type CandidateEvaluation, evaluateCandidate, type LoggedDecision, type PolicyRuntime } from '@app/learning';
+import { DecisionsRepository, PoliciesRepository } from '@app/persistence';
+import { PolicyCache } from '../routing/policy-cache.service.js';
+
+const WINDOW_DEFAULT_MS = 7 * 86_400_000;
+/** Response names of the heads (the units are in the names, as in stats). */
+const HEAD_NAMES = { quality: 'quality', energy: 'energyJoules', cost: 'costUsd', latency: 'latencyMs' } as const;
+
+type Candidate = EvaluateRequest['candidate'];
+
+/** The live policy with a candidate's changes: other weights, exploration, or budget (null removes it). */
+function variant(p: Policy, c: Candidate): Policy {
+  const v: Policy = { ...p, objective: { ...p.objective, ...c.objective }, params: { ...p.params, ...c.params } };
+  if (c.budget === null) delete v.budget;
+  else if (c.budget !== undefined) v.budget = c.budget;
+  return v;
+}
+
+function named(e: CandidateEvaluation) {
+  const rename = <T>(r: Record<(typeof HEADS)[number], T>) => Object.fromEntries(HEADS.map((h) => [HEAD_NAMES[h], r[h]]));
+  return {
+    n: e.n,
+    effectiveSampleSize: e.effectiveSampleSize,
+    logged: rename(e.logged),
+    candidate: { ...rename(e.candidate), shares: e.candidate.shares },
+    warnings: e.warnings,
+  };
+}
+
+/**
+ * "What would this trade-off have done?": off-policy estimates of a candidate on the policy's logged decisions
+ * (libs/learning evaluate-candidate), before anything is applied. Read-only: nothing learnt or changed.
+ */
+@Injectable()
+export class EvaluationService {
+  constructor(
+    private readonly policies: PoliciesRepository,
+    private readonly decisions: DecisionsRepository,
+    private readonly cache: PolicyCache,
+  ) {}
+
+  async evaluate(name: string, req: EvaluateRequest) {
+    const { p, live, logged } = await this.logged(name, req);
+    const cand = await this.cache.compileVariant(variant(p, req.candidate));
+    return { policy: name, changes: req.candidate, ...named(evaluateCandidate(live, cand, logged, createRng(0x0be))) };
+  }
+
+  async frontier(name: string, req: FrontierRequest) {
+    const { p, live, logged } = await this.logged(name, req);
+    const points = [];
+    for (const value of req.values) {
+      // Each point is CPU work on this replica's one thread: let routes in between.
+      await new Promise((r) => setImmediate(r));
+      const c: Candidate = { ...req.candidate, objective: { ...req.candidate.objective, [req.weight]: value } };
+      const e = named(evaluateCandidate(live, await this.cache.compileVariant(variant(p, c)), logged, createRng(0x0be)));
+      points.push({ value, n: e.n, effectiveSampleSize: e.effectiveSampleSize, candidate: e.candidate, warnings: e.warnings });
+    }
+    return {
+      policy: name,
+      weight: req.weight,
+      current: p.objective[req.weight],
+      logged: points.length > 0 ? this.loggedOnly(live, logged) : null,
+      points,
+    };
+  }
+
+  private loggedOnly(live: PolicyRuntime, logged: LoggedDecision[]) {
+    return named(evaluateCandidate(live, live, logged, createRng(0x0be))).logged;
+  }
+
+  private async logged(name: string, req: { since?: string; until?: string; limit: number }) {
+    const p = await this.policies.get(name);
+    if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    const until = req.until ? new Date(req.until) : new Date();
+    const since = req.since ? new Date(req.since) : new Date(until.getTime() - WINDOW_DEFAULT_MS);
+    if (!(since < until)) throw new DomainError('VALIDATION', 'since must be before until', [{ path: 'since', message: 'must be before until' }]);
+    const live = await this.cache.compileVariant(p);
+    const rows = await this.decisions.loggedOutcomes(name, p.epoch, since, until, req.limit);
+    const logged: LoggedDecision[] = [];
+    for (const r of rows) {
+      const served = live.armIndex.get(r.arm);
+      const candidates = r.estimates.map((e) => live.armIndex.get(String(e.model))).filter((a): a is number => a !== undefined);
+      if (served === undefined || r.context.length !== p.features.dim || !(r.propensity > 0)) continue;
+      logged.push({
+        x: Float64Array.from(r.context),
+        candidates,
+        served,
+        propensity: r.propensity,
+        outcomes: [r.reward, r.joules, r.costUsd, r.latencyMs],
+      });
+    }
+    return { p, live, logged };
+  }
+}

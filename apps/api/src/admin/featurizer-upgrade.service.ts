@@ -1,0 +1,66 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { FEATURIZER_VERSION } from '@app/featurizer';
+import { Logger } from '@app/infra';
+import { PoliciesRepository } from '@app/persistence';
+import { PolicyStateStore, RegistryStore } from '@app/store';
+import { PolicyCache } from '../routing/policy-cache.service.js';
+
+const RETRY_MS = 30_000;
+
+/**
+ * A new built-in featurizer puts prompts in another feature space: statistics learnt with the old one would be
+ * read against vectors they never saw. At start, every policy on the built-in featurizer whose recorded version is
+ * not this build's starts a new epoch (learning state and prior dropped, audited as a reset by
+ * `featurizer-upgrade`), once, whichever replica gets there first. Retried while Postgres or Redis is away.
+ */
+@Injectable()
+export class FeaturizerUpgrade implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly policies: PoliciesRepository,
+    private readonly state: PolicyStateStore,
+    private readonly registry: RegistryStore,
+    private readonly cache: PolicyCache,
+    logger: Logger,
+  ) {
+    this.log = logger.child('featurizer-upgrade');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.run();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Upgrades what needs it; on failure tries again later. Returns the names of the policies it upgraded. */
+  async run(): Promise<string[]> {
+    try {
+      const upgraded: string[] = [];
+      for (const p of await this.policies.list()) {
+        if (p.features.source !== 'builtin' || p.features.version === FEATURIZER_VERSION) continue;
+        const next = await this.policies.upgradeFeaturizer(p.name, FEATURIZER_VERSION, 'featurizer-upgrade');
+        if (!next) continue;
+        await this.state.replace(this.state.policyTarget(next.name), next.epoch, new Map());
+        await this.registry.putPolicy(next);
+        upgraded.push(next.name);
+        this.log.warn('policy moved to a new featurizer version: learning starts a new epoch', {
+          policy: next.name,
+          from: p.features.version ?? 1,
+          to: FEATURIZER_VERSION,
+          epoch: next.epoch,
+        });
+      }
+      if (upgraded.length > 0) await this.cache.refresh().catch(() => undefined);
+      return upgraded;
+    } catch (err) {
+      this.log.warn('featurizer upgrade deferred', { error: (err as Error).message, retryInMs: RETRY_MS });
+      this.timer = setTimeout(() => void this.run(), RETRY_MS);
+      this.timer.unref();
+      return [];
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type EmbeddingFallbackReason, type Model, type Policy } from '@app/contracts';
+import { biasOnlyContext, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS, projectEmbedding, projectionSeed, textView } from '@app/featurizer';
+import { CONFIG, Logger } from '@app/infra';
+import { type ApiEnv } from '../config.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { EmbeddingFailure, EmbeddingsClient } from './embeddings-client.js';
+import { PolicyCache } from './policy-cache.service.js';
+
+/** The context of one request of an embeddings policy: its projected embedding, or the bias alone (fallback). */
+export type EmbeddedContext = { x: Float64Array; source: 'embeddings' } | { x: Float64Array; source: 'fallback'; reason: EmbeddingFallbackReason };
+
+/**
+ * Contexts of `features.source: "embeddings"` policies: the text the builtin featurizer would read is embedded
+ * by the policy's embeddings model and projected to the policy's dim by its fixed projection (libs/featurizer
+ * projection.ts). Projected contexts are cached by a hash of (model, projection, text); concurrent requests with
+ * the same text share one upstream call. The wait is bounded by EMBEDDINGS_TIMEOUT_MS: after it, or on any
+ * failure, the answer is the fallback (the bias alone), which the caller must not learn from.
+ */
+@Injectable()
+export class EmbeddingFeatures implements OnApplicationShutdown {
+  private readonly client: EmbeddingsClient;
+  private readonly cache: EmbeddingCache;
+  private readonly inflight = new Map<string, Promise<Float64Array>>();
+  /** Last outcome per model, so a failing upstream is logged when it starts and stops failing, not per request. */
+  private readonly lastOutcome = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly policies: PolicyCache,
+    private readonly metrics: MetricsService,
+    @Inject(CONFIG) private readonly env: ApiEnv,
+    @Inject(Logger) logger: Logger,
+  ) {
+    this.client = new EmbeddingsClient(env.UPSTREAM_KEY_ENV_PREFIX);
+    this.cache = new EmbeddingCache(env.EMBEDDINGS_CACHE_ENTRIES, env.EMBEDDINGS_CACHE_BYTES);
+    this.log = logger.child('embeddings');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close().catch(() => undefined);
+  }
+
+  /** Never throws for the upstream's sake: every failure is a fallback. */
+  async context(policy: Policy, text: string): Promise<EmbeddedContext> {
+    const dim = policy.features.dim;
+    const modelId = policy.features.model ?? '';
+    const model = this.policies.model(modelId);
+    if (!model?.baseUrl || model.enabled === false) {
+      const why = !model ? 'is not registered' : !model.baseUrl ? 'has no baseUrl' : 'is disabled';
+      return this.fallback(policy, modelId, new EmbeddingFailure('config', `model ${modelId} ${why}`), 0);
+    }
+    const view = textView(text, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS);
+    const seed = projectionSeed(policy.name, dim);
+    const key = cacheKey(model, seed, dim, view);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.metrics.embeddingsCache.inc({ result: 'hit' });
+      return { x: hit, source: 'embeddings' };
+    }
+    const shared = this.inflight.get(key);
+    this.metrics.embeddingsCache.inc({ result: shared ? 'shared' : 'miss' });
+    const t0 = performance.now();
+    try {
+      const x = await (shared ?? this.fetch(key, model, view, seed, dim));
+      return { x, source: 'embeddings' };
+    } catch (err) {
+      return this.fallback(
+        policy,
+        model.id,
+        err instanceof EmbeddingFailure ? err : new EmbeddingFailure('error', String(err)),
+        performance.now() - t0,
+        !shared,
+      );
+    }
+  }
+
+  /** One upstream call, its projection and its cache entry; shared by concurrent requests for the same key. */
+  private fetch(key: string, model: Model, view: string, seed: number, dim: number): Promise<Float64Array> {
+    const t0 = performance.now();
+    const call = this.client
+      .embed(model, view, AbortSignal.timeout(this.env.EMBEDDINGS_TIMEOUT_MS))
+      .then((e) => {
+        const x = projectEmbedding(e, dim, seed);
+        this.cache.set(key, x);
+        this.observe(model.id, 'ok', performance.now() - t0);
+        return x;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, call);
+    return call;
+  }
+
+  private fallback(policy: Policy, model: string, failure: EmbeddingFailure, ms: number, observe = true): EmbeddedContext {
+    if (observe) this.observe(model, failure.reason, ms, failure.message);
+    this.metrics.featureFallbacks.inc({ policy: policy.name, reason: failure.reason });
+    return { x: biasOnlyContext(policy.features.dim), source: 'fallback', reason: failure.reason };
+  }
+
+  private observe(model: string, outcome: 'ok' | EmbeddingFallbackReason, ms: number, message?: string): void {
+    this.metrics.embeddingsCalls.inc({ model, outcome });
+    if (outcome !== 'config') this.metrics.embeddingsSeconds.observe({ model, outcome }, ms / 1000);
+    const before = this.lastOutcome.get(model);
+    if (before === outcome) return;
+    this.lastOutcome.set(model, outcome);
+    if (outcome !== 'ok') this.log.warn('embeddings unavailable: routes decide without them', { model, outcome, error: message });
+    else if (before !== undefined) this.log.info('embeddings available again', { model });
+  }
+}
+
+/**
+ * The cache key: SHA-256 of what determines the vector (the model as called, the projection, the text), so a
+ * changed model config or policy never reuses another's vectors, and no prompt text is kept as a key.
+ */
+function cacheKey(model: Model, seed: number, dim: number, text: string): string {
+  return createHash('sha256')
+    .update(`${model.id}\n${model.baseUrl ?? ''}\n${model.upstreamModel ?? ''}\n${seed}\n${dim}\n`)
+    .update(text)
+    .digest('hex');
+}

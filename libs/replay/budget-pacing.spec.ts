@@ -1,0 +1,112 @@
+import { createRng, headIndex, recordDecision, recordObservation } from '@app/bandits';
+import { type Model } from '@app/contracts';
+import { budgetStandings, DEFAULT_BUDGET_GAIN, recompileArms, spendTotals } from '@app/learning';
+import { ReplayPolicy } from './policies.js';
+
+/**
+ * Test K1 (ALGORITHMS.md §10a): three difficulties (mix 0.5 / 0.3 / 0.2), three models of cost 1, 5, 20 per query
+ * and per-difficulty quality small (0.90, 0.50, 0.20), medium (0.95, 0.80, 0.50), large (0.97, 0.90, 0.85); budget
+ * b = 5 per query. The LP optimum is 0.8367 (easy → small, medium → medium, hard → ⅓ medium + ⅔ large). Decided
+ * through the service's own decision path (ReplayPolicy: buildRuntime/recompileArms + decidePolicy), the price
+ * computed from the additive spend totals as every replica computes it.
+ */
+const MIX = [0.5, 0.3, 0.2];
+const QUALITY = [
+  [0.9, 0.95, 0.97],
+  [0.5, 0.8, 0.9],
+  [0.2, 0.5, 0.85],
+];
+const COST = [1, 5, 20];
+const ARMS = ['small', 'medium', 'large'];
+const LP = 0.8367;
+const BUDGET = 5;
+const T = 10_000;
+const SEEDS = 20;
+
+/** Registry prices that make each model's expected cost per query exactly its cost (256 expected output tokens). */
+const REGISTRY = new Map<string, Model>(ARMS.map((id, a) => [id, { id, enabled: true, pricing: { inputPerMTok: 0, outputPerMTok: (COST[a] * 1e6) / 256 } }]));
+
+function run(seed: number, known: boolean, gain?: number): { quality: number; spend: number; worstAfter300: number } {
+  const rng = createRng(1000 + seed);
+  const policy = new ReplayPolicy({
+    algorithm: known ? 'epsilon-greedy' : 'linucb',
+    arms: ARMS,
+    dim: 3,
+    objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+    params: known ? { epsilon: 0 } : { alpha: 1 },
+    models: REGISTRY,
+    budget: { costUsdPerRequest: BUDGET },
+    budgetGain: gain,
+  });
+  const xs = [0, 1, 2].map((k) => Float64Array.from([0, 1, 2], (i) => (i === k ? 1 : 0)));
+  if (known)
+    for (let a = 0; a < 3; a++)
+      for (let k = 0; k < 3; k++)
+        for (let n = 0; n < 2000; n++) {
+          // Quality known: many exact observations (their spend is before the budget was set: budgetSince).
+          recordDecision(policy.runtime.stats[a], xs[k]);
+          recordObservation(policy.runtime.stats[a], xs[k], headIndex.quality, QUALITY[k][a]);
+          recordObservation(policy.runtime.stats[a], xs[k], headIndex.cost, COST[a]);
+        }
+  if (known) {
+    policy.runtime.policy.budgetSince = { epoch: policy.runtime.policy.epoch, ...spendTotals(policy.runtime.stats) };
+    recompileArms(policy.runtime, [0, 1, 2]);
+  }
+  let quality = 0;
+  let spend = 0;
+  let worst = 0;
+  for (let t = 0; t < T; t++) {
+    const u = rng.next();
+    const k = u < MIX[0] ? 0 : u < MIX[0] + MIX[1] ? 1 : 2;
+    const { arm } = policy.choose(xs[k], t, rng);
+    policy.decided([arm], xs[k]);
+    const q = rng.next() < QUALITY[k][arm] ? 1 : 0;
+    policy.observe([arm], xs[k], t, [{ quality: q, costUsd: COST[arm], energyJ: 0 }]);
+    quality += q;
+    spend += COST[arm];
+    if (t + 1 >= 300) worst = Math.max(worst, spend / (t + 1));
+  }
+  return { quality: quality / T, spend: spend / T, worstAfter300: worst };
+}
+
+describe('budgets: dual pacing (test K1)', () => {
+  it('the price is a function of the spend totals: 0 under the limit, k_p times the relative overspend over it', () => {
+    const policy = new ReplayPolicy({
+      algorithm: 'linucb',
+      arms: ARMS,
+      dim: 3,
+      objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+      params: {},
+      budget: { costUsdPerRequest: 5 },
+    });
+    const x = Float64Array.from([1, 0, 0]);
+    const standing = () => budgetStandings(policy.runtime.policy, policy.runtime.stats)[0];
+    expect(standing()).toMatchObject({ key: 'costUsdPerRequest', limit: 5, requests: 0, meanPerRequest: null, price: 0 });
+    for (let i = 0; i < 90; i++) policy.observe([0], x, i, [{ quality: 1, costUsd: 2, energyJ: 0 }]);
+    expect(standing()).toMatchObject({ requests: 90, meanPerRequest: 2, price: 0 });
+    for (let i = 0; i < 10; i++) policy.observe([2], x, i, [{ quality: 1, costUsd: 60, energyJ: 0 }]);
+    // S = 180 + 600 = 780, b·N = 500, c₀ = 50: μ = k_p · 280 / 550.
+    expect(standing().meanPerRequest).toBeCloseTo(7.8, 12);
+    expect(standing().price).toBeCloseTo((DEFAULT_BUDGET_GAIN * 280) / 550, 12);
+  });
+
+  it(`known quality: spend ≤ 1.01·b in every seed, quality ≥ 0.99 × LP (${LP})`, () => {
+    const runs = Array.from({ length: SEEDS }, (_, s) => run(s, true));
+    const q = runs.reduce((a, r) => a + r.quality, 0) / SEEDS;
+    console.log(
+      `K1 known quality (k_p ${DEFAULT_BUDGET_GAIN}): quality ${q.toFixed(4)} (${((q / LP) * 100).toFixed(1)} % of LP), spend max ${Math.max(...runs.map((r) => r.spend)).toFixed(3)}, worst running mean after 300 ${Math.max(...runs.map((r) => r.worstAfter300)).toFixed(3)}`,
+    );
+    for (const r of runs) expect(r.spend).toBeLessThanOrEqual(1.01 * BUDGET);
+    expect(q).toBeGreaterThanOrEqual(0.99 * LP);
+  });
+
+  it(`learned by LinUCB (α = 1): spend ≤ 1.01·b in every seed, mean quality ≥ 0.97 × LP`, () => {
+    const runs = Array.from({ length: SEEDS }, (_, s) => run(s, false));
+    const q = runs.reduce((a, r) => a + r.quality, 0) / SEEDS;
+    console.log(
+      `K1 learned (k_p ${DEFAULT_BUDGET_GAIN}): quality ${q.toFixed(4)} (min ${Math.min(...runs.map((r) => r.quality)).toFixed(4)}; ${((q / LP) * 100).toFixed(1)} % of LP), spend max ${Math.max(...runs.map((r) => r.spend)).toFixed(3)}, worst running mean after 300 ${Math.max(...runs.map((r) => r.worstAfter300)).toFixed(3)}`,
+    );
+    for (const r of runs) expect(r.spend).toBeLessThanOrEqual(1.01 * BUDGET);
+    expect(q).toBeGreaterThanOrEqual(0.97 * LP);
+  });
+});

@@ -1,0 +1,188 @@
+import postgres from 'postgres';
+import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
+
+const TIMEOUT_MS = 150;
+const KEY_ENV = 'UPSTREAM_EMBEDDINGS_E2E_KEY';
+
+/**
+ * `features.source: "embeddings"` end to end: the real api and worker, a local OpenAI-compatible embeddings
+ * upstream (normal, slow past EMBEDDINGS_TIMEOUT_MS, or failing), and the learning state it leads to.
+ */
+describe('embeddings features', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let admin: ReturnType<typeof client>;
+  let emb: FakeEmbeddings;
+  let chat: FakeUpstream;
+  let sql: ReturnType<typeof postgres>;
+
+  const features = (model: string) => ({ source: 'embeddings', dim: 16, model });
+
+  beforeAll(async () => {
+    process.env[KEY_ENV] = 'sk-embeddings-e2e';
+    emb = await startFakeEmbeddings({ slowMs: 1000 });
+    emb.setMode('slow-embed', 'slow');
+    emb.setMode('broken-embed', 'error500');
+    chat = await startFakeUpstream();
+    env = await freshEnvironment('embeddings');
+    svc = await startService(env, 1, { EMBEDDINGS_TIMEOUT_MS: String(TIMEOUT_MS), EMBEDDINGS_CACHE_ENTRIES: '1000' });
+    admin = client(svc.url);
+    sql = postgres(env.databaseUrl, { max: 1, onnotice: () => undefined });
+    for (const m of ['small', 'large']) expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${chat.url}/v1` })).status).toBe(200);
+    const embModel = (upstreamModel: string) => ({ baseUrl: `${emb.url}/v1`, upstreamModel, apiKeyEnv: KEY_ENV });
+    expect((await admin.put('/admin/models/emb', embModel('fake-embed'))).status).toBe(200);
+    expect((await admin.put('/admin/models/emb-slow', embModel('slow-embed'))).status).toBe(200);
+    expect((await admin.put('/admin/models/emb-broken', embModel('broken-embed'))).status).toBe(200);
+    expect((await admin.put('/admin/models/no-url', {})).status).toBe(200);
+    for (const [name, model] of [
+      ['emb', 'emb'],
+      ['slow', 'emb-slow'],
+      ['broken', 'emb-broken'],
+    ])
+      expect((await admin.put(`/admin/policies/${name}`, { algorithm: 'linucb', arms: ['small', 'large'], features: features(model) })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    await svc?.close();
+    await env?.drop();
+    await emb?.close();
+    await chat?.close();
+    delete process.env[KEY_ENV];
+  });
+
+  it('refuses an embeddings policy whose model is missing, unknown or has no baseUrl (400 naming features.model)', async () => {
+    const put = (f: unknown) => admin.put('/admin/policies/bad', { algorithm: 'linucb', arms: ['small', 'large'], features: f });
+    for (const f of [{ source: 'embeddings', dim: 16 }, features('ghost'), features('no-url'), { source: 'builtin', dim: 64, model: 'emb' }]) {
+      const r = await put(f);
+      expect(r.status).toBe(400);
+      expect(r.body.errors.map((e: { path: string }) => e.path)).toContain('features.model');
+    }
+    const tooSmall = await put({ source: 'embeddings', dim: 1, model: 'emb' });
+    expect(tooSmall.status).toBe(400);
+    expect(tooSmall.body.errors.map((e: { path: string }) => e.path)).toContain('features.dim');
+  });
+
+  it('routes on the embedding of the request text, with the model key, and caches repeated texts', async () => {
+    const before = emb.calls.length;
+    const r = await admin.post('/v1/route', { policy: 'emb', input: 'Solve 3x + 7 = 22' });
+    expect(r.status).toBe(200);
+    expect(r.body.featureSource).toBe('embeddings');
+    expect(r.body.featureFallbackReason).toBeUndefined();
+    expect(emb.calls.length).toBe(before + 1);
+    const call = emb.calls[emb.calls.length - 1];
+    expect(call).toMatchObject({ model: 'fake-embed', input: 'Solve 3x + 7 = 22' });
+    expect(call.headers.authorization).toBe('Bearer sk-embeddings-e2e');
+
+    // The same text again, and as chat messages (the featurizer's text of them is the same): no new call.
+    const again = await admin.post('/v1/route', { policy: 'emb', input: 'Solve 3x + 7 = 22' });
+    const asMessages = await admin.post('/v1/route', { policy: 'emb', messages: [{ role: 'user', content: 'Solve 3x + 7 = 22' }] });
+    expect([again.body.featureSource, asMessages.body.featureSource]).toEqual(['embeddings', 'embeddings']);
+    expect(emb.calls.length).toBe(before + 1);
+
+    // The durable record holds the projected context (dim values, unit norm).
+    await eventually(async () => (await sql`select 1 from decisions where id = ${r.body.decisionId}`).length === 1);
+    const [row] = await sql<{ context: number[] }[]>`select context from decisions where id = ${r.body.decisionId}`;
+    expect(row.context).toHaveLength(16);
+    expect(Math.hypot(...row.context)).toBeCloseTo(1, 9);
+
+    const metrics = (await admin.get('/metrics')).body as string;
+    expect(metrics).toMatch(/router_embeddings_calls_total\{model="emb",outcome="ok"\} 1\b/);
+    expect(metrics).toMatch(/router_embeddings_cache_total\{result="hit"\} 2\b/);
+    expect(metrics).toMatch(/router_embeddings_duration_seconds_count\{model="emb",outcome="ok"\} 1\b/);
+  });
+
+  it('embeds the messages of a proxied chat completion the same way', async () => {
+    const before = emb.calls.length;
+    const r = await admin.post('/v1/chat/completions', { model: 'router/emb', messages: [{ role: 'user', content: 'Write a haiku about rain' }] });
+    expect(r.status).toBe(200);
+    expect(emb.calls.length).toBe(before + 1);
+    expect(emb.calls[emb.calls.length - 1].input).toBe('Write a haiku about rain');
+  });
+
+  it('answers within the time limit when the embeddings upstream is slow, reporting the fallback', async () => {
+    await admin.post('/v1/route', { policy: 'emb', input: 'warm-up' });
+    const times = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        const t0 = performance.now();
+        const r = await admin.post('/v1/route', { policy: 'slow', input: `a slow one #${i}` });
+        expect(r.status).toBe(200);
+        expect(r.body).toMatchObject({ featureSource: 'fallback', featureFallbackReason: 'timeout' });
+        expect(['small', 'large']).toContain(r.body.model);
+        return performance.now() - t0;
+      }),
+    );
+    console.log(`slow embeddings upstream (1000 ms, limit ${TIMEOUT_MS} ms): routes answered in ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    for (const t of times) {
+      expect(t).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+      expect(t).toBeLessThan(TIMEOUT_MS + 250);
+    }
+    const metrics = (await admin.get('/metrics')).body as string;
+    expect(metrics).toMatch(/router_embeddings_calls_total\{model="emb-slow",outcome="timeout"\} 5\b/);
+    expect(metrics).toMatch(/router_feature_fallbacks_total\{policy="slow",reason="timeout"\} 5\b/);
+  });
+
+  it('answers at once with the fallback when the embeddings upstream fails', async () => {
+    const t0 = performance.now();
+    const r = await admin.post('/v1/route', { policy: 'broken', input: 'anything' });
+    const ms = performance.now() - t0;
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ featureSource: 'fallback', featureFallbackReason: 'error' });
+    expect(ms).toBeLessThan(TIMEOUT_MS + 250);
+    const metrics = (await admin.get('/metrics')).body as string;
+    expect(metrics).toMatch(/router_embeddings_calls_total\{model="emb-broken",outcome="error"\} 1\b/);
+  });
+
+  it('learns nothing from fallback decisions, while the same traffic with embeddings is learnt', async () => {
+    for (const name of ['broken', 'emb']) expect((await admin.post(`/admin/policies/${name}/reset`)).status).toBe(200);
+    const N = 12;
+    const ids: Record<string, string[]> = { broken: [], emb: [] };
+    for (let i = 0; i < N; i++)
+      for (const policy of ['broken', 'emb']) {
+        const r = await admin.post('/v1/route', { policy, input: `learning prompt ${i}` });
+        expect(r.status).toBe(200);
+        expect(r.body.featureSource).toBe(policy === 'emb' ? 'embeddings' : 'fallback');
+        ids[policy].push(r.body.decisionId);
+      }
+    for (const policy of ['broken', 'emb'])
+      expect((await admin.post('/v1/feedback/batch', { events: ids[policy].map((decisionId) => ({ decisionId, reward: 1 })) })).status).toBe(202);
+    const stats = async (policy: string) => (await admin.get(`/admin/policies/${policy}/stats`)).body;
+    // Both policies' feedback has been through the worker's learning pass.
+    await eventually(async () => (await stats('broken')).events?.learned === N && (await stats('emb')).events?.learned === N, 30_000);
+    const learnt = await stats('emb');
+    const fallback = await stats('broken');
+    expect(learnt.decisions).toBe(N);
+    expect(learnt.feedback).toBe(N);
+    expect(fallback.decisions).toBe(0);
+    expect(fallback.feedback).toBe(0);
+    for (const a of fallback.arms) expect(a).toMatchObject({ pulls: 0, quality: { mean: null, count: 0 } });
+
+    // The durable record says what happened: an empty context (nothing to learn from).
+    const rows = await sql<{ n: number }[]>`select cardinality(context) as n from decisions where id = any(${ids.broken})`;
+    expect(rows.map((r) => r.n)).toEqual(Array(N).fill(0));
+
+    // A rebuild from the log agrees: the fallback decisions still teach nothing.
+    expect((await admin.post('/admin/policies/broken/rebuild')).status).toBe(200);
+    expect((await stats('broken')).decisions).toBe(0);
+  }, 60_000);
+
+  it('refuses a warm-start prior for an embeddings policy (400), and deleting the model a policy embeds with (409)', async () => {
+    const prior = await admin.post('/admin/policies/emb/prior', { records: [{ input: 'hi', model: 'small', score: 1 }] });
+    expect(prior.status).toBe(400);
+    expect(prior.body.errors.map((e: { path: string }) => e.path)).toContain('records');
+    expect((await admin.del('/admin/models/emb')).status).toBe(409);
+  });
+
+  it('falls back (config) when the model loses its baseUrl, and starts a new epoch when the policy changes model', async () => {
+    expect((await admin.put('/admin/models/emb-broken', {})).status).toBe(200);
+    const r = await admin.post('/v1/route', { policy: 'broken', input: 'no url now' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ featureSource: 'fallback', featureFallbackReason: 'config' });
+    const before = (await admin.get('/admin/policies/emb')).body.epoch;
+    const put = await admin.put('/admin/policies/emb', { algorithm: 'linucb', arms: ['small', 'large'], features: features('emb-slow') });
+    expect(put.status).toBe(200);
+    expect(put.body.epoch).toBe(before + 1);
+  });
+});

@@ -1,0 +1,130 @@
+import { createRng } from '@app/bandits';
+import { fitReplayPrior, priorRecords, type RawRecord } from '@app/replay';
+import { uploadPrior } from '../../apps/replay/upload-prior.js';
+import { client as replayClient } from '../../apps/replay/via-http.js';
+import { ADMIN_KEY, client, freshEnvironment, type Running, startService } from '../support/harness.js';
+
+/**
+ * A warm-start prior uploaded in several calls (POST /admin/policies/{name}/prior with `append`) through the
+ * running service: the calls add up to the prior of one call with every record, and replace, DELETE, reset,
+ * a feature-space change and re-creating the policy treat the stored uploads as documented.
+ */
+describe('prior uploads that add up', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let admin: ReturnType<typeof client>;
+  const ARMS = ['coder', 'mathy', 'writer'];
+
+  beforeAll(async () => {
+    env = await freshEnvironment('prior_append');
+    svc = await startService(env, 1);
+    admin = client(svc.url);
+    for (const m of ARMS) expect((await admin.put(`/admin/models/${m}`, {})).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await svc.close();
+    await env.drop();
+  });
+
+  const PROMPTS = ['Write a Python function that reverses a list', 'Solve 3x + 7 = 22 for x', 'Write a short poem about autumn leaves'];
+  /** Per-prompt records in the replay data schema; some incomplete, one with a model no policy has. */
+  function dataset(n: number, seed: number): RawRecord[] {
+    const rng = createRng(seed);
+    return Array.from({ length: n }, (_, i) => {
+      const task = rng.int(3);
+      const outcomes: RawRecord['outcomes'] = {};
+      ARMS.forEach((m, k) => {
+        if (rng.next() < 0.9) outcomes[m] = { score: k === task ? 0.8 + 0.2 * rng.next() : 0.4 * rng.next() };
+      });
+      outcomes.stranger = { score: 1 };
+      return { id: `r${i}`, task: String(task), prompt: `${PROMPTS[task]} (#${i})`, outcomes };
+    });
+  }
+  const records = priorRecords(dataset(150, 3), ARMS);
+  const prefs = [
+    { input: 'Implement binary search in TypeScript', preferred: 'coder', other: 'writer' },
+    { input: 'Compose song lyrics about the sea', preferred: 'writer', other: 'mathy', tie: true },
+  ];
+  const create = async (name: string, extra: Record<string, unknown> = {}) =>
+    expect((await admin.put(`/admin/policies/${name}`, { algorithm: 'linucb', arms: ARMS, ...extra })).status).toBe(201);
+  const post = async (name: string, body: unknown) => {
+    const r = await admin.post(`/admin/policies/${name}/prior`, body);
+    expect(r.status).toBe(200);
+    return r.body;
+  };
+
+  it('chunks with append give exactly the prior of one call with all records (scores and preferences)', async () => {
+    await create('whole');
+    await create('chunked');
+    const all = [...records.slice(0, 200), ...prefs, ...records.slice(200)];
+    const whole = await post('whole', { records: all, maxWeight: 60 });
+    const cuts = [0, 1, 150, 201, 203, all.length];
+    let chunked: any;
+    for (let i = 0; i + 1 < cuts.length; i++) chunked = await post('chunked', { records: all.slice(cuts[i], cuts[i + 1]), maxWeight: 60, append: i > 0 });
+    expect(chunked.prior.arms).toEqual(whole.prior.arms);
+    expect(chunked.prior.records).toBe(all.length);
+    expect(whole.prior.arms.coder.weight).toBe(60);
+    const audit = (await admin.get('/admin/policies/chunked/audit')).body.audit;
+    expect(audit.filter((a: { action: string }) => a.action === 'prior')).toHaveLength(cuts.length - 1);
+    // The policy registry copy holds the fitted prior only: d numbers per arm.
+    expect(JSON.stringify((await admin.get('/admin/policies/chunked')).body).length).toBeLessThan(20_000);
+  });
+
+  it('the CLI uploader (chunks under the record and byte limits) installs the prior the replay fits in-process', async () => {
+    await create('cli');
+    const call = replayClient(svc.url, ADMIN_KEY);
+    const sent: number[] = [];
+    const after = await uploadPrior(call, 'cli', { records, maxWeight: 100, maxRecords: 100, maxBytes: 4_000 }, (c) => sent.push(c.records));
+    expect(sent.length).toBeGreaterThan(4);
+    expect(sent.reduce((s, n) => s + n, 0)).toBe(records.length);
+    const local = fitReplayPrior(records, ARMS, 64, 100);
+    expect(after.prior!.arms).toEqual(local.arms);
+    expect(after.prior!.records).toBe(local.records);
+  });
+
+  it('without append a call replaces the uploads; DELETE removes them, so a later append starts afresh', async () => {
+    await create('replace');
+    const [a, b] = [records.slice(0, 100), records.slice(100, 180)];
+    const onlyB = (await post('replace', { records: a })) && (await post('replace', { records: b }));
+    await create('reference-b');
+    const refB = await post('reference-b', { records: b });
+    expect(onlyB.prior).toMatchObject({ records: b.length, arms: refB.prior.arms });
+    expect((await admin.del('/admin/policies/replace/prior')).body.prior).toBeUndefined();
+    const fresh = await post('replace', { records: b, append: true });
+    expect(fresh.prior).toMatchObject({ records: b.length, arms: refB.prior.arms });
+  });
+
+  it('the uploads survive reset and a new epoch; a feature-space change drops the prior, and a re-created policy starts without', async () => {
+    const [a, b] = [records.slice(0, 100), records.slice(100, 180)];
+    await create('both');
+    const both = await post('both', { records: [...a, ...b] });
+    await create('life');
+    await post('life', { records: a });
+    expect((await admin.post('/admin/policies/life/reset')).status).toBe(200);
+    expect((await admin.put('/admin/policies/life', { algorithm: 'lin-ts', arms: ARMS })).body.epoch).toBe(3);
+    expect((await post('life', { records: b, append: true })).prior).toMatchObject({ records: 180, arms: both.prior.arms });
+
+    const redim = await admin.put('/admin/policies/life', { algorithm: 'lin-ts', arms: ARMS, features: { source: 'builtin', dim: 32 } });
+    expect(redim.body.prior).toBeUndefined();
+    const at32 = await post('life', { records: b, append: true });
+    expect(at32.prior.records).toBe(b.length);
+    expect(at32.prior.arms.coder.theta).toHaveLength(32);
+    expect(at32.prior.arms).toEqual(fitReplayPrior(b, ARMS, 32, 100).arms);
+
+    expect((await admin.del('/admin/policies/life')).status).toBe(204);
+    await create('life');
+    expect((await admin.get('/admin/policies/life')).body.prior).toBeUndefined();
+    expect((await post('life', { records: b, append: true })).prior.records).toBe(b.length);
+  });
+
+  it('rejects a bad append flag naming the field, and a chunk over the record limit', async () => {
+    await create('strict-append');
+    const bad = await admin.post('/admin/policies/strict-append/prior', { records: records.slice(0, 2), append: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.errors)).toContain('append');
+    const many = Array.from({ length: 10_001 }, () => ({ input: 'x', model: 'coder', score: 1 }));
+    expect((await admin.post('/admin/policies/strict-append/prior', { records: many, append: true })).status).toBe(400);
+    expect((await admin.get('/admin/policies/strict-append')).body.prior).toBeUndefined();
+  });
+});

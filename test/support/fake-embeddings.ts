@@ -1,0 +1,79 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+
+/** How the fake answers for one upstream model name: normally, after `slowMs`, or with a 500. */
+export type FakeEmbeddingsMode = 'ok' | 'slow' | 'error500';
+
+export interface FakeEmbeddings {
+  url: string;
+  /** Every request received: the upstream model, the input and the headers. */
+  calls: { model: string; input: unknown; headers: IncomingHttpHeaders }[];
+  setMode(model: string, mode: FakeEmbeddingsMode): void;
+  close(): Promise<void>;
+}
+
+/** A deterministic 32-value embedding of a text (FNV-1a of it, spread by sines): equal texts, equal embeddings. */
+export function fakeEmbedding(text: string): number[] {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return Array.from({ length: 32 }, (_, i) => Math.sin(h / 1e6 + i * 1.7));
+}
+
+/**
+ * A small OpenAI-compatible embeddings upstream for tests: `POST …/embeddings` answers
+ * `{object: "list", data: [{object: "embedding", index: 0, embedding}], model}`; per upstream model name it can
+ * answer late (`slowMs`) or fail with a 500.
+ */
+export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promise<FakeEmbeddings> {
+  const modes = new Map<string, FakeEmbeddingsMode>();
+  const calls: FakeEmbeddings['calls'] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      void (async () => {
+        if (req.method !== 'POST' || !req.url?.endsWith('/embeddings')) {
+          res.writeHead(404).end();
+          return;
+        }
+        let body: { model?: string; input?: unknown };
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        const model = body.model ?? 'unknown';
+        calls.push({ model, input: body.input, headers: req.headers });
+        const mode = modes.get(model) ?? 'ok';
+        if (mode === 'error500') {
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake 500', type: 'fake' } }));
+          return;
+        }
+        if (mode === 'slow') await new Promise((r) => setTimeout(r, opts.slowMs ?? 1000));
+        if (res.destroyed) return;
+        const text = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            object: 'list',
+            model,
+            data: [{ object: 'embedding', index: 0, embedding: fakeEmbedding(text) }],
+            usage: { prompt_tokens: 3, total_tokens: 3 },
+          }),
+        );
+      })();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    setMode: (model, mode) => modes.set(model, mode),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
