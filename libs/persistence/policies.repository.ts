@@ -127,7 +127,8 @@ export class PoliciesRepository {
 
   auditTrail(name: string, limit = 100) {
     return this.sql<{ id: string; action: AuditAction; actor: string; before: unknown; after: unknown; at: Date }[]>`
-      select id::text, action, actor, before, after, at from policy_audit where policy = ${name} order by id desc limit ${limit}`;
+      select id::text as id, action, actor, before, after, at from policy_audit where policy = ${name}
+      order by policy_audit.id desc limit ${limit}`;
   }
 
   /** One audit entry of a policy (null when the id is not one of its entries). */

@@ -120,10 +120,15 @@ describe('on a Redis Cluster (3 masters)', () => {
     // The api's copy follows the rebuilt state: routing goes on.
     expect((await admin.post('/v1/route', { policy: policies[0], features: [1, 0, 0, 0] })).status).toBe(200);
     // Health sees Redis, Postgres and the queue with its one worker (BullMQ lists clients on every node).
-    await eventually(async () => (await admin.get('/health/dependencies')).body?.dependencies?.queue?.details?.workers === 1);
+    // A transient cluster error in a batch (e.g. a slot-cache refresh) pauses learning for a moment (the outage
+    // pause, as for any outage): wait for it to end; nothing may have failed.
+    await eventually(async () => {
+      const q = (await admin.get('/health/dependencies')).body?.dependencies?.queue?.details;
+      return q?.workers === 1 && q?.learningPausedForMs === 0;
+    });
     const health = (await admin.get('/health/dependencies')).body;
     for (const d of ['redis', 'postgres', 'queue']) expect(health.dependencies[d]).toMatchObject({ ok: true, lastError: null });
-    expect(health.dependencies.queue.details).toMatchObject({ failed: 0, learningPausedForMs: 0 });
+    expect(health.dependencies.queue.details).toMatchObject({ failed: 0 });
   }, 60_000);
 
   it("learns fgts-cdb duels' pairwise preferences once, into the shared statistics and the replica's chains", async () => {

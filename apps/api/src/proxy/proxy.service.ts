@@ -96,15 +96,8 @@ export class ProxyService {
       throw asModelField(err, req.model);
     });
     const call: UpstreamCall = { messages, params, dec, reply, requestId };
-    const order = [
-      dec.model,
-      ...dec.scores
-        .filter((s) => s.model !== dec.model)
-        .sort((a, b) => b.score - a.score)
-        .map((s) => s.model),
-    ];
     const attempts: Attempt[] = [];
-    for (const id of order) {
+    for (const id of fallbackOrder(dec)) {
       const model = this.cache.model(id);
       if (!model?.baseUrl) {
         attempts.push({ model: id, ok: false, status: null, error: 'no baseUrl configured', ms: 0 });
@@ -394,4 +387,15 @@ async function relayAll(
     if (done) return;
     flowing = relay.push(value);
   }
+}
+
+/** The decided model first, then the other candidates by score: the order the proxy tries upstreams in. */
+function fallbackOrder(dec: RouteResponse): string[] {
+  return [
+    dec.model,
+    ...dec.scores
+      .filter((s) => s.model !== dec.model)
+      .sort((a, b) => b.score - a.score)
+      .map((s) => s.model),
+  ];
 }
