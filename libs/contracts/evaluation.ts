@@ -21,7 +21,7 @@ const window = {
   /** … until (default: now). */
   until: z.iso.datetime({ offset: true }).optional(),
   /** Newest decisions of the window evaluated at most. */
-  limit: z.int().min(1).max(100_000).default(20_000),
+  limit: z.int().min(1).max(50_000).default(20_000),
 };
 
 export const evaluateRequestSchema = z.strictObject({ candidate: candidateSchema.default({}), ...window });
@@ -56,4 +56,7 @@ export const timeseriesQuerySchema = z
   });
 
 /** POST /admin/policies/{name}/objective/revert: undo the objective change of one audit entry. */
-export const revertRequestSchema = z.strictObject({ auditId: z.string().regex(/^[1-9][0-9]{0,18}$/, 'an audit entry id') });
+export const revertRequestSchema = z.strictObject({
+  // A Postgres bigint: digits only, at most 2⁶³ − 1 (a larger one would be refused by Postgres, not by us).
+  auditId: z.string().refine((v) => /^[1-9][0-9]{0,18}$/.test(v) && BigInt(v) <= 9_223_372_036_854_775_807n, 'an audit entry id'),
+});

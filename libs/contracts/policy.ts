@@ -33,6 +33,9 @@ export const scalesSchema = z.strictObject({
   latency: finite().gt(0).max(1e7).optional(),
 });
 
+/** Algorithms whose choice ignores the scalarised scores, so a budget's price cannot steer them. */
+export const UNPACED_ALGORITHMS: readonly string[] = ['fgts-cdb', 'random'];
+
 export const policyConfigSchema = z
   .strictObject({
     // The algorithms' own list (bandits implements them and imports nothing from contracts).
@@ -81,7 +84,11 @@ export const policyConfigSchema = z
       })
       .default({ windowSeconds: 86400, defaultReward: null, aggregation: 'earliest' }),
   })
-  .refine((p) => new Set(p.arms).size === p.arms.length, { message: 'arms must be distinct', path: ['arms'] });
+  .refine((p) => new Set(p.arms).size === p.arms.length, { message: 'arms must be distinct', path: ['arms'] })
+  .refine((p) => !p.budget || !UNPACED_ALGORITHMS.includes(p.algorithm), {
+    message: 'fgts-cdb and random choose without the scores a budget prices: no budget on them',
+    path: ['budget'],
+  });
 
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 export type Objective = z.infer<typeof objectiveSchema>;

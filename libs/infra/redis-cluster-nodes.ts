@@ -21,17 +21,19 @@ export function parseClusterNodes(raw: string | undefined): RedisClusterConfig |
   let shared: Omit<RedisClusterConfig, 'nodes'> | undefined;
   const nodes: RedisClusterConfig['nodes'] = [];
   for (const entry of entries) {
+    // Error messages name the entry without its credentials (they are printed at boot).
+    const shown = entry.replace(/\/\/[^@/]*@/, '//***@');
     let u: URL;
     try {
       u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `redis://${entry}`);
     } catch {
-      return `"${entry}" is neither host:port nor a redis:// URL`;
+      return `"${shown}" is neither host:port nor a redis:// URL`;
     }
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `"${entry}": only redis:// and rediss:// are supported`;
-    if (u.pathname.length > 1 && u.pathname !== '/0') return `"${entry}": a Redis Cluster has only database 0`;
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `"${shown}": only redis:// and rediss:// are supported`;
+    if (u.pathname.length > 1 && u.pathname !== '/0') return `"${shown}": a Redis Cluster has only database 0`;
     const port = u.port === '' ? 6379 : Number(u.port);
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (host === '') return `"${entry}" has no host`;
+    if (host === '') return `"${shown}" has no host`;
     const own = {
       username: u.username ? decodeURIComponent(u.username) : undefined,
       password: u.password ? decodeURIComponent(u.password) : undefined,

@@ -87,16 +87,24 @@ export function budgetPrices(standings: readonly BudgetStanding[]): Float64Array
 export const noPendingSpend = (): SpendTotals => ({ energy: { sum: 0, count: 0 }, cost: { sum: 0, count: 0 } });
 
 /**
- * A replica's own decision, counted at its predicted energy and cost until the merged state brings the realised
- * values (the next compile starts from zero again), and the prices moved at once. Without it a replica would keep
+ * A replica's own decision, counted at its predicted energy and cost until the next compile (which starts from
+ * zero again: a call still in flight then counts neither predicted nor realised until its value arrives), and the
+ * prices moved at once. Without it a replica would keep
  * one price for the whole interval between compiles, and at a few hundred requests a second overspend by a
  * window's worth of dear decisions before the price reacts.
  */
 export function recordPendingSpend(rt: PolicyRuntime, served: ArmEstimate): void {
   if (!rt.policy.budget) return;
-  rt.pending.energy.sum += Math.max(0, served.energy);
-  rt.pending.energy.count += 1;
-  rt.pending.cost.sum += Math.max(0, served.cost);
-  rt.pending.cost.count += 1;
+  // Only heads whose realised values arrive at all (a policy routed only through /v1/route never realises cost:
+  // its predicted cost must not move a price between compiles).
+  const realised = spendTotals(rt.stats);
+  if (realised.energy.count > 0) {
+    rt.pending.energy.sum += Math.max(0, served.energy);
+    rt.pending.energy.count += 1;
+  }
+  if (realised.cost.count > 0) {
+    rt.pending.cost.sum += Math.max(0, served.cost);
+    rt.pending.cost.count += 1;
+  }
   setPrices(rt.model, budgetPrices(budgetStandings(rt.policy, rt.stats, rt.pending)));
 }

@@ -43,16 +43,17 @@ export const THIN_SUPPORT_ESS = 200;
  * The candidate's probability of each of `candidates` at x, as the index policy it decides by: ε-mixed argmax of
  * the scalarised mean plus (LinUCB) α times the width, ties split. Sampling policies (lin-ts, beta-ts, fgts-cdb,
  * ti-ucb) are evaluated as that index policy with α = 0 on their linear statistics: a deterministic stand-in whose
- * propensities are exact, where their own would need Monte Carlo draws per logged decision.
+ * propensities are exact, where their own would need Monte Carlo draws per logged decision; `random` as uniform.
  */
 export function indexPolicyProbabilities(rt: PolicyRuntime, x: Float64Array, candidates: readonly number[]): Float64Array {
+  const n = candidates.length;
+  if (rt.algorithm === 'random') return new Float64Array(n).fill(1 / n);
   const { alpha, epsilon } = resolveParams(rt.policy);
   const optimism = rt.algorithm === 'linucb' ? alpha : 0;
   const est = linearEstimates(rt.model, x, candidates, optimism > 0);
   const scores = est.map((e) => e.mean + optimism * e.bonus);
   const best = Math.max(...scores);
   const ties = scores.filter((s) => s === best).length;
-  const n = candidates.length;
   return Float64Array.from(scores, (s) => (s === best ? (1 - epsilon) / ties : 0) + epsilon / n);
 }
 
@@ -74,9 +75,10 @@ export function evaluateCandidate(
   const samples: LoggedSample[][] = HEADS.map(() => []);
   const realised: number[][] = HEADS.map(() => []);
   let lowPropensity = 0;
-  for (const dec of decisions) {
+  const routed = decisions.filter((d) => d.candidates.length > 0);
+  for (const dec of routed) {
     const target = indexPolicyProbabilities(candidate, dec.x, dec.candidates);
-    dec.candidates.forEach((a, c) => (shares[a] += target[c] / decisions.length));
+    dec.candidates.forEach((a, c) => (shares[a] += target[c] / routed.length));
     const served = dec.candidates.indexOf(dec.served);
     if (served < 0) continue;
     if (dec.propensity < 0.01) lowPropensity++;

@@ -105,14 +105,15 @@ export class PoliciesRepository {
   /**
    * Moves a policy on the built-in featurizer to another featurizer version: its statistics and prior were learnt
    * in the old feature space, so it starts a new epoch, records the version and drops its prior and the prior's
-   * uploads (audited as a reset by `actor`). Null when the policy is not built-in or already has that version,
-   * so concurrent replicas upgrade each policy once.
+   * uploads (audited as a reset by `actor`). Null when the policy is not built-in or already has that version or
+   * a newer one (only forward: during a rolling deploy an older build never moves a policy back), so concurrent
+   * replicas upgrade each policy once.
    */
   async upgradeFeaturizer(name: string, version: number, actor: string): Promise<Policy | null> {
     return this.sql.begin(async (tx) => {
       const [before] = await tx<Row[]>`
         select name, config, version, epoch, updated_at as "updatedAt" from policies where name = ${name} for update`;
-      if (!before || before.config.features.source !== 'builtin' || before.config.features.version === version) return null;
+      if (!before || before.config.features.source !== 'builtin' || (before.config.features.version ?? 1) >= version) return null;
       const { prior: _prior, ...rest } = before.config as PolicyConfig & { prior?: unknown };
       const next: PolicyConfig = { ...rest, features: { ...before.config.features, version } };
       const [row] = await tx<Row[]>`

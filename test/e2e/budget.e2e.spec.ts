@@ -82,6 +82,19 @@ describe('budgets in the service', () => {
     // The other replica reports the same standing (one state).
     expect((await cb.get('/admin/policies/paced/stats')).body.budgets[0]).toEqual(budget);
 
+    // Setting the budget again counts from now: the state's totals are its new start.
+    expect((await cb.patch('/admin/policies/paced/budget', { budget: { energyJoulesPerRequest: 45 } })).status).toBe(200);
+    await eventually(async () => (await ca.get('/admin/policies/paced/stats')).body.budgets[0]?.limit === 45);
+    expect((await ca.get('/admin/policies/paced/stats')).body.budgets[0]).toMatchObject({ requests: 0, meanPerRequest: null, price: 0 });
+    // Policies that choose without the scores a budget prices refuse one.
+    expect(
+      (await ca.put('/admin/policies/duels', { algorithm: 'fgts-cdb', arms: ['small', 'large'], budget: { energyJoulesPerRequest: 40 } })).body.errors?.[0]
+        ?.path,
+    ).toBe('budget');
+    expect((await ca.put('/admin/policies/rnd', { algorithm: 'random', arms: ['small', 'large'] })).status).toBe(201);
+    const r = await ca.patch('/admin/policies/rnd/budget', { budget: { energyJoulesPerRequest: 40 } });
+    expect([r.status, r.body.errors[0].path]).toEqual([400, 'budget']);
+
     // The change is audited; null removes the budget.
     expect((await ca.get('/admin/policies/paced/audit')).body.audit.some((x: any) => x.action === 'budget')).toBe(true);
     const removed = await cb.patch('/admin/policies/paced/budget', { budget: null });

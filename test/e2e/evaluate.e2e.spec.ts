@@ -130,7 +130,14 @@ describe('evaluate and frontier', () => {
     const created = audit.find((a: any) => a.action === 'create');
     expect((await c.post('/admin/policies/ope/objective/revert', { auditId: created.id })).status).toBe(409);
     expect((await c.post('/admin/policies/ope/objective/revert', { auditId: '999999999' })).status).toBe(404);
-    const bad = await c.post('/admin/policies/ope/objective/revert', { auditId: 'x' });
-    expect([bad.status, bad.body.errors[0].path]).toEqual([400, 'auditId']);
+    for (const auditId of ['x', '9223372036854775808', '99999999999999999999']) {
+      const bad = await c.post('/admin/policies/ope/objective/revert', { auditId });
+      expect([auditId, bad.status, bad.body.errors[0].path]).toEqual([auditId, 400, 'auditId']);
+    }
+    // An entry that changed no objective (a budget) has nothing to revert.
+    expect((await c.patch('/admin/policies/ope/budget', { budget: { energyJoulesPerRequest: 50 } })).status).toBe(200);
+    const budgetEntry = (await c.get('/admin/policies/ope/audit')).body.audit[0];
+    expect(budgetEntry.action).toBe('budget');
+    expect((await c.post('/admin/policies/ope/objective/revert', { auditId: budgetEntry.id })).status).toBe(409);
   }, 60_000);
 });

@@ -69,9 +69,21 @@ describe('featurizer upgrade', () => {
     expect((await cb.post('/v1/feedback', { decisionId: r.body.decisionId, reward: 1 })).status).toBe(202);
     await eventually(async () => (await cb.get('/admin/policies/text/stats')).body.feedback === 1);
 
-    // Another replica of the same build starting later changes nothing.
-    const c2 = await startService(env, 0);
+    // Another replica of the same build starting later changes nothing; a policy marked with a newer featurizer (a
+    // newer build rolled out beside this one) is not moved back; a policy whose state was left at an older epoch
+    // than its own (a new epoch committed, its state not emptied) starts over in its epoch.
+    const sql2 = postgres(env.databaseUrl, { max: 1, onnotice: () => undefined });
+    await sql2`update policies set config = jsonb_set(config, '{features,version}', '99') where name = 'text'`;
+    await sql2`update policies set epoch = epoch + 1, version = version + 1 where name = 'caller'`;
+    await sql2.end();
+    const c2 = await startService(env, 1);
     running.push(c2);
-    expect((await client(c2.url).get('/admin/policies/text')).body.epoch).toBe(epochBefore + 1);
+    const cc = client(c2.url);
+    expect((await cc.get('/admin/policies/text')).body).toMatchObject({ epoch: epochBefore + 1, features: { version: 99 } });
+    const caller = (await cc.get('/admin/policies/caller/stats')).body;
+    expect(caller).toMatchObject({ epoch: callerBefore.epoch + 1, decisions: 0, feedback: 0 });
+    const k = await cc.post('/v1/route', { policy: 'caller', features: [1, 1] });
+    expect((await cc.post('/v1/feedback', { decisionId: k.body.decisionId, reward: 1 })).status).toBe(202);
+    await eventually(async () => (await cc.get('/admin/policies/caller/stats')).body.feedback === 1);
   }, 120_000);
 });

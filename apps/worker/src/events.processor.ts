@@ -4,6 +4,7 @@ import { type EventJobKind, JOB, type KindedItem, parseJob, QUEUE_NAME } from '@
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, JOB_OPTIONS, Logger, SpanKind, withSpan } from '@app/infra';
 import { DeadLetterer } from './dead-letterer.js';
+import { type JobOutcome, WorkerMetrics } from './observability/worker-metrics.js';
 import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { type WorkerEnv } from './config.js';
 import { DeadLetteredError, MicroBatcher, OrphanEventError } from './micro-batcher.js';
@@ -47,6 +48,7 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     logger: Logger,
     deadLetterer: DeadLetterer,
+    private readonly metrics: WorkerMetrics,
   ) {
     super();
     this.log = logger.child('worker');
@@ -82,18 +84,28 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   }
 
   async process(job: Job): Promise<void> {
+    const t0 = performance.now();
+    const done = (outcome: JobOutcome) => this.metrics.observe(job.name, outcome, (performance.now() - t0) / 1000);
     try {
       await this.learn(job);
       this.outage.onSuccess();
+      done('learnt');
     } catch (err) {
-      if (err instanceof OrphanEventError) throw new UnrecoverableError(err.message);
+      if (err instanceof OrphanEventError) {
+        done('orphaned');
+        throw new UnrecoverableError(err.message);
+      }
       if (err instanceof DeadLetteredError) {
         this.log.warn('an event Postgres refuses was set aside as a dead letter', { jobId: job.id, error: err.message });
-        return;
+        return done('dead_lettered');
       }
-      if (await this.outage.onFailure(err)) throw Worker.RateLimitError();
+      if (await this.outage.onFailure(err)) {
+        done('paused');
+        throw Worker.RateLimitError();
+      }
       if (!(err instanceof UnrecoverableError))
         this.log.warn('batch failed; job will be retried', { jobId: job.id, attempt: job.attemptsMade + 1, error: (err as Error).message });
+      done(err instanceof UnrecoverableError ? 'invalid' : 'retried');
       throw err;
     }
   }

@@ -9,6 +9,8 @@ import { DecisionHotStore, PolicyStateStore, StoreModule } from '@app/store';
 import { type WorkerEnv } from './config.js';
 import { DeadLetterer } from './dead-letterer.js';
 import { processorFor } from './events.processor.js';
+import { WorkerHttp } from './observability/worker-http.js';
+import { WorkerMetrics } from './observability/worker-metrics.js';
 
 /** The worker: folds queued events into the policy state (Redis) and the durable log (Postgres). */
 @Module({})
@@ -39,6 +41,8 @@ export class WorkerModule {
           useFactory: (...deps: ConstructorParameters<typeof DefaultRewardSweeper>) => new DefaultRewardSweeper(...deps),
         },
         DeadLetterer,
+        WorkerMetrics,
+        WorkerHttp,
         processorFor(env),
       ],
     };

@@ -7,6 +7,7 @@ import { DecisionsRepository, PoliciesRepository } from '@app/persistence';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 
 const WINDOW_DEFAULT_MS = 7 * 86_400_000;
+const FRONTIER_RESAMPLES = 100;
 /** Response names of the heads (the units are in the names, as in stats). */
 const HEAD_NAMES = { quality: 'quality', energy: 'energyJoules', cost: 'costUsd', latency: 'latencyMs' } as const;
 
@@ -56,7 +57,8 @@ export class EvaluationService {
       // Each point is CPU work on this replica's one thread: let routes in between.
       await new Promise((r) => setImmediate(r));
       const c: Candidate = { ...req.candidate, objective: { ...req.candidate.objective, [req.weight]: value } };
-      const e = named(evaluateCandidate(live, await this.cache.compileVariant(variant(p, c)), logged, createRng(0x0be)));
+      // Fewer resamples per point than a single evaluate: a frontier is up to 20 of them on this replica's thread.
+      const e = named(evaluateCandidate(live, await this.cache.compileVariant(variant(p, c)), logged, createRng(0x0be), FRONTIER_RESAMPLES));
       points.push({ value, n: e.n, effectiveSampleSize: e.effectiveSampleSize, candidate: e.candidate, warnings: e.warnings });
     }
     return {

@@ -11,7 +11,9 @@ const RETRY_MS = 30_000;
  * A new built-in featurizer puts prompts in another feature space: statistics learnt with the old one would be
  * read against vectors they never saw. At start, every policy on the built-in featurizer whose recorded version is
  * not this build's starts a new epoch (learning state and prior dropped, audited as a reset by
- * `featurizer-upgrade`), once, whichever replica gets there first. Retried while Postgres or Redis is away.
+ * `featurizer-upgrade`), once, whichever replica gets there first, and never backwards. A policy state left at an
+ * older epoch than its policy (a new epoch committed, its state not yet emptied) is started over too. Retried
+ * while Postgres or Redis is away.
  */
 @Injectable()
 export class FeaturizerUpgrade implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,8 +42,9 @@ export class FeaturizerUpgrade implements OnApplicationBootstrap, OnApplicationS
   async run(): Promise<string[]> {
     try {
       const upgraded: string[] = [];
-      for (const p of await this.policies.list()) {
-        if (p.features.source !== 'builtin' || p.features.version === FEATURIZER_VERSION) continue;
+      const policies = await this.policies.list();
+      for (const p of policies) {
+        if (p.features.source !== 'builtin' || (p.features.version ?? 1) >= FEATURIZER_VERSION) continue;
         const next = await this.policies.upgradeFeaturizer(p.name, FEATURIZER_VERSION, 'featurizer-upgrade');
         if (!next) continue;
         await this.state.replace(this.state.policyTarget(next.name), next.epoch, new Map());
@@ -53,6 +56,17 @@ export class FeaturizerUpgrade implements OnApplicationBootstrap, OnApplicationS
           to: FEATURIZER_VERSION,
           epoch: next.epoch,
         });
+      }
+      // A replica that committed a new epoch but died (or lost Redis) before emptying the state leaves state of an
+      // older epoch behind its policy: the worker would refuse every new event as stale. Start that state over.
+      const versions = await this.state.versions(policies.map((p) => p.name));
+      for (const [i, p] of policies.entries()) {
+        const epoch = versions[i].epoch;
+        if (epoch === null || epoch >= p.epoch || upgraded.includes(p.name)) continue;
+        await this.state.replace(this.state.policyTarget(p.name), p.epoch, new Map());
+        await this.registry.putPolicy(p);
+        upgraded.push(p.name);
+        this.log.warn('policy state of an older epoch replaced by an empty one of the current epoch', { policy: p.name, stateEpoch: epoch, epoch: p.epoch });
       }
       if (upgraded.length > 0) await this.cache.refresh().catch(() => undefined);
       return upgraded;

@@ -10,9 +10,10 @@ import {
   type PriorRequest,
   type Principal,
   sameFeatureSpace,
+  UNPACED_ALGORITHMS,
 } from '@app/contracts';
 import { FEATURIZER_VERSION, featurize } from '@app/featurizer';
-import { budgetStandings, type PriorObservation, refitPrior, spendTotals, toPolicyPrior } from '@app/learning';
+import { BUDGET_LIMITS, budgetStandings, type PriorObservation, refitPrior, spendTotals, toPolicyPrior } from '@app/learning';
 import { DomainError } from '@app/errors';
 import { Rebuilder } from '@app/ingest';
 import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository, PriorStatsRepository } from '@app/persistence';
@@ -74,7 +75,7 @@ export class PoliciesService {
     const stored: PolicyConfig & { prior?: PolicyPrior; budgetSince?: Policy['budgetSince'] } = {
       ...config,
       prior: carriedPrior(before, config),
-      budgetSince: await this.carriedBudgetSince(before, config.budget),
+      budgetSince: await this.carriedBudgetSince(before, config),
     };
     if (!stored.prior) delete stored.prior;
     if (!stored.budgetSince) delete stored.budgetSince;
@@ -108,6 +109,10 @@ export class PoliciesService {
    */
   async patchBudget(name: string, budget: Budget | null, actor: Principal): Promise<Policy> {
     const current = await this.get(name);
+    if (budget && UNPACED_ALGORITHMS.includes(current.algorithm))
+      throw new DomainError('VALIDATION', `policy ${name} uses ${current.algorithm}, which chooses without the scores a budget prices`, [
+        { path: 'budget', message: 'not available for fgts-cdb and random policies' },
+      ]);
     const since = budget ? await this.spendSnapshot(current) : undefined;
     const p = await this.policies.update(name, actor.keyId, 'budget', (c) => {
       const { budget: _b, budgetSince: _s, ...rest } = c as PolicyConfig & { budgetSince?: unknown };
@@ -119,16 +124,23 @@ export class PoliciesService {
   }
 
   /** A PUT that keeps the budget keeps its start; a new or changed budget starts counting now. */
-  private async carriedBudgetSince(before: Policy | null, budget: Budget | null | undefined): Promise<Policy['budgetSince']> {
+  private async carriedBudgetSince(before: Policy | null, after: PolicyConfig): Promise<Policy['budgetSince']> {
+    const budget = after.budget;
     if (!budget || !before) return undefined;
-    const same = before.budget?.costUsdPerRequest === budget.costUsdPerRequest && before.budget?.energyJoulesPerRequest === budget.energyJoulesPerRequest;
-    return same ? before.budgetSince : this.spendSnapshot(before);
+    const sameBudget = BUDGET_LIMITS.every(({ key }) => before.budget?.[key] === budget[key]);
+    const sameArms = before.arms.length === after.arms.length && before.arms.every((a, i) => a === after.arms[i]);
+    // Other arms change what the totals sum over: count from now, over the new arms.
+    return sameBudget && sameArms ? before.budgetSince : this.spendSnapshot({ ...before, arms: after.arms });
   }
 
   private async spendSnapshot(p: Policy): Promise<NonNullable<Policy['budgetSince']>> {
     const st = await this.state.read(this.state.policyTarget(p.name));
     const d = p.features.dim;
-    const stats = [...st.arms.values()].map((blob) => unpackArmStats(blob, d));
+    // The arms the price counts over (the stored state of arms a PUT removed stays in Redis).
+    const stats = p.arms.flatMap((arm) => {
+      const blob = st.arms.get(arm);
+      return blob ? [unpackArmStats(blob, d)] : [];
+    });
     return { epoch: p.epoch, ...spendTotals(stats) };
   }
 
@@ -144,8 +156,9 @@ export class PoliciesService {
         { path: 'auditId', message: 'not an audit entry of this policy' },
       ]);
     const objective = entry.before?.objective;
-    if (!objective)
-      throw new DomainError('NOTHING_TO_REVERT', `audit entry ${auditId} (${entry.action}) replaced no objective`, [
+    const changed = objective !== undefined && JSON.stringify(objective) !== JSON.stringify(entry.after?.objective);
+    if (!['objective', 'revert', 'replace'].includes(entry.action) || !changed)
+      throw new DomainError('NOTHING_TO_REVERT', `audit entry ${auditId} (${entry.action}) changed no objective`, [
         { path: 'auditId', message: 'nothing to revert' },
       ]);
     const p = await this.policies.update(name, actor.keyId, 'revert', (c) => ({ ...c, objective: { ...objective } }));
