@@ -131,7 +131,8 @@ describe('gateway surface', () => {
       const big = JSON.stringify({ model: 'router/chat', messages: [{ role: 'user', content: 'x'.repeat(70_000) }] });
       const cases: [string, Response, number, string][] = [
         ['malformed JSON', await send('/v1/chat/completions', '{"model": "router/chat", "messages": ['), 400, 'invalid_request_body'],
-        ['empty JSON body', await send('/v1/chat/completions', ''), 400, 'invalid_request_body'],
+        // An empty JSON body is no body: the request then lacks model and messages.
+        ['empty JSON body', await send('/v1/chat/completions', ''), 400, 'invalid_value'],
         ['not JSON', await send('/v1/chat/completions', '<chat/>', { 'content-type': 'application/xml' }), 415, 'unsupported_media_type'],
         ['too large', await send('/v1/chat/completions', big), 413, 'request_too_large'],
         ['no key', await send('/v1/chat/completions', '{}', { 'content-type': 'application/json' }, ''), 401, 'invalid_api_key'],

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { installBodyParsers } from './body-parsers.js';
 import { type IncomingMessage } from 'node:http';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Logger, startTracing } from '@app/infra';
@@ -50,7 +51,9 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
       sendError(reply, req.url, { status: 400, code: 'VALIDATION', detail: err.message, errors: [{ path: '(url)', message: 'malformed URL' }] });
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(env), adapter, { logger: ['error', 'warn'] });
+  // Nest's own parsers (JSON and url-encoded forms) are replaced by installBodyParsers: JSON only.
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(env), adapter, { logger: ['error', 'warn'], bodyParser: false });
+  installBodyParsers(app.getHttpAdapter().getInstance());
   installRequestHooks(app.getHttpAdapter().getInstance(), env.ACCESS_LOG ? app.get(Logger).child('access') : null);
   app.enableShutdownHooks();
   return app;

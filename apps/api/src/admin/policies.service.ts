@@ -20,6 +20,7 @@ import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepo
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+import { armWarnings } from './arm-warnings.js';
 import { SequentialStateService } from '../routing/sequential-state.service.js';
 import { assertEmbeddingsModel, assertPriorSupported } from './embeddings-model.js';
 
@@ -59,7 +60,7 @@ export class PoliciesService {
     private readonly priorStats: PriorStatsRepository,
   ) {}
 
-  async put(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean }> {
+  async put(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean; warnings: string[] }> {
     const config = withFeaturizerVersion(sent);
     const before = await this.policies.get(name);
     const registered = await this.models.list();
@@ -82,7 +83,7 @@ export class PoliciesService {
     const { policy, created, epochChanged } = await this.policies.put(name, stored, actor.keyId, (b) => needsNewEpoch(b, config));
     if (created || epochChanged) await this.state.replace(this.state.policyTarget(name), policy.epoch, new Map());
     await this.publish(policy);
-    return { ...policy, created };
+    return { ...policy, created, warnings: armWarnings(policy, registered) };
   }
 
   async get(name: string): Promise<Policy> {
@@ -314,6 +315,11 @@ export class PoliciesService {
       events,
       deadLettered,
       heads: HEADS,
+      // From this replica's registry copy: stats answer while Postgres is away.
+      warnings: armWarnings(
+        p,
+        p.arms.flatMap((a) => this.cache.model(a) ?? []),
+      ),
       budgets: budgetStandings(
         p,
         armStats.filter((s) => s !== null),

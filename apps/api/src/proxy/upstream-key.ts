@@ -10,10 +10,13 @@ export function keyEnvRefusal(name: string, prefix: string): string | null {
   return name.startsWith(prefix) ? null : `must start with ${prefix}: only such variables are sent to an upstream`;
 }
 
-/** A model names a key variable outside the prefix: its upstream is not called (a configuration failure). */
+/**
+ * A model's key variable cannot be used (outside the prefix, or not set in this replica's environment): its
+ * upstream is not called (a configuration failure, named in the answer), never called with a made-up key.
+ */
 export class KeyEnvRefused extends Error {
-  constructor(name: string, prefix: string) {
-    super(`apiKeyEnv ${name} ${keyEnvRefusal(name, prefix)}`);
+  constructor(name: string, why: string) {
+    super(`apiKeyEnv ${name} ${why}`);
     this.name = 'KeyEnvRefused';
   }
 }
@@ -25,9 +28,12 @@ export function withAllowedKeyEnv<T extends Pick<ModelConfig, 'apiKeyEnv'>>(conf
   return config;
 }
 
-/** The value of the model's key variable (checked against the prefix), or undefined when it names none. */
+/** The value of the model's key variable (checked against the prefix, and set), or undefined when it names none. */
 export function upstreamKey(apiKeyEnv: string | undefined, prefix: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (apiKeyEnv === undefined) return undefined;
-  if (keyEnvRefusal(apiKeyEnv, prefix)) throw new KeyEnvRefused(apiKeyEnv, prefix);
-  return env[apiKeyEnv];
+  const refusal = keyEnvRefusal(apiKeyEnv, prefix);
+  if (refusal) throw new KeyEnvRefused(apiKeyEnv, refusal);
+  const key = env[apiKeyEnv];
+  if (key === undefined || key === '') throw new KeyEnvRefused(apiKeyEnv, "is not set in this replica's environment");
+  return key;
 }

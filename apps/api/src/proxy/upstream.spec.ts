@@ -31,7 +31,10 @@ describe('classify: only real upstream failures count toward the breaker', () =>
   it('does not blame the model for an error building the request here, a refused key, a body over the limit or a gone client', () => {
     const overflow = new RangeError('Maximum call stack size exceeded');
     expect(classify(overflow, live(), false)).toMatchObject({ next: 'stop', reason: 'local', cause: overflow });
-    expect(classify(new KeyEnvRefused('DATABASE_URL', 'UPSTREAM_'), live(), false)).toMatchObject({ next: 'skip', reason: 'config' });
+    expect(classify(new KeyEnvRefused('DATABASE_URL', keyEnvRefusal('DATABASE_URL', 'UPSTREAM_')!), live(), false)).toMatchObject({
+      next: 'skip',
+      reason: 'config',
+    });
     expect(classify(new ResponseTooLarge('response', 'PROXY_MAX_RESPONSE_BYTES', 10), live(), true)).toMatchObject({
       next: 'stop',
       reason: 'too-large',
@@ -51,6 +54,12 @@ describe('upstream key variables', () => {
     expect(upstreamKey(undefined, 'UPSTREAM_', env)).toBeUndefined();
     expect(() => upstreamKey('ADMIN_API_KEY', 'UPSTREAM_', env)).toThrow(KeyEnvRefused);
     expect(() => upstreamKey('ADMIN_API_KEY', 'UPSTREAM_', env)).not.toThrow(/admin-secret/);
+  });
+
+  it('a key variable that is not set is a configuration failure naming it, never a made-up key', () => {
+    expect(() => upstreamKey('UPSTREAM_MISSING', 'UPSTREAM_', env)).toThrow(/apiKeyEnv UPSTREAM_MISSING is not set/);
+    expect(() => upstreamKey('UPSTREAM_EMPTY', 'UPSTREAM_', { ...env, UPSTREAM_EMPTY: '' })).toThrow(KeyEnvRefused);
+    expect(classify(new KeyEnvRefused('UPSTREAM_MISSING', 'is not set'), live(), false)).toMatchObject({ next: 'skip', reason: 'config' });
   });
 
   it('a model config naming another variable is a 400 on apiKeyEnv', () => {

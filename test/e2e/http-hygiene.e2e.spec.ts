@@ -1,0 +1,50 @@
+import { client, freshEnvironment, type Running, startService } from '../support/harness.js';
+
+type Env = Awaited<ReturnType<typeof freshEnvironment>>;
+
+/** Bodies: JSON only; an empty JSON body is no body; anything else is a 415 in the path's error shape. */
+describe('request bodies and policy warnings', () => {
+  let env: Env;
+  let svc: Running;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('http_hygiene');
+    svc = await startService(env, 1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await svc?.close();
+    await env?.drop();
+  });
+
+  it('accepts an empty JSON body where none is needed, refuses other media types with 415', async () => {
+    const c = client(svc.url);
+    expect((await c.put('/admin/models/m', {})).status).toBe(200);
+    const created = await c.put('/admin/policies/p', { algorithm: 'linucb', arms: ['m'] });
+    expect(created.status).toBe(201);
+    // An arm the proxy cannot call is accepted (routing through /v1/route works) but named.
+    expect(created.body.warnings).toEqual([expect.stringContaining('arm m has no baseUrl')]);
+    expect((await c.get('/admin/policies/p/stats')).body.warnings).toEqual(created.body.warnings);
+    const json = { 'content-type': 'application/json' };
+    // A client that always sends the JSON content type, with no body.
+    expect((await c.call('POST', '/admin/policies/p/rebuild', '', json)).status).toBe(200);
+    expect((await c.call('POST', '/admin/policies/p/reset', '  ', json)).status).toBe(200);
+    // Where a body is needed, an empty one is a 400 naming it, not a parse error.
+    const empty = await c.call('POST', '/v1/route', '', json);
+    expect([empty.status, empty.body.errors[0].path]).toEqual([400, '(root)']);
+    // Forms and text are not parsed into half-understood bodies: 415 in each path's shape.
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'policy=p&input=hi'],
+      ['text/plain', '{"policy":"p","input":"hi"}'],
+    ] as const) {
+      const r = await c.call('POST', '/v1/route', body, { 'content-type': type });
+      expect([type, r.status, r.headers.get('content-type')]).toEqual([type, 415, expect.stringMatching(/^application\/problem\+json/)]);
+      const o = await c.call('POST', '/v1/chat/completions', body, { 'content-type': type });
+      expect([type, o.status, o.body.error.type]).toEqual([type, 415, 'invalid_request_error']);
+    }
+    // JSON still parses, with prototype-poisoning keys refused.
+    expect((await c.post('/v1/route', { policy: 'p', input: 'hi' })).status).toBe(200);
+    const poisoned = await c.call('POST', '/v1/route', '{"policy":"p","input":"hi","__proto__":{"x":1}}', json);
+    expect(poisoned.status).toBe(400);
+  }, 60_000);
+});
