@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadWorkerEnv } from './src/config.js';
-import { startTracing } from '@app/infra';
+import { Logger, NestJsonLogger, startTracing } from '@app/infra';
 import { WorkerModule } from './src/worker.module.js';
 
 const env = loadWorkerEnv();
 startTracing('router-worker', env.OTEL_EXPORTER_OTLP_ENDPOINT);
-const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { logger: ['error', 'warn'] });
+const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), {
+  logger: new NestJsonLogger(new Logger('router', env.LOG_LEVEL).child('nest')),
+});
 app.enableShutdownHooks();
 process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), name: 'router.worker', msg: 'worker started' })}\n`);

@@ -8,3 +8,5 @@ export * from './redis-cluster-nodes.js';
 export * from './tokens.js';
 export * from './tracing.js';
 export * from './permanent-failure.js';
+export * from './request-context.js';
+export * from './nest-logger.js';

@@ -1,4 +1,7 @@
-import { client, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { jest } from '@jest/globals';
+import { currentRequestId, Logger } from '@app/infra';
+import { request } from 'node:http';
+import { ADMIN_KEY, client, freshEnvironment, type Running, startService } from '../support/harness.js';
 
 type Env = Awaited<ReturnType<typeof freshEnvironment>>;
 
@@ -47,4 +50,52 @@ describe('request bodies and policy warnings', () => {
     const poisoned = await c.call('POST', '/v1/route', '{"policy":"p","input":"hi","__proto__":{"x":1}}', json);
     expect(poisoned.status).toBe(400);
   }, 60_000);
+
+  it('serves each request inside its request context (every log line names it) and counts it per route pattern', async () => {
+    const c = client(svc.url);
+    const seen: Array<[string, string | undefined]> = [];
+    const info = jest.spyOn(Logger.prototype, 'info').mockImplementation((msg: string) => {
+      seen.push([msg, currentRequestId()]);
+    });
+    try {
+      // A log line written by a handler after the body was read from the socket (PATCH with a JSON body).
+      const r = await c.call('PATCH', '/admin/models/m', { upstreamModel: 'm-12' }, { 'x-request-id': 'hyg-ctx-1' });
+      expect(r.status).toBe(200);
+      // The same with the body arriving in pieces after the headers: the handler resumes from socket callbacks.
+      expect(await slowPatch(svc.url, '/admin/models/m', JSON.stringify({ upstreamModel: 'm-13' }), 'hyg-ctx-2')).toBe(200);
+    } finally {
+      info.mockRestore();
+    }
+    expect(seen.filter(([msg]) => msg === 'model updated').map(([, id]) => id)).toEqual(['hyg-ctx-1', 'hyg-ctx-2']);
+    // Outside a request there is no id.
+    expect(currentRequestId()).toBeUndefined();
+    const metrics = (await c.get('/metrics')).body as string;
+    expect(metrics).toMatch(/router_http_request_duration_seconds_count\{method="PATCH",route="\/admin\/models\/:id",status="200"\} 2/);
+  }, 60_000);
 });
+
+/** A PATCH whose body is written in two halves, 100 ms apart, after the headers were sent. */
+function slowPatch(base: string, path: string, body: string, requestId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      base + path,
+      {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${ADMIN_KEY}`,
+          'x-request-id': requestId,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.flushHeaders();
+    setTimeout(() => req.write(body.slice(0, 5)), 100);
+    setTimeout(() => req.end(body.slice(5)), 200);
+  });
+}

@@ -3,11 +3,12 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { installBodyParsers } from './body-parsers.js';
 import { type IncomingMessage } from 'node:http';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { Logger, startTracing } from '@app/infra';
+import { Logger, NestJsonLogger, startTracing } from '@app/infra';
 import { ApiModule } from './api.module.js';
 import { type ApiEnv } from './config.js';
 import { sendError } from './errors/problem.filter.js';
 import { installRequestHooks } from './observability/access-log.js';
+import { MetricsService } from './observability/metrics.service.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './observability/request-id.js';
 
 /** Keep-alive between requests: longer than the 60 s idle timeout of common load balancers, so they close first. */
@@ -52,9 +53,15 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
     },
   });
   // Nest's own parsers (JSON and url-encoded forms) are replaced by installBodyParsers: JSON only.
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(env), adapter, { logger: ['error', 'warn'], bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(env), adapter, {
+    logger: new NestJsonLogger(new Logger('router', env.LOG_LEVEL).child('nest')),
+    bodyParser: false,
+  });
   installBodyParsers(app.getHttpAdapter().getInstance());
-  installRequestHooks(app.getHttpAdapter().getInstance(), env.ACCESS_LOG ? app.get(Logger).child('access') : null);
+  installRequestHooks(app.getHttpAdapter().getInstance(), {
+    log: env.ACCESS_LOG ? app.get(Logger).child('access') : null,
+    seconds: app.get(MetricsService).httpSeconds,
+  });
   app.enableShutdownHooks();
   return app;
 }

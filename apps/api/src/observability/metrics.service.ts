@@ -24,6 +24,13 @@ export class MetricsService {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],
   });
+  readonly httpSeconds = new Histogram({
+    name: 'router_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern (never the URL) and status, until the response is over',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [this.registry],
+  });
   readonly feedback = new Counter({
     name: 'router_feedback_events_total',
     help: 'Feedback, pairwise and energy events by outcome',
