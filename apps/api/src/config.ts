@@ -70,6 +70,9 @@ export const apiEnvSchema = baseEnvSchema.extend({
     .max(16 * 1024 * 1024 * 1024)
     .default(64 * 1024 * 1024),
   /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
+  // Single feedback/energy events are committed in groups: a group closes this many ms after its first event
+  // (0: at the end of the event-loop turn; -1: no grouping, one queued job per event).
+  INGEST_GROUP_COMMIT_MS: z.coerce.number().int().min(-1).max(1000).default(1),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**
    * Postgres lookups of keys this replica does not know yet, per client address (IPv6: per /64) and for all
@@ -81,6 +84,8 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** One info line per request (method, route pattern, status, duration, key id, request id); `false` turns it off. */
   ACCESS_LOG: z.stringbool().default(true),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (or an admin key); unset, it is open. */
+  /** A configuration file (YAML or JSON: models, policies, keys) applied at start, before the api listens. */
+  ROUTER_CONFIG: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

@@ -12,13 +12,33 @@ import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
+import { GroupCommit } from './group-commit.js';
 import { checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
 
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
 type Ready = Prepared & { late: boolean };
+/** One event as submitted: its caller, its body, where its field paths start, and its caller-side id rule. */
+interface Entry {
+  caller: Principal;
+  raw: unknown;
+  prefix: string;
+  callerId: (given?: string) => string;
+}
+/** The most single events one group carries (a group is one queued job). */
+const GROUP_MAX = 500;
 
 const RETRY_AFTER_S = 5;
 const idempotencyKeySchema = id('Idempotency-Key');
+function checkIdempotencyKey(key: string | undefined): void {
+  if (key === undefined) return;
+  const r = idempotencyKeySchema.safeParse(key);
+  if (!r.success)
+    throw new DomainError(
+      'VALIDATION',
+      'invalid Idempotency-Key header',
+      issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })),
+    );
+}
 const unavailable = (what = 'the event queue is unavailable; retry later') => new DomainError('UNAVAILABLE', what, [], RETRY_AFTER_S);
 
 /**
@@ -39,33 +59,49 @@ export class IngestService {
     @Inject(CONFIG) private readonly env: ApiEnv,
   ) {}
 
-  /** One event: errors are thrown (4xx problem). */
+  /** Single events of each kind, committed in groups (one Redis pass and one queued job per group). */
+  private readonly groups = new Map<IntakeKind, GroupCommit<Entry, ItemResult>>();
+
+  /** One event: errors are thrown (4xx problem). With group commit on, it is queued with its neighbours in time. */
   async one(kind: IntakeKind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
-    const [r] = await this.many(kind, caller, [body], idempotencyKey, false);
+    checkIdempotencyKey(idempotencyKey);
+    const entry: Entry = { caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? `ev_${randomUUID()}` };
+    const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process(kind, [entry], false))[0] : await this.group(kind).submit(entry);
     if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
     return r;
   }
 
   /** A batch: every item gets its own answer; invalid items do not stop the valid ones. */
-  async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined, batch = true): Promise<ItemResult[]> {
-    if (idempotencyKey !== undefined) {
-      const r = idempotencyKeySchema.safeParse(idempotencyKey);
-      if (!r.success)
-        throw new DomainError(
-          'VALIDATION',
-          'invalid Idempotency-Key header',
-          issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })),
-        );
-    }
-    const results: ItemResult[] = new Array<ItemResult>(items.length);
+  async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined): Promise<ItemResult[]> {
+    checkIdempotencyKey(idempotencyKey);
+    const entries = items.map((raw, index): Entry => ({
+      caller,
+      raw,
+      prefix: `events.${index}.`,
+      callerId: (given) => given ?? (idempotencyKey ? `${idempotencyKey}:${index}` : `ev_${randomUUID()}`),
+    }));
+    return this.process(kind, entries, true);
+  }
+
+  private group(kind: IntakeKind): GroupCommit<Entry, ItemResult> {
+    let g = this.groups.get(kind);
+    if (!g) this.groups.set(kind, (g = new GroupCommit((entries) => this.process(kind, entries, true), this.env.INGEST_GROUP_COMMIT_MS, GROUP_MAX)));
+    return g;
+  }
+
+  /**
+   * Events (each with its own caller) → their answers, in order. `oneJob`: the accepted events go to the queue
+   * as one job (a batch, or a group of single events); otherwise one job per event.
+   */
+  private async process(kind: IntakeKind, entries: Entry[], oneJob: boolean): Promise<ItemResult[]> {
+    const results: ItemResult[] = new Array<ItemResult>(entries.length);
     const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
-      const prefix = batch ? `events.${index}.` : '';
+      const prefix = entries[index].prefix;
       results[index] = { index, status: 'rejected', problem: { status, detail, errors: errors.map((e) => ({ ...e, path: prefix + e.path })) } };
     };
     const now = Date.now();
     const prepared: Prepared[] = [];
-    items.forEach((raw, index) => {
-      const callerId = (given?: string) => given ?? (idempotencyKey ? (batch ? `${idempotencyKey}:${index}` : idempotencyKey) : `ev_${randomUUID()}`);
+    entries.forEach(({ caller, raw, callerId }, index) => {
       const p = parseEvent(kind, raw, index, now, (given) => ownedEventId(caller.owner, callerId(given)), callerId);
       if ('problem' in p) reject(index, p.problem.status, p.problem.detail, p.problem.errors);
       else prepared.push(p);
@@ -75,12 +111,12 @@ export class IngestService {
     const ok: Ready[] = [];
     for (const p of prepared) {
       const dec = p.decisionId === undefined ? undefined : found.get(p.decisionId);
-      const problem = checkAgainstDecision(caller, p, dec, (m) => this.cache.model(m) !== undefined);
+      const problem = checkAgainstDecision(entries[p.index].caller, p, dec, (m) => this.cache.model(m) !== undefined);
       if (problem) reject(p.index, problem.status, problem.detail, problem.errors);
       else ok.push({ ...p, late: dec !== undefined && this.isLate(dec, now) });
     }
 
-    const queued = await this.admit(kind, ok, results, batch);
+    const queued = await this.admit(kind, ok, results, oneJob);
     for (const p of queued.over)
       reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
         { path: 'decisionId', message: 'too many events for this decision' },
@@ -103,7 +139,7 @@ export class IngestService {
    * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; the rest are counted
    * against their decision's bound and queued. Returns the queued events and those over the bound.
    */
-  private async admit(kind: IntakeKind, ok: Ready[], results: ItemResult[], batch: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
+  private async admit(kind: IntakeKind, ok: Ready[], results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
     const firstSeen = new Set<string>();
     const unique = ok.filter((p) => {
       if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
@@ -127,7 +163,7 @@ export class IngestService {
     const { within, over, counted } = await this.bound(candidates);
     try {
       if (over.length > 0) await this.hot.unmarkSeen(over.map((p) => p.eventId));
-      await this.enqueue(kind, within, batch);
+      await this.enqueue(kind, within, oneJob);
     } catch {
       await this.hot.unmarkSeen(within.map((p) => p.eventId)).catch(() => undefined);
       await this.hot.uncountEvents(counted).catch(() => undefined);
@@ -162,15 +198,15 @@ export class IngestService {
     return { within, over, counted };
   }
 
-  private async enqueue(kind: IntakeKind, events: Ready[], batch: boolean): Promise<void> {
+  private async enqueue(kind: IntakeKind, events: Ready[], oneJob: boolean): Promise<void> {
     if (events.length === 0) return;
     const queued = EVENT_KINDS[kind];
     const { one, many } = JOB_KINDS[queued];
-    if (events.length === 1 || !batch) {
+    if (events.length === 1 || !oneJob) {
       await this.queue.addBulk(events.map((p) => ({ name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } })));
       return;
     }
-    // One job for the batch; its id is derived from the event ids it carries.
+    // One job for the batch or group; its id is derived from the event ids it carries.
     const digest = createHash('sha256')
       .update(events.map((p) => p.eventId).join('\n'))
       .digest('base64url');
