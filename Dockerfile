@@ -9,7 +9,8 @@ WORKDIR /app
 # No telemetry or notices at install time: npm's funding/audit/update messages off, and no dependency install
 # scripts at all (npm ci --ignore-scripts below; none is needed: swc and msgpackr come as prebuilt optional
 # packages). That also keeps the analytics postinstall of @scarf/scarf (pulled in by swagger-ui-dist) from
-# running; SCARF_ANALYTICS and DO_NOT_TRACK turn it off should it ever run.
+# running; package.json's "scarfSettings", SCARF_ANALYTICS and DO_NOT_TRACK turn it off should it ever run (as
+# in a plain `npm ci` outside the image), and .npmrc keeps npm's own notices and audit off there too.
 ENV NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
@@ -18,7 +19,7 @@ ENV NPM_CONFIG_FUND=false \
 
 # Build: every dependency (swc), then compile apps, libs and scripts to dist/.
 FROM base AS build
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json .swcrc ./
 COPY apps ./apps
@@ -29,7 +30,7 @@ RUN npm run build
 
 # Production dependencies only, installed afresh (not pruned from the build's tree).
 FROM base AS prod-deps
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts
 
 # The test suite (npm test: typecheck, build, unit, integration, e2e and fault tests). The suite starts private
@@ -42,7 +43,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN chown node:node /app
 USER node
-COPY --chown=node:node package.json package-lock.json ./
+COPY --chown=node:node package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts
 COPY --chown=node:node bench/package.json bench/package-lock.json ./bench/
 RUN npm ci --prefix bench --install-strategy=shallow --ignore-scripts

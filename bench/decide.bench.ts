@@ -1,4 +1,16 @@
-import { createRng, decideLinUcb, emptyArmStats, recordDecision, recordObservation, compileLinearModel, matVec, dot } from '@app/bandits';
+import {
+  applyLocalDecision,
+  createRng,
+  decideLinUcb,
+  emptyArmStats,
+  recordDecision,
+  recordObservation,
+  compileLinearModel,
+  matVec,
+  dot,
+  linearEstimates,
+  linearEstimatesReference,
+} from '@app/bandits';
 import { featurize } from '@app/featurizer';
 
 /**
@@ -18,7 +30,10 @@ for (let a = 0; a < K; a++)
     recordObservation(stats[a], x, 0, rng.next());
     recordObservation(stats[a], x, 1, 100 * rng.next());
   }
-const model = compileLinearModel(d, stats, [], { quality: 1, energy: 0.3, cost: 0, latency: 0 }, { ridge: 1, priorWeight: 2 });
+const weights = { quality: 1, energy: 0.3, cost: 0, latency: 0 };
+const model = compileLinearModel(d, stats, [], weights, { ridge: 1, priorWeight: 2 });
+// A copy the route-path row updates after each decision (the api's local Sherman–Morrison update).
+const routed = compileLinearModel(d, stats, [], weights, { ridge: 1, priorWeight: 2 });
 const all = Array.from({ length: K }, (_, i) => i);
 const prompts = Array.from(
   { length: 64 },
@@ -48,6 +63,12 @@ const variants: Record<string, (i: number) => unknown> = {
   'featurize (~300-byte prompt)': (i) => featurize(prompts[i & 63], d, out),
   'decide (LinUCB, 4 heads, ε-mix)': (i) => decideLinUcb(model, xs[i & 63], all, { alpha: 1, epsilon: 0.02 }, rng),
   'featurize + decide': (i) => decideLinUcb(model, featurize(prompts[i & 63], d, out), all, { alpha: 1, epsilon: 0.02 }, rng),
+  'estimates, WebAssembly kernel (linearEstimates)': (i) => linearEstimates(model, xs[i & 63], all, true),
+  'estimates, TypeScript reference kernel': (i) => linearEstimatesReference(model, xs[i & 63], all, true),
+  'featurize + decide + local update (route path)': (i) => {
+    const x = featurize(prompts[i & 63], d, out);
+    applyLocalDecision(routed, decideLinUcb(routed, x, all, { alpha: 1, epsilon: 0.02 }, rng).arm, x, z);
+  },
   'naive kernel (2 matvecs/arm, perf/bench-linucb.mjs)': (i) => naive(xs[i & 63]),
 };
 function medianUs(fn: (i: number) => unknown, seconds: number): number {

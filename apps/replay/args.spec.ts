@@ -31,3 +31,24 @@ describe('replay args: warm start', () => {
     expect(() => parseArgs([...base, ...extra])).toThrow(message);
   });
 });
+
+describe('replay args: cascade', () => {
+  it('reads --cascade and --cascade-steps (default 2)', () => {
+    expect(parseArgs(base).cascade).toBeUndefined();
+    expect(parseArgs(base).cascadeSteps).toBe(2);
+    expect(parseArgs([...base, '--cascade', 'routed', '--cascade-steps', '3', '--prior-split', '0.8'])).toMatchObject({
+      cascade: 'routed',
+      cascadeSteps: 3,
+      priorSplit: 0.8,
+    });
+  });
+
+  it.each([
+    [['--cascade', 'always'], /--cascade: unknown "always"/],
+    [['--cascade', 'check', '--cascade-steps', '1'], /--cascade-steps must be an integer ≥ 2/],
+    [['--cascade', 'routed', '--via-http', 'http://x'], /no --via-http/],
+    [['--cascade', 'routed', '--svg', 'o.svg'], /no --svg/],
+  ])('rejects %j', (extra, message) => {
+    expect(() => parseArgs([...base, ...extra])).toThrow(message);
+  });
+});

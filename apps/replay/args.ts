@@ -23,7 +23,15 @@ export interface ReplayArgs {
   priorWeight: number;
   /** Mean spend per request every row's policy paces to. */
   budget?: Budget;
+  /** Cascade mode (response-level files): how the first model is picked and escalations decided. */
+  cascade?: CascadeMode;
+  /** Model calls per prompt at most in cascade mode. */
+  cascadeSteps: number;
 }
+
+/** `routed`/`cheapest`: first model routed or the cheapest, learned escalation; `check`: cheapest, hand-written check. */
+export const CASCADE_MODES = ['routed', 'cheapest', 'check'] as const;
+export type CascadeMode = (typeof CASCADE_MODES)[number];
 
 export const USAGE = `usage: npm run replay -- --data FILE.jsonl [--models m1,m2,…]
          --algorithm linucb|lin-ts|beta-ts|fgts-cdb|ti-ucb|epsilon-greedy|random (comma-separated for several)
@@ -33,12 +41,18 @@ export const USAGE = `usage: npm run replay -- --data FILE.jsonl [--models m1,m2
          [--json OUT.json] [--svg OUT.svg] [--via-http URL --admin-key KEY]
          [--prior-data FILE.jsonl | --prior-split F] [--prior-weight W]
          [--budget cost=USD] [--budget energy=J] (mean spend per request the policy paces to; params budgetGain=k)
+         [--cascade routed|cheapest|check] [--cascade-steps 2]
 DATA: a per-prompt file of ../shared/data (models.json and energy_profiles.json are read beside it), or a
 *_pairwise.jsonl file (duels; its per-prompt file must be beside it).
 Warm start (per-prompt files): --prior-data fits the policy's prior on every (prompt, model, score) of FILE for the
 replayed models, as POST /admin/policies/{name}/prior fits it; --prior-split F (0 < F < 1) fits it on the records
 of --data whose id hashes below F and replays only the others. --prior-weight: the prior's maxWeight (default
-${DEFAULT_PRIOR_WEIGHT}, at most ${MAX_PRIOR_WEIGHT}).`;
+${DEFAULT_PRIOR_WEIGHT}, at most ${MAX_PRIOR_WEIGHT}).
+Cascade (response-level files, e.g. cascade_gsm8k_mtbench.jsonl): the first model (routed by the policy, or the
+cheapest) answers; while fewer than --cascade-steps models were called, the escalation policy decides from the stored
+answer's signals whether the policy's pick among dearer models is called too (check: the hand-written GSM8K check
+instead). Params audit=ρ (default 0.05), escalationV, escalationEpsilon, escalationRidge. The JSON adds per-model
+call shares and the escalation rate; the warm start also warm-starts the escalation policy.`;
 
 export class UsageError extends Error {}
 
@@ -95,6 +109,8 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     '--prior-split',
     '--prior-weight',
     '--budget',
+    '--cascade',
+    '--cascade-steps',
   ];
   for (const k of flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag ${k}`);
   const one = (k: string) => flags.get(k)?.at(-1);
@@ -123,6 +139,11 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   }
   const limit = one('--limit');
   const prior = parsePrior(one('--prior-data'), one('--prior-split'), one('--prior-weight'));
+  const cascade = one('--cascade');
+  if (cascade !== undefined && !(CASCADE_MODES as readonly string[]).includes(cascade))
+    throw new UsageError(`--cascade: unknown "${cascade}" (${CASCADE_MODES.join(', ')})`);
+  if (cascade !== undefined && one('--via-http') !== undefined) throw new UsageError('--cascade replays in process: no --via-http');
+  if (cascade !== undefined && one('--svg') !== undefined) throw new UsageError('--cascade writes no --svg (see --json)');
   return {
     data,
     models: one('--models')?.split(',').filter(Boolean),
@@ -139,6 +160,8 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     dim: int('--dim', 64, 32),
     ...prior,
     ...budgetOf(flags.get('--budget') ?? []),
+    ...(cascade !== undefined ? { cascade: cascade as CascadeMode } : {}),
+    cascadeSteps: int('--cascade-steps', 2, 2),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   type WarmStart,
 } from '@app/replay';
 import { parseArgs, USAGE, UsageError, type ReplayArgs } from './args.js';
+import { cascadeMode } from './cascade-mode.js';
 import { replayViaHttp } from './via-http.js';
 
 const DEFAULT_DATA_DIR = '../shared/data';
@@ -126,6 +127,10 @@ async function main(): Promise<void> {
       `warm start (${warm.report.source}): prior fitted on ${warm.report.outcomes} outcomes of ${warm.report.records} records, maxWeight ${warm.report.weight}`,
     );
   if (ds.records.length === 0) throw new UsageError(`${path}: no complete records for the selected models`);
+  if (args.cascade) {
+    const priorDataPath = args.priorData === undefined ? undefined : resolveData(args.priorData, '--prior-data');
+    return writeOutputs(args, cascadeMode({ args, path, ds, warm, priorDataPath }), () => '');
+  }
   const ref = reference(ds);
   const best = ds.models.indexOf(ref.bestSingle.model);
   log(`${ds.name}: ${ds.records.length} complete records (${ds.skipped} skipped), ${ds.models.length} models; featurizing (dim ${args.dim})…`);

@@ -17,3 +17,6 @@ export * from './lin-ts.js';
 export * from './monte-carlo-propensity.js';
 export * from './ti-ucb.js';
 export * from './trend-line.js';
+export * from './escalation.js';
+export * from './hat-basis.js';
+export * from './normal-cdf.js';

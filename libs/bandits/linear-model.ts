@@ -88,6 +88,11 @@ export interface CompiledArm {
   qualitySum: number;
   /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
   obs: Float64Array;
+  /**
+   * Bumped by every in-place change of Ainv, theta or the score (applyLocalDecision, rescore), so copies derived
+   * from the arm (the decision kernel's packed form, decision-kernel.ts) know when they are stale.
+   */
+  version: number;
 }
 
 export interface LinearModel {
@@ -179,6 +184,7 @@ export function compileArm(
     pseudo: qp?.weight ?? 0,
     qualitySum: s.sum[headIndex.quality],
     obs: Float64Array.from(s.obs),
+    version: 0,
   };
 }
 
@@ -233,6 +239,7 @@ export function rescore(model: LinearModel, arm: CompiledArm): void {
     for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
     arm.scoreOffset += k * arm.offset[h];
   }
+  arm.version++;
 }
 
 /** The pulls/obs factor compileLinearModel applies to a head (1 when nothing is missing). */

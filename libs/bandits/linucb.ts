@@ -1,5 +1,6 @@
 import { epsilonArgmax } from './choose.js';
 import { type Decision, type ArmEstimate } from './decision.js';
+import { KERNEL_OUT, KERNEL_OUT_INDEX, kernelEstimates } from './decision-kernel.js';
 import { debiasFactor, type LinearModel, rescore } from './linear-model.js';
 import { dot, shermanMorrison, symQuadForm } from './linalg.js';
 import { headIndex } from './objective.js';
@@ -23,11 +24,14 @@ export function decideLinUcb(model: LinearModel, x: Float64Array, candidates: re
   return decideLinear(model, x, candidates, params.alpha, params.epsilon, rng);
 }
 
+/** Scratch for the candidates' scores (decisions run one at a time). */
+let scores = new Float64Array(64);
+
 /** Shared by LinUCB (α > 0) and linear ε-greedy (α = 0). */
 export function decideLinear(model: LinearModel, x: Float64Array, candidates: readonly number[], alpha: number, epsilon: number, rng: Rng): Decision {
   const n = candidates.length;
   const estimates = linearEstimates(model, x, candidates, alpha > 0);
-  const scores = new Float64Array(n);
+  if (scores.length < n) scores = new Float64Array(n);
   for (let c = 0; c < n; c++) {
     const e = estimates[c];
     e.bonus *= alpha;
@@ -40,9 +44,38 @@ export function decideLinear(model: LinearModel, x: Float64Array, candidates: re
 
 /**
  * Per candidate: the four head predictions and the scalarised mean in one pass over x, and (when `widths`) the
- * width ‖x‖_{A⁻¹} in `bonus` (unscaled), `score` = mean. Shared by every policy on the linear statistics.
+ * width ‖x‖_{A⁻¹} in `bonus` (unscaled), `score` = mean. Shared by every policy on the linear statistics. Runs the
+ * WebAssembly SIMD kernel (decision-kernel.ts) where it can, else {@link linearEstimatesReference}; the two agree
+ * to rounding.
  */
 export function linearEstimates(model: LinearModel, x: Float64Array, candidates: readonly number[], widths: boolean): ArmEstimate[] {
+  const out = kernelEstimates(model, x, candidates, widths);
+  if (out === null) return linearEstimatesReference(model, x, candidates, widths);
+  const n = candidates.length;
+  const estimates = new Array<ArmEstimate>(n);
+  const [q, e, k, l] = [headIndex.quality, headIndex.energy, headIndex.cost, headIndex.latency];
+  for (let c = 0, o = KERNEL_OUT_INDEX; c < n; c++, o += KERNEL_OUT) {
+    const a = candidates[c];
+    const arm = model.arms[a];
+    const off = arm.offset;
+    const mean = arm.scoreOffset + out[o];
+    const width = widths ? sqrt(max(0, out[o + 5])) : 0;
+    estimates[c] = {
+      arm: a,
+      quality: off[q] + out[o + 1 + q],
+      energy: off[e] + out[o + 1 + e],
+      cost: off[k] + out[o + 1 + k],
+      latency: off[l] + out[o + 1 + l],
+      mean,
+      bonus: width,
+      score: mean,
+    };
+  }
+  return estimates;
+}
+
+/** The plain TypeScript form of {@link linearEstimates} (the reference the kernel is tested against). */
+export function linearEstimatesReference(model: LinearModel, x: Float64Array, candidates: readonly number[], widths: boolean): ArmEstimate[] {
   const { d } = model;
   const n = candidates.length;
   const estimates = new Array<ArmEstimate>(n);

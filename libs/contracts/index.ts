@@ -10,3 +10,5 @@ export * from './route.js';
 export * from './event-ids.js';
 export * from './job-kinds.js';
 export * from './evaluation.js';
+export * from './config-file.js';
+export * from './responses.js';

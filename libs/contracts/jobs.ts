@@ -26,6 +26,11 @@ export const decisionRecordSchema = z.object({
   createdAt: z.int(),
   /** Where `x` came from (absent in records written before it existed: the policy's source). */
   featureSource: decisionFeatureSourceSchema.optional(),
+  /**
+   * The policy's pick when a fallback answered instead (the proxy records the decision as the answering model's,
+   * `arm`, so that everything learnt from the answer goes to it); `propensity` stays the pick's.
+   */
+  fallbackFrom: z.string().optional(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
 
@@ -67,10 +72,15 @@ export const energyJobSchema = z.object({
 });
 export type EnergyJob = z.infer<typeof energyJobSchema>;
 
-/** What a proxied call measured: feeds the decision's cost and latency heads (ALGORITHMS.md §0). */
+/**
+ * What a proxied call measured: feeds the decision's cost and latency heads (ALGORITHMS.md §0). A direct model
+ * call (no routing) has no `decisionId`: it is stored for spend reports and nothing is learnt from it.
+ */
 export const usageJobSchema = z.object({
   eventId: z.string(),
-  decisionId: z.string(),
+  decisionId: z.string().optional(),
+  /** The key that made the call (absent in jobs of earlier versions). */
+  keyId: z.string().optional(),
   /** The model that finally answered (a fallback may differ from the decision's first choice). */
   model: z.string(),
   /** False when every attempt failed: the row keeps the attempts, no head learns from it. */
@@ -91,3 +101,5 @@ export type UsageJob = z.infer<typeof usageJobSchema>;
 
 /** The event id of a decision's usage event: the service's own id, so a decision has at most one. */
 export const usageEventId = (decisionId: string) => `usage:${decisionId}`;
+/** The event id of a direct call's usage event (`callId`: random, made by the api; no `|`, like every service id). */
+export const directUsageEventId = (callId: string) => `usage:direct:${callId}`;

@@ -1,15 +1,49 @@
 import { z } from 'zod';
-import { id } from './finite.js';
+import { finite, id } from './finite.js';
 
 /** route: route, feedback, energy, proxy. telemetry: energy readings only (any owner's decisions, model-level readings). */
 export const SCOPES = ['route', 'telemetry', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * A key's limits, enforced by the api across replicas (fixed windows: a minute, a UTC day). Requests are counted
+ * when admitted; tokens and USD when a call's usage is known, so the request that crosses a limit completes and
+ * the next ones are refused.
+ */
+export const keyLimitsSchema = z.strictObject({
+  requestsPerMinute: z.int().min(1).max(1_000_000_000).optional(),
+  tokensPerMinute: z.int().min(1).max(1_000_000_000_000).optional(),
+  usdPerDay: finite().gt(0).max(1_000_000_000).optional(),
+});
+export type KeyLimits = z.infer<typeof keyLimitsSchema>;
+
 export const createKeySchema = z.strictObject({
   name: id('name'),
   scope: z.enum(SCOPES),
   policies: z.array(id('policy')).max(256).optional(),
+  limits: keyLimitsSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
+
+/** An ISO 8601 instant with offset, between 1970 and 9999 (what Postgres stores and Date represents alike). */
+const instant = (what: string) =>
+  z.iso.datetime({ offset: true }).refine((v) => {
+    const t = Date.parse(v);
+    return t >= 0 && t < Date.UTC(10_000, 0, 1);
+  }, `${what} must be between 1970 and 9999`);
+
+/** `GET /admin/keys/{id}/usage?from&to`: the window (default: the 24 hours before `to`, default now). */
+export const keyUsageQuerySchema = z.strictObject({ from: instant('from').optional(), to: instant('to').optional() }).transform((q, ctx) => {
+  const to = q.to ? new Date(q.to) : new Date();
+  const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
+  if (!(from < to)) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+  return { from, to };
+});
+export type KeyUsageQuery = z.infer<typeof keyUsageQuerySchema>;
+
+/** `PATCH /admin/keys/{id}`: the key's limits, replaced as a whole (`null` removes them). */
+export const patchKeySchema = z.strictObject({ limits: keyLimitsSchema.nullable() });
+export type PatchKeyInput = z.infer<typeof patchKeySchema>;
 
 /** The caller as authenticated by a key. `owner` is the key's name: feedback may reference its decisions only. */
 export interface Principal {
@@ -17,4 +51,6 @@ export interface Principal {
   owner: string;
   scope: Scope;
   policies: string[] | null;
+  /** The key's limits (absent or null: none). */
+  limits?: KeyLimits | null;
 }

@@ -50,11 +50,12 @@ export interface RouteResponse {
 }
 
 /**
- * `POST /v1/chat/completions`: the OpenAI request with `model: "router/<policy>"`. Other OpenAI parameters pass
- * through to the upstream unchanged (validated there).
+ * `POST /v1/chat/completions`: the OpenAI request with `model: "router/<policy>"` (routed), or a registry model id
+ * (a direct call; an id starting with `router/` always names a router). Other OpenAI parameters pass through to
+ * the upstream unchanged (validated there).
  */
 export const chatRequestSchema = z.looseObject({
-  model: z.string().regex(/^router\/[A-Za-z0-9._:@/-]{1,128}$/, 'must be "router/<policy>"'),
+  model: z.string().regex(/^(router\/)?[A-Za-z0-9._:@/-]{1,128}$/, 'must be "router/<policy>" or a model id'),
   messages: z.array(chatMessageSchema).min(1).max(1000),
   stream: z.boolean().optional(),
 });

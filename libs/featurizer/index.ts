@@ -16,3 +16,7 @@ export {
   type FitMembership,
   type FitOptions,
 } from './fitted.js';
+export { answerSignals, ANSWER_SIGNALS, ANSWER_SIGNALS_VERSION, type AnswerInput, type AnswerSignal } from './answer/answer-signals.js';
+export { evaluateArithmetic } from './answer/arithmetic.js';
+export { checkAnnotations, type AnnotationCheck } from './answer/calculator-annotations.js';
+export { finalAnswerLine, type FinalAnswerLine } from './answer/final-answer-line.js';

@@ -1,11 +1,16 @@
+import { HEAD_COUNT } from '@app/bandits';
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, type UsageJob } from '@app/contracts';
 import { sumDeltas } from '@app/learning';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
-import { type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
+import { compactArmDelta, type DecisionHotStore, ITEM_STATUS, type PolicyStateStore, type StateDelta } from '@app/store';
 import { eventRows, type Joined, type QueuedEvent } from './event-rows.js';
 import { type ModelEnergyEstimator } from './model-energy-estimator.js';
 import { type Closing, type Pending, type PersistFlags, type Plan, planPass } from './pass-plan.js';
 import { type Rebuilder } from './rebuilder.js';
+
+/** Each arm's summed delta in its smallest applyBatch form (no Σxxᵀ without decisions, else its upper triangle). */
+const compactDeltas = (deltas: ReadonlyMap<string, Float64Array>, d: number): Map<string, StateDelta> =>
+  new Map(Array.from(deltas, ([arm, v]) => [arm, compactArmDelta(v, d, HEAD_COUNT)]));
 
 export interface BatchInput {
   decisions: DecisionRecord[];
@@ -151,7 +156,7 @@ export class EventApplier {
       const res = await this.store.apply(
         target,
         left.map(({ item, epoch }) => ({ marker: item.marker, claimer: item.claimer, epoch })),
-        deltas,
+        compactDeltas(deltas, policy.features.dim),
       );
       if (res.kind === 'applied') {
         applied.push(...left);

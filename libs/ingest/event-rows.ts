@@ -33,7 +33,8 @@ export function eventRows(events: readonly QueuedEvent[], decisions: Map<string,
 /**
  * The row an event is stored as, joined with its decision; null when it names a decision that exists nowhere
  * (an orphan). Its status says whether it is learnt: `learned`, `late` (after the policy's feedback window),
- * `stale` (a proxied call that nothing answered) or `model` (a model-level reading, no decision).
+ * `stale` (a proxied call that nothing answered), `model` (a model-level reading, no decision) or `direct` (the
+ * usage of a direct model call, no decision: kept for spend reports, never learnt).
  */
 export function eventRow(e: QueuedEvent, dec: DecisionRecord | undefined, policy: Policy | null): EventRow | null {
   const kind = eventKindOf(e);
@@ -43,6 +44,7 @@ export function eventRow(e: QueuedEvent, dec: DecisionRecord | undefined, policy
     case 'energy':
       return e.data.decisionId !== undefined && !dec ? null : energyRow(e.data, kind, dec, policy);
     case 'usage':
+      if (e.data.decisionId === undefined) return directUsageRow(e.data, kind);
       return dec ? usageRow(e.data, kind, dec) : null;
   }
 }
@@ -104,14 +106,40 @@ function usageRow(u: UsageJob, kind: EventKind, dec: DecisionRecord): EventRow {
     arm,
     status: u.answered ? 'learned' : 'stale',
     reward: null,
-    joules: u.energyEstimateJ ?? null,
-    inputTokens: u.inputTokens,
-    outputTokens: u.outputTokens,
-    latencyMs: u.latencyMs,
-    costUsd: u.costUsd,
-    model: u.model,
-    // Upstream error texts are not ours: make them storable (a refused row would fail the whole batch).
-    payload: { ttftMs: u.ttftMs, attempts: u.attempts.map((a) => ({ ...a, error: a.error === null ? null : storableText(a.error) })) },
-    receivedAt: u.receivedAt,
+    ...usageValues(u),
   };
 }
+
+/** What a usage row records of the call, routed or direct. */
+const usageValues = (u: UsageJob) => ({
+  joules: u.energyEstimateJ ?? null,
+  inputTokens: u.inputTokens,
+  outputTokens: u.outputTokens,
+  latencyMs: u.latencyMs,
+  costUsd: u.costUsd,
+  model: u.model,
+  payload: usagePayload(u),
+  receivedAt: u.receivedAt,
+  keyId: u.keyId ?? null,
+});
+
+function directUsageRow(u: UsageJob, kind: EventKind): EventRow {
+  return {
+    id: u.eventId,
+    kind,
+    decisionId: null,
+    policy: null,
+    epoch: null,
+    arm: null,
+    status: 'direct',
+    reward: null,
+    ...usageValues(u),
+  };
+}
+
+// Upstream error texts are not ours: make them storable (a refused row would fail the whole batch).
+const usagePayload = (u: UsageJob) => ({
+  ttftMs: u.ttftMs,
+  answered: u.answered,
+  attempts: u.attempts.map((a) => ({ ...a, error: a.error === null ? null : storableText(a.error) })),
+});

@@ -8,3 +8,4 @@ export * from './sequential-runtime.js';
 export * from './budget-pacing.js';
 export * from './off-policy.js';
 export * from './evaluate-candidate.js';
+export * from './escalation-features.js';

@@ -14,6 +14,7 @@ interface Row {
   owner: string;
   mode: string;
   arms: string[] | null;
+  fallbackFrom: string | null;
   createdAt: Date;
   applied: boolean;
 }
@@ -30,6 +31,7 @@ const toRecord = (r: Row): DecisionRecord & { applied: boolean } => ({
   owner: r.owner,
   mode: r.mode,
   ...(r.arms ? { arms: r.arms } : {}),
+  ...(r.fallbackFrom ? { fallbackFrom: r.fallbackFrom } : {}),
   createdAt: r.createdAt.getTime(),
   applied: r.applied,
 });
@@ -72,6 +74,7 @@ export class DecisionsRepository {
         owner: r.owner,
         mode: r.mode,
         arms: r.arms ?? null,
+        fallback_from: r.fallbackFrom ?? null,
         created_at: new Date(r.createdAt),
       }));
     // A row first written from a hot copy (feedback joined before the decision batch arrived) has no estimates;
@@ -93,7 +96,7 @@ export class DecisionsRepository {
     if (ids.length === 0) return new Map();
     const rows = await this.sql<Row[]>`
       select id, policy, epoch, policy_version as "policyVersion", arm, arm_index as "armIndex", propensity,
-             context, estimates, owner, mode, arms, created_at as "createdAt", applied
+             context, estimates, owner, mode, arms, fallback_from as "fallbackFrom", created_at as "createdAt", applied
       from decisions where id = any(${ids as string[]})`;
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
@@ -130,7 +133,8 @@ export class DecisionsRepository {
   /**
    * Single decisions of a policy epoch in [since, until), newest first, with what was realised after them: the
    * earliest learnt reward, the learnt energy readings' sum, and the cost and latency of the answering call (null
-   * where nothing arrived). What off-policy evaluation reads.
+   * where nothing arrived). What off-policy evaluation reads: decisions answered by a fallback are left out
+   * (their model was not drawn with the logged propensity).
    */
   loggedOutcomes(policy: string, epoch: number, since: Date, until: Date, limit: number): Promise<LoggedOutcomeRow[]> {
     return this.sql<LoggedOutcomeRow[]>`
@@ -144,7 +148,8 @@ export class DecisionsRepository {
         (select e.latency_ms from events e where e.decision_id = d.id and e.status = 'learned' and e.latency_ms is not null
            order by e.received_at limit 1) as "latencyMs"
       from decisions d
-      where d.policy = ${policy} and d.epoch = ${epoch} and d.mode = 'single' and d.created_at >= ${since} and d.created_at < ${until}
+      where d.policy = ${policy} and d.epoch = ${epoch} and d.mode = 'single' and d.fallback_from is null
+        and d.created_at >= ${since} and d.created_at < ${until}
       order by d.created_at desc limit ${limit}`;
   }
 }

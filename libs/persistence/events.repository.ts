@@ -2,7 +2,7 @@ import { type EventKind } from '@app/contracts';
 import { type Sql } from './db.js';
 
 export type { EventKind };
-export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model' | 'removed';
+export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model' | 'removed' | 'direct';
 
 export interface EventRow {
   id: string;
@@ -21,6 +21,19 @@ export interface EventRow {
   payload: unknown;
   receivedAt: number;
   costUsd?: number | null;
+  /** The key that made a proxied or direct call (usage events). */
+  keyId?: string | null;
+}
+
+/** One key's calls of one model in a window (usageByKey). */
+export interface KeyModelUsage {
+  model: string;
+  requests: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  energyJoules: number | null;
 }
 
 /** Feedback and energy events, keyed by event id: the exactly-once record. */
@@ -50,6 +63,7 @@ export class EventsRepository {
         output_tokens: r.outputTokens,
         latency_ms: r.latencyMs,
         cost_usd: r.costUsd ?? null,
+        key_id: r.keyId ?? null,
         model: r.model,
         payload: r.payload ?? null,
         received_at: new Date(r.receivedAt),
@@ -153,10 +167,26 @@ export class EventsRepository {
     if (ids.length > 0) await this.sql`update events set applied = true where id = any(${ids as string[]}) and status = 'model'`;
   }
 
-  async counts(policy: string, epoch: number): Promise<Record<StoredStatus, number>> {
-    const rows = await this.sql<{ status: StoredStatus; n: number }[]>`
-      select status, count(*)::int as n from events where policy = ${policy} and epoch = ${epoch} group by status`;
-    const out: Record<StoredStatus, number> = { learned: 0, late: 0, superseded: 0, stale: 0, model: 0, removed: 0 };
+  /**
+   * One key's proxied and direct calls received in [from, to), summed per model: calls, calls every attempt of
+   * which failed, tokens, cost (null when none had a price) and the energy estimate (null when none had one).
+   */
+  usageByKey(keyId: string, from: Date, to: Date) {
+    return this.sql<KeyModelUsage[]>`
+      select model, count(*)::int as requests,
+             count(*) filter (where status = 'stale' or payload->>'answered' = 'false')::int as failed,
+             coalesce(sum(input_tokens), 0)::float8 as "inputTokens", coalesce(sum(output_tokens), 0)::float8 as "outputTokens",
+             sum(cost_usd) as "costUsd", sum(joules) as "energyJoules"
+      from events
+      where kind = 'usage' and key_id = ${keyId} and received_at >= ${from} and received_at < ${to}
+      group by model order by model`;
+  }
+
+  /** A policy epoch's events by status (direct calls have no policy: never counted here). */
+  async counts(policy: string, epoch: number): Promise<Record<Exclude<StoredStatus, 'direct'>, number>> {
+    const rows = await this.sql<{ status: Exclude<StoredStatus, 'direct'>; n: number }[]>`
+      select status, count(*)::int as n from events where policy = ${policy} and epoch = ${epoch} and status <> 'direct' group by status`;
+    const out: Record<Exclude<StoredStatus, 'direct'>, number> = { learned: 0, late: 0, superseded: 0, stale: 0, model: 0, removed: 0 };
     for (const r of rows) out[r.status] = r.n;
     return out;
   }

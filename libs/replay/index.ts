@@ -14,3 +14,8 @@ export * from './run.js';
 export * from './summary.js';
 export * from './svg.js';
 export * from './warm-start.js';
+export * from './cascade-data.js';
+export * from './cascade-metrics.js';
+export * from './cascade-run.js';
+export * from './cascade-warm-start.js';
+export * from './hand-check.js';

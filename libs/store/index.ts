@@ -6,5 +6,6 @@ export * from './policy-state.store.js';
 export * from './prefix.js';
 export * from './breaker.store.js';
 export * from './key-revocations.store.js';
+export * from './key-limits.store.js';
 export * from './model-energy.store.js';
 export * from './store.module.js';

@@ -29,6 +29,42 @@ export interface StoredState {
 
 type Target = { state: string; markers: string; times: string; checkEpoch: boolean };
 
+/** A delta in one of applyBatch-3.lua's formats (see its header): 0 dense, 1 arm statistics with xx's upper triangle, 2 without xx. */
+export interface StateDelta {
+  format: 0 | 1 | 2;
+  d: number;
+  heads: number;
+  values: Float64Array;
+}
+
+/**
+ * The smallest applyBatch form of an arm-statistics delta laid out as packArmStats does, [pulls, obs×h, sum×h,
+ * xx (d²), xr (h·d)]: without xx when the batch had no decision for the arm (Σxxᵀ all zero, 6 % of the dense size at
+ * d = 64), else with xx's upper triangle (a sum of x xᵀ is symmetric to the bit; 54 %). The script adds exactly the
+ * numbers the dense delta would. Dense when the length does not match or xx is not exactly symmetric.
+ */
+export function compactArmDelta(v: Float64Array, d: number, heads: number): StateDelta {
+  const head = 1 + 2 * heads;
+  const len = head + d * d + heads * d;
+  const dense: StateDelta = { format: 0, d, heads, values: v };
+  if (v.length !== len) return dense;
+  let zero = true;
+  for (let i = 0; i < d; i++)
+    for (let j = i; j < d; j++) {
+      const a = v[head + i * d + j];
+      if (a !== v[head + j * d + i]) return dense;
+      if (a !== 0) zero = false;
+    }
+  const out = new Float64Array(head + heads * d + (zero ? 0 : (d * (d + 1)) / 2));
+  out.set(v.subarray(0, head));
+  out.set(v.subarray(head + d * d, len), head);
+  if (!zero) {
+    let p = head + heads * d;
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) out[p++] = v[head + i * d + j];
+  }
+  return { format: zero ? 2 : 1, d, heads, values: out };
+}
+
 interface Scripts {
   applyBatch(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
   replaceState(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
@@ -61,11 +97,15 @@ export class PolicyStateStore {
     return { state: this.keys.state(policy), markers: this.keys.markers(policy), times: this.keys.markerTimes(policy), checkEpoch: true };
   }
 
-  async apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now = Date.now()): Promise<ApplyResult> {
+  /** Applies `deltas` (per arm field: a dense blob, or a compactArmDelta form) if every item is applicable. */
+  async apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array | StateDelta>, now = Date.now()): Promise<ApplyResult> {
     const args: (string | Buffer | number)[] = [now, this.markerTtlMs, items.length, target.checkEpoch ? '1' : '0'];
     for (const it of items) args.push(it.marker, it.claimer, String(it.epoch));
     args.push(deltas.size);
-    for (const [arm, v] of deltas) args.push(`arm:${arm}`, toBlob(v));
+    for (const [arm, v] of deltas) {
+      const s = v instanceof Float64Array ? { format: 0, d: 0, heads: 0, values: v } : v;
+      args.push(`arm:${arm}`, s.format, s.d, s.heads, toBlob(s.values));
+    }
     const res = await this.r.applyBatch(target.state, target.markers, target.times, ...args);
     switch (res[0]) {
       case 1:

@@ -33,7 +33,8 @@ describe('group commit of single events', () => {
       decisions.push((await c.post('/v1/route', { policy: 'gc', input: `question ${i} about ${['maths', 'code', 'poems'][i % 3]}` })).body.decisionId);
 
     // The queue the intake writes to (the api's own instance).
-    const queue = (svc.api.get(IngestService, { strict: false }) as unknown as { queue: Queue }).queue;
+    const intake: unknown = svc.api.get(IngestService, { strict: false });
+    const { queue } = intake as { queue: Queue };
     const add = jest.spyOn(queue, 'add');
     const addBulk = jest.spyOn(queue, 'addBulk');
     let answers: Array<{ status: number; body: any }>;

@@ -70,7 +70,8 @@ describe('OpenAI-compatible proxy', () => {
     const limited = await admin.post('/admin/keys', { name: 'app', scope: 'route', policies: ['chat'] });
     expect(limited.status).toBe(201);
     const mine = await client(svc.url, limited.body.secret).get('/v1/models');
-    expect(mine.body.data.map((m: { id: string }) => m.id)).toEqual(['router/chat']);
+    // then the models the key may call directly: the arms of its policy
+    expect(mine.body.data.map((m: { id: string }) => m.id)).toEqual(['router/chat', 'alpha', 'beta']);
   });
 
   it('records tokens, cost and latency on the decision; the energy head gets the J/token prior until a reading replaces it', async () => {
@@ -136,6 +137,35 @@ describe('OpenAI-compatible proxy', () => {
     expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",reason="status"\} [1-9]/);
   }, 60_000);
 
+  it('credits the model that answered: a fallback answer teaches the fallback, never the failed pick', async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    expect((await admin.put('/admin/models/broken', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-broken', pricing })).status).toBe(200);
+    expect((await admin.put('/admin/policies/credit', { algorithm: 'linucb', arms: ['broken', 'beta'], params: { alpha: 5 } })).status).toBe(201);
+    up.setMode('up-broken', 'error500');
+    const N = 8;
+    const picks: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { response } = await oa.chat.completions
+        .create({ model: 'router/credit', messages: [{ role: 'user', content: `credit ${i}` }], stream: i % 2 === 1 })
+        .withResponse();
+      expect(response.headers.get('x-router-model')).toBe('beta');
+      const decisionId = response.headers.get('x-router-decision-id')!;
+      expect((await admin.post('/v1/feedback', { decisionId, thumb: 'up' })).status).toBe(202);
+      expect((await admin.post('/v1/energy', { decisionId, joules: 7 })).status).toBe(202);
+      picks.push(decisionId);
+    }
+    const arm = async (m: string) => (await admin.get('/admin/policies/credit/stats')).body.arms.find((a: { model: string }) => a.model === m);
+    await eventually(async () => {
+      const b = await arm('beta');
+      return b.pulls === N && b.quality.count === N && b.energyJoules.count === N && b.costUsd.count === N;
+    });
+    const broken = await arm('broken');
+    expect([broken.pulls, broken.quality.count, broken.energyJoules.count, broken.costUsd.count, broken.latencyMs.count]).toEqual([0, 0, 0, 0, 0]);
+    // The broken model was tried (it failed), so some of these decisions were fallbacks.
+    expect(up.hits.get('up-broken')).toBeGreaterThan(0);
+    up.setMode('up-broken', 'ok');
+  }, 60_000);
+
   it("answers 502 in OpenAI's error shape naming every attempt when all candidates fail, without hanging", async () => {
     up.setMode('up-down1', 'hang');
     up.setMode('up-down2', 'reset');
@@ -161,7 +191,7 @@ describe('OpenAI-compatible proxy', () => {
     up.setMode('up-alpha', 'ok');
     up.setMode('up-beta', 'ok');
     for (const [body, field] of [
-      [{ model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] }, 'model'],
+      [{ model: 'gpt 4', messages: [{ role: 'user', content: 'x' }] }, 'model'],
       [{ model: 'router/chat', messages: [] }, 'messages'],
       [{ model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: 'yes' }, 'stream'],
     ] as const) {
@@ -170,6 +200,8 @@ describe('OpenAI-compatible proxy', () => {
       expect(bad.body.error).toMatchObject({ type: 'invalid_request_error', param: field });
     }
     expect((await admin.post('/v1/chat/completions', { model: 'router/nope', messages: [{ role: 'user', content: 'x' }] })).status).toBe(404);
+    // not a router: a direct call of a model id, unknown here
+    expect((await admin.post('/v1/chat/completions', { model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] })).status).toBe(404);
     expect((await client(svc.url, '').post('/v1/chat/completions', { model: 'router/chat', messages: [] })).status).toBe(401);
   });
 

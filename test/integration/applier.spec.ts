@@ -165,7 +165,7 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     }
     const measured = new Set(energy.map((e) => e.decisionId));
     for (const u of usage) {
-      const d = byId.get(u.decisionId)!;
+      const d = byId.get(u.decisionId!)!;
       items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.cost, value: u.costUsd! });
       items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.latency, value: u.latencyMs });
       if (!measured.has(u.decisionId)) items.push({ kind: 'observation', arm: d.arm, x: d.x, head: headIndex.energy, value: u.energyEstimateJ! });

@@ -1,4 +1,6 @@
-import { ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
+import { createRng, HEAD_COUNT } from '@app/bandits';
+import { type LearningDelta, sumDeltas } from '@app/learning';
+import { compactArmDelta, ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
@@ -177,6 +179,38 @@ describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Red
     expect(await store.apply(target, [item('d:fresh', 'y')], new Map(), later)).toMatchObject({ kind: 'applied' });
     expect([await redis.hlen(target.markers), await redis.zcard(target.times)]).toEqual([1, 1]);
     expect(await store.markerOwner(target, 'd:fresh')).toBe('y');
+  });
+
+  it.each([5, 64])('compact arm-statistics deltas (xx upper triangle, or none) store exactly what dense ones do, d = %i', async (d) => {
+    const rng = createRng(d);
+    const x = () => Array.from({ length: d }, () => rng.normal());
+    const batch = (): LearningDelta[] => [
+      { kind: 'decision', arm: 'a', x: x() },
+      { kind: 'decision', arm: 'a', x: x() },
+      { kind: 'observation', arm: 'a', x: x(), head: 0, value: rng.next() },
+      { kind: 'observation', arm: 'b', x: x(), head: 1, value: 100 * rng.next() }, // no decision: no xx to send
+      { kind: 'correction', arm: 'b', x: x(), head: 1, value: -3 * rng.next() },
+    ];
+    const dense = await fresh(new Float64Array(0));
+    const compact = await fresh(new Float64Array(0));
+    for (let t = 0; t < 3; t++) {
+      const deltas = sumDeltas(d, batch());
+      const packed = new Map(Array.from(deltas, ([arm, v]) => [arm, compactArmDelta(v, d, HEAD_COUNT)]));
+      expect([packed.get('a')!.format, packed.get('b')!.format]).toEqual([1, 2]);
+      expect(packed.get('a')!.values.length).toBe(1 + 2 * HEAD_COUNT + HEAD_COUNT * d + (d * (d + 1)) / 2);
+      expect(packed.get('b')!.values.length).toBe(1 + 2 * HEAD_COUNT + HEAD_COUNT * d);
+      expect(await store.apply(dense.target, [item(`d:${t}`, `c${t}`)], deltas, T)).toMatchObject({ kind: 'applied' });
+      expect(await store.apply(compact.target, [item(`d:${t}`, `c${t}`)], packed, T)).toMatchObject({ kind: 'applied' });
+    }
+    const [want, got] = [await store.read(dense.target), await store.read(compact.target)];
+    expect(got.arms.get('a')!.length).toBe(1 + 2 * HEAD_COUNT + d * d + HEAD_COUNT * d);
+    expect(Buffer.from(got.arms.get('a')!.buffer).equals(Buffer.from(want.arms.get('a')!.buffer))).toBe(true);
+    expect(Buffer.from(got.arms.get('b')!.buffer).equals(Buffer.from(want.arms.get('b')!.buffer))).toBe(true);
+    // A delta whose xx is not exactly symmetric, or of another length, is sent whole.
+    const odd = sumDeltas(d, batch()).get('a')!;
+    odd[1 + 2 * HEAD_COUNT + 1] += 1e-9;
+    expect(compactArmDelta(odd, d, HEAD_COUNT).format).toBe(0);
+    expect(compactArmDelta(vec(1, 2, 3), d, HEAD_COUNT)).toMatchObject({ format: 0 });
   });
 
   it('under 64 concurrent callers (8 connections) one claim per marker wins, and no update is lost', async () => {

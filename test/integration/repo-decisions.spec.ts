@@ -185,4 +185,13 @@ describe('DecisionsRepository (real Postgres)', () => {
     const got = await repo.getMany(['m1', 'm2', 'm3']);
     expect([got.get('m1')!.applied, got.get('m2')!.applied, got.get('m3')!.applied]).toEqual([true, false, false]);
   });
+
+  it("keeps a fallback decision's pick; off-policy evaluation reads only decisions answered by their pick", async () => {
+    const fb = dec('fb1', { policy: 'ope', arm: 'a', armIndex: 0, fallbackFrom: 'b' });
+    await repo.insertMany([dec('fb0', { policy: 'ope' }), fb]);
+    expect((await repo.getMany(['fb1'])).get('fb1')).toEqual({ ...fb, applied: false });
+    expect('fallbackFrom' in (await repo.getMany(['fb0'])).get('fb0')!).toBe(false);
+    const logged = await repo.loggedOutcomes('ope', 1, new Date(T - 1000), new Date(T + 1000), 10);
+    expect(logged.map((r) => r.arm)).toEqual(['b']);
+  });
 });

@@ -35,8 +35,8 @@ describe('KeysRepository (real Postgres)', () => {
     const route = await keys.create('owner-r', 'route', ['p1']);
     const telemetry = await keys.create('gpu-host', 'telemetry', null);
     const admin = await keys.create('ops', 'admin', null);
-    expect(await keys.findBySecret(route.secret)).toEqual({ keyId: route.id, owner: 'owner-r', scope: 'route', policies: ['p1'] });
-    expect(await keys.findBySecret(telemetry.secret)).toEqual({ keyId: telemetry.id, owner: 'gpu-host', scope: 'telemetry', policies: null });
+    expect(await keys.findBySecret(route.secret)).toEqual({ keyId: route.id, owner: 'owner-r', scope: 'route', policies: ['p1'], limits: null });
+    expect(await keys.findBySecret(telemetry.secret)).toEqual({ keyId: telemetry.id, owner: 'gpu-host', scope: 'telemetry', policies: null, limits: null });
     expect(await keys.findBySecret(admin.secret)).toMatchObject({ scope: 'admin' });
     expect(await keys.findBySecret(route.secret + 'x')).toBeNull();
     expect(await keys.findBySecret('')).toBeNull();
@@ -60,7 +60,21 @@ describe('KeysRepository (real Postgres)', () => {
     const times = listed.map((r) => new Date(r.createdAt).getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(listed.at(-1)!.id).toBe(other.id);
-    expect(Object.keys(mine).sort()).toEqual(['createdAt', 'id', 'name', 'policies', 'revokedAt', 'scope']);
+    expect(Object.keys(mine).sort()).toEqual(['createdAt', 'id', 'limits', 'name', 'policies', 'revokedAt', 'scope']);
+  });
+
+  it('stores limits at creation, replaces and removes them on live keys only, and hands them to the principal', async () => {
+    const k = await keys.create('limited', 'route', null, { requestsPerMinute: 5, usdPerDay: 0.5 });
+    expect(k.limits).toEqual({ requestsPerMinute: 5, usdPerDay: 0.5 });
+    expect((await keys.findBySecret(k.secret))?.limits).toEqual({ requestsPerMinute: 5, usdPerDay: 0.5 });
+    expect((await keys.setLimits(k.id, { tokensPerMinute: 1000 }))?.limits).toEqual({ tokensPerMinute: 1000 });
+    expect((await keys.get(k.id))?.limits).toEqual({ tokensPerMinute: 1000 });
+    expect((await keys.setLimits(k.id, null))?.limits).toBeNull();
+    expect((await keys.findBySecret(k.secret))?.limits).toBeNull();
+    expect(await keys.setLimits('key_unknown', { requestsPerMinute: 1 })).toBeNull();
+    await keys.revoke(k.id);
+    expect(await keys.setLimits(k.id, { requestsPerMinute: 1 })).toBeNull();
+    expect((await keys.get(k.id))?.revokedAt).not.toBeNull();
   });
 
   it('refuses a scope outside route, telemetry and admin', async () => {

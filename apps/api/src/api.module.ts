@@ -8,7 +8,9 @@ import { IngestModule } from '@app/ingest';
 import { PersistenceModule } from '@app/persistence';
 import { StoreModule } from '@app/store';
 import { KeysController } from './admin/keys.controller.js';
+import { ConfigFileService } from './config-file/config-file.service.js';
 import { KeysService } from './admin/keys.service.js';
+import { KeyUsageService } from './admin/key-usage.service.js';
 import { ModelsController } from './admin/models.controller.js';
 import { ModelsService } from './admin/models.service.js';
 import { PoliciesController } from './admin/policies.controller.js';
@@ -37,6 +39,9 @@ import { MetricsController } from './observability/metrics.controller.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { ProxyController } from './proxy/proxy.controller.js';
 import { ProxyService } from './proxy/proxy.service.js';
+import { UsageRecorder } from './proxy/usage-recorder.service.js';
+import { KeyLimitsGuard } from './limits/key-limits.guard.js';
+import { KeyLimitsService } from './limits/key-limits.service.js';
 import { ReadingsController } from './telemetry/readings.controller.js';
 import { ReadingsService } from './telemetry/readings.service.js';
 
@@ -71,6 +76,8 @@ export class ApiModule {
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
+        // After the AuthGuard: it needs the authenticated caller.
+        { provide: APP_GUARD, useClass: KeyLimitsGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         PolicyCache,
         StateRepair,
@@ -78,6 +85,8 @@ export class ApiModule {
         BreakerService,
         MetricsService,
         ProxyService,
+        UsageRecorder,
+        KeyLimitsService,
         DecisionFlusher,
         OwedHotCopies,
         EmbeddingFeatures,
@@ -89,7 +98,9 @@ export class ApiModule {
         TimeseriesService,
         ModelsService,
         KeysService,
+        KeyUsageService,
         ReadingsService,
+        ConfigFileService,
       ],
     };
   }

@@ -144,7 +144,7 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     if (item.kind !== 'usage') return this.batcher.submit(item);
     const { data } = item;
     // One span per proxied request's learning step, in the request's trace (a no-op unless tracing is on).
-    return withSpan('learn usage', { 'router.decision_id': data.decisionId, 'router.model': data.model }, () => this.batcher.submit(item), {
+    return withSpan('learn usage', { 'router.decision_id': data.decisionId ?? 'direct', 'router.model': data.model }, () => this.batcher.submit(item), {
       carrier: data.trace,
       kind: SpanKind.CONSUMER,
     });

@@ -7,7 +7,12 @@
 
   ARGV[1] now (unix ms)      ARGV[2] marker ttl (ms)      ARGV[3] item count n      ARGV[4] check epoch (1|0)
   then n items of 3 values:  marker, claimer id, epoch
-  then m, and m pairs:       arm field, delta blob (little-endian float64s, same length as the stored blob)
+  then m, and m groups of 5: arm field, format, d, heads h, delta blob (little-endian float64s)
+    format 0: dense, the stored blob's own layout, added value by value (any length);
+    format 1: arm statistics [pulls, obs×h, sum×h, xr (h·d), upper triangle of xx row by row (d(d+1)/2)], added
+              to the stored [pulls, obs×h, sum×h, xx (d²), xr (h·d)] with xx mirrored (xx is symmetric);
+    format 2: the same without xx (no decision in the batch: Σxxᵀ unchanged).
+    A delta for an arm not stored yet (or stored with another length) becomes its value.
 
   Returns {1, seq} when every item was applicable and all deltas were added (markers set, seq incremented).
   Otherwise applies nothing and returns {0, s_1..s_n} with per item:
@@ -72,13 +77,72 @@ local function addBlobs(cur, delta)
   return table.concat(out)
 end
 
+local function readAll(blob, count)
+  local t = {}
+  local pos = 1
+  while pos <= count do
+    local k = math.min(CHUNK, count - pos + 1)
+    local v = {struct.unpack('<' .. string.rep('d', k), blob, (pos - 1) * 8 + 1)}
+    for j = 1, k do t[pos + j - 1] = v[j] end
+    pos = pos + k
+  end
+  return t
+end
+
+-- count values of cur from byte `at` plus b[off + 1 ..], packed, appended to out
+local function addRun(out, cur, at, count, b, off)
+  local pos = 0
+  while pos < count do
+    local k = math.min(CHUNK, count - pos)
+    local fmt = '<' .. string.rep('d', k)
+    local a = {struct.unpack(fmt, cur, at + pos * 8)}
+    for j = 1, k do a[j] = a[j] + b[off + pos + j] end
+    out[#out + 1] = struct.pack(fmt, unpack(a, 1, k))
+    pos = pos + k
+  end
+end
+
+-- formats 1 and 2, streamed into the dense layout: head and xr added; xx copied as it is (2) or added row by row
+-- from the upper triangle, mirrored (1)
+local function addStats(cur, delta, format, d, h)
+  local head = 1 + 2 * h
+  local len = head + d * d + h * d
+  if not cur or #cur ~= len * 8 then cur = string.rep('\0', len * 8) end
+  local b = readAll(delta, #delta / 8)
+  local out = {}
+  addRun(out, cur, 1, head, b, 0)
+  local xx = head * 8 + 1
+  if format == 2 then
+    out[#out + 1] = string.sub(cur, xx, xx + d * d * 8 - 1)
+  else
+    local tri = head + h * d
+    local fmt = '<' .. string.rep('d', d)
+    for i = 0, d - 1 do
+      local r = {struct.unpack(fmt, cur, xx + i * d * 8)}
+      for j = 0, i - 1 do
+        local k = tri + j * d - j * (j - 1) / 2 + (i - j) + 1
+        r[j + 1] = r[j + 1] + b[k]
+      end
+      local row = tri + i * d - i * (i - 1) / 2 + 1 - i
+      for j = i, d - 1 do r[j + 1] = r[j + 1] + b[row + j] end
+      out[#out + 1] = struct.pack(fmt, unpack(r, 1, d))
+    end
+  end
+  addRun(out, cur, xx + d * d * 8, h * d, b, head)
+  return table.concat(out)
+end
+
 local base = 5 + n * 3
 local m = tonumber(ARGV[base])
 for i = 0, m - 1 do
-  local field = ARGV[base + 1 + i * 2]
-  local delta = ARGV[base + 2 + i * 2]
+  local at = base + 1 + i * 5
+  local field = ARGV[at]
+  local format = tonumber(ARGV[at + 1])
+  local delta = ARGV[at + 4]
   local cur = redis.call('HGET', KEYS[1], field)
-  if cur and #cur == #delta then
+  if format ~= 0 then
+    redis.call('HSET', KEYS[1], field, addStats(cur, delta, format, tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])))
+  elseif cur and #cur == #delta then
     redis.call('HSET', KEYS[1], field, addBlobs(cur, delta))
   else
     redis.call('HSET', KEYS[1], field, delta)

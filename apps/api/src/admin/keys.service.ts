@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type CreateKeyInput } from '@app/contracts';
+import { type CreateKeyInput, type PatchKeyInput } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { KeysRepository } from '@app/persistence';
 import { KeyRevocations } from '@app/store';
 import { type ApiEnv } from '../config.js';
+import { configKeyId } from '../config-file/plan.js';
 
 /** API keys: created with their secret shown once (stored hashed), listed, revoked on every replica at once. */
 @Injectable()
@@ -23,11 +25,32 @@ export class KeysService {
   }
 
   create(k: CreateKeyInput) {
-    return this.keys.create(k.name, k.scope, k.policies ?? null);
+    return this.keys.create(k.name, k.scope, k.policies ?? null, k.limits ?? null);
+  }
+
+  /**
+   * Replaces a live key's limits (`null` removes them). Replicas apply the change when their cached entry for the
+   * key expires (30 s after its last lookup).
+   */
+  async update(id: string, patch: PatchKeyInput) {
+    const row = await this.keys.setLimits(id, patch.limits);
+    if (!row) throw new DomainError('KEY_NOT_FOUND', `key ${id} does not exist or is revoked`);
+    this.log.info('key limits changed', { keyId: id, limits: patch.limits });
+    return row;
   }
 
   list() {
     return this.keys.list();
+  }
+
+  /**
+   * A key of a configuration file, with its token: stored as `cfg:<handle>:<random>`; the key it replaces (same
+   * handle, other token or fields) is revoked at once and announced like DELETE /admin/keys/{id}.
+   */
+  async importKey(handle: string, k: CreateKeyInput, token: string, replaces: string | null) {
+    const row = await this.keys.importKey(configKeyId(handle, randomBytes(4).toString('hex')), k, token, replaces);
+    if (row.revoked) await this.announce(row.revoked);
+    return row;
   }
 
   /**
@@ -36,6 +59,10 @@ export class KeysService {
    */
   async revoke(id: string): Promise<void> {
     if (!(await this.keys.revoke(id))) throw new DomainError('KEY_NOT_FOUND', `key ${id} does not exist or is revoked`);
+    await this.announce(id);
+  }
+
+  private async announce(id: string): Promise<void> {
     await this.revocations
       .announce(id)
       .catch((err: Error) => this.log.warn('key revoked but not announced (Redis away): replicas refuse it within 30 s', { keyId: id, error: err.message }));

@@ -6,6 +6,10 @@ import { type Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { BreakerService } from '../breakers/breakers.service.js';
+import { LabelCap } from './label-cap.js';
+
+/** Distinct (key, model) label pairs of the per-key usage metrics kept per replica. */
+export const KEY_USAGE_SERIES = 1000;
 
 /** Prometheus metrics of one api replica (`GET /metrics`). Labels are policy and model ids, never prompt text. */
 @Injectable()
@@ -19,7 +23,7 @@ export class MetricsService {
   });
   readonly decisionSeconds = new Histogram({
     name: 'router_decision_duration_seconds',
-    help: 'Time to decide (featurize, decide, record), per request',
+    help: 'Time to decide (featurize, score, pick), per request',
     labelNames: ['policy'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],
@@ -92,6 +96,48 @@ export class MetricsService {
     name: 'router_feature_fallbacks_total',
     help: 'Decisions of embeddings policies taken without the embedding (bias-only context, not learnt), by reason',
     labelNames: ['policy', 'reason'],
+    registers: [this.registry],
+  });
+  readonly keyLimitRefusals = new Counter({
+    name: 'router_key_limit_refusals_total',
+    help: 'Requests refused (429) because their key was over one of its limits, by limit',
+    labelNames: ['limit'],
+    registers: [this.registry],
+  });
+  readonly keyCalls = new Counter({
+    name: 'router_key_calls_total',
+    help: 'Proxied and direct calls by key name and model (the one that answered, or was tried last); see keyUsageLabels',
+    labelNames: ['key', 'model'],
+    registers: [this.registry],
+  });
+  readonly keyTokens = new Counter({
+    name: 'router_key_tokens_total',
+    help: 'Tokens of proxied and direct calls by key name, model and direction (input, output)',
+    labelNames: ['key', 'model', 'direction'],
+    registers: [this.registry],
+  });
+  readonly keyCostUsd = new Counter({
+    name: 'router_key_cost_usd_total',
+    help: "USD of proxied and direct calls by key name and model (the model's pricing)",
+    labelNames: ['key', 'model'],
+    registers: [this.registry],
+  });
+  readonly keyEnergyJoules = new Counter({
+    name: 'router_key_energy_joules_total',
+    help: 'Estimated joules (registry J/output token x output tokens) of proxied and direct calls by key name and model',
+    labelNames: ['key', 'model'],
+    registers: [this.registry],
+  });
+  /**
+   * The label values of the per-key series: key names and model ids are sets admins create (a caller cannot name
+   * a model outside the registry, nor a key), and at most KEY_USAGE_SERIES combinations per replica are kept
+   * apart; later ones are counted as `(other)`.
+   */
+  readonly keyUsageLabels = new LabelCap(KEY_USAGE_SERIES);
+  readonly keyLimitsUnenforced = new Counter({
+    name: 'router_key_limits_unenforced_total',
+    help: 'Key limit checks (admit) and charges (charge) skipped because Redis did not answer in time: requests let through',
+    labelNames: ['op'],
     registers: [this.registry],
   });
 

@@ -5,6 +5,7 @@ import {
   revertRequestSchema,
   chatRequestSchema,
   createKeySchema,
+  patchKeySchema,
   energyBatchSchema,
   energySchema,
   feedbackBatchSchema,
@@ -16,6 +17,23 @@ import {
   policyConfigSchema,
   priorRequestSchema,
   routeRequestSchema,
+  auditTrailSchema,
+  batchAckSchema,
+  createdKeySchema,
+  eventAckSchema,
+  healthSchema,
+  modelsListSchema,
+  keyListSchema,
+  keyResponseSchema,
+  modelListSchema,
+  modelResponseSchema,
+  modelWithBreakerSchema,
+  policyListSchema,
+  policyPutResponseSchema,
+  policyResponseSchema,
+  policyStatsSchema,
+  rebuildResponseSchema,
+  routeResponseSchema,
 } from '@app/contracts';
 import { z } from 'zod';
 
@@ -36,7 +54,7 @@ const OPS: Op[] = [
   {
     method: 'post',
     path: '/v1/chat/completions',
-    summary: 'OpenAI-compatible chat completions; model "router/<policy>"; stream: true relays SSE',
+    summary: 'OpenAI-compatible chat completions; model "router/<policy>" (routed) or a model id the key may call (direct); stream: true relays SSE',
     scope: 'route',
     body: chatRequestSchema,
     ok: 200,
@@ -45,7 +63,7 @@ const OPS: Op[] = [
   {
     method: 'get',
     path: '/v1/models',
-    summary: 'router/<policy> entries the key may use (OpenAI list format)',
+    summary: 'router/<policy> entries the key may use, then the models it may call directly (OpenAI list format)',
     scope: 'route',
     ok: 200,
     openAiErrors: true,
@@ -68,6 +86,14 @@ const OPS: Op[] = [
   { method: 'post', path: '/admin/keys', summary: 'Create an API key (secret returned once)', scope: 'admin', body: createKeySchema, ok: 201 },
   { method: 'get', path: '/admin/keys', summary: 'List keys', scope: 'admin', ok: 200 },
   { method: 'delete', path: '/admin/keys/{id}', summary: 'Revoke a key', scope: 'admin', ok: 204 },
+  {
+    method: 'get',
+    path: '/admin/keys/{id}/usage',
+    summary: "A key's calls per model in a window (?from&to, ISO 8601; default the last 24 hours): requests, tokens, cost, energy",
+    scope: 'admin',
+    ok: 200,
+  },
+  { method: 'patch', path: '/admin/keys/{id}', summary: "Replace a key's limits (null removes them)", scope: 'admin', body: patchKeySchema, ok: 200 },
   { method: 'put', path: '/admin/models/{id}', summary: 'Create or replace a model (an arm)', scope: 'admin', body: modelConfigSchema, ok: 200 },
   {
     method: 'patch',
@@ -160,6 +186,114 @@ const OPS: Op[] = [
   },
 ];
 
+/** A stable name per operation (generated clients name their methods after it). */
+const OPERATION_IDS: Record<string, string> = {
+  'post /v1/route': 'route',
+  'post /v1/chat/completions': 'chatCompletions',
+  'get /v1/models': 'listRouterModels',
+  'post /v1/feedback': 'postFeedback',
+  'post /v1/feedback/pairwise': 'postPairwiseFeedback',
+  'post /v1/feedback/batch': 'postFeedbackBatch',
+  'post /v1/energy': 'postEnergy',
+  'post /v1/energy/batch': 'postEnergyBatch',
+  'get /admin/energy-readings': 'listEnergyReadings',
+  'delete /admin/energy-readings/{id}': 'removeEnergyReading',
+  'get /admin/dead-letters': 'listDeadLetters',
+  'post /admin/keys': 'createKey',
+  'get /admin/keys': 'listKeys',
+  'patch /admin/keys/{id}': 'patchKey',
+  'get /admin/keys/{id}/usage': 'getKeyUsage',
+  'delete /admin/keys/{id}': 'revokeKey',
+  'put /admin/models/{id}': 'putModel',
+  'patch /admin/models/{id}': 'patchModel',
+  'get /admin/models': 'listModels',
+  'get /admin/models/{id}': 'getModel',
+  'delete /admin/models/{id}': 'deleteModel',
+  'put /admin/policies/{name}': 'putPolicy',
+  'get /admin/policies': 'listPolicies',
+  'get /admin/policies/{name}': 'getPolicy',
+  'delete /admin/policies/{name}': 'deletePolicy',
+  'patch /admin/policies/{name}/objective': 'patchObjective',
+  'patch /admin/policies/{name}/budget': 'patchBudget',
+  'post /admin/policies/{name}/objective/revert': 'revertObjective',
+  'post /admin/policies/{name}/evaluate': 'evaluatePolicy',
+  'post /admin/policies/{name}/frontier': 'policyFrontier',
+  'get /admin/policies/{name}/timeseries': 'policyTimeseries',
+  'get /admin/policies/{name}/stats': 'policyStats',
+  'get /admin/policies/{name}/audit': 'policyAudit',
+  'post /admin/policies/{name}/prior': 'installPrior',
+  'delete /admin/policies/{name}/prior': 'removePrior',
+  'post /admin/policies/{name}/reset': 'resetPolicy',
+  'post /admin/policies/{name}/rebuild': 'rebuildPolicy',
+  'get /health/live': 'live',
+  'get /metrics': 'metrics',
+  'get /health/ready': 'ready',
+  'get /health/dependencies': 'dependencies',
+};
+
+/** The group an operation is listed under, from its path. */
+export function tagOf(path: string): string {
+  const [, root, section] = path.split('/');
+  if (root === 'v1') return section === 'feedback' ? 'feedback' : section === 'energy' ? 'energy' : section === 'route' ? 'routing' : 'proxy';
+  if (root === 'admin') return section === 'energy-readings' || section === 'dead-letters' ? 'readings' : section;
+  return 'operations';
+}
+
+/** Success bodies, from the contracts' response schemas (absent: described in docs/api.md only). */
+const RESPONSES: Record<string, z.ZodType> = {
+  'post /v1/route': routeResponseSchema,
+  'post /v1/feedback': eventAckSchema,
+  'post /v1/feedback/pairwise': eventAckSchema,
+  'post /v1/energy': eventAckSchema,
+  'post /v1/feedback/batch': batchAckSchema,
+  'post /v1/energy/batch': batchAckSchema,
+  'post /admin/keys': createdKeySchema,
+  'get /admin/keys': keyListSchema,
+  'patch /admin/keys/{id}': keyResponseSchema,
+  'put /admin/models/{id}': modelResponseSchema,
+  'patch /admin/models/{id}': modelResponseSchema,
+  'get /admin/models': modelListSchema,
+  'get /admin/models/{id}': modelWithBreakerSchema,
+  'put /admin/policies/{name}': policyPutResponseSchema,
+  'get /admin/policies': policyListSchema,
+  'get /admin/policies/{name}': policyResponseSchema,
+  'patch /admin/policies/{name}/objective': policyResponseSchema,
+  'patch /admin/policies/{name}/budget': policyResponseSchema,
+  'post /admin/policies/{name}/objective/revert': policyResponseSchema,
+  'post /admin/policies/{name}/prior': policyResponseSchema,
+  'delete /admin/policies/{name}/prior': policyResponseSchema,
+  'post /admin/policies/{name}/reset': policyResponseSchema,
+  'post /admin/policies/{name}/rebuild': rebuildResponseSchema,
+  'get /admin/policies/{name}/stats': policyStatsSchema,
+  'get /admin/policies/{name}/audit': auditTrailSchema,
+  'get /health/live': healthSchema,
+  'get /health/ready': healthSchema,
+  'get /health/dependencies': healthSchema,
+  'get /v1/models': modelsListSchema,
+};
+
+/** Operations that also answer 201: a PUT that created what it names. */
+const ALSO_CREATED = new Set(['put /admin/policies/{name}']);
+
+/** Event intake: the `Idempotency-Key` header names the event when the body gives no `eventId`. */
+const IDEMPOTENT = new Set(['post /v1/feedback', 'post /v1/feedback/pairwise', 'post /v1/feedback/batch', 'post /v1/energy', 'post /v1/energy/batch']);
+const idempotencyKeyParam = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'the event id when the body has no eventId (a batch: the prefix of its items\' ids); a retry with the same id is answered "duplicate" and never counted twice',
+  schema: { type: 'string', maxLength: 128 },
+};
+
+/** Headers of a proxied answer: which decision and model served it. */
+const ROUTER_HEADERS = {
+  'x-router-decision-id': { description: 'the decision (routed calls): post feedback against it', schema: { type: 'string' } },
+  'x-router-model': { description: 'the model that answered (after a fallback, not the one first chosen)', schema: { type: 'string' } },
+};
+
+const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
+
 const problem = {
   description: 'RFC 9457 problem',
   content: {
@@ -215,12 +349,23 @@ const requestIdParam = {
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPS) {
+    const key = `${op.method} ${op.path}`;
     const params = [
       ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
       requestIdParam,
+      ...(IDEMPOTENT.has(key) ? [idempotencyKeyParam] : []),
     ];
     const error = op.openAiErrors ? openAiError : problem;
+    const body = RESPONSES[key];
+    const ok = {
+      description: 'success',
+      headers: { 'x-request-id': { description: 'the request id', schema: { type: 'string' } }, ...(op.path === '/v1/chat/completions' ? ROUTER_HEADERS : {}) },
+      ...(body ? { content: { 'application/json': { schema: z.toJSONSchema(body, { io: 'output', unrepresentable: 'any' }) } } } : {}),
+      ...(op.path === '/metrics' ? { content: { 'text/plain': { schema: { type: 'string', description: 'Prometheus text format 0.0.4' } } } } : {}),
+    };
     (paths[op.path] ??= {})[op.method] = {
+      operationId: OPERATION_IDS[key],
+      tags: [tagOf(op.path)],
       summary: op.summary,
       ...(op.scope ? { security: [{ bearer: [] }], 'x-scope': op.scope } : {}),
       parameters: params,
@@ -228,9 +373,12 @@ export function openApiDocument(): Record<string, unknown> {
         ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } }
         : {}),
       responses: {
-        [op.ok]: { description: 'success', headers: { 'x-request-id': { description: 'the request id', schema: { type: 'string' } } } },
+        [op.ok]: ok,
+        ...(ALSO_CREATED.has(key) ? { 201: { ...ok, description: 'created' } } : {}),
         '4XX': error,
-        ...(op.openAiErrors ? { '5XX': error } : { '503': error }),
+        '429': { ...error, description: 'rate limited (key limits, or lookups of unknown keys)', headers: retryAfter },
+        ...(op.openAiErrors ? { '5XX': error } : {}),
+        '503': { ...error, description: 'a dependency is away (Redis or Postgres): retry later', headers: retryAfter },
       },
     };
   }
@@ -238,6 +386,7 @@ export function openApiDocument(): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'bandit-router', version: '1', description: 'Online-learning LLM router (see README.md)' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    tags: [...new Set(OPS.map((o) => tagOf(o.path)))].map((name) => ({ name })),
     paths,
   };
 }

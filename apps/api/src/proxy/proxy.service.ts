@@ -1,32 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ChatRequest, type Model, type Principal, type RouteResponse, type UsageJob, usageEventId } from '@app/contracts';
+import { type ChatRequest, directUsageEventId, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
 import { CONFIG, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
 import { type ApiEnv } from '../config.js';
-import { DecisionFlusher } from '../routing/decision-flusher.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
 import { BreakerService } from '../breakers/breakers.service.js';
 import { openAiError } from '../errors/problem.filter.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
+import { callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
 import { usageTokens } from './usage-tokens.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
-
-/** What a successful attempt measured. */
-interface Answered {
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  latencyMs: number;
-  ttftMs: number | null;
-}
+import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
+import { UsageRecorder } from './usage-recorder.service.js';
 
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean };
 
@@ -47,7 +41,7 @@ export class ProxyService {
     private readonly cache: PolicyCache,
     private readonly breakers: BreakerService,
     private readonly metrics: MetricsService,
-    private readonly flusher: DecisionFlusher,
+    private readonly usage: UsageRecorder,
     @Inject(CONFIG) private readonly env: ApiEnv,
   ) {
     this.clients = new UpstreamClients({
@@ -57,28 +51,40 @@ export class ProxyService {
     });
   }
 
+  /** The routers (`router/<policy>`) the key may use, then the models it may call directly (model-access.ts). */
   models(caller: Principal) {
     const names = this.cache.policyNames().filter((p) => caller.scope === 'admin' || caller.policies === null || caller.policies.includes(p));
+    const models = callableModels(
+      caller,
+      this.cache.modelIds().flatMap((id) => this.cache.model(id) ?? []),
+      this.armsOf,
+    );
     return {
       object: 'list',
-      data: names.sort().map((p) => ({
-        id: `router/${p}`,
-        object: 'model',
-        created: Math.floor(Date.parse(this.cache.get(p)?.policy.updatedAt ?? '') / 1000) || 0,
-        owned_by: 'bandit-router',
-      })),
+      data: [
+        ...names.sort().map((p) => ({
+          id: `router/${p}`,
+          object: 'model',
+          created: Math.floor(Date.parse(this.cache.get(p)?.policy.updatedAt ?? '') / 1000) || 0,
+          owned_by: 'bandit-router',
+        })),
+        ...models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'bandit-router' })),
+      ],
     };
   }
+
+  private readonly armsOf = (policy: string) => this.cache.get(policy)?.policy.arms;
 
   /**
    * One trace per request (continuing the caller's `traceparent`): route, each upstream attempt, the worker. The
    * request id goes to every upstream attempt as `x-request-id`.
    */
   complete(caller: Principal, req: ChatRequest, reply: FastifyReply, ctx: ProxyContext): Promise<void> {
+    const routed = req.model.startsWith(ROUTER_PREFIX);
     return withSpan(
       'POST /v1/chat/completions',
-      { 'router.policy': req.model.slice('router/'.length), 'router.stream': req.stream === true },
-      () => this.serve(caller, req, reply, ctx.requestId),
+      { ...(routed ? { 'router.policy': req.model.slice(ROUTER_PREFIX.length) } : { 'router.model': req.model }), 'router.stream': req.stream === true },
+      () => (routed ? this.serve(caller, req, reply, ctx.requestId) : this.serveDirect(caller, req, reply, ctx.requestId)),
       {
         carrier: ctx.headers,
         kind: SpanKind.SERVER,
@@ -87,17 +93,85 @@ export class ProxyService {
   }
 
   private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
-    const policy = req.model.slice('router/'.length);
+    const policy = req.model.slice(ROUTER_PREFIX.length);
     const { model: _routerModel, messages, stream, ...params } = req;
     // Before routing: such a request cannot be serialised for any upstream, and must not look like their failure.
     const tooDeep = nestingErrors(params, messages);
     if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
-    const dec = await this.routing.route(caller, { policy, messages: messages, mode: 'single' }).catch((err: unknown) => {
+    const pending = await this.routing.decide(caller, { policy, messages: messages, mode: 'single' }).catch((err: unknown) => {
       throw asModelField(err, req.model);
     });
-    const call: UpstreamCall = { messages, params, dec, reply, requestId };
+    const dec = pending.response;
+    // Recorded once the answering model is known (before its answer reaches the client), as that model's
+    // decision: its usage, energy and later thumbs then teach the model that answered, not a failed pick.
+    let recorded: Promise<void> | undefined;
+    const recordAs = (model?: string) => (recorded ??= pending.record(model));
+    const owner: UsageOwner = { eventId: usageEventId(dec.decisionId), decisionId: dec.decisionId, keyId: caller.keyId };
+    try {
+      await this.serveDecision(caller, dec, owner, recordAs, { messages, params, stream: stream === true, reply, requestId });
+    } finally {
+      await recordAs();
+    }
+  }
+
+  private async serveDecision(
+    caller: Principal,
+    dec: RouteResponse,
+    owner: UsageOwner,
+    recordAs: (model: string) => Promise<void>,
+    call: UpstreamCall,
+  ): Promise<void> {
+    const policy = dec.policy;
+    await this.callInOrder(
+      {
+        order: fallbackOrder(dec),
+        beforeAnswer: recordAs,
+        headers: (model) => this.routerHeaders(dec, model),
+        record: (model, a, attempts) => this.recordUsage(caller, owner, dec.model, model, a, attempts),
+        answered: (model) => {
+          if (model !== dec.model) this.metrics.fallbacks.inc({ policy });
+        },
+        allFailed: (attempts) => {
+          this.metrics.proxyFailures.inc({ policy });
+          return new DomainError('UPSTREAM_FAILED', `every candidate failed for decision ${dec.decisionId}`, attemptErrors(attempts));
+        },
+      },
+      call,
+    );
+  }
+
+  /**
+   * A direct model call (`"model": "<id>"`): the model's upstream through the same attempts, breakers and limits
+   * as a routed call, without a decision (no fallback to another model, nothing learnt); its usage is recorded.
+   */
+  private async serveDirect(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
+    const { model: id, messages, stream, ...params } = req;
+    const tooDeep = nestingErrors(params, messages);
+    if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
+    if (!mayCallModel(caller, this.cache.model(id), this.armsOf)) throw directModelNotFound(id);
+    const owner: UsageOwner = { eventId: directUsageEventId(randomBytes(15).toString('base64url')), keyId: caller.keyId };
+    await this.callInOrder(
+      {
+        order: [id],
+        beforeAnswer: () => Promise.resolve(),
+        headers: (model) => ({ 'x-router-model': model }),
+        record: (model, a, attempts) => this.recordUsage(caller, owner, id, model, a, attempts),
+        answered: () => undefined,
+        allFailed: (attempts) => new DomainError('UPSTREAM_FAILED', `model ${id} failed`, attemptErrors(attempts)),
+      },
+      { messages, params, stream: stream === true, reply, requestId },
+    );
+  }
+
+  /**
+   * Tries the plan's models in order: each one retried once (5xx, 429, timeouts), skipped while its breaker is
+   * open or when it cannot be called as configured; an upstream's own 4xx is relayed without fallback. Records
+   * the call's usage once, whatever the outcome.
+   */
+  private async callInOrder(plan: CallPlan, call: UpstreamCall): Promise<void> {
+    const { reply } = call;
     const attempts: Attempt[] = [];
-    for (const id of fallbackOrder(dec)) {
+    for (const id of plan.order) {
       const model = this.cache.model(id);
       if (!model?.baseUrl) {
         attempts.push({ model: id, ok: false, status: null, error: 'no baseUrl configured', ms: 0 });
@@ -113,7 +187,7 @@ export class ProxyService {
           'upstream chat.completions',
           { 'router.model': id, 'router.attempt': attempt + 1 },
           async (span) => {
-            const o = stream ? await this.streamOnce(model, call) : await this.callOnce(model, call);
+            const o = call.stream ? await this.streamOnce(model, call, plan) : await this.callOnce(model, call, plan);
             if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
             return o;
           },
@@ -123,9 +197,9 @@ export class ProxyService {
         if (out.ok) {
           attempts.push({ model: id, ok: true, status: 200, error: null, ms });
           this.metrics.upstreamSeconds.observe({ model: id, outcome: 'ok' }, ms / 1000);
-          if (id !== dec.model) this.metrics.fallbacks.inc({ policy });
+          plan.answered(id);
           void this.breakers.success(id);
-          this.recordUsage(dec, model, out.answered, attempts);
+          plan.record(model, out.answered, attempts);
           return;
         }
         const f = out.failure;
@@ -135,17 +209,17 @@ export class ProxyService {
         if (f.next === 'skip') break;
         if (f.next === 'relay') {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
-          this.recordUsage(dec, model, null, attempts);
+          plan.record(model, null, attempts);
           // The openai client keeps the body's `error` object: send it back in the same envelope.
           const status = f.status ?? 502;
           void reply
             .status(status)
-            .headers(this.routerHeaders(dec, id))
+            .headers(plan.headers(id))
             .send({ error: f.body ?? openAiError({ status, code: 'UPSTREAM_FAILED', detail: f.message }).error });
           return;
         }
         if (f.next === 'stop') {
-          this.recordUsage(dec, model, null, attempts);
+          plan.record(model, null, attempts);
           if (out.committed) return;
           if (f.reason === 'local') throw f.cause;
           throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
@@ -153,15 +227,14 @@ export class ProxyService {
         await this.breakers.failure(id);
         if (out.committed) {
           // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
-          this.recordUsage(dec, model, null, attempts);
+          plan.record(model, null, attempts);
           return;
         }
         if (this.breakers.state(id).state === 'open') break;
       }
     }
-    this.metrics.proxyFailures.inc({ policy });
-    this.recordUsage(dec, null, null, attempts);
-    throw new DomainError('UPSTREAM_FAILED', `every candidate failed for decision ${dec.decisionId}`, attemptErrors(attempts));
+    plan.record(null, null, attempts);
+    throw plan.allFailed(attempts);
   }
 
   private routerHeaders(dec: RouteResponse, model: string): Record<string, string> {
@@ -169,7 +242,7 @@ export class ProxyService {
   }
 
   /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
-  private async callOnce(model: Model, { messages, params, dec, reply, requestId }: UpstreamCall): Promise<Outcome> {
+  private async callOnce(model: Model, { messages, params, reply, requestId }: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const ac = new AbortController();
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
@@ -190,7 +263,8 @@ export class ProxyService {
       const body = JSON.parse(await response.text()) as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } };
       const latencyMs = performance.now() - t0;
       body.model = model.id;
-      void reply.status(200).headers(this.routerHeaders(dec, model.id)).send(body);
+      await plan.beforeAnswer(model.id);
+      void reply.status(200).headers(plan.headers(model.id)).send(body);
       return {
         ok: true,
         answered: {
@@ -217,7 +291,7 @@ export class ProxyService {
    * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
-  private async streamOnce(model: Model, { messages, params, dec, reply, requestId }: UpstreamCall): Promise<Outcome> {
+  private async streamOnce(model: Model, { messages, params, reply, requestId }: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const ac = new AbortController();
     let waitingForClient = false;
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
@@ -244,7 +318,8 @@ export class ProxyService {
       clearTimeout(ttft);
       if (first.done) throw new Error('upstream closed the stream before any data');
       const ttftMs = performance.now() - t0;
-      const res = this.openStream(reply, dec, model, ac);
+      await plan.beforeAnswer(model.id);
+      const res = this.openStream(reply, plan.headers(model.id), ac);
       committed = true;
       const relay = new SseRelay(model.id, (text) => res.write(text), { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' });
       await relayAll(reader, relay, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
@@ -282,14 +357,14 @@ export class ProxyService {
   }
 
   /** Commits the answer to streaming: status and headers go out; a client that leaves aborts the upstream call. */
-  private openStream(reply: FastifyReply, dec: RouteResponse, model: Model, ac: AbortController): ServerResponse {
+  private openStream(reply: FastifyReply, headers: Record<string, string>, ac: AbortController): ServerResponse {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
-      ...this.routerHeaders(dec, model.id),
+      ...headers,
     });
     res.on('close', () => {
       if (!res.writableFinished) ac.abort(new ClientGone('the client went away'));
@@ -297,25 +372,12 @@ export class ProxyService {
     return res;
   }
 
-  /** Buffers the usage event of the decision (event id `usage:<decision>`, so at most once). Never fails the call. */
-  private recordUsage(dec: RouteResponse, model: Model | null, a: Answered | null, attempts: Attempt[]): void {
-    const pricing = model?.pricing;
-    const job: UsageJob = {
-      eventId: usageEventId(dec.decisionId),
-      decisionId: dec.decisionId,
-      model: a?.model ?? model?.id ?? dec.model,
-      answered: a !== null,
-      inputTokens: a?.inputTokens ?? 0,
-      outputTokens: a?.outputTokens ?? 0,
-      costUsd: a && pricing ? (pricing.inputPerMTok * a.inputTokens + pricing.outputPerMTok * a.outputTokens) / 1e6 : null,
-      energyEstimateJ: a && model?.energy ? model.energy.joulesPerOutputToken * a.outputTokens : null,
-      latencyMs: a?.latencyMs ?? attempts.reduce((s, x) => s + x.ms, 0),
-      ttftMs: a?.ttftMs ?? null,
-      attempts,
-      receivedAt: Date.now(),
-      trace: traceCarrier(),
-    };
-    this.flusher.pushUsage(job);
+  /**
+   * Buffers the usage event of the call (a routed call's id is `usage:<decision>`, so at most one per decision).
+   * Never fails the call.
+   */
+  private recordUsage(caller: Principal, owner: UsageOwner, fallbackModel: string, model: Model | null, a: Answered | null, attempts: Attempt[]): void {
+    this.usage.record(caller, usageJob(owner, fallbackModel, model, a, attempts, traceCarrier()));
   }
 }
 
@@ -331,10 +393,29 @@ export interface ProxyContext {
 interface UpstreamCall {
   messages: unknown[];
   params: Record<string, unknown>;
-  dec: RouteResponse;
+  stream: boolean;
   reply: FastifyReply;
   requestId: string;
 }
+
+/** What a call is for (a routing decision, or a direct model call): the models to try and what to do after. */
+interface CallPlan {
+  /** Models to try, in order. */
+  order: string[];
+  /** `model` is about to answer (nothing sent yet): awaited before its answer goes out. */
+  beforeAnswer(model: string): Promise<void>;
+  /** The router's response headers for an answer of `model`. */
+  headers(model: string): Record<string, string>;
+  /** Records the call's usage (`model`: the one that answered or was tried last; `a`: what it measured). */
+  record(model: Model | null, a: Answered | null, attempts: Attempt[]): void;
+  /** `model` answered. */
+  answered(model: string): void;
+  /** Every model failed: the error to answer. */
+  allFailed(attempts: Attempt[]): DomainError;
+}
+
+/** `model` names a router (a policy) with this prefix; anything else is a registry model id. */
+const ROUTER_PREFIX = 'router/';
 
 /**
  * On the OpenAI-compatible path the policy is named by `model`: an unknown (or not allowed) policy is an unknown

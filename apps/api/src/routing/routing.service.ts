@@ -19,6 +19,12 @@ import { MetricsService } from '../observability/metrics.service.js';
 
 const HOT_COPY_MARGIN_S = 3600;
 
+/** A decision made and answered, not yet recorded (see RoutingService.decide). */
+export interface PendingDecision {
+  response: RouteResponse;
+  record(answered?: string): Promise<void>;
+}
+
 /**
  * Decisions: featurize → decidePolicy on the in-memory copy (the replay harness's decision function too) → hot copy
  * in Redis → batched durable record.
@@ -45,7 +51,19 @@ export class RoutingService {
     this.log = logger.child('routing');
   }
 
+  /** A decision, recorded at once (what `/v1/route` answers). */
   async route(caller: Principal, req: RouteRequest): Promise<RouteResponse> {
+    const d = await this.decide(caller, req);
+    await d.record();
+    return d.response;
+  }
+
+  /**
+   * A decision not yet recorded: `record(answered)` records it (hot copy, local state, durable log) as the
+   * decision of `answered` when a fallback model answered instead of the policy's pick (the proxy records once
+   * it knows which model answers, before anything reaches the client), else of the pick. Call it exactly once.
+   */
+  async decide(caller: Principal, req: RouteRequest): Promise<PendingDecision> {
     assertPolicyAccess(caller, req.policy);
     const rt = this.cache.get(req.policy);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
@@ -69,7 +87,7 @@ export class RoutingService {
       costUsd: e.cost,
       latencyMs: e.latency,
     }));
-    const record: DecisionRecord = {
+    const decided: DecisionRecord = {
       id,
       policy: rt.policy.name,
       epoch: rt.policy.epoch,
@@ -85,9 +103,38 @@ export class RoutingService {
       estimates: scores,
       createdAt: Date.now(),
     };
-    if (rt.algorithm !== 'random' && learnable) for (const a of dec.arms) applyLocalDecision(rt.model, a, x, this.scratch);
-    for (const e of dec.estimates) if (dec.arms.includes(e.arm)) recordPendingSpend(rt, e);
-    // The hot copy carries what feedback needs to join (not the estimates, which go to the durable log only).
+    this.metrics.decisionSeconds.observe({ policy: rt.policy.name }, Number(process.hrtime.bigint() - t0) / 1e9);
+    for (const a of dec.arms) this.metrics.decisions.inc({ policy: rt.policy.name, model: arms[a], mode: req.mode });
+    const served = (answered?: string): number[] => {
+      const i = answered === undefined || dec.arms.length !== 1 ? -1 : arms.indexOf(answered);
+      return i < 0 ? dec.arms : [i];
+    };
+    return {
+      response: {
+        decisionId: id,
+        policy: rt.policy.name,
+        policyVersion: rt.policy.version,
+        algorithm: rt.algorithm,
+        model: arms[dec.arm],
+        models: dec.arms.map((a) => arms[a]),
+        propensity: dec.propensity,
+        scores,
+        featureSource,
+        ...(embedded?.source === 'fallback' ? { featureFallbackReason: embedded.reason } : {}),
+      },
+      record: (answered?: string) => {
+        const [armIndex, ...rest] = served(answered);
+        const record: DecisionRecord =
+          rest.length === 0 && armIndex !== dec.arm ? { ...decided, arm: arms[armIndex], armIndex, fallbackFrom: decided.arm } : decided;
+        if (rt.algorithm !== 'random' && learnable) for (const a of served(answered)) applyLocalDecision(rt.model, a, x, this.scratch);
+        for (const e of dec.estimates) if (served(answered).includes(e.arm)) recordPendingSpend(rt, e);
+        return this.record(rt, record);
+      },
+    };
+  }
+
+  /** The hot copy (what feedback joins; not the estimates, which go to the durable log only), then the log. */
+  private async record(rt: PolicyRuntime, record: DecisionRecord): Promise<void> {
     const hotCopy = { ...record, estimates: [] };
     const ttlSeconds = rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
     try {
@@ -100,20 +147,6 @@ export class RoutingService {
       if (this.redisWriteFailures % 1000 === 1) this.log.warn('decision hot copy not written', { error: (err as Error).message });
     }
     this.flusher.push(record);
-    this.metrics.decisionSeconds.observe({ policy: rt.policy.name }, Number(process.hrtime.bigint() - t0) / 1e9);
-    for (const a of dec.arms) this.metrics.decisions.inc({ policy: rt.policy.name, model: arms[a], mode: req.mode });
-    return {
-      decisionId: id,
-      policy: rt.policy.name,
-      policyVersion: rt.policy.version,
-      algorithm: rt.algorithm,
-      model: arms[dec.arm],
-      models: dec.arms.map((a) => arms[a]),
-      propensity: dec.propensity,
-      scores,
-      featureSource,
-      ...(embedded?.source === 'fallback' ? { featureFallbackReason: embedded.reason } : {}),
-    };
   }
 
   private context(rt: PolicyRuntime, req: RouteRequest): Float64Array {

@@ -1,0 +1,98 @@
+const { abs, max } = Math;
+
+/**
+ * Evaluates a calculator expression as models write them inside `<<expr=value>>` annotations: numbers (with
+ * thousands commas, decimals, a trailing %), + − * × / ÷ ^ **, unary minus and parentheses. Returns undefined for
+ * anything else (names, units, unbalanced brackets) or a non-finite result; never calls eval.
+ */
+export function evaluateArithmetic(expr: string): number | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens) return undefined;
+  let i = 0;
+  const peek = () => tokens[i];
+  const sum = (): number | undefined => {
+    let v = product();
+    while (v !== undefined && (peek() === '+' || peek() === '-')) {
+      const op = tokens[i++];
+      const r = product();
+      v = r === undefined ? undefined : op === '+' ? v + r : v - r;
+    }
+    return v;
+  };
+  const product = (): number | undefined => {
+    let v = power();
+    while (v !== undefined && (peek() === '*' || peek() === '/')) {
+      const op = tokens[i++];
+      const r = power();
+      v = r === undefined ? undefined : op === '*' ? v * r : v / r;
+    }
+    return v;
+  };
+  const power = (): number | undefined => {
+    const b = unary();
+    if (b === undefined || peek() !== '^') return b;
+    i++;
+    const e = power();
+    return e === undefined ? undefined : b ** e;
+  };
+  const unary = (): number | undefined => {
+    if (peek() === '-') {
+      i++;
+      const v = unary();
+      return v === undefined ? undefined : -v;
+    }
+    if (peek() === '+') {
+      i++;
+      return unary();
+    }
+    return atom();
+  };
+  const atom = (): number | undefined => {
+    const t = tokens[i++];
+    if (typeof t === 'number') return t;
+    if (t !== '(') return undefined;
+    const v = sum();
+    return tokens[i++] === ')' ? v : undefined;
+  };
+  const v = sum();
+  return i === tokens.length && v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
+type Token = number | '+' | '-' | '*' | '/' | '^' | '(' | ')';
+
+function tokenize(expr: string): Token[] | undefined {
+  const s = expr
+    .replace(/\*\*/g, '^')
+    .replace(/[×x](?=\s*[\d(.])/g, '*')
+    .replace(/÷/g, '/')
+    .replace(/\$/g, '');
+  const out: Token[] = [];
+  const re = /\s*(?:(\d[\d,]*(?:\.\d+)?|\.\d+)(%?)|([-+*/^()]))/y;
+  let pos = 0;
+  while (pos < s.length) {
+    if (/^\s*$/.test(s.slice(pos))) break;
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) return undefined;
+    pos = re.lastIndex;
+    if (m[1] !== undefined) {
+      const n = Number(m[1].replace(/,/g, ''));
+      if (!Number.isFinite(n)) return undefined;
+      out.push(m[2] ? n / 100 : n);
+    } else out.push(m[3] as Token);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** Parses a written number ("1,234.50", "$18", "-3", "12%") or undefined. */
+export function parseNumber(text: string): number | undefined {
+  const m = /^\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?|-?\.\d+)\s*%?\s*\.?\s*$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1].replace(/,/g, ''));
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Equal up to rounding as people write results (relative 1e-4, absolute 1e-6, or the stated value's last digit). */
+export function sameNumber(a: number, b: number): boolean {
+  return abs(a - b) <= max(1e-6, 1e-4 * max(abs(a), abs(b)));
+}

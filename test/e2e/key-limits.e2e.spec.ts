@@ -1,0 +1,231 @@
+import { connectRedis, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
+import { type PrivateRedis, startPrivateRedis } from '../support/private-services.js';
+
+const MSG = [{ role: 'user', content: 'hello' }];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Counters are per minute: start a sequence that must stay in one minute with at least `need` seconds left. */
+async function inOneMinute(need = 15): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < need * 1000) await sleep(left + 50);
+}
+const metric = (text: string, name: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+
+/**
+ * Per-key limits through two real api replicas on one Redis: requests per minute, tokens per minute and USD per
+ * day, refused with 429 and Retry-After in the shape of the path; limits set at creation or with PATCH and
+ * validated field by field; counters hash-tagged per key and expiring; a Redis outage lets requests through.
+ */
+describe('per-key limits', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let a: Running;
+  let b: Running;
+  let up: FakeUpstream;
+  let admin: ReturnType<typeof client>;
+  /** Waits until the key's `counter` (any window) reaches `atLeast`: charges land just after the answer. */
+  const charged = async (id: string, counter: 'tokens' | 'usd', atLeast: number) => {
+    const r = connectRedis();
+    try {
+      await eventually(async () => {
+        const names = await r.keys(`${env.prefix}:{k:${id}}:${counter}:*`);
+        const values = await Promise.all(names.map((n) => r.get(n)));
+        return values.reduce((s, v) => s + Number(v ?? 0), 0) >= atLeast - 1e-12;
+      }, 5000);
+    } finally {
+      await r.quit();
+    }
+  };
+  const keyOn = async (limits: Record<string, number> | undefined, name = 'tenant') => {
+    const r = await admin.post('/admin/keys', { name, scope: 'route', ...(limits ? { limits } : {}) });
+    expect(r.status).toBe(201);
+    return { id: r.body.id as string, onA: client(a.url, r.body.secret), onB: client(b.url, r.body.secret) };
+  };
+
+  beforeAll(async () => {
+    up = await startFakeUpstream();
+    env = await freshEnvironment('key_limits');
+    a = await startService(env, 1);
+    b = await startService(env, 0);
+    admin = client(a.url);
+    // 7 + 4 tokens per call at 1000 USD per million: 0.011 USD a call
+    const model = { baseUrl: `${up.url}/v1`, upstreamModel: 'up-small', pricing: { inputPerMTok: 1000, outputPerMTok: 1000 } };
+    expect((await admin.put('/admin/models/small', model)).status).toBe(200);
+    expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['small'] })).status).toBe(201);
+    await eventually(async () => (await client(b.url).get('/admin/policies/chat')).status === 200);
+  });
+
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+    await env.drop();
+    await up.close();
+  });
+
+  it('validates limits on create and PATCH, naming the field; PATCH of an unknown key is 404', async () => {
+    const bad: [unknown, string][] = [
+      [{ requestsPerMinute: 0 }, 'limits.requestsPerMinute'],
+      [{ requestsPerMinute: 1.5 }, 'limits.requestsPerMinute'],
+      [{ tokensPerMinute: -3 }, 'limits.tokensPerMinute'],
+      [{ usdPerDay: 0 }, 'limits.usdPerDay'],
+      [{ usdPerDay: 'much' }, 'limits.usdPerDay'],
+      [{ perHour: 3 }, 'limits'],
+      ['none', 'limits'],
+    ];
+    for (const [limits, path] of bad) {
+      const c = await admin.post('/admin/keys', { name: 'x', scope: 'route', limits });
+      expect(c.status).toBe(400);
+      expect(c.headers.get('content-type')).toContain('application/problem+json');
+      expect(c.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    }
+    const { id } = await keyOn(undefined);
+    for (const [limits, path] of bad) {
+      const p = await admin.patch(`/admin/keys/${id}`, { limits });
+      expect(p.status).toBe(400);
+      expect(p.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    }
+    const empty = await admin.patch(`/admin/keys/${id}`, {});
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors.map((e: { path: string }) => e.path)).toContain('limits');
+    expect((await admin.patch('/admin/keys/key_unknown', { limits: null })).status).toBe(404);
+    expect((await admin.patch('/admin/keys/bad id!', { limits: null })).status).toBe(400);
+    const set = await admin.patch(`/admin/keys/${id}`, { limits: { usdPerDay: 2.5 } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ id, limits: { usdPerDay: 2.5 } });
+    expect(set.body.secret).toBeUndefined();
+    expect((await admin.get('/admin/keys')).body.keys.find((k: { id: string }) => k.id === id).limits).toEqual({ usdPerDay: 2.5 });
+    expect((await admin.patch(`/admin/keys/${id}`, { limits: null })).body.limits).toBeNull();
+    await admin.del(`/admin/keys/${id}`);
+    expect((await admin.patch(`/admin/keys/${id}`, { limits: { requestsPerMinute: 1 } })).status).toBe(404);
+  });
+
+  it('counts requests per minute across replicas: 429 with Retry-After, problem+json or OpenAI shape by path', async () => {
+    await inOneMinute();
+    const k = await keyOn({ requestsPerMinute: 4 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await (i % 2 ? k.onB : k.onA).post('/v1/route', { policy: 'chat', input: `q${i}` })).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const routed = await k.onB.post('/v1/route', { policy: 'chat', input: 'one more' });
+    expect(routed.status).toBe(429);
+    expect(routed.headers.get('content-type')).toContain('application/problem+json');
+    const retry = Number(routed.headers.get('retry-after'));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+    expect(routed.body.errors).toEqual([{ path: 'limits.requestsPerMinute', message: 'limit reached' }]);
+    for (const model of ['router/chat', 'small']) {
+      const chat = await k.onA.post('/v1/chat/completions', { model, messages: MSG });
+      expect(chat.status).toBe(429);
+      expect(chat.headers.get('retry-after')).not.toBeNull();
+      expect(chat.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    }
+    // Feedback is not limited; another key is not affected.
+    expect((await k.onA.get('/v1/models')).status).toBe(200);
+    const other = await keyOn({ requestsPerMinute: 4 }, 'other');
+    expect((await other.onB.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(200);
+    // The counter is one key per window, hash-tagged by key, expiring.
+    const r = connectRedis();
+    try {
+      const names = await r.keys(`${env.prefix}:{k:${k.id}}:*`);
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(new RegExp(`^${env.prefix}:\\{k:${k.id}\\}:requests:\\d+$`));
+      expect(await r.get(names[0])).toBe('4');
+      const ttl = await r.pttl(names[0]);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120_000);
+    } finally {
+      await r.quit();
+    }
+    // Metrics are per replica: one refusal on B, two on A.
+    const refusals = async (url: string) => metric((await client(url).get('/metrics')).body, 'router_key_limit_refusals_total{limit="requestsPerMinute"}');
+    expect(await refusals(a.url)).toBeGreaterThanOrEqual(2);
+    expect(await refusals(b.url)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('charges tokens when usage arrives and refuses the next request once over, on proxy, direct and route', async () => {
+    await inOneMinute();
+    const k = await keyOn({ tokensPerMinute: 20 });
+    expect((await k.onA.post('/v1/chat/completions', { model: 'small', messages: MSG })).status).toBe(200); // 11 tokens
+    await charged(k.id, 'tokens', 11);
+    expect((await k.onB.post('/v1/chat/completions', { model: 'router/chat', messages: MSG })).status).toBe(200); // 22: over
+    await charged(k.id, 'tokens', 22);
+    const refused = await k.onA.post('/v1/chat/completions', { model: 'small', messages: MSG });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.param).toBe('limits.tokensPerMinute');
+    expect((await k.onB.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(429);
+  });
+
+  it('charges USD per UTC day; Retry-After runs to midnight UTC', async () => {
+    const k = await keyOn({ usdPerDay: 0.02 });
+    expect((await k.onA.post('/v1/chat/completions', { model: 'small', messages: MSG, stream: true })).status).toBe(200); // 0.011
+    await charged(k.id, 'usd', 0.011);
+    expect((await k.onB.post('/v1/chat/completions', { model: 'small', messages: MSG })).status).toBe(200); // 0.022
+    await charged(k.id, 'usd', 0.022);
+    const refused = await k.onA.post('/v1/chat/completions', { model: 'router/chat', messages: MSG });
+    expect(refused.status).toBe(429);
+    const toMidnight = Math.ceil((86_400_000 - (Date.now() % 86_400_000)) / 1000);
+    expect(Math.abs(Number(refused.headers.get('retry-after')) - toMidnight)).toBeLessThanOrEqual(5);
+  });
+
+  it('applies limits set with PATCH, and none after they are removed', async () => {
+    await inOneMinute();
+    const k = await keyOn(undefined);
+    expect((await admin.patch(`/admin/keys/${k.id}`, { limits: { requestsPerMinute: 1 } })).status).toBe(200);
+    expect((await k.onA.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(200);
+    expect((await k.onA.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(429);
+    const free = await keyOn({ requestsPerMinute: 1 }, 'free');
+    expect((await admin.patch(`/admin/keys/${free.id}`, { limits: null })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await free.onB.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(200);
+  });
+});
+
+describe('per-key limits with Redis down (private instance)', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    env = await freshEnvironment('key_limits_down');
+    svc = await startService(env, 1, { REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await svc.close();
+    redis.stop();
+    await env.drop();
+  });
+
+  it('fails open: routing goes on without the limit, counted in router_key_limits_unenforced_total', async () => {
+    await inOneMinute();
+    const admin = client(svc.url);
+    expect((await admin.put('/admin/models/m', {})).status).toBe(200);
+    expect((await admin.put('/admin/policies/p', { algorithm: 'linucb', arms: ['m'] })).status).toBe(201);
+    const key = client(svc.url, (await admin.post('/admin/keys', { name: 't', scope: 'route', limits: { requestsPerMinute: 1 } })).body.secret);
+    expect((await key.post('/v1/route', { policy: 'p', input: 'x' })).status).toBe(200);
+    expect((await key.post('/v1/route', { policy: 'p', input: 'x' })).status).toBe(429);
+    const before = metric((await admin.get('/metrics')).body, 'router_key_limits_unenforced_total{op="admit"}');
+    redis.kill();
+    await sleep(300);
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      expect((await key.post('/v1/route', { policy: 'p', input: `during ${i}` })).status).toBe(200);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    }
+    expect(metric((await admin.get('/metrics')).body, 'router_key_limits_unenforced_total{op="admit"}')).toBe(before + 3);
+
+    await redis.restart(); // empty: the counters start again
+    await eventually(
+      async () => {
+        const r = await admin.get('/admin/policies/p/stats');
+        return r.status === 200 && r.body.decisions === 4; // the buffered decisions were delivered
+      },
+      30_000,
+      200,
+    );
+    await inOneMinute(5);
+    expect((await key.post('/v1/route', { policy: 'p', input: 'after' })).status).toBe(200);
+    expect((await key.post('/v1/route', { policy: 'p', input: 'after' })).status).toBe(429);
+  }, 90_000);
+});

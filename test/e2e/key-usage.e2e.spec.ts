@@ -1,0 +1,164 @@
+import postgres from 'postgres';
+import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
+
+const MSG = [{ role: 'user', content: 'hello' }];
+/** The fake upstream's usage: 7 input and 4 output tokens per call. */
+const IN = 7;
+const OUT = 4;
+const PRICES: Record<string, { inputPerMTok: number; outputPerMTok: number }> = {
+  small: { inputPerMTok: 1, outputPerMTok: 2 },
+  large: { inputPerMTok: 10, outputPerMTok: 20 },
+  flaky: { inputPerMTok: 1, outputPerMTok: 1 },
+};
+const cost = (m: string) => (IN * PRICES[m].inputPerMTok + OUT * PRICES[m].outputPerMTok) / 1e6;
+
+/**
+ * Spend per key and model from the usage events of proxied and direct calls: GET /admin/keys/{id}/usage through
+ * the real app (events through the queue and worker into Postgres), and the per-key Prometheus counters.
+ */
+describe('spend per key and model', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let up: FakeUpstream;
+  let sql: postgres.Sql;
+  let admin: ReturnType<typeof client>;
+  const keys: Record<string, { id: string; c: ReturnType<typeof client> }> = {};
+  /** The model that answered each call of tenant-a, as the api said. */
+  const answered: string[] = [];
+
+  beforeAll(async () => {
+    up = await startFakeUpstream();
+    env = await freshEnvironment('key_usage');
+    svc = await startService(env, 1, { BREAKER_THRESHOLD: '100' });
+    sql = postgres(env.databaseUrl, { max: 2, onnotice: () => undefined });
+    admin = client(svc.url);
+    for (const id of ['small', 'large', 'flaky'])
+      expect(
+        (
+          await admin.put(`/admin/models/${id}`, {
+            baseUrl: `${up.url}/v1`,
+            upstreamModel: `up-${id}`,
+            pricing: PRICES[id],
+            ...(id === 'small' ? { energy: { joulesPerOutputToken: 0.5 } } : {}),
+          })
+        ).status,
+      ).toBe(200);
+    up.setMode('up-flaky', 'error500');
+    expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['small', 'large'] })).status).toBe(201);
+    for (const name of ['tenant-a', 'tenant-b']) {
+      const k = await admin.post('/admin/keys', { name, scope: 'route' });
+      keys[name] = { id: k.body.id, c: client(svc.url, k.body.secret) };
+    }
+    const a = keys['tenant-a'].c;
+    for (const body of [
+      { model: 'small', messages: MSG },
+      { model: 'small', messages: MSG },
+      { model: 'large', messages: MSG, stream: true },
+      { model: 'router/chat', messages: MSG },
+    ]) {
+      const r = await a.post('/v1/chat/completions', body);
+      expect(r.status).toBe(200);
+      answered.push(r.headers.get('x-router-model')!);
+    }
+    expect((await a.post('/v1/chat/completions', { model: 'flaky', messages: MSG })).status).toBe(502);
+    expect((await a.post('/v1/route', { policy: 'chat', input: 'decide only: no usage' })).status).toBe(200);
+    expect((await keys['tenant-b'].c.post('/v1/chat/completions', { model: 'small', messages: MSG })).status).toBe(200);
+    await eventually(async () => (await sql`select count(*)::int as n from events where kind = 'usage'`)[0].n === 6);
+  });
+
+  afterAll(async () => {
+    await sql.end();
+    await svc.close();
+    await env.drop();
+    await up.close();
+  });
+
+  it('reports requests, failures, tokens, cost and energy per model for one key', async () => {
+    const r = await admin.get(`/admin/keys/${keys['tenant-a'].id}/usage`);
+    expect(r.status).toBe(200);
+    expect(r.body.key).toEqual({ id: keys['tenant-a'].id, name: 'tenant-a' });
+    const calls = (m: string) => answered.filter((x) => x === m).length;
+    const expected = ['flaky', 'large', 'small'].map((m) => {
+      const n = calls(m);
+      return {
+        model: m,
+        requests: m === 'flaky' ? 1 : n,
+        failed: m === 'flaky' ? 1 : 0,
+        inputTokens: IN * n,
+        outputTokens: OUT * n,
+        costUsd: m === 'flaky' ? null : expect.closeTo(n * cost(m), 12),
+        energyJoules: m === 'small' ? expect.closeTo(0.5 * OUT * n, 12) : null,
+      };
+    });
+    expect(r.body.models).toEqual(expected);
+    expect(r.body.total).toEqual({
+      requests: 5,
+      failed: 1,
+      inputTokens: IN * 4,
+      outputTokens: OUT * 4,
+      costUsd: expect.closeTo(calls('small') * cost('small') + calls('large') * cost('large'), 12),
+      energyJoules: expect.closeTo(0.5 * OUT * calls('small'), 12),
+    });
+    const b = (await admin.get(`/admin/keys/${keys['tenant-b'].id}/usage`)).body;
+    expect(b.models).toEqual([
+      { model: 'small', requests: 1, failed: 0, inputTokens: IN, outputTokens: OUT, costUsd: expect.closeTo(cost('small'), 12), energyJoules: 2 },
+    ]);
+  });
+
+  it('counts a window [from, to) and keeps reporting revoked keys', async () => {
+    const id = keys['tenant-b'].id;
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const empty = await admin.get(
+      `/admin/keys/${id}/usage?from=${encodeURIComponent(future)}&to=${encodeURIComponent(new Date(Date.now() + 7_200_000).toISOString())}`,
+    );
+    expect(empty.status).toBe(200);
+    expect(empty.body.models).toEqual([]);
+    expect(empty.body.total).toEqual({ requests: 0, failed: 0, inputTokens: 0, outputTokens: 0, costUsd: null, energyJoules: null });
+    const past = await admin.get(`/admin/keys/${id}/usage?to=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
+    expect(past.body.models).toEqual([]);
+    const all = await admin.get(`/admin/keys/${id}/usage?from=2026-01-01T00:00:00Z&to=${encodeURIComponent(future)}`);
+    expect(all.body.total.requests).toBe(1);
+    expect(all.body.from).toBe('2026-01-01T00:00:00.000Z');
+    expect((await admin.del(`/admin/keys/${id}`)).status).toBe(204);
+    expect((await admin.get(`/admin/keys/${id}/usage`)).body.total.requests).toBe(1);
+  });
+
+  it('answers 4xx naming the field for a bad window or id, 404 for an unknown key, 403 for a route key', async () => {
+    const id = keys['tenant-a'].id;
+    for (const [q, path] of [
+      ['from=yesterday', 'from'],
+      ['from=0000-01-01T00:00:00Z', 'from'],
+      ['to=2026-13-01T00:00:00Z', 'to'],
+      ['from=2026-02-02T00:00:00Z&to=2026-02-01T00:00:00Z', 'from'],
+      ['bucket=1m', '(root)'],
+    ]) {
+      const r = await admin.get(`/admin/keys/${id}/usage?${q}`);
+      expect([q, r.status]).toEqual([q, 400]);
+      expect(r.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    }
+    expect((await admin.get(`/admin/keys/${id}/usage?bucket=1m`)).body.errors[0].message).toContain('bucket');
+    expect((await admin.get('/admin/keys/key_unknown/usage')).status).toBe(404);
+    expect((await admin.get('/admin/keys/bad%20id/usage')).status).toBe(400);
+    expect((await keys['tenant-a'].c.get(`/admin/keys/${id}/usage`)).status).toBe(403);
+  });
+
+  it('counts calls, tokens, cost and energy per key name and model in Prometheus', async () => {
+    const text = (await admin.get('/metrics')).body as string;
+    const value = (series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.split(' ')[1] ?? 0,
+      );
+    const n = answered.filter((x) => x === 'small').length;
+    expect(value('router_key_calls_total{key="tenant-a",model="small"}')).toBe(n);
+    expect(value('router_key_calls_total{key="tenant-a",model="flaky"}')).toBe(1);
+    expect(value('router_key_calls_total{key="tenant-b",model="small"}')).toBe(1);
+    expect(value('router_key_tokens_total{key="tenant-a",model="small",direction="input"}')).toBe(IN * n);
+    expect(value('router_key_tokens_total{key="tenant-a",model="small",direction="output"}')).toBe(OUT * n);
+    expect(value('router_key_cost_usd_total{key="tenant-a",model="small"}')).toBeCloseTo(n * cost('small'), 12);
+    expect(value('router_key_energy_joules_total{key="tenant-a",model="small"}')).toBeCloseTo(0.5 * OUT * n, 12);
+  });
+});

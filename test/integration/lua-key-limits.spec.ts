@@ -1,0 +1,98 @@
+import { type RedisClient } from '@app/infra';
+import { KeyLimitsStore, type LimitValues } from '@app/store';
+import { Redis } from 'ioredis';
+import { connectRedis, freshEnvironment, REDIS_URL } from '../support/harness.js';
+import { type PrivateRedisCluster, startPrivateRedisCluster } from '../support/private-services.js';
+
+// keyLimitAdmit-3.lua and the charges through their typed wrapper (KeyLimitsStore), on a real Redis, from several
+// connections at once (as several api replicas would).
+const W = { minute: 29_000_000, day: 20_000 };
+const NONE: LimitValues = { requestsPerMinute: 0, tokensPerMinute: 0, usdPerDay: 0 };
+
+describe('keyLimitAdmit-3.lua: per-key limit counters shared by every replica (real Redis)', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  const conns: Redis[] = [];
+  const stores: KeyLimitsStore[] = [];
+  let n = 0;
+  const key = () => `key_${++n}`;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('lua_key_limits');
+    for (let i = 0; i < 8; i++) {
+      conns.push(new Redis(REDIS_URL));
+      stores.push(new KeyLimitsStore(conns[i], env.prefix));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(conns.map((c) => c.quit()));
+    await env.drop();
+  });
+
+  it('admits exactly the limit of concurrent requests from many connections, then refuses without counting', async () => {
+    const k = key();
+    const limits = { ...NONE, requestsPerMinute: 25 };
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[i % stores.length].admit(k, limits, W)));
+    expect(answers.filter((a) => a === null)).toHaveLength(25);
+    expect(answers.filter((a) => a === 'requestsPerMinute')).toHaveLength(75);
+    expect(await stores[0].read(k, W)).toEqual({ requests: 25, tokens: 0, usd: 0 });
+    // the next window starts from zero
+    expect(await stores[1].admit(k, limits, { ...W, minute: W.minute + 1 })).toBeNull();
+  });
+
+  it('refuses once charged tokens or USD reach their limit; other limits are not counted', async () => {
+    const k = key();
+    const limits = { ...NONE, tokensPerMinute: 100, usdPerDay: 0.05 };
+    expect(await stores[0].admit(k, limits, W)).toBeNull();
+    await stores[1].charge(k, { tokens: 99, usd: 0.01 }, W);
+    expect(await stores[2].admit(k, limits, W)).toBeNull();
+    await stores[3].charge(k, { tokens: 1, usd: 0 }, W);
+    expect(await stores[4].admit(k, limits, W)).toBe('tokensPerMinute');
+    // a new minute: tokens start again, the day's spend stays
+    const next = { ...W, minute: W.minute + 1 };
+    await Promise.all([stores[5].charge(k, { tokens: 0, usd: 0.015 }, next), stores[6].charge(k, { tokens: 0, usd: 0.015 }, next)]);
+    expect(await stores[7].admit(k, limits, next)).toBeNull();
+    await stores[0].charge(k, { tokens: 0, usd: 0.0101 }, next); // 0.0501
+    expect(await stores[0].admit(k, limits, next)).toBe('usdPerDay');
+    expect(await stores[0].read(k, next)).toEqual({ requests: 0, tokens: 0, usd: expect.closeTo(0.0501, 9) });
+  });
+
+  it('keeps every counter of a key in one hash-tagged slot, each expiring', async () => {
+    const k = key();
+    await stores[0].admit(k, { requestsPerMinute: 5, tokensPerMinute: 5, usdPerDay: 5 }, W);
+    await stores[0].charge(k, { tokens: 3, usd: 0.5 }, W);
+    const names = (await conns[0].keys(`${env.prefix}:{k:${k}}:*`)).sort();
+    expect(names).toEqual([`${env.prefix}:{k:${k}}:requests:${W.minute}`, `${env.prefix}:{k:${k}}:tokens:${W.minute}`, `${env.prefix}:{k:${k}}:usd:${W.day}`]);
+    const ttls = await Promise.all(names.map((name) => conns[0].pttl(name)));
+    expect(ttls[0]).toBeGreaterThan(60_000);
+    expect(ttls[0]).toBeLessThanOrEqual(120_000);
+    expect(ttls[1]).toBeLessThanOrEqual(120_000);
+    expect(ttls[2]).toBeGreaterThan(86_400_000);
+    expect(ttls[2]).toBeLessThanOrEqual(2 * 86_400_000);
+  });
+});
+
+describe('keyLimitAdmit-3.lua on a Redis Cluster (private, 3 masters)', () => {
+  let cluster: PrivateRedisCluster;
+  let redis: RedisClient;
+
+  beforeAll(async () => {
+    cluster = await startPrivateRedisCluster(3);
+    redis = connectRedis(cluster.nodes);
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.quit().catch(() => undefined);
+    cluster?.stop();
+  });
+
+  it('admits and charges the keys of many API keys (one slot per API key, no CROSSSLOT)', async () => {
+    const store = new KeyLimitsStore(redis, 'rt');
+    const limits = { requestsPerMinute: 2, tokensPerMinute: 10, usdPerDay: 1 };
+    for (let i = 0; i < 20; i++) {
+      const k = `key_c${i}`;
+      expect(await store.admit(k, limits, W)).toBeNull();
+      await store.charge(k, { tokens: 10, usd: 0.5 }, W);
+      expect(await store.admit(k, limits, W)).toBe('tokensPerMinute');
+      expect(await store.read(k, W)).toEqual({ requests: 1, tokens: 10, usd: 0.5 });
+    }
+  });
+});
