@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { evaluateRequestSchema, frontierRequestSchema } from './evaluation.js';
 import { type EventAck } from './events.js';
 import { decisionFeatureSourceSchema } from './feature-space.js';
 import { keyLimitsSchema, SCOPES } from './keys.js';
@@ -114,9 +115,137 @@ export const modelsListSchema = z.object({
   data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() })),
 });
 
+/** An off-policy estimate of one head, with its 95% interval. */
+export const headEstimateSchema = z.object({ estimate: z.number(), ci95: z.tuple([z.number(), z.number()]) });
+/** The candidate's estimate of one head, with the three estimators it combines and the decisions it rests on. */
+export const candidateHeadEstimateSchema = headEstimateSchema.extend({
+  ips: z.number(),
+  snips: z.number(),
+  dr: z.number(),
+  n: z.number().describe('decisions with a realised value of this head'),
+  effectiveSampleSize: z.number(),
+});
+/** Per head, named as in stats (null: no decision of the window had a realised value of it). */
+const heads = <T extends z.ZodType>(s: T) => z.object({ quality: s.nullable(), energyJoules: s.nullable(), costUsd: s.nullable(), latencyMs: s.nullable() });
+const loggedHeadsSchema = heads(headEstimateSchema);
+const candidateHeadsSchema = heads(candidateHeadEstimateSchema).extend({
+  shares: z.record(z.string(), z.number()).describe("per model, the candidate's share of the decisions"),
+});
+
+/** POST /admin/policies/{name}/evaluate: the logged policy's and the candidate's estimates on the logged decisions. */
+export const evaluationResponseSchema = z.object({
+  policy: z.string(),
+  changes: evaluateRequestSchema.shape.candidate.describe("the candidate evaluated (the request's, defaults applied)"),
+  n: z.number().describe('logged decisions evaluated'),
+  effectiveSampleSize: z.number(),
+  logged: loggedHeadsSchema,
+  candidate: candidateHeadsSchema,
+  warnings: z.array(z.string()),
+});
+
+/** POST /admin/policies/{name}/frontier: one candidate estimate per value of the weight. */
+export const frontierResponseSchema = z.object({
+  policy: z.string(),
+  weight: frontierRequestSchema.shape.weight,
+  current: z.number().describe("the live policy's value of the weight"),
+  logged: loggedHeadsSchema.nullable().describe('null when no point was evaluated'),
+  points: z.array(
+    z.object({ value: z.number(), n: z.number(), effectiveSampleSize: z.number(), candidate: candidateHeadsSchema, warnings: z.array(z.string()) }),
+  ),
+});
+
+/** One bucket of one model in GET /admin/policies/{name}/timeseries. */
+export const timeseriesPointSchema = z.object({
+  bucket: z.string().describe('start of the bucket, ISO 8601'),
+  model: z.string(),
+  decisions: z.number(),
+  feedback: z.number(),
+  meanReward: z.number().nullable(),
+  feedbackLagMs: z.number().nullable().describe('mean time from a decision to its first learned feedback'),
+  energyReadings: z.number(),
+  energyJoules: z.number().nullable(),
+  costUsd: z.number().nullable(),
+  latencyMs: z.number().nullable(),
+  fallbacks: z.number().describe('proxied calls answered by another model than the one decided'),
+});
+export const timeseriesResponseSchema = z.object({
+  policy: z.string(),
+  from: z.string(),
+  to: z.string(),
+  bucket: z.string(),
+  points: z.array(timeseriesPointSchema),
+});
+
+/** A model-level energy reading (GET /admin/energy-readings). */
+export const energyReadingSchema = z.object({
+  id: z.string().describe('the stored id: `<owner>|<eventId>`'),
+  eventId: z.string(),
+  owner: z.string().nullable(),
+  model: z.string(),
+  joules: z.number(),
+  inputTokens: z.number().nullable(),
+  outputTokens: z.number(),
+  joulesPerOutputToken: z.number(),
+  gpu: z.string().nullable(),
+  receivedAt: z.string(),
+});
+export const energyReadingListSchema = z.object({ readings: z.array(energyReadingSchema) });
+export const energyReadingRemovedSchema = z.object({ id: z.string(), model: z.string(), status: z.literal('removed') });
+
+/** An event the worker set aside because Postgres refused its data (GET /admin/dead-letters). */
+export const deadLetterSchema = z.object({
+  id: z.number(),
+  kind: z.string(),
+  eventId: z.string().nullable(),
+  decisionId: z.string().nullable(),
+  policy: z.string().nullable(),
+  error: z.string(),
+  payload: z.unknown().describe('the event as received'),
+  at: z.string(),
+});
+export const deadLetterListSchema = z.object({ deadLetters: z.array(deadLetterSchema) });
+
+/** One model's line of GET /admin/keys/{id}/usage (cost and energy null when no call had one). */
+export const keyModelUsageSchema = z.object({
+  model: z.string(),
+  requests: z.number(),
+  failed: z.number().describe('calls every attempt of which failed'),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number().nullable(),
+  energyJoules: z.number().nullable(),
+});
+export const keyUsageResponseSchema = z.object({
+  key: z.object({ id: z.string(), name: z.string() }),
+  from: z.string(),
+  to: z.string(),
+  models: z.array(keyModelUsageSchema),
+  total: keyModelUsageSchema.omit({ model: true }),
+});
+
+/**
+ * POST /v1/chat/completions (not streaming): the upstream's OpenAI chat.completion object, relayed as it came
+ * except `model`, which names the router's model id. Loose: upstreams add fields of their own.
+ */
+export const chatCompletionSchema = z.looseObject({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.int(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      index: z.int(),
+      message: z.looseObject({ role: z.literal('assistant'), content: z.string().nullable() }),
+      finish_reason: z.string().nullable(),
+    }),
+  ),
+  usage: z.looseObject({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }).optional(),
+});
+
 // Compile-time: the schemas and the interfaces describe the same answers (either direction assignable).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const same = <T extends true>(_: T) => undefined;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** `same<Same<A, B>>(true)` fails to compile unless A and B are the same type (checks of other layers use it too). */
+export const same = <T extends true>(_: T) => undefined;
 same<Same<z.infer<typeof routeResponseSchema>, RouteResponse>>(true);
 same<Same<z.infer<typeof eventAckSchema>, EventAck>>(true);
 same<Same<z.output<typeof modelResponseSchema>, Model>>(true);

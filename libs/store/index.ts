@@ -9,3 +9,4 @@ export * from './key-revocations.store.js';
 export * from './key-limits.store.js';
 export * from './model-energy.store.js';
 export * from './store.module.js';
+export * from './channel-subscription.js';

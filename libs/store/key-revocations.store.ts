@@ -1,4 +1,5 @@
-import { duplicateRedis, type RedisClient } from '@app/infra';
+import { type RedisClient } from '@app/infra';
+import { subscribeChannel } from './channel-subscription.js';
 import { RedisKeys } from './keys.js';
 
 /** How long a revocation stays readable for replicas that were cut off when it was announced. */
@@ -54,9 +55,6 @@ export class KeyRevocations {
    * id may come more than once). `onError` hears failures of that catch-up read, which is retried every second.
    */
   subscribe(onRevoked: (keyId: string) => void, onError: (err: Error) => void = () => undefined): RevocationSubscription {
-    const channel = this.keys.keyRevocationChannel();
-    // On a cluster, a classic PUBLISH reaches the subscribers of every node, so any one node will do.
-    const sub = duplicateRedis(this.redis, { failFast: false, autoPipelining: false, lazyConnect: true, connectionName: this.connectionName });
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     const catchUp = async (): Promise<void> => {
@@ -68,19 +66,12 @@ export class KeyRevocations {
         if (!closed) retry = setTimeout(() => void catchUp(), 1000);
       }
     };
-    sub.on('message', (ch: string, id: string) => {
-      if (ch === channel) onRevoked(id);
-    });
-    sub.on('ready', () => void catchUp());
-    sub.on('error', () => undefined); // reconnects by itself; the shared connection's health is reported elsewhere
-    sub.connect().catch(() => undefined);
-    void sub.subscribe(channel).catch(() => undefined);
+    const sub = subscribeChannel(this.redis, this.keys.keyRevocationChannel(), this.connectionName, onRevoked, () => void catchUp());
     return {
       close() {
         closed = true;
         clearTimeout(retry);
-        sub.disconnect();
-        return Promise.resolve();
+        return sub.close();
       },
     };
   }

@@ -49,6 +49,10 @@ export class RedisKeys {
   revokedKeys() {
     return `${this.prefix}:keys:revoked`;
   }
+  /** Pub/sub channel on which each change of the registry (a policy or model written or removed) is announced. */
+  registryChannel() {
+    return `${this.prefix}:registry:ch`;
+  }
   /** Pub/sub channel on which each revoked API key id is announced to every api replica. */
   keyRevocationChannel() {
     return `${this.prefix}:keys:revoked:ch`;

@@ -75,4 +75,31 @@ describe('RegistryStore: policy and model registry copy (real Redis)', () => {
     expect(await registry.policies()).toEqual([policy('p2', 1)]);
     await other.removePolicy('p2');
   });
+
+  it('announces every write and removal to subscribers, of its own prefix only', async () => {
+    const heard: string[] = [];
+    const other: string[] = [];
+    const sub = registry.subscribe((what) => heard.push(what));
+    const otherSub = new RegistryStore(redis, `${env.prefix}:other`).subscribe((what) => other.push(what));
+    try {
+      // The subscription connects in the background: announce until it hears.
+      const deadline = Date.now() + 5000;
+      while (heard.length === 0 && Date.now() < deadline) {
+        await registry.putModel(model('warm'));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      heard.length = 0;
+      await registry.putPolicy(policy('ann', 1));
+      await registry.putModel(model('ann-m'));
+      await registry.removePolicy('ann');
+      await registry.removeModel('ann-m');
+      const until = Date.now() + 5000;
+      while (heard.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(heard).toEqual(['policy:ann', 'model:ann-m', 'policy:ann', 'model:ann-m']);
+      expect(other).toEqual([]);
+    } finally {
+      await sub.close();
+      await otherSub.close();
+    }
+  });
 });

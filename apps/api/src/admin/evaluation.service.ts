@@ -1,10 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { createRng, HEADS } from '@app/bandits';
-import { type EvaluateRequest, type FrontierRequest, type Policy } from '@app/contracts';
+import {
+  candidateHeadEstimateSchema,
+  type EvaluateRequest,
+  evaluationResponseSchema,
+  type FrontierRequest,
+  frontierResponseSchema,
+  headEstimateSchema,
+  type Policy,
+  same,
+  type Same,
+} from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { type CandidateEvaluation, evaluateCandidate, type LoggedDecision, type PolicyRuntime } from '@app/learning';
+import {
+  type CandidateEvaluation,
+  type CandidateHeadEstimate,
+  evaluateCandidate,
+  type HeadEstimate,
+  type LoggedDecision,
+  type PolicyRuntime,
+} from '@app/learning';
 import { DecisionsRepository, PoliciesRepository } from '@app/persistence';
+import { type z } from 'zod';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+
+// Compile-time: the response schemas' estimates are the ones libs/learning computes.
+same<Same<z.output<typeof headEstimateSchema>, HeadEstimate>>(true);
+same<Same<z.output<typeof candidateHeadEstimateSchema>, CandidateHeadEstimate>>(true);
 
 const WINDOW_DEFAULT_MS = 7 * 86_400_000;
 const FRONTIER_RESAMPLES = 100;
@@ -22,7 +44,8 @@ function variant(p: Policy, c: Candidate): Policy {
 }
 
 function named(e: CandidateEvaluation) {
-  const rename = <T>(r: Record<(typeof HEADS)[number], T>) => Object.fromEntries(HEADS.map((h) => [HEAD_NAMES[h], r[h]]));
+  const rename = <T>(r: Record<(typeof HEADS)[number], T>) =>
+    Object.fromEntries(HEADS.map((h) => [HEAD_NAMES[h], r[h]])) as { [H in (typeof HEADS)[number] as (typeof HEAD_NAMES)[H]]: T };
   return {
     n: e.n,
     effectiveSampleSize: e.effectiveSampleSize,
@@ -44,13 +67,13 @@ export class EvaluationService {
     private readonly cache: PolicyCache,
   ) {}
 
-  async evaluate(name: string, req: EvaluateRequest) {
+  async evaluate(name: string, req: EvaluateRequest): Promise<z.output<typeof evaluationResponseSchema>> {
     const { p, live, logged } = await this.logged(name, req);
     const cand = await this.cache.compileVariant(variant(p, req.candidate));
     return { policy: name, changes: req.candidate, ...named(evaluateCandidate(live, cand, logged, createRng(0x0be))) };
   }
 
-  async frontier(name: string, req: FrontierRequest) {
+  async frontier(name: string, req: FrontierRequest): Promise<z.output<typeof frontierResponseSchema>> {
     const { p, live, logged } = await this.logged(name, req);
     const points = [];
     for (const value of req.values) {

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { type KeyUsageQuery } from '@app/contracts';
+import { keyModelUsageSchema, type KeyUsageQuery, type keyUsageResponseSchema, same, type Same } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { EventsRepository, KeysRepository } from '@app/persistence';
+import { EventsRepository, type KeyModelUsage, KeysRepository } from '@app/persistence';
+import { type z } from 'zod';
+
+// Compile-time: a model's line of the response is the repository's sum.
+same<Same<z.output<typeof keyModelUsageSchema>, KeyModelUsage>>(true);
 
 /** What a key spent, per model, from the usage events of its proxied and direct calls (the durable log). */
 @Injectable()
@@ -11,7 +15,7 @@ export class KeyUsageService {
     private readonly events: EventsRepository,
   ) {}
 
-  async usage(id: string, q: KeyUsageQuery) {
+  async usage(id: string, q: KeyUsageQuery): Promise<z.output<typeof keyUsageResponseSchema>> {
     const key = await this.keys.get(id);
     if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${id} does not exist`);
     const models = await this.events.usageByKey(id, q.from, q.to);

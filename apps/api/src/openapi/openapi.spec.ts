@@ -65,6 +65,25 @@ describe('OpenAPI document', () => {
     expect(operations.filter(({ op }) => !op.tags.every((t: string) => declared.has(t))).map((o) => o.key)).toEqual([]);
   });
 
+  it('gives every success answer with a body (every 2xx but 204) a schema', () => {
+    const bare = operations.flatMap(({ key, op }) =>
+      Object.entries(op.responses)
+        .filter(([status]) => /^2\d\d$/.test(status) && status !== '204')
+        .filter(([, r]) => {
+          const media = Object.values((r as { content?: Record<string, { schema?: unknown }> }).content ?? {});
+          return media.length === 0 || media.some((m) => typeof m.schema !== 'object' || m.schema === null || Object.keys(m.schema).length === 0);
+        })
+        .map(([status]) => `${key} ${status}`),
+    );
+    expect(bare).toEqual([]);
+    // A 204 has no body to describe.
+    const withBody = operations.filter(({ op }) => op.responses['204']?.content).map((o) => o.key);
+    expect(withBody).toEqual([]);
+    const chat = doc.paths['/v1/chat/completions'].post.responses['200'].content;
+    expect(Object.keys(chat)).toEqual(expect.arrayContaining(['application/json', 'text/event-stream']));
+    expect(chat['application/json'].schema.properties.object.const).toBe('chat.completion');
+  });
+
   it('documents every route the controllers serve, and nothing they do not', () => {
     const served = servedRoutes().sort();
     expect(served.length).toBeGreaterThan(30);

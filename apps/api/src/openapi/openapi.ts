@@ -34,6 +34,14 @@ import {
   policyStatsSchema,
   rebuildResponseSchema,
   routeResponseSchema,
+  chatCompletionSchema,
+  deadLetterListSchema,
+  energyReadingListSchema,
+  energyReadingRemovedSchema,
+  evaluationResponseSchema,
+  frontierResponseSchema,
+  keyUsageResponseSchema,
+  timeseriesResponseSchema,
 } from '@app/contracts';
 import { z } from 'zod';
 
@@ -239,7 +247,7 @@ export function tagOf(path: string): string {
   return 'operations';
 }
 
-/** Success bodies, from the contracts' response schemas (absent: described in docs/api.md only). */
+/** Success bodies, from the contracts' response schemas (every 2xx but 204 has one: openapi.spec.ts checks). */
 const RESPONSES: Record<string, z.ZodType> = {
   'post /v1/route': routeResponseSchema,
   'post /v1/feedback': eventAckSchema,
@@ -270,6 +278,27 @@ const RESPONSES: Record<string, z.ZodType> = {
   'get /health/ready': healthSchema,
   'get /health/dependencies': healthSchema,
   'get /v1/models': modelsListSchema,
+  'post /v1/chat/completions': chatCompletionSchema,
+  'get /admin/energy-readings': energyReadingListSchema,
+  'delete /admin/energy-readings/{id}': energyReadingRemovedSchema,
+  'get /admin/dead-letters': deadLetterListSchema,
+  'get /admin/keys/{id}/usage': keyUsageResponseSchema,
+  'post /admin/policies/{name}/evaluate': evaluationResponseSchema,
+  'post /admin/policies/{name}/frontier': frontierResponseSchema,
+  'get /admin/policies/{name}/timeseries': timeseriesResponseSchema,
+};
+
+/** Answers in another media type than JSON: instead of (/metrics) or besides (a streamed completion) the JSON body. */
+const OTHER_CONTENT: Record<string, Record<string, { schema: Record<string, unknown> }>> = {
+  'get /metrics': { 'text/plain': { schema: { type: 'string', description: 'Prometheus text format 0.0.4' } } },
+  'post /v1/chat/completions': {
+    'text/event-stream': {
+      schema: {
+        type: 'string',
+        description: "stream: true: the upstream's chat.completion.chunk events (`data: {…}`, `model` rewritten), ending with `data: [DONE]`",
+      },
+    },
+  },
 };
 
 /** Operations that also answer 201: a PUT that created what it names. */
@@ -360,8 +389,14 @@ export function openApiDocument(): Record<string, unknown> {
     const ok = {
       description: 'success',
       headers: { 'x-request-id': { description: 'the request id', schema: { type: 'string' } }, ...(op.path === '/v1/chat/completions' ? ROUTER_HEADERS : {}) },
-      ...(body ? { content: { 'application/json': { schema: z.toJSONSchema(body, { io: 'output', unrepresentable: 'any' }) } } } : {}),
-      ...(op.path === '/metrics' ? { content: { 'text/plain': { schema: { type: 'string', description: 'Prometheus text format 0.0.4' } } } } : {}),
+      ...(body || OTHER_CONTENT[key]
+        ? {
+            content: {
+              ...(body ? { 'application/json': { schema: z.toJSONSchema(body, { io: 'output', unrepresentable: 'any' }) } } : {}),
+              ...OTHER_CONTENT[key],
+            },
+          }
+        : {}),
     };
     (paths[op.path] ??= {})[op.method] = {
       operationId: OPERATION_IDS[key],

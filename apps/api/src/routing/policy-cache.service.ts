@@ -2,14 +2,15 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { type Model, type Policy } from '@app/contracts';
 import { CONFIG, Logger } from '@app/infra';
 import { armPriors, buildRuntime, objectiveScales, type PolicyRuntime } from '@app/learning';
-import { ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
+import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { StateRepair } from './state-repair.service.js';
 
 /**
  * This replica's in-memory copy of every policy, compiled for decisions. A poll every REFRESH_INTERVAL_MS
  * reads the registry and each policy's state seq from Redis (one round trip) and recompiles what changed, so
- * objective changes and learnt state reach every replica within about a second. While Redis is away the last
+ * learnt state reaches every replica within about a second; a registry write announced on pub/sub (another
+ * replica's admin change) starts a refresh at once. While Redis is away the last
  * copies keep serving (degraded, visible in readiness).
  */
 @Injectable()
@@ -20,6 +21,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private readonly compiledAt = new Map<string, number>();
   private readonly signatures = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  private changes: ChannelSubscription | null = null;
   private refreshing: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   lastRefreshOk = 0;
@@ -41,10 +43,13 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
     await this.refresh().catch(() => undefined);
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.env.REFRESH_INTERVAL_MS);
     this.timer.unref();
+    // Another replica's admin write: re-read at once instead of at the next poll.
+    this.changes = this.registry.subscribe(() => void this.refresh().catch(() => undefined));
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.changes?.close();
   }
 
   get(name: string): PolicyRuntime | undefined {
