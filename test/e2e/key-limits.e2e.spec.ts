@@ -216,10 +216,19 @@ describe('per-key limits with Redis down (private instance)', () => {
     expect(metric((await admin.get('/metrics')).body, 'router_key_limits_unenforced_total{op="admit"}')).toBe(before + 3);
 
     await redis.restart(); // empty: the counters start again
+    // The decisions buffered during the outage reach the rebuilt state (so the service closes cleanly after).
+    await eventually(
+      async () => {
+        const r = await admin.get('/admin/policies/p/stats');
+        return r.status === 200 && r.body.decisions === 4;
+      },
+      90_000,
+      200,
+    );
     // Requests pass (open) until the api's connection is back; then the limit holds again.
     await eventually(async () => (await key.post('/v1/route', { policy: 'p', input: 'after' })).status === 429, 30_000, 200);
     await inOneMinute(5);
     const again = [await key.post('/v1/route', { policy: 'p', input: 'after' }), await key.post('/v1/route', { policy: 'p', input: 'after' })];
     expect(again.map((r) => r.status)).toEqual(expect.arrayContaining([429]));
-  }, 90_000);
+  }, 180_000);
 });
