@@ -223,10 +223,13 @@ export async function spawnBuilt(app: 'api' | 'worker', env: Record<string, stri
   return { proc, stderr };
 }
 
-/** The built api (on a free port) and one worker in child processes; `vars` names the database, Redis and prefix. */
-export async function spawnService(vars: { DATABASE_URL: string; REDIS_URL: string; REDIS_PREFIX: string; ADMIN_API_KEY: string }) {
+/** The built api (on a free port) and one worker in child processes; `vars` names the database, Redis and prefix, `extra` adds settings. */
+export async function spawnService(
+  vars: { DATABASE_URL: string; REDIS_URL: string; REDIS_PREFIX: string; ADMIN_API_KEY: string },
+  extra: Record<string, string> = {},
+) {
   const port = await freePort();
-  const env = { ...vars, PORT: String(port), HOST: '127.0.0.1' };
+  const env = { ...vars, ...extra, PORT: String(port), HOST: '127.0.0.1' };
   const api = await spawnBuilt('api', env);
   // A short job lock: the jobs of a killed worker (or of a worker cut off from Redis) return within ~4 s.
   const worker = await spawnBuilt('worker', { ...env, WORKER_LOCK_MS: '2000' });

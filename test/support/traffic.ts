@@ -19,6 +19,41 @@ export function p99(samples: readonly Sample[]): number {
 export const between = (samples: readonly Sample[], from: number, to: number) => samples.filter((s) => s.at >= from && s.at < to);
 
 /**
+ * Pauses of the measuring process itself (garbage collection of a large test-runner heap, the scheduler giving
+ * its core away): a 5 ms timer that fires more than `minMs` late marks one. A latency sample in flight during
+ * such a pause measured the client, not the service, and `attributable` leaves it out.
+ */
+export class ClientStalls {
+  readonly stalls: { from: number; to: number }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly minMs = 20,
+    /** The clock the samples' `at` is read from. */
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): this {
+    let last = this.now();
+    this.timer = setInterval(() => {
+      const now = this.now();
+      if (now - last > 5 + this.minMs) this.stalls.push({ from: last, to: now });
+      last = now;
+    }, 5);
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The samples no client pause overlapped. */
+  attributable(samples: readonly Sample[]): Sample[] {
+    return samples.filter((s) => !this.stalls.some((p) => p.from < s.at + s.ms && p.to > s.at));
+  }
+}
+
+/**
  * Steady traffic for the fault tests, on a policy with caller features: `rate` routes per second, and for each
  * answered route a reward event with the caller's own id (the ids are `<prefix>ev<n>`, so several generators
  * can run at once). A reward answered 503 is retried (same id) after the
@@ -30,6 +65,8 @@ export class Traffic {
   readonly accepted: (Accepted & { eventId: string })[] = [];
   readonly routes: Sample[] = [];
   readonly feedback: Sample[] = [];
+  /** Pauses of this process while it measured (see ClientStalls). */
+  readonly clientStalls = new ClientStalls();
   /** Answers that were neither the expected success nor a 503 with Retry-After (each is a failure). */
   readonly unexpected: string[] = [];
   retriesAfter503 = 0;
@@ -64,6 +101,7 @@ export class Traffic {
   start(): this {
     const t0 = Date.now();
     let sent = 0;
+    this.clientStalls.start();
     this.loop = (async () => {
       while (this.running) {
         const due = Math.floor(((Date.now() - t0) / 1000) * this.rate);
@@ -79,6 +117,7 @@ export class Traffic {
     this.running = false;
     await this.loop;
     while (this.inflight.size + this.exchanges.size > 0) await Promise.all([...this.inflight, ...this.exchanges]);
+    this.clientStalls.stop();
   }
 
   private track(set: Set<Promise<void>>, p: Promise<void>): void {
