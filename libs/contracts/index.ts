@@ -7,6 +7,7 @@ export * from './model.js';
 export * from './policy.js';
 export * from './prior.js';
 export * from './route.js';
+export * from './cascade.js';
 export * from './event-ids.js';
 export * from './job-kinds.js';
 export * from './evaluation.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decisionCascadeSchema } from './cascade.js';
 import { decisionFeatureSourceSchema } from './feature-space.js';
 import { finite } from './finite.js';
 
@@ -31,6 +32,8 @@ export const decisionRecordSchema = z.object({
    * `arm`, so that everything learnt from the answer goes to it); `propensity` stays the pick's.
    */
   fallbackFrom: z.string().optional(),
+  /** A decision of an escalation policy: its place in the cascade (see cascade.ts). */
+  cascade: decisionCascadeSchema.optional(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { POLICY_ALGORITHMS } from '@app/bandits';
+import { cascadeConfigSchema } from './cascade.js';
 import { finite, id } from './finite.js';
 import { type PolicyPrior } from './prior.js';
 
@@ -56,6 +57,8 @@ export const policyConfigSchema = z
     objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),
     scales: scalesSchema.optional(),
     budget: budgetSchema.nullable().optional(),
+    /** Answer, look at the answer, escalate when it pays (see cascade.ts); null or absent: no cascade. */
+    cascade: cascadeConfigSchema.nullable().optional(),
     features: z
       .strictObject({
         source: z.enum(['builtin', 'caller', 'embeddings']).default('builtin'),
@@ -85,6 +88,10 @@ export const policyConfigSchema = z
       .default({ windowSeconds: 86400, defaultReward: null, aggregation: 'earliest' }),
   })
   .refine((p) => new Set(p.arms).size === p.arms.length, { message: 'arms must be distinct', path: ['arms'] })
+  .refine((p) => !p.cascade || (p.arms.length >= 2 && p.algorithm !== 'fgts-cdb'), {
+    message: 'a cascade needs at least two arms and a policy that decides single models (not fgts-cdb)',
+    path: ['cascade'],
+  })
   .refine((p) => !p.budget || !UNPACED_ALGORITHMS.includes(p.algorithm), {
     message: 'fgts-cdb and random choose without the scores a budget prices: no budget on them',
     path: ['budget'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ContinueResponse } from './cascade.js';
 import { evaluateRequestSchema, frontierRequestSchema } from './evaluation.js';
 import { type EventAck } from './events.js';
 import { decisionFeatureSourceSchema } from './feature-space.js';
@@ -34,6 +35,17 @@ export const routeResponseSchema = z.object({
   scores: z.array(routeScoreSchema),
   featureSource: decisionFeatureSourceSchema,
   featureFallbackReason: z.enum(['timeout', 'error', 'config']).optional(),
+});
+
+export const continueResponseSchema = z.object({
+  decisionId: z.string().describe("send the final answer's feedback here (it teaches the escalation policy and the router); continue from here"),
+  policy: z.string().describe('the escalation policy that decided (or the router, when nothing else could be called)'),
+  action: z.enum(['accept', 'escalate']),
+  model: z.string().describe('accept: the model whose answer stands; escalate: the model to call now'),
+  answered: z.string().describe('the model whose answer was examined'),
+  step: z.int().describe('models called for this request, counting `model` when escalating'),
+  propensity: z.number(),
+  reason: z.enum(['learned', 'max-steps', 'no-dearer-model']),
 });
 
 export const eventAckSchema = z.object({ eventId: z.string(), status: z.enum(['accepted', 'duplicate', 'late']) });
@@ -248,4 +260,5 @@ export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : fa
 export const same = <T extends true>(_: T) => undefined;
 same<Same<z.infer<typeof routeResponseSchema>, RouteResponse>>(true);
 same<Same<z.infer<typeof eventAckSchema>, EventAck>>(true);
+same<Same<z.infer<typeof continueResponseSchema>, ContinueResponse>>(true);
 same<Same<z.output<typeof modelResponseSchema>, Model>>(true);

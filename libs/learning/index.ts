@@ -9,3 +9,4 @@ export * from './budget-pacing.js';
 export * from './off-policy.js';
 export * from './evaluate-candidate.js';
 export * from './escalation-features.js';
+export * from './escalation-policy.js';

@@ -1,4 +1,4 @@
-import { type DecisionRecord } from '@app/contracts';
+import { type DecisionCascade, type DecisionRecord } from '@app/contracts';
 import { type Sql } from './db.js';
 
 interface Row {
@@ -15,6 +15,7 @@ interface Row {
   mode: string;
   arms: string[] | null;
   fallbackFrom: string | null;
+  cascade: DecisionCascade | null;
   createdAt: Date;
   applied: boolean;
 }
@@ -32,6 +33,7 @@ const toRecord = (r: Row): DecisionRecord & { applied: boolean } => ({
   mode: r.mode,
   ...(r.arms ? { arms: r.arms } : {}),
   ...(r.fallbackFrom ? { fallbackFrom: r.fallbackFrom } : {}),
+  ...(r.cascade ? { cascade: r.cascade } : {}),
   createdAt: r.createdAt.getTime(),
   applied: r.applied,
 });
@@ -75,6 +77,7 @@ export class DecisionsRepository {
         mode: r.mode,
         arms: r.arms ?? null,
         fallback_from: r.fallbackFrom ?? null,
+        cascade: r.cascade ?? null,
         created_at: new Date(r.createdAt),
       }));
     // A row first written from a hot copy (feedback joined before the decision batch arrived) has no estimates;
@@ -96,7 +99,7 @@ export class DecisionsRepository {
     if (ids.length === 0) return new Map();
     const rows = await this.sql<Row[]>`
       select id, policy, epoch, policy_version as "policyVersion", arm, arm_index as "armIndex", propensity,
-             context, estimates, owner, mode, arms, fallback_from as "fallbackFrom", created_at as "createdAt", applied
+             context, estimates, owner, mode, arms, fallback_from as "fallbackFrom", cascade, created_at as "createdAt", applied
       from decisions where id = any(${ids as string[]})`;
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }

@@ -48,6 +48,16 @@ export class DecisionHotStore {
     );
   }
 
+  /** Claims the one continuation of a decision's cascade: true for the first caller only (until `ttlSeconds`). */
+  async claimContinuation(decisionId: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.continued(decisionId), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  /** Gives a claim back (the continuation failed before anything was recorded). */
+  async releaseContinuation(decisionId: string): Promise<void> {
+    await this.redis.del(this.keys.continued(decisionId));
+  }
+
   /** Records that the events' jobs are queued: from now on they answer "duplicate". */
   async confirmSeen(eventIds: readonly string[]): Promise<void> {
     await Promise.all(eventIds.map((id) => this.redis.set(this.keys.eventSeen(id), QUEUED, 'KEEPTTL', 'XX')));

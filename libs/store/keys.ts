@@ -31,6 +31,10 @@ export class RedisKeys {
   modelEnergy() {
     return `${this.prefix}:model-energy`;
   }
+  /** A decision's cascade was continued (a decision is continued once: its feedback must not teach twice). */
+  continued(decisionId: string) {
+    return `${this.prefix}:cont:${decisionId}`;
+  }
   /** API-side dedupe of accepted event ids (answers "duplicate"). */
   eventSeen(eventId: string) {
     return `${this.prefix}:ev:${eventId}`;

@@ -25,6 +25,8 @@ import { ProblemFilter } from './errors/problem.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { IngestController } from './ingest/ingest.controller.js';
 import { IngestService } from './ingest/ingest.service.js';
+import { DecisionLookup } from './routing/decision-lookup.service.js';
+import { ContinueService } from './routing/continue.service.js';
 import { DocsController } from './openapi/docs.controller.js';
 import { OwedHotCopies } from './routing/owed-hot-copies.service.js';
 import { DecisionFlusher } from './routing/decision-flusher.service.js';
@@ -92,6 +94,8 @@ export class ApiModule {
         EmbeddingFeatures,
         RoutingService,
         IngestService,
+        DecisionLookup,
+        ContinueService,
         PoliciesService,
         EvaluationService,
         FeaturizerUpgrade,

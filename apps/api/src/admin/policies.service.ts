@@ -3,6 +3,9 @@ import { HEADS } from '@app/bandits';
 import {
   armPrior,
   type Budget,
+  ESCALATION_SUFFIX,
+  escalationPolicyName,
+  isEscalationPolicyName,
   type Objective,
   type Policy,
   type PolicyConfig,
@@ -13,7 +16,16 @@ import {
   UNPACED_ALGORITHMS,
 } from '@app/contracts';
 import { FEATURIZER_VERSION, featurize } from '@app/featurizer';
-import { BUDGET_LIMITS, budgetStandings, type PriorObservation, refitPrior, spendTotals, toPolicyPrior } from '@app/learning';
+import {
+  BUDGET_LIMITS,
+  budgetStandings,
+  escalationPolicyConfig,
+  MAX_POLICY_DIM,
+  type PriorObservation,
+  refitPrior,
+  spendTotals,
+  toPolicyPrior,
+} from '@app/learning';
 import { DomainError } from '@app/errors';
 import { Rebuilder } from '@app/ingest';
 import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository, PriorStatsRepository } from '@app/persistence';
@@ -45,6 +57,15 @@ const needsNewEpoch = (before: PolicyConfig, after: PolicyConfig) => before.algo
 const sameArmsAndFeatures = (a: PolicyConfig, b: PolicyConfig) =>
   a.arms.length === b.arms.length && a.arms.every((arm, i) => arm === b.arms[i]) && sameFeatureSpace(a.features, b.features);
 
+/** JSON with object keys sorted (Postgres' jsonb reorders keys): equal values give equal strings. */
+const canonicalJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => (a < b ? -1 : 1))) : val,
+  );
+/** The fields escalationPolicyConfig sets (to compare a stored escalation policy with the wanted one). */
+const escalationFields = (c: PolicyConfig) =>
+  canonicalJson([c.algorithm, c.arms, c.params, c.objective, c.scales ?? null, c.features.source, c.features.dim, c.feedback]);
+
 @Injectable()
 export class PoliciesService {
   constructor(
@@ -60,7 +81,35 @@ export class PoliciesService {
     private readonly priorStats: PriorStatsRepository,
   ) {}
 
+  /**
+   * Creates or replaces a router; with `cascade`, also its escalation policy (escalationPolicyConfig), which follows
+   * the router's arms, objective and feature space from then on. Names ending in ESCALATION_SUFFIX are the service's.
+   */
   async put(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean; warnings: string[] }> {
+    if (isEscalationPolicyName(name))
+      throw new DomainError('VALIDATION', `policy names ending in ${ESCALATION_SUFFIX} are kept for the escalation policies of cascades`, [
+        { path: 'name', message: `must not end in ${ESCALATION_SUFFIX}` },
+      ]);
+    if (sent.cascade && escalationPolicyConfig(sent).features.dim > MAX_POLICY_DIM)
+      throw new DomainError('VALIDATION', `a cascade's escalation policy would need more than ${MAX_POLICY_DIM} features: fewer arms or a smaller dim`, [
+        { path: 'cascade', message: 'too many arms and features for a cascade' },
+      ]);
+    const out = await this.store(name, sent, actor);
+    await this.syncEscalation(out, actor);
+    return out;
+  }
+
+  /** The escalation policy of a router with a cascade, brought in line with the router (nothing when unchanged). */
+  private async syncEscalation(router: Policy, actor: Principal): Promise<void> {
+    if (!router.cascade) return;
+    const name = escalationPolicyName(router.name);
+    const want = escalationPolicyConfig(router);
+    const have = await this.policies.get(name);
+    if (have && escalationFields(have) === escalationFields(want)) return;
+    await this.store(name, want, actor);
+  }
+
+  private async store(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean; warnings: string[] }> {
     const config = withFeaturizerVersion(sent);
     const before = await this.policies.get(name);
     const registered = await this.models.list();
@@ -100,6 +149,12 @@ export class PoliciesService {
     if (!(await this.policies.delete(name, actor.keyId))) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.registry.removePolicy(name);
     await this.state.dropPolicy(name);
+    // A router's escalation policy goes with it.
+    const escalation = escalationPolicyName(name);
+    if (!isEscalationPolicyName(name) && (await this.policies.delete(escalation, actor.keyId))) {
+      await this.registry.removePolicy(escalation);
+      await this.state.dropPolicy(escalation);
+    }
     await this.cache.refresh().catch(() => undefined);
   }
 
@@ -165,6 +220,7 @@ export class PoliciesService {
     const p = await this.policies.update(name, actor.keyId, 'revert', (c) => ({ ...c, objective: { ...objective } }));
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(p);
+    await this.syncEscalation(p, actor);
     return p;
   }
 
@@ -172,6 +228,7 @@ export class PoliciesService {
     const p = await this.policies.update(name, actor.keyId, 'objective', (c) => ({ ...c, objective: { ...c.objective, ...patch } }));
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(p);
+    await this.syncEscalation(p, actor);
     return p;
   }
 

@@ -53,6 +53,7 @@ export function statusOf(code: ErrorCode): number {
     case 'MODEL_IN_USE':
     case 'EVENT_LIMIT':
     case 'NOTHING_TO_REVERT':
+    case 'CASCADE_CONFLICT':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -91,6 +92,7 @@ function openAiDomainCode(code: ErrorCode): string {
     case 'MODEL_IN_USE':
     case 'EVENT_LIMIT':
     case 'NOTHING_TO_REVERT':
+    case 'CASCADE_CONFLICT':
       return 'conflict';
     case 'PAYLOAD_TOO_LARGE':
       return 'request_too_large';

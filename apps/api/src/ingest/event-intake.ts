@@ -8,6 +8,7 @@ import {
   pairwiseSchema,
   type PointwiseFeedbackJob,
   type Principal,
+  routerPolicyName,
 } from '@app/contracts';
 import { type FieldError } from '@app/errors';
 import { issuesToErrors } from '../validation.js';
@@ -34,6 +35,18 @@ export interface ItemProblem {
   status: number;
   detail: string;
   errors: FieldError[];
+}
+
+/**
+ * Feedback on the final answer of a cascade is sent to the escalation decision (it teaches the escalation policy);
+ * the same reward also teaches the router decision whose model gave that answer, as an event of its own with an id
+ * derived from the caller's ('|' is outside the id alphabet, so no caller id can claim it), queued in the same job.
+ */
+export function cascadeShare(p: Prepared, dec: DecisionRecord | undefined): Prepared | null {
+  if (p.kind !== 'feedback' || !dec?.cascade) return null;
+  const eventId = `${p.eventId}|router`;
+  const decisionId = dec.cascade.router;
+  return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
 }
 
 /** Scopes trusted with any owner's decisions and with model-level readings (inference hosts, operators). */
@@ -105,7 +118,7 @@ export function checkAgainstDecision(
   if (
     !dec ||
     (!trusted(caller) && dec.owner !== caller.owner) ||
-    (caller.policies !== null && caller.scope !== 'admin' && !caller.policies.includes(dec.policy))
+    (caller.policies !== null && caller.scope !== 'admin' && !caller.policies.includes(routerPolicyName(dec.policy)))
   )
     return { status: 404, detail: `decision ${p.decisionId} not found`, errors: [{ path: 'decisionId', message: 'unknown decision' }] };
   if (p.kind === 'pairwise') return checkPairwise(p, dec);

@@ -4,19 +4,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { batchJobPayload, type DecisionRecord, EVENT_KINDS, type EventAck, id, JOB_KINDS, ownedEventId, type Principal, QUEUE_NAME } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
-import { DecisionsRepository } from '@app/persistence';
 import { DecisionHotStore } from '@app/store';
 import { type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
-import { OwedHotCopies } from '../routing/owed-hot-copies.service.js';
+import { DecisionLookup } from '../routing/decision-lookup.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
 import { GroupCommit } from './group-commit.js';
-import { checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
+import { cascadeShare, checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
 
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
-type Ready = Prepared & { late: boolean };
+/** An event that may be queued; `share`: the router's share of a cascade's feedback (cascadeShare), answered through its original. */
+type Ready = Prepared & { late: boolean; share?: true };
 /** One event as submitted: its caller, its body, where its field paths start, and its caller-side id rule. */
 interface Entry {
   caller: Principal;
@@ -52,8 +52,7 @@ export class IngestService {
   constructor(
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     private readonly hot: DecisionHotStore,
-    private readonly decisions: DecisionsRepository,
-    private readonly owed: OwedHotCopies,
+    private readonly lookup: DecisionLookup,
     private readonly cache: PolicyCache,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly env: ApiEnv,
@@ -107,21 +106,28 @@ export class IngestService {
       else prepared.push(p);
     });
 
-    const found = await this.lookup([...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))]);
+    const found = await this.lookup.find([...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))]);
     const ok: Ready[] = [];
     for (const p of prepared) {
       const dec = p.decisionId === undefined ? undefined : found.get(p.decisionId);
       const problem = checkAgainstDecision(entries[p.index].caller, p, dec, (m) => this.cache.model(m) !== undefined);
       if (problem) reject(p.index, problem.status, problem.detail, problem.errors);
-      else ok.push({ ...p, late: dec !== undefined && this.isLate(dec, now) });
+      else {
+        const late = dec !== undefined && this.isLate(dec, now);
+        ok.push({ ...p, late });
+        const share = cascadeShare(p, dec);
+        if (share) ok.push({ ...share, late, share: true });
+      }
     }
 
     const queued = await this.admit(kind, ok, results, oneJob);
     for (const p of queued.over)
-      reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
-        { path: 'decisionId', message: 'too many events for this decision' },
-      ]);
+      if (!p.share)
+        reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
+          { path: 'decisionId', message: 'too many events for this decision' },
+        ]);
     for (const p of queued.accepted) {
+      if (p.share) continue;
       results[p.index] = { eventId: p.callerEventId, status: p.late ? 'late' : 'accepted' };
       if (p.kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId)?.policy ?? 'unknown' }, p.job.reward);
       if (p.kind === 'energy') this.metrics.energy.inc(p.job.joules);
@@ -143,7 +149,7 @@ export class IngestService {
     const firstSeen = new Set<string>();
     const unique = ok.filter((p) => {
       if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
-      results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      if (!p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
       return false;
     });
     if (unique.length === 0) return { accepted: [], over: [] };
@@ -157,7 +163,7 @@ export class IngestService {
       throw unavailable();
     }
     const candidates = unique.filter((p, i) => {
-      if (!fresh[i]) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      if (!fresh[i] && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
       return fresh[i];
     });
     const { within, over, counted } = await this.bound(candidates);
@@ -188,12 +194,17 @@ export class IngestService {
     const counted = new Map(fits);
     const within: Ready[] = [];
     const over: Ready[] = [];
+    const refused = new Set<number>(); // items whose own event is over its bound: their cascade share is refused too
     for (const p of events) {
       if (p.decisionId === undefined) within.push(p);
+      else if (p.share && refused.has(p.index)) over.push(p);
       else if ((fits.get(p.decisionId) ?? 0) > 0) {
         fits.set(p.decisionId, fits.get(p.decisionId)! - 1);
         within.push(p);
-      } else over.push(p);
+      } else {
+        if (!p.share) refused.add(p.index);
+        over.push(p);
+      }
     }
     return { within, over, counted };
   }
@@ -218,34 +229,6 @@ export class IngestService {
       ),
       { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) },
     );
-  }
-
-  private async lookup(ids: string[]): Promise<Map<string, DecisionRecord>> {
-    const out = new Map<string, DecisionRecord>();
-    if (ids.length === 0) return out;
-    let hot: (DecisionRecord | null)[];
-    try {
-      hot = await this.hot.getMany(ids);
-    } catch {
-      throw unavailable();
-    }
-    const missing: string[] = [];
-    for (const [i, id] of ids.entries()) {
-      // Routed here while Redis was away: write its hot copy now, before feedback for it is queued.
-      const owed = hot[i] ? undefined : this.owed.get(id);
-      if (owed) await this.owed.settle(id).catch(() => Promise.reject(unavailable()));
-      const rec = hot[i] ?? owed;
-      if (rec) out.set(id, rec);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      try {
-        for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, rec);
-      } catch {
-        throw unavailable('cannot look decisions up right now; retry later');
-      }
-    }
-    return out;
   }
 }
 

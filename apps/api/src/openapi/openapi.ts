@@ -17,6 +17,8 @@ import {
   policyConfigSchema,
   priorRequestSchema,
   routeRequestSchema,
+  continueRequestSchema,
+  continueResponseSchema,
   auditTrailSchema,
   batchAckSchema,
   createdKeySchema,
@@ -59,6 +61,14 @@ type Op = {
 /** Every endpoint, with its request schema: the zod schemas used at the edge are the single source. */
 const OPS: Op[] = [
   { method: 'post', path: '/v1/route', summary: 'Choose a model for a request', scope: 'route', body: routeRequestSchema, ok: 200 },
+  {
+    method: 'post',
+    path: '/v1/route/{decisionId}/continue',
+    summary: "Cascade step: the routed model's answer → accept it, or escalate to the model named (policies with cascade)",
+    scope: 'route',
+    body: continueRequestSchema,
+    ok: 200,
+  },
   {
     method: 'post',
     path: '/v1/chat/completions',
@@ -197,6 +207,7 @@ const OPS: Op[] = [
 /** A stable name per operation (generated clients name their methods after it). */
 const OPERATION_IDS: Record<string, string> = {
   'post /v1/route': 'route',
+  'post /v1/route/{decisionId}/continue': 'continueCascade',
   'post /v1/chat/completions': 'chatCompletions',
   'get /v1/models': 'listRouterModels',
   'post /v1/feedback': 'postFeedback',
@@ -250,6 +261,7 @@ export function tagOf(path: string): string {
 /** Success bodies, from the contracts' response schemas (every 2xx but 204 has one: openapi.spec.ts checks). */
 const RESPONSES: Record<string, z.ZodType> = {
   'post /v1/route': routeResponseSchema,
+  'post /v1/route/{decisionId}/continue': continueResponseSchema,
   'post /v1/feedback': eventAckSchema,
   'post /v1/feedback/pairwise': eventAckSchema,
   'post /v1/energy': eventAckSchema,

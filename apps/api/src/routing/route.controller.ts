@@ -1,19 +1,31 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { type Principal, routeRequestSchema } from '@app/contracts';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { continueRequestSchema, type Principal, routeRequestSchema } from '@app/contracts';
 import { Caller, RequireScope } from '../auth/scopes.js';
+import { IdParam } from '../id-param.pipe.js';
 import { KeyLimited } from '../limits/key-limits.guard.js';
 import { parseOrThrow } from '../validation.js';
+import { ContinueService } from './continue.service.js';
 import { RoutingService } from './routing.service.js';
 
 @Controller('v1')
 @RequireScope('route')
 export class RouteController {
-  constructor(private readonly routing: RoutingService) {}
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly cascade: ContinueService,
+  ) {}
 
   @Post('route')
   @HttpCode(200)
   @KeyLimited()
   route(@Caller() c: Principal, @Body() body: unknown) {
     return this.routing.route(c, parseOrThrow(routeRequestSchema, body));
+  }
+
+  @Post('route/:decisionId/continue')
+  @HttpCode(200)
+  @KeyLimited()
+  continue(@Caller() c: Principal, @Param('decisionId', new IdParam('decisionId')) decisionId: string, @Body() body: unknown) {
+    return this.cascade.continue(c, decisionId, parseOrThrow(continueRequestSchema, body));
   }
 }

@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { applyLocalDecision, createRng, type Rng } from '@app/bandits';
-import { type DecisionRecord, type Principal, type RouteRequest, type RouteResponse } from '@app/contracts';
+import {
+  type DecisionCascade,
+  type DecisionFeatureSource,
+  type DecisionRecord,
+  type EmbeddingFallbackReason,
+  isEscalationPolicyName,
+  type Principal,
+  type RouteRequest,
+  type RouteResponse,
+} from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { featurize, messagesText } from '@app/featurizer';
 import { Logger } from '@app/infra';
@@ -65,6 +74,10 @@ export class RoutingService {
    */
   async decide(caller: Principal, req: RouteRequest): Promise<PendingDecision> {
     assertPolicyAccess(caller, req.policy);
+    if (isEscalationPolicyName(req.policy))
+      throw new DomainError('VALIDATION', `${req.policy} is an escalation policy: it decides through POST /v1/route/{decisionId}/continue`, [
+        { path: 'policy', message: 'an escalation policy' },
+      ]);
     const rt = this.cache.get(req.policy);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
     const t0 = process.hrtime.bigint();
@@ -75,7 +88,43 @@ export class RoutingService {
     // this replica's fold nor the worker learns from it (ALGORITHMS.md, embeddings).
     const learnable = embedded?.source !== 'fallback';
     const featureSource = embedded?.source ?? rt.policy.features.source;
-    const dec = decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode: req.mode, nowMs: Date.now() }, this.rng);
+    const meta = { featureSource, learnable, ...(embedded?.source === 'fallback' ? { featureFallbackReason: embedded.reason } : {}) };
+    return this.pending(caller, rt, x, candidates, req.mode, meta, t0);
+  }
+
+  /**
+   * A decision of `rt` on a context already built (the steps of a cascade: the router's escalation target, the
+   * escalation policy's accept/escalate), among `candidates` (arm indices); `cascadeFor(chosen model)` is stored with it.
+   */
+  decideOn(caller: Principal, rt: PolicyRuntime, x: Float64Array, candidates: number[], cascadeFor?: (arm: string) => DecisionCascade): PendingDecision {
+    const meta = { featureSource: rt.policy.features.source, learnable: true, ...(cascadeFor ? { cascadeFor } : {}) };
+    return this.pending(caller, rt, x, candidates, 'single', meta, process.hrtime.bigint());
+  }
+
+  /** The enabled arms of `rt` among `names` (unknown names left out). */
+  enabledArms(rt: PolicyRuntime, names: readonly string[]): number[] {
+    return names.flatMap((m) => {
+      const i = rt.armIndex.get(m);
+      return i !== undefined && this.cache.model(m)?.enabled !== false ? [i] : [];
+    });
+  }
+
+  private pending(
+    caller: Principal,
+    rt: PolicyRuntime,
+    x: Float64Array,
+    candidates: number[],
+    mode: RouteRequest['mode'],
+    meta: {
+      featureSource: DecisionFeatureSource;
+      learnable: boolean;
+      featureFallbackReason?: EmbeddingFallbackReason;
+      cascadeFor?: (arm: string) => DecisionCascade;
+    },
+    t0: bigint,
+  ): PendingDecision {
+    const { featureSource, learnable } = meta;
+    const dec = decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode, nowMs: Date.now() }, this.rng);
     const arms = rt.policy.arms;
     const id = this.ids.id();
     const scores = dec.estimates.map((e) => ({
@@ -98,13 +147,14 @@ export class RoutingService {
       x: learnable ? Array.from(x) : [],
       featureSource,
       owner: caller.owner,
-      mode: req.mode,
+      mode,
       ...(dec.arms.length === 2 ? { arms: dec.arms.map((a) => arms[a]) } : {}),
       estimates: scores,
       createdAt: Date.now(),
+      ...(meta.cascadeFor ? { cascade: meta.cascadeFor(arms[dec.arm]) } : {}),
     };
     this.metrics.decisionSeconds.observe({ policy: rt.policy.name }, Number(process.hrtime.bigint() - t0) / 1e9);
-    for (const a of dec.arms) this.metrics.decisions.inc({ policy: rt.policy.name, model: arms[a], mode: req.mode });
+    for (const a of dec.arms) this.metrics.decisions.inc({ policy: rt.policy.name, model: arms[a], mode });
     const served = (answered?: string): number[] => {
       const i = answered === undefined || dec.arms.length !== 1 ? -1 : arms.indexOf(answered);
       return i < 0 ? dec.arms : [i];
@@ -120,7 +170,7 @@ export class RoutingService {
         propensity: dec.propensity,
         scores,
         featureSource,
-        ...(embedded?.source === 'fallback' ? { featureFallbackReason: embedded.reason } : {}),
+        ...(meta.featureFallbackReason ? { featureFallbackReason: meta.featureFallbackReason } : {}),
       },
       record: (answered?: string) => {
         const [armIndex, ...rest] = served(answered);

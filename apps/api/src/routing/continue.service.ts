@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { linearEstimates } from '@app/bandits';
+import {
+  type ContinueRequest,
+  type ContinueResponse,
+  type DecisionCascade,
+  type DecisionRecord,
+  escalationPolicyName,
+  type Principal,
+  routerPolicyName,
+} from '@app/contracts';
+import { DomainError } from '@app/errors';
+import { answerSignals, messagesText } from '@app/featurizer';
+import { escalationFeatures, type PolicyRuntime } from '@app/learning';
+import { DecisionHotStore } from '@app/store';
+import { assertPolicyAccess } from '../auth/scopes.js';
+import { DecisionLookup } from './decision-lookup.service.js';
+import { PolicyCache } from './policy-cache.service.js';
+import { RoutingService } from './routing.service.js';
+
+const CLAIM_MARGIN_S = 3600;
+
+/** Where a request's cascade stands when the answer of decision `dec` is examined. */
+interface Standing {
+  router: PolicyRuntime;
+  /** The router decision the request started with (its context is the prompt's). */
+  root: string;
+  /** The router decision whose model gave the examined answer. */
+  routerDecision: string;
+  called: string[];
+  answered: string;
+}
+
+/**
+ * `POST /v1/route/{decisionId}/continue` (ALGORITHMS.md §14): a product that calls models itself sends the answer
+ * of a routed model; the router picks the escalation target among the dearer models not called yet (a router
+ * decision, recorded only if used), and the policy's escalation policy decides, from the answer's signals, the
+ * models involved and the prompt's context, whether to accept the answer or call the target. The escalation
+ * decision is an ordinary decision of the escalation policy (propensity, hot copy, durable log, rebuilds): feedback
+ * on the final answer sent to it teaches it, and the ingest passes the same reward on to the router decision whose
+ * model gave the final answer. A decision is continued once (409 after that).
+ */
+@Injectable()
+export class ContinueService {
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly cache: PolicyCache,
+    private readonly lookup: DecisionLookup,
+    private readonly hot: DecisionHotStore,
+  ) {}
+
+  async continue(caller: Principal, decisionId: string, req: ContinueRequest): Promise<ContinueResponse> {
+    const dec = (await this.lookup.find([decisionId])).get(decisionId);
+    if (!dec || (caller.scope !== 'admin' && dec.owner !== caller.owner)) throw notFound(decisionId);
+    const at = this.standing(caller, dec);
+    const cascade = at.router.policy.cascade!;
+    const answeredIndex = at.router.armIndex.get(at.answered)!;
+    const ttl = at.router.policy.feedback.windowSeconds + CLAIM_MARGIN_S;
+    const settle = (reason: ContinueResponse['reason']): ContinueResponse => ({
+      decisionId: dec.id,
+      policy: dec.policy,
+      action: 'accept',
+      model: at.answered,
+      answered: at.answered,
+      step: at.called.length,
+      propensity: 1,
+      reason,
+    });
+    if (at.called.length >= cascade.maxSteps) return settle('max-steps');
+    const x = await this.context(at, dec);
+    const targets = this.dearer(at, x, answeredIndex);
+    if (targets.length === 0) return settle('no-dearer-model');
+    const escalation = this.cache.get(escalationPolicyName(at.router.policy.name));
+    if (!escalation || escalation.policy.arms.join('\n') !== at.router.policy.arms.join('\n'))
+      throw new DomainError('UNAVAILABLE', 'the escalation policy is not loaded on this replica yet; retry shortly', [], 1);
+    if (!(await this.hot.claimContinuation(dec.id, ttl).catch(() => Promise.reject(unavailableRedis()))))
+      throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} was continued already`, [{ path: 'decisionId', message: 'already continued' }]);
+    try {
+      const target = this.routing.decideOn(caller, at.router, x, targets);
+      const next = target.response.model;
+      const signals = answerSignals({
+        prompt: req.input ?? messagesText(req.messages ?? []),
+        answer: req.answer,
+        logprobs: req.logprobs,
+        jsonRequested: req.jsonRequested,
+      }).vector;
+      const phi = escalationFeatures({ answered: answeredIndex, next: at.router.armIndex.get(next)!, arms: at.router.policy.arms.length, signals, context: x });
+      const escalated: DecisionCascade = { root: at.root, router: target.response.decisionId, called: [...at.called, next] };
+      const accepted: DecisionCascade = { root: at.root, router: at.routerDecision, called: at.called };
+      const step = this.routing.decideOn(caller, escalation, phi, [answeredIndex, at.router.armIndex.get(next)!], (arm) =>
+        arm === next ? escalated : accepted,
+      );
+      const escalate = step.response.model === next;
+      if (escalate) await target.record(); // before the escalation decision: its feedback joins the target's decision
+      await step.record();
+      return {
+        decisionId: step.response.decisionId,
+        policy: escalation.policy.name,
+        action: escalate ? 'escalate' : 'accept',
+        model: escalate ? next : at.answered,
+        answered: at.answered,
+        step: escalate ? at.called.length + 1 : at.called.length,
+        propensity: step.response.propensity,
+        reason: 'learned',
+      };
+    } catch (err) {
+      await this.hot.releaseContinuation(dec.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The cascade so far: from a router decision (its first step) or from an escalation decision that escalated. */
+  private standing(caller: Principal, dec: DecisionRecord): Standing {
+    const routerName = routerPolicyName(dec.policy);
+    assertPolicyAccess(caller, routerName);
+    const router = this.cache.get(routerName);
+    if (!router) throw notFound(dec.id);
+    if (!router.policy.cascade)
+      throw new DomainError('CASCADE_CONFLICT', `policy ${routerName} has no cascade (set cascade on the policy)`, [
+        { path: 'decisionId', message: 'its policy has no cascade' },
+      ]);
+    if (!dec.cascade) {
+      if (dec.policy !== routerName || dec.mode !== 'single' || dec.fallbackFrom !== undefined)
+        throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} cannot be continued (a duel or a fallback answer)`, [
+          { path: 'decisionId', message: 'not a single routed decision' },
+        ]);
+      return { router, root: dec.id, routerDecision: dec.id, called: [dec.arm], answered: dec.arm };
+    }
+    const called = dec.cascade.called;
+    if (dec.arm !== called[called.length - 1] || called.length < 2 || !router.armIndex.has(dec.arm))
+      throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} accepted its answer: there is nothing to continue`, [
+        { path: 'decisionId', message: 'the cascade ended here' },
+      ]);
+    return { router, root: dec.cascade.root, routerDecision: dec.cascade.router, called, answered: dec.arm };
+  }
+
+  /** The prompt's context: the root router decision's (zeros if it was decided without one). */
+  private async context(at: Standing, dec: DecisionRecord): Promise<Float64Array> {
+    const root = at.root === dec.id ? dec : (await this.lookup.find([at.root])).get(at.root);
+    const dim = at.router.policy.features.dim;
+    return root && root.x.length === dim ? Float64Array.from(root.x) : new Float64Array(dim);
+  }
+
+  /** Enabled arms not called yet whose predicted cost for this prompt is above the answering model's. */
+  private dearer(at: Standing, x: Float64Array, answered: number): number[] {
+    const all = at.router.policy.arms.map((_, i) => i);
+    const est = linearEstimates(at.router.model, x, all, false);
+    const costOf = (i: number) => est[i].cost;
+    const names = at.router.policy.arms.filter((m, i) => !at.called.includes(m) && costOf(i) > costOf(answered));
+    return this.routing.enabledArms(at.router, names);
+  }
+}
+
+const notFound = (id: string) => new DomainError('DECISION_NOT_FOUND', `decision ${id} not found`, [{ path: 'decisionId', message: 'unknown decision' }]);
+const unavailableRedis = () => new DomainError('UNAVAILABLE', 'cannot record a cascade step right now; retry later', [], 5);

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { type DecisionRecord } from '@app/contracts';
+import { DomainError } from '@app/errors';
+import { DecisionsRepository } from '@app/persistence';
+import { DecisionHotStore } from '@app/store';
+import { OwedHotCopies } from './owed-hot-copies.service.js';
+
+const RETRY_AFTER_S = 5;
+
+/**
+ * Finds decisions by id for what joins them (feedback, readings, cascade steps): the Redis hot copy, else a copy
+ * this replica still owes Redis (routed while Redis was away: written now, before anything joins it), else the
+ * durable log. Unknown ids are absent from the answer; 503 + Retry-After when neither store can answer.
+ */
+@Injectable()
+export class DecisionLookup {
+  constructor(
+    private readonly hot: DecisionHotStore,
+    private readonly decisions: DecisionsRepository,
+    private readonly owed: OwedHotCopies,
+  ) {}
+
+  async find(ids: string[]): Promise<Map<string, DecisionRecord>> {
+    const out = new Map<string, DecisionRecord>();
+    if (ids.length === 0) return out;
+    let hot: (DecisionRecord | null)[];
+    try {
+      hot = await this.hot.getMany(ids);
+    } catch {
+      throw unavailable('the event queue is unavailable; retry later');
+    }
+    const missing: string[] = [];
+    for (const [i, id] of ids.entries()) {
+      const owed = hot[i] ? undefined : this.owed.get(id);
+      if (owed) await this.owed.settle(id).catch(() => Promise.reject(unavailable('the event queue is unavailable; retry later')));
+      const rec = hot[i] ?? owed;
+      if (rec) out.set(id, rec);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      try {
+        for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, rec);
+      } catch {
+        throw unavailable('cannot look decisions up right now; retry later');
+      }
+    }
+    return out;
+  }
+}
+
+const unavailable = (what: string) => new DomainError('UNAVAILABLE', what, [], RETRY_AFTER_S);

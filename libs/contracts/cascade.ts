@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { finite } from './finite.js';
+import { chatMessageSchema } from './route.js';
+
+/**
+ * A policy's cascade: after a model answers, its escalation policy decides from the answer whether to call a dearer
+ * model (ALGORITHMS.md §14). `maxSteps`: model calls per request at most (2 = one escalation).
+ */
+export const cascadeConfigSchema = z.strictObject({
+  maxSteps: z.int().min(2).max(4).default(2),
+});
+export type CascadeConfig = z.infer<typeof cascadeConfigSchema>;
+
+/**
+ * The escalation policy of policy `name` is a policy of its own, kept by the service (created and updated with its
+ * router, removed with it): its decisions, propensities, state and rebuilds are every policy's. Names ending in
+ * the suffix are reserved for it.
+ */
+export const ESCALATION_SUFFIX = '.escalation';
+export const escalationPolicyName = (name: string): string => `${name}${ESCALATION_SUFFIX}`;
+export const isEscalationPolicyName = (name: string): boolean => name.endsWith(ESCALATION_SUFFIX);
+/** The router a policy name belongs to (itself, or the router of an escalation policy): what key scopes name. */
+export const routerPolicyName = (name: string): string => (isEscalationPolicyName(name) ? name.slice(0, -ESCALATION_SUFFIX.length) : name);
+
+/** `POST /v1/route/{decisionId}/continue`: the answer the decision's model gave, and optionally the prompt. */
+export const continueRequestSchema = z.strictObject({
+  answer: z.string().max(1_000_000),
+  /** The prompt (as in /v1/route): signals such as "short for its prompt" need it; without it they read 0. */
+  input: z.string().max(1_000_000).optional(),
+  messages: z.array(chatMessageSchema).min(1).max(1000).optional(),
+  /** Per-token log-probabilities of the answer, when the upstream returned them. */
+  logprobs: z.array(finite().max(0)).max(100_000).optional(),
+  /** The request asked for JSON (response_format), whatever its text says. */
+  jsonRequested: z.boolean().optional(),
+});
+export type ContinueRequest = z.infer<typeof continueRequestSchema>;
+
+/**
+ * Where a decision of an escalation policy sits in its cascade: the router decision the request started with
+ * (`root`), the models called so far (after this step), and the router decision whose model's answer stands if
+ * nothing else is called (`router`: feedback on the final answer also teaches it).
+ */
+export const decisionCascadeSchema = z.object({
+  root: z.string(),
+  router: z.string(),
+  called: z.array(z.string()),
+});
+export type DecisionCascade = z.infer<typeof decisionCascadeSchema>;
+
+export interface ContinueResponse {
+  /** Send the final answer's feedback here (it teaches the escalation policy and the router); continue from here. */
+  decisionId: string;
+  policy: string;
+  action: 'accept' | 'escalate';
+  /** accept: the model whose answer stands; escalate: the model to call now. */
+  model: string;
+  /** The model whose answer was examined. */
+  answered: string;
+  /** Models called for this request, counting `model` when escalating. */
+  step: number;
+  propensity: number;
+  /** learned: the escalation policy decided; otherwise why nothing else can be called. */
+  reason: 'learned' | 'max-steps' | 'no-dearer-model';
+}

@@ -1,0 +1,147 @@
+import postgres from 'postgres';
+import { createRng } from '@app/bandits';
+import { escalationDim } from '@app/learning';
+import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+
+const DIM = 4;
+/** What the cheap model answers: right, with its working checked; or a refusal (always wrong). */
+const GOOD = 'Half of 84 is <<84/2=42>>42.\n#### 42';
+const BAD = "I'm sorry, but I can't help with that.";
+
+/**
+ * Learned escalation through `POST /v1/route/{decisionId}/continue`, on the real app: a product calls its cheap
+ * model first (`candidates`), sends the answer, and gets accept or escalate from the policy's escalation policy.
+ * The cheap model refuses on one kind of prompt and is right on the other; the dear model is always right and
+ * costs 0.3 quality units (cost weight 0.3 on a scale of the dearest model's price). After a few hundred requests
+ * with feedback on the final answers, the refusals escalate and the good answers are accepted; the same feedback
+ * taught the router decisions whose models answered; the escalation policy's state is rebuilt from the log.
+ */
+describe('cascade: continue a decision with its answer', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let sql: postgres.Sql;
+  let admin: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    env = await freshEnvironment('cascade');
+    svc = await startService(env, 1);
+    sql = postgres(env.databaseUrl, { max: 2, onnotice: () => undefined });
+    admin = client(svc.url);
+    expect((await admin.put('/admin/models/cheap', { pricing: { inputPerMTok: 0.1, outputPerMTok: 0.1 } })).status).toBe(200);
+    expect((await admin.put('/admin/models/dear', { pricing: { inputPerMTok: 10, outputPerMTok: 30 } })).status).toBe(200);
+    const put = await admin.put('/admin/policies/casc', {
+      algorithm: 'linucb',
+      arms: ['cheap', 'dear'],
+      features: { source: 'caller', dim: DIM },
+      objective: { quality: 1, cost: 0.3 },
+      cascade: { maxSteps: 2 },
+    });
+    expect(put.status).toBe(201);
+    await eventually(async () => (await admin.post('/v1/route', { policy: 'casc', features: [1, 0, 0, 0] })).status === 200);
+  }, 60_000);
+
+  afterAll(async () => {
+    await sql?.end({ timeout: 1 });
+    await svc?.close();
+    await env?.drop();
+  });
+
+  it('keeps an escalation policy beside the router and reserves its name', async () => {
+    const esc = await admin.get('/admin/policies/casc.escalation');
+    expect(esc.status).toBe(200);
+    expect(esc.body).toMatchObject({ algorithm: 'lin-ts', arms: ['cheap', 'dear'], objective: { quality: 1, cost: 0.3 } });
+    expect(esc.body.features).toMatchObject({ source: 'caller', dim: escalationDim(2, DIM) });
+    const reserved = await admin.put('/admin/policies/mine.escalation', { algorithm: 'linucb', arms: ['cheap'] });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.errors[0].path).toBe('name');
+    const direct = await admin.post('/v1/route', { policy: 'casc.escalation', features: Array(escalationDim(2, DIM)).fill(0) });
+    expect(direct.status).toBe(400);
+    expect(direct.body.errors[0].path).toBe('policy');
+    // The escalation policy follows the router's objective.
+    expect((await admin.patch('/admin/policies/casc/objective', { cost: 0.3 })).status).toBe(200);
+    const bad = await admin.put('/admin/policies/duel', { algorithm: 'fgts-cdb', arms: ['cheap', 'dear'], cascade: { maxSteps: 2 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toBe('cascade');
+  });
+
+  it('refuses what it cannot continue, naming the field', async () => {
+    const r = await admin.post('/v1/route', { policy: 'casc', features: [1, 0, 0, 0], candidates: ['cheap'] });
+    expect(r.status).toBe(200);
+    const noAnswer = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { input: 'q' });
+    expect(noAnswer.status).toBe(400);
+    expect(noAnswer.body.errors[0].path).toBe('answer');
+    const unknown = await admin.post('/v1/route/nope/continue', { answer: 'a' });
+    expect(unknown.status).toBe(404);
+    const badId = await admin.post('/v1/route/no%20pe/continue', { answer: 'a' });
+    expect(badId.status).toBe(400);
+    const first = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { answer: GOOD });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ answered: 'cheap', reason: 'learned' });
+    const again = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { answer: GOOD });
+    expect(again.status).toBe(409);
+    // Another tenant's key cannot see the decision.
+    const other = await admin.post('/admin/keys', { name: 'other-tenant', scope: 'route' });
+    const theirs = await client(svc.url, other.body.secret).post(`/v1/route/${r.body.decisionId}/continue`, { answer: GOOD });
+    expect(theirs.status).toBe(404);
+  });
+
+  it('learns to escalate the answers that fail and to accept the others', async () => {
+    const rng = createRng(7);
+    const rounds: { bad: boolean; escalated: boolean }[] = [];
+    const escalatedRouterDecisions: string[] = [];
+    for (let t = 0; t < 320; t++) {
+      const bad = rng.next() < 0.5;
+      const features = [1, bad ? 1 : 0, rng.normal() * 0.1, rng.normal() * 0.1];
+      const r = await admin.post('/v1/route', { policy: 'casc', features, candidates: ['cheap'] });
+      expect(r.status).toBe(200);
+      const c = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { answer: bad ? BAD : GOOD, input: 'What is half of 84?' });
+      expect(c.status).toBe(200);
+      expect(c.body.policy).toBe('casc.escalation');
+      const escalated = c.body.action === 'escalate';
+      expect(c.body.model).toBe(escalated ? 'dear' : 'cheap');
+      expect(c.body.step).toBe(escalated ? 2 : 1);
+      rounds.push({ bad, escalated });
+      // The final answer: the dear model is always right; the cheap one only when it did not refuse.
+      const reward = escalated || !bad ? 1 : 0;
+      const f = await admin.post('/v1/feedback', { decisionId: c.body.decisionId, reward, eventId: `final-${t}` });
+      expect(f.status).toBe(202);
+      if (escalated) {
+        // Nothing is left to call: the cascade ends at its last step.
+        const end = await admin.post(`/v1/route/${c.body.decisionId}/continue`, { answer: GOOD });
+        expect(end.body).toMatchObject({ action: 'accept', reason: 'max-steps', model: 'dear', decisionId: c.body.decisionId });
+        escalatedRouterDecisions.push(c.body.decisionId);
+      }
+    }
+    const last = rounds.slice(-120);
+    const rate = (bad: boolean) => {
+      const kind = last.filter((r) => r.bad === bad);
+      return kind.filter((r) => r.escalated).length / kind.length;
+    };
+    expect(rate(true)).toBeGreaterThan(0.8);
+    expect(rate(false)).toBeLessThan(0.2);
+
+    // Every final-answer event also reached the router decision whose model gave the answer, once.
+    await eventually(async () => {
+      const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from events where id like '%|router' and status = 'learned'`;
+      return n === rounds.length;
+    }, 30_000);
+    const shares = await sql<{ arm: string; policy: string }[]>`
+      select d.arm, d.policy from events e join decisions d on d.id = e.decision_id where e.id like '%|router'`;
+    expect(shares.every((s) => s.policy === 'casc')).toBe(true);
+    expect(shares.filter((s) => s.arm === 'dear').length).toBe(rounds.filter((r) => r.escalated).length);
+    const escDecisions = await sql<{ n: number }[]>`select count(*)::int as n from decisions where policy = 'casc.escalation' and cascade is not null`;
+    expect(escDecisions[0].n).toBe(rounds.length + 1);
+    expect(escalatedRouterDecisions.length).toBe(rounds.filter((r) => r.escalated).length);
+  }, 240_000);
+
+  it('rebuilds the escalation policy from the log to the same statistics', async () => {
+    const stats = async () => (await admin.get('/admin/policies/casc.escalation/stats')).body;
+    const before = await stats();
+    expect(before.arms.map((a: { pulls: number }) => a.pulls).reduce((x: number, y: number) => x + y, 0)).toBeGreaterThan(300);
+    const rebuilt = await admin.post('/admin/policies/casc.escalation/rebuild');
+    expect(rebuilt.status).toBe(200);
+    expect(rebuilt.body.decisions).toBeGreaterThan(300);
+    expect(rebuilt.body.eventsReplayed).toBeGreaterThan(300);
+    await eventually(async () => JSON.stringify((await stats()).arms) === JSON.stringify(before.arms), 15_000);
+  }, 60_000);
+});
