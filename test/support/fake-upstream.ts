@@ -25,7 +25,14 @@ export interface FakeUpstream {
  * completion with usage, or streams it as server-sent events (`chunkDelayMs` between chunks, the first one at
  * once), per model in the request body; behaviour per model switchable at run time.
  */
-export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  opts: {
+    latencyMs?: number;
+    chunkDelayMs?: number;
+    /** The non-streamed answer's text for an upstream model and the request's last message (default: a greeting). */
+    answer?: (model: string, prompt: string) => string | undefined;
+  } = {},
+): Promise<FakeUpstream> {
   const modes = new Map<string, FakeMode>();
   const sizes = new Map<string, number>();
   const sent = new Map<string, number>();
@@ -88,7 +95,13 @@ export async function startFakeUpstream(opts: { latencyMs?: number; chunkDelayMs
             object: 'chat.completion',
             created: 1,
             model,
-            choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' }],
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: opts.answer?.(model, body.messages?.at(-1)?.content ?? '') ?? words.join('') },
+                finish_reason: 'stop',
+              },
+            ],
             usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
           }),
         );

@@ -5,11 +5,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ChatRequest, directUsageEventId, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
-import { CONFIG, SpanKind, traceCarrier, withSpan } from '@app/infra';
+import { CONFIG, Logger, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
 import { type ApiEnv } from '../config.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
+import { ContinueService } from '../routing/continue.service.js';
 import { BreakerService } from '../breakers/breakers.service.js';
 import { openAiError } from '../errors/problem.filter.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -20,6 +21,8 @@ import { SseRelay } from './sse-relay.js';
 import { usageTokens } from './usage-tokens.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
 import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
+import { type CallPlan, type CompletionBody, type UpstreamCall } from './call-plan.js';
+import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean };
@@ -35,6 +38,7 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 @Injectable()
 export class ProxyService {
   private readonly clients: UpstreamClients;
+  private readonly cascade: ProxyCascade;
 
   constructor(
     private readonly routing: RoutingService,
@@ -42,8 +46,15 @@ export class ProxyService {
     private readonly breakers: BreakerService,
     private readonly metrics: MetricsService,
     private readonly usage: UsageRecorder,
+    steps: ContinueService,
     @Inject(CONFIG) private readonly env: ApiEnv,
+    @Inject(Logger) logger: Logger,
   ) {
+    this.cascade = new ProxyCascade(
+      steps,
+      { callInOrder: (plan, call) => this.callInOrder(plan, call), recordUsage: (...args) => this.recordUsage(...args) },
+      logger.child('proxy-cascade'),
+    );
     this.clients = new UpstreamClients({
       timeoutMs: env.PROXY_TIMEOUT_MS,
       keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX,
@@ -121,23 +132,27 @@ export class ProxyService {
     recordAs: (model: string) => Promise<void>,
     call: UpstreamCall,
   ): Promise<void> {
+    const plan = this.decisionPlan(caller, dec, owner, recordAs);
+    if (call.stream || !this.cache.get(dec.policy)?.policy.cascade) return this.callInOrder(plan, call);
+    await this.cascade.serve(caller, dec, plan, call);
+  }
+
+  /** The calls of a routing decision: its fallback order, its answer recorded as the answering model's decision. */
+  private decisionPlan(caller: Principal, dec: RouteResponse, owner: UsageOwner, recordAs: (model: string) => Promise<void>): CallPlan {
     const policy = dec.policy;
-    await this.callInOrder(
-      {
-        order: fallbackOrder(dec),
-        beforeAnswer: recordAs,
-        headers: (model) => this.routerHeaders(dec, model),
-        record: (model, a, attempts) => this.recordUsage(caller, owner, dec.model, model, a, attempts),
-        answered: (model) => {
-          if (model !== dec.model) this.metrics.fallbacks.inc({ policy });
-        },
-        allFailed: (attempts) => {
-          this.metrics.proxyFailures.inc({ policy });
-          return new DomainError('UPSTREAM_FAILED', `every candidate failed for decision ${dec.decisionId}`, attemptErrors(attempts));
-        },
+    return {
+      order: fallbackOrder(dec),
+      beforeAnswer: recordAs,
+      headers: (model) => this.routerHeaders(dec, model),
+      record: (model, a, attempts) => this.recordUsage(caller, owner, dec.model, model, a, attempts),
+      answered: (model) => {
+        if (model !== dec.model) this.metrics.fallbacks.inc({ policy });
       },
-      call,
-    );
+      allFailed: (attempts) => {
+        this.metrics.proxyFailures.inc({ policy });
+        return new DomainError('UPSTREAM_FAILED', `every candidate failed for decision ${dec.decisionId}`, attemptErrors(attempts));
+      },
+    };
   }
 
   /**
@@ -207,6 +222,10 @@ export class ProxyService {
         this.metrics.upstreamSeconds.observe({ model: id, outcome: 'error' }, ms / 1000);
         this.metrics.upstreamErrors.inc({ model: id, reason: f.reason });
         if (f.next === 'skip') break;
+        if (f.next === 'relay' && plan.relay === false) {
+          plan.record(model, null, attempts);
+          throw plan.allFailed(attempts);
+        }
         if (f.next === 'relay') {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           plan.record(model, null, attempts);
@@ -260,11 +279,12 @@ export class ProxyService {
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
       // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (fast-fetch.ts).
-      const body = JSON.parse(await response.text()) as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+      const body = JSON.parse(await response.text()) as CompletionBody;
       const latencyMs = performance.now() - t0;
       body.model = model.id;
       await plan.beforeAnswer(model.id);
-      void reply.status(200).headers(plan.headers(model.id)).send(body);
+      if (plan.hold) plan.hold(model.id, body);
+      else void reply.status(200).headers(plan.headers(model.id)).send(body);
       return {
         ok: true,
         answered: {
@@ -387,31 +407,6 @@ type RouteRequestMessages = { role: string; content: string | unknown[] | null }
 export interface ProxyContext {
   headers: Record<string, string | string[] | undefined>;
   requestId: string;
-}
-
-/** One request's upstream call, the same for every attempt. */
-interface UpstreamCall {
-  messages: unknown[];
-  params: Record<string, unknown>;
-  stream: boolean;
-  reply: FastifyReply;
-  requestId: string;
-}
-
-/** What a call is for (a routing decision, or a direct model call): the models to try and what to do after. */
-interface CallPlan {
-  /** Models to try, in order. */
-  order: string[];
-  /** `model` is about to answer (nothing sent yet): awaited before its answer goes out. */
-  beforeAnswer(model: string): Promise<void>;
-  /** The router's response headers for an answer of `model`. */
-  headers(model: string): Record<string, string>;
-  /** Records the call's usage (`model`: the one that answered or was tried last; `a`: what it measured). */
-  record(model: Model | null, a: Answered | null, attempts: Attempt[]): void;
-  /** `model` answered. */
-  answered(model: string): void;
-  /** Every model failed: the error to answer. */
-  allFailed(attempts: Attempt[]): DomainError;
 }
 
 /** `model` names a router (a policy) with this prefix; anything else is a registry model id. */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { linearEstimates } from '@app/bandits';
 import {
   type ContinueRequest,
@@ -8,11 +8,14 @@ import {
   escalationPolicyName,
   type Principal,
   routerPolicyName,
+  type RouteResponse,
 } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { answerSignals, messagesText } from '@app/featurizer';
 import { escalationFeatures, type PolicyRuntime } from '@app/learning';
+import { Logger } from '@app/infra';
 import { DecisionHotStore } from '@app/store';
+import { IngestService } from '../ingest/ingest.service.js';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionLookup } from './decision-lookup.service.js';
 import { PolicyCache } from './policy-cache.service.js';
@@ -47,24 +50,37 @@ export class ContinueService {
     private readonly cache: PolicyCache,
     private readonly lookup: DecisionLookup,
     private readonly hot: DecisionHotStore,
-  ) {}
+    private readonly ingest: IngestService,
+    @Inject(Logger) logger: Logger,
+  ) {
+    this.log = logger.child('cascade');
+  }
+
+  private readonly log: Logger;
 
   async continue(caller: Principal, decisionId: string, req: ContinueRequest): Promise<ContinueResponse> {
+    return (await this.step(caller, decisionId, req)).response;
+  }
+
+  /** One cascade step; `routerDecision`: the router decision of the escalation target when it escalated (its usage goes there). */
+  async step(caller: Principal, decisionId: string, req: ContinueRequest): Promise<{ response: ContinueResponse; routerDecision?: string }> {
     const dec = (await this.lookup.find([decisionId])).get(decisionId);
     if (!dec || (caller.scope !== 'admin' && dec.owner !== caller.owner)) throw notFound(decisionId);
     const at = this.standing(caller, dec);
     const cascade = at.router.policy.cascade!;
     const answeredIndex = at.router.armIndex.get(at.answered)!;
     const ttl = at.router.policy.feedback.windowSeconds + CLAIM_MARGIN_S;
-    const settle = (reason: ContinueResponse['reason']): ContinueResponse => ({
-      decisionId: dec.id,
-      policy: dec.policy,
-      action: 'accept',
-      model: at.answered,
-      answered: at.answered,
-      step: at.called.length,
-      propensity: 1,
-      reason,
+    const settle = (reason: ContinueResponse['reason']) => ({
+      response: {
+        decisionId: dec.id,
+        policy: dec.policy,
+        action: 'accept' as const,
+        model: at.answered,
+        answered: at.answered,
+        step: at.called.length,
+        propensity: 1,
+        reason,
+      },
     });
     if (at.called.length >= cascade.maxSteps) return settle('max-steps');
     const x = await this.context(at, dec);
@@ -93,20 +109,40 @@ export class ContinueService {
       const escalate = step.response.model === next;
       if (escalate) await target.record(); // before the escalation decision: its feedback joins the target's decision
       await step.record();
+      if (escalate) await this.imputeCensored(caller, at, step.response);
       return {
-        decisionId: step.response.decisionId,
-        policy: escalation.policy.name,
-        action: escalate ? 'escalate' : 'accept',
-        model: escalate ? next : at.answered,
-        answered: at.answered,
-        step: escalate ? at.called.length + 1 : at.called.length,
-        propensity: step.response.propensity,
-        reason: 'learned',
+        response: {
+          decisionId: step.response.decisionId,
+          policy: escalation.policy.name,
+          action: escalate ? 'escalate' : 'accept',
+          model: escalate ? next : at.answered,
+          answered: at.answered,
+          step: escalate ? at.called.length + 1 : at.called.length,
+          propensity: step.response.propensity,
+          reason: 'learned',
+        },
+        ...(escalate ? { routerDecision: target.response.decisionId } : {}),
       };
     } catch (err) {
       await this.hot.releaseContinuation(dec.id).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Feedback censoring (ALGORITHMS.md §14): an escalated answer is never shown, so the router decision of the model
+   * that gave it gets no feedback, and a linear policy would learn that as a reward of 0 (its decision already
+   * counted in A). It is given instead the escalation policy's estimate of that answer's quality (its accept arm's
+   * quality head at φ, ĝ₁), as an event of its own (id derived from the escalation decision's, so it is sent once).
+   * Best effort: if it cannot be queued, the decision stays unrated, as before.
+   */
+  private async imputeCensored(caller: Principal, at: Standing, step: RouteResponse): Promise<void> {
+    const accept = step.scores.find((sc) => sc.model === at.answered);
+    if (!accept) return;
+    const reward = Math.min(1, Math.max(0, accept.quality));
+    await this.ingest
+      .one('feedback', caller, { decisionId: at.routerDecision, reward, eventId: `censored.${step.decisionId}` })
+      .catch((err: Error) => this.log.warn('imputed feedback not queued', { decisionId: at.routerDecision, error: err.message }));
   }
 
   /** The cascade so far: from a router decision (its first step) or from an escalation decision that escalated. */

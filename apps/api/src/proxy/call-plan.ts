@@ -1,0 +1,37 @@
+import { type DomainError } from '@app/errors';
+import { type FastifyReply } from 'fastify';
+import { type Model } from '@app/contracts';
+import { type Attempt } from './upstream.js';
+import { type Answered } from './usage-job.js';
+
+/** A non-streaming chat completion as the upstream answered it (`model` rewritten to the registry id). */
+export type CompletionBody = { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown };
+
+/** One request's upstream call, the same for every attempt. */
+export interface UpstreamCall {
+  messages: unknown[];
+  params: Record<string, unknown>;
+  stream: boolean;
+  reply: FastifyReply;
+  requestId: string;
+}
+
+/** What a call is for (a routing decision, or a direct model call): the models to try and what to do after. */
+export interface CallPlan {
+  /** Models to try, in order. */
+  order: string[];
+  /** `model` is about to answer (nothing sent yet): awaited before its answer goes out. */
+  beforeAnswer(model: string): Promise<void>;
+  /** Non-streaming answers are handed here instead of being sent (a cascade examines them first). */
+  hold?(model: string, body: CompletionBody): void;
+  /** false: an upstream's own 4xx fails the call instead of being relayed (an escalation's; the earlier answer stands). */
+  relay?: false;
+  /** The router's response headers for an answer of `model`. */
+  headers(model: string): Record<string, string>;
+  /** Records the call's usage (`model`: the one that answered or was tried last; `a`: what it measured). */
+  record(model: Model | null, a: Answered | null, attempts: Attempt[]): void;
+  /** `model` answered. */
+  answered(model: string): void;
+  /** Every model failed: the error to answer. */
+  allFailed(attempts: Attempt[]): DomainError;
+}
