@@ -47,8 +47,8 @@ export function cascadeMode({ args, path, ds, warm, priorDataPath }: CascadeInpu
   let warmRaw: RawRecord[] | undefined;
   if (priorDataPath !== undefined) warmRaw = readJsonl<RawRecord>(priorDataPath);
   else if (args.priorSplit !== undefined) warmRaw = raw.filter((r) => inPriorPart(r.id, args.priorSplit!));
-  const warmEscalation = warmRaw && mode !== 'check' ? escalationWarmStart(warmRaw, ds.models, data.meanCost, args.dim) : undefined;
-  if (warmEscalation) log(`escalation warm start: ${warmEscalation.first.pulls} (answer, dearer model) pairs from ${warmRaw!.length} records`);
+  const warmEscalation = warmRaw && mode !== 'check' ? escalationWarmStart(warmRaw, ds.side, ds.models, data.meanCost, args.dim) : undefined;
+  if (warmEscalation) log(`escalation warm start: ${warmEscalation.length / 2} (answer, dearer model) pairs from ${warmRaw!.length} records`);
   const features = ds.records.map((r) => featurize(r.prompt, args.dim));
   const ref = reference(ds);
   const rows: (CascadeSummary & { algorithm: string; objective: ObjectiveWeights })[] = [];

@@ -1,6 +1,7 @@
 import { type ArmStats, emptyArmStats, recordDecision, recordObservation } from './arm-stats.js';
 import { invertSpd, matVec, symQuadForm } from './linalg.js';
 import { normalCdf } from './normal-cdf.js';
+import { type LinearModel } from './linear-model.js';
 import { headIndex } from './objective.js';
 import { type Rng } from './prng.js';
 
@@ -69,6 +70,8 @@ export function recordEscalationOutcome(stats: EscalationStats, head: Escalation
 export interface EscalationHeadModel {
   Ainv: Float64Array;
   theta: Float64Array;
+  /** Constant part of the prediction (a compiled policy arm's prior share); 0 when absent. */
+  offset?: number;
 }
 
 export interface EscalationModel {
@@ -107,7 +110,7 @@ export function escalationEstimate(model: EscalationModel, phi: Float64Array, v:
     second += model.second.theta[i] * phi[i];
   }
   const variance = symQuadForm(model.first.Ainv, phi, d) + symQuadForm(model.second.Ainv, phi, d);
-  return { first, second, sd: v * sqrt(max(0, variance)) };
+  return { first: first + (model.first.offset ?? 0), second: second + (model.second.offset ?? 0), sd: v * sqrt(max(0, variance)) };
 }
 
 export interface EscalationDecision extends EscalationEstimate {
@@ -128,4 +131,26 @@ export function decideEscalation(model: EscalationModel, phi: Float64Array, thre
   const pEscalate = min(1, max(0, (1 - params.epsilon) * pPolicy + params.epsilon / 2));
   const escalate = rng.next() < params.epsilon ? rng.next() < 0.5 : mu + est.sd * rng.normal() > threshold;
   return { ...est, escalate, pEscalate, propensity: escalate ? pEscalate : 1 - pEscalate };
+}
+
+/**
+ * The same decision on a policy's compiled linear statistics (the service's escalation policy: one arm per model,
+ * learning the quality of that model's final answers at φ): ĝ₁ is the quality head of the arm that answered, ĝ₂ that
+ * of the escalation target. The quality heads only: the price of the call is `threshold`, from the router.
+ */
+export function decideEscalationBetween(
+  model: LinearModel,
+  phi: Float64Array,
+  answered: number,
+  next: number,
+  threshold: number,
+  params: EscalationParams,
+  rng: Rng,
+): EscalationDecision {
+  const q = headIndex.quality;
+  const head = (a: number): EscalationHeadModel => {
+    const arm = model.arms[a];
+    return { Ainv: arm.Ainv, theta: arm.theta.subarray(q * model.d, (q + 1) * model.d), offset: arm.offset[q] };
+  };
+  return decideEscalation({ d: model.d, first: head(answered), second: head(next) }, phi, threshold, params, rng);
 }

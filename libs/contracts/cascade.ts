@@ -44,6 +44,8 @@ export const decisionCascadeSchema = z.object({
   root: z.string(),
   router: z.string(),
   called: z.array(z.string()),
+  /** This step escalated (its model's answer may be continued); false: the answer stood and the cascade ended. */
+  escalated: z.boolean(),
 });
 export type DecisionCascade = z.infer<typeof decisionCascadeSchema>;
 

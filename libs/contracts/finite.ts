@@ -8,11 +8,14 @@ export const finite = () => z.number().refine(Number.isFinite, 'must be a finite
  */
 export const MAX_FEATURE_MAGNITUDE = 1e6;
 export const feature = () => finite().min(-MAX_FEATURE_MAGNITUDE).max(MAX_FEATURE_MAGNITUDE);
+/** The longest id (policy, model, key, event, decision). */
+export const MAX_ID_LENGTH = 128;
+
 export const id = (what: string) =>
   z
     .string()
     .min(1, `${what} must not be empty`)
-    .max(128, `${what} is at most 128 characters`)
+    .max(MAX_ID_LENGTH, `${what} is at most ${MAX_ID_LENGTH} characters`)
     .regex(/^[A-Za-z0-9._:@/-]+$/, `${what} may contain letters, digits and . _ : @ / - only`);
 
 /**

@@ -105,13 +105,18 @@ export class ReplayPolicy {
     this.scratch = new Float64Array(o.dim * o.dim);
   }
 
-  /** The decision for context x at round t (two arms for a duel), over `candidates` (default: every arm). */
-  choose(x: Float64Array, t: number, rng: Rng, candidates: readonly number[] = this.all): PolicyDecision {
+  /** The compiled runtime, with every change learnt so far (for decisions made outside decidePolicy). */
+  compiled(): PolicyRuntime {
     if (this.dirty.size > 0) {
       recompileArms(this.runtime, this.dirty, this.scratch);
       this.dirty.clear();
     }
-    return decidePolicy(this.runtime, this.sequential, { x, candidates, mode: this.mode, nowMs: roundTime(t) }, rng);
+    return this.runtime;
+  }
+
+  /** The decision for context x at round t (two arms for a duel), over `candidates` (default: every arm). */
+  choose(x: Float64Array, t: number, rng: Rng, candidates: readonly number[] = this.all): PolicyDecision {
+    return decidePolicy(this.compiled(), this.sequential, { x, candidates, mode: this.mode, nowMs: roundTime(t) }, rng);
   }
 
   /** The decision is known to the policy at once (A at decision time, §13); a duel's two arms both count. */

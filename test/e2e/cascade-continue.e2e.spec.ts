@@ -134,6 +134,60 @@ describe('cascade: continue a decision with its answer', () => {
     expect(escalatedRouterDecisions.length).toBe(rounds.filter((r) => r.escalated).length);
   }, 240_000);
 
+  it('refuses what would teach the wrong decision: a model that left, an ended cascade, a reused event id', async () => {
+    for (const m of ['mid']) expect((await admin.put(`/admin/models/${m}`, { pricing: { inputPerMTok: 1, outputPerMTok: 3 } })).status).toBe(200);
+    const three = { algorithm: 'linucb', arms: ['cheap', 'mid', 'dear'], features: { source: 'caller', dim: DIM }, cascade: { maxSteps: 3 } };
+    expect((await admin.put('/admin/policies/three', three)).status).toBe(201);
+    // An accepted answer at the second step ends the cascade like one at the first.
+    let ended = 0;
+    for (let i = 0; i < 200 && ended === 0; i++) {
+      const r = await admin.post('/v1/route', { policy: 'three', features: [1, 0, 0, 0], candidates: ['cheap'] });
+      const e1 = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { answer: BAD });
+      if (e1.body.action !== 'escalate' || e1.body.model !== 'mid') continue;
+      const e2 = await admin.post(`/v1/route/${e1.body.decisionId}/continue`, { answer: GOOD });
+      if (e2.body.action !== 'accept') continue;
+      const again = await admin.post(`/v1/route/${e2.body.decisionId}/continue`, { answer: BAD });
+      expect(again.status).toBe(409);
+      expect(again.body.errors[0].path).toBe('decisionId');
+      ended++;
+    }
+    expect(ended).toBe(1);
+    // A decision whose model left the policy.
+    const old = await admin.post('/v1/route', { policy: 'three', features: [1, 0, 0, 0], candidates: ['mid'] });
+    expect((await admin.put('/admin/policies/three', { ...three, arms: ['cheap', 'dear'] })).status).toBe(200);
+    expect((await admin.post(`/v1/route/${old.body.decisionId}/continue`, { answer: GOOD })).status).toBe(409);
+    // An event id the caller used before answers "duplicate" and teaches nothing, the router's share included.
+    const r = await admin.post('/v1/route', { policy: 'casc', features: [1, 0, 0, 0], candidates: ['cheap'] });
+    const c = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { answer: GOOD });
+    expect((await admin.post('/v1/feedback', { decisionId: r.body.decisionId, reward: 1, eventId: 'reused-id' })).body.status).toBe('accepted');
+    expect((await admin.post('/v1/feedback', { decisionId: c.body.decisionId, reward: 0, eventId: 'reused-id' })).body.status).toBe('duplicate');
+    await new Promise((res) => setTimeout(res, 500));
+    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from events where id like '%reused-id|router'`;
+    expect(n).toBe(0);
+  }, 120_000);
+
+  it('keeps the escalation policy in step with its router only', async () => {
+    for (const [method, path, body] of [
+      ['DELETE', '/admin/policies/casc.escalation', undefined],
+      ['PATCH', '/admin/policies/casc.escalation/objective', { cost: 5 }],
+      ['PATCH', '/admin/policies/casc.escalation/budget', { budget: { costUsdPerRequest: 0.001 } }],
+      ['POST', '/admin/policies/casc.escalation/reset', undefined],
+    ] as const) {
+      const r = await admin.call(method, path, body);
+      expect(r.status).toBe(400);
+      expect(r.body.errors[0].path).toBe('name');
+    }
+    const tooLong = await admin.put(`/admin/policies/p${'x'.repeat(117)}`, { algorithm: 'linucb', arms: ['cheap', 'dear'], cascade: { maxSteps: 2 } });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors[0].path).toBe('name');
+    const long = `p${'x'.repeat(116)}`; // 117 characters: its escalation policy's name is 128
+    expect((await admin.put(`/admin/policies/${long}`, { algorithm: 'linucb', arms: ['cheap', 'dear'], cascade: { maxSteps: 2 } })).status).toBe(201);
+    expect((await admin.get(`/admin/policies/${long}.escalation`)).status).toBe(200);
+    // Without a cascade any more, the escalation policy goes.
+    expect((await admin.put(`/admin/policies/${long}`, { algorithm: 'linucb', arms: ['cheap', 'dear'], cascade: null })).status).toBe(200);
+    expect((await admin.get(`/admin/policies/${long}.escalation`)).status).toBe(404);
+  });
+
   it('rebuilds the escalation policy from the log to the same statistics', async () => {
     const stats = async () => (await admin.get('/admin/policies/casc.escalation/stats')).body;
     const before = await stats();

@@ -123,6 +123,12 @@ describe('cascade through the proxy', () => {
       });
       expect(r.status).toBe(200);
       if (r.headers.get('x-router-models') === 'cheap') kept++;
+      // Feedback on the answer that went out teaches its own model: the decision named is the cheap model's
+      // (a router decision, or an escalation decision that accepted it), never the failed escalation's.
+      const id = r.headers.get('x-router-decision-id');
+      await eventually(async () => (await sql`select 1 from decisions where id = ${id}`).length === 1, 10_000);
+      const [row] = await sql<{ arm: string }[]>`select arm from decisions where id = ${id}`;
+      expect(row.arm).toBe('cheap');
     }
     up.setMode('up-dear', 'ok');
     expect(kept).toBe(20); // every request answered, by the model that could

@@ -6,6 +6,8 @@ import {
   ESCALATION_SUFFIX,
   escalationPolicyName,
   isEscalationPolicyName,
+  MAX_ID_LENGTH,
+  routerPolicyName,
   type Objective,
   type Policy,
   type PolicyConfig,
@@ -57,6 +59,14 @@ const needsNewEpoch = (before: PolicyConfig, after: PolicyConfig) => before.algo
 const sameArmsAndFeatures = (a: PolicyConfig, b: PolicyConfig) =>
   a.arms.length === b.arms.length && a.arms.every((arm, i) => arm === b.arms[i]) && sameFeatureSpace(a.features, b.features);
 
+/** An escalation policy follows its router: it is changed, reset or removed through the router only. */
+function assertNotEscalation(name: string): void {
+  if (isEscalationPolicyName(name))
+    throw new DomainError('VALIDATION', `${name} is the escalation policy of a cascade: change its router (${routerPolicyName(name)}) instead`, [
+      { path: 'name', message: 'an escalation policy follows its router' },
+    ]);
+}
+
 /** JSON with object keys sorted (Postgres' jsonb reorders keys): equal values give equal strings. */
 const canonicalJson = (v: unknown): string =>
   JSON.stringify(v, (_k, val: unknown) =>
@@ -90,6 +100,10 @@ export class PoliciesService {
       throw new DomainError('VALIDATION', `policy names ending in ${ESCALATION_SUFFIX} are kept for the escalation policies of cascades`, [
         { path: 'name', message: `must not end in ${ESCALATION_SUFFIX}` },
       ]);
+    if (sent.cascade && escalationPolicyName(name).length > MAX_ID_LENGTH)
+      throw new DomainError('VALIDATION', `a policy with a cascade has a name of at most ${MAX_ID_LENGTH - ESCALATION_SUFFIX.length} characters`, [
+        { path: 'name', message: `its escalation policy's name (name + ${ESCALATION_SUFFIX}) would be too long` },
+      ]);
     if (sent.cascade && escalationPolicyConfig(sent).features.dim > MAX_POLICY_DIM)
       throw new DomainError('VALIDATION', `a cascade's escalation policy would need more than ${MAX_POLICY_DIM} features: fewer arms or a smaller dim`, [
         { path: 'cascade', message: 'too many arms and features for a cascade' },
@@ -101,8 +115,12 @@ export class PoliciesService {
 
   /** The escalation policy of a router with a cascade, brought in line with the router (nothing when unchanged). */
   private async syncEscalation(router: Policy, actor: Principal): Promise<void> {
-    if (!router.cascade) return;
     const name = escalationPolicyName(router.name);
+    if (!router.cascade) {
+      // No cascade (any more): its escalation policy and what it learnt go.
+      if (await this.policies.delete(name, actor.keyId)) await this.dropFromStores(name);
+      return;
+    }
     const want = escalationPolicyConfig(router);
     const have = await this.policies.get(name);
     if (have && escalationFields(have) === escalationFields(want)) return;
@@ -146,16 +164,18 @@ export class PoliciesService {
   }
 
   async delete(name: string, actor: Principal): Promise<void> {
+    assertNotEscalation(name);
     if (!(await this.policies.delete(name, actor.keyId))) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
-    await this.registry.removePolicy(name);
-    await this.state.dropPolicy(name);
+    await this.dropFromStores(name);
     // A router's escalation policy goes with it.
     const escalation = escalationPolicyName(name);
-    if (!isEscalationPolicyName(name) && (await this.policies.delete(escalation, actor.keyId))) {
-      await this.registry.removePolicy(escalation);
-      await this.state.dropPolicy(escalation);
-    }
+    if (await this.policies.delete(escalation, actor.keyId)) await this.dropFromStores(escalation);
     await this.cache.refresh().catch(() => undefined);
+  }
+
+  private async dropFromStores(name: string): Promise<void> {
+    await this.registry.removePolicy(name);
+    await this.state.dropPolicy(name);
   }
 
   /** The trade-off: new weights act on the next decisions of every replica; learning state is kept. */
@@ -164,6 +184,7 @@ export class PoliciesService {
    * at this moment are stored with it (budgetSince), and the mean per request is counted from them.
    */
   async patchBudget(name: string, budget: Budget | null, actor: Principal): Promise<Policy> {
+    assertNotEscalation(name);
     const current = await this.get(name);
     if (budget && UNPACED_ALGORITHMS.includes(current.algorithm))
       throw new DomainError('VALIDATION', `policy ${name} uses ${current.algorithm}, which chooses without the scores a budget prices`, [
@@ -206,6 +227,7 @@ export class PoliciesService {
    * replaced no objective (a creation).
    */
   async revertObjective(name: string, auditId: string, actor: Principal): Promise<Policy> {
+    assertNotEscalation(name);
     const entry = await this.policies.auditEntry(name, auditId);
     if (!entry)
       throw new DomainError('AUDIT_NOT_FOUND', `policy ${name} has no audit entry ${auditId}`, [
@@ -225,6 +247,7 @@ export class PoliciesService {
   }
 
   async patchObjective(name: string, patch: Partial<Objective>, actor: Principal): Promise<Policy> {
+    assertNotEscalation(name);
     const p = await this.policies.update(name, actor.keyId, 'objective', (c) => ({ ...c, objective: { ...c.objective, ...patch } }));
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(p);
@@ -241,6 +264,7 @@ export class PoliciesService {
    * record); without it they replace them.
    */
   async installPrior(name: string, req: PriorRequest, actor: Principal): Promise<Policy> {
+    assertNotEscalation(name);
     const p = await this.get(name);
     assertPriorSupported(p);
     // Validated and featurised before taking the row lock; again inside only if the policy changed meanwhile.
@@ -266,6 +290,7 @@ export class PoliciesService {
 
   /** Removes the prior and the statistics of its uploads (a later append starts afresh). */
   async removePrior(name: string, actor: Principal): Promise<Policy> {
+    assertNotEscalation(name);
     const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
       await this.priorStats.clear(name, tx);
       const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior };
@@ -317,6 +342,7 @@ export class PoliciesService {
   }
 
   async reset(name: string, actor: Principal): Promise<Policy> {
+    assertNotEscalation(name);
     const p = await this.policies.update(name, actor.keyId, 'reset', (c) => c, true);
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.state.replace(this.state.policyTarget(name), p.epoch, new Map());

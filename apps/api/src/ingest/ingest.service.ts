@@ -162,9 +162,13 @@ export class IngestService {
     } catch {
       throw unavailable();
     }
+    // A cascade share goes with its own event: not when that one is a duplicate (its mark is given back).
+    const originalFresh = new Set(unique.filter((p, i) => fresh[i] && !p.share).map((p) => p.index));
+    const orphaned = unique.filter((p, i) => fresh[i] && p.share && !originalFresh.has(p.index));
+    if (orphaned.length > 0) await this.hot.unmarkSeen(orphaned.map((p) => p.eventId)).catch(() => undefined);
     const candidates = unique.filter((p, i) => {
       if (!fresh[i] && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
-      return fresh[i];
+      return fresh[i] && (!p.share || originalFresh.has(p.index));
     });
     const { within, over, counted } = await this.bound(candidates);
     try {

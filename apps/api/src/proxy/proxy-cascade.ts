@@ -45,10 +45,15 @@ export class ProxyCascade {
         return null;
       });
       if (!step) break;
-      feedbackTo = step.response.decisionId;
-      if (step.response.action !== 'escalate' || !step.routerDecision) break;
+      if (step.response.action !== 'escalate' || !step.routerDecision) {
+        feedbackTo = step.response.decisionId;
+        break;
+      }
       const next = await this.escalate(caller, step.response.model, step.routerDecision, call);
+      // The target failed: the answer in hand goes out, and its feedback still goes where it did (its own model's).
       if (!next) break;
+      await step.imputed?.();
+      feedbackTo = step.response.decisionId;
       answer = next;
       models.push(next.model);
     }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { linearEstimates } from '@app/bandits';
+import { randomBytes } from 'node:crypto';
+import { createRng, linearEstimates, type Rng } from '@app/bandits';
 import {
   type ContinueRequest,
   type ContinueResponse,
@@ -8,11 +9,10 @@ import {
   escalationPolicyName,
   type Principal,
   routerPolicyName,
-  type RouteResponse,
 } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { answerSignals, messagesText } from '@app/featurizer';
-import { escalationFeatures, type PolicyRuntime } from '@app/learning';
+import { decideEscalationStep, escalationFeatures, escalationThreshold, type PolicyRuntime } from '@app/learning';
 import { Logger } from '@app/infra';
 import { DecisionHotStore } from '@app/store';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -57,13 +57,24 @@ export class ContinueService {
   }
 
   private readonly log: Logger;
+  private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
 
   async continue(caller: Principal, decisionId: string, req: ContinueRequest): Promise<ContinueResponse> {
-    return (await this.step(caller, decisionId, req)).response;
+    const s = await this.step(caller, decisionId, req);
+    await s.imputed?.();
+    return s.response;
   }
 
-  /** One cascade step; `routerDecision`: the router decision of the escalation target when it escalated (its usage goes there). */
-  async step(caller: Principal, decisionId: string, req: ContinueRequest): Promise<{ response: ContinueResponse; routerDecision?: string }> {
+  /**
+   * One cascade step. `routerDecision`: the router decision of the escalation target when it escalated (the target's
+   * usage goes there); `imputed()`: queues the censoring estimate for the escalated answer's router decision (see
+   * imputeCensored), once the target's answer is in hand (the api's endpoint: at once; the proxy: once it answered).
+   */
+  async step(
+    caller: Principal,
+    decisionId: string,
+    req: ContinueRequest,
+  ): Promise<{ response: ContinueResponse; routerDecision?: string; imputed?: () => Promise<void> }> {
     const dec = (await this.lookup.find([decisionId])).get(decisionId);
     if (!dec || (caller.scope !== 'admin' && dec.owner !== caller.owner)) throw notFound(decisionId);
     const at = this.standing(caller, dec);
@@ -94,35 +105,40 @@ export class ContinueService {
     try {
       const target = this.routing.decideOn(caller, at.router, x, targets);
       const next = target.response.model;
+      const nextIndex = at.router.armIndex.get(next)!;
+      const price = target.response.scores.find((sc) => sc.model === next)!;
+      const threshold = escalationThreshold(price.quality, price.score - price.bonus, at.router.policy.objective.quality);
       const signals = answerSignals({
         prompt: req.input ?? messagesText(req.messages ?? []),
         answer: req.answer,
         logprobs: req.logprobs,
         jsonRequested: req.jsonRequested,
       }).vector;
-      const phi = escalationFeatures({ answered: answeredIndex, next: at.router.armIndex.get(next)!, arms: at.router.policy.arms.length, signals, context: x });
-      const escalated: DecisionCascade = { root: at.root, router: target.response.decisionId, called: [...at.called, next] };
-      const accepted: DecisionCascade = { root: at.root, router: at.routerDecision, called: at.called };
-      const step = this.routing.decideOn(caller, escalation, phi, [answeredIndex, at.router.armIndex.get(next)!], (arm) =>
-        arm === next ? escalated : accepted,
-      );
-      const escalate = step.response.model === next;
-      if (escalate) await target.record(); // before the escalation decision: its feedback joins the target's decision
+      const phi = escalationFeatures({ answered: answeredIndex, next: nextIndex, arms: at.router.policy.arms.length, signals, context: x });
+      const d = decideEscalationStep(escalation, phi, answeredIndex, nextIndex, threshold, this.rng);
+      const chosen = d.escalate ? nextIndex : answeredIndex;
+      const cascadeFor = (arm: string): DecisionCascade =>
+        arm === next
+          ? { root: at.root, router: target.response.decisionId, called: [...at.called, next], escalated: true }
+          : { root: at.root, router: at.routerDecision, called: at.called, escalated: false };
+      const step = this.routing.decideOn(caller, escalation, phi, [answeredIndex, nextIndex], {
+        cascadeFor,
+        chosen: { arm: chosen, propensity: d.propensity },
+      });
+      if (d.escalate) await target.record(); // before the escalation decision: its feedback joins the target's decision
       await step.record();
-      if (escalate) await this.imputeCensored(caller, at, step.response);
-      return {
-        response: {
-          decisionId: step.response.decisionId,
-          policy: escalation.policy.name,
-          action: escalate ? 'escalate' : 'accept',
-          model: escalate ? next : at.answered,
-          answered: at.answered,
-          step: escalate ? at.called.length + 1 : at.called.length,
-          propensity: step.response.propensity,
-          reason: 'learned',
-        },
-        ...(escalate ? { routerDecision: target.response.decisionId } : {}),
+      const response: ContinueResponse = {
+        decisionId: step.response.decisionId,
+        policy: escalation.policy.name,
+        action: d.escalate ? 'escalate' : 'accept',
+        model: d.escalate ? next : at.answered,
+        answered: at.answered,
+        step: d.escalate ? at.called.length + 1 : at.called.length,
+        propensity: d.propensity,
+        reason: 'learned',
       };
+      if (!d.escalate) return { response };
+      return { response, routerDecision: target.response.decisionId, imputed: () => this.imputeCensored(caller, at, step.response.decisionId, d.first) };
     } catch (err) {
       await this.hot.releaseContinuation(dec.id).catch(() => undefined);
       throw err;
@@ -133,15 +149,14 @@ export class ContinueService {
    * Feedback censoring (ALGORITHMS.md §14): an escalated answer is never shown, so the router decision of the model
    * that gave it gets no feedback, and a linear policy would learn that as a reward of 0 (its decision already
    * counted in A). It is given instead the escalation policy's estimate of that answer's quality (its accept arm's
-   * quality head at φ, ĝ₁), as an event of its own (id derived from the escalation decision's, so it is sent once).
+   * quality head at φ, ĝ₁, as it decided), as an event of its own (id derived from the escalation decision's, so it
+   * is sent once).
    * Best effort: if it cannot be queued, the decision stays unrated, as before.
    */
-  private async imputeCensored(caller: Principal, at: Standing, step: RouteResponse): Promise<void> {
-    const accept = step.scores.find((sc) => sc.model === at.answered);
-    if (!accept) return;
-    const reward = Math.min(1, Math.max(0, accept.quality));
+  private async imputeCensored(caller: Principal, at: Standing, escalationDecision: string, acceptQuality: number): Promise<void> {
+    const reward = Math.min(1, Math.max(0, acceptQuality));
     await this.ingest
-      .one('feedback', caller, { decisionId: at.routerDecision, reward, eventId: `censored.${step.decisionId}` })
+      .one('feedback', caller, { decisionId: at.routerDecision, reward, eventId: `censored.${escalationDecision}` })
       .catch((err: Error) => this.log.warn('imputed feedback not queued', { decisionId: at.routerDecision, error: err.message }));
   }
 
@@ -155,6 +170,10 @@ export class ContinueService {
       throw new DomainError('CASCADE_CONFLICT', `policy ${routerName} has no cascade (set cascade on the policy)`, [
         { path: 'decisionId', message: 'its policy has no cascade' },
       ]);
+    if (!router.armIndex.has(dec.arm))
+      throw new DomainError('CASCADE_CONFLICT', `${dec.arm} is no longer a model of policy ${routerName}`, [
+        { path: 'decisionId', message: 'its model left the policy' },
+      ]);
     if (!dec.cascade) {
       if (dec.policy !== routerName || dec.mode !== 'single' || dec.fallbackFrom !== undefined)
         throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} cannot be continued (a duel or a fallback answer)`, [
@@ -163,7 +182,7 @@ export class ContinueService {
       return { router, root: dec.id, routerDecision: dec.id, called: [dec.arm], answered: dec.arm };
     }
     const called = dec.cascade.called;
-    if (dec.arm !== called[called.length - 1] || called.length < 2 || !router.armIndex.has(dec.arm))
+    if (!dec.cascade.escalated || dec.arm !== called[called.length - 1])
       throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} accepted its answer: there is nothing to continue`, [
         { path: 'decisionId', message: 'the cascade ended here' },
       ]);

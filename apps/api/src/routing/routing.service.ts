@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { applyLocalDecision, createRng, type Rng } from '@app/bandits';
+import { applyLocalDecision, createRng, linearEstimates, type Rng } from '@app/bandits';
 import {
   type DecisionCascade,
   type DecisionFeatureSource,
@@ -95,9 +95,16 @@ export class RoutingService {
   /**
    * A decision of `rt` on a context already built (the steps of a cascade: the router's escalation target, the
    * escalation policy's accept/escalate), among `candidates` (arm indices); `cascadeFor(chosen model)` is stored with it.
+   * `chosen`: the choice was made elsewhere (decideEscalationStep), with that propensity.
    */
-  decideOn(caller: Principal, rt: PolicyRuntime, x: Float64Array, candidates: number[], cascadeFor?: (arm: string) => DecisionCascade): PendingDecision {
-    const meta = { featureSource: rt.policy.features.source, learnable: true, ...(cascadeFor ? { cascadeFor } : {}) };
+  decideOn(
+    caller: Principal,
+    rt: PolicyRuntime,
+    x: Float64Array,
+    candidates: number[],
+    opts: { cascadeFor?: (arm: string) => DecisionCascade; chosen?: { arm: number; propensity: number } } = {},
+  ): PendingDecision {
+    const meta = { featureSource: rt.policy.features.source, learnable: true, ...opts };
     return this.pending(caller, rt, x, candidates, 'single', meta, process.hrtime.bigint());
   }
 
@@ -120,11 +127,14 @@ export class RoutingService {
       learnable: boolean;
       featureFallbackReason?: EmbeddingFallbackReason;
       cascadeFor?: (arm: string) => DecisionCascade;
+      chosen?: { arm: number; propensity: number };
     },
     t0: bigint,
   ): PendingDecision {
     const { featureSource, learnable } = meta;
-    const dec = decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode, nowMs: Date.now() }, this.rng);
+    const dec = meta.chosen
+      ? { ...meta.chosen, arms: [meta.chosen.arm], estimates: linearEstimates(rt.model, x, candidates, false) }
+      : decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode, nowMs: Date.now() }, this.rng);
     const arms = rt.policy.arms;
     const id = this.ids.id();
     const scores = dec.estimates.map((e) => ({
