@@ -129,8 +129,18 @@ describe('cascade: continue a decision with its answer', () => {
       select d.arm, d.policy from events e join decisions d on d.id = e.decision_id where e.id like '%|router'`;
     expect(shares.every((s) => s.policy === 'casc')).toBe(true);
     expect(shares.filter((s) => s.arm === 'dear').length).toBe(rounds.filter((r) => r.escalated).length);
+    // A reading sent with the final answer's feedback reaches the router decision of the model that answered too.
+    const routed = await admin.post('/v1/route', { policy: 'casc', features: [1, 0, 0, 0], candidates: ['cheap'] });
+    const step = await admin.post(`/v1/route/${routed.body.decisionId}/continue`, { answer: GOOD });
+    expect((await admin.post('/v1/energy', { decisionId: step.body.decisionId, joules: 12, eventId: 'reading-1' })).status).toBe(202);
+    await eventually(async () => {
+      const rows = await sql<
+        { arm: string; policy: string }[]
+      >`select d.arm, d.policy from events e join decisions d on d.id = e.decision_id where e.id like '%reading-1|router'`;
+      return rows.length === 1 && rows[0].policy === 'casc' && rows[0].arm === step.body.model;
+    }, 15_000);
     const escDecisions = await sql<{ n: number }[]>`select count(*)::int as n from decisions where policy = 'casc.escalation' and cascade is not null`;
-    expect(escDecisions[0].n).toBe(rounds.length + 1);
+    expect(escDecisions[0].n).toBe(rounds.length + 2);
     expect(escalatedRouterDecisions.length).toBe(rounds.filter((r) => r.escalated).length);
   }, 240_000);
 

@@ -38,15 +38,18 @@ export interface ItemProblem {
 }
 
 /**
- * Feedback on the final answer of a cascade is sent to the escalation decision (it teaches the escalation policy);
- * the same reward also teaches the router decision whose model gave that answer, as an event of its own with an id
- * derived from the caller's ('|' is outside the id alphabet, so no caller id can claim it), queued in the same job.
+ * Feedback and readings on the final answer of a cascade are sent to the escalation decision (feedback teaches the
+ * escalation policy); the same reward or reading also reaches the router decision whose model gave that answer, as
+ * an event of its own with an id derived from the caller's ('|' is outside the id alphabet, so no caller id can
+ * claim it), queued in the same job and refused with its original.
  */
 export function cascadeShare(p: Prepared, dec: DecisionRecord | undefined): Prepared | null {
-  if (p.kind !== 'feedback' || !dec?.cascade) return null;
+  if (!dec?.cascade || p.decisionId === undefined) return null;
   const eventId = `${p.eventId}|router`;
   const decisionId = dec.cascade.router;
-  return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
+  if (p.kind === 'feedback') return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
+  if (p.kind === 'energy') return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
+  return null;
 }
 
 /** Scopes trusted with any owner's decisions and with model-level readings (inference hosts, operators). */
