@@ -79,7 +79,31 @@ function objectiveOf(pairs: Record<string, number>, flag: string): ObjectiveWeig
   return o;
 }
 
-export function parseArgs(argv: readonly string[]): ReplayArgs {
+const KNOWN_FLAGS = [
+  '--data',
+  '--models',
+  '--algorithm',
+  '--objective',
+  '--sweep',
+  '--params',
+  '--seeds',
+  '--delay',
+  '--limit',
+  '--json',
+  '--svg',
+  '--via-http',
+  '--admin-key',
+  '--dim',
+  '--prior-data',
+  '--prior-split',
+  '--prior-weight',
+  '--budget',
+  '--cascade',
+  '--cascade-steps',
+];
+
+/** `--flag value` pairs, each flag's values in order (a flag may repeat); unknown flags and missing values refused. */
+function flagValues(argv: readonly string[]): Map<string, string[]> {
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -90,29 +114,33 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     flags.set(a, [...(flags.get(a) ?? []), v]);
     i++;
   }
-  const known = [
-    '--data',
-    '--models',
-    '--algorithm',
-    '--objective',
-    '--sweep',
-    '--params',
-    '--seeds',
-    '--delay',
-    '--limit',
-    '--json',
-    '--svg',
-    '--via-http',
-    '--admin-key',
-    '--dim',
-    '--prior-data',
-    '--prior-split',
-    '--prior-weight',
-    '--budget',
-    '--cascade',
-    '--cascade-steps',
-  ];
-  for (const k of flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag ${k}`);
+  for (const k of flags.keys()) if (!KNOWN_FLAGS.includes(k)) throw new UsageError(`unknown flag ${k}`);
+  return flags;
+}
+
+/** `--objective` (repeatable) crossed with `--sweep weight=v1,v2,…`; default quality only. */
+function objectivesOf(objectiveFlags: readonly string[], sweep: string | undefined): ObjectiveWeights[] {
+  let objectives = objectiveFlags.map((s) => objectiveOf(parsePairs(s, '--objective'), '--objective'));
+  if (objectives.length === 0) objectives = [{ quality: 1, energy: 0, cost: 0, latency: 0 }];
+  if (!sweep) return objectives;
+  const [key, values] = sweep.split('=');
+  if (!(WEIGHTS as readonly string[]).includes(key) || !values) throw new UsageError('--sweep: give weight=v1,v2,… (e.g. cost=0,0.5,1)');
+  const vs = values.split(',').map(Number);
+  if (vs.some((v) => !Number.isFinite(v) || v < 0)) throw new UsageError('--sweep: values must be numbers ≥ 0');
+  return objectives.flatMap((o) => vs.map((v) => ({ ...o, [key]: v })));
+}
+
+/** `--cascade MODE`: checked against the modes and the flags it cannot go with. */
+function cascadeOf(cascade: string | undefined, viaHttp: string | undefined, svg: string | undefined): Pick<ReplayArgs, 'cascade'> {
+  if (cascade === undefined) return {};
+  if (!(CASCADE_MODES as readonly string[]).includes(cascade)) throw new UsageError(`--cascade: unknown "${cascade}" (${CASCADE_MODES.join(', ')})`);
+  if (viaHttp !== undefined) throw new UsageError('--cascade replays in process: no --via-http');
+  if (svg !== undefined) throw new UsageError('--cascade writes no --svg (see --json)');
+  return { cascade: cascade as CascadeMode };
+}
+
+export function parseArgs(argv: readonly string[]): ReplayArgs {
+  const flags = flagValues(argv);
   const one = (k: string) => flags.get(k)?.at(-1);
   const int = (k: string, dflt: number, min: number) => {
     const v = one(k);
@@ -127,28 +155,12 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   if (algos.length === 0) throw new UsageError('--algorithm is required');
   for (const a of algos)
     if (!(POLICY_ALGORITHMS as readonly string[]).includes(a)) throw new UsageError(`--algorithm: unknown "${a}" (${POLICY_ALGORITHMS.join(', ')})`);
-  let objectives = (flags.get('--objective') ?? []).map((s) => objectiveOf(parsePairs(s, '--objective'), '--objective'));
-  if (objectives.length === 0) objectives = [{ quality: 1, energy: 0, cost: 0, latency: 0 }];
-  const sweep = one('--sweep');
-  if (sweep) {
-    const [key, values] = sweep.split('=');
-    if (!(WEIGHTS as readonly string[]).includes(key) || !values) throw new UsageError('--sweep: give weight=v1,v2,… (e.g. cost=0,0.5,1)');
-    const vs = values.split(',').map(Number);
-    if (vs.some((v) => !Number.isFinite(v) || v < 0)) throw new UsageError('--sweep: values must be numbers ≥ 0');
-    objectives = objectives.flatMap((o) => vs.map((v) => ({ ...o, [key]: v })));
-  }
   const limit = one('--limit');
-  const prior = parsePrior(one('--prior-data'), one('--prior-split'), one('--prior-weight'));
-  const cascade = one('--cascade');
-  if (cascade !== undefined && !(CASCADE_MODES as readonly string[]).includes(cascade))
-    throw new UsageError(`--cascade: unknown "${cascade}" (${CASCADE_MODES.join(', ')})`);
-  if (cascade !== undefined && one('--via-http') !== undefined) throw new UsageError('--cascade replays in process: no --via-http');
-  if (cascade !== undefined && one('--svg') !== undefined) throw new UsageError('--cascade writes no --svg (see --json)');
   return {
     data,
     models: one('--models')?.split(',').filter(Boolean),
     algorithms: algos as PolicyAlgorithm[],
-    objectives,
+    objectives: objectivesOf(flags.get('--objective') ?? [], one('--sweep')),
     params: parsePairs(one('--params') ?? '', '--params'),
     seeds: int('--seeds', 5, 1),
     delay: int('--delay', 0, 0),
@@ -158,9 +170,9 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     viaHttp: one('--via-http'),
     adminKey: one('--admin-key'),
     dim: int('--dim', 64, 32),
-    ...prior,
+    ...parsePrior(one('--prior-data'), one('--prior-split'), one('--prior-weight')),
     ...budgetOf(flags.get('--budget') ?? []),
-    ...(cascade !== undefined ? { cascade: cascade as CascadeMode } : {}),
+    ...cascadeOf(one('--cascade'), one('--via-http'), one('--svg')),
     cascadeSteps: int('--cascade-steps', 2, 2),
   };
 }

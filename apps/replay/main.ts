@@ -115,26 +115,8 @@ function duelSvg(name: string, results: { algorithm: string; curve: { round: num
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="${W / 2}" y="16" text-anchor="middle" font-size="12">${name}: cumulative preference regret (max ${maxY.toFixed(1)}) over ${maxX} duels</text>${lines.join('')}</svg>\n`;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const path = resolveData(args.data);
-  if (path.endsWith('_pairwise.jsonl')) return duelMode(args, path);
-  const loaded = loadDataset(path, args.models);
-  const warm = warmStartOf(args, path, loaded);
-  const ds = warm?.dataset ?? loaded;
-  if (warm)
-    log(
-      `warm start (${warm.report.source}): prior fitted on ${warm.report.outcomes} outcomes of ${warm.report.records} records, maxWeight ${warm.report.weight}`,
-    );
-  if (ds.records.length === 0) throw new UsageError(`${path}: no complete records for the selected models`);
-  if (args.cascade) {
-    const priorDataPath = args.priorData === undefined ? undefined : resolveData(args.priorData, '--prior-data');
-    return writeOutputs(args, cascadeMode({ args, path, ds, warm, priorDataPath }), () => '');
-  }
-  const ref = reference(ds);
-  const best = ds.models.indexOf(ref.bestSingle.model);
-  log(`${ds.name}: ${ds.records.length} complete records (${ds.skipped} skipped), ${ds.models.length} models; featurizing (dim ${args.dim})…`);
-  const features = ds.records.map((r) => featurize(r.prompt, args.dim));
+/** One row per (algorithm, objective): its seeds replayed in process, or through a running service (--via-http). */
+async function replayRows(args: ReplayArgs, ds: ReplayDataset, features: Float64Array[], best: number, warm: WarmStart | undefined): Promise<ResultRow[]> {
   const priorUpload = warm && { records: warm.records, maxWeight: args.priorWeight };
   const rows: ResultRow[] = [];
   const total = args.algorithms.length * args.objectives.length * args.seeds;
@@ -174,11 +156,12 @@ async function main(): Promise<void> {
       }
       rows.push(aggregate(algorithm, objective, ds.models, runs, args.budget));
     }
-  console.log(
-    `${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''}${warm ? `, warm start: prior from ${warm.report.records} records of ${warm.report.file ?? `a ${warm.report.fraction} split`}` : ''})`,
-  );
-  console.log(formatTable(ref, rows, ds.energyKnown, rows[0]?.curve.at(-1)?.round ?? ds.records.length));
-  const json = {
+  return rows;
+}
+
+/** The --json report of a per-prompt replay. */
+function reportJson(ds: ReplayDataset, ref: ReturnType<typeof reference>, rows: ResultRow[], warm: WarmStart | undefined) {
+  return {
     dataset: ds.name,
     models: ds.models,
     reference: {
@@ -194,6 +177,34 @@ async function main(): Promise<void> {
     results: rows,
     ...(warm ? { prior: warm.report } : {}),
   };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const path = resolveData(args.data);
+  if (path.endsWith('_pairwise.jsonl')) return duelMode(args, path);
+  const loaded = loadDataset(path, args.models);
+  const warm = warmStartOf(args, path, loaded);
+  const ds = warm?.dataset ?? loaded;
+  if (warm)
+    log(
+      `warm start (${warm.report.source}): prior fitted on ${warm.report.outcomes} outcomes of ${warm.report.records} records, maxWeight ${warm.report.weight}`,
+    );
+  if (ds.records.length === 0) throw new UsageError(`${path}: no complete records for the selected models`);
+  if (args.cascade) {
+    const priorDataPath = args.priorData === undefined ? undefined : resolveData(args.priorData, '--prior-data');
+    return writeOutputs(args, cascadeMode({ args, path, ds, warm, priorDataPath }), () => '');
+  }
+  const ref = reference(ds);
+  const best = ds.models.indexOf(ref.bestSingle.model);
+  log(`${ds.name}: ${ds.records.length} complete records (${ds.skipped} skipped), ${ds.models.length} models; featurizing (dim ${args.dim})…`);
+  const features = ds.records.map((r) => featurize(r.prompt, args.dim));
+  const rows = await replayRows(args, ds, features, best, warm);
+  console.log(
+    `${ds.name} (${ds.records.length} prompts, ${ds.models.length} models, ${args.seeds} seeds, delay ${args.delay}${args.viaHttp ? `, via ${args.viaHttp}` : ''}${warm ? `, warm start: prior from ${warm.report.records} records of ${warm.report.file ?? `a ${warm.report.fraction} split`}` : ''})`,
+  );
+  console.log(formatTable(ref, rows, ds.energyKnown, rows[0]?.curve.at(-1)?.round ?? ds.records.length));
+  const json = reportJson(ds, ref, rows, warm);
   writeOutputs(args, json, () => renderSvg(ds.name, ref, rows, ds.energyKnown));
 }
 
