@@ -9,6 +9,9 @@ import { chatMessageSchema } from './route.js';
 export const cascadeConfigSchema = z.strictObject({
   maxSteps: z.int().min(2).max(4).default(2),
 });
+
+/** The reward a censored answer's router decision learns: the escalation policy's ĝ₁ of it, clamped to [0, 1]. */
+export const imputedReward = (acceptQuality: number): number => (Number.isFinite(acceptQuality) ? Math.min(1, Math.max(0, acceptQuality)) : 0);
 export type CascadeConfig = z.infer<typeof cascadeConfigSchema>;
 
 /**
@@ -35,17 +38,27 @@ export const continueRequestSchema = z.strictObject({
 });
 export type ContinueRequest = z.infer<typeof continueRequestSchema>;
 
+/** An escalation of a request's cascade: its decision, the router decision whose answer it hid, and ĝ₁ of that answer. */
+export const cascadeEscalationSchema = z.object({
+  id: z.string(),
+  censored: z.string(),
+  /** The escalation policy's estimate of the hidden answer's quality, in [0, 1] (what its router decision learns). */
+  imputed: finite().min(0).max(1),
+});
+
 /**
  * Where a decision of an escalation policy sits in its cascade: the router decision the request started with
- * (`root`), the models called so far (after this step), and the router decision whose model's answer stands if
- * nothing else is called (`router`: feedback on the final answer also teaches it).
+ * (`root`), the models called so far (after this step), whether this step escalated, the router decision whose
+ * model's answer stands if nothing else is called (`router`), and the escalations of the request so far, this one
+ * included (`escalations`). Feedback on the final answer sent to the last step's decision teaches every one of them
+ * (cascadeShares).
  */
 export const decisionCascadeSchema = z.object({
   root: z.string(),
   router: z.string(),
   called: z.array(z.string()),
-  /** This step escalated (its model's answer may be continued); false: the answer stood and the cascade ended. */
   escalated: z.boolean(),
+  escalations: z.array(cascadeEscalationSchema).default([]),
 });
 export type DecisionCascade = z.infer<typeof decisionCascadeSchema>;
 

@@ -92,6 +92,10 @@ export const policyConfigSchema = z
     message: 'a cascade needs at least two arms and a policy that decides single models (not fgts-cdb)',
     path: ['cascade'],
   })
+  .refine((p) => !p.budget || !p.cascade, {
+    message: 'a budget paces the spend per routed call; with a cascade a request makes several: not both (use cost weights)',
+    path: ['budget'],
+  })
   .refine((p) => !p.budget || !UNPACED_ALGORITHMS.includes(p.algorithm), {
     message: 'fgts-cdb and random choose without the scores a budget prices: no budget on them',
     path: ['budget'],

@@ -24,10 +24,8 @@ export const escalationParamsOf = (p: AlgorithmParams): EscalationParams => ({ v
  * (its objective's weights on fixed scales, and a budget's dual price), from the router's estimate of it
  * (`quality`, and `mean` = the score without the exploration bonus).
  */
-export const escalationThreshold = (quality: number, mean: number, qualityWeight: number): number => {
-  const wq = qualityWeight > 0 ? qualityWeight : 1;
-  return Math.max(0, (wq * quality - mean) / wq);
-};
+export const escalationThreshold = (quality: number, mean: number, qualityWeight: number): number =>
+  Math.max(0, (qualityWeight * quality - mean) / (qualityWeight > 0 ? qualityWeight : 1));
 
 /**
  * Accept or escalate (ALGORITHMS.md §14) with the escalation policy `esc` (arm = model): escalate iff a Thompson draw

@@ -1,4 +1,5 @@
 import { createRng, type EscalationParams, type Rng } from '@app/bandits';
+import { imputedReward } from '@app/contracts';
 import { decideEscalationStep, ESCALATION_ALGORITHM, escalationDim, escalationFeatures, escalationParams, escalationThreshold } from '@app/learning';
 import { type CascadeData, cheapestArm, dearerArms } from './cascade-data.js';
 import { CascadeMetricsAccumulator, type CascadeRunMetrics } from './cascade-metrics.js';
@@ -151,6 +152,6 @@ function learnCascade(
         escalation.decided([s.answered], s.phi);
         escalation.observe([s.answered], s.phi, t, [outcome(s.answered)]);
       }
-    } else if (learned) policy.observe([s.answered], x, t, [outcome(s.answered, Math.min(1, Math.max(0, s.acceptQuality)))]);
+    } else if (learned) policy.observe([s.answered], x, t, [outcome(s.answered, imputedReward(s.acceptQuality))]);
   }
 }

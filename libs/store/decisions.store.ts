@@ -53,6 +53,11 @@ export class DecisionHotStore {
     return (await this.redis.set(this.keys.continued(decisionId), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
+  /** Whether the decision's cascade was continued (claimed) already. */
+  async wasContinued(decisionId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.continued(decisionId))) === 1;
+  }
+
   /** Gives a claim back (the continuation failed before anything was recorded). */
   async releaseContinuation(decisionId: string): Promise<void> {
     await this.redis.del(this.keys.continued(decisionId));

@@ -62,6 +62,14 @@ describe('cascade: continue a decision with its answer', () => {
     const bad = await admin.put('/admin/policies/duel', { algorithm: 'fgts-cdb', arms: ['cheap', 'dear'], cascade: { maxSteps: 2 } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].path).toBe('cascade');
+    const paced = await admin.put('/admin/policies/paced', {
+      algorithm: 'linucb',
+      arms: ['cheap', 'dear'],
+      cascade: { maxSteps: 2 },
+      budget: { costUsdPerRequest: 0.01 },
+    });
+    expect(paced.status).toBe(400);
+    expect(paced.body.errors[0].path).toBe('budget');
   });
 
   it('refuses what it cannot continue, naming the field', async () => {
@@ -160,6 +168,24 @@ describe('cascade: continue a decision with its answer', () => {
       expect(again.status).toBe(409);
       expect(again.body.errors[0].path).toBe('decisionId');
       ended++;
+      // Feedback on the final answer (mid's, accepted at step 2) teaches mid's router decision, the escalation that
+      // led there, and gives the router decision of the hidden first answer the escalation policy's estimate.
+      expect((await admin.post('/v1/feedback', { decisionId: e2.body.decisionId, reward: 1, eventId: 'three-final' })).status).toBe(202);
+      await eventually(async () => {
+        const rows = await sql<{ id: string; decision: string; arm: string; reward: number }[]>`
+          select e.id, e.decision_id as decision, d.arm, e.reward from events e join decisions d on d.id = e.decision_id
+          where e.id like '%three-final%' and e.status = 'learned'`;
+        const by = (suffix: string) => rows.find((row) => row.id.endsWith(suffix));
+        return (
+          rows.length === 4 &&
+          by('three-final')?.decision === e2.body.decisionId &&
+          by('|step0')?.decision === e1.body.decisionId &&
+          by('|router')?.arm === 'mid' &&
+          by('|censored0')?.decision === r.body.decisionId &&
+          by('|censored0')!.reward >= 0 &&
+          by('|censored0')!.reward <= 1
+        );
+      }, 15_000);
     }
     expect(ended).toBe(1);
     // A decision whose model left the policy.

@@ -5,8 +5,8 @@ import { ClientStalls, type Sample } from '../support/traffic.js';
 /**
  * A route request whose text is built to make the featurizer backtrack must not hold the api's one thread: while
  * it is featurized, /health/live keeps answering promptly: a blocked thread shows as the latency of the liveness
- * probes in flight. The api is the built one in a child process, and probes overlapping a pause of this test
- * process (a collection of the test runner's heap) are left out: they measured the client, not the api.
+ * probes in flight. The api is the built one in a child process, and the time a pause of this test process (a
+ * collection of the test runner's heap) overlapped a probe is taken out of it: it measured the client, not the api.
  *
  * The text is 1,000,000 characters (the longest `input`): 200 stretches of 4,999 blank lines, each closed by an
  * 'x'. An earlier multiple-choice expression rescanned a stretch from each of its line breaks: about 10 s of

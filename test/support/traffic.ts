@@ -20,8 +20,8 @@ export const between = (samples: readonly Sample[], from: number, to: number) =>
 
 /**
  * Pauses of the measuring process itself (garbage collection of a large test-runner heap, the scheduler giving
- * its core away): a 5 ms timer that fires more than `minMs` late marks one. A latency sample in flight during
- * such a pause measured the client, not the service, and `attributable` leaves it out.
+ * its core away): a 5 ms timer that fires more than `minMs` late marks one. The part of a latency sample such a
+ * pause overlapped measured the client, not the service: `attributable` takes it out.
  */
 export class ClientStalls {
   readonly stalls: { from: number; to: number }[] = [];
@@ -47,9 +47,13 @@ export class ClientStalls {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** The samples no client pause overlapped. */
+  /** The samples with the time client pauses overlapped them taken out (that time measured the client, not the service). */
   attributable(samples: readonly Sample[]): Sample[] {
-    return samples.filter((s) => !this.stalls.some((p) => p.from < s.at + s.ms && p.to > s.at));
+    return samples.map((s) => {
+      let paused = 0;
+      for (const p of this.stalls) paused += Math.max(0, Math.min(p.to, s.at + s.ms) - Math.max(p.from, s.at));
+      return paused > 0 ? { ...s, ms: Math.max(0, s.ms - paused) } : s;
+    });
   }
 }
 

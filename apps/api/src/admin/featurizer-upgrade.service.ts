@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { newEscalationEpoch } from './escalation-epoch.js';
 import { FEATURIZER_VERSION } from '@app/featurizer';
 import { Logger } from '@app/infra';
 import { PoliciesRepository } from '@app/persistence';
@@ -49,6 +50,7 @@ export class FeaturizerUpgrade implements OnApplicationBootstrap, OnApplicationS
         if (!next) continue;
         await this.state.replace(this.state.policyTarget(next.name), next.epoch, new Map());
         await this.registry.putPolicy(next);
+        if (next.cascade) await newEscalationEpoch({ policies: this.policies, state: this.state, registry: this.registry }, next, 'featurizer-upgrade');
         upgraded.push(next.name);
         this.log.warn('policy moved to a new featurizer version: learning starts a new epoch', {
           policy: next.name,

@@ -35,6 +35,7 @@ import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { armWarnings } from './arm-warnings.js';
+import { newEscalationEpoch } from './escalation-epoch.js';
 import { SequentialStateService } from '../routing/sequential-state.service.js';
 import { assertEmbeddingsModel, assertPriorSupported } from './embeddings-model.js';
 
@@ -108,13 +109,13 @@ export class PoliciesService {
       throw new DomainError('VALIDATION', `a cascade's escalation policy would need more than ${MAX_POLICY_DIM} features: fewer arms or a smaller dim`, [
         { path: 'cascade', message: 'too many arms and features for a cascade' },
       ]);
-    const out = await this.store(name, sent, actor);
-    await this.syncEscalation(out, actor);
+    const { epochChanged, ...out } = await this.store(name, sent, actor);
+    await this.syncEscalation(out, actor, epochChanged);
     return out;
   }
 
   /** The escalation policy of a router with a cascade, brought in line with the router (nothing when unchanged). */
-  private async syncEscalation(router: Policy, actor: Principal): Promise<void> {
+  private async syncEscalation(router: Policy, actor: Principal, routerEpochChanged = false): Promise<void> {
     const name = escalationPolicyName(router.name);
     if (!router.cascade) {
       // No cascade (any more): its escalation policy and what it learnt go.
@@ -123,11 +124,18 @@ export class PoliciesService {
     }
     const want = escalationPolicyConfig(router);
     const have = await this.policies.get(name);
-    if (have && escalationFields(have) === escalationFields(want)) return;
-    await this.store(name, want, actor);
+    // Its one-hots follow the router's arm order, its context the router's feature space.
+    const restart = routerEpochChanged || (have !== null && have.arms.join('\n') !== want.arms.join('\n'));
+    if (have && !restart && escalationFields(have) === escalationFields(want)) return;
+    await this.store(name, want, actor, restart);
   }
 
-  private async store(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean; warnings: string[] }> {
+  private async store(
+    name: string,
+    sent: PolicyConfig,
+    actor: Principal,
+    forceEpoch = false,
+  ): Promise<Policy & { created: boolean; epochChanged: boolean; warnings: string[] }> {
     const config = withFeaturizerVersion(sent);
     const before = await this.policies.get(name);
     const registered = await this.models.list();
@@ -147,10 +155,10 @@ export class PoliciesService {
     };
     if (!stored.prior) delete stored.prior;
     if (!stored.budgetSince) delete stored.budgetSince;
-    const { policy, created, epochChanged } = await this.policies.put(name, stored, actor.keyId, (b) => needsNewEpoch(b, config));
+    const { policy, created, epochChanged } = await this.policies.put(name, stored, actor.keyId, (b) => forceEpoch || needsNewEpoch(b, config));
     if (created || epochChanged) await this.state.replace(this.state.policyTarget(name), policy.epoch, new Map());
     await this.publish(policy);
-    return { ...policy, created, warnings: armWarnings(policy, registered) };
+    return { ...policy, created, epochChanged, warnings: armWarnings(policy, registered) };
   }
 
   async get(name: string): Promise<Policy> {
@@ -346,6 +354,7 @@ export class PoliciesService {
     const p = await this.policies.update(name, actor.keyId, 'reset', (c) => c, true);
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.state.replace(this.state.policyTarget(name), p.epoch, new Map());
+    await newEscalationEpoch({ policies: this.policies, state: this.state, registry: this.registry }, p, actor.keyId);
     await this.publish(p);
     return p;
   }

@@ -38,18 +38,30 @@ export interface ItemProblem {
 }
 
 /**
- * Feedback and readings on the final answer of a cascade are sent to the escalation decision (feedback teaches the
- * escalation policy); the same reward or reading also reaches the router decision whose model gave that answer, as
- * an event of its own with an id derived from the caller's ('|' is outside the id alphabet, so no caller id can
- * claim it), queued in the same job and refused with its original.
+ * What feedback on the final answer of a cascade, sent to its last step's decision (which learns it as any event),
+ * also teaches, each as an event of its own with an id derived from the caller's ('|' is outside the id alphabet,
+ * so no caller id can claim one), queued in the same job and refused with its original:
+ * - `|router`: the same reward for the router decision whose model gave the final answer (a reading too);
+ * - `|step<k>`: the same reward for each earlier escalation decision of the request (escalating led here);
+ * - `|censored<k>`: for the router decision of each answer an escalation hid, the escalation policy's estimate of
+ *   that answer (decided with the step, stored with it): a decision never rated would count as a reward of 0.
  */
-export function cascadeShare(p: Prepared, dec: DecisionRecord | undefined): Prepared | null {
-  if (!dec?.cascade || p.decisionId === undefined) return null;
-  const eventId = `${p.eventId}|router`;
-  const decisionId = dec.cascade.router;
-  if (p.kind === 'feedback') return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
-  if (p.kind === 'energy') return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
-  return null;
+export function cascadeShares(p: Prepared, dec: DecisionRecord | undefined): Prepared[] {
+  const c = dec?.cascade;
+  if (!c || p.decisionId === undefined || (p.kind !== 'feedback' && p.kind !== 'energy')) return [];
+  const to = (suffix: string, decisionId: string, reward?: number): Prepared => {
+    const eventId = `${p.eventId}|${suffix}`;
+    if (p.kind === 'energy') return { ...p, eventId, decisionId, job: { ...p.job, eventId, decisionId } };
+    const job = { ...p.job, eventId, decisionId, reward: reward ?? p.job.reward };
+    return { ...p, kind: 'feedback', eventId, decisionId, job };
+  };
+  const out = [to('router', c.router)];
+  if (p.kind !== 'feedback') return out;
+  c.escalations.forEach((e, k) => {
+    if (e.id !== dec.id) out.push(to(`step${k}`, e.id));
+    out.push(to(`censored${k}`, e.censored, e.imputed));
+  });
+  return out;
 }
 
 /** Scopes trusted with any owner's decisions and with model-level readings (inference hosts, operators). */

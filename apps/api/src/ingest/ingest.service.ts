@@ -12,10 +12,10 @@ import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
 import { GroupCommit } from './group-commit.js';
-import { cascadeShare, checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
+import { cascadeShares, checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
 
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
-/** An event that may be queued; `share`: the router's share of a cascade's feedback (cascadeShare), answered through its original. */
+/** An event that may be queued; `share`: what a cascade's feedback also teaches (cascadeShares), answered through its original. */
 type Ready = Prepared & { late: boolean; share?: true };
 /** One event as submitted: its caller, its body, where its field paths start, and its caller-side id rule. */
 interface Entry {
@@ -115,8 +115,7 @@ export class IngestService {
       else {
         const late = dec !== undefined && this.isLate(dec, now);
         ok.push({ ...p, late });
-        const share = cascadeShare(p, dec);
-        if (share) ok.push({ ...share, late, share: true });
+        for (const share of cascadeShares(p, dec)) ok.push({ ...share, late, share: true });
       }
     }
 
@@ -209,6 +208,12 @@ export class IngestService {
         if (!p.share) refused.add(p.index);
         over.push(p);
       }
+    }
+    // Slots counted but not used (a share refused with its original): given back.
+    const unused = new Map([...fits].filter(([, n]) => n > 0));
+    if (unused.size > 0) {
+      await this.hot.uncountEvents(unused).catch(() => undefined);
+      for (const [id, n] of unused) counted.set(id, (counted.get(id) ?? 0) - n);
     }
     return { within, over, counted };
   }

@@ -52,7 +52,6 @@ export class ProxyCascade {
       const next = await this.escalate(caller, step.response.model, step.routerDecision, call);
       // The target failed: the answer in hand goes out, and its feedback still goes where it did (its own model's).
       if (!next) break;
-      await step.imputed?.();
       feedbackTo = step.response.decisionId;
       answer = next;
       models.push(next.model);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createRng, linearEstimates, type Rng } from '@app/bandits';
 import {
@@ -7,15 +7,14 @@ import {
   type DecisionCascade,
   type DecisionRecord,
   escalationPolicyName,
+  imputedReward,
   type Principal,
   routerPolicyName,
 } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { answerSignals, messagesText } from '@app/featurizer';
-import { decideEscalationStep, escalationFeatures, escalationThreshold, type PolicyRuntime } from '@app/learning';
-import { Logger } from '@app/infra';
+import { decideEscalationStep, escalationDim, escalationFeatures, escalationThreshold, type PolicyRuntime } from '@app/learning';
 import { DecisionHotStore } from '@app/store';
-import { IngestService } from '../ingest/ingest.service.js';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionLookup } from './decision-lookup.service.js';
 import { PolicyCache } from './policy-cache.service.js';
@@ -32,6 +31,7 @@ interface Standing {
   routerDecision: string;
   called: string[];
   answered: string;
+  escalations: DecisionCascade['escalations'];
 }
 
 /**
@@ -50,37 +50,26 @@ export class ContinueService {
     private readonly cache: PolicyCache,
     private readonly lookup: DecisionLookup,
     private readonly hot: DecisionHotStore,
-    private readonly ingest: IngestService,
-    @Inject(Logger) logger: Logger,
-  ) {
-    this.log = logger.child('cascade');
-  }
+  ) {}
 
-  private readonly log: Logger;
   private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
 
   async continue(caller: Principal, decisionId: string, req: ContinueRequest): Promise<ContinueResponse> {
-    const s = await this.step(caller, decisionId, req);
-    await s.imputed?.();
-    return s.response;
+    return (await this.step(caller, decisionId, req)).response;
   }
 
-  /**
-   * One cascade step. `routerDecision`: the router decision of the escalation target when it escalated (the target's
-   * usage goes there); `imputed()`: queues the censoring estimate for the escalated answer's router decision (see
-   * imputeCensored), once the target's answer is in hand (the api's endpoint: at once; the proxy: once it answered).
-   */
-  async step(
-    caller: Principal,
-    decisionId: string,
-    req: ContinueRequest,
-  ): Promise<{ response: ContinueResponse; routerDecision?: string; imputed?: () => Promise<void> }> {
+  /** One cascade step; `routerDecision`: the router decision of the escalation target when it escalated (its usage goes there). */
+  async step(caller: Principal, decisionId: string, req: ContinueRequest): Promise<{ response: ContinueResponse; routerDecision?: string }> {
     const dec = (await this.lookup.find([decisionId])).get(decisionId);
     if (!dec || (caller.scope !== 'admin' && dec.owner !== caller.owner)) throw notFound(decisionId);
     const at = this.standing(caller, dec);
-    const cascade = at.router.policy.cascade!;
+    const window = at.router.policy.feedback.windowSeconds;
+    if (Date.now() > dec.createdAt + window * 1000)
+      throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} is older than its policy's feedback window`, [
+        { path: 'decisionId', message: 'too late to continue' },
+      ]);
+    if (await this.hot.wasContinued(dec.id).catch(() => Promise.reject(unavailableRedis()))) throw continuedAlready(dec.id);
     const answeredIndex = at.router.armIndex.get(at.answered)!;
-    const ttl = at.router.policy.feedback.windowSeconds + CLAIM_MARGIN_S;
     const settle = (reason: ContinueResponse['reason']) => ({
       response: {
         decisionId: dec.id,
@@ -93,17 +82,16 @@ export class ContinueService {
         reason,
       },
     });
-    if (at.called.length >= cascade.maxSteps) return settle('max-steps');
-    const x = await this.context(at, dec);
+    if (at.called.length >= at.router.policy.cascade!.maxSteps) return settle('max-steps');
+    const context = await this.context(at, dec);
+    const x = context ?? new Float64Array(at.router.policy.features.dim);
     const targets = this.dearer(at, x, answeredIndex);
     if (targets.length === 0) return settle('no-dearer-model');
-    const escalation = this.cache.get(escalationPolicyName(at.router.policy.name));
-    if (!escalation || escalation.policy.arms.join('\n') !== at.router.policy.arms.join('\n'))
-      throw new DomainError('UNAVAILABLE', 'the escalation policy is not loaded on this replica yet; retry shortly', [], 1);
-    if (!(await this.hot.claimContinuation(dec.id, ttl).catch(() => Promise.reject(unavailableRedis()))))
-      throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} was continued already`, [{ path: 'decisionId', message: 'already continued' }]);
+    const escalation = this.loadedEscalationPolicy(at.router);
+    const claimed = await this.hot.claimContinuation(dec.id, window + CLAIM_MARGIN_S).catch(() => Promise.reject(unavailableRedis()));
+    if (!claimed) throw continuedAlready(dec.id);
     try {
-      const target = this.routing.decideOn(caller, at.router, x, targets);
+      const target = this.routing.decideOn(caller, at.router, x, targets, { learnable: context !== null });
       const next = target.response.model;
       const nextIndex = at.router.armIndex.get(next)!;
       const price = target.response.scores.find((sc) => sc.model === next)!;
@@ -115,16 +103,20 @@ export class ContinueService {
         jsonRequested: req.jsonRequested,
       }).vector;
       const phi = escalationFeatures({ answered: answeredIndex, next: nextIndex, arms: at.router.policy.arms.length, signals, context: x });
+      if (phi.length !== escalation.model.d) throw notLoaded();
       const d = decideEscalationStep(escalation, phi, answeredIndex, nextIndex, threshold, this.rng);
-      const chosen = d.escalate ? nextIndex : answeredIndex;
-      const cascadeFor = (arm: string): DecisionCascade =>
+      const cascadeFor = (arm: string, id: string): DecisionCascade =>
         arm === next
-          ? { root: at.root, router: target.response.decisionId, called: [...at.called, next], escalated: true }
-          : { root: at.root, router: at.routerDecision, called: at.called, escalated: false };
-      const step = this.routing.decideOn(caller, escalation, phi, [answeredIndex, nextIndex], {
-        cascadeFor,
-        chosen: { arm: chosen, propensity: d.propensity },
-      });
+          ? {
+              root: at.root,
+              router: target.response.decisionId,
+              called: [...at.called, next],
+              escalated: true,
+              escalations: [...at.escalations, { id, censored: at.routerDecision, imputed: imputedReward(d.first) }],
+            }
+          : { root: at.root, router: at.routerDecision, called: at.called, escalated: false, escalations: at.escalations };
+      const chosen = { arm: d.escalate ? nextIndex : answeredIndex, propensity: d.propensity };
+      const step = this.routing.decideOn(caller, escalation, phi, [answeredIndex, nextIndex], { cascadeFor, chosen });
       if (d.escalate) await target.record(); // before the escalation decision: its feedback joins the target's decision
       await step.record();
       const response: ContinueResponse = {
@@ -137,27 +129,22 @@ export class ContinueService {
         propensity: d.propensity,
         reason: 'learned',
       };
-      if (!d.escalate) return { response };
-      return { response, routerDecision: target.response.decisionId, imputed: () => this.imputeCensored(caller, at, step.response.decisionId, d.first) };
+      return d.escalate ? { response, routerDecision: target.response.decisionId } : { response };
     } catch (err) {
       await this.hot.releaseContinuation(dec.id).catch(() => undefined);
       throw err;
     }
   }
 
-  /**
-   * Feedback censoring (ALGORITHMS.md §14): an escalated answer is never shown, so the router decision of the model
-   * that gave it gets no feedback, and a linear policy would learn that as a reward of 0 (its decision already
-   * counted in A). It is given instead the escalation policy's estimate of that answer's quality (its accept arm's
-   * quality head at φ, ĝ₁, as it decided), as an event of its own (id derived from the escalation decision's, so it
-   * is sent once).
-   * Best effort: if it cannot be queued, the decision stays unrated, as before.
-   */
-  private async imputeCensored(caller: Principal, at: Standing, escalationDecision: string, acceptQuality: number): Promise<void> {
-    const reward = Math.min(1, Math.max(0, acceptQuality));
-    await this.ingest
-      .one('feedback', caller, { decisionId: at.routerDecision, reward, eventId: `censored.${escalationDecision}` })
-      .catch((err: Error) => this.log.warn('imputed feedback not queued', { decisionId: at.routerDecision, error: err.message }));
+  /** This replica's copy of the router's escalation policy, in step with the router (503 until it is). */
+  private loadedEscalationPolicy(router: PolicyRuntime): PolicyRuntime {
+    const esc = this.cache.get(escalationPolicyName(router.policy.name));
+    const inStep =
+      esc !== undefined &&
+      esc.policy.arms.join('\n') === router.policy.arms.join('\n') &&
+      esc.model.d === escalationDim(router.policy.arms.length, router.policy.features.dim);
+    if (!inStep) throw notLoaded();
+    return esc;
   }
 
   /** The cascade so far: from a router decision (its first step) or from an escalation decision that escalated. */
@@ -179,32 +166,34 @@ export class ContinueService {
         throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} cannot be continued (a duel or a fallback answer)`, [
           { path: 'decisionId', message: 'not a single routed decision' },
         ]);
-      return { router, root: dec.id, routerDecision: dec.id, called: [dec.arm], answered: dec.arm };
+      return { router, root: dec.id, routerDecision: dec.id, called: [dec.arm], answered: dec.arm, escalations: [] };
     }
     const called = dec.cascade.called;
     if (!dec.cascade.escalated || dec.arm !== called[called.length - 1])
       throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} accepted its answer: there is nothing to continue`, [
         { path: 'decisionId', message: 'the cascade ended here' },
       ]);
-    return { router, root: dec.cascade.root, routerDecision: dec.cascade.router, called, answered: dec.arm };
+    return { router, root: dec.cascade.root, routerDecision: dec.cascade.router, called, answered: dec.arm, escalations: dec.cascade.escalations };
   }
 
-  /** The prompt's context: the root router decision's (zeros if it was decided without one). */
-  private async context(at: Standing, dec: DecisionRecord): Promise<Float64Array> {
+  /** The prompt's context: the root router decision's (null when it was decided without one, or is gone). */
+  private async context(at: Standing, dec: DecisionRecord): Promise<Float64Array | null> {
     const root = at.root === dec.id ? dec : (await this.lookup.find([at.root])).get(at.root);
-    const dim = at.router.policy.features.dim;
-    return root && root.x.length === dim ? Float64Array.from(root.x) : new Float64Array(dim);
+    return root && root.x.length === at.router.policy.features.dim ? Float64Array.from(root.x) : null;
   }
 
-  /** Enabled arms not called yet whose predicted cost for this prompt is above the answering model's. */
+  /** Callable arms (enabled, breaker not open) not called yet whose predicted cost for this prompt is above the answering model's. */
   private dearer(at: Standing, x: Float64Array, answered: number): number[] {
     const all = at.router.policy.arms.map((_, i) => i);
     const est = linearEstimates(at.router.model, x, all, false);
     const costOf = (i: number) => est[i].cost;
     const names = at.router.policy.arms.filter((m, i) => !at.called.includes(m) && costOf(i) > costOf(answered));
-    return this.routing.enabledArms(at.router, names);
+    return this.routing.callableArms(at.router, names);
   }
 }
 
+const notLoaded = () => new DomainError('UNAVAILABLE', 'the escalation policy is not loaded on this replica yet; retry shortly', [], 1);
+const continuedAlready = (id: string) =>
+  new DomainError('CASCADE_CONFLICT', `decision ${id} was continued already`, [{ path: 'decisionId', message: 'already continued' }]);
 const notFound = (id: string) => new DomainError('DECISION_NOT_FOUND', `decision ${id} not found`, [{ path: 'decisionId', message: 'unknown decision' }]);
 const unavailableRedis = () => new DomainError('UNAVAILABLE', 'cannot record a cascade step right now; retry later', [], 5);

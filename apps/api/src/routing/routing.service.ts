@@ -95,24 +95,26 @@ export class RoutingService {
   /**
    * A decision of `rt` on a context already built (the steps of a cascade: the router's escalation target, the
    * escalation policy's accept/escalate), among `candidates` (arm indices); `cascadeFor(chosen model)` is stored with it.
-   * `chosen`: the choice was made elsewhere (decideEscalationStep), with that propensity.
+   * `chosen`: the choice was made elsewhere (decideEscalationStep), with that propensity. `learnable: false`: the
+   * context is not the request's (stored empty, nothing learnt from it, as an embeddings fallback).
    */
   decideOn(
     caller: Principal,
     rt: PolicyRuntime,
     x: Float64Array,
     candidates: number[],
-    opts: { cascadeFor?: (arm: string) => DecisionCascade; chosen?: { arm: number; propensity: number } } = {},
+    opts: { cascadeFor?: (arm: string, id: string) => DecisionCascade; chosen?: { arm: number; propensity: number }; learnable?: boolean } = {},
   ): PendingDecision {
-    const meta = { featureSource: rt.policy.features.source, learnable: true, ...opts };
+    const learnable = opts.learnable ?? true;
+    const meta = { ...opts, featureSource: learnable ? rt.policy.features.source : ('fallback' as const), learnable };
     return this.pending(caller, rt, x, candidates, 'single', meta, process.hrtime.bigint());
   }
 
-  /** The enabled arms of `rt` among `names` (unknown names left out). */
-  enabledArms(rt: PolicyRuntime, names: readonly string[]): number[] {
+  /** The arms of `rt` among `names` that can be called now: enabled, their circuit breaker not open. */
+  callableArms(rt: PolicyRuntime, names: readonly string[]): number[] {
     return names.flatMap((m) => {
       const i = rt.armIndex.get(m);
-      return i !== undefined && this.cache.model(m)?.enabled !== false ? [i] : [];
+      return i !== undefined && this.cache.model(m)?.enabled !== false && !this.breakers.excluded(m) ? [i] : [];
     });
   }
 
@@ -126,7 +128,7 @@ export class RoutingService {
       featureSource: DecisionFeatureSource;
       learnable: boolean;
       featureFallbackReason?: EmbeddingFallbackReason;
-      cascadeFor?: (arm: string) => DecisionCascade;
+      cascadeFor?: (arm: string, id: string) => DecisionCascade;
       chosen?: { arm: number; propensity: number };
     },
     t0: bigint,
@@ -161,7 +163,7 @@ export class RoutingService {
       ...(dec.arms.length === 2 ? { arms: dec.arms.map((a) => arms[a]) } : {}),
       estimates: scores,
       createdAt: Date.now(),
-      ...(meta.cascadeFor ? { cascade: meta.cascadeFor(arms[dec.arm]) } : {}),
+      ...(meta.cascadeFor ? { cascade: meta.cascadeFor(arms[dec.arm], id) } : {}),
     };
     this.metrics.decisionSeconds.observe({ policy: rt.policy.name }, Number(process.hrtime.bigint() - t0) / 1e9);
     for (const a of dec.arms) this.metrics.decisions.inc({ policy: rt.policy.name, model: arms[a], mode });
