@@ -205,6 +205,8 @@ describe('per-key limits with Redis down (private instance)', () => {
     const key = client(svc.url, (await admin.post('/admin/keys', { name: 't', scope: 'route', limits: { requestsPerMinute: 1 } })).body.secret);
     expect((await key.post('/v1/route', { policy: 'p', input: 'x' })).status).toBe(200);
     expect((await key.post('/v1/route', { policy: 'p', input: 'x' })).status).toBe(429);
+    // The first decision is learnt before Redis goes: a restart without persistence would lose its queued job.
+    await eventually(async () => (await admin.get('/admin/policies/p/stats')).body?.decisions === 1, 30_000, 100);
     const before = metric((await admin.get('/metrics')).body, 'router_key_limits_unenforced_total{op="admit"}');
     redis.kill();
     await sleep(300);
@@ -217,14 +219,16 @@ describe('per-key limits with Redis down (private instance)', () => {
 
     await redis.restart(); // empty: the counters start again
     // The decisions buffered during the outage reach the rebuilt state (so the service closes cleanly after).
+    let seen: unknown = null;
     await eventually(
       async () => {
         const r = await admin.get('/admin/policies/p/stats');
+        seen = r.body?.decisions;
         return r.status === 200 && r.body.decisions === 4;
       },
       90_000,
       200,
-    );
+    ).catch((err: Error) => Promise.reject(new Error(`${err.message}: decisions in the state ${String(seen)}, want 4`)));
     // Requests pass (open) until the api's connection is back; then the limit holds again.
     await eventually(async () => (await key.post('/v1/route', { policy: 'p', input: 'after' })).status === 429, 30_000, 200);
     await inOneMinute(5);
