@@ -17,15 +17,19 @@ export function subscribeChannel(
   onReady: () => void = () => undefined,
 ): ChannelSubscription {
   const sub = duplicateRedis(redis, { failFast: false, autoPipelining: false, lazyConnect: true, connectionName });
+  let closed = false;
   sub.on('message', (ch: string, message: string) => {
-    if (ch === channel) onMessage(message);
+    if (ch === channel && !closed) onMessage(message);
   });
-  sub.on('ready', onReady);
+  sub.on('ready', () => {
+    if (!closed) onReady();
+  });
   sub.on('error', () => undefined); // reconnects by itself; the shared connection's health is reported elsewhere
   sub.connect().catch(() => undefined);
   void sub.subscribe(channel).catch(() => undefined);
   return {
     close() {
+      closed = true;
       sub.disconnect();
       return Promise.resolve();
     },

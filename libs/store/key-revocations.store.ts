@@ -60,7 +60,9 @@ export class KeyRevocations {
     const catchUp = async (): Promise<void> => {
       clearTimeout(retry);
       try {
-        for (const id of await this.recent(Date.now() - REVOCATION_MEMORY_MS)) onRevoked(id);
+        const ids = await this.recent(Date.now() - REVOCATION_MEMORY_MS);
+        if (closed) return; // a read that was in flight when the subscription closed delivers nothing
+        for (const id of ids) onRevoked(id);
       } catch (err) {
         onError(err as Error);
         if (!closed) retry = setTimeout(() => void catchUp(), 1000);
