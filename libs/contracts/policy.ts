@@ -51,7 +51,7 @@ export const policyConfigSchema = z
         expectedOutputTokens: finite().min(0).max(1e7).optional(),
         priorWeight: finite().min(0).max(1e6).optional(),
         propensityDraws: z.int().min(0).max(10_000).optional(),
-        budgetGain: finite().gt(0).max(10).optional(),
+        budgetGain: finite().gt(0).max(1000).optional(),
       })
       .default({}),
     objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),
@@ -115,9 +115,10 @@ export interface Policy extends PolicyConfig {
   prior?: PolicyPrior;
   /**
    * The learning state's spend totals when the budget was set, in that epoch: a budget paces the spend since then.
-   * Set by the service whenever the budget changes; absent = since the epoch began.
+   * Set by the service whenever the budget changes; absent = since the epoch began. `startPrices`: the dual price
+   * each limit starts from (budgetStartPrices), absent = 0.
    */
-  budgetSince?: SpendTotals & { epoch: number };
+  budgetSince?: SpendTotals & { epoch: number; startPrices?: Partial<Record<keyof Budget, number>> };
   name: string;
   version: number;
   epoch: number;

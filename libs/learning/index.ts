@@ -10,3 +10,4 @@ export * from './off-policy.js';
 export * from './evaluate-candidate.js';
 export * from './escalation-features.js';
 export * from './escalation-policy.js';
+export * from './budget-start.js';

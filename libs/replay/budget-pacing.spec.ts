@@ -1,6 +1,6 @@
 import { createRng, headIndex, recordDecision, recordObservation } from '@app/bandits';
 import { type Model } from '@app/contracts';
-import { budgetStandings, DEFAULT_BUDGET_GAIN, recompileArms, spendTotals } from '@app/learning';
+import { budgetStandings, budgetStartPrices, DEFAULT_BUDGET_GAIN, recompileArms, spendTotals, STARTED_BUDGET_GAIN, startBudgetAt } from '@app/learning';
 import { ReplayPolicy } from './policies.js';
 
 /**
@@ -26,7 +26,10 @@ const SEEDS = 20;
 /** Registry prices that make each model's expected cost per query exactly its cost (256 expected output tokens). */
 const REGISTRY = new Map<string, Model>(ARMS.map((id, a) => [id, { id, enabled: true, pricing: { inputPerMTok: 0, outputPerMTok: (COST[a] * 1e6) / 256 } }]));
 
-function run(seed: number, known: boolean, gain?: number): { quality: number; spend: number; worstAfter300: number } {
+/** The three contexts in the proportions of MIX (10 of them): where a start price is searched. */
+const mixContexts = (xs: readonly Float64Array[]) => MIX.flatMap((m, k) => Array.from({ length: Math.round(m * 10) }, () => xs[k]));
+
+function run(seed: number, known: boolean, gain?: number, started = false): { quality: number; spend: number; worstAfter300: number; startPrice?: number } {
   const rng = createRng(1000 + seed);
   const policy = new ReplayPolicy({
     algorithm: known ? 'epsilon-greedy' : 'linucb',
@@ -48,9 +51,15 @@ function run(seed: number, known: boolean, gain?: number): { quality: number; sp
           recordObservation(policy.runtime.stats[a], xs[k], headIndex.quality, QUALITY[k][a]);
           recordObservation(policy.runtime.stats[a], xs[k], headIndex.cost, COST[a]);
         }
+  let startPrice: number | undefined;
   if (known) {
     policy.runtime.policy.budgetSince = { epoch: policy.runtime.policy.epoch, ...spendTotals(policy.runtime.stats) };
     recompileArms(policy.runtime, [0, 1, 2]);
+    if (started) {
+      const prices = budgetStartPrices(policy.runtime, mixContexts(xs));
+      startPrice = prices.costUsdPerRequest;
+      startBudgetAt(policy.runtime, prices);
+    }
   }
   let quality = 0;
   let spend = 0;
@@ -66,7 +75,7 @@ function run(seed: number, known: boolean, gain?: number): { quality: number; sp
     spend += COST[arm];
     if (t + 1 >= 300) worst = Math.max(worst, spend / (t + 1));
   }
-  return { quality: quality / T, spend: spend / T, worstAfter300: worst };
+  return { quality: quality / T, spend: spend / T, worstAfter300: worst, startPrice };
 }
 
 describe('budgets: dual pacing (test K1)', () => {
@@ -108,5 +117,30 @@ describe('budgets: dual pacing (test K1)', () => {
     );
     for (const r of runs) expect(r.spend).toBeLessThanOrEqual(1.01 * BUDGET);
     expect(q).toBeGreaterThanOrEqual(0.97 * LP);
+  });
+
+  it('started at μ₀: the start price is the LP dual price; spend ≤ 1.01·b in every seed, quality ≥ 0.995 × LP', () => {
+    // Hard prompts tie medium and large at μ·(20 − 5)/b = 0.85 − 0.50: μ⋆ = 0.35·5/15.
+    const runs = Array.from({ length: SEEDS }, (_, s) => run(s, true, undefined, true));
+    const q = runs.reduce((a, r) => a + r.quality, 0) / SEEDS;
+    console.log(
+      `K1 started at μ₀ = ${runs[0].startPrice!.toFixed(5)} (k_p ${STARTED_BUDGET_GAIN}): quality ${q.toFixed(4)} (${((q / LP) * 100).toFixed(1)} % of LP), spend max ${Math.max(...runs.map((r) => r.spend)).toFixed(3)}, worst running mean after 300 ${Math.max(...runs.map((r) => r.worstAfter300)).toFixed(3)}`,
+    );
+    expect(runs[0].startPrice).toBeCloseTo((0.35 * BUDGET) / 15, 6);
+    for (const r of runs) expect(r.spend).toBeLessThanOrEqual(1.01 * BUDGET);
+    expect(q).toBeGreaterThanOrEqual(0.995 * LP);
+  });
+
+  it('no start price when the unpriced choices already stay within the limit', () => {
+    const policy = new ReplayPolicy({
+      algorithm: 'linucb',
+      arms: ARMS,
+      dim: 3,
+      objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+      params: {},
+      models: REGISTRY,
+      budget: { costUsdPerRequest: 25 },
+    });
+    expect(budgetStartPrices(policy.runtime, [Float64Array.from([1, 0, 0])])).toEqual({ costUsdPerRequest: 0 });
   });
 });

@@ -2,7 +2,9 @@ import { type AlgorithmParams, headIndex, type ObjectiveWeights, type PolicyAlgo
 import { type Budget, type Model, type Policy, type PolicyPrior } from '@app/contracts';
 import {
   armPriors,
+  budgetStartPrices,
   buildRuntime,
+  startBudgetAt,
   objectiveScales,
   decidePolicy,
   type DecisionMode,
@@ -42,6 +44,8 @@ export interface ReplayPolicyOptions {
   budget?: Budget;
   /** Gain of the budget's dual price (policy params.budgetGain). */
   budgetGain?: number;
+  /** Contexts the budget's start price is searched on (the prior's prompts, as the service's prior upload does); none: 0. */
+  budgetStartContexts?: readonly Float64Array[];
 }
 
 const PARAM_KEYS = ['alpha', 'ridge', 'epsilon', 'propensityDraws'] as const;
@@ -97,6 +101,7 @@ export class ReplayPolicy {
     const policy = replayPolicy(o);
     const models = o.models ?? new Map<string, Model>();
     this.runtime = buildRuntime(policy, new Map(), armPriors(policy, models, new Map()), 0, objectiveScales(policy, models));
+    if (o.budget && o.budgetStartContexts?.length) startBudgetAt(this.runtime, budgetStartPrices(this.runtime, o.budgetStartContexts));
     this.mode = o.mode ?? (o.algorithm === 'fgts-cdb' && k >= 2 ? 'duel' : 'single');
     if (o.algorithm === 'fgts-cdb') this.sequential = { duel: new DuelRuntime(k, o.dim) };
     else if (o.algorithm === 'ti-ucb') this.sequential = { trend: new TrendRuntime(k) };

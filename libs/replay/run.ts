@@ -17,6 +17,8 @@ export interface ReplaySpec {
   /** Mean spend per request to pace to (a policy's budget), and the price's gain (params.budgetGain). */
   budget?: Budget;
   budgetGain?: number;
+  /** Contexts a budget's start price is searched on (a warm start's prompts). */
+  budgetStartContexts?: readonly Float64Array[];
 }
 
 /** Seeded Fisher–Yates order of n items. */
@@ -57,6 +59,7 @@ export function runReplay(
     ...replayRegistry(ds),
     budget: spec.budget,
     budgetGain: spec.budgetGain,
+    budgetStartContexts: spec.budgetStartContexts,
   });
   const rng = createRng(seed * 2654435761);
   const pending: { due: number; arms: number[]; i: number; t: number }[] = [];

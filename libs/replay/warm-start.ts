@@ -20,6 +20,8 @@ export interface WarmStartReport {
 
 export interface WarmStart {
   prior: PolicyPrior;
+  /** The fitted prompts' contexts (one per distinct input): where a budget's start price is searched. */
+  contexts: Float64Array[];
   /** The outcomes fitted, as the prior endpoint takes them (for `--via-http`). */
   records: PriorScoreRecord[];
   /** The dataset to replay (for a split, without the records fitted on). */
@@ -32,17 +34,27 @@ export interface WarmStart {
  * of dimension `dim`: each input featurised as a live request, fitted with fitPrior (what POST …/prior fits, in one
  * call or in appending calls alike) and converted with toPolicyPrior.
  */
-export function fitReplayPrior(records: readonly PriorScoreRecord[], models: readonly string[], dim: number, maxWeight: number): PolicyPrior {
+export function fitReplayPrior(
+  records: readonly PriorScoreRecord[],
+  models: readonly string[],
+  dim: number,
+  maxWeight: number,
+  contexts = priorContexts(records, dim),
+): PolicyPrior {
   const armIndex = new Map(models.map((m, i) => [m, i]));
-  const contexts = new Map<string, Float64Array>();
   const obs: PriorObservation[] = records.map((r) => {
     const arm = armIndex.get(r.model);
     if (arm === undefined) throw new Error(`prior record for ${r.model}, which is not replayed`);
-    let x = contexts.get(r.input);
-    if (!x) contexts.set(r.input, (x = featurize(r.input, dim)));
-    return { arm, x, r: r.score };
+    return { arm, x: contexts.get(r.input)!, r: r.score };
   });
   return toPolicyPrior(models, fitPrior(models.length, dim, obs, maxWeight), records.length, new Date(0).toISOString());
+}
+
+/** Each distinct input of the records featurised as a live request. */
+export function priorContexts(records: readonly PriorScoreRecord[], dim: number): Map<string, Float64Array> {
+  const contexts = new Map<string, Float64Array>();
+  for (const r of records) if (!contexts.has(r.input)) contexts.set(r.input, featurize(r.input, dim));
+  return contexts;
 }
 
 function warmStart(
@@ -53,8 +65,10 @@ function warmStart(
   source: Pick<WarmStartReport, 'source' | 'file' | 'fraction'>,
 ): WarmStart {
   const records = priorRecords(fit, dataset.models);
+  const contexts = priorContexts(records, dim);
   return {
-    prior: fitReplayPrior(records, dataset.models, dim, weight),
+    prior: fitReplayPrior(records, dataset.models, dim, weight, contexts),
+    contexts: [...contexts.values()],
     records,
     dataset,
     report: {

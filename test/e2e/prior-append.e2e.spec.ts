@@ -1,5 +1,7 @@
 import { createRng } from '@app/bandits';
-import { fitReplayPrior, priorRecords, type RawRecord } from '@app/replay';
+import { type Model } from '@app/contracts';
+import { budgetStartPrices } from '@app/learning';
+import { fitReplayPrior, priorContexts, priorRecords, type RawRecord, ReplayPolicy } from '@app/replay';
 import { uploadPrior } from '../../apps/replay/upload-prior.js';
 import { client as replayClient } from '../../apps/replay/via-http.js';
 import { ADMIN_KEY, client, freshEnvironment, type Running, startService } from '../support/harness.js';
@@ -116,6 +118,41 @@ describe('prior uploads that add up', () => {
     await create('life');
     expect((await admin.get('/admin/policies/life')).body.prior).toBeUndefined();
     expect((await post('life', { records: b, append: true })).prior.records).toBe(b.length);
+  });
+
+  it("a prior uploaded to a policy with a budget starts the budget's price where the prior's prompts would spend the limit", async () => {
+    const PRICED: Record<string, Model> = {
+      coder: { id: 'coder', enabled: true, pricing: { inputPerMTok: 1, outputPerMTok: 4 } },
+      mathy: { id: 'mathy', enabled: true, pricing: { inputPerMTok: 3, outputPerMTok: 12 } },
+      writer: { id: 'writer', enabled: true, pricing: { inputPerMTok: 10, outputPerMTok: 40 } },
+    };
+    for (const m of ARMS) expect((await admin.patch(`/admin/models/${m}`, { pricing: PRICED[m].pricing })).status).toBe(200);
+    const limit = 3e-3;
+    await create('paced', { budget: { costUsdPerRequest: limit } });
+    const installed = await post('paced', { records, maxWeight: 100 });
+    const started = installed.budgetSince.startPrices.costUsdPerRequest;
+    // The same search in-process, on the replay's copy of the policy with the same registry and prior.
+    const local = new ReplayPolicy({
+      algorithm: 'linucb',
+      arms: ARMS,
+      dim: 64,
+      objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+      params: {},
+      models: new Map(ARMS.map((m) => [m, PRICED[m]])),
+      prior: fitReplayPrior(records, ARMS, 64, 100),
+      budget: { costUsdPerRequest: limit },
+    });
+    const expected = budgetStartPrices(local.runtime, [...priorContexts(records, 64).values()]).costUsdPerRequest!;
+    expect(expected).toBeGreaterThan(0);
+    expect(started).toBeCloseTo(expected, 9);
+    // Nothing spent yet: the price is the start price (stats, from the state the api compiles).
+    const stats = (await admin.get('/admin/policies/paced/stats')).body;
+    expect(stats.budgets).toEqual([expect.objectContaining({ budget: 'costUsdPerRequest', limit, requests: 0, startPrice: started, price: started })]);
+    // Without a budget a prior sets no start; a budget set later counts from then, from 0.
+    await create('unpaced');
+    expect((await post('unpaced', { records: records.slice(0, 50) })).budgetSince).toBeUndefined();
+    const later = await admin.patch('/admin/policies/paced/budget', { budget: { costUsdPerRequest: 2 * limit } });
+    expect(later.body.budgetSince.startPrices).toBeUndefined();
   });
 
   it('rejects a bad append flag naming the field, and a chunk over the record limit', async () => {

@@ -21,8 +21,10 @@ import { FEATURIZER_VERSION, featurize } from '@app/featurizer';
 import {
   BUDGET_LIMITS,
   budgetStandings,
+  budgetStartPrices,
   escalationPolicyConfig,
   MAX_POLICY_DIM,
+  noPendingSpend,
   type PriorObservation,
   refitPrior,
   spendTotals,
@@ -69,6 +71,9 @@ function assertNotEscalation(name: string): void {
 }
 
 /** JSON with object keys sorted (Postgres' jsonb reorders keys): equal values give equal strings. */
+/** Prompts of one prior upload a budget's start price is searched on (the first ones; each costs one decision). */
+const MAX_START_CONTEXTS = 5000;
+
 const canonicalJson = (v: unknown): string =>
   JSON.stringify(v, (_k, val: unknown) =>
     val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => (a < b ? -1 : 1))) : val,
@@ -289,11 +294,26 @@ export class PoliciesService {
       );
       await this.priorStats.replace(name, stats, tx);
       const records = (stored.size > 0 && previous ? previous.records : 0) + req.records.length;
-      return { ...c, prior: toPolicyPrior(c.arms, fitted, records, new Date().toISOString()) } as PolicyConfig;
+      const withPrior = { ...c, prior: toPolicyPrior(c.arms, fitted, records, new Date().toISOString()) } as PolicyConfig;
+      return c.budget ? await this.startedBudget(withPrior, p, obs) : withPrior;
     });
     if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(next);
     return next;
+  }
+
+  /**
+   * A budget's start price from a prior upload (ALGORITHMS.md §10a, "starting price"): the policy with its new prior,
+   * compiled from its current state, is asked at what price its greedy choices over this call's prompts would
+   * spend each limit on average; the dual price then starts there (budgetSince.startPrices) instead of at 0.
+   */
+  private async startedBudget(config: PolicyConfig, current: Policy, obs: readonly PriorObservation[]): Promise<PolicyConfig> {
+    const stored = config as PolicyConfig & Pick<Policy, 'prior' | 'budgetSince'>;
+    const p: Policy = { ...current, ...stored, name: current.name, version: current.version, epoch: current.epoch };
+    const contexts = [...new Set(obs.map((o) => o.x))].slice(0, MAX_START_CONTEXTS);
+    const startPrices = budgetStartPrices(await this.cache.compileVariant(p), contexts);
+    const since = stored.budgetSince?.epoch === p.epoch ? stored.budgetSince : { epoch: p.epoch, ...noPendingSpend() };
+    return { ...stored, budgetSince: { ...since, startPrices } } as PolicyConfig;
   }
 
   /** Removes the prior and the statistics of its uploads (a later append starts afresh). */
@@ -415,7 +435,14 @@ export class PoliciesService {
       budgets: budgetStandings(
         p,
         armStats.filter((s) => s !== null),
-      ).map(({ key, limit, requests, meanPerRequest, price }) => ({ budget: key, limit, requests, meanPerRequest, price })),
+      ).map(({ key, limit, requests, meanPerRequest, price, startPrice }) => ({
+        budget: key,
+        limit,
+        requests,
+        meanPerRequest,
+        price,
+        ...(startPrice === undefined ? {} : { startPrice }),
+      })),
       ...(duel ? { duelRecords: duel.size } : {}),
       arms: per.map((a, i) => ({
         ...a,

@@ -1,0 +1,105 @@
+import { type ArmEstimate, HEAD_COUNT, linearEstimates, setPrices } from '@app/bandits';
+import { BUDGET_LIMITS, type BudgetKey, budgetPrices, budgetStandings } from './budget-pacing.js';
+import type { PolicyRuntime } from './runtime.js';
+
+/** The price each of a policy's budgets starts from (μ₀, dimensionless like the dual price). */
+export type BudgetStartPrices = Partial<Record<BudgetKey, number>>;
+
+/** Largest start price searched: the score then pays 10⁴ per limit of predicted spend (cheapest arm everywhere). */
+const MAX_START_PRICE = 1e4;
+const BISECTIONS = 40;
+/** Rounds of coordinate-wise search when two budgets pace together. */
+const JOINT_ROUNDS = 4;
+
+interface ContextEstimates {
+  /** Scalarised mean of each arm without any price. */
+  mean: Float64Array;
+  /** Predicted spend of each arm per budget head (clamped at 0), [budget][arm]. */
+  spend: Float64Array[];
+}
+
+/**
+ * The start price μ₀ of each budget (ALGORITHMS.md §10a, "starting price"): the price at which the greedy
+ * decisions of the compiled model (means only, no exploration) over `contexts` spend the limit on average, by
+ * the same head predictions the price acts on. The dual price then moves around μ₀ instead of rising from 0, so
+ * a warm-started policy neither overspends while the price climbs nor pays the noise of a price that carries the
+ * whole correction. 0 when the unpriced choices already stay within the limit; two budgets are searched
+ * coordinate-wise. Pure: `rt`'s prices are restored before it returns.
+ */
+export function budgetStartPrices(rt: PolicyRuntime, contexts: readonly Float64Array[]): BudgetStartPrices {
+  const budget = rt.policy.budget;
+  const limits = BUDGET_LIMITS.filter(({ key }) => budget?.[key] !== undefined).map((l) => ({ ...l, limit: budget![l.key]! }));
+  if (limits.length === 0 || contexts.length === 0) return {};
+  const estimates = unpricedEstimates(rt, contexts, limits);
+  const prices = new Float64Array(limits.length);
+  const values = limits.map((l) => l.limit);
+  for (let round = 0; round < (limits.length > 1 ? JOINT_ROUNDS : 1); round++)
+    for (let b = 0; b < limits.length; b++) prices[b] = priceFor(estimates, prices, values, b);
+  const out: BudgetStartPrices = {};
+  limits.forEach((l, b) => (out[l.key] = prices[b]));
+  return out;
+}
+
+function unpricedEstimates(rt: PolicyRuntime, contexts: readonly Float64Array[], limits: readonly { head: 'cost' | 'energy' }[]): ContextEstimates[] {
+  const saved = Float64Array.from(rt.model.prices);
+  setPrices(rt.model, new Float64Array(HEAD_COUNT));
+  const all = rt.policy.arms.map((_, i) => i);
+  try {
+    return contexts.map((x) => {
+      const est: ArmEstimate[] = linearEstimates(rt.model, x, all, false);
+      return {
+        mean: Float64Array.from(est, (e) => e.mean),
+        spend: limits.map(({ head }) => Float64Array.from(est, (e) => Math.max(0, e[head]))),
+      };
+    });
+  } finally {
+    setPrices(rt.model, saved);
+  }
+}
+
+/** Mean predicted spend of budget `b` when every context takes its best arm at `prices` (per limit). */
+function meanSpend(estimates: readonly ContextEstimates[], prices: Float64Array, limits: readonly number[], b: number): number {
+  let total = 0;
+  for (const { mean, spend } of estimates) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let a = 0; a < mean.length; a++) {
+      let s = mean[a];
+      for (let j = 0; j < prices.length; j++) s -= (prices[j] / limits[j]) * spend[j][a];
+      if (s > bestScore) {
+        bestScore = s;
+        best = a;
+      }
+    }
+    total += spend[b][best];
+  }
+  return total / estimates.length;
+}
+
+/** The smallest price of budget `b` (others held) whose greedy mean spend is within its limit (bisection). */
+function priceFor(estimates: readonly ContextEstimates[], prices: Float64Array, limits: readonly number[], b: number): number {
+  const limit = limits[b];
+  const at = (mu: number) => {
+    const p = Float64Array.from(prices);
+    p[b] = mu;
+    return meanSpend(estimates, p, limits, b);
+  };
+  if (at(0) <= limit) return 0;
+  let hi = 1;
+  while (hi < MAX_START_PRICE && at(hi) > limit) hi *= 2;
+  if (hi >= MAX_START_PRICE) return MAX_START_PRICE;
+  let lo = 0;
+  for (let i = 0; i < BISECTIONS; i++) {
+    const mid = (lo + hi) / 2;
+    if (at(mid) > limit) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** Installs start prices on a runtime's policy (budgetSince of its epoch, nothing spent yet) and reprices it. */
+export function startBudgetAt(rt: PolicyRuntime, startPrices: BudgetStartPrices): void {
+  const zero = { sum: 0, count: 0 };
+  rt.policy.budgetSince = { ...(rt.policy.budgetSince ?? { energy: zero, cost: zero }), epoch: rt.policy.epoch, startPrices };
+  setPrices(rt.model, budgetPrices(budgetStandings(rt.policy, rt.stats, rt.pending)));
+}
