@@ -10,3 +10,4 @@ export * from './tracing.js';
 export * from './permanent-failure.js';
 export * from './request-context.js';
 export * from './nest-logger.js';
+export * from './startup-failure.js';

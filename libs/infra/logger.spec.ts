@@ -35,6 +35,8 @@ describe('logger (pino)', () => {
     expect(lines[0]).not.toContain('secret prompt');
     expect(lines[0]).not.toContain('sk-123');
     expect(lines[0]).not.toContain('hi there');
+    // One `name` key per line (JSON.parse keeps the last of duplicates, so count them in the text).
+    expect(lines[0].match(/"name":/g)).toHaveLength(1);
   });
 });
 

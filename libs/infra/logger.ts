@@ -16,14 +16,16 @@ const requestIdField = (): Record<string, string> => {
 };
 
 export class Logger {
+  /** The process's pino instance (no name of its own); every Logger is one child of it, so `name` appears once. */
+  private readonly root: Pino;
   private readonly p: Pino;
+  private readonly name: string;
 
-  constructor(name: string, level: LogLevel = 'info', destination?: DestinationStream, parent?: Pino) {
-    this.p =
-      parent?.child({ name }) ??
+  constructor(name: string, level: LogLevel = 'info', destination?: DestinationStream, root?: Pino) {
+    this.root =
+      root ??
       pino(
         {
-          name,
           level,
           base: undefined,
           redact: { paths: REDACT, censor: '[redacted]' },
@@ -33,13 +35,12 @@ export class Logger {
         },
         destination ?? pino.destination({ dest: 1, sync: true }),
       );
+    this.p = this.root.child({ name });
     this.name = name;
   }
 
-  private readonly name: string;
-
   child(name: string): Logger {
-    return new Logger(`${this.name}.${name}`, undefined, undefined, this.p);
+    return new Logger(`${this.name}.${name}`, undefined, undefined, this.root);
   }
   trace(msg: string, f?: Record<string, unknown>) {
     this.p.trace(f ?? {}, msg);

@@ -28,6 +28,12 @@ describe('request bodies and policy warnings', () => {
     // An arm the proxy cannot call is accepted (routing through /v1/route works) but named.
     expect(created.body.warnings).toEqual([expect.stringContaining('arm m has no baseUrl')]);
     expect((await c.get('/admin/policies/p/stats')).body.warnings).toEqual(created.body.warnings);
+    // So is one whose key variable this replica does not have (the proxy refuses to call it without its key).
+    delete process.env.UPSTREAM_HYGIENE_UNSET;
+    expect((await c.put('/admin/models/keyless', { baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'UPSTREAM_HYGIENE_UNSET' })).status).toBe(200);
+    const keyless = await c.put('/admin/policies/keyless', { algorithm: 'linucb', arms: ['keyless'] });
+    expect(keyless.body.warnings).toEqual([expect.stringContaining('apiKeyEnv UPSTREAM_HYGIENE_UNSET is not set')]);
+    expect((await c.get('/admin/policies/keyless/stats')).body.warnings).toEqual(keyless.body.warnings);
     const json = { 'content-type': 'application/json' };
     // A client that always sends the JSON content type, with no body.
     expect((await c.call('POST', '/admin/policies/p/rebuild', '', json)).status).toBe(200);

@@ -41,7 +41,7 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
     // Path ids are up to 128 characters, an escalation policy's name 11 more (ids are validated after routing).
-    maxParamLength: 160,
+    routerOptions: { maxParamLength: 160 },
     ...socketLimits(env),
     logger: false,
     return503OnClosing: true,

@@ -115,7 +115,7 @@ describe('OpenAPI document', () => {
       expect({ key, retry503: 'Retry-After' in op.responses['503'].headers }).toEqual({ key, retry503: true });
     }
     expect(Object.keys(doc.paths['/v1/chat/completions'].post.responses['200'].headers)).toEqual(
-      expect.arrayContaining(['x-router-decision-id', 'x-router-model', 'x-request-id']),
+      expect.arrayContaining(['x-router-decision-id', 'x-router-model', 'x-router-models', 'x-request-id']),
     );
   });
 });

@@ -331,6 +331,10 @@ const idempotencyKeyParam = {
 const ROUTER_HEADERS = {
   'x-router-decision-id': { description: 'the decision (routed calls): post feedback against it', schema: { type: 'string' } },
   'x-router-model': { description: 'the model that answered (after a fallback, not the one first chosen)', schema: { type: 'string' } },
+  'x-router-models': {
+    description: "a cascade policy's non-streamed answers: the models called, in order, comma-separated (the last one's answer is returned)",
+    schema: { type: 'string' },
+  },
 };
 
 const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
