@@ -1,23 +1,37 @@
 import { type z } from 'zod';
 import {
+  auditTrailSchema,
+  batchAckSchema,
   type budgetPatchSchema,
+  type continueRequestSchema,
+  continueResponseSchema,
   type createKeySchema,
   createdKeySchema,
+  type energyBatchSchema,
   eventAckSchema,
   type energySchema,
+  type evaluateRequestSchema,
+  evaluationResponseSchema,
+  type feedbackBatchSchema,
   type feedbackSchema,
   keyListSchema,
+  keyResponseSchema,
+  keyUsageResponseSchema,
   modelListSchema,
   modelsListSchema,
   type modelConfigSchema,
+  type modelPatchSchema,
   modelResponseSchema,
   type objectivePatchSchema,
   type pairwiseSchema,
+  type patchKeySchema,
   type policyConfigSchema,
   policyListSchema,
   policyPutResponseSchema,
   policyResponseSchema,
   policyStatsSchema,
+  type priorRequestSchema,
+  rebuildResponseSchema,
   type routeRequestSchema,
   routeResponseSchema,
 } from '@app/contracts';
@@ -88,6 +102,11 @@ export class RouterClient {
     return this.call('POST', '/v1/route', routeResponseSchema, req);
   }
 
+  /** `POST /v1/route/{decisionId}/continue`: accept the answer in hand or escalate (cascade policies). */
+  continueRoute(decisionId: string, body: z.input<typeof continueRequestSchema>) {
+    return this.call('POST', `/v1/route/${encodeURIComponent(decisionId)}/continue`, continueResponseSchema, body);
+  }
+
   /** `GET /v1/models`: the `router/<policy>` entries and the models this key may call directly. */
   models() {
     return this.call('GET', '/v1/models', modelsListSchema);
@@ -105,8 +124,25 @@ export class RouterClient {
     return this.call('POST', '/v1/energy', eventAckSchema, body, o.idempotencyKey);
   }
 
+  feedbackBatch(body: z.input<typeof feedbackBatchSchema>, o: EventOptions = {}) {
+    return this.call('POST', '/v1/feedback/batch', batchAckSchema, body, o.idempotencyKey);
+  }
+
+  energyBatch(body: z.input<typeof energyBatchSchema>, o: EventOptions = {}) {
+    return this.call('POST', '/v1/energy/batch', batchAckSchema, body, o.idempotencyKey);
+  }
+
   putModel(id: string, config: z.input<typeof modelConfigSchema>) {
     return this.call('PUT', `/admin/models/${encodeURIComponent(id)}`, modelResponseSchema, config);
+  }
+
+  /** Partial update: the fields not given are kept. */
+  patchModel(id: string, patch: z.input<typeof modelPatchSchema>) {
+    return this.call('PATCH', `/admin/models/${encodeURIComponent(id)}`, modelResponseSchema, patch);
+  }
+
+  async deleteModel(id: string): Promise<void> {
+    await this.call('DELETE', `/admin/models/${encodeURIComponent(id)}`, null);
   }
 
   listModels() {
@@ -121,6 +157,10 @@ export class RouterClient {
     return this.call('GET', `/admin/policies/${encodeURIComponent(name)}`, policyResponseSchema);
   }
 
+  async deletePolicy(name: string): Promise<void> {
+    await this.call('DELETE', `/admin/policies/${encodeURIComponent(name)}`, null);
+  }
+
   listPolicies() {
     return this.call('GET', '/admin/policies', policyListSchema);
   }
@@ -133,6 +173,34 @@ export class RouterClient {
     return this.call('PATCH', `/admin/policies/${encodeURIComponent(name)}/budget`, policyResponseSchema, body);
   }
 
+  /** `POST …/prior`: a warm-start prior fitted on offline records (`append` adds to the earlier uploads). */
+  installPrior(name: string, body: z.input<typeof priorRequestSchema>) {
+    return this.call('POST', `/admin/policies/${encodeURIComponent(name)}/prior`, policyResponseSchema, body);
+  }
+
+  removePrior(name: string) {
+    return this.call('DELETE', `/admin/policies/${encodeURIComponent(name)}/prior`, policyResponseSchema);
+  }
+
+  /** What a candidate trade-off would have achieved on the logged decisions (off-policy). */
+  evaluate(name: string, body: z.input<typeof evaluateRequestSchema>) {
+    return this.call('POST', `/admin/policies/${encodeURIComponent(name)}/evaluate`, evaluationResponseSchema, body);
+  }
+
+  audit(name: string) {
+    return this.call('GET', `/admin/policies/${encodeURIComponent(name)}/audit`, auditTrailSchema);
+  }
+
+  /** Clears the learning state (a new epoch), keeps the configuration. */
+  resetPolicy(name: string) {
+    return this.call('POST', `/admin/policies/${encodeURIComponent(name)}/reset`, policyResponseSchema);
+  }
+
+  /** Recomputes the learning state from the durable log. */
+  rebuildPolicy(name: string) {
+    return this.call('POST', `/admin/policies/${encodeURIComponent(name)}/rebuild`, rebuildResponseSchema);
+  }
+
   policyStats(name: string) {
     return this.call('GET', `/admin/policies/${encodeURIComponent(name)}/stats`, policyStatsSchema);
   }
@@ -143,6 +211,18 @@ export class RouterClient {
 
   listKeys() {
     return this.call('GET', '/admin/keys', keyListSchema);
+  }
+
+  /** Limits (`null` removes them) and policies of a key; its id and secret stay. */
+  patchKey(id: string, patch: z.input<typeof patchKeySchema>) {
+    return this.call('PATCH', `/admin/keys/${encodeURIComponent(id)}`, keyResponseSchema, patch);
+  }
+
+  /** Calls, tokens, cost and energy per model of a key between `from` and `to` (ISO times; default: the last day). */
+  keyUsage(id: string, range: { from?: string; to?: string } = {}) {
+    const q = new URLSearchParams(Object.entries(range).filter((e): e is [string, string] => e[1] !== undefined));
+    const query = q.size > 0 ? `?${q.toString()}` : '';
+    return this.call('GET', `/admin/keys/${encodeURIComponent(id)}/usage${query}`, keyUsageResponseSchema);
   }
 
   async revokeKey(id: string): Promise<void> {

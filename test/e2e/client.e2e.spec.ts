@@ -73,4 +73,43 @@ describe('typed client', () => {
     await admin.revokeKey(key.id);
     await expect(admin.revokeKey(key.id)).rejects.toMatchObject({ status: 404, code: 'KEY_NOT_FOUND' });
   });
+
+  it('covers the operations the e2e tests use: models, priors, batches, reset, rebuild, audit, evaluate, cascades, keys', async () => {
+    await admin.putModel('cheap', { pricing: { inputPerMTok: 1, outputPerMTok: 2 } });
+    await admin.putModel('dear', { pricing: { inputPerMTok: 10, outputPerMTok: 20 } });
+    // PATCH keeps what it is not given.
+    const patched = await admin.patchModel('cheap', { energy: { joulesPerOutputToken: 0.5 } });
+    expect(patched).toMatchObject({ id: 'cheap', pricing: { inputPerMTok: 1, outputPerMTok: 2 }, energy: { joulesPerOutputToken: 0.5 } });
+    await admin.putPolicy('ops', { algorithm: 'linucb', arms: ['cheap', 'dear'], cascade: { maxSteps: 2 } });
+    const withPrior = await admin.installPrior('ops', { records: [{ input: 'Solve 2x = 4', model: 'dear', score: 1 }], maxWeight: 10 });
+    expect(withPrior.prior).toMatchObject({ records: 1 });
+    expect((await admin.removePrior('ops')).prior).toBeUndefined();
+
+    const d = await admin.route({ policy: 'ops', input: 'What is 17 * 23?' });
+    const step = await admin.continueRoute(d.decisionId, { answer: 'I cannot help with that.', input: 'What is 17 * 23?' });
+    expect(['accept', 'escalate']).toContain(step.action);
+    expect(step.decisionId).toEqual(expect.any(String));
+    const batch = await admin.feedbackBatch({ events: [{ eventId: 'ops-fb-1', decisionId: d.decisionId, reward: 1 }] });
+    expect(batch.results).toEqual([{ eventId: 'ops-fb-1', status: 'accepted' }]);
+    const readings = await admin.energyBatch({ events: [{ eventId: 'ops-en-1', decisionId: d.decisionId, joules: 3 }] });
+    expect(readings.results).toEqual([{ eventId: 'ops-en-1', status: 'accepted' }]);
+    await eventually(async () => (await admin.policyStats('ops')).feedback === 1);
+
+    const evaluation = await admin.evaluate('ops', { candidate: { objective: { cost: 0.5 } } });
+    expect(evaluation).toEqual(expect.objectContaining({ candidate: expect.anything() }));
+    expect((await admin.rebuildPolicy('ops')).policy).toBe('ops');
+    expect((await admin.audit('ops')).audit.map((a) => a.action)).toEqual(expect.arrayContaining(['create', 'prior']));
+    const reset = await admin.resetPolicy('ops');
+    expect(reset.epoch).toBe(withPrior.epoch + 1);
+
+    const key = await admin.createKey({ name: 'ops-app', scope: 'route', policies: ['ops'] });
+    const limited = await admin.patchKey(key.id, { limits: { requestsPerMinute: 100 } });
+    expect(limited).toMatchObject({ id: key.id, limits: { requestsPerMinute: 100 } });
+    expect((await admin.keyUsage(key.id)).total.requests).toBe(0);
+
+    await admin.deletePolicy('ops');
+    await expect(admin.getPolicy('ops')).rejects.toMatchObject({ status: 404 });
+    await admin.deleteModel('cheap');
+    expect((await admin.listModels()).models.map((m) => m.id)).not.toContain('cheap');
+  });
 });

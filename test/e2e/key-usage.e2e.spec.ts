@@ -1,5 +1,6 @@
 import postgres from 'postgres';
-import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { RouterClient } from '@app/client';
+import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
 
 const MSG = [{ role: 'user', content: 'hello' }];
@@ -24,6 +25,7 @@ describe('spend per key and model', () => {
   let sql: postgres.Sql;
   let admin: ReturnType<typeof client>;
   const keys: Record<string, { id: string; c: ReturnType<typeof client> }> = {};
+  const typed = () => new RouterClient({ baseUrl: svc.url, apiKey: ADMIN_KEY });
   /** The model that answered each call of tenant-a, as the api said. */
   const answered: string[] = [];
 
@@ -75,8 +77,8 @@ describe('spend per key and model', () => {
   });
 
   it('reports requests, failures, tokens, cost and energy per model for one key', async () => {
-    const r = await admin.get(`/admin/keys/${keys['tenant-a'].id}/usage`);
-    expect(r.status).toBe(200);
+    // Through the typed client: the answer parses with the published response schema.
+    const r = { body: await typed().keyUsage(keys['tenant-a'].id) };
     expect(r.body.key).toEqual({ id: keys['tenant-a'].id, name: 'tenant-a' });
     const calls = (m: string) => answered.filter((x) => x === m).length;
     const expected = ['flaky', 'large', 'small'].map((m) => {
@@ -100,7 +102,7 @@ describe('spend per key and model', () => {
       costUsd: expect.closeTo(calls('small') * cost('small') + calls('large') * cost('large'), 12),
       energyJoules: expect.closeTo(0.5 * OUT * calls('small'), 12),
     });
-    const b = (await admin.get(`/admin/keys/${keys['tenant-b'].id}/usage`)).body;
+    const b = await typed().keyUsage(keys['tenant-b'].id);
     expect(b.models).toEqual([
       { model: 'small', requests: 1, failed: 0, inputTokens: IN, outputTokens: OUT, costUsd: expect.closeTo(cost('small'), 12), energyJoules: 2 },
     ]);
@@ -109,19 +111,16 @@ describe('spend per key and model', () => {
   it('counts a window [from, to) and keeps reporting revoked keys', async () => {
     const id = keys['tenant-b'].id;
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    const empty = await admin.get(
-      `/admin/keys/${id}/usage?from=${encodeURIComponent(future)}&to=${encodeURIComponent(new Date(Date.now() + 7_200_000).toISOString())}`,
-    );
-    expect(empty.status).toBe(200);
-    expect(empty.body.models).toEqual([]);
-    expect(empty.body.total).toEqual({ requests: 0, failed: 0, inputTokens: 0, outputTokens: 0, costUsd: null, energyJoules: null });
-    const past = await admin.get(`/admin/keys/${id}/usage?to=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
-    expect(past.body.models).toEqual([]);
-    const all = await admin.get(`/admin/keys/${id}/usage?from=2026-01-01T00:00:00Z&to=${encodeURIComponent(future)}`);
-    expect(all.body.total.requests).toBe(1);
-    expect(all.body.from).toBe('2026-01-01T00:00:00.000Z');
-    expect((await admin.del(`/admin/keys/${id}`)).status).toBe(204);
-    expect((await admin.get(`/admin/keys/${id}/usage`)).body.total.requests).toBe(1);
+    const empty = await typed().keyUsage(id, { from: future, to: new Date(Date.now() + 7_200_000).toISOString() });
+    expect(empty.models).toEqual([]);
+    expect(empty.total).toEqual({ requests: 0, failed: 0, inputTokens: 0, outputTokens: 0, costUsd: null, energyJoules: null });
+    const past = await typed().keyUsage(id, { to: new Date(Date.now() - 3_600_000).toISOString() });
+    expect(past.models).toEqual([]);
+    const all = await typed().keyUsage(id, { from: '2026-01-01T00:00:00Z', to: future });
+    expect(all.total.requests).toBe(1);
+    expect(all.from).toBe('2026-01-01T00:00:00.000Z');
+    await typed().revokeKey(id);
+    expect((await typed().keyUsage(id)).total.requests).toBe(1);
   });
 
   it('answers 4xx naming the field for a bad window or id, 404 for an unknown key, 403 for a route key', async () => {
