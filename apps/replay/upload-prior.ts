@@ -29,7 +29,13 @@ export interface ChunkSent {
  * it. Returns the policy after the last call.
  */
 export async function uploadPrior(call: ApiCall, policy: string, upload: PriorUpload, sent?: (c: ChunkSent) => void): Promise<Policy> {
-  const chunks = priorChunks(upload.records, Math.min(upload.maxRecords ?? MAX_PRIOR_RECORDS, MAX_PRIOR_RECORDS), upload.maxBytes ?? DEFAULT_PRIOR_CHUNK_BYTES);
+  // One prompt's records in one call: the service samples each call's distinct prompts (a budget's start price).
+  const chunks = priorChunks(
+    upload.records,
+    Math.min(upload.maxRecords ?? MAX_PRIOR_RECORDS, MAX_PRIOR_RECORDS),
+    upload.maxBytes ?? DEFAULT_PRIOR_CHUNK_BYTES,
+    (r) => r.input,
+  );
   if (chunks.length === 0) throw new Error(`no prior records to upload to ${policy}`);
   let last: Policy | undefined;
   for (const [index, records] of chunks.entries()) {

@@ -36,7 +36,7 @@ export interface BudgetStanding {
   meanPerRequest: number | null;
   /** μ ≥ 0, dimensionless: the score pays μ per `limit` of predicted spend. */
   price: number;
-  /** μ₀, where the price started (budgetStartPrices); absent: 0. */
+  /** μ₀, where the price started (budgetStartPrices, capped at k_p); absent: 0. */
   startPrice?: number;
 }
 
@@ -53,8 +53,9 @@ export function spendTotals(stats: readonly ArmStats[], pending?: SpendTotals): 
 
 /**
  * Dual (Lagrangian) pacing as a function of additive totals (ALGORITHMS.md §10a, "concurrency-safe form"):
- * μ = max(0, μ₀ + k_p·(S − b·N) / (b·N + c₀)), with μ₀ the start price (budgetSince.startPrices, else 0; k_p
- * then STARTED_BUDGET_GAIN unless params.budgetGain says), S the spend and N the requests with a realised value
+ * μ = max(0, μ₀ + k_p·(S − b·N) / (b·N + c₀)), with μ₀ the start price (budgetSince.startPrices, at most k_p so
+ * that underspending can always bring μ to 0; else 0. k_p is STARTED_BUDGET_GAIN with a start price unless
+ * params.budgetGain says), S the spend and N the requests with a realised value
  * since the budget was set (policy.budgetSince, in the same epoch; else since the epoch began), b the limit and c₀ = N₀·b.
  * μ is k_p times the relative overspend of the running mean, so every replica computes the same price from the
  * merged counters, and the running mean settles just above the limit where μ buys the quality the budget allows
@@ -74,8 +75,10 @@ export function budgetStandings(policy: Policy, stats: readonly ArmStats[], pend
     const base = since && since[head].count <= now[head].count ? since[head] : { sum: 0, count: 0 };
     const spent = now[head].sum - base.sum;
     const requests = now[head].count - base.count;
-    const start = since?.startPrices?.[key];
-    const gain = policy.params.budgetGain ?? (start === undefined ? DEFAULT_BUDGET_GAIN : STARTED_BUDGET_GAIN);
+    const started = since?.startPrices?.[key] ?? 0;
+    const gain = policy.params.budgetGain ?? (started > 0 ? STARTED_BUDGET_GAIN : DEFAULT_BUDGET_GAIN);
+    // The correction is at least −k_p (nothing spent): a start above the gain could never be worked off.
+    const start = started > 0 ? Math.min(started, gain) : undefined;
     out.push({
       key,
       head,

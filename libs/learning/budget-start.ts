@@ -14,29 +14,37 @@ const JOINT_ROUNDS = 4;
 interface ContextEstimates {
   /** Scalarised mean of each arm without any price. */
   mean: Float64Array;
-  /** Predicted spend of each arm per budget head (clamped at 0), [budget][arm]. */
+  /** Predicted spend of each arm per budget head, [budget][arm]: what the price multiplies in the score. */
   spend: Float64Array[];
 }
+
+/** The algorithms that choose by the linear model's scalarised scores, which the price moves. */
+const PRICED_BY_SCORES: readonly string[] = ['linucb', 'lin-ts', 'epsilon-greedy'];
 
 /**
  * The start price μ₀ of each budget (ALGORITHMS.md §10a, "starting price"): the price at which the greedy
  * decisions of the compiled model (means only, no exploration) over `contexts` spend the limit on average, by
- * the same head predictions the price acts on. The dual price then moves around μ₀ instead of rising from 0, so
- * a warm-started policy neither overspends while the price climbs nor pays the noise of a price that carries the
- * whole correction. 0 when the unpriced choices already stay within the limit; two budgets are searched
- * coordinate-wise. Pure: `rt`'s prices are restored before it returns.
+ * the same head predictions the price acts on (a decision's spend counted at no less than 0, as a replica counts
+ * its pending spend). The dual price then moves around μ₀ instead of rising from 0, so a warm-started policy
+ * neither overspends while the price climbs nor pays the noise of a price that carries the whole correction. A
+ * budget gets no start price when the unpriced choices already keep to it (μ₀ would be 0) or when no price does
+ * (even the cheapest choices are predicted over the limit: a guess that far off must not hold the price up), nor
+ * on algorithms that do not choose by the scores. Two budgets are searched coordinate-wise. Pure: `rt`'s prices
+ * are restored before it returns.
  */
 export function budgetStartPrices(rt: PolicyRuntime, contexts: readonly Float64Array[]): BudgetStartPrices {
   const budget = rt.policy.budget;
   const limits = BUDGET_LIMITS.filter(({ key }) => budget?.[key] !== undefined).map((l) => ({ ...l, limit: budget![l.key]! }));
-  if (limits.length === 0 || contexts.length === 0) return {};
+  if (limits.length === 0 || contexts.length === 0 || !PRICED_BY_SCORES.includes(rt.algorithm)) return {};
   const estimates = unpricedEstimates(rt, contexts, limits);
   const prices = new Float64Array(limits.length);
   const values = limits.map((l) => l.limit);
   for (let round = 0; round < (limits.length > 1 ? JOINT_ROUNDS : 1); round++)
     for (let b = 0; b < limits.length; b++) prices[b] = priceFor(estimates, prices, values, b);
   const out: BudgetStartPrices = {};
-  limits.forEach((l, b) => (out[l.key] = prices[b]));
+  limits.forEach((l, b) => {
+    if (prices[b] > 0 && prices[b] < MAX_START_PRICE) out[l.key] = prices[b];
+  });
   return out;
 }
 
@@ -49,7 +57,7 @@ function unpricedEstimates(rt: PolicyRuntime, contexts: readonly Float64Array[],
       const est: ArmEstimate[] = linearEstimates(rt.model, x, all, false);
       return {
         mean: Float64Array.from(est, (e) => e.mean),
-        spend: limits.map(({ head }) => Float64Array.from(est, (e) => Math.max(0, e[head]))),
+        spend: limits.map(({ head }) => Float64Array.from(est, (e) => e[head])),
       };
     });
   } finally {
@@ -71,7 +79,7 @@ function meanSpend(estimates: readonly ContextEstimates[], prices: Float64Array,
         best = a;
       }
     }
-    total += spend[b][best];
+    total += Math.max(0, spend[b][best]);
   }
   return total / estimates.length;
 }
@@ -102,4 +110,10 @@ export function startBudgetAt(rt: PolicyRuntime, startPrices: BudgetStartPrices)
   const zero = { sum: 0, count: 0 };
   rt.policy.budgetSince = { ...(rt.policy.budgetSince ?? { energy: zero, cost: zero }), epoch: rt.policy.epoch, startPrices };
   setPrices(rt.model, budgetPrices(budgetStandings(rt.policy, rt.stats, rt.pending)));
+}
+
+/** A budget standing's totals with start prices, or without any when there are none (no empty object stored). */
+export function withStartPrices<T extends { startPrices?: BudgetStartPrices }>(since: T, startPrices: BudgetStartPrices | undefined): T {
+  const { startPrices: _old, ...rest } = since;
+  return (startPrices && Object.keys(startPrices).length > 0 ? { ...rest, startPrices } : rest) as T;
 }

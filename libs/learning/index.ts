@@ -11,3 +11,4 @@ export * from './evaluate-candidate.js';
 export * from './escalation-features.js';
 export * from './escalation-policy.js';
 export * from './budget-start.js';
+export * from './start-sample.js';

@@ -131,16 +131,38 @@ describe('budgets: dual pacing (test K1)', () => {
     expect(q).toBeGreaterThanOrEqual(0.995 * LP);
   });
 
-  it('no start price when the unpriced choices already stay within the limit', () => {
+  it('no start price when the unpriced choices keep to the limit, or when no price can', () => {
+    const policy = (limit: number) =>
+      new ReplayPolicy({
+        algorithm: 'linucb',
+        arms: ARMS,
+        dim: 3,
+        objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+        params: {},
+        models: REGISTRY,
+        budget: { costUsdPerRequest: limit },
+      });
+    const x = [Float64Array.from([1, 0, 0])];
+    expect(budgetStartPrices(policy(25).runtime, x)).toEqual({});
+    // Even the cheapest model (1 per query) is over a limit of 0.5.
+    expect(budgetStartPrices(policy(0.5).runtime, x)).toEqual({});
+  });
+
+  it('a start price above the gain is capped at it, so spending nothing brings the price down to 0', () => {
     const policy = new ReplayPolicy({
       algorithm: 'linucb',
       arms: ARMS,
       dim: 3,
       objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
       params: {},
-      models: REGISTRY,
-      budget: { costUsdPerRequest: 25 },
+      budget: { costUsdPerRequest: 5 },
     });
-    expect(budgetStartPrices(policy.runtime, [Float64Array.from([1, 0, 0])])).toEqual({ costUsdPerRequest: 0 });
+    startBudgetAt(policy.runtime, { costUsdPerRequest: 8 });
+    const x = Float64Array.from([1, 0, 0]);
+    for (let i = 0; i < 90; i++) policy.observe([0], x, i, [{ quality: 1, costUsd: 0, energyJ: 0 }]);
+    const s = budgetStandings(policy.runtime.policy, policy.runtime.stats)[0];
+    // μ = min(8, k_p) + k_p·(0 − 5·90)/(5·(90 + 10)) = 5 − 4.5.
+    expect(s.startPrice).toBe(STARTED_BUDGET_GAIN);
+    expect(s.price).toBeCloseTo(STARTED_BUDGET_GAIN * (1 - 90 / 100), 12);
   });
 });

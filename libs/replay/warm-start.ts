@@ -1,6 +1,6 @@
 import { type PolicyPrior } from '@app/contracts';
 import { featurize } from '@app/featurizer';
-import { fitPrior, type PriorObservation, toPolicyPrior } from '@app/learning';
+import { addToStartSample, emptyStartSample, fitPrior, type PriorObservation, toPolicyPrior } from '@app/learning';
 import { type RawRecord, type ReplayDataset } from './dataset.js';
 import { priorRecords, type PriorScoreRecord, recordOutcomes } from './prior-records.js';
 import { inPriorPart } from './prior-split.js';
@@ -20,7 +20,7 @@ export interface WarmStartReport {
 
 export interface WarmStart {
   prior: PolicyPrior;
-  /** The fitted prompts' contexts (one per distinct input): where a budget's start price is searched. */
+  /** The sample of the fitted prompts' contexts the service keeps (start-sample.ts): where a budget's start price is searched. */
   contexts: Float64Array[];
   /** The outcomes fitted, as the prior endpoint takes them (for `--via-http`). */
   records: PriorScoreRecord[];
@@ -68,7 +68,7 @@ function warmStart(
   const contexts = priorContexts(records, dim);
   return {
     prior: fitReplayPrior(records, dataset.models, dim, weight, contexts),
-    contexts: [...contexts.values()],
+    contexts: addToStartSample(emptyStartSample(), [...contexts.values()], dim).contexts,
     records,
     dataset,
     report: {

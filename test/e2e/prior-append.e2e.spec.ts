@@ -1,6 +1,6 @@
 import { createRng } from '@app/bandits';
 import { type Model } from '@app/contracts';
-import { budgetStartPrices } from '@app/learning';
+import { addToStartSample, budgetStartPrices, emptyStartSample } from '@app/learning';
 import { fitReplayPrior, priorContexts, priorRecords, type RawRecord, ReplayPolicy } from '@app/replay';
 import { uploadPrior } from '../../apps/replay/upload-prior.js';
 import { client as replayClient } from '../../apps/replay/via-http.js';
@@ -131,7 +131,7 @@ describe('prior uploads that add up', () => {
     await create('paced', { budget: { costUsdPerRequest: limit } });
     const installed = await post('paced', { records, maxWeight: 100 });
     const started = installed.budgetSince.startPrices.costUsdPerRequest;
-    // The same search in-process, on the replay's copy of the policy with the same registry and prior.
+    // The same search in-process, on the replay's copy of the policy with the same registry, prior and sample.
     const local = new ReplayPolicy({
       algorithm: 'linucb',
       arms: ARMS,
@@ -142,17 +142,33 @@ describe('prior uploads that add up', () => {
       prior: fitReplayPrior(records, ARMS, 64, 100),
       budget: { costUsdPerRequest: limit },
     });
-    const expected = budgetStartPrices(local.runtime, [...priorContexts(records, 64).values()]).costUsdPerRequest!;
+    const sample = addToStartSample(emptyStartSample(), [...priorContexts(records, 64).values()], 64).contexts;
+    const expected = budgetStartPrices(local.runtime, sample).costUsdPerRequest!;
     expect(expected).toBeGreaterThan(0);
     expect(started).toBeCloseTo(expected, 9);
     // Nothing spent yet: the price is the start price (stats, from the state the api compiles).
     const stats = (await admin.get('/admin/policies/paced/stats')).body;
     expect(stats.budgets).toEqual([expect.objectContaining({ budget: 'costUsdPerRequest', limit, requests: 0, startPrice: started, price: started })]);
-    // Without a budget a prior sets no start; a budget set later counts from then, from 0.
-    await create('unpaced');
-    expect((await post('unpaced', { records: records.slice(0, 50) })).budgetSince).toBeUndefined();
-    const later = await admin.patch('/admin/policies/paced/budget', { budget: { costUsdPerRequest: 2 * limit } });
-    expect(later.body.budgetSince.startPrices).toBeUndefined();
+
+    // Uploaded in many appending calls (the CLI keeps each prompt's records in one call): the same start.
+    await create('paced-chunks', { budget: { costUsdPerRequest: limit } });
+    const sent: number[] = [];
+    const chunked = await uploadPrior(replayClient(svc.url, ADMIN_KEY), 'paced-chunks', { records, maxWeight: 100, maxRecords: 40 }, (c) =>
+      sent.push(c.records),
+    );
+    expect(sent.length).toBeGreaterThan(5);
+    expect(chunked.budgetSince!.startPrices!.costUsdPerRequest).toBeCloseTo(started, 12);
+
+    // A budget set after the prior starts from the stored sample; an objective change or removing the prior drops it.
+    await create('paced-later');
+    expect((await post('paced-later', { records, maxWeight: 100 })).budgetSince).toBeUndefined();
+    const later = await admin.patch('/admin/policies/paced-later/budget', { budget: { costUsdPerRequest: limit } });
+    expect(later.body.budgetSince.startPrices.costUsdPerRequest).toBeCloseTo(started, 12);
+    const moved = await admin.patch('/admin/policies/paced-later/objective', { cost: 0.1 });
+    expect([moved.body.budgetSince.startPrices, moved.body.budgetSince.cost]).toEqual([undefined, later.body.budgetSince.cost]);
+    expect((await admin.del('/admin/policies/paced/prior')).body.budgetSince.startPrices).toBeUndefined();
+    const after = (await admin.get('/admin/policies/paced/stats')).body.budgets[0];
+    expect([after.price, after.startPrice]).toEqual([0, undefined]);
   });
 
   it('rejects a bad append flag naming the field, and a chunk over the record limit', async () => {

@@ -19,6 +19,7 @@ import {
   type HeadEstimate,
   type LoggedDecision,
   type PolicyRuntime,
+  withStartPrices,
 } from '@app/learning';
 import { DecisionsRepository, PoliciesRepository } from '@app/persistence';
 import { type z } from 'zod';
@@ -40,6 +41,8 @@ function variant(p: Policy, c: Candidate): Policy {
   const v: Policy = { ...p, objective: { ...p.objective, ...c.objective }, params: { ...p.params, ...c.params } };
   if (c.budget === null) delete v.budget;
   else if (c.budget !== undefined) v.budget = c.budget;
+  // The live start price was searched for the live objective and limits: another candidate starts from 0.
+  if (v.budgetSince && (c.objective !== undefined || c.budget !== undefined)) v.budgetSince = withStartPrices(v.budgetSince, undefined);
   return v;
 }
 

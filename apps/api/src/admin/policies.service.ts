@@ -19,9 +19,15 @@ import {
 } from '@app/contracts';
 import { FEATURIZER_VERSION, featurize } from '@app/featurizer';
 import {
+  addToStartSample,
   BUDGET_LIMITS,
   budgetStandings,
   budgetStartPrices,
+  type BudgetStartPrices,
+  packStartSample,
+  START_SAMPLE_KEY,
+  unpackStartSample,
+  withStartPrices,
   escalationPolicyConfig,
   MAX_POLICY_DIM,
   noPendingSpend,
@@ -31,6 +37,7 @@ import {
   toPolicyPrior,
 } from '@app/learning';
 import { DomainError } from '@app/errors';
+import { Logger } from '@app/infra';
 import { Rebuilder } from '@app/ingest';
 import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository, PriorStatsRepository } from '@app/persistence';
 import { PolicyStateStore, RegistryStore } from '@app/store';
@@ -71,8 +78,13 @@ function assertNotEscalation(name: string): void {
 }
 
 /** JSON with object keys sorted (Postgres' jsonb reorders keys): equal values give equal strings. */
-/** Prompts of one prior upload a budget's start price is searched on (the first ones; each costs one decision). */
-const MAX_START_CONTEXTS = 5000;
+const sameObjective = (a: PolicyConfig, b: PolicyConfig) => HEADS.every((h) => a.objective[h] === b.objective[h]);
+
+/** An objective change leaves the budget's count but not its start price (searched for the old objective). */
+const withoutStartPrices = (c: PolicyConfig): PolicyConfig => {
+  const since = (c as PolicyConfig & Pick<Policy, 'budgetSince'>).budgetSince;
+  return since ? ({ ...c, budgetSince: withStartPrices(since, undefined) } as PolicyConfig) : c;
+};
 
 const canonicalJson = (v: unknown): string =>
   JSON.stringify(v, (_k, val: unknown) =>
@@ -95,7 +107,12 @@ export class PoliciesService {
     private readonly sequential: SequentialStateService,
     private readonly letters: DeadLettersRepository,
     private readonly priorStats: PriorStatsRepository,
-  ) {}
+    logger: Logger,
+  ) {
+    this.log = logger.child('policies');
+  }
+
+  private readonly log: Logger;
 
   /**
    * Creates or replaces a router; with `cascade`, also its escalation policy (escalationPolicyConfig), which follows
@@ -203,7 +220,9 @@ export class PoliciesService {
       throw new DomainError('VALIDATION', `policy ${name} uses ${current.algorithm}, which chooses without the scores a budget prices`, [
         { path: 'budget', message: 'not available for fgts-cdb and random policies' },
       ]);
-    const since = budget ? await this.spendSnapshot(current) : undefined;
+    const since = budget
+      ? withStartPrices(await this.spendSnapshot(current), await this.startPrices({ ...current, budget }, await this.startSample(current)))
+      : undefined;
     const p = await this.policies.update(name, actor.keyId, 'budget', (c) => {
       const { budget: _b, budgetSince: _s, ...rest } = c as PolicyConfig & { budgetSince?: unknown };
       return (budget ? { ...rest, budget, budgetSince: since } : rest) as PolicyConfig;
@@ -220,7 +239,9 @@ export class PoliciesService {
     const sameBudget = BUDGET_LIMITS.every(({ key }) => before.budget?.[key] === budget[key]);
     const sameArms = before.arms.length === after.arms.length && before.arms.every((a, i) => a === after.arms[i]);
     // Other arms change what the totals sum over: count from now, over the new arms.
-    return sameBudget && sameArms ? before.budgetSince : this.spendSnapshot({ ...before, arms: after.arms });
+    if (!sameBudget || !sameArms) return this.spendSnapshot({ ...before, arms: after.arms });
+    // The start price was searched for the objective it was set under.
+    return before.budgetSince && !sameObjective(before, after) ? withStartPrices(before.budgetSince, undefined) : before.budgetSince;
   }
 
   private async spendSnapshot(p: Policy): Promise<NonNullable<Policy['budgetSince']>> {
@@ -252,7 +273,7 @@ export class PoliciesService {
       throw new DomainError('NOTHING_TO_REVERT', `audit entry ${auditId} (${entry.action}) changed no objective`, [
         { path: 'auditId', message: 'nothing to revert' },
       ]);
-    const p = await this.policies.update(name, actor.keyId, 'revert', (c) => ({ ...c, objective: { ...objective } }));
+    const p = await this.policies.update(name, actor.keyId, 'revert', (c) => withoutStartPrices({ ...c, objective: { ...objective } }));
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(p);
     await this.syncEscalation(p, actor);
@@ -261,7 +282,7 @@ export class PoliciesService {
 
   async patchObjective(name: string, patch: Partial<Objective>, actor: Principal): Promise<Policy> {
     assertNotEscalation(name);
-    const p = await this.policies.update(name, actor.keyId, 'objective', (c) => ({ ...c, objective: { ...c.objective, ...patch } }));
+    const p = await this.policies.update(name, actor.keyId, 'objective', (c) => withoutStartPrices({ ...c, objective: { ...c.objective, ...patch } }));
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(p);
     await this.syncEscalation(p, actor);
@@ -285,17 +306,19 @@ export class PoliciesService {
     const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
       const previous = (c as PolicyConfig & { prior?: PolicyPrior }).prior;
       const stored = req.append && previous ? await this.priorStats.read(name, tx) : new Map<string, Float64Array>();
-      const { fitted, stats } = refitPrior(
-        c.arms,
-        c.features.dim,
-        stored,
-        sameArmsAndFeatures(p, c) ? obs : this.priorObservations({ ...c, name }, req),
-        req.maxWeight,
-      );
+      const used = sameArmsAndFeatures(p, c) ? obs : this.priorObservations({ ...c, name }, req);
+      const d = c.features.dim;
+      const { fitted, stats } = refitPrior(c.arms, d, stored, used, req.maxWeight);
+      // The prompts a budget's start price is searched on: a bounded sample of every upload's distinct contexts.
+      const sample = addToStartSample(unpackStartSample(stored.get(START_SAMPLE_KEY), d), [...new Set(used.map((o) => o.x))], d);
+      stats.set(START_SAMPLE_KEY, packStartSample(sample, d));
       await this.priorStats.replace(name, stats, tx);
       const records = (stored.size > 0 && previous ? previous.records : 0) + req.records.length;
-      const withPrior = { ...c, prior: toPolicyPrior(c.arms, fitted, records, new Date().toISOString()) } as PolicyConfig;
-      return c.budget ? await this.startedBudget(withPrior, p, obs) : withPrior;
+      const withPrior = { ...c, prior: toPolicyPrior(c.arms, fitted, records, new Date().toISOString()) } as PolicyConfig & Pick<Policy, 'budgetSince'>;
+      if (!c.budget) return withPrior;
+      const since = withPrior.budgetSince?.epoch === p.epoch ? withPrior.budgetSince : { epoch: p.epoch, ...noPendingSpend() };
+      const variant: Policy = { ...p, ...withPrior, name: p.name, version: p.version, epoch: p.epoch };
+      return { ...withPrior, budgetSince: withStartPrices(since, await this.startPrices(variant, sample.contexts)) } as PolicyConfig;
     });
     if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(next);
@@ -303,17 +326,25 @@ export class PoliciesService {
   }
 
   /**
-   * A budget's start price from a prior upload (ALGORITHMS.md §10a, "starting price"): the policy with its new prior,
-   * compiled from its current state, is asked at what price its greedy choices over this call's prompts would
-   * spend each limit on average; the dual price then starts there (budgetSince.startPrices) instead of at 0.
+   * Where a budget's dual price starts (ALGORITHMS.md §10a, "starting price"): the policy `p` (with its prior and
+   * budget), compiled from its current state, is asked at what price its greedy choices over the sample of its
+   * prior uploads' prompts would spend each limit on average. None without a sample, or when the state cannot be
+   * read (the price then starts from 0, as without a prior).
    */
-  private async startedBudget(config: PolicyConfig, current: Policy, obs: readonly PriorObservation[]): Promise<PolicyConfig> {
-    const stored = config as PolicyConfig & Pick<Policy, 'prior' | 'budgetSince'>;
-    const p: Policy = { ...current, ...stored, name: current.name, version: current.version, epoch: current.epoch };
-    const contexts = [...new Set(obs.map((o) => o.x))].slice(0, MAX_START_CONTEXTS);
-    const startPrices = budgetStartPrices(await this.cache.compileVariant(p), contexts);
-    const since = stored.budgetSince?.epoch === p.epoch ? stored.budgetSince : { epoch: p.epoch, ...noPendingSpend() };
-    return { ...stored, budgetSince: { ...since, startPrices } } as PolicyConfig;
+  private async startPrices(p: Policy, contexts: readonly Float64Array[]): Promise<BudgetStartPrices | undefined> {
+    if (!p.budget || contexts.length === 0) return undefined;
+    try {
+      return budgetStartPrices(await this.cache.compileVariant(p), contexts);
+    } catch (err) {
+      this.log.warn('budget start price not computed; the price starts from 0', { policy: p.name, error: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  /** The stored sample of a policy's prior uploads (empty without uploads or at another dimension). */
+  private async startSample(p: Policy): Promise<Float64Array[]> {
+    if (!p.prior) return [];
+    return unpackStartSample((await this.priorStats.read(p.name)).get(START_SAMPLE_KEY), p.features.dim).contexts;
   }
 
   /** Removes the prior and the statistics of its uploads (a later append starts afresh). */
@@ -321,8 +352,9 @@ export class PoliciesService {
     assertNotEscalation(name);
     const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
       await this.priorStats.clear(name, tx);
-      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior };
-      return rest;
+      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior; budgetSince?: Policy['budgetSince'] };
+      // The start price came from the prior: without it the price starts from 0.
+      return rest.budgetSince ? { ...rest, budgetSince: withStartPrices(rest.budgetSince, undefined) } : rest;
     });
     if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(next);
