@@ -78,16 +78,21 @@ function run(seed: number, known: boolean, gain?: number, started = false): { qu
   return { quality: quality / T, spend: spend / T, worstAfter300: worst, startPrice };
 }
 
+/** A cold LinUCB policy over the three models with a cost budget (and, given, their registry prices). */
+const linucbWithBudget = (limit: number, models?: ReadonlyMap<string, Model>) =>
+  new ReplayPolicy({
+    algorithm: 'linucb',
+    arms: ARMS,
+    dim: 3,
+    objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+    params: {},
+    ...(models ? { models } : {}),
+    budget: { costUsdPerRequest: limit },
+  });
+
 describe('budgets: dual pacing (test K1)', () => {
   it('the price is a function of the spend totals: 0 under the limit, k_p times the relative overspend over it', () => {
-    const policy = new ReplayPolicy({
-      algorithm: 'linucb',
-      arms: ARMS,
-      dim: 3,
-      objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
-      params: {},
-      budget: { costUsdPerRequest: 5 },
-    });
+    const policy = linucbWithBudget(5);
     const x = Float64Array.from([1, 0, 0]);
     const standing = () => budgetStandings(policy.runtime.policy, policy.runtime.stats)[0];
     expect(standing()).toMatchObject({ key: 'costUsdPerRequest', limit: 5, requests: 0, meanPerRequest: null, price: 0 });
@@ -132,16 +137,7 @@ describe('budgets: dual pacing (test K1)', () => {
   });
 
   it('no start price when the unpriced choices keep to the limit, or when no price can', () => {
-    const policy = (limit: number) =>
-      new ReplayPolicy({
-        algorithm: 'linucb',
-        arms: ARMS,
-        dim: 3,
-        objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
-        params: {},
-        models: REGISTRY,
-        budget: { costUsdPerRequest: limit },
-      });
+    const policy = (limit: number) => linucbWithBudget(limit, REGISTRY);
     const x = [Float64Array.from([1, 0, 0])];
     expect(budgetStartPrices(policy(25).runtime, x)).toEqual({});
     // Even the cheapest model (1 per query) is over a limit of 0.5.
@@ -149,14 +145,7 @@ describe('budgets: dual pacing (test K1)', () => {
   });
 
   it('a start price above the gain is capped at it, so spending nothing brings the price down to 0', () => {
-    const policy = new ReplayPolicy({
-      algorithm: 'linucb',
-      arms: ARMS,
-      dim: 3,
-      objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
-      params: {},
-      budget: { costUsdPerRequest: 5 },
-    });
+    const policy = linucbWithBudget(5);
     startBudgetAt(policy.runtime, { costUsdPerRequest: 8 });
     const x = Float64Array.from([1, 0, 0]);
     for (let i = 0; i < 90; i++) policy.observe([0], x, i, [{ quality: 1, costUsd: 0, energyJ: 0 }]);
