@@ -1,5 +1,6 @@
 import { CH, charClass, isWordClass } from './char-class.js';
 import { fnv1a, FNV_OFFSET, FNV_PRIME } from './hash.js';
+import { HashTable32 } from './hash-table.js';
 import { LEXICON, SIGNALS, signalBit } from './lexicon.js';
 import { pairKey } from './tokens.js';
 
@@ -12,10 +13,10 @@ const { imul, min } = Math;
  * by 32-bit hash: a word outside the lexicon matches with probability about 10⁻⁶ per lookup, the same way on every
  * replica.
  */
-const WORDS = new Map<number, number>();
-const STEMS = new Map<number, number>();
-const PHRASES = new Map<number, number>();
-const IDEOGRAPH_PAIRS = new Map<number, number>();
+const WORD_MAP = new Map<number, number>();
+const STEM_MAP = new Map<number, number>();
+const PHRASE_MAP = new Map<number, number>();
+const IDEOGRAPH_PAIR_MAP = new Map<number, number>();
 
 export type EntryKind = 'word' | 'stem' | 'phrase' | 'ideographs';
 
@@ -50,41 +51,46 @@ for (const signal of SIGNALS) {
     const kind = entryKind(entry);
     switch (kind) {
       case 'word':
-        add(WORDS, wordHash(entry), bit);
+        add(WORD_MAP, wordHash(entry), bit);
         break;
       case 'stem':
-        add(STEMS, wordHash(entry.slice(0, -1)), bit);
+        add(STEM_MAP, wordHash(entry.slice(0, -1)), bit);
         break;
       case 'phrase': {
         const [a, b] = entry.split('+');
-        add(PHRASES, pairKey(wordHash(a), wordHash(b)), bit);
+        add(PHRASE_MAP, pairKey(wordHash(a), wordHash(b)), bit);
         break;
       }
       case 'ideographs':
-        add(IDEOGRAPH_PAIRS, entry.charCodeAt(0) * 0x10000 + entry.charCodeAt(1), bit);
+        add(IDEOGRAPH_PAIR_MAP, entry.charCodeAt(0) * 0x10000 + entry.charCodeAt(1), bit);
         break;
     }
   }
 }
 
+const WORDS = new HashTable32(WORD_MAP);
+const STEMS = new HashTable32(STEM_MAP);
+const PHRASES = new HashTable32(PHRASE_MAP);
+const IDEOGRAPH_PAIRS = new HashTable32(IDEOGRAPH_PAIR_MAP);
+
 /** Signals of the word `text[start, end)` whose hash is `hash`: its own entry's and those of its stems. */
 export function wordSignals(text: string, start: number, end: number, hash: number): number {
-  let mask = WORDS.get(hash) ?? 0;
+  let mask = WORDS.get(hash);
   const last = min(end, start + STEM_MAX);
   let h = FNV_OFFSET;
   for (let i = start; i < last; i++) {
     h = imul(h ^ text.charCodeAt(i), FNV_PRIME);
-    if (i + 1 - start >= STEM_MIN) mask |= STEMS.get(h >>> 0) ?? 0;
+    if (i + 1 - start >= STEM_MIN) mask |= STEMS.get(h);
   }
   return mask;
 }
 
 /** Signals of the phrase "previous word, this word" (by their hashes). */
-export const phraseSignals = (previous: number, hash: number): number => PHRASES.get(pairKey(previous, hash)) ?? 0;
+export const phraseSignals = (previous: number, hash: number): number => PHRASES.get(pairKey(previous, hash));
 
 /** Signals of two ideographs in a row (their UTF-16 codes). */
-export const ideographPairSignals = (first: number, second: number): number => IDEOGRAPH_PAIRS.get(first * 0x10000 + second) ?? 0;
+export const ideographPairSignals = (first: number, second: number): number => IDEOGRAPH_PAIRS.get(first * 0x10000 + second);
 
-const ARTICLES = new Set(['a', 'an', 'the'].map(wordHash));
+const ARTICLES = new HashTable32(new Map(['a', 'an', 'the'].map((w) => [wordHash(w), 1])));
 /** Articles are skipped between the two words of a phrase. */
-export const isArticle = (hash: number): boolean => ARTICLES.has(hash);
+export const isArticle = (hash: number): boolean => ARTICLES.get(hash) === 1;
