@@ -1,5 +1,5 @@
 import { type ArmEstimate, HEAD_COUNT, linearEstimates, setPrices } from '@app/bandits';
-import { BUDGET_LIMITS, type BudgetKey, budgetPrices, budgetStandings } from './budget-pacing.js';
+import { BUDGET_LIMITS, type BudgetKey, budgetPrices, budgetStandings, noPendingSpend } from './budget-pacing.js';
 import type { PolicyRuntime } from './runtime.js';
 
 /** The price each of a policy's budgets starts from (μ₀, dimensionless like the dual price). */
@@ -107,8 +107,7 @@ function priceFor(estimates: readonly ContextEstimates[], prices: Float64Array, 
 
 /** Installs start prices on a runtime's policy (budgetSince of its epoch, nothing spent yet) and reprices it. */
 export function startBudgetAt(rt: PolicyRuntime, startPrices: BudgetStartPrices): void {
-  const zero = { sum: 0, count: 0 };
-  rt.policy.budgetSince = { ...(rt.policy.budgetSince ?? { energy: zero, cost: zero }), epoch: rt.policy.epoch, startPrices };
+  rt.policy.budgetSince = { ...(rt.policy.budgetSince ?? noPendingSpend()), epoch: rt.policy.epoch, startPrices };
   setPrices(rt.model, budgetPrices(budgetStandings(rt.policy, rt.stats, rt.pending)));
 }
 

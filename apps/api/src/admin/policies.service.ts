@@ -80,7 +80,7 @@ function assertNotEscalation(name: string): void {
 /** JSON with object keys sorted (Postgres' jsonb reorders keys): equal values give equal strings. */
 const sameObjective = (a: PolicyConfig, b: PolicyConfig) => HEADS.every((h) => a.objective[h] === b.objective[h]);
 
-/** An objective change leaves the budget's count but not its start price (searched for the old objective). */
+/** The budget's count without its start price (searched for an objective or prior that changed). */
 const withoutStartPrices = (c: PolicyConfig): PolicyConfig => {
   const since = (c as PolicyConfig & Pick<Policy, 'budgetSince'>).budgetSince;
   return since ? ({ ...c, budgetSince: withStartPrices(since, undefined) } as PolicyConfig) : c;
@@ -352,9 +352,9 @@ export class PoliciesService {
     assertNotEscalation(name);
     const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
       await this.priorStats.clear(name, tx);
-      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior; budgetSince?: Policy['budgetSince'] };
+      const { prior: _drop, ...rest } = c as PolicyConfig & { prior?: PolicyPrior };
       // The start price came from the prior: without it the price starts from 0.
-      return rest.budgetSince ? { ...rest, budgetSince: withStartPrices(rest.budgetSince, undefined) } : rest;
+      return withoutStartPrices(rest);
     });
     if (!next) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     await this.publish(next);
@@ -467,14 +467,7 @@ export class PoliciesService {
       budgets: budgetStandings(
         p,
         armStats.filter((s) => s !== null),
-      ).map(({ key, limit, requests, meanPerRequest, price, startPrice }) => ({
-        budget: key,
-        limit,
-        requests,
-        meanPerRequest,
-        price,
-        ...(startPrice === undefined ? {} : { startPrice }),
-      })),
+      ).map(({ key, head: _head, ...standing }) => ({ budget: key, ...standing })),
       ...(duel ? { duelRecords: duel.size } : {}),
       arms: per.map((a, i) => ({
         ...a,
