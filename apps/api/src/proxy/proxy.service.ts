@@ -19,7 +19,8 @@ import { callableModels, directModelNotFound, mayCallModel } from './model-acces
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
 import { usageTokens } from './usage-tokens.js';
-import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, UpstreamClients } from './upstream.js';
+import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
+import { bodyText } from './bounded-body.js';
 import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
 import { type CallPlan, type CompletionBody, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
@@ -31,13 +32,13 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
 /**
  * The OpenAI-compatible gateway: route on the messages (the same decision path as /v1/route), call the chosen
- * model's upstream with the `openai` client, retry once, then fall back to the decision's next-best models;
+ * model's upstream (bytes over undici: upstream.ts), retry once, then fall back to the decision's next-best models;
  * breakers keep failing models out. What the call measured (tokens, cost, latency, time to first token, every
  * attempt) is queued as a usage event of the decision and feeds its cost and latency heads.
  */
 @Injectable()
 export class ProxyService {
-  private readonly clients: UpstreamClients;
+  private readonly upstreams: Upstreams;
   private readonly cascade: ProxyCascade;
 
   constructor(
@@ -55,7 +56,7 @@ export class ProxyService {
       { callInOrder: (plan, call) => this.callInOrder(plan, call), recordUsage: (...args) => this.recordUsage(...args) },
       logger.child('proxy-cascade'),
     );
-    this.clients = new UpstreamClients({
+    this.upstreams = new Upstreams({
       timeoutMs: env.PROXY_TIMEOUT_MS,
       keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX,
       maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES,
@@ -229,7 +230,7 @@ export class ProxyService {
         if (f.next === 'relay') {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           plan.record(model, null, attempts);
-          // The openai client keeps the body's `error` object: send it back in the same envelope.
+          // The upstream's `error` object as it sent it, in the same envelope.
           const status = f.status ?? 502;
           void reply
             .status(status)
@@ -261,25 +262,20 @@ export class ProxyService {
   }
 
   /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
-  private async callOnce(model: Model, { messages, params, reply, requestId }: UpstreamCall, plan: CallPlan): Promise<Outcome> {
+  private async callOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
+    const { reply } = call;
     const ac = new AbortController();
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
     const t0 = performance.now();
     let responded = false;
     try {
-      const client = this.clients.get(model);
-      const response = await client.chat.completions
-        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: false } as never, {
-          signal: ac.signal,
-          headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
-        })
-        .asResponse();
+      const answer = await this.upstreams.chat(model, upstreamRequest(model, call, false, ac.signal));
       responded = true;
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
-      // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (fast-fetch.ts).
-      const body = JSON.parse(await response.text()) as CompletionBody;
+      // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts).
+      const body = JSON.parse(await bodyText(answer.chunks)) as CompletionBody;
       const latencyMs = performance.now() - t0;
       body.model = model.id;
       await plan.beforeAnswer(model.id);
@@ -311,7 +307,8 @@ export class ProxyService {
    * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
-  private async streamOnce(model: Model, { messages, params, reply, requestId }: UpstreamCall, plan: CallPlan): Promise<Outcome> {
+  private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
+    const { messages, reply } = call;
     const ac = new AbortController();
     let waitingForClient = false;
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
@@ -324,17 +321,9 @@ export class ProxyService {
     let responded = false;
     let committed = false;
     try {
-      const client = this.clients.get(model);
-      const response = await client.chat.completions
-        .create({ ...params, messages, model: model.upstreamModel ?? model.id, stream: true } as never, {
-          signal: ac.signal,
-          headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
-        })
-        .asResponse();
+      const answer = await this.upstreams.chat(model, upstreamRequest(model, call, true, ac.signal));
       responded = true;
-      if (!response.body) throw new Error('upstream sent no body');
-      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-      const first = await reader.read();
+      const first = await answer.chunks.next();
       clearTimeout(ttft);
       if (first.done) throw new Error('upstream closed the stream before any data');
       const ttftMs = performance.now() - t0;
@@ -342,7 +331,7 @@ export class ProxyService {
       const res = this.openStream(reply, plan.headers(model.id), ac);
       committed = true;
       const relay = new SseRelay(model.id, (text) => res.write(text), { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' });
-      await relayAll(reader, relay, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
+      await relayAll(answer.chunks, relay, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
       relay.end();
       res.end();
       return {
@@ -445,7 +434,7 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
  * has taken the previous ones (`waiting` says when the relay is held up by the client).
  */
 async function relayAll(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  chunks: AsyncGenerator<Buffer, void, undefined>,
   relay: SseRelay,
   first: Uint8Array,
   res: ServerResponse,
@@ -459,10 +448,23 @@ async function relayAll(
       await drained(res, signal);
       waiting(false);
     }
-    const { done, value } = await reader.read();
-    if (done) return;
-    flowing = relay.push(value);
+    const next = await chunks.next();
+    if (next.done) return;
+    flowing = relay.push(next.value);
   }
+}
+
+/**
+ * The upstream request of a call to `model`: the caller's parameters and messages with the upstream's model name,
+ * serialised here (a body that cannot be serialised fails before anything is sent, as our fault), the trace context
+ * and request id in the headers.
+ */
+function upstreamRequest(model: Model, { messages, params, requestId }: UpstreamCall, stream: boolean, signal: AbortSignal): UpstreamRequest {
+  return {
+    body: JSON.stringify({ ...params, messages, model: model.upstreamModel ?? model.id, stream }),
+    signal,
+    headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
+  };
 }
 
 /** The decided model first, then the other candidates by score: the order the proxy tries upstreams in. */

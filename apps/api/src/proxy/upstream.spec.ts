@@ -1,5 +1,7 @@
-import { APIConnectionError, InternalServerError, BadRequestError } from 'openai';
-import { ClientGone, classify, TtftTimeout, UpstreamClients } from './upstream.js';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { bodyText } from './bounded-body.js';
+import { chatUrl, ClientGone, classify, TtftTimeout, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, keyEnvRefusal, upstreamKey, withAllowedKeyEnv } from './upstream-key.js';
 
@@ -12,16 +14,18 @@ const aborted = (reason: unknown) => {
 
 describe('classify: only real upstream failures count toward the breaker', () => {
   it('retries (and so blames the model for) network errors, timeouts, 5xx, 429 and 408', () => {
-    expect(classify(new APIConnectionError({ cause: new Error('ECONNRESET') }), live(), false).next).toBe('retry');
+    expect(classify(new UpstreamUnreachable(new Error('ECONNRESET')), live(), false)).toMatchObject({ next: 'retry', reason: 'connection' });
     expect(classify(new Error('aborted'), aborted(new TtftTimeout()), false)).toMatchObject({ next: 'retry', reason: 'ttft' });
     expect(classify(new Error('aborted'), aborted(new Error('timeout')), true)).toMatchObject({ next: 'retry', reason: 'timeout' });
-    expect(classify(new InternalServerError(500, undefined, 'x', new Headers()), live(), false)).toMatchObject({ next: 'retry', status: 500 });
+    expect(classify(new UpstreamStatus(500, undefined), live(), false)).toMatchObject({ next: 'retry', status: 500 });
+    expect(classify(new UpstreamStatus(429, undefined), live(), false)).toMatchObject({ next: 'retry', status: 429 });
+    expect(classify(new UpstreamStatus(408, undefined), live(), false)).toMatchObject({ next: 'retry', status: 408 });
     // The body broke after the status line arrived: the upstream's fault.
     expect(classify(new Error('terminated'), live(), true)).toMatchObject({ next: 'retry', reason: 'connection' });
   });
 
   it('relays another 4xx', () => {
-    expect(classify(new BadRequestError(400, { message: 'no' }, 'no', new Headers()), live(), false)).toMatchObject({
+    expect(classify(new UpstreamStatus(400, { message: 'no' }), live(), false)).toMatchObject({
       next: 'relay',
       status: 400,
       body: { message: 'no' },
@@ -70,9 +74,120 @@ describe('upstream key variables', () => {
     );
   });
 
-  it('the clients refuse such a model at call time, also when a client for its base URL exists', () => {
-    const clients = new UpstreamClients({ timeoutMs: 1000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
-    expect(clients.get({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true })).toBeDefined();
-    expect(() => clients.get({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true })).toThrow(KeyEnvRefused);
+  it('the upstreams refuse such a model at call time, before anything is sent', async () => {
+    const upstreams = new Upstreams({ timeoutMs: 1000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
+    const req = { body: '{}', signal: live(), headers: {} };
+    await expect(upstreams.chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true }, req)).rejects.toBeInstanceOf(
+      KeyEnvRefused,
+    );
+  });
+});
+
+describe('Upstreams over HTTP', () => {
+  let server: Server;
+  let base: string;
+  let written = 0;
+  let seen: { url?: string; headers?: IncomingHttpHeaders; body?: string } = {};
+  const fill = Buffer.alloc(64 * 1024, 'a');
+
+  beforeAll(async () => {
+    // The model name in the body says what to answer: `<kind>/<bytes>`.
+    server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        seen = { url: req.url, headers: req.headers, body: raw };
+        const [kind, size] = String((JSON.parse(raw) as { model: string }).model).split('/');
+        const total = Number(size);
+        if (kind === 'reject') {
+          res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no', code: 'nope' } }));
+          return;
+        }
+        if (kind === 'declared') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(total) });
+          res.end(Buffer.alloc(total, 'a'));
+          return;
+        }
+        res.writeHead(kind === 'error' ? 500 : 200, { 'content-type': kind === 'sse' ? 'text/event-stream' : 'application/json' });
+        let left = total;
+        const pump = () => {
+          while (left > 0 && !res.destroyed) {
+            const c = fill.subarray(0, Math.min(left, fill.length));
+            left -= c.length;
+            written += c.length;
+            if (!res.write(c)) return void res.once('drain', pump);
+          }
+          if (!res.destroyed) res.end();
+        };
+        pump();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`;
+  });
+
+  afterAll(async () => {
+    delete process.env.UPSTREAM_TEST_KEY;
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const upstreams = new Upstreams({ timeoutMs: 5000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 * 1024 });
+  const call = (model: string, apiKeyEnv?: string) =>
+    upstreams.chat(
+      { id: 'm', baseUrl: base, enabled: true, ...(apiKeyEnv ? { apiKeyEnv } : {}) },
+      { body: JSON.stringify({ model, messages: [] }), signal: live(), headers: { 'x-request-id': 'r-1' } },
+    );
+
+  it("posts the body as given to {base}/chat/completions, with the model's key and the headers given", async () => {
+    process.env.UPSTREAM_TEST_KEY = 'sk-test';
+    expect((await bodyText((await call('chunked/10', 'UPSTREAM_TEST_KEY')).chunks)).length).toBe(10);
+    expect(seen.url).toBe('/v1/chat/completions');
+    expect(seen.body).toBe(JSON.stringify({ model: 'chunked/10', messages: [] }));
+    expect(seen.headers).toMatchObject({ authorization: 'Bearer sk-test', 'content-type': 'application/json', 'x-request-id': 'r-1' });
+    await bodyText((await call('chunked/1')).chunks);
+    expect(seen.headers?.authorization).toBeUndefined();
+    expect(chatUrl('http://h/v1')).toBe('http://h/v1/chat/completions');
+  });
+
+  it("throws an answer outside 2xx as UpstreamStatus with its body's error object", async () => {
+    await expect(call('reject/0')).rejects.toEqual(expect.objectContaining({ status: 403, error: { message: 'no', code: 'nope' } }));
+    await expect(call('reject/0')).rejects.toBeInstanceOf(UpstreamStatus);
+  });
+
+  it('reads bodies up to the limit', async () => {
+    expect((await bodyText((await call(`chunked/${1024 * 1024}`)).chunks)).length).toBe(1024 * 1024);
+  });
+
+  it('stops reading a chunked body past the limit and drops the connection', async () => {
+    written = 0;
+    const answer = await call(`chunked/${256 * 1024 * 1024}`);
+    await expect(bodyText(answer.chunks)).rejects.toThrow(new ResponseTooLarge('response', 'PROXY_MAX_RESPONSE_BYTES', 1024 * 1024));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(written).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('refuses a declared length over the limit before reading, and bounds error bodies too', async () => {
+    await expect(bodyText((await call(`declared/${2 * 1024 * 1024}`)).chunks)).rejects.toBeInstanceOf(ResponseTooLarge);
+    written = 0;
+    // An error body over the limit is not read further: the status alone is reported.
+    await expect(call(`error/${64 * 1024 * 1024}`)).rejects.toEqual(expect.objectContaining({ status: 500, error: undefined }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(written).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('leaves a 2xx event stream to the SSE relay (bounded per event there)', async () => {
+    const answer = await call(`sse/${4 * 1024 * 1024}`);
+    expect(answer.eventStream).toBe(true);
+    expect((await bodyText(answer.chunks)).length).toBe(4 * 1024 * 1024);
+  });
+
+  it("reports a refused connection as UpstreamUnreachable (the upstream's failure, not ours)", async () => {
+    const closed = new Upstreams({ timeoutMs: 1000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
+    const err: unknown = await closed
+      .chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true }, { body: '{}', signal: live(), headers: {} })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamUnreachable);
+    expect(classify(err, live(), false)).toMatchObject({ next: 'retry', reason: 'connection' });
   });
 });

@@ -1,6 +1,6 @@
 import { type Model } from '@app/contracts';
-import OpenAI, { APIError } from 'openai';
-import { fastFetch } from './fast-fetch.js';
+import { Agent, type Dispatcher, request } from 'undici';
+import { type BodyLimit, bodyText, boundedChunks } from './bounded-body.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, upstreamKey } from './upstream-key.js';
 
@@ -37,14 +37,33 @@ export interface UpstreamFailure {
 }
 
 export class TtftTimeout extends Error {}
+
+/** The upstream answered outside 2xx; `error`: its JSON body's `error` object, when it sent one. */
+export class UpstreamStatus extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: unknown,
+  ) {
+    super(`upstream answered ${status}`);
+    this.name = 'UpstreamStatus';
+  }
+}
+
+/** The request got no answer (refused, reset, unknown host …): a transport failure, the upstream's. */
+export class UpstreamUnreachable extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+    this.name = 'UpstreamUnreachable';
+  }
+}
 /** The caller's side ended the attempt (disconnected, or stopped reading): not the upstream's fault. */
 export class ClientGone extends Error {}
 
 /**
  * Maps whatever an attempt threw to an UpstreamFailure. `responded`: the upstream's status line had arrived, so a
- * later error is the upstream's (a broken body); before it, only what the client reports as a transport or HTTP
- * error is, and anything else was thrown building the request on our side (e.g. serialising it) and must not be
- * blamed on the model.
+ * later error is the upstream's (a broken body); before it, only a transport failure (UpstreamUnreachable) or a
+ * status outside 2xx (UpstreamStatus) is, and anything else was thrown building the request on our side (e.g.
+ * serialising it) and must not be blamed on the model.
  */
 export function classify(err: unknown, signal: AbortSignal, responded: boolean): UpstreamFailure {
   if (err instanceof ResponseTooLarge) return { next: 'stop', status: null, reason: 'too-large', message: err.message };
@@ -54,13 +73,14 @@ export function classify(err: unknown, signal: AbortSignal, responded: boolean):
     const ttft = signal.reason instanceof TtftTimeout;
     return { next: 'retry', status: null, reason: ttft ? 'ttft' : 'timeout', message: ttft ? 'no first byte within the TTFT limit' : 'upstream timed out' };
   }
-  if (err instanceof APIError && typeof err.status === 'number') {
+  if (err instanceof UpstreamStatus) {
     const s = err.status;
     const retry = s >= 500 || s === 429 || s === 408;
     return { next: retry ? 'retry' : 'relay', status: s, reason: 'status', message: `upstream answered ${s}`, body: err.error };
   }
   const msg = ((err as Error)?.message ?? String(err)).slice(0, 200);
-  if (err instanceof APIError || responded) return { next: 'retry', status: null, reason: /timed? ?out/i.test(msg) ? 'timeout' : 'connection', message: msg };
+  if (err instanceof UpstreamUnreachable || responded)
+    return { next: 'retry', status: null, reason: /timed? ?out/i.test(msg) ? 'timeout' : 'connection', message: msg };
   return { next: 'stop', status: null, reason: 'local', message: `request not sent: ${msg}`, cause: err };
 }
 
@@ -72,28 +92,77 @@ export interface UpstreamOptions {
   maxResponseBytes: number;
 }
 
+/** What an upstream answered with a 2xx: its body's chunks (bounded as `boundedChunks` says). */
+export interface UpstreamAnswer {
+  /** A `text/event-stream` (bounded per event by the SSE relay, not here). */
+  eventStream: boolean;
+  chunks: AsyncGenerator<Buffer, void, undefined>;
+}
+
+/** A chat completion's request, serialised once per call (the same bytes for every attempt but `model`). */
+export interface UpstreamRequest {
+  body: string;
+  signal: AbortSignal;
+  headers: Record<string, string>;
+}
+
 /**
- * One `openai` client per upstream (base URL + key variable), with retries off: the proxy owns the retry and
- * fallback policy. The key is read from the environment variable the model names, if its name has the allowed
- * prefix (checked on every call: a model may have been stored before the rule, or by another path than the
- * admin API); otherwise KeyEnvRefused is thrown and nothing is sent.
+ * The upstreams' HTTP side: one keep-alive pool, requests written and answers read as bytes with undici (no
+ * client library on the hot path: the proxy owns retries, fallback, timeouts and limits). The key is read from the
+ * environment variable the model names, if its name has the allowed prefix (checked on every call: a model may
+ * have been stored before the rule, or by another path than the admin API); otherwise KeyEnvRefused is thrown and
+ * nothing is sent. A model without a key variable is called without `authorization`.
  */
-export class UpstreamClients {
-  private readonly clients = new Map<string, OpenAI>();
-  private readonly fetch: ReturnType<typeof fastFetch>;
+export class Upstreams {
+  constructor(
+    private readonly opts: UpstreamOptions,
+    private readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: 512 }),
+  ) {}
 
-  constructor(private readonly opts: UpstreamOptions) {
-    this.fetch = fastFetch(undefined, { maxBodyBytes: opts.maxResponseBytes, limitName: 'PROXY_MAX_RESPONSE_BYTES' });
-  }
-
-  get(model: Model): OpenAI {
+  /** POSTs `req.body` to the model's `/chat/completions`; throws UpstreamStatus for an answer outside 2xx. */
+  async chat(model: Model, req: UpstreamRequest): Promise<UpstreamAnswer> {
     const apiKey = upstreamKey(model.apiKeyEnv, this.opts.keyEnvPrefix);
-    const key = `${model.baseUrl}|${model.apiKeyEnv ?? ''}`;
-    let c = this.clients.get(key);
-    if (!c) {
-      c = new OpenAI({ baseURL: model.baseUrl, apiKey: apiKey ?? 'not-needed', maxRetries: 0, timeout: this.opts.timeoutMs, fetch: this.fetch });
-      this.clients.set(key, c);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(chatUrl(model.baseUrl ?? ''), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+          ...req.headers,
+        },
+        body: req.body,
+        signal: req.signal,
+        dispatcher: this.agent,
+      });
+    } catch (err) {
+      throw req.signal.aborted ? err : new UpstreamUnreachable(err);
     }
-    return c;
+    const limit = (bytes: number): BodyLimit => ({
+      bytes,
+      declared: Number(res.headers['content-length'] ?? 0),
+      tooLarge: () => new ResponseTooLarge('response', 'PROXY_MAX_RESPONSE_BYTES', this.opts.maxResponseBytes),
+    });
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      // The error body as sent, when it is JSON within the limit; the status alone otherwise.
+      const text = await bodyText(boundedChunks(res.body, limit(this.opts.maxResponseBytes))).catch(() => '');
+      throw new UpstreamStatus(res.statusCode, errorObject(text));
+    }
+    const type = res.headers['content-type'];
+    const eventStream = /^text\/event-stream/i.test(Array.isArray(type) ? type.join(', ') : (type ?? ''));
+    return { eventStream, chunks: boundedChunks(res.body, limit(eventStream ? Number.POSITIVE_INFINITY : this.opts.maxResponseBytes)) };
+  }
+}
+
+/** OpenAI's layout: `{base}/chat/completions`, one slash between them. */
+export const chatUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+
+/** The `error` object of an upstream's JSON error body (what OpenAI-compatible servers send), if there is one. */
+function errorObject(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { error?: unknown } | null)?.error;
+  } catch {
+    return undefined;
   }
 }
