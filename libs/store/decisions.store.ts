@@ -40,10 +40,9 @@ export class DecisionHotStore {
   async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<boolean[]> {
     return Promise.all(
       eventIds.map(async (id) => {
-        const key = this.keys.eventSeen(id);
-        // Both sent at once, in this order, on the connection to the key's node.
-        const [set, now] = await Promise.all([this.redis.set(key, PENDING, 'EX', ttlSeconds, 'NX'), this.redis.get(key)]);
-        return set === 'OK' || now === PENDING;
+        // One command: set if absent, answering the value it found (none: this call set it).
+        const before = await this.redis.set(this.keys.eventSeen(id), PENDING, 'EX', ttlSeconds, 'NX', 'GET');
+        return before === null || before === PENDING;
       }),
     );
   }
