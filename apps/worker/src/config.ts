@@ -7,8 +7,12 @@ export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   /** Micro-batches in flight at once per worker process. */
   WORKER_PARALLEL_BATCHES: z.coerce.number().int().min(1).max(16).default(3),
-  /** How long the first job of a batch waits for company (ms). */
-  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
+  /**
+   * How long the first job of a batch waits for company (ms). Fewer, larger passes cost less per event (each pass
+   * rewrites every arm it touches in Redis: ~0.2 ms per arm, ~0.6 ms with a decision's Σxxᵀ): 50 instead of 10 cut
+   * the CPU per event across the stack by 8–13 % (`npm run bench:events`), for 40 ms more before an event is learnt.
+   */
+  WORKER_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(50),
   /** How often one worker sweeps closed feedback windows for policies with a defaultReward (ms). */
   DEFAULT_REWARD_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   /**
