@@ -16,7 +16,7 @@ export interface BodyLimit {
  */
 export async function* boundedChunks(body: Readable, limit: BodyLimit): AsyncGenerator<Buffer, void, undefined> {
   if (limit.declared > limit.bytes) {
-    body.destroy();
+    body.on('error', () => undefined).destroy();
     throw limit.tooLarge();
   }
   let seen = 0;

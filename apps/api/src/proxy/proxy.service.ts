@@ -57,7 +57,6 @@ export class ProxyService {
       logger.child('proxy-cascade'),
     );
     this.upstreams = new Upstreams({
-      timeoutMs: env.PROXY_TIMEOUT_MS,
       keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX,
       maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES,
     });
@@ -462,6 +461,7 @@ async function relayAll(
 function upstreamRequest(model: Model, { messages, params, requestId }: UpstreamCall, stream: boolean, signal: AbortSignal): UpstreamRequest {
   return {
     body: JSON.stringify({ ...params, messages, model: model.upstreamModel ?? model.id, stream }),
+    stream,
     signal,
     headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
   };

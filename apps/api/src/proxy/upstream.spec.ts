@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { bodyText } from './bounded-body.js';
-import { chatUrl, ClientGone, classify, TtftTimeout, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
+import { chatUrl, ClientGone, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, keyEnvRefusal, upstreamKey, withAllowedKeyEnv } from './upstream-key.js';
 
@@ -75,8 +75,8 @@ describe('upstream key variables', () => {
   });
 
   it('the upstreams refuse such a model at call time, before anything is sent', async () => {
-    const upstreams = new Upstreams({ timeoutMs: 1000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
-    const req = { body: '{}', signal: live(), headers: {} };
+    const upstreams = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
+    const req = { body: '{}', stream: false, signal: live(), headers: {} };
     await expect(upstreams.chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true }, req)).rejects.toBeInstanceOf(
       KeyEnvRefused,
     );
@@ -132,11 +132,11 @@ describe('Upstreams over HTTP', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const upstreams = new Upstreams({ timeoutMs: 5000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 * 1024 });
-  const call = (model: string, apiKeyEnv?: string) =>
+  const upstreams = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 * 1024 });
+  const call = (model: string, apiKeyEnv?: string, stream = false) =>
     upstreams.chat(
       { id: 'm', baseUrl: base, enabled: true, ...(apiKeyEnv ? { apiKeyEnv } : {}) },
-      { body: JSON.stringify({ model, messages: [] }), signal: live(), headers: { 'x-request-id': 'r-1' } },
+      { body: JSON.stringify({ model, messages: [] }), stream, signal: live(), headers: { 'x-request-id': 'r-1' } },
     );
 
   it("posts the body as given to {base}/chat/completions, with the model's key and the headers given", async () => {
@@ -144,7 +144,13 @@ describe('Upstreams over HTTP', () => {
     expect((await bodyText((await call('chunked/10', 'UPSTREAM_TEST_KEY')).chunks)).length).toBe(10);
     expect(seen.url).toBe('/v1/chat/completions');
     expect(seen.body).toBe(JSON.stringify({ model: 'chunked/10', messages: [] }));
-    expect(seen.headers).toMatchObject({ authorization: 'Bearer sk-test', 'content-type': 'application/json', 'x-request-id': 'r-1' });
+    expect(seen.headers).toMatchObject({
+      authorization: 'Bearer sk-test',
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'user-agent': 'bandit-router',
+      'x-request-id': 'r-1',
+    });
     await bodyText((await call('chunked/1')).chunks);
     expect(seen.headers?.authorization).toBeUndefined();
     expect(chatUrl('http://h/v1')).toBe('http://h/v1/chat/completions');
@@ -168,7 +174,7 @@ describe('Upstreams over HTTP', () => {
   });
 
   it('refuses a declared length over the limit before reading, and bounds error bodies too', async () => {
-    await expect(bodyText((await call(`declared/${2 * 1024 * 1024}`)).chunks)).rejects.toBeInstanceOf(ResponseTooLarge);
+    await expect(call(`declared/${2 * 1024 * 1024}`)).rejects.toBeInstanceOf(ResponseTooLarge);
     written = 0;
     // An error body over the limit is not read further: the status alone is reported.
     await expect(call(`error/${64 * 1024 * 1024}`)).rejects.toEqual(expect.objectContaining({ status: 500, error: undefined }));
@@ -176,16 +182,31 @@ describe('Upstreams over HTTP', () => {
     expect(written).toBeLessThan(32 * 1024 * 1024);
   });
 
-  it('leaves a 2xx event stream to the SSE relay (bounded per event there)', async () => {
-    const answer = await call(`sse/${4 * 1024 * 1024}`);
+  it('leaves a 2xx event stream answering a streamed request to the SSE relay (bounded per event there)', async () => {
+    const answer = await call(`sse/${4 * 1024 * 1024}`, undefined, true);
     expect(answer.eventStream).toBe(true);
     expect((await bodyText(answer.chunks)).length).toBe(4 * 1024 * 1024);
   });
 
+  it('bounds an event stream sent to a request that did not ask for one', async () => {
+    written = 0;
+    const answer = await call(`sse/${64 * 1024 * 1024}`);
+    await expect(bodyText(answer.chunks)).rejects.toBeInstanceOf(ResponseTooLarge);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(written).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('a key undici cannot send is a configuration failure of the model (skipped, its breaker untouched)', async () => {
+    process.env.UPSTREAM_TEST_KEY = 'sk-test\nX-Injected: 1';
+    const err: unknown = await call('chunked/1', 'UPSTREAM_TEST_KEY').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamMisconfigured);
+    expect(classify(err, live(), false)).toMatchObject({ next: 'skip', reason: 'config' });
+  });
+
   it("reports a refused connection as UpstreamUnreachable (the upstream's failure, not ours)", async () => {
-    const closed = new Upstreams({ timeoutMs: 1000, keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
+    const closed = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
     const err: unknown = await closed
-      .chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true }, { body: '{}', signal: live(), headers: {} })
+      .chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true }, { body: '{}', stream: false, signal: live(), headers: {} })
       .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamUnreachable);
     expect(classify(err, live(), false)).toMatchObject({ next: 'retry', reason: 'connection' });

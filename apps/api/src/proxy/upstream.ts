@@ -49,6 +49,14 @@ export class UpstreamStatus extends Error {
   }
 }
 
+/** undici refused to send the request as the model is configured (its key or base URL): skip the model. */
+export class UpstreamMisconfigured extends Error {
+  constructor(cause: unknown) {
+    super(`model not callable as configured: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'UpstreamMisconfigured';
+  }
+}
+
 /** The request got no answer (refused, reset, unknown host …): a transport failure, the upstream's. */
 export class UpstreamUnreachable extends Error {
   constructor(cause: unknown) {
@@ -67,7 +75,7 @@ export class ClientGone extends Error {}
  */
 export function classify(err: unknown, signal: AbortSignal, responded: boolean): UpstreamFailure {
   if (err instanceof ResponseTooLarge) return { next: 'stop', status: null, reason: 'too-large', message: err.message };
-  if (err instanceof KeyEnvRefused) return { next: 'skip', status: null, reason: 'config', message: err.message };
+  if (err instanceof KeyEnvRefused || err instanceof UpstreamMisconfigured) return { next: 'skip', status: null, reason: 'config', message: err.message };
   if (signal.aborted) {
     if (signal.reason instanceof ClientGone) return { next: 'stop', status: null, reason: 'client', message: signal.reason.message };
     const ttft = signal.reason instanceof TtftTimeout;
@@ -85,7 +93,6 @@ export function classify(err: unknown, signal: AbortSignal, responded: boolean):
 }
 
 export interface UpstreamOptions {
-  timeoutMs: number;
   /** Only variables with this prefix are read as keys (UPSTREAM_KEY_ENV_PREFIX). */
   keyEnvPrefix: string;
   /** Largest response body read, other than an event stream (PROXY_MAX_RESPONSE_BYTES). */
@@ -102,6 +109,8 @@ export interface UpstreamAnswer {
 /** A chat completion's request, serialised once per call (the same bytes for every attempt but `model`). */
 export interface UpstreamRequest {
   body: string;
+  /** The request asks for an event stream (only then is such an answer read past the byte limit). */
+  stream: boolean;
   signal: AbortSignal;
   headers: Record<string, string>;
 }
@@ -119,7 +128,11 @@ export class Upstreams {
     private readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: 512 }),
   ) {}
 
-  /** POSTs `req.body` to the model's `/chat/completions`; throws UpstreamStatus for an answer outside 2xx. */
+  /**
+   * POSTs `req.body` to the model's `/chat/completions`; throws UpstreamStatus for an answer outside 2xx, and
+   * ResponseTooLarge at once for a declared length over the limit. Only an answer to a streamed request that is an
+   * event stream is read without the byte limit (the SSE relay bounds it per event).
+   */
   async chat(model: Model, req: UpstreamRequest): Promise<UpstreamAnswer> {
     const apiKey = upstreamKey(model.apiKeyEnv, this.opts.keyEnvPrefix);
     let res: Dispatcher.ResponseData;
@@ -127,33 +140,47 @@ export class Upstreams {
       res = await request(chatUrl(model.baseUrl ?? ''), {
         method: 'POST',
         headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
           ...req.headers,
+          'content-type': 'application/json',
+          accept: req.stream ? 'text/event-stream' : 'application/json',
+          'user-agent': USER_AGENT,
+          ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
         },
         body: req.body,
         signal: req.signal,
         dispatcher: this.agent,
       });
     } catch (err) {
-      throw req.signal.aborted ? err : new UpstreamUnreachable(err);
+      if (req.signal.aborted) throw err;
+      // undici refuses some requests before sending them (a key with a line break, a base URL it cannot call):
+      // the model's configuration, not its upstream, is at fault.
+      throw (err as { code?: string })?.code === 'UND_ERR_INVALID_ARG' ? new UpstreamMisconfigured(err) : new UpstreamUnreachable(err);
     }
-    const limit = (bytes: number): BodyLimit => ({
-      bytes,
-      declared: Number(res.headers['content-length'] ?? 0),
-      tooLarge: () => new ResponseTooLarge('response', 'PROXY_MAX_RESPONSE_BYTES', this.opts.maxResponseBytes),
-    });
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      // The error body as sent, when it is JSON within the limit; the status alone otherwise.
-      const text = await bodyText(boundedChunks(res.body, limit(this.opts.maxResponseBytes))).catch(() => '');
-      throw new UpstreamStatus(res.statusCode, errorObject(text));
-    }
+    // Whoever stops reading destroys the body; its error then has a listener, never an uncaught exception.
+    res.body.on('error', ignore);
     const type = res.headers['content-type'];
     const eventStream = /^text\/event-stream/i.test(Array.isArray(type) ? type.join(', ') : (type ?? ''));
-    return { eventStream, chunks: boundedChunks(res.body, limit(eventStream ? Number.POSITIVE_INFINITY : this.opts.maxResponseBytes)) };
+    const unbounded = req.stream && eventStream && res.statusCode < 300;
+    const limit: BodyLimit = {
+      bytes: unbounded ? Number.POSITIVE_INFINITY : this.opts.maxResponseBytes,
+      declared: Number(res.headers['content-length'] ?? 0) || 0,
+      tooLarge: () => new ResponseTooLarge('response', 'PROXY_MAX_RESPONSE_BYTES', this.opts.maxResponseBytes),
+    };
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      // The error body as sent, when it is JSON within the limit; the status alone otherwise.
+      const text = await bodyText(boundedChunks(res.body, limit)).catch(() => '');
+      throw new UpstreamStatus(res.statusCode, errorObject(text));
+    }
+    if (limit.declared > limit.bytes) {
+      res.body.destroy();
+      throw limit.tooLarge();
+    }
+    return { eventStream, chunks: boundedChunks(res.body, limit) };
   }
 }
+
+const USER_AGENT = 'bandit-router';
+const ignore = () => undefined;
 
 /** OpenAI's layout: `{base}/chat/completions`, one slash between them. */
 export const chatUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
