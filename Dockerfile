@@ -54,8 +54,6 @@ CMD ["npm", "test"]
 # `node` user (the process cannot rewrite its own code).
 FROM base AS runtime
 ENV NODE_ENV=production
-# The young-generation size the processes are measured with (libs/infra/node-flags.ts).
-ENV NODE_OPTIONS=--max-semi-space-size=64
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/apps ./dist/apps
 COPY --from=build /app/dist/libs ./dist/libs

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_NODE_FLAGS } from '@app/infra';
 import { migrate } from './migrate.js';
 
 /**
@@ -10,7 +9,7 @@ import { migrate } from './migrate.js';
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await migrate(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const children = ['apps/worker/main.js', 'apps/api/main.js'].map((f) => spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(root, f)], { stdio: 'inherit' }));
+const children = ['apps/worker/main.js', 'apps/api/main.js'].map((f) => spawn(process.execPath, [join(root, f)], { stdio: 'inherit' }));
 const stop = () => children.forEach((c) => c.kill('SIGTERM'));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { SERVICE_NODE_FLAGS } from '@app/infra';
 import { deleteKeysWithPrefix } from '@app/store';
 import { migrate } from '../../scripts/migrate.js';
 
@@ -29,16 +28,16 @@ export async function startBuiltService(port: number, extraEnv: Record<string, s
     ...extraEnv,
   };
   const children: ChildProcess[] = [];
-  // Run as deployed (SERVICE_NODE_FLAGS); BENCH_API_ARGS / BENCH_WORKER_ARGS add node flags after them (a later
-  // flag wins), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", or "--max-semi-space-size=16" for the default.
-  const apiArgs = [...SERVICE_NODE_FLAGS, ...(process.env.BENCH_API_ARGS ?? '').split(' ').filter(Boolean)];
+  // BENCH_API_ARGS / BENCH_WORKER_ARGS pass node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
+  // "--max-semi-space-size=64" (docs/deployment.md, Node flags).
+  const apiArgs = (process.env.BENCH_API_ARGS ?? '').split(' ').filter(Boolean);
   const api = spawn(process.execPath, [...apiArgs, join(here, '../../apps/api/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(api);
   await new Promise<void>((resolve, reject) => {
     api.stdout.on('data', (b: Buffer) => /api listening/.test(b.toString()) && resolve());
     api.on('exit', (c) => reject(new Error(`api exited ${c}`)));
   });
-  const workerArgs = [...SERVICE_NODE_FLAGS, ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean)];
+  const workerArgs = (process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean);
   children.push(spawn(process.execPath, [...workerArgs, join(here, '../../apps/worker/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
   const base = `http://127.0.0.1:${port}`;
   const call = async (method: string, path: string, body?: unknown) => {

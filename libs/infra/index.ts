@@ -11,4 +11,3 @@ export * from './permanent-failure.js';
 export * from './request-context.js';
 export * from './nest-logger.js';
 export * from './startup-failure.js';
-export * from './node-flags.js';
