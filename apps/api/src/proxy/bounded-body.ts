@@ -10,26 +10,33 @@ export interface BodyLimit {
 
 /**
  * An upstream body's chunks as they arrive, erroring with `tooLarge()` (and dropping the connection) once more than
- * `limit.bytes` arrived, or before the first chunk when the declared length is over it: an answer or error body is
- * never buffered whole. The next chunk is read only when asked for (the caller's pace is the upstream's); a caller
- * that stops early destroys the body.
+ * `limit.bytes` arrived; a declared length over the limit throws here, before anything is read. An answer or error
+ * body is never buffered whole. The next chunk is read only when asked for (the caller's pace is the upstream's); a
+ * caller that stops early destroys the body, and the error a destroyed body emits is listened to (never uncaught).
  */
-export async function* boundedChunks(body: Readable, limit: BodyLimit): AsyncGenerator<Buffer, void, undefined> {
+export function boundedChunks(body: Readable, limit: BodyLimit): AsyncGenerator<Buffer, void, undefined> {
+  body.on('error', ignore);
   if (limit.declared > limit.bytes) {
-    body.on('error', () => undefined).destroy();
+    body.destroy();
     throw limit.tooLarge();
   }
+  return chunksWithin(body, limit.bytes, limit.tooLarge);
+}
+
+async function* chunksWithin(body: Readable, bytes: number, tooLarge: () => Error): AsyncGenerator<Buffer, void, undefined> {
   let seen = 0;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       seen += chunk.length;
-      if (seen > limit.bytes) throw limit.tooLarge();
+      if (seen > bytes) throw tooLarge();
       yield chunk;
     }
   } finally {
     if (!body.readableEnded) body.destroy();
   }
 }
+
+const ignore = () => undefined;
 
 /** The rest of a body's chunks as UTF-8 text. */
 export async function bodyText(chunks: AsyncIterable<Buffer>): Promise<string> {

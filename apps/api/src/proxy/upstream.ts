@@ -156,8 +156,6 @@ export class Upstreams {
       // the model's configuration, not its upstream, is at fault.
       throw (err as { code?: string })?.code === 'UND_ERR_INVALID_ARG' ? new UpstreamMisconfigured(err) : new UpstreamUnreachable(err);
     }
-    // Whoever stops reading destroys the body; its error then has a listener, never an uncaught exception.
-    res.body.on('error', ignore);
     const type = res.headers['content-type'];
     const eventStream = /^text\/event-stream/i.test(Array.isArray(type) ? type.join(', ') : (type ?? ''));
     const unbounded = req.stream && eventStream && res.statusCode < 300;
@@ -168,19 +166,19 @@ export class Upstreams {
     };
     if (res.statusCode < 200 || res.statusCode >= 300) {
       // The error body as sent, when it is JSON within the limit; the status alone otherwise.
-      const text = await bodyText(boundedChunks(res.body, limit)).catch(() => '');
+      let text = '';
+      try {
+        text = await bodyText(boundedChunks(res.body, limit));
+      } catch {
+        // over the limit, or broken: the status alone
+      }
       throw new UpstreamStatus(res.statusCode, errorObject(text));
-    }
-    if (limit.declared > limit.bytes) {
-      res.body.destroy();
-      throw limit.tooLarge();
     }
     return { eventStream, chunks: boundedChunks(res.body, limit) };
   }
 }
 
 const USER_AGENT = 'bandit-router';
-const ignore = () => undefined;
 
 /** OpenAI's layout: `{base}/chat/completions`, one slash between them. */
 export const chatUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
