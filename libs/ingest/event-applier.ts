@@ -1,16 +1,11 @@
-import { HEAD_COUNT } from '@app/bandits';
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, type UsageJob } from '@app/contracts';
 import { sumDeltas } from '@app/learning';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
-import { compactArmDelta, type DecisionHotStore, ITEM_STATUS, type PolicyStateStore, type StateDelta } from '@app/store';
+import { type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
 import { eventRows, type Joined, type QueuedEvent } from './event-rows.js';
 import { type ModelEnergyEstimator } from './model-energy-estimator.js';
 import { type Closing, type Pending, type PersistFlags, type Plan, planPass } from './pass-plan.js';
 import { type Rebuilder } from './rebuilder.js';
-
-/** Each arm's summed delta in its smallest applyBatch form (no Σxxᵀ without decisions, else its upper triangle). */
-const compactDeltas = (deltas: ReadonlyMap<string, Float64Array>, d: number): Map<string, StateDelta> =>
-  new Map(Array.from(deltas, ([arm, v]) => [arm, compactArmDelta(v, d, HEAD_COUNT)]));
 
 export interface BatchInput {
   decisions: DecisionRecord[];
@@ -40,8 +35,8 @@ const queuedEvents = (input: BatchInput): QueuedEvent[] => [
 /**
  * The worker's learning pass over one micro-batch (DESIGN.md §2, step 3):
  * join events with their decisions → persist decisions and events (idempotent on their ids) → plan the learning
- * items of everything not yet applied (learningItems, the rule a rebuild folds too) → apply their additive deltas
- * to the Redis state in one Lua call per policy, exactly once → close the pass in Postgres. Safe to re-run on the
+ * items of everything not yet applied (learningItems, the rule a rebuild folds too) → add their deltas to the
+ * Redis state in one atomic commit per policy, exactly once → close the pass in Postgres. Safe to re-run on the
  * same input at any point (a killed worker's jobs are retried).
  */
 export class EventApplier {
@@ -133,7 +128,7 @@ export class EventApplier {
   }
 
   /**
-   * One atomic Lua call applies the summed deltas if every item is applicable; otherwise it reports each item's
+   * One atomic commit applies the summed deltas if every item is applicable; otherwise it reports each item's
    * status and applies nothing, and the batch is re-summed without the items that must not count.
    */
   private async applyToPolicy(policy: Policy, pending: Pending[]) {
@@ -156,7 +151,7 @@ export class EventApplier {
       const res = await this.store.apply(
         target,
         left.map(({ item, epoch }) => ({ marker: item.marker, claimer: item.claimer, epoch })),
-        compactDeltas(deltas, policy.features.dim),
+        deltas,
       );
       if (res.kind === 'applied') {
         applied.push(...left);

@@ -32,7 +32,7 @@ function fold(decisions: LearningDecision[], events: LogEvent[]) {
 }
 
 /**
- * The worker's protocol, in memory: items claimed in arrival order, as applyBatch-3.lua and EventApplier do
+ * The worker's protocol, in memory: items claimed in arrival order, as commitBatch-3.lua and EventApplier do
  * (a taken marker: the item's fallback, the estimate's joules looked up for a correction). Returns what was
  * added and the events that ended superseded.
  */

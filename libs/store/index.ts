@@ -10,3 +10,4 @@ export * from './key-limits.store.js';
 export * from './model-energy.store.js';
 export * from './store.module.js';
 export * from './channel-subscription.js';
+export * from './state-snapshots.js';

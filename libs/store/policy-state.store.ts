@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RedisClient } from '@app/infra';
 import { fromBlob, toBlob } from './blob.js';
+import { KeyQueue } from './key-queue.js';
 import { RedisKeys } from './keys.js';
+import { type StateSnapshot, StateSnapshots } from './state-snapshots.js';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 const lua = (name: string) => readFileSync(join(LUA_DIR, name), 'utf8');
@@ -29,44 +32,31 @@ export interface StoredState {
 
 type Target = { state: string; markers: string; times: string; checkEpoch: boolean };
 
-/** A delta in one of applyBatch-3.lua's formats (see its header): 0 dense, 1 arm statistics with xx's upper triangle, 2 without xx. */
-export interface StateDelta {
-  format: 0 | 1 | 2;
-  d: number;
-  heads: number;
-  values: Float64Array;
-}
+/** Attempts of one apply before it gives up (every failed attempt means another write committed in between). */
+const MAX_ATTEMPTS = 1000;
+
+/** Every write of a state hash sets a rev no other write sets: this process's random prefix and a counter. */
+const REV_PREFIX = randomBytes(6).toString('base64url');
+let revCounter = 0;
+const nextRev = (): string => `${REV_PREFIX}.${(++revCounter).toString(36)}`;
 
 /**
- * The smallest applyBatch form of an arm-statistics delta laid out as packArmStats does, [pulls, obs×h, sum×h,
- * xx (d²), xr (h·d)]: without xx when the batch had no decision for the arm (Σxxᵀ all zero, 6 % of the dense size at
- * d = 64), else with xx's upper triangle (a sum of x xᵀ is symmetric to the bit; 54 %). The script adds exactly the
- * numbers the dense delta would. Dense when the length does not match or xx is not exactly symmetric.
+ * An arm's new value: the stored value plus the delta, value by value (float64, the stored value on the left),
+ * written into `into` when it has the right length (else a new array), or a copy of the delta when nothing of that
+ * length is stored (a new arm, or a changed layout). The stored value is left as it was.
  */
-export function compactArmDelta(v: Float64Array, d: number, heads: number): StateDelta {
-  const head = 1 + 2 * heads;
-  const len = head + d * d + heads * d;
-  const dense: StateDelta = { format: 0, d, heads, values: v };
-  if (v.length !== len) return dense;
-  let zero = true;
-  for (let i = 0; i < d; i++)
-    for (let j = i; j < d; j++) {
-      const a = v[head + i * d + j];
-      if (a !== v[head + j * d + i]) return dense;
-      if (a !== 0) zero = false;
-    }
-  const out = new Float64Array(head + heads * d + (zero ? 0 : (d * (d + 1)) / 2));
-  out.set(v.subarray(0, head));
-  out.set(v.subarray(head + d * d, len), head);
-  if (!zero) {
-    let p = head + heads * d;
-    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) out[p++] = v[head + i * d + j];
-  }
-  return { format: zero ? 2 : 1, d, heads, values: out };
+export function addToStored(stored: Float64Array | null | undefined, delta: Float64Array, into?: Float64Array): Float64Array {
+  if (!stored || stored.length !== delta.length) return delta.slice();
+  const out = into?.length === delta.length ? into : new Float64Array(delta.length);
+  for (let i = 0; i < out.length; i++) out[i] = stored[i] + delta[i];
+  return out;
 }
 
+/** Bytes of arm values a process keeps of the states it writes (StateSnapshots): 64 MiB, 120 policies of 16 arms at d = 64. */
+export const SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
 interface Scripts {
-  applyBatch(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
+  commitBatch(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
   replaceState(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
   lockRebuild(k1: string, ...args: (string | number)[]): Promise<number>;
 }
@@ -78,16 +68,21 @@ interface Scripts {
 export class PolicyStateStore {
   readonly keys: RedisKeys;
   private readonly r: RedisClient & Scripts;
+  /** The arms this process last wrote, per state (see apply). */
+  private readonly snapshots: StateSnapshots;
+  private readonly commits = new KeyQueue();
 
   constructor(
     redis: RedisClient,
     prefix = 'rt',
     private readonly markerTtlMs = 24 * 3600 * 1000,
+    snapshotBytes = SNAPSHOT_BYTES,
   ) {
+    this.snapshots = new StateSnapshots(snapshotBytes);
     this.keys = new RedisKeys(prefix);
     this.r = redis as RedisClient & Scripts;
-    if (!('applyBatch' in redis)) {
-      redis.defineCommand('applyBatch', { numberOfKeys: 3, lua: lua('applyBatch-3.lua') });
+    if (!('commitBatch' in redis)) {
+      redis.defineCommand('commitBatch', { numberOfKeys: 3, lua: lua('commitBatch-3.lua') });
       redis.defineCommand('replaceState', { numberOfKeys: 3, lua: lua('replaceState-3.lua') });
       redis.defineCommand('lockRebuild', { numberOfKeys: 1, lua: lua('lockRebuild-1.lua') });
     }
@@ -97,26 +92,79 @@ export class PolicyStateStore {
     return { state: this.keys.state(policy), markers: this.keys.markers(policy), times: this.keys.markerTimes(policy), checkEpoch: true };
   }
 
-  /** Applies `deltas` (per arm field: a dense blob, or a compactArmDelta form) if every item is applicable. */
-  async apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array | StateDelta>, now = Date.now()): Promise<ApplyResult> {
-    const args: (string | Buffer | number)[] = [now, this.markerTtlMs, items.length, target.checkEpoch ? '1' : '0'];
-    for (const it of items) args.push(it.marker, it.claimer, String(it.epoch));
-    args.push(deltas.size);
-    for (const [arm, v] of deltas) {
-      const s = v instanceof Float64Array ? { format: 0, d: 0, heads: 0, values: v } : v;
-      args.push(`arm:${arm}`, s.format, s.d, s.heads, toBlob(s.values));
-    }
-    const res = await this.r.applyBatch(target.state, target.markers, target.times, ...args);
-    switch (res[0]) {
-      case 1:
+  /**
+   * Adds `deltas` (per arm, dense, in the stored layout) to the state if every item is applicable, exactly once:
+   * takes the arms it touches as this process last wrote them (or reads them), adds here, and commits with
+   * commitBatch-3.lua, which writes only if the state has not changed since (else: read, add and commit again).
+   */
+  apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now = Date.now()): Promise<ApplyResult> {
+    // One commit per state at a time in this process: parallel passes then find the snapshot the previous one left
+    // instead of reading the arms and racing to a refused commit.
+    return this.commits.run(target.state, () => this.commit(target, items, deltas, now));
+  }
+
+  private async commit(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now: number): Promise<ApplyResult> {
+    const fields = Array.from(deltas.keys(), (arm) => `arm:${arm}`);
+    for (let attempt = 1; ; attempt++) {
+      const snap = await this.snapshot(target.state, fields);
+      const rev = nextRev();
+      const args: (string | Buffer | number)[] = [now, this.markerTtlMs, items.length, target.checkEpoch ? '1' : '0', snap.seq, snap.rev, rev];
+      for (const it of items) args.push(it.marker, it.claimer, String(it.epoch));
+      args.push(fields.length);
+      const next: Float64Array[] = [];
+      for (const delta of deltas.values()) {
+        const f = fields[next.length];
+        next.push(addToStored(snap.arms.get(f), delta, snap.spare.get(f)));
+        args.push(f, toBlob(next[next.length - 1]));
+      }
+      const res = await this.r.commitBatch(target.state, target.markers, target.times, ...args);
+      // The snapshot is this call's alone until it goes back: updated when applied, as it was when nothing was
+      // written, not at all when the state is gone or changed.
+      if (res[0] === 1) {
+        next.forEach((v, i) => {
+          const old = snap.arms.get(fields[i]);
+          if (old?.length === v.length) snap.spare.set(fields[i], old);
+          snap.arms.set(fields[i], v);
+        });
+        this.snapshots.set(target.state, { ...snap, seq: String(res[1]), rev });
         return { kind: 'applied', seq: res[1] };
-      case 0:
-        return { kind: 'conflict', statuses: res.slice(1) as ItemStatus[] };
-      case -1:
-        return { kind: 'uninitialised' };
-      default:
-        return { kind: 'busy' };
+      }
+      if (res[0] === 0 || res[0] === -2) this.snapshots.set(target.state, snap);
+      if (res[0] === 0) return { kind: 'conflict', statuses: res.slice(1) as ItemStatus[] };
+      if (res[0] === -1) return { kind: 'uninitialised' };
+      if (res[0] === -2) return { kind: 'busy' };
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`state ${target.state} changed under ${MAX_ATTEMPTS} attempts in a row; the batch will be retried`);
     }
+  }
+
+  /**
+   * The state's version and the arms `fields` at it, owned by the caller: this process's snapshot (taken out of the
+   * cache) when it still holds them all, else read.
+   */
+  private async snapshot(state: string, fields: readonly string[]): Promise<StateSnapshot> {
+    const known = this.snapshots.take(state);
+    if (known) {
+      const missing = fields.filter((f) => !known.arms.has(f));
+      if (missing.length === 0) return known;
+      const got = await this.readArms(state, missing);
+      if (got.seq === known.seq && got.rev === known.rev) {
+        for (const [f, v] of got.arms) known.arms.set(f, v);
+        return known;
+      }
+    }
+    return this.readArms(state, fields);
+  }
+
+  /** `fields` of a state hash with its version, in one HMGET (atomic). */
+  private async readArms(state: string, fields: readonly string[]): Promise<StateSnapshot> {
+    const [seq, rev, ...stored] = await this.r.hmgetBuffer(state, 'seq', 'rev', ...fields);
+    const arms = new Map(
+      fields.map((f, i) => {
+        const b = stored[i];
+        return [f, b ? fromBlob(b) : null];
+      }),
+    );
+    return { seq: seq?.toString() ?? '0', rev: rev?.toString() ?? '', arms, spare: new Map() };
   }
 
   /** Replaces the state (create, reset, rebuild); with a token, only if that rebuild still holds the lock. */
@@ -127,7 +175,7 @@ export class PolicyStateStore {
     markers: readonly { marker: string; claimer: string }[] = [],
     token = '',
   ): Promise<number | null> {
-    const args: (string | Buffer | number)[] = [Date.now(), String(epoch), token, markers.length];
+    const args: (string | Buffer | number)[] = [Date.now(), String(epoch), token, nextRev(), markers.length];
     for (const m of markers) args.push(m.marker, m.claimer);
     args.push(arms.size);
     for (const [arm, v] of arms) args.push(`arm:${arm}`, toBlob(v));

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
 // lockRebuild-1.lua through PolicyStateStore.lockRebuild on a real Redis: what it returns, how long it holds
-// applyBatch off, and that only the latest lock holder's token can replace the state (replaceState-3.lua).
+// commitBatch off, and that only the latest lock holder's token can replace the state (replaceState-3.lua).
 const vec = (...v: number[]) => Float64Array.from(v);
 const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marker, claimer, epoch });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,7 +43,7 @@ describe('lockRebuild-1.lua: the rebuild lock of a policy state (real Redis)', (
     expect(await store.versions([last])).toEqual([{ seq: 2, epoch: 1 }]); // replicas see no change to recompile
   });
 
-  it('keeps applyBatch busy for its duration, then lets it through (a crashed rebuild does not block forever)', async () => {
+  it('keeps commitBatch busy for its duration, then lets it through (a crashed rebuild does not block forever)', async () => {
     const target = await fresh();
     const one = new Map([['a', vec(1, 1)]]);
     const t = Date.now();
@@ -98,7 +98,7 @@ describe('lockRebuild-1.lua: the rebuild lock of a policy state (real Redis)', (
     expect(await store.read(target)).toEqual({ epoch: 2, seq: 3, arms: new Map([['a', vec(1, 1)]]) });
   });
 
-  // Once a lock expires (a rebuild slower than its lock), applyBatch applies new items again; a late replacement
+  // Once a lock expires (a rebuild slower than its lock), commitBatch applies new items again; a late replacement
   // would drop their deltas while their markers stay (a lost update), so an expired lock's token is refused like a
   // taken-over one.
   it('a rebuild whose lock has expired can no longer replace the state (else items applied since are lost)', async () => {

@@ -60,8 +60,8 @@ describe('replaceState-3.lua: create, reset and rebuild of a policy state (real 
     expect(await store.read(target)).toEqual({ epoch: 4, seq: 4, arms: new Map([['c', vec(0.5)]]) });
     expect(await store.versions([p])).toEqual([{ seq: 4, epoch: 4 }]);
     expect(await store.versions([])).toEqual([]);
-    // Nothing but epoch, seq and the arms is left in the hash (no stale lock fields).
-    expect((await redis.hkeys(target.state)).sort()).toEqual(['arm:c', 'epoch', 'seq']);
+    // Nothing but epoch, seq, rev and the arms is left in the hash (no stale lock fields).
+    expect((await redis.hkeys(target.state)).sort()).toEqual(['arm:c', 'epoch', 'rev', 'seq']);
   });
 
   it('sets the markers of every folded item, so a batch still in flight does not apply them again', async () => {

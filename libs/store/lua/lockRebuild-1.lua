@@ -1,5 +1,5 @@
 --[[
-  Takes the rebuild lock of a policy's state: applyBatch answers "busy" until it is released or expires.
+  Takes the rebuild lock of a policy's state: commitBatch answers "busy" until it is released or expires.
   KEYS[1] state hash.  ARGV[1] now (ms)  ARGV[2] lock duration (ms)  ARGV[3] token.
   Returns the seq at lock time (0 if none).
 ]]

@@ -1,11 +1,12 @@
 import { createRng, HEAD_COUNT } from '@app/bandits';
 import { type LearningDelta, sumDeltas } from '@app/learning';
-import { compactArmDelta, ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
+import { ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
-// applyBatch-3.lua through PolicyStateStore.apply on a real Redis: every return code of its header, the per-item
-// statuses, all-or-nothing, marker expiry, and exactly-once under concurrent callers.
+// commitBatch-3.lua through PolicyStateStore.apply (read, add, compare-and-set) on a real Redis: every return code
+// of its header, the per-item statuses, all-or-nothing, marker expiry, writes in between the read and the commit,
+// and exactly-once under concurrent callers.
 const TTL = 10_000;
 const T = 1_700_000_000_000;
 const { applicable, alreadyApplied, claimedByOther, stale, claimedInBatch } = ITEM_STATUS;
@@ -14,7 +15,7 @@ const vec = (...v: number[]) => Float64Array.from(v);
 const plus = (a: Float64Array, b: Float64Array) => Array.from(a, (v, i) => v + b[i]);
 const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marker, claimer, epoch });
 
-describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Redis)', () => {
+describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Redis)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
   const conns: Redis[] = [];
   let redis: Redis;
@@ -45,7 +46,7 @@ describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Red
     expect(await redis.exists(target.state, target.markers, target.times)).toBe(0);
   });
 
-  it('adds every delta exactly (float64, across the 200-value chunks), sets the markers and bumps seq', async () => {
+  it('adds every delta exactly (float64), sets the markers and bumps seq', async () => {
     const long = Float64Array.from({ length: 450 }, (_, i) => i * 0.1 - 7 / 3);
     const { target } = await fresh(vec(0.1, 1e-300, -3.5, 2 ** 53));
     await store.replace(
@@ -181,36 +182,100 @@ describe('applyBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Red
     expect(await store.markerOwner(target, 'd:fresh')).toBe('y');
   });
 
-  it.each([5, 64])('compact arm-statistics deltas (xx upper triangle, or none) store exactly what dense ones do, d = %i', async (d) => {
+  it.each([5, 64])('stores arm statistics (d = %i) exactly as their float64 sums, batch after batch', async (d) => {
     const rng = createRng(d);
     const x = () => Array.from({ length: d }, () => rng.normal());
     const batch = (): LearningDelta[] => [
       { kind: 'decision', arm: 'a', x: x() },
       { kind: 'decision', arm: 'a', x: x() },
       { kind: 'observation', arm: 'a', x: x(), head: 0, value: rng.next() },
-      { kind: 'observation', arm: 'b', x: x(), head: 1, value: 100 * rng.next() }, // no decision: no xx to send
+      { kind: 'observation', arm: 'b', x: x(), head: 1, value: 100 * rng.next() },
       { kind: 'correction', arm: 'b', x: x(), head: 1, value: -3 * rng.next() },
     ];
-    const dense = await fresh(new Float64Array(0));
-    const compact = await fresh(new Float64Array(0));
+    const { target } = await fresh(new Float64Array(0));
+    const want = new Map<string, Float64Array>();
     for (let t = 0; t < 3; t++) {
       const deltas = sumDeltas(d, batch());
-      const packed = new Map(Array.from(deltas, ([arm, v]) => [arm, compactArmDelta(v, d, HEAD_COUNT)]));
-      expect([packed.get('a')!.format, packed.get('b')!.format]).toEqual([1, 2]);
-      expect(packed.get('a')!.values.length).toBe(1 + 2 * HEAD_COUNT + HEAD_COUNT * d + (d * (d + 1)) / 2);
-      expect(packed.get('b')!.values.length).toBe(1 + 2 * HEAD_COUNT + HEAD_COUNT * d);
-      expect(await store.apply(dense.target, [item(`d:${t}`, `c${t}`)], deltas, T)).toMatchObject({ kind: 'applied' });
-      expect(await store.apply(compact.target, [item(`d:${t}`, `c${t}`)], packed, T)).toMatchObject({ kind: 'applied' });
+      for (const [arm, v] of deltas) {
+        const cur = want.get(arm);
+        want.set(arm, cur ? cur.map((c, i) => c + v[i]) : v.slice());
+      }
+      expect(await store.apply(target, [item(`d:${t}`, `c${t}`)], deltas, T)).toMatchObject({ kind: 'applied' });
     }
-    const [want, got] = [await store.read(dense.target), await store.read(compact.target)];
+    const got = await store.read(target);
     expect(got.arms.get('a')!.length).toBe(1 + 2 * HEAD_COUNT + d * d + HEAD_COUNT * d);
-    expect(Buffer.from(got.arms.get('a')!.buffer).equals(Buffer.from(want.arms.get('a')!.buffer))).toBe(true);
-    expect(Buffer.from(got.arms.get('b')!.buffer).equals(Buffer.from(want.arms.get('b')!.buffer))).toBe(true);
-    // A delta whose xx is not exactly symmetric, or of another length, is sent whole.
-    const odd = sumDeltas(d, batch()).get('a')!;
-    odd[1 + 2 * HEAD_COUNT + 1] += 1e-9;
-    expect(compactArmDelta(odd, d, HEAD_COUNT).format).toBe(0);
-    expect(compactArmDelta(vec(1, 2, 3), d, HEAD_COUNT)).toMatchObject({ format: 0 });
+    for (const arm of ['a', 'b']) expect(Buffer.from(got.arms.get(arm)!.buffer).equals(Buffer.from(want.get(arm)!.buffer))).toBe(true);
+  });
+
+  it('a write between the read and the commit is not lost: the commit is refused and the apply reads and adds again', async () => {
+    const { target } = await fresh(vec(0, 0, 0, 0));
+    const other = new PolicyStateStore(conns[1], env.prefix, TTL);
+    const racer = new Redis(REDIS_URL);
+    const raced = new PolicyStateStore(racer, env.prefix, TTL);
+    const read = racer.hmgetBuffer.bind(racer);
+    let reads = 0;
+    // The first read of `raced` is followed, before its commit, by another caller's apply.
+    racer.hmgetBuffer = (async (...a: Parameters<typeof read>) => {
+      const r = await read(...a);
+      if (++reads === 1) expect(await other.apply(target, [item('d:other', 'o')], new Map([['a', vec(10, 10, 10, 10)]]), T)).toMatchObject({ kind: 'applied' });
+      return r;
+    }) as typeof racer.hmgetBuffer;
+    try {
+      expect(await raced.apply(target, [item('d:mine', 'm')], new Map([['a', vec(1, 2, 3, 4)]]), T)).toEqual({ kind: 'applied', seq: 3 });
+      expect(reads).toBe(2);
+      expect(await store.read(target)).toEqual({ epoch: 1, seq: 3, arms: new Map([['a', vec(11, 12, 13, 14)]]) });
+    } finally {
+      await racer.quit();
+    }
+  });
+
+  it("a writer adds to its own last write without reading it back, and reads again once another writer's commit is in", async () => {
+    const { target } = await fresh(vec(0, 0, 0, 0));
+    const conn = new Redis(REDIS_URL);
+    const mine = new PolicyStateStore(conn, env.prefix, TTL);
+    const other = new PolicyStateStore(conns[2], env.prefix, TTL);
+    const read = conn.hmgetBuffer.bind(conn);
+    let reads = 0;
+    conn.hmgetBuffer = ((...a: Parameters<typeof read>) => (reads++, read(...a))) as typeof conn.hmgetBuffer;
+    const one = (id: string, s: PolicyStateStore, v: number) => s.apply(target, [item(`d:${id}`, id)], new Map([['a', vec(v, v, v, v)]]), T);
+    try {
+      for (let i = 0; i < 3; i++) expect(await one(`m${i}`, mine, 1)).toMatchObject({ kind: 'applied' });
+      expect(reads).toBe(1);
+      // A refused batch (an item applied before) writes nothing, and what the writer knows still holds.
+      expect(await mine.apply(target, [item('d:m0', 'm0'), item('d:m9', 'm9')], new Map([['a', vec(50, 50, 50, 50)]]), T)).toEqual({
+        kind: 'conflict',
+        statuses: [alreadyApplied, applicable],
+      });
+      expect(await one('m9', mine, 1)).toMatchObject({ kind: 'applied' });
+      expect(reads).toBe(1);
+      // A new arm is read alone (the snapshot still holds at that version).
+      expect(await mine.apply(target, [item('d:b', 'b')], new Map([['b', vec(1, 1)]]), T)).toMatchObject({ kind: 'applied' });
+      expect(reads).toBe(2);
+      expect(await one('o1', other, 100)).toMatchObject({ kind: 'applied' });
+      expect(await one('m3', mine, 1)).toMatchObject({ kind: 'applied' }); // refused once, read, added again
+      expect(reads).toBe(3);
+      expect((await store.read(target)).arms).toEqual(
+        new Map([
+          ['a', vec(105, 105, 105, 105)],
+          ['b', vec(1, 1)],
+        ]),
+      );
+    } finally {
+      await conn.quit();
+    }
+  });
+
+  it('refuses a commit prepared before a delete and re-create, even when seq has come back to the same number', async () => {
+    const { name, target } = await fresh(vec(5, 5, 5, 5));
+    const [seq, rev] = await redis.hmget(target.state, 'seq', 'rev');
+    expect([seq, typeof rev]).toEqual(['1', 'string']);
+    await store.dropPolicy(name);
+    expect(await store.replace(target, 1, new Map([['a', vec(7, 7, 7, 7)]]))).toBe(1); // seq 1 again
+    const commit = (redis as unknown as Record<string, (...a: unknown[]) => Promise<number[]>>).commitBatch.bind(redis);
+    const stale = [T, TTL, 1, '1', seq, rev, 'new-rev', 'd:1', 'd1', '1', 1, 'arm:a', Buffer.from(vec(6, 6, 6, 6).buffer)];
+    expect(await commit(target.state, target.markers, target.times, ...stale)).toEqual([-3]);
+    expect(await store.read(target)).toEqual({ epoch: 1, seq: 1, arms: new Map([['a', vec(7, 7, 7, 7)]]) });
+    expect(await store.markerOwner(target, 'd:1')).toBeNull();
   });
 
   it('under 64 concurrent callers (8 connections) one claim per marker wins, and no update is lost', async () => {
