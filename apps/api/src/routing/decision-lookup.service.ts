@@ -23,6 +23,9 @@ export class DecisionLookup {
   async find(ids: string[]): Promise<Map<string, DecisionRecord>> {
     const out = new Map<string, DecisionRecord>();
     if (ids.length === 0) return out;
+    // What this replica owes is read before Redis is: a copy written while the GET is on its way leaves the owed
+    // set before the GET's answer (null) is read, and would otherwise be found in neither.
+    const owedBefore = ids.map((id) => this.owed.get(id));
     let hot: (DecisionRecord | null)[];
     try {
       hot = await this.hot.getMany(ids);
@@ -31,7 +34,7 @@ export class DecisionLookup {
     }
     const missing: string[] = [];
     for (const [i, id] of ids.entries()) {
-      const owed = hot[i] ? undefined : this.owed.get(id);
+      const owed = hot[i] ? undefined : (owedBefore[i] ?? this.owed.get(id));
       if (owed) await this.owed.settle(id).catch(() => Promise.reject(unavailable('the event queue is unavailable; retry later')));
       const rec = hot[i] ?? owed;
       if (rec) out.set(id, rec);
