@@ -52,7 +52,10 @@ export function addToStored(stored: Float64Array | null | undefined, delta: Floa
   return out;
 }
 
-/** Bytes of arm values a process keeps of the states it writes (StateSnapshots): 64 MiB, 120 policies of 16 arms at d = 64. */
+/**
+ * Bytes of arm values a process keeps of the states it writes (StateSnapshots): 64 MiB, about 60 policies of 16 arms
+ * at d = 64 (each arm's value and its spare).
+ */
 export const SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
 interface Scripts {
@@ -97,17 +100,18 @@ export class PolicyStateStore {
    * takes the arms it touches as this process last wrote them (or reads them), adds here, and commits with
    * commitBatch-3.lua, which writes only if the state has not changed since (else: read, add and commit again).
    */
-  apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now = Date.now()): Promise<ApplyResult> {
+  apply(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now?: number): Promise<ApplyResult> {
     // One commit per state at a time in this process: parallel passes then find the snapshot the previous one left
     // instead of reading the arms and racing to a refused commit.
     return this.commits.run(target.state, () => this.commit(target, items, deltas, now));
   }
 
-  private async commit(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, now: number): Promise<ApplyResult> {
+  private async commit(target: Target, items: readonly BatchItem[], deltas: ReadonlyMap<string, Float64Array>, at?: number): Promise<ApplyResult> {
     const fields = Array.from(deltas.keys(), (arm) => `arm:${arm}`);
     for (let attempt = 1; ; attempt++) {
       const snap = await this.snapshot(target.state, fields);
       const rev = nextRev();
+      const now = at ?? Date.now();
       const args: (string | Buffer | number)[] = [now, this.markerTtlMs, items.length, target.checkEpoch ? '1' : '0', snap.seq, snap.rev, rev];
       for (const it of items) args.push(it.marker, it.claimer, String(it.epoch));
       args.push(fields.length);
@@ -129,11 +133,15 @@ export class PolicyStateStore {
         this.snapshots.set(target.state, { ...snap, seq: String(res[1]), rev });
         return { kind: 'applied', seq: res[1] };
       }
-      if (res[0] === 0 || res[0] === -2) this.snapshots.set(target.state, snap);
+      // Nothing written: kept as read, unless the hash has no rev (written before revs, or by an older worker):
+      // (seq, '') is not unique across a flush and a rebuild by such a writer.
+      if ((res[0] === 0 || res[0] === -2) && snap.rev !== '') this.snapshots.set(target.state, snap);
       if (res[0] === 0) return { kind: 'conflict', statuses: res.slice(1) as ItemStatus[] };
       if (res[0] === -1) return { kind: 'uninitialised' };
       if (res[0] === -2) return { kind: 'busy' };
       if (attempt >= MAX_ATTEMPTS) throw new Error(`state ${target.state} changed under ${MAX_ATTEMPTS} attempts in a row; the batch will be retried`);
+      // Another writer of the same state got in first: from the third refusal on, a short random pause spreads them.
+      if (attempt >= 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt)));
     }
   }
 
@@ -179,6 +187,7 @@ export class PolicyStateStore {
     for (const m of markers) args.push(m.marker, m.claimer);
     args.push(arms.size);
     for (const [arm, v] of arms) args.push(`arm:${arm}`, toBlob(v));
+    this.snapshots.delete(target.state);
     const res = await this.r.replaceState(target.state, target.markers, target.times, ...args);
     return res[0] === 1 ? res[1] : null;
   }
@@ -216,6 +225,7 @@ export class PolicyStateStore {
 
   /** One DEL over the policy's three keys: they share its hash tag, so one slot. */
   async dropPolicy(policy: string): Promise<void> {
+    this.snapshots.delete(this.keys.state(policy));
     await this.r.del(this.keys.state(policy), this.keys.markers(policy), this.keys.markerTimes(policy));
   }
 }

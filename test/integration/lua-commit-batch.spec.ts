@@ -265,6 +265,46 @@ describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Re
     }
   });
 
+  it('counts once per state when one process applies in parallel: its commits queue, and only the first reads', async () => {
+    const { target } = await fresh(vec(0, 0, 0, 0));
+    const conn = new Redis(REDIS_URL);
+    const mine = new PolicyStateStore(conn, env.prefix, TTL);
+    const read = conn.hmgetBuffer.bind(conn);
+    let reads = 0;
+    conn.hmgetBuffer = ((...a: Parameters<typeof read>) => (reads++, read(...a))) as typeof conn.hmgetBuffer;
+    try {
+      const all = await Promise.all(Array.from({ length: 6 }, (_, i) => mine.apply(target, [item(`d:p${i}`, `p${i}`)], new Map([['a', vec(1, 1, 1, 1)]]), T)));
+      expect(all.map((r) => r.kind)).toEqual(Array(6).fill('applied'));
+      expect(reads).toBe(1);
+      expect((await store.read(target)).arms.get('a')).toEqual(vec(6, 6, 6, 6));
+    } finally {
+      await conn.quit();
+    }
+  });
+
+  it('a kept snapshot does not survive a delete and re-create by another process, and a resent commit counts once', async () => {
+    const { name, target } = await fresh(vec(0, 0, 0, 0));
+    const conn = new Redis(REDIS_URL);
+    const mine = new PolicyStateStore(conn, env.prefix, TTL);
+    try {
+      expect(await mine.apply(target, [item('d:k1', 'k1')], new Map([['a', vec(1, 1, 1, 1)]]), T)).toMatchObject({ kind: 'applied', seq: 2 });
+      await store.dropPolicy(name);
+      expect(await store.replace(target, 1, new Map([['a', vec(7, 7, 7, 7)]]))).toBe(1);
+      expect(await store.apply(target, [item('d:k2', 'k2')], new Map([['a', vec(0, 0, 0, 0)]]), T)).toMatchObject({ kind: 'applied', seq: 2 });
+      // seq is back at what `mine` last wrote; its rev is not, so its kept values (1, 1, 1, 1) are not added to.
+      expect(await mine.apply(target, [item('d:k3', 'k3')], new Map([['a', vec(1, 1, 1, 1)]]), T)).toMatchObject({ kind: 'applied', seq: 3 });
+      expect((await store.read(target)).arms.get('a')).toEqual(vec(8, 8, 8, 8));
+      // A commit executed but whose reply was lost is sent again (as a client resends on reconnect): the second
+      // finds its markers set by the same claimer, writes nothing, and the applier counts the batch as applied.
+      const commit = (conn as unknown as Record<string, (...a: unknown[]) => Promise<number[]>>).commitBatch.bind(conn);
+      (conn as unknown as Record<string, unknown>).commitBatch = async (...a: unknown[]) => (await commit(...a), commit(...a));
+      expect(await mine.apply(target, [item('d:k4', 'k4')], new Map([['a', vec(1, 1, 1, 1)]]), T)).toEqual({ kind: 'conflict', statuses: [alreadyApplied] });
+      expect((await store.read(target)).arms.get('a')).toEqual(vec(9, 9, 9, 9));
+    } finally {
+      await conn.quit();
+    }
+  });
+
   it('refuses a commit prepared before a delete and re-create, even when seq has come back to the same number', async () => {
     const { name, target } = await fresh(vec(5, 5, 5, 5));
     const [seq, rev] = await redis.hmget(target.state, 'seq', 'rev');
