@@ -140,7 +140,7 @@ export class PolicyStateStore {
       if (res[0] === -1) return { kind: 'uninitialised' };
       if (res[0] === -2) return { kind: 'busy' };
       if (attempt >= MAX_ATTEMPTS) throw new Error(`state ${target.state} changed under ${MAX_ATTEMPTS} attempts in a row; the batch will be retried`);
-      // Another writer of the same state got in first: from the third refusal on, a short random pause spreads them.
+      // Another writer of the same state got in first: from the second refusal on, a short random pause spreads them.
       if (attempt >= 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt)));
     }
   }
