@@ -2,7 +2,8 @@ import { createRng, HEAD_COUNT } from '@app/bandits';
 import { type LearningDelta, sumDeltas } from '@app/learning';
 import { ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
 import { Redis } from 'ioredis';
-import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+import { REDIS_URL } from '../support/harness.js';
+import { openStateStore, type StateStoreFixture } from '../support/state-store.js';
 
 // commitBatch-3.lua through PolicyStateStore.apply (read, add, compare-and-set) on a real Redis: every return code
 // of its header, the per-item statuses, all-or-nothing, marker expiry, writes in between the read and the commit,
@@ -16,8 +17,9 @@ const plus = (a: Float64Array, b: Float64Array) => Array.from(a, (v, i) => v + b
 const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marker, claimer, epoch });
 
 describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Redis)', () => {
-  let env: Awaited<ReturnType<typeof freshEnvironment>>;
-  const conns: Redis[] = [];
+  let fx: StateStoreFixture;
+  let env: StateStoreFixture['env'];
+  let conns: Redis[];
   let redis: Redis;
   let store: PolicyStateStore;
   let n = 0;
@@ -28,17 +30,28 @@ describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Re
     expect(await store.replace(target, epoch, new Map([['a', base]]))).toBe(1);
     return { name, target };
   };
+  /**
+   * A store on its own connection (its own snapshots, as another process would have) that counts its reads of the
+   * state; `afterRead(n)` runs after the n-th read, before its answer is used.
+   */
+  const watchedStore = (afterRead?: (n: number) => Promise<void>) => {
+    const conn = new Redis(REDIS_URL);
+    const read = conn.hmgetBuffer.bind(conn);
+    const w = { store: new PolicyStateStore(conn, env.prefix, TTL), conn, reads: 0 };
+    conn.hmgetBuffer = (async (...a: Parameters<typeof read>) => {
+      const r = await read(...a);
+      w.reads++;
+      await afterRead?.(w.reads);
+      return r;
+    }) as typeof conn.hmgetBuffer;
+    return w;
+  };
 
   beforeAll(async () => {
-    env = await freshEnvironment('lua_apply');
-    for (let i = 0; i < 8; i++) conns.push(new Redis(REDIS_URL));
-    redis = conns[0];
-    store = new PolicyStateStore(redis, env.prefix, TTL);
+    fx = await openStateStore('lua_apply', TTL);
+    ({ env, conns, redis, store } = fx);
   });
-  afterAll(async () => {
-    await Promise.all(conns.map((c) => c.quit()));
-    await env.drop();
-  });
+  afterAll(() => fx.close());
 
   it('answers uninitialised (-1) for a state without epoch, and writes nothing', async () => {
     const target = store.policyTarget('never');
@@ -210,50 +223,41 @@ describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Re
   it('a write between the read and the commit is not lost: the commit is refused and the apply reads and adds again', async () => {
     const { target } = await fresh(vec(0, 0, 0, 0));
     const other = new PolicyStateStore(conns[1], env.prefix, TTL);
-    const racer = new Redis(REDIS_URL);
-    const raced = new PolicyStateStore(racer, env.prefix, TTL);
-    const read = racer.hmgetBuffer.bind(racer);
-    let reads = 0;
     // The first read of `raced` is followed, before its commit, by another caller's apply.
-    racer.hmgetBuffer = (async (...a: Parameters<typeof read>) => {
-      const r = await read(...a);
-      if (++reads === 1) expect(await other.apply(target, [item('d:other', 'o')], new Map([['a', vec(10, 10, 10, 10)]]), T)).toMatchObject({ kind: 'applied' });
-      return r;
-    }) as typeof racer.hmgetBuffer;
+    const raced = watchedStore(async (n) => {
+      if (n === 1) expect(await other.apply(target, [item('d:other', 'o')], new Map([['a', vec(10, 10, 10, 10)]]), T)).toMatchObject({ kind: 'applied' });
+    });
     try {
-      expect(await raced.apply(target, [item('d:mine', 'm')], new Map([['a', vec(1, 2, 3, 4)]]), T)).toEqual({ kind: 'applied', seq: 3 });
-      expect(reads).toBe(2);
+      expect(await raced.store.apply(target, [item('d:mine', 'm')], new Map([['a', vec(1, 2, 3, 4)]]), T)).toEqual({ kind: 'applied', seq: 3 });
+      expect(raced.reads).toBe(2);
       expect(await store.read(target)).toEqual({ epoch: 1, seq: 3, arms: new Map([['a', vec(11, 12, 13, 14)]]) });
     } finally {
-      await racer.quit();
+      await raced.conn.quit();
     }
   });
 
   it("a writer adds to its own last write without reading it back, and reads again once another writer's commit is in", async () => {
     const { target } = await fresh(vec(0, 0, 0, 0));
-    const conn = new Redis(REDIS_URL);
-    const mine = new PolicyStateStore(conn, env.prefix, TTL);
+    const w = watchedStore();
+    const mine = w.store;
     const other = new PolicyStateStore(conns[2], env.prefix, TTL);
-    const read = conn.hmgetBuffer.bind(conn);
-    let reads = 0;
-    conn.hmgetBuffer = ((...a: Parameters<typeof read>) => (reads++, read(...a))) as typeof conn.hmgetBuffer;
     const one = (id: string, s: PolicyStateStore, v: number) => s.apply(target, [item(`d:${id}`, id)], new Map([['a', vec(v, v, v, v)]]), T);
     try {
       for (let i = 0; i < 3; i++) expect(await one(`m${i}`, mine, 1)).toMatchObject({ kind: 'applied' });
-      expect(reads).toBe(1);
+      expect(w.reads).toBe(1);
       // A refused batch (an item applied before) writes nothing, and what the writer knows still holds.
       expect(await mine.apply(target, [item('d:m0', 'm0'), item('d:m9', 'm9')], new Map([['a', vec(50, 50, 50, 50)]]), T)).toEqual({
         kind: 'conflict',
         statuses: [alreadyApplied, applicable],
       });
       expect(await one('m9', mine, 1)).toMatchObject({ kind: 'applied' });
-      expect(reads).toBe(1);
+      expect(w.reads).toBe(1);
       // A new arm is read alone (the snapshot still holds at that version).
       expect(await mine.apply(target, [item('d:b', 'b')], new Map([['b', vec(1, 1)]]), T)).toMatchObject({ kind: 'applied' });
-      expect(reads).toBe(2);
+      expect(w.reads).toBe(2);
       expect(await one('o1', other, 100)).toMatchObject({ kind: 'applied' });
       expect(await one('m3', mine, 1)).toMatchObject({ kind: 'applied' }); // refused once, read, added again
-      expect(reads).toBe(3);
+      expect(w.reads).toBe(3);
       expect((await store.read(target)).arms).toEqual(
         new Map([
           ['a', vec(105, 105, 105, 105)],
@@ -261,24 +265,21 @@ describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Re
         ]),
       );
     } finally {
-      await conn.quit();
+      await w.conn.quit();
     }
   });
 
   it('counts once per state when one process applies in parallel: its commits queue, and only the first reads', async () => {
     const { target } = await fresh(vec(0, 0, 0, 0));
-    const conn = new Redis(REDIS_URL);
-    const mine = new PolicyStateStore(conn, env.prefix, TTL);
-    const read = conn.hmgetBuffer.bind(conn);
-    let reads = 0;
-    conn.hmgetBuffer = ((...a: Parameters<typeof read>) => (reads++, read(...a))) as typeof conn.hmgetBuffer;
+    const w = watchedStore();
+    const mine = w.store;
     try {
       const all = await Promise.all(Array.from({ length: 6 }, (_, i) => mine.apply(target, [item(`d:p${i}`, `p${i}`)], new Map([['a', vec(1, 1, 1, 1)]]), T)));
       expect(all.map((r) => r.kind)).toEqual(Array(6).fill('applied'));
-      expect(reads).toBe(1);
+      expect(w.reads).toBe(1);
       expect((await store.read(target)).arms.get('a')).toEqual(vec(6, 6, 6, 6));
     } finally {
-      await conn.quit();
+      await w.conn.quit();
     }
   });
 

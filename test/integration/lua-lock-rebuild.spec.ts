@@ -1,6 +1,6 @@
 import { PolicyStateStore, type BatchItem } from '@app/store';
 import { Redis } from 'ioredis';
-import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+import { openStateStore, type StateStoreFixture } from '../support/state-store.js';
 
 // lockRebuild-1.lua through PolicyStateStore.lockRebuild on a real Redis: what it returns, how long it holds
 // commitBatch off, and that only the latest lock holder's token can replace the state (replaceState-3.lua).
@@ -9,8 +9,9 @@ const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marke
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('lockRebuild-1.lua: the rebuild lock of a policy state (real Redis)', () => {
-  let env: Awaited<ReturnType<typeof freshEnvironment>>;
-  const conns: Redis[] = [];
+  let fx: StateStoreFixture;
+  let env: StateStoreFixture['env'];
+  let conns: Redis[];
   let redis: Redis;
   let store: PolicyStateStore;
   let n = 0;
@@ -23,15 +24,10 @@ describe('lockRebuild-1.lua: the rebuild lock of a policy state (real Redis)', (
   };
 
   beforeAll(async () => {
-    env = await freshEnvironment('lua_lock');
-    for (let i = 0; i < 8; i++) conns.push(new Redis(REDIS_URL));
-    redis = conns[0];
-    store = new PolicyStateStore(redis, env.prefix);
+    fx = await openStateStore('lua_lock');
+    ({ env, conns, redis, store } = fx);
   });
-  afterAll(async () => {
-    await Promise.all(conns.map((c) => c.quit()));
-    await env.drop();
-  });
+  afterAll(() => fx.close());
 
   it('returns the seq at lock time (0 when there is none) and leaves epoch, seq and arms alone', async () => {
     expect(await store.lockRebuild(store.policyTarget('empty'), 't0')).toBe(0);

@@ -1,6 +1,6 @@
 import { ITEM_STATUS, PolicyStateStore, type BatchItem } from '@app/store';
 import { Redis } from 'ioredis';
-import { freshEnvironment, REDIS_URL } from '../support/harness.js';
+import { openStateStore, type StateStoreFixture } from '../support/state-store.js';
 
 // replaceState-3.lua through PolicyStateStore.replace on a real Redis: the whole state is swapped at once, seq
 // keeps increasing, folded items' markers are set, and only the rebuild holding the lock (by token) may replace.
@@ -9,23 +9,19 @@ const vec = (...v: number[]) => Float64Array.from(v);
 const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marker, claimer, epoch });
 
 describe('replaceState-3.lua: create, reset and rebuild of a policy state (real Redis)', () => {
-  let env: Awaited<ReturnType<typeof freshEnvironment>>;
-  const conns: Redis[] = [];
+  let fx: StateStoreFixture;
+  let env: StateStoreFixture['env'];
+  let conns: Redis[];
   let redis: Redis;
   let store: PolicyStateStore;
   let n = 0;
   const name = () => `p${++n}`;
 
   beforeAll(async () => {
-    env = await freshEnvironment('lua_replace');
-    for (let i = 0; i < 8; i++) conns.push(new Redis(REDIS_URL));
-    redis = conns[0];
-    store = new PolicyStateStore(redis, env.prefix, TTL);
+    fx = await openStateStore('lua_replace', TTL);
+    ({ env, conns, redis, store } = fx);
   });
-  afterAll(async () => {
-    await Promise.all(conns.map((c) => c.quit()));
-    await env.drop();
-  });
+  afterAll(() => fx.close());
 
   it('creates a state, then replaces all of it (old arms gone) with seq still increasing', async () => {
     const p = name();
