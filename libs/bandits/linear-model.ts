@@ -15,13 +15,16 @@ export interface ArmPrior {
 
 /**
  * A_prior (d×d, added to A) and b_prior (added to b_quality), worth `weight` pseudo-observations; `mean` is the
- * prior's own coefficient vector θ⁰ = A_prior⁻¹ b_prior (used by the prior gate).
+ * prior's own coefficient vector θ⁰ = A_prior⁻¹ b_prior (used by the prior gate). `heads`: the same for the other
+ * heads the offline records measured (their cost, energy, latency), b_h = A_prior θ⁰_h on the same A_prior; such a
+ * head starts from its offline fit instead of the registry's per-request expectation.
  */
 export interface QualityPrior {
   A: Float64Array;
   b: Float64Array;
   mean: Float64Array;
   weight: number;
+  heads?: Partial<Record<Exclude<Head, 'quality'>, Float64Array>>;
 }
 
 /**
@@ -73,9 +76,23 @@ export type HeadScales = Partial<Record<Exclude<Head, 'quality'>, number>>;
  * weights change, never stored (ALGORITHMS.md §11, "cached A⁻¹ … derived").
  */
 export interface CompiledArm {
+  /** (λI + Σxxᵀ + A_prior)⁻¹: the quality head's and the exploration width's. */
   Ainv: Float64Array;
+  /**
+   * (λI + Σxxᵀ)⁻¹ for the heads without a warm-start prior of their own (energy, cost, latency when the offline
+   * records did not measure them): the prior's pseudo-observations say nothing about such a head and would shrink
+   * it toward 0. The same array as `Ainv` without a prior.
+   */
+  headsAinv: Float64Array;
   /** HEAD_COUNT×d coefficients, de-biased for missing observations and shrunk toward the prior. */
   theta: Float64Array;
+  /**
+   * HEAD_COUNT×d: per head with a warm-start prior (bit h of `priorHeads`) the prior's share of its coefficients,
+   * A⁻¹b_prior (no missing-feedback factor); null without a prior.
+   */
+  priorTheta: Float64Array | null;
+  /** Bit h set: head h has a warm-start prior and solves with `Ainv`; clear: with `headsAinv`. */
+  priorHeads: number;
   /** Per-head constant (the prior's share). */
   offset: Float64Array;
   /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score is one dot product. */
@@ -117,7 +134,9 @@ export interface LinearModel {
  * every decision but b_h only the decisions whose head-h value arrived, A⁻¹b_h estimates ρ_h·θ_h, with ρ_h the
  * arrival rate; c_h = pulls/obs_h undoes that (a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads
  * with a prior are blended toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as
- * A += A_prior and θ_q = A⁻¹(c·b_q + b_prior), added once, never stored with the statistics (§11).
+ * A += A_prior and θ_q = A⁻¹(c·b_q + b_prior), added once, never stored with the statistics (§11); the same for
+ * each other head the prior fitted (logged cost, energy, latency), while a head without one solves with λI + Σxxᵀ
+ * alone (the prior's pseudo-observations say nothing about it).
  */
 export function compileLinearModel(
   d: number,
@@ -139,6 +158,21 @@ const priorOf = (p: ArmPrior, h: number): number | undefined => {
   return head === 'quality' ? undefined : p[head];
 };
 
+/** A warm-start prior's b-vector of head h, if it has one. */
+const priorB = (qp: QualityPrior, h: number): Float64Array | undefined => {
+  const head = HEADS[h];
+  return head === 'quality' ? qp.b : qp.heads?.[head];
+};
+
+/**
+ * Whether a head without a prior fit of its own has observations: only then does it need (λI + Σxxᵀ)⁻¹ apart from
+ * the quality head's inverse (a head without observations has θ = 0 whichever inverse, and a decision keeps it 0).
+ */
+const needsOwnInverse = (qp: QualityPrior, s: ArmStats): boolean => {
+  for (let h = 0; h < HEAD_COUNT; h++) if (h !== headIndex.quality && s.obs[h] > 0 && priorB(qp, h) === undefined) return true;
+  return false;
+};
+
 /** One arm of compileLinearModel (the replay harness recompiles only the arm an observation touched). */
 export function compileArm(
   d: number,
@@ -151,32 +185,48 @@ export function compileArm(
   for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
   for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
   const qp = priorActive ? armPrior.quality : undefined;
-  if (qp) for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
-  const Ainv = invertSpd(A, d);
+  let Ainv: Float64Array;
+  let headsAinv: Float64Array;
+  if (qp && qp.weight > 0) {
+    // The inverse without the prior only where a head without a fit of its own has something to fit.
+    const own = needsOwnInverse(qp, s) ? invertSpd(A, d) : null;
+    for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
+    Ainv = invertSpd(A, d);
+    headsAinv = own ?? Ainv;
+  } else {
+    Ainv = headsAinv = invertSpd(A, d);
+  }
   const theta = new Float64Array(HEAD_COUNT * d);
   const offset = new Float64Array(HEAD_COUNT);
+  const priorTheta = qp ? new Float64Array(HEAD_COUNT * d) : null;
+  let priorHeads = 0;
   const ls = new Float64Array(d);
   for (let h = 0; h < HEAD_COUNT; h++) {
+    const b = qp ? priorB(qp, h) : undefined;
     const obs = s.obs[h];
-    const prior = priorOf(armPrior, h);
+    const prior = b ? undefined : priorOf(armPrior, h);
     const th = theta.subarray(h * d, (h + 1) * d);
     if (obs > 0) {
       const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
       const k = debiasFactor(s.pulls, obs) * w;
-      matVec(Ainv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
+      matVec(b ? Ainv : headsAinv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
       for (let i = 0; i < d; i++) th[i] = k * ls[i];
       offset[h] = prior === undefined ? 0 : (1 - w) * prior;
     } else {
       offset[h] = prior ?? 0;
     }
-    if (h === headIndex.quality && qp) {
-      matVec(Ainv, qp.b, d, ls);
-      for (let i = 0; i < d; i++) th[i] += ls[i];
+    if (b && priorTheta) {
+      const pt = matVec(Ainv, b, d, priorTheta.subarray(h * d, (h + 1) * d));
+      for (let i = 0; i < d; i++) th[i] += pt[i];
+      priorHeads |= 1 << h;
     }
   }
   return {
     Ainv,
+    headsAinv,
     theta,
+    priorTheta,
+    priorHeads,
     offset,
     scoreTheta: new Float64Array(d),
     scoreOffset: 0,

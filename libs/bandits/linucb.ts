@@ -106,19 +106,39 @@ export function linearEstimatesReference(model: LinearModel, x: Float64Array, ca
 
 /**
  * Applies this replica's own decision to its compiled copy before the merged state comes back (A at decision
- * time, ALGORITHMS.md §13): Sherman–Morrison on A⁻¹, the matching O(d) correction of every coefficient vector,
- * θ ← θ − z·(xᵀθ)/(1 + xᵀz) with z = A⁻¹x, and the head's missing-feedback factor moved from pulls/obs to
- * (pulls+1)/obs. The result equals compiling the statistics with this decision added. `z`: scratch of length d.
+ * time, ALGORITHMS.md §13): Sherman–Morrison on A⁻¹ (and on the inverse without the prior, when a warm-start prior
+ * keeps it apart), the matching O(d) correction of every coefficient vector, θ ← θ − z·(xᵀθ)/(1 + xᵀz) with
+ * z = A⁻¹x, and the head's missing-feedback factor moved from pulls/obs to (pulls+1)/obs (not on a prior's share). The
+ * result equals compiling the statistics with this decision added. `z`: scratch of length 2d (d without a prior).
  */
 export function applyLocalDecision(model: LinearModel, armIndex: number, x: Float64Array, z: Float64Array): void {
   const { d } = model;
   const arm = model.arms[armIndex];
-  const k = 1 / shermanMorrison(arm.Ainv, x, d, z);
+  const zq = z.subarray(0, d);
+  const kq = 1 / shermanMorrison(arm.Ainv, x, d, zq);
+  let zh = zq;
+  let kh = kq;
+  if (arm.headsAinv !== arm.Ainv) {
+    zh = z.length >= 2 * d ? z.subarray(d, 2 * d) : new Float64Array(d);
+    kh = 1 / shermanMorrison(arm.headsAinv, x, d, zh);
+  }
   const heads = arm.theta.length / d;
   for (let h = 0; h < heads; h++) {
+    const withPrior = ((arm.priorHeads >> h) & 1) === 1;
+    const [zz, k] = withPrior ? [zq, kq] : [zh, kh];
+    const prior = withPrior && arm.priorTheta ? arm.priorTheta.subarray(h * d, (h + 1) * d) : null;
     const rescale = debiasFactor(arm.pulls + 1, arm.obs[h]) / debiasFactor(arm.pulls, arm.obs[h]);
-    const f = dot(x, arm.theta, d, h * d) * k;
-    for (let i = 0; i < d; i++) arm.theta[h * d + i] = rescale * (arm.theta[h * d + i] - f * z[i]);
+    const o = h * d;
+    if (prior) for (let i = 0; i < d; i++) arm.theta[o + i] -= prior[i];
+    const f = dot(x, arm.theta, d, o) * k;
+    for (let i = 0; i < d; i++) arm.theta[o + i] = rescale * (arm.theta[o + i] - f * zz[i]);
+    if (prior) {
+      const fp = dot(x, prior, d) * k;
+      for (let i = 0; i < d; i++) {
+        prior[i] -= fp * zz[i];
+        arm.theta[o + i] += prior[i];
+      }
+    }
   }
   arm.pulls += 1;
   rescore(model, arm);

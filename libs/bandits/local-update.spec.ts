@@ -1,9 +1,11 @@
 import { emptyArmStats, recordDecision, recordObservation } from './arm-stats.js';
 import { headIndex } from './objective.js';
-import { compileLinearModel } from './linear-model.js';
+import { type ArmPrior, compileLinearModel } from './linear-model.js';
 import { applyLocalDecision } from './linucb.js';
 import { createRng } from './prng.js';
 import { relErr } from './testing/rel-err.js';
+
+const truthAt = (theta: Float64Array, x: Float64Array): number => theta.reduce((s, v, i) => s + v * x[i], 0);
 
 describe('local decision update', () => {
   it('equals recompiling the statistics with the decision added (sparse feedback, priors, weights)', () => {
@@ -31,5 +33,71 @@ describe('local decision update', () => {
     expect(relErr(model.arms[1].theta, fresh.arms[1].theta)).toBeLessThan(1e-9);
     expect(relErr(model.arms[1].scoreTheta, fresh.arms[1].scoreTheta)).toBeLessThan(1e-9);
     expect(model.arms[1].pulls).toBe(fresh.arms[1].pulls);
+  });
+
+  it('with a warm-start quality prior, equals recompiling too (the prior in A and θ_q, not in the other heads)', () => {
+    const d = 6;
+    const rng = createRng(33);
+    const truth = [0, 1].map(() => Float64Array.from({ length: d }, () => rng.normal()));
+    const stats = [emptyArmStats(d), emptyArmStats(d)];
+    for (let t = 0; t < 200; t++) {
+      const a = rng.int(2);
+      const x = Float64Array.from({ length: d }, () => rng.normal());
+      recordDecision(stats[a], x);
+      if (rng.next() < 0.4) recordObservation(stats[a], x, headIndex.quality, truthAt(truth[a], x) + 0.1 * rng.normal());
+      if (rng.next() < 0.7) recordObservation(stats[a], x, headIndex.cost, 3 + rng.next());
+    }
+    // Arm 0's prior also fits its cost (a logged cost: no separate inverse needed); arm 1's does not (its live cost
+    // readings solve without the prior).
+    const priors: ArmPrior[] = truth.map((t, a) => {
+      const mean = t.map((v) => v + 0.05 * rng.normal());
+      const A = new Float64Array(d * d);
+      for (let i = 0; i < d; i++) A[i * d + i] = 50;
+      const heads = a === 0 ? { cost: Float64Array.from({ length: d }, (_, i) => (i === 0 ? 150 : 0)) } : undefined;
+      return { cost: 3, quality: { A, b: mean.map((v) => 50 * v), mean, weight: 50, ...(heads ? { heads } : {}) } };
+    });
+    const weights = { quality: 1, energy: 0, cost: 0.3, latency: 0 };
+    const params = { ridge: 1, priorWeight: 2 };
+    const model = compileLinearModel(d, stats, priors, weights, params);
+    expect(model.priorActive).toBe(true);
+    expect(model.arms[0].headsAinv).toBe(model.arms[0].Ainv);
+    expect(model.arms[1].headsAinv).not.toBe(model.arms[1].Ainv);
+    const z = new Float64Array(2 * d);
+    for (let i = 0; i < 8; i++) {
+      const x = Float64Array.from({ length: d }, () => rng.normal());
+      applyLocalDecision(model, i % 2, x, z);
+      recordDecision(stats[i % 2], x);
+    }
+    const fresh = compileLinearModel(d, stats, priors, weights, params);
+    for (const a of [0, 1])
+      for (const key of ['Ainv', 'headsAinv', 'theta', 'priorTheta', 'scoreTheta'] as const) {
+        expect(relErr(model.arms[a][key]!, fresh.arms[a][key]!)).toBeLessThan(1e-9);
+      }
+  });
+
+  it('a quality prior moves neither the other heads’ estimates nor their inverse', () => {
+    const d = 5;
+    const rng = createRng(7);
+    const s = emptyArmStats(d);
+    const mean = Float64Array.from({ length: d }, () => rng.normal());
+    for (let t = 0; t < 60; t++) {
+      const x = Float64Array.from({ length: d }, () => rng.normal());
+      recordDecision(s, x);
+      recordObservation(s, x, headIndex.quality, truthAt(mean, x));
+      recordObservation(s, x, headIndex.cost, 2 + x[0]);
+    }
+    const A = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) A[i * d + i] = 100;
+    const weights = { quality: 1, energy: 0, cost: 0, latency: 0 };
+    const params = { ridge: 1, priorWeight: 2 };
+    const cold = compileLinearModel(d, [s], [{}], weights, params).arms[0];
+    const warmModel = compileLinearModel(d, [s], [{ quality: { A, b: mean.map((v) => 100 * v), mean, weight: 100 } }], weights, params);
+    expect(warmModel.priorActive).toBe(true);
+    const warm = warmModel.arms[0];
+    const cost = headIndex.cost * d;
+    expect(relErr(warm.theta.subarray(cost, cost + d), cold.theta.subarray(cost, cost + d))).toBeLessThan(1e-12);
+    expect(relErr(warm.headsAinv, cold.Ainv)).toBeLessThan(1e-12);
+    // the quality head and the width do carry it
+    expect(relErr(warm.Ainv, cold.Ainv)).toBeGreaterThan(0.5);
   });
 });

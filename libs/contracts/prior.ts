@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_READING_JOULES } from './events.js';
 import { feature, finite, id } from './finite.js';
 
 export const MAX_PRIOR_RECORDS = 10_000;
@@ -11,8 +12,21 @@ const context = {
   features: z.array(feature()).max(512).optional(),
 };
 
-/** An offline outcome: how good `model` was on a prompt (0..1). */
-const scoreRecord = z.strictObject({ ...context, model: id('model'), score: finite().min(0).max(1) });
+/** Upper bound of a logged request's cost (USD). */
+export const MAX_PRIOR_COST_USD = 1000;
+
+/**
+ * An offline outcome: how good `model` was on a prompt (0..1), and where the log has them, what that call cost,
+ * the GPU energy it took and its latency (the heads they warm-start, beside quality).
+ */
+const scoreRecord = z.strictObject({
+  ...context,
+  model: id('model'),
+  score: finite().min(0).max(1),
+  costUsd: finite().min(0).max(MAX_PRIOR_COST_USD).optional(),
+  energyJoules: finite().min(0).max(MAX_READING_JOULES).optional(),
+  latencyMs: finite().min(0).max(86_400_000).optional(),
+});
 /** An offline preference: `preferred` beat `other` on a prompt, or they tied. */
 const pairRecord = z.strictObject({ ...context, preferred: id('preferred'), other: id('other'), tie: z.boolean().optional() });
 
@@ -31,11 +45,14 @@ export const priorRequestSchema = z.strictObject({
 });
 export type PriorRequest = z.infer<typeof priorRequestSchema>;
 
-/** Installed on a policy: per arm θ⁰ and the pseudo-observations it is worth (A += w·I, b += w·θ⁰). */
+/**
+ * Installed on a policy: per arm θ⁰ and the pseudo-observations it is worth (A += w·I, b += w·θ⁰), and the fits of
+ * the other heads the records measured (`heads.cost`, … : b_h += w·θ⁰_h on the same A).
+ */
 export interface PolicyPrior {
   installedAt: string;
   records: number;
-  arms: Record<string, { theta: number[]; weight: number; records: number }>;
+  arms: Record<string, { theta: number[]; weight: number; records: number; heads?: Partial<Record<'energy' | 'cost' | 'latency', number[]>> }>;
 }
 
 /** One arm's prior, looked up as an own property (a model may be named `constructor` or `toString`). */

@@ -1,15 +1,36 @@
-import { type ArmStats, compileArm, emptyArmStats, headIndex, recordDecision, recordObservation } from '@app/bandits';
+import { type ArmStats, compileArm, emptyArmStats, type Head, headIndex, recordDecision, recordObservation } from '@app/bandits';
+
+/** A head other than quality that offline records may have measured. */
+export type MeasuredHead = Exclude<Head, 'quality'>;
+export const MEASURED_HEADS: readonly MeasuredHead[] = ['energy', 'cost', 'latency'];
 
 export interface PriorObservation {
   arm: number;
   x: Float64Array;
   r: number;
+  /** What the offline call measured besides its score (J, USD, ms), where known. */
+  measured?: Partial<Record<MeasuredHead, number>>;
+}
+
+/** What an offline record measured besides its score, in the prior endpoint's field names. */
+export interface MeasuredFields {
+  costUsd?: number;
+  energyJoules?: number;
+  latencyMs?: number;
+}
+
+/** The heads a record measured (undefined when it measured none). */
+export function measuredHeads(r: MeasuredFields): PriorObservation['measured'] {
+  if (r.costUsd === undefined && r.energyJoules === undefined && r.latencyMs === undefined) return undefined;
+  return { cost: r.costUsd, energy: r.energyJoules, latency: r.latencyMs };
 }
 
 export interface FittedArmPrior {
   theta: Float64Array;
   weight: number;
   records: number;
+  /** Ridge fits of the heads the records measured, on the same features (absent: none measured). */
+  heads?: Partial<Record<MeasuredHead, Float64Array>>;
 }
 
 /** λ of the offline fit: θ⁰ = (I + Σxxᵀ)⁻¹Σ r x. */
@@ -17,15 +38,16 @@ const PRIOR_FIT = { ridge: 1, priorWeight: 0 };
 
 /**
  * Adds offline observations to per-arm statistics (`stats[arm]`, created empty at dimension d on first use), one
- * observation after the other: Σxxᵀ, Σ r x and n of the quality head. Continuing from statistics stored after
+ * observation after the other: Σxxᵀ, n, and Σ r x of the quality head and of each head the record measured. Continuing from statistics stored after
  * earlier observations gives exactly (bit for bit) the sums of one pass over all of them in the same order, which
  * is what makes a prior uploaded in several calls equal to one uploaded at once.
  */
 export function accumulatePrior(stats: (ArmStats | undefined)[], d: number, obs: readonly PriorObservation[]): (ArmStats | undefined)[] {
-  for (const { arm, x, r } of obs) {
+  for (const { arm, x, r, measured } of obs) {
     const s = (stats[arm] ??= emptyArmStats(d));
     recordDecision(s, x);
     recordObservation(s, x, headIndex.quality, r);
+    if (measured) for (const h of MEASURED_HEADS) if (measured[h] !== undefined) recordObservation(s, x, headIndex[h], measured[h]);
   }
   return stats;
 }
@@ -36,14 +58,18 @@ export function accumulatePrior(stats: (ArmStats | undefined)[], d: number, obs:
  * worth w = min(maxWeight, n) pseudo-observations, so a prior never counts for more than its data nor beyond the
  * cap. Arms without offline data get the mean θ⁰ of the others with weight 0, i.e. a cold arm's precision (§3
  * "new model"): the guess moves the mean, the exploration bonus stays that of an untried arm, so the model is
- * never starved (§1 pitfall 1).
+ * never starved (§1 pitfall 1). A head the records measured (cost, energy, latency) is fitted the same way on the
+ * records that carry it (missing values de-biased as online, compileArm) and rides on the same weight; an arm without
+ * offline data gets no such head fit (its registry expectation stays).
  */
 export function fitPriorStats(stats: readonly (ArmStats | undefined)[], d: number, maxWeight: number): (FittedArmPrior | null)[] {
   const fitted: (FittedArmPrior | null)[] = Array.from(stats, (s) => {
     if (!s || s.pulls === 0) return null;
-    const q = headIndex.quality;
-    const theta = compileArm(d, s, {}, false, PRIOR_FIT).theta.slice(q * d, (q + 1) * d);
-    return { theta, weight: Math.min(maxWeight, s.pulls), records: s.pulls };
+    const all = compileArm(d, s, {}, false, PRIOR_FIT).theta;
+    const head = (h: number) => all.slice(h * d, (h + 1) * d);
+    const fit: FittedArmPrior = { theta: head(headIndex.quality), weight: Math.min(maxWeight, s.pulls), records: s.pulls };
+    for (const h of MEASURED_HEADS) if (s.obs[headIndex[h]] > 0) (fit.heads ??= {})[h] = head(headIndex[h]);
+    return fit;
   });
   const known = fitted.filter((f): f is FittedArmPrior => f !== null);
   if (known.length === 0) return fitted;

@@ -19,6 +19,7 @@ import {
 } from '@app/bandits';
 import { armPrior, type Model, type Policy, type SpendTotals } from '@app/contracts';
 import { budgetPrices, budgetStandings, noPendingSpend } from './budget-pacing.js';
+import { MEASURED_HEADS, type MeasuredHead } from './prior-fit.js';
 
 export const DEFAULT_EXPECTED_INPUT_TOKENS = 500;
 export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
@@ -101,21 +102,27 @@ export function armPriors(policy: Policy, models: ReadonlyMap<string, Model>, en
     const cost = expectedCost(m, tok);
     if (cost !== undefined) prior.cost = cost;
     const qp = armPrior(policy.prior, arm);
-    if (qp && qp.theta.length === policy.features.dim) prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge);
+    if (qp && qp.theta.length === policy.features.dim) prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge, qp.heads);
     return prior;
   });
 }
 
 /**
  * PILOT prior of one arm: A += w·I, b += w·θ⁰ (§3). With w = 0 (no offline data for this arm) the guess θ⁰ still
- * sets the starting mean (b += ridge·θ⁰) while A keeps a cold arm's precision.
+ * sets the starting mean (b += ridge·θ⁰) while A keeps a cold arm's precision. Each measured head's fit enters
+ * the same way (b_h += w·θ⁰_h); one of another dimension is ignored.
  */
-export function qualityPrior(theta: readonly number[], weight: number, ridge: number): QualityPrior {
+export function qualityPrior(theta: readonly number[], weight: number, ridge: number, heads?: Partial<Record<MeasuredHead, readonly number[]>>): QualityPrior {
   const d = theta.length;
   const A = new Float64Array(d * d);
   for (let i = 0; i < d; i++) A[i * d + i] = weight;
   const scale = weight > 0 ? weight : ridge;
-  return { A, b: Float64Array.from(theta, (v) => scale * v), mean: Float64Array.from(theta), weight };
+  const prior: QualityPrior = { A, b: Float64Array.from(theta, (v) => scale * v), mean: Float64Array.from(theta), weight };
+  for (const h of MEASURED_HEADS) {
+    const t = heads?.[h];
+    if (t && t.length === d) (prior.heads ??= {})[h] = Float64Array.from(t, (v) => scale * v);
+  }
+  return prior;
 }
 
 /** Compiles stored arm blobs (by arm name) into a runtime. Arms without a blob start empty. */

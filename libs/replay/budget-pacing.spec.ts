@@ -29,7 +29,13 @@ const REGISTRY = new Map<string, Model>(ARMS.map((id, a) => [id, { id, enabled: 
 /** The three contexts in the proportions of MIX (10 of them): where a start price is searched. */
 const mixContexts = (xs: readonly Float64Array[]) => MIX.flatMap((m, k) => Array.from({ length: Math.round(m * 10) }, () => xs[k]));
 
-function run(seed: number, known: boolean, gain?: number, started = false): { quality: number; spend: number; worstAfter300: number; startPrice?: number } {
+function run(
+  seed: number,
+  known: boolean,
+  gain?: number,
+  started = false,
+  startScale = 1,
+): { quality: number; spend: number; worstAfter300: number; startPrice?: number } {
   const rng = createRng(1000 + seed);
   const policy = new ReplayPolicy({
     algorithm: known ? 'epsilon-greedy' : 'linucb',
@@ -57,6 +63,7 @@ function run(seed: number, known: boolean, gain?: number, started = false): { qu
     recompileArms(policy.runtime, [0, 1, 2]);
     if (started) {
       const prices = budgetStartPrices(policy.runtime, mixContexts(xs));
+      prices.costUsdPerRequest! *= startScale;
       startPrice = prices.costUsdPerRequest;
       startBudgetAt(policy.runtime, prices);
     }
@@ -129,7 +136,7 @@ describe('budgets: dual pacing (test K1)', () => {
     const runs = Array.from({ length: SEEDS }, (_, s) => run(s, true, undefined, true));
     const q = runs.reduce((a, r) => a + r.quality, 0) / SEEDS;
     console.log(
-      `K1 started at μ₀ = ${runs[0].startPrice!.toFixed(5)} (k_p ${STARTED_BUDGET_GAIN}): quality ${q.toFixed(4)} (${((q / LP) * 100).toFixed(1)} % of LP), spend max ${Math.max(...runs.map((r) => r.spend)).toFixed(3)}, worst running mean after 300 ${Math.max(...runs.map((r) => r.worstAfter300)).toFixed(3)}`,
+      `K1 started at μ₀ = ${runs[0].startPrice!.toFixed(5)} (k_r ${STARTED_BUDGET_GAIN}): quality ${q.toFixed(4)} (${((q / LP) * 100).toFixed(1)} % of LP), spend max ${Math.max(...runs.map((r) => r.spend)).toFixed(3)}, worst running mean after 300 ${Math.max(...runs.map((r) => r.worstAfter300)).toFixed(3)}`,
     );
     expect(runs[0].startPrice).toBeCloseTo((0.35 * BUDGET) / 15, 6);
     for (const r of runs) expect(r.spend).toBeLessThanOrEqual(1.01 * BUDGET);
@@ -144,14 +151,33 @@ describe('budgets: dual pacing (test K1)', () => {
     expect(budgetStartPrices(policy(0.5).runtime, x)).toEqual({});
   });
 
-  it('a start price above the gain is capped at it, so spending nothing brings the price down to 0', () => {
+  it('a started price moves by the relative overspend: μ₀·exp(k_r·e), down toward 0 when nothing is spent', () => {
     const policy = linucbWithBudget(5);
     startBudgetAt(policy.runtime, { costUsdPerRequest: 8 });
     const x = Float64Array.from([1, 0, 0]);
     for (let i = 0; i < 90; i++) policy.observe([0], x, i, [{ quality: 1, costUsd: 0, energyJ: 0 }]);
     const s = budgetStandings(policy.runtime.policy, policy.runtime.stats)[0];
-    // μ = min(8, k_p) + k_p·(0 − 5·90)/(5·(90 + 10)) = 5 − 4.5.
-    expect(s.startPrice).toBe(STARTED_BUDGET_GAIN);
-    expect(s.price).toBeCloseTo(STARTED_BUDGET_GAIN * (1 - 90 / 100), 12);
+    // e = (0 − 5·90)/(5·(90 + 10)) = −0.9.
+    expect(s.startPrice).toBe(8);
+    expect(s.price).toBeCloseTo(8 * Math.exp(-0.9 * STARTED_BUDGET_GAIN), 12);
+    for (let i = 0; i < 10; i++) policy.observe([2], x, i, [{ quality: 1, costUsd: 60, energyJ: 0 }]);
+    // S = 600, b·N = 500: e = 100/550, over the limit: above μ₀.
+    const over = budgetStandings(policy.runtime.policy, policy.runtime.stats)[0].price;
+    expect(over).toBeGreaterThan(8);
+    expect(over / (8 * Math.exp((STARTED_BUDGET_GAIN * 100) / 550))).toBeCloseTo(1, 12);
+  });
+
+  it('started at a μ₀ off by 2x either way: the worst running mean from request 300 within +3 %, quality ≥ 0.99 × LP', () => {
+    for (const scale of [0.5, 2]) {
+      const runs = Array.from({ length: SEEDS }, (_, s) => run(s, true, undefined, true, scale));
+      const q = runs.reduce((a, r) => a + r.quality, 0) / SEEDS;
+      const worst = Math.max(...runs.map((r) => r.worstAfter300));
+      console.log(
+        `K1 started at ${scale}·μ₀ (k_r ${STARTED_BUDGET_GAIN}): quality ${((q / LP) * 100).toFixed(2)} % of LP, worst running mean after 300 ${worst.toFixed(3)}`,
+      );
+      // observed: 0.5·μ₀ 100.25 % at 5.138, 2·μ₀ 99.74 % at 4.959
+      expect(worst).toBeLessThanOrEqual(1.03 * BUDGET);
+      expect(q).toBeGreaterThanOrEqual(0.99 * LP);
+    }
   });
 });

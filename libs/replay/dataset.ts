@@ -65,19 +65,7 @@ export function buildDataset(name: string, raw: readonly RawRecord[], side: Side
   for (const r of raw) for (const m of Object.keys(r.outcomes)) seen.add(m);
   const models = only ? [...only] : [...seen].sort();
   for (const m of models) if (!seen.has(m)) throw new Error(`model ${m} does not occur in ${name}`);
-  const meanTokens = new Map<string, number>();
-  for (const m of models) {
-    let s = 0;
-    let n = 0;
-    for (const r of raw) {
-      const t = r.outcomes[m]?.tokens;
-      if (t !== undefined) {
-        s += t;
-        n++;
-      }
-    }
-    meanTokens.set(m, n > 0 ? s / n : 0);
-  }
+  const meanTokens = meanOutputTokens(raw, models);
   const energyKnown = models.every((m) => side.joulesPerToken.has(m));
   let costKnown = true;
   const records: ReplayRecord[] = [];
@@ -99,21 +87,54 @@ export function buildDataset(name: string, raw: readonly RawRecord[], side: Side
       energyJ: new Float64Array(k),
     };
     models.forEach((m, i) => {
-      const o = r.outcomes[m];
-      const tokens = o.tokens ?? meanTokens.get(m) ?? 0;
-      rec.quality[i] = o.score;
-      const price = side.prices.get(m);
-      if (o.cost_usd !== undefined) rec.costUsd[i] = o.cost_usd;
-      else if (price) rec.costUsd[i] = ((r.prompt_tokens_est ?? 0) * price.input + tokens * price.output) / 1e6;
+      const spend = outcomeSpend(r, m, side, meanTokens);
+      rec.quality[i] = r.outcomes[m].score;
+      if (spend.costUsd !== undefined) rec.costUsd[i] = spend.costUsd;
       else costKnown = false;
-      rec.energyJ[i] = (side.joulesPerToken.get(m) ?? 0) * tokens;
+      rec.energyJ[i] = spend.energyJ ?? 0;
     });
     records.push(rec);
     inTok += r.prompt_tokens_est ?? 0;
-    for (const m of models) outTok += (r.outcomes[m].tokens ?? meanTokens.get(m) ?? 0) / models.length;
+    for (const m of models) outTok += outputTokens(r, m, meanTokens) / models.length;
   }
   const n = Math.max(1, records.length);
   return { name, models, records, energyKnown, costKnown, skipped, side, meanTokens: { input: inTok / n, output: outTok / n } };
+}
+
+/** Per model, its mean output tokens over the records that count them (0 when none does). */
+export function meanOutputTokens(raw: readonly RawRecord[], models: readonly string[]): Map<string, number> {
+  const means = new Map<string, number>();
+  for (const m of models) {
+    let s = 0;
+    let n = 0;
+    for (const r of raw) {
+      const t = r.outcomes?.[m]?.tokens;
+      if (t !== undefined) {
+        s += t;
+        n++;
+      }
+    }
+    means.set(m, n > 0 ? s / n : 0);
+  }
+  return means;
+}
+
+const outputTokens = (r: RawRecord, model: string, meanTokens: ReadonlyMap<string, number>): number => r.outcomes[model].tokens ?? meanTokens.get(model) ?? 0;
+
+/**
+ * What one outcome cost and the GPU energy it took: cost = the record's `cost_usd`, else models.json prices ×
+ * (prompt tokens, output tokens); energy = J per output token × output tokens; a missing output-token count is the
+ * model's mean (`meanTokens`). Undefined where the data cannot say (no price, no energy profile).
+ */
+export function outcomeSpend(r: RawRecord, model: string, side: SideInfo, meanTokens: ReadonlyMap<string, number>): { costUsd?: number; energyJ?: number } {
+  const o = r.outcomes[model];
+  const tokens = outputTokens(r, model, meanTokens);
+  const price = side.prices.get(model);
+  const jpt = side.joulesPerToken.get(model);
+  return {
+    costUsd: o.cost_usd ?? (price ? ((r.prompt_tokens_est ?? 0) * price.input + tokens * price.output) / 1e6 : undefined),
+    energyJ: jpt === undefined ? undefined : jpt * tokens,
+  };
 }
 
 /**

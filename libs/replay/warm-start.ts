@@ -1,6 +1,6 @@
 import { type PolicyPrior } from '@app/contracts';
 import { featurize } from '@app/featurizer';
-import { addToStartSample, emptyStartSample, fitPrior, type PriorObservation, toPolicyPrior } from '@app/learning';
+import { addToStartSample, emptyStartSample, fitPrior, measuredHeads, type PriorObservation, toPolicyPrior } from '@app/learning';
 import { type RawRecord, type ReplayDataset } from './dataset.js';
 import { priorRecords, type PriorScoreRecord, recordOutcomes } from './prior-records.js';
 import { inPriorPart } from './prior-split.js';
@@ -45,7 +45,7 @@ export function fitReplayPrior(
   const obs: PriorObservation[] = records.map((r) => {
     const arm = armIndex.get(r.model);
     if (arm === undefined) throw new Error(`prior record for ${r.model}, which is not replayed`);
-    return { arm, x: contexts.get(r.input)!, r: r.score };
+    return { arm, x: contexts.get(r.input)!, r: r.score, measured: measuredHeads(r) };
   });
   return toPolicyPrior(models, fitPrior(models.length, dim, obs, maxWeight), records.length, new Date(0).toISOString());
 }
@@ -64,7 +64,7 @@ function warmStart(
   weight: number,
   source: Pick<WarmStartReport, 'source' | 'file' | 'fraction'>,
 ): WarmStart {
-  const records = priorRecords(fit, dataset.models);
+  const records = priorRecords(fit, dataset.models, dataset.side);
   const contexts = priorContexts(records, dim);
   return {
     prior: fitReplayPrior(records, dataset.models, dim, weight, contexts),

@@ -180,4 +180,25 @@ describe('prior uploads that add up', () => {
     expect((await admin.post('/admin/policies/strict-append/prior', { records: many, append: true })).status).toBe(400);
     expect((await admin.get('/admin/policies/strict-append')).body.prior).toBeUndefined();
   });
+
+  it('records that say what a call cost, took and how long it ran warm-start those heads too; a bad value is a 400 naming it', async () => {
+    await create('measured');
+    const spent = { coder: 0.01, mathy: 0.002, writer: 0.0005 } as Record<string, number>;
+    const logged = records.map((r) => ({ ...r, costUsd: spent[r.model], energyJoules: 40, latencyMs: 900 }));
+    const after = await post('measured', { records: logged });
+    const local = fitReplayPrior(logged, ARMS, 64, 100);
+    expect(after.prior.arms).toEqual(local.arms);
+    for (const arm of ARMS) expect(Object.keys(after.prior.arms[arm].heads).sort()).toEqual(['cost', 'energy', 'latency']);
+    const route = await admin.post('/v1/route', { policy: 'measured', input: 'Write a Python function that sorts a list (#9999)' });
+    expect(route.status).toBe(200);
+    const predicted = Object.fromEntries(route.body.scores.map((c: { model: string; costUsd: number }) => [c.model, c.costUsd]));
+    // The registry has no prices for these models: without the logged costs every prediction would be 0.
+    for (const arm of ARMS) expect(predicted[arm] / spent[arm]).toBeGreaterThan(0.8);
+    for (const arm of ARMS) expect(predicted[arm] / spent[arm]).toBeLessThan(1.2);
+
+    const bad = await admin.post('/admin/policies/measured/prior', { records: [{ ...logged[0], costUsd: -1 }] });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.errors)).toContain('records.0.costUsd');
+    expect((await admin.get('/admin/policies/measured')).body.prior.arms).toEqual(local.arms);
+  });
 });

@@ -35,6 +35,7 @@ import {
   refitPrior,
   spendTotals,
   toPolicyPrior,
+  measuredHeads,
 } from '@app/learning';
 import { DomainError } from '@app/errors';
 import { Logger } from '@app/infra';
@@ -361,7 +362,10 @@ export class PoliciesService {
     return next;
   }
 
-  /** The records as quality outcomes of the policy's arms; 400 naming the record's field when one does not fit. */
+  /**
+   * The records as outcomes of the policy's arms (quality, and the cost, energy and latency a record measured);
+   * 400 naming the record's field when one does not fit.
+   */
   private priorObservations(p: Pick<Policy, 'name' | 'arms' | 'features'>, req: PriorRequest): PriorObservation[] {
     const armIndex = new Map(p.arms.map((a, i) => [a, i]));
     const contexts = new Map<string, Float64Array>(); // the same prompt is often scored for every model
@@ -376,7 +380,7 @@ export class PoliciesService {
           ]);
         return a;
       };
-      if ('model' in r) obs.push({ arm: arm('model', r.model), x, r: r.score });
+      if ('model' in r) obs.push({ arm: arm('model', r.model), x, r: r.score, measured: measuredHeads(r) });
       else {
         const win = r.tie ? 0.5 : 1;
         obs.push({ arm: arm('preferred', r.preferred), x, r: win }, { arm: arm('other', r.other), x, r: 1 - win });

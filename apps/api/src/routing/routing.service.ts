@@ -42,7 +42,7 @@ export interface PendingDecision {
 export class RoutingService {
   private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
   private readonly ids = new DecisionIds();
-  private readonly scratch = new Float64Array(512);
+  private readonly scratch = new Float64Array(1024);
   private readonly log: Logger;
   redisWriteFailures = 0;
 
