@@ -69,6 +69,7 @@ export function cascadeMode({ args, path, ds, warm, priorDataPath }: CascadeInpu
             prior: warm?.prior,
             budget: args.budget,
             budgetGain: args.params.budgetGain,
+            budgetStartGain: args.params.budgetStartGain,
             first: mode === 'routed' ? 'routed' : 'cheapest',
             escalation: mode === 'check' ? 'check' : 'learned',
             maxSteps: args.cascadeSteps,

@@ -135,6 +135,7 @@ async function replayRows(args: ReplayArgs, ds: ReplayDataset, features: Float64
           prior: warm?.prior,
           budget: args.budget,
           budgetGain: args.params.budgetGain,
+          budgetStartGain: args.params.budgetStartGain,
           budgetStartContexts: warm?.contexts,
         };
         const m = args.viaHttp

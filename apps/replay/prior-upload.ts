@@ -1,5 +1,5 @@
 import { type Policy } from '@app/contracts';
-import { priorRecords, readJsonl, type RawRecord } from '@app/replay';
+import { priorRecords, readJsonl, readSideInfo, type RawRecord } from '@app/replay';
 import { parsePriorUploadArgs, PRIOR_UPLOAD_USAGE, PriorUploadUsageError } from './prior-upload-args.js';
 import { uploadPrior } from './upload-prior.js';
 import { client } from './via-http.js';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const inData = new Set(raw.flatMap((r) => Object.keys(r.outcomes ?? {})));
   const arms = policy.arms.filter((a) => inData.has(a));
   const skipped = [...inData].filter((m) => !policy.arms.includes(m)).sort();
-  const records = priorRecords(raw, arms);
+  const records = priorRecords(raw, arms, readSideInfo(args.data));
   console.log(`${args.data}: ${raw.length} records, ${records.length} outcomes for ${arms.length} of the policy's ${policy.arms.length} arms`);
   if (skipped.length > 0) console.log(`skipped (not arms of ${args.policy}): ${skipped.join(', ')}`);
   if (records.length === 0) throw new Error('nothing to upload');

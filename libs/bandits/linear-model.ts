@@ -14,7 +14,7 @@ export interface ArmPrior {
 }
 
 /**
- * A_prior (d×d, added to A) and b_prior (added to b_quality), worth `weight` pseudo-observations; `mean` is the
+ * A_prior (d×d, diagonal: w·I, added to A) and b_prior (added to b_quality), worth `weight` pseudo-observations; `mean` is the
  * prior's own coefficient vector θ⁰ = A_prior⁻¹ b_prior (used by the prior gate). `heads`: the same for the other
  * heads the offline records measured (their cost, energy, latency), b_h = A_prior θ⁰_h on the same A_prior; such a
  * head starts from its offline fit instead of the registry's per-request expectation.
@@ -88,11 +88,16 @@ export interface CompiledArm {
   theta: Float64Array;
   /**
    * HEAD_COUNT×d: per head with a warm-start prior (bit h of `priorHeads`) the prior's share of its coefficients,
-   * A⁻¹b_prior (no missing-feedback factor); null without a prior.
+   * A⁻¹b_prior (no missing-feedback factor); null when the arm has no warm-start prior (zeros for other heads).
    */
   priorTheta: Float64Array | null;
   /** Bit h set: head h has a warm-start prior and solves with `Ainv`; clear: with `headsAinv`. */
   priorHeads: number;
+  /**
+   * Bit h set: head h (not quality) has a prior fit and no live observation yet, so θ_h is that fit alone,
+   * (λI + A_prior)⁻¹b_h, and a decision leaves it as it is.
+   */
+  fixedHeads: number;
   /** Per-head constant (the prior's share). */
   offset: Float64Array;
   /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score is one dot product. */
@@ -106,7 +111,8 @@ export interface CompiledArm {
   /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
   obs: Float64Array;
   /**
-   * Bumped by every in-place change of Ainv, theta or the score (applyLocalDecision, rescore), so copies derived
+   * Bumped by every in-place change of Ainv, headsAinv, priorTheta, theta or the score (applyLocalDecision,
+   * rescore), so copies derived
    * from the arm (the decision kernel's packed form, decision-kernel.ts) know when they are stale.
    */
   version: number;
@@ -200,6 +206,7 @@ export function compileArm(
   const offset = new Float64Array(HEAD_COUNT);
   const priorTheta = qp ? new Float64Array(HEAD_COUNT * d) : null;
   let priorHeads = 0;
+  let fixedHeads = 0;
   const ls = new Float64Array(d);
   for (let h = 0; h < HEAD_COUNT; h++) {
     const b = qp ? priorB(qp, h) : undefined;
@@ -215,7 +222,12 @@ export function compileArm(
     } else {
       offset[h] = prior ?? 0;
     }
-    if (b && priorTheta) {
+    if (b && qp && priorTheta && obs === 0 && h !== headIndex.quality) {
+      // Nothing measured live yet (cost and latency arrive only with proxied calls): the offline fit as it is,
+      // (λI + A_prior)⁻¹ b_h, not diluted by decisions whose value of this head never comes.
+      for (let i = 0; i < d; i++) th[i] = b[i] / (params.ridge + qp.A[i * d + i]);
+      fixedHeads |= 1 << h;
+    } else if (b && priorTheta) {
       const pt = matVec(Ainv, b, d, priorTheta.subarray(h * d, (h + 1) * d));
       for (let i = 0; i < d; i++) th[i] += pt[i];
       priorHeads |= 1 << h;
@@ -227,6 +239,7 @@ export function compileArm(
     theta,
     priorTheta,
     priorHeads,
+    fixedHeads,
     offset,
     scoreTheta: new Float64Array(d),
     scoreOffset: 0,

@@ -124,8 +124,10 @@ export function applyLocalDecision(model: LinearModel, armIndex: number, x: Floa
   }
   const heads = arm.theta.length / d;
   for (let h = 0; h < heads; h++) {
+    if (((arm.fixedHeads >> h) & 1) === 1) continue;
     const withPrior = ((arm.priorHeads >> h) & 1) === 1;
-    const [zz, k] = withPrior ? [zq, kq] : [zh, kh];
+    const zz = withPrior ? zq : zh;
+    const k = withPrior ? kq : kh;
     const prior = withPrior && arm.priorTheta ? arm.priorTheta.subarray(h * d, (h + 1) * d) : null;
     const rescale = debiasFactor(arm.pulls + 1, arm.obs[h]) / debiasFactor(arm.pulls, arm.obs[h]);
     const o = h * d;

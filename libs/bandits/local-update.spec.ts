@@ -100,4 +100,38 @@ describe('local decision update', () => {
     // the quality head and the width do carry it
     expect(relErr(warm.Ainv, cold.Ainv)).toBeGreaterThan(0.5);
   });
+
+  it('a head the prior fitted, with no live reading, keeps its offline prediction however much the arm is played', () => {
+    const d = 4;
+    const rng = createRng(5);
+    const s = emptyArmStats(d);
+    const w = 100;
+    const A = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) A[i * d + i] = w;
+    const mean = Float64Array.from([0.6, 0, 0, 0]);
+    const costFit = Float64Array.from([0.004, 0.001, 0, 0]);
+    const priors: ArmPrior[] = [{ cost: 0.5, quality: { A, b: mean.map((v) => w * v), mean, weight: w, heads: { cost: costFit.map((v) => w * v) } } }];
+    const weights = { quality: 1, energy: 0, cost: 0, latency: 0 };
+    const params = { ridge: 1, priorWeight: 2 };
+    const x = Float64Array.from([1, 0.3, 0, 0]);
+    const predicted = (m: ReturnType<typeof compileLinearModel>) =>
+      m.arms[0].theta.subarray(headIndex.cost * d, (headIndex.cost + 1) * d).reduce((t, v, i) => t + v * x[i], 0);
+    const expected = ((0.004 + 0.3 * 0.001) * w) / (w + 1);
+    const local = compileLinearModel(d, [s], priors, weights, params);
+    const z = new Float64Array(2 * d);
+    for (let t = 0; t < 1000; t++) {
+      const xt = Float64Array.from({ length: d }, () => rng.normal());
+      recordDecision(s, xt);
+      if (rng.next() < 0.5) recordObservation(s, xt, headIndex.quality, 0.6 * xt[0]);
+      applyLocalDecision(local, 0, xt, z);
+    }
+    const fresh = compileLinearModel(d, [s], priors, weights, params);
+    // Not shrunk toward 0 by the 1,000 decisions, and not the registry's 0.5 either.
+    expect(predicted(fresh)).toBeCloseTo(expected, 12);
+    expect(predicted(local)).toBeCloseTo(expected, 12);
+    // The quality head does learn from its readings (0.6·x₀ against the prior's 0.6 on the bias).
+    const q = fresh.arms[0].theta.subarray(headIndex.quality * d, (headIndex.quality + 1) * d);
+    expect(q[0]).toBeGreaterThan(0.5);
+    expect(fresh.arms[0].fixedHeads).toBe(1 << headIndex.cost);
+  });
 });

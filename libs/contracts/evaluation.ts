@@ -10,6 +10,7 @@ const candidateSchema = z.strictObject({
       alpha: finite().min(0).max(100).optional(),
       epsilon: finite().min(0).max(1).optional(),
       budgetGain: finite().gt(0).max(1000).optional(),
+      budgetStartGain: finite().gt(0).max(1000).optional(),
     })
     .optional(),
   budget: budgetSchema.nullable().optional(),

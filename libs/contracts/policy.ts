@@ -52,6 +52,7 @@ export const policyConfigSchema = z
         priorWeight: finite().min(0).max(1e6).optional(),
         propensityDraws: z.int().min(0).max(10_000).optional(),
         budgetGain: finite().gt(0).max(1000).optional(),
+        budgetStartGain: finite().gt(0).max(1000).optional(),
       })
       .default({}),
     objective: objectiveSchema.default({ quality: 1, energy: 0, cost: 0, latency: 0 }),

@@ -45,6 +45,17 @@ export const priorRequestSchema = z.strictObject({
 });
 export type PriorRequest = z.infer<typeof priorRequestSchema>;
 
+type MeasuredHeadName = 'energy' | 'cost' | 'latency';
+
+/** One arm's warm start: θ⁰, its weight and records; the fitted heads' coefficients and the records' means of them. */
+export interface PolicyArmPrior {
+  theta: number[];
+  weight: number;
+  records: number;
+  heads?: Partial<Record<MeasuredHeadName, number[]>>;
+  means?: Partial<Record<MeasuredHeadName, number>>;
+}
+
 /**
  * Installed on a policy: per arm θ⁰ and the pseudo-observations it is worth (A += w·I, b += w·θ⁰), and the fits of
  * the other heads the records measured (`heads.cost`, … : b_h += w·θ⁰_h on the same A).
@@ -52,7 +63,7 @@ export type PriorRequest = z.infer<typeof priorRequestSchema>;
 export interface PolicyPrior {
   installedAt: string;
   records: number;
-  arms: Record<string, { theta: number[]; weight: number; records: number; heads?: Partial<Record<'energy' | 'cost' | 'latency', number[]>> }>;
+  arms: Record<string, PolicyArmPrior>;
 }
 
 /** One arm's prior, looked up as an own property (a model may be named `constructor` or `toString`). */

@@ -20,6 +20,11 @@ export const DEFAULT_BUDGET_GAIN = 30;
 export const STARTED_BUDGET_GAIN = 40;
 /** Cap on k_r·e, so a large overspend gives a large, finite price. */
 const MAX_LOG_PRICE_STEP = 30;
+/**
+ * Overspend beyond which a started price is also at least the additive price from 0, k_p·(e − slack): a μ₀ far below
+ * μ⋆ (a prior from other traffic) would otherwise leave an offset of ln(μ⋆/μ₀)/k_r, unbounded as μ₀ → 0.
+ */
+export const STARTED_PRICE_SLACK = 0.03;
 /** Requests' worth of the limit in the price's denominator (c₀ = N₀·b): damps the first few requests. */
 export const BUDGET_DAMPING_REQUESTS = 10;
 
@@ -60,8 +65,9 @@ export function spendTotals(stats: readonly ArmStats[], pending?: SpendTotals): 
  * e = (S − b·N) / (b·N + c₀) the relative overspend of the running mean: S the spend and N the requests with a
  * realised value since the budget was set (policy.budgetSince, in the same epoch; else since the epoch began), b
  * the limit and c₀ = N₀·b. From 0: μ = max(0, k_p·e), k_p = DEFAULT_BUDGET_GAIN (the running mean settles at
- * b·(1 + μ⋆/k_p), μ⋆ the optimal price). From a start price μ₀ (budgetSince.startPrices): μ = μ₀·exp(k_r·e),
- * k_r = STARTED_BUDGET_GAIN. params.budgetGain sets the gain of either. Every replica computes the same price from
+ * b·(1 + μ⋆/k_p), μ⋆ the optimal price). From a start price μ₀ (budgetSince.startPrices):
+ * μ = max(μ₀·exp(k_r·e), k_p·(e − STARTED_PRICE_SLACK)), k_r = STARTED_BUDGET_GAIN. params.budgetGain sets k_p,
+ * params.budgetStartGain k_r. Every replica computes the same price from
  * the merged counters. The score pays μ per `b` of predicted spend. `pending`: a replica's own decisions since its
  * copy was compiled, counted at their predicted spend (recordPendingSpend).
  */
@@ -80,15 +86,17 @@ export function budgetStandings(policy: Policy, stats: readonly ArmStats[], pend
     const requests = now[head].count - base.count;
     const started = since?.startPrices?.[key] ?? 0;
     const start = started > 0 ? started : undefined;
-    const gain = policy.params.budgetGain ?? (start === undefined ? DEFAULT_BUDGET_GAIN : STARTED_BUDGET_GAIN);
+    const kp = policy.params.budgetGain ?? DEFAULT_BUDGET_GAIN;
+    const kr = policy.params.budgetStartGain ?? STARTED_BUDGET_GAIN;
     const overspend = (spent - limit * requests) / (limit * (requests + BUDGET_DAMPING_REQUESTS));
+    const additive = kp * Math.max(0, overspend - (start === undefined ? 0 : STARTED_PRICE_SLACK));
     out.push({
       key,
       head,
       limit,
       requests,
       meanPerRequest: requests > 0 ? spent / requests : null,
-      price: start === undefined ? Math.max(0, gain * overspend) : start * Math.exp(Math.min(MAX_LOG_PRICE_STEP, gain * overspend)),
+      price: start === undefined ? additive : Math.max(start * Math.exp(Math.min(MAX_LOG_PRICE_STEP, kr * overspend)), additive),
       ...(start === undefined ? {} : { startPrice: start }),
     });
   }

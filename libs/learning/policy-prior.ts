@@ -14,6 +14,7 @@ export function toPolicyPrior(arms: readonly string[], fitted: readonly (FittedA
     if (!f) return;
     const arm: PolicyPrior['arms'][string] = { theta: Array.from(f.theta), weight: f.weight, records: f.records };
     if (f.heads) arm.heads = Object.fromEntries(Object.entries(f.heads).map(([h, t]) => [h, Array.from(t)]));
+    if (f.means) arm.means = { ...f.means };
     prior.arms[arms[a]] = arm;
   });
   return prior;

@@ -31,7 +31,12 @@ export interface FittedArmPrior {
   records: number;
   /** Ridge fits of the heads the records measured, on the same features (absent: none measured). */
   heads?: Partial<Record<MeasuredHead, Float64Array>>;
+  /** The records' mean of each fitted head (the arm's per-request expectation of it, in place of the registry's). */
+  means?: Partial<Record<MeasuredHead, number>>;
 }
+
+/** A head is fitted only when at least this many of an arm's records, and half of them, measured it. */
+export const MIN_MEASURED_RECORDS = 10;
 
 /** λ of the offline fit: θ⁰ = (I + Σxxᵀ)⁻¹Σ r x. */
 const PRIOR_FIT = { ridge: 1, priorWeight: 0 };
@@ -58,9 +63,10 @@ export function accumulatePrior(stats: (ArmStats | undefined)[], d: number, obs:
  * worth w = min(maxWeight, n) pseudo-observations, so a prior never counts for more than its data nor beyond the
  * cap. Arms without offline data get the mean θ⁰ of the others with weight 0, i.e. a cold arm's precision (§3
  * "new model"): the guess moves the mean, the exploration bonus stays that of an untried arm, so the model is
- * never starved (§1 pitfall 1). A head the records measured (cost, energy, latency) is fitted the same way on the
- * records that carry it (missing values de-biased as online, compileArm) and rides on the same weight; an arm without
- * offline data gets no such head fit (its registry expectation stays).
+ * never starved (§1 pitfall 1). A head most of the arm's records measured (cost, energy, latency; at least
+ * MIN_MEASURED_RECORDS and half of them) is fitted the same way on the records that carry it (the others de-biased
+ * as online, compileArm) and rides on the same weight, with its mean as the arm's per-request expectation; other
+ * heads, and arms without offline data, keep the registry's.
  */
 export function fitPriorStats(stats: readonly (ArmStats | undefined)[], d: number, maxWeight: number): (FittedArmPrior | null)[] {
   const fitted: (FittedArmPrior | null)[] = Array.from(stats, (s) => {
@@ -68,7 +74,12 @@ export function fitPriorStats(stats: readonly (ArmStats | undefined)[], d: numbe
     const all = compileArm(d, s, {}, false, PRIOR_FIT).theta;
     const head = (h: number) => all.slice(h * d, (h + 1) * d);
     const fit: FittedArmPrior = { theta: head(headIndex.quality), weight: Math.min(maxWeight, s.pulls), records: s.pulls };
-    for (const h of MEASURED_HEADS) if (s.obs[headIndex[h]] > 0) (fit.heads ??= {})[h] = head(headIndex[h]);
+    for (const h of MEASURED_HEADS) {
+      const n = s.obs[headIndex[h]];
+      if (n < MIN_MEASURED_RECORDS || n < s.pulls / 2) continue;
+      (fit.heads ??= {})[h] = head(headIndex[h]);
+      (fit.means ??= {})[h] = s.sum[headIndex[h]] / n;
+    }
     return fit;
   });
   const known = fitted.filter((f): f is FittedArmPrior => f !== null);

@@ -102,7 +102,12 @@ export function armPriors(policy: Policy, models: ReadonlyMap<string, Model>, en
     const cost = expectedCost(m, tok);
     if (cost !== undefined) prior.cost = cost;
     const qp = armPrior(policy.prior, arm);
-    if (qp && qp.theta.length === policy.features.dim) prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge, qp.heads);
+    if (qp && qp.theta.length === policy.features.dim) {
+      prior.quality = qualityPrior(qp.theta, qp.weight, resolveParams(policy).ridge, qp.heads);
+      // A head the log measured: its mean is the arm's expectation (the unit's fallback, and the head's target if
+      // the prior gate switches the prior off) in place of the registry's.
+      for (const h of MEASURED_HEADS) if (prior.quality.heads?.[h] && qp.means?.[h] !== undefined) prior[h] = qp.means[h];
+    }
     return prior;
   });
 }

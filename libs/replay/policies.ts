@@ -44,6 +44,8 @@ export interface ReplayPolicyOptions {
   budget?: Budget;
   /** Gain of the budget's dual price (policy params.budgetGain). */
   budgetGain?: number;
+  /** Relative gain of a price started from the prior (policy params.budgetStartGain). */
+  budgetStartGain?: number;
   /** Contexts the budget's start price is searched on (the prior's prompts, as the service's prior upload does); none: 0. */
   budgetStartContexts?: readonly Float64Array[];
 }
@@ -61,6 +63,7 @@ export function replayPolicy(o: ReplayPolicyOptions): Policy {
   const params: Policy['params'] = { propensityDraws: 0 };
   for (const k of PARAM_KEYS) if (o.params[k] !== undefined) params[k] = o.params[k];
   if (o.budgetGain !== undefined) params.budgetGain = o.budgetGain;
+  if (o.budgetStartGain !== undefined) params.budgetStartGain = o.budgetStartGain;
   if (o.expectedTokens) {
     params.expectedInputTokens = o.expectedTokens.input;
     params.expectedOutputTokens = o.expectedTokens.output;

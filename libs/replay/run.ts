@@ -17,6 +17,8 @@ export interface ReplaySpec {
   /** Mean spend per request to pace to (a policy's budget), and the price's gain (params.budgetGain). */
   budget?: Budget;
   budgetGain?: number;
+  /** Relative gain of a price started from the prior (params.budgetStartGain). */
+  budgetStartGain?: number;
   /** Contexts a budget's start price is searched on (a warm start's prompts). */
   budgetStartContexts?: readonly Float64Array[];
 }
@@ -59,6 +61,7 @@ export function runReplay(
     ...replayRegistry(ds),
     budget: spec.budget,
     budgetGain: spec.budgetGain,
+    budgetStartGain: spec.budgetStartGain,
     budgetStartContexts: spec.budgetStartContexts,
   });
   const rng = createRng(seed * 2654435761);

@@ -196,9 +196,16 @@ describe('prior uploads that add up', () => {
     for (const arm of ARMS) expect(predicted[arm] / spent[arm]).toBeGreaterThan(0.8);
     for (const arm of ARMS) expect(predicted[arm] / spent[arm]).toBeLessThan(1.2);
 
-    const bad = await admin.post('/admin/policies/measured/prior', { records: [{ ...logged[0], costUsd: -1 }] });
-    expect(bad.status).toBe(400);
-    expect(JSON.stringify(bad.body.errors)).toContain('records.0.costUsd');
+    for (const [field, value] of [
+      ['costUsd', -1],
+      ['costUsd', 'cheap'],
+      ['energyJoules', null],
+      ['latencyMs', 1e12],
+    ] as const) {
+      const bad = await admin.post('/admin/policies/measured/prior', { records: [logged[1], { ...logged[0], [field]: value }] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual([`records.1.${field}`]);
+    }
     expect((await admin.get('/admin/policies/measured')).body.prior.arms).toEqual(local.arms);
   });
 });
