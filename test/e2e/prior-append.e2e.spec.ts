@@ -189,6 +189,8 @@ describe('prior uploads that add up', () => {
     const local = fitReplayPrior(logged, ARMS, 64, 100);
     expect(after.prior.arms).toEqual(local.arms);
     for (const arm of ARMS) expect(Object.keys(after.prior.arms[arm].heads).sort()).toEqual(['cost', 'energy', 'latency']);
+    const stats = (await admin.get('/admin/policies/measured/stats')).body;
+    for (const a of stats.arms) expect(a.prior.heads).toEqual(['cost', 'energy', 'latency']);
     const route = await admin.post('/v1/route', { policy: 'measured', input: 'Write a Python function that sorts a list (#9999)' });
     expect(route.status).toBe(200);
     const predicted = Object.fromEntries(route.body.scores.map((c: { model: string; costUsd: number }) => [c.model, c.costUsd]));
