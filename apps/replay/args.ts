@@ -40,7 +40,7 @@ export const USAGE = `usage: npm run replay -- --data FILE.jsonl [--models m1,m2
          [--params alpha=0.5,ridge=1,epsilon=0.02] [--seeds 5] [--delay 0] [--limit N] [--dim 64]
          [--json OUT.json] [--svg OUT.svg] [--via-http URL --admin-key KEY]
          [--prior-data FILE.jsonl | --prior-split F] [--prior-weight W]
-         [--budget cost=USD] [--budget energy=J] (mean spend per request the policy paces to; params budgetGain=k)
+         [--budget cost=USD] [--budget energy=J] (mean spend per request the policy paces to; params budgetGain=k, budgetStartGain=k)
          [--cascade routed|cheapest|check] [--cascade-steps 2]
 DATA: a per-prompt file of ../shared/data (models.json and energy_profiles.json are read beside it), or a
 *_pairwise.jsonl file (duels; its per-prompt file must be beside it).

@@ -49,6 +49,7 @@ export async function replayViaHttp(
   const allowed = Object.keys(defaultParams(spec.algorithm));
   for (const k of Object.keys(params)) if (!allowed.includes(k)) delete params[k];
   if (spec.budgetGain !== undefined) params.budgetGain = spec.budgetGain;
+  if (spec.budgetStartGain !== undefined) params.budgetStartGain = spec.budgetStartGain;
   params.expectedInputTokens = registry.expectedTokens.input;
   params.expectedOutputTokens = registry.expectedTokens.output;
   await call('PUT', `/admin/policies/${policy}`, {

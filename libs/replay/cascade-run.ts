@@ -60,6 +60,7 @@ export function runCascade(ds: ReplayDataset, features: readonly Float64Array[],
     ...registry,
     budget: spec.budget,
     budgetGain: spec.budgetGain,
+    budgetStartGain: spec.budgetStartGain,
   });
   const escalation = new ReplayPolicy({
     algorithm: ESCALATION_ALGORITHM,
