@@ -12,7 +12,11 @@ import { loadDataset, type RawRecord, readJsonl, warmStartFromSplit } from '@app
  * the prior's records ("mean cost"). The gap between this and an online replay at the same budget is what the
  * online loop (exploration, learning, pacing) costs or wins.
  *
- * Usage: npm run build && node dist/bench/static-prior.bench.js [--data FILE] [--budget USD] [--split 0.8] [--dim 64]
+ * `--head energy` paces GPU energy (J per request, the records' energy and the prior's energy head) instead of cost;
+ * `--models a,b,…` replays only those models.
+ *
+ * Usage: npm run build && node dist/bench/static-prior.bench.js [--data FILE] [--models m1,m2,…] [--head cost|energy]
+ *        [--budget USD or J] [--split 0.8] [--dim 64]
  */
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -20,9 +24,11 @@ const file = args.get('data') ?? 'routerbench5shot_arc_mbpp_winogrande.jsonl';
 const split = Number(args.get('split') ?? 0.8);
 const dim = Number(args.get('dim') ?? 64);
 const path = existsSync(file) ? file : join(process.env.REPLAY_DATA_DIR ?? '../shared/data', file);
+const head = args.get('head') === 'energy' ? 'energy' : 'cost';
+const spendOf = (r: (typeof all.records)[number]) => (head === 'energy' ? r.energyJ : r.costUsd);
 
 const raw = readJsonl<RawRecord>(path);
-const all = loadDataset(path);
+const all = loadDataset(path, args.get('models')?.split(','));
 const warm = warmStartFromSplit(split, raw, all, dim, 100);
 const models = all.models;
 const K = models.length;
@@ -41,7 +47,7 @@ function predictions(records: typeof all.records, meanCost: Float64Array) {
   return records.map((r) => {
     const x = featurize(r.prompt, dim);
     const q = models.map((m) => dot(warm.prior.arms[m]?.theta, x));
-    const fitted = models.map((m, a) => (warm.prior.arms[m]?.heads?.cost ? dot(warm.prior.arms[m].heads.cost, x) : meanCost[a]));
+    const fitted = models.map((m, a) => (warm.prior.arms[m]?.heads?.[head] ? dot(warm.prior.arms[m].heads[head], x) : meanCost[a]));
     return { r, q, fitted, mean: Array.from(meanCost) };
   });
 }
@@ -54,21 +60,24 @@ function route(preds: ReturnType<typeof predictions>, lambda: number, costOf: 'f
     let best = 0;
     for (let a = 1; a < K; a++) if (p.q[a] - lambda * p[costOf][a] > p.q[best] - lambda * p[costOf][best]) best = a;
     quality += p.r.quality[best];
-    cost += p.r.costUsd[best];
+    cost += spendOf(p.r)[best];
     shares[best]++;
   }
   return { quality: quality / preds.length, cost: cost / preds.length, shares: shares.map((s) => s / preds.length) };
 }
 
 const meanCost = new Float64Array(K);
-for (const r of priorPart) for (let a = 0; a < K; a++) meanCost[a] += r.costUsd[a] / priorPart.length;
+for (const r of priorPart) for (let a = 0; a < K; a++) meanCost[a] += spendOf(r)[a] / priorPart.length;
 const ref = models.findIndex((m) => /gpt-4/.test(m));
 const refQuality = ref >= 0 ? replayed.reduce((s, r) => s + r.quality[ref], 0) / replayed.length : NaN;
-const refCost = ref >= 0 ? priorPart.reduce((s, r) => s + r.costUsd[ref], 0) / priorPart.length : NaN;
+const refCost = ref >= 0 ? priorPart.reduce((s, r) => s + spendOf(r)[ref], 0) / priorPart.length : NaN;
+const randomQuality = replayed.reduce((s, r) => s + r.quality.reduce((t, q) => t + q, 0) / K, 0) / replayed.length;
 const budget = Number(args.get('budget') ?? 0.35 * refCost);
 const onPrior = predictions(priorPart, meanCost);
 const onReplay = predictions(replayed, meanCost);
-console.log(`${all.name}: prior on ${priorPart.length} records (split ${split}), ${replayed.length} routed; budget $${budget.toExponential(3)}`);
+const unit = (v: number) => (head === 'energy' ? `${v.toFixed(2)} J` : `$${v.toExponential(3)}`);
+console.log(`${all.name}: prior on ${priorPart.length} records (split ${split}), ${replayed.length} routed; ${head} budget ${unit(budget)}`);
+console.log(`random routing: quality ${randomQuality.toFixed(4)} on the routed records`);
 if (ref >= 0) console.log(`reference ${models[ref]}: quality ${refQuality.toFixed(4)} on the routed records`);
 for (const costOf of ['mean', 'fitted'] as const) {
   let lo = 0;
@@ -86,8 +95,9 @@ for (const costOf of ['mean', 'fitted'] as const) {
     .slice(0, 3)
     .map((a) => `${models[a]} ${(100 * out.shares[a]).toFixed(0)}%`)
     .join(', ');
-  const ofRef = ref >= 0 ? ` (${((100 * out.quality) / refQuality).toFixed(1)} % of the reference)` : '';
+  const ofRef = ref >= 0 ? `${((100 * out.quality) / refQuality).toFixed(1)} % of the reference, ` : '';
+  const overRandom = `${((100 * out.quality) / randomQuality - 100).toFixed(1)} % over random`;
   console.log(
-    `${costOf} cost: λ ${hi.toFixed(2)}/USD; prior records ${fit.quality.toFixed(4)} at $${fit.cost.toExponential(3)}; routed ${out.quality.toFixed(4)}${ofRef} at $${out.cost.toExponential(3)}; ${top}`,
+    `${costOf} ${head}: λ ${hi.toPrecision(4)}; prior records ${fit.quality.toFixed(4)} at ${unit(fit.cost)}; routed ${out.quality.toFixed(4)} (${ofRef}${overRandom}) at ${unit(out.cost)}; ${top}`,
   );
 }
