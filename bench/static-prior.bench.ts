@@ -73,6 +73,7 @@ const refQuality = ref >= 0 ? replayed.reduce((s, r) => s + r.quality[ref], 0) /
 const refCost = ref >= 0 ? priorPart.reduce((s, r) => s + spendOf(r)[ref], 0) / priorPart.length : NaN;
 const randomQuality = replayed.reduce((s, r) => s + r.quality.reduce((t, q) => t + q, 0) / K, 0) / replayed.length;
 const budget = Number(args.get('budget') ?? 0.35 * refCost);
+if (!(budget > 0)) throw new Error('give --budget (no GPT-4 reference cost to take 35 % of)');
 const onPrior = predictions(priorPart, meanCost);
 const onReplay = predictions(replayed, meanCost);
 const unit = (v: number) => (head === 'energy' ? `${v.toFixed(2)} J` : `$${v.toExponential(3)}`);

@@ -14,10 +14,10 @@ export interface ArmPrior {
 }
 
 /**
- * A_prior (d×d, diagonal: w·I, added to A) and b_prior (added to b_quality), worth `weight` pseudo-observations; `mean` is the
- * prior's own coefficient vector θ⁰ = A_prior⁻¹ b_prior (used by the prior gate). `heads`: the same for the other
- * heads the offline records measured (their cost, energy, latency), b_h = A_prior θ⁰_h on the same A_prior; such a
- * head starts from its offline fit instead of the registry's per-request expectation.
+ * A_prior (d×d, added to A) and b_prior (added to b_quality), worth `weight` pseudo-observations; `mean` is the
+ * prior's own coefficient vector θ⁰ = A_prior⁻¹ b_prior (used by the prior gate). `heads`: the offline fits θ⁰_h of
+ * the other heads the records measured (their cost, energy, latency); such a head starts from its fit instead of
+ * the registry's per-request expectation and blends in its live fit with ω = obs/(obs + weight).
  */
 export interface QualityPrior {
   A: Float64Array;
@@ -87,17 +87,18 @@ export interface CompiledArm {
   /** HEAD_COUNT×d coefficients, de-biased for missing observations and shrunk toward the prior. */
   theta: Float64Array;
   /**
-   * HEAD_COUNT×d: per head with a warm-start prior (bit h of `priorHeads`) the prior's share of its coefficients,
-   * A⁻¹b_prior (no missing-feedback factor); null when the arm has no warm-start prior (zeros for other heads).
+   * HEAD_COUNT×d: per head with a warm-start prior its share of the coefficients, without the missing-feedback
+   * factor: the quality head's A⁻¹b_prior (bit h of `priorHeads`), a measured head's (1 − ω)·θ⁰_h (bit h of
+   * `blendHeads`, ω = obs/(obs + w⁰)); null when the arm has no warm-start prior.
    */
   priorTheta: Float64Array | null;
-  /** Bit h set: head h has a warm-start prior and solves with `Ainv`; clear: with `headsAinv`. */
+  /** Bit h set: head h carries a prior share in A⁻¹ (`Ainv`), which a decision moves (the quality head). */
   priorHeads: number;
   /**
-   * Bit h set: head h (not quality) has a prior fit and no live observation yet, so θ_h is that fit alone,
-   * (λI + A_prior)⁻¹b_h, and a decision leaves it as it is.
+   * Bit h set: head h (not quality) blends the prior's offline fit, a share a decision leaves as it is, with its
+   * live fit on `headsAinv`.
    */
-  fixedHeads: number;
+  blendHeads: number;
   /** Per-head constant (the prior's share). */
   offset: Float64Array;
   /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score is one dot product. */
@@ -140,9 +141,10 @@ export interface LinearModel {
  * every decision but b_h only the decisions whose head-h value arrived, A⁻¹b_h estimates ρ_h·θ_h, with ρ_h the
  * arrival rate; c_h = pulls/obs_h undoes that (a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads
  * with a prior are blended toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as
- * A += A_prior and θ_q = A⁻¹(c·b_q + b_prior), added once, never stored with the statistics (§11); the same for
- * each other head the prior fitted (logged cost, energy, latency), while a head without one solves with λI + Σxxᵀ
- * alone (the prior's pseudo-observations say nothing about it).
+ * A += A_prior and θ_q = A⁻¹(c·b_q + b_prior), added once, never stored with the statistics (§11). The other heads
+ * solve with λI + Σxxᵀ alone (the prior's pseudo-observations say nothing about them); one the prior fitted (logged
+ * cost, energy, latency) is (1 − ω)·θ⁰_h + ω·θ_live with ω = obs/(obs + w⁰), as a registry expectation is blended
+ * with priorWeight.
  */
 export function compileLinearModel(
   d: number,
@@ -164,18 +166,18 @@ const priorOf = (p: ArmPrior, h: number): number | undefined => {
   return head === 'quality' ? undefined : p[head];
 };
 
-/** A warm-start prior's b-vector of head h, if it has one. */
-const priorB = (qp: QualityPrior, h: number): Float64Array | undefined => {
+/** A measured head's offline fit θ⁰_h from a warm-start prior (none for quality, or without a positive weight). */
+const headFit = (qp: QualityPrior | undefined, h: number): Float64Array | undefined => {
   const head = HEADS[h];
-  return head === 'quality' ? qp.b : qp.heads?.[head];
+  return qp && qp.weight > 0 && head !== 'quality' ? qp.heads?.[head] : undefined;
 };
 
 /**
- * Whether a head without a prior fit of its own has observations: only then does it need (λI + Σxxᵀ)⁻¹ apart from
- * the quality head's inverse (a head without observations has θ = 0 whichever inverse, and a decision keeps it 0).
+ * Whether a head other than quality has observations: only then does it need (λI + Σxxᵀ)⁻¹ apart from the quality
+ * head's inverse (a head without observations has no live part, and a decision leaves it so).
  */
-const needsOwnInverse = (qp: QualityPrior, s: ArmStats): boolean => {
-  for (let h = 0; h < HEAD_COUNT; h++) if (h !== headIndex.quality && s.obs[h] > 0 && priorB(qp, h) === undefined) return true;
+const needsOwnInverse = (s: ArmStats): boolean => {
+  for (let h = 0; h < HEAD_COUNT; h++) if (h !== headIndex.quality && s.obs[h] > 0) return true;
   return false;
 };
 
@@ -194,8 +196,7 @@ export function compileArm(
   let Ainv: Float64Array;
   let headsAinv: Float64Array;
   if (qp && qp.weight > 0) {
-    // The inverse without the prior only where a head without a fit of its own has something to fit.
-    const own = needsOwnInverse(qp, s) ? invertSpd(A, d) : null;
+    const own = needsOwnInverse(s) ? invertSpd(A, d) : null;
     for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
     Ainv = invertSpd(A, d);
     headsAinv = own ?? Ainv;
@@ -206,32 +207,32 @@ export function compileArm(
   const offset = new Float64Array(HEAD_COUNT);
   const priorTheta = qp ? new Float64Array(HEAD_COUNT * d) : null;
   let priorHeads = 0;
-  let fixedHeads = 0;
+  let blendHeads = 0;
   const ls = new Float64Array(d);
   for (let h = 0; h < HEAD_COUNT; h++) {
-    const b = qp ? priorB(qp, h) : undefined;
+    const quality = h === headIndex.quality;
+    const fit = headFit(qp, h);
     const obs = s.obs[h];
-    const prior = b ? undefined : priorOf(armPrior, h);
+    const prior = quality || fit ? undefined : priorOf(armPrior, h);
+    // A measured head's offline fit and its live fit are blended by their counts, as a registry expectation is.
+    const w = fit ? obs / (obs + qp!.weight) : prior === undefined ? 1 : obs / (obs + params.priorWeight);
     const th = theta.subarray(h * d, (h + 1) * d);
     if (obs > 0) {
-      const w = prior === undefined ? 1 : obs / (obs + params.priorWeight);
       const k = debiasFactor(s.pulls, obs) * w;
-      matVec(b ? Ainv : headsAinv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
+      matVec(quality ? Ainv : headsAinv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
       for (let i = 0; i < d; i++) th[i] = k * ls[i];
-      offset[h] = prior === undefined ? 0 : (1 - w) * prior;
-    } else {
-      offset[h] = prior ?? 0;
     }
-    if (b && qp && priorTheta && obs === 0 && h !== headIndex.quality) {
-      // Nothing measured live yet (cost and latency arrive only with proxied calls): the offline fit as it is,
-      // (λI + A_prior)⁻¹ b_h, not diluted by decisions whose value of this head never comes.
-      for (let i = 0; i < d; i++) th[i] = b[i] / (params.ridge + qp.A[i * d + i]);
-      fixedHeads |= 1 << h;
-    } else if (b && priorTheta) {
-      const pt = matVec(Ainv, b, d, priorTheta.subarray(h * d, (h + 1) * d));
-      for (let i = 0; i < d; i++) th[i] += pt[i];
+    offset[h] = prior === undefined ? 0 : (1 - w) * prior;
+    if (!priorTheta) continue;
+    const pt = priorTheta.subarray(h * d, (h + 1) * d);
+    if (quality) {
+      matVec(Ainv, qp!.b, d, pt);
       priorHeads |= 1 << h;
-    }
+    } else if (fit) {
+      for (let i = 0; i < d; i++) pt[i] = (1 - w) * fit[i];
+      blendHeads |= 1 << h;
+    } else continue;
+    for (let i = 0; i < d; i++) th[i] += pt[i];
   }
   return {
     Ainv,
@@ -239,7 +240,7 @@ export function compileArm(
     theta,
     priorTheta,
     priorHeads,
-    fixedHeads,
+    blendHeads,
     offset,
     scoreTheta: new Float64Array(d),
     scoreOffset: 0,

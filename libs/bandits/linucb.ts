@@ -124,18 +124,18 @@ export function applyLocalDecision(model: LinearModel, armIndex: number, x: Floa
   }
   const heads = arm.theta.length / d;
   for (let h = 0; h < heads; h++) {
-    if (((arm.fixedHeads >> h) & 1) === 1) continue;
-    const withPrior = ((arm.priorHeads >> h) & 1) === 1;
-    const zz = withPrior ? zq : zh;
-    const k = withPrior ? kq : kh;
-    const prior = withPrior && arm.priorTheta ? arm.priorTheta.subarray(h * d, (h + 1) * d) : null;
+    const moving = ((arm.priorHeads >> h) & 1) === 1;
+    const fixed = ((arm.blendHeads >> h) & 1) === 1;
+    const zz = moving ? zq : zh;
+    const k = moving ? kq : kh;
+    const prior = (moving || fixed) && arm.priorTheta ? arm.priorTheta.subarray(h * d, (h + 1) * d) : null;
     const rescale = debiasFactor(arm.pulls + 1, arm.obs[h]) / debiasFactor(arm.pulls, arm.obs[h]);
     const o = h * d;
     if (prior) for (let i = 0; i < d; i++) arm.theta[o + i] -= prior[i];
     const f = dot(x, arm.theta, d, o) * k;
     for (let i = 0; i < d; i++) arm.theta[o + i] = rescale * (arm.theta[o + i] - f * zz[i]);
     if (prior) {
-      const fp = dot(x, prior, d) * k;
+      const fp = moving ? dot(x, prior, d) * k : 0;
       for (let i = 0; i < d; i++) {
         prior[i] -= fp * zz[i];
         arm.theta[o + i] += prior[i];

@@ -47,21 +47,22 @@ describe('local decision update', () => {
       if (rng.next() < 0.4) recordObservation(stats[a], x, headIndex.quality, truthAt(truth[a], x) + 0.1 * rng.normal());
       if (rng.next() < 0.7) recordObservation(stats[a], x, headIndex.cost, 3 + rng.next());
     }
-    // Arm 0's prior also fits its cost (a logged cost: no separate inverse needed); arm 1's does not (its live cost
-    // readings solve without the prior).
+    // Arm 0's prior also fits its cost (blended with its live readings); arm 1's does not (its live cost readings
+    // solve without the prior, shrunk toward the registry's 3).
     const priors: ArmPrior[] = truth.map((t, a) => {
       const mean = t.map((v) => v + 0.05 * rng.normal());
       const A = new Float64Array(d * d);
       for (let i = 0; i < d; i++) A[i * d + i] = 50;
-      const heads = a === 0 ? { cost: Float64Array.from({ length: d }, (_, i) => (i === 0 ? 150 : 0)) } : undefined;
+      const heads = a === 0 ? { cost: Float64Array.from({ length: d }, (_, i) => (i === 0 ? 3 : 0)) } : undefined;
       return { cost: 3, quality: { A, b: mean.map((v) => 50 * v), mean, weight: 50, ...(heads ? { heads } : {}) } };
     });
     const weights = { quality: 1, energy: 0, cost: 0.3, latency: 0 };
     const params = { ridge: 1, priorWeight: 2 };
     const model = compileLinearModel(d, stats, priors, weights, params);
     expect(model.priorActive).toBe(true);
-    expect(model.arms[0].headsAinv).toBe(model.arms[0].Ainv);
-    expect(model.arms[1].headsAinv).not.toBe(model.arms[1].Ainv);
+    expect(model.arms[0].blendHeads).toBe(1 << headIndex.cost);
+    expect(model.arms[1].blendHeads).toBe(0);
+    for (const a of [0, 1]) expect(model.arms[a].headsAinv).not.toBe(model.arms[a].Ainv);
     const z = new Float64Array(2 * d);
     for (let i = 0; i < 8; i++) {
       const x = Float64Array.from({ length: d }, () => rng.normal());
@@ -101,7 +102,7 @@ describe('local decision update', () => {
     expect(relErr(warm.Ainv, cold.Ainv)).toBeGreaterThan(0.5);
   });
 
-  it('a head the prior fitted, with no live reading, keeps its offline prediction however much the arm is played', () => {
+  it('a head the prior fitted keeps its offline fit however much the arm is played, and live readings blend in by count', () => {
     const d = 4;
     const rng = createRng(5);
     const s = emptyArmStats(d);
@@ -110,13 +111,13 @@ describe('local decision update', () => {
     for (let i = 0; i < d; i++) A[i * d + i] = w;
     const mean = Float64Array.from([0.6, 0, 0, 0]);
     const costFit = Float64Array.from([0.004, 0.001, 0, 0]);
-    const priors: ArmPrior[] = [{ cost: 0.5, quality: { A, b: mean.map((v) => w * v), mean, weight: w, heads: { cost: costFit.map((v) => w * v) } } }];
+    const priors: ArmPrior[] = [{ cost: 0.5, quality: { A, b: mean.map((v) => w * v), mean, weight: w, heads: { cost: costFit } } }];
     const weights = { quality: 1, energy: 0, cost: 0, latency: 0 };
     const params = { ridge: 1, priorWeight: 2 };
     const x = Float64Array.from([1, 0.3, 0, 0]);
     const predicted = (m: ReturnType<typeof compileLinearModel>) =>
       m.arms[0].theta.subarray(headIndex.cost * d, (headIndex.cost + 1) * d).reduce((t, v, i) => t + v * x[i], 0);
-    const expected = ((0.004 + 0.3 * 0.001) * w) / (w + 1);
+    const expected = 0.004 + 0.3 * 0.001;
     const local = compileLinearModel(d, [s], priors, weights, params);
     const z = new Float64Array(2 * d);
     for (let t = 0; t < 1000; t++) {
@@ -132,6 +133,19 @@ describe('local decision update', () => {
     // The quality head does learn from its readings (0.6·x₀ against the prior's 0.6 on the bias).
     const q = fresh.arms[0].theta.subarray(headIndex.quality * d, (headIndex.quality + 1) * d);
     expect(q[0]).toBeGreaterThan(0.5);
-    expect(fresh.arms[0].fixedHeads).toBe(1 << headIndex.cost);
+    expect(fresh.arms[0].blendHeads).toBe(1 << headIndex.cost);
+
+    // One live reading after 1,000 decisions weighs 1/(1 + w): it does not outweigh the fit (the debiased live fit
+    // alone would be scaled up by pulls/obs = 1,000).
+    recordObservation(s, x, headIndex.cost, 10 * expected);
+    const one = compileLinearModel(d, [s], priors, weights, params);
+    expect(predicted(one)).toBeGreaterThan(expected);
+    expect(predicted(one)).toBeLessThan(1.5 * expected);
+    // Many readings take over: 10,000 readings of 2·expected at x.
+    for (let t = 0; t < 10_000; t++) {
+      recordDecision(s, x);
+      recordObservation(s, x, headIndex.cost, 2 * expected);
+    }
+    expect(predicted(compileLinearModel(d, [s], priors, weights, params)) / (2 * expected)).toBeGreaterThan(0.95);
   });
 });

@@ -11,18 +11,20 @@ import type { PolicyRuntime } from './runtime.js';
 export const DEFAULT_BUDGET_GAIN = 30;
 /**
  * Relative gain k_r of a price that starts from μ₀ (budgetStartPrices): μ = μ₀·exp(k_r·e), e the relative overspend
- * of the running mean. The correction scales with μ₀, so a price whose optimum is small (a few per cent of a
- * request's worth of quality) is not swung from 0 to many times itself by the noise of the running mean, and a
- * wrong μ₀ leaves a steady offset of ln(μ⋆/μ₀)/k_r. The smallest of 2, 5, 10, 20, 40, 80 that keeps the worst
- * running mean after request 300 within +3 % on test K1 with μ₀ off by 2x either way (libs/replay/budget-pacing.spec.ts,
+ * of the running mean (and at least k_p·(e − STARTED_PRICE_SLACK), see budgetStandings). The correction scales with
+ * μ₀, so a price whose optimum is small (a few per cent of a request's worth of quality) is not swung from 0 to many
+ * times itself by the noise of the running mean, and a wrong μ₀ leaves a steady offset of ln(μ⋆/μ₀)/k_r (bounded
+ * by the additive floor when μ₀ is far too low). The smallest of 2, 5, 10, 20, 40, 80 that keeps the worst running
+ * mean after request 300 within +3 % on test K1 with μ₀ off by 2x either way (libs/replay/budget-pacing.spec.ts,
  * 20 seeds, known quality: +2.8 % at 40, +4.5 % at 20; quality ≥ 99.7 % of the LP optimum at 40).
  */
 export const STARTED_BUDGET_GAIN = 40;
 /** Cap on k_r·e, so a large overspend gives a large, finite price. */
 const MAX_LOG_PRICE_STEP = 30;
 /**
- * Overspend beyond which a started price is also at least the additive price from 0, k_p·(e − slack): a μ₀ far below
- * μ⋆ (a prior from other traffic) would otherwise leave an offset of ln(μ⋆/μ₀)/k_r, unbounded as μ₀ → 0.
+ * Overspend beyond which a started price is also at least k_p·(e − slack), the additive price shifted by the slack:
+ * a μ₀ far below μ⋆ (a prior from other traffic) would otherwise leave an offset of ln(μ⋆/μ₀)/k_r, unbounded as
+ * μ₀ → 0.
  */
 export const STARTED_PRICE_SLACK = 0.03;
 /** Requests' worth of the limit in the price's denominator (c₀ = N₀·b): damps the first few requests. */

@@ -114,8 +114,8 @@ export function armPriors(policy: Policy, models: ReadonlyMap<string, Model>, en
 
 /**
  * PILOT prior of one arm: A += w·I, b += w·θ⁰ (§3). With w = 0 (no offline data for this arm) the guess θ⁰ still
- * sets the starting mean (b += ridge·θ⁰) while A keeps a cold arm's precision. Each measured head's fit enters
- * the same way (b_h += w·θ⁰_h); one of another dimension is ignored.
+ * sets the starting mean (b += ridge·θ⁰) while A keeps a cold arm's precision. Each measured head's fit θ⁰_h is
+ * kept as it is (compileArm blends it with the live fit); one of another dimension is ignored.
  */
 export function qualityPrior(theta: readonly number[], weight: number, ridge: number, heads?: Partial<Record<MeasuredHead, readonly number[]>>): QualityPrior {
   const d = theta.length;
@@ -125,7 +125,7 @@ export function qualityPrior(theta: readonly number[], weight: number, ridge: nu
   const prior: QualityPrior = { A, b: Float64Array.from(theta, (v) => scale * v), mean: Float64Array.from(theta), weight };
   for (const h of MEASURED_HEADS) {
     const t = heads?.[h];
-    if (t && t.length === d) (prior.heads ??= {})[h] = Float64Array.from(t, (v) => scale * v);
+    if (t && t.length === d) (prior.heads ??= {})[h] = Float64Array.from(t);
   }
   return prior;
 }

@@ -1,6 +1,15 @@
 import { createRng, headIndex, recordDecision, recordObservation } from '@app/bandits';
 import { type Model } from '@app/contracts';
-import { budgetStandings, budgetStartPrices, DEFAULT_BUDGET_GAIN, recompileArms, spendTotals, STARTED_BUDGET_GAIN, startBudgetAt } from '@app/learning';
+import {
+  budgetStandings,
+  budgetStartPrices,
+  DEFAULT_BUDGET_GAIN,
+  recompileArms,
+  spendTotals,
+  STARTED_BUDGET_GAIN,
+  STARTED_PRICE_SLACK,
+  startBudgetAt,
+} from '@app/learning';
 import { ReplayPolicy } from './policies.js';
 
 /**
@@ -167,6 +176,18 @@ describe('budgets: dual pacing (test K1)', () => {
     expect(over / (8 * Math.exp((STARTED_BUDGET_GAIN * 100) / 550))).toBeCloseTo(1, 12);
   });
 
+  it('a started price is at least k_p·(e − 0.03): a μ₀ far too low cannot leave a large overspend', () => {
+    const policy = linucbWithBudget(5);
+    startBudgetAt(policy.runtime, { costUsdPerRequest: 1e-6 });
+    const x = Float64Array.from([1, 0, 0]);
+    // 100 requests at 5.6 each: S − b·N = 60, e = 60/(5·110).
+    for (let i = 0; i < 100; i++) policy.observe([1], x, i, [{ quality: 1, costUsd: 5.6, energyJ: 0 }]);
+    const e = 60 / 550;
+    const s = budgetStandings(policy.runtime.policy, policy.runtime.stats)[0];
+    expect(s.price).toBeCloseTo(DEFAULT_BUDGET_GAIN * (e - STARTED_PRICE_SLACK), 12);
+    expect(s.price).toBeGreaterThan(1e-6 * Math.exp(STARTED_BUDGET_GAIN * e));
+  });
+
   it('started at a μ₀ off by 2x either way: the worst running mean from request 300 within +3 %, quality ≥ 0.99 × LP', () => {
     for (const scale of [0.5, 2]) {
       const runs = Array.from({ length: SEEDS }, (_, s) => run(s, true, undefined, true, scale));
@@ -175,7 +196,7 @@ describe('budgets: dual pacing (test K1)', () => {
       console.log(
         `K1 started at ${scale}·μ₀ (k_r ${STARTED_BUDGET_GAIN}): quality ${((q / LP) * 100).toFixed(2)} % of LP, worst running mean after 300 ${worst.toFixed(3)}`,
       );
-      // observed: 0.5·μ₀ 100.25 % at 5.138, 2·μ₀ 99.74 % at 4.959
+      // observed: 0.5·μ₀ 100.22 % at 5.138, 2·μ₀ 99.74 % at 4.959
       expect(worst).toBeLessThanOrEqual(1.03 * BUDGET);
       expect(q).toBeGreaterThanOrEqual(0.99 * LP);
     }

@@ -208,6 +208,18 @@ describe('prior uploads that add up', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual([`records.1.${field}`]);
     }
+    // A log exported with numbers as strings: named by the score record's fields, not as a preference missing keys.
+    const strings = { input: 'x', model: 'coder', score: '0.8', costUsd: '0.001', energyJoules: '12', latencyMs: '340' };
+    const named = await admin.post('/admin/policies/measured/prior', { records: [strings] });
+    expect(named.status).toBe(400);
+    expect(named.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'records.0.costUsd',
+      'records.0.energyJoules',
+      'records.0.latencyMs',
+      'records.0.score',
+    ]);
+    const pair = await admin.post('/admin/policies/measured/prior', { records: [{ input: 'x', preferred: 'coder', other: 'writer', tie: 'yes' }] });
+    expect(pair.body.errors.map((e: { path: string }) => e.path)).toEqual(['records.0.tie']);
     expect((await admin.get('/admin/policies/measured')).body.prior.arms).toEqual(local.arms);
   });
 });

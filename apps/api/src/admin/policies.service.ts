@@ -477,7 +477,16 @@ export class PoliciesService {
         ...a,
         ...(trend ? { trend: { converged: convergedAt![i] !== null, convergedAtObservation: convergedAt![i], observations: observations![i] } } : {}),
         share: decisions > 0 ? a.pulls / decisions : 0,
-        prior: ((ap) => (ap ? { weight: ap.weight, records: ap.records, heads: Object.keys(ap.heads ?? {}).sort() } : null))(armPrior(p.prior, a.model)),
+        prior: ((ap) =>
+          ap
+            ? {
+                weight: ap.weight,
+                records: ap.records,
+                heads: Object.entries(ap.heads ?? {})
+                  .flatMap(([h, t]) => (t?.length === p.features.dim ? [h] : []))
+                  .sort(),
+              }
+            : null)(armPrior(p.prior, a.model)),
       })),
       prior: p.prior ? { installedAt: p.prior.installedAt, records: p.prior.records, active: this.cache.get(name)?.model.priorActive ?? null } : null,
     };
