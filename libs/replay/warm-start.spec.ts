@@ -1,7 +1,8 @@
-import { createRng } from '@app/bandits';
+import { createRng, headIndex, linearEstimates } from '@app/bandits';
 import { featurize } from '@app/featurizer';
 import { fitPrior, toPolicyPrior } from '@app/learning';
 import { buildDataset, type RawRecord, type SideInfo } from './dataset.js';
+import { ReplayPolicy } from './policies.js';
 import { priorRecords } from './prior-records.js';
 import { inPriorPart } from './prior-split.js';
 import { reference } from './reference.js';
@@ -95,5 +96,28 @@ describe('replay warm start', () => {
     const cold = early();
     // Observed over the first 60 rounds (mean of seeds 0–2): warm 0.889, cold 0.700; the task split is worth ~0.9.
     expect(warm).toBeGreaterThan(cold + 0.1);
+  });
+});
+
+describe('a warm start with measured heads, as the service compiles it', () => {
+  const d = 32;
+  const arms = ['fast', 'slow'];
+  const x = featurize('Summarise this paragraph in one sentence', d);
+  /** Records of both arms that also say how long each call took (fast 200 ms, slow 1,800 ms). */
+  const records = Array.from({ length: 40 }, (_, i) => ({ arm: i % 2, x, r: 0.7, measured: { latency: i % 2 === 0 ? 200 : 1800 } }));
+  const prior = toPolicyPrior(arms, fitPrior(2, d, records, 100), records.length, 't');
+  const policy = (latency: number) =>
+    new ReplayPolicy({ algorithm: 'linucb', arms, dim: d, objective: { quality: 1, energy: 0, cost: 0, latency }, params: { alpha: 0 }, prior });
+
+  it('predicts each arm’s latency from the log, and takes the log’s mean as the latency unit when none is set', () => {
+    const rt = policy(1).compiled();
+    const est = linearEstimates(rt.model, x, [0, 1], false);
+    // The ridge fit (λ = 1) of 20 readings at one unit-norm context: 20/21 of the reading.
+    expect(est[0].latency).toBeCloseTo((200 * 20) / 21, 6);
+    expect(est[1].latency).toBeCloseTo((1800 * 20) / 21, 6);
+    // No registry unit for latency: the largest expectation, the log's 1,800 ms (not 1 ms, which would let a
+    // latency weight of 1 swamp quality).
+    expect(rt.model.refs[headIndex.latency]).toBeCloseTo(1800, 9);
+    expect(policy(1).choose(x, 0, createRng(1)).arms).toEqual([0]);
   });
 });
