@@ -79,9 +79,9 @@ export interface CompiledArm {
   /** (λI + Σxxᵀ + A_prior)⁻¹: the quality head's and the exploration width's. */
   Ainv: Float64Array;
   /**
-   * (λI + Σxxᵀ)⁻¹ for the heads without a warm-start prior of their own (energy, cost, latency when the offline
-   * records did not measure them): the prior's pseudo-observations say nothing about such a head and would shrink
-   * it toward 0. The same array as `Ainv` without a prior.
+   * (λI + Σxxᵀ)⁻¹ for the heads other than quality (energy, cost, latency): the prior's pseudo-observations are of
+   * quality and would shrink those toward 0. The same array as `Ainv` without a prior, or while no such head has
+   * observations.
    */
   headsAinv: Float64Array;
   /** HEAD_COUNT×d coefficients, de-biased for missing observations and shrunk toward the prior. */

@@ -125,10 +125,10 @@ export function applyLocalDecision(model: LinearModel, armIndex: number, x: Floa
   const heads = arm.theta.length / d;
   for (let h = 0; h < heads; h++) {
     const moving = ((arm.priorHeads >> h) & 1) === 1;
-    const fixed = ((arm.blendHeads >> h) & 1) === 1;
+    const blended = ((arm.blendHeads >> h) & 1) === 1;
     const zz = moving ? zq : zh;
     const k = moving ? kq : kh;
-    const prior = (moving || fixed) && arm.priorTheta ? arm.priorTheta.subarray(h * d, (h + 1) * d) : null;
+    const prior = (moving || blended) && arm.priorTheta ? arm.priorTheta.subarray(h * d, (h + 1) * d) : null;
     const rescale = debiasFactor(arm.pulls + 1, arm.obs[h]) / debiasFactor(arm.pulls, arm.obs[h]);
     const o = h * d;
     if (prior) for (let i = 0; i < d; i++) arm.theta[o + i] -= prior[i];

@@ -58,7 +58,7 @@ export interface PolicyArmPrior {
 
 /**
  * Installed on a policy: per arm θ⁰ and the pseudo-observations it is worth (A += w·I, b += w·θ⁰), and the fits of
- * the other heads the records measured (`heads.cost`, … : b_h += w·θ⁰_h on the same A).
+ * the other heads the records measured (`heads.cost`, …), which the live fits are blended with by count.
  */
 export interface PolicyPrior {
   installedAt: string;
