@@ -25,6 +25,8 @@ interface RunResult {
   route: { p50: number; p99: number; max: number };
   learntAfterMs: number;
   rejected: number;
+  /** Redis commands the run cost (every client: api, worker), per event sent, in all and the most frequent. */
+  redisCommands: { perEvent: number; top: [string, number][] };
 }
 
 async function redisPid(): Promise<number> {
@@ -32,6 +34,14 @@ async function redisPid(): Promise<number> {
   const info = await r.info('server');
   await r.quit();
   return Number(/process_id:(\d+)/.exec(info)![1]);
+}
+
+/** Calls per Redis command so far (`INFO commandstats`). */
+async function commandCalls(): Promise<Map<string, number>> {
+  const r = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const info = await r.info('commandstats');
+  await r.quit();
+  return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -61,6 +71,7 @@ async function run(label: string, port: number, env: Record<string, string>): Pr
     for (let i = 0; i < 400; i++) decisions.push((await post('/v1/route', { policy: 'ev', input: PROMPTS[i % PROMPTS.length] })).body.decisionId);
     const pick = () => decisions[Math.floor(Math.random() * decisions.length)];
     const rp = await redisPid();
+    const callsBefore = await commandCalls();
     const samplers = {
       api: cpuSampler(() => [svc.pids.api]),
       worker: cpuSampler(() => [svc.pids.worker]),
@@ -111,6 +122,8 @@ async function run(label: string, port: number, env: Record<string, string>): Pr
       await new Promise((r) => setTimeout(r, 20));
     }
     const learntAfterMs = performance.now() - stoppedAt;
+    const calls = [...(await commandCalls())].map(([c, n]): [string, number] => [c, (n - (callsBefore.get(c) ?? 0)) / sent]);
+    const redisCommands = { perEvent: calls.reduce((s, [, n]) => s + n, 0), top: calls.sort((a, b) => b[1] - a[1]).slice(0, 6) };
     const per = (s: number) => (s * 1000) / sent;
     const total = cpu.api + cpu.worker + cpu.redis + cpu.postgres;
     return {
@@ -120,6 +133,7 @@ async function run(label: string, port: number, env: Record<string, string>): Pr
       route: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1) },
       learntAfterMs,
       rejected,
+      redisCommands,
     };
   } finally {
     await pool.close();
@@ -132,7 +146,8 @@ const fmt = (r: RunResult) => {
   return (
     `${r.label}: ${r.events} events, CPU ${c.total.toFixed(3)} ms/event (api ${c.api.toFixed(3)}, worker ${c.worker.toFixed(3)}, ` +
     `Redis ${c.redis.toFixed(3)}, Postgres ${c.postgres.toFixed(3)}); route p50 ${r.route.p50.toFixed(1)} ms, p99 ${r.route.p99.toFixed(1)} ms, ` +
-    `max ${r.route.max.toFixed(1)} ms; all learnt ${r.learntAfterMs.toFixed(0)} ms after the load stopped; ${r.rejected} not accepted`
+    `max ${r.route.max.toFixed(1)} ms; all learnt ${r.learntAfterMs.toFixed(0)} ms after the load stopped; ${r.rejected} not accepted; ` +
+    `Redis commands ${r.redisCommands.perEvent.toFixed(2)}/event (${r.redisCommands.top.map(([c, n]) => `${c} ${n.toFixed(2)}`).join(', ')})`
   );
 };
 

@@ -1,6 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type DecisionRecord } from '@app/contracts';
 import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
+
+const COUNT_LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', 'countEvents-1.lua'), 'utf8');
+interface CountRedis {
+  countEvents(key: string, n: number, limit: number, ttlSeconds: number): Promise<number>;
+}
 
 /** Values of an event id's "seen" marker (see markSeen). */
 const PENDING = 'p';
@@ -13,11 +21,14 @@ const QUEUED = 'q';
  */
 export class DecisionHotStore {
   readonly keys: RedisKeys;
+  private readonly counter: CountRedis;
   constructor(
     private readonly redis: RedisClient,
     prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);
+    if (!(redis as unknown as Partial<CountRedis>).countEvents) redis.defineCommand('countEvents', { numberOfKeys: 1, lua: COUNT_LUA });
+    this.counter = redis as unknown as CountRedis;
   }
 
   async put(rec: DecisionRecord, ttlSeconds: number): Promise<void> {
@@ -69,29 +80,13 @@ export class DecisionHotStore {
 
   /**
    * Counts `n` more events against each decision and answers, per decision, how many of them fit under `limit`
-   * (the excess is not counted). Concurrent callers may together accept fewer than the limit, never more.
+   * (only those are counted): one script call per decision (countEvents-1.lua), atomic, so concurrent callers
+   * together accept exactly up to the limit.
    */
   async countEvents(wanted: ReadonlyMap<string, number>, limit: number, ttlSeconds: number): Promise<Map<string, number>> {
     const ids = [...wanted.keys()];
-    const out = new Map<string, number>();
-    if (ids.length === 0) return out;
-    const totals = await Promise.all(
-      ids.map(async (id) => {
-        const key = this.keys.decisionEventCount(id);
-        const [total] = await Promise.all([this.redis.incrby(key, wanted.get(id)!), this.redis.expire(key, ttlSeconds)]);
-        return total;
-      }),
-    );
-    const undo = new Map<string, number>();
-    ids.forEach((id, i) => {
-      const n = wanted.get(id)!;
-      const total = totals[i];
-      const fit = Math.max(0, Math.min(n, limit - (total - n)));
-      out.set(id, fit);
-      if (fit < n) undo.set(id, n - fit);
-    });
-    await this.uncountEvents(undo);
-    return out;
+    const fits = await Promise.all(ids.map((id) => this.counter.countEvents(this.keys.decisionEventCount(id), wanted.get(id)!, limit, ttlSeconds)));
+    return new Map(ids.map((id, i) => [id, fits[i]]));
   }
 
   /** Takes counts back (events that were counted but not queued). */

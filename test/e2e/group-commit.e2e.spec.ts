@@ -75,4 +75,49 @@ describe('group commit of single events', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect((await stats()).feedback).toBe(60);
   }, 90_000);
+
+  it('commits feedback and readings arriving together in one pass (a job per kind), and a refused event keeps no mark', async () => {
+    const c = client(svc.url);
+    await c.put('/admin/policies/gc2', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
+    const decisions: string[] = [];
+    for (let i = 0; i < 10; i++) decisions.push((await c.post('/v1/route', { policy: 'gc2', input: `another question ${i}` })).body.decisionId);
+
+    const intake: unknown = svc.api.get(IngestService, { strict: false });
+    const { queue } = intake as { queue: Queue };
+    const add = jest.spyOn(queue, 'add');
+    const addBulk = jest.spyOn(queue, 'addBulk');
+    let answers: Array<{ status: number; body: any }>;
+    let calls: string[][];
+    try {
+      answers = await Promise.all([
+        ...decisions.map((decisionId, i) => c.post('/v1/feedback', { decisionId, eventId: `mix-f${i}`, reward: 1 })),
+        ...decisions.map((decisionId, i) => c.post('/v1/energy', { decisionId, eventId: `mix-e${i}`, joules: 10 + i })),
+        // Refused by its decision check after its id was marked in the same round trip as the lookup.
+        c.post('/v1/feedback', { decisionId: 'dec_nosuchdecision', eventId: 'mix-refused', reward: 1 }),
+      ]);
+      calls = [...add.mock.calls.map(([name]) => [name]), ...addBulk.mock.calls.map(([bulk]) => bulk.map((j) => j.name))];
+    } finally {
+      add.mockRestore();
+      addBulk.mockRestore();
+    }
+    expect(answers.slice(0, 20).map((a) => [a.status, a.body.status])).toEqual(Array.from({ length: 20 }, () => [202, 'accepted']));
+    expect(answers[20].status).toBe(404);
+    // The requests after the first (which, after a quiet spell, closes its group at once) share one group: one
+    // call with one job for each kind (the routes' decisions go through the same queue on their own).
+    const eventCalls = calls.filter((names) => !names.includes('decisions')).map((names) => [...names].sort());
+    expect(eventCalls.length).toBeLessThanOrEqual(2);
+    expect(eventCalls).toContainEqual(['energy-batch', 'feedback-batch']);
+
+    // The refused event's id was given back: the same id for a real decision is accepted, not a duplicate.
+    const retry = await c.post('/v1/feedback', { decisionId: decisions[0], eventId: 'mix-refused', reward: 0 });
+    expect([retry.status, retry.body.status]).toEqual([202, 'accepted']);
+    const again = await c.post('/v1/feedback', { decisionId: decisions[0], eventId: 'mix-refused', reward: 0 });
+    expect([again.status, again.body.status]).toEqual([202, 'duplicate']);
+
+    const stats = async () => (await c.get('/admin/policies/gc2/stats')).body;
+    await eventually(async () => {
+      const s = await stats();
+      return s.feedback === 11 && s.energyReadings === 10;
+    }, 15_000);
+  }, 60_000);
 });

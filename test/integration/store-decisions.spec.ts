@@ -131,7 +131,7 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
         ['y', 0],
       ]),
     );
-    expect(await redis.get(hot.keys.decisionEventCount('x'))).toBe('10'); // the refused ones were taken back
+    expect(await redis.get(hot.keys.decisionEventCount('x'))).toBe('10'); // the refused ones were never counted
     const ttl = await redis.ttl(hot.keys.decisionEventCount('x'));
     expect(ttl).toBeGreaterThan(110);
     expect(ttl).toBeLessThanOrEqual(120);

@@ -1,11 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { batchJobPayload, type DecisionRecord, EVENT_KINDS, type EventAck, id, JOB_KINDS, ownedEventId, type Principal, QUEUE_NAME } from '@app/contracts';
+import {
+  batchJobPayload,
+  type DecisionRecord,
+  EVENT_KINDS,
+  type EventAck,
+  type EventJobKind,
+  id,
+  JOB_KINDS,
+  ownedEventId,
+  type Principal,
+  QUEUE_NAME,
+} from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
 import { DecisionHotStore } from '@app/store';
-import { type Queue } from 'bullmq';
+import { type JobsOptions, type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
 import { DecisionLookup } from '../routing/decision-lookup.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
@@ -17,14 +28,17 @@ import { cascadeShares, checkAgainstDecision, type IntakeKind, parseEvent, type 
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
 /** An event that may be queued; `share`: what a cascade's feedback also teaches (cascadeShares), answered through its original. */
 type Ready = Prepared & { late: boolean; share?: true };
-/** One event as submitted: its caller, its body, where its field paths start, and its caller-side id rule. */
+/** One event as submitted: its kind, its caller, its body, where its field paths start, and its caller-side id rule. */
 interface Entry {
+  kind: IntakeKind;
   caller: Principal;
   raw: unknown;
   prefix: string;
   callerId: (given?: string) => string;
 }
-/** The most single events one group carries (a group is one queued job). */
+/** A job as `Queue.addBulk` takes it. */
+type QueuedJob = { name: string; data: object; opts: JobsOptions };
+/** The most single events one group carries. */
 const GROUP_MAX = 500;
 
 const RETRY_AFTER_S = 5;
@@ -56,16 +70,21 @@ export class IngestService {
     private readonly cache: PolicyCache,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly env: ApiEnv,
-  ) {}
+  ) {
+    this.group = new GroupCommit((entries) => this.process(entries, true), env.INGEST_GROUP_COMMIT_MS, GROUP_MAX);
+  }
 
-  /** Single events of each kind, committed in groups (one Redis pass and one queued job per group). */
-  private readonly groups = new Map<IntakeKind, GroupCommit<Entry, ItemResult>>();
+  /**
+   * Single events of every kind, committed in groups: one Redis pass for the group, and one queued job per queue
+   * kind it holds (sent together).
+   */
+  private readonly group: GroupCommit<Entry, ItemResult>;
 
   /** One event: errors are thrown (4xx problem). With group commit on, it is queued with its neighbours in time. */
   async one(kind: IntakeKind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
     checkIdempotencyKey(idempotencyKey);
-    const entry: Entry = { caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? `ev_${randomUUID()}` };
-    const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process(kind, [entry], false))[0] : await this.group(kind).submit(entry);
+    const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? `ev_${randomUUID()}` };
+    const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
     if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
     return r;
   }
@@ -74,25 +93,20 @@ export class IngestService {
   async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined): Promise<ItemResult[]> {
     checkIdempotencyKey(idempotencyKey);
     const entries = items.map((raw, index): Entry => ({
+      kind,
       caller,
       raw,
       prefix: `events.${index}.`,
       callerId: (given) => given ?? (idempotencyKey ? `${idempotencyKey}:${index}` : `ev_${randomUUID()}`),
     }));
-    return this.process(kind, entries, true);
-  }
-
-  private group(kind: IntakeKind): GroupCommit<Entry, ItemResult> {
-    let g = this.groups.get(kind);
-    if (!g) this.groups.set(kind, (g = new GroupCommit((entries) => this.process(kind, entries, true), this.env.INGEST_GROUP_COMMIT_MS, GROUP_MAX)));
-    return g;
+    return this.process(entries, true);
   }
 
   /**
-   * Events (each with its own caller) → their answers, in order. `oneJob`: the accepted events go to the queue
-   * as one job (a batch, or a group of single events); otherwise one job per event.
+   * Events (each with its own kind and caller) → their answers, in order. `oneJob`: the accepted events go to the
+   * queue as one job per queue kind (a batch, or a group of single events); otherwise one job per event.
    */
-  private async process(kind: IntakeKind, entries: Entry[], oneJob: boolean): Promise<ItemResult[]> {
+  private async process(entries: Entry[], oneJob: boolean): Promise<ItemResult[]> {
     const results: ItemResult[] = new Array<ItemResult>(entries.length);
     const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
       const prefix = entries[index].prefix;
@@ -100,13 +114,13 @@ export class IngestService {
     };
     const now = Date.now();
     const prepared: Prepared[] = [];
-    entries.forEach(({ caller, raw, callerId }, index) => {
+    entries.forEach(({ kind, caller, raw, callerId }, index) => {
       const p = parseEvent(kind, raw, index, now, (given) => ownedEventId(caller.owner, callerId(given)), callerId);
       if ('problem' in p) reject(index, p.problem.status, p.problem.detail, p.problem.errors);
       else prepared.push(p);
     });
 
-    const found = await this.lookup.find([...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))]);
+    const { found, marks } = await this.lookUpAndMark(prepared);
     const ok: Ready[] = [];
     for (const p of prepared) {
       const dec = p.decisionId === undefined ? undefined : found.get(p.decisionId);
@@ -119,7 +133,7 @@ export class IngestService {
       }
     }
 
-    const queued = await this.admit(kind, ok, results, oneJob);
+    const queued = await this.admit(ok, marks, results, oneJob);
     for (const p of queued.over)
       if (!p.share)
         reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
@@ -131,7 +145,9 @@ export class IngestService {
       if (p.kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId)?.policy ?? 'unknown' }, p.job.reward);
       if (p.kind === 'energy') this.metrics.energy.inc(p.job.joules);
     }
-    for (const r of results) if (r) this.metrics.feedback.inc({ kind, status: r.status });
+    results.forEach((r, i) => {
+      if (r) this.metrics.feedback.inc({ kind: entries[i].kind, status: r.status });
+    });
     return results;
   }
 
@@ -141,38 +157,76 @@ export class IngestService {
   }
 
   /**
-   * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; the rest are counted
-   * against their decision's bound and queued. Returns the queued events and those over the bound.
+   * The events' decisions looked up and their ids marked seen, in one round trip to Redis (the commands go out
+   * together). `marks`: per event id, whether it may be queued now (DecisionHotStore.markSeen). Marking before the
+   * decision is checked touches only the caller's own namespace of ids; an event refused by its check gives its
+   * mark back in admit. If either part fails, the marks this call set are given back and the request gets a 503.
    */
-  private async admit(kind: IntakeKind, ok: Ready[], results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
+  private async lookUpAndMark(prepared: Prepared[]): Promise<{ found: Map<string, DecisionRecord>; marks: Map<string, boolean> }> {
+    const ids = [...new Set(prepared.map((p) => p.eventId))];
+    const decisionIds = [...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))];
+    const [found, seen] = await Promise.allSettled([this.lookup.find(decisionIds), this.markSeen(ids)]);
+    if (found.status === 'rejected') {
+      if (seen.status === 'fulfilled') await this.giveBack(seen.value, ids);
+      throw found.reason;
+    }
+    if (seen.status === 'rejected') throw unavailable();
+    return { found: found.value, marks: seen.value };
+  }
+
+  private async markSeen(ids: string[]): Promise<Map<string, boolean>> {
+    if (ids.length === 0) return new Map();
+    const fresh = await this.hot.markSeen(ids, this.env.EVENT_DEDUP_TTL_SECONDS);
+    return new Map(ids.map((id, i) => [id, fresh[i]]));
+  }
+
+  /** Best effort: the marks of `ids` that `marks` says this request holds are removed (nothing was queued for them). */
+  private async giveBack(marks: ReadonlyMap<string, boolean>, ids: Iterable<string>): Promise<void> {
+    const held = [...ids].filter((id) => marks.get(id) === true);
+    if (held.length > 0) await this.hot.unmarkSeen(held).catch(() => undefined);
+  }
+
+  /**
+   * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; the rest are counted
+   * against their decision's bound and queued. Returns the queued events and those over the bound. `marks` holds
+   * the originals' marks; cascade shares are marked here (a second round trip, only for cascades).
+   */
+  private async admit(ok: Ready[], marks: Map<string, boolean>, results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
     const firstSeen = new Set<string>();
     const unique = ok.filter((p) => {
       if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
       if (!p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
       return false;
     });
-    if (unique.length === 0) return { accepted: [], over: [] };
-    let fresh: boolean[];
-    try {
-      fresh = await this.hot.markSeen(
-        unique.map((p) => p.eventId),
-        this.env.EVENT_DEDUP_TTL_SECONDS,
-      );
-    } catch {
-      throw unavailable();
+    // Marks of events refused before this point (a failed check) are given back.
+    await this.giveBack(
+      marks,
+      [...marks.keys()].filter((id) => !firstSeen.has(id)),
+    );
+    const shares = unique.filter((p) => p.share).map((p) => p.eventId);
+    if (shares.length > 0) {
+      try {
+        for (const [id, fresh] of await this.markSeen(shares)) marks.set(id, fresh);
+      } catch {
+        await this.giveBack(marks, firstSeen);
+        throw unavailable();
+      }
     }
     // A cascade share goes with its own event: not when that one is a duplicate (its mark is given back).
-    const originalFresh = new Set(unique.filter((p, i) => fresh[i] && !p.share).map((p) => p.index));
-    const orphaned = unique.filter((p, i) => fresh[i] && p.share && !originalFresh.has(p.index));
-    if (orphaned.length > 0) await this.hot.unmarkSeen(orphaned.map((p) => p.eventId)).catch(() => undefined);
-    const candidates = unique.filter((p, i) => {
-      if (!fresh[i] && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
-      return fresh[i] && (!p.share || originalFresh.has(p.index));
+    const originalFresh = new Set(unique.filter((p) => marks.get(p.eventId) && !p.share).map((p) => p.index));
+    await this.giveBack(
+      marks,
+      unique.filter((p) => p.share && !originalFresh.has(p.index)).map((p) => p.eventId),
+    );
+    const candidates = unique.filter((p) => {
+      const fresh = marks.get(p.eventId) === true;
+      if (!fresh && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      return fresh && (!p.share || originalFresh.has(p.index));
     });
     const { within, over, counted } = await this.bound(candidates);
     try {
       if (over.length > 0) await this.hot.unmarkSeen(over.map((p) => p.eventId));
-      await this.enqueue(kind, within, oneJob);
+      await this.enqueue(within, oneJob);
     } catch {
       await this.hot.unmarkSeen(within.map((p) => p.eventId)).catch(() => undefined);
       await this.hot.uncountEvents(counted).catch(() => undefined);
@@ -218,26 +272,38 @@ export class IngestService {
     return { within, over, counted };
   }
 
-  private async enqueue(kind: IntakeKind, events: Ready[], oneJob: boolean): Promise<void> {
+  /**
+   * The events' jobs, in one call (one round trip; BullMQ adds them in one transaction): with `oneJob`, one job
+   * per queue kind present (its id derived from the event ids it carries), else one job per event.
+   */
+  private async enqueue(events: Ready[], oneJob: boolean): Promise<void> {
     if (events.length === 0) return;
-    const queued = EVENT_KINDS[kind];
-    const { one, many } = JOB_KINDS[queued];
-    if (events.length === 1 || !oneJob) {
-      await this.queue.addBulk(events.map((p) => ({ name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } })));
-      return;
+    const byKind = new Map<EventJobKind, Ready[]>();
+    for (const p of events) {
+      const queued = EVENT_KINDS[p.kind];
+      const list = byKind.get(queued);
+      if (list) list.push(p);
+      else byKind.set(queued, [p]);
     }
-    // One job for the batch or group; its id is derived from the event ids it carries.
-    const digest = createHash('sha256')
-      .update(events.map((p) => p.eventId).join('\n'))
-      .digest('base64url');
-    await this.queue.add(
-      many.name,
-      batchJobPayload(
-        queued,
-        events.map((p) => p.job),
-      ),
-      { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) },
-    );
+    const jobs = [...byKind].flatMap(([queued, list]): QueuedJob[] => {
+      const { one, many } = JOB_KINDS[queued];
+      if (list.length === 1 || !oneJob)
+        return list.map((p) => ({ name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } }));
+      const digest = createHash('sha256')
+        .update(list.map((p) => p.eventId).join('\n'))
+        .digest('base64url');
+      return [
+        {
+          name: many.name,
+          data: batchJobPayload(
+            queued,
+            list.map((p) => p.job),
+          ),
+          opts: { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) },
+        },
+      ];
+    });
+    await this.queue.addBulk(jobs);
   }
 }
 
