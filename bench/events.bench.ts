@@ -25,8 +25,11 @@ interface RunResult {
   route: { p50: number; p99: number; max: number };
   learntAfterMs: number;
   rejected: number;
-  /** Redis commands the run cost (every client: api, worker), per event sent, in all and the most frequent. */
-  redisCommands: { perEvent: number; top: [string, number][] };
+  /**
+   * Redis commands the run cost (every client: api, worker; counted inside scripts too), per event sent, in all and
+   * the most frequent; `jobs`: queue jobs per event (BullMQ pushes each new job onto its wait list once: LPUSH).
+   */
+  redisCommands: { perEvent: number; top: [string, number][]; jobs: number };
 }
 
 async function redisPid(): Promise<number> {
@@ -123,7 +126,11 @@ async function run(label: string, port: number, env: Record<string, string>): Pr
     }
     const learntAfterMs = performance.now() - stoppedAt;
     const calls = [...(await commandCalls())].map(([c, n]): [string, number] => [c, (n - (callsBefore.get(c) ?? 0)) / sent]);
-    const redisCommands = { perEvent: calls.reduce((s, [, n]) => s + n, 0), top: calls.sort((a, b) => b[1] - a[1]).slice(0, 6) };
+    const redisCommands = {
+      perEvent: calls.reduce((s, [, n]) => s + n, 0),
+      top: calls.sort((a, b) => b[1] - a[1]).slice(0, 6),
+      jobs: calls.find(([c]) => c === 'lpush')?.[1] ?? 0,
+    };
     const per = (s: number) => (s * 1000) / sent;
     const total = cpu.api + cpu.worker + cpu.redis + cpu.postgres;
     return {
@@ -147,7 +154,7 @@ const fmt = (r: RunResult) => {
     `${r.label}: ${r.events} events, CPU ${c.total.toFixed(3)} ms/event (api ${c.api.toFixed(3)}, worker ${c.worker.toFixed(3)}, ` +
     `Redis ${c.redis.toFixed(3)}, Postgres ${c.postgres.toFixed(3)}); route p50 ${r.route.p50.toFixed(1)} ms, p99 ${r.route.p99.toFixed(1)} ms, ` +
     `max ${r.route.max.toFixed(1)} ms; all learnt ${r.learntAfterMs.toFixed(0)} ms after the load stopped; ${r.rejected} not accepted; ` +
-    `Redis commands ${r.redisCommands.perEvent.toFixed(2)}/event (${r.redisCommands.top.map(([c, n]) => `${c} ${n.toFixed(2)}`).join(', ')})`
+    `queue jobs ${r.redisCommands.jobs.toFixed(3)}/event; Redis commands ${r.redisCommands.perEvent.toFixed(2)}/event (${r.redisCommands.top.map(([c, n]) => `${c} ${n.toFixed(2)}`).join(', ')})`
   );
 };
 

@@ -5,14 +5,21 @@ import { type DecisionRecord } from '@app/contracts';
 import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 
-const COUNT_LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', 'countEvents-1.lua'), 'utf8');
-interface CountRedis {
+const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', name), 'utf8');
+interface ScriptRedis {
   countEvents(key: string, n: number, limit: number, ttlSeconds: number): Promise<number>;
+  unmarkSeen(key: string, pending: string): Promise<number>;
 }
 
 /** Values of an event id's "seen" marker (see markSeen). */
 const PENDING = 'p';
 const QUEUED = 'q';
+
+/**
+ * What marking an event id found: `new` (this call set the mark), `pending` (a mark whose job may not be queued:
+ * a request that failed, or one still under way), `queued` (a duplicate).
+ */
+export type SeenMark = 'new' | 'pending' | 'queued';
 
 /**
  * Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. Each key is of
@@ -21,14 +28,16 @@ const QUEUED = 'q';
  */
 export class DecisionHotStore {
   readonly keys: RedisKeys;
-  private readonly counter: CountRedis;
+  private readonly scripts: ScriptRedis;
   constructor(
     private readonly redis: RedisClient,
     prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);
-    if (!(redis as unknown as Partial<CountRedis>).countEvents) redis.defineCommand('countEvents', { numberOfKeys: 1, lua: COUNT_LUA });
-    this.counter = redis as unknown as CountRedis;
+    const defined = redis as unknown as Partial<ScriptRedis>;
+    if (!defined.countEvents) redis.defineCommand('countEvents', { numberOfKeys: 1, lua: lua('countEvents-1.lua') });
+    if (!defined.unmarkSeen) redis.defineCommand('unmarkSeen', { numberOfKeys: 1, lua: lua('unmarkSeen-1.lua') });
+    this.scripts = redis as unknown as ScriptRedis;
   }
 
   async put(rec: DecisionRecord, ttlSeconds: number): Promise<void> {
@@ -42,18 +51,18 @@ export class DecisionHotStore {
   }
 
   /**
-   * Marks event ids as seen and answers, per id, whether it should be queued now. A first sighting is marked
+   * Marks event ids as seen and answers, per id, what the mark was (SeenMark). A first sighting is marked
    * "pending" ('p') until `confirmSeen` records that its job is queued ('q'). A pending mark is left behind when
    * Redis fails between the mark and the job (the request then got a 503), so a pending id counts as not seen:
    * the retry queues it, and the worker's exactly-once application makes a second copy harmless. Only a queued
-   * mark answers "duplicate".
+   * mark is a duplicate (`fresh` below).
    */
-  async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<boolean[]> {
+  async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<SeenMark[]> {
     return Promise.all(
-      eventIds.map(async (id) => {
+      eventIds.map(async (id): Promise<SeenMark> => {
         // One command: set if absent, answering the value it found (none: this call set it).
         const before = await this.redis.set(this.keys.eventSeen(id), PENDING, 'EX', ttlSeconds, 'NX', 'GET');
-        return before === null || before === PENDING;
+        return before === null ? 'new' : before === PENDING ? 'pending' : 'queued';
       }),
     );
   }
@@ -85,7 +94,7 @@ export class DecisionHotStore {
    */
   async countEvents(wanted: ReadonlyMap<string, number>, limit: number, ttlSeconds: number): Promise<Map<string, number>> {
     const ids = [...wanted.keys()];
-    const fits = await Promise.all(ids.map((id) => this.counter.countEvents(this.keys.decisionEventCount(id), wanted.get(id)!, limit, ttlSeconds)));
+    const fits = await Promise.all(ids.map((id) => this.scripts.countEvents(this.keys.decisionEventCount(id), wanted.get(id)!, limit, ttlSeconds)));
     return new Map(ids.map((id, i) => [id, fits[i]]));
   }
 
@@ -94,7 +103,8 @@ export class DecisionHotStore {
     await Promise.all([...counts].filter(([, n]) => n > 0).map(([id, n]) => this.redis.decrby(this.keys.decisionEventCount(id), n)));
   }
 
+  /** Gives pending marks back (their events were not queued); a mark confirmed meanwhile stays (unmarkSeen-1.lua). */
   async unmarkSeen(eventIds: readonly string[]): Promise<void> {
-    await Promise.all(eventIds.map((id) => this.redis.del(this.keys.eventSeen(id))));
+    await Promise.all(eventIds.map((id) => this.scripts.unmarkSeen(this.keys.eventSeen(id), PENDING)));
   }
 }

@@ -1,7 +1,13 @@
 import { jest } from '@jest/globals';
 import { type Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ownedEventId, type Principal } from '@app/contracts';
+import { DecisionHotStore } from '@app/store';
 import { IngestService } from '../../apps/api/src/ingest/ingest.service.js';
-import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { client, eventually, freshEnvironment, REDIS_URL, type Running, startService } from '../support/harness.js';
+
+/** The bootstrap admin key's principal (what `client` sends). */
+const ADMIN_PRINCIPAL: Principal = { keyId: 'bootstrap', owner: 'admin', scope: 'admin', policies: null };
 
 type Env = Awaited<ReturnType<typeof freshEnvironment>>;
 
@@ -82,33 +88,40 @@ describe('group commit of single events', () => {
     const decisions: string[] = [];
     for (let i = 0; i < 10; i++) decisions.push((await c.post('/v1/route', { policy: 'gc2', input: `another question ${i}` })).body.decisionId);
 
-    const intake: unknown = svc.api.get(IngestService, { strict: false });
-    const { queue } = intake as { queue: Queue };
+    const intake = svc.api.get(IngestService, { strict: false });
+    const { queue } = intake as unknown as { queue: Queue };
     const add = jest.spyOn(queue, 'add');
     const addBulk = jest.spyOn(queue, 'addBulk');
-    let answers: Array<{ status: number; body: any }>;
+    let answers: Awaited<ReturnType<IngestService['one']>>[];
     let calls: string[][];
     try {
+      // Submitted in the same turn of the event loop, so they share a group whatever the timing.
       answers = await Promise.all([
-        ...decisions.map((decisionId, i) => c.post('/v1/feedback', { decisionId, eventId: `mix-f${i}`, reward: 1 })),
-        ...decisions.map((decisionId, i) => c.post('/v1/energy', { decisionId, eventId: `mix-e${i}`, joules: 10 + i })),
-        // Refused by its decision check after its id was marked in the same round trip as the lookup.
-        c.post('/v1/feedback', { decisionId: 'dec_nosuchdecision', eventId: 'mix-refused', reward: 1 }),
+        ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `mix-f${i}`, reward: 1 })),
+        ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `mix-e${i}`, joules: 10 + i })),
       ]);
       calls = [...add.mock.calls.map(([name]) => [name]), ...addBulk.mock.calls.map(([bulk]) => bulk.map((j) => j.name))];
     } finally {
       add.mockRestore();
       addBulk.mockRestore();
     }
-    expect(answers.slice(0, 20).map((a) => [a.status, a.body.status])).toEqual(Array.from({ length: 20 }, () => [202, 'accepted']));
-    expect(answers[20].status).toBe(404);
-    // The requests after the first (which, after a quiet spell, closes its group at once) share one group: one
-    // call with one job for each kind (the routes' decisions go through the same queue on their own).
-    const eventCalls = calls.filter((names) => !names.includes('decisions')).map((names) => [...names].sort());
-    expect(eventCalls.length).toBeLessThanOrEqual(2);
-    expect(eventCalls).toContainEqual(['energy-batch', 'feedback-batch']);
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 'accepted'));
+    // One group: one call, one job for each kind (the routes' decisions go through the same queue on their own).
+    expect(calls.filter((names) => !names.includes('decisions')).map((names) => [...names].sort())).toEqual([['energy-batch', 'feedback-batch']]);
 
-    // The refused event's id was given back: the same id for a real decision is accepted, not a duplicate.
+    // An event refused by its decision check was marked in the same round trip as the lookup: the mark is given
+    // back, so the id is free for a real decision.
+    const refused = await c.post('/v1/feedback', { decisionId: 'dec_nosuchdecision', eventId: 'mix-refused', reward: 1 });
+    expect(refused.status).toBe(404);
+    const hot = svc.api.get(DecisionHotStore, { strict: false });
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.exists(hot.keys.eventSeen(ownedEventId(ADMIN_PRINCIPAL.owner, 'mix-refused')))).toBe(0);
+      // The id of an accepted event keeps its mark, confirmed.
+      expect(await redis.get(hot.keys.eventSeen(ownedEventId(ADMIN_PRINCIPAL.owner, 'mix-f0')))).toBe('q');
+    } finally {
+      await redis.quit();
+    }
     const retry = await c.post('/v1/feedback', { decisionId: decisions[0], eventId: 'mix-refused', reward: 0 });
     expect([retry.status, retry.body.status]).toEqual([202, 'accepted']);
     const again = await c.post('/v1/feedback', { decisionId: decisions[0], eventId: 'mix-refused', reward: 0 });
@@ -119,5 +132,58 @@ describe('group commit of single events', () => {
       const s = await stats();
       return s.feedback === 11 && s.energyReadings === 10;
     }, 15_000);
+  }, 60_000);
+
+  it("when only some of a group's jobs reach the queue, only the others give their marks back, and a retry learns each event once", async () => {
+    const c = client(svc.url);
+    await c.put('/admin/policies/gc3', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
+    const decisions: string[] = [];
+    for (let i = 0; i < 4; i++) decisions.push((await c.post('/v1/route', { policy: 'gc3', input: `partial ${i}` })).body.decisionId);
+    const intake = svc.api.get(IngestService, { strict: false });
+    const { queue } = intake as unknown as { queue: Queue };
+    const realAddBulk = queue.addBulk.bind(queue);
+    // The pipeline stores the first job, then fails (what a connection lost mid-pipeline can leave).
+    const addBulk = jest.spyOn(queue, 'addBulk').mockImplementationOnce(async (jobs) => {
+      await realAddBulk(jobs.slice(0, 1));
+      throw new Error('connection lost');
+    });
+    const send = () =>
+      Promise.all([
+        ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `part-f${i}`, reward: 1 })),
+        ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `part-e${i}`, joules: 5 })),
+      ]);
+    let first: PromiseSettledResult<unknown>[];
+    let storedKind: string;
+    try {
+      first = await Promise.allSettled([send()]);
+      storedKind = addBulk.mock.calls[0][0][0].name;
+    } finally {
+      addBulk.mockRestore();
+    }
+    expect(first[0].status).toBe('rejected'); // 503 for the whole group
+    const hot = svc.api.get(DecisionHotStore, { strict: false });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const mark = (id: string) => redis.get(hot.keys.eventSeen(ownedEventId(ADMIN_PRINCIPAL.owner, id)));
+      const storedPrefix = storedKind === 'feedback-batch' ? 'part-f' : 'part-e';
+      const lostPrefix = storedKind === 'feedback-batch' ? 'part-e' : 'part-f';
+      // The stored job's events keep their pending marks (a retry treats them as unseen); the others gave theirs back.
+      for (let i = 0; i < 4; i++) {
+        expect(await mark(`${storedPrefix}${i}`)).toBe('p');
+        expect(await mark(`${lostPrefix}${i}`)).toBeNull();
+      }
+    } finally {
+      await redis.quit();
+    }
+    const retried = await send();
+    expect(retried.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 'accepted'));
+    const stats = async () => (await c.get('/admin/policies/gc3/stats')).body;
+    await eventually(async () => {
+      const s = await stats();
+      return s.feedback === 4 && s.energyReadings === 4;
+    }, 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const s = await stats();
+    expect([s.feedback, s.energyReadings]).toEqual([4, 4]); // the stored job and its retry: learnt once
   }, 60_000);
 });

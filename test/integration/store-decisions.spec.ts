@@ -61,11 +61,11 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
   });
 
   it('marks event ids pending until confirmed: only a confirmed id answers "duplicate"', async () => {
-    expect(await hot.markSeen(['e1', 'e2'], 300)).toEqual([true, true]);
+    expect(await hot.markSeen(['e1', 'e2'], 300)).toEqual(['new', 'new']);
     // e1 is still pending (its job may not have been queued): it counts as not seen, the retry queues it.
-    expect(await hot.markSeen(['e1'], 300)).toEqual([true]);
+    expect(await hot.markSeen(['e1'], 300)).toEqual(['pending']);
     await hot.confirmSeen(['e1']);
-    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300)).toEqual([false, true, true]);
+    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300)).toEqual(['queued', 'pending', 'new']);
     // The marks expire: set with the ttl, kept (not made permanent) by the confirmation.
     const ttl = await redis.ttl(hot.keys.eventSeen('e1'));
     expect(ttl).toBeGreaterThan(290);
@@ -77,10 +77,10 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     // Confirming an id that was never marked (or has expired) does not create a mark.
     await hot.confirmSeen(['ghost']);
     expect(await redis.exists(hot.keys.eventSeen('ghost'))).toBe(0);
-    expect(await hot.markSeen(['ghost'], 300)).toEqual([true]);
-    // unmarkSeen forgets them (a request that failed after marking).
+    expect(await hot.markSeen(['ghost'], 300)).toEqual(['new']);
+    // unmarkSeen gives pending marks back (a request that failed after marking); a confirmed one stays.
     await hot.unmarkSeen(['e1', 'ghost']);
-    expect(await hot.markSeen(['e1', 'ghost'], 300)).toEqual([true, true]);
+    expect(await hot.markSeen(['e1', 'ghost'], 300)).toEqual(['queued', 'new']);
     await hot.confirmSeen([]);
     await hot.unmarkSeen([]);
   });
@@ -91,7 +91,7 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     const conns = Array.from({ length: 4 }, () => new Redis(REDIS_URL));
     try {
       const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => new DecisionHotStore(conns[i % 4], env.prefix).markSeen(['c1'], 300)));
-      expect(answers.flat().every((a) => a === false)).toBe(true);
+      expect(answers.flat().every((a) => a === 'queued')).toBe(true);
     } finally {
       await Promise.all(conns.map((c) => c.quit()));
     }

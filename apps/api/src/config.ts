@@ -69,10 +69,13 @@ export const apiEnvSchema = baseEnvSchema.extend({
     .min(0)
     .max(16 * 1024 * 1024 * 1024)
     .default(64 * 1024 * 1024),
-  /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
-  // Single feedback/energy events are committed in groups: a group closes this many ms after its first event
-  // (0: at the end of the event-loop turn; -1: no grouping, one queued job per event).
+  /**
+   * Single feedback/pairwise/energy events are committed in groups: while traffic is steady a group closes this many
+   * ms after its first event, else at the end of the event-loop turn (group-commit.ts); 0: always at the end of the
+   * turn; -1: no grouping, one queued job per event.
+   */
   INGEST_GROUP_COMMIT_MS: z.coerce.number().int().min(-1).max(1000).default(5),
+  /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**
    * Postgres lookups of keys this replica does not know yet, per client address (IPv6: per /64) and for all

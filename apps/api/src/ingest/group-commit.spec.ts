@@ -22,27 +22,31 @@ describe('group commit', () => {
     expect(groups).toEqual([[1, 2, 3], [4]]);
   });
 
-  it('waits up to maxWaitMs for more items while traffic is steady, and closes a full group at once', async () => {
+  it('waits up to maxWaitMs for more items, and closes a full group at once', async () => {
     const { groups, commit } = recorder();
-    const g = new GroupCommit(commit, 20, 3);
-    await g.submit(0); // the first group after a quiet spell closes at once
+    // A window of 60 ms is worth waiting for even at one item per RATE_WINDOW_MS.
+    const g = new GroupCommit(commit, 60, 3);
     const first = g.submit(1);
     await new Promise((r) => setTimeout(r, 5));
     const rest = [2, 3, 4, 5].map((n) => g.submit(n));
     expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40, 50]);
-    expect(groups).toEqual([[0], [1, 2, 3], [4, 5]]);
+    expect(groups).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 
-  it('does not hold an item when the group before closed longer than maxWaitMs ago', async () => {
+  it('waits only when the recent arrival rate says the window will gather something', async () => {
     const { groups, commit } = recorder();
-    const g = new GroupCommit(commit, 50, 100);
-    const later = (n: number, ms: number) => new Promise((r) => setTimeout(r, ms)).then(() => g.submit(n));
-    // 1 comes after a quiet spell: its group closes at the end of the turn, so 2 (10 ms later) opens another,
-    // which waits (the last close was recent) and gathers 3.
-    await Promise.all([g.submit(1), later(2, 10), later(3, 20)]);
-    await new Promise((r) => setTimeout(r, 120));
-    await Promise.all([g.submit(4), later(5, 10)]);
-    expect(groups).toEqual([[1], [2, 3], [4], [5]]);
+    // A 10 ms window waits once about 5 items came in the last RATE_WINDOW_MS (100 ms).
+    const g = new GroupCommit(commit, 10, 100);
+    await g.submit(1); // quiet: closes at the end of the turn
+    await Promise.all([2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => g.submit(n))); // same turn: one group, at once
+    // Now busy: 11's group waits its 10 ms and gathers 12, sent 1 ms later (timers fire in order of expiry).
+    await Promise.all([g.submit(11), new Promise((r) => setTimeout(r, 1)).then(() => g.submit(12))]);
+    await new Promise((r) => setTimeout(r, 500)); // the rate decays
+    await g.submit(13);
+    expect(groups).toEqual([[1], [2, 3, 4, 5, 6, 7, 8, 9, 10], [11, 12], [13]]);
   });
 
   it('fails every submitter of a failed group, and the next group starts afresh', async () => {

@@ -15,7 +15,7 @@ import {
 } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
-import { DecisionHotStore } from '@app/store';
+import { DecisionHotStore, type SeenMark } from '@app/store';
 import { type JobsOptions, type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
 import { DecisionLookup } from '../routing/decision-lookup.service.js';
@@ -158,32 +158,37 @@ export class IngestService {
 
   /**
    * The events' decisions looked up and their ids marked seen, in one round trip to Redis (the commands go out
-   * together). `marks`: per event id, whether it may be queued now (DecisionHotStore.markSeen). Marking before the
-   * decision is checked touches only the caller's own namespace of ids; an event refused by its check gives its
-   * mark back in admit. If either part fails, the marks this call set are given back and the request gets a 503.
+   * together). `marks`: what each event id's mark was (DecisionHotStore.markSeen). Marking before the decision is
+   * checked touches only the caller's own namespace of ids; an event refused by its check gives back the mark it
+   * set, in admit. If the lookup fails, the marks this call set are given back; if marking fails, the request gets
+   * a 503 (a mark set before the failure stays pending, which a retry treats as unseen).
    */
-  private async lookUpAndMark(prepared: Prepared[]): Promise<{ found: Map<string, DecisionRecord>; marks: Map<string, boolean> }> {
+  private async lookUpAndMark(prepared: Prepared[]): Promise<{ found: Map<string, DecisionRecord>; marks: Map<string, SeenMark> }> {
     const ids = [...new Set(prepared.map((p) => p.eventId))];
     const decisionIds = [...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))];
     const [found, seen] = await Promise.allSettled([this.lookup.find(decisionIds), this.markSeen(ids)]);
     if (found.status === 'rejected') {
-      if (seen.status === 'fulfilled') await this.giveBack(seen.value, ids);
+      if (seen.status === 'fulfilled') this.giveBack(seen.value, ids);
       throw found.reason;
     }
     if (seen.status === 'rejected') throw unavailable();
     return { found: found.value, marks: seen.value };
   }
 
-  private async markSeen(ids: string[]): Promise<Map<string, boolean>> {
+  private async markSeen(ids: string[]): Promise<Map<string, SeenMark>> {
     if (ids.length === 0) return new Map();
-    const fresh = await this.hot.markSeen(ids, this.env.EVENT_DEDUP_TTL_SECONDS);
-    return new Map(ids.map((id, i) => [id, fresh[i]]));
+    const marks = await this.hot.markSeen(ids, this.env.EVENT_DEDUP_TTL_SECONDS);
+    return new Map(ids.map((id, i) => [id, marks[i]]));
   }
 
-  /** Best effort: the marks of `ids` that `marks` says this request holds are removed (nothing was queued for them). */
-  private async giveBack(marks: ReadonlyMap<string, boolean>, ids: Iterable<string>): Promise<void> {
-    const held = [...ids].filter((id) => marks.get(id) === true);
-    if (held.length > 0) await this.hot.unmarkSeen(held).catch(() => undefined);
+  /**
+   * Best effort, not waited for: the marks of `ids` that this request set are given back (their events were not
+   * queued). A pending mark it only found belongs to another attempt and stays; the store deletes a mark only while
+   * it is pending. Later commands on the connection (this request's own) run after it.
+   */
+  private giveBack(marks: ReadonlyMap<string, SeenMark>, ids: Iterable<string>): void {
+    const set = [...ids].filter((id) => marks.get(id) === 'new');
+    if (set.length > 0) this.hot.unmarkSeen(set).catch(() => undefined);
   }
 
   /**
@@ -191,7 +196,7 @@ export class IngestService {
    * against their decision's bound and queued. Returns the queued events and those over the bound. `marks` holds
    * the originals' marks; cascade shares are marked here (a second round trip, only for cascades).
    */
-  private async admit(ok: Ready[], marks: Map<string, boolean>, results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
+  private async admit(ok: Ready[], marks: Map<string, SeenMark>, results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
     const firstSeen = new Set<string>();
     const unique = ok.filter((p) => {
       if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
@@ -199,41 +204,52 @@ export class IngestService {
       return false;
     });
     // Marks of events refused before this point (a failed check) are given back.
-    await this.giveBack(
+    this.giveBack(
       marks,
       [...marks.keys()].filter((id) => !firstSeen.has(id)),
     );
     const shares = unique.filter((p) => p.share).map((p) => p.eventId);
     if (shares.length > 0) {
       try {
-        for (const [id, fresh] of await this.markSeen(shares)) marks.set(id, fresh);
+        for (const [id, mark] of await this.markSeen(shares)) marks.set(id, mark);
       } catch {
-        await this.giveBack(marks, firstSeen);
+        this.giveBack(marks, firstSeen);
         throw unavailable();
       }
     }
+    const fresh = (p: Ready) => (marks.get(p.eventId) ?? 'queued') !== 'queued';
     // A cascade share goes with its own event: not when that one is a duplicate (its mark is given back).
-    const originalFresh = new Set(unique.filter((p) => marks.get(p.eventId) && !p.share).map((p) => p.index));
-    await this.giveBack(
+    const originalFresh = new Set(unique.filter((p) => fresh(p) && !p.share).map((p) => p.index));
+    this.giveBack(
       marks,
       unique.filter((p) => p.share && !originalFresh.has(p.index)).map((p) => p.eventId),
     );
     const candidates = unique.filter((p) => {
-      const fresh = marks.get(p.eventId) === true;
-      if (!fresh && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
-      return fresh && (!p.share || originalFresh.has(p.index));
+      if (!fresh(p) && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      return fresh(p) && (!p.share || originalFresh.has(p.index));
     });
-    const { within, over, counted } = await this.bound(candidates);
+    const ids = (events: Ready[]) => events.map((p) => p.eventId);
+    let bounded: Awaited<ReturnType<IngestService['bound']>>;
     try {
-      if (over.length > 0) await this.hot.unmarkSeen(over.map((p) => p.eventId));
-      await this.enqueue(within, oneJob);
+      bounded = await this.bound(candidates);
     } catch {
-      await this.hot.unmarkSeen(within.map((p) => p.eventId)).catch(() => undefined);
-      await this.hot.uncountEvents(counted).catch(() => undefined);
+      this.giveBack(marks, ids(candidates));
+      throw unavailable();
+    }
+    const { within, over, counted } = bounded;
+    this.giveBack(marks, ids(over));
+    const unqueued = await this.enqueue(within, oneJob);
+    if (unqueued !== null) {
+      // Only what is known not to be in the queue gives its mark and its count back (the jobs of a group are
+      // added in one pipeline, not atomically: one may be stored while another failed).
+      this.giveBack(marks, ids(unqueued));
+      const back = new Map<string, number>();
+      for (const p of unqueued) if (p.decisionId !== undefined && counted.has(p.decisionId)) back.set(p.decisionId, (back.get(p.decisionId) ?? 0) + 1);
+      await this.hot.uncountEvents(back).catch(() => undefined);
       throw unavailable();
     }
     // Best effort: if Redis fails now, the marks stay pending and a retry queues the events again (harmless).
-    await this.hot.confirmSeen(within.map((p) => p.eventId)).catch(() => undefined);
+    await this.hot.confirmSeen(ids(within)).catch(() => undefined);
     return { accepted: within, over };
   }
 
@@ -241,13 +257,7 @@ export class IngestService {
   private async bound(events: Ready[]): Promise<{ within: Ready[]; over: Ready[]; counted: Map<string, number> }> {
     const wanted = new Map<string, number>();
     for (const p of events) if (p.decisionId !== undefined) wanted.set(p.decisionId, (wanted.get(p.decisionId) ?? 0) + 1);
-    let fits: Map<string, number>;
-    try {
-      fits = await this.hot.countEvents(wanted, this.env.MAX_EVENTS_PER_DECISION, this.env.EVENT_DEDUP_TTL_SECONDS);
-    } catch {
-      await this.hot.unmarkSeen(events.map((p) => p.eventId)).catch(() => undefined);
-      throw unavailable();
-    }
+    const fits = await this.hot.countEvents(wanted, this.env.MAX_EVENTS_PER_DECISION, this.env.EVENT_DEDUP_TTL_SECONDS);
     const counted = new Map(fits);
     const within: Ready[] = [];
     const over: Ready[] = [];
@@ -273,38 +283,52 @@ export class IngestService {
   }
 
   /**
-   * The events' jobs, in one call (one round trip; BullMQ adds them in one transaction): with `oneJob`, one job
-   * per queue kind present (its id derived from the event ids it carries), else one job per event.
+   * The events' jobs, in one call (one round trip): with `oneJob`, one job per queue kind present (its id derived
+   * from the event ids it carries), else one job per event. Null when every job is in the queue; when the call
+   * failed, the events of the jobs that the queue does not hold (a job it cannot be asked about counts as held).
    */
-  private async enqueue(events: Ready[], oneJob: boolean): Promise<void> {
-    if (events.length === 0) return;
-    const byKind = new Map<EventJobKind, Ready[]>();
-    for (const p of events) {
-      const queued = EVENT_KINDS[p.kind];
-      const list = byKind.get(queued);
-      if (list) list.push(p);
-      else byKind.set(queued, [p]);
-    }
-    const jobs = [...byKind].flatMap(([queued, list]): QueuedJob[] => {
-      const { one, many } = JOB_KINDS[queued];
-      if (list.length === 1 || !oneJob)
-        return list.map((p) => ({ name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } }));
-      const digest = createHash('sha256')
-        .update(list.map((p) => p.eventId).join('\n'))
-        .digest('base64url');
-      return [
-        {
-          name: many.name,
-          data: batchJobPayload(
-            queued,
-            list.map((p) => p.job),
+  private async enqueue(events: Ready[], oneJob: boolean): Promise<Ready[] | null> {
+    if (events.length === 0) return null;
+    const jobs = queueJobs(events, oneJob);
+    try {
+      await this.queue.addBulk(jobs.map((j) => j.job));
+      return null;
+    } catch {
+      const held = await Promise.all(
+        jobs.map((j) =>
+          this.queue.getJob(j.job.opts.jobId!).then(
+            (job) => job !== undefined,
+            () => true,
           ),
-          opts: { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) },
-        },
-      ];
-    });
-    await this.queue.addBulk(jobs);
+        ),
+      );
+      return jobs.filter((_, i) => !held[i]).flatMap((j) => j.events);
+    }
   }
+}
+
+/** The jobs carrying `events`: one per queue kind present (`oneJob`, and more than one event of it), else one per event. */
+function queueJobs(events: Ready[], oneJob: boolean): { job: QueuedJob; events: Ready[] }[] {
+  const byKind = new Map<EventJobKind, Ready[]>();
+  for (const p of events) {
+    const queued = EVENT_KINDS[p.kind];
+    const list = byKind.get(queued);
+    if (list) list.push(p);
+    else byKind.set(queued, [p]);
+  }
+  return [...byKind].flatMap(([queued, list]): { job: QueuedJob; events: Ready[] }[] => {
+    const { one, many } = JOB_KINDS[queued];
+    if (list.length === 1 || !oneJob)
+      return list.map((p) => ({ job: { name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } }, events: [p] }));
+    const digest = createHash('sha256')
+      .update(list.map((p) => p.eventId).join('\n'))
+      .digest('base64url');
+    const data = batchJobPayload(
+      queued,
+      list.map((p) => p.job),
+    );
+    return [{ job: { name: many.name, data, opts: { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) } }, events: list }];
+  });
 }
 
 function codeOf(status: number) {
