@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
+import { luaSource } from './lua-source.js';
 
-const LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', 'breaker-1.lua'), 'utf8');
+const LUA = luaSource('breaker-1.lua');
 
 export type BreakerState = 'closed' | 'open';
 export interface BreakerInfo {

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DecisionRecord } from '@app/contracts';
 import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
+import { luaSource } from './lua-source.js';
 
-const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', name), 'utf8');
 interface ScriptRedis {
   countEvents(key: string, n: number, limit: number, ttlSeconds: number): Promise<number>;
   unmarkSeen(key: string, pending: string): Promise<number>;
@@ -35,8 +32,8 @@ export class DecisionHotStore {
   ) {
     this.keys = new RedisKeys(prefix);
     const defined = redis as unknown as Partial<ScriptRedis>;
-    if (!defined.countEvents) redis.defineCommand('countEvents', { numberOfKeys: 1, lua: lua('countEvents-1.lua') });
-    if (!defined.unmarkSeen) redis.defineCommand('unmarkSeen', { numberOfKeys: 1, lua: lua('unmarkSeen-1.lua') });
+    if (!defined.countEvents) redis.defineCommand('countEvents', { numberOfKeys: 1, lua: luaSource('countEvents-1.lua') });
+    if (!defined.unmarkSeen) redis.defineCommand('unmarkSeen', { numberOfKeys: 1, lua: luaSource('unmarkSeen-1.lua') });
     this.scripts = redis as unknown as ScriptRedis;
   }
 

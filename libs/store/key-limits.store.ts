@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
+import { luaSource } from './lua-source.js';
 
-const LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', 'keyLimitAdmit-3.lua'), 'utf8');
+const LUA = luaSource('keyLimitAdmit-3.lua');
 
 /** A key's limits as the counters enforce them (each 0 = none). */
 export interface LimitValues {

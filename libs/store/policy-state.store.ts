@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type RedisClient } from '@app/infra';
 import { fromBlob, toBlob } from './blob.js';
 import { KeyQueue } from './key-queue.js';
 import { RedisKeys } from './keys.js';
 import { type StateSnapshot, StateSnapshots } from './state-snapshots.js';
-
-const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
-const lua = (name: string) => readFileSync(join(LUA_DIR, name), 'utf8');
+import { luaSource } from './lua-source.js';
 
 /** One learning item of a batch: the marker that makes it exactly-once, who claims it, its epoch. */
 export interface BatchItem {
@@ -85,9 +80,9 @@ export class PolicyStateStore {
     this.keys = new RedisKeys(prefix);
     this.r = redis as RedisClient & Scripts;
     if (!('commitBatch' in redis)) {
-      redis.defineCommand('commitBatch', { numberOfKeys: 3, lua: lua('commitBatch-3.lua') });
-      redis.defineCommand('replaceState', { numberOfKeys: 3, lua: lua('replaceState-3.lua') });
-      redis.defineCommand('lockRebuild', { numberOfKeys: 1, lua: lua('lockRebuild-1.lua') });
+      redis.defineCommand('commitBatch', { numberOfKeys: 3, lua: luaSource('commitBatch-3.lua') });
+      redis.defineCommand('replaceState', { numberOfKeys: 3, lua: luaSource('replaceState-3.lua') });
+      redis.defineCommand('lockRebuild', { numberOfKeys: 1, lua: luaSource('lockRebuild-1.lua') });
     }
   }
 
