@@ -89,8 +89,39 @@ export const JOB_KINDS = {
 /** The same table for code generic over the kind (K's spec, correlated with JobItems[K]). */
 const SPECS: KindSpecs = JOB_KINDS;
 
+/**
+ * The job carrying events of several queue kinds together (a group of single events of different kinds), one array
+ * per kind under the kind's name: `{feedback?: […], energy?: […], usage?: […]}`. Workers of an earlier version do not
+ * know its name and would fail it, so the api sends it only while every worker of the queue declares that it takes
+ * it (WORKER_PROTOCOL).
+ */
+export const MIXED_EVENTS = { name: 'events-batch', idPrefix: 'evb' } as const satisfies QueueJob;
+
+/**
+ * What job names a worker takes, as a number it declares in its BullMQ worker name (`workerNameFor`), which the
+ * api reads from Redis's client list: 2 = every kind's jobs and MIXED_EVENTS. Workers that declare nothing take
+ * the kinds' own jobs only.
+ */
+export const WORKER_PROTOCOL = 2;
+/** The protocol from which workers take MIXED_EVENTS jobs. */
+export const MIXED_EVENTS_PROTOCOL = 2;
+/** The BullMQ worker name that declares `protocol`. */
+export const workerNameFor = (protocol: number) => `router-worker-p${protocol}`;
+/** The protocol a worker's client name declares (BullMQ's `…:w:<worker name>`); 0 when it declares none. */
+export function protocolOfWorkerClient(clientName: string | undefined): number {
+  const m = /:w:router-worker-p(\d+)$/.exec(clientName ?? '');
+  return m ? Number(m[1]) : 0;
+}
+
+/** The protocol every worker of a fleet takes, from their client names: the lowest; 0 for no worker. */
+export function fleetProtocol(clientNames: readonly (string | undefined)[]): number {
+  return clientNames.length === 0 ? 0 : Math.min(...clientNames.map(protocolOfWorkerClient));
+}
+
 /** Every custom job id prefix. */
-export type JobIdPrefix = { [K in JobKind]: (typeof JOB_KINDS)[K]['many']['idPrefix'] | NonNullable<(typeof JOB_KINDS)[K]['one']>['idPrefix'] }[JobKind];
+export type JobIdPrefix =
+  | { [K in JobKind]: (typeof JOB_KINDS)[K]['many']['idPrefix'] | NonNullable<(typeof JOB_KINDS)[K]['one']>['idPrefix'] }[JobKind]
+  | (typeof MIXED_EVENTS)['idPrefix'];
 
 /** Job names: each kind's, and the scheduler's. */
 export const JOB = {
@@ -120,6 +151,32 @@ export function eventKindOf(e: KindedItem<EventJobKind>): EventKind {
 /** The payload of a job carrying many items of one kind. */
 export function batchJobPayload<K extends JobKind>(kind: K, items: readonly JobItems[K][]): Record<string, readonly JobItems[K][]> {
   return { [SPECS[kind].many.key]: items };
+}
+
+/** The payload of a MIXED_EVENTS job: each item under its kind's name, in their order. */
+export function mixedJobPayload(items: readonly KindedItem<EventJobKind>[]): { [K in EventJobKind]?: JobItems[K][] } {
+  const out: { [K in EventJobKind]?: unknown[] } = {};
+  for (const it of items) (out[it.kind] ??= []).push(it.data);
+  return out as { [K in EventJobKind]?: JobItems[K][] };
+}
+
+const mixedJobSchema = z
+  .object({ feedback: z.array(feedbackJobSchema).optional(), energy: z.array(energyJobSchema).optional(), usage: z.array(usageJobSchema).optional() })
+  .strict()
+  .refine((d) => (d.feedback?.length ?? 0) + (d.energy?.length ?? 0) + (d.usage?.length ?? 0) > 0, 'carries no event');
+
+function parseMixed(data: unknown): ParsedJob {
+  const r = mixedJobSchema.safeParse(data);
+  if (!r.success) return invalid(r.error);
+  const { feedback = [], energy = [], usage = [] } = r.data;
+  return {
+    form: 'many',
+    items: [
+      ...feedback.map((data) => ({ kind: 'feedback' as const, data })),
+      ...energy.map((data) => ({ kind: 'energy' as const, data })),
+      ...usage.map((data) => ({ kind: 'usage' as const, data })),
+    ],
+  };
 }
 
 /** The schema of a job carrying many items of one kind (at least one). */
@@ -169,6 +226,7 @@ const ROUTES = new Map<string, (data: unknown) => ParsedJob>([
   ...eventRoutes('feedback'),
   ...eventRoutes('energy'),
   ...eventRoutes('usage'),
+  [MIXED_EVENTS.name, parseMixed],
 ]);
 
 /** Parses a job of one of the kinds by its name; `unknown` for any other name. */

@@ -4,12 +4,23 @@ import { Redis } from 'ioredis';
 import { ownedEventId, type Principal } from '@app/contracts';
 import { DecisionHotStore } from '@app/store';
 import { IngestService } from '../../apps/api/src/ingest/ingest.service.js';
+import { WorkerProtocol } from '../../apps/api/src/ingest/worker-protocol.service.js';
 import { client, eventually, freshEnvironment, REDIS_URL, type Running, startService } from '../support/harness.js';
 
 /** The bootstrap admin key's principal (what `client` sends). */
 const ADMIN_PRINCIPAL: Principal = { keyId: 'bootstrap', owner: 'admin', scope: 'admin', policies: null };
 
 type Env = Awaited<ReturnType<typeof freshEnvironment>>;
+
+/**
+ * A connection named as a BullMQ worker of an earlier version names its connection (the queue's client name, no
+ * declared protocol): what the api sees of such a worker in Redis's client list. It takes no job.
+ */
+async function olderWorkerConnection(queue: Queue): Promise<Redis> {
+  const r = new Redis(REDIS_URL);
+  await r.client('SETNAME', (queue as unknown as { clientName(): string }).clientName());
+  return r;
+}
 
 /**
  * Single feedback events arriving together are committed as groups: far fewer queued jobs than events, yet each
@@ -82,7 +93,7 @@ describe('group commit of single events', () => {
     expect((await stats()).feedback).toBe(60);
   }, 90_000);
 
-  it('commits feedback and readings arriving together in one pass (a job per kind), and a refused event keeps no mark', async () => {
+  it('commits feedback and readings arriving together in one pass and one job, and a refused event keeps no mark', async () => {
     const c = client(svc.url);
     await c.put('/admin/policies/gc2', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
     const decisions: string[] = [];
@@ -90,6 +101,8 @@ describe('group commit of single events', () => {
 
     const intake = svc.api.get(IngestService, { strict: false });
     const { queue } = intake as unknown as { queue: Queue };
+    // The service's worker declares that it takes jobs of several kinds.
+    expect(await svc.api.get(WorkerProtocol, { strict: false }).refresh()).toBe(2);
     const add = jest.spyOn(queue, 'add');
     const addBulk = jest.spyOn(queue, 'addBulk');
     let answers: Awaited<ReturnType<IngestService['one']>>[];
@@ -106,8 +119,8 @@ describe('group commit of single events', () => {
       addBulk.mockRestore();
     }
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 'accepted'));
-    // One group: one call, one job for each kind (the routes' decisions go through the same queue on their own).
-    expect(calls.filter((names) => !names.includes('decisions')).map((names) => [...names].sort())).toEqual([['energy-batch', 'feedback-batch']]);
+    // One group: one call, one job carrying both kinds (the routes' decisions go through the same queue on their own).
+    expect(calls.filter((names) => !names.includes('decisions'))).toEqual([['events-batch']]);
 
     // An event refused by its decision check was marked in the same round trip as the lookup: the mark is given
     // back, so the id is free for a real decision.
@@ -134,6 +147,42 @@ describe('group commit of single events', () => {
     }, 15_000);
   }, 60_000);
 
+  it('sends a job per kind while a worker of an earlier version is connected, and one job again once it is gone', async () => {
+    const c = client(svc.url);
+    await c.put('/admin/policies/gc4', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
+    const decisions: string[] = [];
+    for (let i = 0; i < 3; i++) decisions.push((await c.post('/v1/route', { policy: 'gc4', input: `older ${i}` })).body.decisionId);
+    const intake = svc.api.get(IngestService, { strict: false });
+    const protocol = svc.api.get(WorkerProtocol, { strict: false });
+    const { queue } = intake as unknown as { queue: Queue };
+    const jobNames = async (round: string) => {
+      const addBulk = jest.spyOn(queue, 'addBulk');
+      try {
+        await Promise.all([
+          ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `${round}-f${i}`, reward: 1 })),
+          ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `${round}-e${i}`, joules: 5 })),
+        ]);
+        return addBulk.mock.calls.map(([bulk]) => bulk.map((j) => j.name).sort()).filter((names) => !names.includes('decisions'));
+      } finally {
+        addBulk.mockRestore();
+      }
+    };
+    const older = await olderWorkerConnection(queue);
+    try {
+      expect(await protocol.refresh()).toBe(0);
+      expect(await jobNames('old')).toEqual([['energy-batch', 'feedback-batch']]);
+    } finally {
+      await older.quit();
+    }
+    expect(await protocol.refresh()).toBe(2);
+    expect(await jobNames('new')).toEqual([['events-batch']]);
+    const stats = async () => (await c.get('/admin/policies/gc4/stats')).body;
+    await eventually(async () => {
+      const s = await stats();
+      return s.feedback === 6 && s.energyReadings === 6;
+    }, 15_000);
+  }, 60_000);
+
   it("when only some of a group's jobs reach the queue, only the others give their marks back, and a retry learns each event once", async () => {
     const c = client(svc.url);
     await c.put('/admin/policies/gc3', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
@@ -141,6 +190,9 @@ describe('group commit of single events', () => {
     for (let i = 0; i < 4; i++) decisions.push((await c.post('/v1/route', { policy: 'gc3', input: `partial ${i}` })).body.decisionId);
     const intake = svc.api.get(IngestService, { strict: false });
     const { queue } = intake as unknown as { queue: Queue };
+    // A job per kind (a worker of an earlier version is connected), so that one of the two can be lost.
+    const older = await olderWorkerConnection(queue);
+    await svc.api.get(WorkerProtocol, { strict: false }).refresh();
     const realAddBulk = queue.addBulk.bind(queue);
     // The pipeline stores the first job, then fails (what a connection lost mid-pipeline can leave).
     const addBulk = jest.spyOn(queue, 'addBulk').mockImplementationOnce(async (jobs) => {
@@ -159,6 +211,8 @@ describe('group commit of single events', () => {
       storedKind = addBulk.mock.calls[0][0][0].name;
     } finally {
       addBulk.mockRestore();
+      await older.quit();
+      await svc.api.get(WorkerProtocol, { strict: false }).refresh();
     }
     expect(first[0].status).toBe('rejected'); // 503 for the whole group
     const hot = svc.api.get(DecisionHotStore, { strict: false });

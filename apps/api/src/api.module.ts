@@ -25,6 +25,7 @@ import { ProblemFilter } from './errors/problem.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { IngestController } from './ingest/ingest.controller.js';
 import { IngestService } from './ingest/ingest.service.js';
+import { WorkerProtocol } from './ingest/worker-protocol.service.js';
 import { DecisionLookup } from './routing/decision-lookup.service.js';
 import { ContinueService } from './routing/continue.service.js';
 import { DocsController } from './openapi/docs.controller.js';
@@ -94,6 +95,7 @@ export class ApiModule {
         EmbeddingFeatures,
         RoutingService,
         IngestService,
+        WorkerProtocol,
         DecisionLookup,
         ContinueService,
         PoliciesService,

@@ -75,6 +75,8 @@ export const apiEnvSchema = baseEnvSchema.extend({
    * turn; -1: no grouping, one queued job per event.
    */
   INGEST_GROUP_COMMIT_MS: z.coerce.number().int().min(-1).max(1000).default(5),
+  /** How often the api reads which job names the connected workers take (their declared protocol). */
+  WORKER_PROTOCOL_CHECK_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**

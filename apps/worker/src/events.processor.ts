@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, type Type } from '@nestjs/common';
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { type EventJobKind, JOB, type KindedItem, parseJob, QUEUE_NAME } from '@app/contracts';
+import { type EventJobKind, JOB, type KindedItem, parseJob, QUEUE_NAME, WORKER_PROTOCOL, workerNameFor } from '@app/contracts';
 import { DefaultRewardSweeper, EventApplier } from '@app/ingest';
 import { CONFIG, JOB_OPTIONS, Logger, SpanKind, withSpan } from '@app/infra';
 import { DeadLetterer } from './dead-letterer.js';
@@ -8,11 +8,15 @@ import { type JobOutcome, WorkerMetrics } from './observability/worker-metrics.j
 import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { type WorkerEnv } from './config.js';
 import { DeadLetteredError, MicroBatcher, OrphanEventError } from './micro-batcher.js';
+import { retryMixedJobsFailedByOlderWorkers } from './mixed-rescue.js';
 import { OutagePause } from './outage-pause.js';
 
 /** BullMQ worker options from this process's configuration (see `processorFor`). */
 export function workerOptions(env: WorkerEnv): Omit<WorkerOptions, 'connection'> {
   return {
+    // Declares which job names this worker takes (the api reads it from Redis's client list before it sends a
+    // job that workers of an earlier version would not know).
+    name: workerNameFor(WORKER_PROTOCOL),
     concurrency: env.WORKER_CONCURRENCY,
     lockDuration: env.WORKER_LOCK_MS,
     stalledInterval: env.WORKER_LOCK_MS,
@@ -60,13 +64,22 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
 
   async onModuleInit(): Promise<void> {
     await this.scheduleSweep();
-    // Upserted again every minute: a flushed or restarted Redis loses the scheduler.
-    this.schedulerTimer = setInterval(() => void this.scheduleSweep().catch(() => undefined), 60_000);
+    // Upserted again every minute: a flushed or restarted Redis loses the scheduler. Jobs an earlier version's worker
+    // failed for their name go back to the queue at the same pace.
+    this.schedulerTimer = setInterval(() => {
+      void this.scheduleSweep().catch(() => undefined);
+      void this.rescueMixedJobs().catch(() => undefined);
+    }, 60_000);
     this.schedulerTimer.unref();
   }
 
   onModuleDestroy(): void {
     if (this.schedulerTimer) clearInterval(this.schedulerTimer);
+  }
+
+  private async rescueMixedJobs(): Promise<void> {
+    const n = await retryMixedJobsFailedByOlderWorkers(this.queue);
+    if (n > 0) this.log.warn('jobs that a worker of an earlier version could not take are queued again', { jobs: n });
   }
 
   /**

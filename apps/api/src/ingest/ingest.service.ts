@@ -8,7 +8,10 @@ import {
   type EventAck,
   type EventJobKind,
   id,
+  type KindedItem,
   JOB_KINDS,
+  MIXED_EVENTS,
+  mixedJobPayload,
   ownedEventId,
   type Principal,
   QUEUE_NAME,
@@ -23,6 +26,7 @@ import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { issuesToErrors } from '../validation.js';
 import { GroupCommit } from './group-commit.js';
+import { WorkerProtocol } from './worker-protocol.service.js';
 import { cascadeShares, checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
 
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
@@ -69,6 +73,7 @@ export class IngestService {
     private readonly lookup: DecisionLookup,
     private readonly cache: PolicyCache,
     private readonly metrics: MetricsService,
+    private readonly workers: WorkerProtocol,
     @Inject(CONFIG) private readonly env: ApiEnv,
   ) {
     this.group = new GroupCommit((entries) => this.process(entries, true), env.INGEST_GROUP_COMMIT_MS, GROUP_MAX);
@@ -289,7 +294,7 @@ export class IngestService {
    */
   private async enqueue(events: Ready[], oneJob: boolean): Promise<Ready[] | null> {
     if (events.length === 0) return null;
-    const jobs = queueJobs(events, oneJob);
+    const jobs = queueJobs(events, oneJob, oneJob && this.workers.takesMixedEvents);
     try {
       await this.queue.addBulk(jobs.map((j) => j.job));
       return null;
@@ -307,8 +312,12 @@ export class IngestService {
   }
 }
 
-/** The jobs carrying `events`: one per queue kind present (`oneJob`, and more than one event of it), else one per event. */
-function queueJobs(events: Ready[], oneJob: boolean): { job: QueuedJob; events: Ready[] }[] {
+/**
+ * The jobs carrying `events`: with `oneJob`, one per queue kind present (one job for them all when there are several
+ * kinds and `mixed`: every worker takes MIXED_EVENTS), a kind with a single event in its own single-event job; else
+ * one per event. A job that carries several events has an id derived from their ids.
+ */
+function queueJobs(events: Ready[], oneJob: boolean, mixed: boolean): { job: QueuedJob; events: Ready[] }[] {
   const byKind = new Map<EventJobKind, Ready[]>();
   for (const p of events) {
     const queued = EVENT_KINDS[p.kind];
@@ -316,19 +325,32 @@ function queueJobs(events: Ready[], oneJob: boolean): { job: QueuedJob; events: 
     if (list) list.push(p);
     else byKind.set(queued, [p]);
   }
+  const jobId = (prefix: Parameters<typeof jobIdFor>[0], list: Ready[]) =>
+    jobIdFor(
+      prefix,
+      createHash('sha256')
+        .update(list.map((p) => p.eventId).join('\n'))
+        .digest('base64url'),
+    );
+  if (mixed && byKind.size > 1) {
+    const data = mixedJobPayload(events.map(kindedItem));
+    return [{ job: { name: MIXED_EVENTS.name, data, opts: { ...JOB_OPTIONS, jobId: jobId(MIXED_EVENTS.idPrefix, events) } }, events }];
+  }
   return [...byKind].flatMap(([queued, list]): { job: QueuedJob; events: Ready[] }[] => {
     const { one, many } = JOB_KINDS[queued];
     if (list.length === 1 || !oneJob)
       return list.map((p) => ({ job: { name: one.name, data: p.job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(one.idPrefix, p.eventId) } }, events: [p] }));
-    const digest = createHash('sha256')
-      .update(list.map((p) => p.eventId).join('\n'))
-      .digest('base64url');
     const data = batchJobPayload(
       queued,
       list.map((p) => p.job),
     );
-    return [{ job: { name: many.name, data, opts: { ...JOB_OPTIONS, jobId: jobIdFor(many.idPrefix, digest) } }, events: list }];
+    return [{ job: { name: many.name, data, opts: { ...JOB_OPTIONS, jobId: jobId(many.idPrefix, list) } }, events: list }];
   });
+}
+
+/** An event as the queue carries it: its queue kind and its job item. */
+function kindedItem(p: Ready): KindedItem<EventJobKind> {
+  return p.kind === 'energy' ? { kind: 'energy', data: p.job } : { kind: 'feedback', data: p.job };
 }
 
 function codeOf(status: number) {

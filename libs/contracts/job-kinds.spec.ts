@@ -1,0 +1,38 @@
+import { MIXED_EVENTS, mixedJobPayload, parseJob, protocolOfWorkerClient, workerNameFor, WORKER_PROTOCOL } from './job-kinds.js';
+
+const feedback = { eventId: 'admin|f1', decisionId: 'dec_a', reward: 0.5, receivedAt: 1 };
+const energy = { eventId: 'admin|e1', decisionId: 'dec_a', joules: 12, receivedAt: 2 };
+
+describe('jobs carrying events of several kinds', () => {
+  it('parse into the items of each kind, feedback then energy', () => {
+    const data = mixedJobPayload([
+      { kind: 'energy', data: energy },
+      { kind: 'feedback', data: feedback },
+    ]);
+    expect(data).toEqual({ energy: [energy], feedback: [feedback] });
+    expect(parseJob(MIXED_EVENTS.name, JSON.parse(JSON.stringify(data)))).toEqual({
+      form: 'many',
+      items: [
+        { kind: 'feedback', data: feedback },
+        { kind: 'energy', data: energy },
+      ],
+    });
+  });
+
+  it('are invalid when empty, with an unknown kind, or with an item of the wrong shape', () => {
+    expect(parseJob(MIXED_EVENTS.name, {}).form).toBe('invalid');
+    expect(parseJob(MIXED_EVENTS.name, { feedback: [] }).form).toBe('invalid');
+    expect(parseJob(MIXED_EVENTS.name, { feedback: [feedback], decisions: [] }).form).toBe('invalid');
+    expect(parseJob(MIXED_EVENTS.name, { energy: [feedback] }).form).toBe('invalid');
+  });
+});
+
+describe("workers' declared protocol", () => {
+  it('is read back from the BullMQ client name of a named worker, and 0 for an unnamed one', () => {
+    expect(protocolOfWorkerClient(`rt:bull:cm91dGVy:w:${workerNameFor(WORKER_PROTOCOL)}`)).toBe(WORKER_PROTOCOL);
+    expect(protocolOfWorkerClient('rt:bull:cm91dGVy:w:router-worker-p17')).toBe(17);
+    expect(protocolOfWorkerClient('rt:bull:cm91dGVy')).toBe(0);
+    expect(protocolOfWorkerClient('rt:bull:cm91dGVy:w:somebody-else')).toBe(0);
+    expect(protocolOfWorkerClient(undefined)).toBe(0);
+  });
+});
