@@ -84,3 +84,45 @@ describe('MicroBatcher isolates a poison item', () => {
     expect((results[1] as PromiseRejectedResult).reason).toBe(outage);
   });
 });
+
+describe('MicroBatcher linger', () => {
+  it('lets entries that arrive during a pass wait for their linger, so a steady trickle makes few passes', async () => {
+    const sizes: number[] = [];
+    const run = async (input: BatchInput) => {
+      sizes.push(input.feedback.length);
+      await new Promise((r) => setTimeout(r, 5)); // a pass takes 5 ms
+      return ok;
+    };
+    const b = new MicroBatcher(run, 1000, 60, 3);
+    const all: Promise<void>[] = [];
+    // One event every 2 ms for 240 ms: a pass per 60 ms linger (about 4), not one per pass duration (about 40).
+    for (let i = 0; i < 120; i++) {
+      all.push(b.submit({ kind: 'feedback', data: fb(`t${i}`) }));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(all);
+    expect(sizes.reduce((s, n) => s + n, 0)).toBe(120);
+    expect(sizes.length).toBeLessThanOrEqual(8);
+  });
+
+  it('still runs at once what the limit on passes in flight held back, and a full batch without waiting', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sizes: number[] = [];
+    const run = async (input: BatchInput) => {
+      sizes.push(input.feedback.length);
+      await gate;
+      return ok;
+    };
+    // One pass in flight at most, batches of 4, a linger far longer than the test.
+    const b = new MicroBatcher(run, 4, 60_000, 1);
+    const first = [0, 1, 2, 3].map((i) => b.submit({ kind: 'feedback', data: fb(`a${i}`) })); // full: runs at once
+    const held = [0, 1, 2, 3, 4].map((i) => b.submit({ kind: 'feedback', data: fb(`b${i}`) })); // full again, held back
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sizes).toEqual([4]);
+    release();
+    // Everything held back (no linger timer of its own) runs as soon as passes free up, the linger notwithstanding.
+    await Promise.all([...first, ...held]);
+    expect(sizes).toEqual([4, 4, 1]);
+  });
+});

@@ -58,7 +58,9 @@ export class MicroBatcher {
       this.running++;
       void this.flush(batch).finally(() => {
         this.running--;
-        if (this.queue.length > 0) this.kick();
+        // Entries that arrived during the pass wait for their own linger (their timer is set) unless they fill a
+        // batch; entries left behind by the limit on passes in flight (no timer) go now.
+        if (this.queue.length >= this.maxBatch || (this.queue.length > 0 && !this.timer)) this.kick();
       });
     }
   }
