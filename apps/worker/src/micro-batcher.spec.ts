@@ -125,4 +125,29 @@ describe('MicroBatcher linger', () => {
     await Promise.all([...first, ...held]);
     expect(sizes).toEqual([4, 4, 1]);
   });
+
+  it('runs entries held back by the limit when a pass ends, even if a later arrival has set a timer', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const starts: number[] = [];
+    const run = async () => {
+      starts.push(performance.now());
+      if (starts.length === 1) await gate;
+      return ok;
+    };
+    const b = new MicroBatcher(run, 100, 200, 1);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const a = b.submit({ kind: 'feedback', data: fb('a') }); // first pass after 200 ms, held open by the gate
+    await sleep(220);
+    const held = b.submit({ kind: 'feedback', data: fb('held') }); // its linger ends at ~420 ms: held back by the limit
+    await sleep(230);
+    const later = b.submit({ kind: 'feedback', data: fb('later') }); // sets a new timer, ~200 ms away
+    await sleep(20);
+    const releasedAt = performance.now();
+    release();
+    await Promise.all([a, held, later]);
+    expect(starts).toHaveLength(2);
+    // The held-back entry went with the pass that ended, not after the later arrival's linger.
+    expect(starts[1] - releasedAt).toBeLessThan(100);
+  });
 });

@@ -30,6 +30,8 @@ export class MicroBatcher {
   private queue: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running = 0;
+  /** Entries were left in the queue by the limit on passes in flight (they have waited their linger already). */
+  private heldBack = false;
 
   constructor(
     private readonly run: (input: BatchInput) => Promise<BatchOutcome>,
@@ -59,10 +61,11 @@ export class MicroBatcher {
       void this.flush(batch).finally(() => {
         this.running--;
         // Entries that arrived during the pass wait for their own linger (their timer is set) unless they fill a
-        // batch; entries left behind by the limit on passes in flight (no timer) go now.
-        if (this.queue.length >= this.maxBatch || (this.queue.length > 0 && !this.timer)) this.kick();
+        // batch; entries left behind by the limit on passes in flight go now.
+        if (this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.heldBack || !this.timer))) this.kick();
       });
     }
+    this.heldBack = this.queue.length > 0;
   }
 
   private async flush(batch: Entry[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { fleetProtocol, MIXED_EVENTS_PROTOCOL, QUEUE_NAME } from '@app/contracts';
-import { CONFIG } from '@app/infra';
+import { CONFIG, Logger } from '@app/infra';
 import { type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
 
@@ -15,11 +15,18 @@ import { type ApiEnv } from '../config.js';
 export class WorkerProtocol implements OnModuleInit, OnApplicationShutdown {
   private lowest = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Reads started; only the latest one's answer is kept (reads may overlap). */
+  private reads = 0;
+  private unreadable = false;
+  private readonly log: Logger;
 
   constructor(
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     @Inject(CONFIG) private readonly env: ApiEnv,
-  ) {}
+    logger: Logger,
+  ) {
+    this.log = logger.child('worker-protocol');
+  }
 
   onModuleInit(): void {
     void this.refresh();
@@ -38,11 +45,16 @@ export class WorkerProtocol implements OnModuleInit, OnApplicationShutdown {
 
   /** Reads the workers' names again; answers the protocol they all take. */
   async refresh(): Promise<number> {
+    const read = ++this.reads;
+    let lowest = 0;
     try {
-      this.lowest = fleetProtocol((await this.queue.getWorkers()).map((w) => w.rawname));
-    } catch {
-      this.lowest = 0;
+      lowest = fleetProtocol((await this.queue.getWorkers()).map((w) => w.rawname));
+      this.unreadable = false;
+    } catch (err) {
+      if (!this.unreadable) this.log.warn("the workers' client list cannot be read: single events go as one job per kind", { error: (err as Error).message });
+      this.unreadable = true;
     }
-    return this.lowest;
+    if (read === this.reads) this.lowest = lowest;
+    return lowest;
   }
 }
