@@ -22,6 +22,30 @@ async function olderWorkerConnection(queue: Queue): Promise<Redis> {
   return r;
 }
 
+type Client = ReturnType<typeof client>;
+
+/** A fresh policy of two arms that learns every event, and `n` decisions it routed. */
+async function policyWithDecisions(c: Client, policy: string, n: number, input: (i: number) => string): Promise<string[]> {
+  await c.put(`/admin/policies/${policy}`, { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
+  const decisions: string[] = [];
+  for (let i = 0; i < n; i++) decisions.push((await c.post('/v1/route', { policy, input: input(i) })).body.decisionId);
+  return decisions;
+}
+
+/** Feedback and a reading for each decision (ids `${prefix}-f<i>`, `${prefix}-e<i>`), submitted in the same turn of the event loop, so they share a group. */
+function sendTogether(intake: IngestService, decisions: string[], prefix: string) {
+  return Promise.all([
+    ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `${prefix}-f${i}`, reward: 1 })),
+    ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `${prefix}-e${i}`, joules: 5 + i })),
+  ]);
+}
+
+/** The policy's learnt feedback events and energy readings. */
+async function learnt(c: Client, policy: string): Promise<[number, number]> {
+  const s = (await c.get(`/admin/policies/${policy}/stats`)).body;
+  return [s.feedback, s.energyReadings];
+}
+
 /**
  * Single feedback events arriving together are committed as groups: far fewer queued jobs than events, yet each
  * request gets its own answer (accepted, duplicate, 400 naming the field, 404) and every accepted event is learnt
@@ -46,10 +70,7 @@ describe('group commit of single events', () => {
   it('queues concurrent single events in few jobs, answers each on its own, learns each once', async () => {
     const c = client(svc.url);
     for (const m of ['m1', 'm2']) await c.put(`/admin/models/${m}`, {});
-    await c.put('/admin/policies/gc', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
-    const decisions: string[] = [];
-    for (let i = 0; i < 60; i++)
-      decisions.push((await c.post('/v1/route', { policy: 'gc', input: `question ${i} about ${['maths', 'code', 'poems'][i % 3]}` })).body.decisionId);
+    const decisions = await policyWithDecisions(c, 'gc', 60, (i) => `question ${i} about ${['maths', 'code', 'poems'][i % 3]}`);
 
     // The queue the intake writes to (the api's own instance).
     const intake: unknown = svc.api.get(IngestService, { strict: false });
@@ -87,17 +108,14 @@ describe('group commit of single events', () => {
     expect([bad.status, bad.body.errors[0].path]).toEqual([400, 'reward']);
     expect(unknown.status).toBe(404);
 
-    const stats = async () => (await c.get('/admin/policies/gc/stats')).body;
-    await eventually(async () => (await stats()).feedback === 60, 15_000);
+    await eventually(async () => (await learnt(c, 'gc'))[0] === 60, 15_000);
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await stats()).feedback).toBe(60);
+    expect((await learnt(c, 'gc'))[0]).toBe(60);
   }, 90_000);
 
   it('commits feedback and readings arriving together in one pass and one job, and a refused event keeps no mark', async () => {
     const c = client(svc.url);
-    await c.put('/admin/policies/gc2', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
-    const decisions: string[] = [];
-    for (let i = 0; i < 10; i++) decisions.push((await c.post('/v1/route', { policy: 'gc2', input: `another question ${i}` })).body.decisionId);
+    const decisions = await policyWithDecisions(c, 'gc2', 10, (i) => `another question ${i}`);
 
     const intake = svc.api.get(IngestService, { strict: false });
     const { queue } = intake as unknown as { queue: Queue };
@@ -109,10 +127,7 @@ describe('group commit of single events', () => {
     let calls: string[][];
     try {
       // Submitted in the same turn of the event loop, so they share a group whatever the timing.
-      answers = await Promise.all([
-        ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `mix-f${i}`, reward: 1 })),
-        ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `mix-e${i}`, joules: 10 + i })),
-      ]);
+      answers = await sendTogether(intake, decisions, 'mix');
       calls = [...add.mock.calls.map(([name]) => [name]), ...addBulk.mock.calls.map(([bulk]) => bulk.map((j) => j.name))];
     } finally {
       add.mockRestore();
@@ -140,28 +155,19 @@ describe('group commit of single events', () => {
     const again = await c.post('/v1/feedback', { decisionId: decisions[0], eventId: 'mix-refused', reward: 0 });
     expect([again.status, again.body.status]).toEqual([202, 'duplicate']);
 
-    const stats = async () => (await c.get('/admin/policies/gc2/stats')).body;
-    await eventually(async () => {
-      const s = await stats();
-      return s.feedback === 11 && s.energyReadings === 10;
-    }, 15_000);
+    await eventually(async () => (await learnt(c, 'gc2')).join() === '11,10', 15_000);
   }, 60_000);
 
   it('sends a job per kind while a worker of an earlier version is connected, and one job again once it is gone', async () => {
     const c = client(svc.url);
-    await c.put('/admin/policies/gc4', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
-    const decisions: string[] = [];
-    for (let i = 0; i < 3; i++) decisions.push((await c.post('/v1/route', { policy: 'gc4', input: `older ${i}` })).body.decisionId);
+    const decisions = await policyWithDecisions(c, 'gc4', 3, (i) => `older ${i}`);
     const intake = svc.api.get(IngestService, { strict: false });
     const protocol = svc.api.get(WorkerProtocol, { strict: false });
     const { queue } = intake as unknown as { queue: Queue };
     const jobNames = async (round: string) => {
       const addBulk = jest.spyOn(queue, 'addBulk');
       try {
-        await Promise.all([
-          ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `${round}-f${i}`, reward: 1 })),
-          ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `${round}-e${i}`, joules: 5 })),
-        ]);
+        await sendTogether(intake, decisions, round);
         return addBulk.mock.calls.map(([bulk]) => bulk.map((j) => j.name).sort()).filter((names) => !names.includes('decisions'));
       } finally {
         addBulk.mockRestore();
@@ -176,18 +182,12 @@ describe('group commit of single events', () => {
     }
     expect(await protocol.refresh()).toBe(2);
     expect(await jobNames('new')).toEqual([['events-batch']]);
-    const stats = async () => (await c.get('/admin/policies/gc4/stats')).body;
-    await eventually(async () => {
-      const s = await stats();
-      return s.feedback === 6 && s.energyReadings === 6;
-    }, 15_000);
+    await eventually(async () => (await learnt(c, 'gc4')).join() === '6,6', 15_000);
   }, 60_000);
 
   it("when only some of a group's jobs reach the queue, only the others give their marks back, and a retry learns each event once", async () => {
     const c = client(svc.url);
-    await c.put('/admin/policies/gc3', { algorithm: 'linucb', arms: ['m1', 'm2'], feedback: { aggregation: 'all' } });
-    const decisions: string[] = [];
-    for (let i = 0; i < 4; i++) decisions.push((await c.post('/v1/route', { policy: 'gc3', input: `partial ${i}` })).body.decisionId);
+    const decisions = await policyWithDecisions(c, 'gc3', 4, (i) => `partial ${i}`);
     const intake = svc.api.get(IngestService, { strict: false });
     const { queue } = intake as unknown as { queue: Queue };
     // A job per kind (a worker of an earlier version is connected), so that one of the two can be lost.
@@ -199,11 +199,7 @@ describe('group commit of single events', () => {
       await realAddBulk(jobs.slice(0, 1));
       throw new Error('connection lost');
     });
-    const send = () =>
-      Promise.all([
-        ...decisions.map((decisionId, i) => intake.one('feedback', ADMIN_PRINCIPAL, { decisionId, eventId: `part-f${i}`, reward: 1 })),
-        ...decisions.map((decisionId, i) => intake.one('energy', ADMIN_PRINCIPAL, { decisionId, eventId: `part-e${i}`, joules: 5 })),
-      ]);
+    const send = () => sendTogether(intake, decisions, 'part');
     let first: PromiseSettledResult<unknown>[];
     let storedKind: string;
     try {
@@ -231,13 +227,8 @@ describe('group commit of single events', () => {
     }
     const retried = await send();
     expect(retried.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 'accepted'));
-    const stats = async () => (await c.get('/admin/policies/gc3/stats')).body;
-    await eventually(async () => {
-      const s = await stats();
-      return s.feedback === 4 && s.energyReadings === 4;
-    }, 15_000);
+    await eventually(async () => (await learnt(c, 'gc3')).join() === '4,4', 15_000);
     await new Promise((r) => setTimeout(r, 1000));
-    const s = await stats();
-    expect([s.feedback, s.energyReadings]).toEqual([4, 4]); // the stored job and its retry: learnt once
+    expect(await learnt(c, 'gc3')).toEqual([4, 4]); // the stored job and its retry: learnt once
   }, 60_000);
 });
