@@ -1,6 +1,6 @@
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, type UsageJob } from '@app/contracts';
 import { sumDeltas } from '@app/learning';
-import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
+import { type DecisionsRepository, type EventsRepository, type PoliciesRepository, SettledDecisions } from '@app/persistence';
 import { type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
 import { eventRows, type Joined, type QueuedEvent } from './event-rows.js';
 import { type ModelEnergyEstimator } from './model-energy-estimator.js';
@@ -41,6 +41,8 @@ const queuedEvents = (input: BatchInput): QueuedEvent[] => [
  */
 export class EventApplier {
   private readonly policyCache = new Map<string, { at: number; policy: Policy | null }>();
+  /** Decisions stored in full and applied, which later passes need not look up (most feedback joins one). */
+  private readonly settled = new SettledDecisions();
 
   constructor(
     private readonly policies: PoliciesRepository,
@@ -60,14 +62,15 @@ export class EventApplier {
     const flags = await this.persist(decisions, joined);
     const plan = planPass(decisions, joined, flags, policies);
     const { closing, applied } = await this.learn(plan);
-    await this.close(plan, closing);
+    await this.close(plan, closing, decisions);
     const late = joined.filter(({ row }) => flags.events.get(row.id)?.status === 'late').length;
     return { orphans, applied, superseded: closing.superseded.length, stale: closing.stale.length, late };
   }
 
   /** Stores the decisions and event rows not stored yet; answers, for each, whether its learning pass is done. */
   private async persist(decisions: Map<string, DecisionRecord>, joined: readonly Joined[]): Promise<PersistFlags> {
-    return { decisions: await this.decisions.insertMany([...decisions.values()]), events: await this.events.insertMany(joined.map((j) => j.row)) };
+    const stored = await this.decisions.insertMany([...decisions.values()], this.settled);
+    return { decisions: stored, events: await this.events.insertMany(joined.map((j) => j.row)) };
   }
 
   /** Applies each policy's items; the outcome of every item but estimates closes its decision's or event's pass. */
@@ -85,13 +88,15 @@ export class EventApplier {
     return { closing, applied };
   }
 
-  private async close(plan: Plan, closing: Closing): Promise<void> {
+  private async close(plan: Plan, closing: Closing, decisions: ReadonlyMap<string, DecisionRecord>): Promise<void> {
     if (plan.modelReadings.length > 0) {
       // The estimate is a median of the stored readings: recomputing it is idempotent, nothing to claim.
       await this.modelEnergy.refresh([...new Set(plan.modelReadings.map((r) => r.model))]);
       await this.events.markModelReadingsApplied(plan.modelReadings.map((r) => r.id));
     }
     await this.decisions.markApplied(closing.decisions);
+    // Stored with their estimates by this pass's persist (a record that has them fills a bare row in).
+    for (const id of closing.decisions) if ((decisions.get(id)?.estimates.length ?? 0) > 0) this.settled.add(id);
     await this.events.finish(closing.applied, closing.superseded, closing.stale);
   }
 

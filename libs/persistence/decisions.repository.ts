@@ -1,5 +1,6 @@
 import { type DecisionCascade, type DecisionRecord } from '@app/contracts';
 import { type Sql } from './db.js';
+import { type SettledDecisions } from './settled-decisions.js';
 
 interface Row {
   id: string;
@@ -45,15 +46,23 @@ export class DecisionsRepository {
   /**
    * Makes sure every decision is stored and returns each id's applied flag. Looks the ids up first and writes
    * only the missing rows (feedback batches join decisions that are mostly stored already; re-sending their
-   * 64-float contexts would dominate the worker's cost).
+   * 64-float contexts would dominate the worker's cost). Ids in `settled` are not looked up (applied); those found
+   * stored in full and applied are added to it.
    */
-  async insertMany(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
-    if (recs.length === 0) return new Map();
+  async insertMany(recs: readonly DecisionRecord[], settled?: SettledDecisions): Promise<Map<string, boolean>> {
+    const flags = new Map<string, boolean>();
+    const open: DecisionRecord[] = [];
+    for (const r of recs) if (settled?.has(r.id)) flags.set(r.id, true);
+    else open.push(r);
+    if (open.length === 0) return flags;
     const known = await this.sql<{ id: string; applied: boolean; bare: boolean }[]>`
-      select id, applied, estimates = '[]'::jsonb as bare from decisions where id = any(${recs.map((r) => r.id)})`;
-    const flags = new Map(known.map((k) => [k.id, k.applied]));
+      select id, applied, estimates = '[]'::jsonb as bare from decisions where id = any(${open.map((r) => r.id)})`;
+    for (const k of known) {
+      flags.set(k.id, k.applied);
+      if (k.applied && !k.bare) settled?.add(k.id);
+    }
     const bare = new Set(known.filter((k) => k.bare).map((k) => k.id));
-    const missing = recs.filter((r) => !flags.has(r.id) || (bare.has(r.id) && r.estimates.length > 0));
+    const missing = open.filter((r) => !flags.has(r.id) || (bare.has(r.id) && r.estimates.length > 0));
     if (missing.length === 0) return flags;
     for (const [id, applied] of await this.write(missing)) flags.set(id, applied);
     return flags;

@@ -1,5 +1,6 @@
 export * from './db.js';
 export * from './decisions.repository.js';
+export * from './settled-decisions.js';
 export * from './events.repository.js';
 export * from './keys.repository.js';
 export * from './models.repository.js';

@@ -1,12 +1,8 @@
 import { type DecisionRecord } from '@app/contracts';
 import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
-import { luaSource } from './lua-source.js';
-
-interface ScriptRedis {
-  countEvents(key: string, n: number, limit: number, ttlSeconds: number): Promise<number>;
-  unmarkSeen(key: string, pending: string): Promise<number>;
-}
+import { MultiKeyScript } from './multi-key-script.js';
+import { perSlotGroup, slotGroups } from './slot-groups.js';
 
 /** Values of an event id's "seen" marker (see markSeen). */
 const PENDING = 'p';
@@ -20,21 +16,29 @@ export type SeenMark = 'new' | 'pending' | 'queued';
 
 /**
  * Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. Each key is of
- * one decision or one event, so on a cluster a batch spans slots and nodes: batches are single-key commands sent
- * together (the connection auto-pipelines them, per node on a cluster), never one multi-key command or pipeline.
+ * one decision or one event, so on a cluster a batch spans slots and nodes: a batch is one multi-key command or
+ * script per group of keys that may share one (slotGroups: the whole batch on one Redis node, each hash slot's
+ * keys on a cluster), the groups sent together.
  */
 export class DecisionHotStore {
   readonly keys: RedisKeys;
-  private readonly scripts: ScriptRedis;
+  private readonly scripts: {
+    countEvents: MultiKeyScript<number[]>;
+    markSeen: MultiKeyScript<(string | null)[]>;
+    confirmSeen: MultiKeyScript<number>;
+    unmarkSeen: MultiKeyScript<number>;
+  };
   constructor(
     private readonly redis: RedisClient,
     prefix = 'rt',
   ) {
     this.keys = new RedisKeys(prefix);
-    const defined = redis as unknown as Partial<ScriptRedis>;
-    if (!defined.countEvents) redis.defineCommand('countEvents', { numberOfKeys: 1, lua: luaSource('countEvents-1.lua') });
-    if (!defined.unmarkSeen) redis.defineCommand('unmarkSeen', { numberOfKeys: 1, lua: luaSource('unmarkSeen-1.lua') });
-    this.scripts = redis as unknown as ScriptRedis;
+    this.scripts = {
+      countEvents: new MultiKeyScript(redis, 'countEvents'),
+      markSeen: new MultiKeyScript(redis, 'markSeen'),
+      confirmSeen: new MultiKeyScript(redis, 'confirmSeen'),
+      unmarkSeen: new MultiKeyScript(redis, 'unmarkSeen'),
+    };
   }
 
   async put(rec: DecisionRecord, ttlSeconds: number): Promise<void> {
@@ -43,7 +47,7 @@ export class DecisionHotStore {
 
   /** Looks many decisions up in one round trip; missing or expired ones are null. */
   async getMany(ids: readonly string[]): Promise<(DecisionRecord | null)[]> {
-    const res = await Promise.all(ids.map((id) => this.redis.get(this.keys.decision(id))));
+    const res = await perSlotGroup(this.redis, ids.map((id) => this.keys.decision(id)), (keys) => this.redis.mget(keys));
     return res.map((v) => (v === null ? null : (JSON.parse(v) as DecisionRecord)));
   }
 
@@ -55,13 +59,10 @@ export class DecisionHotStore {
    * mark is a duplicate (`fresh` below).
    */
   async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<SeenMark[]> {
-    return Promise.all(
-      eventIds.map(async (id): Promise<SeenMark> => {
-        // One command: set if absent, answering the value it found (none: this call set it).
-        const before = await this.redis.set(this.keys.eventSeen(id), PENDING, 'EX', ttlSeconds, 'NX', 'GET');
-        return before === null ? 'new' : before === PENDING ? 'pending' : 'queued';
-      }),
-    );
+    // Per key: set if absent, answering the value it found (none: this call set it).
+    const keys = eventIds.map((id) => this.keys.eventSeen(id));
+    const found = await perSlotGroup(this.redis, keys, (group) => this.scripts.markSeen.run(group, [PENDING, ttlSeconds]));
+    return found.map((before) => (before === null ? 'new' : before === PENDING ? 'pending' : 'queued'));
   }
 
   /** Claims the one continuation of a decision's cascade: true for the first caller only (until `ttlSeconds`). */
@@ -81,17 +82,20 @@ export class DecisionHotStore {
 
   /** Records that the events' jobs are queued: from now on they answer "duplicate". */
   async confirmSeen(eventIds: readonly string[]): Promise<void> {
-    await Promise.all(eventIds.map((id) => this.redis.set(this.keys.eventSeen(id), QUEUED, 'KEEPTTL', 'XX')));
+    await this.eachGroup(eventIds.map((id) => this.keys.eventSeen(id)), (group) => this.scripts.confirmSeen.run(group, [QUEUED]));
   }
 
   /**
    * Counts `n` more events against each decision and answers, per decision, how many of them fit under `limit`
-   * (only those are counted): one script call per decision (countEvents-1.lua), atomic, so concurrent callers
-   * together accept exactly up to the limit.
+   * (only those are counted): one script call per group of keys (countEvents-n.lua), atomic per decision, so
+   * concurrent callers together accept exactly up to the limit.
    */
   async countEvents(wanted: ReadonlyMap<string, number>, limit: number, ttlSeconds: number): Promise<Map<string, number>> {
     const ids = [...wanted.keys()];
-    const fits = await Promise.all(ids.map((id) => this.scripts.countEvents(this.keys.decisionEventCount(id), wanted.get(id)!, limit, ttlSeconds)));
+    const counts = new Map(ids.map((id) => [this.keys.decisionEventCount(id), wanted.get(id)!]));
+    const fits = await perSlotGroup(this.redis, [...counts.keys()], (group) =>
+      this.scripts.countEvents.run(group, [limit, ttlSeconds, ...group.map((k) => counts.get(k)!)]),
+    );
     return new Map(ids.map((id, i) => [id, fits[i]]));
   }
 
@@ -100,8 +104,13 @@ export class DecisionHotStore {
     await Promise.all([...counts].filter(([, n]) => n > 0).map(([id, n]) => this.redis.decrby(this.keys.decisionEventCount(id), n)));
   }
 
-  /** Gives pending marks back (their events were not queued); a mark confirmed meanwhile stays (unmarkSeen-1.lua). */
+  /** Gives pending marks back (their events were not queued); a mark confirmed meanwhile stays (unmarkSeen-n.lua). */
   async unmarkSeen(eventIds: readonly string[]): Promise<void> {
-    await Promise.all(eventIds.map((id) => this.scripts.unmarkSeen(this.keys.eventSeen(id), PENDING)));
+    await this.eachGroup(eventIds.map((id) => this.keys.eventSeen(id)), (group) => this.scripts.unmarkSeen.run(group, [PENDING]));
+  }
+
+  /** One call per group of `keys` that one script may take (slotGroups), sent together. */
+  private async eachGroup(keys: string[], call: (group: string[]) => Promise<unknown>): Promise<void> {
+    await Promise.all(slotGroups(this.redis, keys).map((g) => call(g.map((i) => keys[i]))));
   }
 }

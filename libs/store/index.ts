@@ -1,5 +1,6 @@
 export * from './blob.js';
 export * from './decisions.store.js';
+export { MAX_KEYS_PER_CALL } from './slot-groups.js';
 export * from './keys.js';
 export * from './policy-registry.store.js';
 export * from './policy-state.store.js';

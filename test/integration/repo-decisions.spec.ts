@@ -1,5 +1,5 @@
 import { type DecisionRecord } from '@app/contracts';
-import { createSql, DecisionsRepository, EventsRepository, type EventRow, type Sql } from '@app/persistence';
+import { createSql, DecisionsRepository, EventsRepository, type EventRow, SettledDecisions, type Sql } from '@app/persistence';
 import { freshEnvironment } from '../support/harness.js';
 
 // DecisionsRepository on a real Postgres: idempotent inserts with applied flags, the estimates fill-in of bare
@@ -112,6 +112,34 @@ describe('DecisionsRepository (real Postgres)', () => {
     // A bare copy arriving after a full one changes nothing either.
     await repo.insertMany([dec('b2', { estimates: [] })]);
     expect((await repo.getMany(['b2'])).get('b2')!.estimates).toEqual(dec('b2').estimates);
+  });
+
+  it('remembers decisions found stored in full and applied, and answers them without a lookup', async () => {
+    const settled = new SettledDecisions();
+    await repo.insertMany([dec('s1'), dec('s2', { estimates: [] }), dec('s3'), dec('s4')]);
+    await repo.markApplied(['s1', 's2', 's4']);
+    // s1 and s4: applied and full; s2: applied but bare (a full copy must still fill it); s3: not applied.
+    expect(await repo.insertMany([dec('s1'), dec('s2', { estimates: [] }), dec('s3'), dec('s4')], settled)).toEqual(
+      new Map([
+        ['s1', true],
+        ['s2', true],
+        ['s3', false],
+        ['s4', true],
+      ]),
+    );
+    expect(['s1', 's2', 's3', 's4'].map((id) => settled.has(id))).toEqual([true, false, false, true]);
+    // A remembered id is answered from memory: one not stored at all proves no query and no insert ran for it.
+    settled.add('ghost');
+    expect(await repo.insertMany([dec('ghost'), dec('s4')], settled)).toEqual(
+      new Map([
+        ['ghost', true],
+        ['s4', true],
+      ]),
+    );
+    expect(await repo.getMany(['ghost'])).toEqual(new Map());
+    // The bare row is still filled in by its full copy.
+    await repo.insertMany([dec('s2')], settled);
+    expect((await repo.getMany(['s2'])).get('s2')!.estimates).toEqual(dec('s2').estimates);
   });
 
   it('concurrent overlapping batches (4 pools, shuffled) all succeed and store each decision once', async () => {

@@ -1,5 +1,5 @@
 import { type DecisionRecord } from '@app/contracts';
-import { DecisionHotStore } from '@app/store';
+import { DecisionHotStore, MAX_KEYS_PER_CALL } from '@app/store';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
@@ -143,5 +143,27 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     );
     expect(await hot.countEvents(new Map([['x', 5]]), limit, 120)).toEqual(new Map([['x', 3]]));
     expect(await hot.countEvents(new Map(), limit, 120)).toEqual(new Map());
+  });
+
+  it('answers batches larger than one call takes (several calls sent together), each key on its own', async () => {
+    const n = MAX_KEYS_PER_CALL * 2 + 17;
+    const ids = Array.from({ length: n }, (_, i) => `big-${i}`);
+    await hot.put(rec('big-5'), 60);
+    await hot.put(rec(`big-${n - 1}`), 60);
+    const found = await hot.getMany(ids);
+    expect(found.flatMap((r, i) => (r ? [i] : []))).toEqual([5, n - 1]);
+    expect(await hot.markSeen(ids.slice(0, 3), 300)).toEqual(['new', 'new', 'new']);
+    await hot.confirmSeen(ids.slice(0, 2));
+    const marks = await hot.markSeen(ids, 300);
+    expect(marks.slice(0, 4)).toEqual(['queued', 'queued', 'pending', 'new']);
+    expect(marks.filter((m) => m === 'new')).toHaveLength(n - 3);
+    await redis.script('FLUSH'); // a node that lost the scripts (restarted, failed over) is sent them again
+    await hot.confirmSeen(ids);
+    await hot.unmarkSeen(ids);
+    expect(new Set(await hot.markSeen(ids, 300))).toEqual(new Set(['queued']));
+    const wanted = new Map(ids.map((id, i) => [id, (i % 3) + 1]));
+    const fits = await hot.countEvents(wanted, 2, 120);
+    expect([...fits.values()].slice(0, 4)).toEqual([1, 2, 2, 1]);
+    expect(await redis.get(hot.keys.decisionEventCount(ids[n - 1]))).toBe(String(Math.min(2, ((n - 1) % 3) + 1)));
   });
 });

@@ -1,0 +1,20 @@
+/**
+ * Decision ids this process knows are stored in full (with their estimates) and applied. Neither ever reverts (no
+ * path clears `applied`, deletes a decision or empties its estimates), so a learning pass may take such a decision
+ * as stored and applied without asking Postgres. Bounded: past `capacity` ids, the oldest known is forgotten (and
+ * is looked up again when next needed).
+ */
+export class SettledDecisions {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity = 50_000) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    if (this.ids.has(id)) return;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+  }
+}
