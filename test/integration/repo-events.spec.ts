@@ -43,6 +43,22 @@ describe('EventsRepository (real Postgres)', () => {
     );
   });
 
+  it("closes a batch's events in place: heap-only updates, no new index entries", async () => {
+    const hot = async () => {
+      await sql`select pg_stat_force_next_flush()`;
+      const [t] = await sql<{ upd: number; hot: number }[]>`
+        select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'events'`;
+      return t;
+    };
+    const ids = Array.from({ length: 500 }, (_, i) => `hot-${String(i).padStart(3, '0')}`);
+    await events.insertMany(ids.map((id) => ev(id)));
+    const before = await hot();
+    await events.finish(ids, [], []);
+    const after = await hot();
+    expect(after.upd - before.upd).toBe(500);
+    expect(after.hot - before.hot).toBe(500);
+  });
+
   it('a second insert (a retried job) keeps the stored row and reports its status and progress', async () => {
     await events.insertMany([ev('x1'), ev('x2', { reward: 0.1 })]);
     await events.finish(['x1'], [], []);
