@@ -47,34 +47,27 @@ export class EventsRepository {
   async insertMany(rows: readonly EventRow[]): Promise<Map<string, { status: StoredStatus; applied: boolean }>> {
     if (rows.length === 0) return new Map();
     // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
-    const values = [...rows]
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        decision_id: r.decisionId,
-        policy: r.policy,
-        epoch: r.epoch,
-        arm: r.arm,
-        status: r.status,
-        reward: r.reward,
-        joules: r.joules,
-        input_tokens: r.inputTokens,
-        output_tokens: r.outputTokens,
-        latency_ms: r.latencyMs,
-        cost_usd: r.costUsd ?? null,
-        key_id: r.keyId ?? null,
-        model: r.model,
-        payload: r.payload ?? null,
-        received_at: new Date(r.receivedAt),
-        applied: r.status !== 'learned' && r.status !== 'model',
-      }));
-    // One round trip: the rows this statement inserted (RETURNING) plus the ones stored before (the SELECT's
-    // snapshot does not see the CTE's inserts).
-    const ids = rows.map((r) => r.id);
+    const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const col = <T>(f: (r: EventRow) => T) => sorted.map(f);
+    const ids = col((r) => r.id);
+    // One array per column, unnested: a statement of the same text (and plan) whatever the batch's size, and 17
+    // parameters instead of 18 per row. A row's pass is open only when it has something to learn. One round trip: the rows this statement inserted (RETURNING) plus the
+    // ones stored before (the SELECT's snapshot does not see the CTE's inserts).
     const got = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
       with ins as (
-        insert into events ${this.sql(values as never)} on conflict (id) do nothing returning id, status, applied
+        insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
+                            latency_ms, cost_usd, key_id, model, payload, received_at, applied)
+        select id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
+               latency_ms, cost_usd, key_id, model, payload::jsonb, received_at, status not in ('learned', 'model')
+        from unnest(${ids}::text[], ${col((r) => r.kind)}::text[], ${col((r) => r.decisionId)}::text[], ${col((r) => r.policy)}::text[],
+                    ${col((r) => r.epoch)}::int[], ${col((r) => r.arm)}::text[], ${col((r) => r.status)}::text[], ${col((r) => r.reward)}::float8[],
+                    ${col((r) => r.joules)}::float8[], ${col((r) => r.inputTokens)}::int[], ${col((r) => r.outputTokens)}::int[],
+                    ${col((r) => r.latencyMs)}::float8[], ${col((r) => r.costUsd ?? null)}::float8[], ${col((r) => r.keyId ?? null)}::text[],
+                    ${col((r) => r.model)}::text[], ${col((r) => (r.payload == null ? null : JSON.stringify(r.payload)))}::text[],
+                    ${col((r) => new Date(r.receivedAt).toISOString())}::timestamptz[])
+          as u(id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens, latency_ms, cost_usd,
+               key_id, model, payload, received_at)
+        on conflict (id) do nothing returning id, status, applied
       )
       select id, status, applied from ins
       union all
