@@ -19,7 +19,11 @@ export function slotGroups(redis: RedisClient, keys: readonly string[], max = MA
   keys.forEach((key, i) => {
     const slot = calculateSlot(key);
     let group = open.get(slot);
-    if (!group || group.length >= max) open.set(slot, (group = [])) && groups.push(group);
+    if (!group || group.length >= max) {
+      group = [];
+      open.set(slot, group);
+      groups.push(group);
+    }
     group.push(i);
   });
   return groups;
