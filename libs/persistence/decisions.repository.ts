@@ -52,8 +52,9 @@ export class DecisionsRepository {
   async insertMany(recs: readonly DecisionRecord[], settled?: SettledDecisions): Promise<Map<string, boolean>> {
     const flags = new Map<string, boolean>();
     const open: DecisionRecord[] = [];
-    for (const r of recs) if (settled?.has(r.id)) flags.set(r.id, true);
-    else open.push(r);
+    for (const r of recs)
+      if (settled?.has(r.id)) flags.set(r.id, true);
+      else open.push(r);
     if (open.length === 0) return flags;
     const known = await this.sql<{ id: string; applied: boolean; bare: boolean }[]>`
       select id, applied, estimates = '[]'::jsonb as bare from decisions where id = any(${open.map((r) => r.id)})`;

@@ -47,7 +47,11 @@ export class DecisionHotStore {
 
   /** Looks many decisions up in one round trip; missing or expired ones are null. */
   async getMany(ids: readonly string[]): Promise<(DecisionRecord | null)[]> {
-    const res = await perSlotGroup(this.redis, ids.map((id) => this.keys.decision(id)), (keys) => this.redis.mget(keys));
+    const res = await perSlotGroup(
+      this.redis,
+      ids.map((id) => this.keys.decision(id)),
+      (keys) => this.redis.mget(keys),
+    );
     return res.map((v) => (v === null ? null : (JSON.parse(v) as DecisionRecord)));
   }
 
@@ -82,7 +86,10 @@ export class DecisionHotStore {
 
   /** Records that the events' jobs are queued: from now on they answer "duplicate". */
   async confirmSeen(eventIds: readonly string[]): Promise<void> {
-    await this.eachGroup(eventIds.map((id) => this.keys.eventSeen(id)), (group) => this.scripts.confirmSeen.run(group, [QUEUED]));
+    await this.eachGroup(
+      eventIds.map((id) => this.keys.eventSeen(id)),
+      (group) => this.scripts.confirmSeen.run(group, [QUEUED]),
+    );
   }
 
   /**
@@ -106,7 +113,10 @@ export class DecisionHotStore {
 
   /** Gives pending marks back (their events were not queued); a mark confirmed meanwhile stays (unmarkSeen-n.lua). */
   async unmarkSeen(eventIds: readonly string[]): Promise<void> {
-    await this.eachGroup(eventIds.map((id) => this.keys.eventSeen(id)), (group) => this.scripts.unmarkSeen.run(group, [PENDING]));
+    await this.eachGroup(
+      eventIds.map((id) => this.keys.eventSeen(id)),
+      (group) => this.scripts.unmarkSeen.run(group, [PENDING]),
+    );
   }
 
   /** One call per group of `keys` that one script may take (slotGroups), sent together. */
