@@ -50,9 +50,10 @@ export class EventsRepository {
     const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const col = <T>(f: (r: EventRow) => T) => sorted.map(f);
     const ids = col((r) => r.id);
-    // One array per column, unnested: a statement of the same text (and plan) whatever the batch's size, and 17
-    // parameters instead of 18 per row. A row's pass is open only when it has something to learn. One round trip: the rows this statement inserted (RETURNING) plus the
-    // ones stored before (the SELECT's snapshot does not see the CTE's inserts).
+    // One array per column, unnested: one statement text (parsed once per connection) whatever the batch's size,
+    // and 17 parameters instead of 18 per row. A row's pass is open only when it has something to learn. One round
+    // trip: the rows this statement inserted (RETURNING) plus the ones stored before (the SELECT's snapshot does not
+    // see the CTE's inserts).
     const got = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
       with ins as (
         insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,

@@ -219,4 +219,17 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     const diff = a.map((v, i) => v - b[i]);
     expect(relErr(diff, exp)).toBeLessThan(1e-9);
   });
+
+  it('fills in a decision first stored from its hot copy once its batch arrives, though the applier remembers what it applied', async () => {
+    const full: DecisionRecord = { ...decisions[1], id: 'bare-then-full', estimates: [{ arm: 'a', score: 0.5 }] };
+    await new DecisionHotStore(redises[3], env.prefix).put({ ...full, estimates: [] }, 3600);
+    const fb = (eventId: string): FeedbackJob => ({ eventId, decisionId: full.id, reward: 1, receivedAt: Date.now() });
+    // Feedback first: the decision is stored (bare) and applied from its hot copy, then its batch brings estimates.
+    await appliers[3].apply({ decisions: [], feedback: [fb('bare-1')], energy: [] });
+    await appliers[3].apply({ decisions: [full], feedback: [fb('bare-2')], energy: [] });
+    await appliers[3].apply({ decisions: [full], feedback: [fb('bare-3')], energy: [] });
+    const stored = (await new DecisionsRepository(sqls[3]).getMany([full.id])).get(full.id)!;
+    expect(stored.estimates).toEqual(full.estimates);
+    expect(stored.applied).toBe(true);
+  });
 });

@@ -44,19 +44,26 @@ describe('EventsRepository (real Postgres)', () => {
   });
 
   it("closes a batch's events in place: heap-only updates, no new index entries", async () => {
-    const hot = async () => {
-      await sql`select pg_stat_force_next_flush()`;
-      const [t] = await sql<{ upd: number; hot: number }[]>`
-        select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'events'`;
-      return t;
-    };
-    const ids = Array.from({ length: 500 }, (_, i) => `hot-${String(i).padStart(3, '0')}`);
-    await events.insertMany(ids.map((id) => ev(id)));
-    const before = await hot();
-    await events.finish(ids, [], []);
-    const after = await hot();
-    expect(after.upd - before.upd).toBe(500);
-    expect(after.hot - before.hot).toBe(500);
+    // One connection throughout: pg_stat_force_next_flush flushes the calling backend's counts only.
+    const one = await sql.reserve();
+    try {
+      const repo = new EventsRepository(one as unknown as Sql);
+      const counts = async () => {
+        await one`select pg_stat_force_next_flush()`;
+        const [t] = await one<{ upd: number; hot: number }[]>`
+          select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'events'`;
+        return t;
+      };
+      const ids = Array.from({ length: 500 }, (_, i) => `hot-${String(i).padStart(3, '0')}`);
+      await repo.insertMany(ids.map((id) => ev(id)));
+      const before = await counts();
+      await repo.finish(ids, [], []);
+      const after = await counts();
+      expect(after.upd - before.upd).toBe(500);
+      expect(after.hot - before.hot).toBe(500);
+    } finally {
+      one.release();
+    }
   });
 
   it('a second insert (a retried job) keeps the stored row and reports its status and progress', async () => {

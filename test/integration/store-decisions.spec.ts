@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { type DecisionRecord } from '@app/contracts';
 import { DecisionHotStore, MAX_KEYS_PER_CALL } from '@app/store';
 import { Redis } from 'ioredis';
@@ -150,8 +151,16 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     const ids = Array.from({ length: n }, (_, i) => `big-${i}`);
     await hot.put(rec('big-5'), 60);
     await hot.put(rec(`big-${n - 1}`), 60);
+    // One command per MAX_KEYS_PER_CALL keys, not one per key.
+    const mget = jest.spyOn(redis, 'mget');
+    const evalsha = jest.spyOn(redis, 'evalsha');
     const found = await hot.getMany(ids);
     expect(found.flatMap((r, i) => (r ? [i] : []))).toEqual([5, n - 1]);
+    await hot.markSeen(ids, 300);
+    expect([mget.mock.calls.length, evalsha.mock.calls.length]).toEqual([3, 3]);
+    mget.mockRestore();
+    evalsha.mockRestore();
+    await redis.del(...ids.map((id) => hot.keys.eventSeen(id)));
     expect(await hot.markSeen(ids.slice(0, 3), 300)).toEqual(['new', 'new', 'new']);
     await hot.confirmSeen(ids.slice(0, 2));
     const marks = await hot.markSeen(ids, 300);
