@@ -47,7 +47,7 @@ describe('EventsRepository (real Postgres)', () => {
     // One connection throughout: pg_stat_force_next_flush flushes the calling backend's counts only.
     const one = await sql.reserve();
     try {
-      const repo = new EventsRepository(one as unknown as Sql);
+      const repo = new EventsRepository(one);
       const counts = async () => {
         await one`select pg_stat_force_next_flush()`;
         const [t] = await one<{ upd: number; hot: number }[]>`
