@@ -43,6 +43,18 @@ describe('EventsRepository (real Postgres)', () => {
     );
   });
 
+  it('inserts a pass of 5,000 events in one statement (more values than a statement may have parameters)', async () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => `big-${String(i).padStart(4, '0')}`);
+    const res = await events.insertMany(ids.map((id, i) => ev(id, { payload: { winner: i % 2 === 0 ? 'a' : 'b' } })));
+    expect(res.size).toBe(5000);
+    const [n] = await sql<{ n: number }[]>`select count(*)::int as n from events where id like 'big-%'`;
+    expect(n.n).toBe(5000);
+    const odd = { winner: 'a "quoted" \\ back, {braces} ✓' };
+    await events.insertMany([ev('big-odd', { payload: odd, reward: null, receivedAt: T + 7 })]);
+    const [row] = await sql<{ payload: unknown; reward: number | null; at: Date }[]>`select payload, reward, received_at as at from events where id = 'big-odd'`;
+    expect(row).toEqual({ payload: odd, reward: null, at: new Date(T + 7) });
+  });
+
   it("closes a batch's events in place: heap-only updates, no new index entries", async () => {
     // One connection throughout: pg_stat_force_next_flush flushes the calling backend's counts only.
     const one = await sql.reserve();

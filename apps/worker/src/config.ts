@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const workerEnvSchema = baseEnvSchema.extend({
   /** Jobs in flight per worker process; they are folded into micro-batches of up to WORKER_BATCH_SIZE. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10000).default(2000),
-  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(4000),
   /** Micro-batches in flight at once per worker process. */
   WORKER_PARALLEL_BATCHES: z.coerce.number().int().min(1).max(16).default(3),
   /**

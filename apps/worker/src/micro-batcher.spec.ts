@@ -151,3 +151,41 @@ describe('MicroBatcher linger', () => {
     expect(starts[1] - releasedAt).toBeLessThan(100);
   });
 });
+
+describe('MicroBatcher size', () => {
+  const decisions = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `${prefix}${i}`,
+      policy: 'p',
+      epoch: 1,
+      policyVersion: 1,
+      arm: 'a',
+      armIndex: 0,
+      propensity: 1,
+      x: [1],
+      owner: 'o',
+      mode: 'single',
+      estimates: [],
+      createdAt: 0,
+    }));
+
+  it('counts a decisions job by its decisions: a pass holds at most the batch size of decisions and events', async () => {
+    const passes: number[] = [];
+    const run = async (input: BatchInput) => {
+      passes.push(input.decisions.length + input.feedback.length);
+      await new Promise((r) => setTimeout(r, 2));
+      return ok;
+    };
+    const b = new MicroBatcher(run, 1000, 20, 1);
+    const all = [
+      ...['a', 'b', 'c', 'd', 'e'].map((p) => b.submit({ kind: 'decisions', data: decisions(p, 300) })),
+      ...Array.from({ length: 50 }, (_, i) => b.submit({ kind: 'feedback', data: fb(`f${i}`) })),
+      b.submit({ kind: 'decisions', data: decisions('big', 1500) }), // larger than a pass: goes alone, whole
+    ];
+    await Promise.all(all);
+    expect(passes.reduce((a, n) => a + n, 0)).toBe(5 * 300 + 50 + 1500);
+    expect(passes.filter((n) => n > 1000)).toEqual([1500]);
+    // Under the old count (entries), the first pass took all 56 entries: 3,050 decisions and events.
+    expect(passes[0]).toBe(900);
+  });
+});

@@ -6,6 +6,9 @@ type Done = (e?: Error) => void;
 export type Submission = { kind: 'decisions'; data: DecisionRecord[] } | KindedItem<EventJobKind>;
 export type Entry = Submission & { done: Done };
 
+/** What an entry counts for against WORKER_BATCH_SIZE: one per event, one per decision of a decisions job. */
+const weight = (e: Submission): number => (e.kind === 'decisions' ? Math.max(1, e.data.length) : 1);
+
 export class OrphanEventError extends Error {}
 /** The entry's data is refused by Postgres whatever is retried: it was set aside as a dead letter. */
 export class DeadLetteredError extends Error {}
@@ -28,6 +31,8 @@ export interface PoisonHandling {
  */
 export class MicroBatcher {
   private queue: Entry[] = [];
+  /** The queue's entries' weight: a pass takes entries up to `maxBatch` of it (at least one entry). */
+  private queued = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = 0;
   /** Entries were left in the queue by the limit on passes in flight (they have waited their linger already). */
@@ -45,7 +50,8 @@ export class MicroBatcher {
   submit(e: Submission): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ ...e, done: (err) => (err ? reject(err) : resolve()) });
-      if (this.queue.length >= this.maxBatch) this.kick();
+      this.queued += weight(e);
+      if (this.queued >= this.maxBatch) this.kick();
       else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.lingerMs);
     });
   }
@@ -56,16 +62,25 @@ export class MicroBatcher {
       this.timer = null;
     }
     while (this.running < this.parallel && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.take();
       this.running++;
       void this.flush(batch).finally(() => {
         this.running--;
         // Entries that arrived during the pass wait for their own linger (their timer is set) unless they fill a
         // batch; entries left behind by the limit on passes in flight go now.
-        if (this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.heldBack || !this.timer))) this.kick();
+        if (this.queued >= this.maxBatch || (this.queue.length > 0 && (this.heldBack || !this.timer))) this.kick();
       });
     }
     this.heldBack = this.queue.length > 0;
+  }
+
+  /** The next pass's entries: from the front of the queue, up to `maxBatch` in weight (at least one entry). */
+  private take(): Entry[] {
+    let n = 0;
+    let w = 0;
+    while (n < this.queue.length && (n === 0 || w + weight(this.queue[n]) <= this.maxBatch)) w += weight(this.queue[n++]);
+    this.queued -= w;
+    return this.queue.splice(0, n);
   }
 
   private async flush(batch: Entry[]): Promise<void> {
