@@ -51,7 +51,9 @@ describe('EventsRepository (real Postgres)', () => {
     expect(n.n).toBe(5000);
     const odd = { winner: 'a "quoted" \\ back, {braces} ✓' };
     await events.insertMany([ev('big-odd', { payload: odd, reward: null, receivedAt: T + 7 })]);
-    const [row] = await sql<{ payload: unknown; reward: number | null; at: Date }[]>`select payload, reward, received_at as at from events where id = 'big-odd'`;
+    const [row] = await sql<
+      { payload: unknown; reward: number | null; at: Date }[]
+    >`select payload, reward, received_at as at from events where id = 'big-odd'`;
     expect(row).toEqual({ payload: odd, reward: null, at: new Date(T + 7) });
   });
 
