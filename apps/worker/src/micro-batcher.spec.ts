@@ -1,11 +1,13 @@
 import { type BatchInput, type BatchOutcome } from '@app/ingest';
 import { type FeedbackJob } from '@app/contracts';
+import { decisionRecord } from '../../../test/support/rows.js';
 import { DeadLetteredError, type Entry, MicroBatcher } from './micro-batcher.js';
 
 const refused = Object.assign(new Error('index row size exceeds btree maximum'), { code: '54000' });
 const outage = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 const fb = (eventId: string): FeedbackJob => ({ eventId, decisionId: 'd', reward: 1, receivedAt: 0 });
 const ok: BatchOutcome = { orphans: [], applied: 0, superseded: 0, stale: 0, late: 0 };
+const dec = (id: string) => decisionRecord(id, [1]);
 
 /** A learning pass that refuses any batch holding a "poison" event, and records what it learnt. */
 function pass(failWith: Error) {
@@ -43,20 +45,6 @@ describe('MicroBatcher isolates a poison item', () => {
     const p = pass(refused);
     const letters: Entry[] = [];
     const b = new MicroBatcher(p.run, 64, 5, 1, { isPermanent: () => true, deadLetter: async (e) => void letters.push(e) });
-    const dec = (id: string) => ({
-      id,
-      policy: 'p',
-      epoch: 1,
-      policyVersion: 1,
-      arm: 'a',
-      armIndex: 0,
-      propensity: 1,
-      x: [1],
-      owner: 'o',
-      mode: 'single',
-      estimates: [],
-      createdAt: 0,
-    });
     const r = b.submit({ kind: 'decisions', data: ['d0', 'd1', 'poison', 'd3', 'd4'].map(dec) });
     await expect(r).rejects.toBeInstanceOf(DeadLetteredError);
     expect([...p.learnt].sort()).toEqual(['d0', 'd1', 'd3', 'd4']);
@@ -153,21 +141,7 @@ describe('MicroBatcher linger', () => {
 });
 
 describe('MicroBatcher size', () => {
-  const decisions = (prefix: string, n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      id: `${prefix}${i}`,
-      policy: 'p',
-      epoch: 1,
-      policyVersion: 1,
-      arm: 'a',
-      armIndex: 0,
-      propensity: 1,
-      x: [1],
-      owner: 'o',
-      mode: 'single',
-      estimates: [],
-      createdAt: 0,
-    }));
+  const decisions = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => dec(`${prefix}${i}`));
 
   it('counts a decisions job by its decisions: a pass holds at most the batch size of decisions and events', async () => {
     const passes: number[] = [];
