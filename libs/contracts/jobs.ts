@@ -36,6 +36,8 @@ export const decisionRecordSchema = z.object({
   cascade: decisionCascadeSchema.optional(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+/** A decision without its context: what checks an event against its decision (owner, policy, mode, cascade). */
+export type DecisionHead = Omit<DecisionRecord, 'x'>;
 
 /** Feedback on a single decision: a thumb (0 or 1) or a reward in [0, 1]. */
 export const pointwiseFeedbackJobSchema = z.object({

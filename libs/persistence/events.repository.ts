@@ -51,29 +51,31 @@ export class EventsRepository {
     const col = <T>(f: (r: EventRow) => T) => sorted.map(f);
     const ids = col((r) => r.id);
     // One array per column, unnested: one statement text (parsed once per connection) whatever the batch's size,
-    // and 17 parameters instead of 18 per row. A row's pass is open only when it has something to learn. One round
-    // trip: the rows this statement inserted (RETURNING) plus the ones stored before (the SELECT's snapshot does not
-    // see the CTE's inserts).
-    const got = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
-      with ins as (
-        insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
-                            latency_ms, cost_usd, key_id, model, payload, received_at, applied)
-        select id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
-               latency_ms, cost_usd, key_id, model, payload::jsonb, received_at, status not in ('learned', 'model')
-        from unnest(${ids}::text[], ${col((r) => r.kind)}::text[], ${col((r) => r.decisionId)}::text[], ${col((r) => r.policy)}::text[],
-                    ${col((r) => r.epoch)}::int[], ${col((r) => r.arm)}::text[], ${col((r) => r.status)}::text[], ${col((r) => r.reward)}::float8[],
-                    ${col((r) => r.joules)}::float8[], ${col((r) => r.inputTokens)}::int[], ${col((r) => r.outputTokens)}::int[],
-                    ${col((r) => r.latencyMs)}::float8[], ${col((r) => r.costUsd ?? null)}::float8[], ${col((r) => r.keyId ?? null)}::text[],
-                    ${col((r) => r.model)}::text[], ${col((r) => (r.payload == null ? null : JSON.stringify(r.payload)))}::text[],
-                    ${col((r) => new Date(r.receivedAt).toISOString())}::timestamptz[])
-          as u(id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens, latency_ms, cost_usd,
-               key_id, model, payload, received_at)
-        on conflict (id) do nothing returning id, status, applied
-      )
-      select id, status, applied from ins
-      union all
-      select id, status, applied from events where id = any(${ids})`;
-    return new Map(got.map((g) => [g.id, { status: g.status, applied: g.applied }]));
+    // and 17 parameters instead of 18 per row. A row's pass is open only when it has something to learn.
+    const inserted = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
+      insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
+                          latency_ms, cost_usd, key_id, model, payload, received_at, applied)
+      select id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
+             latency_ms, cost_usd, key_id, model, payload::jsonb, received_at, status not in ('learned', 'model')
+      from unnest(${ids}::text[], ${col((r) => r.kind)}::text[], ${col((r) => r.decisionId)}::text[], ${col((r) => r.policy)}::text[],
+                  ${col((r) => r.epoch)}::int[], ${col((r) => r.arm)}::text[], ${col((r) => r.status)}::text[], ${col((r) => r.reward)}::float8[],
+                  ${col((r) => r.joules)}::float8[], ${col((r) => r.inputTokens)}::int[], ${col((r) => r.outputTokens)}::int[],
+                  ${col((r) => r.latencyMs)}::float8[], ${col((r) => r.costUsd ?? null)}::float8[], ${col((r) => r.keyId ?? null)}::text[],
+                  ${col((r) => r.model)}::text[], ${col((r) => (r.payload == null ? null : JSON.stringify(r.payload)))}::text[],
+                  ${col((r) => new Date(r.receivedAt).toISOString())}::timestamptz[])
+        as u(id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens, latency_ms, cost_usd,
+             key_id, model, payload, received_at)
+      on conflict (id) do nothing returning id, status, applied`;
+    const out = new Map(inserted.map((g) => [g.id, { status: g.status, applied: g.applied }]));
+    // Rows stored before (a retried job): read in a statement of their own, only when there are any. (Within the
+    // insert's statement, a select would look every id up again, and from a snapshot taken before rows that a
+    // concurrent insert of the same ids committed while this one waited for it.)
+    const before = out.size < ids.length ? ids.filter((id) => !out.has(id)) : [];
+    if (before.length > 0)
+      for (const g of await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
+        select id, status, applied from events where id = any(${before})`)
+        out.set(g.id, { status: g.status, applied: g.applied });
+    return out;
   }
 
   /** The joules stored on one event (the proxy's energy estimate on a usage event), or null. */

@@ -1,5 +1,6 @@
-import { type DecisionRecord } from '@app/contracts';
+import { type DecisionHead, type DecisionRecord } from '@app/contracts';
 import { type RedisClient } from '@app/infra';
+import { decodeHead, decodeHotCopy, encodeHotCopy } from './hot-copy-codec.js';
 import { RedisKeys } from './keys.js';
 import { MultiKeyScript } from './multi-key-script.js';
 import { perSlotGroup, slotGroups } from './slot-groups.js';
@@ -42,17 +43,26 @@ export class DecisionHotStore {
   }
 
   async put(rec: DecisionRecord, ttlSeconds: number): Promise<void> {
-    await this.redis.set(this.keys.decision(rec.id), JSON.stringify(rec), 'EX', ttlSeconds);
+    await this.redis.set(this.keys.decision(rec.id), encodeHotCopy(rec), 'EX', ttlSeconds);
   }
 
   /** Looks many decisions up in one round trip; missing or expired ones are null. */
-  async getMany(ids: readonly string[]): Promise<(DecisionRecord | null)[]> {
+  getMany(ids: readonly string[]): Promise<(DecisionRecord | null)[]> {
+    return this.read(ids, decodeHotCopy);
+  }
+
+  /** The same, without their contexts (hot-copy-codec.ts: the context is not parsed). */
+  getHeads(ids: readonly string[]): Promise<(DecisionHead | null)[]> {
+    return this.read(ids, decodeHead);
+  }
+
+  private async read<T>(ids: readonly string[], decode: (text: string) => T): Promise<(T | null)[]> {
     const res = await perSlotGroup(
       this.redis,
       ids.map((id) => this.keys.decision(id)),
       (keys) => this.redis.mget(keys),
     );
-    return res.map((v) => (v === null ? null : (JSON.parse(v) as DecisionRecord)));
+    return res.map((v) => (v === null ? null : decode(v)));
   }
 
   /**

@@ -228,12 +228,10 @@ describe('EventsRepository (real Postgres)', () => {
     expect(flags.get('x2')!.applied).toBe(false);
   });
 
-  // BUG (EventsRepository.insertMany): "returns, for every id of the batch, the stored row's status". An id that
-  // a concurrent writer inserted but had not committed when this statement started is missing from the answer:
-  // the INSERT waits for that writer and skips the row (ON CONFLICT DO NOTHING), while the SELECT half reads the
-  // statement's snapshot, taken before that commit. (EventApplier skips ids without a flag, so today the other
-  // writer's job carries the event; any caller that trusts the contract loses it.)
-  it.failing('reports every id of the batch even when a concurrent writer committed it meanwhile', async () => {
+  // "Returns, for every id of the batch, the stored row's status": also for an id that a concurrent writer inserted
+  // but had not committed when this insert started. The insert waits for that writer and skips the row (ON CONFLICT
+  // DO NOTHING); a lookup inside the same statement would read a snapshot taken before that commit and miss it.
+  it('reports every id of the batch even when a concurrent writer committed it meanwhile', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let inserted!: () => void;

@@ -61,6 +61,17 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     expect(await hot.getMany(['short'])).toEqual([null]);
   });
 
+  it('reads heads without contexts, from copies it wrote and from copies with x elsewhere (an earlier version)', async () => {
+    const { x: _x, ...head } = rec('h1');
+    await hot.put(rec('h1'), 60);
+    await redis.set(hot.keys.decision('h-old'), JSON.stringify(rec('h-old')), 'EX', 60); // x in the middle
+    const [mine, old, none] = await hot.getHeads(['h1', 'h-old', 'h-missing']);
+    expect(mine).toEqual(head);
+    expect(old).toEqual({ ...head, id: 'h-old' });
+    expect(none).toBeNull();
+    expect(await hot.getMany(['h-old'])).toEqual([rec('h-old')]);
+  });
+
   it('marks event ids pending until confirmed: only a confirmed id answers "duplicate"', async () => {
     expect(await hot.markSeen(['e1', 'e2'], 300)).toEqual(['new', 'new']);
     // e1 is still pending (its job may not have been queued): it counts as not seen, the retry queues it.

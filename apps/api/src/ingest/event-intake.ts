@@ -1,5 +1,5 @@
 import {
-  type DecisionRecord,
+  type DecisionHead,
   type EnergyJob,
   energySchema,
   type EventKind,
@@ -46,7 +46,7 @@ export interface ItemProblem {
  * - `|censored<k>`: for the router decision of each answer an escalation hid, the escalation policy's estimate of
  *   that answer (decided with the step, stored with it): a decision never rated would count as a reward of 0.
  */
-export function cascadeShares(p: Prepared, dec: DecisionRecord | undefined): Prepared[] {
+export function cascadeShares(p: Prepared, dec: DecisionHead | undefined): Prepared[] {
   const c = dec?.cascade;
   if (!c || p.decisionId === undefined || (p.kind !== 'feedback' && p.kind !== 'energy')) return [];
   const to = (suffix: string, decisionId: string, reward?: number): Prepared => {
@@ -111,12 +111,7 @@ export function parseEvent(
  * Checks an event against the decision it names (and the caller's rights over it); fills a pairwise event's
  * reward. Another owner's decision is "not found", exactly as an unknown one. Null when the event may go on.
  */
-export function checkAgainstDecision(
-  caller: Principal,
-  p: Prepared,
-  dec: DecisionRecord | undefined,
-  modelExists: (id: string) => boolean,
-): ItemProblem | null {
+export function checkAgainstDecision(caller: Principal, p: Prepared, dec: DecisionHead | undefined, modelExists: (id: string) => boolean): ItemProblem | null {
   if (p.kind === 'energy' && p.decisionId === undefined) {
     // A model-level reading moves the energy estimate every policy uses: only trusted scopes may post one.
     // energySchema guarantees a model when there is no decision.
@@ -156,7 +151,7 @@ export function checkAgainstDecision(
   return null;
 }
 
-function checkPairwise(p: Prepared & { kind: 'pairwise' }, dec: DecisionRecord): ItemProblem | null {
+function checkPairwise(p: Prepared & { kind: 'pairwise' }, dec: DecisionHead): ItemProblem | null {
   const pair = dec.mode === 'duel' ? dec.arms : undefined;
   if (!pair || pair.length !== 2)
     return { status: 400, detail: `decision ${p.decisionId} is not a duel; post /v1/feedback for it`, errors: [{ path: 'decisionId', message: 'not a duel' }] };

@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   batchJobPayload,
-  type DecisionRecord,
+  type DecisionHead,
   EVENT_KINDS,
   type EventAck,
   type EventJobKind,
@@ -21,6 +21,7 @@ import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
 import { DecisionHotStore, type SeenMark } from '@app/store';
 import { type JobsOptions, type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
+import { RandomIds } from '../random-ids.js';
 import { DecisionLookup } from '../routing/decision-lookup.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -84,11 +85,13 @@ export class IngestService {
    * kind it holds (sent together).
    */
   private readonly group: GroupCommit<Entry, ItemResult>;
+  /** Ids of events the caller did not name (`ev_…`). */
+  private readonly eventIds = new RandomIds('ev_');
 
   /** One event: errors are thrown (4xx problem). With group commit on, it is queued with its neighbours in time. */
   async one(kind: IntakeKind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
     checkIdempotencyKey(idempotencyKey);
-    const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? `ev_${randomUUID()}` };
+    const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? this.eventIds.id() };
     const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
     if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
     return r;
@@ -102,7 +105,7 @@ export class IngestService {
       caller,
       raw,
       prefix: `events.${index}.`,
-      callerId: (given) => given ?? (idempotencyKey ? `${idempotencyKey}:${index}` : `ev_${randomUUID()}`),
+      callerId: (given) => given ?? (idempotencyKey ? `${idempotencyKey}:${index}` : this.eventIds.id()),
     }));
     return this.process(entries, true);
   }
@@ -156,7 +159,7 @@ export class IngestService {
     return results;
   }
 
-  private isLate(dec: DecisionRecord, now: number): boolean {
+  private isLate(dec: DecisionHead, now: number): boolean {
     const window = this.cache.get(dec.policy)?.policy.feedback.windowSeconds ?? Infinity;
     return now > dec.createdAt + window * 1000;
   }
@@ -168,10 +171,10 @@ export class IngestService {
    * set, in admit. If the lookup fails, the marks this call set are given back; if marking fails, the request gets
    * a 503 (a mark set before the failure stays pending, which a retry treats as unseen).
    */
-  private async lookUpAndMark(prepared: Prepared[]): Promise<{ found: Map<string, DecisionRecord>; marks: Map<string, SeenMark> }> {
+  private async lookUpAndMark(prepared: Prepared[]): Promise<{ found: Map<string, DecisionHead>; marks: Map<string, SeenMark> }> {
     const ids = [...new Set(prepared.map((p) => p.eventId))];
     const decisionIds = [...new Set(prepared.flatMap((p) => (p.decisionId ? [p.decisionId] : [])))];
-    const [found, seen] = await Promise.allSettled([this.lookup.find(decisionIds), this.markSeen(ids)]);
+    const [found, seen] = await Promise.allSettled([this.lookup.findHeads(decisionIds), this.markSeen(ids)]);
     if (found.status === 'rejected') {
       if (seen.status === 'fulfilled') this.giveBack(seen.value, ids);
       throw found.reason;

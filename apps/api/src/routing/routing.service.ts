@@ -18,7 +18,7 @@ import { decidePolicy, type PolicyRuntime, recordPendingSpend } from '@app/learn
 import { DecisionHotStore } from '@app/store';
 import { assertPolicyAccess } from '../auth/scopes.js';
 import { DecisionFlusher } from './decision-flusher.service.js';
-import { DecisionIds } from './decision-ids.js';
+import { RandomIds } from '../random-ids.js';
 import { EmbeddingFeatures } from './embedding-features.service.js';
 import { OwedHotCopies } from './owed-hot-copies.service.js';
 import { PolicyCache } from './policy-cache.service.js';
@@ -41,7 +41,7 @@ export interface PendingDecision {
 @Injectable()
 export class RoutingService {
   private readonly rng: Rng = createRng(randomBytes(4).readUInt32LE(0));
-  private readonly ids = new DecisionIds();
+  private readonly ids = new RandomIds('dec_');
   private readonly scratch = new Float64Array(1024);
   private readonly log: Logger;
   redisWriteFailures = 0;
