@@ -4,6 +4,7 @@ import { type DecisionsRepository, type EventsRepository, type PoliciesRepositor
 import { type DecisionHotStore, ITEM_STATUS, type PolicyStateStore } from '@app/store';
 import { eventRows, type Joined, type QueuedEvent } from './event-rows.js';
 import { type ModelEnergyEstimator } from './model-energy-estimator.js';
+import { RecentDecisions } from './recent-decisions.js';
 import { type Closing, type Pending, type PersistFlags, type Plan, planPass } from './pass-plan.js';
 import { type Rebuilder } from './rebuilder.js';
 
@@ -43,6 +44,7 @@ export class EventApplier {
   private readonly policyCache = new Map<string, { at: number; policy: Policy | null }>();
   /** Decisions stored in full and applied, which later passes need not look up (most feedback joins one). */
   private readonly settled = new SettledDecisions();
+  private readonly recent = new RecentDecisions();
 
   constructor(
     private readonly policies: PoliciesRepository,
@@ -100,19 +102,32 @@ export class EventApplier {
     await this.events.finish(closing.applied, closing.superseded, closing.stale);
   }
 
-  /** The batch's decisions and every decision its events reference: Redis hot copies first, then Postgres. */
+  /**
+   * The batch's decisions and every decision its events reference: those this worker saw lately first, then Redis
+   * hot copies, then Postgres.
+   */
   private async join(batch: readonly DecisionRecord[], events: readonly QueuedEvent[]): Promise<Map<string, DecisionRecord>> {
     const decisions = new Map<string, DecisionRecord>(batch.map((d) => [d.id, d]));
+    // Kept as their hot copies are, without the estimates (only the durable log needs them: stored by this pass).
+    for (const d of batch) this.recent.add(d.estimates.length === 0 ? d : { ...d, estimates: [] });
     const wanted = new Set<string>();
-    for (const { data } of events) if (data.decisionId !== undefined && !decisions.has(data.decisionId)) wanted.add(data.decisionId);
+    for (const { data } of events) {
+      const id = data.decisionId;
+      if (id === undefined || decisions.has(id)) continue;
+      const seen = this.recent.get(id);
+      if (seen) decisions.set(id, seen);
+      else wanted.add(id);
+    }
     if (wanted.size === 0) return decisions;
     const ids = [...wanted];
     const hot = await this.hot.getMany(ids);
     const missing: string[] = [];
     ids.forEach((id, i) => {
       const rec = hot[i];
-      if (rec) decisions.set(id, rec);
-      else missing.push(id);
+      if (rec) {
+        decisions.set(id, rec);
+        this.recent.add(rec);
+      } else missing.push(id);
     });
     if (missing.length > 0) for (const [id, rec] of await this.decisions.getMany(missing)) decisions.set(id, rec);
     return decisions;

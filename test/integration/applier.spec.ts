@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { headIndex, HEAD_COUNT, unpackArmStats } from '@app/bandits';
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type PolicyConfig, policyConfigSchema, type UsageJob } from '@app/contracts';
 import { EventApplier, ModelEnergyEstimator, Rebuilder } from '@app/ingest';
@@ -231,5 +232,33 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     const stored = (await new DecisionsRepository(sqls[3]).getMany([full.id])).get(full.id)!;
     expect(stored.estimates).toEqual(full.estimates);
     expect(stored.applied).toBe(true);
+  });
+
+  it('joins later events of a decision it saw in a batch without looking the decision up again', async () => {
+    const hot = new DecisionHotStore(redises[2], env.prefix);
+    const decRepo = new DecisionsRepository(sqls[2]);
+    const evRepo = new EventsRepository(sqls[2]);
+    const policies = new PoliciesRepository(sqls[2]);
+    const applier = new EventApplier(
+      policies,
+      decRepo,
+      evRepo,
+      hot,
+      store,
+      rebuilder,
+      new ModelEnergyEstimator(evRepo, new ModelEnergyStore(redises[2], env.prefix)),
+    );
+    const seen: DecisionRecord = { ...decisions[2], id: 'seen-in-batch', estimates: [{ arm: 'a', score: 0.5 }] };
+    await applier.apply({ decisions: [seen], feedback: [], energy: [] });
+    const hotReads = jest.spyOn(hot, 'getMany');
+    const logReads = jest.spyOn(decRepo, 'getMany');
+    const out = await applier.apply({ decisions: [], feedback: [{ eventId: 'seen-fb', decisionId: seen.id, reward: 1, receivedAt: Date.now() }], energy: [] });
+    expect(out).toMatchObject({ orphans: [], applied: 1 });
+    expect(hotReads).not.toHaveBeenCalled();
+    expect(logReads).not.toHaveBeenCalled();
+    // Another decision, seen by no pass of this applier: looked up (its hot copy).
+    await hot.put({ ...decisions[3], id: 'unseen' }, 3600);
+    await applier.apply({ decisions: [], feedback: [{ eventId: 'unseen-fb', decisionId: 'unseen', reward: 1, receivedAt: Date.now() }], energy: [] });
+    expect(hotReads).toHaveBeenCalledWith(['unseen']);
   });
 });
