@@ -1,20 +1,7 @@
-import { type DecisionRecord } from '@app/contracts';
+import { decisionRecord } from '../../test/support/rows.js';
 import { RecentDecisions } from './recent-decisions.js';
 
-const rec = (id: string): DecisionRecord => ({
-  id,
-  policy: 'p',
-  epoch: 1,
-  policyVersion: 1,
-  arm: 'a',
-  armIndex: 0,
-  propensity: 1,
-  x: [1, 2],
-  owner: 'o',
-  mode: 'single',
-  estimates: [],
-  createdAt: 0,
-});
+const rec = (id: string) => decisionRecord(id, [1, 2]);
 
 describe('RecentDecisions', () => {
   it('keeps the last `capacity` decisions seen, forgetting the oldest first', () => {
