@@ -1,20 +1,33 @@
 import { decisionRecord } from '../../test/support/rows.js';
 import { RecentDecisions } from './recent-decisions.js';
 
-const rec = (id: string) => decisionRecord(id, [1, 2]);
+const rec = (id: string, d = 2) =>
+  decisionRecord(
+    id,
+    Array.from({ length: d }, (_, i) => i),
+  );
 
 describe('RecentDecisions', () => {
-  it('keeps the last `capacity` decisions seen, forgetting the oldest first', () => {
-    const recent = new RecentDecisions(3);
+  it('keeps the last decisions seen up to a number of context values, forgetting the oldest first', () => {
+    const recent = new RecentDecisions(9); // three decisions of d = 2 (each counts d + 1)
     for (const id of ['a', 'b', 'c']) recent.add(rec(id));
     recent.add(rec('a')); // seen again: keeps its place (and its first copy)
     recent.add(rec('d'));
     expect(['a', 'b', 'c', 'd'].map((id) => recent.get(id)?.id)).toEqual([undefined, 'b', 'c', 'd']);
+    // A larger context makes room by forgetting as many of the oldest as it takes.
+    recent.add(rec('e', 4));
+    expect(['b', 'c', 'd', 'e'].map((id) => recent.get(id)?.id)).toEqual([undefined, undefined, 'd', 'e']);
   });
 
-  it('keeps nothing with no capacity', () => {
-    const recent = new RecentDecisions(0);
-    recent.add(rec('a'));
-    expect(recent.get('a')).toBeUndefined();
+  it('keeps nothing with no room, no context larger than its room, and bounds decisions without context too', () => {
+    const none = new RecentDecisions(0);
+    none.add(rec('a'));
+    expect(none.get('a')).toBeUndefined();
+    const small = new RecentDecisions(4);
+    small.add(rec('b', 4));
+    expect(small.get('b')).toBeUndefined();
+    const empty = new RecentDecisions(3);
+    for (const id of ['c', 'd', 'e', 'f']) empty.add(rec(id, 0));
+    expect(['c', 'd', 'e', 'f'].map((id) => empty.get(id)?.id)).toEqual([undefined, 'd', 'e', 'f']);
   });
 });

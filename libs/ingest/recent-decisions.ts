@@ -3,22 +3,31 @@ import { type DecisionRecord } from '@app/contracts';
 /**
  * Decisions a worker saw lately (in decision jobs, or looked up for an event), so that later events of the same
  * decision join it without a Redis round trip and a parse of its context: a proxied call's usage and its energy
- * reading come seconds after the decision, and feedback often soon after. What joining uses of a record never
- * changes once the decision is made (its estimates, filled in later, are not used to learn), so an entry is never
- * stale. Bounded: past `capacity` decisions (~0.8 KB each at d = 64: 25 MB when full), the oldest seen is forgotten and looked up
- * again when next needed.
+ * reading come seconds after the decision, and feedback often soon after. Joining uses only what a decision is
+ * made with (its context, arms, policy, epoch, time), never changed afterwards, so an entry is never stale. Bounded
+ * by the numbers of the contexts kept, whatever the policies' dimension (each decision counts its context's length
+ * + 1): past `maxNumbers` (2,000,000, 16 MB of float64: ~30,800 decisions at d = 64, ~25 MB with the rest of each
+ * record), the oldest seen are forgotten and looked up again when next needed.
  */
 export class RecentDecisions {
   private readonly recs = new Map<string, DecisionRecord>();
-  constructor(private readonly capacity = 30_000) {}
+  private numbers = 0;
+  constructor(private readonly maxNumbers = 2_000_000) {}
 
   get(id: string): DecisionRecord | undefined {
     return this.recs.get(id);
   }
 
   add(rec: DecisionRecord): void {
-    if (this.capacity <= 0 || this.recs.has(rec.id)) return;
+    if (weight(rec) > this.maxNumbers || this.recs.has(rec.id)) return;
     this.recs.set(rec.id, rec);
-    if (this.recs.size > this.capacity) this.recs.delete(this.recs.keys().next().value as string);
+    this.numbers += weight(rec);
+    for (const [id, old] of this.recs) {
+      if (this.numbers <= this.maxNumbers) break;
+      this.recs.delete(id);
+      this.numbers -= weight(old);
+    }
   }
 }
+
+const weight = (rec: DecisionRecord) => rec.x.length + 1;

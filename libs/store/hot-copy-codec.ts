@@ -21,7 +21,7 @@ export const decodeHotCopy = (text: string): DecisionRecord => JSON.parse(text) 
  * string (a quote inside a JSON string is escaped), and when what follows its last occurrence is one flat list (a
  * single `[` and `]`, no string, no object) closed by the only `}`, it is a field of the record itself, not of a
  * nested value, and the last one: the text before it is the rest of the record. Any other text (fields in another
- * order) is parsed whole.
+ * order) is parsed whole. The list itself is not read, so a copy damaged inside it still gives its head.
  */
 export function decodeHead(text: string): DecisionHead {
   const at = text.lastIndexOf(X_FIELD);

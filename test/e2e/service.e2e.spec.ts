@@ -158,6 +158,18 @@ describe('routing service end to end', () => {
     expect([s.decisions, s.feedback, s.energyReadings, s.events.learned]).toEqual([2, 2, 1, 3]);
   });
 
+  it('answers the id it stored for an event sent without one: sending that id again is a duplicate', async () => {
+    expect((await admin.put('/admin/policies/unnamed', { algorithm: 'linucb', arms: ['coder', 'mathy'] })).status).toBe(201);
+    const d = (await admin.post('/v1/route', { policy: 'unnamed', input: 'a' })).body.decisionId;
+    const first = await admin.post('/v1/energy', { decisionId: d, joules: 3 });
+    expect(first.body).toMatchObject({ status: 'accepted', eventId: expect.stringMatching(/^ev_[A-Za-z0-9_-]{20}$/) });
+    const again = await admin.post('/v1/energy', { decisionId: d, joules: 3, eventId: first.body.eventId });
+    expect(again.body).toEqual({ eventId: first.body.eventId, status: 'duplicate' });
+    const [item] = (await admin.post('/v1/feedback/batch', { events: [{ decisionId: d, reward: 1 }] })).body.results;
+    const repeat = await admin.post('/v1/feedback', { decisionId: d, reward: 1, eventId: item.eventId });
+    expect(repeat.body).toEqual({ eventId: item.eventId, status: 'duplicate' });
+  });
+
   it('rebuild over HTTP reproduces the state', async () => {
     const before = (await admin.get('/admin/policies/idem/stats')).body;
     const r = await admin.post('/admin/policies/idem/rebuild');

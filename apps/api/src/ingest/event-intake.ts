@@ -67,17 +67,23 @@ export function cascadeShares(p: Prepared, dec: DecisionHead | undefined): Prepa
 /** Scopes trusted with any owner's decisions and with model-level readings (inference hosts, operators). */
 const trusted = (caller: Principal) => caller.scope === 'admin' || caller.scope === 'telemetry';
 
-/** Parses one item with its kind's schema; its ids come from `stored` / `given` (caller's id or a derived one). */
+/**
+ * Parses one item with its kind's schema. Its id is the caller's, else one `callerId` derives or draws (once: the
+ * id answered is the id stored), stored as `stored` makes it (in the caller owner's namespace).
+ */
 export function parseEvent(
   kind: IntakeKind,
   raw: unknown,
   index: number,
   receivedAt: number,
-  stored: (given?: string) => string,
-  given: (given?: string) => string,
+  callerId: (given?: string) => string,
+  stored: (callerEventId: string) => string,
 ): Prepared | { problem: ItemProblem } {
   const bad = (detail: string, issues: Parameters<typeof issuesToErrors>[0]) => ({ problem: { status: 400, detail, errors: issuesToErrors(issues) } });
-  const ids = (eventId?: string) => ({ index, eventId: stored(eventId), callerEventId: given(eventId) });
+  const ids = (eventId?: string) => {
+    const callerEventId = callerId(eventId);
+    return { index, eventId: stored(callerEventId), callerEventId };
+  };
   switch (kind) {
     case 'pairwise': {
       const r = pairwiseSchema.safeParse(raw);

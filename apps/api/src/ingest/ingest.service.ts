@@ -123,7 +123,7 @@ export class IngestService {
     const now = Date.now();
     const prepared: Prepared[] = [];
     entries.forEach(({ kind, caller, raw, callerId }, index) => {
-      const p = parseEvent(kind, raw, index, now, (given) => ownedEventId(caller.owner, callerId(given)), callerId);
+      const p = parseEvent(kind, raw, index, now, callerId, (id) => ownedEventId(caller.owner, id));
       if ('problem' in p) reject(index, p.problem.status, p.problem.detail, p.problem.errors);
       else prepared.push(p);
     });
