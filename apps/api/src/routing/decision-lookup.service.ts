@@ -21,24 +21,17 @@ export class DecisionLookup {
   ) {}
 
   find(ids: string[]): Promise<Map<string, DecisionRecord>> {
-    return this.findWith(
-      ids,
-      (some) => this.hot.getMany(some),
-      (rec) => rec,
-    );
+    return this.findWith(ids, (some) => this.hot.getMany(some));
   }
 
   /** The same without contexts (what checks an event against its decision needs; hot copies are read faster). */
   findHeads(ids: string[]): Promise<Map<string, DecisionHead>> {
-    return this.findWith(
-      ids,
-      (some) => this.hot.getHeads(some),
-      (rec): DecisionHead => rec,
-    );
+    return this.findWith(ids, (some) => this.hot.getHeads(some));
   }
 
-  private async findWith<T>(ids: string[], readHot: (ids: string[]) => Promise<(T | null)[]>, fromRecord: (rec: DecisionRecord) => T): Promise<Map<string, T>> {
-    const out = new Map<string, T>();
+  /** Found in Redis as `readHot` reads it; an owed or durable copy is whole (a DecisionRecord is a DecisionHead). */
+  private async findWith<T extends DecisionHead>(ids: string[], readHot: (ids: string[]) => Promise<(T | null)[]>): Promise<Map<string, T | DecisionRecord>> {
+    const out = new Map<string, T | DecisionRecord>();
     if (ids.length === 0) return out;
     // What this replica owes is read before Redis is: a copy written while the GET is on its way leaves the owed
     // set before the GET's answer (null) is read, and would otherwise be found in neither.
@@ -53,13 +46,13 @@ export class DecisionLookup {
     for (const [i, id] of ids.entries()) {
       const owed = hot[i] ? undefined : (owedBefore[i] ?? this.owed.get(id));
       if (owed) await this.owed.settle(id).catch(() => Promise.reject(unavailable('the event queue is unavailable; retry later')));
-      const rec = hot[i] ?? (owed && fromRecord(owed));
+      const rec = hot[i] ?? owed;
       if (rec) out.set(id, rec);
       else missing.push(id);
     }
     if (missing.length > 0) {
       try {
-        for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, fromRecord(rec));
+        for (const [id, rec] of await this.decisions.getMany(missing)) out.set(id, rec);
       } catch {
         throw unavailable('cannot look decisions up right now; retry later');
       }
