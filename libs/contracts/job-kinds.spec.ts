@@ -1,4 +1,4 @@
-import { MIXED_EVENTS, mixedJobPayload, parseJob, protocolOfWorkerClient, workerNameFor, WORKER_PROTOCOL } from './job-kinds.js';
+import { batchJobPayload, JOB, MIXED_EVENTS, mixedJobPayload, parseJob, protocolOfWorkerClient, workerNameFor, WORKER_PROTOCOL } from './job-kinds.js';
 
 const feedback = { eventId: 'admin|f1', decisionId: 'dec_a', reward: 0.5, receivedAt: 1 };
 const energy = { eventId: 'admin|e1', decisionId: 'dec_a', joules: 12, receivedAt: 2 };
@@ -24,6 +24,39 @@ describe('jobs carrying events of several kinds', () => {
     expect(parseJob(MIXED_EVENTS.name, { feedback: [] }).form).toBe('invalid');
     expect(parseJob(MIXED_EVENTS.name, { feedback: [feedback], decisions: [] }).form).toBe('invalid');
     expect(parseJob(MIXED_EVENTS.name, { energy: [feedback] }).form).toBe('invalid');
+  });
+});
+
+describe('decisions jobs', () => {
+  const decision = {
+    id: 'dec_a',
+    policy: 'p',
+    epoch: 1,
+    policyVersion: 3,
+    arm: 'm1',
+    armIndex: 0,
+    propensity: 0.9,
+    x: [0.5, -1, 0],
+    owner: 'admin',
+    mode: 'single',
+    estimates: [
+      { arm: 'm1', quality: 0.8, cost: 1e-4, score: 0.7 },
+      { arm: 'm2', quality: 0.6, cost: 0, score: 0.5 },
+    ],
+    createdAt: 5,
+  };
+  const job = (estimates: unknown) => JSON.parse(JSON.stringify(batchJobPayload('decisions', [{ ...decision, estimates } as never])));
+
+  it('parse with their per-arm estimates as sent', () => {
+    expect(parseJob(JOB.decisions, job(decision.estimates))).toEqual({ form: 'decisions', decisions: [decision] });
+    expect(parseJob(JOB.decisions, job([])).form).toBe('decisions');
+  });
+
+  it('are invalid when an estimate is not a flat object of strings and finite numbers', () => {
+    for (const bad of [[{ arm: 'm1', quality: null }], [{ arm: 'm1', nested: { q: 1 } }], [[0.5, 0.7]], ['m1'], [null], [{ q: true }], {}])
+      expect(parseJob(JOB.decisions, job(bad))).toMatchObject({ form: 'invalid' });
+    // Not from JSON, but from code: a non-finite number is refused too.
+    expect(parseJob(JOB.decisions, { decisions: [{ ...decision, estimates: [{ arm: 'm1', q: Infinity }] }] })).toMatchObject({ form: 'invalid' });
   });
 });
 

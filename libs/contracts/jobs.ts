@@ -9,6 +9,13 @@ import { finite } from './finite.js';
  */
 export const QUEUE_NAME = 'router-events';
 
+/** One arm's estimates in a decision record: a flat object of strings and finite numbers. */
+export const isArmEstimates = (v: unknown): v is Record<string, string | number> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const value of Object.values(v)) if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) return false;
+  return true;
+};
+
 /** A decision as recorded at route time (also the Redis hot copy joined by feedback). */
 export const decisionRecordSchema = z.object({
   id: z.string(),
@@ -23,7 +30,9 @@ export const decisionRecordSchema = z.object({
   mode: z.string(),
   /** A duel's two models (arms[0] = arm). */
   arms: z.array(z.string()).optional(),
-  estimates: z.array(z.record(z.string(), z.union([z.string(), finite()]))),
+  // Checked as a whole per arm: ~16 arms × 8 values a decision, which a record of unions parsed value by value
+  // (~24 µs a decision, the larger part of a decisions job's parse).
+  estimates: z.array(z.custom<Record<string, string | number>>(isArmEstimates, 'must be an object of strings and finite numbers')),
   createdAt: z.int(),
   /** Where `x` came from (absent in records written before it existed: the policy's source). */
   featureSource: decisionFeatureSourceSchema.optional(),

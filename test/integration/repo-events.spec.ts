@@ -131,6 +131,16 @@ describe('EventsRepository (real Postgres)', () => {
     expect((row.received_at as Date).getTime()).toBe(at);
   });
 
+  it('stores every float8 exactly as given and an absent payload as SQL null', async () => {
+    const floats = [0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, -2.5e-17, 123456789.98765433];
+    await events.insertMany(floats.map((x, i) => ev(`flt-${i}`, { reward: x, joules: x, latencyMs: x, costUsd: x, payload: null, keyId: 'key_1' })));
+    const rows = await sql<{ id: string; reward: number; joules: number; latency: number; cost: number; nullPayload: boolean; keyId: string }[]>`
+      select id, reward, joules, latency_ms as latency, cost_usd as cost, payload is null as "nullPayload", key_id as "keyId"
+      from events where id like 'flt-%' order by id`;
+    expect(rows.map((r) => [r.reward, r.joules, r.latency, r.cost])).toEqual(floats.map((x) => [x, x, x, x]));
+    expect(rows.every((r) => r.nullPayload && r.keyId === 'key_1')).toBe(true);
+  });
+
   it('finish closes the pass: applied stays as it is, superseded and stale get their final status', async () => {
     await events.insertMany([
       ev('f1', { policy: 'fin' }),
