@@ -58,4 +58,16 @@ describe('hot copy codec', () => {
     expect(decodeHead(`{"id":"d","x":["a"]}`)).toEqual({ id: 'd' });
     expect(decodeHead(`{"id":"d","x":[[1],[2]]}`)).toEqual({ id: 'd' });
   });
+
+  it('takes the head only when the first "x" field is the record\'s own and its last', () => {
+    // The first occurrence nested, the record's own x last: parsed whole, nothing lost.
+    expect(decodeHead(`{"id":"d","y":{"a":1,"x":[1]},"x":[5,6]}`)).toEqual({ id: 'd', y: { a: 1, x: [1] } });
+    // A field after x (a list, an object, a scalar): parsed whole.
+    expect(decodeHead(`{"id":"d","x":[1],"z":[2]}`)).toEqual({ id: 'd', z: [2] });
+    expect(decodeHead(`{"id":"d","x":[1],"z":{"q":"]"}}`)).toEqual({ id: 'd', z: { q: ']' } });
+    expect(decodeHead(`{"id":"d","x":[1],"z":"a]"}`)).toEqual({ id: 'd', z: 'a]' });
+    // A copy damaged inside its list still gives its head; damaged before it, it is refused as before.
+    expect(decodeHead(`{"id":"d","x":[1,,oops]}`)).toEqual({ id: 'd' });
+    expect(() => decodeHead(`{"id":"d",,"x":[1]}`)).toThrow(SyntaxError);
+  });
 });

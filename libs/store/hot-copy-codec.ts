@@ -18,25 +18,29 @@ export const decodeHotCopy = (text: string): DecisionRecord => JSON.parse(text) 
 
 /**
  * A hot copy's head, without parsing its context when `x` is the last field. The field's text cannot be part of a
- * string (a quote inside a JSON string is escaped), and when what follows its last occurrence is one flat list (a
- * single `[` and `]`, no string, no object) closed by the only `}`, it is a field of the record itself, not of a
- * nested value, and the last one: the text before it is the rest of the record. Any other text (fields in another
- * order) is parsed whole. The list itself is not read, so a copy damaged inside it still gives its head.
+ * string (a quote inside a JSON string is escaped). At its first occurrence, the text before it closed by `}` is
+ * valid JSON only when that occurrence is a field of the record itself, not of a nested value; and it is the last
+ * field when no `[` follows its list's and the copy ends with `]}` (any later field would end the copy otherwise,
+ * or open a list of its own). The list itself is not read, so a copy damaged inside it still gives its head. Any
+ * other text (fields in another order, an `x` nested first) is parsed whole. Two scans: up to the head's end, and
+ * back from the end to the list's start.
  */
 export function decodeHead(text: string): DecisionHead {
-  const at = text.lastIndexOf(X_FIELD);
+  const at = text.indexOf(X_FIELD);
   const list = at + X_FIELD.length;
   const end = text.length - 1;
-  if (
-    at > 0 &&
-    text.charCodeAt(list) === 0x5b && // [
-    text.indexOf('[', list + 1) === -1 &&
-    text.indexOf(']', list) === end - 1 &&
-    text.indexOf('}', list) === end &&
-    text.indexOf('{', list) === -1 &&
-    text.indexOf('"', list) === -1
-  )
-    return JSON.parse(`${text.slice(0, at)}}`) as DecisionHead;
+  if (at > 0 && text.charCodeAt(end) === 0x7d && text.charCodeAt(end - 1) === 0x5d && text.lastIndexOf('[') === list) {
+    const head = parseOrUndefined(`${text.slice(0, at)}}`);
+    if (head !== undefined) return head;
+  }
   const { x: _x, ...head } = decodeHotCopy(text);
   return head;
+}
+
+function parseOrUndefined(text: string): DecisionHead | undefined {
+  try {
+    return JSON.parse(text) as DecisionHead;
+  } catch {
+    return undefined;
+  }
 }

@@ -147,15 +147,29 @@ export class IngestService {
         reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
           { path: 'decisionId', message: 'too many events for this decision' },
         ]);
+    // Counted per label set, not per event: a labelled counter's increment hashes its labels each time.
+    const rewards = new Map<string, number>();
+    let joules = 0;
     for (const p of queued.accepted) {
       if (p.share) continue;
       results[p.index] = { eventId: p.callerEventId, status: p.late ? 'late' : 'accepted' };
-      if (p.kind === 'feedback' && !p.late) this.metrics.rewards.inc({ policy: found.get(p.decisionId)?.policy ?? 'unknown' }, p.job.reward);
-      if (p.kind === 'energy') this.metrics.energy.inc(p.job.joules);
+      if (p.kind === 'feedback' && !p.late) {
+        const policy = found.get(p.decisionId)?.policy ?? 'unknown';
+        rewards.set(policy, (rewards.get(policy) ?? 0) + p.job.reward);
+      }
+      if (p.kind === 'energy') joules += p.job.joules;
     }
+    for (const [policy, sum] of rewards) this.metrics.rewards.inc({ policy }, sum);
+    if (joules > 0) this.metrics.energy.inc(joules);
+    const outcomes = new Map<string, { kind: IntakeKind; status: ItemResult['status']; n: number }>();
     results.forEach((r, i) => {
-      if (r) this.metrics.feedback.inc({ kind: entries[i].kind, status: r.status });
+      if (!r) return;
+      const key = `${entries[i].kind}:${r.status}`;
+      const o = outcomes.get(key);
+      if (o) o.n++;
+      else outcomes.set(key, { kind: entries[i].kind, status: r.status, n: 1 });
     });
+    for (const { kind, status, n } of outcomes.values()) this.metrics.feedback.inc({ kind, status }, n);
     return results;
   }
 
