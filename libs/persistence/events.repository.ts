@@ -193,10 +193,13 @@ export class EventsRepository {
       group by model order by model`;
   }
 
-  /** A policy epoch's events by status (direct calls have no policy: never counted here). */
+  /**
+   * A policy epoch's events by status (direct calls and model-level readings have no policy: never counted here),
+   * as the triggers of migration 013 keep them: a few rows read, however long the log.
+   */
   async counts(policy: string, epoch: number): Promise<Record<Exclude<StoredStatus, 'direct'>, number>> {
     const rows = await this.sql<{ status: Exclude<StoredStatus, 'direct'>; n: number }[]>`
-      select status, count(*)::int as n from events where policy = ${policy} and epoch = ${epoch} and status <> 'direct' group by status`;
+      select status, n::float8 as n from event_counts where policy = ${policy} and epoch = ${epoch}`;
     const out: Record<Exclude<StoredStatus, 'direct'>, number> = { learned: 0, late: 0, superseded: 0, stale: 0, model: 0, removed: 0 };
     for (const r of rows) out[r.status] = r.n;
     return out;

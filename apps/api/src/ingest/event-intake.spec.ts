@@ -49,8 +49,12 @@ describe('parseEvent', () => {
     expect(parseEvent('feedback', { decisionId: 'dec_a', reward: 2 }, 0, 1, callerId, stored)).toMatchObject({
       problem: { status: 400, detail: 'invalid feedback', errors: [expect.objectContaining({ path: 'reward' })] },
     });
-    expect(parseEvent('pairwise', { decisionId: 'dec_a' }, 0, 1, callerId, stored)).toMatchObject({ problem: { status: 400, errors: [expect.objectContaining({ path: 'winner' })] } });
-    expect(parseEvent('energy', { decisionId: 'dec_a', joules: -1 }, 0, 1, callerId, stored)).toMatchObject({ problem: { status: 400, errors: [expect.objectContaining({ path: 'joules' })] } });
+    expect(parseEvent('pairwise', { decisionId: 'dec_a' }, 0, 1, callerId, stored)).toMatchObject({
+      problem: { status: 400, errors: [expect.objectContaining({ path: 'winner' })] },
+    });
+    expect(parseEvent('energy', { decisionId: 'dec_a', joules: -1 }, 0, 1, callerId, stored)).toMatchObject({
+      problem: { status: 400, errors: [expect.objectContaining({ path: 'joules' })] },
+    });
     expect(drawn).toHaveLength(before);
   });
 });
