@@ -4,7 +4,7 @@
 --
 -- Statement-level triggers keep the counts in the same transaction as the rows (exact, whatever the writer), once
 -- per statement over its transition tables: inserts, updates (only rows whose status, policy or epoch changed move
--- a count) and deletes. Events without a policy (model-level readings, direct calls)
+-- a count), deletes, and a truncate (which empties the counts). Events without a policy (model-level readings, direct calls)
 -- are not counted. Counter rows are taken in key order, so concurrent writers cannot deadlock on them.
 create table event_counts (
   policy text not null,
@@ -30,6 +30,8 @@ begin
     ) moved
     group by policy, epoch, status having sum(d) <> 0 order by policy, epoch, status
     on conflict (policy, epoch, status) do update set n = event_counts.n + excluded.n;
+  elsif tg_op = 'TRUNCATE' then
+    delete from event_counts;
   else
     insert into event_counts (policy, epoch, status, n)
     select policy, epoch, status, -count(*) from old_rows where policy is not null
@@ -52,3 +54,4 @@ create trigger event_counts_update after update on events
   referencing old table as old_rows new table as new_rows for each statement execute function event_counts_apply();
 create trigger event_counts_delete after delete on events referencing old table as old_rows
   for each statement execute function event_counts_apply();
+create trigger event_counts_truncate after truncate on events for each statement execute function event_counts_apply();

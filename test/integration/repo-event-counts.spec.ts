@@ -82,6 +82,12 @@ describe('event counts (real Postgres)', () => {
     const total = Object.values(await events.counts('k', 1)).reduce((a, b) => a + b, 0);
     expect(total).toBe(1800);
   });
+
+  it('are emptied with the table (truncate)', async () => {
+    await sql`truncate events`;
+    expect(await events.counts('k', 1)).toEqual({ learned: 0, late: 0, superseded: 0, stale: 0, model: 0, removed: 0 });
+    expect(await sql`select 1 from event_counts`).toHaveLength(0);
+  });
 });
 
 describe('migration 013 (event counts)', () => {
