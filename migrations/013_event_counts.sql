@@ -4,8 +4,8 @@
 --
 -- Statement-level triggers keep the counts in the same transaction as the rows (exact, whatever the writer), once
 -- per statement over its transition tables: inserts, updates (only rows whose status, policy or epoch changed move
--- a count), deletes, and a truncate (which empties the counts). Events without a policy (model-level readings, direct calls)
--- are not counted. Counter rows are taken in key order, so concurrent writers cannot deadlock on them.
+-- a count), deletes, and a truncate (which empties the counts). Events without a policy (model-level readings, direct
+-- calls) are not counted. Counter rows are taken in key order, so concurrent writers cannot deadlock on them.
 create table event_counts (
   policy text not null,
   epoch  integer not null,

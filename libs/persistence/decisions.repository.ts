@@ -1,5 +1,6 @@
 import { type DecisionCascade, type DecisionRecord } from '@app/contracts';
 import { type Sql } from './db.js';
+import { jsonRowsInIdOrder } from './json-rows.js';
 import { type SettledDecisions } from './settled-decisions.js';
 
 interface Row {
@@ -40,7 +41,7 @@ const toRecord = (r: Row): DecisionRecord & { applied: boolean } => ({
 });
 
 /**
- * A decision as the positional array `insertMany` sends. The context goes as a float8[] literal: each number's
+ * A decision as the positional array `insertMany` sends (jsonRowsInIdOrder). The context goes as a float8[] literal: each number's
  * shortest text that reads back as the same double.
  */
 const decisionTuple = (r: DecisionRecord) => [
@@ -92,18 +93,16 @@ export class DecisionsRepository {
   }
 
   private async write(recs: readonly DecisionRecord[]): Promise<Map<string, boolean>> {
-    // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
-    const sorted = [...recs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    // One JSON text of positional rows (as EventsRepository.insertMany sends events): one parameter and one
-    // statement text whatever the number of rows. A row first written from a hot copy (feedback joined before the
-    // decision batch arrived) has no estimates; the batch's copy fills them in.
+    // A row first written from a hot copy (feedback joined before the decision batch arrived) has no estimates; the
+    // batch's copy fills them in.
+    const { json } = jsonRowsInIdOrder(recs, decisionTuple);
     await this.sql`
       insert into decisions (id, policy, epoch, policy_version, arm, arm_index, propensity, context, estimates, owner, mode, arms,
                              fallback_from, cascade, created_at)
       select r->>0, r->>1, (r->>2)::int, (r->>3)::int, r->>4, (r->>5)::int, (r->>6)::float8, (r->>7)::float8[], r->8, r->>9, r->>10,
              case when jsonb_typeof(r->11) = 'array' then array(select jsonb_array_elements_text(r->11)) end,
              r->>12, nullif(r->13, 'null'::jsonb), to_timestamp((r->>14)::float8 / 1000)
-      from jsonb_array_elements(${JSON.stringify(sorted.map(decisionTuple))}::text::jsonb) as r
+      from jsonb_array_elements(${json}::text::jsonb) as r
       on conflict (id) do update set estimates = excluded.estimates
       where decisions.estimates = '[]'::jsonb and excluded.estimates <> '[]'::jsonb`;
     const ids = recs.map((r) => r.id);

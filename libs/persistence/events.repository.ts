@@ -1,5 +1,6 @@
 import { type EventKind } from '@app/contracts';
 import { type Sql } from './db.js';
+import { jsonRowsInIdOrder } from './json-rows.js';
 
 export type { EventKind };
 export type StoredStatus = 'learned' | 'late' | 'superseded' | 'stale' | 'model' | 'removed' | 'direct';
@@ -36,7 +37,7 @@ export interface KeyModelUsage {
   energyJoules: number | null;
 }
 
-/** An event row as the positional array `insertMany` sends (JSON numbers keep every float8 exactly). */
+/** An event row as the positional array `insertMany` sends (jsonRowsInIdOrder; JSON numbers keep every float8 exactly). */
 const rowTuple = (r: EventRow) => [
   r.id,
   r.kind,
@@ -67,19 +68,15 @@ export class EventsRepository {
    */
   async insertMany(rows: readonly EventRow[]): Promise<Map<string, { status: StoredStatus; applied: boolean }>> {
     if (rows.length === 0) return new Map();
-    // Rows in id order: concurrent workers inserting overlapping batches then lock in the same order (no deadlock).
-    const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const ids = sorted.map((r) => r.id);
-    // The rows as one JSON text of positional arrays, read by position in the statement: one parameter and one
-    // statement text whatever the batch's size, serialised natively (per-column text arrays cost the worker twice
-    // as much to escape in JavaScript). A row's pass is open only when it has something to learn.
+    // A row's pass is open only when it has something to learn.
+    const { ids, json } = jsonRowsInIdOrder(rows, rowTuple);
     const inserted = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
       insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
                           latency_ms, cost_usd, key_id, model, payload, received_at, applied)
       select r->>0, r->>1, r->>2, r->>3, (r->>4)::int, r->>5, r->>6, (r->>7)::float8, (r->>8)::float8, (r->>9)::int,
              (r->>10)::int, (r->>11)::float8, (r->>12)::float8, r->>13, r->>14, nullif(r->15, 'null'::jsonb),
              to_timestamp((r->>16)::float8 / 1000), r->>6 not in ('learned', 'model')
-      from jsonb_array_elements(${JSON.stringify(sorted.map(rowTuple))}::text::jsonb) as r
+      from jsonb_array_elements(${json}::text::jsonb) as r
       on conflict (id) do nothing returning id, status, applied`;
     const out = new Map(inserted.map((g) => [g.id, { status: g.status, applied: g.applied }]));
     // Rows stored before (a retried job): read in a statement of their own, only when there are any. (Within the
