@@ -1,5 +1,5 @@
 import { type EventKind } from '@app/contracts';
-import { type Sql } from './db.js';
+import { byIds, type Sql } from './db.js';
 import { jsonRowsInIdOrder } from './json-rows.js';
 
 export type { EventKind };
@@ -84,8 +84,8 @@ export class EventsRepository {
     // concurrent insert of the same ids committed while this one waited for it.)
     const before = out.size < ids.length ? ids.filter((id) => !out.has(id)) : [];
     if (before.length > 0)
-      for (const g of await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
-        select id, status, applied from events where id = any(${before})`)
+      for (const g of await byIds(this.sql, before.length, (q) => q<{ id: string; status: StoredStatus; applied: boolean }[]>`
+        select id, status, applied from events where id = any(${before})`))
         out.set(g.id, { status: g.status, applied: g.applied });
     return out;
   }
@@ -98,9 +98,13 @@ export class EventsRepository {
 
   /** Closes the learning pass: the applied ones stay as they are, the others get their final status. */
   async finish(applied: readonly string[], superseded: readonly string[], stale: readonly string[]): Promise<void> {
-    if (applied.length > 0) await this.sql`update events set applied = true where id = any(${applied as string[]})`;
-    if (superseded.length > 0) await this.sql`update events set applied = true, status = 'superseded' where id = any(${superseded as string[]})`;
-    if (stale.length > 0) await this.sql`update events set applied = true, status = 'stale' where id = any(${stale as string[]})`;
+    const count = applied.length + superseded.length + stale.length;
+    if (count === 0) return;
+    await byIds(this.sql, count, async (q) => {
+      if (applied.length > 0) await q`update events set applied = true where id = any(${applied as string[]})`;
+      if (superseded.length > 0) await q`update events set applied = true, status = 'superseded' where id = any(${superseded as string[]})`;
+      if (stale.length > 0) await q`update events set applied = true, status = 'stale' where id = any(${stale as string[]})`;
+    });
   }
 
   /** Streams one policy epoch's learned events joined with their decision's context (for rebuilds). */
@@ -172,7 +176,7 @@ export class EventsRepository {
 
   /** Model-level readings whose estimate update is done. */
   async markModelReadingsApplied(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.sql`update events set applied = true where id = any(${ids as string[]}) and status = 'model'`;
+    if (ids.length > 0) await byIds(this.sql, ids.length, (q) => q`update events set applied = true where id = any(${ids as string[]}) and status = 'model'`);
   }
 
   /**

@@ -58,8 +58,8 @@ describe('EventsRepository (real Postgres)', () => {
   });
 
   it("closes a batch's events in place: heap-only updates, no new index entries", async () => {
-    // One connection throughout: pg_stat_force_next_flush flushes the calling backend's counts only.
-    const one = await sql.reserve();
+    // One connection throughout (a pool of one): pg_stat_force_next_flush flushes the calling backend's counts only.
+    const one = createSql(env.databaseUrl, 1);
     try {
       const repo = new EventsRepository(one);
       const counts = async () => {
@@ -76,7 +76,7 @@ describe('EventsRepository (real Postgres)', () => {
       expect(after.upd - before.upd).toBe(500);
       expect(after.hot - before.hot).toBe(500);
     } finally {
-      one.release();
+      await one.end();
     }
   });
 
