@@ -79,8 +79,12 @@ export class DecisionsRepository {
       if (settled?.has(r.id)) flags.set(r.id, true);
       else open.push(r);
     if (open.length === 0) return flags;
-    const known = await byIds(this.sql, open.length, (q) => q<{ id: string; applied: boolean; bare: boolean }[]>`
-      select id, applied, estimates = '[]'::jsonb as bare from decisions where id = any(${open.map((r) => r.id)})`);
+    const known = await byIds(
+      this.sql,
+      open.length,
+      (q) => q<{ id: string; applied: boolean; bare: boolean }[]>`
+      select id, applied, estimates = '[]'::jsonb as bare from decisions where id = any(${open.map((r) => r.id)})`,
+    );
     for (const k of known) {
       flags.set(k.id, k.applied);
       if (k.applied && !k.bare) settled?.add(k.id);
@@ -106,8 +110,12 @@ export class DecisionsRepository {
       on conflict (id) do update set estimates = excluded.estimates
       where decisions.estimates = '[]'::jsonb and excluded.estimates <> '[]'::jsonb`;
     const ids = recs.map((r) => r.id);
-    const flags = await byIds(this.sql, ids.length, (q) => q<{ id: string; applied: boolean }[]>`
-      select id, applied from decisions where id = any(${ids})`);
+    const flags = await byIds(
+      this.sql,
+      ids.length,
+      (q) => q<{ id: string; applied: boolean }[]>`
+      select id, applied from decisions where id = any(${ids})`,
+    );
     return new Map(flags.map((f) => [f.id, f.applied]));
   }
 
@@ -117,10 +125,14 @@ export class DecisionsRepository {
 
   async getMany(ids: readonly string[]): Promise<Map<string, DecisionRecord & { applied: boolean }>> {
     if (ids.length === 0) return new Map();
-    const rows = await byIds(this.sql, ids.length, (q) => q<Row[]>`
+    const rows = await byIds(
+      this.sql,
+      ids.length,
+      (q) => q<Row[]>`
       select id, policy, epoch, policy_version as "policyVersion", arm, arm_index as "armIndex", propensity,
              context, estimates, owner, mode, arms, fallback_from as "fallbackFrom", cascade, created_at as "createdAt", applied
-      from decisions where id = any(${ids as string[]})`);
+      from decisions where id = any(${ids as string[]})`,
+    );
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 

@@ -84,8 +84,12 @@ export class EventsRepository {
     // concurrent insert of the same ids committed while this one waited for it.)
     const before = out.size < ids.length ? ids.filter((id) => !out.has(id)) : [];
     if (before.length > 0)
-      for (const g of await byIds(this.sql, before.length, (q) => q<{ id: string; status: StoredStatus; applied: boolean }[]>`
-        select id, status, applied from events where id = any(${before})`))
+      for (const g of await byIds(
+        this.sql,
+        before.length,
+        (q) => q<{ id: string; status: StoredStatus; applied: boolean }[]>`
+        select id, status, applied from events where id = any(${before})`,
+      ))
         out.set(g.id, { status: g.status, applied: g.applied });
     return out;
   }

@@ -19,8 +19,7 @@ describe('id-list statements use the index (real Postgres)', () => {
     env = await freshEnvironment('repo_by_ids');
     sql = createSql(env.databaseUrl, 2);
     const events = new EventsRepository(sql);
-    for (let b = 0; b < 5; b++)
-      await events.insertMany(Array.from({ length: 5000 }, (_, i) => ev(`pick-${String(b * 5000 + i).padStart(6, '0')}`)));
+    for (let b = 0; b < 5; b++) await events.insertMany(Array.from({ length: 5000 }, (_, i) => ev(`pick-${String(b * 5000 + i).padStart(6, '0')}`)));
     await sql`analyze events`;
   });
   afterAll(async () => {
