@@ -100,15 +100,22 @@ export class EventsRepository {
     return r?.joules ?? null;
   }
 
-  /** Closes the learning pass: the applied ones stay as they are, the others get their final status. */
+  /**
+   * Closes the learning pass: the applied ones keep their status, the others get their final one. One statement, so
+   * its row locks are taken in one scan's order (two overlapping closes cannot deadlock).
+   */
   async finish(applied: readonly string[], superseded: readonly string[], stale: readonly string[]): Promise<void> {
-    const count = applied.length + superseded.length + stale.length;
-    if (count === 0) return;
-    await byIds(this.sql, count, async (q) => {
-      if (applied.length > 0) await q`update events set applied = true where id = any(${applied as string[]})`;
-      if (superseded.length > 0) await q`update events set applied = true, status = 'superseded' where id = any(${superseded as string[]})`;
-      if (stale.length > 0) await q`update events set applied = true, status = 'stale' where id = any(${stale as string[]})`;
-    });
+    const all = [...applied, ...superseded, ...stale];
+    if (all.length === 0) return;
+    await byIds(
+      this.sql,
+      all.length,
+      (q) => q`
+        update events set applied = true,
+          status = case when id = any(${superseded as string[]}::text[]) then 'superseded'
+                        when id = any(${stale as string[]}::text[]) then 'stale' else status end
+        where id = any(${all}::text[])`,
+    );
   }
 
   /** Streams one policy epoch's learned events joined with their decision's context (for rebuilds). */

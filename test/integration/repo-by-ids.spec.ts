@@ -38,7 +38,7 @@ describe('id-list statements use the index (real Postgres)', () => {
     expect(await byIds(sql, BY_IDS_MIN, (q) => q`show enable_seqscan`)).toEqual([{ enable_seqscan: 'off' }]);
   });
 
-  it("closes a pass's events through the index, every row named", async () => {
+  it("closes a large pass's events in one statement, each with its final status", async () => {
     await new EventsRepository(sql).finish(ids.slice(0, 2000), ids.slice(2000, 2500), ids.slice(2500));
     const rows = await sql<{ status: string; n: number }[]>`
       select status, count(*)::int as n from events where applied group by status order by status`;
