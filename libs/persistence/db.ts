@@ -36,9 +36,8 @@ export const BY_IDS_MIN = 100;
  * {@link BY_IDS_MIN} ids, in a transaction with `set local enable_seqscan = off`. The planner prices an index
  * probe as a disk read (random_page_cost 4), so for a pass's few thousand ids it reads the whole table until the
  * table is many times larger than the list (~400,000 rows for 3,500 ids on the ingest bench), though every page is
- * in memory. Measured on the ingest bench at 20,000
- * events/s: 94 full scans of `events` in 25 s, up to 107 ms each on a table of 400,000 rows, every one the pass's
- * closing update; none through this.
+ * in memory. Measured on the ingest bench at 20,000 events/s: 94 full scans of `events` in 25 s, up to 107 ms each
+ * on a table of 400,000 rows, every one the pass's closing update; none through this.
  */
 export function byIds<T>(sql: Sql, count: number, fn: (q: Sql | postgres.TransactionSql) => Promise<T>): Promise<T> {
   if (count < BY_IDS_MIN) return fn(sql);
