@@ -38,8 +38,24 @@ describe('id-list statements use the index (real Postgres)', () => {
     expect(await byIds(sql, BY_IDS_MIN, (q) => q`show enable_seqscan`)).toEqual([{ enable_seqscan: 'off' }]);
   });
 
-  it("closes a large pass's events in one statement, each with its final status", async () => {
-    await new EventsRepository(sql).finish(ids.slice(0, 2000), ids.slice(2000, 2500), ids.slice(2500));
+  it("closes a large pass's events through the index, in one statement, each with its final status", async () => {
+    // One connection (a pool of one): pg_stat_force_next_flush flushes the calling backend's counts only.
+    const one = createSql(env.databaseUrl, 1);
+    const seqScans = async () => {
+      await one`select pg_stat_force_next_flush()`;
+      const [t] = await one<{ n: number }[]>`select seq_scan::int as n from pg_stat_user_tables where relname = 'events'`;
+      return t.n;
+    };
+    try {
+      const before = await seqScans();
+      await one.unsafe(`select count(*) from events where id = any($1)`, [ids]); // the control: a scan
+      const afterControl = await seqScans();
+      expect(afterControl - before).toBe(1);
+      await new EventsRepository(one).finish(ids.slice(0, 2000), ids.slice(2000, 2500), ids.slice(2500));
+      expect((await seqScans()) - afterControl).toBe(0);
+    } finally {
+      await one.end();
+    }
     const rows = await sql<{ status: string; n: number }[]>`
       select status, count(*)::int as n from events where applied group by status order by status`;
     expect(rows).toEqual([
