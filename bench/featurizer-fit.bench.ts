@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { featurize, featurizeFitted, fitFeaturizer, nearestCluster, type FitMembership } from '@app/featurizer';
 import { loadDataset, meanSd, reference, runReplay, type ReplayDataset } from '@app/replay';
+import { benchArgs, replayDataPath } from './support/bench-args.js';
 
 /**
  * Measurement, not product: does the fitted projection (libs/featurizer/fitted.ts) help a policy? Centroids are fitted
@@ -12,8 +11,7 @@ import { loadDataset, meanSd, reference, runReplay, type ReplayDataset } from '@
  * Usage: npm run build && node dist/bench/featurizer-fit.bench.js [--data FILE] [--k 16] [--membership soft|hard]
  *        [--alpha 0.5] [--seeds 5] [--dim 64] [--fit-seed 1]
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const args = benchArgs();
 const file = args.get('data') ?? 'routerdc_7x7b_models.jsonl';
 const k = Number(args.get('k') ?? 16);
 const membership = (args.get('membership') ?? 'soft') as FitMembership;
@@ -21,7 +19,7 @@ const alpha = Number(args.get('alpha') ?? 0.5);
 const seeds = Number(args.get('seeds') ?? 5);
 const dim = Number(args.get('dim') ?? 64);
 const fitSeed = Number(args.get('fit-seed') ?? 1);
-const path = existsSync(file) ? file : join(process.env.REPLAY_DATA_DIR ?? '../shared/data', file);
+const path = replayDataPath(file);
 
 const ds = loadDataset(path);
 /** Held out: the first 8 hex digits of sha256(prompt) modulo 100 below 20 (the data README's rule, on the whole prompt). */

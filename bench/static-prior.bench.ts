@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { featurize } from '@app/featurizer';
 import { loadDataset, type RawRecord, readJsonl, warmStartFromSplit } from '@app/replay';
+import { benchArgs, replayDataPath } from './support/bench-args.js';
 
 /**
  * Measurement, not product: how far a policy that never learns online gets at a cost budget from the warm-start
@@ -18,12 +17,11 @@ import { loadDataset, type RawRecord, readJsonl, warmStartFromSplit } from '@app
  * Usage: npm run build && node dist/bench/static-prior.bench.js [--data FILE] [--models m1,m2,…] [--head cost|energy]
  *        [--budget USD or J] [--split 0.8] [--dim 64]
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const args = benchArgs();
 const file = args.get('data') ?? 'routerbench5shot_arc_mbpp_winogrande.jsonl';
 const split = Number(args.get('split') ?? 0.8);
 const dim = Number(args.get('dim') ?? 64);
-const path = existsSync(file) ? file : join(process.env.REPLAY_DATA_DIR ?? '../shared/data', file);
+const path = replayDataPath(file);
 const head = args.get('head') === 'energy' ? 'energy' : 'cost';
 const spendOf = (r: (typeof all.records)[number]) => (head === 'energy' ? r.energyJ : r.costUsd);
 

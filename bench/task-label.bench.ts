@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { type PolicyAlgorithm } from '@app/bandits';
 import { featurize } from '@app/featurizer';
 import { loadDataset, meanSd, reference, runReplay, type ReplayDataset } from '@app/replay';
+import { benchArgs, replayDataPath } from './support/bench-args.js';
 
 /**
  * Measurement, not product: how much of a cold start's distance to the per-task best is the featurizer's? The same
@@ -13,14 +12,13 @@ import { loadDataset, meanSd, reference, runReplay, type ReplayDataset } from '@
  * Usage: npm run build && node dist/bench/task-label.bench.js [--data FILE] [--algorithm linucb] [--alpha 0.5]
  *        [--seeds 5] [--dim 64]
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const args = benchArgs();
 const file = args.get('data') ?? 'routerdc_7x7b_models.jsonl';
 const algorithm = (args.get('algorithm') ?? 'linucb') as PolicyAlgorithm;
 const alpha = Number(args.get('alpha') ?? 0.5);
 const seeds = Number(args.get('seeds') ?? 5);
 const dim = Number(args.get('dim') ?? 64);
-const path = existsSync(file) ? file : join(process.env.REPLAY_DATA_DIR ?? '../shared/data', file);
+const path = replayDataPath(file);
 
 const ds = loadDataset(path);
 const tasks = [...new Set(ds.records.map((r) => r.task))].sort();
