@@ -2,12 +2,17 @@ import { type PolicyAlgorithm } from '@app/bandits';
 import { featurize } from '@app/featurizer';
 import { loadDataset, meanSd, reference, runReplay, type ReplayDataset } from '@app/replay';
 import { benchArgs, replayDataPath } from './support/bench-args.js';
+import { replayTaskTable, sharedThompsonTable, type TaskTable, thompsonTable, ucbTable } from './support/task-tables.js';
 
 /**
  * Measurement, not product: how much of a cold start's distance to the per-task best is the featurizer's? The same
  * online pass (every record, seeded orders) once on the built-in featurizer's vectors and once on a perfect task
  * feature: the bias and a one-hot of the record's task label (which no request carries), scaled to unit norm like
  * the featurizer's vectors. If the task feature does no better, what is left is the learner's cost of exploring.
+ * Then learners without features that are told the task and keep a table of running means per task and model
+ * (UCB1 at several exploration constants, Beta–Bernoulli Thompson sampling, the same with each task's start shrunk
+ * toward the model's mean over all tasks), same orders: the best of them, picked
+ * in hindsight, is about as much as knowing the task can give on one pass.
  *
  * Usage: npm run build && node dist/bench/task-label.bench.js [--data FILE] [--algorithm linucb] [--alpha 0.5]
  *        [--seeds 5] [--dim 64]
@@ -57,3 +62,12 @@ console.log(
     ds.records.map((r) => taskVector(r.task)),
   )}`,
 );
+
+const taskOf = ds.records.map((r) => tasks.indexOf(r.task));
+function tabular(name: string, make: () => TaskTable): void {
+  const q = meanSd(Array.from({ length: seeds }, (_, s) => replayTaskTable(ds, taskOf, make(), s)));
+  console.log(`  per-task table, ${name.padEnd(14)} ${q.mean.toFixed(4)} ± ${q.sd.toFixed(4)}`);
+}
+for (const c of [0.1, 0.2, 0.3, 0.5, 1]) tabular(`UCB1 c=${c}`, () => ucbTable(tasks.length, ds.models.length, c));
+tabular('Thompson', () => thompsonTable(tasks.length, ds.models.length));
+for (const w of [10, 30, 100]) tabular(`shared TS w=${w}`, () => sharedThompsonTable(tasks.length, ds.models.length, w));
