@@ -2,7 +2,7 @@ import { type PolicyAlgorithm } from '@app/bandits';
 import { featurize } from '@app/featurizer';
 import { loadDataset, meanSd, reference, runReplay, type ReplayDataset } from '@app/replay';
 import { benchArgs, replayDataPath } from './support/bench-args.js';
-import { replayTaskTable, sharedThompsonTable, type TaskTable, thompsonTable, ucbTable } from './support/task-tables.js';
+import { replayTaskTable, type TaskTable, thompsonTable, ucbTable } from './support/task-tables.js';
 
 /**
  * Measurement, not product: how much of a cold start's distance to the per-task best is the featurizer's? The same
@@ -70,4 +70,4 @@ function tabular(name: string, make: () => TaskTable): void {
 }
 for (const c of [0.1, 0.2, 0.3, 0.5, 1]) tabular(`UCB1 c=${c}`, () => ucbTable(tasks.length, ds.models.length, c));
 tabular('Thompson', () => thompsonTable(tasks.length, ds.models.length));
-for (const w of [10, 30, 100]) tabular(`shared TS w=${w}`, () => sharedThompsonTable(tasks.length, ds.models.length, w));
+for (const w of [10, 30, 100]) tabular(`shared TS w=${w}`, () => thompsonTable(tasks.length, ds.models.length, w));

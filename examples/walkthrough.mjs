@@ -56,13 +56,20 @@ show('3. create a route key');
 const key = (await admin('POST', '/admin/keys', { name: 'walkthrough-app', scope: 'route', policies: [POLICY] }, [201])).body;
 console.log(`key ${key.id} (owner ${key.name}, scope ${key.scope}), secret ${key.secret.slice(0, 6)}…`);
 const app = (method, path, body, expected) => call(key.secret, method, path, body, expected);
+// Every decision made here, so that step 8 can wait until the worker has stored them all.
+let routes = 0;
+const route = async (input, expected) => {
+  const r = await app('POST', '/v1/route', { policy: POLICY, input }, expected);
+  if (r.status === 200) routes++;
+  return r;
+};
 
 // ── 4. Route one request and look at the answer.
 show('4. route a request');
 let first;
 for (let i = 0; ; i++) {
   // Another replica may take up to REFRESH_INTERVAL_MS to see a new policy: 404 until then.
-  const r = await app('POST', '/v1/route', { policy: POLICY, input: 'Solve 3x + 7 = 22 for x' }, [200, 404]);
+  const r = await route('Solve 3x + 7 = 22 for x', [200, 404]);
   if (r.status === 200) {
     first = r.body;
     break;
@@ -105,7 +112,7 @@ let firstDecision;
 for (let i = 0; i < ROUNDS; i++) {
   const task = i % 2 === 0 ? 'maths' : 'translation';
   const input = PROMPTS[task][Math.floor(i / 2) % PROMPTS[task].length];
-  const d = (await app('POST', '/v1/route', { policy: POLICY, input })).body;
+  const d = (await route(input)).body;
   routed[task][d.model]++;
   firstDecision ??= d.decisionId;
   const outputTokens = 180 + ((i * 37) % 41);
@@ -141,8 +148,7 @@ await sleep(1500); // every replica recompiles its copy of the policy from the n
 /** Routes each prompt of both tasks `times` times and counts the models chosen. */
 async function shares(times = 4) {
   const out = { maths: { small: 0, large: 0 }, translation: { small: 0, large: 0 } };
-  for (const task of ['maths', 'translation'])
-    for (let k = 0; k < times; k++) for (const input of PROMPTS[task]) out[task][(await app('POST', '/v1/route', { policy: POLICY, input })).body.model]++;
+  for (const task of ['maths', 'translation']) for (let k = 0; k < times; k++) for (const input of PROMPTS[task]) out[task][(await route(input)).body.model]++;
   return out;
 }
 
@@ -153,13 +159,17 @@ console.log(`routing with quality only:   ${JSON.stringify(before)}`);
 const patched = (await admin('PATCH', `/admin/policies/${POLICY}/objective`, { energy: 0.3 })).body;
 console.log(`objective is now ${JSON.stringify(patched.objective)} (policy version ${patched.version})`);
 // Wait until the replica serving the key routes with the new version (at once on a single replica).
-while ((await app('POST', '/v1/route', { policy: POLICY, input: PROMPTS.translation[0] })).body.policyVersion < patched.version) await sleep(100);
+while ((await route(PROMPTS.translation[0])).body.policyVersion < patched.version) await sleep(100);
 const after = await shares();
 console.log(`routing with energy 0.3:     ${JSON.stringify(after)}`);
 
-// ── 8. What the policy has learnt, per model.
+// ── 8. What the policy has learnt, per model (once the worker has stored every decision made above).
 show('8. read the statistics');
-const s = await stats();
+let s = await stats();
+for (let t0 = Date.now(); s.decisions < routes; s = await stats()) {
+  if (Date.now() - t0 > 30_000) throw new Error(`${routes} decisions made, ${s.decisions} stored after 30 s`);
+  await sleep(200);
+}
 console.log(`policy ${s.policy} version ${s.version} epoch ${s.epoch}: decisions=${s.decisions} feedback=${s.feedback} energyReadings=${s.energyReadings}`);
 for (const a of s.arms)
   console.log(
@@ -181,4 +191,6 @@ for (let i = 0; (refused = await app('POST', '/v1/route', { policy: POLICY, inpu
   await sleep(100);
 }
 console.log(`route with the revoked key: 401 ${refused.body.detail}`);
-console.log(`\nsummary ${JSON.stringify({ policy: POLICY, feedback: s.feedback, energyReadings: s.energyReadings, before, after })}`);
+console.log(
+  `\nsummary ${JSON.stringify({ policy: POLICY, routes, decisions: s.decisions, pulls: s.arms.reduce((n, a) => n + a.pulls, 0), feedback: s.feedback, energyReadings: s.energyReadings, before, after })}`,
+);

@@ -42,8 +42,9 @@ export const USAGE = `usage: npm run replay -- --data FILE.jsonl [--models m1,m2
          [--prior-data FILE.jsonl | --prior-split F] [--prior-weight W]
          [--budget cost=USD] [--budget energy=J] (mean spend per request the policy paces to; params budgetGain=k, budgetStartGain=k)
          [--cascade routed|cheapest|check] [--cascade-steps 2]
-DATA: a per-prompt file of ../shared/data (models.json and energy_profiles.json are read beside it), or a
-*_pairwise.jsonl file (duels; its per-prompt file must be beside it).
+DATA: a path, or a file name looked up in REPLAY_DATA_DIR (default ../shared/data): a per-prompt file (models.json
+and energy_profiles.json are read beside it), or a *_pairwise.jsonl file (duels; its per-prompt file must be beside it).
+The data files are not part of this repository.
 Warm start (per-prompt files): --prior-data fits the policy's prior on every (prompt, model, score) of FILE for the
 replayed models, as POST /admin/policies/{name}/prior fits it; --prior-split F (0 < F < 1) fits it on the records
 of --data whose id hashes below F and replays only the others. --prior-weight: the prior's maxWeight (default

@@ -13,80 +13,74 @@ export interface TaskTable {
   observe(t: number, arm: number, score: number): void;
 }
 
-/** UCB1 per task: mean + c·√(ln n_t / n_{t,a}); each model tried once per task first. */
-export function ucbTable(tasks: number, arms: number, c: number): TaskTable {
-  const n = new Float64Array(tasks * arms);
-  const sum = new Float64Array(tasks * arms);
-  const seen = new Float64Array(tasks);
-  return {
-    pick(t, rng) {
-      let best = 0;
-      let top = -Infinity;
-      for (let a = 0; a < arms; a++) {
-        const i = t * arms + a;
-        const v = n[i] === 0 ? Number.MAX_VALUE * rng.next() : sum[i] / n[i] + c * Math.sqrt(Math.log(seen[t]) / n[i]);
-        if (v > top) [top, best] = [v, a];
-      }
-      return best;
-    },
-    observe(t, a, score) {
-      n[t * arms + a]++;
-      sum[t * arms + a] += score;
-      seen[t]++;
-    },
-  };
+/** Per (task, model): plays and the sum of their scores; per model the same over every task. */
+class Counts {
+  readonly n: Float64Array;
+  readonly sum: Float64Array;
+  readonly all: Float64Array;
+  readonly allSum: Float64Array;
+  readonly seen: Float64Array;
+
+  constructor(
+    tasks: number,
+    readonly arms: number,
+  ) {
+    this.n = new Float64Array(tasks * arms);
+    this.sum = new Float64Array(tasks * arms);
+    this.all = new Float64Array(arms);
+    this.allSum = new Float64Array(arms);
+    this.seen = new Float64Array(tasks);
+  }
+
+  observe(t: number, a: number, score: number): void {
+    this.n[t * this.arms + a]++;
+    this.sum[t * this.arms + a] += score;
+    this.all[a]++;
+    this.allSum[a] += score;
+    this.seen[t]++;
+  }
+
+  /** The model with the largest index value (first on ties). */
+  argmax(value: (a: number) => number): number {
+    let best = 0;
+    let top = -Infinity;
+    for (let a = 0; a < this.arms; a++) {
+      const v = value(a);
+      if (v > top) [top, best] = [v, a];
+    }
+    return best;
+  }
 }
 
-/** Beta–Bernoulli Thompson sampling per task (a score in [0, 1] counts as that fraction of a success), Beta(1, 1) start. */
-export function thompsonTable(tasks: number, arms: number): TaskTable {
-  const n = new Float64Array(tasks * arms);
-  const sum = new Float64Array(tasks * arms);
+/** UCB1 per task: mean + c·√(ln n_t / n_{t,a}); each model tried once per task first, in random order. */
+export function ucbTable(tasks: number, arms: number, c: number): TaskTable {
+  const k = new Counts(tasks, arms);
   return {
-    pick(t, rng) {
-      let best = 0;
-      let top = -Infinity;
-      for (let a = 0; a < arms; a++) {
+    pick: (t, rng) =>
+      k.argmax((a) => {
         const i = t * arms + a;
-        const v = sampleBeta(1 + sum[i], 1 + n[i] - sum[i], rng);
-        if (v > top) [top, best] = [v, a];
-      }
-      return best;
-    },
-    observe(t, a, score) {
-      n[t * arms + a]++;
-      sum[t * arms + a] += score;
-    },
+        return k.n[i] === 0 ? Number.MAX_VALUE * rng.next() : k.sum[i] / k.n[i] + c * Math.sqrt(Math.log(k.seen[t]) / k.n[i]);
+      }),
+    observe: (t, a, score) => k.observe(t, a, score),
   };
 }
 
 /**
- * Thompson sampling per task whose Beta prior is centred on the model's mean over every task so far and worth up
- * to `strength` observations: what is learnt about a model in one task moves its start in the others.
+ * Beta–Bernoulli Thompson sampling per task (a score in [0, 1] counts as that fraction of a success) from Beta(1, 1),
+ * or, with `strength` > 0, from a Beta prior centred on the model's mean over every task so far and worth up to
+ * `strength` observations: what is learnt about a model in one task moves its start in the others.
  */
-export function sharedThompsonTable(tasks: number, arms: number, strength: number): TaskTable {
-  const n = new Float64Array(tasks * arms);
-  const sum = new Float64Array(tasks * arms);
-  const all = new Float64Array(arms);
-  const allSum = new Float64Array(arms);
+export function thompsonTable(tasks: number, arms: number, strength = 0): TaskTable {
+  const k = new Counts(tasks, arms);
   return {
-    pick(t, rng) {
-      let best = 0;
-      let top = -Infinity;
-      for (let a = 0; a < arms; a++) {
+    pick: (t, rng) =>
+      k.argmax((a) => {
         const i = t * arms + a;
-        const w = Math.min(strength, all[a]);
-        const g = (allSum[a] + 1) / (all[a] + 2);
-        const v = sampleBeta(1 + w * g + sum[i], 1 + w * (1 - g) + n[i] - sum[i], rng);
-        if (v > top) [top, best] = [v, a];
-      }
-      return best;
-    },
-    observe(t, a, score) {
-      n[t * arms + a]++;
-      sum[t * arms + a] += score;
-      all[a]++;
-      allSum[a] += score;
-    },
+        const w = Math.min(strength, k.all[a]);
+        const g = (k.allSum[a] + 1) / (k.all[a] + 2);
+        return sampleBeta(1 + w * g + k.sum[i], 1 + w * (1 - g) + k.n[i] - k.sum[i], rng);
+      }),
+    observe: (t, a, score) => k.observe(t, a, score),
   };
 }
 

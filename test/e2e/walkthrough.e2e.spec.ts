@@ -53,12 +53,19 @@ describe('the README walkthrough', () => {
 
     // Learnt: 301 quality signals (a thumb and 300 scores) and 300 readings, each counted once, on both models.
     const summary = JSON.parse(/^summary (.*)$/m.exec(r.stdout)![1]) as {
+      routes: number;
+      decisions: number;
+      pulls: number;
       feedback: number;
       energyReadings: number;
       before: Record<'maths' | 'translation', Record<'small' | 'large', number>>;
       after: Record<'maths' | 'translation', Record<'small' | 'large', number>>;
     };
     expect([summary.feedback, summary.energyReadings]).toEqual([301, 300]);
+    // Step 8 reads the stats once every decision made is stored: 1 + 300 + 2 × 24 routes, and those that waited for
+    // the new policy version (at least one).
+    expect(summary.routes).toBeGreaterThanOrEqual(398);
+    expect([summary.decisions, summary.pulls]).toEqual([summary.routes, summary.routes]);
     expect(r.stdout).toMatch(/^ {2}small +pulls +\d+ .* over \d+ scores .* over \d+ readings$/m);
     expect(r.stdout).toMatch(/^ {2}large +pulls +\d+ .* over \d+ scores .* over \d+ readings$/m);
 
