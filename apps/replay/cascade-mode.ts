@@ -14,6 +14,7 @@ import {
   type WarmStart,
 } from '@app/replay';
 import { type ReplayArgs, UsageError } from './args.js';
+import { replaySpec } from './replay-spec.js';
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -61,15 +62,7 @@ export function cascadeMode({ args, path, ds, warm, priorDataPath }: CascadeInpu
           features,
           data,
           {
-            algorithm,
-            objective,
-            params: args.params,
-            delay: args.delay,
-            limit: args.limit,
-            prior: warm?.prior,
-            budget: args.budget,
-            budgetGain: args.params.budgetGain,
-            budgetStartGain: args.params.budgetStartGain,
+            ...replaySpec(args, algorithm, objective, warm),
             first: mode === 'routed' ? 'routed' : 'cheapest',
             escalation: mode === 'check' ? 'check' : 'learned',
             maxSteps: args.cascadeSteps,

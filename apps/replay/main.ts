@@ -23,6 +23,7 @@ import {
 } from '@app/replay';
 import { parseArgs, USAGE, UsageError, type ReplayArgs } from './args.js';
 import { cascadeMode } from './cascade-mode.js';
+import { replaySpec } from './replay-spec.js';
 import { replayViaHttp } from './via-http.js';
 
 const DEFAULT_DATA_DIR = '../shared/data';
@@ -126,18 +127,7 @@ async function replayRows(args: ReplayArgs, ds: ReplayDataset, features: Float64
       const runs: RunMetrics[] = [];
       for (let seed = 0; seed < args.seeds; seed++) {
         const t0 = Date.now();
-        const spec = {
-          algorithm,
-          objective,
-          params: args.params,
-          delay: args.delay,
-          limit: args.limit,
-          prior: warm?.prior,
-          budget: args.budget,
-          budgetGain: args.params.budgetGain,
-          budgetStartGain: args.params.budgetStartGain,
-          budgetStartContexts: warm?.contexts,
-        };
+        const spec = replaySpec(args, algorithm, objective, warm);
         const m = args.viaHttp
           ? await replayViaHttp(
               args.viaHttp,

@@ -7,7 +7,7 @@ import { type WarmEscalation } from './cascade-warm-start.js';
 import { type ReplayDataset, type ReplayRecord, replayRegistry } from './dataset.js';
 import { handCheckEscalates } from './hand-check.js';
 import { type Outcome, ReplayPolicy } from './policies.js';
-import { type ReplaySpec, seededOrder } from './run.js';
+import { type ReplaySpec, seededOrder, specPolicy } from './run.js';
 
 /** How a cascade pass picks the first model and decides escalations. */
 export interface CascadeSpec extends ReplaySpec {
@@ -50,18 +50,7 @@ export function runCascade(ds: ReplayDataset, features: readonly Float64Array[],
   const dim = features[0].length;
   const order = seededOrder(ds.records.length, seed).slice(0, spec.limit ?? ds.records.length);
   const registry = replayRegistry(ds);
-  const policy = new ReplayPolicy({
-    algorithm: spec.algorithm,
-    arms: ds.models,
-    dim,
-    objective: spec.objective,
-    params: spec.params,
-    prior: spec.prior,
-    ...registry,
-    budget: spec.budget,
-    budgetGain: spec.budgetGain,
-    budgetStartGain: spec.budgetStartGain,
-  });
+  const policy = specPolicy(ds, spec, dim);
   const escalation = new ReplayPolicy({
     algorithm: ESCALATION_ALGORITHM,
     arms: ds.models,

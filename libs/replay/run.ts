@@ -23,6 +23,23 @@ export interface ReplaySpec {
   budgetStartContexts?: readonly Float64Array[];
 }
 
+/** The routing policy a replay of `spec` runs on `ds` with contexts of dimension `dim`, as the service would hold it. */
+export function specPolicy(ds: ReplayDataset, spec: ReplaySpec, dim: number): ReplayPolicy {
+  return new ReplayPolicy({
+    algorithm: spec.algorithm,
+    arms: ds.models,
+    dim,
+    objective: spec.objective,
+    params: spec.params,
+    prior: spec.prior,
+    ...replayRegistry(ds),
+    budget: spec.budget,
+    budgetGain: spec.budgetGain,
+    budgetStartGain: spec.budgetStartGain,
+    budgetStartContexts: spec.budgetStartContexts,
+  });
+}
+
 /** Seeded Fisher–Yates order of n items. */
 export function seededOrder(n: number, seed: number): number[] {
   const rng = createRng(0x5eed ^ seed);
@@ -51,19 +68,7 @@ export function runReplay(
   const d = features[0].length;
   const order = seededOrder(ds.records.length, seed).slice(0, spec.limit ?? ds.records.length);
   const T = order.length;
-  const policy = new ReplayPolicy({
-    algorithm: spec.algorithm,
-    arms: ds.models,
-    dim: d,
-    objective: spec.objective,
-    params: spec.params,
-    prior: spec.prior,
-    ...replayRegistry(ds),
-    budget: spec.budget,
-    budgetGain: spec.budgetGain,
-    budgetStartGain: spec.budgetStartGain,
-    budgetStartContexts: spec.budgetStartContexts,
-  });
+  const policy = specPolicy(ds, spec, d);
   const rng = createRng(seed * 2654435761);
   const pending: { due: number; arms: number[]; i: number; t: number }[] = [];
   const metrics = new MetricsAccumulator(K, T, bestSingle);
