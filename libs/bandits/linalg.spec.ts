@@ -59,4 +59,18 @@ describe('float64 kernels', () => {
     S[3] = 1;
     expect(() => invertSpd(S, 2)).not.toThrow();
   });
+
+  it('inverts λI + n·xxᵀ whose λ vanishes in rounding (caller features of 10⁶, 10,000 times)', () => {
+    // Eigenvalues λ = 1 (three times) and 1 + n|x|² = 4·10¹⁶: an absolute jitter up to 0.1 never factorises it.
+    const x = Float64Array.of(1e6, 1e6, 1e6, 1e6);
+    const M = new Float64Array(16);
+    for (let i = 0; i < 4; i++) M[i * 4 + i] = 1;
+    for (let k = 0; k < 10_000; k++) addOuter(M, x, 4);
+    const inv = invertSpd(M, 4);
+    expect(inv.every(Number.isFinite)).toBe(true);
+    // A⁻¹x = x / (1 + n|x|²) (to 1 %: the condition number is 4·10¹⁶): the direction the data pinned down keeps its tiny width.
+    const z = new Float64Array(4);
+    matVec(inv, x, 4, z);
+    for (let i = 0; i < 4; i++) expect(z[i] / (x[i] / (1 + 10_000 * 4e12))).toBeCloseTo(1, 2);
+  });
 });

@@ -1,4 +1,4 @@
-const { sqrt } = Math;
+const { abs, max, sqrt } = Math;
 /**
  * Dense float64 kernels over row-major d×d `Float64Array`s. Float64 only: a Sherman–Morrison inverse kept in
  * float32 drifts by 4e-4 after 20k updates (ALGORITHMS.md §1, pitfall 2). Callers pass `out` buffers so the hot
@@ -68,10 +68,15 @@ export function choleskyInPlace(A: Float64Array, d: number): boolean {
 
 /**
  * Inverse of a symmetric positive-definite matrix through its Cholesky factor. Symmetrises the input first and,
- * if the factorisation fails, retries with growing jitter (1e-9·I, then ×100) as ALGORITHMS.md §1 recommends.
+ * if the factorisation fails, retries with growing jitter (then ×100) as ALGORITHMS.md §1 recommends. The first
+ * jitter is 1e-9·I or 1e-13 of the largest diagonal entry, whichever is larger: with large contexts (caller
+ * features up to 10⁶) the sums of xxᵀ reach 10¹⁶ and more, where λI vanishes in rounding and an absolute jitter
+ * of any size that leaves small matrices alone would never make the factorisation succeed.
  */
 export function invertSpd(A: Float64Array, d: number, out: Float64Array = new Float64Array(d * d)): Float64Array {
   const L = new Float64Array(d * d);
+  let largest = 0;
+  for (let i = 0; i < d; i++) largest = max(largest, abs(A[i * d + i]));
   let jitter = 0;
   for (let attempt = 0; attempt < 6; attempt++) {
     for (let i = 0; i < d; i++) {
@@ -79,7 +84,7 @@ export function invertSpd(A: Float64Array, d: number, out: Float64Array = new Fl
       L[i * d + i] += jitter;
     }
     if (choleskyInPlace(L, d)) return invertFromCholesky(L, d, out);
-    jitter = jitter === 0 ? 1e-9 : jitter * 100;
+    jitter = jitter === 0 ? max(1e-9, 1e-13 * largest) : jitter * 100;
   }
   throw new Error('matrix is not positive definite even with jitter');
 }

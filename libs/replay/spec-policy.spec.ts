@@ -14,17 +14,13 @@ const side: SideInfo = {
 /** `large` is right 90 % of the time, `small` 50 %: unpaced, a greedy policy sends everything to `large`. */
 function records(n: number): RawRecord[] {
   const rng = createRng(7);
-  return Array.from(
-    { length: n },
-    (_, i) =>
-      ({
-        id: `s:${i}`,
-        task: 'qa',
-        prompt: `Question number ${i % 20} about the weather`,
-        prompt_tokens_est: 20,
-        outcomes: { small: { score: rng.next() < 0.5 ? 1 : 0, tokens: 20 }, large: { score: rng.next() < 0.9 ? 1 : 0, tokens: 20 } },
-      }) as RawRecord,
-  );
+  return Array.from({ length: n }, (_, i) => ({
+    id: `s:${i}`,
+    task: 'qa',
+    prompt: `Question number ${i % 20} about the weather`,
+    prompt_tokens_est: 20,
+    outcomes: { small: { score: rng.next() < 0.5 ? 1 : 0, tokens: 20 }, large: { score: rng.next() < 0.9 ? 1 : 0, tokens: 20 } },
+  }));
 }
 
 describe('the policy a replay spec runs', () => {

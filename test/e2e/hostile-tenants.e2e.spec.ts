@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { JOB, ownedEventId, QUEUE_NAME } from '@app/contracts';
 import { bullConnection, JOB_OPTIONS, jobIdFor } from '@app/infra';
 import { Queue } from 'bullmq';
-import { client, eventually, freshEnvironment, REDIS_URL, type Running, settled, startService } from '../support/harness.js';
+import { client, connectRedis, eventually, freshEnvironment, REDIS_URL, type Running, settled, startService } from '../support/harness.js';
 
 type Client = ReturnType<typeof client>;
 type Env = Awaited<ReturnType<typeof freshEnvironment>>;
@@ -281,6 +281,73 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     expect([single.status, single.body.errors[0].path]).toEqual([409, 'decisionId']);
     await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.energyReadings === 100);
   });
+
+  it("large caller features reach the ridge's rounding limit without stalling anyone: that policy compiles and routes on", async () => {
+    const { admin, attacker, env } = await fresh('ht_huge');
+    // Every value at the bound (10⁶), the same context each time: Σxxᵀ on one model reaches 4·10¹⁶ after 10,000
+    // decisions, where λI vanishes in rounding. Written into the state at once (10,000 routes take too long here).
+    const r = connectRedis();
+    try {
+      const key = `${env.prefix}:{p:attacker}:state`;
+      expect((await attacker.post('/v1/route', { policy: 'attacker', features: [1, 1, 1, 1], candidates: ['large'] })).status).toBe(200);
+      await eventually(async () => (await r.hexists(key, 'arm:large')) === 1);
+      const blob = (await r.hgetBuffer(key, 'arm:large'))!;
+      const v = new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+      const xx = 1 + 2 * 4; // [pulls, obs×4, sum×4, Σxxᵀ …]
+      v[0] += 10_000;
+      for (let i = 0; i < DIM * DIM; i++) v[xx + i] += 10_000 * 1e12;
+      await r.hset(key, 'arm:large', Buffer.from(v.buffer));
+      await r.hincrby(key, 'seq', 1);
+    } finally {
+      r.disconnect();
+    }
+    const probe = () => attacker.post('/v1/route', { policy: 'attacker', features: [1e6, 1e6, 1e6, 1e6] });
+    // The recompiled copy (its pulls moved) decides with finite scores; the others were never at stake.
+    await eventually(
+      async () => ((await admin.get('/admin/policies/attacker/stats')).body.arms.find((a: { model: string }) => a.model === 'large')?.pulls ?? 0) >= 10_000,
+    );
+    const late = await startService(env, 0);
+    running.push(late);
+    const fromNew = client(late.url, attacker.key);
+    await eventually(async () => (await fromNew.post('/v1/route', { policy: 'attacker', features: [1e6, 1e6, 1e6, 1e6] })).status === 200);
+    const d = await probe();
+    expect(d.status).toBe(200);
+    for (const sc of d.body.scores) expect([Number.isFinite(sc.score), Number.isFinite(sc.bonus)]).toEqual([true, true]);
+  }, 60_000);
+
+  it('a policy whose learnt state cannot be compiled stops only itself: the others route, take PATCHes, and a new replica serves them', async () => {
+    const { admin, victim, attacker, env } = await fresh('ht_uncompilable');
+    expect((await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0], candidates: ['small'] })).status).toBe(200);
+    const r = connectRedis();
+    const key = `${env.prefix}:{p:attacker}:state`;
+    try {
+      await eventually(async () => (await r.hexists(key, 'arm:small')) === 1);
+      // State no input can produce (a NaN in Σxxᵀ): its compile throws, as a bug would make it.
+      const blob = (await r.hgetBuffer(key, 'arm:small'))!;
+      const v = new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+      v[1 + 2 * 4] = Number.NaN;
+      await r.hset(key, 'arm:small', Buffer.from(v.buffer));
+      await r.hincrby(key, 'seq', 1);
+    } finally {
+      r.disconnect();
+    }
+    // An admin change to the broken policy makes every refresh compile it again.
+    expect((await admin.patch('/admin/policies/attacker/objective', { energy: 0.1 })).status).toBe(200);
+    // The replica that had a copy keeps serving it; the other policy takes a PATCH at once.
+    const patched = (await admin.patch('/admin/policies/victim/objective', { energy: 0.2 })).body.version as number;
+    await eventually(async () => (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.policyVersion === patched);
+    expect((await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status).toBe(200);
+    // A replica started now has no copy of it: that policy alone answers 503; the other routes; the replica is ready.
+    const late = await startService(env, 0);
+    running.push(late);
+    const victimNew = client(late.url, victim.key);
+    const attackerNew = client(late.url, attacker.key);
+    await eventually(async () => (await victimNew.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).status === 200);
+    expect((await victimNew.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.policyVersion).toBe(patched);
+    const refused = await attackerNew.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] });
+    expect([refused.status, refused.body.detail]).toEqual([503, 'policy attacker cannot be served now: its learnt state does not compile']);
+    expect((await client(late.url).get('/health/ready')).status).toBe(200);
+  }, 60_000);
 
   it('one tenant attacks while another routes and learns: the victim ends exactly as without the attacker', async () => {
     const alone = await fresh('ht_alone');

@@ -121,6 +121,7 @@ export function client(base: string, key = ADMIN_KEY) {
     return { status: res.status, body: json, headers: res.headers };
   };
   return {
+    key,
     call,
     get: (p: string) => call('GET', p),
     post: (p: string, b?: unknown, h?: Record<string, string>) => call('POST', p, b, h),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Model, type Policy } from '@app/contracts';
+import { DomainError } from '@app/errors';
 import { CONFIG, Logger } from '@app/infra';
 import { armPriors, buildRuntime, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
@@ -20,6 +21,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private energyPerToken = new Map<string, number>();
   private readonly compiledAt = new Map<string, number>();
   private readonly signatures = new Map<string, string>();
+  /** Policies whose last compile failed (the message): each is served from its last copy, if any, alone. */
+  private readonly unbuildable = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private changes: ChannelSubscription | null = null;
   private refreshing: Promise<void> | null = null;
@@ -54,6 +57,10 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
 
   get(name: string): PolicyRuntime | undefined {
     return this.runtimes.get(name);
+  }
+  /** Why the policy's current state could not be compiled (it is then served from its last copy, if any). */
+  compileError(name: string): string | undefined {
+    return this.unbuildable.get(name);
   }
   model(id: string): Model | undefined {
     return this.models.get(id);
@@ -118,8 +125,11 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         }
         this.compiledAt.set(p.name, Date.now());
         this.signatures.set(p.name, signature);
-        next.set(p.name, await this.compile(p, jpt));
+        const built = await this.build(p, jpt);
+        if (built) next.set(p.name, built);
+        else if (cur) next.set(p.name, cur);
       }
+      for (const name of this.unbuildable.keys()) if (!policies.some((p) => p.name === name)) this.unbuildable.delete(name);
       this.runtimes = next;
       this.lastRefreshOk = Date.now();
       this.lastError = null;
@@ -140,12 +150,43 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
    * `p` (a variant of a live policy) compiled from that policy's current state with this replica's registry and
    * measured energy: what the live copy would be with the variant's settings. Not cached.
    */
-  compileVariant(p: Policy): Promise<PolicyRuntime> {
-    return this.compile(p, this.energyPerToken);
+  async compileVariant(p: Policy): Promise<PolicyRuntime> {
+    const state = await this.readState(p);
+    try {
+      return compileRuntime(p, state, this.models, this.energyPerToken);
+    } catch (err) {
+      throw new DomainError('UNAVAILABLE', `policy ${p.name}'s learnt state does not compile: ${err instanceof Error ? err.message : String(err)}`, [], 30);
+    }
   }
 
-  private async compile(p: Policy, jpt: Map<string, number>): Promise<PolicyRuntime> {
-    const state = await this.state.read(this.state.policyTarget(p.name));
-    return buildRuntime(p, state.arms, armPriors(p, this.models, jpt), state.seq, objectiveScales(p, this.models));
+  private readState(p: Policy) {
+    return this.state.read(this.state.policyTarget(p.name));
   }
+
+  /**
+   * One policy read and compiled, or null when that fails (state that does not decode or compile: a bug, or state
+   * no input should reach): that policy alone keeps its last copy and is tried again on later polls, while the
+   * refresh goes on for every other one. (With Redis away the registry reads before this fail the whole refresh.)
+   */
+  private async build(p: Policy, jpt: Map<string, number>): Promise<PolicyRuntime | null> {
+    try {
+      const rt = compileRuntime(p, await this.readState(p), this.models, jpt);
+      this.unbuildable.delete(p.name);
+      return rt;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (this.unbuildable.get(p.name) !== msg) this.log.error('policy could not be compiled; serving its last copy', { policy: p.name, error: msg });
+      this.unbuildable.set(p.name, msg);
+      return null;
+    }
+  }
+}
+
+function compileRuntime(
+  p: Policy,
+  state: { arms: Parameters<typeof buildRuntime>[1]; seq: number },
+  models: ReadonlyMap<string, Model>,
+  jpt: ReadonlyMap<string, number>,
+): PolicyRuntime {
+  return buildRuntime(p, state.arms, armPriors(p, models, jpt), state.seq, objectiveScales(p, models));
 }
