@@ -191,10 +191,32 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     for (const r of [partialBody, partialHeaders]) {
       expect(r.closed).toBe(true);
       expect(r.data).toMatch(/^HTTP\/1\.1 408 /);
+      expect(r.data).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
       expect(r.ms).toBeGreaterThanOrEqual(900);
       expect(r.ms).toBeLessThan(2000); // the limit, plus Node's check interval (250 ms here)
     }
     expect(slowButWhole.data).toMatch(/^HTTP\/1\.1 401 /);
+  });
+
+  it("answers what Node's HTTP parser refuses in the path's error shape, then closes the connection", async () => {
+    const port = Number(new URL(c.url).port);
+    const bodyOf = (data: string) => JSON.parse(data.slice(data.indexOf('\r\n\r\n') + 4));
+    // Headers over Node's limit (16 KiB): 431, problem+json on our paths, OpenAI's envelope on the proxy's.
+    const big = `X-Big: ${'a'.repeat(20_000)}\r\n`;
+    const ours = await rawExchange(port, [`POST /v1/route HTTP/1.1\r\nHost: 127.0.0.1\r\n${big}\r\n`]);
+    expect([ours.closed, /^HTTP\/1\.1 431 /.test(ours.data), /\r\nContent-Type: application\/problem\+json\r\n/.test(ours.data)]).toEqual([true, true, true]);
+    expect(bodyOf(ours.data)).toMatchObject({ status: 431, type: 'urn:router:problem:http-431', errors: [{ path: '(headers)' }] });
+    const proxy = await rawExchange(port, [`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n${big}\r\n`]);
+    expect([proxy.closed, /^HTTP\/1\.1 431 /.test(proxy.data)]).toEqual([true, true]);
+    expect(bodyOf(proxy.data)).toEqual({ error: { message: expect.stringMatching(/too large/), type: 'invalid_request_error', param: null, code: null } });
+    // A Content-Length shorter than the body: what follows it is not HTTP; the parser refuses it (before the first
+    // request was answered, as both arrived together): 400 and the connection closed.
+    const short = await rawExchange(port, [
+      'POST /v1/route HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}{"policy":"x"}\r\n\r\n',
+    ]);
+    const last = short.data.slice(short.data.lastIndexOf('HTTP/1.1 '));
+    expect([short.closed, /^HTTP\/1\.1 400 /.test(last), /\r\nContent-Type: application\/problem\+json\r\n/.test(last)]).toEqual([true, true, true]);
+    expect(bodyOf(last)).toMatchObject({ status: 400, title: 'Bad Request', detail: 'malformed HTTP request' });
   });
 
   it('answers the same 404 to a restricted key for a policy it may not use and one that does not exist', async () => {

@@ -7,6 +7,7 @@ import { Logger, NestJsonLogger, startTracing } from '@app/infra';
 import { ApiModule } from './api.module.js';
 import { type ApiEnv } from './config.js';
 import { sendError } from './errors/problem.filter.js';
+import { answerClientError } from './errors/client-error.js';
 import { installRequestHooks } from './observability/access-log.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './observability/request-id.js';
@@ -48,6 +49,8 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
     // The caller's x-request-id when it is safe to echo, log and forward; a fresh one otherwise.
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestIdOf(req.headers[REQUEST_ID_HEADER]),
+    // Requests Node's HTTP parser refuses (headers too large, malformed, too slow) get the path's error shape too.
+    clientErrorHandler: answerClientError,
     // Errors Fastify raises before routing (e.g. a malformed percent-escape in the URL) get the path's error shape too.
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
       reply.raw.setHeader(REQUEST_ID_HEADER, req.id);

@@ -1,0 +1,41 @@
+import { type Socket } from 'node:net';
+import { isOpenAiPath, openAiError, problem, type ErrorAnswer } from './problem.filter.js';
+
+/** What Node's HTTP parser reports with a request it could not read (its first bytes, when it has them). */
+type ClientError = Error & { code?: string; rawPacket?: unknown };
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** The answer to a request Node's HTTP server refused before any route saw it. */
+export function clientErrorAnswer(err: ClientError): ErrorAnswer {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { status: 408, code: 'http-408', detail: 'the request did not arrive in time', errors: [{ path: '(request)', message: 'incomplete' }] };
+  if (err.code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, code: 'http-431', detail: 'the request line and headers are too large', errors: [{ path: '(headers)', message: 'too large' }] };
+  return { status: 400, code: 'http-400', detail: 'malformed HTTP request', errors: [{ path: '(request)', message: err.code ?? 'unreadable' }] };
+}
+
+/** The request's path, read from the start of what arrived ("METHOD /path HTTP/1.1"), when it got that far. */
+function pathOf(raw: unknown): string {
+  const line = Buffer.isBuffer(raw) ? raw.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0] : '';
+  return line.split(' ')[1] ?? '';
+}
+
+/**
+ * Fastify's clientErrorHandler: a request Node's HTTP parser refused (headers too large, a malformed request, one
+ * that did not arrive in time) is answered in the shape its path calls for, as every other error (OpenAI's
+ * envelope on the OpenAI-compatible paths when the request line was read, else problem+json), and the connection
+ * is closed: what follows on it cannot be trusted to start a request.
+ */
+export function answerClientError(err: ClientError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const a = clientErrorAnswer(err);
+  const openAi = isOpenAiPath(pathOf(err.rawPacket));
+  const body = JSON.stringify(openAi ? openAiError(a) : problem(a.status, a.detail, a.code, a.errors));
+  const type = openAi ? 'application/json; charset=utf-8' : 'application/problem+json';
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${a.status} ${REASONS[a.status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy();
+}
