@@ -5,35 +5,15 @@ import { RedisKeys } from './keys.js';
 import { MultiKeyScript } from './multi-key-script.js';
 import { perSlotGroup, slotGroups } from './slot-groups.js';
 
-/**
- * Values of an event id's "seen" marker (see markSeen): pending ('p' and the time it was set, ms; a bare 'p' once
- * its request failed), or queued ('q').
- */
+/** Values of an event id's "seen" marker (see markSeen). */
 const PENDING = 'p';
 const QUEUED = 'q';
 
 /**
- * How long a pending mark with its time counts as a request still under way (between its mark and its
- * confirmation, normally milliseconds; Redis's timeouts bound it). An older one was left by a request that failed
- * without saying so (its api crashed, or Redis failed before the mark could be marked failed).
+ * What marking an event id found: `new` (this call set the mark), `pending` (a mark whose job may not be queued:
+ * a request that failed, or one still under way), `queued` (a duplicate).
  */
-export const SEEN_IN_FLIGHT_MS = 10_000;
-
-/**
- * What marking an event id found: `new` (this call set the mark), `inflight` (another request set it moments ago
- * and may still queue its job), `pending` (a mark left by a request that failed: its job may or may not be
- * queued), `queued` (a duplicate).
- */
-export type SeenMark = 'new' | 'inflight' | 'pending' | 'queued';
-
-/** What an existing mark (or none: null) says to a request that finds it at `now`. */
-function seenMark(found: string | null, now: number): SeenMark {
-  if (found === null) return 'new';
-  if (!found.startsWith(PENDING)) return 'queued';
-  // A bare 'p': its request failed (or an earlier version set it, without a time).
-  const at = Number(found.slice(PENDING.length));
-  return found.length > PENDING.length && now - at < SEEN_IN_FLIGHT_MS ? 'inflight' : 'pending';
-}
+export type SeenMark = 'new' | 'pending' | 'queued';
 
 /**
  * Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. Each key is of
@@ -87,18 +67,16 @@ export class DecisionHotStore {
 
   /**
    * Marks event ids as seen and answers, per id, what the mark was (SeenMark). A first sighting is marked
-   * "pending" with the time ('p<ms>') until `confirmSeen` records that its job is queued ('q'). A request that
-   * fails after marking (its job may or may not be queued; the client got a 503) leaves its marks pending without
-   * a time (`failSeen`), and such a mark counts as not seen: the retry queues it, and the worker's exactly-once
-   * application makes a second copy harmless. A mark with its time, younger than SEEN_IN_FLIGHT_MS, belongs to a
-   * request still under way (`inflight`: the copy is told to retry, as neither "accepted" nor "duplicate" would
-   * be true yet); an older one was left by a request that failed without a word, and counts as not seen too.
+   * "pending" ('p') until `confirmSeen` records that its job is queued ('q'). A pending mark is left behind when
+   * Redis fails between the mark and the job (the request then got a 503), so a pending id counts as not seen:
+   * the retry queues it, and the worker's exactly-once application makes a second copy harmless. Only a queued
+   * mark is a duplicate (`fresh` below).
    */
-  async markSeen(eventIds: readonly string[], ttlSeconds: number, now = Date.now()): Promise<SeenMark[]> {
+  async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<SeenMark[]> {
     // Per key: set if absent, answering the value it found (none: this call set it).
     const keys = eventIds.map((id) => this.keys.eventSeen(id));
-    const found = await perSlotGroup(this.redis, keys, (group) => this.scripts.markSeen.run(group, [`${PENDING}${now}`, ttlSeconds]));
-    return found.map((before) => seenMark(before, now));
+    const found = await perSlotGroup(this.redis, keys, (group) => this.scripts.markSeen.run(group, [PENDING, ttlSeconds]));
+    return found.map((before) => (before === null ? 'new' : before === PENDING ? 'pending' : 'queued'));
   }
 
   /** Claims the one continuation of a decision's cascade: true for the first caller only (until `ttlSeconds`). */
@@ -121,17 +99,6 @@ export class DecisionHotStore {
     await this.eachGroup(
       eventIds.map((id) => this.keys.eventSeen(id)),
       (group) => this.scripts.confirmSeen.run(group, [QUEUED]),
-    );
-  }
-
-  /**
-   * Records that the request which marked these ids failed after its jobs may have been queued: their marks stay
-   * pending, without a time, so a retry is queued at once (see markSeen). Only for ids the caller marked itself.
-   */
-  async failSeen(eventIds: readonly string[]): Promise<void> {
-    await this.eachGroup(
-      eventIds.map((id) => this.keys.eventSeen(id)),
-      (group) => this.scripts.confirmSeen.run(group, [PENDING]),
     );
   }
 

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { type DecisionRecord } from '@app/contracts';
-import { DecisionHotStore, MAX_KEYS_PER_CALL, SEEN_IN_FLIGHT_MS } from '@app/store';
+import { DecisionHotStore, MAX_KEYS_PER_CALL } from '@app/store';
 import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
@@ -73,21 +73,11 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
   });
 
   it('marks event ids pending until confirmed: only a confirmed id answers "duplicate"', async () => {
-    const t0 = Date.now();
-    expect(await hot.markSeen(['e1', 'e2', 'e4'], 300, t0)).toEqual(['new', 'new', 'new']);
-    // Moments later e1's request may still be queueing its job: in flight (neither seen nor unseen yet).
-    expect(await hot.markSeen(['e1'], 300, t0 + 50)).toEqual(['inflight']);
-    // Later, a pending e1 was left by a request that failed without a word (its job may not have been queued): it
-    // counts as not seen, the retry queues it.
-    expect(await hot.markSeen(['e1'], 300, t0 + SEEN_IN_FLIGHT_MS)).toEqual(['pending']);
-    // A request that failed after marking says so: its marks count as not seen at once.
-    await hot.failSeen(['e4']);
-    expect(await hot.markSeen(['e4'], 300, t0 + 50)).toEqual(['pending']);
+    expect(await hot.markSeen(['e1', 'e2'], 300)).toEqual(['new', 'new']);
+    // e1 is still pending (its job may not have been queued): it counts as not seen, the retry queues it.
+    expect(await hot.markSeen(['e1'], 300)).toEqual(['pending']);
     await hot.confirmSeen(['e1']);
-    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300, t0 + SEEN_IN_FLIGHT_MS)).toEqual(['queued', 'pending', 'new']);
-    // A bare pending mark set by an earlier version counts as a failed request's too.
-    await redis.set(hot.keys.eventSeen('e-old'), 'p', 'EX', 60);
-    expect(await hot.markSeen(['e-old'], 300)).toEqual(['pending']);
+    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300)).toEqual(['queued', 'pending', 'new']);
     // The marks expire: set with the ttl, kept (not made permanent) by the confirmation.
     const ttl = await redis.ttl(hot.keys.eventSeen('e1'));
     expect(ttl).toBeGreaterThan(290);
@@ -101,8 +91,8 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     expect(await redis.exists(hot.keys.eventSeen('ghost'))).toBe(0);
     expect(await hot.markSeen(['ghost'], 300)).toEqual(['new']);
     // unmarkSeen gives pending marks back (a request that failed after marking); a confirmed one stays.
-    await hot.unmarkSeen(['e1', 'ghost', 'e-old', 'e4']);
-    expect(await hot.markSeen(['e1', 'ghost', 'e-old', 'e4'], 300)).toEqual(['queued', 'new', 'new', 'new']);
+    await hot.unmarkSeen(['e1', 'ghost']);
+    expect(await hot.markSeen(['e1', 'ghost'], 300)).toEqual(['queued', 'new']);
     await hot.confirmSeen([]);
     await hot.unmarkSeen([]);
   });
@@ -185,7 +175,7 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     expect(await hot.markSeen(ids.slice(0, 3), 300)).toEqual(['new', 'new', 'new']);
     await hot.confirmSeen(ids.slice(0, 2));
     const marks = await hot.markSeen(ids, 300);
-    expect(marks.slice(0, 4)).toEqual(['queued', 'queued', 'inflight', 'new']);
+    expect(marks.slice(0, 4)).toEqual(['queued', 'queued', 'pending', 'new']);
     expect(marks.filter((m) => m === 'new')).toHaveLength(n - 3);
     await redis.script('FLUSH'); // a node that lost the scripts (restarted, failed over) is sent them again
     await hot.confirmSeen(ids);

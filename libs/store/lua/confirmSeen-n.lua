@@ -1,7 +1,6 @@
 --[[
-  Sets "seen" marks: each of KEYS that still exists is set to ARGV[1] (the queued value; or the bare pending value
-  of a request that failed), its expiry kept. A mark that expired meanwhile is not created again. Returns how many
-  were set.
+  Confirms "seen" marks: each of KEYS that still exists is set to ARGV[1] (the queued value), its expiry kept.
+  A mark that expired meanwhile is not created again. Returns how many were set.
 ]]
 local set = 0
 for _, key in ipairs(KEYS) do

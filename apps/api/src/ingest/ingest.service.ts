@@ -93,7 +93,7 @@ export class IngestService {
     checkIdempotencyKey(idempotencyKey);
     const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? this.eventIds.id() };
     const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
-    if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors, r.problem.status === 503 ? 1 : undefined);
+    if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
     return r;
   }
 
@@ -142,13 +142,6 @@ export class IngestService {
     }
 
     const queued = await this.admit(ok, marks, results, oneJob);
-    // Another request claimed the id moments ago and may still be queueing its job: neither "accepted" (copies with
-    // different contents would all hear it, and only one is learnt) nor "duplicate" (that request may yet fail, and
-    // this copy would not be retried) is true yet. 503 with Retry-After, which clients retry.
-    for (const p of queued.inFlight)
-      reject(p.index, 503, `an event with id ${p.callerEventId} is being accepted by another request; retry in a moment`, [
-        { path: 'eventId', message: 'in flight' },
-      ]);
     for (const p of queued.over)
       if (!p.share)
         reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
@@ -225,12 +218,7 @@ export class IngestService {
    * against their decision's bound and queued. Returns the queued events and those over the bound. `marks` holds
    * the originals' marks; cascade shares are marked here (a second round trip, only for cascades).
    */
-  private async admit(
-    ok: Ready[],
-    marks: Map<string, SeenMark>,
-    results: ItemResult[],
-    oneJob: boolean,
-  ): Promise<{ accepted: Ready[]; over: Ready[]; inFlight: Ready[] }> {
+  private async admit(ok: Ready[], marks: Map<string, SeenMark>, results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
     const firstSeen = new Set<string>();
     const unique = ok.filter((p) => {
       if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
@@ -251,9 +239,7 @@ export class IngestService {
         throw unavailable();
       }
     }
-    const mark = (p: Ready) => marks.get(p.eventId) ?? 'queued';
-    const fresh = (p: Ready) => mark(p) === 'new' || mark(p) === 'pending';
-    const inFlight: Ready[] = [];
+    const fresh = (p: Ready) => (marks.get(p.eventId) ?? 'queued') !== 'queued';
     // A cascade share goes with its own event: not when that one is a duplicate (its mark is given back).
     const originalFresh = new Set(unique.filter((p) => fresh(p) && !p.share).map((p) => p.index));
     this.giveBack(
@@ -261,8 +247,7 @@ export class IngestService {
       unique.filter((p) => p.share && !originalFresh.has(p.index)).map((p) => p.eventId),
     );
     const candidates = unique.filter((p) => {
-      if (!fresh(p) && !p.share && mark(p) === 'inflight') inFlight.push(p);
-      else if (!fresh(p) && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      if (!fresh(p) && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
       return fresh(p) && (!p.share || originalFresh.has(p.index));
     });
     const ids = (events: Ready[]) => events.map((p) => p.eventId);
@@ -280,9 +265,6 @@ export class IngestService {
       // Only what is known not to be in the queue gives its mark and its count back (the jobs of a group are
       // added in one pipeline, not atomically: one may be stored while another failed).
       this.giveBack(marks, ids(unqueued));
-      // The others' jobs may be stored: their marks stay pending, marked failed so that the retry is queued at once.
-      const lost = new Set(unqueued);
-      await this.hot.failSeen(ids(within.filter((p) => !lost.has(p) && marks.get(p.eventId) === 'new'))).catch(() => undefined);
       const back = new Map<string, number>();
       for (const p of unqueued) if (p.decisionId !== undefined && counted.has(p.decisionId)) back.set(p.decisionId, (back.get(p.decisionId) ?? 0) + 1);
       await this.hot.uncountEvents(back).catch(() => undefined);
@@ -290,7 +272,7 @@ export class IngestService {
     }
     // Best effort: if Redis fails now, the marks stay pending and a retry queues the events again (harmless).
     await this.hot.confirmSeen(ids(within)).catch(() => undefined);
-    return { accepted: within, over, inFlight };
+    return { accepted: within, over };
   }
 
   /** Splits events into those that fit under their decision's bound and those over it (in request order). */
@@ -390,8 +372,6 @@ function kindedItem(p: Ready): KindedItem<EventJobKind> {
 
 function codeOf(status: number) {
   switch (status) {
-    case 503:
-      return 'UNAVAILABLE' as const;
     case 403:
       return 'FORBIDDEN' as const;
     case 404:
