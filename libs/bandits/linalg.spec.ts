@@ -60,6 +60,11 @@ describe('float64 kernels', () => {
     expect(() => invertSpd(S, 2)).not.toThrow();
   });
 
+  it('refuses a matrix with a non-finite diagonal instead of answering zeros', () => {
+    expect(() => invertSpd(Float64Array.of(Infinity, 0, 0, -1), 2)).toThrow(/non-finite/);
+    expect(() => invertSpd(Float64Array.of(Number.NaN, 0, 0, 1), 2)).toThrow();
+  });
+
   it('inverts λI + n·xxᵀ whose λ vanishes in rounding (caller features of 10⁶, 10,000 times)', () => {
     // Eigenvalues λ = 1 (three times) and 1 + n|x|² = 4·10¹⁶: an absolute jitter up to 0.1 never factorises it.
     const x = Float64Array.of(1e6, 1e6, 1e6, 1e6);

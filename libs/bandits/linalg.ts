@@ -77,6 +77,8 @@ export function invertSpd(A: Float64Array, d: number, out: Float64Array = new Fl
   const L = new Float64Array(d * d);
   let largest = 0;
   for (let i = 0; i < d; i++) largest = max(largest, abs(A[i * d + i]));
+  // An infinite jitter would "factorise" anything into an inverse of zeros.
+  if (!Number.isFinite(largest)) throw new Error('matrix has a non-finite diagonal');
   let jitter = 0;
   for (let attempt = 0; attempt < 6; attempt++) {
     for (let i = 0; i < d; i++) {

@@ -205,7 +205,12 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     const big = `X-Big: ${'a'.repeat(20_000)}\r\n`;
     const ours = await rawExchange(port, [`POST /v1/route HTTP/1.1\r\nHost: 127.0.0.1\r\n${big}\r\n`]);
     expect([ours.closed, /^HTTP\/1\.1 431 /.test(ours.data), /\r\nContent-Type: application\/problem\+json\r\n/.test(ours.data)]).toEqual([true, true, true]);
-    expect(bodyOf(ours.data)).toMatchObject({ status: 431, type: 'urn:router:problem:http-431', errors: [{ path: '(headers)' }] });
+    expect(bodyOf(ours.data)).toMatchObject({
+      status: 431,
+      title: 'Request Header Fields Too Large',
+      type: 'urn:router:problem:http-431',
+      errors: [{ path: '(headers)' }],
+    });
     const proxy = await rawExchange(port, [`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n${big}\r\n`]);
     expect([proxy.closed, /^HTTP\/1\.1 431 /.test(proxy.data)]).toEqual([true, true]);
     expect(bodyOf(proxy.data)).toEqual({ error: { message: expect.stringMatching(/too large/), type: 'invalid_request_error', param: null, code: null } });

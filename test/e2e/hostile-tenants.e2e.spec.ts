@@ -345,8 +345,29 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     await eventually(async () => (await victimNew.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).status === 200);
     expect((await victimNew.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.policyVersion).toBe(patched);
     const refused = await attackerNew.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] });
-    expect([refused.status, refused.body.detail]).toEqual([503, 'policy attacker cannot be served now: its learnt state does not compile']);
+    expect([refused.status, refused.body.detail]).toEqual([503, 'policy attacker cannot be served now: its learnt state could not be read or compiled here']);
     expect((await client(late.url).get('/health/ready')).status).toBe(200);
+  }, 60_000);
+
+  it('a policy whose state cannot be read (a key of the wrong type) holds up only itself; readiness says the copy is not refreshing', async () => {
+    const { admin, victim, attacker, env } = await fresh('ht_unreadable');
+    expect((await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status).toBe(200);
+    const r = connectRedis();
+    try {
+      await r.set(`${env.prefix}:{p:attacker}:state`, 'not a hash');
+    } finally {
+      r.disconnect();
+    }
+    const patched = (await admin.patch('/admin/policies/victim/objective', { energy: 0.3 })).body.version as number;
+    await eventually(async () => (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.policyVersion === patched);
+    expect((await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status).toBe(200);
+    await eventually(async () => (await admin.get('/health/ready')).body.routing.refreshing === false);
+    const ready = await admin.get('/health/ready');
+    expect([ready.status, ready.body.canRoute]).toEqual([200, true]);
+    const late = await startService(env, 0);
+    running.push(late);
+    await eventually(async () => (await client(late.url, victim.key).post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).status === 200);
+    expect((await client(late.url, attacker.key).post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status).toBe(503);
   }, 60_000);
 
   it('one tenant attacks while another routes and learns: the victim ends exactly as without the attacker', async () => {

@@ -4,7 +4,7 @@ import { isOpenAiPath, openAiError, problem, type ErrorAnswer } from './problem.
 /** What Node's HTTP parser reports with a request it could not read (its first bytes, when it has them). */
 type ClientError = Error & { code?: string; rawPacket?: unknown };
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 /** The answer to a request Node's HTTP server refused before any route saw it. */
 export function clientErrorAnswer(err: ClientError): ErrorAnswer {
@@ -12,6 +12,8 @@ export function clientErrorAnswer(err: ClientError): ErrorAnswer {
     return { status: 408, code: 'http-408', detail: 'the request did not arrive in time', errors: [{ path: '(request)', message: 'incomplete' }] };
   if (err.code === 'HPE_HEADER_OVERFLOW')
     return { status: 431, code: 'http-431', detail: 'the request line and headers are too large', errors: [{ path: '(headers)', message: 'too large' }] };
+  if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW')
+    return { status: 413, code: 'http-413', detail: 'chunk extensions too large', errors: [{ path: '(body)', message: 'too large' }] };
   return { status: 400, code: 'http-400', detail: 'malformed HTTP request', errors: [{ path: '(request)', message: err.code ?? 'unreadable' }] };
 }
 
@@ -27,8 +29,14 @@ function pathOf(raw: unknown): string {
  * envelope on the OpenAI-compatible paths when the request line was read, else problem+json), and the connection
  * is closed: what follows on it cannot be trusted to start a request.
  */
-export function answerClientError(err: ClientError, socket: Socket): void {
+export function answerClientError(err: ClientError, socket: Socket & { _httpMessage?: { headersSent?: boolean } | null }): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // An answer already under way on this connection (a streamed completion, a pipelined request's) is not spliced
+  // into: the connection just closes, as Node itself does.
+  if (socket._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const a = clientErrorAnswer(err);
   const openAi = isOpenAiPath(pathOf(err.rawPacket));
   const body = JSON.stringify(openAi ? openAiError(a) : problem(a.status, a.detail, a.code, a.errors));

@@ -21,8 +21,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private energyPerToken = new Map<string, number>();
   private readonly compiledAt = new Map<string, number>();
   private readonly signatures = new Map<string, string>();
-  /** Policies whose last compile failed (the message): each is served from its last copy, if any, alone. */
-  private readonly unbuildable = new Map<string, string>();
+  /** Policies whose last refresh failed: each is served from its last copy, if any, alone (see build). */
+  private readonly failed = new Map<string, FailedRefresh>();
   private timer: NodeJS.Timeout | null = null;
   private changes: ChannelSubscription | null = null;
   private refreshing: Promise<void> | null = null;
@@ -58,9 +58,9 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   get(name: string): PolicyRuntime | undefined {
     return this.runtimes.get(name);
   }
-  /** Why the policy's current state could not be compiled (it is then served from its last copy, if any). */
+  /** Why the policy's current state could not be read or compiled (it is then served from its last copy, if any). */
   compileError(name: string): string | undefined {
-    return this.unbuildable.get(name);
+    return this.failed.get(name)?.message;
   }
   model(id: string): Model | undefined {
     return this.models.get(id);
@@ -96,7 +96,15 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       await this.repair.republishRegistry();
       const [policies, models] = await Promise.all([this.registry.policies(), this.registry.models()]);
       this.models = new Map(models.map((m) => [m.id, m]));
-      const versions = await this.state.versions(policies.map((p) => p.name));
+      // Per policy: one state that cannot be read (a wrong type, its cluster node away) holds up only that policy.
+      const versions = await Promise.all(
+        policies.map((p) =>
+          this.state.versions([p.name]).then(
+            ([v]) => v,
+            () => null,
+          ),
+        ),
+      );
       const estimates = await this.modelEnergy.read();
       if (estimates === null) this.repair.modelEnergyMissing();
       const jpt = new Map<string, number>();
@@ -107,6 +115,11 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         const p = policies[i];
         const cur = this.runtimes.get(p.name);
         const v = versions[i];
+        if (v === null) {
+          this.fail(p.name, 'its state could not be read', 'read');
+          if (cur) next.set(p.name, cur);
+          continue;
+        }
         if (v.epoch === null) {
           // The state hash is gone (Redis flushed or restarted without AOF): keep deciding from the last copy
           // and have it rebuilt from the Postgres log, instead of starting from nothing.
@@ -123,16 +136,26 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
           next.set(p.name, cur);
           continue;
         }
+        // A policy that failed is tried again when its config, state or models change, else after a while.
+        const attempt = `${p.version}/${p.epoch}/${v.seq}/${signature}`;
+        const f = this.failed.get(p.name);
+        if (f && f.attempt === attempt && Date.now() - f.at < FAILED_RETRY_MS) {
+          if (cur) next.set(p.name, cur);
+          continue;
+        }
         this.compiledAt.set(p.name, Date.now());
-        this.signatures.set(p.name, signature);
-        const built = await this.build(p, jpt);
-        if (built) next.set(p.name, built);
-        else if (cur) next.set(p.name, cur);
+        const built = await this.build(p, jpt, attempt);
+        if (built) {
+          this.signatures.set(p.name, signature);
+          next.set(p.name, built);
+        } else if (cur) next.set(p.name, cur);
       }
-      for (const name of this.unbuildable.keys()) if (!policies.some((p) => p.name === name)) this.unbuildable.delete(name);
+      for (const name of this.failed.keys()) if (!policies.some((p) => p.name === name)) this.failed.delete(name);
       this.runtimes = next;
       this.lastRefreshOk = Date.now();
-      this.lastError = null;
+      // Readiness shows a refresh that left a policy unread as not fully refreshing (its copy is getting old).
+      const unread = [...this.failed.entries()].filter(([, f]) => f.attempt === 'read').map(([name]) => name);
+      this.lastError = unread.length > 0 ? `state of ${unread.join(', ')} could not be read` : null;
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (this.lastError !== msg) this.log.warn('policy refresh failed; serving the last copy', { error: msg });
@@ -155,7 +178,10 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
     try {
       return compileRuntime(p, state, this.models, this.energyPerToken);
     } catch (err) {
-      throw new DomainError('UNAVAILABLE', `policy ${p.name}'s learnt state does not compile: ${err instanceof Error ? err.message : String(err)}`, [], 30);
+      // The live state is what fails (this replica cannot compile the policy either): retry later. Else the variant's own doing.
+      const live = this.failed.get(p.name);
+      if (live) throw new DomainError('UNAVAILABLE', `policy ${p.name} cannot be evaluated now: its learnt state could not be read or compiled here`, [], 30);
+      throw err;
     }
   }
 
@@ -164,23 +190,46 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * One policy read and compiled, or null when that fails (state that does not decode or compile: a bug, or state
-   * no input should reach): that policy alone keeps its last copy and is tried again on later polls, while the
-   * refresh goes on for every other one. (With Redis away the registry reads before this fail the whole refresh.)
+   * One policy read and compiled, or null when either fails (state that cannot be read, or does not compile: a
+   * bug, or state no input should reach): that policy alone keeps its last copy and is tried again later (see
+   * doRefresh), while the refresh goes on for every other one. (With Redis away the registry reads before this
+   * fail the whole refresh.)
    */
-  private async build(p: Policy, jpt: Map<string, number>): Promise<PolicyRuntime | null> {
+  private async build(p: Policy, jpt: Map<string, number>, attempt: string): Promise<PolicyRuntime | null> {
+    let state: Awaited<ReturnType<PolicyCache['readState']>>;
     try {
-      const rt = compileRuntime(p, await this.readState(p), this.models, jpt);
-      this.unbuildable.delete(p.name);
+      state = await this.readState(p);
+    } catch (err) {
+      this.fail(p.name, `its state could not be read: ${errorText(err)}`, 'read');
+      return null;
+    }
+    try {
+      const rt = compileRuntime(p, state, this.models, jpt);
+      this.failed.delete(p.name);
       return rt;
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      if (this.unbuildable.get(p.name) !== msg) this.log.error('policy could not be compiled; serving its last copy', { policy: p.name, error: msg });
-      this.unbuildable.set(p.name, msg);
+      this.fail(p.name, `its state does not compile: ${errorText(err)}`, attempt);
       return null;
     }
   }
+
+  private fail(policy: string, message: string, attempt: string): void {
+    if (this.failed.get(policy)?.message !== message) this.log.error('policy not refreshed; serving its last copy', { policy, reason: message });
+    this.failed.set(policy, { message, attempt, at: Date.now() });
+  }
 }
+
+/** A policy's failed refresh: why, when, and what was tried ('read', or its config, state and models). */
+interface FailedRefresh {
+  message: string;
+  attempt: string;
+  at: number;
+}
+
+/** How long a policy whose refresh failed waits before the same attempt is made again. */
+const FAILED_RETRY_MS = 30_000;
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function compileRuntime(
   p: Policy,

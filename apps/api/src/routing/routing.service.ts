@@ -80,7 +80,7 @@ export class RoutingService {
       ]);
     const rt = this.cache.get(req.policy);
     if (!rt && this.cache.compileError(req.policy) !== undefined)
-      throw new DomainError('UNAVAILABLE', `policy ${req.policy} cannot be served now: its learnt state does not compile`, [], 30);
+      throw new DomainError('UNAVAILABLE', `policy ${req.policy} cannot be served now: its learnt state could not be read or compiled here`, [], 30);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
     const t0 = process.hrtime.bigint();
     const candidates = this.candidates(rt, req.candidates);
