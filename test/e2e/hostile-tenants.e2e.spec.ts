@@ -353,8 +353,14 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     const { admin, victim, attacker, env } = await fresh('ht_unreadable');
     expect((await attacker.post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status).toBe(200);
     const r = connectRedis();
+    const key = `${env.prefix}:{p:attacker}:state`;
+    let saved: Buffer;
     try {
-      await r.set(`${env.prefix}:{p:attacker}:state`, 'not a hash');
+      // The decision learnt, and the replica's copy compiled from that state (it recompiles within STATE_RECOMPILE_MS).
+      await eventually(async () => (await admin.get('/admin/policies/attacker/stats')).body.decisions === 1);
+      await new Promise((done) => setTimeout(done, 1500));
+      saved = (await r.dumpBuffer(key))!;
+      await r.set(key, 'not a hash');
     } finally {
       r.disconnect();
     }
@@ -368,6 +374,17 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     running.push(late);
     await eventually(async () => (await client(late.url, victim.key).post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).status === 200);
     expect((await client(late.url, attacker.key).post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status).toBe(503);
+    // The same state back (as after a passing fault): both replicas serve the policy, readiness refreshes again.
+    const r2 = connectRedis();
+    try {
+      await r2.restore(key, 0, saved, 'REPLACE');
+    } finally {
+      r2.disconnect();
+    }
+    // (Readiness first: a route would move the state, and any change of it triggers a recompile anyway.)
+    await eventually(async () => (await admin.get('/health/ready')).body.routing.refreshing === true, 5000);
+    await eventually(async () => (await client(late.url).get('/health/ready')).body.routing.refreshing === true, 5000);
+    await eventually(async () => (await client(late.url, attacker.key).post('/v1/route', { policy: 'attacker', features: [1, 0, 0, 0] })).status === 200);
   }, 60_000);
 
   it('one tenant attacks while another routes and learns: the victim ends exactly as without the attacker', async () => {

@@ -29,7 +29,7 @@ function pathOf(raw: unknown): string {
  * envelope on the OpenAI-compatible paths when the request line was read, else problem+json), and the connection
  * is closed: what follows on it cannot be trusted to start a request.
  */
-export function answerClientError(err: ClientError, socket: Socket & { _httpMessage?: { headersSent?: boolean } | null }): void {
+export function answerClientError(err: ClientError, socket: Socket & { _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null }): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   // An answer already under way on this connection (a streamed completion, a pipelined request's) is not spliced
   // into: the connection just closes, as Node itself does.
@@ -38,7 +38,8 @@ export function answerClientError(err: ClientError, socket: Socket & { _httpMess
     return;
   }
   const a = clientErrorAnswer(err);
-  const openAi = isOpenAiPath(pathOf(err.rawPacket));
+  // The request being read, when Node got as far as its headers (an error in its body); else its first bytes.
+  const openAi = isOpenAiPath(socket._httpMessage?.req?.url ?? pathOf(err.rawPacket));
   const body = JSON.stringify(openAi ? openAiError(a) : problem(a.status, a.detail, a.code, a.errors));
   const type = openAi ? 'application/json; charset=utf-8' : 'application/problem+json';
   if (socket.writable)

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Model, type Policy } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { CONFIG, Logger } from '@app/infra';
+import { CONFIG, isDependencyDown, Logger } from '@app/infra';
 import { armPriors, buildRuntime, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
@@ -97,11 +97,15 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       const [policies, models] = await Promise.all([this.registry.policies(), this.registry.models()]);
       this.models = new Map(models.map((m) => [m.id, m]));
       // Per policy: one state that cannot be read (a wrong type, its cluster node away) holds up only that policy.
+      // Redis itself away fails the whole refresh (every copy keeps serving, readiness shows the copy's age).
       const versions = await Promise.all(
         policies.map((p) =>
           this.state.versions([p.name]).then(
             ([v]) => v,
-            () => null,
+            (err: unknown) => {
+              if (isDependencyDown(err)) throw err;
+              return errorText(err);
+            },
           ),
         ),
       );
@@ -115,8 +119,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         const p = policies[i];
         const cur = this.runtimes.get(p.name);
         const v = versions[i];
-        if (v === null) {
-          this.fail(p.name, 'its state could not be read', 'read');
+        if (typeof v === 'string') {
+          this.fail(p.name, `its state could not be read: ${v}`, 'read');
           if (cur) next.set(p.name, cur);
           continue;
         }
@@ -133,6 +137,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         const sameConfig = cur !== undefined && cur.policy.version === p.version && cur.policy.epoch === p.epoch && this.signatures.get(p.name) === signature;
         const stateFresh = cur !== undefined && (cur.seq === v.seq || Date.now() - (this.compiledAt.get(p.name) ?? 0) < this.env.STATE_RECOMPILE_MS);
         if (sameConfig && stateFresh) {
+          // The copy is of this very config, state and models: whatever failed before (a read) is over.
+          if (cur.seq === v.seq) this.failed.delete(p.name);
           next.set(p.name, cur);
           continue;
         }
@@ -174,14 +180,11 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
    * measured energy: what the live copy would be with the variant's settings. Not cached.
    */
   async compileVariant(p: Policy): Promise<PolicyRuntime> {
-    const state = await this.readState(p);
     try {
-      return compileRuntime(p, state, this.models, this.energyPerToken);
+      return compileRuntime(p, await this.readState(p), this.models, this.energyPerToken);
     } catch (err) {
-      // The live state is what fails (this replica cannot compile the policy either): retry later. Else the variant's own doing.
-      const live = this.failed.get(p.name);
-      if (live) throw new DomainError('UNAVAILABLE', `policy ${p.name} cannot be evaluated now: its learnt state could not be read or compiled here`, [], 30);
-      throw err;
+      if (isDependencyDown(err)) throw err;
+      throw new DomainError('UNAVAILABLE', `policy ${p.name} cannot be evaluated now: its learnt state could not be read or compiled here`, [], 30);
     }
   }
 
