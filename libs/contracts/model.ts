@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { MAX_JOULES_PER_TOKEN } from './events.js';
-import { finite, text } from './finite.js';
+import { finite, isStorableText, text } from './finite.js';
 
 /** USD per million tokens: far above any real price, low enough that scores stay finite (1e308 made them NaN). */
 export const MAX_PRICE_PER_MTOK = 10_000;
 
 export const modelConfigSchema = z.strictObject({
-  baseUrl: z.url().optional(),
+  // An http(s) upstream the proxy can call, storable in Postgres (no NUL): a file:// or NUL-bearing URL is a 400.
+  baseUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(2000, 'baseUrl is at most 2000 characters')
+    .refine(isStorableText, 'baseUrl may not contain NUL characters or unpaired surrogates')
+    .optional(),
   upstreamModel: text('upstreamModel', 200).min(1).optional(),
   apiKeyEnv: z
     .string()

@@ -239,6 +239,14 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(200);
     expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(404);
     expect((await victim.get('/admin/energy-readings')).status).toBe(403);
+    // Admin input Postgres could not take is a 400 naming the field, not a failed query (a 500).
+    for (const before of ['0000-01-01T00:00:00Z', '+010000-01-01T00:00:00Z', '9999-12-31T23:59:59Z'.replace('9999', '10000')]) {
+      const r = await admin.get(`/admin/energy-readings?before=${encodeURIComponent(before)}`);
+      expect([r.status, r.body.errors?.[0]?.path]).toEqual([400, 'before']);
+    }
+    expect((await admin.get('/admin/energy-readings?before=2020-01-01T00:00:00Z')).status).toBe(200);
+    for (const baseUrl of ['file:///etc/passwd', 'http://upstream.example/v1\u0000x'])
+      expect(await admin.put('/admin/models/odd', { baseUrl }).then((r) => [r.status, r.body.errors?.[0]?.path])).toEqual([400, 'baseUrl']);
     // A telemetry key posts readings (for any owner's decision) and nothing else.
     const d = (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId;
     expect((await telemetry.post('/v1/energy', { decisionId: d, joules: 3 })).status).toBe(202);

@@ -8,7 +8,14 @@ import { ReadingsService } from './readings.service.js';
 const listQuery = z.strictObject({
   model: id('model').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.iso.datetime({ offset: true }).optional(),
+  // Within what Postgres stores and the readings can be: year 0 or 10000 is a 400, not a failed query.
+  before: z.iso
+    .datetime({ offset: true })
+    .refine((s) => {
+      const year = new Date(s).getUTCFullYear();
+      return year >= 1970 && year <= 9999;
+    }, 'before must be a time between 1970 and 9999')
+    .optional(),
 });
 const deadLetterQuery = z.strictObject({
   policy: id('policy').optional(),
