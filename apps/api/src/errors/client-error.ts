@@ -1,10 +1,8 @@
 import { type Socket } from 'node:net';
-import { isOpenAiPath, openAiError, problem, type ErrorAnswer } from './problem.filter.js';
+import { isOpenAiPath, openAiError, problem, titleOf, type ErrorAnswer } from './problem.filter.js';
 
 /** What Node's HTTP parser reports with a request it could not read (its first bytes, when it has them). */
 type ClientError = Error & { code?: string; rawPacket?: unknown };
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 /** The answer to a request Node's HTTP server refused before any route saw it. */
 export function clientErrorAnswer(err: ClientError): ErrorAnswer {
@@ -44,7 +42,7 @@ export function answerClientError(err: ClientError, socket: Socket & { _httpMess
   const type = openAi ? 'application/json; charset=utf-8' : 'application/problem+json';
   if (socket.writable)
     socket.write(
-      `HTTP/1.1 ${a.status} ${REASONS[a.status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${a.status} ${titleOf(a.status)}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy();
 }

@@ -141,6 +141,9 @@ export function isOpenAiPath(url: string): boolean {
   return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
 }
 
+/** The reason phrase of a status: a problem's `title`, and the status line of an answer written by hand. */
+export const titleOf = (status: number): string => TITLES[status] ?? 'Error';
+
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -159,7 +162,7 @@ const TITLES: Record<number, string> = {
 };
 
 export function problem(status: number, detail: string, code: string, errors?: FieldError[]): Problem {
-  const p: Problem = { type: `urn:router:problem:${code.toLowerCase().replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail };
+  const p: Problem = { type: `urn:router:problem:${code.toLowerCase().replace(/_/g, '-')}`, title: titleOf(status), status, detail };
   if (errors && errors.length > 0) p.errors = errors;
   return p;
 }
