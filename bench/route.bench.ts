@@ -8,8 +8,8 @@ import { startBuiltService } from './support/service.js';
  * POST /v1/route with K = 16 arms, d = 64, a ~300-byte prompt, 50 connections, against bare Fastify answering a
  * fixed JSON; both servers are child processes (the router with its worker running), measured one after the
  * other in each round of the same run. The router is called with a route key without limits and with one whose
- * limits (requests and tokens per minute, USD per day; high enough never to refuse) are checked in Redis on
- * every request, and a second router with its access log off (ACCESS_LOG=false) is called with the key without
+ * limits (requests and tokens per minute, USD per day, calls in flight; high enough never to refuse) are checked in
+ * Redis on every request (and each call's lease released after it), and a second router with its access log off (ACCESS_LOG=false) is called with the key without
  * limits: the same-run ratios are the cost of limits and of the access log (both routers at LOG_LEVEL=info, the
  * default; the request id and its log context cannot be turned off: every variant has them).
  * Usage: npm run bench:route [-- rounds seconds connections]   (needs local Redis and Postgres)
@@ -50,7 +50,7 @@ try {
     for (const m of arms) await s.call('PUT', `/admin/models/${m}`, { energy: { joulesPerOutputToken: 0.1 + 0.05 * Number(m.slice(1)) } });
     await s.call('PUT', '/admin/policies/bench', { algorithm: 'linucb', arms, objective: { quality: 1, energy: 0.3 } });
     const plain = (await s.call('POST', '/admin/keys', { name: 'plain', scope: 'route' })).secret as string;
-    const limits = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000, usdPerDay: 1_000_000_000 };
+    const limits = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000, usdPerDay: 1_000_000_000, concurrentRequests: 1_000_000 };
     const limited = (await s.call('POST', '/admin/keys', { name: 'limited', scope: 'route', limits })).secret as string;
     keys.push({ plain, limited });
   }

@@ -14,6 +14,8 @@ export const keyLimitsSchema = z.strictObject({
   requestsPerMinute: z.int().min(1).max(1_000_000_000).optional(),
   tokensPerMinute: z.int().min(1).max(1_000_000_000_000).optional(),
   usdPerDay: finite().gt(0).max(1_000_000_000).optional(),
+  /** Calls of the key in flight at once, across replicas (from admission until the call's work is over). */
+  concurrentRequests: z.int().min(1).max(1_000_000).optional(),
 });
 export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 

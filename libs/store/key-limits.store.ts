@@ -2,17 +2,19 @@ import { type RedisClient } from '@app/infra';
 import { RedisKeys } from './keys.js';
 import { luaSource } from './lua-source.js';
 
-const LUA = luaSource('keyLimitAdmit-3.lua');
+const ADMIT_LUA = luaSource('keyLimitAdmit-4.lua');
+const RENEW_LUA = luaSource('keyInFlightRenew-1.lua');
 
 /** A key's limits as the counters enforce them (each 0 = none). */
 export interface LimitValues {
   requestsPerMinute: number;
   tokensPerMinute: number;
   usdPerDay: number;
+  concurrentRequests: number;
 }
 
-/** Which limit refused a request (keyLimitAdmit-3.lua's return codes). */
-export const LIMIT_REFUSED = { 1: 'requestsPerMinute', 2: 'tokensPerMinute', 3: 'usdPerDay' } as const;
+/** Which limit refused a request (keyLimitAdmit-4.lua's return codes). */
+export const LIMIT_REFUSED = { 1: 'requestsPerMinute', 2: 'tokensPerMinute', 3: 'usdPerDay', 4: 'concurrentRequests' } as const;
 export type RefusingLimit = (typeof LIMIT_REFUSED)[keyof typeof LIMIT_REFUSED];
 
 /** The fixed windows a request or a charge falls in: minute and UTC day indexes since the epoch. */
@@ -22,7 +24,20 @@ export interface LimitWindows {
 }
 
 type LimitsRedis = RedisClient & {
-  keyLimitAdmit(requests: string, tokens: string, usd: string, rpm: number, tpm: number, usdPerDay: number, ttlMs: number): Promise<number>;
+  keyLimitAdmit(
+    requests: string,
+    tokens: string,
+    usd: string,
+    inFlight: string,
+    rpm: number,
+    tpm: number,
+    usdPerDay: number,
+    concurrent: number,
+    ttlMs: number,
+    lease: string,
+    leaseMs: number,
+  ): Promise<number>;
+  keyInFlightRenew(inFlight: string, leaseMs: number, ...leases: string[]): Promise<number>;
 };
 
 /** Counters live two windows, so a window's count is there until it is over wherever the clocks stand. */
@@ -30,9 +45,10 @@ const MINUTE_TTL_MS = 120_000;
 const DAY_TTL_MS = 2 * 86_400_000;
 
 /**
- * Per-key request, token and spend counters in fixed windows (a minute, a UTC day), shared by every api replica:
- * an atomic admission (keyLimitAdmit-3.lua) and atomic charges (one MULTI on the key's slot). Every counter
- * expires.
+ * Per-key request, token and spend counters in fixed windows (a minute, a UTC day), and leases on the calls a key
+ * has in flight, shared by every api replica: an atomic admission (keyLimitAdmit-4.lua), atomic charges (one MULTI
+ * on the key's slot), leases renewed by the replica that holds them (keyInFlightRenew-1.lua) and released when the
+ * call ends. Every counter expires; a lease expires `leaseMs` after it was last taken or renewed, on Redis's clock.
  */
 export class KeyLimitsStore {
   private readonly keys: RedisKeys;
@@ -40,23 +56,43 @@ export class KeyLimitsStore {
 
   constructor(redis: RedisClient, prefix = 'rt') {
     this.keys = new RedisKeys(prefix);
-    if (!(redis as unknown as Partial<LimitsRedis>).keyLimitAdmit) redis.defineCommand('keyLimitAdmit', { numberOfKeys: 3, lua: LUA });
+    const r = redis as unknown as Partial<LimitsRedis>;
+    if (!r.keyLimitAdmit) redis.defineCommand('keyLimitAdmit', { numberOfKeys: 4, lua: ADMIT_LUA });
+    if (!r.keyInFlightRenew) redis.defineCommand('keyInFlightRenew', { numberOfKeys: 1, lua: RENEW_LUA });
     this.redis = redis as unknown as LimitsRedis;
   }
 
-  /** Admits one request of `keyId` (counted), or answers the limit that refuses it (nothing counted). */
-  async admit(keyId: string, limits: LimitValues, w: LimitWindows): Promise<RefusingLimit | null> {
+  /**
+   * Admits one request of `keyId` (counted, and holding `lease` for `leaseMs` when the key limits its calls in
+   * flight), or answers the limit that refuses it (nothing counted or held).
+   */
+  async admit(keyId: string, limits: LimitValues, w: LimitWindows, lease = '', leaseMs = 0): Promise<RefusingLimit | null> {
     const k = this.keys;
+    if (limits.concurrentRequests > 0 && !(lease && leaseMs > 0)) throw new Error('a limit on calls in flight needs a lease and its length');
     const code = await this.redis.keyLimitAdmit(
       k.keyLimit(keyId, 'requests', w.minute),
       k.keyLimit(keyId, 'tokens', w.minute),
       k.keyLimit(keyId, 'usd', w.day),
+      k.keyInFlight(keyId),
       limits.requestsPerMinute,
       limits.tokensPerMinute,
       limits.usdPerDay,
+      limits.concurrentRequests,
       MINUTE_TTL_MS,
+      lease,
+      leaseMs,
     );
     return code === 0 ? null : LIMIT_REFUSED[code as keyof typeof LIMIT_REFUSED];
+  }
+
+  /** Extends the leases of calls still in flight to `leaseMs` from now; answers how many were still held. */
+  async renew(keyId: string, leases: string[], leaseMs: number): Promise<number> {
+    return leases.length === 0 ? 0 : this.redis.keyInFlightRenew(this.keys.keyInFlight(keyId), leaseMs, ...leases);
+  }
+
+  /** Ends the leases of calls that are over (a lease not held is ignored). */
+  async release(keyId: string, leases: string[]): Promise<void> {
+    if (leases.length > 0) await this.redis.zrem(this.keys.keyInFlight(keyId), ...leases);
   }
 
   /** Adds what a call used to the key's token count of the minute and spend of the day (only positive amounts). */
@@ -76,14 +112,17 @@ export class KeyLimitsStore {
     if (!r || failed) throw failed?.[0] ?? new Error('charge transaction aborted');
   }
 
-  /** The current counters (for tests and diagnostics). */
-  async read(keyId: string, w: LimitWindows): Promise<{ requests: number; tokens: number; usd: number }> {
+  /** The current counters, and the leases held now (for tests and diagnostics). */
+  async read(keyId: string, w: LimitWindows): Promise<{ requests: number; tokens: number; usd: number; inFlight: number }> {
     const k = this.keys;
-    const [requests, tokens, usd] = await Promise.all([
+    const [requests, tokens, usd, time] = await Promise.all([
       this.redis.get(k.keyLimit(keyId, 'requests', w.minute)),
       this.redis.get(k.keyLimit(keyId, 'tokens', w.minute)),
       this.redis.get(k.keyLimit(keyId, 'usd', w.day)),
+      this.redis.time(),
     ]);
-    return { requests: Number(requests ?? 0), tokens: Number(tokens ?? 0), usd: Number(usd ?? 0) };
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const inFlight = await this.redis.zcount(k.keyInFlight(keyId), `(${now}`, '+inf');
+    return { requests: Number(requests ?? 0), tokens: Number(tokens ?? 0), usd: Number(usd ?? 0), inFlight };
   }
 }

@@ -69,4 +69,9 @@ export class RedisKeys {
   keyLimit(keyId: string, counter: 'requests' | 'tokens' | 'usd', window: number) {
     return `${this.prefix}:{k:${keyId}}:${counter}:${window}`;
   }
+
+  /** The leases on an API key's calls in flight (a sorted set, deadlines as scores), beside its counters. */
+  keyInFlight(keyId: string) {
+    return `${this.prefix}:{k:${keyId}}:inflight`;
+  }
 }

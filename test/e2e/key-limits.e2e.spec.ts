@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { connectRedis, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-services.js';
@@ -25,6 +26,7 @@ describe('per-key limits', () => {
   let a: Running;
   let b: Running;
   let up: FakeUpstream;
+  let slow: FakeUpstream;
   let admin: ReturnType<typeof client>;
   /** Waits until the key's `counter` (any window) reaches `atLeast`: charges land just after the answer. */
   const charged = async (id: string, counter: 'tokens' | 'usd', atLeast: number) => {
@@ -47,6 +49,7 @@ describe('per-key limits', () => {
 
   beforeAll(async () => {
     up = await startFakeUpstream();
+    slow = await startFakeUpstream({ latencyMs: 1200, chunkDelayMs: 200 });
     env = await freshEnvironment('key_limits');
     a = await startService(env, 1);
     b = await startService(env, 0);
@@ -55,7 +58,10 @@ describe('per-key limits', () => {
     const model = { baseUrl: `${up.url}/v1`, upstreamModel: 'up-small', pricing: { inputPerMTok: 1000, outputPerMTok: 1000 } };
     expect((await admin.put('/admin/models/small', model)).status).toBe(200);
     expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['small'] })).status).toBe(201);
+    expect((await admin.put('/admin/models/slow', { baseUrl: `${slow.url}/v1`, upstreamModel: 'up-slow' })).status).toBe(200);
+    expect((await admin.put('/admin/policies/slowchat', { algorithm: 'linucb', arms: ['slow'] })).status).toBe(201);
     await eventually(async () => (await client(b.url).get('/admin/policies/chat')).status === 200);
+    await eventually(async () => (await client(b.url).get('/admin/policies/slowchat')).status === 200);
   });
 
   afterAll(async () => {
@@ -63,6 +69,7 @@ describe('per-key limits', () => {
     await a.close();
     await env.drop();
     await up.close();
+    await slow.close();
   });
 
   it('validates limits on create and PATCH, naming the field; PATCH of an unknown key is 404', async () => {
@@ -72,6 +79,9 @@ describe('per-key limits', () => {
       [{ tokensPerMinute: -3 }, 'limits.tokensPerMinute'],
       [{ usdPerDay: 0 }, 'limits.usdPerDay'],
       [{ usdPerDay: 'much' }, 'limits.usdPerDay'],
+      [{ concurrentRequests: 0 }, 'limits.concurrentRequests'],
+      [{ concurrentRequests: 2.5 }, 'limits.concurrentRequests'],
+      [{ concurrentRequests: 2_000_000 }, 'limits.concurrentRequests'],
       [{ perHour: 3 }, 'limits'],
       ['none', 'limits'],
     ];
@@ -179,6 +189,90 @@ describe('per-key limits', () => {
     expect((await admin.patch(`/admin/keys/${free.id}`, { limits: null })).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await free.onB.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(200);
   });
+
+  it('holds calls in flight across replicas until each call is over, streamed or not; 429 with Retry-After 1 beyond', async () => {
+    const k = await keyOn({ concurrentRequests: 2 });
+    const r = connectRedis();
+    const inFlight = () => r.zcard(`${env.prefix}:{k:${k.id}}:inflight`);
+    try {
+      // two slow calls, one per replica: a direct one and a routed stream (1.2 s before the upstream answers)
+      const first = k.onA.post('/v1/chat/completions', { model: 'slow', messages: MSG });
+      const second = k.onB.post('/v1/chat/completions', { model: 'router/slowchat', messages: MSG, stream: true });
+      await eventually(async () => (await inFlight()) === 2, 5000, 20);
+      const routed = await k.onA.post('/v1/route', { policy: 'chat', input: 'a third call' });
+      expect(routed.status).toBe(429);
+      expect(routed.headers.get('content-type')).toContain('application/problem+json');
+      expect(routed.headers.get('retry-after')).toBe('1');
+      expect(routed.body.errors).toEqual([{ path: 'limits.concurrentRequests', message: 'limit reached' }]);
+      expect(routed.body.detail).toContain('2 calls in flight');
+      const chat = await k.onB.post('/v1/chat/completions', { model: 'small', messages: MSG });
+      expect(chat.status).toBe(429);
+      expect(chat.headers.get('retry-after')).toBe('1');
+      expect(chat.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', param: 'limits.concurrentRequests' });
+      // another key is not held up
+      const other = await keyOn({ concurrentRequests: 1 }, 'other-inflight');
+      expect((await other.onA.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(200);
+      const [one, two] = await Promise.all([first, second]);
+      expect(one.status).toBe(200);
+      expect(two.status).toBe(200);
+      expect(String(two.body)).toContain('[DONE]');
+      // both slots free once the calls are over; refused calls held nothing
+      await eventually(async () => (await inFlight()) === 0, 5000, 20);
+      const again = await Promise.all([k.onA.post('/v1/route', { policy: 'chat', input: 'x' }), k.onB.post('/v1/route', { policy: 'chat', input: 'y' })]);
+      expect(again.map((x) => x.status)).toEqual([200, 200]);
+      expect(await inFlight()).toBe(0);
+      const refusals = metric((await client(a.url).get('/metrics')).body, 'router_key_limit_refusals_total{limit="concurrentRequests"}');
+      expect(refusals).toBeGreaterThanOrEqual(1);
+    } finally {
+      await r.quit();
+    }
+  });
+
+  it('holds a streamed call until its last event', async () => {
+    const k = await keyOn({ concurrentRequests: 1 });
+    const res = await fetch(`${a.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${k.onA.key}` },
+      body: JSON.stringify({ model: 'router/slowchat', messages: MSG, stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read(); // the stream is under way (3 more events, 200 ms apart)
+    expect(first.done).toBe(false);
+    const during = await k.onB.post('/v1/route', { policy: 'chat', input: 'x' });
+    expect(during.status).toBe(429);
+    while (!(await reader.read()).done);
+    await eventually(async () => (await k.onB.post('/v1/route', { policy: 'chat', input: 'x' })).status === 200, 5000, 20);
+  });
+
+  it('keeps a slot held while the upstream call runs after its client left, and frees it when the call is over', async () => {
+    const k = await keyOn({ concurrentRequests: 1 });
+    const r = connectRedis();
+    try {
+      // a raw connection that sends a slow non-streamed call, then goes away
+      const body = JSON.stringify({ model: 'slow', messages: MSG });
+      const hits = slow.hits.get('up-slow') ?? 0;
+      const sock = connect(Number(new URL(a.url).port), '127.0.0.1');
+      sock.on('error', () => undefined);
+      sock.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: router\r\ncontent-type: application/json\r\n` +
+          `authorization: Bearer ${k.onA.key}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await eventually(async () => (slow.hits.get('up-slow') ?? 0) === hits + 1, 5000, 5);
+      const upstreamCalled = Date.now(); // it answers 1.2 s later
+      expect(await r.zcard(`${env.prefix}:{k:${k.id}}:inflight`)).toBe(1);
+      sock.destroy();
+      // the upstream call goes on (the proxy does not cancel a non-streamed call its client left): still held
+      const refused = await k.onB.post('/v1/route', { policy: 'chat', input: 'x' });
+      expect(refused.status).toBe(429);
+      expect(refused.body.errors[0].path).toBe('limits.concurrentRequests');
+      await eventually(async () => (await r.zcard(`${env.prefix}:{k:${k.id}}:inflight`)) === 0, 5000, 20);
+      expect(Date.now() - upstreamCalled).toBeGreaterThanOrEqual(1100);
+      expect((await k.onB.post('/v1/route', { policy: 'chat', input: 'x' })).status).toBe(200);
+    } finally {
+      await r.quit();
+    }
+  });
 });
 
 describe('per-key limits with Redis down (private instance)', () => {
@@ -203,6 +297,7 @@ describe('per-key limits with Redis down (private instance)', () => {
     expect((await admin.put('/admin/models/m', {})).status).toBe(200);
     expect((await admin.put('/admin/policies/p', { algorithm: 'linucb', arms: ['m'] })).status).toBe(201);
     const key = client(svc.url, (await admin.post('/admin/keys', { name: 't', scope: 'route', limits: { requestsPerMinute: 1 } })).body.secret);
+    const held = client(svc.url, (await admin.post('/admin/keys', { name: 'h', scope: 'route', limits: { concurrentRequests: 1 } })).body.secret);
     expect((await key.post('/v1/route', { policy: 'p', input: 'x' })).status).toBe(200);
     expect((await key.post('/v1/route', { policy: 'p', input: 'x' })).status).toBe(429);
     // The first decision is learnt before Redis goes: a restart without persistence would lose its queued job.
@@ -216,6 +311,9 @@ describe('per-key limits with Redis down (private instance)', () => {
       expect(Date.now() - t0).toBeLessThan(2000);
     }
     expect(metric((await admin.get('/metrics')).body, 'router_key_limits_unenforced_total{op="admit"}')).toBe(before + 3);
+    // a limit on calls in flight fails open too, two at once included
+    const during = await Promise.all([0, 1].map((i) => held.post('/v1/route', { policy: 'p', input: `held ${i}` })));
+    expect(during.map((r) => r.status)).toEqual([200, 200]);
 
     await redis.restart(); // empty: the counters start again
     // The decisions buffered during the outage reach the rebuilt state (so the service closes cleanly after).
@@ -224,11 +322,11 @@ describe('per-key limits with Redis down (private instance)', () => {
       async () => {
         const r = await admin.get('/admin/policies/p/stats');
         seen = r.body?.decisions;
-        return r.status === 200 && r.body.decisions === 4;
+        return r.status === 200 && r.body.decisions === 6;
       },
       90_000,
       200,
-    ).catch((err: Error) => Promise.reject(new Error(`${err.message}: decisions in the state ${String(seen)}, want 4`)));
+    ).catch((err: Error) => Promise.reject(new Error(`${err.message}: decisions in the state ${String(seen)}, want 6`)));
     // Requests pass (open) until the api's connection is back; then the limit holds again.
     await eventually(async () => (await key.post('/v1/route', { policy: 'p', input: 'after' })).status === 429, 30_000, 200);
     await inOneMinute(5);

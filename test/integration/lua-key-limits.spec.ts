@@ -4,12 +4,13 @@ import { Redis } from 'ioredis';
 import { connectRedis, freshEnvironment, REDIS_URL } from '../support/harness.js';
 import { type PrivateRedisCluster, startPrivateRedisCluster } from '../support/private-services.js';
 
-// keyLimitAdmit-3.lua and the charges through their typed wrapper (KeyLimitsStore), on a real Redis, from several
+// keyLimitAdmit-4.lua, keyInFlightRenew-1.lua and the charges through their typed wrapper (KeyLimitsStore), on a real Redis, from several
 // connections at once (as several api replicas would).
 const W = { minute: 29_000_000, day: 20_000 };
-const NONE: LimitValues = { requestsPerMinute: 0, tokensPerMinute: 0, usdPerDay: 0 };
+const NONE: LimitValues = { requestsPerMinute: 0, tokensPerMinute: 0, usdPerDay: 0, concurrentRequests: 0 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('keyLimitAdmit-3.lua: per-key limit counters shared by every replica (real Redis)', () => {
+describe('keyLimitAdmit-4.lua: per-key limit counters shared by every replica (real Redis)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
   const conns: Redis[] = [];
   const stores: KeyLimitsStore[] = [];
@@ -34,7 +35,7 @@ describe('keyLimitAdmit-3.lua: per-key limit counters shared by every replica (r
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[i % stores.length].admit(k, limits, W)));
     expect(answers.filter((a) => a === null)).toHaveLength(25);
     expect(answers.filter((a) => a === 'requestsPerMinute')).toHaveLength(75);
-    expect(await stores[0].read(k, W)).toEqual({ requests: 25, tokens: 0, usd: 0 });
+    expect(await stores[0].read(k, W)).toEqual({ requests: 25, tokens: 0, usd: 0, inFlight: 0 });
     // the next window starts from zero
     expect(await stores[1].admit(k, limits, { ...W, minute: W.minute + 1 })).toBeNull();
   });
@@ -53,16 +54,53 @@ describe('keyLimitAdmit-3.lua: per-key limit counters shared by every replica (r
     expect(await stores[7].admit(k, limits, next)).toBeNull();
     await stores[0].charge(k, { tokens: 0, usd: 0.0101 }, next); // 0.0501
     expect(await stores[0].admit(k, limits, next)).toBe('usdPerDay');
-    expect(await stores[0].read(k, next)).toEqual({ requests: 0, tokens: 0, usd: expect.closeTo(0.0501, 9) });
+    expect(await stores[0].read(k, next)).toEqual({ requests: 0, tokens: 0, usd: expect.closeTo(0.0501, 9), inFlight: 0 });
+  });
+
+  it('holds at most the limit of calls in flight from many connections; a released or expired lease frees a slot', async () => {
+    const k = key();
+    const limits = { ...NONE, concurrentRequests: 5, requestsPerMinute: 100 };
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length].admit(k, limits, W, `t${i}`, 60_000)));
+    const held = answers.flatMap((a, i) => (a === null ? [`t${i}`] : []));
+    expect(held).toHaveLength(5);
+    expect(answers.filter((a) => a === 'concurrentRequests')).toHaveLength(35);
+    // refused requests count nothing: not against the request limit, not as calls in flight
+    expect(await stores[0].read(k, W)).toEqual({ requests: 5, tokens: 0, usd: 0, inFlight: 5 });
+    await stores[1].release(k, [held[0], 'not-held']);
+    expect(await stores[2].admit(k, limits, W, 'u1', 60_000)).toBeNull();
+    expect(await stores[3].admit(k, limits, W, 'u2', 60_000)).toBe('concurrentRequests');
+    // a lease nobody renews expires on Redis's clock; one that is renewed stays
+    const k2 = key();
+    const one = { ...NONE, concurrentRequests: 2 };
+    expect(await stores[0].admit(k2, one, W, 'short', 300)).toBeNull();
+    expect(await stores[0].admit(k2, one, W, 'renewed', 300)).toBeNull();
+    expect(await stores[1].admit(k2, one, W, 'third', 300)).toBe('concurrentRequests');
+    for (let i = 0; i < 4; i++) {
+      await sleep(150);
+      expect(await stores[2].renew(k2, ['renewed'], 300)).toBe(1);
+    }
+    expect(await stores[2].renew(k2, ['short'], 300)).toBe(0); // expired: not taken again
+    expect((await stores[0].read(k2, W)).inFlight).toBe(1);
+    expect(await stores[1].admit(k2, one, W, 'fourth', 300)).toBeNull();
+    expect(await stores[1].admit(k2, one, W, 'fifth', 300)).toBe('concurrentRequests');
+    // without a lease a limit on calls in flight cannot be enforced: refused by the wrapper, not silently unlimited
+    await expect(stores[0].admit(k2, one, W)).rejects.toThrow(/lease/);
   });
 
   it('keeps every counter of a key in one hash-tagged slot, each expiring', async () => {
     const k = key();
-    await stores[0].admit(k, { requestsPerMinute: 5, tokensPerMinute: 5, usdPerDay: 5 }, W);
+    await stores[0].admit(k, { requestsPerMinute: 5, tokensPerMinute: 5, usdPerDay: 5, concurrentRequests: 5 }, W, 'lease-1', 30_000);
     await stores[0].charge(k, { tokens: 3, usd: 0.5 }, W);
     const names = (await conns[0].keys(`${env.prefix}:{k:${k}}:*`)).sort();
-    expect(names).toEqual([`${env.prefix}:{k:${k}}:requests:${W.minute}`, `${env.prefix}:{k:${k}}:tokens:${W.minute}`, `${env.prefix}:{k:${k}}:usd:${W.day}`]);
-    const ttls = await Promise.all(names.map((name) => conns[0].pttl(name)));
+    expect(names).toEqual([
+      `${env.prefix}:{k:${k}}:inflight`,
+      `${env.prefix}:{k:${k}}:requests:${W.minute}`,
+      `${env.prefix}:{k:${k}}:tokens:${W.minute}`,
+      `${env.prefix}:{k:${k}}:usd:${W.day}`,
+    ]);
+    const [inflight, ...ttls] = await Promise.all(names.map((name) => conns[0].pttl(name)));
+    expect(inflight).toBeGreaterThan(20_000);
+    expect(inflight).toBeLessThanOrEqual(30_000);
     expect(ttls[0]).toBeGreaterThan(60_000);
     expect(ttls[0]).toBeLessThanOrEqual(120_000);
     expect(ttls[1]).toBeLessThanOrEqual(120_000);
@@ -71,7 +109,7 @@ describe('keyLimitAdmit-3.lua: per-key limit counters shared by every replica (r
   });
 });
 
-describe('keyLimitAdmit-3.lua on a Redis Cluster (private, 3 masters)', () => {
+describe('keyLimitAdmit-4.lua on a Redis Cluster (private, 3 masters)', () => {
   let cluster: PrivateRedisCluster;
   let redis: RedisClient;
 
@@ -86,13 +124,16 @@ describe('keyLimitAdmit-3.lua on a Redis Cluster (private, 3 masters)', () => {
 
   it('admits and charges the keys of many API keys (one slot per API key, no CROSSSLOT)', async () => {
     const store = new KeyLimitsStore(redis, 'rt');
-    const limits = { requestsPerMinute: 2, tokensPerMinute: 10, usdPerDay: 1 };
+    const limits = { requestsPerMinute: 2, tokensPerMinute: 10, usdPerDay: 1, concurrentRequests: 1 };
     for (let i = 0; i < 20; i++) {
       const k = `key_c${i}`;
-      expect(await store.admit(k, limits, W)).toBeNull();
+      expect(await store.admit(k, limits, W, `l${i}`, 10_000)).toBeNull();
+      expect(await store.renew(k, [`l${i}`], 10_000)).toBe(1);
       await store.charge(k, { tokens: 10, usd: 0.5 }, W);
-      expect(await store.admit(k, limits, W)).toBe('tokensPerMinute');
-      expect(await store.read(k, W)).toEqual({ requests: 1, tokens: 10, usd: 0.5 });
+      expect(await store.admit(k, limits, W, `m${i}`, 10_000)).toBe('tokensPerMinute');
+      expect(await store.read(k, W)).toEqual({ requests: 1, tokens: 10, usd: 0.5, inFlight: 1 });
+      await store.release(k, [`l${i}`]);
+      expect((await store.read(k, W)).inFlight).toBe(0);
     }
   });
 });

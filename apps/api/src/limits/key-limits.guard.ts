@@ -1,13 +1,19 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Principal } from '@app/contracts';
+import { type FastifyReply } from 'fastify';
+import { attachSlot, CallSlot } from './call-slot.js';
 import { KeyLimitsService } from './key-limits.service.js';
 
 export const KEY_LIMITED = 'router:key-limited';
 /** The endpoint counts against the caller's key limits (routing, the proxy and direct calls). */
 export const KeyLimited = () => SetMetadata(KEY_LIMITED, true);
 
-/** Runs after the AuthGuard (registered after it): admits the authenticated caller of a key-limited endpoint. */
+/**
+ * Runs after the AuthGuard (registered after it): admits the authenticated caller of a key-limited endpoint. When
+ * the key limits its calls in flight, the call's slot is given back once its response is over and no work holds
+ * it (CallSlot; the proxy holds it for its upstream call).
+ */
 @Injectable()
 export class KeyLimitsGuard implements CanActivate {
   constructor(
@@ -17,8 +23,16 @@ export class KeyLimitsGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (!this.reflector.getAllAndOverride<boolean | undefined>(KEY_LIMITED, [ctx.getHandler(), ctx.getClass()])) return true;
-    const principal = ctx.switchToHttp().getRequest<{ principal?: Principal }>().principal;
-    if (principal) await this.limits.admit(principal);
+    const http = ctx.switchToHttp();
+    const req = http.getRequest<{ principal?: Principal }>();
+    const end = req.principal ? await this.limits.admit(req.principal) : null;
+    if (end) {
+      const slot = new CallSlot(end);
+      attachSlot(req, slot);
+      const res = http.getResponse<FastifyReply>().raw;
+      if (res.closed) slot.responseClosed();
+      else res.once('close', () => slot.responseClosed());
+    }
     return true;
   }
 }

@@ -1,28 +1,39 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type Principal } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { KeyLimitsStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { InFlightLeases } from './in-flight-leases.js';
 import { chargeFor, limitValues, limitWindows, retryAfterSeconds } from './windows.js';
 
 /** How long a limit check may wait for Redis before the request is let through. */
 export const LIMIT_CHECK_TIMEOUT_MS = 250;
 
-const UNITS = { requestsPerMinute: 'requests per minute', tokensPerMinute: 'tokens per minute', usdPerDay: 'USD per UTC day' } as const;
+const UNITS = {
+  requestsPerMinute: 'requests per minute',
+  tokensPerMinute: 'tokens per minute',
+  usdPerDay: 'USD per UTC day',
+  concurrentRequests: 'calls in flight',
+} as const;
+
+/** Ends an admitted call's hold on its key's calls in flight; safe to call more than once. */
+export type EndCall = () => void;
 
 /**
  * Per-key limits (`limits` on a key), enforced across replicas by counters in Redis (KeyLimitsStore): a request is
  * admitted or refused with 429 and Retry-After; tokens and USD are charged when a call's usage is known, so the
- * call that crosses a limit completes and the next requests are refused until the window ends.
+ * call that crosses a limit completes and the next requests are refused until the window ends. A limit on calls in
+ * flight holds a lease from admission until the call ends (InFlightLeases).
  *
  * Fails open: when Redis errs or takes longer than LIMIT_CHECK_TIMEOUT_MS, the request goes through (routing must
  * not stop because Redis did), counted in `router_key_limits_unenforced_total`.
  */
 @Injectable()
-export class KeyLimitsService {
+export class KeyLimitsService implements OnApplicationShutdown {
   private readonly store: KeyLimitsStore;
+  private readonly leases: InFlightLeases;
   private readonly log: Logger;
   private failures = 0;
 
@@ -34,20 +45,35 @@ export class KeyLimitsService {
   ) {
     this.store = new KeyLimitsStore(redis, env.REDIS_PREFIX);
     this.log = logger.child('key-limits');
+    this.leases = new InFlightLeases(this.store, (op, err) => this.unenforced(op, err));
   }
 
-  /** Admits one request of `caller`, or throws RATE_LIMITED (429 with Retry-After) naming the limit. */
-  async admit(caller: Principal, now = Date.now()): Promise<void> {
+  /**
+   * Admits one request of `caller`, or throws RATE_LIMITED (429 with Retry-After) naming the limit. When the key
+   * limits its calls in flight, answers how to end this call's hold on one of them (null otherwise).
+   */
+  async admit(caller: Principal, now = Date.now()): Promise<EndCall | null> {
     const values = limitValues(caller.limits);
-    if (!values) return;
+    if (!values) return null;
+    const keyId = caller.keyId;
+    const lease = values.concurrentRequests > 0 ? this.leases.take(keyId) : '';
+    let ended = false;
+    const end: EndCall | null = lease
+      ? () => {
+          if (!ended) this.leases.release(keyId, lease);
+          ended = true;
+        }
+      : null;
     let refused;
     try {
-      refused = await withTimeout(this.store.admit(caller.keyId, values, limitWindows(now)), LIMIT_CHECK_TIMEOUT_MS);
+      refused = await withTimeout(this.store.admit(keyId, values, limitWindows(now), lease, this.leases.leaseMs), LIMIT_CHECK_TIMEOUT_MS);
     } catch (err) {
+      // Let through unlimited; the lease may still have been taken by a late answer, so it is released all the same.
       this.unenforced('admit', err);
-      return;
+      return end;
     }
-    if (refused === null) return;
+    if (refused === null) return end;
+    if (lease) this.leases.forget(keyId, lease);
     this.metrics.keyLimitRefusals.inc({ limit: refused });
     const retry = retryAfterSeconds(refused, now);
     throw new DomainError(
@@ -67,7 +93,12 @@ export class KeyLimitsService {
     );
   }
 
-  private unenforced(op: 'admit' | 'charge', err: unknown): void {
+  /** After the server stopped taking requests and those in flight ended: gives back any lease still held. */
+  onApplicationShutdown(): Promise<void> {
+    return this.leases.close();
+  }
+
+  private unenforced(op: 'admit' | 'charge' | 'renew' | 'release', err: unknown): void {
     this.metrics.keyLimitsUnenforced.inc({ op });
     if (this.failures++ % 100 === 0) this.log.warn('key limits not enforced: Redis did not answer', { op, error: (err as Error)?.message ?? String(err) });
   }

@@ -15,13 +15,15 @@ describe('limit windows', () => {
     expect(retryAfterSeconds('tokensPerMinute', Date.UTC(2026, 11, 2, 13, 45))).toBe(60);
     expect(retryAfterSeconds('tokensPerMinute', Date.UTC(2026, 11, 2, 13, 45, 59, 999))).toBe(1);
     expect(retryAfterSeconds('usdPerDay', t)).toBe(Math.ceil((Date.UTC(2026, 11, 3) - t) / 1000));
+    expect(retryAfterSeconds('concurrentRequests', t)).toBe(1); // no window: a slot frees when a call ends
   });
 
   it('maps limits to counter arguments, null without any', () => {
     expect(limitValues(undefined)).toBeNull();
     expect(limitValues(null)).toBeNull();
     expect(limitValues({})).toBeNull();
-    expect(limitValues({ tokensPerMinute: 100 })).toEqual({ requestsPerMinute: 0, tokensPerMinute: 100, usdPerDay: 0 });
+    expect(limitValues({ tokensPerMinute: 100 })).toEqual({ requestsPerMinute: 0, tokensPerMinute: 100, usdPerDay: 0, concurrentRequests: 0 });
+    expect(limitValues({ concurrentRequests: 3 })).toEqual({ requestsPerMinute: 0, tokensPerMinute: 0, usdPerDay: 0, concurrentRequests: 3 });
   });
 
   it('charges only the amounts a key has a limit on', () => {

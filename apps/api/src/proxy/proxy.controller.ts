@@ -2,6 +2,7 @@ import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { chatRequestSchema, type Principal } from '@app/contracts';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
+import { whileHoldingSlot } from '../limits/call-slot.js';
 import { KeyLimited } from '../limits/key-limits.guard.js';
 import { parseOrThrow } from '../validation.js';
 import { ProxyService } from './proxy.service.js';
@@ -10,12 +11,17 @@ import { ProxyService } from './proxy.service.js';
 export class ProxyController {
   constructor(private readonly proxy: ProxyService) {}
 
-  /** OpenAI-compatible chat completions: `"model": "router/<policy>"` (routed) or a model id (direct); streaming or not. */
+  /**
+   * OpenAI-compatible chat completions: `"model": "router/<policy>"` (routed) or a model id (direct); streaming or
+   * not. The upstream call holds the key's call-in-flight slot until it ends, even after its client left; a call
+   * whose client left before it began is not made.
+   */
   @Post('v1/chat/completions')
   @RequireScope('route')
   @KeyLimited()
   async chat(@Caller() c: Principal, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await this.proxy.complete(c, parseOrThrow(chatRequestSchema, body), reply, { headers: req.headers, requestId: req.id });
+    const chat = parseOrThrow(chatRequestSchema, body);
+    await whileHoldingSlot(req, () => this.proxy.complete(c, chat, reply, { headers: req.headers, requestId: req.id }));
   }
 
   @Get('v1/models')
