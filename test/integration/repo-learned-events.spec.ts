@@ -116,4 +116,22 @@ describe('LearnedEventsRepository (real Postgres)', () => {
     // A cursor written with another time zone means the same instant.
     expect(ids(await learned.since('ov', 1, '2024-05-01T14:00:00.005+02:00', 'o2', 0))).toEqual(['o3']);
   });
+
+  it('looks back by ids only, and reads the rows it misses by id (learnt ones of the policy epoch only)', async () => {
+    const rows = ['b1', 'b2', 'b3', 'b4'];
+    await events.insertMany([...rows.map((id) => ev(id, { policy: 'lb' })), ev('b5', { policy: 'lb', epoch: 2 }), ev('b6', { policy: 'other' })]);
+    await events.finish(['b1', 'b2', 'b3', 'b5', 'b6'], [], []); // b4: its pass is not done
+    await persistAt('b1', `${BASE}.000000+00`);
+    await persistAt('b2', `${BASE}.005000+00`);
+    await persistAt('b3', `${BASE}.020000+00`);
+    const refs = await learned.refsSince('lb', 1, `${BASE}.020000+00`, '', 16);
+    expect(refs.map((r) => r.id)).toEqual(['b2', 'b3']);
+    expect(refs[0].persistedAt).toContain('.005');
+    expect(Object.keys(refs[0]).sort()).toEqual(['id', 'persistedAt']);
+    expect((await learned.refsSince('lb', 1, `${BASE}.000000+00`, 'b1', 0)).map((r) => r.id)).toEqual(['b2', 'b3']);
+    const got = await learned.byIds('lb', 1, ['b3', 'b1', 'b4', 'b5', 'b6', 'nope']);
+    expect(ids(got)).toEqual(['b1', 'b3']); // in the log's order; not learnt yet, other epochs and policies left out
+    expect(got[0]).toMatchObject({ kind: 'feedback', context: [0.25, -1], armIndex: 0 });
+    expect(await learned.byIds('lb', 1, [])).toEqual([]);
+  });
 });

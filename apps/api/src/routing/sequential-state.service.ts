@@ -1,13 +1,20 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, Logger } from '@app/infra';
 import { DuelRuntime, type LearnedRow, type PolicyRuntime, type SequentialState, TrendRuntime } from '@app/learning';
-import { LearnedEventsRepository } from '@app/persistence';
+import { type LearnedEventRow, LearnedEventsRepository } from '@app/persistence';
 import { type ApiEnv } from '../config.js';
 import { PolicyCache } from './policy-cache.service.js';
 
-/** Rows commit out of persisted_at order; re-reading this far back (deduplicated by id) catches late commits. */
+/** Rows commit out of persisted_at order; looking this far back for rows not seen yet catches late commits. */
 const OVERLAP_MS = 30_000;
+/**
+ * How often a replica looks back (ids only, then the missing rows by id); every poll reads only rows after its
+ * cursor. A row that commits behind the cursor is therefore learnt here within this long.
+ */
+export const CATCH_UP_MS = 2000;
 const PAGE = 5000;
+/** Ids per page of a look back (ids are small: a window of a heavy stream is read in few round trips). */
+const REFS_PAGE = 50_000;
 
 interface Entry {
   key: string;
@@ -18,9 +25,16 @@ interface Entry {
   stamp: string;
   duel?: DuelRuntime;
   trend?: TrendRuntime;
-  /** persisted_at text of the newest row read. */
+  /** (persisted_at text, id) of the newest row read. */
   cursor: string;
+  cursorId: string;
+  /** Ids read since the last look back, and those the look back found in its window. */
+  seen: Set<string>;
+  /** When this replica last looked back (ms). */
+  caughtUpAt: number;
 }
+
+type Target = { add(rows: readonly LearnedRow[]): number };
 
 /**
  * The order-dependent policies' state in this replica (ALGORITHMS.md §11: "per-replica; rebuild from the
@@ -83,7 +97,7 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
     // An objective change bumps the version but keeps the chains; a new epoch, arm list or feature space does not.
     const key = `${p.epoch}|${p.features.source}|${p.features.dim}|${p.arms.join(',')}`;
     if (!e || e.key !== key) {
-      e = { key, stamp, cursor: '1970-01-01T00:00:00Z' };
+      e = { key, stamp, cursor: '1970-01-01T00:00:00Z', cursorId: '', seen: new Set(), caughtUpAt: Date.now() };
       this.entries.set(p.name, e);
     }
     e.stamp = stamp;
@@ -100,34 +114,68 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
       const target = rt.algorithm === 'fgts-cdb' ? this.duel(rt) : this.trend(rt);
       const e = this.entry(rt);
       try {
-        let after = e.cursor;
-        let afterId = '';
-        let overlap = OVERLAP_MS;
-        for (;;) {
-          const rows = await this.learned.since(name, rt.policy.epoch, after, afterId, overlap, PAGE);
-          const learned: LearnedRow[] = rows.map((r) => ({
-            id: r.id,
-            kind: r.kind,
-            reward: r.reward,
-            x: Float64Array.from(r.context),
-            arm: r.armIndex,
-            second: r.arms && r.arms.length === 2 ? (rt.armIndex.get(r.arms[1]) ?? null) : null,
-            createdAt: r.createdAt.getTime(),
-          }));
-          target.add(learned);
-          if (rows.length === 0) break;
-          const last = rows[rows.length - 1];
-          e.cursor = last.persistedAt;
-          after = last.persistedAt;
-          afterId = last.id;
-          overlap = 0;
-          if (rows.length < PAGE) break;
-        }
+        await this.readNew(rt, target, e);
+        if (Date.now() - e.caughtUpAt >= CATCH_UP_MS) await this.lookBack(rt, target, e);
         this.lastError = null;
       } catch (err) {
         if (this.lastError === null) this.log.warn('learned events not read; deciding on the last copy', { policy: name, error: (err as Error).message });
         this.lastError = (err as Error).message;
       }
     }
+  }
+
+  /** The rows after the cursor, page by page. */
+  private async readNew(rt: PolicyRuntime, target: Target, e: Entry): Promise<void> {
+    for (;;) {
+      const rows = await this.learned.since(rt.policy.name, rt.policy.epoch, e.cursor, e.cursorId, 0, PAGE);
+      this.add(rt, target, e, rows);
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1];
+      e.cursor = last.persistedAt;
+      e.cursorId = last.id;
+      if (rows.length < PAGE) return;
+    }
+  }
+
+  /**
+   * The rows of the last OVERLAP_MS before the cursor that committed after it moved past them: their ids first,
+   * then those not seen, whole. What was seen is then only the window's ids (older rows are never looked at again).
+   */
+  private async lookBack(rt: PolicyRuntime, target: Target, e: Entry): Promise<void> {
+    const { name, epoch } = rt.policy;
+    const inWindow = new Set<string>();
+    const missing: string[] = [];
+    let after = e.cursor;
+    let afterId = '';
+    let overlap = OVERLAP_MS;
+    for (;;) {
+      const refs = await this.learned.refsSince(name, epoch, after, afterId, overlap, REFS_PAGE);
+      for (const r of refs) {
+        inWindow.add(r.id);
+        if (!e.seen.has(r.id)) missing.push(r.id);
+      }
+      if (refs.length < REFS_PAGE) break;
+      after = refs[refs.length - 1].persistedAt;
+      afterId = refs[refs.length - 1].id;
+      overlap = 0;
+    }
+    for (let i = 0; i < missing.length; i += PAGE) this.add(rt, target, e, await this.learned.byIds(name, epoch, missing.slice(i, i + PAGE)));
+    for (const id of e.seen) if (!inWindow.has(id)) e.seen.delete(id);
+    for (const id of inWindow) e.seen.add(id);
+    e.caughtUpAt = Date.now();
+  }
+
+  private add(rt: PolicyRuntime, target: Target, e: Entry, rows: readonly LearnedEventRow[]): void {
+    const learned: LearnedRow[] = rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      reward: r.reward,
+      x: Float64Array.from(r.context),
+      arm: r.armIndex,
+      second: r.arms && r.arms.length === 2 ? (rt.armIndex.get(r.arms[1]) ?? null) : null,
+      createdAt: r.createdAt.getTime(),
+    }));
+    for (const r of rows) e.seen.add(r.id);
+    target.add(learned);
   }
 }
