@@ -38,13 +38,26 @@ export class LearnedEventsRepository {
       order by e.persisted_at, e.id limit ${limit}`;
   }
 
-  /** The ids of the rows after (persisted_at, id) > (after − overlapMs, afterId), in that order (no context read). */
-  refsSince(policy: string, epoch: number, after: string, afterId: string, overlapMs: number, limit = 50_000): Promise<LearnedEventRef[]> {
+  /**
+   * The ids of the rows with (after − overlapMs, afterId) < (persisted_at, id) <= (until, untilId), in that order (no
+   * context read): a reader's look back behind its cursor.
+   */
+  refsBetween(
+    policy: string,
+    epoch: number,
+    after: string,
+    afterId: string,
+    overlapMs: number,
+    until: string,
+    untilId: string,
+    limit = 50_000,
+  ): Promise<LearnedEventRef[]> {
     return this.sql<LearnedEventRef[]>`
       select e.id, e.persisted_at::text as "persistedAt"
       from events e
       where e.policy = ${policy} and e.epoch = ${epoch} and e.status = 'learned' and e.applied
         and e.kind in ('feedback', 'pairwise') and (e.persisted_at, e.id) > (${after}::text::timestamptz - ${overlapMs} * interval '1 millisecond', ${afterId})
+        and (e.persisted_at, e.id) <= (${until}::text::timestamptz, ${untilId})
       order by e.persisted_at, e.id limit ${limit}`;
   }
 

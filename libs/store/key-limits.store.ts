@@ -85,7 +85,10 @@ export class KeyLimitsStore {
     return code === 0 ? null : LIMIT_REFUSED[code as keyof typeof LIMIT_REFUSED];
   }
 
-  /** Extends the leases of calls still in flight to `leaseMs` from now; answers how many were still held. */
+  /**
+   * Extends the leases of calls still in flight here to `leaseMs` from now, taking again any that Redis lost;
+   * answers how many Redis still held.
+   */
   async renew(keyId: string, leases: string[], leaseMs: number): Promise<number> {
     return leases.length === 0 ? 0 : this.redis.keyInFlightRenew(this.keys.keyInFlight(keyId), leaseMs, ...leases);
   }

@@ -71,20 +71,24 @@ describe('keyLimitAdmit-4.lua: per-key limit counters shared by every replica (r
     expect(await stores[3].admit(k, limits, W, 'u2', 60_000)).toBe('concurrentRequests');
     // a lease nobody renews expires on Redis's clock; one that is renewed stays
     const k2 = key();
-    const one = { ...NONE, concurrentRequests: 2 };
-    expect(await stores[0].admit(k2, one, W, 'short', 300)).toBeNull();
-    expect(await stores[0].admit(k2, one, W, 'renewed', 300)).toBeNull();
-    expect(await stores[1].admit(k2, one, W, 'third', 300)).toBe('concurrentRequests');
-    for (let i = 0; i < 4; i++) {
-      await sleep(150);
-      expect(await stores[2].renew(k2, ['renewed'], 300)).toBe(1);
-    }
-    expect(await stores[2].renew(k2, ['short'], 300)).toBe(0); // expired: not taken again
+    const two = { ...NONE, concurrentRequests: 2 };
+    expect(await stores[0].admit(k2, two, W, 'short', 1500)).toBeNull();
+    expect(await stores[0].admit(k2, two, W, 'renewed', 1500)).toBeNull();
+    expect(await stores[1].admit(k2, two, W, 'third', 1500)).toBe('concurrentRequests');
+    await sleep(800);
+    expect(await stores[2].renew(k2, ['renewed'], 1500)).toBe(1);
+    await sleep(900); // 'short' is past its deadline, 'renewed' has 600 ms left
     expect((await stores[0].read(k2, W)).inFlight).toBe(1);
-    expect(await stores[1].admit(k2, one, W, 'fourth', 300)).toBeNull();
-    expect(await stores[1].admit(k2, one, W, 'fifth', 300)).toBe('concurrentRequests');
+    expect(await stores[1].admit(k2, two, W, 'fourth', 1500)).toBeNull();
+    expect(await stores[1].admit(k2, two, W, 'fifth', 1500)).toBe('concurrentRequests');
+    // leases Redis lost (a restart without persistence) are taken again by the replicas still running those calls
+    await conns[0].del(`${env.prefix}:{k:${k2}}:inflight`);
+    expect((await stores[0].read(k2, W)).inFlight).toBe(0);
+    expect(await stores[2].renew(k2, ['renewed', 'fourth'], 1500)).toBe(0);
+    expect((await stores[0].read(k2, W)).inFlight).toBe(2);
+    expect(await stores[1].admit(k2, two, W, 'sixth', 1500)).toBe('concurrentRequests');
     // without a lease a limit on calls in flight cannot be enforced: refused by the wrapper, not silently unlimited
-    await expect(stores[0].admit(k2, one, W)).rejects.toThrow(/lease/);
+    await expect(stores[0].admit(k2, two, W)).rejects.toThrow(/lease/);
   });
 
   it('keeps every counter of a key in one hash-tagged slot, each expiring', async () => {

@@ -124,11 +124,14 @@ describe('LearnedEventsRepository (real Postgres)', () => {
     await persistAt('b1', `${BASE}.000000+00`);
     await persistAt('b2', `${BASE}.005000+00`);
     await persistAt('b3', `${BASE}.020000+00`);
-    const refs = await learned.refsSince('lb', 1, `${BASE}.020000+00`, '', 16);
+    const end = `${BASE}.020000+00`;
+    const refs = await learned.refsBetween('lb', 1, end, '', 16, end, 'b3');
     expect(refs.map((r) => r.id)).toEqual(['b2', 'b3']);
     expect(refs[0].persistedAt).toContain('.005');
     expect(Object.keys(refs[0]).sort()).toEqual(['id', 'persistedAt']);
-    expect((await learned.refsSince('lb', 1, `${BASE}.000000+00`, 'b1', 0)).map((r) => r.id)).toEqual(['b2', 'b3']);
+    expect((await learned.refsBetween('lb', 1, `${BASE}.000000+00`, 'b1', 0, end, 'b3')).map((r) => r.id)).toEqual(['b2', 'b3']);
+    // bounded above by the reader's cursor: rows after it are the next poll's
+    expect((await learned.refsBetween('lb', 1, end, '', 25, `${BASE}.005000+00`, 'b2')).map((r) => r.id)).toEqual(['b1', 'b2']);
     const got = await learned.byIds('lb', 1, ['b3', 'b1', 'b4', 'b5', 'b6', 'nope']);
     expect(ids(got)).toEqual(['b1', 'b3']); // in the log's order; not learnt yet, other epochs and policies left out
     expect(got[0]).toMatchObject({ kind: 'feedback', context: [0.25, -1], armIndex: 0 });

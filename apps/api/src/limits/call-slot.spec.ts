@@ -33,15 +33,17 @@ describe('CallSlot', () => {
   });
 
   it('whileHoldingSlot runs work without a slot, holds one through failures, and skips work for a gone client', async () => {
+    const open = { closed: false };
     const plain = {};
     let ran = 0;
-    expect(await whileHoldingSlot(plain, async () => void ran++)).toBe(true);
+    expect(await whileHoldingSlot(plain, open, async () => void ran++)).toBe(true);
+    expect(await whileHoldingSlot(plain, { closed: true }, async () => void ran++)).toBe(false); // no slot, client gone
     const ended: number[] = [];
     const req = {};
     const slot = new CallSlot(() => ended.push(1));
     attachSlot(req, slot);
     await expect(
-      whileHoldingSlot(req, async () => {
+      whileHoldingSlot(req, open, async () => {
         slot.responseClosed(); // the client leaves while the work runs
         expect(ended).toEqual([]);
         throw new Error('upstream failed');
@@ -52,7 +54,7 @@ describe('CallSlot', () => {
     const closed = new CallSlot(() => ended.push(2));
     attachSlot(gone, closed);
     closed.responseClosed();
-    expect(await whileHoldingSlot(gone, async () => void ran++)).toBe(false);
+    expect(await whileHoldingSlot(gone, open, async () => void ran++)).toBe(false); // its slot saw the response close
     expect(ran).toBe(1);
   });
 });

@@ -43,16 +43,13 @@ export function attachSlot(req: object, slot: CallSlot): void {
 }
 
 /**
- * Holds the request's slot, if its key limits calls in flight, while `work` runs. Answers false without running it
- * when the client already left.
+ * Runs `work` for a request whose client is still there (`res` not closed), holding the request's slot meanwhile
+ * if its key limits calls in flight. Answers false without running it when the client already left.
  */
-export async function whileHoldingSlot(req: object, work: () => Promise<void>): Promise<boolean> {
+export async function whileHoldingSlot(req: object, res: { closed: boolean }, work: () => Promise<void>): Promise<boolean> {
+  if (res.closed) return false;
   const slot = (req as WithSlot)[SLOT];
-  if (!slot) {
-    await work();
-    return true;
-  }
-  const release = slot.hold();
+  const release = slot ? slot.hold() : () => undefined;
   if (!release) return false;
   try {
     await work();

@@ -9,8 +9,9 @@ export const RENEW_EVERY_MS = 20_000;
 /**
  * The leases this replica holds on its callers' calls in flight (a key's `concurrentRequests` limit): each has a
  * token unique across replicas, is renewed while its call runs (a call may outlast one lease: long streams, slow
- * upstreams), and is released when the call ends. Renewals and releases are best effort: one that fails leaves the
- * lease to expire on Redis's clock, so a lost release holds a slot for at most LEASE_MS.
+ * upstreams; a renewal also takes again a lease Redis lost), and is released when the call ends. Renewals and
+ * releases are best effort: one that fails leaves the lease to expire on Redis's clock, so a lost release holds a
+ * slot for at most LEASE_MS.
  */
 export class InFlightLeases {
   private readonly held = new Map<string, Set<string>>();

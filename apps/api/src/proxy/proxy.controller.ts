@@ -13,15 +13,15 @@ export class ProxyController {
 
   /**
    * OpenAI-compatible chat completions: `"model": "router/<policy>"` (routed) or a model id (direct); streaming or
-   * not. The upstream call holds the key's call-in-flight slot until it ends, even after its client left; a call
-   * whose client left before it began is not made.
+   * not. A call whose client left before it began is not made; one under way holds the key's call-in-flight slot
+   * until it ends, even after its client left.
    */
   @Post('v1/chat/completions')
   @RequireScope('route')
   @KeyLimited()
   async chat(@Caller() c: Principal, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const chat = parseOrThrow(chatRequestSchema, body);
-    await whileHoldingSlot(req, () => this.proxy.complete(c, chat, reply, { headers: req.headers, requestId: req.id }));
+    await whileHoldingSlot(req, reply.raw, () => this.proxy.complete(c, chat, reply, { headers: req.headers, requestId: req.id }));
   }
 
   @Get('v1/models')

@@ -28,7 +28,7 @@ interface Entry {
   /** (persisted_at text, id) of the newest row read. */
   cursor: string;
   cursorId: string;
-  /** Ids read since the last look back, and those the look back found in its window. */
+  /** Ids read since the last look back, and those of its window it had read. */
   seen: Set<string>;
   /** When this replica last looked back (ms). */
   caughtUpAt: number;
@@ -138,8 +138,10 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
   }
 
   /**
-   * The rows of the last OVERLAP_MS before the cursor that committed after it moved past them: their ids first,
-   * then those not seen, whole. What was seen is then only the window's ids (older rows are never looked at again).
+   * The rows of the window before the cursor that committed after the cursor had passed them: their ids first, then
+   * those not seen, whole. What was seen is then the window's rows read (older rows are never looked at again). The
+   * window is OVERLAP_MS plus one look-back interval, so a row whose pass commits up to OVERLAP_MS after its
+   * persisted time is found.
    */
   private async lookBack(rt: PolicyRuntime, target: Target, e: Entry): Promise<void> {
     const { name, epoch } = rt.policy;
@@ -147,21 +149,24 @@ export class SequentialStateService implements OnModuleInit, OnApplicationShutdo
     const missing: string[] = [];
     let after = e.cursor;
     let afterId = '';
-    let overlap = OVERLAP_MS;
+    let overlap = OVERLAP_MS + CATCH_UP_MS;
     for (;;) {
-      const refs = await this.learned.refsSince(name, epoch, after, afterId, overlap, REFS_PAGE);
+      const refs = await this.learned.refsBetween(name, epoch, after, afterId, overlap, e.cursor, e.cursorId, REFS_PAGE);
       for (const r of refs) {
-        inWindow.add(r.id);
-        if (!e.seen.has(r.id)) missing.push(r.id);
+        if (e.seen.has(r.id)) inWindow.add(r.id);
+        else missing.push(r.id);
       }
       if (refs.length < REFS_PAGE) break;
       after = refs[refs.length - 1].persistedAt;
       afterId = refs[refs.length - 1].id;
       overlap = 0;
     }
-    for (let i = 0; i < missing.length; i += PAGE) this.add(rt, target, e, await this.learned.byIds(name, epoch, missing.slice(i, i + PAGE)));
-    for (const id of e.seen) if (!inWindow.has(id)) e.seen.delete(id);
-    for (const id of inWindow) e.seen.add(id);
+    for (let i = 0; i < missing.length; i += PAGE) {
+      const rows = await this.learned.byIds(name, epoch, missing.slice(i, i + PAGE));
+      this.add(rt, target, e, rows);
+      for (const r of rows) inWindow.add(r.id);
+    }
+    e.seen = inWindow;
     e.caughtUpAt = Date.now();
   }
 

@@ -15,6 +15,7 @@ import { CATCH_UP_MS, SequentialStateService } from './sequential-state.service.
 function stubLearned() {
   const visible: LearnedEventRow[] = [];
   const calls = { since: 0, sinceRows: 0, refs: 0, byIds: [] as string[][] };
+  const hidden = new Set<string>(); // rows whose full read finds nothing yet
   const key = (r: { persistedAt: string; id: string }) => `${r.persistedAt}|${r.id}`;
   const sorted = () => [...visible].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const repo = {
@@ -27,16 +28,24 @@ function stubLearned() {
       calls.sinceRows += rows.length;
       return rows;
     },
-    refsSince: async (_p: string, _e: number, after: string, afterId: string, overlapMs: number): Promise<LearnedEventRef[]> => {
+    refsBetween: async (
+      _p: string,
+      _e: number,
+      after: string,
+      afterId: string,
+      overlapMs: number,
+      until: string,
+      untilId: string,
+    ): Promise<LearnedEventRef[]> => {
       calls.refs++;
       const from = new Date(Date.parse(after) - overlapMs).toISOString();
       return sorted()
-        .filter((r) => key(r) > `${from}|${afterId}`)
+        .filter((r) => key(r) > `${from}|${afterId}` && key(r) <= `${until}|${untilId}`)
         .map((r) => ({ id: r.id, persistedAt: r.persistedAt }));
     },
     byIds: async (_p: string, _e: number, ids: readonly string[]) => {
       calls.byIds.push([...ids]);
-      return sorted().filter((r) => ids.includes(r.id));
+      return sorted().filter((r) => ids.includes(r.id) && !hidden.has(r.id));
     },
   } as unknown as LearnedEventsRepository;
   const row = (id: string, at: string, arm = 0): LearnedEventRow => ({
@@ -49,7 +58,7 @@ function stubLearned() {
     createdAt: new Date(at),
     persistedAt: at,
   });
-  return { repo, calls, show: (id: string, at: string, arm = 0) => visible.push(row(id, at, arm)) };
+  return { repo, calls, hidden, show: (id: string, at: string, arm = 0) => visible.push(row(id, at, arm)) };
 }
 
 describe('SequentialStateService reading learned events', () => {
@@ -99,6 +108,29 @@ describe('SequentialStateService reading learned events', () => {
     expect(learnt()).toBe(3);
     expect(calls.refs).toBe(3);
     expect(calls.byIds).toEqual([['r2']]);
+  });
+
+  it('finds a row committed up to 30 s behind the cursor, and tries again a row its full read did not find', async () => {
+    const { repo, calls, hidden, show } = stubLearned();
+    const svc = new SequentialStateService(cache, repo, { SEQUENTIAL_REFRESH_MS: 250 } as ApiEnv, new Logger('test', 'error'));
+    const learnt = () =>
+      svc
+        .trend(rt)
+        .pulls()
+        .reduce((s, n) => s + n, 0);
+    show('r1', '2024-05-01T12:00:40.000Z');
+    await svc.refresh();
+    show('late', '2024-05-01T12:00:10.500Z'); // 29.5 s behind the cursor
+    show('odd', '2024-05-01T12:00:20.000Z');
+    hidden.add('odd');
+    now += CATCH_UP_MS;
+    await svc.refresh();
+    expect(learnt()).toBe(2);
+    hidden.delete('odd');
+    now += CATCH_UP_MS;
+    await svc.refresh();
+    expect(learnt()).toBe(3);
+    expect(calls.byIds).toEqual([['late', 'odd'], ['odd']]);
   });
 
   it('keeps only the look-back window in its memory of rows seen', async () => {
