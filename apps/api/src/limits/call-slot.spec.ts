@@ -32,19 +32,17 @@ describe('CallSlot', () => {
     expect(ended).toEqual([1]);
   });
 
-  it('whileHoldingSlot runs work without a slot, holds one through failures, and skips work for a gone client', async () => {
-    const open = { closed: false };
-    const plain = {};
+  it('whileHoldingSlot runs work without a slot, holds one through failures, and skips work once the response is over', async () => {
     let ran = 0;
-    expect(await whileHoldingSlot(plain, open, async () => void ran++)).toBe(true);
-    expect(await whileHoldingSlot(plain, { closed: true }, async () => void ran++)).toBe(false); // no slot, client gone
+    expect(await whileHoldingSlot({}, async () => ++ran)).toBe(1);
     const ended: number[] = [];
     const req = {};
     const slot = new CallSlot(() => ended.push(1));
     attachSlot(req, slot);
     await expect(
-      whileHoldingSlot(req, open, async () => {
+      whileHoldingSlot(req, async () => {
         slot.responseClosed(); // the client leaves while the work runs
+        slot.responseClosed(); // (the response and its connection both tell)
         expect(ended).toEqual([]);
         throw new Error('upstream failed');
       }),
@@ -54,7 +52,8 @@ describe('CallSlot', () => {
     const closed = new CallSlot(() => ended.push(2));
     attachSlot(gone, closed);
     closed.responseClosed();
-    expect(await whileHoldingSlot(gone, open, async () => void ran++)).toBe(false); // its slot saw the response close
+    expect(await whileHoldingSlot(gone, async () => ++ran)).toBeUndefined();
     expect(ran).toBe(1);
+    expect(ended).toEqual([1, 2]);
   });
 });

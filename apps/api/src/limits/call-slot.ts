@@ -13,6 +13,7 @@ export class CallSlot {
 
   /** The response is over (sent, or its client gone). */
   responseClosed(): void {
+    if (this.closed) return;
     this.closed = true;
     if (this.holds === 0) this.end();
   }
@@ -43,18 +44,17 @@ export function attachSlot(req: object, slot: CallSlot): void {
 }
 
 /**
- * Runs `work` for a request whose client is still there (`res` not closed), holding the request's slot meanwhile
- * if its key limits calls in flight. Answers false without running it when the client already left.
+ * Runs `work` while holding the request's slot, if its key limits calls in flight; answers undefined without
+ * running it when the slot's response is already over (the client left before the work began).
  */
-export async function whileHoldingSlot(req: object, res: { closed: boolean }, work: () => Promise<void>): Promise<boolean> {
-  if (res.closed) return false;
+export async function whileHoldingSlot<T>(req: object, work: () => Promise<T>): Promise<T | undefined> {
   const slot = (req as WithSlot)[SLOT];
-  const release = slot ? slot.hold() : () => undefined;
-  if (!release) return false;
+  if (!slot) return work();
+  const release = slot.hold();
+  if (!release) return undefined;
   try {
-    await work();
+    return await work();
   } finally {
     release();
   }
-  return true;
 }

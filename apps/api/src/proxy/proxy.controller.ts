@@ -3,6 +3,7 @@ import { chatRequestSchema, type Principal } from '@app/contracts';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { whileHoldingSlot } from '../limits/call-slot.js';
+import { clientGone } from '../response-over.js';
 import { KeyLimited } from '../limits/key-limits.guard.js';
 import { parseOrThrow } from '../validation.js';
 import { ProxyService } from './proxy.service.js';
@@ -21,7 +22,8 @@ export class ProxyController {
   @KeyLimited()
   async chat(@Caller() c: Principal, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const chat = parseOrThrow(chatRequestSchema, body);
-    await whileHoldingSlot(req, reply.raw, () => this.proxy.complete(c, chat, reply, { headers: req.headers, requestId: req.id }));
+    if (clientGone(req.raw, reply.raw)) return;
+    await whileHoldingSlot(req, () => this.proxy.complete(c, chat, reply, { headers: req.headers, requestId: req.id }));
   }
 
   @Get('v1/models')

@@ -25,6 +25,7 @@ import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
 import { type CallPlan, type CompletionBody, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
+import { onResponseOver } from '../response-over.js';
 
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean };
 
@@ -364,7 +365,10 @@ export class ProxyService {
     }
   }
 
-  /** Commits the answer to streaming: status and headers go out; a client that leaves aborts the upstream call. */
+  /**
+   * Commits the answer to streaming: status and headers go out; a client that leaves (or left while the first chunk
+   * was awaited) aborts the upstream call.
+   */
   private openStream(reply: FastifyReply, headers: Record<string, string>, ac: AbortController): ServerResponse {
     reply.hijack();
     const res = reply.raw;
@@ -374,8 +378,8 @@ export class ProxyService {
       connection: 'keep-alive',
       ...headers,
     });
-    res.on('close', () => {
-      if (!res.writableFinished) ac.abort(new ClientGone('the client went away'));
+    onResponseOver(reply.request.raw, res, (finished) => {
+      if (!finished) ac.abort(new ClientGone('the client went away'));
     });
     return res;
   }
