@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds } from './support/process-cpu.js';
+import { cpuSeconds, rssMb } from './support/process-cpu.js';
 import { startBuiltService } from './support/service.js';
 
 /**
@@ -8,7 +8,8 @@ import { startBuiltService } from './support/service.js';
  * learned events in Postgres, so it reads them itself. Offers RATE feedback events/s (batches of 500, aggregation
  * `all`, 8 arms) for SECONDS to each policy in turn, then watches 35 s more (the api re-reads recent events to
  * catch late commits). Prints the api's CPU per second during and after the stream, and the latency of sequential
- * routes of a third policy meanwhile (what other tenants feel).
+ * routes of a third policy meanwhile (what other tenants feel), and the api's resident memory at the end of each
+ * stream (TI-UCB keeps a bounded part of each arm's observations).
  * Usage: npm run bench:sequential [-- rate seconds]   (needs local Redis and Postgres)
  */
 const [rate = 2000, seconds = 20] = process.argv.slice(2).map(Number);
@@ -64,6 +65,7 @@ async function stream(policy: string, decisions: string[]) {
   while (inflight > 0) await new Promise((r) => setTimeout(r, 10));
   const t1 = performance.now();
   const cpu1 = cpuSeconds(svc.pids.api);
+  const rss = rssMb(svc.pids.api);
   done = true;
   const latDuring = await during;
   done = false;
@@ -74,6 +76,7 @@ async function stream(policy: string, decisions: string[]) {
   return {
     policy,
     sent,
+    rss,
     cpuDuring: (cpu1 - cpu0) / ((t1 - t0) / 1000),
     cpuAfter: (cpu2 - cpu1) / ((t2 - t1) / 1000),
     during: { p50: pct(latDuring, 0.5), p99: pct(latDuring, 0.99) },
@@ -99,7 +102,8 @@ try {
     rows.push(r);
     console.log(
       `${policy === 'plain' ? 'linucb' : 'ti-ucb'}: ${r.sent} events | api CPU ${(r.cpuDuring * 1000).toFixed(0)} ms/s during, ${(r.cpuAfter * 1000).toFixed(0)} ms/s in the ${AFTER_S} s after | ` +
-        `bystander route p50/p99 ${r.during.p50.toFixed(1)}/${r.during.p99.toFixed(1)} ms during, ${r.after.p50.toFixed(1)}/${r.after.p99.toFixed(1)} ms after`,
+        `bystander route p50/p99 ${r.during.p50.toFixed(1)}/${r.during.p99.toFixed(1)} ms during, ${r.after.p50.toFixed(1)}/${r.after.p99.toFixed(1)} ms after | ` +
+        `api RSS ${r.rss.toFixed(0)} MB at the end of the stream`,
     );
   }
   const [plain, trend] = rows;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { rssMb } from './support/process-cpu.js';
 import { startBuiltService } from './support/service.js';
 
 /**
@@ -15,10 +15,6 @@ const RSS_BOUND_MB = 64;
 const LAG_BOUND_S = 5;
 const SAMPLE_MS = 10_000;
 
-const rssMb = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-};
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);

@@ -13,6 +13,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** A process's resident memory in MB, from /proc (Linux); NaN once it is gone. */
+export function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's times (100 on every mainstream kernel). */
 const CLOCK_TICKS = 100;
 

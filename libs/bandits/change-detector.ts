@@ -22,10 +22,13 @@ export function lineEnd(taus: ArrayLike<number>, rs: ArrayLike<number>, lo: numb
   return mr + (slope ?? 0) * (taus[hi - 1] - mt);
 }
 
-/** Runs the detector state forward after observation number n (1-based count). Returns the new run length. */
-export function detectorStep(taus: ArrayLike<number>, rs: ArrayLike<number>, n: number, run: number, p: DetectorParams): number {
+/**
+ * Runs the detector state forward after observation number `count` (1-based), the newest at index n − 1 of `taus`
+ * and `rs` (which may hold only the newest observations: `count` ≥ n). Returns the new run length.
+ */
+export function detectorStep(taus: ArrayLike<number>, rs: ArrayLike<number>, n: number, run: number, p: DetectorParams, count = n): number {
   const w = p.window;
-  if (n < 2 * w || n % p.every !== 0) return run;
+  if (n < 2 * w || count % p.every !== 0) return run;
   const prev = lineEnd(taus, rs, n - 2 * w, n - w);
   const last = lineEnd(taus, rs, n - w, n);
   return abs(last - prev) < p.delta ? run + 1 : 0;

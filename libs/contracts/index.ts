@@ -13,3 +13,4 @@ export * from './job-kinds.js';
 export * from './evaluation.js';
 export * from './config-file.js';
 export * from './responses.js';
+export * from './recent-ids.js';

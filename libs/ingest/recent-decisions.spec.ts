@@ -30,4 +30,13 @@ describe('RecentDecisions', () => {
     for (const id of ['c', 'd', 'e', 'f']) empty.add(rec(id, 0));
     expect(['c', 'd', 'e', 'f'].map((id) => empty.get(id)?.id)).toEqual([undefined, 'd', 'e', 'f']);
   });
+
+  it('stays exact over many evictions (the order of ids is compacted as it goes)', () => {
+    const recent = new RecentDecisions(3 * 100); // 100 decisions of d = 2
+    for (let i = 0; i < 5000; i++) recent.add(rec(`d${i}`));
+    expect(recent.size).toBe(100);
+    expect(recent.get('d4899')).toBeUndefined();
+    expect(recent.get('d4900')?.id).toBe('d4900');
+    expect(recent.get('d4999')?.id).toBe('d4999');
+  });
 });

@@ -11,6 +11,12 @@ import { type DecisionRecord } from '@app/contracts';
  */
 export class RecentDecisions {
   private readonly recs = new Map<string, DecisionRecord>();
+  /**
+   * Their ids in insertion order from `head` (evicting through the Map's own order would scan the holes earlier
+   * deletions left: tens of µs per add once full).
+   */
+  private order: string[] = [];
+  private head = 0;
   private numbers = 0;
   constructor(private readonly maxNumbers = 2_000_000) {}
 
@@ -21,12 +27,21 @@ export class RecentDecisions {
   add(rec: DecisionRecord): void {
     if (weight(rec) > this.maxNumbers || this.recs.has(rec.id)) return;
     this.recs.set(rec.id, rec);
+    this.order.push(rec.id);
     this.numbers += weight(rec);
-    for (const [id, old] of this.recs) {
-      if (this.numbers <= this.maxNumbers) break;
+    while (this.numbers > this.maxNumbers) {
+      const id = this.order[this.head++];
+      this.numbers -= weight(this.recs.get(id)!);
       this.recs.delete(id);
-      this.numbers -= weight(old);
     }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get size(): number {
+    return this.recs.size;
   }
 }
 

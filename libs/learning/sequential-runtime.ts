@@ -6,10 +6,11 @@ import {
   type FgtsParams,
   type PreferenceRecord,
   type Rng,
-  TiUcbArm,
   tiUcbIndex,
   type TiUcbParams,
 } from '@app/bandits';
+import { RecentIds } from '@app/contracts';
+import { TrendArmLog } from './trend-arm-log.js';
 
 /** A learned event of the durable log, joined with its decision (what order-dependent policies learn from). */
 export interface LearnedRow {
@@ -25,18 +26,22 @@ export interface LearnedRow {
   createdAt: number;
 }
 
+/** Event ids a runtime remembers to skip a row delivered twice. */
+const SEEN_IDS = 100_000;
+
 /** Service defaults: fewer SGLD steps per decision than the F1 test (the chain is warm and runs per request). */
 export const SERVICE_FGTS: FgtsParams = { ...DEFAULT_FGTS, steps: 3, batch: 128 };
 
 /**
  * A replica's FGTS.CDB state (ALGORITHMS.md §7, §11): the merged duel records (plus thumbs on single decisions as
- * pointwise records) and this replica's own two SGLD chains. Records are deduplicated by event id; at most
- * `maxRecords` of the newest are kept (older ones still shape the chains' current position).
+ * pointwise records) and this replica's own two SGLD chains. Records are deduplicated by event id (among the
+ * last SEEN_IDS; the reader delivers each row once); at most `maxRecords` of the newest are kept (older ones still
+ * shape the chains' current position).
  */
 export class DuelRuntime {
   readonly sampler: FgtsSampler<Float64Array>;
   private records: PreferenceRecord<Float64Array>[] = [];
-  private readonly seen = new Set<string>();
+  private readonly seen = new RecentIds(SEEN_IDS);
 
   constructor(
     readonly k: number,
@@ -54,8 +59,7 @@ export class DuelRuntime {
   add(rows: readonly LearnedRow[]): number {
     let added = 0;
     for (const r of rows) {
-      if (this.seen.has(r.id) || r.x.length !== this.d) continue;
-      this.seen.add(r.id);
+      if (r.x.length !== this.d || !this.seen.add(r.id)) continue;
       if (r.kind === 'pairwise' && r.second !== null) this.records.push({ ctx: r.x, a: r.arm, b: r.second, p: r.reward });
       else if (r.kind === 'feedback') this.records.push({ ctx: r.x, a: r.arm, b: -1, p: r.reward });
       else continue;
@@ -84,45 +88,42 @@ export class DuelRuntime {
 /** τ origin (s): keeps the regressor small in the least-squares fits. */
 const ORIGIN_S = 1.7e9;
 
+/** Observations of an arm kept unfolded (the order-independent part of its log); past it the oldest half is folded. */
+export const TREND_TAIL = 10_000;
+
 /**
  * A replica's TI-UCB state (ALGORITHMS.md §9): per arm the observations sorted by decision time (the restless
- * reading, τ in seconds), replayed through TiUcbArm, so the windows and the detector are a deterministic function
- * of the learned log whatever order events arrived in. An arm is rebuilt when an observation lands inside it.
+ * reading, τ in seconds), replayed through TiUcbArm, so the windows and the detector are a function of the learned
+ * log whatever order events arrived in, for observations that land among an arm's newest `tail`. Older ones are
+ * folded into a fixed state, so memory and the cost of a replay stay bounded; an observation older than everything
+ * folded is taken as the oldest of the kept ones (its order among the folded ones is lost).
  */
 export class TrendRuntime {
-  private readonly obs: { tau: number; r: number }[][];
-  private arms: TiUcbArm[];
-  private readonly seen = new Set<string>();
-  private readonly dirty = new Set<number>();
+  private readonly logs: TrendArmLog[];
+  private readonly seen = new RecentIds(SEEN_IDS);
 
   constructor(
     readonly k: number,
     readonly params: TiUcbParams = DEFAULT_TI_UCB,
+    tail = TREND_TAIL,
   ) {
-    this.obs = Array.from({ length: k }, () => []);
-    this.arms = Array.from({ length: k }, () => new TiUcbArm());
+    this.logs = Array.from({ length: k }, () => new TrendArmLog(tail, params));
   }
 
   add(rows: readonly LearnedRow[]): number {
     let added = 0;
     for (const r of rows) {
-      if (r.kind !== 'feedback' || this.seen.has(r.id) || r.arm >= this.k) continue;
-      this.seen.add(r.id);
-      const list = this.obs[r.arm];
-      const tau = r.createdAt / 1000 - ORIGIN_S;
-      if (list.length > 0 && tau < list[list.length - 1].tau) this.dirty.add(r.arm);
-      list.push({ tau, r: r.reward });
-      if (!this.dirty.has(r.arm)) this.arms[r.arm].observe(tau, r.reward, this.params);
+      if (r.kind !== 'feedback' || r.arm >= this.k || !this.seen.add(r.id)) continue;
+      this.logs[r.arm].add(r.createdAt / 1000 - ORIGIN_S, r.reward);
       added++;
     }
-    for (const a of this.dirty) {
-      this.obs[a].sort((x, y) => x.tau - y.tau);
-      const arm = new TiUcbArm();
-      for (const o of this.obs[a]) arm.observe(o.tau, o.r, this.params);
-      this.arms[a] = arm;
-    }
-    this.dirty.clear();
+    for (const log of this.logs) log.settle();
     return added;
+  }
+
+  /** Observations kept unfolded, all arms (bounded by k · tail). */
+  kept(): number {
+    return this.logs.reduce((s, l) => s + l.kept, 0);
   }
 
   /**
@@ -134,16 +135,17 @@ export class TrendRuntime {
    */
   indices(candidates: readonly number[], decisions: readonly number[], nowMs: number): number[] {
     const p = this.params;
-    const n = candidates.reduce((s, a) => s + Math.max(decisions[a], this.arms[a].pulls), 0) + 1;
+    const arm = (a: number) => this.logs[a].arm;
+    const n = candidates.reduce((s, a) => s + Math.max(decisions[a], arm(a).pulls), 0) + 1;
     const now = nowMs / 1000 - ORIGIN_S;
-    return candidates.map((a) => (decisions[a] < p.warmPulls ? Infinity : tiUcbIndex(this.arms[a], now, n, Math.max(decisions[a], this.arms[a].pulls, 1), p)));
+    return candidates.map((a) => (decisions[a] < p.warmPulls ? Infinity : tiUcbIndex(arm(a), now, n, Math.max(decisions[a], arm(a).pulls, 1), p)));
   }
 
   converged(): (number | null)[] {
-    return this.arms.map((a) => a.convergedAt);
+    return this.logs.map((l) => l.arm.convergedAt);
   }
 
   pulls(): number[] {
-    return this.arms.map((a) => a.pulls);
+    return this.logs.map((l) => l.arm.pulls);
   }
 }

@@ -1,3 +1,5 @@
+import { RecentIds } from '@app/contracts';
+
 /**
  * Decision ids this process knows are stored in full (with their estimates) and applied. Neither ever reverts (no
  * path clears `applied`, deletes a decision or empties its estimates), so a learning pass may take such a decision
@@ -5,16 +7,16 @@
  * is looked up again when next needed).
  */
 export class SettledDecisions {
-  private readonly ids = new Set<string>();
-  constructor(private readonly capacity = 50_000) {}
+  private readonly ids: RecentIds;
+  constructor(capacity = 50_000) {
+    this.ids = new RecentIds(capacity);
+  }
 
   has(id: string): boolean {
     return this.ids.has(id);
   }
 
   add(id: string): void {
-    if (this.ids.has(id)) return;
     this.ids.add(id);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
   }
 }
