@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { delayedRelay } from './support/delayed-relay.js';
 import { ADMIN, startBuiltService } from './support/service.js';
 
 /**
@@ -12,6 +13,8 @@ import { ADMIN, startBuiltService } from './support/service.js';
  * upstream directly, through our `/v1/chat/completions` (policy of 2 arms on that upstream, worker running), and
  * through @portkey-ai/gateway 1.15.2 (as ../shared/perf/bench-portkey.mjs starts it). Per path: req/s at
  * `connections` for `seconds`, then 5 s of sequential requests for the added latency (p50 / p99).
+ * BENCH_REDIS_DELAY_MS=D puts the router's Redis D ms away (each command held that long on its way, as across a
+ * network), to show what the router's Redis round trips add to a proxied call.
  * Usage: npm run bench:proxy [-- rounds seconds connections]   (needs local Redis and Postgres)
  */
 const [rounds = 3, secs = 10, conns = 50] = process.argv.slice(2).map(Number);
@@ -80,7 +83,9 @@ const gateway = await child(
   { TRUSTED_CUSTOM_HOSTS: '127.0.0.1', NODE_ENV: 'production' },
   /running at/,
 );
-const svc = await startBuiltService(3903);
+const redisDelayMs = Number(process.env.BENCH_REDIS_DELAY_MS ?? 0);
+const relay = redisDelayMs > 0 ? await delayedRelay(Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379), redisDelayMs) : null;
+const svc = await startBuiltService(3903, relay ? { REDIS_URL: relay.url } : {});
 const paths: Path[] = [
   { name: 'direct', port: 9100, body: BODY, headers: json },
   { name: 'router', port: 3903, body: OURS_BODY, headers: { ...json, authorization: `Bearer ${ADMIN}` } },
@@ -100,7 +105,9 @@ try {
     });
   await svc.call('PUT', '/admin/policies/bench', { algorithm: 'linucb', arms: ['up-a', 'up-b'] });
   for (const p of paths) await load({ ...p }); // warm-up
-  console.error(`proxy bench: ${rounds} rounds x ${secs}s at ${conns} connections, then 5 s sequential per path`);
+  console.error(
+    `proxy bench: ${rounds} rounds x ${secs}s at ${conns} connections, then 5 s sequential per path${relay ? `; the router's Redis ${redisDelayMs} ms away` : ''}`,
+  );
   const rows: Record<string, { rps: number; p50: number; p99: number; s50: number; s99: number }[]> = { direct: [], router: [], portkey: [] };
   for (let r = 0; r < rounds; r++) {
     for (const p of paths) {
@@ -119,4 +126,5 @@ try {
   upstream.kill('SIGTERM');
   gateway.kill('SIGTERM');
   await svc.stop();
+  await relay?.close();
 }

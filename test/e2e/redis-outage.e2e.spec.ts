@@ -1,4 +1,5 @@
 import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
 import { recordFaultResult } from '../support/fold.js';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-services.js';
 
@@ -7,8 +8,10 @@ describe('Redis killed and restarted empty (private instance)', () => {
   let svc: Running;
   let redis: PrivateRedis;
   let admin: ReturnType<typeof client>;
+  let up: FakeUpstream;
 
   beforeAll(async () => {
+    up = await startFakeUpstream();
     redis = await startPrivateRedis(); // no persistence
     env = await freshEnvironment('e2e_redis');
     svc = await startService(env, 1, { REDIS_URL: redis.url });
@@ -18,11 +21,14 @@ describe('Redis killed and restarted empty (private instance)', () => {
     await svc.close();
     redis.stop();
     await env.drop();
+    await up.close();
   });
 
   it('keeps routing from the last copy, answers 503 + Retry-After for feedback, then rebuilds the same state', async () => {
     for (const m of ['a', 'b']) await admin.put(`/admin/models/${m}`, {});
     expect((await admin.put('/admin/policies/p', { algorithm: 'linucb', arms: ['a', 'b'] })).status).toBe(201);
+    for (const m of ['up-a', 'up-b']) await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1` });
+    expect((await admin.put('/admin/policies/proxied', { algorithm: 'linucb', arms: ['up-a', 'up-b'] })).status).toBe(201);
     const events = [];
     for (let i = 0; i < 40; i++) {
       const d = (await admin.post('/v1/route', { policy: 'p', input: `question ${i}` })).body.decisionId;
@@ -43,6 +49,13 @@ describe('Redis killed and restarted empty (private instance)', () => {
       const r = await admin.post('/v1/route', { policy: 'p', input: `during the outage ${i}` });
       expect(r.status).toBe(200);
       routed++;
+    }
+    // Proxied calls too: the decision's hot copy, written while the upstream is called, fails and is owed.
+    const proxiedIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await admin.post('/v1/chat/completions', { model: 'router/proxied', messages: [{ role: 'user', content: `during ${i}` }] });
+      expect(r.status).toBe(200);
+      proxiedIds.push(r.headers.get('x-router-decision-id')!);
     }
     const fb = await admin.post('/v1/feedback', { decisionId: events[0].decisionId, thumb: 'up' });
     expect(fb.status).toBe(503);
@@ -73,15 +86,21 @@ describe('Redis killed and restarted empty (private instance)', () => {
     expect(q(after)).toEqual(q(before));
     const again = await admin.post('/v1/feedback', { decisionId: events[1].decisionId, thumb: 'up', eventId: 'after-restart' });
     expect([again.status, again.body.status]).toEqual([202, 'accepted']);
+    // The proxied decisions of the outage were delivered, and their owed hot copies written: their feedback joins.
+    for (const decisionId of proxiedIds) expect((await admin.post('/v1/feedback', { decisionId, thumb: 'up' })).status).toBe(202);
+    await eventually(async () => {
+      const r = (await admin.get('/admin/policies/proxied/stats')).body;
+      return r.decisions === proxiedIds.length && r.feedback === proxiedIds.length;
+    });
     await eventually(async () => (await admin.get('/health/ready')).body?.status === 'ok', 5000, 100);
     recordFaultResult({
       scenario: '2b. Redis killed, restarted empty (no AOF)',
       injected: `SIGKILL of redis-server after 40 routes + 40 rewards; restarted without data after ${((backAt - killedAt) / 1000).toFixed(1)} s`,
-      events: 80 + routed,
+      events: 80 + routed + 2 * proxiedIds.length,
       lost: 0,
       duplicated: 0,
       maxLagMs: rebuiltAt - backAt,
-      duringFault: `${routed} routes all 200 from the replica copy; feedback and stats 503 (+ Retry-After), readiness 200 "degraded"; state rebuilt from Postgres = before + the outage's decisions`,
+      duringFault: `${routed} routes and ${proxiedIds.length} proxied calls all 200 from the replica copy; feedback and stats 503 (+ Retry-After), readiness 200 "degraded"; state rebuilt from Postgres = before + the outage's decisions`,
     });
   }, 90_000);
 });

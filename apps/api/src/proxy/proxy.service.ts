@@ -114,6 +114,8 @@ export class ProxyService {
       throw asModelField(err, req.model);
     });
     const dec = pending.response;
+    // The pick's hot copy is written while its upstream is called: recording it after the answer waits for nothing.
+    pending.prewrite();
     // Recorded once the answering model is known (before its answer reaches the client), as that model's
     // decision: its usage, energy and later thumbs then teach the model that answered, not a failed pick.
     let recorded: Promise<void> | undefined;

@@ -27,11 +27,24 @@ import { BreakerService } from '../breakers/breakers.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 const HOT_COPY_MARGIN_S = 3600;
+const hotCopyOf = (record: DecisionRecord): DecisionRecord => ({ ...record, estimates: [] });
+const hotCopyTtl = (rt: PolicyRuntime) => rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
 
 /** A decision made and answered, not yet recorded (see RoutingService.decide). */
 export interface PendingDecision {
   response: RouteResponse;
+  /**
+   * Writes the pick's hot copy now, before the call it decides is made, so that recording the pick afterwards waits
+   * for no Redis round trip (a fallback's record overwrites it). Nothing is learnt or logged until `record`.
+   */
+  prewrite(): void;
   record(answered?: string): Promise<void>;
+}
+
+/** A hot copy written ahead of its record (PendingDecision.prewrite): of which record, and Redis's error if any. */
+interface EarlyCopy {
+  record: DecisionRecord;
+  written: Promise<Error | undefined>;
 }
 
 /**
@@ -173,6 +186,7 @@ export class RoutingService {
       const i = answered === undefined || dec.arms.length !== 1 ? -1 : arms.indexOf(answered);
       return i < 0 ? dec.arms : [i];
     };
+    let early: EarlyCopy | undefined;
     return {
       response: {
         decisionId: id,
@@ -186,31 +200,52 @@ export class RoutingService {
         featureSource,
         ...(meta.featureFallbackReason ? { featureFallbackReason: meta.featureFallbackReason } : {}),
       },
+      prewrite: () => {
+        early ??= { record: decided, written: this.writeHotCopy(rt, decided) };
+      },
       record: (answered?: string) => {
         const [armIndex, ...rest] = served(answered);
         const record: DecisionRecord =
           rest.length === 0 && armIndex !== dec.arm ? { ...decided, arm: arms[armIndex], armIndex, fallbackFrom: decided.arm } : decided;
         if (rt.algorithm !== 'random' && learnable) for (const a of served(answered)) applyLocalDecision(rt.model, a, x, this.scratch);
         for (const e of dec.estimates) if (served(answered).includes(e.arm)) recordPendingSpend(rt, e);
-        return this.record(rt, record);
+        return this.record(rt, record, early);
       },
     };
   }
 
-  /** The hot copy (what feedback joins; not the estimates, which go to the durable log only), then the log. */
-  private async record(rt: PolicyRuntime, record: DecisionRecord): Promise<void> {
-    const hotCopy = { ...record, estimates: [] };
-    const ttlSeconds = rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
-    try {
-      await this.hot.put(hotCopy, ttlSeconds);
-    } catch (err) {
-      // Redis away: keep answering; the hot copy is written when Redis is back, the decision reaches the worker
-      // when the queue is back.
-      this.owed.add(hotCopy, ttlSeconds);
-      this.redisWriteFailures++;
-      if (this.redisWriteFailures % 1000 === 1) this.log.warn('decision hot copy not written', { error: (err as Error).message });
+  /**
+   * The hot copy (what feedback joins; not the estimates, which go to the durable log only), then the log. A copy
+   * written early stands when it is of this record (or its failure is this record's); one of another (a fallback
+   * answered) is overwritten after it.
+   */
+  private async record(rt: PolicyRuntime, record: DecisionRecord, early?: EarlyCopy): Promise<void> {
+    let failed: Error | undefined;
+    if (early?.record === record) failed = await early.written;
+    else {
+      if (early) await early.written;
+      failed = await this.writeHotCopy(rt, record);
     }
+    if (failed) this.owe(rt, record, failed);
     this.flusher.push(record);
+  }
+
+  /** Writes a decision's hot copy: undefined once Redis took it, else the error. */
+  private writeHotCopy(rt: PolicyRuntime, record: DecisionRecord): Promise<Error | undefined> {
+    return this.hot.put(hotCopyOf(record), hotCopyTtl(rt)).then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /**
+   * Redis away: keep answering; the hot copy is written when Redis is back, the decision reaches the worker when the
+   * queue is back.
+   */
+  private owe(rt: PolicyRuntime, record: DecisionRecord, err: Error): void {
+    this.owed.add(hotCopyOf(record), hotCopyTtl(rt));
+    this.redisWriteFailures++;
+    if (this.redisWriteFailures % 1000 === 1) this.log.warn('decision hot copy not written', { error: err.message });
   }
 
   private context(rt: PolicyRuntime, req: RouteRequest): Float64Array {
