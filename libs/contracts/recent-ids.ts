@@ -8,7 +8,9 @@ export class RecentIds {
   private readonly ring: string[] = [];
   private next = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    if (!(capacity >= 1)) throw new RangeError('RecentIds needs room for at least one id');
+  }
 
   has(id: string): boolean {
     return this.ids.has(id);

@@ -94,9 +94,10 @@ export const TREND_TAIL = 10_000;
 /**
  * A replica's TI-UCB state (ALGORITHMS.md §9): per arm the observations sorted by decision time (the restless
  * reading, τ in seconds), replayed through TiUcbArm, so the windows and the detector are a function of the learned
- * log whatever order events arrived in, for observations that land among an arm's newest `tail`. Older ones are
- * folded into a fixed state, so memory and the cost of a replay stay bounded; an observation older than everything
- * folded is taken as the oldest of the kept ones (its order among the folded ones is lost).
+ * log whatever order events arrived in (equal τs, feedback on one decision, keep their order of arrival), for
+ * observations that land among an arm's newest kept ones (TrendArmLog: 5,000–10,000 of them). Older ones are
+ * folded into a fixed state, so memory and the cost of a replay stay bounded; an observation older than the newest
+ * folded one is taken as the oldest of the kept ones (its order among the folded ones is lost).
  */
 export class TrendRuntime {
   private readonly logs: TrendArmLog[];

@@ -5,8 +5,9 @@ import { TiUcbArm, type TiUcbParams } from '@app/bandits';
  * state after all of them (what decisions read). The state is saved every `markEvery` kept observations, so an
  * observation that lands among them replays the arm from the last saved state before its place, not from the start.
  * Past `limit` kept, the oldest half is folded: dropped, the saved state at that point kept as the base. Memory and
- * the cost of a replay are therefore bounded by `limit`. An observation older than everything folded is placed
- * first among the kept ones (its place among the folded ones is lost).
+ * the cost of a replay are therefore bounded by `limit`. An observation older than the newest folded one is placed
+ * first among the kept ones (its place among the folded ones is lost); which ones were folded depends on how the
+ * observations were batched, so beyond the kept ones two replicas may differ.
  */
 export class TrendArmLog {
   arm = new TiUcbArm();

@@ -154,18 +154,22 @@ export class EventsRepository {
 
   /**
    * The median J per output token of each model's newest `newest` model-level readings (all models, or those
-   * listed), with how many readings it rests on. A median: no single reading can move it far.
+   * listed), with how many readings it rests on. A median: no single reading can move it far. Each model's newest
+   * readings are read through `events_model_readings_recent` and no further, whatever its history.
    */
   async modelEnergyMedians(models: readonly string[] | null, newest: number): Promise<Map<string, { joulesPerOutputToken: number; readings: number }>> {
+    const listed = models === null ? this.sql`(select distinct model from events where status = 'model')` : this.sql`unnest(${models as string[]}::text[])`;
     const rows = await this.sql<{ model: string; jpt: number; n: number }[]>`
-      select model, percentile_cont(0.5) within group (order by joules / output_tokens) as jpt, count(*)::int as n
-      from (
-        select model, joules, output_tokens, row_number() over (partition by model order by received_at desc, id desc) as rn
+      select m.model, percentile_cont(0.5) within group (order by r.jpt) as jpt, count(*)::int as n
+      from ${listed} as m(model)
+      cross join lateral (
+        select joules / output_tokens as jpt
         from events
-        where status = 'model' and output_tokens > 0 ${models === null ? this.sql`` : this.sql`and model = any(${models as string[]})`}
-      ) recent
-      where rn <= ${newest}
-      group by model`;
+        where status = 'model' and model = m.model and output_tokens > 0
+        order by received_at desc, id desc
+        limit ${newest}
+      ) r
+      group by m.model`;
     return new Map(rows.map((r) => [r.model, { joulesPerOutputToken: r.jpt, readings: r.n }]));
   }
 

@@ -146,6 +146,9 @@ describe('learning core in the service', () => {
       const pa = 1 / (1 + Math.exp(-(quality(task, a) - quality(task, b)) * 1));
       const fb = await admin.post('/v1/feedback/pairwise', { decisionId: r.body.decisionId, winner: rng.next() < pa ? a : b });
       expect(fb.status).toBe(202);
+      // What this measures is learning, not how far the queue, the worker and the replica's reader lag behind on a
+      // loaded machine: every 50 duels, wait until the replica holds the preferences given so far.
+      if ((t + 1) % 50 === 0) await eventually(async () => (await admin.get('/admin/policies/duel/stats')).body.duelRecords >= t + 1, 20_000, 50);
     }
     const early = mean(withBest.slice(0, 100));
     const late = mean(withBest.slice(-150));

@@ -44,9 +44,10 @@ export class DecisionLookup {
     }
     const missing: string[] = [];
     for (const [i, id] of ids.entries()) {
-      const owed = hot[i] ? undefined : (owedBefore[i] ?? this.owed.get(id));
+      // An owed copy is newer than Redis's (a proxied call's pick written early, then its fallback's record not).
+      const owed = owedBefore[i] ?? (hot[i] ? undefined : this.owed.get(id));
       if (owed) await this.owed.settle(id).catch(() => Promise.reject(unavailable('the event queue is unavailable; retry later')));
-      const rec = hot[i] ?? owed;
+      const rec = owed ?? hot[i];
       if (rec) out.set(id, rec);
       else missing.push(id);
     }

@@ -57,4 +57,15 @@ describe('DecisionLookup: a decision routed while Redis was away', () => {
     hot.deliver(); // ... then the GET's answer (null) arrives
     expect((await found).get('dec_2')?.id).toBe('dec_2');
   });
+
+  it("prefers its owed copy to Redis's, and writes it over that one before answering", async () => {
+    // A proxied call's pick was written early; the fallback that answered could not be written, so it is owed.
+    const hot = new FakeHot();
+    const owed = new OwedHotCopies(hot as unknown as DecisionHotStore, env);
+    const lookup = new DecisionLookup(hot as unknown as DecisionHotStore, noDurable, owed);
+    await hot.put(rec('dec_3'));
+    owed.add({ ...rec('dec_3'), arm: 'b', fallbackFrom: 'a' }, 60);
+    expect((await lookup.find(['dec_3'])).get('dec_3')?.arm).toBe('b');
+    expect([hot.copies.get('dec_3')?.arm, owed.size]).toEqual(['b', 0]);
+  });
 });

@@ -27,6 +27,9 @@ import { BreakerService } from '../breakers/breakers.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 const HOT_COPY_MARGIN_S = 3600;
+/** How long a fallback's answer waits for its copy to replace the pick's written early, trying every 20 ms. */
+const STALE_COPY_RETRY_MS = 1000;
+const STALE_COPY_RETRY_EVERY_MS = 20;
 const hotCopyOf = (record: DecisionRecord): DecisionRecord => ({ ...record, estimates: [] });
 const hotCopyTtl = (rt: PolicyRuntime) => rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
 
@@ -223,8 +226,15 @@ export class RoutingService {
     let failed: Error | undefined;
     if (early?.record === record) failed = await early.written;
     else {
-      if (early) await early.written;
+      const stale = early !== undefined && (await early.written) === undefined;
       failed = await this.writeHotCopy(rt, record);
+      // Redis holds the pick's copy: the answer waits a little for the fallback's to replace it (other replicas and
+      // the worker read Redis's) before it goes out with the copy owed.
+      const until = Date.now() + STALE_COPY_RETRY_MS;
+      while (failed && stale && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, STALE_COPY_RETRY_EVERY_MS));
+        failed = await this.writeHotCopy(rt, record);
+      }
     }
     if (failed) this.owe(rt, record, failed);
     this.flusher.push(record);
