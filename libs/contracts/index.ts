@@ -14,3 +14,4 @@ export * from './evaluation.js';
 export * from './config-file.js';
 export * from './responses.js';
 export * from './recent-ids.js';
+export * from './oldest-keys.js';

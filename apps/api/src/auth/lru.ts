@@ -1,3 +1,5 @@
+import { OldestKeys } from '@app/contracts';
+
 /**
  * A map of at most `capacity` entries: setting one more drops the least recently used (read with `get` or
  * written with `set`). A `Map` keeps insertion order, so re-inserting on use makes its first key the oldest.
@@ -5,6 +7,7 @@
  */
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
+  private readonly oldest = new OldestKeys(this.map);
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
@@ -30,7 +33,7 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
+    if (this.map.size > this.capacity) this.map.delete(this.oldest.next());
   }
 
   delete(key: K): boolean {

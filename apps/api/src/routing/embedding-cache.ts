@@ -1,3 +1,5 @@
+import { OldestKeys } from '@app/contracts';
+
 /** Bytes an entry is charged beyond its vector: the key (hex digest) and the Map's bookkeeping, roughly. */
 export const ENTRY_OVERHEAD_BYTES = 160;
 
@@ -11,6 +13,7 @@ export const ENTRY_OVERHEAD_BYTES = 160;
  */
 export class EmbeddingCache {
   private readonly map = new Map<string, Float64Array>();
+  private readonly oldest = new OldestKeys(this.map);
   private used = 0;
 
   constructor(
@@ -45,7 +48,7 @@ export class EmbeddingCache {
     if (this.maxEntries === 0 || cost > this.maxBytes) return;
     this.map.set(key, value);
     this.used += cost;
-    while (this.map.size > this.maxEntries || this.used > this.maxBytes) this.delete(this.map.keys().next().value as string);
+    while (this.map.size > this.maxEntries || this.used > this.maxBytes) this.delete(this.oldest.next());
   }
 
   delete(key: string): boolean {

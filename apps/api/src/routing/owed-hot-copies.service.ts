@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type DecisionRecord } from '@app/contracts';
+import { type DecisionRecord, OldestKeys } from '@app/contracts';
 import { CONFIG } from '@app/infra';
 import { DecisionHotStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
@@ -15,6 +15,7 @@ const MAX_OWED = 200_000;
 @Injectable()
 export class OwedHotCopies implements OnModuleInit, OnApplicationShutdown {
   private readonly owed = new Map<string, { rec: DecisionRecord; ttlSeconds: number }>();
+  private readonly oldest = new OldestKeys(this.owed);
   private timer: NodeJS.Timeout | null = null;
   private writing = false;
   dropped = 0;
@@ -39,7 +40,7 @@ export class OwedHotCopies implements OnModuleInit, OnApplicationShutdown {
 
   add(rec: DecisionRecord, ttlSeconds: number): void {
     if (this.owed.size >= MAX_OWED) {
-      this.owed.delete(this.owed.keys().next().value!);
+      this.owed.delete(this.oldest.next());
       this.dropped++;
     }
     this.owed.set(rec.id, { rec, ttlSeconds });
