@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
-import { createSql, type EventRow, EventsRepository } from '@app/persistence';
+import { createSql, EventsRepository } from '@app/persistence';
+import { modelReading } from '../libs/persistence/testing/model-reading.js';
 import { migrate } from '../scripts/migrate.js';
 
 /**
@@ -22,23 +23,7 @@ const sql = createSql(url, 2);
 const events = new EventsRepository(sql);
 const t0 = Date.now() - 1e9;
 
-const reading = (i: number, model: string): EventRow => ({
-  id: `r${model}${i}`,
-  kind: 'energy',
-  decisionId: null,
-  policy: null,
-  epoch: null,
-  arm: null,
-  status: 'model',
-  reward: null,
-  joules: 100 + (i % 97),
-  inputTokens: null,
-  outputTokens: 100 + (i % 13),
-  latencyMs: null,
-  model,
-  payload: null,
-  receivedAt: t0 + i,
-});
+const reading = (i: number, model: string) => modelReading(`r${model}${i}`, model, 100 + (i % 97), 100 + (i % 13), t0 + i);
 
 async function timeQuery(): Promise<number> {
   const ms: number[] = [];

@@ -1,26 +1,11 @@
-import { createSql, DeadLettersRepository, EventsRepository, type EventRow, type Sql } from '@app/persistence';
+import { createSql, DeadLettersRepository, EventsRepository, type Sql } from '@app/persistence';
 import { DecisionHotStore, ModelEnergyStore } from '@app/store';
 import { ModelEnergyEstimator, MODEL_ENERGY_WINDOW } from '@app/ingest';
 import { Redis } from 'ioredis';
+import { modelReading } from '../../libs/persistence/testing/model-reading.js';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
-const reading = (id: string, model: string, joules: number, outputTokens: number, at: number): EventRow => ({
-  id,
-  kind: 'energy',
-  decisionId: null,
-  policy: null,
-  epoch: null,
-  arm: null,
-  status: 'model',
-  reward: null,
-  joules,
-  inputTokens: null,
-  outputTokens,
-  latencyMs: null,
-  model,
-  payload: null,
-  receivedAt: at,
-});
+const reading = modelReading;
 
 describe('model energy estimates, dead letters and per-decision event bounds (real Postgres and Redis)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
