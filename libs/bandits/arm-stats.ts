@@ -29,6 +29,17 @@ export function emptyArmStats(d: number): ArmStats {
   };
 }
 
+/** Whether two arms' statistics are the same, value for value. */
+export function sameArmStats(a: ArmStats, b: ArmStats): boolean {
+  return a.pulls === b.pulls && sameValues(a.obs, b.obs) && sameValues(a.sum, b.sum) && sameValues(a.xr, b.xr) && sameValues(a.xx, b.xx);
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** into += delta. */
 export function addArmStats(into: ArmStats, delta: ArmStats): ArmStats {
   for (let i = 0; i < into.xx.length; i++) into.xx[i] += delta.xx[i];

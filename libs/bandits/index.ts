@@ -5,6 +5,7 @@ export * from './decision.js';
 export * from './epsilon-greedy.js';
 export * from './linalg.js';
 export * from './linear-model.js';
+export * from './steps.js';
 export * from './linucb.js';
 export * from './objective.js';
 export * from './prng.js';

@@ -1,3 +1,5 @@
+import { finish, type Steps } from './steps.js';
+
 const { abs, max, sqrt } = Math;
 /**
  * Dense float64 kernels over row-major d×d `Float64Array`s. Float64 only: a Sherman–Morrison inverse kept in
@@ -51,7 +53,13 @@ export function addOuter(M: Float64Array, x: Float64Array, d: number, w = 1): vo
  * triangle. Returns false if A is not numerically positive definite.
  */
 export function choleskyInPlace(A: Float64Array, d: number): boolean {
+  return finish(choleskySteps(A, d));
+}
+
+/** choleskyInPlace in steps: one per column of L. */
+function* choleskySteps(A: Float64Array, d: number): Steps<boolean> {
   for (let j = 0; j < d; j++) {
+    yield;
     let s = A[j * d + j];
     for (let k = 0; k < j; k++) s -= A[j * d + k] * A[j * d + k];
     if (!(s > 0)) return false;
@@ -74,6 +82,11 @@ export function choleskyInPlace(A: Float64Array, d: number): boolean {
  * of any size that leaves small matrices alone would never make the factorisation succeed.
  */
 export function invertSpd(A: Float64Array, d: number, out: Float64Array = new Float64Array(d * d)): Float64Array {
+  return finish(invertSpdSteps(A, d, out));
+}
+
+/** invertSpd in steps: one per column of the factor and per row of each half of the inverse (O(d²) work each). */
+export function* invertSpdSteps(A: Float64Array, d: number, out: Float64Array = new Float64Array(d * d)): Steps<Float64Array> {
   const L = new Float64Array(d * d);
   let largest = 0;
   for (let i = 0; i < d; i++) largest = max(largest, abs(A[i * d + i]));
@@ -85,16 +98,17 @@ export function invertSpd(A: Float64Array, d: number, out: Float64Array = new Fl
       for (let j = 0; j < d; j++) L[i * d + j] = 0.5 * (A[i * d + j] + A[j * d + i]);
       L[i * d + i] += jitter;
     }
-    if (choleskyInPlace(L, d)) return invertFromCholesky(L, d, out);
+    if (yield* choleskySteps(L, d)) return yield* invertFromCholesky(L, d, out);
     jitter = jitter === 0 ? max(1e-9, 1e-13 * largest) : jitter * 100;
   }
   throw new Error('matrix is not positive definite even with jitter');
 }
 
 /** A⁻¹ = L⁻ᵀ L⁻¹ from the lower-triangular factor L. */
-function invertFromCholesky(L: Float64Array, d: number, out: Float64Array): Float64Array {
+function* invertFromCholesky(L: Float64Array, d: number, out: Float64Array): Steps<Float64Array> {
   const Li = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
+    yield;
     Li[i * d + i] = 1 / L[i * d + i];
     for (let j = 0; j < i; j++) {
       let s = 0;
@@ -103,6 +117,7 @@ function invertFromCholesky(L: Float64Array, d: number, out: Float64Array): Floa
     }
   }
   for (let i = 0; i < d; i++) {
+    yield;
     for (let j = 0; j <= i; j++) {
       let s = 0;
       for (let k = i; k < d; k++) s += Li[k * d + i] * Li[k * d + j];

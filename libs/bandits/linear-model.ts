@@ -1,6 +1,7 @@
 import { type ArmStats } from './arm-stats.js';
-import { invertSpd, matVec } from './linalg.js';
+import { invertSpdSteps, matVec } from './linalg.js';
 import { type Head, HEAD_COUNT, HEAD_SIGN, HEADS, headIndex, type ObjectiveWeights } from './objective.js';
+import { finish, type Steps } from './steps.js';
 
 const { abs, max, min } = Math;
 
@@ -153,11 +154,56 @@ export function compileLinearModel(
   weights: ObjectiveWeights,
   params: LinearModelParams,
 ): LinearModel {
+  return finish(compileLinearModelSteps(d, stats, priors, weights, params));
+}
+
+/**
+ * An arm compiled earlier that may stand for arm `a` of a new compile: given whether the new compile's prior gate
+ * is open, the arm to copy, or undefined to invert the arm's statistics (see compileLinearModelSteps).
+ */
+export type ReusableArm = (a: number, priorActive: boolean) => CompiledArm | undefined;
+
+/**
+ * compileLinearModel in steps (each arm's inversion row by row, O(d²) work a step), so a caller that serves requests
+ * can let them run in between (a replica's recompile). An arm `reuse` gives is copied instead (O(d²)): the caller
+ * vouches that it was compiled from the same statistics, prior and parameters.
+ */
+export function* compileLinearModelSteps(
+  d: number,
+  stats: readonly ArmStats[],
+  priors: readonly ArmPrior[],
+  weights: ObjectiveWeights,
+  params: LinearModelParams,
+  reuse: ReusableArm = () => undefined,
+): Steps<LinearModel> {
   const priorActive = priorExcessError(d, stats, priors) <= 0;
   const scratch = new Float64Array(d * d);
-  const arms = stats.map((s, a) => compileArm(d, s, priors[a] ?? {}, priorActive, params, scratch));
+  const arms: CompiledArm[] = [];
+  for (let a = 0; a < stats.length; a++) {
+    const earlier = reuse(a, priorActive);
+    arms.push(earlier ? copyArm(earlier) : yield* compileArmSteps(d, stats[a], priors[a] ?? {}, priorActive, params, scratch));
+  }
   const model: LinearModel = { d, arms, refs: headRefs(stats, priors, params.scales), weights, prices: new Float64Array(HEAD_COUNT), priorActive };
   return reweight(model, weights);
+}
+
+/**
+ * A copy of a compiled arm that shares no array with it (Ainv and headsAinv stay one array when they were), so
+ * local updates of either leave the other as it was; a new identity for derived copies (the decision kernel's).
+ */
+export function copyArm(arm: CompiledArm): CompiledArm {
+  const Ainv = arm.Ainv.slice();
+  return {
+    ...arm,
+    Ainv,
+    headsAinv: arm.headsAinv === arm.Ainv ? Ainv : arm.headsAinv.slice(),
+    theta: arm.theta.slice(),
+    priorTheta: arm.priorTheta?.slice() ?? null,
+    offset: arm.offset.slice(),
+    scoreTheta: arm.scoreTheta.slice(),
+    obs: arm.obs.slice(),
+    version: 0,
+  };
 }
 
 /** The per-request expectation of head h (none for quality: its prior is the PILOT statistics). */
@@ -190,18 +236,23 @@ export function compileArm(
   params: LinearModelParams,
   A: Float64Array = new Float64Array(d * d),
 ): CompiledArm {
+  return finish(compileArmSteps(d, s, armPrior, priorActive, params, A));
+}
+
+/** compileArm in steps (its inversions', invertSpdSteps). */
+function* compileArmSteps(d: number, s: ArmStats, armPrior: ArmPrior, priorActive: boolean, params: LinearModelParams, A: Float64Array): Steps<CompiledArm> {
   for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
   for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
   const qp = priorActive ? armPrior.quality : undefined;
   let Ainv: Float64Array;
   let headsAinv: Float64Array;
   if (qp && qp.weight > 0) {
-    const own = needsOwnInverse(s) ? invertSpd(A, d) : null;
+    const own = needsOwnInverse(s) ? yield* invertSpdSteps(A, d) : null;
     for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
-    Ainv = invertSpd(A, d);
+    Ainv = yield* invertSpdSteps(A, d);
     headsAinv = own ?? Ainv;
   } else {
-    Ainv = headsAinv = invertSpd(A, d);
+    Ainv = headsAinv = yield* invertSpdSteps(A, d);
   }
   const theta = new Float64Array(HEAD_COUNT * d);
   const offset = new Float64Array(HEAD_COUNT);

@@ -1,6 +1,9 @@
 import {
   compileArm,
-  compileLinearModel,
+  compileLinearModelSteps,
+  finish,
+  type Steps,
+  sameArmStats,
   emptyArmStats,
   headRefs,
   priorExcessError,
@@ -138,12 +141,34 @@ export function buildRuntime(
   seq: number,
   scales: HeadScales = {},
 ): PolicyRuntime {
+  return finish(buildRuntimeSteps(policy, blobs, priors, seq, scales));
+}
+
+/**
+ * buildRuntime in steps (compileLinearModelSteps: O(d²) work a step). `previous`: a runtime of the
+ * same policy settings, models and priors (the caller vouches for it); an arm whose statistics it compiled are the
+ * ones stored now is copied from it, with what its replica folded in since (its own decisions not yet in the
+ * state), instead of inverted again.
+ */
+export function* buildRuntimeSteps(
+  policy: Policy,
+  blobs: ReadonlyMap<string, Float64Array>,
+  priors: ArmPrior[],
+  seq: number,
+  scales: HeadScales = {},
+  previous?: PolicyRuntime,
+): Steps<PolicyRuntime> {
   const d = policy.features.dim;
   const stats = policy.arms.map((arm) => {
     const b = blobs.get(arm);
     return b ? unpackArmStats(b, d) : emptyArmStats(d);
   });
-  const model = compileLinearModel(d, stats, priors, policy.objective, linearModelParams(policy, scales));
+  const reuse = (a: number, priorActive: boolean) => {
+    const was = previous?.stats[a];
+    const same = previous?.model.d === d && previous.model.priorActive === priorActive && was !== undefined && sameArmStats(was, stats[a]);
+    return same ? previous.model.arms[a] : undefined;
+  };
+  const model = yield* compileLinearModelSteps(d, stats, priors, policy.objective, linearModelParams(policy, scales), reuse);
   setPrices(model, budgetPrices(budgetStandings(policy, stats)));
   return {
     policy,

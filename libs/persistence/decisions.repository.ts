@@ -176,8 +176,7 @@ export class DecisionsRepository {
       select d.context, d.arm, d.propensity, d.estimates,
         (select e.reward from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status = 'learned'
            order by e.received_at limit 1) as reward,
-        (select sum(e.joules) from events e where e.decision_id = d.id and e.kind = 'energy' and e.status = 'learned'
-           and e.cost_usd is null and e.latency_ms is null) as joules,
+        (select sum(e.joules) from events e where e.decision_id = d.id and e.kind = 'energy' and e.status = 'learned') as joules,
         (select e.cost_usd from events e where e.decision_id = d.id and e.status = 'learned' and e.cost_usd is not null
            order by e.received_at limit 1) as "costUsd",
         (select e.latency_ms from events e where e.decision_id = d.id and e.status = 'learned' and e.latency_ms is not null

@@ -36,10 +36,9 @@ export class TimeseriesRepository {
         from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status = 'learned'
         order by e.received_at limit 1) f on true
       left join lateral (
-        select sum(e.joules) as joules from events e where e.decision_id = d.id and e.kind = 'energy' and e.status = 'learned'
-          and e.cost_usd is null and e.latency_ms is null) en on true
+        select sum(e.joules) as joules from events e where e.decision_id = d.id and e.kind = 'energy' and e.status = 'learned') en on true
       left join lateral (
-        select e.cost_usd, e.latency_ms, e.model from events e where e.decision_id = d.id and (e.cost_usd is not null or e.latency_ms is not null)
+        select e.cost_usd, e.latency_ms, e.model from events e where e.decision_id = d.id and e.kind = 'usage'
         order by e.received_at limit 1) u on true
       where d.policy = ${policy} and d.created_at >= ${from} and d.created_at < ${to}
       group by 1, 2 order by 1, 2`;

@@ -130,7 +130,7 @@ describe('spend per key and model', () => {
       ['from=0000-01-01T00:00:00Z', 'from'],
       ['to=2026-13-01T00:00:00Z', 'to'],
       ['from=2026-02-02T00:00:00Z&to=2026-02-01T00:00:00Z', 'from'],
-      ['bucket=1m', '(root)'],
+      ['bucket=1m', 'bucket'],
     ]) {
       const r = await admin.get(`/admin/keys/${id}/usage?${q}`);
       expect([q, r.status]).toEqual([q, 400]);

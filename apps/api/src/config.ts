@@ -88,9 +88,12 @@ export const apiEnvSchema = baseEnvSchema.extend({
   AUTH_LOOKUPS_PER_SECOND_TOTAL: z.coerce.number().min(1).max(100_000).default(200),
   /** One info line per request (method, route pattern, status, duration, key id, request id); `false` turns it off. */
   ACCESS_LOG: z.stringbool().default(true),
-  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (or an admin key); unset, it is open. */
   /** A configuration file (YAML or JSON: models, policies, keys) applied at start, before the api listens. */
   ROUTER_CONFIG: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  /**
+   * When set, GET /metrics and GET /health/dependencies need `Authorization: Bearer <METRICS_TOKEN>` (or an admin
+   * key); unset, they are open.
+   */
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

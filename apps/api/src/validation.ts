@@ -1,5 +1,8 @@
 import { DomainError, type FieldError } from '@app/errors';
-import { type z } from 'zod';
+import { z } from 'zod';
+
+/** The body of a request that takes none: absent, or an empty object; any field in it is a 400 naming it. */
+export const noBodySchema = z.strictObject({}).optional();
 
 /** Parses a request part with its zod schema; a failure is a 400 naming every bad field. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {
@@ -9,7 +12,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
 }
 
 /**
- * One error per issue, naming its field. A value that matches none of a union's shapes (a prior record that is
+ * One error per issue, naming its field (an unknown field is named itself, one error each). A value that matches none of a union's shapes (a prior record that is
  * neither a score nor a preference) is reported by the shape it comes nearest to: the fewest keys missing or
  * unknown to it, then the fewest issues. So `{"model": …, "score": "0.8"}` is named at `.score`, not as a
  * preference missing `preferred`; a tie keeps the union's own message.
@@ -30,6 +33,7 @@ const shapeMisses = (branch: readonly z.core.$ZodIssue[]): number =>
 
 function nearestBranch(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
   const path = [...prefix, ...issue.path];
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ path: [...path, k], message: `unknown field "${String(k)}"` }));
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ path, message: issue.message }];
   const rank = (b: readonly z.core.$ZodIssue[]) => [shapeMisses(b), b.length];
   const ranks = issue.errors.map(rank);

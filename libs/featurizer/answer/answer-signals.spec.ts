@@ -1,12 +1,13 @@
 import { answerSignals, ANSWER_SIGNALS } from './answer-signals.js';
 import { evaluateArithmetic } from './arithmetic.js';
 import { checkAnnotations } from './calculator-annotations.js';
-import { codeShape } from './code-answer.js';
+import { codeShape, unbalancedBrackets } from './code-answer.js';
 import { finalAnswerLine } from './final-answer-line.js';
 import { containsValidJson } from './json-answer.js';
 import { hedgeCount, isRefusal } from './refusal.js';
 import { repeatedLineShare } from './repetition.js';
 import { logprobSignals } from './token-logprobs.js';
+import { createRng } from '@app/bandits';
 
 describe('answer signals', () => {
   it('evaluates calculator expressions without eval, rejects anything else', () => {
@@ -61,5 +62,57 @@ describe('answer signals', () => {
     expect(named.jsonInvalid).toBe(1);
     expect(named.logprobsKnown).toBe(1);
     expect(named.logprobMeanProb).toBeCloseTo(Math.exp(-0.5), 12);
+  });
+
+  it('finds a #### line after blank lines and trims it; a long line is not a number', () => {
+    expect(finalAnswerLine('Working: 3 + 4 = 7\n\n  \n  ####   7  \n\n')).toEqual({ present: true, numeric: true, consistent: true });
+    expect(finalAnswerLine(`#### 1${' '.repeat(200)}`).numeric).toBe(true);
+    expect(finalAnswerLine(`#### 1${' '.repeat(200)}x`).numeric).toBe(false);
+  });
+
+  it('strips string literals before balancing brackets exactly as the plain pattern does', () => {
+    // The plain definition: literals removed by one pattern (quadratic on long lines of unclosed quotes), then brackets.
+    const plain = (code: string) => {
+      const stack: string[] = [];
+      const pair: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+      for (const ch of code.replace(/(["'])(?:\\.|(?!\1)[^\\\n])*\1/g, '')) {
+        if (ch === '(' || ch === '[' || ch === '{') stack.push(ch);
+        else if (ch in pair && stack.pop() !== pair[ch]) return true;
+      }
+      return stack.length > 0;
+    };
+    const rng = createRng(7);
+    const alphabet = ['"', "'", '\\', '\n', '\r', '\u2028', '(', ')', '[', ']', '{', '}', 'a', ' '];
+    for (let t = 0; t < 20_000; t++) {
+      const code = Array.from({ length: 1 + rng.int(24) }, () => alphabet[rng.int(alphabet.length)]).join('');
+      expect([code, unbalancedBrackets(code)]).toEqual([code, plain(code)]);
+    }
+  });
+
+  it('runs in time linear in the answer, whatever its runs of blanks, quotes or brackets', () => {
+    // Each of these took seconds at 40,000 characters with the earlier patterns (time growing with the square of the
+    // length), and blocked the api for as long: a caller controls the answer (up to 1,000,000 characters).
+    const n = 200_000;
+    const answers = {
+      newlines: '\n'.repeat(n),
+      returns: '\r'.repeat(n),
+      separators: '\u2028'.repeat(n),
+      blankLines: '\n '.repeat(n / 2),
+      unclosedQuotes: '"\\'.repeat(n / 2),
+      unclosedApostrophes: "'\\".repeat(n / 2),
+      signatures: 'a a('.repeat(n / 4),
+      finalLine: `####${' '.repeat(n)}x`,
+      finalNumber: `#### 1${' '.repeat(n)}x`,
+      fence: '```' + '\n'.repeat(n),
+      jsonFence: '```json' + ' '.repeat(n),
+      defs: '\ndef'.repeat(n / 4),
+    };
+    for (const [name, answer] of Object.entries(answers)) {
+      for (const prompt of ['q', 'answer in JSON']) {
+        const t0 = performance.now();
+        answerSignals({ prompt, answer });
+        expect([name, performance.now() - t0 < 1000]).toEqual([name, true]);
+      }
+    }
   });
 });

@@ -84,8 +84,12 @@ function tokenize(expr: string): Token[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/** Longest text parseNumber reads: no written number is longer, and its pattern then costs a bounded time. */
+const NUMBER_TEXT_MAX = 100;
+
 /** Parses a written number ("1,234.50", "$18", "-3", "12%") or undefined. */
 export function parseNumber(text: string): number | undefined {
+  if (text.length > NUMBER_TEXT_MAX) return undefined;
   const m = /^\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?|-?\.\d+)\s*%?\s*\.?\s*$/.exec(text);
   if (!m) return undefined;
   const n = Number(m[1].replace(/,/g, ''));

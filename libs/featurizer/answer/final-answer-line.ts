@@ -13,14 +13,16 @@ export interface FinalAnswerLine {
   consistent: boolean;
 }
 
-const LINE = /^\s*####\s*(.*?)\s*$/m;
+// Blanks of one line only, and the rest of the line taken whole (trimmed after): every pattern here runs in time
+// linear in the answer, whatever its runs of blank lines or spaces (an answer is any text a caller or model sends).
+const LINE = /^[ \t]*####(.*)$/m;
 const NUMBERS = /-?\$?\d[\d,]*(?:\.\d+)?/g;
 
 /** Checks the final `#### n` line against the working above it. */
 export function finalAnswerLine(answer: string): FinalAnswerLine {
   const m = LINE.exec(answer);
   if (!m) return { present: false, numeric: false, consistent: false };
-  const value = parseNumber(m[1]);
+  const value = parseNumber(m[1].trim());
   if (value === undefined) return { present: true, numeric: false, consistent: false };
   const working = answer.slice(0, m.index);
   let reference = checkAnnotations(working).last;

@@ -5,7 +5,7 @@ export const asksForJson = (prompt: string): boolean => /\bjson\b/i.test(prompt)
  * Whether the answer is, or contains in a fenced block, a valid JSON object or array (JSON.parse; no I/O).
  */
 export function containsValidJson(answer: string): boolean {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(answer);
+  const fenced = /```(?:json)?([\s\S]*?)```/i.exec(answer);
   const candidates = [answer.trim(), fenced?.[1]?.trim() ?? ''];
   const start = answer.search(/[[{]/);
   const end = Math.max(answer.lastIndexOf('}'), answer.lastIndexOf(']'));

@@ -14,7 +14,7 @@ import {
 import { type FastifyReply } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { IdParam } from '../id-param.pipe.js';
-import { parseOrThrow } from '../validation.js';
+import { noBodySchema, parseOrThrow } from '../validation.js';
 import { EvaluationService } from './evaluation.service.js';
 import { PoliciesService } from './policies.service.js';
 import { TimeseriesService } from './timeseries.service.js';
@@ -109,13 +109,15 @@ export class PoliciesController {
 
   @Post(':name/reset')
   @HttpCode(200)
-  reset(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string) {
+  reset(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
+    parseOrThrow(noBodySchema, body);
     return this.policies.reset(name, c);
   }
 
   @Post(':name/rebuild')
   @HttpCode(200)
-  rebuild(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string) {
+  rebuild(@Caller() c: Principal, @Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
+    parseOrThrow(noBodySchema, body);
     return this.policies.rebuild(name, c);
   }
 }

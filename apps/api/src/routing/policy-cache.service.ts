@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { type Model, type Policy } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, isDependencyDown, Logger } from '@app/infra';
-import { armPriors, buildRuntime, objectiveScales, type PolicyRuntime } from '@app/learning';
+import { finish, type Steps } from '@app/bandits';
+import { armPriors, buildRuntimeSteps, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { StateRepair } from './state-repair.service.js';
@@ -20,6 +21,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   private models = new Map<string, Model>();
   private energyPerToken = new Map<string, number>();
   private readonly compiledAt = new Map<string, number>();
+  /** Per policy, the time its last compile kept this replica busy (ms): it spaces the next (recompileEvery). */
+  private readonly compileMs = new Map<string, number>();
   private readonly signatures = new Map<string, string>();
   /** Policies whose last refresh failed: each is served from its last copy, if any, alone (see build). */
   private readonly failed = new Map<string, FailedRefresh>();
@@ -135,7 +138,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
         }
         const signature = this.modelsSignature(p, jpt);
         const sameConfig = cur !== undefined && cur.policy.version === p.version && cur.policy.epoch === p.epoch && this.signatures.get(p.name) === signature;
-        const stateFresh = cur !== undefined && (cur.seq === v.seq || Date.now() - (this.compiledAt.get(p.name) ?? 0) < this.env.STATE_RECOMPILE_MS);
+        const stateFresh = cur !== undefined && (cur.seq === v.seq || Date.now() - (this.compiledAt.get(p.name) ?? 0) < this.recompileEvery(p.name));
         if (sameConfig && stateFresh) {
           // The copy is of this very config, state and models: whatever failed before (a read) is over.
           if (cur.seq === v.seq) this.failed.delete(p.name);
@@ -150,7 +153,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
           continue;
         }
         this.compiledAt.set(p.name, Date.now());
-        const built = await this.build(p, jpt, attempt);
+        const built = await this.build(p, jpt, attempt, sameConfig ? cur : undefined);
         if (built) {
           this.signatures.set(p.name, signature);
           next.set(p.name, built);
@@ -198,7 +201,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
    * doRefresh), while the refresh goes on for every other one. (With Redis away the registry reads before this
    * fail the whole refresh.)
    */
-  private async build(p: Policy, jpt: Map<string, number>, attempt: string): Promise<PolicyRuntime | null> {
+  private async build(p: Policy, jpt: Map<string, number>, attempt: string, previous?: PolicyRuntime): Promise<PolicyRuntime | null> {
     let state: Awaited<ReturnType<PolicyCache['readState']>>;
     try {
       state = await this.readState(p);
@@ -207,13 +210,44 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       return null;
     }
     try {
-      const rt = compileRuntime(p, state, this.models, jpt);
+      const rt = await this.runSliced(p.name, compileSteps(p, state, this.models, jpt, previous));
       this.failed.delete(p.name);
       return rt;
     } catch (err) {
       this.fail(p.name, `its state does not compile: ${errorText(err)}`, attempt);
       return null;
     }
+  }
+
+  /**
+   * Runs a compile's steps (O(d²) work each), letting requests run whenever a slice has taken COMPILE_SLICE_MS, so a
+   * large policy's recompile never holds them up for more than about that; records the time it kept this replica
+   * busy.
+   */
+  private async runSliced(policy: string, steps: Steps<PolicyRuntime>): Promise<PolicyRuntime> {
+    let busy = 0;
+    let start = performance.now();
+    for (;;) {
+      const r = steps.next();
+      const now = performance.now();
+      if (r.done) {
+        this.compileMs.set(policy, busy + now - start);
+        return r.value;
+      }
+      if (now - start < COMPILE_SLICE_MS) continue;
+      busy += now - start;
+      await new Promise((resolve) => setImmediate(resolve));
+      start = performance.now();
+    }
+  }
+
+  /**
+   * How long a policy's compiled copy stands while its state moves: STATE_RECOMPILE_MS, or longer for a policy whose
+   * compile is long (many arms, a large dim), so that recompiling it takes at most 1/RECOMPILE_SHARE of this replica's
+   * time. Its own decisions are folded in locally meanwhile.
+   */
+  private recompileEvery(policy: string): number {
+    return Math.max(this.env.STATE_RECOMPILE_MS, RECOMPILE_SHARE * (this.compileMs.get(policy) ?? 0));
   }
 
   private fail(policy: string, message: string, attempt: string): void {
@@ -231,14 +265,29 @@ interface FailedRefresh {
 
 /** How long a policy whose refresh failed waits before the same attempt is made again. */
 const FAILED_RETRY_MS = 30_000;
+/** Longest run of compile work between two chances for requests to run (ms). */
+const COMPILE_SLICE_MS = 2;
+/** A policy is recompiled at most once per this many times its last compile's length (see recompileEvery). */
+const RECOMPILE_SHARE = 5;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function compileRuntime(
   p: Policy,
-  state: { arms: Parameters<typeof buildRuntime>[1]; seq: number },
+  state: { arms: ReadonlyMap<string, Float64Array>; seq: number },
   models: ReadonlyMap<string, Model>,
   jpt: ReadonlyMap<string, number>,
 ): PolicyRuntime {
-  return buildRuntime(p, state.arms, armPriors(p, models, jpt), state.seq, objectiveScales(p, models));
+  return finish(compileSteps(p, state, models, jpt));
+}
+
+/** A policy's compile from its stored state, as steps (buildRuntimeSteps; `previous`: of the same settings and models). */
+function compileSteps(
+  p: Policy,
+  state: { arms: ReadonlyMap<string, Float64Array>; seq: number },
+  models: ReadonlyMap<string, Model>,
+  jpt: ReadonlyMap<string, number>,
+  previous?: PolicyRuntime,
+): Steps<PolicyRuntime> {
+  return buildRuntimeSteps(p, state.arms, armPriors(p, models, jpt), state.seq, objectiveScales(p, models), previous);
 }

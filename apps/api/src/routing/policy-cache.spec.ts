@@ -1,3 +1,4 @@
+import { applyLocalDecision, emptyArmStats, packArmStats, recordDecision } from '@app/bandits';
 import { type Policy } from '@app/contracts';
 import { type Logger } from '@app/infra';
 import { replayPolicy } from '@app/replay';
@@ -75,5 +76,94 @@ describe('PolicyCache: one policy whose state cannot be read', () => {
     });
     await expect(cache.refresh()).rejects.toThrow(/Connection is closed/);
     expect([cache.get('q'), cache.lastError]).toEqual([before, 'Connection is closed.']);
+  });
+});
+
+describe('PolicyCache: recompiling a large policy', () => {
+  const D = 160;
+  const big: Policy = {
+    ...replayPolicy({
+      algorithm: 'linucb',
+      arms: ['a', 'b', 'c', 'd', 'e', 'f'],
+      dim: D,
+      objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
+      params: {},
+    }),
+    name: 'big',
+  };
+  /** Arms with a few decisions each, `moved` of them with one more. */
+  const stored = (moved: readonly string[]) =>
+    new Map(
+      big.arms.map((arm, a) => {
+        const s = emptyArmStats(D);
+        for (let i = 0; i < 3 + (moved.includes(arm) ? 1 : 0); i++)
+          recordDecision(
+            s,
+            Float64Array.from({ length: D }, (_, j) => Math.sin(a + i * j)),
+          );
+        return [arm, packArmStats(s)];
+      }),
+    );
+
+  function setUpBig() {
+    let now = { seq: 1, arms: stored([]) };
+    const registry = { policies: () => Promise.resolve([big]), models: () => Promise.resolve([]) } as unknown as RegistryStore;
+    const state = {
+      versions: () => Promise.resolve([{ seq: now.seq, epoch: 1 }]),
+      policyTarget: (name: string) => ({ state: name }),
+      read: () => Promise.resolve({ epoch: 1, seq: now.seq, arms: now.arms }),
+    } as unknown as PolicyStateStore;
+    const energy = { read: () => Promise.resolve(new Map()) } as unknown as ModelEnergyStore;
+    const repair = { republishRegistry: () => Promise.resolve(), modelEnergyMissing: () => undefined } as unknown as StateRepair;
+    const quiet = { child: () => quiet, warn: () => undefined, error: () => undefined } as unknown as Logger;
+    const cache = new PolicyCache(registry, state, energy, repair, { REFRESH_INTERVAL_MS: 100, STATE_RECOMPILE_MS: 0 } as ApiEnv, quiet);
+    return { cache, move: (seq: number, arms: string[]) => (now = { seq, arms: stored(arms) }) };
+  }
+
+  it('lets other work run while it compiles (every read answers at once here: only the compile can yield)', async () => {
+    const { cache } = setUpBig();
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await cache.refresh();
+    counting = false;
+    expect(cache.get('big')?.seq).toBe(1);
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  it('recompiles only the arms that moved, keeping the others as this replica folded them', async () => {
+    const { cache, move } = setUpBig();
+    await cache.refresh();
+    const before = cache.get('big')!;
+    applyLocalDecision(
+      before.model,
+      0,
+      Float64Array.from({ length: D }, () => 0.01),
+      new Float64Array(2 * D),
+    );
+    const folded = Array.from(before.model.arms[0].Ainv);
+    move(2, ['b']);
+    // Waits out the spacing a long compile imposes (recompileEvery); until then the copy stands.
+    for (let i = 0; i < 400 && cache.get('big')!.seq !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      await cache.refresh();
+    }
+    const after = cache.get('big')!;
+    expect(after.seq).toBe(2);
+    expect(Array.from(after.model.arms[0].Ainv)).toEqual(folded);
+    expect(after.model.arms[1].pulls).toBe(4);
+    expect(after.model.arms[0]).not.toBe(before.model.arms[0]);
+  });
+
+  it('spaces the recompiles of a policy by five times its last compile', async () => {
+    const { cache, move } = setUpBig();
+    await cache.refresh();
+    move(2, ['c']);
+    await cache.refresh(); // at once: the copy stands, however the state moved
+    expect(cache.get('big')?.seq).toBe(1);
   });
 });
