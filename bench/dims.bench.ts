@@ -1,6 +1,6 @@
-import { Pool } from 'undici';
+import { adminClient } from './support/admin-client.js';
 import { cpuSampler } from './support/process-cpu.js';
-import { ADMIN, startBuiltService } from './support/service.js';
+import { startBuiltService } from './support/service.js';
 
 /**
  * Route latency and the api's CPU as a policy's feature dimension grows: the same steady load (ROUTES routes/s and
@@ -21,17 +21,7 @@ const quantile = (xs: number[], q: number) => {
 
 async function run(dim: number, port: number) {
   const svc = await startBuiltService(port, {});
-  const pool = new Pool(svc.base, { connections: 32 });
-  const post = async (path: string, body: unknown) => {
-    const r = await pool.request({
-      method: 'POST',
-      path,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await r.body.text();
-    return { status: r.statusCode, body: text ? JSON.parse(text) : null };
-  };
+  const { post, close } = adminClient(svc.base, 32);
   try {
     const arms = Array.from({ length: 16 }, (_, i) => `m${i}`);
     for (const m of arms) await svc.call('PUT', `/admin/models/${m}`, { energy: { joulesPerOutputToken: 0.1 + 0.05 * Number(m.slice(1)) } });
@@ -70,7 +60,7 @@ async function run(dim: number, port: number) {
     const cpuMsPerS = (api() * 1000) / SECONDS;
     return { dim, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), cpuMsPerS, failed };
   } finally {
-    await pool.close();
+    await close();
     await svc.stop();
   }
 }

@@ -1,7 +1,7 @@
-import { Pool } from 'undici';
+import { adminClient } from './support/admin-client.js';
 import { Redis } from 'ioredis';
 import { cpuSampler, pidsNamed } from './support/process-cpu.js';
-import { ADMIN, startBuiltService } from './support/service.js';
+import { startBuiltService } from './support/service.js';
 
 /**
  * CPU per learning event across the stack, and route latency, under a steady mixed load: ROUTES routes/s,
@@ -54,17 +54,7 @@ const quantile = (xs: number[], q: number) => {
 
 async function run(label: string, port: number, env: Record<string, string>): Promise<RunResult> {
   const svc = await startBuiltService(port, env);
-  const pool = new Pool(svc.base, { connections: 64, pipelining: 1 });
-  const post = async (path: string, body: unknown) => {
-    const r = await pool.request({
-      method: 'POST',
-      path,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await r.body.text();
-    return { status: r.statusCode, body: text ? JSON.parse(text) : null };
-  };
+  const { post, close } = adminClient(svc.base, 64);
   try {
     const arms = Array.from({ length: 16 }, (_, i) => `m${i}`);
     for (const m of arms) await svc.call('PUT', `/admin/models/${m}`, { energy: { joulesPerOutputToken: 0.1 + 0.05 * Number(m.slice(1)) } });
@@ -143,7 +133,7 @@ async function run(label: string, port: number, env: Record<string, string>): Pr
       redisCommands,
     };
   } finally {
-    await pool.close();
+    await close();
     await svc.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { type DecisionRecord, type Policy, type Principal } from '@app/contracts';
 import { Logger } from '@app/infra';
 import { armPriors, buildRuntime, type PolicyRuntime } from '@app/learning';
+import { replayPolicy } from '@app/replay';
 import { type DecisionHotStore } from '@app/store';
 import { type BreakerService } from '../breakers/breakers.service.js';
 import { type ApiEnv } from '../config.js';
@@ -13,18 +14,13 @@ import { RoutingService } from './routing.service.js';
 import { type SequentialStateService } from './sequential-state.service.js';
 
 const D = 4;
-const POLICY: Policy = {
-  name: 'p',
-  version: 1,
-  epoch: 1,
-  updatedAt: new Date(0).toISOString(),
+const POLICY: Policy = replayPolicy({
   algorithm: 'linucb',
   arms: ['pick', 'fallback'],
-  params: {},
+  dim: D,
   objective: { quality: 1, energy: 0, cost: 0, latency: 0 },
-  features: { source: 'builtin', dim: D },
-  feedback: { windowSeconds: 60, defaultReward: null, aggregation: 'earliest' },
-};
+  params: {},
+});
 const CALLER = { owner: 'o', scope: 'route', policies: null } as unknown as Principal;
 
 /**
