@@ -1,6 +1,6 @@
 import { applyLocalDecision, emptyArmStats, packArmStats, recordDecision, recordObservation, headIndex, createRng } from '@app/bandits';
 import { type Policy } from '@app/contracts';
-import { armPriors, buildRuntime, buildRuntimeSteps, type PolicyRuntime } from './runtime.js';
+import { armPriors, buildRuntime, buildRuntimeSteps, type PolicyRuntime, qualityPrior } from './runtime.js';
 
 const D = 6;
 const policy: Policy = {
@@ -78,6 +78,23 @@ describe('buildRuntimeSteps: a replica recompiling only the arms whose statistic
     expect(compiledOf(previous, 2)).toEqual(compiledOf(buildRuntime(policy, first, priors, 1, SCALES), 2));
     expect(rt.model.arms[2].Ainv).not.toBe(previous.model.arms[2].Ainv);
     expect(rt.model.arms[0].headsAinv === rt.model.arms[0].Ainv).toBe(previous.model.arms[0].headsAinv === previous.model.arms[0].Ainv);
+  });
+
+  it('copies an arm with a warm-start prior whole: its two inverses and its prior share, none shared', () => {
+    const warm = policy.arms.map(() => ({ quality: qualityPrior([0.5, 0.1, 0, 0, 0, 0], 10, 1) }));
+    const stored = blobs(20, 1); // energy observations too: the heads' inverse is an array of its own
+    const previous = buildRuntime(policy, stored, warm, 1, SCALES);
+    const x = Float64Array.from([1, 0.2, 0.1, -0.3, 0, 0.2]);
+    const { rt } = run(buildRuntimeSteps(policy, stored, warm, 2, SCALES, previous));
+    const [was, now] = [previous.model.arms[0], rt.model.arms[0]];
+    expect([now.Ainv === now.headsAinv, now.priorTheta === null]).toEqual([false, false]);
+    for (const k of ['Ainv', 'headsAinv', 'priorTheta', 'theta'] as const) {
+      expect(now[k]).not.toBe(was[k]);
+      expect(Array.from(now[k]!)).toEqual(Array.from(was[k]!));
+    }
+    const before = compiledOf(previous, 0).concat([Array.from(was.priorTheta!), Array.from(was.headsAinv)]);
+    applyLocalDecision(rt.model, 0, x, new Float64Array(2 * D));
+    expect(compiledOf(previous, 0).concat([Array.from(was.priorTheta!), Array.from(was.headsAinv)])).toEqual(before);
   });
 
   it('inverts every arm again when the prior gate flips', () => {

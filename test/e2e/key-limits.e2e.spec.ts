@@ -82,7 +82,7 @@ describe('per-key limits', () => {
       [{ concurrentRequests: 0 }, 'limits.concurrentRequests'],
       [{ concurrentRequests: 2.5 }, 'limits.concurrentRequests'],
       [{ concurrentRequests: 2_000_000 }, 'limits.concurrentRequests'],
-      [{ perHour: 3 }, 'limits'],
+      [{ perHour: 3 }, 'limits.perHour'],
       ['none', 'limits'],
     ];
     for (const [limits, path] of bad) {

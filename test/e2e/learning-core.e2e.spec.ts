@@ -38,12 +38,25 @@ describe('learning core in the service', () => {
   };
 
   /** Routes `rounds` prompts, posts Bernoulli rewards in batches; returns each decision's expected reward. */
-  async function play(policy: string, rounds: number, seed: number, value = quality, batch = 20): Promise<{ expected: number[]; propensities: number[] }> {
+  /**
+   * `rounds` routes of `policy`, the feedback sent in batches of `batch`; `caughtUp(given)`, when set, is awaited every
+   * 50 rounds with the feedback events sent so far (a policy whose replica reads learned events from the log).
+   */
+  async function play(
+    policy: string,
+    rounds: number,
+    seed: number,
+    value = quality,
+    batch = 20,
+    caughtUp?: (given: number) => Promise<unknown>,
+  ): Promise<{ expected: number[]; propensities: number[] }> {
     const rng = createRng(seed);
     const expected: number[] = [];
     const propensities: number[] = [];
     let pending: { decisionId: string; reward: number }[] = [];
+    let given = 0;
     for (let t = 0; t < rounds; t++) {
+      if (caughtUp && t > 0 && t % 50 === 0) await caughtUp(given);
       const { task, text } = prompt(rng);
       const r = await admin.post('/v1/route', { policy, input: text });
       expect(r.status).toBe(200);
@@ -53,6 +66,7 @@ describe('learning core in the service', () => {
       pending.push({ decisionId: r.body.decisionId, reward: rng.next() < p ? 1 : 0 });
       if (pending.length === batch) {
         expect((await admin.post('/v1/feedback/batch', { events: pending })).status).toBe(202);
+        given += pending.length;
         pending = [];
       }
     }
@@ -185,8 +199,15 @@ describe('learning core in the service', () => {
   it("ti-ucb routes by trend indices, and stats show each arm's convergence state", async () => {
     expect((await admin.put('/admin/policies/trend', { algorithm: 'ti-ucb', arms: ARMS })).status).toBe(201);
     const overall = (_t: unknown, model: string) => (model === 'writer' ? 0.8 : 0.4);
-    // A deterministic index reacts to feedback only: this client reports each outcome as it happens.
-    const { expected } = await play('trend', 600, 12, overall, 1);
+    // A deterministic index reacts to feedback only: this client reports each outcome as it happens. What this
+    // measures is learning, not how far the queue, the worker and the replica's reader lag behind on a loaded
+    // machine: every 50 rounds, wait until the replica's windows hold the feedback given so far.
+    const observed = async () =>
+      ((await admin.get('/admin/policies/trend/stats')).body.arms as { trend?: { observations: number } }[]).reduce(
+        (s, a) => s + (a.trend?.observations ?? 0),
+        0,
+      );
+    const { expected } = await play('trend', 600, 12, overall, 1, (given) => eventually(async () => (await observed()) >= given, 20_000, 50));
     const share = expected.slice(-200).filter((p) => p === 0.8).length / 200;
 
     console.log(`ti-ucb: share of the best model over the last 200 of 600 rounds ${share.toFixed(3)}`);

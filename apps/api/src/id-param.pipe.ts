@@ -7,9 +7,12 @@ import { parseOrThrow } from './validation.js';
 export class IdParam implements PipeTransform<string, string> {
   private readonly schema: z.ZodType<Record<string, string>>;
 
-  /** `what`: the path parameter's name, the field a 400 names. */
-  constructor(private readonly what: string) {
-    this.schema = z.object({ [what]: idSchema(what) });
+  /** `what`: the path parameter's name, the field a 400 names; `id`: what it must be (an id by default). */
+  constructor(
+    private readonly what: string,
+    id: z.ZodType<string> = idSchema(what),
+  ) {
+    this.schema = z.object({ [what]: id });
   }
 
   transform(value: string): string {

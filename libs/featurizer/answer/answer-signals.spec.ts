@@ -1,5 +1,5 @@
 import { answerSignals, ANSWER_SIGNALS } from './answer-signals.js';
-import { evaluateArithmetic } from './arithmetic.js';
+import { evaluateArithmetic, parseNumber } from './arithmetic.js';
 import { checkAnnotations } from './calculator-annotations.js';
 import { codeShape, unbalancedBrackets } from './code-answer.js';
 import { finalAnswerLine } from './final-answer-line.js';
@@ -89,6 +89,22 @@ describe('answer signals', () => {
     }
   });
 
+  it('reads written numbers exactly as the plain pattern does', () => {
+    // The plain definition (its runs of blanks compete with each other: time growing with a power of their length).
+    const plain = (text: string) => {
+      const m = /^\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?|-?\.\d+)\s*%?\s*\.?\s*$/.exec(text);
+      const n = m ? Number(m[1].replace(/,/g, '')) : undefined;
+      return n !== undefined && Number.isFinite(n) ? n : undefined;
+    };
+    const rng = createRng(11);
+    const alphabet = [' ', '\t', '1', '2', ',', '.', '%', '$', '-', 'x'];
+    for (let t = 0; t < 20_000; t++) {
+      const text = Array.from({ length: 1 + rng.int(12) }, () => alphabet[rng.int(alphabet.length)]).join('');
+      expect([text, parseNumber(text)]).toEqual([text, plain(text)]);
+    }
+    expect([parseNumber(' $1,234.50 '), parseNumber('12 % .'), parseNumber('-.5'), parseNumber('1 2')]).toEqual([1234.5, 12, -0.5, undefined]);
+  });
+
   it('runs in time linear in the answer, whatever its runs of blanks, quotes or brackets', () => {
     // Each of these took seconds at 40,000 characters with the earlier patterns (time growing with the square of the
     // length), and blocked the api for as long: a caller controls the answer (up to 1,000,000 characters).
@@ -106,6 +122,9 @@ describe('answer signals', () => {
       fence: '```' + '\n'.repeat(n),
       jsonFence: '```json' + ' '.repeat(n),
       defs: '\ndef'.repeat(n / 4),
+      // Calculator annotations whose stated value is blanks around a number: each one read by parseNumber.
+      annotations: `<<1=${' '.repeat(14)}1${' '.repeat(43)}x>>`.repeat(n / 66),
+      annotationsThenFinal: `<<1=${' '.repeat(14)}1${' '.repeat(43)}x>>`.repeat(n / 66) + '\n#### 1',
     };
     for (const [name, answer] of Object.entries(answers)) {
       for (const prompt of ['q', 'answer in JSON']) {

@@ -84,13 +84,19 @@ function tokenize(expr: string): Token[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
-/** Longest text parseNumber reads: no written number is longer, and its pattern then costs a bounded time. */
+/** Longest text parseNumber reads: no written number is longer. */
 const NUMBER_TEXT_MAX = 100;
+/**
+ * A written number, trimmed: every run of blanks is followed by the one thing it may precede (the number, `%`, `.`),
+ * so no two runs compete for the same blanks and a text that is not a number fails in time linear in its length.
+ */
+const NUMBER = /^\$?\s*(-?\d[\d,]*(?:\.\d+)?|-?\.\d+)(?:\s*%)?(?:\s*\.)?$/;
 
-/** Parses a written number ("1,234.50", "$18", "-3", "12%") or undefined. */
-export function parseNumber(text: string): number | undefined {
+/** Parses a written number ("1,234.50", "$18", "-3", "12%", "12 %.") or undefined. */
+export function parseNumber(raw: string): number | undefined {
+  const text = raw.trim();
   if (text.length > NUMBER_TEXT_MAX) return undefined;
-  const m = /^\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?|-?\.\d+)\s*%?\s*\.?\s*$/.exec(text);
+  const m = NUMBER.exec(text);
   if (!m) return undefined;
   const n = Number(m[1].replace(/,/g, ''));
   return Number.isFinite(n) ? n : undefined;

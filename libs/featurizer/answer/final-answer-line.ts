@@ -22,7 +22,7 @@ const NUMBERS = /-?\$?\d[\d,]*(?:\.\d+)?/g;
 export function finalAnswerLine(answer: string): FinalAnswerLine {
   const m = LINE.exec(answer);
   if (!m) return { present: false, numeric: false, consistent: false };
-  const value = parseNumber(m[1].trim());
+  const value = parseNumber(m[1]);
   if (value === undefined) return { present: true, numeric: false, consistent: false };
   const working = answer.slice(0, m.index);
   let reference = checkAnnotations(working).last;

@@ -132,7 +132,8 @@ describe('PolicyCache: recompiling a large policy', () => {
     await cache.refresh();
     counting = false;
     expect(cache.get('big')?.seq).toBe(1);
-    expect(turns).toBeGreaterThan(0);
+    // Six arms at d = 160 take tens of ms here: a turn every 2 ms of it (one per arm would give at most six).
+    expect(turns).toBeGreaterThan(6);
   });
 
   it('recompiles only the arms that moved, keeping the others as this replica folded them', async () => {

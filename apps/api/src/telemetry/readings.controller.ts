@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
 import { id, text } from '@app/contracts';
 import { z } from 'zod';
 import { RequireScope } from '../auth/scopes.js';
+import { IdParam } from '../id-param.pipe.js';
 import { parseOrThrow } from '../validation.js';
 import { ReadingsService } from './readings.service.js';
 
@@ -37,8 +38,8 @@ export class ReadingsController {
   }
 
   @Delete('energy-readings/:id')
-  remove(@Param('id') raw: string) {
-    return this.readings.remove(parseOrThrow(storedEventId, raw, 'path'));
+  remove(@Param('id', new IdParam('id', storedEventId)) eventId: string) {
+    return this.readings.remove(eventId);
   }
 
   /** Events the worker set aside because Postgres refused their data, newest first. */
