@@ -25,6 +25,51 @@ describe('float64 kernels', () => {
     }
   });
 
+  it('invertSpd equals the textbook column form of L⁻ᵀL⁻¹, bit for bit', () => {
+    // The plain definition: L⁻¹ by rows, reading its columns (what invertFromCholesky computes on L⁻ᵀ's rows).
+    const textbook = (M: Float64Array, n: number) => {
+      const L = M.slice();
+      for (let j = 0; j < n; j++) {
+        let s = L[j * n + j];
+        for (let k = 0; k < j; k++) s -= L[j * n + k] * L[j * n + k];
+        L[j * n + j] = Math.sqrt(s);
+        for (let i = j + 1; i < n; i++) {
+          let t = L[i * n + j];
+          for (let k = 0; k < j; k++) t -= L[i * n + k] * L[j * n + k];
+          L[i * n + j] = t / L[j * n + j];
+        }
+      }
+      const Li = new Float64Array(n * n);
+      const out = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        Li[i * n + i] = 1 / L[i * n + i];
+        for (let j = 0; j < i; j++) {
+          let s = 0;
+          for (let k = j; k < i; k++) s -= L[i * n + k] * Li[k * n + j];
+          Li[i * n + j] = s / L[i * n + i];
+        }
+      }
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j <= i; j++) {
+          let s = 0;
+          for (let k = i; k < n; k++) s += Li[k * n + i] * Li[k * n + j];
+          out[i * n + j] = out[j * n + i] = s;
+        }
+      return out;
+    };
+    for (const n of [1, 2, 7, 33]) {
+      const M = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) M[i * n + i] = 1;
+      for (let t = 0; t < 3 * n; t++)
+        addOuter(
+          M,
+          Float64Array.from({ length: n }, () => rng.normal()),
+          n,
+        );
+      expect(Array.from(invertSpd(M, n))).toEqual(Array.from(textbook(M, n)));
+    }
+  });
+
   it('symQuadForm equals xᵀ(Mx)', () => {
     const x = Float64Array.from({ length: d }, () => rng.normal());
     const Mx = matVec(A, x, d, new Float64Array(d));

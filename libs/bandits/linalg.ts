@@ -104,25 +104,32 @@ export function* invertSpdSteps(A: Float64Array, d: number, out: Float64Array = 
   throw new Error('matrix is not positive definite even with jitter');
 }
 
-/** A⁻¹ = L⁻ᵀ L⁻¹ from the lower-triangular factor L. */
+/**
+ * A⁻¹ = L⁻ᵀ L⁻¹ from the lower-triangular factor L. L⁻¹ is kept transposed (U = L⁻ᵀ, row j of U = column j of
+ * L⁻¹), so every inner loop reads two rows in order; the same sums in the same order as the textbook column form.
+ */
 function* invertFromCholesky(L: Float64Array, d: number, out: Float64Array): Steps<Float64Array> {
-  const Li = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
+  const U = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
     yield;
-    Li[i * d + i] = 1 / L[i * d + i];
-    for (let j = 0; j < i; j++) {
+    const uj = j * d;
+    U[uj + j] = 1 / L[j * d + j];
+    for (let i = j + 1; i < d; i++) {
+      const li = i * d;
       let s = 0;
-      for (let k = j; k < i; k++) s -= L[i * d + k] * Li[k * d + j];
-      Li[i * d + j] = s / L[i * d + i];
+      for (let k = j; k < i; k++) s -= L[li + k] * U[uj + k];
+      U[uj + i] = s / L[li + i];
     }
   }
   for (let i = 0; i < d; i++) {
     yield;
+    const ui = i * d;
     for (let j = 0; j <= i; j++) {
+      const uj = j * d;
       let s = 0;
-      for (let k = i; k < d; k++) s += Li[k * d + i] * Li[k * d + j];
-      out[i * d + j] = s;
-      out[j * d + i] = s;
+      for (let k = i; k < d; k++) s += U[ui + k] * U[uj + k];
+      out[ui + j] = s;
+      out[uj + i] = s;
     }
   }
   return out;

@@ -21,10 +21,13 @@ export interface TimeseriesRow {
 export class TimeseriesRepository {
   constructor(private readonly sql: Sql) {}
 
-  /** Buckets of `bucketSeconds` from `from` (inclusive) to `to` (exclusive), per decided model, in time order. */
+  /**
+   * Buckets of `bucketSeconds` on the UTC clock (from the Unix epoch), per decided model, in time order, of the
+   * decisions from `from` (inclusive) to `to` (exclusive).
+   */
   buckets(policy: string, from: Date, to: Date, bucketSeconds: number): Promise<TimeseriesRow[]> {
     return this.sql<TimeseriesRow[]>`
-      select date_bin(${bucketSeconds} * interval '1 second', d.created_at, ${from}::timestamptz) as bucket, d.arm as model,
+      select date_bin(${bucketSeconds} * interval '1 second', d.created_at, timestamptz '1970-01-01 00:00:00+00') as bucket, d.arm as model,
         count(*)::int as decisions,
         count(f.reward)::int as feedback, avg(f.reward) as "meanReward", avg(f.lag_ms) as "feedbackLagMs",
         count(en.joules)::int as "energyReadings", avg(en.joules) as "energyJoules",

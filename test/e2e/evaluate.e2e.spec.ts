@@ -103,6 +103,7 @@ describe('evaluate and frontier', () => {
     expect(total).toBe(stats.decisions);
     for (const p of ts.body.points) {
       expect(['small', 'large']).toContain(p.model);
+      expect(Date.parse(p.bucket) % 3600_000).toBe(0); // on the clock, whatever the minutes and seconds of from
       expect(p.energyJoules).toBe(p.model === 'large' ? 100 : 10);
       expect([p.feedback, p.energyReadings]).toEqual([p.decisions, p.decisions]);
       expect([p.costUsd, p.latencyMs, p.fallbacks]).toEqual([null, null, 0]);

@@ -22,16 +22,16 @@ const ts = {
   to: '2026-12-02T10:05:00.000Z',
   bucket: '1m',
   points: [
-    point('2026-12-02T10:00:30.000Z', 'small', 3, 2, 1000, 0.5),
-    point('2026-12-02T10:00:30.000Z', 'large', 1, 1, 4000, 1),
-    point('2026-12-02T10:03:30.000Z', 'small', 2, 0, null),
+    point('2026-12-02T10:00:00.000Z', 'small', 3, 2, 1000, 0.5),
+    point('2026-12-02T10:00:00.000Z', 'large', 1, 1, 4000, 1),
+    point('2026-12-02T10:03:00.000Z', 'small', 2, 0, null),
   ],
 };
 
 describe('dashboard series', () => {
-  it('lays every bucket of the range on a grid aligned on `from`, the last one cut by `to`', () => {
+  it('lays every bucket of the range on a grid on the clock, the first holding `from`, the last one before `to`', () => {
     const grid: number[] = bucketGrid(ts);
-    expect(grid.map((t) => new Date(t).toISOString().slice(11, 19))).toEqual(['10:00:30', '10:01:30', '10:02:30', '10:03:30', '10:04:30']);
+    expect(grid.map((t) => new Date(t).toISOString().slice(11, 19))).toEqual(['10:00:00', '10:01:00', '10:02:00', '10:03:00', '10:04:00']);
   });
 
   it('gives each model one value per bucket, null where it had no decisions', () => {

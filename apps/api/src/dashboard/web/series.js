@@ -8,7 +8,8 @@
 export const BUCKET_SECONDS = /** @type {const} */ ({ '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21_600, '1d': 86_400 });
 
 /**
- * The start of every bucket of the range, in ms: buckets are aligned on `from` (the API's `date_bin` origin).
+ * The start of every bucket of the range, in ms: buckets start on the UTC clock (the API's `date_bin` origin is the
+ * Unix epoch), the first at or before `from`.
  * @param {Timeseries} ts
  * @returns {number[]}
  */
@@ -18,7 +19,7 @@ export function bucketGrid(ts) {
   const to = Date.parse(ts.to);
   /** @type {number[]} */
   const grid = [];
-  for (let t = from; t < to; t += step) grid.push(t);
+  for (let t = Math.floor(from / step) * step; t < to; t += step) grid.push(t);
   return grid;
 }
 
