@@ -210,7 +210,7 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
       return null;
     }
     try {
-      const rt = await this.runSliced(p.name, compileSteps(p, state, this.models, jpt, previous));
+      const rt = await this.runSliced(p, compileSteps(p, state, this.models, jpt, previous));
       this.failed.delete(p.name);
       return rt;
     } catch (err) {
@@ -224,17 +224,18 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
    * large policy's recompile never holds them up for more than about that; records the time it kept this replica
    * busy.
    */
-  private async runSliced(policy: string, steps: Steps<PolicyRuntime>): Promise<PolicyRuntime> {
-    // A policy whose last compile was short is compiled at once: splitting a few ms spreads them over more of the
-    // requests' turns and gained nothing measurable (bench:dims at dim 64).
-    const slice = (this.compileMs.get(policy) ?? Infinity) < WHOLE_COMPILE_MS ? Infinity : COMPILE_SLICE_MS;
+  private async runSliced(p: Policy, steps: Steps<PolicyRuntime>): Promise<PolicyRuntime> {
+    // A small policy is compiled at once: splitting its few ms spreads them over more of the requests' turns and
+    // gained nothing measurable (bench:dims at dim 64). Judged by its size, not by its last compile, which may have
+    // inverted only a few of its arms.
+    const slice = p.arms.length * p.features.dim ** 3 <= WHOLE_COMPILE_SIZE ? Infinity : COMPILE_SLICE_MS;
     let busy = 0;
     let start = performance.now();
     for (;;) {
       const r = steps.next();
       const now = performance.now();
       if (r.done) {
-        this.compileMs.set(policy, busy + now - start);
+        this.compileMs.set(p.name, busy + now - start);
         return r.value;
       }
       if (now - start < slice) continue;
@@ -270,8 +271,8 @@ interface FailedRefresh {
 const FAILED_RETRY_MS = 30_000;
 /** Longest run of compile work between two chances for requests to run (ms). */
 const COMPILE_SLICE_MS = 2;
-/** A policy whose last compile took less than this (ms) is compiled in one piece. */
-const WHOLE_COMPILE_MS = 8;
+/** A policy of at most this many arms × dim³ is compiled in one piece: 16 arms at dim 64 (about 5 ms here). */
+const WHOLE_COMPILE_SIZE = 16 * 64 ** 3;
 /** A policy is recompiled at most once per this many times its last compile's length (see recompileEvery). */
 const RECOMPILE_SHARE = 5;
 
