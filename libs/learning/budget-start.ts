@@ -1,4 +1,4 @@
-import { type ArmEstimate, HEAD_COUNT, linearEstimates, setPrices } from '@app/bandits';
+import { type ArmEstimate, finish, HEAD_COUNT, linearEstimates, setPrices, type Steps } from '@app/bandits';
 import { BUDGET_LIMITS, type BudgetKey, budgetPrices, budgetStandings, noPendingSpend } from './budget-pacing.js';
 import type { PolicyRuntime } from './runtime.js';
 
@@ -33,14 +33,22 @@ const PRICED_BY_SCORES: readonly string[] = ['linucb', 'lin-ts', 'epsilon-greedy
  * are restored before it returns.
  */
 export function budgetStartPrices(rt: PolicyRuntime, contexts: readonly Float64Array[]): BudgetStartPrices {
+  return finish(budgetStartPricesSteps(rt, contexts));
+}
+
+/**
+ * budgetStartPrices in steps: one per context estimated, then one per pass over the contexts at a trial price.
+ * Between its first steps `rt` is unpriced: give it a runtime nothing decides with meanwhile.
+ */
+export function* budgetStartPricesSteps(rt: PolicyRuntime, contexts: readonly Float64Array[]): Steps<BudgetStartPrices> {
   const budget = rt.policy.budget;
   const limits = BUDGET_LIMITS.filter(({ key }) => budget?.[key] !== undefined).map((l) => ({ ...l, limit: budget![l.key]! }));
   if (limits.length === 0 || contexts.length === 0 || !PRICED_BY_SCORES.includes(rt.algorithm)) return {};
-  const estimates = unpricedEstimates(rt, contexts, limits);
+  const estimates = yield* unpricedEstimates(rt, contexts, limits);
   const prices = new Float64Array(limits.length);
   const values = limits.map((l) => l.limit);
   for (let round = 0; round < (limits.length > 1 ? JOINT_ROUNDS : 1); round++)
-    for (let b = 0; b < limits.length; b++) prices[b] = priceFor(estimates, prices, values, b);
+    for (let b = 0; b < limits.length; b++) prices[b] = yield* priceFor(estimates, prices, values, b);
   const out: BudgetStartPrices = {};
   limits.forEach((l, b) => {
     if (prices[b] > 0 && prices[b] < MAX_START_PRICE) out[l.key] = prices[b];
@@ -48,21 +56,22 @@ export function budgetStartPrices(rt: PolicyRuntime, contexts: readonly Float64A
   return out;
 }
 
-function unpricedEstimates(rt: PolicyRuntime, contexts: readonly Float64Array[], limits: readonly { head: 'cost' | 'energy' }[]): ContextEstimates[] {
+/** Each context's unpriced estimates, one step per context. */
+function* unpricedEstimates(rt: PolicyRuntime, contexts: readonly Float64Array[], limits: readonly { head: 'cost' | 'energy' }[]): Steps<ContextEstimates[]> {
   const saved = Float64Array.from(rt.model.prices);
   setPrices(rt.model, new Float64Array(HEAD_COUNT));
   const all = rt.policy.arms.map((_, i) => i);
+  const out: ContextEstimates[] = [];
   try {
-    return contexts.map((x) => {
+    for (const x of contexts) {
       const est: ArmEstimate[] = linearEstimates(rt.model, x, all, false);
-      return {
-        mean: Float64Array.from(est, (e) => e.mean),
-        spend: limits.map(({ head }) => Float64Array.from(est, (e) => e[head])),
-      };
-    });
+      out.push({ mean: Float64Array.from(est, (e) => e.mean), spend: limits.map(({ head }) => Float64Array.from(est, (e) => e[head])) });
+      yield;
+    }
   } finally {
     setPrices(rt.model, saved);
   }
+  return out;
 }
 
 /** Mean predicted spend of budget `b` when every context takes its best arm at `prices` (per limit). */
@@ -84,22 +93,24 @@ function meanSpend(estimates: readonly ContextEstimates[], prices: Float64Array,
   return total / estimates.length;
 }
 
-/** The smallest price of budget `b` (others held) whose greedy mean spend is within its limit (bisection). */
-function priceFor(estimates: readonly ContextEstimates[], prices: Float64Array, limits: readonly number[], b: number): number {
+/** The smallest price of budget `b` (others held) whose greedy mean spend is within its limit (bisection), a step per trial price. */
+function* priceFor(estimates: readonly ContextEstimates[], prices: Float64Array, limits: readonly number[], b: number): Steps<number> {
   const limit = limits[b];
-  const at = (mu: number) => {
+  const over = function* (mu: number): Steps<boolean> {
     const p = Float64Array.from(prices);
     p[b] = mu;
-    return meanSpend(estimates, p, limits, b);
+    const spend = meanSpend(estimates, p, limits, b);
+    yield;
+    return spend > limit;
   };
-  if (at(0) <= limit) return 0;
+  if (!(yield* over(0))) return 0;
   let hi = 1;
-  while (hi < MAX_START_PRICE && at(hi) > limit) hi *= 2;
+  while (hi < MAX_START_PRICE && (yield* over(hi))) hi *= 2;
   if (hi >= MAX_START_PRICE) return MAX_START_PRICE;
   let lo = 0;
   for (let i = 0; i < BISECTIONS; i++) {
     const mid = (lo + hi) / 2;
-    if (at(mid) > limit) lo = mid;
+    if (yield* over(mid)) lo = mid;
     else hi = mid;
   }
   return hi;

@@ -1,5 +1,5 @@
-import { HEADS, linearEstimates, type Rng } from '@app/bandits';
-import { estimateOffPolicy, type LoggedSample, onPolicyMean } from './off-policy.js';
+import { finish, HEADS, linearEstimates, type Rng, type Steps } from '@app/bandits';
+import { estimateOffPolicySteps, type LoggedSample, onPolicyMeanSteps } from './off-policy.js';
 import { resolveParams, type PolicyRuntime } from './runtime.js';
 
 /** A logged single decision, mapped onto the policy's arm indices, with what was realised after it. */
@@ -70,6 +70,20 @@ export function evaluateCandidate(
   rng: Rng,
   resamples = 400,
 ): CandidateEvaluation {
+  return finish(evaluateCandidateSteps(live, candidate, decisions, rng, resamples));
+}
+
+/**
+ * evaluateCandidate in steps (one per logged decision, then one per bootstrap resample), for a caller that serves
+ * requests meanwhile: an evaluation of 20,000 decisions takes seconds of CPU.
+ */
+export function* evaluateCandidateSteps(
+  live: PolicyRuntime,
+  candidate: PolicyRuntime,
+  decisions: readonly LoggedDecision[],
+  rng: Rng,
+  resamples = 400,
+): Steps<CandidateEvaluation> {
   const arms = live.policy.arms;
   const shares = new Float64Array(arms.length);
   const samples: LoggedSample[][] = HEADS.map(() => []);
@@ -79,6 +93,7 @@ export function evaluateCandidate(
   for (const dec of routed) {
     const target = indexPolicyProbabilities(candidate, dec.x, dec.candidates);
     dec.candidates.forEach((a, c) => (shares[a] += target[c] / routed.length));
+    yield;
     const served = dec.candidates.indexOf(dec.served);
     if (served < 0) continue;
     if (dec.propensity < 0.01) lowPropensity++;
@@ -92,16 +107,16 @@ export function evaluateCandidate(
   }
   const logged = {} as CandidateEvaluation['logged'];
   const cand = { shares: {} } as CandidateEvaluation['candidate'];
-  HEADS.forEach((head, h) => {
+  for (const [h, head] of HEADS.entries()) {
     if (samples[h].length === 0) {
       logged[head] = null;
       cand[head] = null;
-      return;
+      continue;
     }
-    logged[head] = onPolicyMean(realised[h], rng, resamples);
-    const e = estimateOffPolicy(samples[h], rng, resamples);
+    logged[head] = yield* onPolicyMeanSteps(realised[h], rng, resamples);
+    const e = yield* estimateOffPolicySteps(samples[h], rng, resamples);
     cand[head] = { estimate: e.dr, ci95: e.ci95, ips: e.ips, snips: e.snips, dr: e.dr, n: e.n, effectiveSampleSize: e.effectiveSampleSize };
-  });
+  }
   arms.forEach((m, a) => (cand.shares[m] = shares[a]));
   const q = cand.quality;
   const warnings: string[] = [];

@@ -1,4 +1,4 @@
-import { type Rng } from '@app/bandits';
+import { finish, type Rng, type Steps } from '@app/bandits';
 import { quantileSeq } from 'mathjs';
 
 /** One logged decision with an observed value of the head being evaluated. */
@@ -58,6 +58,11 @@ const mean = (v: Float64Array): number => v.reduce((s, x) => s + x, 0) / Math.ma
  * resamples of the decisions, drawn from `rng`). Off the request path: O(n·resamples).
  */
 export function estimateOffPolicy(samples: readonly LoggedSample[], rng: Rng, resamples = 400): OffPolicyEstimate {
+  return finish(estimateOffPolicySteps(samples, rng, resamples));
+}
+
+/** estimateOffPolicy in steps: one step per bootstrap resample (O(n) each). */
+export function* estimateOffPolicySteps(samples: readonly LoggedSample[], rng: Rng, resamples = 400): Steps<OffPolicyEstimate> {
   const n = samples.length;
   if (n === 0) throw new RangeError('no logged samples');
   const { dr, w, dm } = terms(samples);
@@ -79,19 +84,32 @@ export function estimateOffPolicy(samples: readonly LoggedSample[], rng: Rng, re
     dm: mean(dm),
     effectiveSampleSize: sw2 > 0 ? (sw * sw) / sw2 : 0,
     support: supported / n,
-    ci95: bootstrapInterval(dr, rng, resamples),
+    ci95: yield* bootstrapInterval(dr, rng, resamples),
   };
 }
 
 /** The logged policy's own mean of a head, with a 95 % percentile-bootstrap interval. */
-export function onPolicyMean(values: readonly number[], rng: Rng, resamples = 400): { estimate: number; ci95: [number, number] } {
-  if (values.length === 0) throw new RangeError('no logged values');
-  const v = Float64Array.from(values);
-  return { estimate: mean(v), ci95: bootstrapInterval(v, rng, resamples) };
+export function onPolicyMean(values: readonly number[], rng: Rng, resamples = 400): OnPolicyMean {
+  return finish(onPolicyMeanSteps(values, rng, resamples));
 }
 
-/** 2.5 % and 97.5 % quantiles of the mean of `values` over `resamples` resamples with replacement (none: NaN). */
-function bootstrapInterval(values: Float64Array, rng: Rng, resamples: number): [number, number] {
+export interface OnPolicyMean {
+  estimate: number;
+  ci95: [number, number];
+}
+
+/** onPolicyMean in steps: one step per bootstrap resample (O(n) each). */
+export function* onPolicyMeanSteps(values: readonly number[], rng: Rng, resamples = 400): Steps<OnPolicyMean> {
+  if (values.length === 0) throw new RangeError('no logged values');
+  const v = Float64Array.from(values);
+  return { estimate: mean(v), ci95: yield* bootstrapInterval(v, rng, resamples) };
+}
+
+/**
+ * 2.5 % and 97.5 % quantiles of the mean of `values` over `resamples` resamples with replacement (none: NaN), one
+ * step per resample.
+ */
+function* bootstrapInterval(values: Float64Array, rng: Rng, resamples: number): Steps<[number, number]> {
   if (resamples <= 0) return [NaN, NaN];
   const n = values.length;
   const boot: number[] = new Array<number>(resamples);
@@ -99,6 +117,7 @@ function bootstrapInterval(values: Float64Array, rng: Rng, resamples: number): [
     let acc = 0;
     for (let i = 0; i < n; i++) acc += values[rng.int(n)];
     boot[b] = acc / n;
+    yield;
   }
   const [lo, hi] = quantileSeq(boot, [0.025, 0.975]) as number[];
   return [lo, hi];

@@ -168,20 +168,27 @@ export class DecisionsRepository {
   /**
    * Single decisions of a policy epoch in [since, until), newest first, with what was realised after them: the
    * earliest learnt reward, the learnt energy readings' sum, and the cost and latency of the answering call (null
-   * where nothing arrived). What off-policy evaluation reads: decisions answered by a fallback are left out
-   * (their model was not drawn with the logged propensity).
+   * where nothing arrived), and the models each chose among. What off-policy evaluation reads: decisions answered by
+   * a fallback are left out (their model was not drawn with the logged propensity).
+   *
+   * Each decision's events are read once, through their decision's index only (every other condition is a filter
+   * of the aggregates): with a condition on `status` in the lookup, Postgres may combine the decision's index with a
+   * partial index of the policy's learnt events, reading all of them for every decision (seconds for a few thousand).
    */
   loggedOutcomes(policy: string, epoch: number, since: Date, until: Date, limit: number): Promise<LoggedOutcomeRow[]> {
     return this.sql<LoggedOutcomeRow[]>`
-      select d.context, d.arm, d.propensity, d.estimates,
-        (select e.reward from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status = 'learned'
-           order by e.received_at limit 1) as reward,
-        (select sum(e.joules) from events e where e.decision_id = d.id and e.kind = 'energy' and e.status = 'learned') as joules,
-        (select e.cost_usd from events e where e.decision_id = d.id and e.status = 'learned' and e.cost_usd is not null
-           order by e.received_at limit 1) as "costUsd",
-        (select e.latency_ms from events e where e.decision_id = d.id and e.status = 'learned' and e.latency_ms is not null
-           order by e.received_at limit 1) as "latencyMs"
+      select d.context, d.arm, d.propensity,
+        array(select x.e->>'model' from jsonb_array_elements(d.estimates) with ordinality x(e, i) order by x.i) as candidates,
+        o.reward, o.joules, o."costUsd", o."latencyMs"
       from decisions d
+      cross join lateral (
+        select
+          (array_agg(e.reward order by e.received_at) filter (where e.learned and e.kind = 'feedback'))[1] as reward,
+          sum(e.joules) filter (where e.learned and e.kind = 'energy') as joules,
+          (array_agg(e.cost_usd order by e.received_at) filter (where e.learned and e.cost_usd is not null))[1] as "costUsd",
+          (array_agg(e.latency_ms order by e.received_at) filter (where e.learned and e.latency_ms is not null))[1] as "latencyMs"
+        from (select ev.*, ev.status = 'learned' as learned from events ev where ev.decision_id = d.id offset 0) e
+      ) o
       where d.policy = ${policy} and d.epoch = ${epoch} and d.mode = 'single' and d.fallback_from is null
         and d.created_at >= ${since} and d.created_at < ${until}
       order by d.created_at desc limit ${limit}`;
@@ -192,7 +199,8 @@ export interface LoggedOutcomeRow {
   context: number[];
   arm: string;
   propensity: number;
-  estimates: DecisionRecord['estimates'];
+  /** The models the decision chose among, as its estimates list them. */
+  candidates: string[];
   reward: number | null;
   joules: number | null;
   costUsd: number | null;

@@ -214,6 +214,47 @@ describe('DecisionsRepository (real Postgres)', () => {
     expect([got.get('m1')!.applied, got.get('m2')!.applied, got.get('m3')!.applied]).toEqual([true, false, false]);
   });
 
+  it('loggedOutcomes: the earliest learnt reward, the learnt readings summed, the first learnt cost and latency, the candidates in order', async () => {
+    const o = (id: string, dt: number) =>
+      dec(id, {
+        policy: 'lo',
+        createdAt: T + dt,
+        estimates: [
+          { model: 'c', score: 0.1 },
+          { model: 'a', score: 0.2 },
+          { model: 'b', score: 0.3 },
+        ],
+      });
+    await repo.insertMany([o('lo1', 10), o('lo2', 20), o('lo3', 30)]);
+    const ev = (id: string, decisionId: string, status: EventRow['status'], kind: EventRow['kind'], at: number, extra: Partial<EventRow> = {}): EventRow => ({
+      ...feedback(id, decisionId, status, kind),
+      policy: 'lo',
+      receivedAt: T + at,
+      ...extra,
+    });
+    await new EventsRepository(sql).insertMany([
+      ev('lo1-late-thumb', 'lo1', 'late', 'feedback', 1, { reward: 0 }),
+      ev('lo1-thumb-2', 'lo1', 'learned', 'feedback', 300, { reward: 0.25 }),
+      ev('lo1-thumb-1', 'lo1', 'learned', 'feedback', 200, { reward: 0.5 }),
+      ev('lo1-j1', 'lo1', 'learned', 'energy', 100, { joules: 3, latencyMs: 40 }),
+      ev('lo1-j2', 'lo1', 'learned', 'energy', 400, { joules: 4.5 }),
+      ev('lo1-j3', 'lo1', 'superseded', 'energy', 50, { joules: 100 }),
+      ev('lo1-usage', 'lo1', 'learned', 'usage', 500, { costUsd: 0.002, latencyMs: 900 }),
+      ev('lo2-usage', 'lo2', 'learned', 'usage', 10, { costUsd: 0.001, latencyMs: 700 }),
+      ev('lo2-j', 'lo2', 'late', 'energy', 20, { joules: 9 }),
+    ]);
+    const got = await repo.loggedOutcomes('lo', 1, new Date(T), new Date(T + 1000), 10);
+    expect(
+      got.map(({ arm, propensity, candidates, reward, joules, costUsd, latencyMs }) => ({ arm, propensity, candidates, reward, joules, costUsd, latencyMs })),
+    ).toEqual([
+      { arm: 'b', propensity: 0.1 + 0.2, candidates: ['c', 'a', 'b'], reward: null, joules: null, costUsd: null, latencyMs: null },
+      { arm: 'b', propensity: 0.1 + 0.2, candidates: ['c', 'a', 'b'], reward: null, joules: null, costUsd: 0.001, latencyMs: 700 },
+      { arm: 'b', propensity: 0.1 + 0.2, candidates: ['c', 'a', 'b'], reward: 0.5, joules: 7.5, costUsd: 0.002, latencyMs: 40 },
+    ]);
+    expect(got[2].context).toEqual([0.1, -1e-300, 1 / 3, 2 ** 53 + 2]);
+    expect((await repo.loggedOutcomes('lo', 1, new Date(T), new Date(T + 1000), 2)).length).toBe(2);
+  });
+
   it("keeps a fallback decision's pick; off-policy evaluation reads only decisions answered by their pick", async () => {
     const fb = dec('fb1', { policy: 'ope', arm: 'a', armIndex: 0, fallbackFrom: 'b' });
     await repo.insertMany([dec('fb0', { policy: 'ope' }), fb]);

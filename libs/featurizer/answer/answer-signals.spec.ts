@@ -70,6 +70,35 @@ describe('answer signals', () => {
     expect(finalAnswerLine(`#### 1${' '.repeat(200)}x`).numeric).toBe(false);
   });
 
+  it('reads the #### line exactly as the plain pattern does, the number below a bare marker included', () => {
+    // The plain definition (its blank runs cross lines and compete: time growing with the square of the length).
+    const NUMBERS = /-?\$?\d[\d,]*(?:\.\d+)?/g;
+    const plain = (answer: string) => {
+      const m = /^\s*####\s*(.*?)\s*$/m.exec(answer);
+      if (!m) return { present: false, numeric: false, consistent: false };
+      const value = parseNumber(m[1]);
+      if (value === undefined) return { present: true, numeric: false, consistent: false };
+      const working = answer.slice(0, m.index);
+      let reference = checkAnnotations(working).last;
+      if (reference === undefined) {
+        const nums = [...working.replace(/<<[^<>]*>>/g, ' ').matchAll(NUMBERS)];
+        reference = nums.length > 0 ? parseNumber(nums[nums.length - 1][0]) : undefined;
+      }
+      return {
+        present: true,
+        numeric: true,
+        consistent: reference !== undefined && Math.abs(value - reference) <= Math.max(1e-6, 1e-4 * Math.max(Math.abs(value), Math.abs(reference))),
+      };
+    };
+    const rng = createRng(13);
+    const alphabet = ['####', '#', ' ', '\t', '\n', '\r', '\u2028', '\u00a0', '\v', '1', '7', '.', 'x', '<<3+4=7>>', '%'];
+    for (let t = 0; t < 20_000; t++) {
+      const answer = Array.from({ length: 1 + rng.int(14) }, () => alphabet[rng.int(alphabet.length)]).join('');
+      expect([answer, finalAnswerLine(answer)]).toEqual([answer, plain(answer)]);
+    }
+    expect(finalAnswerLine('3 + 4 = 7\n####\n\n  7\n')).toEqual({ present: true, numeric: true, consistent: true });
+  });
+
   it('strips string literals before balancing brackets exactly as the plain pattern does', () => {
     // The plain definition: literals removed by one pattern (quadratic on long lines of unclosed quotes), then brackets.
     const plain = (code: string) => {
@@ -119,6 +148,7 @@ describe('answer signals', () => {
       signatures: 'a a('.repeat(n / 4),
       finalLine: `####${' '.repeat(n)}x`,
       finalNumber: `#### 1${' '.repeat(n)}x`,
+      bareMarker: `####${'\n '.repeat(n / 2)}1${' '.repeat(n)}x`,
       fence: '```' + '\n'.repeat(n),
       jsonFence: '```json' + ' '.repeat(n),
       defs: '\ndef'.repeat(n / 4),

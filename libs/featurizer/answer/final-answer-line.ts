@@ -15,14 +15,29 @@ export interface FinalAnswerLine {
 
 // Blanks of one line only, and the rest of the line taken whole (trimmed after): every pattern here runs in time
 // linear in the answer, whatever its runs of blank lines or spaces (an answer is any text a caller or model sends).
-const LINE = /^[ \t]*####(.*)$/m;
+const LINE = /^[^\S\n\r\u2028\u2029]*####(.*)$/m;
 const NUMBERS = /-?\$?\d[\d,]*(?:\.\d+)?/g;
+const LINE_END = /[\n\r\u2028\u2029]/g;
+
+/**
+ * What the `####` line states: the rest of its line, or, when that is blank, the next line that is not (GSM8K
+ * answers sometimes put the number below the marker), as the pattern `^\s*####\s*(.*?)\s*$` reads it, in one scan
+ * forward from the marker.
+ */
+function statedAnswer(answer: string, line: RegExpExecArray): string {
+  if (line[1].trim() !== '') return line[1];
+  let start = line.index + line[0].length;
+  while (start < answer.length && /\s/.test(answer[start])) start++;
+  LINE_END.lastIndex = start;
+  const end = LINE_END.exec(answer);
+  return answer.slice(start, end ? end.index : answer.length);
+}
 
 /** Checks the final `#### n` line against the working above it. */
 export function finalAnswerLine(answer: string): FinalAnswerLine {
   const m = LINE.exec(answer);
   if (!m) return { present: false, numeric: false, consistent: false };
-  const value = parseNumber(m[1]);
+  const value = parseNumber(statedAnswer(answer, m));
   if (value === undefined) return { present: true, numeric: false, consistent: false };
   const working = answer.slice(0, m.index);
   let reference = checkAnnotations(working).last;

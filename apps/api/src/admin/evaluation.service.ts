@@ -15,7 +15,7 @@ import { DomainError } from '@app/errors';
 import {
   type CandidateEvaluation,
   type CandidateHeadEstimate,
-  evaluateCandidate,
+  evaluateCandidateSteps,
   type HeadEstimate,
   type LoggedDecision,
   type PolicyRuntime,
@@ -24,6 +24,7 @@ import {
 import { DecisionsRepository, PoliciesRepository } from '@app/persistence';
 import { type z } from 'zod';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+import { runInSlices } from '../routing/run-in-slices.js';
 
 // Compile-time: the response schemas' estimates are the ones libs/learning computes.
 same<Same<z.output<typeof headEstimateSchema>, HeadEstimate>>(true);
@@ -44,6 +45,14 @@ function variant(p: Policy, c: Candidate): Policy {
   // The live start price was searched for the live objective and limits: another candidate starts from 0.
   if (v.budgetSince && (c.objective !== undefined || c.budget !== undefined)) v.budgetSince = withStartPrices(v.budgetSince, undefined);
   return v;
+}
+
+/**
+ * An evaluation on this replica's one thread, in slices: seconds of CPU for thousands of logged decisions, during
+ * which its routes keep being answered.
+ */
+async function evaluateInSlices(live: PolicyRuntime, candidate: PolicyRuntime, logged: readonly LoggedDecision[], resamples?: number) {
+  return (await runInSlices(evaluateCandidateSteps(live, candidate, logged, createRng(0x0be), resamples))).value;
 }
 
 function named(e: CandidateEvaluation) {
@@ -73,31 +82,29 @@ export class EvaluationService {
   async evaluate(name: string, req: EvaluateRequest): Promise<z.output<typeof evaluationResponseSchema>> {
     const { p, live, logged } = await this.logged(name, req);
     const cand = await this.cache.compileVariant(variant(p, req.candidate));
-    return { policy: name, changes: req.candidate, ...named(evaluateCandidate(live, cand, logged, createRng(0x0be))) };
+    return { policy: name, changes: req.candidate, ...named(await evaluateInSlices(live, cand, logged)) };
   }
 
   async frontier(name: string, req: FrontierRequest): Promise<z.output<typeof frontierResponseSchema>> {
     const { p, live, logged } = await this.logged(name, req);
     const points = [];
     for (const value of req.values) {
-      // Each point is CPU work on this replica's one thread: let routes in between.
-      await new Promise((r) => setImmediate(r));
       const c: Candidate = { ...req.candidate, objective: { ...req.candidate.objective, [req.weight]: value } };
       // Fewer resamples per point than a single evaluate: a frontier is up to 20 of them on this replica's thread.
-      const e = named(evaluateCandidate(live, await this.cache.compileVariant(variant(p, c)), logged, createRng(0x0be), FRONTIER_RESAMPLES));
+      const e = named(await evaluateInSlices(live, await this.cache.compileVariant(variant(p, c)), logged, FRONTIER_RESAMPLES));
       points.push({ value, n: e.n, effectiveSampleSize: e.effectiveSampleSize, candidate: e.candidate, warnings: e.warnings });
     }
     return {
       policy: name,
       weight: req.weight,
       current: p.objective[req.weight],
-      logged: points.length > 0 ? this.loggedOnly(live, logged) : null,
+      logged: points.length > 0 ? await this.loggedOnly(live, logged) : null,
       points,
     };
   }
 
-  private loggedOnly(live: PolicyRuntime, logged: LoggedDecision[]) {
-    return named(evaluateCandidate(live, live, logged, createRng(0x0be))).logged;
+  private async loggedOnly(live: PolicyRuntime, logged: LoggedDecision[]) {
+    return named(await evaluateInSlices(live, live, logged)).logged;
   }
 
   private async logged(name: string, req: { since?: string; until?: string; limit: number }) {
@@ -111,7 +118,7 @@ export class EvaluationService {
     const logged: LoggedDecision[] = [];
     for (const r of rows) {
       const served = live.armIndex.get(r.arm);
-      const candidates = r.estimates.map((e) => live.armIndex.get(String(e.model))).filter((a): a is number => a !== undefined);
+      const candidates = r.candidates.map((m) => live.armIndex.get(m)).filter((a): a is number => a !== undefined);
       if (served === undefined || r.context.length !== p.features.dim || !(r.propensity > 0)) continue;
       logged.push({
         x: Float64Array.from(r.context),

@@ -22,7 +22,7 @@ import {
   addToStartSample,
   BUDGET_LIMITS,
   budgetStandings,
-  budgetStartPrices,
+  budgetStartPricesSteps,
   type BudgetStartPrices,
   packStartSample,
   START_SAMPLE_KEY,
@@ -44,6 +44,7 @@ import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepo
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
+import { runInSlices } from '../routing/run-in-slices.js';
 import { armWarnings } from './arm-warnings.js';
 import { newEscalationEpoch } from './escalation-epoch.js';
 import { SequentialStateService } from '../routing/sequential-state.service.js';
@@ -335,7 +336,7 @@ export class PoliciesService {
   private async startPrices(p: Policy, contexts: readonly Float64Array[]): Promise<BudgetStartPrices | undefined> {
     if (!p.budget || contexts.length === 0) return undefined;
     try {
-      return budgetStartPrices(await this.cache.compileVariant(p), contexts);
+      return (await runInSlices(budgetStartPricesSteps(await this.cache.compileVariant(p), contexts))).value;
     } catch (err) {
       this.log.warn('budget start price not computed; the price starts from 0', { policy: p.name, error: (err as Error).message });
       return undefined;

@@ -2,10 +2,11 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { type Model, type Policy } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, isDependencyDown, Logger } from '@app/infra';
-import { finish, type Steps } from '@app/bandits';
+import { type Steps } from '@app/bandits';
 import { armPriors, buildRuntimeSteps, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
+import { runInSlices, SLICE_MS } from './run-in-slices.js';
 import { StateRepair } from './state-repair.service.js';
 
 /**
@@ -184,7 +185,8 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
    */
   async compileVariant(p: Policy): Promise<PolicyRuntime> {
     try {
-      return compileRuntime(p, await this.readState(p), this.models, this.energyPerToken);
+      const state = await this.readState(p);
+      return (await runInSlices(compileSteps(p, state, this.models, this.energyPerToken), compileSlice(p))).value;
     } catch (err) {
       if (isDependencyDown(err)) throw err;
       throw new DomainError('UNAVAILABLE', `policy ${p.name} cannot be evaluated now: its learnt state could not be read or compiled here`, [], 30);
@@ -220,29 +222,12 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Runs a compile's steps (O(d²) work each), letting requests run whenever a slice has taken COMPILE_SLICE_MS, so a
-   * large policy's recompile never holds them up for more than about that; records the time it kept this replica
-   * busy.
+   * Runs a compile's steps (O(d²) work each) in slices (runInSlices); records the time it kept this replica busy.
    */
   private async runSliced(p: Policy, steps: Steps<PolicyRuntime>): Promise<PolicyRuntime> {
-    // A small policy is compiled at once: splitting its few ms spreads them over more of the requests' turns and
-    // gained nothing measurable (bench:dims at dim 64). Judged by its size, not by its last compile, which may have
-    // inverted only a few of its arms.
-    const slice = p.arms.length * p.features.dim ** 3 <= WHOLE_COMPILE_SIZE ? Infinity : COMPILE_SLICE_MS;
-    let busy = 0;
-    let start = performance.now();
-    for (;;) {
-      const r = steps.next();
-      const now = performance.now();
-      if (r.done) {
-        this.compileMs.set(p.name, busy + now - start);
-        return r.value;
-      }
-      if (now - start < slice) continue;
-      busy += now - start;
-      await new Promise((resolve) => setImmediate(resolve));
-      start = performance.now();
-    }
+    const { value, busyMs } = await runInSlices(steps, compileSlice(p));
+    this.compileMs.set(p.name, busyMs);
+    return value;
   }
 
   /**
@@ -269,23 +254,19 @@ interface FailedRefresh {
 
 /** How long a policy whose refresh failed waits before the same attempt is made again. */
 const FAILED_RETRY_MS = 30_000;
-/** Longest run of compile work between two chances for requests to run (ms). */
-const COMPILE_SLICE_MS = 2;
 /** A policy of at most this many arms × dim³ is compiled in one piece: 16 arms at dim 64 (about 5 ms here). */
 const WHOLE_COMPILE_SIZE = 16 * 64 ** 3;
+
+/**
+ * How long a compile runs between chances for requests to run. A small policy is compiled at once: splitting its few
+ * ms spreads them over more of the requests' turns and gained nothing measurable (bench:dims at dim 64). Judged by
+ * its size, not by its last compile, which may have inverted only a few of its arms.
+ */
+const compileSlice = (p: Policy): number => (p.arms.length * p.features.dim ** 3 <= WHOLE_COMPILE_SIZE ? Infinity : SLICE_MS);
 /** A policy is recompiled at most once per this many times its last compile's length (see recompileEvery). */
 const RECOMPILE_SHARE = 5;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-function compileRuntime(
-  p: Policy,
-  state: { arms: ReadonlyMap<string, Float64Array>; seq: number },
-  models: ReadonlyMap<string, Model>,
-  jpt: ReadonlyMap<string, number>,
-): PolicyRuntime {
-  return finish(compileSteps(p, state, models, jpt));
-}
 
 /** A policy's compile from its stored state, as steps (buildRuntimeSteps; `previous`: of the same settings and models). */
 function compileSteps(
