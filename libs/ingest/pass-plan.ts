@@ -1,5 +1,5 @@
 import { type DecisionRecord, type Policy } from '@app/contracts';
-import { type StoredStatus } from '@app/persistence';
+import { type StoredFlags } from '@app/persistence';
 import { type Joined } from './event-rows.js';
 import { decisionItem, type LearningItem, learningEvent, learningItems } from './learning-items.js';
 
@@ -29,12 +29,15 @@ export interface Plan {
 /** What Postgres answered when the batch was stored: whether each decision's and event's pass is done. */
 export interface PersistFlags {
   decisions: Map<string, boolean>;
-  events: Map<string, { status: StoredStatus; applied: boolean }>;
+  /** Per event id, as insertMany answers for the rows of `joined`, in order. */
+  events: Map<string, StoredFlags>;
 }
 
 /**
  * The items of everything whose learning pass is not done yet, grouped by policy (decisions first, then events
- * in batch order); model-level readings apart; learnt rows of deleted policies closed as they are.
+ * in batch order); model-level readings apart; learnt rows of deleted policies closed as they are. Of an event id,
+ * only the row Postgres stored is learnt: two requests may carry one id with other content (accepted concurrently),
+ * and the learnt state must stay the fold of the log.
  */
 export function planPass(decisions: Map<string, DecisionRecord>, joined: readonly Joined[], flags: PersistFlags, policies: Map<string, Policy | null>): Plan {
   const plan: Plan = { byPolicy: new Map(), modelReadings: [], closed: { decisions: [], applied: [], superseded: [], stale: [] } };
@@ -49,9 +52,10 @@ export function planPass(decisions: Map<string, DecisionRecord>, joined: readonl
     if (policy) push(policy, dec, [decisionItem(dec)]);
     else plan.closed.decisions.push(dec.id);
   }
-  for (const { row, dec } of joined) {
+  for (const [i, { row, dec }] of joined.entries()) {
     const flag = flags.events.get(row.id);
-    if (!flag || flag.applied) continue;
+    // Only the copy of an event id that Postgres holds is learnt (once, whatever other copies the batch holds).
+    if (!flag || flag.applied || flag.copy !== i) continue;
     if (flag.status === 'model' && row.model) plan.modelReadings.push({ id: row.id, model: row.model });
     if (flag.status !== 'learned' || !dec) continue;
     const policy = policies.get(dec.policy);

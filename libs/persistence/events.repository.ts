@@ -26,6 +26,17 @@ export interface EventRow {
   keyId?: string | null;
 }
 
+/** What Postgres holds of a stored event: its status, whether its learning pass is done, which given row it is. */
+export interface StoredFlags {
+  status: StoredStatus;
+  applied: boolean;
+  /**
+   * Index (in the rows given) of the first row that is what is stored; -1 when none is (another copy of the id, with
+   * other content, was stored first). Only that row may be learnt.
+   */
+  copy: number;
+}
+
 /** One key's calls of one model in a window (usageByKey). */
 export interface KeyModelUsage {
   model: string;
@@ -66,10 +77,10 @@ export class EventsRepository {
    * Inserts events not stored yet and returns, for every id of the batch, the stored row's status and whether
    * its learning pass is done. A retried job finds its row and carries on from there.
    */
-  async insertMany(rows: readonly EventRow[]): Promise<Map<string, { status: StoredStatus; applied: boolean }>> {
+  async insertMany(rows: readonly EventRow[]): Promise<Map<string, StoredFlags>> {
     if (rows.length === 0) return new Map();
     // A row's pass is open only when it has something to learn.
-    const { ids, json } = jsonRowsInIdOrder(rows, rowTuple);
+    const { json } = jsonRowsInIdOrder(rows, rowTuple);
     const inserted = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
       insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
                           latency_ms, cost_usd, key_id, model, payload, received_at, applied)
@@ -78,20 +89,42 @@ export class EventsRepository {
              to_timestamp((r->>16)::float8 / 1000), r->>6 not in ('learned', 'model')
       from jsonb_array_elements(${json}::text::jsonb) as r
       on conflict (id) do nothing returning id, status, applied`;
-    const out = new Map(inserted.map((g) => [g.id, { status: g.status, applied: g.applied }]));
-    // Rows stored before (a retried job): read in a statement of their own, only when there are any. (Within the
-    // insert's statement, a select would look every id up again, and from a snapshot taken before rows that a
-    // concurrent insert of the same ids committed while this one waited for it.)
-    const before = out.size < ids.length ? ids.filter((id) => !out.has(id)) : [];
-    if (before.length > 0)
-      for (const g of await byIds(
-        this.sql,
-        before.length,
-        (q) => q<{ id: string; status: StoredStatus; applied: boolean }[]>`
-        select id, status, applied from events where id = any(${before})`,
-      ))
-        out.set(g.id, { status: g.status, applied: g.applied });
+    const first = new Map<string, number>();
+    const repeated = new Set<string>();
+    rows.forEach((r, i) => (first.has(r.id) ? repeated.add(r.id) : first.set(r.id, i)));
+    const out = new Map<string, StoredFlags>();
+    for (const g of inserted) if (!repeated.has(g.id)) out.set(g.id, { status: g.status, applied: g.applied, copy: first.get(g.id)! });
+    // Rows stored before (a retried job, or another copy of the id) and ids the batch holds more than once: read in
+    // a statement of their own, only when there are any. (Within the insert's statement, a select would look every
+    // id up again, and from a snapshot taken before rows that a concurrent insert of the same ids committed while
+    // this one waited for it.)
+    const check = out.size < rows.length ? rows.map((r, i) => ({ r, i })).filter(({ r }) => !out.has(r.id)) : [];
+    if (check.length > 0) for (const [id, flags] of await this.storedCopies(check)) out.set(id, flags);
     return out;
+  }
+
+  /**
+   * The flags of stored rows, with the first of the given copies that is what is stored (`copy`, or -1): a retried
+   * job's copy is; another copy of the same id (two requests with one event id, accepted concurrently) may not be,
+   * and must not be learnt in the stored one's place. Compared through the insert's own conversions, so exactly.
+   */
+  private async storedCopies(copies: readonly { r: EventRow; i: number }[]): Promise<Map<string, StoredFlags>> {
+    const json = JSON.stringify(copies.map(({ r, i }) => [...rowTuple(r), i]));
+    const got = await byIds(
+      this.sql,
+      copies.length,
+      (q) => q<{ id: string; status: StoredStatus; applied: boolean; copy: number | null }[]>`
+        select e.id, min(e.status) as status, bool_and(e.applied) as applied,
+          min((r->>17)::int) filter (where e.kind = r->>1 and e.decision_id is not distinct from r->>2
+            and e.reward is not distinct from (r->>7)::float8 and e.joules is not distinct from (r->>8)::float8
+            and e.input_tokens is not distinct from (r->>9)::int and e.output_tokens is not distinct from (r->>10)::int
+            and e.latency_ms is not distinct from (r->>11)::float8 and e.cost_usd is not distinct from (r->>12)::float8
+            and e.model is not distinct from r->>14 and e.payload is not distinct from nullif(r->15, 'null'::jsonb)
+            and e.received_at = to_timestamp((r->>16)::float8 / 1000)) as copy
+        from jsonb_array_elements(${json}::text::jsonb) as r join events e on e.id = r->>0
+        group by e.id`,
+    );
+    return new Map(got.map((g) => [g.id, { status: g.status, applied: g.applied, copy: g.copy ?? -1 }]));
   }
 
   /** The joules stored on one event (the proxy's energy estimate on a usage event), or null. */

@@ -35,10 +35,10 @@ describe('EventsRepository (real Postgres)', () => {
     ]);
     expect(res).toEqual(
       new Map([
-        ['i-learned', { status: 'learned', applied: false }],
-        ['i-late', { status: 'late', applied: true }],
-        ['i-stale', { status: 'stale', applied: true }],
-        ['i-model', { status: 'model', applied: false }],
+        ['i-learned', { status: 'learned', applied: false, copy: 0 }],
+        ['i-late', { status: 'late', applied: true, copy: 1 }],
+        ['i-stale', { status: 'stale', applied: true, copy: 2 }],
+        ['i-model', { status: 'model', applied: false, copy: 3 }],
       ]),
     );
   });
@@ -80,23 +80,36 @@ describe('EventsRepository (real Postgres)', () => {
     }
   });
 
-  it('a second insert (a retried job) keeps the stored row and reports its status and progress', async () => {
-    await events.insertMany([ev('x1'), ev('x2', { reward: 0.1 })]);
+  it('a second insert (a retried job) keeps the stored row and reports its status and progress, and which copy it is', async () => {
+    await events.insertMany([ev('x1'), ev('x2', { reward: 0.1 }), ev('x5', { receivedAt: T + 0.25 })]);
     await events.finish(['x1'], [], []);
-    // The retry carries a different status and reward (e.g. judged late this time): the first write stands.
-    const again = await events.insertMany([ev('x1', { status: 'late', reward: 1 }), ev('x2', { status: 'late', reward: 1 }), ev('x3')]);
-    expect(again).toEqual(
+    // A retried job carries what it carried the first time (its status may be judged again: not part of the copy).
+    const retried = await events.insertMany([ev('x3'), ev('x2', { status: 'late', reward: 0.1 }), ev('x1'), ev('x5', { receivedAt: T + 0.25 })]);
+    expect(retried).toEqual(
       new Map([
-        ['x1', { status: 'learned', applied: true }],
-        ['x2', { status: 'learned', applied: false }],
-        ['x3', { status: 'learned', applied: false }],
+        ['x3', { status: 'learned', applied: false, copy: 0 }],
+        ['x2', { status: 'learned', applied: false, copy: 1 }],
+        ['x1', { status: 'learned', applied: true, copy: 2 }],
+        ['x5', { status: 'learned', applied: false, copy: 3 }],
       ]),
     );
+    // Another copy of a stored id (another request with the same event id): the first write stands, and no copy
+    // given is it, whichever column differs.
+    const others = await events.insertMany([
+      ev('x2', { reward: 1 }),
+      ev('x3', { decisionId: 'other-decision' }),
+      ev('x5', { receivedAt: T + 1 }),
+      ev('x1', { payload: { winner: 'b' } }),
+    ]);
+    expect([...others.values()].map((f) => f.copy)).toEqual([-1, -1, -1, -1]);
     const rows = await sql<{ id: string; reward: number }[]>`select id, reward from events where id in ('x1', 'x2', 'x3') order by id`;
     expect(rows.map((r) => r.reward)).toEqual([0.5, 0.1, 0.5]);
-    // The same id twice in one batch: one row, no error.
-    expect(await events.insertMany([ev('x4'), ev('x4', { status: 'late' })])).toEqual(new Map([['x4', { status: 'learned', applied: false }]]));
+    // The same id twice in one batch: one row, no error, and the copy stored is named; a copy that differs from it
+    // is not, wherever it stands in the batch.
+    expect(await events.insertMany([ev('x4'), ev('x4', { status: 'late' })])).toEqual(new Map([['x4', { status: 'learned', applied: false, copy: 0 }]]));
     expect(await sql`select 1 from events where id = 'x4'`).toHaveLength(1);
+    expect((await events.insertMany([ev('x6', { reward: 0 }), ev('x6', { reward: 1 })])).get('x6')!.copy).toBe(0);
+    expect((await events.insertMany([ev('x6', { reward: 1 }), ev('x6', { reward: 0 })])).get('x6')!.copy).toBe(1);
   });
 
   it('round-trips the measured columns (joules, tokens, latency, cost, payload, received time)', async () => {
@@ -153,10 +166,10 @@ describe('EventsRepository (real Postgres)', () => {
     await events.finish([], [], []);
     expect(await events.insertMany(['f1', 'f2', 'f3', 'f4'].map((id) => ev(id)))).toEqual(
       new Map([
-        ['f1', { status: 'learned', applied: true }],
-        ['f2', { status: 'superseded', applied: true }],
-        ['f3', { status: 'stale', applied: true }],
-        ['f4', { status: 'learned', applied: false }],
+        ['f1', { status: 'learned', applied: true, copy: 0 }],
+        ['f2', { status: 'superseded', applied: true, copy: 1 }],
+        ['f3', { status: 'stale', applied: true, copy: 2 }],
+        ['f4', { status: 'learned', applied: false, copy: 3 }],
       ]),
     );
     expect(await events.counts('fin', 1)).toEqual({ learned: 2, late: 1, superseded: 1, stale: 1, model: 0, removed: 0 });
@@ -264,7 +277,8 @@ describe('EventsRepository (real Postgres)', () => {
     release();
     await other;
     const res = await mine;
-    expect(res.get('c2')).toEqual({ status: 'learned', applied: false });
-    expect(res.get('c1')).toEqual({ status: 'learned', applied: false });
+    expect(res.get('c2')).toEqual({ status: 'learned', applied: false, copy: 1 });
+    // The other writer's row is another copy of c1 (no decision, another time): not this batch's to learn.
+    expect(res.get('c1')).toEqual({ status: 'learned', applied: false, copy: -1 });
   });
 });
