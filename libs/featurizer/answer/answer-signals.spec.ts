@@ -28,8 +28,8 @@ describe('answer signals', () => {
     const good = 'She has 16 - 3 = <<16-3=13>>13 left.\nShe sells 13 * 2 = $<<13*2=26>>26.\n#### 26';
     const slip = 'She has 16 - 3 = <<16-3=12>>12 left.\nShe sells 12 * 2 = $<<12*2=24>>24.\n#### 24';
     const drift = 'She has <<16-3=13>>13 left and sells <<13*2=26>>26.\n#### 28';
-    expect(checkAnnotations(good)).toEqual({ count: 2, wrong: 0, last: 26 });
-    expect(checkAnnotations(slip)).toEqual({ count: 2, wrong: 1, last: 24 });
+    expect(checkAnnotations(good)).toMatchObject({ count: 2, wrong: 0, last: 26 });
+    expect(checkAnnotations(slip)).toMatchObject({ count: 2, wrong: 1, last: 24 });
     expect(finalAnswerLine(good)).toEqual({ present: true, numeric: true, consistent: true });
     expect(finalAnswerLine(drift).consistent).toBe(false);
     expect(finalAnswerLine('So the answer is 7.\n#### 7').consistent).toBe(true);
@@ -91,10 +91,10 @@ describe('answer signals', () => {
       };
     };
     const rng = createRng(13);
-    const alphabet = ['####', '#', ' ', '\t', '\n', '\r', '\u2028', '\u00a0', '\v', '1', '7', '.', 'x', '<<3+4=7>>', '%'];
+    const alphabet = ['####', '#', ' ', '\t', '\n', '\r', '\u2028', '\u00a0', '\v', '1', '7', '.', 'x', '<<3+4=7>>', '<<', '=', '>>', '<<2=x>>', '%'];
     for (let t = 0; t < 20_000; t++) {
       const answer = Array.from({ length: 1 + rng.int(14) }, () => alphabet[rng.int(alphabet.length)]).join('');
-      expect([answer, finalAnswerLine(answer)]).toEqual([answer, plain(answer)]);
+      expect([answer, finalAnswerLine(answer), finalAnswerLine(answer, checkAnnotations(answer))]).toEqual([answer, plain(answer), plain(answer)]);
     }
     expect(finalAnswerLine('3 + 4 = 7\n####\n\n  7\n')).toEqual({ present: true, numeric: true, consistent: true });
   });

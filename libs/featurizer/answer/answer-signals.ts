@@ -59,7 +59,7 @@ export interface AnswerInput {
 export function answerSignals(input: AnswerInput): { named: Record<AnswerSignal, number>; vector: Float64Array } {
   const { prompt, answer } = input;
   const ann = checkAnnotations(answer);
-  const fin = finalAnswerLine(answer);
+  const fin = finalAnswerLine(answer, ann);
   const code = codeShape(answer);
   const lp = logprobSignals(input.logprobs);
   const wantsJson = input.jsonRequested === true || asksForJson(prompt);

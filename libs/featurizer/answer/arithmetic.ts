@@ -60,6 +60,9 @@ export function evaluateArithmetic(expr: string): number | undefined {
 
 type Token = number | '+' | '-' | '*' | '/' | '^' | '(' | ')';
 
+/** Only blanks from `lastIndex` to the end (sticky: no copy of the rest). */
+const BLANK_TO_END = /\s*$/y;
+
 function tokenize(expr: string): Token[] | undefined {
   const s = expr
     .replace(/\*\*/g, '^')
@@ -70,7 +73,8 @@ function tokenize(expr: string): Token[] | undefined {
   const re = /\s*(?:(\d[\d,]*(?:\.\d+)?|\.\d+)(%?)|([-+*/^()]))/y;
   let pos = 0;
   while (pos < s.length) {
-    if (/^\s*$/.test(s.slice(pos))) break;
+    BLANK_TO_END.lastIndex = pos;
+    if (BLANK_TO_END.test(s)) break;
     re.lastIndex = pos;
     const m = re.exec(s);
     if (!m) return undefined;

@@ -7,6 +7,9 @@ export interface AnnotationCheck {
   wrong: number;
   /** The stated value of the last annotation, if it parses. */
   last: number | undefined;
+  /** Where each annotation ends (offset after its `>>`), in order, and its stated value (if it parses). */
+  ends: number[];
+  stated: (number | undefined)[];
 }
 
 const ANNOTATION = /<<([^<>=]{1,200})=([^<>]{1,60})>>/g;
@@ -16,15 +19,32 @@ const ANNOTATION = /<<([^<>=]{1,200})=([^<>]{1,60})>>/g;
  * annotation whose expression does not give its stated value is a slip the answer probably inherited.
  */
 export function checkAnnotations(answer: string): AnnotationCheck {
-  let count = 0;
   let wrong = 0;
-  let last: number | undefined;
+  const ends: number[] = [];
+  const values: (number | undefined)[] = [];
   for (const m of answer.matchAll(ANNOTATION)) {
-    count++;
     const stated = parseNumber(m[2]);
     const computed = evaluateArithmetic(m[1]);
     if (stated === undefined || computed === undefined || !sameNumber(stated, computed)) wrong++;
-    last = stated;
+    ends.push(m.index + m[0].length);
+    values.push(stated);
   }
-  return { count, wrong, last };
+  return { count: ends.length, wrong, last: values[values.length - 1], ends, stated: values };
+}
+
+/**
+ * The stated value of the last annotation that ends at or before `offset` (undefined when there is none, or when
+ * its value does not parse): what checkAnnotations of the text before `offset` would answer as `last`, without
+ * matching that text again. (An annotation holds no `<`, so one that runs past `offset` hides no other that ends
+ * before it.)
+ */
+export function lastAnnotationBefore(check: AnnotationCheck, offset: number): number | undefined {
+  let lo = 0;
+  let hi = check.ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (check.ends[mid] <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : check.stated[lo - 1];
 }

@@ -1,5 +1,5 @@
 import { parseNumber, sameNumber } from './arithmetic.js';
-import { checkAnnotations } from './calculator-annotations.js';
+import { type AnnotationCheck, checkAnnotations, lastAnnotationBefore } from './calculator-annotations.js';
 
 export interface FinalAnswerLine {
   /** A `#### …` line is present (GSM8K's answer convention). */
@@ -33,16 +33,23 @@ function statedAnswer(answer: string, line: RegExpExecArray): string {
   return answer.slice(start, end ? end.index : answer.length);
 }
 
-/** Checks the final `#### n` line against the working above it. */
-export function finalAnswerLine(answer: string): FinalAnswerLine {
+/**
+ * Checks the final `#### n` line against the working above it. `annotations`: the answer's checkAnnotations, when the
+ * caller has it already (a long answer's annotations are then matched and evaluated once).
+ */
+export function finalAnswerLine(answer: string, annotations: AnnotationCheck = checkAnnotations(answer)): FinalAnswerLine {
   const m = LINE.exec(answer);
   if (!m) return { present: false, numeric: false, consistent: false };
   const value = parseNumber(statedAnswer(answer, m));
   if (value === undefined) return { present: true, numeric: false, consistent: false };
-  const working = answer.slice(0, m.index);
-  let reference = checkAnnotations(working).last;
+  let reference = lastAnnotationBefore(annotations, m.index);
   if (reference === undefined) {
-    const nums = [...working.replace(/<<[^<>]*>>/g, ' ').matchAll(NUMBERS)];
+    const nums = [
+      ...answer
+        .slice(0, m.index)
+        .replace(/<<[^<>]*>>/g, ' ')
+        .matchAll(NUMBERS),
+    ];
     reference = nums.length > 0 ? parseNumber(nums[nums.length - 1][0]) : undefined;
   }
   return { present: true, numeric: true, consistent: reference !== undefined && sameNumber(value, reference) };
