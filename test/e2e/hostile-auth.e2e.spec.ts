@@ -251,6 +251,31 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     expect((await client(a.url).post('/v1/route', { policy: 'absent', features })).status).toBe(404);
   });
 
+  it('parses a body only once its key is let in: without one, even a body that is not JSON answers 401', async () => {
+    // A large body of many keys costs tens of ms to parse: a caller without a key must not get to spend them.
+    const many = `{"policy":"open","metadata":{${Array.from({ length: 50_000 }, (_, i) => `"k${i}":${i}`).join(',')}},"input":"x"`;
+    const broken = `${many}, oops`;
+    for (const [path, key] of [
+      ['/v1/route', ''],
+      ['/v1/route', 'rk_not-a-key-of-this-service'],
+      ['/v1/chat/completions', 'rk_not-a-key-of-this-service'],
+      ['/admin/policies/open/evaluate', ''],
+    ] as const) {
+      const r = await client(a.url, key).call('POST', path, broken);
+      expect([path, key, r.status]).toEqual([path, key, 401]);
+    }
+    // A route key on an admin endpoint: 403 before the body is read.
+    const key = await client(a.url).post('/admin/keys', { name: 'body-late', scope: 'route' });
+    expect((await client(a.url, key.body.secret).call('POST', '/admin/policies/open/evaluate', broken)).status).toBe(403);
+    // Let in, the same body is parsed and refused in the path's error shape; a valid one is read.
+    const admitted = await client(a.url).call('POST', '/v1/route', broken);
+    expect([admitted.status, admitted.body.errors]).toEqual([400, [{ path: '(body)', message: 'the body is not valid JSON' }]]);
+    const chat = await client(a.url).call('POST', '/v1/chat/completions', broken);
+    expect([chat.status, chat.body.error.code]).toEqual([400, 'invalid_request_body']);
+    expect((await client(a.url).call('POST', '/v1/route', '{"policy":"open","features":[1,0,0],"__proto__":{"x":1}}')).status).toBe(400);
+    expect((await client(a.url).call('POST', '/v1/route', JSON.stringify({ policy: 'open', features }))).status).toBe(200);
+  });
+
   it('answers 404 problem+json for docs assets named like Object.prototype members', async () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       const r = await client(a.url, '').get(`/docs/${name}`);

@@ -5,6 +5,7 @@ import { DomainError } from '@app/errors';
 import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { KeysRepository } from '@app/persistence';
 import { KeyRevocations, type RevocationSubscription } from '@app/store';
+import { parseAdmittedBody } from '../body-parsers.js';
 import { type ApiEnv } from '../config.js';
 import { clientKey } from './client-key.js';
 import { KeyResolver, secretMatches, sha256 } from './key-resolver.js';
@@ -14,6 +15,7 @@ interface GuardedRequest {
   headers: Record<string, string | undefined>;
   ip?: string;
   principal?: Principal;
+  body?: unknown;
 }
 
 /**
@@ -63,25 +65,31 @@ export class AuthGuard implements CanActivate, OnModuleInit, OnModuleDestroy {
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const targets = [ctx.getHandler(), ctx.getClass()];
     const req = ctx.switchToHttp().getRequest<GuardedRequest>();
+    await this.admit(req, [ctx.getHandler(), ctx.getClass()]);
+    // Only now is the body parsed: a request without a valid key never costs the parse of what it sent.
+    await parseAdmittedBody(req);
+    return true;
+  }
+
+  /** Lets the request in (its principal set), or throws 401/403. */
+  private async admit(req: GuardedRequest, targets: Parameters<Reflector['getAllAndOverride']>[1]): Promise<void> {
     if (this.reflector.getAllAndOverride<boolean | undefined>(METRICS_KEY, targets)) return this.metricsAccess(req);
     const need = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, targets);
-    if (!need) return true;
+    if (!need) return;
     const principal = await this.resolver.resolve(bearer(req), clientKey(req.ip));
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'unknown or revoked key');
     if (!scopeAllows(need, principal.scope))
       throw new DomainError('FORBIDDEN', need === 'admin' ? 'this endpoint needs an admin key' : `this endpoint needs a ${need} key`);
     req.principal = principal;
-    return true;
   }
 
-  private async metricsAccess(req: GuardedRequest): Promise<boolean> {
-    if (!this.metricsHash) return true;
+  private async metricsAccess(req: GuardedRequest): Promise<void> {
+    if (!this.metricsHash) return;
     const secret = bearer(req, 'send Authorization: Bearer <METRICS_TOKEN>');
-    if (secretMatches(secret, this.metricsHash)) return true;
+    if (secretMatches(secret, this.metricsHash)) return;
     const p = await this.resolver.resolve(secret, clientKey(req.ip));
-    if (p?.scope === 'admin') return true;
+    if (p?.scope === 'admin') return;
     throw new DomainError('UNAUTHENTICATED', 'metrics need Authorization: Bearer <METRICS_TOKEN> or an admin key');
   }
 }
