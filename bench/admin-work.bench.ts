@@ -4,13 +4,14 @@ import { startBuiltService } from './support/service.js';
 /**
  * Routes while an admin works: how long `/v1/route` waits on a replica while it answers the heavy admin calls, an
  * off-policy evaluation of a trade-off (what the dashboard's slider asks), a frontier, a warm-start prior upload and
- * a budget whose starting price is searched. A LinUCB policy of 16 arms at d = 64 first serves DECISIONS routes that
+ * a budget whose starting price is searched. A LinUCB policy of 16 arms at d = DIM first serves DECISIONS routes that
  * all get feedback; then a probe sends one route every 5 ms, first alone (the baseline), then during each admin call
  * in turn. Prints per phase the admin call's duration and the probe's p50, p99 and max, and the max against the
  * baseline's in the same run.
- * Usage: npm run bench:admin-work [-- decisions]   e.g. `-- 20000`
+ * Usage: npm run bench:admin-work [-- decisions dim]   e.g. `-- 20000 64`, `-- 5000 256`
  */
 const DECISIONS = Number(process.argv[2] ?? 20_000);
+const DIM = Number(process.argv[3] ?? 64);
 const PORT = 3971;
 
 const quantile = (xs: number[], q: number) => {
@@ -28,10 +29,10 @@ try {
       pricing: { inputPerMTok: 0.2 * (i + 1), outputPerMTok: 0.6 * (i + 1) },
       energy: { joulesPerOutputToken: 0.1 + 0.05 * i },
     });
-  await svc.call('PUT', '/admin/policies/adm', { algorithm: 'linucb', arms, features: { source: 'builtin', dim: 64 }, feedback: { aggregation: 'all' } });
+  await svc.call('PUT', '/admin/policies/adm', { algorithm: 'linucb', arms, features: { source: 'builtin', dim: DIM }, feedback: { aggregation: 'all' } });
   await new Promise((r) => setTimeout(r, 500));
 
-  console.error(`admin-work bench: ${DECISIONS} decisions with feedback, 16 arms, d = 64`);
+  console.error(`admin-work bench: ${DECISIONS} decisions with feedback, 16 arms, d = ${DIM}`);
   const decisions: { id: string; arm: string }[] = [];
   for (let i = 0; i < DECISIONS; i += 64) {
     const got = await Promise.all(Array.from({ length: Math.min(64, DECISIONS - i) }, (_, k) => post('/v1/route', { policy: 'adm', input: prompt(i + k) })));

@@ -240,7 +240,14 @@ export function compileArm(
 }
 
 /** compileArm in steps (its inversions', invertSpdSteps). */
-function* compileArmSteps(d: number, s: ArmStats, armPrior: ArmPrior, priorActive: boolean, params: LinearModelParams, A: Float64Array): Steps<CompiledArm> {
+export function* compileArmSteps(
+  d: number,
+  s: ArmStats,
+  armPrior: ArmPrior,
+  priorActive: boolean,
+  params: LinearModelParams,
+  A: Float64Array = new Float64Array(d * d),
+): Steps<CompiledArm> {
   for (let i = 0; i < d * d; i++) A[i] = s.xx[i];
   for (let i = 0; i < d; i++) A[i * d + i] += params.ridge;
   const qp = priorActive ? armPrior.quality : undefined;

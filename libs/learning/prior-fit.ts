@@ -1,4 +1,4 @@
-import { type ArmStats, compileArm, emptyArmStats, type Head, headIndex, recordDecision, recordObservation } from '@app/bandits';
+import { type ArmStats, compileArmSteps, emptyArmStats, finish, type Head, headIndex, recordDecision, recordObservation, type Steps } from '@app/bandits';
 
 /** A head other than quality that offline records may have measured. */
 export type MeasuredHead = Exclude<Head, 'quality'>;
@@ -48,11 +48,17 @@ const PRIOR_FIT = { ridge: 1, priorWeight: 0 };
  * is what makes a prior uploaded in several calls equal to one uploaded at once.
  */
 export function accumulatePrior(stats: (ArmStats | undefined)[], d: number, obs: readonly PriorObservation[]): (ArmStats | undefined)[] {
+  return finish(accumulatePriorSteps(stats, d, obs));
+}
+
+/** accumulatePrior in steps: one per observation (O(d²) each). */
+export function* accumulatePriorSteps(stats: (ArmStats | undefined)[], d: number, obs: readonly PriorObservation[]): Steps<(ArmStats | undefined)[]> {
   for (const { arm, x, r, measured } of obs) {
     const s = (stats[arm] ??= emptyArmStats(d));
     recordDecision(s, x);
     recordObservation(s, x, headIndex.quality, r);
     if (measured) for (const h of MEASURED_HEADS) if (measured[h] !== undefined) recordObservation(s, x, headIndex[h], measured[h]);
+    yield;
   }
   return stats;
 }
@@ -69,24 +75,32 @@ export function accumulatePrior(stats: (ArmStats | undefined)[], d: number, obs:
  * heads, and arms without offline data, keep the registry's.
  */
 export function fitPriorStats(stats: readonly (ArmStats | undefined)[], d: number, maxWeight: number): (FittedArmPrior | null)[] {
-  const fitted: (FittedArmPrior | null)[] = Array.from(stats, (s) => {
-    if (!s || s.pulls === 0) return null;
-    const all = compileArm(d, s, {}, false, PRIOR_FIT).theta;
-    const head = (h: number) => all.slice(h * d, (h + 1) * d);
-    const fit: FittedArmPrior = { theta: head(headIndex.quality), weight: Math.min(maxWeight, s.pulls), records: s.pulls };
-    for (const h of MEASURED_HEADS) {
-      const n = s.obs[headIndex[h]];
-      if (n < MIN_MEASURED_RECORDS || n < s.pulls / 2) continue;
-      (fit.heads ??= {})[h] = head(headIndex[h]);
-      (fit.means ??= {})[h] = s.sum[headIndex[h]] / n;
-    }
-    return fit;
-  });
+  return finish(fitPriorStatsSteps(stats, d, maxWeight));
+}
+
+/** fitPriorStats in steps (each arm's fit in the steps of its inversion). */
+export function* fitPriorStatsSteps(stats: readonly (ArmStats | undefined)[], d: number, maxWeight: number): Steps<(FittedArmPrior | null)[]> {
+  const fitted: (FittedArmPrior | null)[] = [];
+  for (const s of stats) fitted.push(s && s.pulls > 0 ? yield* fitArmSteps(s, d, maxWeight) : null);
   const known = fitted.filter((f): f is FittedArmPrior => f !== null);
   if (known.length === 0) return fitted;
   const mean = new Float64Array(d);
   for (const f of known) for (let i = 0; i < d; i++) mean[i] += f.theta[i] / known.length;
   return fitted.map((f) => f ?? { theta: Float64Array.from(mean), weight: 0, records: 0 });
+}
+
+/** One arm's prior from its offline statistics (see fitPriorStats). */
+function* fitArmSteps(s: ArmStats, d: number, maxWeight: number): Steps<FittedArmPrior> {
+  const all = (yield* compileArmSteps(d, s, {}, false, PRIOR_FIT)).theta;
+  const head = (h: number) => all.slice(h * d, (h + 1) * d);
+  const fit: FittedArmPrior = { theta: head(headIndex.quality), weight: Math.min(maxWeight, s.pulls), records: s.pulls };
+  for (const h of MEASURED_HEADS) {
+    const n = s.obs[headIndex[h]];
+    if (n < MIN_MEASURED_RECORDS || n < s.pulls / 2) continue;
+    (fit.heads ??= {})[h] = head(headIndex[h]);
+    (fit.means ??= {})[h] = s.sum[headIndex[h]] / n;
+  }
+  return fit;
 }
 
 /** The prior of k arms fitted on offline observations in one pass: fitPriorStats of accumulatePrior. */

@@ -1,5 +1,5 @@
-import { type ArmStats, armStatsLength, packArmStats, unpackArmStats } from '@app/bandits';
-import { accumulatePrior, type FittedArmPrior, fitPriorStats, type PriorObservation } from './prior-fit.js';
+import { type ArmStats, armStatsLength, finish, packArmStats, type Steps, unpackArmStats } from '@app/bandits';
+import { accumulatePriorSteps, type FittedArmPrior, fitPriorStatsSteps, type PriorObservation } from './prior-fit.js';
 
 /**
  * What a policy keeps of its prior uploads: per arm name, the packed statistics (packArmStats layout) of every
@@ -22,14 +22,25 @@ export interface PriorRefit {
  * the fit of one call with all of them, bit for bit.
  */
 export function refitPrior(arms: readonly string[], d: number, stored: StoredPriorStats, obs: readonly PriorObservation[], maxWeight: number): PriorRefit {
+  return finish(refitPriorSteps(arms, d, stored, obs, maxWeight));
+}
+
+/** refitPrior in steps (one per observation added, then the fit's). */
+export function* refitPriorSteps(
+  arms: readonly string[],
+  d: number,
+  stored: StoredPriorStats,
+  obs: readonly PriorObservation[],
+  maxWeight: number,
+): Steps<PriorRefit> {
   const start = arms.map((arm): ArmStats | undefined => {
     const v = stored.get(arm);
     return v && v.length === armStatsLength(d) ? unpackArmStats(v, d) : undefined;
   });
-  const stats = accumulatePrior(start, d, obs);
+  const stats = yield* accumulatePriorSteps(start, d, obs);
   const packed = new Map<string, Float64Array>();
   stats.forEach((s, a) => {
     if (s) packed.set(arms[a], packArmStats(s));
   });
-  return { fitted: fitPriorStats(stats, d, maxWeight), stats: packed };
+  return { fitted: yield* fitPriorStatsSteps(stats, d, maxWeight), stats: packed };
 }

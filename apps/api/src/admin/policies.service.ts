@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { HEADS } from '@app/bandits';
+import { HEADS, type Steps, unpackArmStats } from '@app/bandits';
 import {
   armPrior,
   type Budget,
@@ -32,7 +32,7 @@ import {
   MAX_POLICY_DIM,
   noPendingSpend,
   type PriorObservation,
-  refitPrior,
+  refitPriorSteps,
   spendTotals,
   toPolicyPrior,
   measuredHeads,
@@ -42,7 +42,6 @@ import { Logger } from '@app/infra';
 import { Rebuilder } from '@app/ingest';
 import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository, PriorStatsRepository } from '@app/persistence';
 import { PolicyStateStore, RegistryStore } from '@app/store';
-import { unpackArmStats } from '@app/bandits';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { runInSlices } from '../routing/run-in-slices.js';
 import { armWarnings } from './arm-warnings.js';
@@ -304,13 +303,14 @@ export class PoliciesService {
     const p = await this.get(name);
     assertPriorSupported(p);
     // Validated and featurised before taking the row lock; again inside only if the policy changed meanwhile.
-    const obs = this.priorObservations(p, req);
+    const obs = await this.priorObservations(p, req);
     const next = await this.policies.update(name, actor.keyId, 'prior', async (c, tx) => {
       const previous = (c as PolicyConfig & { prior?: PolicyPrior }).prior;
       const stored = req.append && previous ? await this.priorStats.read(name, tx) : new Map<string, Float64Array>();
-      const used = sameArmsAndFeatures(p, c) ? obs : this.priorObservations({ ...c, name }, req);
+      const used = sameArmsAndFeatures(p, c) ? obs : await this.priorObservations({ ...c, name }, req);
       const d = c.features.dim;
-      const { fitted, stats } = refitPrior(c.arms, d, stored, used, req.maxWeight);
+      // Seconds of CPU at a large dim (O(records·d²) and O(arms·d³)): in slices, routes keep being answered.
+      const { fitted, stats } = (await runInSlices(refitPriorSteps(c.arms, d, stored, used, req.maxWeight))).value;
       // The prompts a budget's start price is searched on: a bounded sample of every upload's distinct contexts.
       const sample = addToStartSample(unpackStartSample(stored.get(START_SAMPLE_KEY), d), [...new Set(used.map((o) => o.x))], d);
       stats.set(START_SAMPLE_KEY, packStartSample(sample, d));
@@ -367,11 +367,16 @@ export class PoliciesService {
    * The records as outcomes of the policy's arms (quality, and the cost, energy and latency a record measured);
    * 400 naming the record's field when one does not fit.
    */
-  private priorObservations(p: Pick<Policy, 'name' | 'arms' | 'features'>, req: PriorRequest): PriorObservation[] {
+  private async priorObservations(p: Pick<Policy, 'name' | 'arms' | 'features'>, req: PriorRequest): Promise<PriorObservation[]> {
+    return (await runInSlices(this.priorObservationSteps(p, req))).value;
+  }
+
+  /** priorObservations in steps: one per record (its prompt featurised). */
+  private *priorObservationSteps(p: Pick<Policy, 'name' | 'arms' | 'features'>, req: PriorRequest): Steps<PriorObservation[]> {
     const armIndex = new Map(p.arms.map((a, i) => [a, i]));
     const contexts = new Map<string, Float64Array>(); // the same prompt is often scored for every model
     const obs: PriorObservation[] = [];
-    req.records.forEach((r, i) => {
+    for (const [i, r] of req.records.entries()) {
       const x = this.priorContext(p, r, i, contexts);
       const arm = (field: string, model: string) => {
         const a = armIndex.get(model);
@@ -386,7 +391,8 @@ export class PoliciesService {
         const win = r.tie ? 0.5 : 1;
         obs.push({ arm: arm('preferred', r.preferred), x, r: win }, { arm: arm('other', r.other), x, r: 1 - win });
       }
-    });
+      yield;
+    }
     return obs;
   }
 
