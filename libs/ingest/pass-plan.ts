@@ -36,8 +36,8 @@ export interface PersistFlags {
 /**
  * The items of everything whose learning pass is not done yet, grouped by policy (decisions first, then events
  * in batch order); model-level readings apart; learnt rows of deleted policies closed as they are. Of an event id,
- * only the row Postgres stored is learnt: two requests may carry one id with other content (accepted concurrently),
- * and the learnt state must stay the fold of the log.
+ * what Postgres stored is learnt, once: two requests may carry one id with other contents or decisions (accepted
+ * concurrently), and the learnt state must stay the fold of the log.
  */
 export function planPass(decisions: Map<string, DecisionRecord>, joined: readonly Joined[], flags: PersistFlags, policies: Map<string, Policy | null>): Plan {
   const plan: Plan = { byPolicy: new Map(), modelReadings: [], closed: { decisions: [], applied: [], superseded: [], stale: [] } };
@@ -52,10 +52,15 @@ export function planPass(decisions: Map<string, DecisionRecord>, joined: readonl
     if (policy) push(policy, dec, [decisionItem(dec)]);
     else plan.closed.decisions.push(dec.id);
   }
-  for (const [i, { row, dec }] of joined.entries()) {
-    const flag = flags.events.get(row.id);
-    // Only the copy of an event id that Postgres holds is learnt (once, whatever other copies the batch holds).
-    if (!flag || flag.applied || flag.copy !== i) continue;
+  const planned = new Set<string>();
+  for (const { row: own, dec: joinedTo } of joined) {
+    const flag = flags.events.get(own.id);
+    if (!flag || flag.applied || planned.has(own.id)) continue;
+    planned.add(own.id);
+    // What the log holds of the id: this batch's copy, or the row stored before (with its own decision, when this
+    // batch knows it; otherwise the pass that stored it, or its retry, learns it).
+    const row = flag.stored ?? own;
+    const dec = flag.stored ? (row.decisionId === null ? undefined : decisions.get(row.decisionId)) : joinedTo;
     if (flag.status === 'model' && row.model) plan.modelReadings.push({ id: row.id, model: row.model });
     if (flag.status !== 'learned' || !dec) continue;
     const policy = policies.get(dec.policy);

@@ -183,10 +183,10 @@ export class DecisionsRepository {
       from decisions d
       cross join lateral (
         select
-          (array_agg(e.reward order by e.received_at) filter (where e.learned and e.kind = 'feedback'))[1] as reward,
+          (array_agg(e.reward order by e.received_at, e.id) filter (where e.learned and e.kind = 'feedback'))[1] as reward,
           sum(e.joules) filter (where e.learned and e.kind = 'energy') as joules,
-          (array_agg(e.cost_usd order by e.received_at) filter (where e.learned and e.cost_usd is not null))[1] as "costUsd",
-          (array_agg(e.latency_ms order by e.received_at) filter (where e.learned and e.latency_ms is not null))[1] as "latencyMs"
+          (array_agg(e.cost_usd order by e.received_at, e.id) filter (where e.learned and e.cost_usd is not null))[1] as "costUsd",
+          (array_agg(e.latency_ms order by e.received_at, e.id) filter (where e.learned and e.latency_ms is not null))[1] as "latencyMs"
         from (select ev.*, ev.status = 'learned' as learned from events ev where ev.decision_id = d.id offset 0) e
       ) o
       where d.policy = ${policy} and d.epoch = ${epoch} and d.mode = 'single' and d.fallback_from is null

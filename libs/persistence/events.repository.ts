@@ -26,15 +26,19 @@ export interface EventRow {
   keyId?: string | null;
 }
 
-/** What Postgres holds of a stored event: its status, whether its learning pass is done, which given row it is. */
+/** What learning reads of a stored event row. */
+export type StoredValues = Pick<EventRow, 'id' | 'kind' | 'decisionId' | 'arm' | 'reward' | 'joules' | 'latencyMs' | 'costUsd' | 'model'>;
+
+/** What Postgres holds of an event id: its status, whether its learning pass is done, and what it stored. */
 export interface StoredFlags {
   status: StoredStatus;
   applied: boolean;
   /**
-   * Index (in the rows given) of the first row that is what is stored; -1 when none is (another copy of the id, with
-   * other content, was stored first). Only that row may be learnt.
+   * The stored row's values, where the row may not be the batch's own copy of the id (stored before: a retried job,
+   * or another request that carried the same id; or an id the batch holds twice); null when this insert stored the
+   * batch's only copy. Learning reads these, never a copy the log does not hold.
    */
-  copy: number;
+  stored: StoredValues | null;
 }
 
 /** One key's calls of one model in a window (usageByKey). */
@@ -80,7 +84,7 @@ export class EventsRepository {
   async insertMany(rows: readonly EventRow[]): Promise<Map<string, StoredFlags>> {
     if (rows.length === 0) return new Map();
     // A row's pass is open only when it has something to learn.
-    const { json } = jsonRowsInIdOrder(rows, rowTuple);
+    const { ids, json } = jsonRowsInIdOrder(rows, rowTuple);
     const inserted = await this.sql<{ id: string; status: StoredStatus; applied: boolean }[]>`
       insert into events (id, kind, decision_id, policy, epoch, arm, status, reward, joules, input_tokens, output_tokens,
                           latency_ms, cost_usd, key_id, model, payload, received_at, applied)
@@ -89,42 +93,29 @@ export class EventsRepository {
              to_timestamp((r->>16)::float8 / 1000), r->>6 not in ('learned', 'model')
       from jsonb_array_elements(${json}::text::jsonb) as r
       on conflict (id) do nothing returning id, status, applied`;
-    const first = new Map<string, number>();
+    const seen = new Set<string>();
     const repeated = new Set<string>();
-    rows.forEach((r, i) => (first.has(r.id) ? repeated.add(r.id) : first.set(r.id, i)));
+    for (const r of rows) (seen.has(r.id) ? repeated : seen).add(r.id);
     const out = new Map<string, StoredFlags>();
-    for (const g of inserted) if (!repeated.has(g.id)) out.set(g.id, { status: g.status, applied: g.applied, copy: first.get(g.id)! });
+    for (const g of inserted) if (!repeated.has(g.id)) out.set(g.id, { status: g.status, applied: g.applied, stored: null });
     // Rows stored before (a retried job, or another copy of the id) and ids the batch holds more than once: read in
     // a statement of their own, only when there are any. (Within the insert's statement, a select would look every
     // id up again, and from a snapshot taken before rows that a concurrent insert of the same ids committed while
     // this one waited for it.)
-    const check = out.size < rows.length ? rows.map((r, i) => ({ r, i })).filter(({ r }) => !out.has(r.id)) : [];
-    if (check.length > 0) for (const [id, flags] of await this.storedCopies(check)) out.set(id, flags);
+    const check = out.size < ids.length ? [...seen].filter((id) => !out.has(id)) : [];
+    if (check.length > 0)
+      for (const g of await byIds(
+        this.sql,
+        check.length,
+        (q) => q<(StoredValues & { status: StoredStatus; applied: boolean })[]>`
+          select id, status, applied, kind, decision_id as "decisionId", arm, reward, joules, latency_ms as "latencyMs",
+                 cost_usd as "costUsd", model
+          from events where id = any(${check})`,
+      )) {
+        const { status, applied, ...stored } = g;
+        out.set(g.id, { status, applied, stored });
+      }
     return out;
-  }
-
-  /**
-   * The flags of stored rows, with the first of the given copies that is what is stored (`copy`, or -1): a retried
-   * job's copy is; another copy of the same id (two requests with one event id, accepted concurrently) may not be,
-   * and must not be learnt in the stored one's place. Compared through the insert's own conversions, so exactly.
-   */
-  private async storedCopies(copies: readonly { r: EventRow; i: number }[]): Promise<Map<string, StoredFlags>> {
-    const json = JSON.stringify(copies.map(({ r, i }) => [...rowTuple(r), i]));
-    const got = await byIds(
-      this.sql,
-      copies.length,
-      (q) => q<{ id: string; status: StoredStatus; applied: boolean; copy: number | null }[]>`
-        select e.id, min(e.status) as status, bool_and(e.applied) as applied,
-          min((r->>17)::int) filter (where e.kind = r->>1 and e.decision_id is not distinct from r->>2
-            and e.reward is not distinct from (r->>7)::float8 and e.joules is not distinct from (r->>8)::float8
-            and e.input_tokens is not distinct from (r->>9)::int and e.output_tokens is not distinct from (r->>10)::int
-            and e.latency_ms is not distinct from (r->>11)::float8 and e.cost_usd is not distinct from (r->>12)::float8
-            and e.model is not distinct from r->>14 and e.payload is not distinct from nullif(r->15, 'null'::jsonb)
-            and e.received_at = to_timestamp((r->>16)::float8 / 1000)) as copy
-        from jsonb_array_elements(${json}::text::jsonb) as r join events e on e.id = r->>0
-        group by e.id`,
-    );
-    return new Map(got.map((g) => [g.id, { status: g.status, applied: g.applied, copy: g.copy ?? -1 }]));
   }
 
   /** The joules stored on one event (the proxy's energy estimate on a usage event), or null. */

@@ -60,7 +60,6 @@ describe('concurrent copies of one event id', () => {
       );
       for (const a of singles) statuses.push(a.body.status);
     }
-    console.log(statuses.filter((s) => s === 'accepted').length);
     expect(statuses.every((s) => s === 'accepted' || s === 'duplicate')).toBe(true);
 
     // What the log holds: one row per id.

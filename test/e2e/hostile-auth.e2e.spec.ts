@@ -269,7 +269,11 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     expect((await client(a.url, key.body.secret).call('POST', '/admin/policies/open/evaluate', broken)).status).toBe(403);
     // Let in, the same body is parsed and refused in the path's error shape; a valid one is read.
     const admitted = await client(a.url).call('POST', '/v1/route', broken);
-    expect([admitted.status, admitted.body.errors]).toEqual([400, [{ path: '(body)', message: 'the body is not valid JSON' }]]);
+    expect([admitted.status, admitted.body.type, admitted.body.errors]).toEqual([
+      400,
+      'urn:router:problem:http-400',
+      [{ path: '(body)', message: "Body is not valid JSON but content-type is set to 'application/json'" }],
+    ]);
     const chat = await client(a.url).call('POST', '/v1/chat/completions', broken);
     expect([chat.status, chat.body.error.code]).toEqual([400, 'invalid_request_body']);
     expect((await client(a.url).call('POST', '/v1/route', '{"policy":"open","features":[1,0,0],"__proto__":{"x":1}}')).status).toBe(400);

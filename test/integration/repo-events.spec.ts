@@ -35,10 +35,10 @@ describe('EventsRepository (real Postgres)', () => {
     ]);
     expect(res).toEqual(
       new Map([
-        ['i-learned', { status: 'learned', applied: false, copy: 0 }],
-        ['i-late', { status: 'late', applied: true, copy: 1 }],
-        ['i-stale', { status: 'stale', applied: true, copy: 2 }],
-        ['i-model', { status: 'model', applied: false, copy: 3 }],
+        ['i-learned', { status: 'learned', applied: false, stored: null }],
+        ['i-late', { status: 'late', applied: true, stored: null }],
+        ['i-stale', { status: 'stale', applied: true, stored: null }],
+        ['i-model', { status: 'model', applied: false, stored: null }],
       ]),
     );
   });
@@ -80,36 +80,41 @@ describe('EventsRepository (real Postgres)', () => {
     }
   });
 
-  it('a second insert (a retried job) keeps the stored row and reports its status and progress, and which copy it is', async () => {
-    await events.insertMany([ev('x1'), ev('x2', { reward: 0.1 }), ev('x5', { receivedAt: T + 0.25 })]);
+  it('a second insert (a retried job, another copy of the id) keeps the stored row and answers what it holds', async () => {
+    await events.insertMany([ev('x1'), ev('x2', { reward: 0.1 }), ev('x5', { kind: 'usage', costUsd: 0.002, latencyMs: 40, joules: 3, model: 'm' })]);
     await events.finish(['x1'], [], []);
-    // A retried job carries what it carried the first time (its status may be judged again: not part of the copy).
-    const retried = await events.insertMany([ev('x3'), ev('x2', { status: 'late', reward: 0.1 }), ev('x1'), ev('x5', { receivedAt: T + 0.25 })]);
-    expect(retried).toEqual(
+    // A retried job, or another request with the same id and other contents: the first write stands, and is what
+    // learning is given (never the copy at hand).
+    const again = await events.insertMany([ev('x3'), ev('x2', { status: 'late', reward: 1 }), ev('x1', { decisionId: 'other' }), ev('x5')]);
+    const stored = (id: string, extra: Partial<EventRow> = {}) => {
+      const r = ev(id, extra);
+      return {
+        id,
+        kind: r.kind,
+        decisionId: r.decisionId,
+        arm: r.arm,
+        reward: r.reward,
+        joules: r.joules,
+        latencyMs: r.latencyMs,
+        costUsd: r.costUsd ?? null,
+        model: r.model,
+      };
+    };
+    expect(again).toEqual(
       new Map([
-        ['x3', { status: 'learned', applied: false, copy: 0 }],
-        ['x2', { status: 'learned', applied: false, copy: 1 }],
-        ['x1', { status: 'learned', applied: true, copy: 2 }],
-        ['x5', { status: 'learned', applied: false, copy: 3 }],
+        ['x3', { status: 'learned', applied: false, stored: null }],
+        ['x2', { status: 'learned', applied: false, stored: stored('x2', { reward: 0.1 }) }],
+        ['x1', { status: 'learned', applied: true, stored: stored('x1') }],
+        ['x5', { status: 'learned', applied: false, stored: stored('x5', { kind: 'usage', costUsd: 0.002, latencyMs: 40, joules: 3, model: 'm' }) }],
       ]),
     );
-    // Another copy of a stored id (another request with the same event id): the first write stands, and no copy
-    // given is it, whichever column differs.
-    const others = await events.insertMany([
-      ev('x2', { reward: 1 }),
-      ev('x3', { decisionId: 'other-decision' }),
-      ev('x5', { receivedAt: T + 1 }),
-      ev('x1', { payload: { winner: 'b' } }),
-    ]);
-    expect([...others.values()].map((f) => f.copy)).toEqual([-1, -1, -1, -1]);
     const rows = await sql<{ id: string; reward: number }[]>`select id, reward from events where id in ('x1', 'x2', 'x3') order by id`;
     expect(rows.map((r) => r.reward)).toEqual([0.5, 0.1, 0.5]);
-    // The same id twice in one batch: one row, no error, and the copy stored is named; a copy that differs from it
-    // is not, wherever it stands in the batch.
-    expect(await events.insertMany([ev('x4'), ev('x4', { status: 'late' })])).toEqual(new Map([['x4', { status: 'learned', applied: false, copy: 0 }]]));
+    // The same id twice in one batch: one row, no error, and what it holds (whichever copy the insert kept).
+    expect(await events.insertMany([ev('x4', { reward: 0 }), ev('x4', { status: 'late', reward: 1 })])).toEqual(
+      new Map([['x4', { status: 'learned', applied: false, stored: stored('x4', { reward: 0 }) }]]),
+    );
     expect(await sql`select 1 from events where id = 'x4'`).toHaveLength(1);
-    expect((await events.insertMany([ev('x6', { reward: 0 }), ev('x6', { reward: 1 })])).get('x6')!.copy).toBe(0);
-    expect((await events.insertMany([ev('x6', { reward: 1 }), ev('x6', { reward: 0 })])).get('x6')!.copy).toBe(1);
   });
 
   it('round-trips the measured columns (joules, tokens, latency, cost, payload, received time)', async () => {
@@ -164,12 +169,13 @@ describe('EventsRepository (real Postgres)', () => {
     ]);
     await events.finish(['f1'], ['f2'], ['f3']);
     await events.finish([], [], []);
-    expect(await events.insertMany(['f1', 'f2', 'f3', 'f4'].map((id) => ev(id)))).toEqual(
+    const flags = await events.insertMany(['f1', 'f2', 'f3', 'f4'].map((id) => ev(id)));
+    expect(new Map([...flags].map(([id, { status, applied }]) => [id, { status, applied }]))).toEqual(
       new Map([
-        ['f1', { status: 'learned', applied: true, copy: 0 }],
-        ['f2', { status: 'superseded', applied: true, copy: 1 }],
-        ['f3', { status: 'stale', applied: true, copy: 2 }],
-        ['f4', { status: 'learned', applied: false, copy: 3 }],
+        ['f1', { status: 'learned', applied: true }],
+        ['f2', { status: 'superseded', applied: true }],
+        ['f3', { status: 'stale', applied: true }],
+        ['f4', { status: 'learned', applied: false }],
       ]),
     );
     expect(await events.counts('fin', 1)).toEqual({ learned: 2, late: 1, superseded: 1, stale: 1, model: 0, removed: 0 });
@@ -277,8 +283,12 @@ describe('EventsRepository (real Postgres)', () => {
     release();
     await other;
     const res = await mine;
-    expect(res.get('c2')).toEqual({ status: 'learned', applied: false, copy: 1 });
-    // The other writer's row is another copy of c1 (no decision, another time): not this batch's to learn.
-    expect(res.get('c1')).toEqual({ status: 'learned', applied: false, copy: -1 });
+    expect(res.get('c2')).toEqual({ status: 'learned', applied: false, stored: null });
+    // The other writer's row is another copy of c1 (no decision, no reward): what learning is given.
+    expect(res.get('c1')).toEqual({
+      status: 'learned',
+      applied: false,
+      stored: { id: 'c1', kind: 'feedback', decisionId: null, arm: null, reward: null, joules: null, latencyMs: null, costUsd: null, model: null },
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { HttpException } from '@nestjs/common';
 import { type FastifyInstance } from 'fastify';
 
 /**
@@ -30,11 +31,14 @@ export function installBodyParsers(fastify: FastifyInstance): void {
 }
 
 /**
- * Parses the body of a request that was let in, in place (a body that is not JSON: the same 400 as Fastify's parser
- * gives, which the ProblemFilter answers in the path's error shape).
+ * Parses the body of a request that was let in, in place. A body that is not JSON (or carries a prototype-poisoning
+ * key) is the 400 it was when Fastify parsed before routing: an HttpException with the parser's message, which the
+ * ProblemFilter answers in the path's error shape.
  */
 export async function parseAdmittedBody(req: { body?: unknown }): Promise<void> {
   const raw = req.body;
   if (!(raw instanceof UnparsedJson)) return;
-  req.body = await new Promise((resolve, reject) => raw.parse((err, value) => (err ? reject(err) : resolve(value))));
+  req.body = await new Promise((resolve, reject) =>
+    raw.parse((err, value) => (err ? reject(new HttpException(err.message, (err as { statusCode?: number }).statusCode ?? 400)) : resolve(value))),
+  );
 }
