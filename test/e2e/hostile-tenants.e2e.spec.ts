@@ -199,7 +199,7 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
   });
 
   it('model-level readings need a telemetry or admin key, are bounded, robust to outliers, listable and removable', async () => {
-    const { admin, victim, attacker, telemetry } = await fresh('ht_energy');
+    const { admin, victim, attacker, telemetry, svc } = await fresh('ht_energy');
     const energyOfSmall = async () =>
       (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.scores.find((s: any) => s.model === 'small').energyJoules;
     expect(await energyOfSmall()).toBeCloseTo(10, 9); // 0.1 J/token prior × 100 expected tokens
@@ -254,6 +254,20 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     expect((await telemetry.post('/v1/feedback', { decisionId: d, thumb: 'up' })).status).toBe(403);
     expect((await telemetry.get('/v1/models')).status).toBe(403);
     await eventually(async () => Math.abs((await energyOfSmall()) - 20) < 1e-9);
+    // A telemetry key restricted to policies reports model-level readings of their arms only: a model that only
+    // another tenant's policy uses answers as an unknown one (single and batch), and its estimate does not move.
+    expect((await admin.put('/admin/models/theirs-only', { energy: { joulesPerOutputToken: 0.5 } })).status).toBe(200);
+    expect((await admin.put('/admin/policies/solo', { algorithm: 'linucb', arms: ['theirs-only', 'small'] })).status).toBe(201);
+    const host = (await admin.post('/admin/keys', { name: 'attacker-gpu', scope: 'telemetry', policies: ['attacker'] })).body.secret as string;
+    const restricted = client(svc.url, host);
+    const outside = await restricted.post('/v1/energy', { model: 'theirs-only', joules: 1e6, outputTokens: 1000 });
+    const unknown = await restricted.post('/v1/energy', { model: 'no-such-model', joules: 1, outputTokens: 10 });
+    expect([outside.status, outside.body.errors]).toEqual([404, [{ path: 'model', message: 'unknown model' }]]);
+    expect(outside.body.detail.replace('theirs-only', '<m>')).toBe(unknown.body.detail.replace('no-such-model', '<m>'));
+    const batch = await restricted.post('/v1/energy/batch', { events: [{ model: 'theirs-only', joules: 1e6, outputTokens: 1000 }] });
+    expect([batch.body.results[0].status, batch.body.results[0].problem.status]).toEqual(['rejected', 404]);
+    expect((await restricted.post('/v1/energy', { model: 'small', joules: 20, outputTokens: 100 })).status).toBe(202);
+    expect((await admin.get('/admin/energy-readings?model=theirs-only')).body.readings).toEqual([]);
   });
 
   it("event ids live in each owner's namespace; decision ids are unguessable; events per decision are bounded", async () => {

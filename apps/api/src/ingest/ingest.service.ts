@@ -18,6 +18,7 @@ import {
 } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
+import { modelInScope } from '../proxy/model-access.js';
 import { DecisionHotStore, type SeenMark } from '@app/store';
 import { type JobsOptions, type Queue } from 'bullmq';
 import { type ApiEnv } from '../config.js';
@@ -132,7 +133,10 @@ export class IngestService {
     const ok: Ready[] = [];
     for (const p of prepared) {
       const dec = p.decisionId === undefined ? undefined : found.get(p.decisionId);
-      const problem = checkAgainstDecision(entries[p.index].caller, p, dec, (m) => this.cache.model(m) !== undefined);
+      const caller = entries[p.index].caller;
+      // A key restricted to policies reports readings of their arms only (any other model answers as unknown).
+      const known = (m: string) => this.cache.model(m) !== undefined && modelInScope(caller, m, (policy) => this.cache.get(policy)?.policy.arms);
+      const problem = checkAgainstDecision(caller, p, dec, known);
       if (problem) reject(p.index, problem.status, problem.detail, problem.errors);
       else {
         const late = dec !== undefined && this.isLate(dec, now);

@@ -14,9 +14,16 @@ const callable = (m: Model | undefined): m is Model & { baseUrl: string } => m !
  * to anyway), so a restricted key reaches no upstream its policies do not use.
  */
 export function mayCallModel(caller: Principal, model: Model | undefined, armsOf: ArmsOf): model is Model & { baseUrl: string } {
-  if (!callable(model)) return false;
+  return callable(model) && modelInScope(caller, model.id, armsOf);
+}
+
+/**
+ * Whether a model is within `caller`'s reach: every model for admin keys and keys without a policy list, only the
+ * arms of its policies for a key restricted to policies (direct calls; model-level energy readings).
+ */
+export function modelInScope(caller: Principal, model: string, armsOf: ArmsOf): boolean {
   if (caller.scope === 'admin' || caller.policies === null) return true;
-  return caller.policies.some((p) => armsOf(p)?.includes(model.id) === true);
+  return caller.policies.some((p) => armsOf(p)?.includes(model) === true);
 }
 
 /** The models `caller` may call directly, sorted by id. */
