@@ -187,30 +187,47 @@ export class EventApplier {
         continue;
       }
       const next: Pending[] = [];
+      const taken: Pending[] = [];
       for (let i = 0; i < res.statuses.length; i++) {
         const s = res.statuses[i];
         const p = left[i];
         if (s === ITEM_STATUS.applicable) next.push(p);
         else if (s === ITEM_STATUS.alreadyApplied) applied.push(p);
-        else if (s === ITEM_STATUS.claimedByOther) {
-          const instead = await this.fallback(p, policy.name);
-          if (instead) next.push(instead);
-          else superseded.push(p);
-        } else if (s === ITEM_STATUS.claimedInBatch) later.push(p);
+        else if (s === ITEM_STATUS.claimedByOther) taken.push(p);
+        else if (s === ITEM_STATUS.claimedInBatch) later.push(p);
         else stale.push(p);
       }
+      const instead = await this.fallbacks(taken, policy.name);
+      taken.forEach((p, i) => (instead[i] ? next.push(instead[i]) : superseded.push(p)));
       left = next;
     }
     return { applied, superseded, stale };
   }
 
-  /** What an item whose marker another claimer holds claims instead (null: it is superseded). */
-  private async fallback({ item, epoch }: Pending, policy: string): Promise<Pending | null> {
-    const f = item.fallback;
-    if (!f) return null;
-    if (f.kind === 'item') return { item: f.item, epoch };
-    const holder = await this.store.markerOwner(this.store.policyTarget(policy), item.marker);
-    const estimate = holder === f.estimate ? await this.events.joulesOf(holder) : null;
-    return { item: estimate === null ? f.otherwise : f.correction(estimate), epoch };
+  /**
+   * What each item whose marker another claimer holds claims instead (null: it is superseded). The holders of the
+   * markers asked about, and the estimates' joules, are read in one round trip each, whatever the number of items
+   * (a flood of readings of a few decisions makes many).
+   */
+  private async fallbacks(taken: readonly Pending[], policy: string): Promise<(Pending | null)[]> {
+    const asks = taken.filter((p) => p.item.fallback?.kind === 'correctEstimate');
+    const owners = await this.store.markerOwners(
+      this.store.policyTarget(policy),
+      asks.map((p) => p.item.marker),
+    );
+    const holder = new Map(asks.map((p, i) => [p, owners[i]]));
+    const estimates = asks.filter((p) => {
+      const f = p.item.fallback;
+      return f?.kind === 'correctEstimate' && holder.get(p) === f.estimate;
+    });
+    const joules = await this.events.joulesOfMany([...new Set(estimates.map((p) => holder.get(p)!))]);
+    return taken.map((p) => {
+      const f = p.item.fallback;
+      if (!f) return null;
+      if (f.kind === 'item') return { item: f.item, epoch: p.epoch };
+      const h = holder.get(p);
+      const estimate = h === f.estimate ? (joules.get(h) ?? null) : null;
+      return { item: estimate === null ? f.otherwise : f.correction(estimate), epoch: p.epoch };
+    });
   }
 }

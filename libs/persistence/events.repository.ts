@@ -124,6 +124,17 @@ export class EventsRepository {
     return r?.joules ?? null;
   }
 
+  /** The joules stored on each of `ids` (proxies' energy estimates on usage events), where stored and not null. */
+  async joulesOfMany(ids: readonly string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await byIds(
+      this.sql,
+      ids.length,
+      (q) => q<{ id: string; joules: number }[]>`select id, joules from events where id = any(${ids as string[]}) and joules is not null`,
+    );
+    return new Map(rows.map((r) => [r.id, r.joules]));
+  }
+
   /**
    * Closes the learning pass: the applied ones keep their status, the others get their final one. One statement, so
    * its row locks are taken in one scan's order (two overlapping closes cannot deadlock).

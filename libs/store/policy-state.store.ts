@@ -223,6 +223,11 @@ export class PolicyStateStore {
     return this.r.hget(target.markers, marker);
   }
 
+  /** Which claimer holds each of `markers` (null when unset or expired), in one HMGET. */
+  async markerOwners(target: Target, markers: readonly string[]): Promise<(string | null)[]> {
+    return markers.length === 0 ? [] : this.r.hmget(target.markers, ...markers);
+  }
+
   async read(target: Target): Promise<StoredState> {
     const h = await this.r.hgetallBuffer(target.state);
     const arms = new Map<string, Float64Array>();
