@@ -18,3 +18,9 @@ export const eventOwner = (stored: string): string | null => {
   const i = stored.indexOf(SEPARATOR);
   return i < 0 ? null : stored.slice(0, i);
 };
+
+/** Prefix of the service's default-reward events: `default:<decision>`, one per decision, whoever sweeps. */
+export const DEFAULT_REWARD_PREFIX = 'default:';
+
+/** Event id of the synthetic default-reward feedback of a decision. */
+export const defaultRewardEventId = (decisionId: string): string => `${DEFAULT_REWARD_PREFIX}${decisionId}`;

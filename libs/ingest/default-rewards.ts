@@ -1,8 +1,5 @@
-import { type FeedbackJob } from '@app/contracts';
+import { defaultRewardEventId, type FeedbackJob } from '@app/contracts';
 import { type DecisionsRepository, type PoliciesRepository } from '@app/persistence';
-
-/** Event id of the synthetic default-reward feedback of a decision: one per decision, whoever sweeps. */
-export const defaultRewardEventId = (decisionId: string) => `default:${decisionId}`;
 
 /**
  * Finds decisions whose feedback window has closed without any feedback, for policies with a `defaultReward`,

@@ -194,15 +194,20 @@ describe('DecisionsRepository (real Postgres)', () => {
       u('u6', 100_000), // window closes at the cut-off, not before
       u('u7', 50_000), // an energy reading is not feedback
       u('u8', 1_000, { epoch: 2 }), // another epoch
+      u('u9', 60_000), // its default reward stored, its pass not finished: due again
+      u('u10', 70_000), // its default reward applied
     ]);
     await new EventsRepository(sql).insertMany([
       feedback('e2', 'u2', 'learned'),
       feedback('e3', 'u3', 'superseded'),
       feedback('e4', 'u4', 'late'),
       feedback('e7', 'u7', 'learned', 'energy'),
+      feedback('default:u9', 'u9', 'learned'),
+      feedback('default:u10', 'u10', 'learned'),
     ]);
+    await new EventsRepository(sql).finish(['default:u10'], [], []);
     const all = await repo.unansweredClosed('u', 1, cut, 100);
-    expect(all.map((r) => r.id)).toEqual(['u4', 'u1', 'u7']);
+    expect(all.map((r) => r.id)).toEqual(['u4', 'u1', 'u7', 'u9']);
     expect(all[0].createdAt).toEqual(new Date(T + 5_000));
     expect((await repo.unansweredClosed('u', 1, cut, 2)).map((r) => r.id)).toEqual(['u4', 'u1']);
   });
