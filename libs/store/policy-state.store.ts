@@ -54,14 +54,10 @@ export function addToStored(stored: Float64Array | null | undefined, delta: Floa
 export const SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
 interface Scripts {
-  commitBatch(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
-  replaceState(k1: string, k2: string, k3: string, ...args: (string | Buffer | number)[]): Promise<number[]>;
+  commitBatch(k1: string, k2: string, k3: string, args: (string | Buffer | number)[]): Promise<number[]>;
+  replaceState(k1: string, k2: string, k3: string, args: (string | Buffer | number)[]): Promise<number[]>;
   lockRebuild(k1: string, ...args: (string | number)[]): Promise<number>;
-  addMarkers(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
 }
-
-/** Markers per script call of a rebuild's replacement (two arguments each: well within what one command takes). */
-export const MARKERS_PER_CALL = 20_000;
 
 /**
  * Typed wrappers over the Lua scripts in ./lua (one script a file, key count in the name, contract in its
@@ -87,7 +83,6 @@ export class PolicyStateStore {
       redis.defineCommand('commitBatch', { numberOfKeys: 3, lua: luaSource('commitBatch-3.lua') });
       redis.defineCommand('replaceState', { numberOfKeys: 3, lua: luaSource('replaceState-3.lua') });
       redis.defineCommand('lockRebuild', { numberOfKeys: 1, lua: luaSource('lockRebuild-1.lua') });
-      redis.defineCommand('addMarkers', { numberOfKeys: 3, lua: luaSource('addMarkers-3.lua') });
     }
   }
 
@@ -121,7 +116,7 @@ export class PolicyStateStore {
         next.push(addToStored(snap.arms.get(f), delta, snap.spare.get(f)));
         args.push(f, toBlob(next[next.length - 1]));
       }
-      const res = await this.r.commitBatch(target.state, target.markers, target.times, ...args);
+      const res = await this.r.commitBatch(target.state, target.markers, target.times, args);
       // The snapshot is this call's alone until it goes back: updated when applied, as it was when nothing was
       // written, not at all when the state is gone or changed.
       if (res[0] === 1) {
@@ -176,9 +171,9 @@ export class PolicyStateStore {
   }
 
   /**
-   * Replaces the state (create, reset, rebuild); with a token, only if that rebuild still holds the lock. Markers
-   * beyond MARKERS_PER_CALL go ahead in chunks (addMarkers-3.lua), in one MULTI with the replacement: atomic, and
-   * written only while the lock is held with the token.
+   * Replaces the state (create, reset, rebuild); with a token, only if that rebuild still holds the lock. One script
+   * call, so one atomic step, whatever the number of markers: the arguments go as one array, never spread into a
+   * call (a fold of a long log has hundreds of thousands of markers, past what a spread may carry).
    */
   async replace(
     target: Target,
@@ -187,30 +182,12 @@ export class PolicyStateStore {
     markers: readonly { marker: string; claimer: string }[] = [],
     token = '',
   ): Promise<number | null> {
-    const now = Date.now();
-    const ahead = markers.length > MARKERS_PER_CALL ? markers.slice(0, markers.length - MARKERS_PER_CALL) : [];
-    if (ahead.length > 0 && token === '') throw new Error('markers beyond one call need a rebuild token');
-    const last = markers.slice(ahead.length);
-    const args: (string | Buffer | number)[] = [now, String(epoch), token, nextRev(), last.length];
-    for (const m of last) args.push(m.marker, m.claimer);
+    const args: (string | Buffer | number)[] = [Date.now(), String(epoch), token, nextRev(), markers.length];
+    for (const m of markers) args.push(m.marker, m.claimer);
     args.push(arms.size);
     for (const [arm, v] of arms) args.push(`arm:${arm}`, toBlob(v));
     this.snapshots.delete(target.state);
-    if (ahead.length === 0) {
-      const res = await this.r.replaceState(target.state, target.markers, target.times, ...args);
-      return res[0] === 1 ? res[1] : null;
-    }
-    const tx = this.r.multi() as unknown as Scripts & { exec(): Promise<[Error | null, unknown][] | null> };
-    for (let i = 0; i < ahead.length; i += MARKERS_PER_CALL) {
-      const chunk: (string | number)[] = [now, token];
-      for (const m of ahead.slice(i, i + MARKERS_PER_CALL)) chunk.push(m.marker, m.claimer);
-      void tx.addMarkers(target.state, target.markers, target.times, ...chunk);
-    }
-    void tx.replaceState(target.state, target.markers, target.times, ...args);
-    const results = await tx.exec();
-    const failed = results?.find(([err]) => err !== null);
-    if (!results || failed) throw failed?.[0] ?? new Error('the rebuild transaction was discarded');
-    const res = results[results.length - 1][1] as number[];
+    const res = await this.r.replaceState(target.state, target.markers, target.times, args);
     return res[0] === 1 ? res[1] : null;
   }
 

@@ -269,9 +269,10 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     expect((await client(a.url, key.body.secret).call('POST', '/admin/policies/open/evaluate', broken)).status).toBe(403);
     // Let in, the same body is parsed and refused in the path's error shape; a valid one is read.
     const admitted = await client(a.url).call('POST', '/v1/route', broken);
-    expect([admitted.status, admitted.body.type, admitted.body.errors]).toEqual([
+    expect([admitted.status, admitted.body.type, admitted.body.detail, admitted.body.errors]).toEqual([
       400,
       'urn:router:problem:http-400',
+      "the body could not be read: Body is not valid JSON but content-type is set to 'application/json'",
       [{ path: '(body)', message: "Body is not valid JSON but content-type is set to 'application/json'" }],
     ]);
     const chat = await client(a.url).call('POST', '/v1/chat/completions', broken);

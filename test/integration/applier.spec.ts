@@ -261,4 +261,62 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     await applier.apply({ decisions: [], feedback: [{ eventId: 'unseen-fb', decisionId: 'unseen', reward: 1, receivedAt: Date.now() }], energy: [] });
     expect(hotReads).toHaveBeenCalledWith(['unseen']);
   });
+
+  it("learns what the log stored of an event id, with the stored row's decision, whichever copy its batch holds", async () => {
+    // A pass stored E for d1 (reward 1) and stopped; another request's copy of E names d2 (reward 0) and reaches a
+    // pass that also holds both decisions: E is learnt once, as stored (d1, reward 1); d2 gets no quality from it.
+    const [x1, x2] = [Array.from({ length: D }, (_, i) => (i + 1) / D), Array.from({ length: D }, (_, i) => (D - i) / D)];
+    const d1: DecisionRecord = { ...decisions[4], id: 'copy-d1', arm: 'a', armIndex: 0, x: x1 };
+    const d2: DecisionRecord = { ...decisions[5], id: 'copy-d2', arm: 'b', armIndex: 1, x: x2 };
+    const events = new EventsRepository(sqls[0]);
+    const at = Date.now();
+    await new DecisionsRepository(sqls[0]).insertMany([d1]);
+    await events.insertMany([
+      {
+        id: 'copy-e',
+        kind: 'feedback',
+        decisionId: d1.id,
+        policy: 'p',
+        epoch: 1,
+        arm: 'a',
+        status: 'learned',
+        reward: 1,
+        joules: null,
+        inputTokens: null,
+        outputTokens: null,
+        latencyMs: null,
+        model: null,
+        payload: null,
+        receivedAt: at,
+      },
+    ]);
+    const target = store.policyTarget('p');
+    const before = await store.read(target);
+    const out = await appliers[1].apply({
+      decisions: [d1, d2],
+      feedback: [{ eventId: 'copy-e', decisionId: d2.id, reward: 0, receivedAt: at + 5 }],
+      energy: [],
+    });
+    expect(out.applied).toBe(3);
+    expect([await store.markerOwner(target, 'q:copy-d1'), await store.markerOwner(target, 'q:copy-d2')]).toEqual(['copy-e', null]);
+    const after = await store.read(target);
+    const want = sumDeltas(D, [
+      { kind: 'decision', arm: 'a', x: x1 },
+      { kind: 'decision', arm: 'b', x: x2 },
+      { kind: 'observation', arm: 'a', x: x1, head: headIndex.quality, value: 1 },
+    ]);
+    for (const arm of ['a', 'b']) {
+      const diff = after.arms.get(arm)!.map((v, i) => v - before.arms.get(arm)![i]);
+      expect([arm, relErr(diff, want.get(arm)!) < 1e-9]).toEqual([arm, true]);
+    }
+    const [row] = await sqls[0]<
+      { decisionId: string; reward: number; applied: boolean }[]
+    >`select decision_id as "decisionId", reward, applied from events where id = 'copy-e'`;
+    expect(row).toEqual({ decisionId: d1.id, reward: 1, applied: true });
+    // The same copy again (a retry): nothing more.
+    await appliers[2].apply({ decisions: [d2], feedback: [{ eventId: 'copy-e', decisionId: d2.id, reward: 0, receivedAt: at + 5 }], energy: [] });
+    const again = await store.read(target);
+    for (const arm of ['a', 'b']) expect(relErr(again.arms.get(arm)!, after.arms.get(arm)!)).toBeLessThan(1e-12);
+    expect(unpackArmStats(again.arms.get('b')!, D).obs[headIndex.quality]).toBe(unpackArmStats(before.arms.get('b')!, D).obs[headIndex.quality]);
+  });
 });

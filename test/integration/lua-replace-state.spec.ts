@@ -103,37 +103,21 @@ describe('replaceState-3.lua: create, reset and rebuild of a policy state (real 
     expect(await redis.hexists(target.state, 'rebuilding')).toBe(0);
   });
 
-  it('takes a fold of more markers than one command may carry (in chunks, one transaction), only with the lock', async () => {
-    // 150,000 markers: 300,000 arguments, past what one call of a script could be given (about 125,000).
+  it('takes a fold of 150,000 markers in one call (its arguments never spread), only with the lock', async () => {
+    // 300,000 arguments: spread into a call, more than a JavaScript call may carry (about 125,000 here).
     const target = store.policyTarget(name());
     await store.replace(target, 1, new Map([['a', vec(1)]]));
     const markers = Array.from({ length: 150_000 }, (_, i) => ({ marker: `e:ev${i}`, claimer: `ev${i}` }));
-    // Refused by token: not one marker of any chunk is written.
+    // Refused by token: not one marker is written.
     await store.lockRebuild(target, 'mine');
     expect(await store.replace(target, 1, new Map([['a', vec(5)]]), markers, 'not-mine')).toBeNull();
     expect([await redis.hlen(target.markers), await redis.zcard(target.times)]).toEqual([0, 0]);
     expect(await store.replace(target, 1, new Map([['a', vec(5)]]), markers, 'mine')).toBe(2);
     expect(await store.read(target)).toEqual({ epoch: 1, seq: 2, arms: new Map([['a', vec(5)]]) });
     expect([await redis.hlen(target.markers), await redis.zcard(target.times)]).toEqual([150_000, 150_000]);
-    expect([await store.markerOwner(target, 'e:ev0'), await store.markerOwner(target, 'e:ev129999'), await store.markerOwner(target, 'e:ev149999')]).toEqual([
-      'ev0',
-      'ev129999',
-      'ev149999',
-    ]);
+    expect([await store.markerOwner(target, 'e:ev0'), await store.markerOwner(target, 'e:ev149999')]).toEqual(['ev0', 'ev149999']);
     // A batch still in flight finds its item applied.
     expect(await store.apply(target, [item('e:ev7', 'ev7')], new Map([['a', vec(1)]]))).toEqual({ kind: 'conflict', statuses: [ITEM_STATUS.alreadyApplied] });
-    // On a fresh connection (the scripts not loaded there yet) too.
-    const fresh = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    try {
-      const other = new PolicyStateStore(fresh, env.prefix, TTL);
-      const t2 = other.policyTarget(name());
-      await other.replace(t2, 1, new Map());
-      await other.lockRebuild(t2, 'tok');
-      expect(await other.replace(t2, 1, new Map([['b', vec(2)]]), markers.slice(0, 45_000), 'tok')).toBe(2);
-      expect(await fresh.hlen(t2.markers)).toBe(45_000);
-    } finally {
-      await fresh.quit();
-    }
   });
 
   it('is atomic: concurrent replacements each take one seq step and never mix their arms', async () => {
