@@ -160,4 +160,40 @@ describe('LogFold', () => {
     expect(arms.size).toBe(0);
     expect([...markers.keys()]).toEqual(['d:old']);
   });
+
+  it('lists the markers of items not applied yet or not older than markersSince; the state folds every item', () => {
+    const old: LearningDecision = { id: 'old', arm: 'a', x: [1, 0, 0] };
+    const open: LearningDecision = { id: 'open', arm: 'a', x: [0, 1, 0] };
+    const fresh: LearningDecision = { id: 'fresh', arm: 'b', x: [0, 0, 1] };
+    const f = new LogFold(policy, 1000);
+    f.addDecisions([
+      { ...old, applied: true, createdAt: 10 },
+      { ...open, applied: false, createdAt: 10 },
+      { ...fresh, applied: true, createdAt: 2000 },
+      { id: 'unknown-age', arm: 'b', x: [1, 1, 1] },
+    ]);
+    f.addEvents([
+      row(old, 't-old', 'feedback', { reward: 1 }, 20, true),
+      row(open, 't-open', 'feedback', { reward: 0 }, 20, false),
+      row(fresh, 't-fresh', 'feedback', { reward: 1 }, 1500, true),
+      row(old, 'r-old', 'energy', { joules: 5 }, 30, true),
+      row(old, 'r-old-2', 'energy', { joules: 6 }, 1200, true),
+    ]);
+    const { blobs, markers } = f.result();
+    expect(markers.map((m) => `${m.marker}=${m.claimer}`).sort()).toEqual(
+      ['d:open=open', 'd:fresh=fresh', 'd:unknown-age=unknown-age', 'q:open=t-open', 'q:fresh=t-fresh', 'e:r-old-2=r-old-2'].sort(),
+    );
+    // Every item is folded, its marker listed or not.
+    const all = fold(
+      [old, open, fresh, { id: 'unknown-age', arm: 'b', x: [1, 1, 1] }],
+      [
+        row(old, 't-old', 'feedback', { reward: 1 }, 20, true),
+        row(open, 't-open', 'feedback', { reward: 0 }, 20, false),
+        row(fresh, 't-fresh', 'feedback', { reward: 1 }, 1500, true),
+        row(old, 'r-old', 'energy', { joules: 5 }, 30, true),
+        row(old, 'r-old-2', 'energy', { joules: 6 }, 1200, true),
+      ],
+    );
+    for (const [arm, blob] of all.blobs) expect(relErr(blobs.get(arm)!, blob)).toBe(0);
+  });
 });

@@ -19,6 +19,12 @@ interface Candidate {
   receivedAt: number;
 }
 
+/** A decision of the log as the fold takes it: whether its pass closed and when it was made, where known. */
+export interface FoldDecision extends LearningDecision {
+  applied?: boolean;
+  createdAt?: number;
+}
+
 /**
  * Which of the events competing for a marker claims it in a rebuild: measured values before the proxy's
  * estimates, then the one already learnt, then the first received (then the log's order).
@@ -36,17 +42,26 @@ const byPrecedence = (a: Candidate, b: Candidate) =>
 export class LogFold {
   private readonly dim: number;
   private readonly arms: Map<string, ArmStats>;
-  private readonly claims = new Map<Marker, string>();
+  /** Each marker claimed, its claimer, and whether the rebuild writes it (see the constructor). */
+  private readonly claims = new Map<Marker, { claimer: string; keep: boolean }>();
   private readonly contested: Candidate[] = [];
 
-  constructor(private readonly policy: Pick<PolicyConfig, 'arms' | 'features' | 'feedback'>) {
+  /**
+   * `markersSince` (ms): the markers the result lists are those of items not yet applied (a pass may still be
+   * committing them) or made or received since then; older ones' markers would have expired in the live state
+   * anyway (the commits expire markers a day after they are set), and a long log has millions. Default: all.
+   */
+  constructor(
+    private readonly policy: Pick<PolicyConfig, 'arms' | 'features' | 'feedback'>,
+    private readonly markersSince = -Infinity,
+  ) {
     this.dim = policy.features.dim;
     this.arms = new Map(policy.arms.map((a) => [a, emptyArmStats(this.dim)]));
   }
 
-  addDecisions(page: readonly LearningDecision[]): void {
+  addDecisions(page: readonly FoldDecision[]): void {
     const deltas: LearningDelta[] = [];
-    for (const dec of page) this.claim(decisionItem(dec), deltas);
+    for (const dec of page) this.claim(decisionItem(dec), deltas, this.kept(dec.applied, dec.createdAt));
     this.fold(deltas);
   }
 
@@ -59,7 +74,7 @@ export class LogFold {
       if (!event) continue;
       for (const item of learningItems(event, { id: row.decisionId, arm: row.arm, x: row.context }, this.policy)) {
         if (isContested(item.marker)) this.contested.push({ item, applied: row.applied, receivedAt: row.receivedAt.getTime() });
-        else this.claim(item, deltas);
+        else this.claim(item, deltas, this.kept(row.applied, row.receivedAt.getTime()));
       }
     }
     this.fold(deltas);
@@ -68,24 +83,31 @@ export class LogFold {
   /** The state per arm (arms never touched are left out) and every marker claimed, with its claimer. */
   result(): { blobs: Map<string, Float64Array>; markers: { marker: string; claimer: string }[] } {
     const deltas: LearningDelta[] = [];
-    for (const c of this.contested.sort(byPrecedence)) this.claim(c.item, deltas);
+    for (const c of this.contested.sort(byPrecedence)) this.claim(c.item, deltas, this.kept(c.applied, c.receivedAt));
     this.contested.length = 0;
     this.fold(deltas);
     const blobs = new Map<string, Float64Array>();
     for (const [arm, s] of this.arms) if (s.pulls > 0 || s.obs.some((o) => o > 0)) blobs.set(arm, packArmStats(s, new Float64Array(armStatsLength(this.dim))));
-    return { blobs, markers: [...this.claims].map(([marker, claimer]) => ({ marker, claimer })) };
+    const markers: { marker: string; claimer: string }[] = [];
+    for (const [marker, { claimer, keep }] of this.claims) if (keep) markers.push({ marker, claimer });
+    return { blobs, markers };
   }
 
-  private claim(item: LearningItem, deltas: LearningDelta[]): void {
+  /** Whether an item's marker is written: not applied yet, or not older than markersSince (unknown: written). */
+  private kept(applied: boolean | undefined, at: number | undefined): boolean {
+    return applied !== true || at === undefined || at >= this.markersSince;
+  }
+
+  private claim(item: LearningItem, deltas: LearningDelta[], keep: boolean): void {
     const holder = this.claims.get(item.marker);
     if (holder === undefined) {
-      this.claims.set(item.marker, item.claimer);
+      this.claims.set(item.marker, { claimer: item.claimer, keep });
       deltas.push(...item.deltas);
       return;
     }
-    if (holder === item.claimer || !item.fallback) return;
+    if (holder.claimer === item.claimer || !item.fallback) return;
     // Estimates come after every measured reading, so a reading never finds one in its slot here.
-    this.claim(item.fallback.kind === 'item' ? item.fallback.item : item.fallback.otherwise, deltas);
+    this.claim(item.fallback.kind === 'item' ? item.fallback.item : item.fallback.otherwise, deltas, keep);
   }
 
   /** Adds deltas of this state's dimension to the arms it has. */

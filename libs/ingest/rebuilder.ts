@@ -32,10 +32,12 @@ export class Rebuilder {
     const target = this.store.policyTarget(name);
     const token = randomUUID();
     await this.store.lockRebuild(target, token);
-    const fold = new LogFold(policy);
+    // Markers of items applied before the live markers' lifetime are left out (an hour's margin): they would have
+    // expired, and a long log has millions of them, which Redis would write while every other client waits.
+    const fold = new LogFold(policy, Date.now() - this.store.markerTtlMs - 3_600_000);
     let decisions = 0;
     for await (const page of this.decisions.forEpoch(name, policy.epoch)) {
-      fold.addDecisions(page.map((r) => ({ id: r.id, arm: r.arm, arms: r.arms, x: r.context })));
+      fold.addDecisions(page.map((r) => ({ id: r.id, arm: r.arm, arms: r.arms, x: r.context, applied: r.applied, createdAt: r.createdAt.getTime() })));
       decisions += page.length;
       onProgress(decisions);
     }

@@ -137,11 +137,11 @@ export class DecisionsRepository {
   }
 
   /** Streams one policy epoch's decisions in id order, in pages (for rebuilds). */
-  async *forEpoch(policy: string, epoch: number, page = 5000): AsyncGenerator<{ id: string; arm: string; arms: string[] | null; context: number[] }[]> {
+  async *forEpoch(policy: string, epoch: number, page = 5000): AsyncGenerator<EpochDecisionRow[]> {
     let after = '';
     for (;;) {
-      const rows = await this.sql<{ id: string; arm: string; arms: string[] | null; context: number[] }[]>`
-        select id, arm, arms, context from decisions
+      const rows = await this.sql<EpochDecisionRow[]>`
+        select id, arm, arms, context, applied, created_at as "createdAt" from decisions
         where policy = ${policy} and epoch = ${epoch} and id > ${after} order by id limit ${page}`;
       if (rows.length === 0) return;
       yield rows;
@@ -196,6 +196,16 @@ export class DecisionsRepository {
         and d.created_at >= ${since} and d.created_at < ${until}
       order by d.created_at desc limit ${limit}`;
   }
+}
+
+/** A decision as a rebuild folds it. */
+export interface EpochDecisionRow {
+  id: string;
+  arm: string;
+  arms: string[] | null;
+  context: number[];
+  applied: boolean;
+  createdAt: Date;
 }
 
 export interface LoggedOutcomeRow {

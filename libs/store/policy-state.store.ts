@@ -73,7 +73,8 @@ export class PolicyStateStore {
   constructor(
     redis: RedisClient,
     prefix = 'rt',
-    private readonly markerTtlMs = 24 * 3600 * 1000,
+    /** How long a marker lives after it is set (commitBatch expires older ones). */
+    readonly markerTtlMs = 24 * 3600 * 1000,
     snapshotBytes = SNAPSHOT_BYTES,
   ) {
     this.snapshots = new StateSnapshots(snapshotBytes);

@@ -1,5 +1,5 @@
 import { type DecisionRecord } from '@app/contracts';
-import { createSql, DecisionsRepository, EventsRepository, type EventRow, SettledDecisions, type Sql } from '@app/persistence';
+import { createSql, DecisionsRepository, type EpochDecisionRow, EventsRepository, type EventRow, SettledDecisions, type Sql } from '@app/persistence';
 import { freshEnvironment } from '../support/harness.js';
 
 // DecisionsRepository on a real Postgres: idempotent inserts with applied flags, the estimates fill-in of bare
@@ -171,12 +171,12 @@ describe('DecisionsRepository (real Postgres)', () => {
       dec('f08', { policy: 'fe-other', epoch: 2 }),
       dec('f09', { policy: 'fe', epoch: 2, mode: 'duel', arms: ['x', 'y'], x: [9] }),
     ]);
-    const pages: { id: string; arm: string; arms: string[] | null; context: number[] }[][] = [];
+    const pages: EpochDecisionRow[][] = [];
     for await (const page of repo.forEpoch('fe', 2, 3)) pages.push(page);
     expect(pages.map((p) => p.length)).toEqual([3, 3, 2]);
     expect(pages.flat().map((r) => r.id)).toEqual(['f01', 'f02', 'f03', 'f04', 'f05', 'f06', 'f07', 'f09']);
-    expect(pages[0][0]).toEqual({ id: 'f01', arm: 'arm1', arms: null, context: [1] });
-    expect(pages[2][1]).toEqual({ id: 'f09', arm: 'b', arms: ['x', 'y'], context: [9] });
+    expect(pages[0][0]).toEqual({ id: 'f01', arm: 'arm1', arms: null, context: [1], applied: false, createdAt: new Date(T) });
+    expect(pages[2][1]).toEqual({ id: 'f09', arm: 'b', arms: ['x', 'y'], context: [9], applied: false, createdAt: new Date(T) });
     const none: unknown[] = [];
     for await (const page of repo.forEpoch('fe', 3)) none.push(page);
     expect(none).toEqual([]);
