@@ -6,7 +6,7 @@ import { eventRows, type Joined, type QueuedEvent } from './event-rows.js';
 import { type ModelEnergyEstimator } from './model-energy-estimator.js';
 import { RecentDecisions } from './recent-decisions.js';
 import { type Closing, type Pending, type PersistFlags, type Plan, planPass } from './pass-plan.js';
-import { type Rebuilder } from './rebuilder.js';
+import { isRebuildUnderWay, type Rebuilder } from './rebuilder.js';
 
 export interface BatchInput {
   decisions: DecisionRecord[];
@@ -183,7 +183,13 @@ export class EventApplier {
         continue;
       }
       if (res.kind === 'uninitialised') {
-        await this.rebuilder.rebuild(policy.name);
+        try {
+          await this.rebuilder.rebuild(policy.name);
+        } catch (err) {
+          // Another rebuild (an api replica's repair, another pass) is under way: wait for it, as for "busy".
+          if (!isRebuildUnderWay(err)) throw err;
+          await sleep(100);
+        }
         continue;
       }
       const next: Pending[] = [];

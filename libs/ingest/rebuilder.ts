@@ -4,6 +4,12 @@ import { type DecisionsRepository, type EventsRepository, type PoliciesRepositor
 import { type PolicyStateStore } from '@app/store';
 import { LogFold } from './log-fold.js';
 
+/** The answer while another rebuild of the policy's state is under way: retry shortly (503). */
+export const rebuildRunning = (name: string) => new DomainError('UNAVAILABLE', `a rebuild of ${name} is under way; try again shortly`, [], 5);
+
+/** Whether an error is rebuildRunning's (or a rebuild that lost its lock): another rebuild is doing the work. */
+export const isRebuildUnderWay = (err: unknown): boolean => err instanceof DomainError && err.code === 'UNAVAILABLE';
+
 export interface RebuildResult {
   policy: string;
   epoch: number;
@@ -31,7 +37,11 @@ export class Rebuilder {
     if (!policy) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     const target = this.store.policyTarget(name);
     const token = randomUUID();
-    await this.store.lockRebuild(target, token);
+    // One rebuild of a state at a time: another under way is left to finish (its lock expires if it died).
+    const hold = async () => {
+      if ((await this.store.lockRebuild(target, token)) < 0) throw rebuildRunning(name);
+    };
+    await hold();
     // Markers of items applied before the live markers' lifetime are left out (an hour's margin): they would have
     // expired, and a long log has millions of them, which Redis would write while every other client waits.
     const fold = new LogFold(policy, Date.now() - this.store.markerTtlMs - 3_600_000);
@@ -40,12 +50,14 @@ export class Rebuilder {
       fold.addDecisions(page.map((r) => ({ id: r.id, arm: r.arm, arms: r.arms, x: r.context, applied: r.applied, createdAt: r.createdAt.getTime() })));
       decisions += page.length;
       onProgress(decisions);
+      await hold(); // a long fold keeps its lock (60 s from each page)
     }
     let events = 0;
     for await (const page of this.events.learnedForEpoch(name, policy.epoch)) {
       fold.addEvents(page);
       events += page.length;
       onProgress(decisions + events);
+      await hold();
     }
     const { blobs, markers } = fold.result();
     const seq = await this.store.replace(target, policy.epoch, blobs, markers, token);

@@ -153,16 +153,18 @@ describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Re
     expect(await store.read(target)).toEqual({ epoch: null, seq: 2, arms: new Map([['a', vec(4, 6)]]) });
   });
 
-  it('answers busy (-2) while a rebuild holds the state; uninitialised wins over busy', async () => {
+  it('answers busy (-2) while a rebuild holds the state, also a state being rebuilt after it was lost', async () => {
     const { target } = await fresh();
     await store.lockRebuild(target, 'tok', 60_000);
     const before = await store.read(target);
     expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1, 1, 1, 1)]]))).toEqual({ kind: 'busy' });
     expect(await store.read(target)).toEqual(before);
     expect(await store.markerOwner(target, 'd:1')).toBeNull();
+    // A lost state: "uninitialised" until a rebuild locks it, then "busy" (the batch waits for that rebuild).
     const flushed = store.policyTarget('flushed-while-locked');
-    await store.lockRebuild(flushed, 'tok', 60_000);
     expect(await store.apply(flushed, [item('d:1', 'd1')], new Map())).toEqual({ kind: 'uninitialised' });
+    await store.lockRebuild(flushed, 'tok', 60_000);
+    expect(await store.apply(flushed, [item('d:1', 'd1')], new Map())).toEqual({ kind: 'busy' });
   });
 
   it('forgets markers `ttl` ms after they were set (from both the hash and the time index)', async () => {

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { openStateStore, type StateStoreFixture } from '../support/state-store.js';
 
 // lockRebuild-1.lua through PolicyStateStore.lockRebuild on a real Redis: what it returns, how long it holds
-// commitBatch off, and that only the latest lock holder's token can replace the state (replaceState-3.lua).
+// commitBatch off, and that only the lock holder's token can replace the state (replaceState-3.lua); a held lock is not
+// taken over.
 const vec = (...v: number[]) => Float64Array.from(v);
 const item = (marker: string, claimer: string, epoch = 1): BatchItem => ({ marker, claimer, epoch });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,28 +56,49 @@ describe('lockRebuild-1.lua: the rebuild lock of a policy state (real Redis)', (
     expect(await store.apply(target2, [item('d:1', 'd1')], one)).toEqual({ kind: 'applied', seq: 2 });
   });
 
-  it('a later lock takes over: the earlier token can no longer replace, the later one can and releases the lock', async () => {
+  it('a lock another rebuild holds is not taken over; its holder extends it; once it expires another may take it', async () => {
     const target = await fresh();
-    await store.lockRebuild(target, 'first');
-    await store.lockRebuild(target, 'second');
+    expect(await store.lockRebuild(target, 'first', 300)).toBe(1);
+    expect(await store.lockRebuild(target, 'second')).toBe(-1);
+    expect(await redis.hget(target.state, 'rebuildToken')).toBe('first');
     const before = await store.read(target);
-    expect(await store.replace(target, 1, new Map([['a', vec(9, 9)]]), [{ marker: 'd:x', claimer: 'x' }], 'first')).toBeNull();
+    expect(await store.replace(target, 1, new Map([['a', vec(9, 9)]]), [{ marker: 'd:x', claimer: 'x' }], 'second')).toBeNull();
     expect(await store.read(target)).toEqual(before);
     expect(await store.markerOwner(target, 'd:x')).toBeNull();
-    expect(await store.apply(target, [item('d:1', 'd1')], new Map())).toEqual({ kind: 'busy' }); // still held by "second"
-    expect(await store.replace(target, 1, new Map([['a', vec(7, 7)]]), [], 'second')).toBe(before.seq + 1);
+    // The holder extends its lock (a long fold); the other still cannot take it.
+    expect(await store.lockRebuild(target, 'first', 60_000)).toBe(1);
+    await sleep(350);
+    expect(await store.lockRebuild(target, 'second')).toBe(-1);
+    expect(await store.apply(target, [item('d:1', 'd1')], new Map())).toEqual({ kind: 'busy' });
+    expect(await store.replace(target, 1, new Map([['a', vec(7, 7)]]), [], 'first')).toBe(before.seq + 1);
     expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1, 1)]]))).toEqual({ kind: 'applied', seq: before.seq + 2 });
     expect(Array.from((await store.read(target)).arms.get('a')!)).toEqual([8, 8]);
-    // The lock is gone with the replacement: the same token cannot replace a second time.
-    expect(await store.replace(target, 1, new Map(), [], 'second')).toBeNull();
+    // The lock is gone with the replacement: the same token cannot replace a second time; another may lock now.
+    expect(await store.replace(target, 1, new Map(), [], 'first')).toBeNull();
+    expect(await store.lockRebuild(target, 'second', 50)).toBe(before.seq + 2);
+    await sleep(100);
+    // An expired lock is taken by the next rebuild.
+    expect(await store.lockRebuild(target, 'third')).toBe(before.seq + 2);
   });
 
-  it('of 16 rebuilds locking and replacing concurrently, exactly one (the last to lock) replaces', async () => {
+  it('a state being rebuilt after it was lost answers "busy", not "uninitialised" (a batch waits instead of rebuilding too)', async () => {
+    const target = await fresh();
+    await redis.del(target.state);
+    expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1, 1)]]))).toEqual({ kind: 'uninitialised' });
+    expect(await store.lockRebuild(target, 'repair')).toBe(0);
+    expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1, 1)]]))).toEqual({ kind: 'busy' });
+    expect(await store.replace(target, 1, new Map([['a', vec(2, 2)]]), [], 'repair')).toBe(1);
+    expect(await store.apply(target, [item('d:1', 'd1')], new Map([['a', vec(1, 1)]]))).toEqual({ kind: 'applied', seq: 2 });
+  });
+
+  it('of 16 rebuilds locking and replacing concurrently, exactly one (the one that got the lock) replaces', async () => {
     const stores = conns.map((c) => new PolicyStateStore(c, env.prefix));
     const target = await fresh();
     const tokens = Array.from({ length: 16 }, (_, i) => `rebuild-${i}`);
-    await Promise.all(tokens.map((tok, i) => stores[i % 8].lockRebuild(target, tok)));
+    const locked = await Promise.all(tokens.map((tok, i) => stores[i % 8].lockRebuild(target, tok)));
+    expect(locked.filter((s) => s >= 0)).toHaveLength(1);
     const holder = await redis.hget(target.state, 'rebuildToken');
+    expect(tokens[locked.findIndex((s) => s >= 0)]).toBe(holder);
     const res = await Promise.all(tokens.map((tok, i) => stores[i % 8].replace(target, 1, new Map([['a', vec(i, i)]]), [], tok)));
     const won = res.flatMap((r, i) => (r === null ? [] : [i]));
     expect(won).toHaveLength(1);

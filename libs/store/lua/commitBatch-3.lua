@@ -30,8 +30,10 @@ local checkEpoch = ARGV[4] == '1'
 
 local head = redis.call('HMGET', KEYS[1], 'epoch', 'rebuilding', 'seq', 'rev')
 local epoch = head[1]
-if checkEpoch and not epoch then return {-1} end
+-- A rebuild under way first: a state being rebuilt after it was lost has no epoch yet, and a batch must wait for
+-- that rebuild, not start another.
 if head[2] and tonumber(head[2]) > now then return {-2} end
+if checkEpoch and not epoch then return {-1} end
 
 -- expire old markers, a bounded amount per call
 local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - ttl, 'LIMIT', 0, 500)
