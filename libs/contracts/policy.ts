@@ -34,6 +34,14 @@ export const scalesSchema = z.strictObject({
   latency: finite().gt(0).max(1e7).optional(),
 });
 
+/**
+ * Largest arms × dim² of a policy: its learnt state (a d×d matrix per arm), each decision (a quadratic form per
+ * arm), each replica's recompile and each rebuild grow with it, and a tenant's traffic on one policy far beyond it
+ * (64 arms at dim 512: 134 MB of state, ~50 ms of the api's thread per route, rebuild pages of seconds) slows every
+ * other tenant. 16 arms at dim 512, or 64 at dim 256.
+ */
+export const MAX_STATE_VALUES = 16 * 512 ** 2;
+
 /** Algorithms whose choice ignores the scalarised scores, so a budget's price cannot steer them. */
 export const UNPACED_ALGORITHMS: readonly string[] = ['fgts-cdb', 'random'];
 
@@ -89,6 +97,10 @@ export const policyConfigSchema = z
       .default({ windowSeconds: 86400, defaultReward: null, aggregation: 'earliest' }),
   })
   .refine((p) => new Set(p.arms).size === p.arms.length, { message: 'arms must be distinct', path: ['arms'] })
+  .refine((p) => p.arms.length * p.features.dim ** 2 <= MAX_STATE_VALUES, {
+    message: `a policy's learnt state holds arms × dim² values, at most ${MAX_STATE_VALUES} (16 arms at dim 512, 64 at dim 256): fewer arms or a smaller dim`,
+    path: ['features', 'dim'],
+  })
   .refine((p) => !p.cascade || (p.arms.length >= 2 && p.algorithm !== 'fgts-cdb'), {
     message: 'a cascade needs at least two arms and a policy that decides single models (not fgts-cdb)',
     path: ['cascade'],

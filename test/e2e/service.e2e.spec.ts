@@ -224,6 +224,18 @@ describe('routing service end to end', () => {
       ['unknown policy', () => admin.post('/v1/route', { policy: 'nope', input: 'x' }), 404, 'policy'],
       ['missing input', () => admin.post('/v1/route', { policy: 'idem' }), 400, 'input'],
       ['wrong type', () => admin.post('/v1/route', { policy: 'idem', input: 42 }), 400, 'input'],
+      // A learnt state past 16 arms at dim 512 (arms × dim²): refused, naming the dim.
+      [
+        'state too large',
+        () =>
+          admin.put('/admin/policies/huge', {
+            algorithm: 'linucb',
+            arms: Array.from({ length: 17 }, (_, i) => `m${i}`),
+            features: { source: 'caller', dim: 512 },
+          }),
+        400,
+        'features.dim',
+      ],
       ['unknown field', () => admin.post('/v1/route', { policy: 'idem', input: 'x', extra: 1 }), 400, 'extra'],
       ['unknown candidate', () => admin.post('/v1/route', { policy: 'idem', input: 'x', candidates: ['gpt-9'] }), 400, 'candidates.0'],
       ['invalid JSON', () => admin.call('POST', '/v1/route', '{"policy":', {}), 400, '(body)'],
