@@ -11,3 +11,4 @@ export * from './permanent-failure.js';
 export * from './request-context.js';
 export * from './nest-logger.js';
 export * from './startup-failure.js';
+export * from './run-in-slices.js';

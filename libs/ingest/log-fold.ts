@@ -1,6 +1,6 @@
-import { addArmStats, type ArmStats, armStatsLength, emptyArmStats, packArmStats, unpackArmStats } from '@app/bandits';
+import { addArmStats, type ArmStats, armStatsLength, emptyArmStats, finish, packArmStats, type Steps, unpackArmStats } from '@app/bandits';
 import { type PolicyConfig } from '@app/contracts';
-import { type LearningDelta, sumDeltas } from '@app/learning';
+import { type LearningDelta, sumDeltasSteps } from '@app/learning';
 import { decisionItem, type LearningDecision, type LearningItem, learningEvent, learningItems, type StoredEventValues } from './learning-items.js';
 import { isContested, type Marker } from './markers.js';
 
@@ -17,6 +17,12 @@ interface Candidate {
   item: LearningItem;
   applied: boolean;
   receivedAt: number;
+}
+
+/** The folded state per arm and the markers to write with it. */
+export interface FoldResult {
+  blobs: Map<string, Float64Array>;
+  markers: { marker: string; claimer: string }[];
 }
 
 /** A decision of the log as the fold takes it: whether its pass closed and when it was made, where known. */
@@ -60,12 +66,22 @@ export class LogFold {
   }
 
   addDecisions(page: readonly FoldDecision[]): void {
+    finish(this.addDecisionsSteps(page));
+  }
+
+  /** addDecisions in steps (O(d²) each: a page of thousands at a large dim is seconds of CPU). */
+  *addDecisionsSteps(page: readonly FoldDecision[]): Steps<void> {
     const deltas: LearningDelta[] = [];
     for (const dec of page) this.claim(decisionItem(dec), deltas, this.kept(dec.applied, dec.createdAt));
-    this.fold(deltas);
+    yield* this.fold(deltas);
   }
 
   addEvents(page: readonly LogEvent[]): void {
+    finish(this.addEventsSteps(page));
+  }
+
+  /** addEvents in steps. */
+  *addEventsSteps(page: readonly LogEvent[]): Steps<void> {
     const deltas: LearningDelta[] = [];
     for (const row of page) {
       // Recorded under another feature dimension: nothing of it fits this state.
@@ -77,15 +93,20 @@ export class LogFold {
         else this.claim(item, deltas, this.kept(row.applied, row.receivedAt.getTime()));
       }
     }
-    this.fold(deltas);
+    yield* this.fold(deltas);
   }
 
   /** The state per arm (arms never touched are left out) and every marker claimed, with its claimer. */
-  result(): { blobs: Map<string, Float64Array>; markers: { marker: string; claimer: string }[] } {
+  result(): FoldResult {
+    return finish(this.resultSteps());
+  }
+
+  /** result in steps. */
+  *resultSteps(): Steps<FoldResult> {
     const deltas: LearningDelta[] = [];
     for (const c of this.contested.sort(byPrecedence)) this.claim(c.item, deltas, this.kept(c.applied, c.receivedAt));
     this.contested.length = 0;
-    this.fold(deltas);
+    yield* this.fold(deltas);
     const blobs = new Map<string, Float64Array>();
     for (const [arm, s] of this.arms) if (s.pulls > 0 || s.obs.some((o) => o > 0)) blobs.set(arm, packArmStats(s, new Float64Array(armStatsLength(this.dim))));
     const markers: { marker: string; claimer: string }[] = [];
@@ -111,8 +132,8 @@ export class LogFold {
   }
 
   /** Adds deltas of this state's dimension to the arms it has. */
-  private fold(deltas: readonly LearningDelta[]): void {
-    for (const [arm, blob] of sumDeltas(
+  private *fold(deltas: readonly LearningDelta[]): Steps<void> {
+    for (const [arm, blob] of yield* sumDeltasSteps(
       this.dim,
       deltas.filter((d) => d.x.length === this.dim),
     )) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@app/errors';
+import { runInSlices } from '@app/infra';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository } from '@app/persistence';
 import { type PolicyStateStore } from '@app/store';
 import { LogFold } from './log-fold.js';
@@ -47,19 +48,22 @@ export class Rebuilder {
     const fold = new LogFold(policy, Date.now() - this.store.markerTtlMs - 3_600_000);
     let decisions = 0;
     for await (const page of this.decisions.forEpoch(name, policy.epoch)) {
-      fold.addDecisions(page.map((r) => ({ id: r.id, arm: r.arm, arms: r.arms, x: r.context, applied: r.applied, createdAt: r.createdAt.getTime() })));
+      // In slices: a page is seconds of CPU at a large dim, on a thread that also answers requests (or runs passes).
+      await runInSlices(
+        fold.addDecisionsSteps(page.map((r) => ({ id: r.id, arm: r.arm, arms: r.arms, x: r.context, applied: r.applied, createdAt: r.createdAt.getTime() }))),
+      );
       decisions += page.length;
       onProgress(decisions);
       await hold(); // a long fold keeps its lock (60 s from each page)
     }
     let events = 0;
     for await (const page of this.events.learnedForEpoch(name, policy.epoch)) {
-      fold.addEvents(page);
+      await runInSlices(fold.addEventsSteps(page));
       events += page.length;
       onProgress(decisions + events);
       await hold();
     }
-    const { blobs, markers } = fold.result();
+    const { blobs, markers } = (await runInSlices(fold.resultSteps())).value;
     const seq = await this.store.replace(target, policy.epoch, blobs, markers, token);
     if (seq === null) throw new DomainError('UNAVAILABLE', `another rebuild of ${name} took over; try again`);
     await this.decisions.markEpochApplied(name, policy.epoch);

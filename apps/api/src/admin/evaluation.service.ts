@@ -24,7 +24,7 @@ import {
 import { DecisionsRepository, PoliciesRepository } from '@app/persistence';
 import { type z } from 'zod';
 import { PolicyCache } from '../routing/policy-cache.service.js';
-import { runInSlices } from '../routing/run-in-slices.js';
+import { runInSlices } from '@app/infra';
 
 // Compile-time: the response schemas' estimates are the ones libs/learning computes.
 same<Same<z.output<typeof headEstimateSchema>, HeadEstimate>>(true);

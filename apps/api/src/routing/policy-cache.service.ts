@@ -6,7 +6,7 @@ import { type Steps } from '@app/bandits';
 import { armPriors, buildRuntimeSteps, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
-import { runInSlices, SLICE_MS } from './run-in-slices.js';
+import { runInSlices, SLICE_MS } from '@app/infra';
 import { StateRepair } from './state-repair.service.js';
 
 /**
