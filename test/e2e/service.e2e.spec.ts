@@ -304,10 +304,20 @@ describe('routing service end to end', () => {
     const ready = await admin.get('/health/ready');
     expect([ready.status, ready.body.status]).toEqual([200, 'ok']);
     const doc = await admin.get('/openapi.json');
+    expect(doc.headers.get('content-type')).toMatch(/^application\/json/);
     expect(doc.body.paths['/v1/route'].post.requestBody).toBeDefined();
+    // Prepared once: the same answers again.
+    expect((await admin.get('/openapi.json')).body).toEqual(doc.body);
     const page = await fetch(`${svc.url}/docs`);
     expect(page.status).toBe(200);
-    expect((await fetch(`${svc.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+    const bundle = async () => {
+      const r = await fetch(`${svc.url}/docs/swagger-ui-bundle.js`);
+      return [r.status, r.headers.get('content-type'), (await r.text()).length];
+    };
+    const first = await bundle();
+    expect(first[0]).toBe(200);
+    expect(first[2]).toBeGreaterThan(100_000);
+    expect(await bundle()).toEqual(first);
   });
 });
 
