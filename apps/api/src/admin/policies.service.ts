@@ -38,12 +38,11 @@ import {
   measuredHeads,
 } from '@app/learning';
 import { DomainError } from '@app/errors';
-import { Logger } from '@app/infra';
+import { Logger, runInSlices } from '@app/infra';
 import { Rebuilder } from '@app/ingest';
 import { DeadLettersRepository, EventsRepository, ModelsRepository, PoliciesRepository, PriorStatsRepository } from '@app/persistence';
 import { PolicyStateStore, RegistryStore } from '@app/store';
 import { PolicyCache } from '../routing/policy-cache.service.js';
-import { runInSlices } from '@app/infra';
 import { armWarnings } from './arm-warnings.js';
 import { newEscalationEpoch } from './escalation-epoch.js';
 import { SequentialStateService } from '../routing/sequential-state.service.js';

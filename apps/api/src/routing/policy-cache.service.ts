@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Model, type Policy } from '@app/contracts';
 import { DomainError } from '@app/errors';
-import { CONFIG, isDependencyDown, Logger } from '@app/infra';
+import { CONFIG, isDependencyDown, Logger, runInSlices, SLICE_MS } from '@app/infra';
 import { type Steps } from '@app/bandits';
 import { armPriors, buildRuntimeSteps, objectiveScales, type PolicyRuntime } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
-import { runInSlices, SLICE_MS } from '@app/infra';
 import { StateRepair } from './state-repair.service.js';
 
 /**
