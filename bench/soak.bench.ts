@@ -92,8 +92,8 @@ try {
         lag,
         backlog: rewards - stats.feedback,
         p99: quantile(latencies.splice(0), 0.99),
-        loopP99: metric('router_process_nodejs_eventloop_lag_p99_seconds') * 1000,
-        loopMax: metric('router_process_nodejs_eventloop_lag_max_seconds') * 1000,
+        loopP99: metric('router_nodejs_eventloop_lag_p99_seconds') * 1000,
+        loopMax: metric('router_nodejs_eventloop_lag_max_seconds') * 1000,
       };
       samples.push(s);
       console.log(

@@ -77,6 +77,10 @@ describe('request bodies and policy warnings', () => {
     expect(currentRequestId()).toBeUndefined();
     const metrics = (await c.get('/metrics')).body as string;
     expect(metrics).toMatch(/router_http_request_duration_seconds_count\{method="PATCH",route="\/admin\/models\/:id",status="200"\} 2/);
+    // Process metrics under one prefix, as the worker's (`router_worker_process_*`): no doubled `process_`.
+    expect(metrics).toMatch(/^router_process_resident_memory_bytes \d+/m);
+    expect(metrics).toMatch(/^router_nodejs_eventloop_lag_p99_seconds \S+/m);
+    expect(metrics).not.toContain('process_process_');
   }, 60_000);
 });
 

@@ -146,8 +146,12 @@ describe('learning core in the service', () => {
   it('fgts-cdb serves duels, learns from pairwise preferences, and rejects pairwise feedback it cannot use', async () => {
     expect((await admin.put('/admin/policies/duel', { algorithm: 'fgts-cdb', arms: ARMS })).status).toBe(201);
     const rng = createRng(21);
+    // Long enough to judge the learnt policy, not its convergence: over 150-duel windows the share rises from about
+    // 0.75 to 0.93-1.0 by duels 450-600 and 0.97-1.0 after 750 (five runs of 1,500). The last 150 of only 500 duels
+    // sat in that transition: 0.85-1.0 over 25 runs, one below 0.85.
+    const DUELS = 1050;
     const withBest: number[] = [];
-    for (let t = 0; t < 500; t++) {
+    for (let t = 0; t < DUELS; t++) {
       const { task, text } = prompt(rng);
       const r = await admin.post('/v1/route', { policy: 'duel', input: text, mode: 'duel' });
       expect(r.status).toBe(200);
@@ -165,10 +169,10 @@ describe('learning core in the service', () => {
       if ((t + 1) % 50 === 0) await eventually(async () => (await admin.get('/admin/policies/duel/stats')).body.duelRecords >= t + 1, 20_000, 50);
     }
     const early = mean(withBest.slice(0, 100));
-    const late = mean(withBest.slice(-150));
+    const late = mean(withBest.slice(-300));
 
-    console.log(`fgts-cdb: duels that include the task's best model, first 100: ${early.toFixed(3)}, last 150: ${late.toFixed(3)} (random pairs 0.667)`);
-    // Observed 0.79 over the first 100 and 0.97 over the last 150; a pair always containing the best scores 1.
+    console.log(`fgts-cdb: duels that include the task's best model, first 100: ${early.toFixed(3)}, last 300: ${late.toFixed(3)} (random pairs 0.667)`);
+    // A pair always containing the best scores 1; random pairs 0.667.
     expect(late).toBeGreaterThan(0.85);
     const stats = await admin.get('/admin/policies/duel/stats');
     expect(stats.body.duelRecords).toBeGreaterThan(0);

@@ -142,7 +142,7 @@ export class MetricsService {
   });
 
   constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache, letters: DeadLettersRepository) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'router_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'router_' });
     new Gauge({
       name: 'router_dead_letters',
       help: 'Events the worker set aside because Postgres refused their data (GET /admin/dead-letters lists them)',
