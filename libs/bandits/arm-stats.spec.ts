@@ -65,3 +65,21 @@ describe('missing feedback is not negative feedback', () => {
     expect(Math.abs(q(sparse) - 0.75)).toBeLessThan(0.02);
   });
 });
+
+describe('heads with a registry expectation', () => {
+  it('priorWeight 0 predicts the expectation before any observation and the live fit after, never 0/0', () => {
+    const d = 2;
+    const s = emptyArmStats(d);
+    recordDecision(s, [1, 0]);
+    const x = [1, 0];
+    const energy = (st: ArmStats) => {
+      const arm = compileLinearModel(d, [st], [{ energy: 40 }], DEFAULT_OBJECTIVE, { ridge: 1, priorWeight: 0 }).arms[0];
+      const h = headIndex.energy;
+      return arm.offset[h] + arm.theta[h * d] * x[0] + arm.theta[h * d + 1] * x[1];
+    };
+    expect(energy(s)).toBe(40);
+    recordObservation(s, x, headIndex.energy, 10);
+    expect(Number.isFinite(energy(s))).toBe(true);
+    expect(energy(s)).not.toBe(40);
+  });
+});

@@ -273,7 +273,7 @@ export function* compileArmSteps(
     const obs = s.obs[h];
     const prior = quality || fit ? undefined : priorOf(armPrior, h);
     // A measured head's offline fit and its live fit are blended by their counts, as a registry expectation is.
-    const w = fit ? obs / (obs + qp!.weight) : prior === undefined ? 1 : obs / (obs + params.priorWeight);
+    const w = fit ? liveShare(obs, qp!.weight) : prior === undefined ? 1 : liveShare(obs, params.priorWeight);
     const th = theta.subarray(h * d, (h + 1) * d);
     if (obs > 0) {
       const k = debiasFactor(s.pulls, obs) * w;
@@ -366,3 +366,9 @@ export function rescore(model: LinearModel, arm: CompiledArm): void {
 
 /** The pulls/obs factor compileLinearModel applies to a head (1 when nothing is missing). */
 export const debiasFactor = (pulls: number, obs: number): number => (obs > 0 && pulls > obs ? pulls / obs : 1);
+
+/**
+ * The live fit's share against a prior worth `weight` observations: obs / (obs + weight), and 0 before any
+ * observation (the prior alone, also at weight 0, where the ratio is 0/0).
+ */
+export const liveShare = (obs: number, weight: number): number => (obs > 0 ? obs / (obs + weight) : 0);

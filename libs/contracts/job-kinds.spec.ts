@@ -16,14 +16,33 @@ describe('jobs carrying events of several kinds', () => {
         { kind: 'feedback', data: feedback },
         { kind: 'energy', data: energy },
       ],
+      refused: [],
     });
   });
 
-  it('are invalid when empty, with an unknown kind, or with an item of the wrong shape', () => {
+  it('are invalid when empty or with an unknown kind', () => {
     expect(parseJob(MIXED_EVENTS.name, {}).form).toBe('invalid');
     expect(parseJob(MIXED_EVENTS.name, { feedback: [] }).form).toBe('invalid');
     expect(parseJob(MIXED_EVENTS.name, { feedback: [feedback], decisions: [] }).form).toBe('invalid');
-    expect(parseJob(MIXED_EVENTS.name, { energy: [feedback] }).form).toBe('invalid');
+    expect(parseJob(MIXED_EVENTS.name, { energy: 'x' }).form).toBe('invalid');
+  });
+
+  it('refuse an item of the wrong shape alone: the items beside it go on', () => {
+    const usage = { eventId: 'admin|u1', model: 'm', outputTokens: 2.5e299 };
+    const parsed = parseJob(MIXED_EVENTS.name, { energy: [feedback, energy], usage: [usage], feedback: [feedback] });
+    expect(parsed).toMatchObject({
+      form: 'many',
+      items: [
+        { kind: 'feedback', data: feedback },
+        { kind: 'energy', data: energy },
+      ],
+    });
+    expect(parsed.form === 'many' && parsed.refused.map((r) => [r.kind, r.payload])).toEqual([
+      ['energy', feedback],
+      ['usage', usage],
+    ]);
+    expect(parseJob(JOB.usageBatch, { events: [usage] })).toMatchObject({ form: 'many', items: [], refused: [{ kind: 'usage', payload: usage }] });
+    expect(parseJob(JOB.energyBatch, { events: [] }).form).toBe('invalid');
   });
 });
 
@@ -48,15 +67,27 @@ describe('decisions jobs', () => {
   const job = (estimates: unknown) => JSON.parse(JSON.stringify(batchJobPayload('decisions', [{ ...decision, estimates } as never])));
 
   it('parse with their per-arm estimates as sent', () => {
-    expect(parseJob(JOB.decisions, job(decision.estimates))).toEqual({ form: 'decisions', decisions: [decision] });
+    expect(parseJob(JOB.decisions, job(decision.estimates))).toEqual({ form: 'decisions', decisions: [decision], refused: [] });
     expect(parseJob(JOB.decisions, job([])).form).toBe('decisions');
   });
 
-  it('are invalid when an estimate is not a flat object of strings and finite numbers', () => {
-    for (const bad of [[{ arm: 'm1', quality: null }], [{ arm: 'm1', nested: { q: 1 } }], [[0.5, 0.7]], ['m1'], [null], [{ q: true }], {}])
-      expect(parseJob(JOB.decisions, job(bad))).toMatchObject({ form: 'invalid' });
+  it('refuse a decision whose estimate is not a flat object of strings and finite numbers, and keep the others', () => {
+    const other = { ...decision, id: 'dec_b' };
+    for (const bad of [[{ arm: 'm1', quality: null }], [{ arm: 'm1', nested: { q: 1 } }], [[0.5, 0.7]], ['m1'], [null], [{ q: true }], {}]) {
+      const data = job(bad);
+      data.decisions.push(other);
+      expect(parseJob(JOB.decisions, data)).toMatchObject({
+        form: 'decisions',
+        decisions: [other],
+        refused: [{ kind: 'decisions', payload: { id: 'dec_a' } }],
+      });
+    }
     // Not from JSON, but from code: a non-finite number is refused too.
-    expect(parseJob(JOB.decisions, { decisions: [{ ...decision, estimates: [{ arm: 'm1', q: Infinity }] }] })).toMatchObject({ form: 'invalid' });
+    expect(parseJob(JOB.decisions, { decisions: [{ ...decision, estimates: [{ arm: 'm1', q: Infinity }] }] })).toMatchObject({
+      form: 'decisions',
+      decisions: [],
+    });
+    expect(parseJob(JOB.decisions, { decisions: [] }).form).toBe('invalid');
   });
 });
 

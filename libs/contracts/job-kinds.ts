@@ -46,7 +46,7 @@ export interface KindSpec<K extends JobKind> {
   readonly item: z.ZodType<JobItems[K]>;
   /** The job carrying one item; null when the kind travels in batches only. */
   readonly one: QueueJob | null;
-  /** The job carrying many items, as an array under `key` of its payload (see batchJobSchema). */
+  /** The job carrying many items, as an array under `key` of its payload (see batchContainer). */
   readonly many: QueueJob & { readonly key: string };
   /** The stored event kind of an item; null when the kind is not an event (decisions have their own table). */
   readonly stored: ((item: JobItems[K]) => EventKindOf<K>) | null;
@@ -160,36 +160,54 @@ export function mixedJobPayload(items: readonly KindedItem<EventJobKind>[]): { [
   return out as { [K in EventJobKind]?: JobItems[K][] };
 }
 
+// The arrays are checked item by item (itemsOf): one malformed item is refused alone, never the tenants' items
+// batched beside it.
 const mixedJobSchema = z
-  .object({ feedback: z.array(feedbackJobSchema).optional(), energy: z.array(energyJobSchema).optional(), usage: z.array(usageJobSchema).optional() })
+  .object({ feedback: z.array(z.unknown()).optional(), energy: z.array(z.unknown()).optional(), usage: z.array(z.unknown()).optional() })
   .strict()
   .refine((d) => (d.feedback?.length ?? 0) + (d.energy?.length ?? 0) + (d.usage?.length ?? 0) > 0, 'carries no event');
 
 function parseMixed(data: unknown): ParsedJob {
   const r = mixedJobSchema.safeParse(data);
   if (!r.success) return invalid(r.error);
-  const { feedback = [], energy = [], usage = [] } = r.data;
-  return {
-    form: 'many',
-    items: [
-      ...feedback.map((data) => ({ kind: 'feedback' as const, data })),
-      ...energy.map((data) => ({ kind: 'energy' as const, data })),
-      ...usage.map((data) => ({ kind: 'usage' as const, data })),
-    ],
-  };
+  const parts = EVENT_KINDS_IN_MIXED.map((kind) => itemsOf(kind, r.data[kind] ?? []));
+  return { form: 'many', items: parts.flatMap((p) => p.items), refused: parts.flatMap((p) => p.refused) };
 }
 
-/** The schema of a job carrying many items of one kind (at least one). */
-export function batchJobSchema<K extends JobKind>(kind: K): z.ZodType<Record<string, JobItems[K][]>> {
-  const spec = SPECS[kind];
-  return z.object({ [spec.many.key]: z.array(spec.item).min(1) });
+const EVENT_KINDS_IN_MIXED = ['feedback', 'energy', 'usage'] as const satisfies readonly EventJobKind[];
+
+/** An item of a batch job that does not parse: set aside alone (the worker dead-letters it), with why. */
+export interface RefusedItem {
+  kind: JobKind;
+  payload: unknown;
+  error: string;
 }
 
-/** A job as the worker takes it: a decisions job whole (one entry, bisected if Postgres refuses a row), or events. */
+/** Each of `raw` parsed with its kind's schema: the items that parse, and the ones that do not. */
+function itemsOf<K extends JobKind>(kind: K, raw: readonly unknown[]): { items: KindedItem<K>[]; refused: RefusedItem[] } {
+  const items: KindedItem<K>[] = [];
+  const refused: RefusedItem[] = [];
+  for (const payload of raw) {
+    const r = SPECS[kind].item.safeParse(payload);
+    if (r.success) items.push({ kind, data: r.data });
+    else refused.push({ kind, payload, error: r.error.message });
+  }
+  return { items, refused };
+}
+
+/** The container of a job carrying many items of one kind (at least one); the items are checked one by one (itemsOf). */
+function batchContainer(kind: JobKind) {
+  return z.object({ [SPECS[kind].many.key]: z.array(z.unknown()).min(1) });
+}
+
+/**
+ * A job as the worker takes it: a decisions job whole (one entry, bisected if Postgres refuses a row), or events;
+ * the items of a batch that do not parse are `refused`, the others go on.
+ */
 export type ParsedJob<K extends EventJobKind = EventJobKind> =
-  | { form: 'decisions'; decisions: DecisionRecord[] }
+  | { form: 'decisions'; decisions: DecisionRecord[]; refused: RefusedItem[] }
   | { form: 'one'; item: KindedItem<K> }
-  | { form: 'many'; items: KindedItem<K>[] }
+  | { form: 'many'; items: KindedItem<K>[]; refused: RefusedItem[] }
   | { form: 'invalid'; error: string }
   | { form: 'unknown' };
 
@@ -197,16 +215,15 @@ const invalid = (error: z.ZodError): { form: 'invalid'; error: string } => ({ fo
 
 function eventRoutes<K extends EventJobKind>(kind: K): [string, (data: unknown) => ParsedJob<K>][] {
   const spec = SPECS[kind];
-  const tag = (data: JobItems[K]): KindedItem<K> => ({ kind, data });
-  const batch = batchJobSchema(kind);
+  const container = batchContainer(kind);
   const many = (data: unknown): ParsedJob<K> => {
-    const r = batch.safeParse(data);
-    return r.success ? { form: 'many', items: r.data[spec.many.key].map(tag) } : invalid(r.error);
+    const r = container.safeParse(data);
+    return r.success ? { form: 'many', ...itemsOf(kind, r.data[spec.many.key]) } : invalid(r.error);
   };
   if (!spec.one) return [[spec.many.name, many]];
   const one = (data: unknown): ParsedJob<K> => {
     const r = spec.item.safeParse(data);
-    return r.success ? { form: 'one', item: tag(r.data) } : invalid(r.error);
+    return r.success ? { form: 'one', item: { kind, data: r.data } } : invalid(r.error);
   };
   return [
     [spec.one.name, one],
@@ -214,13 +231,15 @@ function eventRoutes<K extends EventJobKind>(kind: K): [string, (data: unknown) 
   ];
 }
 
-const decisionsBatch = batchJobSchema('decisions');
+const decisionsContainer = batchContainer('decisions');
 const ROUTES = new Map<string, (data: unknown) => ParsedJob>([
   [
     JOB_KINDS.decisions.many.name,
     (data) => {
-      const r = decisionsBatch.safeParse(data);
-      return r.success ? { form: 'decisions', decisions: r.data[JOB_KINDS.decisions.many.key] } : invalid(r.error);
+      const r = decisionsContainer.safeParse(data);
+      if (!r.success) return invalid(r.error);
+      const { items, refused } = itemsOf('decisions', r.data[JOB_KINDS.decisions.many.key]);
+      return { form: 'decisions', decisions: items.map((i) => i.data), refused };
     },
   ],
   ...eventRoutes('feedback'),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { JOB, ownedEventId, QUEUE_NAME } from '@app/contracts';
+import { JOB, MIXED_EVENTS, ownedEventId, QUEUE_NAME } from '@app/contracts';
 import { bullConnection, JOB_OPTIONS, jobIdFor } from '@app/infra';
 import { Queue } from 'bullmq';
 import { client, connectRedis, eventually, freshEnvironment, REDIS_URL, type Running, settled, startService } from '../support/harness.js';
@@ -193,6 +193,59 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
       // The jobs are done: nothing is left to retry.
       for (const jobId of [jobIdFor('fbb', 'poison-batch'), jobIdFor('en', 'nul'), jobIdFor('en', 'fine')])
         await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 10_000);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('no setting a PUT accepts makes a score or estimate non-finite (priorWeight 0 before any reading; the smallest scale)', async () => {
+    const { admin } = await fresh('ht_finite');
+    const put = (body: object) => admin.put('/admin/policies/edgy', { algorithm: 'linucb', arms: MODELS, ...body });
+    expect((await put({ params: { priorWeight: 0 }, objective: { quality: 1, energy: 0.5, cost: 0.5, latency: 0.5 } })).status).toBe(201);
+    let r: Awaited<ReturnType<Client['post']>> | undefined;
+    await eventually(async () => (r = await admin.post('/v1/route', { policy: 'edgy', input: 'hello' })).status === 200);
+    for (const s of r!.body.scores)
+      for (const k of ['score', 'energyJoules']) expect({ model: s.model, k, v: Number.isFinite(s[k]) }).toEqual({ model: s.model, k, v: true });
+    const tiny = await put({ scales: { energy: 5e-324 }, objective: { quality: 1, energy: 1000 } });
+    expect(tiny.status).toBe(400);
+    expect(JSON.stringify(tiny.body.errors)).toContain('scales.energy');
+  });
+
+  it("an item that does not parse is set aside alone: the other tenants' items queued beside it are learnt, its job completes", async () => {
+    const { env, admin, victim } = await fresh('ht_unparsed');
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await victim.post('/v1/route', { policy: 'victim', features: [1, i, 0, 0] })).body.decisionId);
+    await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.decisions === 5, 10_000);
+    const queue = new Queue(QUEUE_NAME, { connection: bullConnection(REDIS_URL), prefix: `${env.prefix}:bull` });
+    try {
+      const now = Date.now();
+      const good = ids.map((decisionId, i) => ({ eventId: ownedEventId('victim-app', `ok-${i}`), decisionId, reward: 1, receivedAt: now }));
+      // What a faulty api or a hostile upstream's numbers could queue: a usage event whose token count is not an
+      // integer of any size, a reading with no number, and a decision record whose estimates are not finite.
+      const usage = { eventId: 'x|u', model: 'small', answered: true, inputTokens: 1, outputTokens: 2.5e299, costUsd: null, latencyMs: 1 };
+      await queue.add(
+        MIXED_EVENTS.name,
+        { feedback: good.slice(0, 2), energy: [{ eventId: 'x|e', decisionId: ids[0], receivedAt: now }], usage: [usage] },
+        { ...JOB_OPTIONS, jobId: jobIdFor('evb', 'unparsed-mixed') },
+      );
+      await queue.add(
+        JOB.feedbackBatch,
+        { events: [good[2], { ...good[3], reward: 'high' }, good[3]] },
+        { ...JOB_OPTIONS, jobId: jobIdFor('fbb', 'unparsed') },
+      );
+      await queue.add(
+        JOB.decisions,
+        { decisions: [{ id: 'dec_bad', policy: 'victim', estimates: [{ arm: 'small', score: null }] }] },
+        { ...JOB_OPTIONS, jobId: jobIdFor('dec', 'unparsed') },
+      );
+      await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.feedback === 4, 10_000);
+      for (const jobId of [jobIdFor('evb', 'unparsed-mixed'), jobIdFor('fbb', 'unparsed'), jobIdFor('dec', 'unparsed')])
+        await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 10_000);
+      const letters = (await admin.get('/admin/dead-letters')).body.deadLetters;
+      expect(letters.map((l: any) => l.kind).sort()).toEqual(['decisions', 'energy', 'feedback', 'usage']);
+      expect(letters.every((l: any) => l.error.startsWith('invalid item'))).toBe(true);
+      expect(letters.find((l: any) => l.kind === 'usage').payload).toEqual(usage);
+      expect(letters.find((l: any) => l.kind === 'decisions')).toMatchObject({ decisionId: 'dec_bad', policy: 'victim' });
     } finally {
       await queue.close();
     }

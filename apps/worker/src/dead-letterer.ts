@@ -2,9 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { isPermanentDataError, Logger } from '@app/infra';
 import { DeadLettersRepository, DecisionsRepository } from '@app/persistence';
 import { DecisionHotStore } from '@app/store';
+import { type RefusedItem } from '@app/contracts';
 import { type Entry, type PoisonHandling } from './micro-batcher.js';
 
-/** Sets aside, in Postgres, the one entry of a micro-batch whose data Postgres refuses (see MicroBatcher). */
+/**
+ * Sets aside, in Postgres, the one entry of a micro-batch whose data Postgres refuses (see MicroBatcher), and the
+ * items of a batch job that do not parse (so that the items queued beside them are learnt).
+ */
 @Injectable()
 export class DeadLetterer implements PoisonHandling {
   private readonly log: Logger;
@@ -33,6 +37,20 @@ export class DeadLetterer implements PoisonHandling {
       await this.letters.add([{ kind: entry.kind, eventId: entry.data.eventId, decisionId, policy, error: error.message, payload: entry.data }]);
     }
     this.log.warn('learning item refused by Postgres; set aside', { kind: entry.kind, error: error.message.slice(0, 200) });
+  }
+
+  async setAsideRefused(items: readonly RefusedItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.letters.add(
+      items.map(({ kind, payload, error }) => {
+        const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+        const text = (v: unknown) => (typeof v === 'string' ? v : null);
+        return kind === 'decisions'
+          ? { kind, eventId: null, decisionId: text(p.id), policy: text(p.policy), error: `invalid item: ${error}`, payload }
+          : { kind, eventId: text(p.eventId), decisionId: text(p.decisionId), policy: null, error: `invalid item: ${error}`, payload };
+      }),
+    );
+    this.log.warn('queued items that do not parse were set aside', { items: items.length, kinds: [...new Set(items.map((i) => i.kind))].join(',') });
   }
 
   /** The decision's policy, for the per-policy count; unknown when the decision cannot be found. */

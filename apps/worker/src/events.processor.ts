@@ -51,7 +51,7 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     @Inject(CONFIG) private readonly env: WorkerEnv,
     @InjectQueue(QUEUE_NAME) private readonly queue: Queue,
     logger: Logger,
-    deadLetterer: DeadLetterer,
+    private readonly deadLetterer: DeadLetterer,
     private readonly metrics: WorkerMetrics,
   ) {
     super();
@@ -126,9 +126,11 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   private async learn(job: Job): Promise<void> {
     if (job.name === JOB.sweepDefaults) return await this.sweep(job);
     const parsed = parseJob(job.name, job.data);
+    // A batch's items that do not parse are set aside alone; the others (often other tenants') go on.
+    if (parsed.form === 'decisions' || parsed.form === 'many') await this.deadLetterer.setAsideRefused(parsed.refused);
     switch (parsed.form) {
       case 'decisions':
-        return await this.batcher.submit({ kind: 'decisions', data: parsed.decisions });
+        return parsed.decisions.length === 0 ? undefined : await this.batcher.submit({ kind: 'decisions', data: parsed.decisions });
       case 'one':
         return await this.batcher.submit(parsed.item);
       case 'many':
