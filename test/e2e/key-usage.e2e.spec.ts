@@ -108,6 +108,40 @@ describe('spend per key and model', () => {
     ]);
   });
 
+  it('charges a stream its client left before the end for what was forwarded, and its limits count it', async () => {
+    expect((await admin.put('/admin/models/endless', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-endless', pricing: PRICES.small })).status).toBe(200);
+    up.setMode('up-endless', 'flood', 4 * 1024 * 1024);
+    const k = await admin.post('/admin/keys', { name: 'tenant-c', scope: 'route', limits: { tokensPerMinute: 1000 } });
+    const ac = new AbortController();
+    const res = await fetch(`${svc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${k.body.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'endless', messages: MSG, stream: true }),
+      signal: ac.signal,
+    });
+    expect(res.status).toBe(200);
+    // Read about 200 KB of the stream (no usage in it: the tokens are counted from the content), then leave.
+    const reader = res.body!.getReader();
+    for (let got = 0; got < 200_000;) got += (await reader.read()).value?.length ?? Infinity;
+    ac.abort();
+    let usage: any;
+    await eventually(async () => (usage = (await admin.get(`/admin/keys/${k.body.id}/usage`)).body).total.requests === 1, 10_000);
+    expect(usage.total).toMatchObject({ requests: 1, failed: 1 });
+    expect(usage.total.outputTokens).toBeGreaterThan(20_000);
+    expect(usage.total.costUsd).toBeCloseTo(
+      (usage.total.inputTokens * PRICES.small.inputPerMTok + usage.total.outputTokens * PRICES.small.outputPerMTok) / 1e6,
+      12,
+    );
+    // The forwarded tokens were charged to the key's limit at once.
+    const next = await fetch(`${svc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${k.body.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'small', messages: MSG }),
+    });
+    expect(next.status).toBe(429);
+    up.setMode('up-endless', 'ok');
+  });
+
   it('counts a window [from, to) and keeps reporting revoked keys', async () => {
     const id = keys['tenant-b'].id;
     const future = new Date(Date.now() + 3_600_000).toISOString();

@@ -18,7 +18,7 @@ import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
-import { usageTokens } from './usage-tokens.js';
+import { estimateTokens, generatedChars, usageTokens } from './usage-tokens.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { bodyText } from './bounded-body.js';
 import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
@@ -27,9 +27,8 @@ import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { onResponseOver } from '../response-over.js';
 
-type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean };
-
-const estimateTokens = (chars: number) => Math.ceil(chars / 4);
+/** An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`. */
+type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered };
 
 /**
  * The OpenAI-compatible gateway: route on the messages (the same decision path as /v1/route), call the chosen
@@ -41,6 +40,7 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 export class ProxyService {
   private readonly upstreams: Upstreams;
   private readonly cascade: ProxyCascade;
+  private readonly log: Logger;
 
   constructor(
     private readonly routing: RoutingService,
@@ -52,6 +52,7 @@ export class ProxyService {
     @Inject(CONFIG) private readonly env: ApiEnv,
     @Inject(Logger) logger: Logger,
   ) {
+    this.log = logger.child('proxy');
     this.cascade = new ProxyCascade(
       steps,
       { callInOrder: (plan, call) => this.callInOrder(plan, call), recordUsage: (...args) => this.recordUsage(...args) },
@@ -221,6 +222,7 @@ export class ProxyService {
           return;
         }
         const f = out.failure;
+        if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
         attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
         this.metrics.upstreamSeconds.observe({ model: id, outcome: 'error' }, ms / 1000);
         this.metrics.upstreamErrors.inc({ model: id, reason: f.reason });
@@ -241,7 +243,7 @@ export class ProxyService {
           return;
         }
         if (f.next === 'stop') {
-          plan.record(model, null, attempts);
+          plan.record(model, out.partial ?? null, attempts);
           if (out.committed) return;
           if (f.reason === 'local') throw f.cause;
           throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
@@ -249,7 +251,7 @@ export class ProxyService {
         await this.breakers.failure(id);
         if (out.committed) {
           // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
-          plan.record(model, null, attempts);
+          plan.record(model, out.partial ?? null, attempts);
           return;
         }
         if (this.breakers.state(id).state === 'open') break;
@@ -265,7 +267,7 @@ export class ProxyService {
 
   /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
   private async callOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
-    const { reply } = call;
+    const { messages, reply } = call;
     const ac = new AbortController();
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
@@ -287,8 +289,8 @@ export class ProxyService {
         ok: true,
         answered: {
           model: model.id,
-          inputTokens: usageTokens(body.usage?.prompt_tokens, () => 0),
-          outputTokens: usageTokens(body.usage?.completion_tokens, () => 0),
+          inputTokens: usageTokens(body.usage?.prompt_tokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
+          outputTokens: usageTokens(body.usage?.completion_tokens, () => estimateTokens(generatedChars(body.choices, 'message'))),
           latencyMs,
           ttftMs,
         },
@@ -322,30 +324,35 @@ export class ProxyService {
     const t0 = performance.now();
     let responded = false;
     let committed = false;
+    let relay: SseRelay | undefined;
+    let ttftMs: number | null = null;
+    // What the relay has forwarded so far, as the call's usage (estimated where the upstream reported none).
+    const usage = (r: SseRelay, partial: boolean): Answered => ({
+      model: model.id,
+      inputTokens: usageTokens(r.usage?.prompt_tokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
+      outputTokens: usageTokens(r.usage?.completion_tokens, () => estimateTokens(r.contentChars)),
+      latencyMs: performance.now() - t0,
+      ttftMs,
+      ...(partial ? { partial: true as const } : {}),
+    });
     try {
       const answer = await this.upstreams.chat(model, upstreamRequest(model, call, true, ac.signal));
       responded = true;
       const first = await answer.chunks.next();
       clearTimeout(ttft);
       if (first.done) throw new Error('upstream closed the stream before any data');
-      const ttftMs = performance.now() - t0;
+      ttftMs = performance.now() - t0;
       await plan.beforeAnswer(model.id);
       const res = this.openStream(reply, plan.headers(model.id), ac);
       committed = true;
-      const relay = new SseRelay(model.id, (text) => res.write(text), { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' });
-      await relayAll(answer.chunks, relay, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
-      relay.end();
+      const r = (relay = new SseRelay(model.id, (text) => res.write(text), {
+        bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES,
+        setting: 'PROXY_MAX_SSE_EVENT_BYTES',
+      }));
+      await relayAll(answer.chunks, r, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
+      r.end();
       res.end();
-      return {
-        ok: true,
-        answered: {
-          model: model.id,
-          inputTokens: usageTokens(relay.usage?.prompt_tokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
-          outputTokens: usageTokens(relay.usage?.completion_tokens, () => estimateTokens(relay.contentChars)),
-          latencyMs: performance.now() - t0,
-          ttftMs,
-        },
-      };
+      return { ok: true, answered: usage(r, false) };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
       // Stop reading the upstream (an event over the limit leaves it mid-body).
@@ -360,7 +367,7 @@ export class ProxyService {
           res.end();
         }
       }
-      return { ok: false, failure, committed };
+      return { ok: false, failure, committed, ...(committed && relay ? { partial: usage(relay, true) } : {}) };
     } finally {
       clearTimeout(ttft);
       clearTimeout(total);

@@ -42,6 +42,13 @@ describe('SseRelay', () => {
     expect(r.usage).toEqual({ prompt_tokens: 3, completion_tokens: 5 });
   });
 
+  it("counts tool calls' arguments, and nothing of content that is not a string", () => {
+    const tool = JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] } }] });
+    const hostile = JSON.stringify({ choices: [{ delta: { content: { length: 1e300 } } }] });
+    const { r } = relay([`data: ${tool}\n\ndata: ${hostile}\n\ndata: [DONE]\n\n`]);
+    expect(r.contentChars).toBe('{"city":"Paris"}'.length);
+  });
+
   it('gives the same output however the bytes are split (boundaries, CRLF and UTF-8 characters across chunks)', () => {
     const bytes = enc.encode(STREAM);
     const whole = relay([bytes]).out;

@@ -1,3 +1,4 @@
+import { generatedChars } from './usage-tokens.js';
 import { ResponseTooLarge } from './too-large.js';
 
 const LF = 0x0a;
@@ -32,6 +33,7 @@ export class SseRelay {
   /** The last byte was CR: an LF now completes that CRLF. */
   private afterCr = false;
   private readonly decoder = new TextDecoder();
+  /** Characters of generated text forwarded so far (generatedChars): what an answer without `usage` is charged. */
   contentChars = 0;
   usage: { prompt_tokens?: number; completion_tokens?: number } | null = null;
 
@@ -136,9 +138,9 @@ export class SseRelay {
         continue;
       }
       try {
-        const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: { delta?: { content?: string | null } }[] };
+        const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown };
         chunk.model = this.model;
-        for (const c of chunk.choices ?? []) this.contentChars += c.delta?.content?.length ?? 0;
+        this.contentChars += generatedChars(chunk.choices, 'delta');
         if (chunk.usage) this.usage = chunk.usage;
         out.push(`data: ${JSON.stringify(chunk)}`);
       } catch {

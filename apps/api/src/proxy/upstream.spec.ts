@@ -24,6 +24,26 @@ describe('classify: only real upstream failures count toward the breaker', () =>
     expect(classify(new Error('terminated'), live(), true)).toMatchObject({ next: 'retry', reason: 'connection' });
   });
 
+  it('tells callers what failed and its code, never the transport error text (it names internal hosts)', () => {
+    const dns = Object.assign(new Error('getaddrinfo ENOTFOUND internal-secret-host.invalid'), { code: 'ENOTFOUND' });
+    const f = classify(new UpstreamUnreachable(dns), live(), false);
+    expect(f).toMatchObject({ reason: 'connection', message: 'upstream unreachable (ENOTFOUND)', detail: dns.message });
+    const refused = classify(new UpstreamUnreachable(Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:3999'), { code: 'ECONNREFUSED' })), live(), false);
+    expect(refused.message).toBe('upstream unreachable (ECONNREFUSED)');
+    // undici's socket errors carry their code on the cause.
+    const broke = classify(
+      Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed 10.0.0.7'), { code: 'UND_ERR_SOCKET' }) }),
+      live(),
+      true,
+    );
+    expect(broke.message).toBe("the upstream's answer broke off (UND_ERR_SOCKET)");
+    expect(classify(new UpstreamUnreachable(new Error('odd failure at host-x')), live(), false).message).toBe('upstream unreachable');
+    expect(classify(new UpstreamUnreachable(new Error('connect ETIMEDOUT 10.0.0.7')), live(), false)).toMatchObject({
+      reason: 'timeout',
+      message: 'upstream unreachable',
+    });
+  });
+
   it('relays another 4xx', () => {
     expect(classify(new UpstreamStatus(400, { message: 'no' }), live(), false)).toMatchObject({
       next: 'relay',

@@ -34,6 +34,11 @@ export interface UpstreamFailure {
   body?: unknown;
   /** For a `local` failure: what was thrown building the request (our fault, not the upstream's). */
   cause?: unknown;
+  /**
+   * For a transport failure: the error as thrown, which may name internal hosts and addresses. Logged for
+   * operators; callers get `message` (what failed and the error code) only.
+   */
+  detail?: string;
 }
 
 export class TtftTimeout extends Error {}
@@ -87,9 +92,27 @@ export function classify(err: unknown, signal: AbortSignal, responded: boolean):
     return { next: retry ? 'retry' : 'relay', status: s, reason: 'status', message: `upstream answered ${s}`, body: err.error };
   }
   const msg = ((err as Error)?.message ?? String(err)).slice(0, 200);
-  if (err instanceof UpstreamUnreachable || responded)
-    return { next: 'retry', status: null, reason: /timed? ?out/i.test(msg) ? 'timeout' : 'connection', message: msg };
+  if (err instanceof UpstreamUnreachable || responded) {
+    const code = errorCode(err);
+    const what = responded ? "the upstream's answer broke off" : 'upstream unreachable';
+    return {
+      next: 'retry',
+      status: null,
+      reason: /timed? ?out/i.test(msg) ? 'timeout' : 'connection',
+      message: code ? `${what} (${code})` : what,
+      detail: msg,
+    };
+  }
   return { next: 'stop', status: null, reason: 'local', message: `request not sent: ${msg}`, cause: err };
+}
+
+/** A transport error's code (`ECONNREFUSED`, `UND_ERR_SOCKET` …), on it or on its cause; never its text. */
+function errorCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 export interface UpstreamOptions {

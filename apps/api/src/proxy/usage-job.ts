@@ -8,6 +8,11 @@ export interface Answered {
   outputTokens: number;
   latencyMs: number;
   ttftMs: number | null;
+  /**
+   * The stream ended early (the client left, or the upstream failed after bytes went out): what was forwarded is
+   * charged to the key and stored, but it is not an answer the policy learns from.
+   */
+  partial?: true;
 }
 
 /** Who a call's usage event belongs to: its event id, the decision (none for a direct call) and the calling key. */
@@ -18,8 +23,8 @@ export interface UsageOwner {
 }
 
 /**
- * The usage event of one proxied or direct call: tokens as the upstream reported them, cost from the answering
- * model's pricing, the registry's energy estimate (J/output token × output tokens), total latency, time to first
+ * The usage event of one proxied or direct call: tokens as the upstream reported them (or as forwarded, for a
+ * partial answer), cost from the answering model's pricing, the registry's energy estimate (J/output token × output tokens), total latency, time to first
  * token and every attempt. `model` answered (`a`), or was the last one tried; `fallbackModel` when none was.
  */
 export function usageJob(
@@ -37,7 +42,7 @@ export function usageJob(
     ...(owner.decisionId === undefined ? {} : { decisionId: owner.decisionId }),
     keyId: owner.keyId,
     model: a?.model ?? model?.id ?? fallbackModel,
-    answered: a !== null,
+    answered: a !== null && a.partial !== true,
     inputTokens: a?.inputTokens ?? 0,
     outputTokens: a?.outputTokens ?? 0,
     costUsd: a && pricing ? (pricing.inputPerMTok * a.inputTokens + pricing.outputPerMTok * a.outputTokens) / 1e6 : null,

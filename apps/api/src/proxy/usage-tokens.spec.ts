@@ -1,4 +1,4 @@
-import { usageTokens } from './usage-tokens.js';
+import { generatedChars, usageTokens } from './usage-tokens.js';
 
 describe('usageTokens', () => {
   it('keeps real counts and replaces what an upstream may send that no usage event could carry', () => {
@@ -10,5 +10,41 @@ describe('usageTokens', () => {
     expect(usageTokens('12', () => 3)).toBe(3);
     expect(usageTokens(Number.NaN, () => 3)).toBe(3);
     expect(usageTokens(3e9, () => 3)).toBe(2 ** 31 - 1);
+  });
+
+  it('bounds the fallback estimate as it bounds a reported count', () => {
+    expect(usageTokens(undefined, () => 2.5e299)).toBe(2 ** 31 - 1);
+    expect(usageTokens(undefined, () => Number.NaN)).toBe(0);
+    expect(usageTokens(undefined, () => -4)).toBe(0);
+    expect(usageTokens(undefined, () => 2.2)).toBe(3);
+  });
+});
+
+describe('generatedChars', () => {
+  it('counts content, refusals, reasoning and tool and function call arguments, in messages or deltas', () => {
+    const message = {
+      content: 'Hello',
+      refusal: 'no',
+      reasoning_content: 'hmm',
+      tool_calls: [{ function: { name: 'f', arguments: '{"a":1}' } }, { function: { arguments: 'xy' } }],
+      function_call: { name: 'g', arguments: '[]' },
+    };
+    const n = 'Hello'.length + 2 + 3 + 7 + 2 + 2;
+    expect(generatedChars([{ message }, { message: { content: 'abc' } }], 'message')).toBe(n + 3);
+    expect(generatedChars([{ delta: message }], 'delta')).toBe(n);
+    expect(generatedChars([{ message }], 'delta')).toBe(0);
+  });
+
+  it("counts only strings: an upstream's objects, numbers and nulls where text belongs count nothing", () => {
+    const hostile = [
+      { delta: { content: { length: 1e300 } } },
+      { delta: { content: ['x'], tool_calls: { length: 5 } } },
+      { delta: { tool_calls: [null, 'x', { function: { arguments: { length: -1 } } }] } },
+      null,
+      'choice',
+      { delta: null },
+    ];
+    expect(generatedChars(hostile, 'delta')).toBe(0);
+    for (const v of [null, undefined, 'x', 5, { length: 3 }]) expect(generatedChars(v, 'delta')).toBe(0);
   });
 });

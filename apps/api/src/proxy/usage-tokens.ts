@@ -7,6 +7,30 @@ const MAX_TOKENS = 2 ** 31 - 1;
  * An upstream's answer must never make the usage event invalid: it travels in a batch with other tenants' events.
  */
 export function usageTokens(reported: unknown, fallback: () => number): number {
-  if (typeof reported !== 'number' || !Number.isInteger(reported) || reported < 0) return fallback();
-  return Math.min(reported, MAX_TOKENS);
+  const n = typeof reported === 'number' && Number.isInteger(reported) && reported >= 0 ? reported : fallback();
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.ceil(n), MAX_TOKENS) : 0;
 }
+
+/** Tokens of `chars` characters of text, where no count was reported (about four characters a token). */
+export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
+
+/**
+ * Characters of generated text in an answer's choices (`part`: `message` in a completion, `delta` in a stream
+ * chunk): the content, a refusal, reasoning, and the arguments of tool and function calls, each counted only where
+ * it is a string (an upstream's answer is not trusted to be well formed). What an answer without `usage` is charged.
+ */
+export function generatedChars(choices: unknown, part: 'message' | 'delta'): number {
+  if (!Array.isArray(choices)) return 0;
+  let n = 0;
+  for (const c of choices as unknown[]) {
+    const m = field(c, part);
+    n += text(field(m, 'content')) + text(field(m, 'refusal')) + text(field(m, 'reasoning_content'));
+    n += text(field(field(m, 'function_call'), 'arguments'));
+    const calls = field(m, 'tool_calls');
+    if (Array.isArray(calls)) for (const t of calls as unknown[]) n += text(field(field(t, 'function'), 'arguments'));
+  }
+  return n;
+}
+
+const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined);
+const text = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
