@@ -28,7 +28,9 @@ const scoreRecord = z.strictObject({
   latencyMs: finite().min(0).max(86_400_000).optional(),
 });
 /** An offline preference: `preferred` beat `other` on a prompt, or they tied. */
-const pairRecord = z.strictObject({ ...context, preferred: id('preferred'), other: id('other'), tie: z.boolean().optional() });
+const pairRecord = z
+  .strictObject({ ...context, preferred: id('preferred'), other: id('other'), tie: z.boolean().optional() })
+  .refine((r) => r.preferred !== r.other, { message: 'a preference is between two different models', path: ['other'] });
 
 export const priorRequestSchema = z.strictObject({
   records: z

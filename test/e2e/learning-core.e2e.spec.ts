@@ -131,6 +131,7 @@ describe('learning core in the service', () => {
       [{ records: [{ model: 'coder', score: 1 }] }, 'records.0.input'],
       [{ records: [{ input: 'hi', model: 'coder', score: 2 }] }, 'records.0'],
       [{ records: [{ input: 'hi', preferred: 'coder', other: 'ghost' }] }, 'records.0.other'],
+      [{ records: [{ input: 'hi', preferred: 'coder', other: 'coder' }] }, 'records.0.other'],
       [{ records: [{ input: 'hi', model: 'coder', score: 1 }], maxWeight: 1000 }, 'maxWeight'],
     ];
     for (const [body, field] of cases) {
