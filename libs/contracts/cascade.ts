@@ -25,9 +25,15 @@ export const isEscalationPolicyName = (name: string): boolean => name.endsWith(E
 /** The router a policy name belongs to (itself, or the router of an escalation policy): what key scopes name. */
 export const routerPolicyName = (name: string): string => (isEscalationPolicyName(name) ? name.slice(0, -ESCALATION_SUFFIX.length) : name);
 
+/**
+ * The longest answer an escalation policy examines (the answer signals are linear in it, on the api's thread): a
+ * longer one is refused by `/continue`, and a proxied cascade examines its first this many characters.
+ */
+export const MAX_EXAMINED_ANSWER_CHARS = 1_000_000;
+
 /** `POST /v1/route/{decisionId}/continue`: the answer the decision's model gave, and optionally the prompt. */
 export const continueRequestSchema = z.strictObject({
-  answer: z.string().max(1_000_000),
+  answer: z.string().max(MAX_EXAMINED_ANSWER_CHARS),
   /** The prompt (as in /v1/route): signals such as "short for its prompt" need it; without it they read 0. */
   input: z.string().max(1_000_000).optional(),
   messages: z.array(chatMessageSchema).min(1).max(1000).optional(),

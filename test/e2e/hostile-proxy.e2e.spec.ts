@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ModelsRepository } from '@app/persistence';
 import { RegistryStore } from '@app/store';
 import { PolicyCache } from '../../apps/api/src/routing/policy-cache.service.js';
-import { ADMIN_KEY, client, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
 
 const MiB = 1024 * 1024;
@@ -159,6 +159,23 @@ describe('proxy against hostile input and upstreams', () => {
       // Aborted while reading: the upstream did not get to write its 100 MB.
       expect((up.sent.get('up-huge1') ?? 0) + (up.sent.get('up-huge2') ?? 0)).toBeLessThan(48 * MiB);
       for (const m of ['huge1', 'huge2']) expect(await breaker(m)).toMatchObject({ state: 'closed', failures: 0 });
+    }, 60_000);
+
+    it('passes a large answer within the limit on whole, its model rewritten off the api thread, its usage recorded', async () => {
+      for (const m of ['huge1', 'huge2']) up.setMode(`up-${m}`, 'huge', 6 * MiB);
+      const learnt = async () => (await admin.get('/admin/policies/huge/stats')).body.events.learned as number;
+      const before = await learnt();
+      const answers = await Promise.all([1, 2, 3].map(() => admin.post('/v1/chat/completions', chatBody('huge', ''))));
+      for (const r of answers) {
+        expect(r.status).toBe(200);
+        expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(r.body.model).toBe(r.headers.get('x-router-model'));
+        expect(r.body.choices[0].message.content).toHaveLength(6 * MiB);
+        expect(r.body.usage).toEqual({ prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 });
+      }
+      for (const m of ['huge1', 'huge2']) up.setMode(`up-${m}`, 'ok');
+      // Each call's usage event (tokens as the upstream reported them) is learnt.
+      await eventually(async () => (await learnt()) === before + 3, 10_000);
     }, 60_000);
 
     it('ends a stream whose event grows past PROXY_MAX_SSE_EVENT_BYTES with an in-band error, without stalling the loop', async () => {

@@ -40,7 +40,12 @@ const ignore = () => undefined;
 
 /** The rest of a body's chunks as UTF-8 text. */
 export async function bodyText(chunks: AsyncIterable<Buffer>): Promise<string> {
+  return (await bodyBytes(chunks)).toString('utf8');
+}
+
+/** The rest of a body's chunks as one buffer. */
+export async function bodyBytes(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of chunks) parts.push(chunk);
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
 }

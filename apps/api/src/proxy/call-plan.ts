@@ -7,6 +7,15 @@ import { type Answered } from './usage-job.js';
 /** A non-streaming chat completion as the upstream answered it (`model` rewritten to the registry id). */
 export type CompletionBody = { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown };
 
+/** A non-streamed answer held back: parsed, and as the bytes that would be sent (`model` rewritten in both). */
+export interface HeldAnswer {
+  body: CompletionBody;
+  bytes: Buffer;
+}
+
+/** How a non-streamed answer's bytes are sent (what Fastify sets for a JSON object). */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 /** One request's upstream call, the same for every attempt. */
 export interface UpstreamCall {
   messages: unknown[];
@@ -23,7 +32,7 @@ export interface CallPlan {
   /** `model` is about to answer (nothing sent yet): awaited before its answer goes out. */
   beforeAnswer(model: string): Promise<void>;
   /** Non-streaming answers are handed here instead of being sent (a cascade examines them first). */
-  hold?(model: string, body: CompletionBody): void;
+  hold?(model: string, answer: HeldAnswer): void;
   /** false: an upstream's own 4xx fails the call instead of being relayed (an escalation's; the earlier answer stands). */
   relay?: false;
   /** The router's response headers for an answer of `model`. */

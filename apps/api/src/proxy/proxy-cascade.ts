@@ -2,7 +2,7 @@ import { DomainError } from '@app/errors';
 import { type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { type Logger } from '@app/infra';
 import { type ContinueService } from '../routing/continue.service.js';
-import { type CallPlan, type CompletionBody, type UpstreamCall } from './call-plan.js';
+import { type CallPlan, type HeldAnswer, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
 import { asksForJsonFormat, completionAnswer } from './completion-answer.js';
 import { type UsageOwner } from './usage-job.js';
 
@@ -12,7 +12,7 @@ export interface CascadeCalls {
   recordUsage(caller: Principal, owner: UsageOwner, model: string, ...rest: Parameters<CallPlan['record']>): void;
 }
 
-type Held = { model: string; body: CompletionBody };
+type Held = HeldAnswer & { model: string };
 
 /**
  * `router/<policy>` through a policy's cascade (non-streaming requests; streaming ones skip it): the routed model
@@ -32,7 +32,7 @@ export class ProxyCascade {
 
   async serve(caller: Principal, dec: RouteResponse, first: CallPlan, call: UpstreamCall): Promise<void> {
     let held: Held | null = null;
-    await this.calls.callInOrder({ ...first, hold: (model, body) => (held = { model, body }) }, call);
+    await this.calls.callInOrder({ ...first, hold: (model, answer) => (held = { model, ...answer }) }, call);
     if (!held) return; // the upstream's own 4xx was relayed
     let answer: Held = held;
     let feedbackTo = dec.decisionId;
@@ -57,7 +57,7 @@ export class ProxyCascade {
       models.push(next.model);
     }
     const headers = { 'x-router-decision-id': feedbackTo, 'x-router-model': answer.model, 'x-router-models': models.join(',') };
-    void call.reply.status(200).headers(headers).send(answer.body);
+    void call.reply.status(200).headers(headers).type(JSON_CONTENT_TYPE).send(answer.bytes);
   }
 
   /** Calls the escalation target (its retries, no fallback, no relayed 4xx); null when it failed. */
@@ -67,7 +67,7 @@ export class ProxyCascade {
     const plan: CallPlan = {
       order: [model],
       beforeAnswer: () => Promise.resolve(),
-      hold: (m, body) => (held = { model: m, body }),
+      hold: (m, answer) => (held = { model: m, ...answer }),
       relay: false,
       headers: (m) => ({ 'x-router-model': m }),
       record: (m, a, attempts) => this.calls.recordUsage(caller, owner, model, m, a, attempts),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type ChatRequest, directUsageEventId, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
@@ -18,11 +18,12 @@ import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
-import { estimateTokens, generatedChars, usageTokens } from './usage-tokens.js';
+import { estimateTokens, usageTokens } from './usage-tokens.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
-import { bodyText } from './bounded-body.js';
+import { bodyBytes } from './bounded-body.js';
+import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
-import { type CallPlan, type CompletionBody, type UpstreamCall } from './call-plan.js';
+import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { onResponseOver } from '../response-over.js';
@@ -37,10 +38,12 @@ type Outcome = { ok: true; answered: Answered } | { ok: false; failure: Upstream
  * attempt) is queued as a usage event of the decision and feeds its cost and latency heads.
  */
 @Injectable()
-export class ProxyService {
+export class ProxyService implements OnModuleDestroy {
   private readonly upstreams: Upstreams;
   private readonly cascade: ProxyCascade;
   private readonly log: Logger;
+  /** Where non-streamed answers are rewritten (large ones off this thread). */
+  private readonly completions = new CompletionThread();
 
   constructor(
     private readonly routing: RoutingService,
@@ -62,6 +65,10 @@ export class ProxyService {
       keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX,
       maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES,
     });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.completions.close();
   }
 
   /** The routers (`router/<policy>`) the key may use, then the models it may call directly (model-access.ts). */
@@ -278,19 +285,18 @@ export class ProxyService {
       responded = true;
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
-      // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts).
-      const body = JSON.parse(await bodyText(answer.chunks)) as CompletionBody;
+      // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts); a large one is rewritten off this thread.
+      const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined);
       const latencyMs = performance.now() - t0;
-      body.model = model.id;
       await plan.beforeAnswer(model.id);
-      if (plan.hold) plan.hold(model.id, body);
-      else void reply.status(200).headers(plan.headers(model.id)).send(body);
+      if (plan.hold) plan.hold(model.id, { body: done.body!, bytes: done.bytes as Buffer });
+      else void reply.status(200).headers(plan.headers(model.id)).type(JSON_CONTENT_TYPE).send(done.bytes);
       return {
         ok: true,
         answered: {
           model: model.id,
-          inputTokens: usageTokens(body.usage?.prompt_tokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
-          outputTokens: usageTokens(body.usage?.completion_tokens, () => estimateTokens(generatedChars(body.choices, 'message'))),
+          inputTokens: usageTokens(done.promptTokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
+          outputTokens: usageTokens(done.completionTokens, () => estimateTokens(done.chars)),
           latencyMs,
           ttftMs,
         },

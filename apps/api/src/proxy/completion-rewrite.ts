@@ -1,0 +1,35 @@
+import { type CompletionBody } from './call-plan.js';
+import { generatedChars } from './usage-tokens.js';
+
+/** A non-streamed completion made ready to send: its bytes with `model` rewritten, and what its usage needs. */
+export interface RewrittenCompletion {
+  /** The answer as sent to the client (UTF-8 JSON). */
+  bytes: Uint8Array;
+  /** The upstream's `usage` counts, as it sent them (checked by usageTokens). */
+  promptTokens: unknown;
+  completionTokens: unknown;
+  /** Characters of generated text (generatedChars): what an answer without `usage` is charged. */
+  chars: number;
+  /** The parsed answer, when asked for (a cascade examines it). */
+  body?: CompletionBody;
+}
+
+/**
+ * An upstream's non-streamed answer (`raw`, UTF-8 JSON) with its `model` set to the registry id. Throws on an
+ * answer that is not a JSON object. Pure, so that a large answer can be rewritten off the api's thread
+ * (completion-thread.ts) and a small one on it, by the same rule.
+ */
+export function rewriteCompletion(raw: Uint8Array, model: string, keepBody: boolean): RewrittenCompletion {
+  const body = JSON.parse(new TextDecoder().decode(raw)) as unknown;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('the upstream answered JSON that is not an object');
+  const completion = body as CompletionBody;
+  completion.model = model;
+  const usage = (typeof completion.usage === 'object' && completion.usage !== null ? completion.usage : {}) as Record<string, unknown>;
+  return {
+    bytes: new TextEncoder().encode(JSON.stringify(completion)),
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    chars: generatedChars(completion.choices, 'message'),
+    ...(keepBody ? { body: completion } : {}),
+  };
+}
