@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Runs the fault tests of DESIGN.md §4 (issue 5) and prints the README's results table from what they measured.
+ * Runs the fault-injection tests (docs/guarantees.md) and prints their results table from what they measured.
  * Usage: npm run test:faults     (Redis and Postgres on their usual local ports; the tests start private ones
  * where they kill something). Exit code: jest's.
  */

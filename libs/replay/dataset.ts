@@ -1,6 +1,6 @@
 import { type Model } from '@app/contracts';
 /**
- * Replay data in the schema of ../shared/data/README.md, reduced to what a replay needs: per prompt the text and,
+ * Replay data (docs/benchmarks.md, "Replay data files"), reduced to what a replay needs: per prompt the text and,
  * per model, quality (score), cost (USD) and GPU energy (J). Only complete records are kept (the README's
  * reference statistics use complete records too).
  */

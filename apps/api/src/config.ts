@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const apiEnvSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
-  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters'),
+  ADMIN_API_KEY: z.string({ error: 'required (at least 16 characters)' }).min(16, 'must be at least 16 characters'),
   /** Largest accepted request body (bytes). */
   BODY_LIMIT_BYTES: z.coerce
     .number()
