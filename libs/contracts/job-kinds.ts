@@ -179,6 +179,8 @@ const EVENT_KINDS_IN_MIXED = ['feedback', 'energy', 'usage'] as const satisfies 
 /** An item of a batch job that does not parse: set aside alone (the worker dead-letters it), with why. */
 export interface RefusedItem {
   kind: JobKind;
+  /** Its place among the job's items of its kind. */
+  index: number;
   payload: unknown;
   error: string;
 }
@@ -187,10 +189,10 @@ export interface RefusedItem {
 function itemsOf<K extends JobKind>(kind: K, raw: readonly unknown[]): { items: KindedItem<K>[]; refused: RefusedItem[] } {
   const items: KindedItem<K>[] = [];
   const refused: RefusedItem[] = [];
-  for (const payload of raw) {
+  for (const [index, payload] of raw.entries()) {
     const r = SPECS[kind].item.safeParse(payload);
     if (r.success) items.push({ kind, data: r.data });
-    else refused.push({ kind, payload, error: r.error.message });
+    else refused.push({ kind, index, payload, error: r.error.message });
   }
   return { items, refused };
 }

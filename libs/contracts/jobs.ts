@@ -97,7 +97,10 @@ export const usageJobSchema = z.object({
   keyId: z.string().optional(),
   /** The model that finally answered (a fallback may differ from the decision's first choice). */
   model: z.string(),
-  /** False when every attempt failed: the row keeps the attempts, no head learns from it. */
+  /**
+   * False when every attempt failed, or a stream ended early (its tokens are then what was forwarded): the row keeps
+   * the attempts, no head learns from it.
+   */
   answered: z.boolean(),
   inputTokens: z.int().min(0),
   outputTokens: z.int().min(0),

@@ -28,12 +28,16 @@ export type Budget = z.infer<typeof budgetSchema>;
 export const budgetPatchSchema = z.strictObject({ budget: budgetSchema.nullable() });
 
 /** Fixed units of the penalised heads: a weight of 1 trades one unit of quality (0..1) against one of these. */
-// At least 1e-9 of each unit: a penalty is weight × estimate ÷ scale, and a scale near the smallest double makes it
-// infinite, a decision with no finite score.
+/**
+ * The smallest scale of a unit: a penalty is weight × estimate ÷ scale, and a scale near the smallest double makes it
+ * infinite, a decision with no finite score. Policies stored before this bound are served with their scales raised
+ * to it (objectiveScales).
+ */
+export const MIN_SCALE = 1e-9;
 export const scalesSchema = z.strictObject({
-  energy: finite().min(1e-9).max(1e9).optional(),
-  cost: finite().min(1e-9).max(1e4).optional(),
-  latency: finite().min(1e-9).max(1e7).optional(),
+  energy: finite().min(MIN_SCALE).max(1e9).optional(),
+  cost: finite().min(MIN_SCALE).max(1e4).optional(),
+  latency: finite().min(MIN_SCALE).max(1e7).optional(),
 });
 
 /**

@@ -4,6 +4,7 @@ import { evaluateRequestSchema, frontierRequestSchema } from './evaluation.js';
 import { type EventAck } from './events.js';
 import { decisionFeatureSourceSchema } from './feature-space.js';
 import { keyLimitsSchema, SCOPES } from './keys.js';
+import { finite } from './finite.js';
 import { type Model, modelConfigSchema } from './model.js';
 import { policyConfigSchema } from './policy.js';
 import { type RouteResponse } from './route.js';
@@ -81,6 +82,8 @@ export const modelWithBreakerSchema = modelResponseSchema.extend({ breaker: brea
 export const modelListSchema = z.object({ models: z.array(modelWithBreakerSchema) });
 
 export const policyResponseSchema = policyConfigSchema.safeExtend({
+  // As stored: a policy stored before scales had their lower bound still parses (it is served at the bound).
+  scales: z.strictObject({ energy: finite().gt(0).optional(), cost: finite().gt(0).optional(), latency: finite().gt(0).optional() }).optional(),
   name: z.string(),
   version: z.int().describe('bumped by every change'),
   epoch: z.int().describe('bumped when the learning state starts over'),

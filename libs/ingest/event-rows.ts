@@ -33,7 +33,7 @@ export function eventRows(events: readonly QueuedEvent[], decisions: Map<string,
 /**
  * The row an event is stored as, joined with its decision; null when it names a decision that exists nowhere
  * (an orphan). Its status says whether it is learnt: `learned`, `late` (after the policy's feedback window),
- * `stale` (a proxied call that nothing answered), `model` (a model-level reading, no decision) or `direct` (the
+ * `stale` (a proxied call that nothing answered, or whose stream ended early), `model` (a model-level reading, no decision) or `direct` (the
  * usage of a direct model call, no decision: kept for spend reports, never learnt).
  */
 export function eventRow(e: QueuedEvent, dec: DecisionRecord | undefined, policy: Policy | null): EventRow | null {

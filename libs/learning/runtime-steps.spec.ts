@@ -1,6 +1,6 @@
 import { applyLocalDecision, emptyArmStats, packArmStats, recordDecision, recordObservation, headIndex, createRng } from '@app/bandits';
 import { type Policy } from '@app/contracts';
-import { armPriors, buildRuntime, buildRuntimeSteps, type PolicyRuntime, qualityPrior } from './runtime.js';
+import { armPriors, buildRuntime, buildRuntimeSteps, objectiveScales, type PolicyRuntime, qualityPrior } from './runtime.js';
 
 const D = 6;
 const policy: Policy = {
@@ -102,5 +102,12 @@ describe('buildRuntimeSteps: a replica recompiling only the arms whose statistic
     const previous = buildRuntime(policy, stored, priors, 1, SCALES);
     previous.model.priorActive = !previous.model.priorActive; // as compiled under the other gate
     expect(run(buildRuntimeSteps(policy, stored, priors, 2, SCALES, previous)).steps).toBe(3 * 3 * D);
+  });
+});
+
+describe('objectiveScales', () => {
+  it('serves a scale stored below the bound at the bound (a policy stored before it), and keeps the others as set', () => {
+    const stored = { ...policy, scales: { energy: 5e-324, cost: 0.002 } };
+    expect(objectiveScales(stored, new Map())).toEqual({ energy: 1e-9, cost: 0.002 });
   });
 });

@@ -20,7 +20,7 @@ import {
   type HeadScales,
   setPrices,
 } from '@app/bandits';
-import { armPrior, type Model, type Policy, type SpendTotals } from '@app/contracts';
+import { armPrior, MIN_SCALE, type Model, type Policy, type SpendTotals } from '@app/contracts';
 import { budgetPrices, budgetStandings, noPendingSpend } from './budget-pacing.js';
 import { MEASURED_HEADS, type MeasuredHead } from './prior-fit.js';
 
@@ -88,7 +88,9 @@ export function objectiveScales(policy: Policy, models: ReadonlyMap<string, Mode
   const scales: HeadScales = {};
   if (energy > 0) scales.energy = energy;
   if (cost > 0) scales.cost = cost;
-  return { ...scales, ...policy.scales };
+  const all: HeadScales = { ...scales, ...policy.scales };
+  for (const head of ['energy', 'cost', 'latency'] as const) if (all[head] !== undefined) all[head] = Math.max(MIN_SCALE, all[head]);
+  return all;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { type Sql } from './db.js';
 
 export interface DeadLetter {
+  /** Names the item, so that it is set aside once however often its job runs (migration 014). */
+  key: string;
   kind: string;
   eventId: string | null;
   decisionId: string | null;
@@ -9,7 +11,7 @@ export interface DeadLetter {
   payload: unknown;
 }
 
-export interface StoredDeadLetter extends DeadLetter {
+export interface StoredDeadLetter extends Omit<DeadLetter, 'key'> {
   id: number;
   at: string;
 }
@@ -27,6 +29,7 @@ export class DeadLettersRepository {
   async add(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     const rows = letters.map((l) => ({
+      letter_key: clean(l.key),
       kind: l.kind,
       event_id: clean(l.eventId),
       decision_id: clean(l.decisionId),
@@ -34,7 +37,7 @@ export class DeadLettersRepository {
       error: clean(l.error) ?? '',
       payload: Buffer.from(JSON.stringify(l.payload) ?? 'null', 'utf8'),
     }));
-    await this.sql`insert into dead_letters ${this.sql(rows as never)}`;
+    await this.sql`insert into dead_letters ${this.sql(rows as never)} on conflict (letter_key) do nothing`;
   }
 
   /** Newest first, optionally for one policy. */

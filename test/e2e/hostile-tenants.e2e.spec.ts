@@ -241,11 +241,23 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
       await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.feedback === 4, 10_000);
       for (const jobId of [jobIdFor('evb', 'unparsed-mixed'), jobIdFor('fbb', 'unparsed'), jobIdFor('dec', 'unparsed')])
         await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 10_000);
-      const letters = (await admin.get('/admin/dead-letters')).body.deadLetters;
-      expect(letters.map((l: any) => l.kind).sort()).toEqual(['decisions', 'energy', 'feedback', 'usage']);
-      expect(letters.every((l: any) => l.error.startsWith('invalid item'))).toBe(true);
-      expect(letters.find((l: any) => l.kind === 'usage').payload).toEqual(usage);
-      expect(letters.find((l: any) => l.kind === 'decisions')).toMatchObject({ decisionId: 'dec_bad', policy: 'victim' });
+      const letters = async () => (await admin.get('/admin/dead-letters')).body.deadLetters;
+      const set = await letters();
+      expect(set.map((l: any) => l.kind).sort()).toEqual(['decisions', 'energy', 'feedback', 'usage']);
+      expect(set.every((l: any) => l.error.startsWith('invalid item'))).toBe(true);
+      expect(set.find((l: any) => l.kind === 'usage').payload).toEqual(usage);
+      expect(set.find((l: any) => l.kind === 'decisions')).toMatchObject({ decisionId: 'dec_bad', policy: 'victim' });
+      // An event's policy is found through its decision: the victim's stats count its letters.
+      expect(set.find((l: any) => l.kind === 'feedback')).toMatchObject({ decisionId: ids[3], policy: 'victim' });
+      expect((await admin.get('/admin/policies/victim/stats')).body.deadLettered).toBe(3);
+      // The jobs run again (as after another item's passing failure): nothing is learnt twice or set aside twice.
+      for (const jobId of [jobIdFor('evb', 'unparsed-mixed'), jobIdFor('fbb', 'unparsed'), jobIdFor('dec', 'unparsed')]) {
+        const job = (await queue.getJob(jobId))!;
+        await job.retry('completed');
+        await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 10_000);
+      }
+      expect(await letters()).toHaveLength(4);
+      expect((await admin.get('/admin/policies/victim/stats')).body.feedback).toBe(4);
     } finally {
       await queue.close();
     }

@@ -139,6 +139,22 @@ describe('spend per key and model', () => {
       body: JSON.stringify({ model: 'small', messages: MSG }),
     });
     expect(next.status).toBe(429);
+    // Routed, the same: charged as a failed call, stored stale, nothing learnt from it.
+    expect((await admin.put('/admin/policies/endless', { algorithm: 'linucb', arms: ['endless'] })).status).toBe(201);
+    const routed = await fetch(`${svc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'router/endless', messages: MSG, stream: true }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const r2 = routed.body!.getReader();
+    for (let got = 0; got < 200_000;) got += (await r2.read()).value?.length ?? Infinity;
+    await r2.cancel();
+    const stats = async () => (await admin.get('/admin/policies/endless/stats')).body;
+    await eventually(async () => (await stats()).events?.stale === 1, 10_000);
+    const s = await stats();
+    expect(s.events.learned).toBe(0);
+    expect([s.arms[0].costUsd.count, s.arms[0].latencyMs.count, s.arms[0].pulls]).toEqual([0, 0, 1]);
     up.setMode('up-endless', 'ok');
   });
 

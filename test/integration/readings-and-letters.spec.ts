@@ -57,6 +57,7 @@ describe('model energy estimates, dead letters and per-decision event bounds (re
     const letters = new DeadLettersRepository(sql);
     await letters.add([
       {
+        key: 'event:energy:o|x\u0000',
         kind: 'energy',
         eventId: 'o|x\u0000',
         decisionId: 'd1',
@@ -64,9 +65,13 @@ describe('model energy estimates, dead letters and per-decision event bounds (re
         error: 'unsupported Unicode escape sequence \ud800',
         payload: { gpu: 'h\u0000', lone: '\ud800' },
       },
-      { kind: 'feedback', eventId: 'o|y', decisionId: 'd2', policy: 'q', error: 'index row size', payload: { eventId: 'y' } },
+      { key: 'event:feedback:o|y', kind: 'feedback', eventId: 'o|y', decisionId: 'd2', policy: 'q', error: 'index row size', payload: { eventId: 'y' } },
     ]);
     expect([await letters.count(), await letters.count('p'), await letters.count('nope')]).toEqual([2, 1, 0]);
+    // The same item set aside again (its job ran again), alone or twice in one call: still one letter.
+    const again = { key: 'event:feedback:o|y', kind: 'feedback', eventId: 'o|y', decisionId: 'd2', policy: 'q', error: 'again', payload: {} };
+    await letters.add([again, again]);
+    expect(await letters.count()).toBe(2);
     const [newest, older] = await letters.list(undefined, 10);
     expect(newest.kind).toBe('feedback');
     expect(older).toMatchObject({ kind: 'energy', eventId: 'o|x\uFFFD', policy: 'p', payload: { gpu: 'h\u0000', lone: '\ud800' } }); // the payload exactly as it came

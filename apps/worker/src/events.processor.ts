@@ -127,7 +127,7 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     if (job.name === JOB.sweepDefaults) return await this.sweep(job);
     const parsed = parseJob(job.name, job.data);
     // A batch's items that do not parse are set aside alone; the others (often other tenants') go on.
-    if (parsed.form === 'decisions' || parsed.form === 'many') await this.deadLetterer.setAsideRefused(parsed.refused);
+    if (parsed.form === 'decisions' || parsed.form === 'many') await this.deadLetterer.setAsideRefused(String(job.id), parsed.refused);
     switch (parsed.form) {
       case 'decisions':
         return parsed.decisions.length === 0 ? undefined : await this.batcher.submit({ kind: 'decisions', data: parsed.decisions });

@@ -145,7 +145,7 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry, prefix: 'router_' });
     new Gauge({
       name: 'router_dead_letters',
-      help: 'Events the worker set aside because Postgres refused their data (GET /admin/dead-letters lists them)',
+      help: 'Items the worker set aside because Postgres refused their data or they did not parse (GET /admin/dead-letters lists them)',
       registers: [this.registry],
       async collect() {
         try {

@@ -2,14 +2,15 @@ import { type DomainError } from '@app/errors';
 import { type FastifyReply } from 'fastify';
 import { type Model } from '@app/contracts';
 import { type Attempt } from './upstream.js';
+import { type completionAnswer } from './completion-answer.js';
 import { type Answered } from './usage-job.js';
 
 /** A non-streaming chat completion as the upstream answered it (`model` rewritten to the registry id). */
 export type CompletionBody = { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown };
 
-/** A non-streamed answer held back: parsed, and as the bytes that would be sent (`model` rewritten in both). */
+/** A non-streamed answer held back: what a cascade examines of it, and the bytes that would be sent. */
 export interface HeldAnswer {
-  body: CompletionBody;
+  examined: ReturnType<typeof completionAnswer>;
   bytes: Buffer;
 }
 

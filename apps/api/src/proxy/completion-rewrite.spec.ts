@@ -1,25 +1,30 @@
-import { rewriteCompletion } from './completion-rewrite.js';
-import { CompletionThread } from './completion-thread.js';
+import { completionAnswer } from './completion-answer.js';
+import { MalformedAnswer, rewriteCompletion } from './completion-rewrite.js';
+import { CompletionThread, CompletionThreadFailed } from './completion-thread.js';
 
 const answer = (content: string, extra: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ id: 'c', object: 'chat.completion', model: 'up', choices: [{ index: 0, message: { role: 'assistant', content } }], ...extra }));
+const same = (a: { bytes: Uint8Array }, b: { bytes: Uint8Array }) =>
+  expect({ ...a, bytes: Buffer.from(a.bytes).toString() }).toEqual({ ...b, bytes: Buffer.from(b.bytes).toString() });
 
 describe('rewriteCompletion', () => {
-  it('sets the model, keeps everything else byte for byte as JSON, and reads the usage and the generated text', () => {
+  it('sets the model, keeps everything else as it was, and reads the usage, the generated text and what a cascade examines', () => {
     const raw = answer('Hé 👋', { usage: { prompt_tokens: 3, completion_tokens: 5 }, system_fingerprint: 'fp' });
     const r = rewriteCompletion(raw, 'mine', false);
     const sent = JSON.parse(Buffer.from(r.bytes).toString('utf8'));
     expect(sent).toEqual({ ...JSON.parse(raw.toString('utf8')), model: 'mine' });
-    expect([r.promptTokens, r.completionTokens, r.chars, r.body]).toEqual([3, 5, 'Hé 👋'.length, undefined]);
-    expect(rewriteCompletion(raw, 'mine', true).body).toEqual(sent);
+    expect([r.promptTokens, r.completionTokens, r.chars, r.examined]).toEqual([3, 5, 'Hé 👋'.length, undefined]);
+    expect(rewriteCompletion(raw, 'mine', true).examined).toEqual(completionAnswer(sent));
   });
 
-  it('passes on whatever usage an upstream sent (usageTokens checks it) and refuses an answer that is not an object', () => {
+  it('passes on whatever usage an upstream sent (usageTokens checks it) and refuses an answer that is not a JSON object', () => {
     const r = rewriteCompletion(answer('x', { usage: { prompt_tokens: 'many' } }), 'm', false);
     expect([r.promptTokens, r.completionTokens]).toEqual(['many', undefined]);
     expect(rewriteCompletion(answer('x', { usage: null }), 'm', false).promptTokens).toBeUndefined();
-    for (const bad of ['[1]', 'null', '"text"', '3']) expect(() => rewriteCompletion(Buffer.from(bad), 'm', false)).toThrow('not an object');
-    expect(() => rewriteCompletion(Buffer.from('{"a":'), 'm', false)).toThrow(SyntaxError);
+    for (const bad of ['[1]', 'null', '"text"', '3', '{"a":'])
+      expect(() => rewriteCompletion(Buffer.from(bad), 'm', false)).toThrow(
+        expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('not a JSON object') }),
+      );
   });
 });
 
@@ -27,10 +32,8 @@ describe('CompletionThread', () => {
   it('rewrites an answer below its threshold here, the same as rewriteCompletion', async () => {
     const t = new CompletionThread(1024);
     const raw = answer('small');
-    const expected = rewriteCompletion(Buffer.from(raw), 'mine', true);
-    const r = await t.rewrite(raw, 'mine', true);
-    expect({ ...r, bytes: Buffer.from(r.bytes).toString() }).toEqual({ ...expected, bytes: Buffer.from(expected.bytes).toString() });
-    await expect(t.rewrite(Buffer.from('[]'), 'm', false)).rejects.toThrow('not an object');
+    same(await t.rewrite(raw, 'mine', true), rewriteCompletion(Buffer.from(raw), 'mine', true));
+    await expect(t.rewrite(Buffer.from('[]'), 'm', false)).rejects.toBeInstanceOf(MalformedAnswer);
     await t.close();
   });
 
@@ -43,10 +46,35 @@ describe('CompletionThread', () => {
       const got = await Promise.all(raws.map((raw) => t.rewrite(raw, 'mine', true)));
       for (const [i, r] of got.entries()) {
         expect(Buffer.isBuffer(r.bytes)).toBe(true);
-        expect({ ...r, bytes: Buffer.from(r.bytes).toString() }).toEqual({ ...expected[i], bytes: Buffer.from(expected[i].bytes).toString() });
+        same(r, expected[i]);
       }
-      await expect(t.rewrite(Buffer.from(`[${' '.repeat(2000)}]`), 'm', false)).rejects.toThrow('not an object');
+      await expect(t.rewrite(Buffer.from(`[${' '.repeat(2000)}]`), 'm', false)).rejects.toBeInstanceOf(MalformedAnswer);
       expect((await t.rewrite(answer('d'.repeat(3000)), 'again', false)).chars).toBe(3000);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers an aborted call at once, lets the answers under way finish on close, and rewrites here after it', async () => {
+    const t = new CompletionThread(1024);
+    const ac = new AbortController();
+    const slow = t.rewrite(answer('e'.repeat(8 * 1024 * 1024)), 'm', false);
+    const aborted = t.rewrite(answer('f'.repeat(4 * 1024 * 1024)), 'm', false, ac.signal);
+    ac.abort(new Error('client gone'));
+    await expect(aborted).rejects.toThrow('client gone');
+    const closing = t.close();
+    expect((await slow).chars).toBe(8 * 1024 * 1024);
+    await closing;
+    same(await t.rewrite(answer('g'.repeat(3000)), 'm', false), rewriteCompletion(answer('g'.repeat(3000)), 'm', false));
+  });
+
+  it('fails the answers under way with CompletionThreadFailed when the thread dies, and starts a new one for the next', async () => {
+    const t = new CompletionThread(1024);
+    try {
+      const under = t.rewrite(answer('h'.repeat(8 * 1024 * 1024)), 'm', false);
+      await (t as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await expect(under).rejects.toBeInstanceOf(CompletionThreadFailed);
+      expect((await t.rewrite(answer('i'.repeat(3000)), 'm', false)).chars).toBe(3000);
     } finally {
       await t.close();
     }

@@ -1,3 +1,4 @@
+import { completionAnswer } from './completion-answer.js';
 import { type CompletionBody } from './call-plan.js';
 import { generatedChars } from './usage-tokens.js';
 
@@ -10,18 +11,30 @@ export interface RewrittenCompletion {
   completionTokens: unknown;
   /** Characters of generated text (generatedChars): what an answer without `usage` is charged. */
   chars: number;
-  /** The parsed answer, when asked for (a cascade examines it). */
-  body?: CompletionBody;
+  /** What a cascade examines of the answer (completionAnswer), when asked for. */
+  examined?: ReturnType<typeof completionAnswer>;
 }
 
+/** The upstream answered a complete body that is not a JSON object: the model's fault, not the transport's. */
+export class MalformedAnswer extends Error {
+  override readonly name = 'MalformedAnswer';
+}
+const malformed = (detail: string) => new MalformedAnswer(`the upstream's answer is not a JSON object (${detail})`);
+
 /**
- * An upstream's non-streamed answer (`raw`, UTF-8 JSON) with its `model` set to the registry id. Throws on an
- * answer that is not a JSON object. Pure, so that a large answer can be rewritten off the api's thread
+ * An upstream's non-streamed answer (`raw`, UTF-8 JSON) with its `model` set to the registry id; MalformedAnswer for
+ * one that is not a JSON object. Pure, so that a large answer can be rewritten off the api's thread
  * (completion-thread.ts) and a small one on it, by the same rule.
  */
-export function rewriteCompletion(raw: Uint8Array, model: string, keepBody: boolean): RewrittenCompletion {
-  const body = JSON.parse(new TextDecoder().decode(raw)) as unknown;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('the upstream answered JSON that is not an object');
+export function rewriteCompletion(raw: Uint8Array, model: string, examine: boolean): RewrittenCompletion {
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(raw));
+  } catch (err) {
+    throw malformed((err as Error).message.slice(0, 120));
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw malformed(Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body);
   const completion = body as CompletionBody;
   completion.model = model;
   const usage = (typeof completion.usage === 'object' && completion.usage !== null ? completion.usage : {}) as Record<string, unknown>;
@@ -30,6 +43,6 @@ export function rewriteCompletion(raw: Uint8Array, model: string, keepBody: bool
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens,
     chars: generatedChars(completion.choices, 'message'),
-    ...(keepBody ? { body: completion } : {}),
+    ...(examine ? { examined: completionAnswer(completion) } : {}),
   };
 }

@@ -1,20 +1,20 @@
 import { parentPort } from 'node:worker_threads';
-import { rewriteCompletion } from './completion-rewrite.js';
+import { MalformedAnswer, rewriteCompletion } from './completion-rewrite.js';
 
-/** A request to the completion thread: the answer's bytes (transferred), its model and whether to return it parsed. */
+/** A request to the completion thread: the answer's bytes (transferred), its model and whether to examine it. */
 export interface CompletionTask {
   id: number;
   raw: ArrayBuffer;
   model: string;
-  keepBody: boolean;
+  examine: boolean;
 }
 
 // The thread's whole work: one rewrite per message, in order; the result's bytes are transferred back.
 parentPort?.on('message', (task: CompletionTask) => {
   try {
-    const r = rewriteCompletion(new Uint8Array(task.raw), task.model, task.keepBody);
+    const r = rewriteCompletion(new Uint8Array(task.raw), task.model, task.examine);
     parentPort!.postMessage({ id: task.id, ok: true, result: r }, [r.bytes.buffer as ArrayBuffer]);
   } catch (err) {
-    parentPort!.postMessage({ id: task.id, ok: false, error: (err as Error)?.message ?? String(err) });
+    parentPort!.postMessage({ id: task.id, ok: false, malformed: err instanceof MalformedAnswer, error: (err as Error)?.message ?? String(err) });
   }
 });

@@ -3,7 +3,7 @@ import { type Principal, type RouteResponse, usageEventId } from '@app/contracts
 import { type Logger } from '@app/infra';
 import { type ContinueService } from '../routing/continue.service.js';
 import { type CallPlan, type HeldAnswer, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
-import { asksForJsonFormat, completionAnswer } from './completion-answer.js';
+import { asksForJsonFormat } from './completion-answer.js';
 import { type UsageOwner } from './usage-job.js';
 
 /** What the cascade needs of the proxy: its attempt loop and its usage recording. */
@@ -38,7 +38,7 @@ export class ProxyCascade {
     let feedbackTo = dec.decisionId;
     const models = [answer.model];
     for (;;) {
-      const { text, logprobs } = completionAnswer(answer.body);
+      const { text, logprobs } = answer.examined;
       const request = { answer: text, messages: call.messages as never, ...(logprobs ? { logprobs } : {}), jsonRequested: asksForJsonFormat(call.params) };
       const step = await this.steps.step(caller, feedbackTo, request).catch((err: Error) => {
         this.log.warn('cascade step not decided; the answer in hand goes out', { decisionId: feedbackTo, error: err.message });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type ChatRequest, directUsageEventId, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { messagesText } from '@app/featurizer';
@@ -38,12 +38,12 @@ type Outcome = { ok: true; answered: Answered } | { ok: false; failure: Upstream
  * attempt) is queued as a usage event of the decision and feeds its cost and latency heads.
  */
 @Injectable()
-export class ProxyService implements OnModuleDestroy {
+export class ProxyService implements OnApplicationShutdown {
   private readonly upstreams: Upstreams;
   private readonly cascade: ProxyCascade;
   private readonly log: Logger;
   /** Where non-streamed answers are rewritten (large ones off this thread). */
-  private readonly completions = new CompletionThread();
+  private readonly completions: CompletionThread;
 
   constructor(
     private readonly routing: RoutingService,
@@ -56,6 +56,7 @@ export class ProxyService implements OnModuleDestroy {
     @Inject(Logger) logger: Logger,
   ) {
     this.log = logger.child('proxy');
+    this.completions = new CompletionThread(undefined, (message) => this.log.warn(message));
     this.cascade = new ProxyCascade(
       steps,
       { callInOrder: (plan, call) => this.callInOrder(plan, call), recordUsage: (...args) => this.recordUsage(...args) },
@@ -67,7 +68,8 @@ export class ProxyService implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server closed (the requests under way answered): the completion thread stops. */
+  async onApplicationShutdown(): Promise<void> {
     await this.completions.close();
   }
 
@@ -286,10 +288,10 @@ export class ProxyService implements OnModuleDestroy {
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
       // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts); a large one is rewritten off this thread.
-      const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined);
+      const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined, ac.signal);
       const latencyMs = performance.now() - t0;
       await plan.beforeAnswer(model.id);
-      if (plan.hold) plan.hold(model.id, { body: done.body!, bytes: done.bytes as Buffer });
+      if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
       else void reply.status(200).headers(plan.headers(model.id)).type(JSON_CONTENT_TYPE).send(done.bytes);
       return {
         ok: true,

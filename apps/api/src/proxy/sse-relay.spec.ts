@@ -45,8 +45,9 @@ describe('SseRelay', () => {
   it("counts tool calls' arguments, and nothing of content that is not a string", () => {
     const tool = JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] } }] });
     const hostile = JSON.stringify({ choices: [{ delta: { content: { length: 1e300 } } }] });
-    const { r } = relay([`data: ${tool}\n\ndata: ${hostile}\n\ndata: [DONE]\n\n`]);
-    expect(r.contentChars).toBe('{"city":"Paris"}'.length);
+    const { r } = relay([`data: ${tool}\n\ndata: ${hostile}\n\ndata: not json\n\ndata: [DONE]\n\n`]);
+    // A data line that is not JSON is forwarded as it came, and counted as text.
+    expect(r.contentChars).toBe('{"city":"Paris"}'.length + 'not json'.length);
   });
 
   it('gives the same output however the bytes are split (boundaries, CRLF and UTF-8 characters across chunks)', () => {

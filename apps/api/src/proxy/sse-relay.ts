@@ -144,6 +144,8 @@ export class SseRelay {
         if (chunk.usage) this.usage = chunk.usage;
         out.push(`data: ${JSON.stringify(chunk)}`);
       } catch {
+        // Not JSON, but forwarded: what an answer without usage is charged counts it as text.
+        this.contentChars += payload.length;
         out.push(line);
       }
     }

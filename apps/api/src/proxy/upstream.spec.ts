@@ -3,6 +3,8 @@ import { type AddressInfo } from 'node:net';
 import { bodyText } from './bounded-body.js';
 import { chatUrl, ClientGone, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
 import { ResponseTooLarge } from './too-large.js';
+import { MalformedAnswer } from './completion-rewrite.js';
+import { CompletionThreadFailed } from './completion-thread.js';
 import { KeyEnvRefused, keyEnvRefusal, upstreamKey, withAllowedKeyEnv } from './upstream-key.js';
 
 const live = () => new AbortController().signal;
@@ -42,6 +44,15 @@ describe('classify: only real upstream failures count toward the breaker', () =>
       reason: 'timeout',
       message: 'upstream unreachable',
     });
+  });
+
+  it("retries a malformed answer (the model's fault) and stops on a failure of our completion thread (not the model's)", () => {
+    expect(classify(new MalformedAnswer("the upstream's answer is not a JSON object (an array)"), live(), true)).toMatchObject({
+      next: 'retry',
+      reason: 'malformed',
+    });
+    const died = new CompletionThreadFailed('the completion thread stopped (exit code 1)');
+    expect(classify(died, live(), true)).toMatchObject({ next: 'stop', reason: 'local', cause: died });
   });
 
   it('relays another 4xx', () => {

@@ -1,6 +1,8 @@
 import { type Model } from '@app/contracts';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type BodyLimit, bodyText, boundedChunks } from './bounded-body.js';
+import { MalformedAnswer } from './completion-rewrite.js';
+import { CompletionThreadFailed } from './completion-thread.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, upstreamKey } from './upstream-key.js';
 
@@ -28,7 +30,7 @@ export type NextStep = 'retry' | 'relay' | 'skip' | 'stop';
 export interface UpstreamFailure {
   next: NextStep;
   status: number | null;
-  reason: 'timeout' | 'ttft' | 'connection' | 'status' | 'config' | 'too-large' | 'client' | 'local';
+  reason: 'timeout' | 'ttft' | 'connection' | 'status' | 'malformed' | 'config' | 'too-large' | 'client' | 'local';
   message: string;
   /** For a relayed upstream 4xx: its body, passed to the client unchanged. */
   body?: unknown;
@@ -80,6 +82,11 @@ export class ClientGone extends Error {}
  */
 export function classify(err: unknown, signal: AbortSignal, responded: boolean): UpstreamFailure {
   if (err instanceof ResponseTooLarge) return { next: 'stop', status: null, reason: 'too-large', message: err.message };
+  // A complete answer the model got wrong: retried, and counted against it. Said without echoing the body.
+  if (err instanceof MalformedAnswer) return { next: 'retry', status: null, reason: 'malformed', message: err.message };
+  // Our thread could not process the answer: not the model's fault, and calling it again would pay twice.
+  if (err instanceof CompletionThreadFailed)
+    return { next: 'stop', status: null, reason: 'local', message: `answer not processed: ${err.message}`, cause: err };
   if (err instanceof KeyEnvRefused || err instanceof UpstreamMisconfigured) return { next: 'skip', status: null, reason: 'config', message: err.message };
   if (signal.aborted) {
     if (signal.reason instanceof ClientGone) return { next: 'stop', status: null, reason: 'client', message: signal.reason.message };

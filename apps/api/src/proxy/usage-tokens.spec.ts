@@ -26,10 +26,11 @@ describe('generatedChars', () => {
       content: 'Hello',
       refusal: 'no',
       reasoning_content: 'hmm',
+      reasoning: 'r',
       tool_calls: [{ function: { name: 'f', arguments: '{"a":1}' } }, { function: { arguments: 'xy' } }],
       function_call: { name: 'g', arguments: '[]' },
     };
-    const n = 'Hello'.length + 2 + 3 + 7 + 2 + 2;
+    const n = 'Hello'.length + 2 + 3 + 1 + 7 + 2 + 2;
     expect(generatedChars([{ message }, { message: { content: 'abc' } }], 'message')).toBe(n + 3);
     expect(generatedChars([{ delta: message }], 'delta')).toBe(n);
     expect(generatedChars([{ message }], 'delta')).toBe(0);

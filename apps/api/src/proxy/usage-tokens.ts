@@ -16,7 +16,8 @@ export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
 
 /**
  * Characters of generated text in an answer's choices (`part`: `message` in a completion, `delta` in a stream
- * chunk): the content, a refusal, reasoning, and the arguments of tool and function calls, each counted only where
+ * chunk): the content, a refusal, reasoning (`reasoning_content` or `reasoning`), and the arguments of tool and
+ * function calls, each counted only where
  * it is a string (an upstream's answer is not trusted to be well formed). What an answer without `usage` is charged.
  */
 export function generatedChars(choices: unknown, part: 'message' | 'delta'): number {
@@ -24,7 +25,7 @@ export function generatedChars(choices: unknown, part: 'message' | 'delta'): num
   let n = 0;
   for (const c of choices as unknown[]) {
     const m = field(c, part);
-    n += text(field(m, 'content')) + text(field(m, 'refusal')) + text(field(m, 'reasoning_content'));
+    n += text(field(m, 'content')) + text(field(m, 'refusal')) + text(field(m, 'reasoning_content')) + text(field(m, 'reasoning'));
     n += text(field(field(m, 'function_call'), 'arguments'));
     const calls = field(m, 'tool_calls');
     if (Array.isArray(calls)) for (const t of calls as unknown[]) n += text(field(field(t, 'function'), 'arguments'));
