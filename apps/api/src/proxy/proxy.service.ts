@@ -28,6 +28,20 @@ import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { onResponseOver } from '../response-over.js';
 
+/**
+ * What an answer measured: the tokens its upstream reported, else estimated (input from the prompt's messages,
+ * output from `chars` of generated text), and its timings.
+ */
+function measured(model: string, messages: unknown[], prompt: unknown, completion: unknown, chars: number, latencyMs: number, ttftMs: number | null): Answered {
+  return {
+    model,
+    inputTokens: usageTokens(prompt, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
+    outputTokens: usageTokens(completion, () => estimateTokens(chars)),
+    latencyMs,
+    ttftMs,
+  };
+}
+
 /** An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`. */
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered };
 
@@ -293,16 +307,7 @@ export class ProxyService implements OnApplicationShutdown {
       await plan.beforeAnswer(model.id);
       if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
       else void reply.status(200).headers(plan.headers(model.id)).type(JSON_CONTENT_TYPE).send(done.bytes);
-      return {
-        ok: true,
-        answered: {
-          model: model.id,
-          inputTokens: usageTokens(done.promptTokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
-          outputTokens: usageTokens(done.completionTokens, () => estimateTokens(done.chars)),
-          latencyMs,
-          ttftMs,
-        },
-      };
+      return { ok: true, answered: measured(model.id, messages, done.promptTokens, done.completionTokens, done.chars, latencyMs, ttftMs) };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
       ac.abort(new Error('attempt over'));
@@ -336,11 +341,7 @@ export class ProxyService implements OnApplicationShutdown {
     let ttftMs: number | null = null;
     // What the relay has forwarded so far, as the call's usage (estimated where the upstream reported none).
     const usage = (r: SseRelay, partial: boolean): Answered => ({
-      model: model.id,
-      inputTokens: usageTokens(r.usage?.prompt_tokens, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
-      outputTokens: usageTokens(r.usage?.completion_tokens, () => estimateTokens(r.contentChars)),
-      latencyMs: performance.now() - t0,
-      ttftMs,
+      ...measured(model.id, messages, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.contentChars, performance.now() - t0, ttftMs),
       ...(partial ? { partial: true as const } : {}),
     });
     try {
