@@ -139,6 +139,21 @@ describe('spend per key and model', () => {
       body: JSON.stringify({ model: 'small', messages: MSG }),
     });
     expect(next.status).toBe(429);
+    // Without a reported usage, the input is estimated from the whole request sent upstream, tools included.
+    const d = await admin.post('/admin/keys', { name: 'tenant-d', scope: 'route' });
+    const tools = [{ type: 'function', function: { name: 'f', description: 'd'.repeat(40_000), parameters: { type: 'object' } } }];
+    const withTools = await fetch(`${svc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.body.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'endless', messages: MSG, stream: true, tools }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const r1 = withTools.body!.getReader();
+    for (let got = 0; got < 20_000;) got += (await r1.read()).value?.length ?? Infinity;
+    await r1.cancel();
+    let dUsage: any;
+    await eventually(async () => (dUsage = (await admin.get(`/admin/keys/${d.body.id}/usage`)).body).total.requests === 1, 10_000);
+    expect(dUsage.total.inputTokens).toBeGreaterThanOrEqual(10_000);
     // Routed, the same: charged as a failed call, stored stale, nothing learnt from it.
     expect((await admin.put('/admin/policies/endless', { algorithm: 'linucb', arms: ['endless'] })).status).toBe(201);
     const routed = await fetch(`${svc.url}/v1/chat/completions`, {

@@ -4,7 +4,6 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type ChatRequest, directUsageEventId, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
-import { messagesText } from '@app/featurizer';
 import { CONFIG, Logger, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
 import { type ApiEnv } from '../config.js';
@@ -29,13 +28,22 @@ import { UsageRecorder } from './usage-recorder.service.js';
 import { onResponseOver } from '../response-over.js';
 
 /**
- * What an answer measured: the tokens its upstream reported, else estimated (input from the prompt's messages,
- * output from `chars` of generated text), and its timings.
+ * What an answer measured: the tokens its upstream reported, else estimated at four UTF-8 bytes a token (input from
+ * the whole request sent upstream, tools and every other parameter included; output from `chars` of generated
+ * text), and its timings.
  */
-function measured(model: string, messages: unknown[], prompt: unknown, completion: unknown, chars: number, latencyMs: number, ttftMs: number | null): Answered {
+function measured(
+  model: string,
+  request: UpstreamRequest,
+  prompt: unknown,
+  completion: unknown,
+  chars: number,
+  latencyMs: number,
+  ttftMs: number | null,
+): Answered {
   return {
     model,
-    inputTokens: usageTokens(prompt, () => estimateTokens(messagesText(messages as RouteRequestMessages).length)),
+    inputTokens: usageTokens(prompt, () => estimateTokens(Buffer.byteLength(request.body))),
     outputTokens: usageTokens(completion, () => estimateTokens(chars)),
     latencyMs,
     ttftMs,
@@ -290,14 +298,15 @@ export class ProxyService implements OnApplicationShutdown {
 
   /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
   private async callOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
-    const { messages, reply } = call;
+    const { reply } = call;
     const ac = new AbortController();
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
     const t0 = performance.now();
     let responded = false;
     try {
-      const answer = await this.upstreams.chat(model, upstreamRequest(model, call, false, ac.signal));
+      const request = upstreamRequest(model, call, false, ac.signal);
+      const answer = await this.upstreams.chat(model, request);
       responded = true;
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
@@ -307,7 +316,7 @@ export class ProxyService implements OnApplicationShutdown {
       await plan.beforeAnswer(model.id);
       if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
       else void reply.status(200).headers(plan.headers(model.id)).type(JSON_CONTENT_TYPE).send(done.bytes);
-      return { ok: true, answered: measured(model.id, messages, done.promptTokens, done.completionTokens, done.chars, latencyMs, ttftMs) };
+      return { ok: true, answered: measured(model.id, request, done.promptTokens, done.completionTokens, done.chars, latencyMs, ttftMs) };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
       ac.abort(new Error('attempt over'));
@@ -325,8 +334,9 @@ export class ProxyService implements OnApplicationShutdown {
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
   private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
-    const { messages, reply } = call;
+    const { reply } = call;
     const ac = new AbortController();
+    const request = upstreamRequest(model, call, true, ac.signal);
     let waitingForClient = false;
     const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     // Out of time while the client was not taking the stream: its slowness, not the model's.
@@ -341,11 +351,11 @@ export class ProxyService implements OnApplicationShutdown {
     let ttftMs: number | null = null;
     // What the relay has forwarded so far, as the call's usage (estimated where the upstream reported none).
     const usage = (r: SseRelay, partial: boolean): Answered => ({
-      ...measured(model.id, messages, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.contentChars, performance.now() - t0, ttftMs),
+      ...measured(model.id, request, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.contentChars, performance.now() - t0, ttftMs),
       ...(partial ? { partial: true as const } : {}),
     });
     try {
-      const answer = await this.upstreams.chat(model, upstreamRequest(model, call, true, ac.signal));
+      const answer = await this.upstreams.chat(model, request);
       responded = true;
       const first = await answer.chunks.next();
       clearTimeout(ttft);
@@ -410,8 +420,6 @@ export class ProxyService implements OnApplicationShutdown {
     this.usage.record(caller, usageJob(owner, fallbackModel, model, a, attempts, traceCarrier()));
   }
 }
-
-type RouteRequestMessages = { role: string; content: string | unknown[] | null }[];
 
 /** What the controller knows of the request beyond its body. */
 export interface ProxyContext {
