@@ -24,6 +24,8 @@ export interface UpstreamCall {
   stream: boolean;
   reply: FastifyReply;
   requestId: string;
+  /** The calling key's owner: large answers are rewritten in turns between owners (completion-thread.ts). */
+  tenant: string;
 }
 
 /** What a call is for (a routing decision, or a direct model call): the models to try and what to do after. */

@@ -18,10 +18,15 @@ describe('rewriteCompletion', () => {
   });
 
   it('passes on whatever usage an upstream sent (usageTokens checks it) and refuses an answer that is not a JSON object', () => {
+    // Without quoting the body.
+    expect(() => rewriteCompletion(Buffer.from('<html>502 internal-gw.corp</html>'), 'm', false)).toThrow(
+      "the upstream's answer is not a JSON object (not valid JSON)",
+    );
     const r = rewriteCompletion(answer('x', { usage: { prompt_tokens: 'many' } }), 'm', false);
     expect([r.promptTokens, r.completionTokens]).toEqual(['many', undefined]);
     expect(rewriteCompletion(answer('x', { usage: null }), 'm', false).promptTokens).toBeUndefined();
-    for (const bad of ['[1]', 'null', '"text"', '3', '{"a":'])
+    const deep = `{"choices":[],"x":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    for (const bad of ['[1]', 'null', '"text"', '3', '{"a":', deep])
       expect(() => rewriteCompletion(Buffer.from(bad), 'm', false)).toThrow(
         expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('not a JSON object') }),
       );
@@ -66,6 +71,28 @@ describe('CompletionThread', () => {
     expect((await slow).chars).toBe(8 * 1024 * 1024);
     await closing;
     same(await t.rewrite(answer('g'.repeat(3000)), 'm', false), rewriteCompletion(answer('g'.repeat(3000)), 'm', false));
+  });
+
+  it("takes tenants in turns: one tenant's many large answers delay another's by at most one", async () => {
+    const t = new CompletionThread(1024);
+    try {
+      const done: string[] = [];
+      const call = (tenant: string, n: number) =>
+        t.rewrite(answer('j'.repeat(2 * 1024 * 1024)), 'm', false, undefined, tenant).then(() => done.push(`${tenant}${n}`));
+      const calls = [call('a', 1), call('a', 2), call('a', 3), call('a', 4), call('b', 1), call('b', 2)];
+      await Promise.all(calls);
+      // a1 was on the thread when b's arrived; then b and a alternate while both wait.
+      expect(done).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'a4']);
+      // An aborted answer that waits leaves its line without being processed.
+      const ac = new AbortController();
+      const first = t.rewrite(answer('k'.repeat(2 * 1024 * 1024)), 'm', false, undefined, 'a');
+      const waiting = t.rewrite(answer('l'.repeat(2 * 1024 * 1024)), 'm', false, ac.signal, 'b');
+      ac.abort(new Error('gone'));
+      await expect(waiting).rejects.toThrow('gone');
+      expect((await first).chars).toBe(2 * 1024 * 1024);
+    } finally {
+      await t.close();
+    }
   });
 
   it('fails the answers under way with CompletionThreadFailed when the thread dies, and starts a new one for the next', async () => {

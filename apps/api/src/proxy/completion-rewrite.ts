@@ -30,16 +30,24 @@ export function rewriteCompletion(raw: Uint8Array, model: string, examine: boole
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder().decode(raw));
-  } catch (err) {
-    throw malformed((err as Error).message.slice(0, 120));
+  } catch {
+    // Not the parser's message: it quotes the body (an internal gateway's error page, say).
+    throw malformed('not valid JSON');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw malformed(Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body);
   const completion = body as CompletionBody;
   completion.model = model;
   const usage = (typeof completion.usage === 'object' && completion.usage !== null ? completion.usage : {}) as Record<string, unknown>;
+  let text: string;
+  try {
+    text = JSON.stringify(completion);
+  } catch {
+    // Nesting deeper than the stack (JSON.parse takes any depth, JSON.stringify recurses).
+    throw malformed('nested too deeply');
+  }
   return {
-    bytes: new TextEncoder().encode(JSON.stringify(completion)),
+    bytes: new TextEncoder().encode(text),
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens,
     chars: generatedChars(completion.choices, 'message'),

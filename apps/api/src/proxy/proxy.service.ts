@@ -154,7 +154,7 @@ export class ProxyService implements OnApplicationShutdown {
     const recordAs = (model?: string) => (recorded ??= pending.record(model));
     const owner: UsageOwner = { eventId: usageEventId(dec.decisionId), decisionId: dec.decisionId, keyId: caller.keyId };
     try {
-      await this.serveDecision(caller, dec, owner, recordAs, { messages, params, stream: stream === true, reply, requestId });
+      await this.serveDecision(caller, dec, owner, recordAs, { messages, params, stream: stream === true, reply, requestId, tenant: caller.owner });
     } finally {
       await recordAs();
     }
@@ -209,7 +209,7 @@ export class ProxyService implements OnApplicationShutdown {
         answered: () => undefined,
         allFailed: (attempts) => new DomainError('UPSTREAM_FAILED', `model ${id} failed`, attemptErrors(attempts)),
       },
-      { messages, params, stream: stream === true, reply, requestId },
+      { messages, params, stream: stream === true, reply, requestId, tenant: caller.owner },
     );
   }
 
@@ -311,7 +311,7 @@ export class ProxyService implements OnApplicationShutdown {
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
       // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts); a large one is rewritten off this thread.
-      const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined, ac.signal);
+      const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined, ac.signal, call.tenant);
       const latencyMs = performance.now() - t0;
       await plan.beforeAnswer(model.id);
       if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
