@@ -17,10 +17,17 @@ export const objectivePatchSchema = z
   .refine((o) => Object.keys(o).length > 0, 'give at least one of quality, energy, cost, latency');
 
 /** Mean spend per request the router paces to (ALGORITHMS.md §10a): one dual price per limit. */
+/**
+ * The smallest scale of a unit: a penalty is weight × estimate ÷ scale, and a scale near the smallest double makes it
+ * infinite, a decision with no finite score. Policies stored before this bound are served with their scales raised
+ * to it (objectiveScales).
+ */
+export const MIN_SCALE = 1e-9;
 export const budgetSchema = z
   .strictObject({
-    costUsdPerRequest: finite().gt(0).max(1000).optional(),
-    energyJoulesPerRequest: finite().gt(0).max(1e7).optional(),
+    // From the smallest scale of a unit up: the price divides by the limit.
+    costUsdPerRequest: finite().min(MIN_SCALE).max(1000).optional(),
+    energyJoulesPerRequest: finite().min(MIN_SCALE).max(1e7).optional(),
   })
   .refine((b) => b.costUsdPerRequest !== undefined || b.energyJoulesPerRequest !== undefined, 'give costUsdPerRequest and/or energyJoulesPerRequest');
 export type Budget = z.infer<typeof budgetSchema>;
@@ -28,12 +35,6 @@ export type Budget = z.infer<typeof budgetSchema>;
 export const budgetPatchSchema = z.strictObject({ budget: budgetSchema.nullable() });
 
 /** Fixed units of the penalised heads: a weight of 1 trades one unit of quality (0..1) against one of these. */
-/**
- * The smallest scale of a unit: a penalty is weight × estimate ÷ scale, and a scale near the smallest double makes it
- * infinite, a decision with no finite score. Policies stored before this bound are served with their scales raised
- * to it (objectiveScales).
- */
-export const MIN_SCALE = 1e-9;
 export const scalesSchema = z.strictObject({
   energy: finite().min(MIN_SCALE).max(1e9).optional(),
   cost: finite().min(MIN_SCALE).max(1e4).optional(),

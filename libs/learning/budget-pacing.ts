@@ -1,5 +1,5 @@
 import { type ArmEstimate, type ArmStats, HEAD_COUNT, headIndex, setPrices } from '@app/bandits';
-import { type Policy, type SpendTotals } from '@app/contracts';
+import { MIN_SCALE, type Policy, type SpendTotals } from '@app/contracts';
 import type { PolicyRuntime } from './runtime.js';
 
 /**
@@ -80,8 +80,10 @@ export function budgetStandings(policy: Policy, stats: readonly ArmStats[], pend
   const since = policy.budgetSince && policy.budgetSince.epoch === policy.epoch ? policy.budgetSince : null;
   const out: BudgetStanding[] = [];
   for (const { key, head } of BUDGET_LIMITS) {
-    const limit = budget[key];
-    if (limit === undefined) continue;
+    const set = budget[key];
+    if (set === undefined) continue;
+    // A limit stored before limits had their lower bound is paced at it (the price divides by the limit).
+    const limit = Math.max(MIN_SCALE, set);
     // A state rebuilt with fewer events than at the snapshot (events expired) restarts the count.
     const base = since && since[head].count <= now[head].count ? since[head] : { sum: 0, count: 0 };
     const spent = now[head].sum - base.sum;

@@ -209,6 +209,27 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     const tiny = await put({ scales: { energy: 5e-324 }, objective: { quality: 1, energy: 1000 } });
     expect(tiny.status).toBe(400);
     expect(JSON.stringify(tiny.body.errors)).toContain('scales.energy');
+    const tinyBudget = await put({ budget: { costUsdPerRequest: 5e-324 } });
+    expect(tinyBudget.status).toBe(400);
+    expect(JSON.stringify(tinyBudget.body.errors)).toContain('budget.costUsdPerRequest');
+    // Statistics at the limits of floating point (a ridge near 0, features at their bound) may give a score no
+    // number can hold: the answer shows null, and the decision is still recorded (and learnt from), not set aside.
+    const caller = { algorithm: 'linucb', arms: MODELS, features: { source: 'caller', dim: 4 }, params: { ridge: 1e-300, alpha: 100 } };
+    expect((await admin.put('/admin/policies/edge', caller)).status).toBe(201);
+    let routed = 0;
+    await eventually(async () => (await admin.post('/v1/route', { policy: 'edge', features: [1, 0, 0, 0] })).status === 200 && ++routed > 0);
+    for (const features of [
+      [1e6, 1e6, 1e6, 1e6],
+      [1e6, -1e6, 1e6, -1e6],
+      [1e-6, 0, 0, 1e6],
+    ]) {
+      const r = await admin.post('/v1/route', { policy: 'edge', features });
+      expect(r.status).toBe(200);
+      routed++;
+    }
+    // Every decision reaches the log (the stats count the stored ones), none as a dead letter.
+    await eventually(async () => (await admin.get('/admin/policies/edge/stats')).body.decisions === routed, 10_000);
+    expect((await admin.get('/admin/dead-letters?policy=edge')).body.deadLetters).toEqual([]);
   });
 
   it("an item that does not parse is set aside alone: the other tenants' items queued beside it are learnt, its job completes", async () => {

@@ -31,6 +31,17 @@ const HOT_COPY_MARGIN_S = 3600;
 const STALE_COPY_RETRY_MS = 1000;
 const STALE_COPY_RETRY_EVERY_MS = 20;
 const hotCopyOf = (record: DecisionRecord): DecisionRecord => ({ ...record, estimates: [] });
+
+/**
+ * An arm's estimates as the decision record keeps them: without a value that is not a finite number (a policy
+ * whose statistics reach the limits of floating point, e.g. a ridge near 0 with features near their bound), which no
+ * record may carry; the answer shows it as null.
+ */
+function finiteOnly(e: Record<string, string | number>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(e)) if (typeof v === 'string' || Number.isFinite(v)) out[k] = v;
+  return out;
+}
 const hotCopyTtl = (rt: PolicyRuntime) => rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
 
 /** A decision made and answered, not yet recorded (see RoutingService.decide). */
@@ -179,7 +190,7 @@ export class RoutingService {
       owner: caller.owner,
       mode,
       ...(dec.arms.length === 2 ? { arms: dec.arms.map((a) => arms[a]) } : {}),
-      estimates: scores,
+      estimates: scores.map(finiteOnly),
       createdAt: Date.now(),
       ...(meta.cascadeFor ? { cascade: meta.cascadeFor(arms[dec.arm], id) } : {}),
     };
