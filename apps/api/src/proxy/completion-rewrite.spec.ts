@@ -95,6 +95,22 @@ describe('CompletionThread', () => {
     }
   });
 
+  it('fails an answer as ours when no thread can start, and is not left waiting on it', async () => {
+    const t = new CompletionThread(1024);
+    const self = t as unknown as { thread: () => unknown };
+    const start = self.thread.bind(t);
+    self.thread = () => {
+      throw new Error('no threads');
+    };
+    try {
+      await expect(t.rewrite(answer('m'.repeat(3000)), 'm', false)).rejects.toBeInstanceOf(CompletionThreadFailed);
+      self.thread = start;
+      expect((await t.rewrite(answer('n'.repeat(3000)), 'm', false)).chars).toBe(3000);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('fails the answers under way with CompletionThreadFailed when the thread dies, and starts a new one for the next', async () => {
     const t = new CompletionThread(1024);
     try {

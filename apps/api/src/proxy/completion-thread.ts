@@ -130,8 +130,14 @@ export class CompletionThread {
     const job = line.shift()!;
     if (line.length === 0) this.lines.delete(tenant);
     this.servedAt.set(tenant, this.handed++);
-    this.current = job;
-    this.thread().postMessage(job.task, [job.task.raw]);
+    try {
+      this.thread().postMessage(job.task, [job.task.raw]);
+      this.current = job;
+    } catch (err) {
+      // No thread could be started: this answer fails as ours, and the next one tries again.
+      job.reject(new CompletionThreadFailed(`the completion thread could not start: ${(err as Error).message}`));
+      this.next();
+    }
   }
 
   private thread(): Worker {
