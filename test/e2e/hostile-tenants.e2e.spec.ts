@@ -49,6 +49,14 @@ async function victimTraffic(victim: Client): Promise<void> {
   }
 }
 
+/** `n` of the victim's decisions, once stored (beside the one its set-up made). */
+async function storedVictimDecisions(admin: Client, victim: Client, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await victim.post('/v1/route', { policy: 'victim', features: [1, i, 0, 0] })).body.decisionId);
+  await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.decisions === n + 1, 10_000);
+  return ids;
+}
+
 /** What the victim's routing rests on: its learnt state per model and the scores of a probe decision. */
 async function victimView(admin: Client) {
   const stats = await settled(async () => (await admin.get('/admin/policies/victim/stats')).body, ['feedback', 'energyReadings', 'decisions'], 500);
@@ -150,9 +158,7 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
 
   it('a poison item that reaches the worker is dead-lettered; the rest of its batch is learnt at once', async () => {
     const { env, admin, victim } = await fresh('ht_poison');
-    const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push((await victim.post('/v1/route', { policy: 'victim', features: [1, i, 0, 0] })).body.decisionId);
-    await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.decisions === 7, 10_000);
+    const ids = await storedVictimDecisions(admin, victim, 6);
     // As an older or buggy api would have queued them: one job mixing good events with ones Postgres refuses.
     const queue = new Queue(QUEUE_NAME, { connection: bullConnection(REDIS_URL), prefix: `${env.prefix}:bull` });
     try {
@@ -234,9 +240,7 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
 
   it("an item that does not parse is set aside alone: the other tenants' items queued beside it are learnt, its job completes", async () => {
     const { env, admin, victim } = await fresh('ht_unparsed');
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await victim.post('/v1/route', { policy: 'victim', features: [1, i, 0, 0] })).body.decisionId);
-    await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.decisions === 5, 10_000);
+    const ids = await storedVictimDecisions(admin, victim, 4);
     const queue = new Queue(QUEUE_NAME, { connection: bullConnection(REDIS_URL), prefix: `${env.prefix}:bull` });
     try {
       const now = Date.now();

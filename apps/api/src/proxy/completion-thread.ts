@@ -88,7 +88,6 @@ export class CompletionThread {
         const at = line?.indexOf(job) ?? -1;
         if (at >= 0) line!.splice(at, 1);
         if (line?.length === 0) this.lines.delete(tenant);
-        job.resolve = () => undefined;
         reject(signal!.reason as Error);
       };
       const job: Job = {
