@@ -57,7 +57,12 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     super();
     this.log = logger.child('worker');
     this.batcher = new MicroBatcher((input) => applier.apply(input), env.WORKER_BATCH_SIZE, env.WORKER_LINGER_MS, env.WORKER_PARALLEL_BATCHES, deadLetterer);
-    this.outage = new OutagePause((ms) => queue.rateLimit(ms), env.WORKER_OUTAGE_PROBE_MS, this.log);
+    this.outage = new OutagePause(
+      (ms) => queue.rateLimit(ms),
+      env.WORKER_OUTAGE_PROBE_MS,
+      this.log,
+      (narrowed) => void (this.worker.concurrency = narrowed ? 1 : env.WORKER_CONCURRENCY),
+    );
   }
 
   private schedulerTimer: NodeJS.Timeout | null = null;
