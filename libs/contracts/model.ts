@@ -20,6 +20,12 @@ export const modelConfigSchema = z.strictObject({
     .optional(),
   pricing: z.strictObject({ inputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK), outputPerMTok: finite().min(0).max(MAX_PRICE_PER_MTOK) }).optional(),
   energy: z.strictObject({ joulesPerOutputToken: finite().min(0).max(MAX_JOULES_PER_TOKEN) }).optional(),
+  streamUsage: z
+    .boolean()
+    .describe(
+      'ask the upstream for the usage of streamed answers (`stream_options.include_usage`), removed from the stream again for clients that did not ask; default true, false for an upstream that refuses the field (its streams are then charged by estimate)',
+    )
+    .optional(),
   enabled: z.boolean().default(true),
 });
 export type ModelConfig = z.infer<typeof modelConfigSchema>;

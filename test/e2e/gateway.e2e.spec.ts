@@ -318,7 +318,7 @@ describe('gateway surface', () => {
       const doc = (await admin.get('/openapi.json')).body;
       const op = doc.paths['/admin/models/{id}'].patch;
       expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual(
-        ['apiKeyEnv', 'baseUrl', 'enabled', 'energy', 'pricing', 'upstreamModel'].sort(),
+        ['apiKeyEnv', 'baseUrl', 'enabled', 'energy', 'pricing', 'streamUsage', 'upstreamModel'].sort(),
       );
       expect(doc.paths['/v1/chat/completions'].post.responses['4XX'].content['application/json']).toBeDefined();
     });

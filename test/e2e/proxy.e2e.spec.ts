@@ -63,6 +63,50 @@ describe('OpenAI-compatible proxy', () => {
     expect(times[0]).toBeLessThan(times[times.length - 1] - 600);
   });
 
+  it("charges a stream the usage its upstream reports: asked for on the client's behalf and kept from a client that did not ask", async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    for (const [m, extra] of [
+      ['counted', {}],
+      ['refuses', { streamUsage: false }],
+    ] as const) {
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing, ...extra })).status).toBe(200);
+      expect((await admin.put(`/admin/policies/only-${m}`, { algorithm: 'linucb', arms: [m] })).status).toBe(201);
+    }
+    const stream = async (policy: string, extra: object = {}) => {
+      const res = await fetch(`${svc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: `router/${policy}`, messages: [{ role: 'user', content: 'Stream please' }], stream: true, ...extra }),
+      });
+      expect(res.status).toBe(200);
+      const events = (await res.text()).split('\n\n').filter(Boolean);
+      return events.filter((e) => e !== 'data: [DONE]').map((e) => JSON.parse(e.slice(6)) as { choices: unknown[]; usage?: unknown });
+    };
+    const cost = async (policy: string) => {
+      let c = { mean: 0, count: 0 };
+      await eventually(async () => {
+        c = (await admin.get(`/admin/policies/${policy}/stats`)).body.arms[0].costUsd;
+        return c.count === 1;
+      });
+      return c.mean;
+    };
+
+    // The client did not ask: the upstream was asked, the client sees no usage (every chunk has choices).
+    const plain = await stream('only-counted', { stream_options: { other: 'kept' } });
+    expect(up.lastBodies.get('up-counted')?.stream_options).toEqual({ other: 'kept', include_usage: true });
+    expect(plain.length).toBeGreaterThan(0);
+    expect(plain.every((c) => c.choices.length > 0 && !('usage' in c))).toBe(true);
+    // Charged what the upstream reported: 7 prompt tokens at $1/M + 4 completion tokens at $2/M.
+    expect(await cost('only-counted')).toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
+    // A client that asks gets the upstream's usage chunk.
+    const asked = await stream('only-counted', { stream_options: { include_usage: true } });
+    expect(asked.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 4 } });
+    // A model whose upstream refuses the field: nothing added, the stream charged by estimate.
+    await stream('only-refuses');
+    expect(up.lastBodies.get('up-refuses')).not.toHaveProperty('stream_options');
+    expect(await cost('only-refuses')).not.toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
+  });
+
   it('lists router/<policy> models for the key', async () => {
     const list = await oa.models.list();
     const ids = list.data.map((m) => m.id);

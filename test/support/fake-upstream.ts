@@ -14,6 +14,8 @@ export interface FakeUpstream {
   /** Requests received per upstream model name, and the headers of the last one. */
   hits: Map<string, number>;
   lastHeaders: Map<string, IncomingHttpHeaders>;
+  /** The body of the last request per upstream model name. */
+  lastBodies: Map<string, Record<string, unknown>>;
   /** Body bytes handed to the socket per upstream model name (the big modes). */
   sent: Map<string, number>;
   setMode(model: string, mode: FakeMode, bytes?: number): void;
@@ -23,7 +25,7 @@ export interface FakeUpstream {
 /**
  * A small OpenAI-compatible upstream for tests and benchmarks: `POST /v1/chat/completions` answers a fixed
  * completion with usage, or streams it as server-sent events (`chunkDelayMs` between chunks, the first one at
- * once), per model in the request body; behaviour per model switchable at run time.
+ * once; usage only when `stream_options.include_usage` asks), per model in the request body; behaviour per model switchable at run time.
  */
 export async function startFakeUpstream(
   opts: {
@@ -38,12 +40,13 @@ export async function startFakeUpstream(
   const sent = new Map<string, number>();
   const hits = new Map<string, number>();
   const lastHeaders = new Map<string, IncomingHttpHeaders>();
+  const lastBodies = new Map<string, Record<string, unknown>>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       void (async () => {
-        let body: { model?: string; stream?: boolean; messages?: { content?: string }[] };
+        let body: { model?: string; stream?: boolean; stream_options?: { include_usage?: boolean }; messages?: { content?: string }[] };
         try {
           body = JSON.parse(raw);
         } catch {
@@ -53,6 +56,7 @@ export async function startFakeUpstream(
         const model = body.model ?? 'unknown';
         hits.set(model, (hits.get(model) ?? 0) + 1);
         lastHeaders.set(model, req.headers);
+        lastBodies.set(model, body);
         const mode = modes.get(model) ?? 'ok';
         if (mode === 'hang') return; // never answers (the proxy's timeouts must fire)
         if (mode === 'reset') {
@@ -71,21 +75,18 @@ export async function startFakeUpstream(
         if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
         const words = ['Hello', ' from', ` ${model}`, '!'];
         if (body.stream) {
+          // As OpenAI streams: usage only when asked (`usage: null` on every chunk, then a chunk without choices).
+          const withUsage = body.stream_options?.include_usage === true;
+          const usage = withUsage ? { usage: null } : {};
+          const event = (choices: unknown[], extra: object = usage) =>
+            `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices, ...extra })}\n\n`;
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           for (let i = 0; i < words.length; i++) {
-            const chunk = {
-              id: 'chatcmpl-fake',
-              object: 'chat.completion.chunk',
-              created: 1,
-              model,
-              choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }],
-            };
-            res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+            res.write(event([{ index: 0, delta: { content: words[i] }, finish_reason: null }]));
             if (opts.chunkDelayMs && i < words.length - 1) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
           }
-          res.write(
-            `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } })}\n\n`,
-          );
+          res.write(event([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+          if (withUsage) res.write(event([], { usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } }));
           res.end('data: [DONE]\n\n');
           return;
         }
@@ -115,6 +116,7 @@ export async function startFakeUpstream(
     url: `http://127.0.0.1:${port}`,
     hits,
     lastHeaders,
+    lastBodies,
     sent,
     setMode: (model, mode, bytes) => {
       modes.set(model, mode);

@@ -18,6 +18,7 @@ import { callableModels, directModelNotFound, mayCallModel } from './model-acces
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
 import { estimateTokens, usageTokens } from './usage-tokens.js';
+import { streamUsage } from './stream-usage.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
@@ -364,10 +365,12 @@ export class ProxyService implements OnApplicationShutdown {
       await plan.beforeAnswer(model.id);
       const res = this.openStream(reply, plan.headers(model.id), ac);
       committed = true;
-      const r = (relay = new SseRelay(model.id, (text) => res.write(text), {
-        bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES,
-        setting: 'PROXY_MAX_SSE_EVENT_BYTES',
-      }));
+      const r = (relay = new SseRelay(
+        model.id,
+        (text) => res.write(text),
+        { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' },
+        streamUsage(model, call.params).hide,
+      ));
       await relayAll(answer.chunks, r, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
       r.end();
       res.end();
@@ -489,8 +492,9 @@ async function relayAll(
  * and request id in the headers.
  */
 function upstreamRequest(model: Model, { messages, params, requestId }: UpstreamCall, stream: boolean, signal: AbortSignal): UpstreamRequest {
+  const options = stream ? streamUsage(model, params).options : undefined;
   return {
-    body: JSON.stringify({ ...params, messages, model: model.upstreamModel ?? model.id, stream }),
+    body: JSON.stringify({ ...params, messages, model: model.upstreamModel ?? model.id, stream, ...(options ? { stream_options: options } : {}) }),
     stream,
     signal,
     headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },

@@ -42,6 +42,34 @@ describe('SseRelay', () => {
     expect(r.usage).toEqual({ prompt_tokens: 3, completion_tokens: 5 });
   });
 
+  it("keeps the usage it asked for on a client's behalf, and takes it out of what that client gets", () => {
+    // OpenAI's form with include_usage: `usage: null` on every chunk, then a chunk without choices that has it.
+    const asked = [
+      `data: ${chunk('Hi', { usage: null })}\n\n`,
+      `data: ${chunk('!', { usage: null })}\n\n`,
+      `id: 7\ndata: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'x', choices: [], usage: { prompt_tokens: 9, completion_tokens: 2 } })}\n\n`,
+      'data: [DONE]\n\n',
+    ].join('');
+    let out = '';
+    const r = new SseRelay('mine', (t) => ((out += t), true), undefined, true);
+    r.push(enc.encode(asked));
+    r.end();
+    const events = out.split('\n\n').filter(Boolean);
+    expect(events).toHaveLength(3);
+    expect(events.slice(0, 2).map((e) => JSON.parse(e.slice(6)))).toEqual([
+      { id: 'c', object: 'chat.completion.chunk', model: 'mine', choices: [{ index: 0, delta: { content: 'Hi' } }] },
+      { id: 'c', object: 'chat.completion.chunk', model: 'mine', choices: [{ index: 0, delta: { content: '!' } }] },
+    ]);
+    expect(events[2]).toBe('data: [DONE]');
+    expect(r.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2 });
+    expect(r.contentChars).toBe(3);
+    // A client that asked gets every chunk as the upstream sent it (model rewritten).
+    const { out: plain, r: shown } = relay([asked]);
+    expect(plain.split('\n\n').filter(Boolean)).toHaveLength(4);
+    expect(plain).toContain('"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2}');
+    expect(shown.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2 });
+  });
+
   it("counts tool calls' arguments, and nothing of content that is not a string", () => {
     const tool = JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] } }] });
     const hostile = JSON.stringify({ choices: [{ delta: { content: { length: 1e300 } } }] });

@@ -42,6 +42,8 @@ export class SseRelay {
     private readonly model: string,
     private readonly write: (text: string) => boolean,
     private readonly limit: EventLimit = { bytes: Number.POSITIVE_INFINITY, setting: 'the event size limit' },
+    /** The client did not ask for usage (stream-usage.ts): it is kept here and taken out of the relayed chunks. */
+    private readonly hideUsage = false,
   ) {}
 
   /** Forwards every event `bytes` completes; false when a write asked to wait before more is pushed. */
@@ -127,7 +129,10 @@ export class SseRelay {
 
   private forward(block: string): boolean {
     const out: string[] = [];
+    let data = 0;
+    let dropped = 0;
     for (const line of block.split(/\r\n|\r|\n/)) {
+      if (line.startsWith('data:')) data++;
       if (!line.startsWith('data:')) {
         out.push(line);
         continue;
@@ -142,6 +147,14 @@ export class SseRelay {
         chunk.model = this.model;
         this.contentChars += generatedChars(chunk.choices, 'delta');
         if (chunk.usage) this.usage = chunk.usage;
+        if (this.hideUsage && 'usage' in chunk) {
+          // The usage chunk (no choices) goes no further; on the others, `usage: null` goes.
+          if (Array.isArray(chunk.choices) && chunk.choices.length === 0) {
+            dropped++;
+            continue;
+          }
+          delete chunk.usage;
+        }
         out.push(`data: ${JSON.stringify(chunk)}`);
       } catch {
         // Not JSON, but forwarded: what an answer without usage is charged counts it as text.
@@ -149,6 +162,8 @@ export class SseRelay {
         out.push(line);
       }
     }
+    // An event whose every data line was the hidden usage is not sent at all.
+    if (dropped > 0 && dropped === data) return true;
     return this.write(`${out.join('\n')}\n\n`);
   }
 }
