@@ -35,6 +35,7 @@ import {
   type routeRequestSchema,
   routeResponseSchema,
 } from '@app/contracts';
+import { parseAnswer } from './lenient-answer.js';
 
 /** A field at fault, as the api names it (`arms.1`, `records.3.input`). */
 export interface ProblemField {
@@ -87,7 +88,8 @@ export interface EventOptions {
 
 /**
  * A small typed client of the router's HTTP API over `fetch`. Requests take the contracts' input types, answers
- * are parsed with the contracts' response schemas; error answers throw RouterApiError.
+ * are parsed with the contracts' response schemas (fields a later server adds are ignored); error answers throw
+ * RouterApiError.
  */
 export class RouterClient {
   private readonly base: string;
@@ -250,7 +252,7 @@ export class RouterClient {
     } catch {
       throw new RouterResponseError(res.status, `${method} ${path}: the answer is not JSON`);
     }
-    const r = schema.safeParse(json);
+    const r = parseAnswer(schema, json);
     if (!r.success)
       throw new RouterResponseError(
         res.status,
