@@ -14,7 +14,7 @@ type Issue = { code: string; path: PropertyKey[]; keys?: string[]; errors?: Issu
 export function parseAnswer<S extends z.ZodType>(schema: S, json: unknown): ReturnType<S['safeParse']> {
   let r = schema.safeParse(json);
   for (let round = 0; round < MAX_ROUNDS && !r.success; round++) {
-    const unknown = unknownFields(r.error.issues as Issue[]);
+    const unknown = unknownFields(r.error.issues);
     if (unknown.length === 0) break;
     for (const { path, keys } of unknown) {
       const at = path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<PropertyKey, unknown>)[k] : undefined), json);
