@@ -101,6 +101,10 @@ describe('OpenAI-compatible proxy', () => {
     // A client that asks gets the upstream's usage chunk.
     const asked = await stream('only-counted', { stream_options: { include_usage: true } });
     expect(asked.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 4 } });
+    // null is "not set" (generated clients send it): asked all the same, else any client could turn its metering off.
+    const unset = await stream('only-counted', { stream_options: null });
+    expect(up.lastBodies.get('up-counted')?.stream_options).toEqual({ include_usage: true });
+    expect(unset.every((c) => c.choices.length > 0 && !('usage' in c))).toBe(true);
     // A model whose upstream refuses the field: nothing added, the stream charged by estimate.
     await stream('only-refuses');
     expect(up.lastBodies.get('up-refuses')).not.toHaveProperty('stream_options');
@@ -238,6 +242,12 @@ describe('OpenAI-compatible proxy', () => {
       [{ model: 'gpt 4', messages: [{ role: 'user', content: 'x' }] }, 'model'],
       [{ model: 'router/chat', messages: [] }, 'messages'],
       [{ model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: 'yes' }, 'stream'],
+      // Options the proxy reads to meter a stream: one it could not read would leave the stream unmetered.
+      [{ model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: 'yes' }, 'stream_options'],
+      [
+        { model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: 'true' } },
+        'stream_options.include_usage',
+      ],
     ] as const) {
       const bad = await admin.post('/v1/chat/completions', body);
       expect(bad.status).toBe(400);

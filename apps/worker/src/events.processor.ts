@@ -109,11 +109,14 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
       this.outage.onSuccess();
       done('learnt');
     } catch (err) {
+      // An orphan or a dead letter was answered by Postgres: an outage, if one was on, is over.
       if (err instanceof OrphanEventError) {
+        this.outage.onSuccess();
         done('orphaned');
         throw new UnrecoverableError(err.message);
       }
       if (err instanceof DeadLetteredError) {
+        this.outage.onSuccess();
         this.log.warn('an event Postgres refuses was set aside as a dead letter', { jobId: job.id, error: err.message });
         return done('dead_lettered');
       }

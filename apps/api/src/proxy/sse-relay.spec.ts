@@ -70,6 +70,23 @@ describe('SseRelay', () => {
     expect(shown.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2 });
   });
 
+  it('hides usage only: a chunk with other fields of its own stays, without its usage; a usage chunk without choices goes', () => {
+    const azureFilter = { id: '', object: '', created: 0, model: '', prompt_filter_results: [{ prompt_index: 0 }], choices: [], usage: null };
+    const everyChunk = { id: 'c', model: 'x', choices: [{ index: 0, delta: { content: 'ab' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } };
+    const noChoices = { id: 'c', model: 'x', usage: { prompt_tokens: 4, completion_tokens: 2 } };
+    let out = '';
+    const r = new SseRelay('mine', (t) => ((out += t), true), undefined, true);
+    r.push(enc.encode([azureFilter, everyChunk, noChoices].map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n'));
+    r.end();
+    const events = out.split('\n\n').filter(Boolean);
+    expect(events.slice(0, 2).map((e) => JSON.parse(e.slice(6)))).toEqual([
+      { id: '', object: '', created: 0, model: 'mine', prompt_filter_results: [{ prompt_index: 0 }], choices: [] },
+      { id: 'c', model: 'mine', choices: [{ index: 0, delta: { content: 'ab' } }] },
+    ]);
+    expect(events.slice(2)).toEqual(['data: [DONE]']);
+    expect(r.usage).toEqual({ prompt_tokens: 4, completion_tokens: 2 });
+  });
+
   it("counts tool calls' arguments, and nothing of content that is not a string", () => {
     const tool = JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] } }] });
     const hostile = JSON.stringify({ choices: [{ delta: { content: { length: 1e300 } } }] });

@@ -148,8 +148,8 @@ export class SseRelay {
         this.contentChars += generatedChars(chunk.choices, 'delta');
         if (chunk.usage) this.usage = chunk.usage;
         if (this.hideUsage && 'usage' in chunk) {
-          // The usage chunk (no choices) goes no further; on the others, `usage: null` goes.
-          if (Array.isArray(chunk.choices) && chunk.choices.length === 0) {
+          // The usage chunk goes no further; from the others (Azure's prompt filter results, say) the field goes.
+          if (isUsageOnly(chunk)) {
             dropped++;
             continue;
           }
@@ -166,4 +166,14 @@ export class SseRelay {
     if (dropped > 0 && dropped === data) return true;
     return this.write(`${out.join('\n')}\n\n`);
   }
+}
+
+/** A chunk's envelope fields: a chunk with usage, no choices and nothing else carries only the usage. */
+const ENVELOPE = new Set(['id', 'object', 'created', 'model', 'system_fingerprint', 'service_tier', 'obfuscation', 'choices', 'usage']);
+
+/** The chunk an upstream adds when asked for usage: a usage object, no choices, nothing else of its own. */
+function isUsageOnly(chunk: { usage?: unknown; choices?: unknown }): boolean {
+  if (typeof chunk.usage !== 'object' || chunk.usage === null) return false;
+  if (chunk.choices !== undefined && !(Array.isArray(chunk.choices) && chunk.choices.length === 0)) return false;
+  return Object.keys(chunk).every((k) => ENVELOPE.has(k));
 }

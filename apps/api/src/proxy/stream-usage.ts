@@ -18,9 +18,11 @@ export interface StreamUsage {
 }
 
 export function streamUsage(model: Pick<Model, 'streamUsage'>, params: Record<string, unknown>): StreamUsage {
-  const given = params.stream_options;
-  // A value that is not an object is the client's to get refused for by the upstream, as it sent it.
-  if (model.streamUsage === false || (given !== undefined && !isPlainObject(given))) return { hide: false };
+  // `null` is "not set" (as OpenAI takes it; generated clients send it for every unset field). Any other value that
+  // is not an object with a boolean `include_usage` was refused with a 400 (chatRequestSchema); checked again here.
+  const given = params.stream_options ?? undefined;
+  if (model.streamUsage === false) return { hide: false };
+  if (given !== undefined && (!isPlainObject(given) || !['undefined', 'boolean'].includes(typeof given.include_usage))) return { hide: false };
   if (given?.include_usage === true) return { hide: false };
   return { options: { ...given, include_usage: true }, hide: true };
 }
