@@ -13,7 +13,7 @@ describe('rewriteCompletion', () => {
     const r = rewriteCompletion(raw, 'mine', false);
     const sent = JSON.parse(Buffer.from(r.bytes).toString('utf8'));
     expect(sent).toEqual({ ...JSON.parse(raw.toString('utf8')), model: 'mine' });
-    expect([r.promptTokens, r.completionTokens, r.chars, r.examined]).toEqual([3, 5, 'Hé 👋'.length, undefined]);
+    expect([r.promptTokens, r.completionTokens, r.generatedBytes, r.examined]).toEqual([3, 5, Buffer.byteLength('Hé 👋'), undefined]);
     expect(rewriteCompletion(raw, 'mine', true).examined).toEqual(completionAnswer(sent));
   });
 
@@ -54,7 +54,7 @@ describe('CompletionThread', () => {
         same(r, expected[i]);
       }
       await expect(t.rewrite(Buffer.from(`[${' '.repeat(2000)}]`), 'm', false)).rejects.toBeInstanceOf(MalformedAnswer);
-      expect((await t.rewrite(answer('d'.repeat(3000)), 'again', false)).chars).toBe(3000);
+      expect((await t.rewrite(answer('d'.repeat(3000)), 'again', false)).generatedBytes).toBe(3000);
     } finally {
       await t.close();
     }
@@ -68,7 +68,7 @@ describe('CompletionThread', () => {
     ac.abort(new Error('client gone'));
     await expect(aborted).rejects.toThrow('client gone');
     const closing = t.close();
-    expect((await slow).chars).toBe(8 * 1024 * 1024);
+    expect((await slow).generatedBytes).toBe(8 * 1024 * 1024);
     await closing;
     same(await t.rewrite(answer('g'.repeat(3000)), 'm', false), rewriteCompletion(answer('g'.repeat(3000)), 'm', false));
   });
@@ -89,7 +89,7 @@ describe('CompletionThread', () => {
       const waiting = t.rewrite(answer('l'.repeat(2 * 1024 * 1024)), 'm', false, ac.signal, 'b');
       ac.abort(new Error('gone'));
       await expect(waiting).rejects.toThrow('gone');
-      expect((await first).chars).toBe(2 * 1024 * 1024);
+      expect((await first).generatedBytes).toBe(2 * 1024 * 1024);
     } finally {
       await t.close();
     }
@@ -105,7 +105,7 @@ describe('CompletionThread', () => {
     try {
       await expect(t.rewrite(answer('m'.repeat(3000)), 'm', false)).rejects.toBeInstanceOf(CompletionThreadFailed);
       self.thread = start;
-      expect((await t.rewrite(answer('n'.repeat(3000)), 'm', false)).chars).toBe(3000);
+      expect((await t.rewrite(answer('n'.repeat(3000)), 'm', false)).generatedBytes).toBe(3000);
     } finally {
       await t.close();
     }
@@ -117,7 +117,7 @@ describe('CompletionThread', () => {
       const under = t.rewrite(answer('h'.repeat(8 * 1024 * 1024)), 'm', false);
       await (t as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
       await expect(under).rejects.toBeInstanceOf(CompletionThreadFailed);
-      expect((await t.rewrite(answer('i'.repeat(3000)), 'm', false)).chars).toBe(3000);
+      expect((await t.rewrite(answer('i'.repeat(3000)), 'm', false)).generatedBytes).toBe(3000);
     } finally {
       await t.close();
     }

@@ -1,6 +1,6 @@
 import { completionAnswer } from './completion-answer.js';
 import { type CompletionBody } from './call-plan.js';
-import { generatedChars } from './usage-tokens.js';
+import { generatedBytes } from './usage-tokens.js';
 
 /** A non-streamed completion made ready to send: its bytes with `model` rewritten, and what its usage needs. */
 export interface RewrittenCompletion {
@@ -9,8 +9,8 @@ export interface RewrittenCompletion {
   /** The upstream's `usage` counts, as it sent them (checked by usageTokens). */
   promptTokens: unknown;
   completionTokens: unknown;
-  /** Characters of generated text (generatedChars): what an answer without `usage` is charged. */
-  chars: number;
+  /** UTF-8 bytes of generated text (generatedBytes): what an answer without `usage` is charged. */
+  generatedBytes: number;
   /** What a cascade examines of the answer (completionAnswer), when asked for. */
   examined?: ReturnType<typeof completionAnswer>;
 }
@@ -50,7 +50,7 @@ export function rewriteCompletion(raw: Uint8Array, model: string, examine: boole
     bytes: new TextEncoder().encode(text),
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens,
-    chars: generatedChars(completion.choices, 'message'),
+    generatedBytes: generatedBytes(completion.choices, 'message'),
     ...(examine ? { examined: completionAnswer(completion) } : {}),
   };
 }

@@ -30,7 +30,7 @@ import { onResponseOver } from '../response-over.js';
 
 /**
  * What an answer measured: the tokens its upstream reported, else estimated at four UTF-8 bytes a token (input from
- * the whole request sent upstream, tools and every other parameter included; output from `chars` of generated
+ * the whole request sent upstream, tools and every other parameter included; output from `generated` bytes of
  * text), and its timings.
  */
 function measured(
@@ -38,14 +38,14 @@ function measured(
   request: UpstreamRequest,
   prompt: unknown,
   completion: unknown,
-  chars: number,
+  generated: number,
   latencyMs: number,
   ttftMs: number | null,
 ): Answered {
   return {
     model,
     inputTokens: usageTokens(prompt, () => estimateTokens(Buffer.byteLength(request.body))),
-    outputTokens: usageTokens(completion, () => estimateTokens(chars)),
+    outputTokens: usageTokens(completion, () => estimateTokens(generated)),
     latencyMs,
     ttftMs,
   };
@@ -317,7 +317,7 @@ export class ProxyService implements OnApplicationShutdown {
       await plan.beforeAnswer(model.id);
       if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
       else void reply.status(200).headers(plan.headers(model.id)).type(JSON_CONTENT_TYPE).send(done.bytes);
-      return { ok: true, answered: measured(model.id, request, done.promptTokens, done.completionTokens, done.chars, latencyMs, ttftMs) };
+      return { ok: true, answered: measured(model.id, request, done.promptTokens, done.completionTokens, done.generatedBytes, latencyMs, ttftMs) };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
       ac.abort(new Error('attempt over'));
@@ -352,7 +352,7 @@ export class ProxyService implements OnApplicationShutdown {
     let ttftMs: number | null = null;
     // What the relay has forwarded so far, as the call's usage (estimated where the upstream reported none).
     const usage = (r: SseRelay, partial: boolean): Answered => ({
-      ...measured(model.id, request, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.contentChars, performance.now() - t0, ttftMs),
+      ...measured(model.id, request, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.generatedBytes, performance.now() - t0, ttftMs),
       ...(partial ? { partial: true as const } : {}),
     });
     try {

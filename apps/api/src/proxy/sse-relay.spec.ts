@@ -38,7 +38,7 @@ describe('SseRelay', () => {
     expect(events[3].split('\n')[0]).toBe('event: message');
     expect(JSON.parse(events[3].split('\n')[1].slice(6)).choices[0].delta.content).toBe('!');
     expect(events[5]).toBe('data: [DONE]');
-    expect(r.contentChars).toBe('Hé'.length + 'llo 👋'.length + 1);
+    expect(r.generatedBytes).toBe(Buffer.byteLength('Hé') + Buffer.byteLength('llo 👋') + 1);
     expect(r.usage).toEqual({ prompt_tokens: 3, completion_tokens: 5 });
   });
 
@@ -62,7 +62,7 @@ describe('SseRelay', () => {
     ]);
     expect(events[2]).toBe('data: [DONE]');
     expect(r.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2 });
-    expect(r.contentChars).toBe(3);
+    expect(r.generatedBytes).toBe(3);
     // A client that asked gets every chunk as the upstream sent it (model rewritten).
     const { out: plain, r: shown } = relay([asked]);
     expect(plain.split('\n\n').filter(Boolean)).toHaveLength(4);
@@ -92,7 +92,7 @@ describe('SseRelay', () => {
     const hostile = JSON.stringify({ choices: [{ delta: { content: { length: 1e300 } } }] });
     const { r } = relay([`data: ${tool}\n\ndata: ${hostile}\n\ndata: not json\n\ndata: [DONE]\n\n`]);
     // A data line that is not JSON is forwarded as it came, and counted as text.
-    expect(r.contentChars).toBe('{"city":"Paris"}'.length + 'not json'.length);
+    expect(r.generatedBytes).toBe('{"city":"Paris"}'.length + 'not json'.length);
   });
 
   it('gives the same output however the bytes are split (boundaries, CRLF and UTF-8 characters across chunks)', () => {
@@ -109,7 +109,7 @@ describe('SseRelay', () => {
     const whole = relay([bytes]);
     const single = relay(Array.from(bytes, (_, i) => bytes.subarray(i, i + 1)));
     expect(single.out).toBe(whole.out);
-    expect(single.r.contentChars).toBe(whole.r.contentChars);
+    expect(single.r.generatedBytes).toBe(whole.r.generatedBytes);
   });
 
   it('forwards an unterminated last event at the end', () => {

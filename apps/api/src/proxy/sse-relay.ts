@@ -1,4 +1,4 @@
-import { generatedChars } from './usage-tokens.js';
+import { generatedBytes } from './usage-tokens.js';
 import { ResponseTooLarge } from './too-large.js';
 
 const LF = 0x0a;
@@ -33,8 +33,8 @@ export class SseRelay {
   /** The last byte was CR: an LF now completes that CRLF. */
   private afterCr = false;
   private readonly decoder = new TextDecoder();
-  /** Characters of generated text forwarded so far (generatedChars): what an answer without `usage` is charged. */
-  contentChars = 0;
+  /** UTF-8 bytes of generated text forwarded so far (generatedBytes): what an answer without `usage` is charged. */
+  generatedBytes = 0;
   usage: { prompt_tokens?: number; completion_tokens?: number } | null = null;
 
   /** `write` returns false when its consumer wants the caller to wait (a stream's backpressure). */
@@ -145,7 +145,7 @@ export class SseRelay {
       try {
         const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown };
         chunk.model = this.model;
-        this.contentChars += generatedChars(chunk.choices, 'delta');
+        this.generatedBytes += generatedBytes(chunk.choices, 'delta');
         if (chunk.usage) this.usage = chunk.usage;
         if (this.hideUsage && 'usage' in chunk) {
           // The usage chunk goes no further; from the others (Azure's prompt filter results, say) the field goes.
@@ -158,7 +158,7 @@ export class SseRelay {
         out.push(`data: ${JSON.stringify(chunk)}`);
       } catch {
         // Not JSON, but forwarded: what an answer without usage is charged counts it as text.
-        this.contentChars += payload.length;
+        this.generatedBytes += Buffer.byteLength(payload);
         out.push(line);
       }
     }

@@ -1,4 +1,4 @@
-import { generatedChars, usageTokens } from './usage-tokens.js';
+import { estimateTokens, generatedBytes, usageTokens } from './usage-tokens.js';
 
 describe('usageTokens', () => {
   it('keeps real counts and replaces what an upstream may send that no usage event could carry', () => {
@@ -20,7 +20,7 @@ describe('usageTokens', () => {
   });
 });
 
-describe('generatedChars', () => {
+describe('generatedBytes', () => {
   it('counts content, refusals, reasoning and tool and function call arguments, in messages or deltas', () => {
     const message = {
       content: 'Hello',
@@ -31,9 +31,18 @@ describe('generatedChars', () => {
       function_call: { name: 'g', arguments: '[]' },
     };
     const n = 'Hello'.length + 2 + 3 + 1 + 7 + 2 + 2;
-    expect(generatedChars([{ message }, { message: { content: 'abc' } }], 'message')).toBe(n + 3);
-    expect(generatedChars([{ delta: message }], 'delta')).toBe(n);
-    expect(generatedChars([{ message }], 'delta')).toBe(0);
+    expect(generatedBytes([{ message }, { message: { content: 'abc' } }], 'message')).toBe(n + 3);
+    expect(generatedBytes([{ delta: message }], 'delta')).toBe(n);
+    expect(generatedBytes([{ message }], 'delta')).toBe(0);
+  });
+
+  it('counts UTF-8 bytes: text in Chinese is charged about three quarters of a token a character, not a quarter', () => {
+    const chinese = '你好世界'.repeat(100); // 400 characters, 1,200 bytes
+    const bytes = generatedBytes([{ message: { content: chinese } }], 'message');
+    expect(bytes).toBe(1200);
+    expect(estimateTokens(bytes)).toBe(300);
+    expect(estimateTokens(generatedBytes([{ delta: { content: 'a'.repeat(400) } }], 'delta'))).toBe(100); // English: 4 a token
+    expect(generatedBytes([{ delta: { content: 'Hé 👋' } }], 'delta')).toBe(1 + 2 + 1 + 4);
   });
 
   it("counts only strings: an upstream's objects, numbers and nulls where text belongs count nothing", () => {
@@ -45,7 +54,7 @@ describe('generatedChars', () => {
       'choice',
       { delta: null },
     ];
-    expect(generatedChars(hostile, 'delta')).toBe(0);
-    for (const v of [null, undefined, 'x', 5, { length: 3 }]) expect(generatedChars(v, 'delta')).toBe(0);
+    expect(generatedBytes(hostile, 'delta')).toBe(0);
+    for (const v of [null, undefined, 'x', 5, { length: 3 }]) expect(generatedBytes(v, 'delta')).toBe(0);
   });
 });

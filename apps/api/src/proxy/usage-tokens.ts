@@ -11,16 +11,20 @@ export function usageTokens(reported: unknown, fallback: () => number): number {
   return Number.isFinite(n) && n > 0 ? Math.min(Math.ceil(n), MAX_TOKENS) : 0;
 }
 
-/** Tokens of `chars` characters of text, where no count was reported (about four characters a token). */
-export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
+/**
+ * Tokens of `bytes` UTF-8 bytes of text, where no count was reported: four bytes a token. About four characters
+ * a token in English and code, and about three quarters of a token a character in Chinese or Japanese (three bytes
+ * each), where a count of characters would charge a quarter of the tokens.
+ */
+export const estimateTokens = (bytes: number): number => Math.ceil(bytes / 4);
 
 /**
- * Characters of generated text in an answer's choices (`part`: `message` in a completion, `delta` in a stream
+ * UTF-8 bytes of generated text in an answer's choices (`part`: `message` in a completion, `delta` in a stream
  * chunk): the content, a refusal, reasoning (`reasoning_content` or `reasoning`), and the arguments of tool and
  * function calls, each counted only where
  * it is a string (an upstream's answer is not trusted to be well formed). What an answer without `usage` is charged.
  */
-export function generatedChars(choices: unknown, part: 'message' | 'delta'): number {
+export function generatedBytes(choices: unknown, part: 'message' | 'delta'): number {
   if (!Array.isArray(choices)) return 0;
   let n = 0;
   for (const c of choices as unknown[]) {
@@ -34,4 +38,4 @@ export function generatedChars(choices: unknown, part: 'message' | 'delta'): num
 }
 
 const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined);
-const text = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
+const text = (v: unknown): number => (typeof v === 'string' ? Buffer.byteLength(v) : 0);
