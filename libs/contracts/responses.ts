@@ -257,6 +257,17 @@ export const chatCompletionSchema = z.looseObject({
   usage: z.looseObject({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }).optional(),
 });
 
+/**
+ * POST /v1/embeddings: the upstream's OpenAI embeddings list, relayed as it came except `model`, which names the
+ * registry model. Loose: upstreams add fields of their own.
+ */
+export const embeddingsResponseSchema = z.looseObject({
+  object: z.literal('list'),
+  data: z.array(z.looseObject({ object: z.literal('embedding'), index: z.int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  model: z.string(),
+  usage: z.looseObject({ prompt_tokens: z.int(), total_tokens: z.int() }).optional(),
+});
+
 // Compile-time: the schemas and the interfaces describe the same answers (either direction assignable).
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** `same<Same<A, B>>(true)` fails to compile unless A and B are the same type (checks of other layers use it too). */

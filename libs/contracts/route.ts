@@ -62,3 +62,22 @@ export const chatRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/**
+ * `POST /v1/embeddings`: the OpenAI request, with `model` a registry model id (embeddings are not routed). Other
+ * parameters (`encoding_format`, `dimensions`, `user`) pass through to the upstream unchanged (validated there).
+ */
+export const embeddingsRequestSchema = z.looseObject({
+  model: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be a model id')
+    .refine((m) => !m.startsWith('router/'), 'embeddings are not routed: name a model id'),
+  input: z.union([
+    z.string(),
+    z
+      .array(z.union([z.string(), z.int(), z.array(z.int())]))
+      .min(1, 'must not be empty')
+      .max(2048),
+  ]),
+});
+export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;

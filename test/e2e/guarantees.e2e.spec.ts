@@ -61,7 +61,7 @@ describe('guarantees: hostile input against two replicas', () => {
           `5xx for ${req.method} ${req.path} ${String(typeof req.body === 'string' ? req.body : JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`,
         );
       // Our paths answer problem+json; the OpenAI-compatible ones OpenAI's error envelope.
-      const documented = req.path.startsWith('/v1/chat/completions')
+      const documented = ['/v1/chat/completions', '/v1/embeddings'].some((p) => req.path.startsWith(p))
         ? typeof r.body?.error?.message === 'string' && typeof r.body.error.type === 'string'
         : String(r.headers.get('content-type')).includes('application/problem+json');
       if (r.status >= 400 && !documented)
@@ -187,6 +187,13 @@ function hostile(rng: Rng, mine: string): () => HostileRequest {
       headers: {},
     }),
     () => ({ method: 'POST', path: '/v1/chat/completions', body: { model: 'router/shared', messages: pick(badValues) }, headers: {} }),
+    () => ({ method: 'POST', path: '/v1/embeddings', body: { model: pick(['gpt-4', 'router/shared', 'm1 ', '', 7, null]), input: 'x' }, headers: {} }),
+    () => ({
+      method: 'POST',
+      path: '/v1/embeddings',
+      body: { model: 'm1', input: pick([null, true, [], {}, -1, 1e308, { $gt: 0 }, [{}], [[1.5]], [null]]) },
+      headers: {},
+    }),
     // admin writes with bad bodies (and, from route keys, forbidden)
     () => ({ method: 'PUT', path: `/admin/policies/${seg(pick(badIds))}`, body: { algorithm: 'linucb', arms: ['m1'] }, headers: {} }),
     () => ({ method: 'PUT', path: '/admin/policies/shared', body: { algorithm: pick(['magic', 1, null]), arms: ['m1'] }, headers: {} }),
@@ -211,7 +218,7 @@ function hostile(rng: Rng, mine: string): () => HostileRequest {
     // raw bodies: broken, NaN/Infinity literals, deep nesting, wrong content types
     () => ({
       method: 'POST',
-      path: pick(['/v1/route', '/v1/feedback', '/v1/energy', '/v1/chat/completions', '/admin/policies/shared/prior']),
+      path: pick(['/v1/route', '/v1/feedback', '/v1/energy', '/v1/chat/completions', '/v1/embeddings', '/admin/policies/shared/prior']),
       body: pick(raw),
       headers: {},
     }),

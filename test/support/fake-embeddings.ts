@@ -6,8 +6,8 @@ export type FakeEmbeddingsMode = 'ok' | 'slow' | 'error500';
 
 export interface FakeEmbeddings {
   url: string;
-  /** Every request received: the upstream model, the input and the headers. */
-  calls: { model: string; input: unknown; headers: IncomingHttpHeaders }[];
+  /** Every request received: the upstream model, the input, the headers and the whole body. */
+  calls: { model: string; input: unknown; headers: IncomingHttpHeaders; body: Record<string, unknown> }[];
   setMode(model: string, mode: FakeEmbeddingsMode): void;
   close(): Promise<void>;
 }
@@ -21,7 +21,7 @@ export function fakeEmbedding(text: string): number[] {
 
 /**
  * A small OpenAI-compatible embeddings upstream for tests: `POST …/embeddings` answers
- * `{object: "list", data: [{object: "embedding", index: 0, embedding}], model}`; per upstream model name it can
+ * `{object: "list", data: [{object: "embedding", index, embedding}, …], model, usage}` (one per text of an array); per upstream model name it can
  * answer late (`slowMs`) or fail with a 500.
  */
 export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promise<FakeEmbeddings> {
@@ -44,7 +44,7 @@ export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promi
           return;
         }
         const model = body.model ?? 'unknown';
-        calls.push({ model, input: body.input, headers: req.headers });
+        calls.push({ model, input: body.input, headers: req.headers, body });
         const mode = modes.get(model) ?? 'ok';
         if (mode === 'error500') {
           res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake 500', type: 'fake' } }));
@@ -52,15 +52,12 @@ export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promi
         }
         if (mode === 'slow') await new Promise((r) => setTimeout(r, opts.slowMs ?? 1000));
         if (res.destroyed) return;
-        const text = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            object: 'list',
-            model,
-            data: [{ object: 'embedding', index: 0, embedding: fakeEmbedding(text) }],
-            usage: { prompt_tokens: 3, total_tokens: 3 },
-          }),
-        );
+        // One embedding per text of an array of texts; one for anything else; 3 tokens each.
+        const texts = Array.isArray(body.input) && body.input.every((t) => typeof t === 'string') ? body.input : [body.input];
+        const data = texts.map((t, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(typeof t === 'string' ? t : JSON.stringify(t)) }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ object: 'list', model, data, usage: { prompt_tokens: 3 * texts.length, total_tokens: 3 * texts.length } }));
       })();
     });
   });

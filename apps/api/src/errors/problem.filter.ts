@@ -138,7 +138,7 @@ export function openAiType(status: number): string {
 /** The paths an OpenAI client calls (the proxy's): their errors take OpenAI's envelope instead of problem+json. */
 export function isOpenAiPath(url: string): boolean {
   const path = url.split('?', 1)[0];
-  return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
+  return path === '/v1/chat/completions' || path === '/v1/embeddings' || path === '/v1/models' || path.startsWith('/v1/models/');
 }
 
 /** The reason phrase of a status: a problem's `title`, and the status line of an answer written by hand. */

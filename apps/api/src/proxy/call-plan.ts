@@ -17,8 +17,13 @@ export interface HeldAnswer {
 /** How a non-streamed answer's bytes are sent (what Fastify sets for a JSON object). */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
+/** The OpenAI endpoints the proxy calls upstream (under the model's `baseUrl`). */
+export type Endpoint = 'chat/completions' | 'embeddings';
+
 /** One request's upstream call, the same for every attempt. */
 export interface UpstreamCall {
+  endpoint: Endpoint;
+  /** A chat's messages (none for embeddings). */
   messages: unknown[];
   params: Record<string, unknown>;
   stream: boolean;

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
-import { chatRequestSchema, type Principal } from '@app/contracts';
+import { chatRequestSchema, embeddingsRequestSchema, type Principal } from '@app/contracts';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { whileHoldingSlot } from '../limits/call-slot.js';
@@ -24,6 +24,16 @@ export class ProxyController {
     const chat = parseOrThrow(chatRequestSchema, body);
     if (clientGone(req.raw, reply.raw)) return;
     await whileHoldingSlot(req, () => this.proxy.complete(c, chat, reply, { headers: req.headers, requestId: req.id }));
+  }
+
+  /** OpenAI-compatible embeddings of a registry model (a direct call: embeddings are not routed). */
+  @Post('v1/embeddings')
+  @RequireScope('route')
+  @KeyLimited()
+  async embeddings(@Caller() c: Principal, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const embed = parseOrThrow(embeddingsRequestSchema, body);
+    if (clientGone(req.raw, reply.raw)) return;
+    await whileHoldingSlot(req, () => this.proxy.embed(c, embed, reply, { headers: req.headers, requestId: req.id }));
   }
 
   @Get('v1/models')

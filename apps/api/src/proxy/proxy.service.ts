@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type ChatRequest, directUsageEventId, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
+import { type ChatRequest, directUsageEventId, type EmbeddingsRequest, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, Logger, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
@@ -155,7 +155,15 @@ export class ProxyService implements OnApplicationShutdown {
     const recordAs = (model?: string) => (recorded ??= pending.record(model));
     const owner: UsageOwner = { eventId: usageEventId(dec.decisionId), decisionId: dec.decisionId, keyId: caller.keyId };
     try {
-      await this.serveDecision(caller, dec, owner, recordAs, { messages, params, stream: stream === true, reply, requestId, tenant: caller.owner });
+      await this.serveDecision(caller, dec, owner, recordAs, {
+        endpoint: 'chat/completions',
+        messages,
+        params,
+        stream: stream === true,
+        reply,
+        requestId,
+        tenant: caller.owner,
+      });
     } finally {
       await recordAs();
     }
@@ -195,10 +203,41 @@ export class ProxyService implements OnApplicationShutdown {
    * A direct model call (`"model": "<id>"`): the model's upstream through the same attempts, breakers and limits
    * as a routed call, without a decision (no fallback to another model, nothing learnt); its usage is recorded.
    */
-  private async serveDirect(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
+  private serveDirect(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
     const { model: id, messages, stream, ...params } = req;
     const tooDeep = nestingErrors(params, messages);
     if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
+    return this.callDirect(caller, id, { endpoint: 'chat/completions', messages, params, stream: stream === true, reply, requestId, tenant: caller.owner });
+  }
+
+  /**
+   * `POST /v1/embeddings`: a direct call of a model's `/embeddings` (embeddings are not routed), through the same
+   * attempts, breakers and key limits as a direct chat call; its usage (input tokens and their cost) is recorded.
+   */
+  embed(caller: Principal, req: EmbeddingsRequest, reply: FastifyReply, ctx: ProxyContext): Promise<void> {
+    return withSpan(
+      'POST /v1/embeddings',
+      { 'router.model': req.model },
+      () => {
+        const { model: id, ...params } = req;
+        const tooDeep = nestingErrors(params, []);
+        if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
+        return this.callDirect(caller, id, {
+          endpoint: 'embeddings',
+          messages: [],
+          params,
+          stream: false,
+          reply,
+          requestId: ctx.requestId,
+          tenant: caller.owner,
+        });
+      },
+      { carrier: ctx.headers, kind: SpanKind.SERVER },
+    );
+  }
+
+  /** A call of model `id` with no decision: no fallback to another model, nothing learnt; its usage is recorded. */
+  private async callDirect(caller: Principal, id: string, call: UpstreamCall): Promise<void> {
     if (!mayCallModel(caller, this.cache.model(id), this.armsOf)) throw directModelNotFound(id);
     const owner: UsageOwner = { eventId: directUsageEventId(randomBytes(15).toString('base64url')), keyId: caller.keyId };
     await this.callInOrder(
@@ -210,7 +249,7 @@ export class ProxyService implements OnApplicationShutdown {
         answered: () => undefined,
         allFailed: (attempts) => new DomainError('UPSTREAM_FAILED', `model ${id} failed`, attemptErrors(attempts)),
       },
-      { messages, params, stream: stream === true, reply, requestId, tenant: caller.owner },
+      call,
     );
   }
 
@@ -235,7 +274,7 @@ export class ProxyService implements OnApplicationShutdown {
       for (let attempt = 0; attempt < 2; attempt++) {
         const t0 = performance.now();
         const out = await withSpan(
-          'upstream chat.completions',
+          `upstream ${call.endpoint.replace('/', '.')}`,
           { 'router.model': id, 'router.attempt': attempt + 1 },
           async (span) => {
             const o = call.stream ? await this.streamOnce(model, call, plan) : await this.callOnce(model, call, plan);
@@ -307,7 +346,7 @@ export class ProxyService implements OnApplicationShutdown {
     let responded = false;
     try {
       const request = upstreamRequest(model, call, false, ac.signal);
-      const answer = await this.upstreams.chat(model, request);
+      const answer = await this.upstreams.post(model, request);
       responded = true;
       clearTimeout(ttft);
       const ttftMs = performance.now() - t0;
@@ -356,7 +395,7 @@ export class ProxyService implements OnApplicationShutdown {
       ...(partial ? { partial: true as const } : {}),
     });
     try {
-      const answer = await this.upstreams.chat(model, request);
+      const answer = await this.upstreams.post(model, request);
       responded = true;
       const first = await answer.chunks.next();
       clearTimeout(ttft);
@@ -491,10 +530,16 @@ async function relayAll(
  * serialised here (a body that cannot be serialised fails before anything is sent, as our fault), the trace context
  * and request id in the headers.
  */
-function upstreamRequest(model: Model, { messages, params, requestId }: UpstreamCall, stream: boolean, signal: AbortSignal): UpstreamRequest {
+function upstreamRequest(model: Model, { endpoint, messages, params, requestId }: UpstreamCall, stream: boolean, signal: AbortSignal): UpstreamRequest {
+  const upstreamModel = model.upstreamModel ?? model.id;
   const options = stream ? streamUsage(model, params).options : undefined;
   return {
-    body: JSON.stringify({ ...params, messages, model: model.upstreamModel ?? model.id, stream, ...(options ? { stream_options: options } : {}) }),
+    endpoint,
+    body: JSON.stringify(
+      endpoint === 'embeddings'
+        ? { ...params, model: upstreamModel }
+        : { ...params, messages, model: upstreamModel, stream, ...(options ? { stream_options: options } : {}) },
+    ),
     stream,
     signal,
     headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { bodyText } from './bounded-body.js';
-import { chatUrl, ClientGone, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
+import { ClientGone, endpointUrl, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
 import { ResponseTooLarge } from './too-large.js';
 import { MalformedAnswer } from './completion-rewrite.js';
 import { CompletionThreadFailed } from './completion-thread.js';
@@ -107,8 +107,8 @@ describe('upstream key variables', () => {
 
   it('the upstreams refuse such a model at call time, before anything is sent', async () => {
     const upstreams = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
-    const req = { body: '{}', stream: false, signal: live(), headers: {} };
-    await expect(upstreams.chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true }, req)).rejects.toBeInstanceOf(
+    const req = { endpoint: 'chat/completions' as const, body: '{}', stream: false, signal: live(), headers: {} };
+    await expect(upstreams.post({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true }, req)).rejects.toBeInstanceOf(
       KeyEnvRefused,
     );
   });
@@ -165,9 +165,9 @@ describe('Upstreams over HTTP', () => {
 
   const upstreams = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 * 1024 });
   const call = (model: string, apiKeyEnv?: string, stream = false) =>
-    upstreams.chat(
+    upstreams.post(
       { id: 'm', baseUrl: base, enabled: true, ...(apiKeyEnv ? { apiKeyEnv } : {}) },
-      { body: JSON.stringify({ model, messages: [] }), stream, signal: live(), headers: { 'x-request-id': 'r-1' } },
+      { endpoint: 'chat/completions', body: JSON.stringify({ model, messages: [] }), stream, signal: live(), headers: { 'x-request-id': 'r-1' } },
     );
 
   it("posts the body as given to {base}/chat/completions, with the model's key and the headers given", async () => {
@@ -184,7 +184,8 @@ describe('Upstreams over HTTP', () => {
     });
     await bodyText((await call('chunked/1')).chunks);
     expect(seen.headers?.authorization).toBeUndefined();
-    expect(chatUrl('http://h/v1')).toBe('http://h/v1/chat/completions');
+    expect(endpointUrl('http://h/v1', 'chat/completions')).toBe('http://h/v1/chat/completions');
+    expect(endpointUrl('http://h/v1//', 'embeddings')).toBe('http://h/v1/embeddings');
   });
 
   it("throws an answer outside 2xx as UpstreamStatus with its body's error object", async () => {
@@ -237,7 +238,10 @@ describe('Upstreams over HTTP', () => {
   it("reports a refused connection as UpstreamUnreachable (the upstream's failure, not ours)", async () => {
     const closed = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
     const err: unknown = await closed
-      .chat({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true }, { body: '{}', stream: false, signal: live(), headers: {} })
+      .post(
+        { id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true },
+        { endpoint: 'chat/completions', body: '{}', stream: false, signal: live(), headers: {} },
+      )
       .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamUnreachable);
     expect(classify(err, live(), false)).toMatchObject({ next: 'retry', reason: 'connection' });

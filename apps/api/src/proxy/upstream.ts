@@ -1,4 +1,5 @@
 import { type Model } from '@app/contracts';
+import { type Endpoint } from './call-plan.js';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type BodyLimit, bodyText, boundedChunks } from './bounded-body.js';
 import { MalformedAnswer } from './completion-rewrite.js';
@@ -138,6 +139,8 @@ export interface UpstreamAnswer {
 
 /** A chat completion's request, serialised once per call (the same bytes for every attempt but `model`). */
 export interface UpstreamRequest {
+  /** Where under the model's `baseUrl`. */
+  endpoint: Endpoint;
   body: string;
   /** The request asks for an event stream (only then is such an answer read past the byte limit). */
   stream: boolean;
@@ -159,15 +162,15 @@ export class Upstreams {
   ) {}
 
   /**
-   * POSTs `req.body` to the model's `/chat/completions`; throws UpstreamStatus for an answer outside 2xx, and
+   * POSTs `req.body` to the model's endpoint (`/chat/completions`, `/embeddings`); throws UpstreamStatus for an answer outside 2xx, and
    * ResponseTooLarge at once for a declared length over the limit. Only an answer to a streamed request that is an
    * event stream is read without the byte limit (the SSE relay bounds it per event).
    */
-  async chat(model: Model, req: UpstreamRequest): Promise<UpstreamAnswer> {
+  async post(model: Model, req: UpstreamRequest): Promise<UpstreamAnswer> {
     const apiKey = upstreamKey(model.apiKeyEnv, this.opts.keyEnvPrefix);
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(chatUrl(model.baseUrl ?? ''), {
+      res = await request(endpointUrl(model.baseUrl ?? '', req.endpoint), {
         method: 'POST',
         headers: {
           ...req.headers,
@@ -210,8 +213,8 @@ export class Upstreams {
 
 const USER_AGENT = 'bandit-router';
 
-/** OpenAI's layout: `{base}/chat/completions`, one slash between them. */
-export const chatUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+/** OpenAI's layout: `{base}/chat/completions`, `{base}/embeddings`, one slash between them. */
+export const endpointUrl = (baseUrl: string, endpoint: Endpoint) => `${baseUrl.replace(/\/+$/, '')}/${endpoint}`;
 
 /** The `error` object of an upstream's JSON error body (what OpenAI-compatible servers send), if there is one. */
 function errorObject(text: string): unknown {

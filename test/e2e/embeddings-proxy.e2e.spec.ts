@@ -1,0 +1,92 @@
+import OpenAI from 'openai';
+import { client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeEmbeddings, fakeEmbedding, startFakeEmbeddings } from '../support/fake-embeddings.js';
+
+/** The fake upstream's usage: 3 input tokens per text; this model's price per million input tokens. */
+const PER_TEXT = 3;
+const INPUT_PER_MTOK = 2;
+
+/**
+ * `POST /v1/embeddings` end to end: the official `openai` client → our api → a local OpenAI-compatible embeddings
+ * upstream → the call's usage through the queue and worker into the key's spend report.
+ */
+describe('OpenAI-compatible embeddings', () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let up: FakeEmbeddings;
+  let admin: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    up = await startFakeEmbeddings();
+    env = await freshEnvironment('embeddings_proxy');
+    svc = await startService(env, 1, { BREAKER_THRESHOLD: '100' });
+    admin = client(svc.url);
+    const pricing = { inputPerMTok: INPUT_PER_MTOK, outputPerMTok: 0 };
+    for (const m of ['embed-small', 'broken', 'chat-a'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+    up.setMode('up-broken', 'error500');
+    expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['chat-a'] })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await svc.close();
+    await env.drop();
+    await up.close();
+  });
+
+  it("answers through the official client with the model's id, and charges the key the tokens the upstream counted", async () => {
+    const key = await admin.post('/admin/keys', { name: 'embedder', scope: 'route' });
+    const oa = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: key.body.secret, maxRetries: 0 });
+    const { data, response } = await oa.embeddings
+      .create({ model: 'embed-small', input: ['first text', 'second text'], encoding_format: 'float', dimensions: 32 })
+      .withResponse();
+    expect(response.headers.get('x-router-model')).toBe('embed-small');
+    expect(data.model).toBe('embed-small');
+    expect(data.data.map((d) => d.index)).toEqual([0, 1]);
+    expect(data.data[1].embedding).toEqual(fakeEmbedding('second text'));
+    expect(data.usage).toEqual({ prompt_tokens: 2 * PER_TEXT, total_tokens: 2 * PER_TEXT });
+    // What reached the upstream: its own model name, the other parameters unchanged, no chat fields.
+    const sent = up.calls.at(-1)!;
+    expect(sent.model).toBe('up-embed-small');
+    expect(sent.input).toEqual(['first text', 'second text']);
+    expect(sent.body).toMatchObject({ encoding_format: 'float', dimensions: 32 });
+    expect(sent.body).not.toHaveProperty('messages');
+    expect(sent.body).not.toHaveProperty('stream');
+
+    let usage: { total: Record<string, number> } = { total: {} };
+    await eventually(async () => (usage = (await admin.get(`/admin/keys/${key.body.id}/usage`)).body).total.requests === 1, 10_000);
+    expect(usage.total).toMatchObject({ requests: 1, failed: 0, inputTokens: 2 * PER_TEXT, outputTokens: 0 });
+    expect(usage.total.costUsd).toBeCloseTo((2 * PER_TEXT * INPUT_PER_MTOK) / 1e6, 12);
+  });
+
+  it("refuses what it cannot call in OpenAI's error shape, naming the field; retries an upstream's 5xx once, then 502", async () => {
+    const bad = async (body: unknown, status: number, param?: string) => {
+      const r = await admin.post('/v1/embeddings', body);
+      expect([r.status, r.body.error?.param ?? null]).toEqual([status, param ?? null]);
+      expect(typeof r.body.error.message).toBe('string');
+    };
+    await bad({ model: 'router/chat', input: 'x' }, 400, 'model'); // embeddings are not routed
+    await bad({ model: 'embed-small' }, 400, 'input');
+    await bad({ model: 'embed-small', input: [] }, 400, 'input');
+    await bad({ model: 'embed-small', input: [{ text: 'x' }] }, 400, 'input');
+    await bad({ model: 'nope', input: 'x' }, 404, 'model');
+    // A key restricted to a policy calls only that policy's models.
+    const restricted = await admin.post('/admin/keys', { name: 'chat-only', scope: 'route', policies: ['chat'] });
+    const r = await client(svc.url, restricted.body.secret).post('/v1/embeddings', { model: 'embed-small', input: 'x' });
+    expect(r.status).toBe(404);
+    expect((await client(svc.url, restricted.body.secret).post('/v1/embeddings', { model: 'chat-a', input: 'x' })).status).toBe(200);
+
+    const before = up.calls.filter((c) => c.model === 'up-broken').length;
+    const failed = await admin.post('/v1/embeddings', { model: 'broken', input: 'x' });
+    expect(failed.status).toBe(502);
+    expect(failed.body.error).toMatchObject({ type: expect.any(String) });
+    expect(up.calls.filter((c) => c.model === 'up-broken').length - before).toBe(2);
+    expect((await client(svc.url, '').post('/v1/embeddings', { model: 'embed-small', input: 'x' })).status).toBe(401);
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const doc = (await admin.get('/openapi.json')).body;
+    expect(doc.paths['/v1/embeddings'].post.operationId).toBe('createEmbeddings');
+    expect(doc.paths['/v1/embeddings'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['model', 'input']));
+  });
+});
