@@ -68,10 +68,7 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
  * parameters (`encoding_format`, `dimensions`, `user`) pass through to the upstream unchanged (validated there).
  */
 export const embeddingsRequestSchema = z.looseObject({
-  model: z
-    .string()
-    .regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be a model id')
-    .refine((m) => !m.startsWith('router/'), 'embeddings are not routed: name a model id'),
+  model: id('model').refine((m) => !m.startsWith('router/'), 'embeddings are not routed: name a model id'),
   input: z.union([
     z.string(),
     z

@@ -19,13 +19,16 @@ describe('OpenAI-compatible embeddings', () => {
   beforeAll(async () => {
     up = await startFakeEmbeddings();
     env = await freshEnvironment('embeddings_proxy');
-    svc = await startService(env, 1, { BREAKER_THRESHOLD: '100' });
+    // Small answer limit: 8 texts' embeddings (~5 KB) exceed it.
+    svc = await startService(env, 1, { BREAKER_THRESHOLD: '3', PROXY_MAX_RESPONSE_BYTES: '4096' });
     admin = client(svc.url);
     const pricing = { inputPerMTok: INPUT_PER_MTOK, outputPerMTok: 0 };
-    for (const m of ['embed-small', 'broken', 'chat-a'])
+    for (const m of ['embed-small', 'broken', 'chat-a', 'embed-of-policy'])
       expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
     up.setMode('up-broken', 'error500');
     expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['chat-a'] })).status).toBe(201);
+    const features = { source: 'embeddings', model: 'embed-of-policy', dim: 8 };
+    expect((await admin.put('/admin/policies/embedded', { algorithm: 'linucb', arms: ['chat-a'], features })).status).toBe(201);
   });
 
   afterAll(async () => {
@@ -70,11 +73,14 @@ describe('OpenAI-compatible embeddings', () => {
     await bad({ model: 'embed-small', input: [] }, 400, 'input');
     await bad({ model: 'embed-small', input: [{ text: 'x' }] }, 400, 'input');
     await bad({ model: 'nope', input: 'x' }, 404, 'model');
-    // A key restricted to a policy calls only that policy's models.
-    const restricted = await admin.post('/admin/keys', { name: 'chat-only', scope: 'route', policies: ['chat'] });
-    const r = await client(svc.url, restricted.body.secret).post('/v1/embeddings', { model: 'embed-small', input: 'x' });
-    expect(r.status).toBe(404);
-    expect((await client(svc.url, restricted.body.secret).post('/v1/embeddings', { model: 'chat-a', input: 'x' })).status).toBe(200);
+    // A key restricted to policies calls only their models: arms, and the model an embeddings policy embeds with.
+    const restricted = await admin.post('/admin/keys', { name: 'policy-bound', scope: 'route', policies: ['chat', 'embedded'] });
+    const mine = client(svc.url, restricted.body.secret);
+    expect((await mine.post('/v1/embeddings', { model: 'embed-small', input: 'x' })).status).toBe(404);
+    expect((await mine.post('/v1/embeddings', { model: 'chat-a', input: 'x' })).status).toBe(200);
+    expect((await mine.post('/v1/embeddings', { model: 'embed-of-policy', input: 'x' })).status).toBe(200);
+    const chatOnly = await admin.post('/admin/keys', { name: 'chat-only', scope: 'route', policies: ['chat'] });
+    expect((await client(svc.url, chatOnly.body.secret).post('/v1/embeddings', { model: 'embed-of-policy', input: 'x' })).status).toBe(404);
 
     const before = up.calls.filter((c) => c.model === 'up-broken').length;
     const failed = await admin.post('/v1/embeddings', { model: 'broken', input: 'x' });
@@ -82,6 +88,38 @@ describe('OpenAI-compatible embeddings', () => {
     expect(failed.body.error).toMatchObject({ type: expect.any(String) });
     expect(up.calls.filter((c) => c.model === 'up-broken').length - before).toBe(2);
     expect((await client(svc.url, '').post('/v1/embeddings', { model: 'embed-small', input: 'x' })).status).toBe(401);
+  });
+
+  it("keeps an upstream's embeddings failures off its model's breaker, which routing reads", async () => {
+    // chat-a's upstream fails embeddings: its embeddings breaker opens (threshold 3), its model's stays closed.
+    up.setMode('up-chat-a', 'error500');
+    for (let i = 0; i < 3; i++) expect((await admin.post('/v1/embeddings', { model: 'chat-a', input: 'x' })).status).toBe(502);
+    const model = (await admin.get('/admin/models/chat-a')).body;
+    expect(model.breaker).toMatchObject({ state: 'closed', failures: 0 });
+    const calls = () => up.calls.filter((c) => c.model === 'up-chat-a').length;
+    const before = calls();
+    const open = await admin.post('/v1/embeddings', { model: 'chat-a', input: 'x' });
+    expect([open.status, calls() - before]).toEqual([502, 0]); // its embeddings breaker is open: not called
+    expect(open.body.error.message).toContain('circuit open');
+    // Routing still offers the model.
+    const route = await admin.post('/v1/route', { policy: 'chat', input: 'still routed' });
+    expect([route.status, route.body.model]).toEqual([200, 'chat-a']);
+    up.setMode('up-chat-a', 'ok');
+  });
+
+  it('charges the input of an answer over the response limit, which the upstream made all the same', async () => {
+    const key = await admin.post('/admin/keys', { name: 'big-batch', scope: 'route' });
+    const texts = Array.from({ length: 8 }, (_, i) => `text number ${i}`);
+    const body = { model: 'embed-small', input: texts, encoding_format: 'float' };
+    const r = await client(svc.url, key.body.secret).post('/v1/embeddings', body);
+    expect(r.status).toBe(502);
+    expect(r.body.error.message).toMatch(/PROXY_MAX_RESPONSE_BYTES/);
+    let usage: { total: Record<string, number> } = { total: {} };
+    await eventually(async () => (usage = (await admin.get(`/admin/keys/${key.body.id}/usage`)).body).total.requests === 1, 10_000);
+    // No usage was read: the input is estimated from the request sent upstream (its UTF-8 bytes / 4).
+    const sent = JSON.stringify({ ...body, model: 'up-embed-small' });
+    expect(usage.total).toMatchObject({ requests: 1, failed: 1, inputTokens: Math.ceil(Buffer.byteLength(sent) / 4), outputTokens: 0 });
+    expect(usage.total.costUsd).toBeGreaterThan(0);
   });
 
   it('is in the OpenAPI document', async () => {

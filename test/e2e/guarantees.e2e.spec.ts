@@ -1,6 +1,7 @@
 import { createRng, type Rng } from '@app/bandits';
 import { client, eventually, freshEnvironment, type Running, settled, startService } from '../support/harness.js';
 import { recordFaultResult } from '../support/fold.js';
+import { isOpenAiPath } from '../../apps/api/src/errors/problem.filter.js';
 
 /**
  * DESIGN.md §4: bad input never yields a 5xx, never crashes a process, never changes learning state (issue 5,
@@ -61,7 +62,7 @@ describe('guarantees: hostile input against two replicas', () => {
           `5xx for ${req.method} ${req.path} ${String(typeof req.body === 'string' ? req.body : JSON.stringify(req.body)).slice(0, 200)}: ${JSON.stringify(r.body).slice(0, 300)}`,
         );
       // Our paths answer problem+json; the OpenAI-compatible ones OpenAI's error envelope.
-      const documented = ['/v1/chat/completions', '/v1/embeddings'].some((p) => req.path.startsWith(p))
+      const documented = isOpenAiPath(req.path)
         ? typeof r.body?.error?.message === 'string' && typeof r.body.error.type === 'string'
         : String(r.headers.get('content-type')).includes('application/problem+json');
       if (r.status >= 400 && !documented)

@@ -131,8 +131,9 @@ describe('ProblemFilter', () => {
   });
 
   it('knows the OpenAI-compatible paths', () => {
-    for (const p of ['/v1/chat/completions', '/v1/chat/completions?x=1', '/v1/models', '/v1/models/router%2Fdefault'])
+    for (const p of ['/v1/chat/completions', '/v1/chat/completions?x=1', '/v1/embeddings', '/v1/models', '/v1/models/router%2Fdefault'])
       expect([p, isOpenAiPath(p)]).toEqual([p, true]);
-    for (const p of ['/v1/route', '/v1/feedback', '/admin/models', '/v1/modelsx', '/health/live']) expect([p, isOpenAiPath(p)]).toEqual([p, false]);
+    for (const p of ['/v1/route', '/v1/feedback', '/admin/models', '/v1/modelsx', '/v1/embeddingsx', '/health/live'])
+      expect([p, isOpenAiPath(p)]).toEqual([p, false]);
   });
 });

@@ -417,7 +417,10 @@ export function openApiDocument(): Record<string, unknown> {
     const body = RESPONSES[key];
     const ok = {
       description: 'success',
-      headers: { 'x-request-id': { description: 'the request id', schema: { type: 'string' } }, ...(op.path === '/v1/chat/completions' ? ROUTER_HEADERS : {}) },
+      headers: {
+        'x-request-id': { description: 'the request id', schema: { type: 'string' } },
+        ...(op.path === '/v1/chat/completions' ? ROUTER_HEADERS : op.path === '/v1/embeddings' ? { 'x-router-model': ROUTER_HEADERS['x-router-model'] } : {}),
+      },
       ...(body || OTHER_CONTENT[key]
         ? {
             content: {

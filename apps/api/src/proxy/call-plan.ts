@@ -4,6 +4,7 @@ import { type Model } from '@app/contracts';
 import { type Attempt } from './upstream.js';
 import { type completionAnswer } from './completion-answer.js';
 import { type Answered } from './usage-job.js';
+import { type Endpoint } from './endpoint-url.js';
 
 /** A non-streaming chat completion as the upstream answered it (`model` rewritten to the registry id). */
 export type CompletionBody = { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown };
@@ -16,9 +17,6 @@ export interface HeldAnswer {
 
 /** How a non-streamed answer's bytes are sent (what Fastify sets for a JSON object). */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-
-/** The OpenAI endpoints the proxy calls upstream (under the model's `baseUrl`). */
-export type Endpoint = 'chat/completions' | 'embeddings';
 
 /** One request's upstream call, the same for every attempt. */
 export interface UpstreamCall {

@@ -8,7 +8,7 @@ export type ArmsOf = (policy: string) => readonly string[] | undefined;
 const callable = (m: Model | undefined): m is Model & { baseUrl: string } => m !== undefined && m.enabled !== false && typeof m.baseUrl === 'string';
 
 /**
- * Whether `caller` may call `model` directly (`"model": "<id>"` on /v1/chat/completions, no routing). The model
+ * Whether `caller` may call `model` directly (`"model": "<id>"` on /v1/chat/completions or /v1/embeddings, no routing). The model
  * must be enabled and have a `baseUrl`. Admin keys and route keys without a policy list may call every such
  * model; a key restricted to policies may call only the arms of those policies (what routing could have sent it
  * to anyway), so a restricted key reaches no upstream its policies do not use.

@@ -14,16 +14,18 @@ import { BreakerService } from '../breakers/breakers.service.js';
 import { openAiError } from '../errors/problem.filter.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
-import { callableModels, directModelNotFound, mayCallModel } from './model-access.js';
+import { type ArmsOf, callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
 import { estimateTokens, usageTokens } from './usage-tokens.js';
 import { streamUsage } from './stream-usage.js';
+import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
+import { type Endpoint } from './endpoint-url.js';
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { onResponseOver } from '../response-over.js';
@@ -119,6 +121,11 @@ export class ProxyService implements OnApplicationShutdown {
   }
 
   private readonly armsOf = (policy: string) => this.cache.get(policy)?.policy.arms;
+  /** A policy's arms and the embeddings model it embeds prompts with (what a key restricted to it may embed with). */
+  private readonly reachOf = (policy: string) => {
+    const p = this.cache.get(policy)?.policy;
+    return p && (p.features.model === undefined ? p.arms : [...p.arms, p.features.model]);
+  };
 
   /**
    * One trace per request (continuing the caller's `traceparent`): route, each upstream attempt, the worker. The
@@ -141,8 +148,7 @@ export class ProxyService implements OnApplicationShutdown {
     const policy = req.model.slice(ROUTER_PREFIX.length);
     const { model: _routerModel, messages, stream, ...params } = req;
     // Before routing: such a request cannot be serialised for any upstream, and must not look like their failure.
-    const tooDeep = nestingErrors(params, messages);
-    if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
+    refuseTooDeep(params, messages);
     const pending = await this.routing.decide(caller, { policy, messages: messages, mode: 'single' }).catch((err: unknown) => {
       throw asModelField(err, req.model);
     });
@@ -205,14 +211,23 @@ export class ProxyService implements OnApplicationShutdown {
    */
   private serveDirect(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
     const { model: id, messages, stream, ...params } = req;
-    const tooDeep = nestingErrors(params, messages);
-    if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
-    return this.callDirect(caller, id, { endpoint: 'chat/completions', messages, params, stream: stream === true, reply, requestId, tenant: caller.owner });
+    refuseTooDeep(params, messages);
+    return this.callDirect(caller, id, this.armsOf, {
+      endpoint: 'chat/completions',
+      messages,
+      params,
+      stream: stream === true,
+      reply,
+      requestId,
+      tenant: caller.owner,
+    });
   }
 
   /**
    * `POST /v1/embeddings`: a direct call of a model's `/embeddings` (embeddings are not routed), through the same
-   * attempts, breakers and key limits as a direct chat call; its usage (input tokens and their cost) is recorded.
+   * attempts and key limits as a direct chat call, with a breaker of its own (an upstream that serves chat but not
+   * embeddings must not take its model out of routing); its usage (input tokens and their cost) is recorded. A key
+   * restricted to policies may also call the embeddings model its policies embed prompts with.
    */
   embed(caller: Principal, req: EmbeddingsRequest, reply: FastifyReply, ctx: ProxyContext): Promise<void> {
     return withSpan(
@@ -220,9 +235,8 @@ export class ProxyService implements OnApplicationShutdown {
       { 'router.model': req.model },
       () => {
         const { model: id, ...params } = req;
-        const tooDeep = nestingErrors(params, []);
-        if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
-        return this.callDirect(caller, id, {
+        refuseTooDeep(params, []);
+        return this.callDirect(caller, id, this.reachOf, {
           endpoint: 'embeddings',
           messages: [],
           params,
@@ -236,9 +250,12 @@ export class ProxyService implements OnApplicationShutdown {
     );
   }
 
-  /** A call of model `id` with no decision: no fallback to another model, nothing learnt; its usage is recorded. */
-  private async callDirect(caller: Principal, id: string, call: UpstreamCall): Promise<void> {
-    if (!mayCallModel(caller, this.cache.model(id), this.armsOf)) throw directModelNotFound(id);
+  /**
+   * A call of model `id` with no decision: no fallback to another model, nothing learnt; its usage is recorded.
+   * `scope`: the models of a policy a key restricted to it may call.
+   */
+  private async callDirect(caller: Principal, id: string, scope: ArmsOf, call: UpstreamCall): Promise<void> {
+    if (!mayCallModel(caller, this.cache.model(id), scope)) throw directModelNotFound(id);
     const owner: UsageOwner = { eventId: directUsageEventId(randomBytes(15).toString('base64url')), keyId: caller.keyId };
     await this.callInOrder(
       {
@@ -267,7 +284,8 @@ export class ProxyService implements OnApplicationShutdown {
         attempts.push({ model: id, ok: false, status: null, error: 'no baseUrl configured', ms: 0 });
         continue;
       }
-      if (!(await this.breakers.admit(id))) {
+      const breaker = breakerOf(id, call.endpoint);
+      if (!(await this.breakers.admit(breaker))) {
         attempts.push({ model: id, ok: false, status: null, error: 'circuit open', ms: 0 });
         continue;
       }
@@ -288,7 +306,7 @@ export class ProxyService implements OnApplicationShutdown {
           attempts.push({ model: id, ok: true, status: 200, error: null, ms });
           this.metrics.upstreamSeconds.observe({ model: id, outcome: 'ok' }, ms / 1000);
           plan.answered(id);
-          void this.breakers.success(id);
+          void this.breakers.success(breaker);
           plan.record(model, out.answered, attempts);
           return;
         }
@@ -319,13 +337,13 @@ export class ProxyService implements OnApplicationShutdown {
           if (f.reason === 'local') throw f.cause;
           throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
         }
-        await this.breakers.failure(id);
+        await this.breakers.failure(breaker);
         if (out.committed) {
           // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
           plan.record(model, out.partial ?? null, attempts);
           return;
         }
-        if (this.breakers.state(id).state === 'open') break;
+        if (this.breakers.state(breaker).state === 'open') break;
       }
     }
     plan.record(null, null, attempts);
@@ -344,8 +362,9 @@ export class ProxyService implements OnApplicationShutdown {
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
     const t0 = performance.now();
     let responded = false;
+    let request: UpstreamRequest | undefined;
     try {
-      const request = upstreamRequest(model, call, false, ac.signal);
+      request = upstreamRequest(model, call, false, ac.signal);
       const answer = await this.upstreams.post(model, request);
       responded = true;
       clearTimeout(ttft);
@@ -360,7 +379,9 @@ export class ProxyService implements OnApplicationShutdown {
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
       ac.abort(new Error('attempt over'));
-      return { ok: false, failure, committed: false };
+      // An answer over the limit was made upstream all the same: its input is charged (its output is not known).
+      const partial = err instanceof ResponseTooLarge && request ? measured(model.id, request, undefined, 0, 0, performance.now() - t0, null) : undefined;
+      return { ok: false, failure, committed: false, ...(partial ? { partial: { ...partial, partial: true as const } } : {}) };
     } finally {
       clearTimeout(ttft);
       clearTimeout(total);
@@ -556,3 +577,15 @@ function fallbackOrder(dec: RouteResponse): string[] {
       .map((s) => s.model),
   ];
 }
+
+/** Refuses (400) parameters or messages nested deeper than any upstream call can be serialised with. */
+function refuseTooDeep(params: Record<string, unknown>, messages: readonly Record<string, unknown>[]): void {
+  const tooDeep = nestingErrors(params, messages);
+  if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
+}
+
+/**
+ * The breaker a call counts against: the model's for chat (the one routing reads), one of its own for embeddings
+ * (`<id> /embeddings`: no model id has a space).
+ */
+const breakerOf = (id: string, endpoint: Endpoint) => (endpoint === 'embeddings' ? `${id} /embeddings` : id);

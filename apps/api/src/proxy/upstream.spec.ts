@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { bodyText } from './bounded-body.js';
-import { ClientGone, endpointUrl, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
+import { endpointUrl } from './endpoint-url.js';
+import { ClientGone, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
 import { ResponseTooLarge } from './too-large.js';
 import { MalformedAnswer } from './completion-rewrite.js';
 import { CompletionThreadFailed } from './completion-thread.js';

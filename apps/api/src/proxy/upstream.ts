@@ -1,5 +1,5 @@
 import { type Model } from '@app/contracts';
-import { type Endpoint } from './call-plan.js';
+import { type Endpoint, endpointUrl } from './endpoint-url.js';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type BodyLimit, bodyText, boundedChunks } from './bounded-body.js';
 import { MalformedAnswer } from './completion-rewrite.js';
@@ -137,7 +137,7 @@ export interface UpstreamAnswer {
   chunks: AsyncGenerator<Buffer, void, undefined>;
 }
 
-/** A chat completion's request, serialised once per call (the same bytes for every attempt but `model`). */
+/** A chat completion's or an embeddings request, serialised once per attempt (its model's name and options). */
 export interface UpstreamRequest {
   /** Where under the model's `baseUrl`. */
   endpoint: Endpoint;
@@ -212,9 +212,6 @@ export class Upstreams {
 }
 
 const USER_AGENT = 'bandit-router';
-
-/** OpenAI's layout: `{base}/chat/completions`, `{base}/embeddings`, one slash between them. */
-export const endpointUrl = (baseUrl: string, endpoint: Endpoint) => `${baseUrl.replace(/\/+$/, '')}/${endpoint}`;
 
 /** The `error` object of an upstream's JSON error body (what OpenAI-compatible servers send), if there is one. */
 function errorObject(text: string): unknown {

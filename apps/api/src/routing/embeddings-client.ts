@@ -1,6 +1,7 @@
 import { type Readable } from 'node:stream';
 import { type Model, type EmbeddingFallbackReason } from '@app/contracts';
 import { Agent, request } from 'undici';
+import { endpointUrl } from '../proxy/endpoint-url.js';
 import { KeyEnvRefused, upstreamKey } from '../proxy/upstream-key.js';
 
 /** Largest embeddings answer read (an embedding of 4,096 floats is about 90 KB of JSON). */
@@ -48,7 +49,7 @@ export class EmbeddingsClient {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (key !== undefined) headers.authorization = `Bearer ${key}`;
     try {
-      const res = await request(`${model.baseUrl.replace(/\/+$/, '')}/embeddings`, {
+      const res = await request(endpointUrl(model.baseUrl, 'embeddings'), {
         method: 'POST',
         headers,
         body: JSON.stringify({ model: model.upstreamModel ?? model.id, input }),
