@@ -69,12 +69,18 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
  */
 export const embeddingsRequestSchema = z.looseObject({
   model: id('model').refine((m) => !m.startsWith('router/'), 'embeddings are not routed: name a model id'),
-  input: z.union([
-    z.string(),
-    z
-      .array(z.union([z.string(), z.int(), z.array(z.int())]))
-      .min(1, 'must not be empty')
-      .max(2048),
-  ]),
+  // OpenAI's forms: a text, a token array, or up to 2,048 of either (none empty; one form per request).
+  input: z.union(
+    [
+      z.string().min(1),
+      z.array(z.int().min(0)).min(1),
+      z.array(z.string().min(1)).min(1).max(2048),
+      z
+        .array(z.array(z.int().min(0)).min(1))
+        .min(1)
+        .max(2048),
+    ],
+    { error: 'must be a text, a token array, or 1–2,048 non-empty texts or token arrays' },
+  ),
 });
 export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;

@@ -23,9 +23,11 @@ describe('OpenAI-compatible embeddings', () => {
     svc = await startService(env, 1, { BREAKER_THRESHOLD: '3', PROXY_MAX_RESPONSE_BYTES: '4096' });
     admin = client(svc.url);
     const pricing = { inputPerMTok: INPUT_PER_MTOK, outputPerMTok: 0 };
-    for (const m of ['embed-small', 'broken', 'chat-a', 'embed-of-policy'])
+    for (const m of ['embed-small', 'broken', 'chat-a', 'embed-of-policy', 'odd', 'garbled'])
       expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
     up.setMode('up-broken', 'error500');
+    up.setMode('up-odd', 'odd-usage');
+    up.setMode('up-garbled', 'malformed');
     expect((await admin.put('/admin/policies/chat', { algorithm: 'linucb', arms: ['chat-a'] })).status).toBe(201);
     const features = { source: 'embeddings', model: 'embed-of-policy', dim: 8 };
     expect((await admin.put('/admin/policies/embedded', { algorithm: 'linucb', arms: ['chat-a'], features })).status).toBe(201);
@@ -71,7 +73,11 @@ describe('OpenAI-compatible embeddings', () => {
     await bad({ model: 'router/chat', input: 'x' }, 400, 'model'); // embeddings are not routed
     await bad({ model: 'embed-small' }, 400, 'input');
     await bad({ model: 'embed-small', input: [] }, 400, 'input');
-    await bad({ model: 'embed-small', input: [{ text: 'x' }] }, 400, 'input');
+    // The field at fault: `input`, or the item in it (`input.1`).
+    for (const input of [[{ text: 'x' }], '', [[]], [1, 'a', [2]], ['a', ''], [-1]]) {
+      const r = await admin.post('/v1/embeddings', { model: 'embed-small', input });
+      expect([r.status, String(r.body.error?.param)]).toEqual([400, expect.stringMatching(/^input(\.\d+)*$/)]);
+    }
     await bad({ model: 'nope', input: 'x' }, 404, 'model');
     // A key restricted to policies calls only their models: arms, and the model an embeddings policy embeds with.
     const restricted = await admin.post('/admin/keys', { name: 'policy-bound', scope: 'route', policies: ['chat', 'embedded'] });
@@ -116,10 +122,28 @@ describe('OpenAI-compatible embeddings', () => {
     expect(r.body.error.message).toMatch(/PROXY_MAX_RESPONSE_BYTES/);
     let usage: { total: Record<string, number> } = { total: {} };
     await eventually(async () => (usage = (await admin.get(`/admin/keys/${key.body.id}/usage`)).body).total.requests === 1, 10_000);
-    // No usage was read: the input is estimated from the request sent upstream (its UTF-8 bytes / 4).
-    const sent = JSON.stringify({ ...body, model: 'up-embed-small' });
-    expect(usage.total).toMatchObject({ requests: 1, failed: 1, inputTokens: Math.ceil(Buffer.byteLength(sent) / 4), outputTokens: 0 });
+    // No usage was read: the input is estimated from its texts (each text's UTF-8 bytes / 4).
+    const estimate = texts.reduce((n, t) => n + Math.ceil(Buffer.byteLength(t) / 4), 0);
+    expect(usage.total).toMatchObject({ requests: 1, failed: 1, inputTokens: estimate, outputTokens: 0 });
     expect(usage.total.costUsd).toBeGreaterThan(0);
+  });
+
+  it('charges input only: a total count where the answer gives no prompt count, nothing for chat fields, the input of an answer it could not read', async () => {
+    const usageOf = async (model: string, input: unknown) => {
+      const key = await admin.post('/admin/keys', { name: `usage-${model}`, scope: 'route' });
+      const r = await client(svc.url, key.body.secret).post('/v1/embeddings', { model, input });
+      let usage: { total: Record<string, number> } = { total: {} };
+      await eventually(async () => (usage = (await admin.get(`/admin/keys/${key.body.id}/usage`)).body).total.requests === 1, 10_000);
+      return { status: r.status, total: usage.total };
+    };
+    const odd = await usageOf('odd', ['a', 'b', 'c']);
+    expect(odd.status).toBe(200);
+    expect(odd.total).toMatchObject({ inputTokens: 3 * PER_TEXT, outputTokens: 0, failed: 0 });
+    expect(odd.total.costUsd).toBeCloseTo((3 * PER_TEXT * INPUT_PER_MTOK) / 1e6, 12);
+    // A 200 that is not JSON: tried twice, 502, and the input charged (token arrays counted by their length).
+    const garbled = await usageOf('garbled', [Array(500).fill(7), [1, 2]]);
+    expect(garbled.status).toBe(502);
+    expect(garbled.total).toMatchObject({ inputTokens: 502, outputTokens: 0, failed: 1 });
   });
 
   it('is in the OpenAPI document', async () => {

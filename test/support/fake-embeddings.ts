@@ -1,8 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
-/** How the fake answers for one upstream model name: normally, after `slowMs`, or with a 500. */
-export type FakeEmbeddingsMode = 'ok' | 'slow' | 'error500';
+/**
+ * How the fake answers for one upstream model name: normally, after `slowMs`, with a 500, with a 200 that is not
+ * JSON, or with a usage that gives only `total_tokens` (and chat fields an embeddings answer should not carry).
+ */
+export type FakeEmbeddingsMode = 'ok' | 'slow' | 'error500' | 'malformed' | 'odd-usage';
 
 export interface FakeEmbeddings {
   url: string;
@@ -50,14 +53,28 @@ export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promi
           res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake 500', type: 'fake' } }));
           return;
         }
+        if (mode === 'malformed') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"object": "list", "data": [');
+          return;
+        }
         if (mode === 'slow') await new Promise((r) => setTimeout(r, opts.slowMs ?? 1000));
         if (res.destroyed) return;
         // One embedding per text of an array of texts; one for anything else; 3 tokens each.
         const texts = Array.isArray(body.input) && body.input.every((t) => typeof t === 'string') ? body.input : [body.input];
         const data = texts.map((t, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(typeof t === 'string' ? t : JSON.stringify(t)) }));
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ object: 'list', model, data, usage: { prompt_tokens: 3 * texts.length, total_tokens: 3 * texts.length } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify(
+            mode === 'odd-usage'
+              ? {
+                  object: 'list',
+                  model,
+                  data,
+                  choices: [{ message: { content: 'x'.repeat(400) } }],
+                  usage: { total_tokens: 3 * texts.length, completion_tokens: 1000 },
+                }
+              : { object: 'list', model, data, usage: { prompt_tokens: 3 * texts.length, total_tokens: 3 * texts.length } },
+          ),
+        );
       })();
     });
   });

@@ -9,6 +9,8 @@ export interface RewrittenCompletion {
   /** The upstream's `usage` counts, as it sent them (checked by usageTokens). */
   promptTokens: unknown;
   completionTokens: unknown;
+  /** `usage.total_tokens`: an embeddings answer's count when it gives no `prompt_tokens`. */
+  totalTokens: unknown;
   /** UTF-8 bytes of generated text (generatedBytes): what an answer without `usage` is charged. */
   generatedBytes: number;
   /** What a cascade examines of the answer (completionAnswer), when asked for. */
@@ -50,6 +52,7 @@ export function rewriteCompletion(raw: Uint8Array, model: string, examine: boole
     bytes: new TextEncoder().encode(text),
     promptTokens: usage.prompt_tokens,
     completionTokens: usage.completion_tokens,
+    totalTokens: usage.total_tokens,
     generatedBytes: generatedBytes(completion.choices, 'message'),
     ...(examine ? { examined: completionAnswer(completion) } : {}),
   };

@@ -17,7 +17,7 @@ import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { type ArmsOf, callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
-import { estimateTokens, usageTokens } from './usage-tokens.js';
+import { embeddingsInputTokens, estimateTokens, usageTokens } from './usage-tokens.js';
 import { streamUsage } from './stream-usage.js';
 import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
@@ -46,7 +46,7 @@ function measured(
 ): Answered {
   return {
     model,
-    inputTokens: usageTokens(prompt, () => estimateTokens(Buffer.byteLength(request.body))),
+    inputTokens: usageTokens(prompt, () => request.inputEstimate),
     outputTokens: usageTokens(completion, () => estimateTokens(generated)),
     latencyMs,
     ttftMs,
@@ -278,6 +278,8 @@ export class ProxyService implements OnApplicationShutdown {
   private async callInOrder(plan: CallPlan, call: UpstreamCall): Promise<void> {
     const { reply } = call;
     const attempts: Attempt[] = [];
+    // What a failed attempt still cost (an answer made upstream but not usable): charged if no attempt answers.
+    let spent: { model: Model; answered: Answered } | null = null;
     for (const id of plan.order) {
       const model = this.cache.model(id);
       if (!model?.baseUrl) {
@@ -311,6 +313,7 @@ export class ProxyService implements OnApplicationShutdown {
           return;
         }
         const f = out.failure;
+        if (out.partial) spent = { model, answered: out.partial };
         if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
         attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
         this.metrics.upstreamSeconds.observe({ model: id, outcome: 'error' }, ms / 1000);
@@ -346,7 +349,7 @@ export class ProxyService implements OnApplicationShutdown {
         if (this.breakers.state(breaker).state === 'open') break;
       }
     }
-    plan.record(null, null, attempts);
+    plan.record(spent?.model ?? null, spent?.answered ?? null, attempts);
     throw plan.allFailed(attempts);
   }
 
@@ -375,12 +378,19 @@ export class ProxyService implements OnApplicationShutdown {
       await plan.beforeAnswer(model.id);
       if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
       else void reply.status(200).headers(plan.headers(model.id)).type(JSON_CONTENT_TYPE).send(done.bytes);
-      return { ok: true, answered: measured(model.id, request, done.promptTokens, done.completionTokens, done.generatedBytes, latencyMs, ttftMs) };
+      // An embeddings answer has no output: whatever it says of completions is not charged.
+      const answered =
+        call.endpoint === 'embeddings'
+          ? measured(model.id, request, done.promptTokens ?? done.totalTokens, 0, 0, latencyMs, ttftMs)
+          : measured(model.id, request, done.promptTokens, done.completionTokens, done.generatedBytes, latencyMs, ttftMs);
+      return { ok: true, answered };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
       ac.abort(new Error('attempt over'));
-      // An answer over the limit was made upstream all the same: its input is charged (its output is not known).
-      const partial = err instanceof ResponseTooLarge && request ? measured(model.id, request, undefined, 0, 0, performance.now() - t0, null) : undefined;
+      // An answer that came (2xx) but could not be used, or was over the limit, was made upstream all the same: its
+      // input is charged (its output is not known).
+      const made = request !== undefined && (responded || err instanceof ResponseTooLarge);
+      const partial = made ? measured(model.id, request!, undefined, 0, 0, performance.now() - t0, null) : undefined;
       return { ok: false, failure, committed: false, ...(partial ? { partial: { ...partial, partial: true as const } } : {}) };
     } finally {
       clearTimeout(ttft);
@@ -554,13 +564,16 @@ async function relayAll(
 function upstreamRequest(model: Model, { endpoint, messages, params, requestId }: UpstreamCall, stream: boolean, signal: AbortSignal): UpstreamRequest {
   const upstreamModel = model.upstreamModel ?? model.id;
   const options = stream ? streamUsage(model, params).options : undefined;
+  const body = JSON.stringify(
+    endpoint === 'embeddings'
+      ? { ...params, model: upstreamModel }
+      : { ...params, messages, model: upstreamModel, stream, ...(options ? { stream_options: options } : {}) },
+  );
   return {
     endpoint,
-    body: JSON.stringify(
-      endpoint === 'embeddings'
-        ? { ...params, model: upstreamModel }
-        : { ...params, messages, model: upstreamModel, stream, ...(options ? { stream_options: options } : {}) },
-    ),
+    body,
+    // A chat's whole request (tools and every other parameter count); an embeddings request's input.
+    inputEstimate: endpoint === 'embeddings' ? embeddingsInputTokens(params.input) : estimateTokens(Buffer.byteLength(body)),
     stream,
     signal,
     headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },

@@ -108,7 +108,7 @@ describe('upstream key variables', () => {
 
   it('the upstreams refuse such a model at call time, before anything is sent', async () => {
     const upstreams = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
-    const req = { endpoint: 'chat/completions' as const, body: '{}', stream: false, signal: live(), headers: {} };
+    const req = { endpoint: 'chat/completions' as const, inputEstimate: 1, body: '{}', stream: false, signal: live(), headers: {} };
     await expect(upstreams.post({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true }, req)).rejects.toBeInstanceOf(
       KeyEnvRefused,
     );
@@ -168,7 +168,14 @@ describe('Upstreams over HTTP', () => {
   const call = (model: string, apiKeyEnv?: string, stream = false) =>
     upstreams.post(
       { id: 'm', baseUrl: base, enabled: true, ...(apiKeyEnv ? { apiKeyEnv } : {}) },
-      { endpoint: 'chat/completions', body: JSON.stringify({ model, messages: [] }), stream, signal: live(), headers: { 'x-request-id': 'r-1' } },
+      {
+        endpoint: 'chat/completions',
+        inputEstimate: 1,
+        body: JSON.stringify({ model, messages: [] }),
+        stream,
+        signal: live(),
+        headers: { 'x-request-id': 'r-1' },
+      },
     );
 
   it("posts the body as given to {base}/chat/completions, with the model's key and the headers given", async () => {
@@ -241,7 +248,7 @@ describe('Upstreams over HTTP', () => {
     const err: unknown = await closed
       .post(
         { id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true },
-        { endpoint: 'chat/completions', body: '{}', stream: false, signal: live(), headers: {} },
+        { endpoint: 'chat/completions', inputEstimate: 1, body: '{}', stream: false, signal: live(), headers: {} },
       )
       .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamUnreachable);

@@ -142,6 +142,8 @@ export interface UpstreamRequest {
   /** Where under the model's `baseUrl`. */
   endpoint: Endpoint;
   body: string;
+  /** Input tokens of the request where the upstream reports none (usage-tokens.ts). */
+  inputEstimate: number;
   /** The request asks for an event stream (only then is such an answer read past the byte limit). */
   stream: boolean;
   signal: AbortSignal;

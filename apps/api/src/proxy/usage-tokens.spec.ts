@@ -1,4 +1,4 @@
-import { estimateTokens, generatedBytes, usageTokens } from './usage-tokens.js';
+import { embeddingsInputTokens, estimateTokens, generatedBytes, usageTokens } from './usage-tokens.js';
 
 describe('usageTokens', () => {
   it('keeps real counts and replaces what an upstream may send that no usage event could carry', () => {
@@ -56,5 +56,15 @@ describe('generatedBytes', () => {
     ];
     expect(generatedBytes(hostile, 'delta')).toBe(0);
     for (const v of [null, undefined, 'x', 5, { length: 3 }]) expect(generatedBytes(v, 'delta')).toBe(0);
+  });
+});
+
+describe('embeddingsInputTokens', () => {
+  it('counts texts at four UTF-8 bytes a token and token arrays by their length', () => {
+    expect(embeddingsInputTokens('a'.repeat(40))).toBe(10);
+    expect(embeddingsInputTokens(['a'.repeat(8), '你好世界'])).toBe(2 + 3);
+    expect(embeddingsInputTokens([0, 0, 0, 12345])).toBe(4); // not the digits
+    expect(embeddingsInputTokens([Array(1000).fill(0), [1, 2]])).toBe(1002);
+    expect(embeddingsInputTokens(undefined)).toBe(0);
   });
 });

@@ -19,6 +19,16 @@ export function usageTokens(reported: unknown, fallback: () => number): number {
 export const estimateTokens = (bytes: number): number => Math.ceil(bytes / 4);
 
 /**
+ * Tokens of an embeddings request's `input` where the upstream reported none: texts at four UTF-8 bytes a token,
+ * token arrays by their length (a token id's digits say nothing of it).
+ */
+export function embeddingsInputTokens(input: unknown): number {
+  const one = (v: unknown): number => (typeof v === 'string' ? estimateTokens(Buffer.byteLength(v)) : Array.isArray(v) ? v.length : 0);
+  if (!Array.isArray(input)) return one(input);
+  return input.every((v) => typeof v === 'number') ? input.length : input.reduce((n: number, v) => n + one(v), 0);
+}
+
+/**
  * UTF-8 bytes of generated text in an answer's choices (`part`: `message` in a completion, `delta` in a stream
  * chunk): the content, a refusal, reasoning (`reasoning_content` or `reasoning`), and the arguments of tool and
  * function calls, each counted only where
