@@ -161,15 +161,7 @@ export class ProxyService implements OnApplicationShutdown {
     const recordAs = (model?: string) => (recorded ??= pending.record(model));
     const owner: UsageOwner = { eventId: usageEventId(dec.decisionId), decisionId: dec.decisionId, keyId: caller.keyId };
     try {
-      await this.serveDecision(caller, dec, owner, recordAs, {
-        endpoint: 'chat/completions',
-        messages,
-        params,
-        stream: stream === true,
-        reply,
-        requestId,
-        tenant: caller.owner,
-      });
+      await this.serveDecision(caller, dec, owner, recordAs, chatCall(caller, messages, params, stream, reply, requestId));
     } finally {
       await recordAs();
     }
@@ -212,15 +204,7 @@ export class ProxyService implements OnApplicationShutdown {
   private serveDirect(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
     const { model: id, messages, stream, ...params } = req;
     refuseTooDeep(params, messages);
-    return this.callDirect(caller, id, this.armsOf, {
-      endpoint: 'chat/completions',
-      messages,
-      params,
-      stream: stream === true,
-      reply,
-      requestId,
-      tenant: caller.owner,
-    });
+    return this.callDirect(caller, id, this.armsOf, chatCall(caller, messages, params, stream, reply, requestId));
   }
 
   /**
@@ -602,3 +586,15 @@ function refuseTooDeep(params: Record<string, unknown>, messages: readonly Recor
  * (`<id> /embeddings`: no model id has a space).
  */
 const breakerOf = (id: string, endpoint: Endpoint) => (endpoint === 'embeddings' ? `${id} /embeddings` : id);
+
+/** A chat completion's upstream call, streamed or not. */
+function chatCall(
+  caller: Principal,
+  messages: unknown[],
+  params: Record<string, unknown>,
+  stream: boolean | undefined,
+  reply: FastifyReply,
+  requestId: string,
+): UpstreamCall {
+  return { endpoint: 'chat/completions', messages, params, stream: stream === true, reply, requestId, tenant: caller.owner };
+}
