@@ -93,6 +93,8 @@ describe('OpenAI-compatible embeddings', () => {
     expect(failed.status).toBe(502);
     expect(failed.body.error).toMatchObject({ type: expect.any(String) });
     expect(up.calls.filter((c) => c.model === 'up-broken').length - before).toBe(2);
+    const metrics = (await admin.get('/metrics')).body as string;
+    expect(metrics).toMatch(/router_upstream_errors_total\{model="broken",endpoint="embeddings",reason="status"\} 2/);
     expect((await client(svc.url, '').post('/v1/embeddings', { model: 'embed-small', input: 'x' })).status).toBe(401);
   });
 

@@ -182,7 +182,7 @@ describe('OpenAI-compatible proxy', () => {
     }, 20_000);
     const metrics = (await client(svc.url).get('/metrics')).body as string;
     expect(metrics).toMatch(/router_fallbacks_total\{policy="fallback"\} [1-9]/);
-    expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",reason="status"\} [1-9]/);
+    expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",endpoint="chat\/completions",reason="status"\} [1-9]/);
   }, 60_000);
 
   it('credits the model that answered: a fallback answer teaches the fallback, never the failed pick', async () => {

@@ -50,15 +50,15 @@ export class MetricsService {
   readonly energy = new Counter({ name: 'router_energy_joules_total', help: 'Joules reported by accepted energy readings', registers: [this.registry] });
   readonly upstreamSeconds = new Histogram({
     name: 'router_upstream_duration_seconds',
-    help: 'Upstream call time (whole answer) by model and outcome',
-    labelNames: ['model', 'outcome'],
+    help: 'Upstream call time (whole answer) by model, endpoint (chat/completions, embeddings) and outcome',
+    labelNames: ['model', 'endpoint', 'outcome'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
   readonly upstreamErrors = new Counter({
     name: 'router_upstream_errors_total',
-    help: 'Failed upstream attempts',
-    labelNames: ['model', 'reason'],
+    help: 'Failed upstream attempts by model, endpoint and reason',
+    labelNames: ['model', 'endpoint', 'reason'],
     registers: [this.registry],
   });
   readonly fallbacks = new Counter({

@@ -290,7 +290,7 @@ export class ProxyService implements OnApplicationShutdown {
         const ms = performance.now() - t0;
         if (out.ok) {
           attempts.push({ model: id, ok: true, status: 200, error: null, ms });
-          this.metrics.upstreamSeconds.observe({ model: id, outcome: 'ok' }, ms / 1000);
+          this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
           plan.answered(id);
           void this.breakers.success(breaker);
           plan.record(model, out.answered, attempts);
@@ -300,8 +300,8 @@ export class ProxyService implements OnApplicationShutdown {
         if (out.partial) spent = { model, answered: out.partial };
         if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
         attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
-        this.metrics.upstreamSeconds.observe({ model: id, outcome: 'error' }, ms / 1000);
-        this.metrics.upstreamErrors.inc({ model: id, reason: f.reason });
+        this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
+        this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
         if (f.next === 'skip') break;
         if (f.next === 'relay' && plan.relay === false) {
           plan.record(model, null, attempts);
