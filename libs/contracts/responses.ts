@@ -78,7 +78,10 @@ export const keyListSchema = z.object({ keys: z.array(keyResponseSchema) });
 
 export const modelResponseSchema = modelConfigSchema.extend({ id: z.string() });
 const breakerSchema = z.looseObject({ state: z.string() }).describe("the model's circuit breaker (shared by all replicas)");
-export const modelWithBreakerSchema = modelResponseSchema.extend({ breaker: breakerSchema });
+export const modelWithBreakerSchema = modelResponseSchema.extend({
+  breaker: breakerSchema,
+  embeddingsBreaker: breakerSchema.optional().describe("its embeddings calls' own breaker, once one of those has failed"),
+});
 export const modelListSchema = z.object({ models: z.array(modelWithBreakerSchema) });
 
 export const policyResponseSchema = policyConfigSchema.safeExtend({

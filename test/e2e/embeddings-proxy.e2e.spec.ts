@@ -104,6 +104,8 @@ describe('OpenAI-compatible embeddings', () => {
     for (let i = 0; i < 3; i++) expect((await admin.post('/v1/embeddings', { model: 'chat-a', input: 'x' })).status).toBe(502);
     const model = (await admin.get('/admin/models/chat-a')).body;
     expect(model.breaker).toMatchObject({ state: 'closed', failures: 0 });
+    expect(model.embeddingsBreaker).toMatchObject({ state: 'open' });
+    expect((await admin.get('/admin/models/embed-small')).body).not.toHaveProperty('embeddingsBreaker'); // never failed
     const calls = () => up.calls.filter((c) => c.model === 'up-chat-a').length;
     const before = calls();
     const open = await admin.post('/v1/embeddings', { model: 'chat-a', input: 'x' });

@@ -5,6 +5,7 @@ import { CONFIG, Logger } from '@app/infra';
 import { ModelsRepository } from '@app/persistence';
 import { RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
+import { breakerId } from '../breakers/breaker-id.js';
 import { BreakerService } from '../breakers/breakers.service.js';
 import { withAllowedKeyEnv } from '../proxy/upstream-key.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
@@ -49,14 +50,21 @@ export class ModelsService {
 
   async list() {
     await this.breakers.refresh();
-    return (await this.models.list()).map((m) => ({ ...m, breaker: this.breakers.state(m.id) }));
+    return (await this.models.list()).map((m) => ({ ...m, ...this.breakersOf(m.id) }));
   }
 
   async get(id: string) {
     const m = await this.models.get(id);
     if (!m) throw modelNotFound(id);
     await this.breakers.refresh();
-    return { ...m, breaker: this.breakers.state(m.id) };
+    return { ...m, ...this.breakersOf(m.id) };
+  }
+
+  /** A model's breaker, and its embeddings calls' breaker once one of those has failed. */
+  private breakersOf(id: string) {
+    const embeddings = this.breakers.state(breakerId(id, 'embeddings'));
+    const touched = embeddings.state !== 'closed' || embeddings.failures > 0;
+    return { breaker: this.breakers.state(id), ...(touched ? { embeddingsBreaker: embeddings } : {}) };
   }
 
   async delete(id: string, actor: Principal): Promise<void> {

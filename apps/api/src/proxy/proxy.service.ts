@@ -10,6 +10,7 @@ import { type ApiEnv } from '../config.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { RoutingService } from '../routing/routing.service.js';
 import { ContinueService } from '../routing/continue.service.js';
+import { breakerId } from '../breakers/breaker-id.js';
 import { BreakerService } from '../breakers/breakers.service.js';
 import { openAiError } from '../errors/problem.filter.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -25,7 +26,6 @@ import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
-import { type Endpoint } from './endpoint-url.js';
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { onResponseOver } from '../response-over.js';
@@ -270,7 +270,7 @@ export class ProxyService implements OnApplicationShutdown {
         attempts.push({ model: id, ok: false, status: null, error: 'no baseUrl configured', ms: 0 });
         continue;
       }
-      const breaker = breakerOf(id, call.endpoint);
+      const breaker = breakerId(id, call.endpoint);
       if (!(await this.breakers.admit(breaker))) {
         attempts.push({ model: id, ok: false, status: null, error: 'circuit open', ms: 0 });
         continue;
@@ -580,12 +580,6 @@ function refuseTooDeep(params: Record<string, unknown>, messages: readonly Recor
   const tooDeep = nestingErrors(params, messages);
   if (tooDeep.length > 0) throw new DomainError('VALIDATION', 'invalid body', tooDeep);
 }
-
-/**
- * The breaker a call counts against: the model's for chat (the one routing reads), one of its own for embeddings
- * (`<id> /embeddings`: no model id has a space).
- */
-const breakerOf = (id: string, endpoint: Endpoint) => (endpoint === 'embeddings' ? `${id} /embeddings` : id);
 
 /** A chat completion's upstream call, streamed or not. */
 function chatCall(
