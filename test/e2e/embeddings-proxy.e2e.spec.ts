@@ -133,21 +133,21 @@ describe('OpenAI-compatible embeddings', () => {
   });
 
   it('charges input only: a total count where the answer gives no prompt count, nothing for chat fields, the input of an answer it could not read', async () => {
-    const usageOf = async (model: string, input: unknown) => {
+    const usageOf = async (model: string, input: unknown, requests = 1) => {
       const key = await admin.post('/admin/keys', { name: `usage-${model}`, scope: 'route' });
       const r = await client(svc.url, key.body.secret).post('/v1/embeddings', { model, input });
       let usage: { total: Record<string, number> } = { total: {} };
-      await eventually(async () => (usage = (await admin.get(`/admin/keys/${key.body.id}/usage`)).body).total.requests === 1, 10_000);
+      await eventually(async () => (usage = (await admin.get(`/admin/keys/${key.body.id}/usage`)).body).total.requests === requests, 10_000);
       return { status: r.status, total: usage.total };
     };
     const odd = await usageOf('odd', ['a', 'b', 'c']);
     expect(odd.status).toBe(200);
     expect(odd.total).toMatchObject({ inputTokens: 3 * PER_TEXT, outputTokens: 0, failed: 0 });
     expect(odd.total.costUsd).toBeCloseTo((3 * PER_TEXT * INPUT_PER_MTOK) / 1e6, 12);
-    // A 200 that is not JSON: tried twice, 502, and the input charged (token arrays counted by their length).
-    const garbled = await usageOf('garbled', [Array(500).fill(7), [1, 2]]);
+    // A 200 that is not JSON: tried twice, 502, and each attempt's input charged (token arrays counted by their length).
+    const garbled = await usageOf('garbled', [Array(500).fill(7), [1, 2]], 2);
     expect(garbled.status).toBe(502);
-    expect(garbled.total).toMatchObject({ inputTokens: 502, outputTokens: 0, failed: 1 });
+    expect(garbled.total).toMatchObject({ inputTokens: 2 * 502, outputTokens: 0, failed: 2 });
   });
 
   it('is in the OpenAPI document', async () => {

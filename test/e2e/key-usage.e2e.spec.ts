@@ -173,6 +173,61 @@ describe('spend per key and model', () => {
     up.setMode('up-endless', 'ok');
   });
 
+  it('charges every answer made upstream that could not be used, as its own failed call, beside the answer that was', async () => {
+    expect((await admin.put('/admin/models/garbled', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-garbled', pricing: PRICES.flaky })).status).toBe(200);
+    up.setMode('up-garbled', 'malformed');
+    expect((await admin.put('/admin/policies/garbled-first', { algorithm: 'linucb', arms: ['garbled', 'small'] })).status).toBe(201);
+    const k = await admin.post('/admin/keys', { name: 'tenant-g', scope: 'route' });
+    const g = client(svc.url, k.body.secret);
+    const usage = async () => (await typed().keyUsage(k.body.id)).models;
+    // Direct: two attempts, each answer made (a 200 that is not JSON): both charged their input.
+    expect((await g.post('/v1/chat/completions', { model: 'garbled', messages: MSG })).status).toBe(502);
+    let m: Awaited<ReturnType<typeof usage>> = [];
+    await eventually(async () => (m = await usage()).length === 1 && m[0].requests === 2, 10_000);
+    const perAttempt = m[0].inputTokens / 2;
+    expect(perAttempt).toBeGreaterThan(0);
+    expect(m[0]).toMatchObject({
+      model: 'garbled',
+      failed: 2,
+      outputTokens: 0,
+      costUsd: expect.closeTo((2 * perAttempt * PRICES.flaky.inputPerMTok) / 1e6, 12),
+    });
+    // Routed until the pick is `garbled`: both its answers are wasted, the fallback answers, and all three are charged.
+    let routed = 0;
+    for (let garbledTried = false; !garbledTried && routed < 30; routed++) {
+      const before = up.hits.get('up-garbled') ?? 0;
+      const r = await g.post('/v1/chat/completions', { model: 'router/garbled-first', messages: MSG });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-router-model')).toBe('small');
+      garbledTried = (up.hits.get('up-garbled') ?? 0) > before;
+    }
+    expect(up.hits.get('up-garbled')).toBe(4);
+    await eventually(async () => (m = await usage()).find((x) => x.model === 'small')?.requests === routed && m[0].requests === 4, 10_000);
+    expect(m).toEqual([
+      {
+        model: 'garbled',
+        requests: 4,
+        failed: 4,
+        inputTokens: 4 * perAttempt,
+        outputTokens: 0,
+        costUsd: expect.closeTo((4 * perAttempt) / 1e6, 12),
+        energyJoules: null,
+      },
+      {
+        model: 'small',
+        requests: routed,
+        failed: 0,
+        inputTokens: IN * routed,
+        outputTokens: OUT * routed,
+        costUsd: expect.closeTo(routed * cost('small'), 12),
+        energyJoules: expect.closeTo(0.5 * OUT * routed, 12),
+      },
+    ]);
+    // What the policy learnt of the call: the fallback's usage only (the wasted answers have no decision).
+    const stats = (await admin.get('/admin/policies/garbled-first/stats')).body;
+    expect(stats.arms.find((a: { model: string }) => a.model === 'garbled').costUsd.count).toBe(0);
+  });
+
   it('counts a window [from, to) and keeps reporting revoked keys', async () => {
     const id = keys['tenant-b'].id;
     const future = new Date(Date.now() + 3_600_000).toISOString();

@@ -7,7 +7,7 @@ import { type AddressInfo } from 'node:net';
  * (chunked, no content-length), `long-line` one normal event then a `data:` line that long with no blank line,
  * `flood` that many bytes of small well-formed events. Big bodies are written as the reader takes them.
  */
-export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood';
+export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood' | 'malformed';
 
 export interface FakeUpstream {
   url: string;
@@ -65,6 +65,11 @@ export async function startFakeUpstream(
         }
         if (mode === 'huge' || mode === 'long-line' || mode === 'flood') {
           await big(res, model, mode, sizes.get(model) ?? 100 * 1024 * 1024, sent);
+          return;
+        }
+        if (mode === 'malformed') {
+          // A 200 whose body is not the JSON it says it is: an answer made upstream that cannot be used.
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-fake","choices":[');
           return;
         }
         if (mode !== 'ok') {

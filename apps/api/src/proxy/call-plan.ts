@@ -3,7 +3,7 @@ import { type FastifyReply } from 'fastify';
 import { type Model } from '@app/contracts';
 import { type Attempt } from './upstream.js';
 import { type completionAnswer } from './completion-answer.js';
-import { type Answered } from './usage-job.js';
+import { type Answered, type Wasted } from './usage-job.js';
 import { type Endpoint } from './endpoint-url.js';
 
 /** A non-streaming chat completion as the upstream answered it (`model` rewritten to the registry id). */
@@ -43,8 +43,11 @@ export interface CallPlan {
   relay?: false;
   /** The router's response headers for an answer of `model`. */
   headers(model: string): Record<string, string>;
-  /** Records the call's usage (`model`: the one that answered or was tried last; `a`: what it measured). */
-  record(model: Model | null, a: Answered | null, attempts: Attempt[]): void;
+  /**
+   * Records the call's usage (`model`: the one that answered or was tried last; `a`: what it measured), and each
+   * answer made upstream but not used (`wasted`), charged as its own event.
+   */
+  record(model: Model | null, a: Answered | null, attempts: Attempt[], wasted: Wasted[]): void;
   /** `model` answered. */
   answered(model: string): void;
   /** Every model failed: the error to answer. */

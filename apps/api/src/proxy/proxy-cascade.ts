@@ -70,7 +70,7 @@ export class ProxyCascade {
       hold: (m, answer) => (held = { model: m, ...answer }),
       relay: false,
       headers: (m) => ({ 'x-router-model': m }),
-      record: (m, a, attempts) => this.calls.recordUsage(caller, owner, model, m, a, attempts),
+      record: (m, a, attempts, wasted) => this.calls.recordUsage(caller, owner, model, m, a, attempts, wasted),
       answered: () => undefined,
       allFailed: () => new DomainError('UPSTREAM_FAILED', `escalation to ${model} failed`),
     };

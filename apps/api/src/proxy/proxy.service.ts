@@ -24,7 +24,7 @@ import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
-import { type Answered, usageJob, type UsageOwner } from './usage-job.js';
+import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
@@ -186,7 +186,7 @@ export class ProxyService implements OnApplicationShutdown {
       order: fallbackOrder(dec),
       beforeAnswer: recordAs,
       headers: (model) => this.routerHeaders(dec, model),
-      record: (model, a, attempts) => this.recordUsage(caller, owner, dec.model, model, a, attempts),
+      record: (model, a, attempts, wasted) => this.recordUsage(caller, owner, dec.model, model, a, attempts, wasted),
       answered: (model) => {
         if (model !== dec.model) this.metrics.fallbacks.inc({ policy });
       },
@@ -246,7 +246,7 @@ export class ProxyService implements OnApplicationShutdown {
         order: [id],
         beforeAnswer: () => Promise.resolve(),
         headers: (model) => ({ 'x-router-model': model }),
-        record: (model, a, attempts) => this.recordUsage(caller, owner, id, model, a, attempts),
+        record: (model, a, attempts, wasted) => this.recordUsage(caller, owner, id, model, a, attempts, wasted),
         answered: () => undefined,
         allFailed: (attempts) => new DomainError('UPSTREAM_FAILED', `model ${id} failed`, attemptErrors(attempts)),
       },
@@ -262,8 +262,16 @@ export class ProxyService implements OnApplicationShutdown {
   private async callInOrder(plan: CallPlan, call: UpstreamCall): Promise<void> {
     const { reply } = call;
     const attempts: Attempt[] = [];
-    // What a failed attempt still cost (an answer made upstream but not usable): charged if no attempt answers.
-    let spent: { model: Model; answered: Answered } | null = null;
+    // Answers made upstream but not usable: each is charged, as the call's usage when no attempt answers (the last
+    // of them), else as its own event beside the answer's.
+    const wasted: Wasted[] = [];
+    const record = (model: Model | null, a: Answered | null) =>
+      plan.record(
+        model,
+        a,
+        attempts,
+        wasted.filter((w) => w.answered !== a),
+      );
     for (const id of plan.order) {
       const model = this.cache.model(id);
       if (!model?.baseUrl) {
@@ -293,23 +301,23 @@ export class ProxyService implements OnApplicationShutdown {
           this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
           plan.answered(id);
           void this.breakers.success(breaker);
-          plan.record(model, out.answered, attempts);
+          record(model, out.answered);
           return;
         }
         const f = out.failure;
-        if (out.partial) spent = { model, answered: out.partial };
         if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
         attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
+        if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
         this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
         this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
         if (f.next === 'skip') break;
         if (f.next === 'relay' && plan.relay === false) {
-          plan.record(model, null, attempts);
+          record(model, null);
           throw plan.allFailed(attempts);
         }
         if (f.next === 'relay') {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
-          plan.record(model, null, attempts);
+          record(model, null);
           // The upstream's `error` object as it sent it, in the same envelope.
           const status = f.status ?? 502;
           void reply
@@ -319,7 +327,7 @@ export class ProxyService implements OnApplicationShutdown {
           return;
         }
         if (f.next === 'stop') {
-          plan.record(model, out.partial ?? null, attempts);
+          record(model, out.partial ?? null);
           if (out.committed) return;
           if (f.reason === 'local') throw f.cause;
           throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
@@ -327,13 +335,14 @@ export class ProxyService implements OnApplicationShutdown {
         await this.breakers.failure(breaker);
         if (out.committed) {
           // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
-          plan.record(model, out.partial ?? null, attempts);
+          record(model, out.partial ?? null);
           return;
         }
         if (this.breakers.state(breaker).state === 'open') break;
       }
     }
-    plan.record(spent?.model ?? null, spent?.answered ?? null, attempts);
+    const last = wasted.at(-1);
+    record(last?.model ?? null, last?.answered ?? null);
     throw plan.allFailed(attempts);
   }
 
@@ -473,8 +482,18 @@ export class ProxyService implements OnApplicationShutdown {
    * Buffers the usage event of the call (a routed call's id is `usage:<decision>`, so at most one per decision).
    * Never fails the call.
    */
-  private recordUsage(caller: Principal, owner: UsageOwner, fallbackModel: string, model: Model | null, a: Answered | null, attempts: Attempt[]): void {
-    this.usage.record(caller, usageJob(owner, fallbackModel, model, a, attempts, traceCarrier()));
+  private recordUsage(
+    caller: Principal,
+    owner: UsageOwner,
+    fallbackModel: string,
+    model: Model | null,
+    a: Answered | null,
+    attempts: Attempt[],
+    wasted: Wasted[],
+  ): void {
+    const trace = traceCarrier();
+    this.usage.record(caller, usageJob(owner, fallbackModel, model, a, attempts, trace));
+    wasted.forEach((w, n) => this.usage.record(caller, wastedUsageJob(owner, w, n, trace)));
   }
 }
 

@@ -15,6 +15,16 @@ export interface Answered {
   partial?: true;
 }
 
+/**
+ * An answer made upstream that the call could not use (too large, not JSON …) while another attempt's answer (or
+ * another such answer) was recorded as the call's: what it cost is charged too, as its own usage event.
+ */
+export interface Wasted {
+  model: Model;
+  answered: Answered;
+  attempt: Attempt;
+}
+
 /** Who a call's usage event belongs to: its event id, the decision (none for a direct call) and the calling key. */
 export interface UsageOwner {
   eventId: string;
@@ -53,4 +63,20 @@ export function usageJob(
     receivedAt: now,
     trace,
   };
+}
+
+/**
+ * The usage event of a wasted answer (see Wasted): the `n`-th of its call, with an id derived from the call's own
+ * (so it is stored once whatever the retries), no decision (nothing is learnt from it), and not answered.
+ */
+export function wastedUsageJob(owner: UsageOwner, w: Wasted, n: number, trace: Record<string, string>, now = Date.now()): UsageJob {
+  return usageJob(
+    { eventId: `${owner.eventId}:unused:${n}`, keyId: owner.keyId },
+    w.model.id,
+    w.model,
+    { ...w.answered, partial: true },
+    [w.attempt],
+    trace,
+    now,
+  );
 }
