@@ -479,8 +479,8 @@ export class ProxyService implements OnApplicationShutdown {
   }
 
   /**
-   * Buffers the usage event of the call (a routed call's id is `usage:<decision>`, so at most one per decision).
-   * Never fails the call.
+   * Buffers the usage event of the call (a routed call's id is `usage:<decision>`, so at most one per decision), and
+   * one per wasted answer (`<call's id>:unused:<n>`). Never fails the call.
    */
   private recordUsage(
     caller: Principal,
