@@ -228,6 +228,18 @@ describe('spend per key and model', () => {
     expect(stats.arms.find((a: { model: string }) => a.model === 'garbled').costUsd.count).toBe(0);
   });
 
+  it('charges by estimate a call whose upstream reports zero tokens for text it was sent and made', async () => {
+    expect((await admin.put('/admin/models/zeros', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-zeros', pricing: PRICES.small })).status).toBe(200);
+    up.setMode('up-zeros', 'zero-usage');
+    const k = await admin.post('/admin/keys', { name: 'tenant-z', scope: 'route' });
+    expect((await client(svc.url, k.body.secret).post('/v1/chat/completions', { model: 'zeros', messages: MSG })).status).toBe(200);
+    let m: Awaited<ReturnType<ReturnType<typeof typed>['keyUsage']>>['models'] = [];
+    await eventually(async () => (m = (await typed().keyUsage(k.body.id)).models).length === 1, 10_000);
+    // "Hello from up-zeros!" is 20 bytes: 5 tokens at four bytes a token; the input is the request sent upstream.
+    expect(m[0]).toMatchObject({ model: 'zeros', requests: 1, failed: 0, outputTokens: 5 });
+    expect(m[0].inputTokens).toBeGreaterThan(0);
+  });
+
   it('counts a window [from, to) and keeps reporting revoked keys', async () => {
     const id = keys['tenant-b'].id;
     const future = new Date(Date.now() + 3_600_000).toISOString();

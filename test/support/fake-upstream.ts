@@ -7,7 +7,7 @@ import { type AddressInfo } from 'node:net';
  * (chunked, no content-length), `long-line` one normal event then a `data:` line that long with no blank line,
  * `flood` that many bytes of small well-formed events. Big bodies are written as the reader takes them.
  */
-export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood' | 'malformed';
+export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood' | 'malformed' | 'zero-usage';
 
 export interface FakeUpstream {
   url: string;
@@ -72,7 +72,7 @@ export async function startFakeUpstream(
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-fake","choices":[');
           return;
         }
-        if (mode !== 'ok') {
+        if (mode !== 'ok' && mode !== 'zero-usage') {
           const status = mode === 'error500' ? 500 : mode === 'error429' ? 429 : 400;
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `fake ${status}`, type: 'fake' } }));
           return;
@@ -108,7 +108,10 @@ export async function startFakeUpstream(
                 finish_reason: 'stop',
               },
             ],
-            usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
+            usage:
+              mode === 'zero-usage'
+                ? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }
+                : { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
           }),
         );
       })();

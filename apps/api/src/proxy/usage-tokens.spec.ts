@@ -3,7 +3,9 @@ import { embeddingsInputTokens, estimateTokens, generatedBytes, usageTokens } fr
 describe('usageTokens', () => {
   it('keeps real counts and replaces what an upstream may send that no usage event could carry', () => {
     expect(usageTokens(17, () => 3)).toBe(17);
-    expect(usageTokens(0, () => 3)).toBe(0);
+    // A zero where there was text is not a count (an upstream that reports zeros would make every call free).
+    expect(usageTokens(0, () => 3)).toBe(3);
+    expect(usageTokens(0, () => 0)).toBe(0);
     expect(usageTokens(undefined, () => 3)).toBe(3);
     expect(usageTokens(-1, () => 3)).toBe(3);
     expect(usageTokens(2.5, () => 3)).toBe(3);

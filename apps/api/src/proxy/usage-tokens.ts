@@ -3,11 +3,12 @@ const MAX_TOKENS = 2 ** 31 - 1;
 
 /**
  * A token count as reported by an upstream (`usage.prompt_tokens` …), made safe to record: a whole number in
- * [0, 2^31 − 1], or `fallback()` when the upstream sent none or nonsense (negative, fractional, not a number).
+ * [0, 2^31 − 1], or `fallback()` (the estimate from the text) when the upstream sent none or nonsense (negative,
+ * fractional, not a number), or 0 where the estimate says there was text: no call that sent or made text is free.
  * An upstream's answer must never make the usage event invalid: it travels in a batch with other tenants' events.
  */
 export function usageTokens(reported: unknown, fallback: () => number): number {
-  const n = typeof reported === 'number' && Number.isInteger(reported) && reported >= 0 ? reported : fallback();
+  const n = typeof reported === 'number' && Number.isInteger(reported) && reported > 0 ? reported : fallback();
   return Number.isFinite(n) && n > 0 ? Math.min(Math.ceil(n), MAX_TOKENS) : 0;
 }
 
