@@ -153,12 +153,14 @@ export class DecisionsRepository {
    * Decisions of a policy epoch whose feedback window closed before `closedBefore` without timely feedback (a
    * late thumb is stored but not learnt, so it does not count): the candidates for the default reward. A decision
    * whose only feedback is its default reward, stored but not yet applied (a sweep's pass that stopped after
-   * storing it), is one again: sweeping it again finishes that pass (the event id is the same).
+   * storing it), is one again: sweeping it again finishes that pass (the event id is the same). A decision stored
+   * without its context (a proxied call no model answered, an embeddings fallback) teaches nothing: not one.
    */
   async unansweredClosed(policy: string, epoch: number, closedBefore: Date, limit: number) {
     return this.sql<{ id: string; createdAt: Date }[]>`
       select d.id, d.created_at as "createdAt" from decisions d
       where d.policy = ${policy} and d.epoch = ${epoch} and d.created_at < ${closedBefore} and d.mode = 'single'
+        and cardinality(d.context) > 0
         and not exists (select 1 from events e where e.decision_id = d.id and e.kind = 'feedback' and e.status in ('learned', 'superseded')
                           and (e.applied or e.id <> ${DEFAULT_REWARD_PREFIX} || d.id))
       order by d.created_at limit ${limit}`;

@@ -16,7 +16,13 @@ describe('OpenAI-compatible proxy', () => {
   beforeAll(async () => {
     up = await startFakeUpstream({ chunkDelayMs: 300 });
     env = await freshEnvironment('proxy');
-    svc = await startService(env, 1, { BREAKER_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '1500', PROXY_TTFT_TIMEOUT_MS: '400', PROXY_TIMEOUT_MS: '3000' });
+    svc = await startService(env, 1, {
+      BREAKER_THRESHOLD: '3',
+      BREAKER_COOLDOWN_MS: '1500',
+      PROXY_TTFT_TIMEOUT_MS: '400',
+      PROXY_TIMEOUT_MS: '3000',
+      DEFAULT_REWARD_SWEEP_MS: '300',
+    });
     admin = client(svc.url);
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     for (const m of ['alpha', 'beta', 'flaky', 'down1', 'down2'])
@@ -258,6 +264,42 @@ describe('OpenAI-compatible proxy', () => {
     expect((await admin.post('/v1/chat/completions', { model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] })).status).toBe(404);
     expect((await client(svc.url, '').post('/v1/chat/completions', { model: 'router/chat', messages: [] })).status).toBe(401);
   });
+
+  it('learns nothing from a call no model answered (a relayed 4xx, every attempt failed), not even a default reward', async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    for (const m of ['refuses', 'gone', 'fine'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+    up.setMode('up-refuses', 'error400');
+    up.setMode('up-gone', 'error500');
+    const feedback = { windowSeconds: 1, defaultReward: 1 };
+    expect((await admin.put('/admin/policies/unserved', { algorithm: 'linucb', arms: ['refuses', 'gone'], feedback })).status).toBe(201);
+    // The control: the same default reward on a policy whose calls are answered.
+    expect((await admin.put('/admin/policies/served', { algorithm: 'linucb', arms: ['fine'], feedback })).status).toBe(201);
+    const ask = (model: string, i: number) => admin.post('/v1/chat/completions', { model, messages: [{ role: 'user', content: `unserved ${i}` }] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await ask('router/unserved', i);
+      statuses.push(r.status);
+      // Feedback on such a decision is taken (its id went out) but teaches nothing.
+      if (i === 0) expect((await admin.post('/v1/feedback', { decisionId: r.headers.get('x-router-decision-id'), thumb: 'up' })).status).toBe(202);
+    }
+    // The 4xx is relayed (no fallback after it); once `gone`'s breaker is open, `refuses` answers every call with it.
+    expect(new Set(statuses)).toEqual(new Set([400]));
+    up.setMode('up-refuses', 'error500');
+    for (let i = 6; i < 8; i++) expect((await ask('router/unserved', i)).status).toBe(502);
+    for (let i = 0; i < 3; i++) expect((await ask('router/served', i)).status).toBe(200);
+    const stats = async (p: string) => (await admin.get(`/admin/policies/${p}/stats`)).body;
+    // The control's default rewards were swept, so the unserved decisions' windows (older) were swept too.
+    await eventually(async () => (await stats('served')).arms[0].quality.count === 3, 15_000);
+    const s = await settled(() => stats('unserved'), ['stateSeq', 'decisions']);
+    for (const a of s.arms) expect([a.model, a.pulls, a.quality.count, a.costUsd.count, a.latencyMs.count]).toEqual([a.model, 0, 0, 0, 0]);
+    // Stored all the same: each call's usage (nothing to learn: stale), the one feedback (learnt as nothing); no
+    // default reward was written for a decision without a context.
+    expect(s.events).toMatchObject({ stale: 8, learned: 1 });
+    expect([s.decisions, s.feedback]).toEqual([0, 0]);
+    up.setMode('up-refuses', 'ok');
+    up.setMode('up-gone', 'ok');
+  }, 60_000);
 
   it('/metrics is Prometheus text and moves with traffic', async () => {
     const scrape = async () => (await client(svc.url).get('/metrics')).body as string;

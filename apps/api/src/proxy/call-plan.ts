@@ -37,6 +37,8 @@ export interface CallPlan {
   order: string[];
   /** `model` is about to answer (nothing sent yet): awaited before its answer goes out. */
   beforeAnswer(model: string): Promise<void>;
+  /** An upstream's own 4xx is about to be relayed, so no model answers: awaited before it goes out. */
+  beforeRelay?(): Promise<void>;
   /** Non-streaming answers are handed here instead of being sent (a cascade examines them first). */
   hold?(model: string, answer: HeldAnswer): void;
   /** false: an upstream's own 4xx fails the call instead of being relayed (an escalation's; the earlier answer stands). */

@@ -53,6 +53,12 @@ function measured(
   };
 }
 
+/** How a routed call's decision is recorded: as the decision of the model that answered, or of none. */
+interface Recording {
+  answered(model: string): Promise<void>;
+  unanswered(): Promise<void>;
+}
+
 /** An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`. */
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered };
 
@@ -156,35 +162,35 @@ export class ProxyService implements OnApplicationShutdown {
     // The pick's hot copy is written while its upstream is called: recording it after the answer waits for nothing.
     pending.prewrite();
     // Recorded once the answering model is known (before its answer reaches the client), as that model's
-    // decision: its usage, energy and later thumbs then teach the model that answered, not a failed pick.
+    // decision: its usage, energy and later thumbs then teach the model that answered, not a failed pick. When no
+    // model answered (every attempt failed, the upstream's own 4xx relayed, the client gone first), as a decision
+    // nothing is learnt from: no call was served.
     let recorded: Promise<void> | undefined;
-    const recordAs = (model?: string) => (recorded ??= pending.record(model));
+    const recording: Recording = {
+      answered: (model) => (recorded ??= pending.record(model)),
+      unanswered: () => (recorded ??= pending.recordUnserved()),
+    };
     const owner: UsageOwner = { eventId: usageEventId(dec.decisionId), decisionId: dec.decisionId, keyId: caller.keyId };
     try {
-      await this.serveDecision(caller, dec, owner, recordAs, chatCall(caller, messages, params, stream, reply, requestId));
+      await this.serveDecision(caller, dec, owner, recording, chatCall(caller, messages, params, stream, reply, requestId));
     } finally {
-      await recordAs();
+      await recording.unanswered();
     }
   }
 
-  private async serveDecision(
-    caller: Principal,
-    dec: RouteResponse,
-    owner: UsageOwner,
-    recordAs: (model: string) => Promise<void>,
-    call: UpstreamCall,
-  ): Promise<void> {
-    const plan = this.decisionPlan(caller, dec, owner, recordAs);
+  private async serveDecision(caller: Principal, dec: RouteResponse, owner: UsageOwner, recording: Recording, call: UpstreamCall): Promise<void> {
+    const plan = this.decisionPlan(caller, dec, owner, recording);
     if (call.stream || !this.cache.get(dec.policy)?.policy.cascade) return this.callInOrder(plan, call);
     await this.cascade.serve(caller, dec, plan, call);
   }
 
   /** The calls of a routing decision: its fallback order, its answer recorded as the answering model's decision. */
-  private decisionPlan(caller: Principal, dec: RouteResponse, owner: UsageOwner, recordAs: (model: string) => Promise<void>): CallPlan {
+  private decisionPlan(caller: Principal, dec: RouteResponse, owner: UsageOwner, recording: Recording): CallPlan {
     const policy = dec.policy;
     return {
       order: fallbackOrder(dec),
-      beforeAnswer: recordAs,
+      beforeAnswer: recording.answered,
+      beforeRelay: recording.unanswered,
       headers: (model) => this.routerHeaders(dec, model),
       record: (model, a, attempts, wasted) => this.recordUsage(caller, owner, dec.model, model, a, attempts, wasted),
       answered: (model) => {
@@ -318,6 +324,7 @@ export class ProxyService implements OnApplicationShutdown {
         if (f.next === 'relay') {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           record(model, null);
+          await plan.beforeRelay?.();
           // The upstream's `error` object as it sent it, in the same envelope.
           const status = f.status ?? 502;
           void reply

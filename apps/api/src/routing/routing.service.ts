@@ -53,6 +53,13 @@ export interface PendingDecision {
    */
   prewrite(): void;
   record(answered?: string): Promise<void>;
+  /**
+   * Records the decision as one whose call produced no answer (a proxied call every attempt of which failed, or
+   * whose upstream's 4xx was relayed): stored without its context, like an embeddings fallback's, so that nothing
+   * is learnt from it (no pull, no A update, and its feedback or default reward teaches nothing). Instead of
+   * `record`, exactly once.
+   */
+  recordUnserved(): Promise<void>;
 }
 
 /** A hot copy written ahead of its record (PendingDecision.prewrite): of which record, and Redis's error if any. */
@@ -225,6 +232,7 @@ export class RoutingService {
         for (const e of dec.estimates) if (served(answered).includes(e.arm)) recordPendingSpend(rt, e);
         return this.record(rt, record, early);
       },
+      recordUnserved: () => this.record(rt, { ...decided, x: [] }, early),
     };
   }
 
