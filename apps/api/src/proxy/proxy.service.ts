@@ -55,8 +55,8 @@ function measured(
 
 /** How a routed call's decision is recorded: as the decision of the model that answered, or of none. */
 interface Recording {
-  answered(model: string): Promise<void>;
-  unanswered(): Promise<void>;
+  answered: (model: string) => Promise<void>;
+  unanswered: () => Promise<void>;
 }
 
 /** An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`. */
