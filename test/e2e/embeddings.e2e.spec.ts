@@ -94,6 +94,38 @@ describe('embeddings features', () => {
     expect(metrics).toMatch(/router_embeddings_duration_seconds_count\{model="emb",outcome="ok"\} 1\b/);
   });
 
+  it("charges the key whose route made an embeddings call, and keeps each owner's cached embeddings apart", async () => {
+    const pricing = { inputPerMTok: 1000, outputPerMTok: 1000 };
+    expect((await admin.put('/admin/models/emb-priced', { baseUrl: `${emb.url}/v1`, upstreamModel: 'fake-embed', apiKeyEnv: KEY_ENV, pricing })).status).toBe(
+      200,
+    );
+    expect((await admin.put('/admin/policies/priced', { algorithm: 'linucb', arms: ['small', 'large'], features: features('emb-priced') })).status).toBe(201);
+    const key = async (name: string, limits?: object) => {
+      const k = await admin.post('/admin/keys', { name, scope: 'route', ...(limits ? { limits } : {}) });
+      return { id: k.body.id as string, c: client(svc.url, k.body.secret) };
+    };
+    const [a, b] = [await key('emb-tenant-a'), await key('emb-tenant-b')];
+    const usage = async (id: string) => (await admin.get(`/admin/keys/${id}/usage`)).body.models;
+    const route = (k: { c: ReturnType<typeof client> }, input: string) => k.c.post('/v1/route', { policy: 'priced', input });
+    const before = emb.calls.length;
+    expect((await route(a, 'What is the capital of Peru?')).body.featureSource).toBe('embeddings');
+    expect((await route(a, 'What is the capital of Peru?')).body.featureSource).toBe('embeddings');
+    expect(emb.calls.length).toBe(before + 1); // the second from a's cache
+    // The fake counts 3 tokens a text: one call charged at the model's input price, as a direct call of that model.
+    const one = { model: 'emb-priced', requests: 1, failed: 0, inputTokens: 3, outputTokens: 0, costUsd: expect.closeTo(0.003, 12) };
+    await eventually(async () => (await usage(a.id)).length === 1);
+    expect(await usage(a.id)).toEqual([expect.objectContaining(one)]);
+    // Another owner's identical text is not answered from a's cache: its own call, charged to it.
+    expect((await route(b, 'What is the capital of Peru?')).body.featureSource).toBe('embeddings');
+    expect(emb.calls.length).toBe(before + 2);
+    await eventually(async () => (await usage(b.id)).length === 1);
+    expect(await usage(b.id)).toEqual([expect.objectContaining(one)]);
+    // The tokens count toward the key's limits: past 5 tokens a minute, its routes are refused.
+    const limited = await key('emb-tenant-c', { tokensPerMinute: 5 });
+    for (const q of ['first question', 'second question']) expect((await route(limited, q)).status).toBe(200);
+    await eventually(async () => (await route(limited, 'third question')).status === 429, 5000);
+  });
+
   it('embeds the messages of a proxied chat completion the same way', async () => {
     const before = emb.calls.length;
     const r = await admin.post('/v1/chat/completions', { model: 'router/emb', messages: [{ role: 'user', content: 'Write a haiku about rain' }] });

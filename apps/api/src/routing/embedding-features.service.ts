@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type EmbeddingFallbackReason, type Model, type Policy } from '@app/contracts';
+import { directUsageEventId, type EmbeddingFallbackReason, type Model, type Policy, type Principal } from '@app/contracts';
 import { biasOnlyContext, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS, projectEmbedding, projectionSeed, textView } from '@app/featurizer';
-import { CONFIG, Logger } from '@app/infra';
+import { CONFIG, Logger, traceCarrier } from '@app/infra';
 import { type ApiEnv } from '../config.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { usageJob } from '../proxy/usage-job.js';
+import { embeddingsInputTokens, usageTokens } from '../proxy/usage-tokens.js';
+import { UsageRecorder } from '../proxy/usage-recorder.service.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { EmbeddingFailure, EmbeddingsClient } from './embeddings-client.js';
 import { PolicyCache } from './policy-cache.service.js';
@@ -15,9 +18,11 @@ export type EmbeddedContext = { x: Float64Array; source: 'embeddings' } | { x: F
 /**
  * Contexts of `features.source: "embeddings"` policies: the text the builtin featurizer would read is embedded
  * by the policy's embeddings model and projected to the policy's dim by its fixed projection (libs/featurizer
- * projection.ts). Projected contexts are cached by a hash of (model, projection, text); concurrent requests with
- * the same text share one upstream call. The wait is bounded by EMBEDDINGS_TIMEOUT_MS: after it, or on any
- * failure, the answer is the fallback (the bias alone), which the caller must not learn from.
+ * projection.ts). Projected contexts are cached by a hash of (owner, model, projection, text), so one tenant can
+ * never tell from a route's speed what another sent; concurrent requests of one owner with the same text share one
+ * upstream call, which is charged to the key that made it (its limits and usage report, as a direct call of the
+ * embeddings model). The wait is bounded by EMBEDDINGS_TIMEOUT_MS: after it, or on any failure, the answer is the
+ * fallback (the bias alone), which the caller must not learn from.
  */
 @Injectable()
 export class EmbeddingFeatures implements OnApplicationShutdown {
@@ -31,6 +36,7 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
   constructor(
     private readonly policies: PolicyCache,
     private readonly metrics: MetricsService,
+    private readonly usage: UsageRecorder,
     @Inject(CONFIG) private readonly env: ApiEnv,
     @Inject(Logger) logger: Logger,
   ) {
@@ -44,7 +50,7 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
   }
 
   /** Never throws for the upstream's sake: every failure is a fallback. */
-  async context(policy: Policy, text: string): Promise<EmbeddedContext> {
+  async context(policy: Policy, text: string, caller: Principal): Promise<EmbeddedContext> {
     const dim = policy.features.dim;
     const modelId = policy.features.model ?? '';
     const model = this.policies.model(modelId);
@@ -54,7 +60,7 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
     }
     const view = textView(text, FEATURIZE_HEAD_CHARS, FEATURIZE_TAIL_CHARS);
     const seed = projectionSeed(policy.name, dim);
-    const key = cacheKey(model, seed, dim, view);
+    const key = cacheKey(caller.owner, model, seed, dim, view);
     const hit = this.cache.get(key);
     if (hit) {
       this.metrics.embeddingsCache.inc({ result: 'hit' });
@@ -64,7 +70,7 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
     this.metrics.embeddingsCache.inc({ result: shared ? 'shared' : 'miss' });
     const t0 = performance.now();
     try {
-      const x = await (shared ?? this.fetch(key, model, view, seed, dim));
+      const x = await (shared ?? this.fetch(key, model, view, seed, dim, caller));
       return { x, source: 'embeddings' };
     } catch (err) {
       return this.fallback(
@@ -77,20 +83,39 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
     }
   }
 
-  /** One upstream call, its projection and its cache entry; shared by concurrent requests for the same key. */
-  private fetch(key: string, model: Model, view: string, seed: number, dim: number): Promise<Float64Array> {
+  /**
+   * One upstream call, its projection and its cache entry; shared by concurrent requests for the same key. Charged
+   * to `caller` once the upstream answered (also when its answer could not be used).
+   */
+  private fetch(key: string, model: Model, view: string, seed: number, dim: number, caller: Principal): Promise<Float64Array> {
     const t0 = performance.now();
     const call = this.client
       .embed(model, view, AbortSignal.timeout(this.env.EMBEDDINGS_TIMEOUT_MS))
-      .then((e) => {
-        const x = projectEmbedding(e, dim, seed);
-        this.cache.set(key, x);
-        this.observe(model.id, 'ok', performance.now() - t0);
-        return x;
-      })
+      .then(
+        (e) => {
+          this.charge(caller, model, view, e.reportedTokens, performance.now() - t0, null);
+          const x = projectEmbedding(e.embedding, dim, seed);
+          this.cache.set(key, x);
+          this.observe(model.id, 'ok', performance.now() - t0);
+          return x;
+        },
+        (err: unknown) => {
+          if (err instanceof EmbeddingFailure && err.made) this.charge(caller, model, view, undefined, performance.now() - t0, err.message);
+          throw err;
+        },
+      )
       .finally(() => this.inflight.delete(key));
     this.inflight.set(key, call);
     return call;
+  }
+
+  /** The usage of one embeddings call made for a route: the text's tokens (reported, else estimated) at the input price. */
+  private charge(caller: Principal, model: Model, view: string, reported: unknown, ms: number, error: string | null): void {
+    const inputTokens = usageTokens(reported, () => embeddingsInputTokens(view));
+    const owner = { eventId: directUsageEventId(randomBytes(15).toString('base64url')), keyId: caller.keyId };
+    const answered = { model: model.id, inputTokens, outputTokens: 0, latencyMs: ms, ttftMs: null, ...(error === null ? {} : { partial: true as const }) };
+    const attempt = { model: model.id, ok: error === null, status: 200, error, ms };
+    this.usage.record(caller, usageJob(owner, model.id, model, answered, [attempt], traceCarrier()));
   }
 
   private fallback(policy: Policy, model: string, failure: EmbeddingFailure, ms: number, observe = true): EmbeddedContext {
@@ -111,12 +136,13 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
 }
 
 /**
- * The cache key: SHA-256 of what determines the vector (the model as called, the projection, the text), so a
- * changed model config or policy never reuses another's vectors, and no prompt text is kept as a key.
+ * The cache key: SHA-256 of whose it is and what determines the vector (the model as called, the projection, the
+ * text), so a changed model config or policy never reuses another's vectors, no tenant's text answers another's
+ * route, and no prompt text is kept as a key.
  */
-function cacheKey(model: Model, seed: number, dim: number, text: string): string {
+function cacheKey(owner: string, model: Model, seed: number, dim: number, text: string): string {
   return createHash('sha256')
-    .update(`${model.id}\n${model.baseUrl ?? ''}\n${model.upstreamModel ?? ''}\n${seed}\n${dim}\n`)
+    .update(`${owner.length}:${owner}\n${model.id}\n${model.baseUrl ?? ''}\n${model.upstreamModel ?? ''}\n${seed}\n${dim}\n`)
     .update(text)
     .digest('hex');
 }

@@ -12,6 +12,9 @@ export const MAX_EMBEDDING_MAGNITUDE = 1e6;
 
 /** Why no embedding came back: the time limit passed, the upstream failed, or the model cannot be called as configured. */
 export class EmbeddingFailure extends Error {
+  /** The upstream answered (2xx) before the failure: it did the work all the same. */
+  made = false;
+
   constructor(
     readonly reason: EmbeddingFallbackReason,
     message: string,
@@ -36,8 +39,11 @@ export class EmbeddingsClient {
     this.agent = new Agent({ keepAliveTimeout: 60_000, connections });
   }
 
-  /** The first embedding of the answer, validated; EmbeddingFailure otherwise (`timeout` once `signal` aborts). */
-  async embed(model: Model, input: string, signal: AbortSignal): Promise<Float64Array> {
+  /**
+   * The first embedding of the answer, validated, with the upstream's token count; EmbeddingFailure otherwise
+   * (`timeout` once `signal` aborts; `made` when the upstream answered 2xx, so it did the work).
+   */
+  async embed(model: Model, input: string, signal: AbortSignal): Promise<EmbeddingAnswer> {
     if (!model.baseUrl) throw new EmbeddingFailure('config', `model ${model.id} has no baseUrl`);
     let key: string | undefined;
     try {
@@ -60,7 +66,12 @@ export class EmbeddingsClient {
         drop(res.body);
         throw new EmbeddingFailure('error', `upstream answered ${res.statusCode}`);
       }
-      return parseEmbedding(await readBounded(res.body, Number(res.headers['content-length'] ?? 0), MAX_EMBEDDINGS_RESPONSE_BYTES));
+      try {
+        return parseEmbeddingAnswer(await readBounded(res.body, Number(res.headers['content-length'] ?? 0), MAX_EMBEDDINGS_RESPONSE_BYTES));
+      } catch (err) {
+        if (err instanceof EmbeddingFailure && !signal.aborted) err.made = true;
+        throw err;
+      }
     } catch (err) {
       if (signal.aborted) throw new EmbeddingFailure('timeout', 'no embedding within the time limit');
       if (err instanceof EmbeddingFailure) throw err;
@@ -98,17 +109,31 @@ async function readBounded(body: Readable, declared: number, limit: number): Pro
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * `data[0].embedding` of an OpenAI embeddings answer as a Float64Array: 1–{@link MAX_EMBEDDING_LENGTH} finite
- * numbers of magnitude at most {@link MAX_EMBEDDING_MAGNITUDE}; EmbeddingFailure (`error`) for anything else.
- */
-export function parseEmbedding(text: string): Float64Array {
+/** An embedding and what the upstream said it counted (`usage.prompt_tokens`, else `usage.total_tokens`; unchecked). */
+export interface EmbeddingAnswer {
+  embedding: Float64Array;
+  reportedTokens: unknown;
+}
+
+/** An OpenAI embeddings answer: its first embedding (parseEmbedding) and its reported token count. */
+export function parseEmbeddingAnswer(text: string): EmbeddingAnswer {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     throw new EmbeddingFailure('error', 'embeddings answer is not JSON');
   }
+  const usage = (json as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } | null } | null)?.usage;
+  return { embedding: firstEmbedding(json), reportedTokens: usage?.prompt_tokens ?? usage?.total_tokens };
+}
+
+/**
+ * `data[0].embedding` of an OpenAI embeddings answer as a Float64Array: 1–{@link MAX_EMBEDDING_LENGTH} finite
+ * numbers of magnitude at most {@link MAX_EMBEDDING_MAGNITUDE}; EmbeddingFailure (`error`) for anything else.
+ */
+export const parseEmbedding = (text: string): Float64Array => parseEmbeddingAnswer(text).embedding;
+
+function firstEmbedding(json: unknown): Float64Array {
   const data = (json as { data?: unknown } | null)?.data;
   const first: unknown = Array.isArray(data) ? data[0] : undefined;
   const values = (first as { embedding?: unknown } | null | undefined)?.embedding;

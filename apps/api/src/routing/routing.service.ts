@@ -118,7 +118,7 @@ export class RoutingService {
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
     const t0 = process.hrtime.bigint();
     const candidates = this.candidates(rt, req.candidates);
-    const embedded = rt.policy.features.source === 'embeddings' ? await this.embeddings.context(rt.policy, this.text(rt, req)) : null;
+    const embedded = rt.policy.features.source === 'embeddings' ? await this.embeddings.context(rt.policy, this.text(rt, req), caller) : null;
     const x = embedded?.x ?? this.context(rt, req);
     // A fallback decided from the bias alone, not from the request: its context is stored empty, so that neither
     // this replica's fold nor the worker learns from it (ALGORITHMS.md, embeddings).
