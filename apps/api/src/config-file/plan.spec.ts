@@ -1,4 +1,4 @@
-import { type Model, type Policy, routerConfigSchema } from '@app/contracts';
+import { ESCALATION_SUFFIX, type Model, type Policy, routerConfigSchema } from '@app/contracts';
 import { readConfigFile } from './config-file.service.js';
 import { configKeyId, fieldChanges, formatPlan, handleOfKeyId, planConfig, type PlanOptions, type StoredKey } from './plan.js';
 
@@ -124,6 +124,8 @@ describe('planConfig', () => {
     const state = applied();
     state.models.push({ id: 'other', enabled: true }, { id: 'constructor', enabled: true }); // also a name every object's prototype has
     state.keys.push({ id: 'key_0123456789abcdef', name: 'ops', revokedAt: null }, { id: 'key_fedcba9876543210', name: 'old', revokedAt: new Date() });
+    // A cascade's escalation policy is its router's, not one a file names: not listed.
+    state.policies.push({ ...state.policies[0], name: `${state.policies[0].name}${ESCALATION_SUFFIX}` });
     const plan = planConfig(file({ models: { large: {} } }), state, options());
     expect(plan.leftAlone).toEqual({
       models: ['constructor', 'other', 'small'],

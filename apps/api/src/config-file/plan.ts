@@ -1,4 +1,13 @@
-import { type ConfigKey, createKeySchema, type Model, type ModelConfig, type Policy, type PolicyConfig, type RouterConfig } from '@app/contracts';
+import {
+  type ConfigKey,
+  createKeySchema,
+  isEscalationPolicyName,
+  type Model,
+  type ModelConfig,
+  type Policy,
+  type PolicyConfig,
+  type RouterConfig,
+} from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { assertEmbeddingsModel } from '../admin/embeddings-model.js';
 import { keyEnvRefusal } from '../proxy/upstream-key.js';
@@ -213,7 +222,8 @@ export function planConfig(file: RouterConfig, current: CurrentState, o: PlanOpt
     keys,
     leftAlone: {
       models: [...storedModels.keys()].filter((id) => !Object.hasOwn(file.models, id)).sort(),
-      policies: [...storedPolicies.keys()].filter((n) => !Object.hasOwn(file.policies, n)).sort(),
+      // A cascade's escalation policy belongs to its router (kept with it): not a policy a file could name.
+      policies: [...storedPolicies.keys()].filter((n) => !Object.hasOwn(file.policies, n) && !isEscalationPolicyName(n)).sort(),
       keys: active.filter((k) => !keyIds.has(k.id)).map((k) => `${k.id} (${k.name})`),
     },
     problems,

@@ -131,9 +131,10 @@ describe('ProblemFilter', () => {
   });
 
   it('knows the OpenAI-compatible paths', () => {
-    for (const p of ['/v1/chat/completions', '/v1/chat/completions?x=1', '/v1/embeddings', '/v1/models', '/v1/models/router%2Fdefault'])
+    const below = ['/v1/chat/completions/', '/v1/embeddings/', '/v1/chat/other', '/v1/models/'];
+    for (const p of ['/v1/chat/completions', '/v1/chat/completions?x=1', '/v1/embeddings', '/v1/models', '/v1/models/router%2Fdefault', ...below])
       expect([p, isOpenAiPath(p)]).toEqual([p, true]);
-    for (const p of ['/v1/route', '/v1/feedback', '/admin/models', '/v1/modelsx', '/v1/embeddingsx', '/health/live'])
+    for (const p of ['/v1/route', '/v1/route/', '/v1/feedback', '/admin/models', '/v1/modelsx', '/v1/embeddingsx', '/v1/chatx', '/health/live'])
       expect([p, isOpenAiPath(p)]).toEqual([p, false]);
   });
 });

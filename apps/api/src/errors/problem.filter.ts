@@ -135,10 +135,13 @@ export function openAiType(status: number): string {
   }
 }
 
-/** The paths an OpenAI client calls (the proxy's): their errors take OpenAI's envelope instead of problem+json. */
+/**
+ * The paths an OpenAI client calls (the proxy's, and what lies below them, e.g. a trailing slash): their errors
+ * take OpenAI's envelope instead of problem+json.
+ */
 export function isOpenAiPath(url: string): boolean {
   const path = url.split('?', 1)[0];
-  return path === '/v1/chat/completions' || path === '/v1/embeddings' || path === '/v1/models' || path.startsWith('/v1/models/');
+  return ['/v1/chat/completions', '/v1/embeddings', '/v1/models'].some((p) => path === p || path.startsWith(`${p}/`)) || path.startsWith('/v1/chat/');
 }
 
 /** The reason phrase of a status: a problem's `title`, and the status line of an answer written by hand. */
