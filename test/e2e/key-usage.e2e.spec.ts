@@ -173,6 +173,38 @@ describe('spend per key and model', () => {
     up.setMode('up-endless', 'ok');
   });
 
+  it('reads the usage of a stream whose client left once the answer was complete, and charges what the upstream counted', async () => {
+    const late = await startFakeUpstream({ usageDelayMs: 500 });
+    try {
+      expect((await admin.put('/admin/models/late-usage', { baseUrl: `${late.url}/v1`, upstreamModel: 'up-late', pricing: PRICES.small })).status).toBe(200);
+      const k = await admin.post('/admin/keys', { name: 'tenant-l', scope: 'route' });
+      const ac = new AbortController();
+      const res = await fetch(`${svc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k.body.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'late-usage', messages: MSG, stream: true }),
+        signal: ac.signal,
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('"finish_reason":"stop"')) text += new TextDecoder().decode((await reader.read()).value);
+      ac.abort(); // the answer is complete; the usage chunk has not come yet
+      let m: Awaited<ReturnType<ReturnType<typeof typed>['keyUsage']>>['models'] = [];
+      await eventually(async () => (m = (await typed().keyUsage(k.body.id)).models).length === 1, 10_000);
+      // The upstream's count (7 in, 4 out), not the estimate from the request's bytes: the call is not a failure either.
+      expect(m[0]).toMatchObject({
+        model: 'late-usage',
+        requests: 1,
+        failed: 0,
+        inputTokens: IN,
+        outputTokens: OUT,
+        costUsd: expect.closeTo(cost('small'), 12),
+      });
+    } finally {
+      await late.close();
+    }
+  });
+
   it('charges every answer made upstream that could not be used, as its own failed call, beside the answer that was', async () => {
     expect((await admin.put('/admin/models/garbled', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-garbled', pricing: PRICES.flaky })).status).toBe(200);
     up.setMode('up-garbled', 'malformed');

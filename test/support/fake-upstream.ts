@@ -33,6 +33,8 @@ export async function startFakeUpstream(
     chunkDelayMs?: number;
     /** The non-streamed answer's text for an upstream model and the request's last message (default: a greeting). */
     answer?: (model: string, prompt: string) => string | undefined;
+    /** A pause between a stream's last choice (its finish_reason) and its usage chunk. */
+    usageDelayMs?: number;
   } = {},
 ): Promise<FakeUpstream> {
   const modes = new Map<string, FakeMode>();
@@ -91,6 +93,7 @@ export async function startFakeUpstream(
             if (opts.chunkDelayMs && i < words.length - 1) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
           }
           res.write(event([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+          if (opts.usageDelayMs) await new Promise((r) => setTimeout(r, opts.usageDelayMs));
           if (withUsage) res.write(event([], { usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } }));
           res.end('data: [DONE]\n\n');
           return;

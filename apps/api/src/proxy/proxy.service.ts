@@ -53,6 +53,9 @@ function measured(
   };
 }
 
+/** How long a stream is still read for its usage after its client left at the end of the answer (ms). */
+const USAGE_AFTER_CLIENT_MS = 2000;
+
 /** How a routed call's decision is recorded: as the decision of the model that answered, or of none. */
 interface Recording {
   answered: (model: string) => Promise<void>;
@@ -420,6 +423,7 @@ export class ProxyService implements OnApplicationShutdown {
     let committed = false;
     let relay: SseRelay | undefined;
     let ttftMs: number | null = null;
+    let linger: NodeJS.Timeout | undefined;
     // What the relay has forwarded so far, as the call's usage (estimated where the upstream reported none).
     const usage = (r: SseRelay, partial: boolean): Answered => ({
       ...measured(model.id, request, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.generatedBytes, performance.now() - t0, ttftMs),
@@ -433,7 +437,13 @@ export class ProxyService implements OnApplicationShutdown {
       if (first.done) throw new Error('upstream closed the stream before any data');
       ttftMs = performance.now() - t0;
       await plan.beforeAnswer(model.id);
-      const res = this.openStream(reply, plan.headers(model.id), ac);
+      // A client that leaves once the answer is complete leaves only the usage unread: it is read (a little while)
+      // so that the call is charged what the upstream counted, hidden reasoning included, not an estimate.
+      const res = this.openStream(reply, plan.headers(model.id), () => {
+        if (!relay?.answerComplete) return ac.abort(new ClientGone('the client went away'));
+        relay.detach();
+        linger = setTimeout(() => ac.abort(new ClientGone('the client went away before the usage')), USAGE_AFTER_CLIENT_MS);
+      });
       committed = true;
       const r = (relay = new SseRelay(
         model.id,
@@ -463,14 +473,15 @@ export class ProxyService implements OnApplicationShutdown {
     } finally {
       clearTimeout(ttft);
       clearTimeout(total);
+      clearTimeout(linger);
     }
   }
 
   /**
-   * Commits the answer to streaming: status and headers go out; a client that leaves (or left while the first chunk
-   * was awaited) aborts the upstream call.
+   * Commits the answer to streaming: status and headers go out; `gone` is called when the client leaves before the
+   * end (or left while the first chunk was awaited).
    */
-  private openStream(reply: FastifyReply, headers: Record<string, string>, ac: AbortController): ServerResponse {
+  private openStream(reply: FastifyReply, headers: Record<string, string>, gone: () => void): ServerResponse {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -480,7 +491,7 @@ export class ProxyService implements OnApplicationShutdown {
       ...headers,
     });
     onResponseOver(reply.request.raw, res, (finished) => {
-      if (!finished) ac.abort(new ClientGone('the client went away'));
+      if (!finished) gone();
     });
     return res;
   }

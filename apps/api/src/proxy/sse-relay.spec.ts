@@ -28,6 +28,22 @@ const STREAM = [
 ].join('');
 
 describe('SseRelay', () => {
+  it('knows when every choice has ended, and once detached reads the usage without writing', () => {
+    const ended = (index: number, reason: string | null) => `data: ${JSON.stringify({ choices: [{ index, delta: {}, finish_reason: reason }] })}\n\n`;
+    let out = '';
+    const r = new SseRelay('mine', (t) => ((out += t), true));
+    expect(r.answerComplete).toBe(false);
+    r.push(enc.encode(ended(0, null) + ended(1, null) + ended(0, 'stop')));
+    expect(r.answerComplete).toBe(false); // choice 1 goes on (n = 2)
+    r.push(enc.encode(ended(1, 'length')));
+    expect(r.answerComplete).toBe(true);
+    const written = out.length;
+    r.detach();
+    r.push(enc.encode(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 8000 } })}\n\ndata: [DONE]\n\n`));
+    expect(r.usage).toEqual({ prompt_tokens: 9, completion_tokens: 8000 });
+    expect(out.length).toBe(written);
+  });
+
   it('rewrites the model of each data chunk, keeps comments and [DONE], counts content and keeps usage', () => {
     const { out, r } = relay([STREAM]);
     const events = out.split('\n\n').filter(Boolean);

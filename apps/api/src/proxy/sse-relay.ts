@@ -36,6 +36,11 @@ export class SseRelay {
   /** UTF-8 bytes of generated text forwarded so far (generatedBytes): what an answer without `usage` is charged. */
   generatedBytes = 0;
   usage: { prompt_tokens?: number; completion_tokens?: number } | null = null;
+  /** Choices seen, and those that ended (a `finish_reason`): when all have, the answer is complete. */
+  private readonly choicesSeen = new Set<unknown>();
+  private readonly choicesEnded = new Set<unknown>();
+  /** The client is gone: events are still read (for the usage that may follow) but no longer written. */
+  private detached = false;
 
   /** `write` returns false when its consumer wants the caller to wait (a stream's backpressure). */
   constructor(
@@ -86,6 +91,16 @@ export class SseRelay {
     this.dropBefore(this.eventStart);
     if (this.pos - this.eventStart > this.limit.bytes) throw new ResponseTooLarge('event', this.limit.setting, this.limit.bytes);
     return ok;
+  }
+
+  /** Every choice the stream began has ended (its `finish_reason` came): only the usage, if any, may follow. */
+  get answerComplete(): boolean {
+    return this.choicesSeen.size > 0 && this.choicesEnded.size === this.choicesSeen.size;
+  }
+
+  /** Stops writing: what follows is still read and counted (the usage chunk of a client that left at the end). */
+  detach(): void {
+    this.detached = true;
   }
 
   /** The upstream ended: forwards an event it left unterminated. */
@@ -146,6 +161,7 @@ export class SseRelay {
         const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown };
         chunk.model = this.model;
         this.generatedBytes += generatedBytes(chunk.choices, 'delta');
+        this.noteEnds(chunk.choices);
         if (chunk.usage) this.usage = chunk.usage;
         if (this.hideUsage && 'usage' in chunk) {
           // The usage chunk goes no further; from the others (Azure's prompt filter results, say) the field goes.
@@ -163,8 +179,18 @@ export class SseRelay {
       }
     }
     // An event whose every data line was the hidden usage is not sent at all.
-    if (dropped > 0 && dropped === data) return true;
+    if ((dropped > 0 && dropped === data) || this.detached) return true;
     return this.write(`${out.join('\n')}\n\n`);
+  }
+
+  private noteEnds(choices: unknown): void {
+    if (!Array.isArray(choices)) return;
+    for (const c of choices as unknown[]) {
+      if (typeof c !== 'object' || c === null) continue;
+      const { index, finish_reason: reason } = c as { index?: unknown; finish_reason?: unknown };
+      this.choicesSeen.add(index);
+      if (reason !== null && reason !== undefined) this.choicesEnded.add(index);
+    }
   }
 }
 
