@@ -294,16 +294,7 @@ export class ProxyService implements OnApplicationShutdown {
       }
       for (let attempt = 0; attempt < 2; attempt++) {
         const t0 = performance.now();
-        const out = await withSpan(
-          `upstream ${call.endpoint.replace('/', '.')}`,
-          { 'router.model': id, 'router.attempt': attempt + 1 },
-          async (span) => {
-            const o = call.stream ? await this.streamOnce(model, call, plan) : await this.callOnce(model, call, plan);
-            if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
-            return o;
-          },
-          { kind: SpanKind.CLIENT },
-        );
+        const out = await this.attempt(model, call, plan, attempt);
         const ms = performance.now() - t0;
         if (out.ok) {
           attempts.push({ model: id, ok: true, status: 200, error: null, ms });
@@ -328,12 +319,7 @@ export class ProxyService implements OnApplicationShutdown {
           // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
           record(model, null);
           await plan.beforeRelay?.();
-          // The upstream's `error` object as it sent it, in the same envelope.
-          const status = f.status ?? 502;
-          void reply
-            .status(status)
-            .headers(plan.headers(id))
-            .send({ error: f.body ?? openAiError({ status, code: 'UPSTREAM_FAILED', detail: f.message }).error });
+          relayUpstreamError(reply, plan.headers(id), f);
           return;
         }
         if (f.next === 'stop') {
@@ -354,6 +340,20 @@ export class ProxyService implements OnApplicationShutdown {
     const last = wasted.at(-1);
     record(last?.model ?? null, last?.answered ?? null);
     throw plan.allFailed(attempts);
+  }
+
+  /** One attempt of `model`, traced as a client span. */
+  private attempt(model: Model, call: UpstreamCall, plan: CallPlan, attempt: number): Promise<Outcome> {
+    return withSpan(
+      `upstream ${call.endpoint.replace('/', '.')}`,
+      { 'router.model': model.id, 'router.attempt': attempt + 1 },
+      async (span) => {
+        const o = call.stream ? await this.streamOnce(model, call, plan) : await this.callOnce(model, call, plan);
+        if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
+        return o;
+      },
+      { kind: SpanKind.CLIENT },
+    );
   }
 
   private routerHeaders(dec: RouteResponse, model: string): Record<string, string> {
@@ -535,6 +535,15 @@ function asModelField(err: unknown, model: string): unknown {
 
 const attemptErrors = (attempts: Attempt[]): FieldError[] =>
   attempts.map((a, i) => ({ path: `attempts.${i}`, message: `${a.model}: ${a.error ?? 'failed'}${a.status ? ` (${a.status})` : ''}` }));
+
+/** Relays an upstream's own 4xx: its `error` object as it sent it, in the same envelope. */
+function relayUpstreamError(reply: FastifyReply, headers: Record<string, string>, f: UpstreamFailure): void {
+  const status = f.status ?? 502;
+  void reply
+    .status(status)
+    .headers(headers)
+    .send({ error: f.body ?? openAiError({ status, code: 'UPSTREAM_FAILED', detail: f.message }).error });
+}
 
 /** Resolves once `res` has room again ('drain'), or when waiting is moot (closed, or the attempt aborted). */
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { applyLocalDecision, createRng, linearEstimates, type Rng } from '@app/bandits';
+import { applyLocalDecision, type ArmEstimate, createRng, linearEstimates, type Rng } from '@app/bandits';
 import {
   type DecisionCascade,
   type DecisionFeatureSource,
@@ -42,6 +42,17 @@ function finiteOnly(e: Record<string, string | number>): Record<string, string |
   for (const [k, v] of Object.entries(e)) if (typeof v === 'string' || Number.isFinite(v)) out[k] = v;
   return out;
 }
+/** A decision's per-arm estimates as the answer shows them. */
+const scoresOf = (estimates: readonly ArmEstimate[], arms: readonly string[]) =>
+  estimates.map((e) => ({
+    model: arms[e.arm],
+    score: e.score,
+    quality: e.quality,
+    bonus: e.bonus,
+    energyJoules: e.energy,
+    costUsd: e.cost,
+    latencyMs: e.latency,
+  }));
 const hotCopyTtl = (rt: PolicyRuntime) => rt.policy.feedback.windowSeconds + HOT_COPY_MARGIN_S;
 
 /** A decision made and answered, not yet recorded (see RoutingService.decide). */
@@ -175,15 +186,7 @@ export class RoutingService {
       : decidePolicy(rt, this.sequential.state(rt), { x, candidates, mode, nowMs: Date.now() }, this.rng);
     const arms = rt.policy.arms;
     const id = this.ids.id();
-    const scores = dec.estimates.map((e) => ({
-      model: arms[e.arm],
-      score: e.score,
-      quality: e.quality,
-      bonus: e.bonus,
-      energyJoules: e.energy,
-      costUsd: e.cost,
-      latencyMs: e.latency,
-    }));
+    const scores = scoresOf(dec.estimates, arms);
     const decided: DecisionRecord = {
       id,
       policy: rt.policy.name,
