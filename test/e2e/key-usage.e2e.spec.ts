@@ -200,6 +200,25 @@ describe('spend per key and model', () => {
         outputTokens: OUT,
         costUsd: expect.closeTo(cost('small'), 12),
       });
+      // An upstream that sends far more than a usage chunk after the answer is read no further than a bound (what was
+      // forwarded before the client's leaving was noticed is charged, as for any stream left early).
+      up.setMode('up-chatty', 'flood-after-finish', 64 * 1024 * 1024);
+      expect((await admin.put('/admin/models/chatty', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-chatty', pricing: PRICES.small })).status).toBe(200);
+      const k2 = await admin.post('/admin/keys', { name: 'tenant-l2', scope: 'route' });
+      const ac2 = new AbortController();
+      const res2 = await fetch(`${svc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k2.body.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chatty', messages: MSG, stream: true }),
+        signal: ac2.signal,
+      });
+      const reader2 = res2.body!.getReader();
+      for (let seen = ''; !seen.includes('"finish_reason":"stop"');) seen += new TextDecoder().decode((await reader2.read()).value);
+      ac2.abort();
+      await eventually(async () => (m = (await typed().keyUsage(k2.body.id)).models).length === 1, 10_000);
+      expect(m[0]).toMatchObject({ model: 'chatty', requests: 1, failed: 1 });
+      expect(up.sent.get('up-chatty')).toBeLessThan(8 * 1024 * 1024);
+      expect(m[0].outputTokens * 4).toBeLessThanOrEqual(up.sent.get('up-chatty')!);
     } finally {
       await late.close();
     }

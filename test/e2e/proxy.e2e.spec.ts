@@ -287,16 +287,31 @@ describe('OpenAI-compatible proxy', () => {
     expect(new Set(statuses)).toEqual(new Set([400]));
     up.setMode('up-refuses', 'error500');
     for (let i = 6; i < 8; i++) expect((await ask('router/unserved', i)).status).toBe(502);
+    // A stream whose client left before its first chunk: no answer either (the upstream call ends with it).
+    const slow = await startFakeUpstream({ latencyMs: 300 }); // under the suite's 400 ms TTFT limit
+    expect((await admin.put('/admin/models/slow-first', { baseUrl: `${slow.url}/v1`, upstreamModel: 'up-slow', pricing })).status).toBe(200);
+    expect((await admin.put('/admin/policies/left', { algorithm: 'linucb', arms: ['slow-first'], feedback })).status).toBe(201);
+    const body = JSON.stringify({ model: 'router/left', messages: [{ role: 'user', content: 'gone' }], stream: true });
+    const init = { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body };
+    await expect(fetch(`${svc.url}/v1/chat/completions`, { ...init, signal: AbortSignal.timeout(100) })).rejects.toThrow();
     for (let i = 0; i < 3; i++) expect((await ask('router/served', i)).status).toBe(200);
     const stats = async (p: string) => (await admin.get(`/admin/policies/${p}/stats`)).body;
-    // The control's default rewards were swept, so the unserved decisions' windows (older) were swept too.
+    // The control's default rewards were swept, so the unserved decisions' windows (older) were swept too; then
+    // several more sweeps (300 ms apart) pass with nothing changing.
     await eventually(async () => (await stats('served')).arms[0].quality.count === 3, 15_000);
-    const s = await settled(() => stats('unserved'), ['stateSeq', 'decisions']);
+    const counts = async (p: string) => {
+      const s = await stats(p);
+      return { s, learned: s.events.learned as number, stale: s.events.stale as number };
+    };
+    const { s } = await settled(() => counts('unserved'), ['learned', 'stale'], 1500);
     for (const a of s.arms) expect([a.model, a.pulls, a.quality.count, a.costUsd.count, a.latencyMs.count]).toEqual([a.model, 0, 0, 0, 0]);
     // Stored all the same: each call's usage (nothing to learn: stale), the one feedback (learnt as nothing); no
     // default reward was written for a decision without a context.
     expect(s.events).toMatchObject({ stale: 8, learned: 1 });
     expect([s.decisions, s.feedback]).toEqual([0, 0]);
+    const left = (await settled(() => counts('left'), ['learned', 'stale'], 1500)).s;
+    expect([left.arms[0].pulls, left.arms[0].quality.count, left.events.learned]).toEqual([0, 0, 0]);
+    await slow.close();
     up.setMode('up-refuses', 'ok');
     up.setMode('up-gone', 'ok');
   }, 60_000);

@@ -5,9 +5,11 @@ import { type AddressInfo } from 'node:net';
  * How the fake answers: normally, with an HTTP error, by hanging, or by dropping the connection; or with a hostile
  * amount of data (`setMode`'s `bytes`, default 100 MiB): `huge` a chat.completion JSON whose content is that long
  * (chunked, no content-length), `long-line` one normal event then a `data:` line that long with no blank line,
- * `flood` that many bytes of small well-formed events. Big bodies are written as the reader takes them.
+ * `flood` that many bytes of small well-formed events (`flood-after-finish`: after a complete answer). Big bodies
+ * are written as the reader takes them.
  */
-export type FakeMode = 'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood' | 'malformed' | 'zero-usage';
+export type FakeMode =
+  'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood' | 'flood-after-finish' | 'malformed' | 'zero-usage';
 
 export interface FakeUpstream {
   url: string;
@@ -65,7 +67,7 @@ export async function startFakeUpstream(
           req.socket.destroy();
           return;
         }
-        if (mode === 'huge' || mode === 'long-line' || mode === 'flood') {
+        if (mode === 'huge' || mode === 'long-line' || mode === 'flood' || mode === 'flood-after-finish') {
           await big(res, model, mode, sizes.get(model) ?? 100 * 1024 * 1024, sent);
           return;
         }
@@ -171,7 +173,13 @@ async function pump(
   if (!res.destroyed) res.end(tail);
 }
 
-function big(res: ServerResponse, model: string, mode: 'huge' | 'long-line' | 'flood', bytes: number, sent: Map<string, number>): Promise<void> {
+function big(
+  res: ServerResponse,
+  model: string,
+  mode: 'huge' | 'long-line' | 'flood' | 'flood-after-finish',
+  bytes: number,
+  sent: Map<string, number>,
+): Promise<void> {
   const chunk = (content: string) =>
     JSON.stringify({
       id: 'chatcmpl-fake',
@@ -189,5 +197,8 @@ function big(res: ServerResponse, model: string, mode: 'huge' | 'long-line' | 'f
   if (mode === 'long-line') return pump(res, model, sent, `data: ${chunk('Hello')}\n\ndata: `, bytes, '\n\ndata: [DONE]\n\n');
   const event = `data: ${chunk('x'.repeat(900))}\n\n`;
   const piece = Buffer.from(event.repeat(Math.max(1, Math.floor(FILL.length / event.length))));
-  return pump(res, model, sent, '', Math.ceil(bytes / piece.length) * piece.length, 'data: [DONE]\n\n', piece);
+  // `flood-after-finish`: a complete answer (its finish_reason), then the flood where only a usage chunk belongs.
+  const finished = `data: ${chunk('Hello')}\n\ndata: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`;
+  const head = mode === 'flood-after-finish' ? finished : '';
+  return pump(res, model, sent, head, Math.ceil(bytes / piece.length) * piece.length, 'data: [DONE]\n\n', piece);
 }

@@ -106,7 +106,7 @@ export class MetricsService {
   });
   readonly keyCalls = new Counter({
     name: 'router_key_calls_total',
-    help: 'Proxied and direct calls by key name and model (the one that answered, or was tried last); see keyUsageLabels',
+    help: 'Usage events by key name and model: proxied and direct calls (the model that answered, else the pick), unusable upstream answers, embeddings calls of routes; see keyUsageLabels',
     labelNames: ['key', 'model'],
     registers: [this.registry],
   });

@@ -18,7 +18,7 @@ import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { type ArmsOf, callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
 import { SseRelay } from './sse-relay.js';
-import { embeddingsInputTokens, estimateTokens, usageTokens } from './usage-tokens.js';
+import { embeddingsInputTokens, estimateTokens, reportedCount, usageTokens } from './usage-tokens.js';
 import { streamUsage } from './stream-usage.js';
 import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
@@ -53,8 +53,9 @@ function measured(
   };
 }
 
-/** How long a stream is still read for its usage after its client left at the end of the answer (ms). */
+/** How long, and how far, a stream is still read for its usage after its client left at the end of the answer. */
 const USAGE_AFTER_CLIENT_MS = 2000;
+const USAGE_AFTER_CLIENT_BYTES = 64 * 1024;
 
 /** How a routed call's decision is recorded: as the decision of the model that answered, or of none. */
 interface Recording {
@@ -384,7 +385,7 @@ export class ProxyService implements OnApplicationShutdown {
       // An embeddings answer has no output: whatever it says of completions is not charged.
       const answered =
         call.endpoint === 'embeddings'
-          ? measured(model.id, request, done.promptTokens ?? done.totalTokens, 0, 0, latencyMs, ttftMs)
+          ? measured(model.id, request, reportedCount(done.promptTokens, done.totalTokens), 0, 0, latencyMs, ttftMs)
           : measured(model.id, request, done.promptTokens, done.completionTokens, done.generatedBytes, latencyMs, ttftMs);
       return { ok: true, answered };
     } catch (err) {
@@ -424,10 +425,20 @@ export class ProxyService implements OnApplicationShutdown {
     let relay: SseRelay | undefined;
     let ttftMs: number | null = null;
     let linger: NodeJS.Timeout | undefined;
+    let over = false;
     // What the relay has forwarded so far, as the call's usage (estimated where the upstream reported none).
     const usage = (r: SseRelay, partial: boolean): Answered => ({
       ...measured(model.id, request, r.usage?.prompt_tokens, r.usage?.completion_tokens, r.generatedBytes, performance.now() - t0, ttftMs),
       ...(partial ? { partial: true as const } : {}),
+    });
+    // A client that leaves ends the upstream call at once (before its first chunk too: no answer, no decision to
+    // learn), except once the answer is complete: then only the usage is left unread, and it is read (a little
+    // while) so that the call is charged what the upstream counted, hidden reasoning included, not an estimate.
+    onResponseOver(reply.request.raw, reply.raw, (finished) => {
+      if (finished || over) return;
+      if (!relay?.answerComplete) return ac.abort(new ClientGone('the client went away'));
+      relay.detach();
+      linger = setTimeout(() => ac.abort(new ClientGone('the client went away before the usage')), USAGE_AFTER_CLIENT_MS);
     });
     try {
       const answer = await this.upstreams.post(model, request);
@@ -435,15 +446,10 @@ export class ProxyService implements OnApplicationShutdown {
       const first = await answer.chunks.next();
       clearTimeout(ttft);
       if (first.done) throw new Error('upstream closed the stream before any data');
+      if (ac.signal.aborted) throw ac.signal.reason;
       ttftMs = performance.now() - t0;
       await plan.beforeAnswer(model.id);
-      // A client that leaves once the answer is complete leaves only the usage unread: it is read (a little while)
-      // so that the call is charged what the upstream counted, hidden reasoning included, not an estimate.
-      const res = this.openStream(reply, plan.headers(model.id), () => {
-        if (!relay?.answerComplete) return ac.abort(new ClientGone('the client went away'));
-        relay.detach();
-        linger = setTimeout(() => ac.abort(new ClientGone('the client went away before the usage')), USAGE_AFTER_CLIENT_MS);
-      });
+      const res = this.openStream(reply, plan.headers(model.id));
       committed = true;
       const r = (relay = new SseRelay(
         model.id,
@@ -451,7 +457,8 @@ export class ProxyService implements OnApplicationShutdown {
         { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' },
         streamUsage(model, call.params).hide,
       ));
-      await relayAll(answer.chunks, r, first.value, res, ac.signal, (waiting) => (waitingForClient = waiting));
+      r.expectedChoices = typeof call.params.n === 'number' ? call.params.n : 1;
+      await relayAll(answer.chunks, r, first.value, res, ac, (waiting) => (waitingForClient = waiting));
       r.end();
       res.end();
       return { ok: true, answered: usage(r, false) };
@@ -471,17 +478,15 @@ export class ProxyService implements OnApplicationShutdown {
       }
       return { ok: false, failure, committed, ...(committed && relay ? { partial: usage(relay, true) } : {}) };
     } finally {
+      over = true;
       clearTimeout(ttft);
       clearTimeout(total);
       clearTimeout(linger);
     }
   }
 
-  /**
-   * Commits the answer to streaming: status and headers go out; `gone` is called when the client leaves before the
-   * end (or left while the first chunk was awaited).
-   */
-  private openStream(reply: FastifyReply, headers: Record<string, string>, gone: () => void): ServerResponse {
+  /** Commits the answer to streaming: status and headers go out. */
+  private openStream(reply: FastifyReply, headers: Record<string, string>): ServerResponse {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -489,9 +494,6 @@ export class ProxyService implements OnApplicationShutdown {
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       ...headers,
-    });
-    onResponseOver(reply.request.raw, res, (finished) => {
-      if (!finished) gone();
     });
     return res;
   }
@@ -570,19 +572,23 @@ async function relayAll(
   relay: SseRelay,
   first: Uint8Array,
   res: ServerResponse,
-  signal: AbortSignal,
+  ac: AbortController,
   waiting: (w: boolean) => void,
 ): Promise<void> {
   let flowing = relay.push(first);
   for (;;) {
     if (!flowing) {
       waiting(true);
-      await drained(res, signal);
+      await drained(res, ac.signal);
       waiting(false);
     }
     const next = await chunks.next();
     if (next.done) return;
     flowing = relay.push(next.value);
+    if (relay.bytesAfterDetach > USAGE_AFTER_CLIENT_BYTES) {
+      ac.abort(new ClientGone('the client went away; the upstream sent more than a usage chunk after the answer'));
+      throw ac.signal.reason;
+    }
   }
 }
 

@@ -32,16 +32,23 @@ describe('SseRelay', () => {
     const ended = (index: number, reason: string | null) => `data: ${JSON.stringify({ choices: [{ index, delta: {}, finish_reason: reason }] })}\n\n`;
     let out = '';
     const r = new SseRelay('mine', (t) => ((out += t), true));
+    r.expectedChoices = 2;
     expect(r.answerComplete).toBe(false);
-    r.push(enc.encode(ended(0, null) + ended(1, null) + ended(0, 'stop')));
-    expect(r.answerComplete).toBe(false); // choice 1 goes on (n = 2)
+    r.push(enc.encode(ended(0, null) + ended(0, 'stop')));
+    expect(r.answerComplete).toBe(false); // n = 2: choice 1 has not even begun (an upstream may send them in turn)
+    r.push(enc.encode(ended(1, null)));
+    expect(r.answerComplete).toBe(false);
     r.push(enc.encode(ended(1, 'length')));
     expect(r.answerComplete).toBe(true);
     const written = out.length;
     r.detach();
-    r.push(enc.encode(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 8000 } })}\n\ndata: [DONE]\n\n`));
+    const after = `data: ${chunk('never sent')}\n\ndata: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 8000 } })}\n\ndata: [DONE]\n\n`;
+    r.push(enc.encode(after));
     expect(r.usage).toEqual({ prompt_tokens: 9, completion_tokens: 8000 });
     expect(out.length).toBe(written);
+    // What the client never got is not charged by estimate; what was read is counted (the proxy stops past a bound).
+    expect(r.generatedBytes).toBe(0);
+    expect(r.bytesAfterDetach).toBe(enc.encode(after).length);
   });
 
   it('rewrites the model of each data chunk, keeps comments and [DONE], counts content and keeps usage', () => {

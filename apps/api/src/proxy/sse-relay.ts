@@ -41,6 +41,10 @@ export class SseRelay {
   private readonly choicesEnded = new Set<unknown>();
   /** The client is gone: events are still read (for the usage that may follow) but no longer written. */
   private detached = false;
+  /** Bytes read since then (a usage chunk is small: the reader stops past a bound). */
+  bytesAfterDetach = 0;
+  /** How many choices the request asked for (`n`): the answer is complete only when that many have ended. */
+  expectedChoices = 1;
 
   /** `write` returns false when its consumer wants the caller to wait (a stream's backpressure). */
   constructor(
@@ -53,6 +57,7 @@ export class SseRelay {
 
   /** Forwards every event `bytes` completes; false when a write asked to wait before more is pushed. */
   push(bytes: Uint8Array): boolean {
+    if (this.detached) this.bytesAfterDetach += bytes.length;
     const base = this.pos;
     this.pending.push(bytes);
     this.pos += bytes.length;
@@ -95,10 +100,10 @@ export class SseRelay {
 
   /** Every choice the stream began has ended (its `finish_reason` came): only the usage, if any, may follow. */
   get answerComplete(): boolean {
-    return this.choicesSeen.size > 0 && this.choicesEnded.size === this.choicesSeen.size;
+    return this.choicesEnded.size >= Math.max(1, this.expectedChoices) && this.choicesEnded.size === this.choicesSeen.size;
   }
 
-  /** Stops writing: what follows is still read and counted (the usage chunk of a client that left at the end). */
+  /** Stops writing: what follows is still read for its usage (the usage chunk of a client that left at the end). */
   detach(): void {
     this.detached = true;
   }
@@ -160,7 +165,8 @@ export class SseRelay {
       try {
         const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown };
         chunk.model = this.model;
-        this.generatedBytes += generatedBytes(chunk.choices, 'delta');
+        // Text the client never got is not charged by estimate (an upstream's own count still covers it).
+        if (!this.detached) this.generatedBytes += generatedBytes(chunk.choices, 'delta');
         this.noteEnds(chunk.choices);
         if (chunk.usage) this.usage = chunk.usage;
         if (this.hideUsage && 'usage' in chunk) {

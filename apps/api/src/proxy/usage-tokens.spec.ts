@@ -1,4 +1,4 @@
-import { embeddingsInputTokens, estimateTokens, generatedBytes, usageTokens } from './usage-tokens.js';
+import { embeddingsInputTokens, estimateTokens, generatedBytes, reportedCount, usageTokens } from './usage-tokens.js';
 
 describe('usageTokens', () => {
   it('keeps real counts and replaces what an upstream may send that no usage event could carry', () => {
@@ -12,6 +12,14 @@ describe('usageTokens', () => {
     expect(usageTokens('12', () => 3)).toBe(3);
     expect(usageTokens(Number.NaN, () => 3)).toBe(3);
     expect(usageTokens(3e9, () => 3)).toBe(2 ** 31 - 1);
+  });
+
+  it('takes the first count that counts something: a total where the prompt count is 0 or missing', () => {
+    expect(reportedCount(0, 12)).toBe(12);
+    expect(reportedCount(undefined, 12)).toBe(12);
+    expect(reportedCount(5, 12)).toBe(5);
+    expect(reportedCount(-1, 2.5, '7', null)).toBeUndefined();
+    expect(usageTokens(reportedCount(0, 0), () => 4)).toBe(4);
   });
 
   it('bounds the fallback estimate as it bounds a reported count', () => {

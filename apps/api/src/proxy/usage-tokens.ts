@@ -12,6 +12,9 @@ export function usageTokens(reported: unknown, fallback: () => number): number {
   return Number.isFinite(n) && n > 0 ? Math.min(Math.ceil(n), MAX_TOKENS) : 0;
 }
 
+/** The first of an upstream's counts that is a count of something (a positive whole number), e.g. `prompt_tokens` else `total_tokens`. */
+export const reportedCount = (...counts: unknown[]): unknown => counts.find((n) => typeof n === 'number' && Number.isInteger(n) && n > 0);
+
 /**
  * Tokens of `bytes` UTF-8 bytes of text, where no count was reported: four bytes a token. About four characters
  * a token in English and code, and about three quarters of a token a character in Chinese or Japanese (three bytes

@@ -3,6 +3,7 @@ import { type Model, type EmbeddingFallbackReason } from '@app/contracts';
 import { Agent, request } from 'undici';
 import { endpointUrl } from '../proxy/endpoint-url.js';
 import { KeyEnvRefused, upstreamKey } from '../proxy/upstream-key.js';
+import { reportedCount } from '../proxy/usage-tokens.js';
 
 /** Largest embeddings answer read (an embedding of 4,096 floats is about 90 KB of JSON). */
 export const MAX_EMBEDDINGS_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -124,7 +125,7 @@ export function parseEmbeddingAnswer(text: string): EmbeddingAnswer {
     throw new EmbeddingFailure('error', 'embeddings answer is not JSON');
   }
   const usage = (json as { usage?: { prompt_tokens?: unknown; total_tokens?: unknown } | null } | null)?.usage;
-  return { embedding: firstEmbedding(json), reportedTokens: usage?.prompt_tokens ?? usage?.total_tokens };
+  return { embedding: firstEmbedding(json), reportedTokens: reportedCount(usage?.prompt_tokens, usage?.total_tokens) };
 }
 
 /**
