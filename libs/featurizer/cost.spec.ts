@@ -30,10 +30,17 @@ describe('each scan is linear on hostile 1 MB texts', () => {
       const slow: string[] = [];
       for (const [shape, text] of Object.entries(HOSTILE_TEXTS)) {
         expect(text.length).toBe(MAX_INPUT_CHARS);
-        const ms = bestTimeMs(scan, text);
-        const quarter = bestTimeMs(scan, quarters[shape]);
-        // Compared within the same shape; the absolute bound is generous for slow machines.
-        if (ms > 400 || ms > 8 * Math.max(quarter, 5)) slow.push(`${shape}: ${ms.toFixed(1)} ms (a quarter of it: ${quarter.toFixed(1)} ms)`);
+        const measure = (): string | null => {
+          const ms = bestTimeMs(scan, text);
+          const quarter = bestTimeMs(scan, quarters[shape]);
+          // Compared within the same shape; the absolute bound is generous for slow machines.
+          return ms > 400 || ms > 8 * Math.max(quarter, 5) ? `${shape}: ${ms.toFixed(1)} ms (a quarter of it: ${quarter.toFixed(1)} ms)` : null;
+        };
+        // A shared machine's timings jump now and then (a 12 ms scan once took 44 ms in CI): a shape is slow only if
+        // it is slow in three measurements in a row, as a quadratic scan always is.
+        let verdict = measure();
+        for (let again = 0; verdict !== null && again < 2; again++) verdict = measure();
+        if (verdict !== null) slow.push(verdict);
       }
       expect(slow).toEqual([]);
     });
