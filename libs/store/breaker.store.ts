@@ -48,6 +48,14 @@ export class BreakerStore {
     return this.redis.breaker(this.keys.breakers(), 'probe', model, now, s.threshold, s.cooldownMs, s.probeTtlMs);
   }
 
+  /**
+   * Frees the slot of the probe granted at `grantedAt` (the `now` its `probe` was called with) when it ended without a
+   * verdict: the next caller may probe at once. A later caller's probe, or a verdict already given, is left alone.
+   */
+  release(model: string, s: BreakerSettings, grantedAt: number): Promise<string> {
+    return this.redis.breaker(this.keys.breakers(), 'release', model, grantedAt, s.threshold, s.cooldownMs, s.probeTtlMs);
+  }
+
   async all(): Promise<Map<string, BreakerInfo>> {
     const raw = await this.redis.hgetall(this.keys.breakers());
     const out = new Map<string, BreakerInfo>();

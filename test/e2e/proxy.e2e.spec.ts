@@ -191,6 +191,42 @@ describe('OpenAI-compatible proxy', () => {
     expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",endpoint="chat\/completions",reason="status"\} [1-9]/);
   }, 60_000);
 
+  it('a half-open probe that ends without a verdict (a relayed 4xx, a client gone) frees its slot at once', async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    expect((await admin.put('/admin/models/probed', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-probed', pricing })).status).toBe(200);
+    const call = (content: string, extra: object = {}) =>
+      admin.post('/v1/chat/completions', { model: 'probed', messages: [{ role: 'user', content }], ...extra });
+    const breaker = async () => (await admin.get('/admin/models/probed')).body.breaker.state as string;
+    const openIt = async () => {
+      up.setMode('up-probed', 'error500');
+      for (let i = 0; i < 2; i++) expect((await call(`fail ${i}`)).status).toBe(502); // 2 attempts each, threshold 3
+      await eventually(async () => (await breaker()) === 'open');
+      await new Promise((r) => setTimeout(r, 1700)); // past the 1.5 s cool-down
+    };
+    // A probe relayed as the upstream's own 400: no verdict on the model, and the next caller probes at once
+    // (before, the slot stayed taken for the probe's ttl, the 3 s proxy timeout: the model stayed out that long).
+    await openIt();
+    up.setMode('up-probed', 'error400');
+    expect((await call('the probe')).status).toBe(400);
+    expect(await breaker()).toBe('open');
+    up.setMode('up-probed', 'ok');
+    const t0 = Date.now();
+    await eventually(async () => (await call('next')).status === 200, 1000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await breaker()).toBe('closed');
+    // A streaming probe whose client leaves before its first chunk: no verdict either.
+    await openIt();
+    up.setMode('up-probed', 'hang');
+    const body = JSON.stringify({ model: 'probed', messages: [{ role: 'user', content: 'gone' }], stream: true });
+    const init = { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body };
+    await expect(fetch(`${svc.url}/v1/chat/completions`, { ...init, signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    up.setMode('up-probed', 'ok');
+    const t1 = Date.now();
+    await eventually(async () => (await call('after the client left')).status === 200, 1000);
+    expect(Date.now() - t1).toBeLessThan(1000);
+    expect(await breaker()).toBe('closed');
+  }, 30_000);
+
   it('credits the model that answered: a fallback answer teaches the fallback, never the failed pick', async () => {
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     expect((await admin.put('/admin/models/broken', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-broken', pricing })).status).toBe(200);

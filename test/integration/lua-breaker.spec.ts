@@ -69,6 +69,28 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     expect(await breakers.failure(m, S, t + 20 + S.cooldownMs)).toBe('closed');
   });
 
+  it('a probe released without a verdict frees its own slot only, and changes no counts', async () => {
+    const m = model();
+    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    const t = T0 + S.cooldownMs;
+    expect(await breakers.probe(m, S, t)).toBe('probe');
+    expect(await breakers.probe(m, S, t + 1)).toBe('open');
+    // A release naming another grant time (not this probe's) leaves the slot taken.
+    expect(await breakers.release(m, S, t + 1)).toBe('open');
+    expect(await breakers.probe(m, S, t + 2)).toBe('open');
+    expect(await breakers.release(m, S, t)).toBe('open');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 3, openedAt: T0 });
+    // Freed: the next caller probes at once, long before the ttl.
+    expect(await breakers.probe(m, S, t + 3)).toBe('probe');
+    // The first probe's late release cannot free the second's slot.
+    expect(await breakers.release(m, S, t)).toBe('open');
+    expect(await breakers.probe(m, S, t + 4)).toBe('open');
+    // After a verdict a release changes nothing: closed stays closed.
+    expect(await breakers.success(m, S, t + 5)).toBe('closed');
+    expect(await breakers.release(m, S, t + 3)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+  });
+
   it('exactly one of many concurrent callers on 8 connections gets the probe', async () => {
     const m = model();
     const stores = conns.map((c) => new BreakerStore(c, env.prefix));

@@ -1,12 +1,15 @@
 -- Per-model circuit breaker, shared by every api replica (one hash field per model, JSON state).
 -- KEYS[1]: the breakers hash.
--- ARGV: op ('fail' | 'ok' | 'probe'), model, now (ms), threshold (consecutive failures), cooldown (ms),
+-- ARGV: op ('fail' | 'ok' | 'probe' | 'release'), model, now (ms), threshold (consecutive failures), cooldown (ms),
 --       probe ttl (ms).
 -- State: {state = 'closed' | 'open', failures, openedAt, probeUntil}.
 --  fail : failures + 1; opens at `threshold` (or at once when the failure was a half-open probe). Returns state.
 --  ok   : closes and resets. Returns 'closed'.
 --  probe: for an open breaker whose cool-down has passed, lets exactly one caller through (probeUntil = now +
 --         ttl) and returns 'probe'; otherwise returns the current state.
+--  release: a probe granted at `now` that ended without a verdict (the upstream's own 4xx relayed, the client gone,
+--         the model not callable as configured) frees its slot, so the next caller may probe at once; only that
+--         probe's slot (probeUntil = now + ttl), not a later caller's. Returns the state.
 local raw = redis.call('HGET', KEYS[1], ARGV[2])
 local s = raw and cjson.decode(raw) or { state = 'closed', failures = 0, openedAt = 0, probeUntil = 0 }
 local now = tonumber(ARGV[3])
@@ -27,6 +30,11 @@ elseif op == 'probe' then
     return 'probe'
   end
   return s.state
+elseif op == 'release' then
+  if s.state ~= 'open' or s.probeUntil ~= now + tonumber(ARGV[6]) then
+    return s.state
+  end
+  s.probeUntil = 0
 end
 redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(s))
 return s.state

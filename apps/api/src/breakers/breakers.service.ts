@@ -5,6 +5,11 @@ import { type ApiEnv } from '../config.js';
 
 const POLL_MS = 500;
 
+/** Leave to call a model (BreakerService.admit); `probe`: when this call holds its breaker's half-open probe, granted then. */
+export interface BreakerPass {
+  probe: number | null;
+}
+
 /**
  * This replica's view of the per-model circuit breakers (state in Redis, shared by all replicas, polled every
  * 500 ms). Open models leave routing until their cool-down passes; then the first request that routes to one
@@ -52,14 +57,26 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     return this.states.get(model) ?? { state: 'closed', failures: 0, openedAt: 0 };
   }
 
-  /** May this call use `model`? Closed: yes; open past its cool-down: only the caller that wins the probe. */
-  async admit(model: string): Promise<boolean> {
-    if (this.state(model).state !== 'open') return true;
+  /**
+   * May this call use `model`? Closed: yes; open past its cool-down: only the caller that wins the probe. null: no;
+   * else a pass, which holds the half-open probe when `probe` is set: its caller reports the outcome (success,
+   * failure) or, when the call ended without telling whether the model works, releases it.
+   */
+  async admit(model: string): Promise<BreakerPass | null> {
+    if (this.state(model).state !== 'open') return { probe: null };
+    const now = Date.now();
     try {
-      return (await this.store.probe(model, this.settings)) !== 'open';
+      const answer = await this.store.probe(model, this.settings, now);
+      return answer === 'open' ? null : { probe: answer === 'probe' ? now : null };
     } catch {
-      return false;
+      return null;
     }
+  }
+
+  /** A probe that ended without a verdict frees its slot for the next caller (nothing for a pass without one). */
+  async release(model: string, pass: BreakerPass): Promise<void> {
+    if (pass.probe === null) return;
+    await this.record(() => this.store.release(model, this.settings, pass.probe as number), model);
   }
 
   async success(model: string): Promise<void> {

@@ -289,53 +289,59 @@ export class ProxyService implements OnApplicationShutdown {
         continue;
       }
       const breaker = breakerId(id, call.endpoint);
-      if (!(await this.breakers.admit(breaker))) {
+      const pass = await this.breakers.admit(breaker);
+      if (!pass) {
         attempts.push({ model: id, ok: false, status: null, error: 'circuit open', ms: 0 });
         continue;
       }
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const t0 = performance.now();
-        const out = await this.attempt(model, call, plan, attempt);
-        const ms = performance.now() - t0;
-        if (out.ok) {
-          attempts.push({ model: id, ok: true, status: 200, error: null, ms });
-          this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
-          plan.answered(id);
-          void this.breakers.success(breaker);
-          record(model, out.answered);
-          return;
+      // A half-open probe that ends without a verdict (relayed 4xx, stop, skip) frees its slot for the next caller.
+      let judged = false;
+      try {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const t0 = performance.now();
+          const out = await this.attempt(model, call, plan, attempt);
+          const ms = performance.now() - t0;
+          if (out.ok) {
+            attempts.push({ model: id, ok: true, status: 200, error: null, ms });
+            this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
+            plan.answered(id);
+            judged = true;
+            void this.breakers.success(breaker);
+            record(model, out.answered);
+            return;
+          }
+          const f = out.failure;
+          if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
+          attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
+          if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
+          this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
+          this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
+          if (f.next === 'skip') break;
+          if (f.next === 'relay') {
+            // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
+            record(model, null);
+            if (plan.relay === false) throw plan.allFailed(attempts);
+            await plan.beforeRelay?.();
+            relayUpstreamError(reply, plan.headers(id), f);
+            return;
+          }
+          if (f.next === 'stop') {
+            record(model, out.partial ?? null);
+            if (out.committed) return;
+            if (f.reason === 'local') throw f.cause;
+            throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
+          }
+          judged = true;
+          await this.breakers.failure(breaker);
+          if (out.committed) {
+            // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
+            record(model, out.partial ?? null);
+            return;
+          }
+          if (this.breakers.state(breaker).state === 'open') break;
         }
-        const f = out.failure;
-        if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
-        attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
-        if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
-        this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
-        this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
-        if (f.next === 'skip') break;
-        if (f.next === 'relay' && plan.relay === false) {
-          record(model, null);
-          throw plan.allFailed(attempts);
-        }
-        if (f.next === 'relay') {
-          // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
-          record(model, null);
-          await plan.beforeRelay?.();
-          relayUpstreamError(reply, plan.headers(id), f);
-          return;
-        }
-        if (f.next === 'stop') {
-          record(model, out.partial ?? null);
-          if (out.committed) return;
-          if (f.reason === 'local') throw f.cause;
-          throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
-        }
-        await this.breakers.failure(breaker);
-        if (out.committed) {
-          // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
-          record(model, out.partial ?? null);
-          return;
-        }
-        if (this.breakers.state(breaker).state === 'open') break;
+      } finally {
+        if (!judged) void this.breakers.release(breaker, pass);
       }
     }
     const last = wasted.at(-1);
