@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuSeconds } from './support/process-cpu.js';
 import { startBuiltService } from './support/service.js';
 
 /**
@@ -11,7 +12,9 @@ import { startBuiltService } from './support/service.js';
  * limits (requests and tokens per minute, USD per day, calls in flight; high enough never to refuse) are checked in
  * Redis on every request (and each call's lease released after it), and a second router with its access log off (ACCESS_LOG=false) is called with the key without
  * limits: the same-run ratios are the cost of limits and of the access log (both routers at LOG_LEVEL=info, the
- * default; the request id and its log context cannot be turned off: every variant has them).
+ * default; the request id and its log context cannot be turned off: every variant has them). Beside each router's
+ * rate: the CPU its api and its worker used per request (from /proc), a figure that moves less with the machine's
+ * load than the rates do.
  * Usage: npm run bench:route [-- rounds seconds connections]   (needs local Redis and Postgres)
  */
 const [rounds = 3, secs = 10, conns = 50] = process.argv.slice(2).map(Number);
@@ -22,7 +25,8 @@ const BODY = JSON.stringify({
     'You are a helpful assistant. Explain step by step how a hash map resolves collisions, with a short Python example, and compare open addressing with chaining. Keep it under 200 words and mention load factors and resizing.',
 });
 
-async function load(port: number, key: string | null) {
+async function load(port: number, key: string | null, pids?: { api: number; worker: number }) {
+  const cpu0 = pids && { api: cpuSeconds(pids.api), worker: cpuSeconds(pids.worker) };
   const r = await autocannon({
     url: `http://127.0.0.1:${port}/v1/route`,
     method: 'POST',
@@ -32,7 +36,9 @@ async function load(port: number, key: string | null) {
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
   });
   if (r.non2xx > 0) throw new Error(`${r.non2xx} non-2xx answers on port ${port}`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  const perRequest = (pid: number, before: number) => ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, r.requests.total);
+  const cpu = pids && cpu0 ? `api ${perRequest(pids.api, cpu0.api).toFixed(0)} + worker ${perRequest(pids.worker, cpu0.worker).toFixed(0)} µs CPU/req` : '';
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
 }
 
 // As deployed by default: info level, one access line per request (read and dropped by this process).
@@ -61,13 +67,13 @@ try {
   console.error(`route bench: ${rounds} rounds x ${secs}s, ${conns} connections`);
   for (let r = 0; r < rounds; r++) {
     const b = await load(3901, null);
-    const a = await load(3902, keys[0].plain);
-    const l = await load(3902, keys[0].limited);
-    const q = await load(3904, keys[1].plain);
+    const a = await load(3902, keys[0].plain, svc.pids);
+    const l = await load(3902, keys[0].limited, svc.pids);
+    const q = await load(3904, keys[1].plain, quiet.pids);
     console.log(
-      `round ${r + 1}: bare Fastify ${b.rps.toFixed(0)} req/s (p99 ${b.p99} ms) | router ${a.rps.toFixed(0)} req/s (p50 ${a.p50} ms, p99 ${a.p99} ms) | ratio ${(a.rps / b.rps).toFixed(3)}` +
-        ` | with limits ${l.rps.toFixed(0)} req/s (p50 ${l.p50} ms, p99 ${l.p99} ms), ${(l.rps / a.rps).toFixed(3)}x without` +
-        ` | access log off ${q.rps.toFixed(0)} req/s (p50 ${q.p50} ms, p99 ${q.p99} ms), ${(a.rps / q.rps).toFixed(3)}x with it on`,
+      `round ${r + 1}: bare Fastify ${b.rps.toFixed(0)} req/s (p99 ${b.p99} ms) | router ${a.rps.toFixed(0)} req/s (p50 ${a.p50} ms, p99 ${a.p99} ms; ${a.cpu}) | ratio ${(a.rps / b.rps).toFixed(3)}` +
+        ` | with limits ${l.rps.toFixed(0)} req/s (p50 ${l.p50} ms, p99 ${l.p99} ms; ${l.cpu}), ${(l.rps / a.rps).toFixed(3)}x without` +
+        ` | access log off ${q.rps.toFixed(0)} req/s (p50 ${q.p50} ms, p99 ${q.p99} ms; ${q.cpu}), ${(a.rps / q.rps).toFixed(3)}x with it on`,
     );
   }
 } finally {

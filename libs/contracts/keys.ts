@@ -16,6 +16,11 @@ export const keyLimitsSchema = z.strictObject({
   usdPerDay: finite().gt(0).max(1_000_000_000).optional(),
   /** Calls of the key in flight at once, across replicas (from admission until the call's work is over). */
   concurrentRequests: z.int().min(1).max(1_000_000).optional(),
+  /**
+   * Feedback, pairwise and energy events a minute (each item of a batch counts), on the event endpoints, which
+   * `requestsPerMinute` does not count. Counted when admitted: the request that crosses it goes through.
+   */
+  eventsPerMinute: z.int().min(1).max(1_000_000_000).optional(),
 });
 export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 

@@ -4,6 +4,7 @@ import { luaSource } from './lua-source.js';
 
 const ADMIT_LUA = luaSource('keyLimitAdmit-4.lua');
 const RENEW_LUA = luaSource('keyInFlightRenew-1.lua');
+const EVENTS_LUA = luaSource('keyEventsAdmit-1.lua');
 
 /** A key's limits as the counters enforce them (each 0 = none). */
 export interface LimitValues {
@@ -38,6 +39,7 @@ type LimitsRedis = RedisClient & {
     leaseMs: number,
   ): Promise<number>;
   keyInFlightRenew(inFlight: string, leaseMs: number, ...leases: string[]): Promise<number>;
+  keyEventsAdmit(events: string, limit: number, n: number, ttlMs: number): Promise<number>;
 };
 
 /** Counters live two windows, so a window's count is there until it is over wherever the clocks stand. */
@@ -46,7 +48,8 @@ const DAY_TTL_MS = 2 * 86_400_000;
 
 /**
  * Per-key request, token and spend counters in fixed windows (a minute, a UTC day), and leases on the calls a key
- * has in flight, shared by every api replica: an atomic admission (keyLimitAdmit-4.lua), atomic charges (one MULTI
+ * has in flight, shared by every api replica: an atomic admission (keyLimitAdmit-4.lua; events, counted apart:
+ * keyEventsAdmit-1.lua), atomic charges (one MULTI
  * on the key's slot), leases renewed by the replica that holds them (keyInFlightRenew-1.lua) and released when the
  * call ends. Every counter expires; a lease expires `leaseMs` after it was last taken or renewed, on Redis's clock.
  */
@@ -59,6 +62,7 @@ export class KeyLimitsStore {
     const r = redis as unknown as Partial<LimitsRedis>;
     if (!r.keyLimitAdmit) redis.defineCommand('keyLimitAdmit', { numberOfKeys: 4, lua: ADMIT_LUA });
     if (!r.keyInFlightRenew) redis.defineCommand('keyInFlightRenew', { numberOfKeys: 1, lua: RENEW_LUA });
+    if (!r.keyEventsAdmit) redis.defineCommand('keyEventsAdmit', { numberOfKeys: 1, lua: EVENTS_LUA });
     this.redis = redis as unknown as LimitsRedis;
   }
 
@@ -83,6 +87,14 @@ export class KeyLimitsStore {
       leaseMs,
     );
     return code === 0 ? null : LIMIT_REFUSED[code as keyof typeof LIMIT_REFUSED];
+  }
+
+  /**
+   * Admits a request carrying `n` events of `keyId` under its limit of events per minute (keyEventsAdmit-1.lua):
+   * true, counted, while the minute's count is below `limit`; false, nothing counted, once it has reached it.
+   */
+  async admitEvents(keyId: string, n: number, limit: number, w: LimitWindows): Promise<boolean> {
+    return (await this.redis.keyEventsAdmit(this.keys.keyLimit(keyId, 'events', w.minute), limit, n, MINUTE_TTL_MS)) === 0;
   }
 
   /**
@@ -116,16 +128,17 @@ export class KeyLimitsStore {
   }
 
   /** The current counters, and the leases held now (for tests and diagnostics). */
-  async read(keyId: string, w: LimitWindows): Promise<{ requests: number; tokens: number; usd: number; inFlight: number }> {
+  async read(keyId: string, w: LimitWindows): Promise<{ requests: number; tokens: number; usd: number; events: number; inFlight: number }> {
     const k = this.keys;
-    const [requests, tokens, usd, time] = await Promise.all([
+    const [requests, tokens, usd, events, time] = await Promise.all([
       this.redis.get(k.keyLimit(keyId, 'requests', w.minute)),
       this.redis.get(k.keyLimit(keyId, 'tokens', w.minute)),
       this.redis.get(k.keyLimit(keyId, 'usd', w.day)),
+      this.redis.get(k.keyLimit(keyId, 'events', w.minute)),
       this.redis.time(),
     ]);
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const inFlight = await this.redis.zcount(k.keyInFlight(keyId), `(${now}`, '+inf');
-    return { requests: Number(requests ?? 0), tokens: Number(tokens ?? 0), usd: Number(usd ?? 0), inFlight };
+    return { requests: Number(requests ?? 0), tokens: Number(tokens ?? 0), usd: Number(usd ?? 0), events: Number(events ?? 0), inFlight };
   }
 }

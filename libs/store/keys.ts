@@ -66,7 +66,7 @@ export class RedisKeys {
    * One limit counter of an API key in one fixed window (`window`: minute or UTC day index). The counters of a key
    * share the hash tag {k:<key id>}, so one script can read and count them together on Redis Cluster.
    */
-  keyLimit(keyId: string, counter: 'requests' | 'tokens' | 'usd', window: number) {
+  keyLimit(keyId: string, counter: 'requests' | 'tokens' | 'usd' | 'events', window: number) {
     return `${this.prefix}:{k:${keyId}}:${counter}:${window}`;
   }
 

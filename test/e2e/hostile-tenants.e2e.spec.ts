@@ -132,6 +132,12 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
         () => victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': 'k'.repeat(3000) }),
         'Idempotency-Key',
       ],
+      // A key of 128 characters is an id, but its items' ids (`<key>:0` …) would not be.
+      [
+        'batch whose item ids would be over-long',
+        () => victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': 'k'.repeat(127) }),
+        'Idempotency-Key',
+      ],
       // A caller context whose score overflows (1e200²): its decision could not be recorded, and it would travel
       // in one batch job with other tenants' decisions.
       ['feature of 1e200', () => victim.post('/v1/route', { policy: 'victim', features: [1e200, 1, 1, 1] }), 'features.0'],
@@ -152,6 +158,11 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
       ],
     });
     expect(batch.body.results.map((r: any) => r.status)).toEqual(['rejected', 'accepted']);
+    // The longest key that leaves room for its items' indices, and a single event named by the id its item got.
+    const longest = 'k'.repeat(128 - ':0'.length);
+    const keyed = await victim.post('/v1/feedback/batch', { events: [{ decisionId: d, thumb: 'up' }] }, { 'idempotency-key': longest });
+    expect(keyed.body.results.map((r: any) => r.status)).toEqual(['accepted']);
+    expect((await victim.post('/v1/feedback', { decisionId: d, thumb: 'up', eventId: `${longest}:0` })).body.status).toBe('duplicate');
     expect(batch.body.results[0].problem.errors[0].path).toBe('events.0.gpu');
     await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.energyReadings === 1);
   });

@@ -154,6 +154,41 @@ describe('per-key limits', () => {
     expect(await refusals(b.url)).toBeGreaterThanOrEqual(1);
   });
 
+  it('counts events per minute across replicas, each item of a batch: 429 once reached, routing untouched', async () => {
+    await inOneMinute();
+    const k = await keyOn({ eventsPerMinute: 5 });
+    const d = (await k.onA.post('/v1/route', { policy: 'chat', input: 'rate me' })).body.decisionId;
+    const up = { decisionId: d, thumb: 'up' };
+    // 3 items, then 1 on the other replica: 4 of 5. The batch that crosses the limit goes through (3 more: 7).
+    expect((await k.onA.post('/v1/feedback/batch', { events: [up, up, up] })).status).toBe(202);
+    expect((await k.onB.post('/v1/feedback', up)).status).toBe(202);
+    expect((await k.onA.post('/v1/feedback/batch', { events: [up, up, up] })).status).toBe(202);
+    for (const [c, path, body] of [
+      [k.onB, '/v1/feedback', up],
+      [k.onA, '/v1/feedback/pairwise', { decisionId: d, winner: 'small' }],
+      [k.onB, '/v1/feedback/batch', { events: [up] }],
+    ] as const) {
+      const r = await c.post(path, body);
+      expect({ path, status: r.status }).toEqual({ path, status: 429 });
+      expect(r.body.errors).toEqual([{ path: 'limits.eventsPerMinute', message: 'limit reached' }]);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // Routing is not counted by this limit; another key's events are not affected.
+    expect((await k.onB.post('/v1/route', { policy: 'chat', input: 'still routes' })).status).toBe(200);
+    const other = await keyOn({ eventsPerMinute: 5 }, 'other-events');
+    const od = (await other.onA.post('/v1/route', { policy: 'chat', input: 'x' })).body.decisionId;
+    expect((await other.onB.post('/v1/feedback', { decisionId: od, thumb: 'down' })).status).toBe(202);
+    const r = connectRedis();
+    try {
+      const names = await r.keys(`${env.prefix}:{k:${k.id}}:events:*`);
+      expect(names).toHaveLength(1);
+      expect(await r.get(names[0])).toBe('7');
+      expect(await r.pttl(names[0])).toBeGreaterThan(0);
+    } finally {
+      await r.quit();
+    }
+  });
+
   it('charges tokens when usage arrives and refuses the next request once over, on proxy, direct and route', async () => {
     await inOneMinute();
     const k = await keyOn({ tokensPerMinute: 20 });

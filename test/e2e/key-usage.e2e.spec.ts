@@ -32,7 +32,7 @@ describe('spend per key and model', () => {
   beforeAll(async () => {
     up = await startFakeUpstream();
     env = await freshEnvironment('key_usage');
-    svc = await startService(env, 1, { BREAKER_THRESHOLD: '100' });
+    svc = await startService(env, 1, { BREAKER_THRESHOLD: '100', PROXY_TTFT_TIMEOUT_MS: '2000' });
     sql = postgres(env.databaseUrl, { max: 2, onnotice: () => undefined });
     admin = client(svc.url);
     for (const id of ['small', 'large', 'flaky'])
@@ -278,6 +278,35 @@ describe('spend per key and model', () => {
     const stats = (await admin.get('/admin/policies/garbled-first/stats')).body;
     expect(stats.arms.find((a: { model: string }) => a.model === 'garbled').costUsd.count).toBe(0);
   });
+
+  it('charges the input of attempts cut while the upstream had the prompt (out of time, or the client gone first)', async () => {
+    expect((await admin.put('/admin/models/stalled', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-stalled', pricing: PRICES.small })).status).toBe(200);
+    up.setMode('up-stalled', 'hang');
+    const k = await admin.post('/admin/keys', { name: 'tenant-t', scope: 'route', limits: { tokensPerMinute: 3000 } });
+    const t = client(svc.url, k.body.secret);
+    const usage = async () => (await typed().keyUsage(k.body.id)).total;
+    // ~8 KB of prompt: about 2,000 tokens at four bytes a token.
+    const long = [{ role: 'user', content: 'x'.repeat(8000) }];
+    // Non-streamed: both attempts run out of time before a first byte (2 s each); each is charged its input.
+    expect((await t.post('/v1/chat/completions', { model: 'stalled', messages: long })).status).toBe(502);
+    let u: Awaited<ReturnType<typeof usage>> | undefined;
+    await eventually(async () => (u = await usage()).requests === 2, 10_000);
+    expect(u).toMatchObject({ requests: 2, failed: 2, outputTokens: 0 });
+    expect(u!.inputTokens).toBeGreaterThanOrEqual(2 * 2000);
+    expect(u!.costUsd).toBeCloseTo((u!.inputTokens * PRICES.small.inputPerMTok) / 1e6, 12);
+    // Charged to the key's limit at once: its next call is refused.
+    expect((await t.post('/v1/chat/completions', { model: 'small', messages: MSG })).status).toBe(429);
+    // A stream whose client leaves before the first chunk: its input is charged too (another key, no limit).
+    const s = await admin.post('/admin/keys', { name: 'tenant-s', scope: 'route' });
+    const body = JSON.stringify({ model: 'stalled', messages: long, stream: true });
+    const init = { method: 'POST', headers: { authorization: `Bearer ${s.body.secret}`, 'content-type': 'application/json' }, body };
+    await expect(fetch(`${svc.url}/v1/chat/completions`, { ...init, signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    let v: Awaited<ReturnType<typeof usage>> | undefined;
+    await eventually(async () => (v = (await typed().keyUsage(s.body.id)).total).requests === 1, 10_000);
+    expect(v).toMatchObject({ requests: 1, failed: 1, outputTokens: 0 });
+    expect(v!.inputTokens).toBeGreaterThanOrEqual(2000);
+    up.setMode('up-stalled', 'ok');
+  }, 30_000);
 
   it('charges by estimate a call whose upstream reports zero tokens for text it was sent and made', async () => {
     expect((await admin.put('/admin/models/zeros', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-zeros', pricing: PRICES.small })).status).toBe(200);

@@ -35,9 +35,25 @@ describe('keyLimitAdmit-4.lua: per-key limit counters shared by every replica (r
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[i % stores.length].admit(k, limits, W)));
     expect(answers.filter((a) => a === null)).toHaveLength(25);
     expect(answers.filter((a) => a === 'requestsPerMinute')).toHaveLength(75);
-    expect(await stores[0].read(k, W)).toEqual({ requests: 25, tokens: 0, usd: 0, inFlight: 0 });
+    expect(await stores[0].read(k, W)).toEqual({ requests: 25, tokens: 0, usd: 0, events: 0, inFlight: 0 });
     // the next window starts from zero
     expect(await stores[1].admit(k, limits, { ...W, minute: W.minute + 1 })).toBeNull();
+  });
+
+  it('keyEventsAdmit-1.lua: admits while the minute is below the limit, counting every event, from many connections', async () => {
+    const k = key();
+    // 100 requests of 3 events, limit 30: exactly 10 are admitted (each saw a count below 30), 30 events counted.
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[i % stores.length].admitEvents(k, 3, 30, W)));
+    expect(answers.filter(Boolean)).toHaveLength(10);
+    expect((await stores[0].read(k, W)).events).toBe(30);
+    // The request that crosses the limit goes through (29 + 5 = 34); then nothing more, and refusals count nothing.
+    const k2 = key();
+    expect(await stores[0].admitEvents(k2, 29, 30, W)).toBe(true);
+    expect(await stores[1].admitEvents(k2, 5, 30, W)).toBe(true);
+    expect(await stores[2].admitEvents(k2, 1, 30, W)).toBe(false);
+    expect((await stores[0].read(k2, W)).events).toBe(34);
+    expect(await stores[3].admitEvents(k2, 1, 30, { ...W, minute: W.minute + 1 })).toBe(true);
+    expect(await stores[0].read(k2, W)).toEqual({ requests: 0, tokens: 0, usd: 0, events: 34, inFlight: 0 });
   });
 
   it('refuses once charged tokens or USD reach their limit; other limits are not counted', async () => {
@@ -54,7 +70,7 @@ describe('keyLimitAdmit-4.lua: per-key limit counters shared by every replica (r
     expect(await stores[7].admit(k, limits, next)).toBeNull();
     await stores[0].charge(k, { tokens: 0, usd: 0.0101 }, next); // 0.0501
     expect(await stores[0].admit(k, limits, next)).toBe('usdPerDay');
-    expect(await stores[0].read(k, next)).toEqual({ requests: 0, tokens: 0, usd: expect.closeTo(0.0501, 9), inFlight: 0 });
+    expect(await stores[0].read(k, next)).toEqual({ requests: 0, tokens: 0, usd: expect.closeTo(0.0501, 9), events: 0, inFlight: 0 });
   });
 
   it('holds at most the limit of calls in flight from many connections; a released or expired lease frees a slot', async () => {
@@ -65,7 +81,7 @@ describe('keyLimitAdmit-4.lua: per-key limit counters shared by every replica (r
     expect(held).toHaveLength(5);
     expect(answers.filter((a) => a === 'concurrentRequests')).toHaveLength(35);
     // refused requests count nothing: not against the request limit, not as calls in flight
-    expect(await stores[0].read(k, W)).toEqual({ requests: 5, tokens: 0, usd: 0, inFlight: 5 });
+    expect(await stores[0].read(k, W)).toEqual({ requests: 5, tokens: 0, usd: 0, events: 0, inFlight: 5 });
     await stores[1].release(k, [held[0], 'not-held']);
     expect(await stores[2].admit(k, limits, W, 'u1', 60_000)).toBeNull();
     expect(await stores[3].admit(k, limits, W, 'u2', 60_000)).toBe('concurrentRequests');
@@ -135,7 +151,9 @@ describe('keyLimitAdmit-4.lua on a Redis Cluster (private, 3 masters)', () => {
       expect(await store.renew(k, [`l${i}`], 10_000)).toBe(1);
       await store.charge(k, { tokens: 10, usd: 0.5 }, W);
       expect(await store.admit(k, limits, W, `m${i}`, 10_000)).toBe('tokensPerMinute');
-      expect(await store.read(k, W)).toEqual({ requests: 1, tokens: 10, usd: 0.5, inFlight: 1 });
+      expect(await store.admitEvents(k, 3, 2, W)).toBe(true);
+      expect(await store.admitEvents(k, 1, 2, W)).toBe(false);
+      expect(await store.read(k, W)).toEqual({ requests: 1, tokens: 10, usd: 0.5, events: 3, inFlight: 1 });
       await store.release(k, [`l${i}`]);
       expect((await store.read(k, W)).inFlight).toBe(0);
     }

@@ -10,6 +10,7 @@ import {
   id,
   type KindedItem,
   JOB_KINDS,
+  MAX_ID_LENGTH,
   MIXED_EVENTS,
   mixedJobPayload,
   ownedEventId,
@@ -59,6 +60,15 @@ function checkIdempotencyKey(key: string | undefined): void {
       issuesToErrors(r.error.issues).map((e) => ({ ...e, path: 'Idempotency-Key' })),
     );
 }
+/** A batch's item ids are `<key>:<index>`: each must be an id too, so the key leaves room for the longest index. */
+function checkBatchKey(key: string | undefined, items: number): void {
+  if (key === undefined || items === 0) return;
+  const longest = MAX_ID_LENGTH - 1 - String(items - 1).length;
+  if (key.length > longest)
+    throw new DomainError('VALIDATION', 'invalid Idempotency-Key header', [
+      { path: 'Idempotency-Key', message: `with ${items} items, at most ${longest} characters (each item's id is <key>:<index>)` },
+    ]);
+}
 const unavailable = (what = 'the event queue is unavailable; retry later') => new DomainError('UNAVAILABLE', what, [], RETRY_AFTER_S);
 
 /**
@@ -101,6 +111,7 @@ export class IngestService {
   /** A batch: every item gets its own answer; invalid items do not stop the valid ones. */
   async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined): Promise<ItemResult[]> {
     checkIdempotencyKey(idempotencyKey);
+    checkBatchKey(idempotencyKey, items.length);
     const entries = items.map((raw, index): Entry => ({
       kind,
       caller,

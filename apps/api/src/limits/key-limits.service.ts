@@ -16,6 +16,7 @@ const UNITS = {
   tokensPerMinute: 'tokens per minute',
   usdPerDay: 'USD per UTC day',
   concurrentRequests: 'calls in flight',
+  eventsPerMinute: 'events per minute',
 } as const;
 
 /** Ends an admitted call's hold on its key's calls in flight; safe to call more than once. */
@@ -74,12 +75,33 @@ export class KeyLimitsService implements OnApplicationShutdown {
     }
     if (refused === null) return end;
     if (lease) this.leases.forget(keyId, lease);
-    this.metrics.keyLimitRefusals.inc({ limit: refused });
-    const retry = retryAfterSeconds(refused, now);
-    throw new DomainError(
+    throw this.refusal(refused, values[refused], now);
+  }
+
+  /**
+   * Admits a request carrying `n` feedback, pairwise or energy events of `caller` under its `eventsPerMinute`, or
+   * throws RATE_LIMITED (429 with Retry-After). Fails open as `admit` does.
+   */
+  async admitEvents(caller: Principal, n: number, now = Date.now()): Promise<void> {
+    const limit = caller.limits?.eventsPerMinute;
+    if (limit === undefined || n === 0) return;
+    let admitted;
+    try {
+      admitted = await withTimeout(this.store.admitEvents(caller.keyId, n, limit, limitWindows(now)), LIMIT_CHECK_TIMEOUT_MS);
+    } catch (err) {
+      this.unenforced('admit', err);
+      return;
+    }
+    if (!admitted) throw this.refusal('eventsPerMinute', limit, now);
+  }
+
+  private refusal(limit: keyof typeof UNITS, value: number, now: number): DomainError {
+    this.metrics.keyLimitRefusals.inc({ limit });
+    const retry = retryAfterSeconds(limit, now);
+    return new DomainError(
       'RATE_LIMITED',
-      `this key is over its limit of ${values[refused]} ${UNITS[refused]}; retry in ${retry} s`,
-      [{ path: `limits.${refused}`, message: 'limit reached' }],
+      `this key is over its limit of ${value} ${UNITS[limit]}; retry in ${retry} s`,
+      [{ path: `limits.${limit}`, message: 'limit reached' }],
       retry,
     );
   }

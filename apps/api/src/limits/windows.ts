@@ -11,7 +11,7 @@ export const limitWindows = (now: number): LimitWindows => ({ minute: Math.floor
  * Whole seconds until the window of `limit` ends (at least 1): when a refused request can succeed again. A limit on
  * calls in flight has no window: a slot frees whenever a call ends, so 1 s.
  */
-export function retryAfterSeconds(limit: RefusingLimit, now: number): number {
+export function retryAfterSeconds(limit: RefusingLimit | 'eventsPerMinute', now: number): number {
   if (limit === 'concurrentRequests') return 1;
   const size = limit === 'usdPerDay' ? DAY_MS : MINUTE_MS;
   return Math.max(1, Math.ceil((size - (now % size)) / 1000));

@@ -53,6 +53,16 @@ function measured(
   };
 }
 
+/**
+ * What an attempt whose request went out but that was cut before any usable answer (out of time, or its client left)
+ * is charged: its input, estimated (the upstream took the prompt and may have worked on it the whole time; what it
+ * generated is not known). A failure the upstream itself reported (5xx, a refused connection) is not charged.
+ */
+function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, latencyMs: number): Answered | undefined {
+  if (failure.reason !== 'ttft' && failure.reason !== 'timeout' && failure.reason !== 'client') return undefined;
+  return { ...measured(model, request, undefined, 0, 0, latencyMs, null), partial: true };
+}
+
 /** How long, and how far, a stream is still read for its usage after its client left at the end of the answer. */
 const USAGE_AFTER_CLIENT_MS = 2000;
 const USAGE_AFTER_CLIENT_BYTES = 64 * 1024;
@@ -398,10 +408,13 @@ export class ProxyService implements OnApplicationShutdown {
       const failure = classify(err, ac.signal, responded);
       ac.abort(new Error('attempt over'));
       // An answer that came (2xx) but could not be used, or was over the limit, was made upstream all the same: its
-      // input is charged (its output is not known).
+      // input is charged (its output is not known), as is that of a request cut while the upstream worked on it.
+      const ms = performance.now() - t0;
       const made = request !== undefined && (responded || err instanceof ResponseTooLarge);
-      const partial = made ? measured(model.id, request!, undefined, 0, 0, performance.now() - t0, null) : undefined;
-      return { ok: false, failure, committed: false, ...(partial ? { partial: { ...partial, partial: true as const } } : {}) };
+      const partial = made
+        ? { ...measured(model.id, request!, undefined, 0, 0, ms, null), partial: true as const }
+        : request && cut(model.id, request, failure, ms);
+      return { ok: false, failure, committed: false, ...(partial ? { partial } : {}) };
     } finally {
       clearTimeout(ttft);
       clearTimeout(total);
@@ -482,7 +495,8 @@ export class ProxyService implements OnApplicationShutdown {
           res.end();
         }
       }
-      return { ok: false, failure, committed, ...(committed && relay ? { partial: usage(relay, true) } : {}) };
+      const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, performance.now() - t0);
+      return { ok: false, failure, committed, ...(partial ? { partial } : {}) };
     } finally {
       over = true;
       clearTimeout(ttft);

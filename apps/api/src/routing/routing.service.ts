@@ -38,9 +38,12 @@ const hotCopyOf = (record: DecisionRecord): DecisionRecord => ({ ...record, esti
  * record may carry; the answer shows it as null.
  */
 function finiteOnly(e: Record<string, string | number>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(e)) if (typeof v === 'string' || Number.isFinite(v)) out[k] = v;
-  return out;
+  for (const k in e) {
+    const v = e[k];
+    if (typeof v === 'number' && !Number.isFinite(v))
+      return Object.fromEntries(Object.entries(e).filter(([, u]) => typeof u === 'string' || Number.isFinite(u)));
+  }
+  return e; // the common case: shared with the answer's scores, which nothing changes
 }
 /** A decision's per-arm estimates as the answer shows them. */
 const scoresOf = (estimates: readonly ArmEstimate[], arms: readonly string[]) =>
