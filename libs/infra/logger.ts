@@ -2,29 +2,13 @@ import { type DestinationStream, pino, type Logger as Pino } from 'pino';
 import { currentRequestId } from './request-context.js';
 
 /**
- * Structured JSON logs through pino (one line per record on stdout, written asynchronously). Callers pass fields, never prompt text or
+ * Structured JSON logs through pino (one line per record on stdout). Callers pass fields, never prompt text or
  * secrets; the redaction list is a second line of defence, at the top level and one level down. A record written
  * while serving a request carries its `requestId` (from the request context), whoever writes it.
  */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const SENSITIVE = ['authorization', 'apiKey', 'secret', 'input', 'messages', 'prompt', 'content', 'key'];
 const REDACT = [...SENSITIVE, ...SENSITIVE.map((k) => `*.${k}`)];
-
-/** Log lines a blocked stdout may hold before new ones are dropped (an api must not stall or grow on its logs). */
-const STDOUT_BUFFER_BYTES = 16 * 1024 * 1024;
-let stdout: DestinationStream | undefined;
-
-/**
- * The process's one stdout destination, written asynchronously: lines that arrive while a write is under way go out
- * together in the next one (one write per request was a twentieth of the api's time under load), and the buffer
- * is flushed synchronously when the process exits. Shared by every root logger of the process, so their lines
- * never interleave mid-line. While stdout does not drain, up to 16 MiB wait and later lines are dropped, where a
- * synchronous write would hold the event loop.
- */
-function stdoutDestination(): DestinationStream {
-  stdout ??= pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BUFFER_BYTES });
-  return stdout;
-}
 
 const requestIdField = (): Record<string, string> => {
   const requestId = currentRequestId();
@@ -49,7 +33,7 @@ export class Logger {
           formatters: { level: (label) => ({ level: label }) },
           mixin: requestIdField,
         },
-        destination ?? stdoutDestination(),
+        destination ?? pino.destination({ dest: 1, sync: true }),
       );
     this.p = this.root.child({ name });
     this.name = name;

@@ -287,8 +287,11 @@ describe('spend per key and model', () => {
     const usage = async () => (await typed().keyUsage(k.body.id)).total;
     // ~8 KB of prompt: about 2,000 tokens at four bytes a token.
     const long = [{ role: 'user', content: 'x'.repeat(8000) }];
-    // Non-streamed: both attempts run out of time before a first byte (2 s each); each is charged its input.
+    // Non-streamed: both attempts reach the upstream and run out of time before a first byte (2 s each); each is
+    // charged its input.
+    const hits = () => up.hits.get('up-stalled') ?? 0;
     expect((await t.post('/v1/chat/completions', { model: 'stalled', messages: long })).status).toBe(502);
+    expect(hits()).toBe(2);
     let u: Awaited<ReturnType<typeof usage>> | undefined;
     await eventually(async () => (u = await usage()).requests === 2, 10_000);
     expect(u).toMatchObject({ requests: 2, failed: 2, outputTokens: 0 });
@@ -301,6 +304,7 @@ describe('spend per key and model', () => {
     const body = JSON.stringify({ model: 'stalled', messages: long, stream: true });
     const init = { method: 'POST', headers: { authorization: `Bearer ${s.body.secret}`, 'content-type': 'application/json' }, body };
     await expect(fetch(`${svc.url}/v1/chat/completions`, { ...init, signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    await eventually(async () => hits() === 3, 5000);
     let v: Awaited<ReturnType<typeof usage>> | undefined;
     await eventually(async () => (v = (await typed().keyUsage(s.body.id)).total).requests === 1, 10_000);
     expect(v).toMatchObject({ requests: 1, failed: 1, outputTokens: 0 });

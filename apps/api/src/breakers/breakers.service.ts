@@ -73,10 +73,17 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** A probe that ended without a verdict frees its slot for the next caller (nothing for a pass without one). */
+  /**
+   * A probe that ended without a verdict frees its slot for the next caller (nothing for a pass without one). The
+   * state does not change, so this replica's view is not read again.
+   */
   async release(model: string, pass: BreakerPass): Promise<void> {
     if (pass.probe === null) return;
-    await this.record(() => this.store.release(model, this.settings, pass.probe as number), model);
+    try {
+      await this.store.release(model, this.settings, pass.probe);
+    } catch (err) {
+      this.log.warn('breaker probe not released', { model, error: (err as Error).message });
+    }
   }
 
   async success(model: string): Promise<void> {

@@ -1,47 +1,37 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { energyBatchSchema, feedbackBatchSchema, type Principal } from '@app/contracts';
 import { Caller, RequireScope } from '../auth/scopes.js';
-import { KeyLimitsService } from '../limits/key-limits.service.js';
 import { parseOrThrow } from '../validation.js';
 import { IngestService } from './ingest.service.js';
 
-/** The event endpoints; each request's events count against the caller's `eventsPerMinute` before anything else. */
 @Controller('v1')
 @RequireScope('route')
 export class IngestController {
-  constructor(
-    private readonly ingest: IngestService,
-    private readonly limits: KeyLimitsService,
-  ) {}
+  constructor(private readonly ingest: IngestService) {}
 
   @Post('feedback')
   @HttpCode(202)
-  async feedback(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
-    await this.limits.admitEvents(c, 1);
+  feedback(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
     return this.ingest.one('feedback', c, body, key);
   }
 
   /** A duel's outcome: which of its two models won, or "tie". */
   @Post('feedback/pairwise')
   @HttpCode(202)
-  async pairwise(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
-    await this.limits.admitEvents(c, 1);
+  pairwise(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
     return this.ingest.one('pairwise', c, body, key);
   }
 
   @Post('feedback/batch')
   @HttpCode(202)
   async feedbackBatch(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
-    const { events } = parseOrThrow(feedbackBatchSchema, body);
-    await this.limits.admitEvents(c, events.length);
-    return { results: await this.ingest.many('feedback', c, events, key) };
+    return { results: await this.ingest.many('feedback', c, parseOrThrow(feedbackBatchSchema, body).events, key) };
   }
 
   @Post('energy')
   @RequireScope('telemetry')
   @HttpCode(202)
-  async energy(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
-    await this.limits.admitEvents(c, 1);
+  energy(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
     return this.ingest.one('energy', c, body, key);
   }
 
@@ -49,8 +39,6 @@ export class IngestController {
   @RequireScope('telemetry')
   @HttpCode(202)
   async energyBatch(@Caller() c: Principal, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
-    const { events } = parseOrThrow(energyBatchSchema, body);
-    await this.limits.admitEvents(c, events.length);
-    return { results: await this.ingest.many('energy', c, events, key) };
+    return { results: await this.ingest.many('energy', c, parseOrThrow(energyBatchSchema, body).events, key) };
   }
 }

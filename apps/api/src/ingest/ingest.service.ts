@@ -27,6 +27,7 @@ import { RandomIds } from '../random-ids.js';
 import { DecisionLookup } from '../routing/decision-lookup.service.js';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { KeyLimitsService } from '../limits/key-limits.service.js';
 import { issuesToErrors } from '../validation.js';
 import { GroupCommit } from './group-commit.js';
 import { WorkerProtocol } from './worker-protocol.service.js';
@@ -72,7 +73,7 @@ function checkBatchKey(key: string | undefined, items: number): void {
 const unavailable = (what = 'the event queue is unavailable; retry later') => new DomainError('UNAVAILABLE', what, [], RETRY_AFTER_S);
 
 /**
- * Feedback and energy readings: validate → check the decision exists and belongs to the caller's owner →
+ * Feedback and energy readings: count against the key's `eventsPerMinute` → validate → check the decision exists and belongs to the caller's owner →
  * answer "duplicate" for an event id the owner sent before → bound the events per decision → enqueue (job id
  * from the event id) → 202. Nothing here touches learning state; the worker does, exactly once. Everything
  * Postgres would reject is refused here, so an accepted event can always be stored.
@@ -86,6 +87,7 @@ export class IngestService {
     private readonly cache: PolicyCache,
     private readonly metrics: MetricsService,
     private readonly workers: WorkerProtocol,
+    private readonly limits: KeyLimitsService,
     @Inject(CONFIG) private readonly env: ApiEnv,
   ) {
     this.group = new GroupCommit((entries) => this.process(entries, true), env.INGEST_GROUP_COMMIT_MS, GROUP_MAX);
@@ -102,6 +104,7 @@ export class IngestService {
   /** One event: errors are thrown (4xx problem). With group commit on, it is queued with its neighbours in time. */
   async one(kind: IntakeKind, caller: Principal, body: unknown, idempotencyKey?: string): Promise<EventAck> {
     checkIdempotencyKey(idempotencyKey);
+    await this.limits.admitEvents(caller, 1);
     const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? this.eventIds.id() };
     const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
     if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
@@ -112,6 +115,7 @@ export class IngestService {
   async many(kind: IntakeKind, caller: Principal, items: unknown[], idempotencyKey: string | undefined): Promise<ItemResult[]> {
     checkIdempotencyKey(idempotencyKey);
     checkBatchKey(idempotencyKey, items.length);
+    await this.limits.admitEvents(caller, items.length);
     const entries = items.map((raw, index): Entry => ({
       kind,
       caller,

@@ -54,12 +54,13 @@ function measured(
 }
 
 /**
- * What an attempt whose request went out but that was cut before any usable answer (out of time, or its client left)
- * is charged: its input, estimated (the upstream took the prompt and may have worked on it the whole time; what it
- * generated is not known). A failure the upstream itself reported (5xx, a refused connection) is not charged.
+ * What an attempt whose request reached the upstream but that was cut before any usable answer (out of time, or its
+ * client left) is charged: its input, estimated (the upstream had the prompt and may have worked on it the whole
+ * time; what it generated is not known). Not charged: a request that never reached the upstream (it waited for a
+ * connection, or the connection failed or timed out), and a failure the upstream itself reported (5xx, reset).
  */
 function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, latencyMs: number): Answered | undefined {
-  if (failure.reason !== 'ttft' && failure.reason !== 'timeout' && failure.reason !== 'client') return undefined;
+  if (!request.sent || (failure.reason !== 'ttft' && failure.reason !== 'timeout' && failure.reason !== 'client')) return undefined;
   return { ...measured(model, request, undefined, 0, 0, latencyMs, null), partial: true };
 }
 
@@ -633,6 +634,7 @@ function upstreamRequest(model: Model, { endpoint, messages, params, requestId }
     stream,
     signal,
     headers: { ...traceCarrier(), [REQUEST_ID_HEADER]: requestId },
+    sent: false,
   };
 }
 

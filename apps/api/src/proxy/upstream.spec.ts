@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import { bodyText } from './bounded-body.js';
 import { endpointUrl } from './endpoint-url.js';
 import { ClientGone, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
@@ -108,7 +109,7 @@ describe('upstream key variables', () => {
 
   it('the upstreams refuse such a model at call time, before anything is sent', async () => {
     const upstreams = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
-    const req = { endpoint: 'chat/completions' as const, inputEstimate: 1, body: '{}', stream: false, signal: live(), headers: {} };
+    const req = { endpoint: 'chat/completions' as const, inputEstimate: 1, body: '{}', stream: false, signal: live(), headers: {}, sent: false };
     await expect(upstreams.post({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ADMIN_API_KEY', enabled: true }, req)).rejects.toBeInstanceOf(
       KeyEnvRefused,
     );
@@ -175,6 +176,7 @@ describe('Upstreams over HTTP', () => {
         stream,
         signal: live(),
         headers: { 'x-request-id': 'r-1' },
+        sent: false,
       },
     );
 
@@ -243,15 +245,46 @@ describe('Upstreams over HTTP', () => {
     expect(classify(err, live(), false)).toMatchObject({ next: 'skip', reason: 'config' });
   });
 
-  it("reports a refused connection as UpstreamUnreachable (the upstream's failure, not ours)", async () => {
+  it("reports a refused connection as UpstreamUnreachable (the upstream's failure, not ours), the request not sent", async () => {
     const closed = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 });
-    const err: unknown = await closed
-      .post(
-        { id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true },
-        { endpoint: 'chat/completions', inputEstimate: 1, body: '{}', stream: false, signal: live(), headers: {} },
-      )
-      .catch((e) => e);
+    const req = { endpoint: 'chat/completions' as const, inputEstimate: 1, body: '{}', stream: false, signal: live(), headers: {}, sent: false };
+    const err: unknown = await closed.post({ id: 'm', baseUrl: 'http://127.0.0.1:9/v1', enabled: true }, req).catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamUnreachable);
     expect(classify(err, live(), false)).toMatchObject({ next: 'retry', reason: 'connection' });
+    expect(req.sent).toBe(false);
+  });
+
+  it('marks a request sent once its body went out on a connection, not while it waited for one', async () => {
+    // One connection: the second request waits in the pool behind the first (which the server holds); its signal
+    // fires there, and it ends when the connection frees, unsent.
+    let release: () => void = () => undefined;
+    const held = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (release = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+    });
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(held.address() as AddressInfo).port}/v1/`;
+    const one = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 }, new Agent({ connections: 1 }));
+    const make = (signal: AbortSignal) => ({
+      endpoint: 'chat/completions' as const,
+      inputEstimate: 1,
+      body: '{}',
+      stream: false,
+      signal,
+      headers: {},
+      sent: false,
+    });
+    const first = make(live());
+    const second = make(AbortSignal.timeout(300));
+    const answered = one.post({ id: 'm', baseUrl: url, enabled: true }, first);
+    const waited = one.post({ id: 'm', baseUrl: url, enabled: true }, second).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(first.sent).toBe(true);
+    release();
+    await bodyText((await answered).chunks);
+    expect(await waited).toMatchObject({ name: 'TimeoutError' });
+    expect(second.sent).toBe(false);
+    held.closeAllConnections();
+    await new Promise((r) => held.close(r));
   });
 });

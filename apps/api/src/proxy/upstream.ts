@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { type Model } from '@app/contracts';
 import { type Endpoint, endpointUrl } from './endpoint-url.js';
 import { Agent, type Dispatcher, request } from 'undici';
@@ -148,7 +149,23 @@ export interface UpstreamRequest {
   stream: boolean;
   signal: AbortSignal;
   headers: Record<string, string>;
+  /**
+   * Set once its body was written to a connected socket (undici's `bodySent`): from then on the upstream has the
+   * prompt. Not before: a request that waited for a connection, or whose connection failed, never reached it.
+   */
+  sent: boolean;
 }
+
+/**
+ * Our request behind each body undici sends (Upstreams.post): undici keeps a Buffer body as given, so its
+ * diagnostics channel `bodySent` (published once the body was written to the connection) names it.
+ */
+const bodies = new WeakMap<Buffer, UpstreamRequest>();
+subscribe('undici:request:bodySent', (m) => {
+  const body = (m as { request: { body?: unknown } }).request.body;
+  const r = Buffer.isBuffer(body) ? bodies.get(body) : undefined;
+  if (r) r.sent = true;
+});
 
 /**
  * The upstreams' HTTP side: one keep-alive pool, requests written and answers read as bytes with undici (no
@@ -171,6 +188,8 @@ export class Upstreams {
   async post(model: Model, req: UpstreamRequest): Promise<UpstreamAnswer> {
     const apiKey = upstreamKey(model.apiKeyEnv, this.opts.keyEnvPrefix);
     let res: Dispatcher.ResponseData;
+    const body = Buffer.from(req.body);
+    bodies.set(body, req);
     try {
       res = await request(endpointUrl(model.baseUrl ?? '', req.endpoint), {
         method: 'POST',
@@ -181,7 +200,7 @@ export class Upstreams {
           'user-agent': USER_AGENT,
           ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
         },
-        body: req.body,
+        body,
         signal: req.signal,
         dispatcher: this.agent,
       });
