@@ -18,7 +18,7 @@ export const keyLimitsSchema = z.strictObject({
   concurrentRequests: z.int().min(1).max(1_000_000).optional(),
   /**
    * Feedback, pairwise and energy events a minute (each item of a batch counts), on the event endpoints, which
-   * `requestsPerMinute` does not count. Counted when admitted: the request that crosses it goes through.
+   * `requestsPerMinute` does not count. A request is admitted only if its events fit in what is left of the minute.
    */
   eventsPerMinute: z.int().min(1).max(1_000_000_000).optional(),
 });

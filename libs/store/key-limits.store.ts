@@ -91,7 +91,7 @@ export class KeyLimitsStore {
 
   /**
    * Admits a request carrying `n` events of `keyId` under its limit of events per minute (keyEventsAdmit-1.lua):
-   * true, counted, while the minute's count is below `limit`; false, nothing counted, once it has reached it.
+   * true, counted, when the minute's count plus `n` stays within `limit`; false, nothing counted, otherwise.
    */
   async admitEvents(keyId: string, n: number, limit: number, w: LimitWindows): Promise<boolean> {
     return (await this.redis.keyEventsAdmit(this.keys.keyLimit(keyId, 'events', w.minute), limit, n, MINUTE_TTL_MS)) === 0;

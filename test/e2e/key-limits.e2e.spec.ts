@@ -154,15 +154,22 @@ describe('per-key limits', () => {
     expect(await refusals(b.url)).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts events per minute across replicas, each item of a batch: 429 once reached, routing untouched', async () => {
+  it('counts events per minute across replicas, each item of a batch: 429 for what does not fit, routing untouched', async () => {
     await inOneMinute();
     const k = await keyOn({ eventsPerMinute: 5 });
     const d = (await k.onA.post('/v1/route', { policy: 'chat', input: 'rate me' })).body.decisionId;
     const up = { decisionId: d, thumb: 'up' };
-    // 3 items, then 1 on the other replica: 4 of 5. The batch that crosses the limit goes through (3 more: 7).
+    // More events in one request than the limit: a 400 naming `events`, nothing counted.
+    const big = await k.onA.post('/v1/feedback/batch', { events: [up, up, up, up, up, up] });
+    expect(big.status).toBe(400);
+    expect(big.body.errors.map((e: { path: string }) => e.path)).toEqual(['events']);
+    // 3 items, then 1 on the other replica: 4 of 5. A batch of 3 does not fit (429, nothing counted); 1 more does.
     expect((await k.onA.post('/v1/feedback/batch', { events: [up, up, up] })).status).toBe(202);
     expect((await k.onB.post('/v1/feedback', up)).status).toBe(202);
-    expect((await k.onA.post('/v1/feedback/batch', { events: [up, up, up] })).status).toBe(202);
+    const over = await k.onA.post('/v1/feedback/batch', { events: [up, up, up] });
+    expect(over.status).toBe(429);
+    expect(over.body.errors).toEqual([{ path: 'limits.eventsPerMinute', message: 'limit reached' }]);
+    expect((await k.onB.post('/v1/feedback', up)).status).toBe(202);
     for (const [c, path, body] of [
       [k.onB, '/v1/feedback', up],
       [k.onA, '/v1/feedback/pairwise', { decisionId: d, winner: 'small' }],
@@ -182,7 +189,7 @@ describe('per-key limits', () => {
     try {
       const names = await r.keys(`${env.prefix}:{k:${k.id}}:events:*`);
       expect(names).toHaveLength(1);
-      expect(await r.get(names[0])).toBe('7');
+      expect(await r.get(names[0])).toBe('5');
       expect(await r.pttl(names[0])).toBeGreaterThan(0);
     } finally {
       await r.quit();

@@ -40,20 +40,22 @@ describe('keyLimitAdmit-4.lua: per-key limit counters shared by every replica (r
     expect(await stores[1].admit(k, limits, { ...W, minute: W.minute + 1 })).toBeNull();
   });
 
-  it('keyEventsAdmit-1.lua: admits while the minute is below the limit, counting every event, from many connections', async () => {
+  it('keyEventsAdmit-1.lua: admits what fits in the limit of the minute, counting every event, from many connections', async () => {
     const k = key();
-    // 100 requests of 3 events, limit 30: exactly 10 are admitted (each saw a count below 30), 30 events counted.
+    // 100 requests of 3 events, limit 30: exactly 10 are admitted (each fitted in what was left), 30 events counted.
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[i % stores.length].admitEvents(k, 3, 30, W)));
     expect(answers.filter(Boolean)).toHaveLength(10);
     expect((await stores[0].read(k, W)).events).toBe(30);
-    // The request that crosses the limit goes through (29 + 5 = 34); then nothing more, and refusals count nothing.
+    // A request whose events do not fit is refused whole and counts nothing (29 + 5 > 30); one that fits exactly is
+    // admitted (29 + 1), and then nothing more.
     const k2 = key();
     expect(await stores[0].admitEvents(k2, 29, 30, W)).toBe(true);
-    expect(await stores[1].admitEvents(k2, 5, 30, W)).toBe(true);
+    expect(await stores[1].admitEvents(k2, 5, 30, W)).toBe(false);
+    expect(await stores[2].admitEvents(k2, 1, 30, W)).toBe(true);
     expect(await stores[2].admitEvents(k2, 1, 30, W)).toBe(false);
-    expect((await stores[0].read(k2, W)).events).toBe(34);
+    expect((await stores[0].read(k2, W)).events).toBe(30);
     expect(await stores[3].admitEvents(k2, 1, 30, { ...W, minute: W.minute + 1 })).toBe(true);
-    expect(await stores[0].read(k2, W)).toEqual({ requests: 0, tokens: 0, usd: 0, events: 34, inFlight: 0 });
+    expect(await stores[0].read(k2, W)).toEqual({ requests: 0, tokens: 0, usd: 0, events: 30, inFlight: 0 });
   });
 
   it('refuses once charged tokens or USD reach their limit; other limits are not counted', async () => {
@@ -151,8 +153,8 @@ describe('keyLimitAdmit-4.lua on a Redis Cluster (private, 3 masters)', () => {
       expect(await store.renew(k, [`l${i}`], 10_000)).toBe(1);
       await store.charge(k, { tokens: 10, usd: 0.5 }, W);
       expect(await store.admit(k, limits, W, `m${i}`, 10_000)).toBe('tokensPerMinute');
-      expect(await store.admitEvents(k, 3, 2, W)).toBe(true);
-      expect(await store.admitEvents(k, 1, 2, W)).toBe(false);
+      expect(await store.admitEvents(k, 3, 3, W)).toBe(true);
+      expect(await store.admitEvents(k, 1, 3, W)).toBe(false);
       expect(await store.read(k, W)).toEqual({ requests: 1, tokens: 10, usd: 0.5, events: 3, inFlight: 1 });
       await store.release(k, [`l${i}`]);
       expect((await store.read(k, W)).inFlight).toBe(0);

@@ -6,6 +6,7 @@ import { KeyLimitsStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { InFlightLeases } from './in-flight-leases.js';
+import { withinDeadline } from './deadline.js';
 import { chargeFor, limitValues, limitWindows, retryAfterSeconds } from './windows.js';
 
 /** How long a limit check may wait for Redis before the request is let through. */
@@ -67,7 +68,7 @@ export class KeyLimitsService implements OnApplicationShutdown {
       : null;
     let refused;
     try {
-      refused = await withTimeout(this.store.admit(keyId, values, limitWindows(now), lease, this.leases.leaseMs), LIMIT_CHECK_TIMEOUT_MS);
+      refused = await withinDeadline(this.store.admit(keyId, values, limitWindows(now), lease, this.leases.leaseMs), LIMIT_CHECK_TIMEOUT_MS);
     } catch (err) {
       // Let through unlimited; the lease may still have been taken by a late answer, so it is released all the same.
       this.unenforced('admit', err);
@@ -79,15 +80,20 @@ export class KeyLimitsService implements OnApplicationShutdown {
   }
 
   /**
-   * Admits a request carrying `n` feedback, pairwise or energy events of `caller` under its `eventsPerMinute`, or
-   * throws RATE_LIMITED (429 with Retry-After). Fails open as `admit` does.
+   * Admits a request carrying `n` feedback, pairwise or energy events of `caller` under its `eventsPerMinute` (the
+   * minute's events, these included, within the limit), or throws RATE_LIMITED (429 with Retry-After); a request of
+   * more events than the limit is a 400 naming `events`. Fails open as `admit` does.
    */
   async admitEvents(caller: Principal, n: number, now = Date.now()): Promise<void> {
     const limit = caller.limits?.eventsPerMinute;
     if (limit === undefined || n === 0) return;
+    if (n > limit)
+      throw new DomainError('VALIDATION', `${n} events are more than this key's limit of ${limit} events per minute`, [
+        { path: 'events', message: `at most ${limit} events in one request for this key` },
+      ]);
     let admitted;
     try {
-      admitted = await withTimeout(this.store.admitEvents(caller.keyId, n, limit, limitWindows(now)), LIMIT_CHECK_TIMEOUT_MS);
+      admitted = await withinDeadline(this.store.admitEvents(caller.keyId, n, limit, limitWindows(now)), LIMIT_CHECK_TIMEOUT_MS);
     } catch (err) {
       this.unenforced('admit', err);
       return;
@@ -110,7 +116,7 @@ export class KeyLimitsService implements OnApplicationShutdown {
   charge(caller: Principal, tokens: number, usd: number | null, now = Date.now()): void {
     const amounts = chargeFor(caller.limits, tokens, usd);
     if (!amounts) return;
-    withTimeout(this.store.charge(caller.keyId, amounts, limitWindows(now)), LIMIT_CHECK_TIMEOUT_MS * 4).catch((err: unknown) =>
+    withinDeadline(this.store.charge(caller.keyId, amounts, limitWindows(now)), LIMIT_CHECK_TIMEOUT_MS * 4).catch((err: unknown) =>
       this.unenforced('charge', err),
     );
   }
@@ -124,12 +130,4 @@ export class KeyLimitsService implements OnApplicationShutdown {
     this.metrics.keyLimitsUnenforced.inc({ op });
     if (this.failures++ % 100 === 0) this.log.warn('key limits not enforced: Redis did not answer', { op, error: (err as Error)?.message ?? String(err) });
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -64,6 +64,23 @@ function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, 
   return { ...measured(model, request, undefined, 0, 0, latencyMs, null), partial: true };
 }
 
+/**
+ * The time-to-first-byte limit of an attempt, counted from when its request reached the upstream (the body written
+ * to a connection): time spent waiting for a connection in the pool is not the model's (PROXY_TIMEOUT_MS bounds
+ * it), and an attempt cut by it is charged its input (`cut`), which must not fall on a caller whose request waited
+ * behind other tenants' calls. Answers how to stop it.
+ */
+function ttftLimit(request: UpstreamRequest, ac: AbortController, ms: number): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  request.onSent = () => {
+    timer = setTimeout(() => ac.abort(new TtftTimeout()), ms);
+  };
+  return () => {
+    request.onSent = undefined;
+    clearTimeout(timer);
+  };
+}
+
 /** How long, and how far, a stream is still read for its usage after its client left at the end of the answer. */
 const USAGE_AFTER_CLIENT_MS = 2000;
 const USAGE_AFTER_CLIENT_BYTES = 64 * 1024;
@@ -382,16 +399,17 @@ export class ProxyService implements OnApplicationShutdown {
   private async callOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const { reply } = call;
     const ac = new AbortController();
-    const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
     const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
     const t0 = performance.now();
     let responded = false;
     let request: UpstreamRequest | undefined;
+    let clearTtft = () => {};
     try {
       request = upstreamRequest(model, call, false, ac.signal);
+      clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS);
       const answer = await this.upstreams.post(model, request);
       responded = true;
-      clearTimeout(ttft);
+      clearTtft();
       const ttftMs = performance.now() - t0;
       // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts); a large one is rewritten off this thread.
       const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined, ac.signal, call.tenant);
@@ -417,7 +435,7 @@ export class ProxyService implements OnApplicationShutdown {
         : request && cut(model.id, request, failure, ms);
       return { ok: false, failure, committed: false, ...(partial ? { partial } : {}) };
     } finally {
-      clearTimeout(ttft);
+      clearTtft();
       clearTimeout(total);
     }
   }
@@ -433,7 +451,7 @@ export class ProxyService implements OnApplicationShutdown {
     const ac = new AbortController();
     const request = upstreamRequest(model, call, true, ac.signal);
     let waitingForClient = false;
-    const ttft = setTimeout(() => ac.abort(new TtftTimeout()), this.env.PROXY_TTFT_TIMEOUT_MS);
+    const clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS);
     // Out of time while the client was not taking the stream: its slowness, not the model's.
     const total = setTimeout(
       () => ac.abort(waitingForClient ? new ClientGone('the client did not read the stream in time') : new Error('timeout')),
@@ -464,7 +482,7 @@ export class ProxyService implements OnApplicationShutdown {
       const answer = await this.upstreams.post(model, request);
       responded = true;
       const first = await answer.chunks.next();
-      clearTimeout(ttft);
+      clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
       if (ac.signal.aborted) throw ac.signal.reason;
       ttftMs = performance.now() - t0;
@@ -500,7 +518,7 @@ export class ProxyService implements OnApplicationShutdown {
       return { ok: false, failure, committed, ...(partial ? { partial } : {}) };
     } finally {
       over = true;
-      clearTimeout(ttft);
+      clearTtft();
       clearTimeout(total);
       clearTimeout(linger);
     }

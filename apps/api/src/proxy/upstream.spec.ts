@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { bodyText } from './bounded-body.js';
 import { endpointUrl } from './endpoint-url.js';
-import { ClientGone, classify, TtftTimeout, UpstreamMisconfigured, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
+import { ClientGone, classify, TtftTimeout, UpstreamMisconfigured, type UpstreamRequest, Upstreams, UpstreamStatus, UpstreamUnreachable } from './upstream.js';
 import { ResponseTooLarge } from './too-large.js';
 import { MalformedAnswer } from './completion-rewrite.js';
 import { CompletionThreadFailed } from './completion-thread.js';
@@ -265,7 +265,7 @@ describe('Upstreams over HTTP', () => {
     await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(held.address() as AddressInfo).port}/v1/`;
     const one = new Upstreams({ keyEnvPrefix: 'UPSTREAM_', maxResponseBytes: 1024 }, new Agent({ connections: 1 }));
-    const make = (signal: AbortSignal) => ({
+    const make = (signal: AbortSignal): UpstreamRequest => ({
       endpoint: 'chat/completions' as const,
       inputEstimate: 1,
       body: '{}',
@@ -276,14 +276,29 @@ describe('Upstreams over HTTP', () => {
     });
     const first = make(live());
     const second = make(AbortSignal.timeout(300));
+    const third = make(live());
+    // `onSent` is when the proxy starts a request's time-to-first-byte limit: not while it waits for a connection.
+    const sentAt = new Map<object, number>();
+    for (const r of [first, second, third]) r.onSent = () => sentAt.set(r, Date.now());
     const answered = one.post({ id: 'm', baseUrl: url, enabled: true }, first);
     const waited = one.post({ id: 'm', baseUrl: url, enabled: true }, second).catch((e: unknown) => e);
+    const later = one.post({ id: 'm', baseUrl: url, enabled: true }, third);
     await new Promise((r) => setTimeout(r, 600));
     expect(first.sent).toBe(true);
+    expect(sentAt.has(first)).toBe(true);
+    expect(third.sent).toBe(false);
+    const released = Date.now();
     release();
     await bodyText((await answered).chunks);
     expect(await waited).toMatchObject({ name: 'TimeoutError' });
     expect(second.sent).toBe(false);
+    expect(sentAt.has(second)).toBe(false);
+    // The third goes out once the connection is free, and is answered.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(third.sent).toBe(true);
+    expect(sentAt.get(third)).toBeGreaterThanOrEqual(released);
+    release();
+    await bodyText((await later).chunks);
     held.closeAllConnections();
     await new Promise((r) => held.close(r));
   });

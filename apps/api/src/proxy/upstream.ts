@@ -154,6 +154,8 @@ export interface UpstreamRequest {
    * prompt. Not before: a request that waited for a connection, or whose connection failed, never reached it.
    */
   sent: boolean;
+  /** Called once, when `sent` is set. */
+  onSent?: () => void;
 }
 
 /**
@@ -164,7 +166,9 @@ const bodies = new WeakMap<Buffer, UpstreamRequest>();
 subscribe('undici:request:bodySent', (m) => {
   const body = (m as { request: { body?: unknown } }).request.body;
   const r = Buffer.isBuffer(body) ? bodies.get(body) : undefined;
-  if (r) r.sent = true;
+  if (!r || r.sent) return;
+  r.sent = true;
+  r.onSent?.();
 });
 
 /**
