@@ -1,4 +1,5 @@
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { withinDeadline } from './deadline.js';
 
 const after = <T>(ms: number, v: T) => new Promise<T>((r) => setTimeout(() => r(v), ms));
@@ -15,20 +16,34 @@ describe('withinDeadline: a deadline on a responsive event loop', () => {
   });
 
   it('does not give up when its own thread was held past the deadline while the answer came', async () => {
-    // An echo over a real socket, as Redis answers: read in the event loop's poll phase, after the due timers.
-    const server = createServer((s) => s.on('data', (d) => s.write(d)));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    // An echo from another process over a real socket, as Redis answers: it arrives while this thread is held, and
+    // is read in the event loop's poll phase, after the due timers.
+    const echo = spawn(process.execPath, [
+      '-e',
+      // 'd' is answered 250 ms late.
+      "const s = require('node:net').createServer((c) => c.on('data', (d) => setTimeout(() => c.write(d), String(d) === 'd' ? 250 : 0))); s.listen(0, '127.0.0.1', () => console.log(s.address().port));",
+    ]);
+    const port = await new Promise<number>((r) => echo.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+    const client = connect(port, '127.0.0.1');
     await new Promise((r) => client.once('connect', r));
     try {
+      // Held far past the deadline, and just past it (not late enough to count as held: the answer is read first).
+      for (const held of [400, 105, 115]) {
+        const answer = new Promise<string>((r) => client.once('data', () => r('answered')));
+        client.write('x');
+        const checked = withinDeadline(answer, 100);
+        hold(held); // the deadline is due when the thread is free again, before the answer is read
+        await expect(checked).resolves.toBe('answered');
+      }
+      // Held 200 ms, the answer still on its way (250 ms): the deadline, late, waits another 100 ms for it.
       const answer = new Promise<string>((r) => client.once('data', () => r('answered')));
-      client.write('x');
+      client.write('d');
       const checked = withinDeadline(answer, 100);
-      hold(400); // the deadline is due when the thread is free again, before the answer is read
+      hold(200);
       await expect(checked).resolves.toBe('answered');
     } finally {
       client.destroy();
-      await new Promise((r) => server.close(r));
+      echo.kill();
     }
   });
 

@@ -5,23 +5,32 @@ const LATE_SHARE = 0.2;
 const MAX_WAITS = 8;
 
 /**
- * `p`, or a rejection when it has not settled within `ms` of a responsive event loop. A timer that fires late (this
- * process was busy, e.g. parsing a large body, so Redis's answer may be waiting unread in the socket) does not
- * count: it waits another `ms`, while the answers already received are read, up to eight times `ms` in all. Without
- * this, a tenant that holds the api's thread for `ms` with a costly request made every limit check that was waiting
- * meanwhile fail open.
+ * `p`, or a rejection when it has not settled within `ms` of a responsive event loop. When the timer fires, the
+ * decision waits for the event loop's next poll, so an answer already received (Redis's reply waiting unread in the
+ * socket while this process was busy) is read first. A timer that fires late (the thread was held, e.g. parsing a
+ * large body) waits another `ms` as well, up to eight times `ms` in all. Without this, a tenant that held the api's
+ * thread past 250 ms with a costly request made every limit check waiting meanwhile fail open.
  */
 export function withinDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
   const timeout = new Promise<never>((_, reject) => {
     const wait = (n: number) => {
       const due = performance.now() + ms;
       timer = setTimeout(() => {
-        if (performance.now() - due > LATE_SHARE * ms && n < MAX_WAITS) wait(n + 1);
-        else reject(new Error(`no answer within ${ms} ms`));
+        const late = performance.now() - due > LATE_SHARE * ms;
+        // setImmediate runs after this turn's poll phase, which reads the sockets that have data.
+        setImmediate(() => {
+          if (settled) return;
+          if (late && n < MAX_WAITS) wait(n + 1);
+          else reject(new Error(`no answer within ${ms} ms`));
+        });
       }, ms);
     };
     wait(1);
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([p, timeout]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
 }

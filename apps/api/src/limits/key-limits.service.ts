@@ -106,7 +106,7 @@ export class KeyLimitsService implements OnApplicationShutdown {
     const retry = retryAfterSeconds(limit, now);
     return new DomainError(
       'RATE_LIMITED',
-      `this key is over its limit of ${value} ${UNITS[limit]}; retry in ${retry} s`,
+      `${limit === 'eventsPerMinute' ? "these events do not fit in this key's" : 'this key is over its'} limit of ${value} ${UNITS[limit]}; retry in ${retry} s`,
       [{ path: `limits.${limit}`, message: 'limit reached' }],
       retry,
     );
