@@ -65,15 +65,17 @@ function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, 
 }
 
 /**
- * The time-to-first-byte limit of an attempt, counted from when its request reached the upstream (the body written
- * to a connection): time spent waiting for a connection in the pool is not the model's (PROXY_TIMEOUT_MS bounds
- * it), and an attempt cut by it is charged its input (`cut`), which must not fall on a caller whose request waited
- * behind other tenants' calls. Answers how to stop it.
+ * The time-to-first-byte limit of an attempt. It bounds the wait for a connection in the pool (a request not sent by
+ * then is given up, uncharged, and retried or replaced like any timeout), and starts again when the request reaches
+ * the upstream (its body written to a connection): an attempt cut by it is charged its input (`cut`), which must not
+ * fall on a caller whose request waited behind other tenants' calls. Answers how to stop it.
  */
 function ttftLimit(request: UpstreamRequest, ac: AbortController, ms: number): () => void {
-  let timer: NodeJS.Timeout | undefined;
+  const start = () => setTimeout(() => ac.abort(new TtftTimeout()), ms);
+  let timer = start();
   request.onSent = () => {
-    timer = setTimeout(() => ac.abort(new TtftTimeout()), ms);
+    clearTimeout(timer);
+    timer = start();
   };
   return () => {
     request.onSent = undefined;
