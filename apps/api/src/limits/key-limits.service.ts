@@ -9,7 +9,10 @@ import { InFlightLeases } from './in-flight-leases.js';
 import { withinDeadline } from './deadline.js';
 import { chargeFor, limitValues, limitWindows, retryAfterSeconds } from './windows.js';
 
-/** How long a limit check may wait for Redis before the request is let through. */
+/**
+ * How long a limit check may wait for Redis before the request is let through, counted on a responsive event loop
+ * (withinDeadline: up to 8 times as long while this replica's thread is held).
+ */
 export const LIMIT_CHECK_TIMEOUT_MS = 250;
 
 const UNITS = {
@@ -29,7 +32,7 @@ export type EndCall = () => void;
  * call that crosses a limit completes and the next requests are refused until the window ends. A limit on calls in
  * flight holds a lease from admission until the call ends (InFlightLeases).
  *
- * Fails open: when Redis errs or takes longer than LIMIT_CHECK_TIMEOUT_MS, the request goes through (routing must
+ * Fails open: when Redis errs or does not answer within LIMIT_CHECK_TIMEOUT_MS (withinDeadline), the request goes through (routing must
  * not stop because Redis did), counted in `router_key_limits_unenforced_total`.
  */
 @Injectable()
