@@ -227,6 +227,49 @@ describe('OpenAI-compatible proxy', () => {
     expect(await breaker()).toBe('closed');
   }, 30_000);
 
+  it("a stream cut by the proxy's timeout while its upstream still sends is not the model's failure (a stalled one is); a streamed probe closes the breaker at its first chunk", async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    for (const m of ['storyteller', 'staller'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+    const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+    const stream = (model: string, signal?: AbortSignal) =>
+      fetch(`${svc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'a long story' }], stream: true }),
+        signal,
+      });
+    const breaker = async (m: string) => (await admin.get(`/admin/models/${m}`)).body.breaker.state as string;
+    const plain = (m: string) => admin.post('/v1/chat/completions', { model: m, messages: [{ role: 'user', content: 'short' }] });
+
+    // Four generations longer than PROXY_TIMEOUT_MS (3 s), chunks every 100 ms: each is cut, none counts against the
+    // model (threshold 3), and other callers keep it.
+    up.setMode('up-storyteller', 'trickle');
+    const told = await Promise.all([0, 1, 2, 3].map(async () => (await stream('storyteller')).text()));
+    for (const t of told) expect(t).toMatch(/upon a time[\s\S]*upstream failed mid-stream: upstream timed out/);
+    expect(await breaker('storyteller')).toBe('closed');
+    expect((await plain('storyteller')).status).toBe(200);
+
+    // Four streams silent since their first chunk for longer than the TTFT limit (400 ms) when cut: the model's.
+    up.setMode('up-staller', 'stall');
+    await Promise.all([0, 1, 2, 3].map(async () => (await stream('staller')).text()));
+    await eventually(async () => (await breaker('staller')) === 'open');
+    expect((await plain('staller')).status).toBe(502);
+
+    // Past the cool-down a long stream wins the probe: its first chunk closes the breaker while it goes on, so
+    // other callers are served at once (before, the model stayed out until the stream ended).
+    await new Promise((r) => setTimeout(r, 1700));
+    up.setMode('up-staller', 'trickle');
+    const ac = new AbortController();
+    const probe = await stream('staller', ac.signal);
+    expect(probe.status).toBe(200);
+    const reader = probe.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('Once');
+    await eventually(async () => (await breaker('staller')) === 'closed', 1000);
+    expect((await plain('staller')).status).toBe(200);
+    ac.abort();
+  }, 30_000);
+
   it('credits the model that answered: a fallback answer teaches the fallback, never the failed pick', async () => {
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     expect((await admin.put('/admin/models/broken', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-broken', pricing })).status).toBe(200);

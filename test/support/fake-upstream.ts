@@ -6,10 +6,24 @@ import { type AddressInfo } from 'node:net';
  * amount of data (`setMode`'s `bytes`, default 100 MiB): `huge` a chat.completion JSON whose content is that long
  * (chunked, no content-length), `long-line` one normal event then a `data:` line that long with no blank line,
  * `flood` that many bytes of small well-formed events (`flood-after-finish`: after a complete answer). Big bodies
- * are written as the reader takes them.
+ * are written as the reader takes them. For streamed requests (others are answered normally): `trickle` sends a
+ * content chunk every 100 ms until the client leaves (a long generation), `stall` one chunk and then nothing.
  */
 export type FakeMode =
-  'ok' | 'error500' | 'error429' | 'error400' | 'hang' | 'reset' | 'huge' | 'long-line' | 'flood' | 'flood-after-finish' | 'malformed' | 'zero-usage';
+  | 'ok'
+  | 'error500'
+  | 'error429'
+  | 'error400'
+  | 'hang'
+  | 'reset'
+  | 'huge'
+  | 'long-line'
+  | 'flood'
+  | 'flood-after-finish'
+  | 'malformed'
+  | 'zero-usage'
+  | 'trickle'
+  | 'stall';
 
 export interface FakeUpstream {
   url: string;
@@ -71,12 +85,16 @@ export async function startFakeUpstream(
           await big(res, model, mode, sizes.get(model) ?? 100 * 1024 * 1024, sent);
           return;
         }
+        if ((mode === 'trickle' || mode === 'stall') && body.stream) {
+          await slowStream(res, model, mode);
+          return;
+        }
         if (mode === 'malformed') {
           // A 200 whose body is not the JSON it says it is: an answer made upstream that cannot be used.
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-fake","choices":[');
           return;
         }
-        if (mode !== 'ok' && mode !== 'zero-usage') {
+        if (mode !== 'ok' && mode !== 'zero-usage' && mode !== 'trickle' && mode !== 'stall') {
           const status = mode === 'error500' ? 500 : mode === 'error429' ? 429 : 400;
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `fake ${status}`, type: 'fake' } }));
           return;
@@ -201,4 +219,19 @@ function big(
   const finished = `data: ${chunk('Hello')}\n\ndata: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`;
   const head = mode === 'flood-after-finish' ? finished : '';
   return pump(res, model, sent, head, Math.ceil(bytes / piece.length) * piece.length, 'data: [DONE]\n\n', piece);
+}
+
+/** `trickle`: a content chunk every 100 ms until the client leaves; `stall`: one chunk, then silence. */
+async function slowStream(res: ServerResponse, model: string, mode: 'trickle' | 'stall'): Promise<void> {
+  const chunk = (text: string) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  let gone = false;
+  res.on('close', () => (gone = true));
+  res.write(chunk('Once'));
+  if (mode === 'stall') return;
+  while (!gone) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!gone) res.write(chunk(' upon a time'));
+  }
 }

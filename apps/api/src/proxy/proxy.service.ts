@@ -93,8 +93,21 @@ interface Recording {
   unanswered: () => Promise<void>;
 }
 
-/** An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`. */
-type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered };
+/**
+ * An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`.
+ * `blameless`: a stream our own `PROXY_TIMEOUT_MS` cut while its upstream was still sending (its last bytes came
+ * within the time-to-first-byte limit): the caller asked for a longer answer than the limit allows, which says
+ * nothing against the model.
+ */
+type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered; blameless?: boolean };
+
+/** How a relayed stream is going: held up by its client, and when its upstream last sent bytes. */
+interface StreamWatch {
+  waitingForClient: boolean;
+  lastChunkAt: number;
+  /** Cut by `PROXY_TIMEOUT_MS` while the relay was not waiting for its client. */
+  outOfTime: boolean;
+}
 
 /**
  * The OpenAI-compatible gateway: route on the messages (the same decision path as /v1/route), call the chosen
@@ -329,14 +342,20 @@ export class ProxyService implements OnApplicationShutdown {
       try {
         for (let attempt = 0; attempt < 2; attempt++) {
           const t0 = performance.now();
-          const out = await this.attempt(model, call, plan, attempt);
+          // The model works: a streamed answer says so with its first chunk (a probe then closes the breaker at once,
+          // not when a long answer ends), any other with its whole answer.
+          let up = false;
+          const works = () => {
+            up = judged = true;
+            void this.breakers.success(breaker);
+          };
+          const out = await this.attempt(model, call, plan, attempt, works);
           const ms = performance.now() - t0;
           if (out.ok) {
             attempts.push({ model: id, ok: true, status: 200, error: null, ms });
             this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
             plan.answered(id);
-            judged = true;
-            void this.breakers.success(breaker);
+            if (!up) works();
             record(model, out.answered);
             return;
           }
@@ -361,8 +380,10 @@ export class ProxyService implements OnApplicationShutdown {
             if (f.reason === 'local') throw f.cause;
             throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
           }
-          judged = true;
-          await this.breakers.failure(breaker);
+          if (!out.blameless) {
+            judged = true;
+            await this.breakers.failure(breaker);
+          }
           if (out.committed) {
             // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
             record(model, out.partial ?? null);
@@ -379,13 +400,13 @@ export class ProxyService implements OnApplicationShutdown {
     throw plan.allFailed(attempts);
   }
 
-  /** One attempt of `model`, traced as a client span. */
-  private attempt(model: Model, call: UpstreamCall, plan: CallPlan, attempt: number): Promise<Outcome> {
+  /** One attempt of `model`, traced as a client span; a stream calls `firstChunk` when its first chunk arrives. */
+  private attempt(model: Model, call: UpstreamCall, plan: CallPlan, attempt: number, firstChunk: () => void): Promise<Outcome> {
     return withSpan(
       `upstream ${call.endpoint.replace('/', '.')}`,
       { 'router.model': model.id, 'router.attempt': attempt + 1 },
       async (span) => {
-        const o = call.stream ? await this.streamOnce(model, call, plan) : await this.callOnce(model, call, plan);
+        const o = call.stream ? await this.streamOnce(model, call, plan, firstChunk) : await this.callOnce(model, call, plan);
         if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
         return o;
       },
@@ -448,18 +469,19 @@ export class ProxyService implements OnApplicationShutdown {
    * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
-  private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
+  private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan, firstChunk: () => void): Promise<Outcome> {
     const { reply } = call;
     const ac = new AbortController();
     const request = upstreamRequest(model, call, true, ac.signal);
-    let waitingForClient = false;
+    const t0 = performance.now();
+    const watch: StreamWatch = { waitingForClient: false, lastChunkAt: t0, outOfTime: false };
     const clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS);
     // Out of time while the client was not taking the stream: its slowness, not the model's.
-    const total = setTimeout(
-      () => ac.abort(waitingForClient ? new ClientGone('the client did not read the stream in time') : new Error('timeout')),
-      this.env.PROXY_TIMEOUT_MS,
-    );
-    const t0 = performance.now();
+    const total = setTimeout(() => {
+      if (watch.waitingForClient) return ac.abort(new ClientGone('the client did not read the stream in time'));
+      watch.outOfTime = !ac.signal.aborted;
+      ac.abort(new Error('timeout'));
+    }, this.env.PROXY_TIMEOUT_MS);
     let responded = false;
     let committed = false;
     let relay: SseRelay | undefined;
@@ -487,7 +509,9 @@ export class ProxyService implements OnApplicationShutdown {
       clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
       if (ac.signal.aborted) throw ac.signal.reason;
-      ttftMs = performance.now() - t0;
+      watch.lastChunkAt = performance.now();
+      ttftMs = watch.lastChunkAt - t0;
+      firstChunk();
       await plan.beforeAnswer(model.id);
       const res = this.openStream(reply, plan.headers(model.id));
       committed = true;
@@ -498,7 +522,7 @@ export class ProxyService implements OnApplicationShutdown {
         streamUsage(model, call.params).hide,
       ));
       r.expectedChoices = typeof call.params.n === 'number' ? call.params.n : 1;
-      await relayAll(answer.chunks, r, first.value, res, ac, (waiting) => (waitingForClient = waiting));
+      await relayAll(answer.chunks, r, first.value, res, ac, watch);
       r.end();
       res.end();
       return { ok: true, answered: usage(r, false) };
@@ -516,8 +540,10 @@ export class ProxyService implements OnApplicationShutdown {
           res.end();
         }
       }
-      const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, performance.now() - t0);
-      return { ok: false, failure, committed, ...(partial ? { partial } : {}) };
+      const now = performance.now();
+      const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, now - t0);
+      const blameless = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;
+      return { ok: false, failure, committed, ...(partial ? { partial } : {}), ...(blameless ? { blameless } : {}) };
     } finally {
       over = true;
       clearTtft();
@@ -606,7 +632,8 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
 
 /**
  * Relays the upstream's chunks (the first already read) until it ends, reading the next one only once the client
- * has taken the previous ones (`waiting` says when the relay is held up by the client).
+ * has taken the previous ones (`watch` says when the relay is held up by the client, and when the upstream last
+ * sent bytes).
  */
 async function relayAll(
   chunks: AsyncGenerator<Buffer, void, undefined>,
@@ -614,17 +641,18 @@ async function relayAll(
   first: Uint8Array,
   res: ServerResponse,
   ac: AbortController,
-  waiting: (w: boolean) => void,
+  watch: StreamWatch,
 ): Promise<void> {
   let flowing = relay.push(first);
   for (;;) {
     if (!flowing) {
-      waiting(true);
+      watch.waitingForClient = true;
       await drained(res, ac.signal);
-      waiting(false);
+      watch.waitingForClient = false;
     }
     const next = await chunks.next();
     if (next.done) return;
+    watch.lastChunkAt = performance.now();
     flowing = relay.push(next.value);
     if (relay.bytesAfterDetach > USAGE_AFTER_CLIENT_BYTES) {
       ac.abort(new ClientGone('the client went away; the upstream sent more than a usage chunk after the answer'));
