@@ -8,12 +8,15 @@ import { perSlotGroup, slotGroups } from './slot-groups.js';
 /** Values of an event id's "seen" marker (see markSeen). */
 const PENDING = 'p';
 const QUEUED = 'q';
+/** markSeen-n.lua's answer for a stale pending mark it took over. */
+const TAKEN = 'taken';
 
 /**
- * What marking an event id found: `new` (this call set the mark), `pending` (a mark whose job may not be queued:
- * a request that failed, or one still under way), `queued` (a duplicate).
+ * What marking an event id found: `new` (this call set the mark, or took over one left pending longer than the
+ * stale age), `busy` (another request's pending mark: its job may be about to be queued, or it may still fail),
+ * `queued` (a duplicate).
  */
-export type SeenMark = 'new' | 'pending' | 'queued';
+export type SeenMark = 'new' | 'busy' | 'queued';
 
 /**
  * Hot copies of decisions (JSON strings with a TTL), and the API-side "seen" markers of event ids. Each key is of
@@ -28,6 +31,7 @@ export class DecisionHotStore {
     markSeen: MultiKeyScript<(string | null)[]>;
     confirmSeen: MultiKeyScript<number>;
     unmarkSeen: MultiKeyScript<number>;
+    abandonSeen: MultiKeyScript<number>;
   };
   constructor(
     private readonly redis: RedisClient,
@@ -39,6 +43,7 @@ export class DecisionHotStore {
       markSeen: new MultiKeyScript(redis, 'markSeen'),
       confirmSeen: new MultiKeyScript(redis, 'confirmSeen'),
       unmarkSeen: new MultiKeyScript(redis, 'unmarkSeen'),
+      abandonSeen: new MultiKeyScript(redis, 'abandonSeen'),
     };
   }
 
@@ -67,16 +72,17 @@ export class DecisionHotStore {
 
   /**
    * Marks event ids as seen and answers, per id, what the mark was (SeenMark). A first sighting is marked
-   * "pending" ('p') until `confirmSeen` records that its job is queued ('q'). A pending mark is left behind when
-   * Redis fails between the mark and the job (the request then got a 503), so a pending id counts as not seen:
-   * the retry queues it, and the worker's exactly-once application makes a second copy harmless. Only a queued
-   * mark is a duplicate (`fresh` below).
+   * "pending" ('p') until `confirmSeen` records that its job is queued ('q'); only a queued mark is a duplicate.
+   * A pending mark younger than `staleMs` belongs to a request still under way (`busy`: its caller's copy is told
+   * to retry). One older was left behind by a request that failed between the mark and its job (Redis failing,
+   * the process gone): this call takes it over (`new`), and the worker's exactly-once application makes a second
+   * copy in the queue harmless.
    */
-  async markSeen(eventIds: readonly string[], ttlSeconds: number): Promise<SeenMark[]> {
-    // Per key: set if absent, answering the value it found (none: this call set it).
+  async markSeen(eventIds: readonly string[], ttlSeconds: number, staleMs: number): Promise<SeenMark[]> {
+    // Per key: set if absent, answering the value it found (none: this call set it; 'taken': a stale one it reset).
     const keys = eventIds.map((id) => this.keys.eventSeen(id));
-    const found = await perSlotGroup(this.redis, keys, (group) => this.scripts.markSeen.run(group, [PENDING, ttlSeconds]));
-    return found.map((before) => (before === null ? 'new' : before === PENDING ? 'pending' : 'queued'));
+    const found = await perSlotGroup(this.redis, keys, (group) => this.scripts.markSeen.run(group, [PENDING, ttlSeconds, staleMs]));
+    return found.map((before) => (before === null || before === TAKEN ? 'new' : before === PENDING ? 'busy' : 'queued'));
   }
 
   /** Claims the one continuation of a decision's cascade: true for the first caller only (until `ttlSeconds`). */
@@ -126,6 +132,18 @@ export class DecisionHotStore {
     await this.eachGroup(
       eventIds.map((id) => this.keys.eventSeen(id)),
       (group) => this.scripts.unmarkSeen.run(group, [PENDING]),
+    );
+  }
+
+  /**
+   * Leaves pending marks to the next sender of their ids (abandonSeen-n.lua): for events a failed request may or
+   * may not have queued. Each is aged past `staleMs`, so the next copy takes it over at once (and queues it again,
+   * which the worker's exactly-once application makes harmless) instead of being told to retry until then.
+   */
+  async abandonSeen(eventIds: readonly string[], ttlSeconds: number, staleMs: number): Promise<void> {
+    await this.eachGroup(
+      eventIds.map((id) => this.keys.eventSeen(id)),
+      (group) => this.scripts.abandonSeen.run(group, [PENDING, ttlSeconds * 1000 - staleMs]),
     );
   }
 

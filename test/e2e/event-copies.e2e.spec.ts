@@ -8,10 +8,10 @@ const ARMS = ['m1', 'm2', 'm3'];
 const ROUNDS = 5;
 
 /**
- * Copies of one event id sent at the same moment may each be accepted (docs/security.md, known gaps): only the copy
- * Postgres stores may be learnt, once, so the learnt state stays the fold of the log. Copies of one id go to
- * different decisions, in batches whose other events differ (so their jobs differ) and as single events, with two
- * workers learning.
+ * Copies of one event id sent at the same moment: exactly one is accepted, and it is the copy the log stores and
+ * learns; the others hear "duplicate", or a retryable 503 while the accepted one is being queued. The learnt
+ * state stays the fold of the log. Copies of one id go to different decisions, in batches whose other events
+ * differ (so their jobs differ) and as single events, with two workers learning.
  */
 describe('concurrent copies of one event id', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
@@ -41,7 +41,10 @@ describe('concurrent copies of one event id', () => {
       expect(r.status).toBe(200);
       routed.push({ id: r.body.decisionId, arm: r.body.model, x });
     }
-    const statuses: string[] = [];
+    // Per shared id, each copy's decision and what it was told.
+    const told = new Map<string, { decisionId: string; outcome: string }[]>();
+    const tell = (id: string, decisionId: string, outcome: string) => told.set(id, [...(told.get(id) ?? []), { decisionId, outcome }]);
+    let retried = false;
     for (let round = 0; round < ROUNDS; round++) {
       // Each decision gets events in one round only (90 a round).
       const at = (i: number) => routed[90 * round + i].id;
@@ -52,26 +55,46 @@ describe('concurrent copies of one event id', () => {
           { decisionId: at(2 * i + 1), eventId: `own-${round}-${i}`, reward: 0 },
         ],
       }));
-      const answers = await Promise.all(batches.map((b) => admin.post('/v1/feedback/batch', b)));
-      for (const a of answers) statuses.push(a.body.results[0].status);
-      // 30 single events at once, one id, each to its own decision.
-      const singles = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => admin.post('/v1/feedback', { decisionId: at(60 + i), eventId: `single-${round}`, reward: 0.5 })),
-      );
-      for (const a of singles) statuses.push(a.body.status);
+      // And 30 single events of the same id at the same time, each to its own decision (one group commit or a few).
+      const single = (i: number) => admin.post('/v1/feedback', { decisionId: at(60 + i), eventId: `race-${round}`, reward: 0.5 });
+      const [answers, singles] = await Promise.all([
+        Promise.all(batches.map((b) => admin.post('/v1/feedback/batch', b))),
+        Promise.all(Array.from({ length: 30 }, (_, i) => single(i))),
+      ]);
+      answers.forEach((a, i) => {
+        const r = a.body.results[0];
+        tell(`race-${round}`, at(2 * i), r.status === 'rejected' && r.problem.status === 503 ? 'busy' : r.status);
+        expect(a.body.results[1].status).toBe('accepted');
+      });
+      for (const [i, a] of singles.entries()) {
+        if (a.status === 503) expect(a.headers.get('retry-after')).toBe('1');
+        tell(`race-${round}`, at(60 + i), a.status === 503 ? 'busy' : a.body.status);
+        // A copy told to retry, retried once its first copy is queued, is a duplicate.
+        if (a.status === 503 && !retried) {
+          retried = true;
+          await eventually(async () => (await single(i)).body.status === 'duplicate', 5000);
+        }
+      }
     }
-    expect(statuses.every((s) => s === 'accepted' || s === 'duplicate')).toBe(true);
+    const outcomes = [...told.values()].flat().map((c) => c.outcome);
+    expect(outcomes.every((o) => o === 'accepted' || o === 'duplicate' || o === 'busy')).toBe(true);
+    for (const copies of told.values()) expect(copies.filter((c) => c.outcome === 'accepted')).toHaveLength(1);
 
     // What the log holds: one row per id.
     const sql = postgres(env.databaseUrl, { max: 1, onnotice: () => undefined });
     try {
-      const want = ROUNDS * (30 + 1 + 1);
+      const want = ROUNDS * (30 + 1);
       await eventually(async () => (await admin.get('/admin/policies/copies/stats')).body.feedback >= want, 30_000);
       const stats = await settled(async () => (await admin.get('/admin/policies/copies/stats')).body, ['feedback', 'decisions']);
       const rows = await sql<{ id: string; decisionId: string; reward: number }[]>`
         select id, decision_id as "decisionId", reward from events where policy = 'copies' and kind = 'feedback' and status = 'learned'`;
       expect(rows.length).toBe(want);
       expect(stats.feedback).toBe(want);
+      // The copy that was told "accepted" is the one stored.
+      for (const [id, copies] of told) {
+        const stored = rows.filter((r) => r.id.endsWith(`|${id}`));
+        expect(stored.map((r) => r.decisionId)).toEqual([copies.find((c) => c.outcome === 'accepted')!.decisionId]);
+      }
       const logged: Accepted[] = rows.map((r) => ({ decisionId: r.decisionId, reward: r.reward }));
       const expected = sequentialFold(DIM, routed, logged);
       const live = await liveState(REDIS_URL, env.prefix, 'copies');

@@ -217,9 +217,15 @@ describe('group commit of single events', () => {
       const mark = (id: string) => redis.get(hot.keys.eventSeen(ownedEventId(ADMIN_PRINCIPAL.owner, id)));
       const storedPrefix = storedKind === 'feedback-batch' ? 'part-f' : 'part-e';
       const lostPrefix = storedKind === 'feedback-batch' ? 'part-e' : 'part-f';
-      // The stored job's events keep their pending marks (a retry treats them as unseen); the others gave theirs back.
+      // The stored job's events keep their pending marks, aged past the stale age (10 s) so that a retry takes them
+      // over at once instead of being told to wait; the others gave theirs back.
+      const ttlMs = 7 * 86400 * 1000;
       for (let i = 0; i < 4; i++) {
         expect(await mark(`${storedPrefix}${i}`)).toBe('p');
+        await eventually(
+          async () => (await redis.pttl(hot.keys.eventSeen(ownedEventId(ADMIN_PRINCIPAL.owner, `${storedPrefix}${i}`)))) <= ttlMs - 10_000,
+          2000,
+        );
         expect(await mark(`${lostPrefix}${i}`)).toBeNull();
       }
     } finally {

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 
 // DecisionHotStore on a real Redis: hot decision copies with a TTL, the API's "seen" markers of event ids
-// (pending until confirmed), and the per-decision event budget.
+// (pending until confirmed, a stale pending one taken over), and the per-decision event budget.
 const rec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
   id,
   policy: 'p',
@@ -24,6 +24,9 @@ const rec = (id: string, extra: Partial<DecisionRecord> = {}): DecisionRecord =>
   createdAt: 1_700_000_000_123,
   ...extra,
 });
+
+/** The age past which a pending mark is taken over (ms). */
+const STALE = 10_000;
 
 describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Redis)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
@@ -73,36 +76,68 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
   });
 
   it('marks event ids pending until confirmed: only a confirmed id answers "duplicate"', async () => {
-    expect(await hot.markSeen(['e1', 'e2'], 300)).toEqual(['new', 'new']);
-    // e1 is still pending (its job may not have been queued): it counts as not seen, the retry queues it.
-    expect(await hot.markSeen(['e1'], 300)).toEqual(['pending']);
+    expect(await hot.markSeen(['e1', 'e2'], 300, STALE)).toEqual(['new', 'new']);
+    // e1 is still pending (its request is under way, or failed a moment ago): neither seen nor free.
+    expect(await hot.markSeen(['e1'], 300, STALE)).toEqual(['busy']);
     await hot.confirmSeen(['e1']);
-    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300)).toEqual(['queued', 'pending', 'new']);
+    expect(await hot.markSeen(['e1', 'e2', 'e3'], 300, STALE)).toEqual(['queued', 'busy', 'new']);
     // The marks expire: set with the ttl, kept (not made permanent) by the confirmation.
     const ttl = await redis.ttl(hot.keys.eventSeen('e1'));
     expect(ttl).toBeGreaterThan(290);
     expect(ttl).toBeLessThanOrEqual(300);
     // A second sighting does not extend a mark's life.
-    await redis.expire(hot.keys.eventSeen('e2'), 50);
-    await hot.markSeen(['e2'], 300);
-    expect(await redis.ttl(hot.keys.eventSeen('e2'))).toBeLessThanOrEqual(50);
+    await redis.expire(hot.keys.eventSeen('e1'), 50);
+    await hot.markSeen(['e1'], 300, STALE);
+    expect(await redis.ttl(hot.keys.eventSeen('e1'))).toBeLessThanOrEqual(50);
+    await redis.pexpire(hot.keys.eventSeen('e2'), 300_000 - STALE + 2000);
+    expect(await hot.markSeen(['e2'], 300, STALE)).toEqual(['busy']);
+    expect(await redis.pttl(hot.keys.eventSeen('e2'))).toBeLessThanOrEqual(300_000 - STALE + 2000);
     // Confirming an id that was never marked (or has expired) does not create a mark.
     await hot.confirmSeen(['ghost']);
     expect(await redis.exists(hot.keys.eventSeen('ghost'))).toBe(0);
-    expect(await hot.markSeen(['ghost'], 300)).toEqual(['new']);
+    expect(await hot.markSeen(['ghost'], 300, STALE)).toEqual(['new']);
     // unmarkSeen gives pending marks back (a request that failed after marking); a confirmed one stays.
     await hot.unmarkSeen(['e1', 'ghost']);
-    expect(await hot.markSeen(['e1', 'ghost'], 300)).toEqual(['queued', 'new']);
+    expect(await hot.markSeen(['e1', 'ghost'], 300, STALE)).toEqual(['queued', 'new']);
     await hot.confirmSeen([]);
     await hot.unmarkSeen([]);
   });
 
+  it('a pending mark older than the stale age is taken over by exactly one of its concurrent senders', async () => {
+    await hot.markSeen(['s1'], 300, STALE);
+    // As if set 11 s ago by a request that failed without giving it back.
+    await redis.pexpire(hot.keys.eventSeen('s1'), 300_000 - STALE - 1000);
+    const conns = Array.from({ length: 4 }, () => new Redis(REDIS_URL));
+    try {
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => new DecisionHotStore(conns[i % 4], env.prefix).markSeen(['s1'], 300, STALE)));
+      expect(answers.flat().filter((a) => a === 'new')).toHaveLength(1);
+      expect(answers.flat().filter((a) => a === 'busy')).toHaveLength(39);
+    } finally {
+      await Promise.all(conns.map((c) => c.quit()));
+    }
+    // Taken over: pending again, from now (its whole ttl), and given back or confirmed like any other.
+    expect(await redis.get(hot.keys.eventSeen('s1'))).toBe('p');
+    expect(await redis.ttl(hot.keys.eventSeen('s1'))).toBeGreaterThan(290);
+    await hot.unmarkSeen(['s1']);
+    expect(await hot.markSeen(['s1'], 300, STALE)).toEqual(['new']);
+  });
+
+  it('abandoned pending marks go to the next sender at once; confirmed ones stay', async () => {
+    await hot.markSeen(['a1', 'a2'], 300, STALE);
+    await hot.confirmSeen(['a2']);
+    await hot.abandonSeen(['a1', 'a2', 'never-marked'], 300, STALE);
+    expect(await redis.pttl(hot.keys.eventSeen('a1'))).toBeLessThanOrEqual(300_000 - STALE);
+    expect(await redis.exists(hot.keys.eventSeen('never-marked'))).toBe(0);
+    expect(await hot.markSeen(['a1', 'a2'], 300, STALE)).toEqual(['new', 'queued']);
+    expect(await redis.ttl(hot.keys.eventSeen('a2'))).toBeGreaterThan(290);
+  });
+
   it('concurrent senders of one confirmed id all hear "duplicate"', async () => {
-    await hot.markSeen(['c1'], 300);
+    await hot.markSeen(['c1'], 300, STALE);
     await hot.confirmSeen(['c1']);
     const conns = Array.from({ length: 4 }, () => new Redis(REDIS_URL));
     try {
-      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => new DecisionHotStore(conns[i % 4], env.prefix).markSeen(['c1'], 300)));
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => new DecisionHotStore(conns[i % 4], env.prefix).markSeen(['c1'], 300, STALE)));
       expect(answers.flat().every((a) => a === 'queued')).toBe(true);
     } finally {
       await Promise.all(conns.map((c) => c.quit()));
@@ -167,20 +202,20 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     const evalsha = jest.spyOn(redis, 'evalsha');
     const found = await hot.getMany(ids);
     expect(found.flatMap((r, i) => (r ? [i] : []))).toEqual([5, n - 1]);
-    await hot.markSeen(ids, 300);
+    await hot.markSeen(ids, 300, STALE);
     expect([mget.mock.calls.length, evalsha.mock.calls.length]).toEqual([3, 3]);
     mget.mockRestore();
     evalsha.mockRestore();
     await redis.del(...ids.map((id) => hot.keys.eventSeen(id)));
-    expect(await hot.markSeen(ids.slice(0, 3), 300)).toEqual(['new', 'new', 'new']);
+    expect(await hot.markSeen(ids.slice(0, 3), 300, STALE)).toEqual(['new', 'new', 'new']);
     await hot.confirmSeen(ids.slice(0, 2));
-    const marks = await hot.markSeen(ids, 300);
-    expect(marks.slice(0, 4)).toEqual(['queued', 'queued', 'pending', 'new']);
+    const marks = await hot.markSeen(ids, 300, STALE);
+    expect(marks.slice(0, 4)).toEqual(['queued', 'queued', 'busy', 'new']);
     expect(marks.filter((m) => m === 'new')).toHaveLength(n - 3);
     await redis.script('FLUSH'); // a node that lost the scripts (restarted, failed over) is sent them again
     await hot.confirmSeen(ids);
     await hot.unmarkSeen(ids);
-    expect(new Set(await hot.markSeen(ids, 300))).toEqual(new Set(['queued']));
+    expect(new Set(await hot.markSeen(ids, 300, STALE))).toEqual(new Set(['queued']));
     const wanted = new Map(ids.map((id, i) => [id, (i % 3) + 1]));
     const fits = await hot.countEvents(wanted, 2, 120);
     expect([...fits.values()].slice(0, 4)).toEqual([1, 2, 2, 1]);

@@ -50,6 +50,12 @@ type QueuedJob = { name: string; data: object; opts: JobsOptions };
 const GROUP_MAX = 500;
 
 const RETRY_AFTER_S = 5;
+/**
+ * How long an event id's pending mark is taken to belong to a request still under way (its copies are told to
+ * retry, after BUSY_RETRY_AFTER_S); an older one was left by a request that failed, and the next copy takes it over.
+ */
+const PENDING_STALE_MS = 10_000;
+const BUSY_RETRY_AFTER_S = 1;
 const idempotencyKeySchema = id('Idempotency-Key');
 function checkIdempotencyKey(key: string | undefined): void {
   if (key === undefined) return;
@@ -107,7 +113,8 @@ export class IngestService {
     await this.limits.admitEvents(caller, 1);
     const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? this.eventIds.id() };
     const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
-    if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors);
+    if ('problem' in r)
+      throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors, r.problem.status === 503 ? BUSY_RETRY_AFTER_S : undefined);
     return r;
   }
 
@@ -218,14 +225,14 @@ export class IngestService {
 
   private async markSeen(ids: string[]): Promise<Map<string, SeenMark>> {
     if (ids.length === 0) return new Map();
-    const marks = await this.hot.markSeen(ids, this.env.EVENT_DEDUP_TTL_SECONDS);
+    const marks = await this.hot.markSeen(ids, this.env.EVENT_DEDUP_TTL_SECONDS, PENDING_STALE_MS);
     return new Map(ids.map((id, i) => [id, marks[i]]));
   }
 
   /**
    * Best effort, not waited for: the marks of `ids` that this request set are given back (their events were not
-   * queued). A pending mark it only found belongs to another attempt and stays; the store deletes a mark only while
-   * it is pending. Later commands on the connection (this request's own) run after it.
+   * queued). A pending mark it only found (`busy`) belongs to another request and stays; the store deletes a mark
+   * only while it is pending. Later commands on the connection (this request's own) run after it.
    */
   private giveBack(marks: ReadonlyMap<string, SeenMark>, ids: Iterable<string>): void {
     const set = [...ids].filter((id) => marks.get(id) === 'new');
@@ -233,9 +240,11 @@ export class IngestService {
   }
 
   /**
-   * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; the rest are counted
-   * against their decision's bound and queued. Returns the queued events and those over the bound. `marks` holds
-   * the originals' marks; cascade shares are marked here (a second round trip, only for cascades).
+   * Duplicates (in the batch, then against ids the owner sent before) answer "duplicate"; a copy of an id another
+   * request is queuing right now answers a retryable 503 (that request may still fail, so "duplicate" would be
+   * unsafe, and "accepted" would not say which copy counted); the rest are counted against their decision's bound
+   * and queued. Returns the queued events and those over the bound. `marks` holds the originals' marks; cascade
+   * shares are marked here (a second round trip, only for cascades).
    */
   private async admit(ok: Ready[], marks: Map<string, SeenMark>, results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
     const firstSeen = new Set<string>();
@@ -258,16 +267,20 @@ export class IngestService {
         throw unavailable();
       }
     }
-    const fresh = (p: Ready) => (marks.get(p.eventId) ?? 'queued') !== 'queued';
-    // A cascade share goes with its own event: not when that one is a duplicate (its mark is given back).
-    const originalFresh = new Set(unique.filter((p) => fresh(p) && !p.share).map((p) => p.index));
+    // An original is queued by the request that holds its mark. A cascade share goes with its own event (not when
+    // that one is not queued here: its mark is given back), whoever else holds the share's mark: only a request
+    // that holds its original's mark derives it.
+    const mark = (p: Ready) => marks.get(p.eventId) ?? 'queued';
+    const originalFresh = new Set(unique.filter((p) => !p.share && mark(p) === 'new').map((p) => p.index));
     this.giveBack(
       marks,
       unique.filter((p) => p.share && !originalFresh.has(p.index)).map((p) => p.eventId),
     );
     const candidates = unique.filter((p) => {
-      if (!fresh(p) && !p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
-      return fresh(p) && (!p.share || originalFresh.has(p.index));
+      if (p.share) return mark(p) !== 'queued' && originalFresh.has(p.index);
+      if (mark(p) === 'queued') results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      if (mark(p) === 'busy') results[p.index] = busy(p);
+      return mark(p) === 'new';
     });
     const ids = (events: Ready[]) => events.map((p) => p.eventId);
     let bounded: Awaited<ReturnType<IngestService['bound']>>;
@@ -282,8 +295,12 @@ export class IngestService {
     const unqueued = await this.enqueue(within, oneJob);
     if (unqueued !== null) {
       // Only what is known not to be in the queue gives its mark and its count back (the jobs of a group are
-      // added in one pipeline, not atomically: one may be stored while another failed).
+      // added in one pipeline, not atomically: one may be stored while another failed). The rest may be queued:
+      // their marks stay pending, left to the next copy at once.
       this.giveBack(marks, ids(unqueued));
+      const lost = new Set(unqueued);
+      const maybe = ids(within.filter((p) => !lost.has(p) && marks.get(p.eventId) === 'new'));
+      if (maybe.length > 0) this.hot.abandonSeen(maybe, this.env.EVENT_DEDUP_TTL_SECONDS, PENDING_STALE_MS).catch(() => undefined);
       const back = new Map<string, number>();
       for (const p of unqueued) if (p.decisionId !== undefined && counted.has(p.decisionId)) back.set(p.decisionId, (back.get(p.decisionId) ?? 0) + 1);
       await this.hot.uncountEvents(back).catch(() => undefined);
@@ -389,8 +406,23 @@ function kindedItem(p: Ready): KindedItem<EventJobKind> {
   return p.kind === 'energy' ? { kind: 'energy', data: p.job } : { kind: 'feedback', data: p.job };
 }
 
+/** A copy of an event id that another request holds the pending mark of: try again shortly. */
+function busy(p: Ready): ItemResult {
+  return {
+    index: p.index,
+    status: 'rejected',
+    problem: {
+      status: 503,
+      detail: `event ${p.callerEventId} is being queued by another request; retry to learn whether it was accepted`,
+      errors: [{ path: 'eventId', message: 'another request with this event id is under way' }],
+    },
+  };
+}
+
 function codeOf(status: number) {
   switch (status) {
+    case 503:
+      return 'UNAVAILABLE' as const;
     case 403:
       return 'FORBIDDEN' as const;
     case 404:
