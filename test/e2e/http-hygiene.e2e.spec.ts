@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { currentRequestId, Logger } from '@app/infra';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { ADMIN_KEY, client, freshEnvironment, type Running, startService } from '../support/harness.js';
 
 type Env = Awaited<ReturnType<typeof freshEnvironment>>;
@@ -82,6 +83,60 @@ describe('request bodies and policy warnings', () => {
     expect(metrics).toMatch(/^router_nodejs_eventloop_lag_p99_seconds \S+/m);
     expect(metrics).not.toContain('process_process_');
   }, 60_000);
+});
+
+/** MAX_CONNECTIONS: idle sockets cannot take every file descriptor; a connection over the cap is closed at once. */
+describe('connection cap', () => {
+  let env: Env;
+  let svc: Running;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    env = await freshEnvironment('http_cap');
+    svc = await startService(env, 1, { MAX_CONNECTIONS: '4' });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await svc?.close();
+    await env?.drop();
+  });
+
+  it('closes connections beyond MAX_CONNECTIONS on arrival, counts them, and serves again once one closes', async () => {
+    const { port } = new URL(svc.url);
+    /** A connection, and whether the server closed it within 500 ms (before any request). */
+    const open = async (): Promise<{ socket: Socket; closed: boolean }> => {
+      const socket = connect(Number(port), '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      const closed = await new Promise<boolean>((resolve) => {
+        socket.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 500);
+      });
+      return { socket, closed };
+    };
+    /** GET /metrics over a fresh connection: the whole answer as text ('' if the connection was closed first). */
+    const metrics = () =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+        sockets.push(socket);
+        let text = '';
+        socket.on('data', (b: Buffer) => (text += b.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(text));
+      });
+    const idle = [];
+    for (let i = 0; i < 4; i++) idle.push(await open());
+    expect(idle.map((c) => c.closed)).toEqual([false, false, false, false]);
+    // The fifth is closed without an answer, and so is a request on a sixth.
+    expect((await open()).closed).toBe(true);
+    expect(await metrics()).toBe('');
+    idle[0].socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const text = await metrics();
+    expect(text).toMatch(/^HTTP\/1.1 200/);
+    expect(text).toMatch(/^router_http_connections_dropped_total 2$/m);
+  }, 30_000);
 });
 
 /** A PATCH whose body is written in two halves, 100 ms apart, after the headers were sent. */

@@ -36,6 +36,15 @@ function socketLimits(env: ApiEnv) {
   };
 }
 
+/** At most `max` client connections open at once (0: no cap); one beyond is closed on arrival, and counted. */
+function capConnections(app: NestFastifyApplication, max: number): void {
+  if (max === 0) return;
+  const server = app.getHttpServer();
+  const dropped = app.get(MetricsService).connectionsDropped;
+  server.maxConnections = max;
+  server.on('drop', () => dropped.inc());
+}
+
 /** Builds the api (used by main.ts, the e2e tests and the benchmarks). */
 export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
   startTracing('router-api', env.OTEL_EXPORTER_OTLP_ENDPOINT);
@@ -67,6 +76,7 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
     log: env.ACCESS_LOG ? app.get(Logger).child('access') : null,
     seconds: app.get(MetricsService).httpSeconds,
   });
+  capConnections(app, env.MAX_CONNECTIONS);
   app.enableShutdownHooks();
   return app;
 }

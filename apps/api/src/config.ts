@@ -80,6 +80,12 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** Longest time a client may take to send a whole request (headers and body); 408 and the connection closed after. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**
+   * Client connections this replica holds open at once; a connection beyond them is closed as soon as it is
+   * accepted (counted in router_http_connections_dropped_total), so that a flood of idle sockets cannot use up the
+   * file descriptors the api needs for Redis, Postgres and upstreams. 0: no cap.
+   */
+  MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /**
    * Postgres lookups of keys this replica does not know yet, per client address (IPv6: per /64) and for all
    * clients together; beyond them such a key answers 429 with Retry-After and costs no query.
    */

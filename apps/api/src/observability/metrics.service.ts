@@ -98,6 +98,11 @@ export class MetricsService {
     labelNames: ['policy', 'reason'],
     registers: [this.registry],
   });
+  readonly connectionsDropped = new Counter({
+    name: 'router_http_connections_dropped_total',
+    help: 'Client connections closed on arrival because the replica held MAX_CONNECTIONS already',
+    registers: [this.registry],
+  });
   readonly keyLimitRefusals = new Counter({
     name: 'router_key_limit_refusals_total',
     help: 'Requests refused (429) because their key was over one of its limits, by limit',
