@@ -188,6 +188,8 @@ describe('learning core in the service', () => {
       ['/v1/route', { policy: 'lints', input: 'x', mode: 'duel' }, 'mode'],
       ['/v1/route', { policy: 'duel', input: 'x', mode: 'trio' }, 'mode'],
       ['/v1/energy', { decisionId: duel.body.decisionId, joules: 3 }, 'model'],
+      // A single decision's reading may name its model, no other (it would be learnt as that model's).
+      ['/v1/energy', { decisionId: single.body.decisionId, joules: 3, model: duel.body.models.find((m: string) => m !== single.body.model) }, 'model'],
     ];
     for (const [path, body, field] of bad) {
       const r = await admin.post(path, body);
@@ -195,6 +197,7 @@ describe('learning core in the service', () => {
       expect(JSON.stringify(r.body.errors)).toContain(field);
     }
     expect((await admin.post('/v1/energy', { decisionId: duel.body.decisionId, joules: 3, model: duel.body.models[1] })).status).toBe(202);
+    expect((await admin.post('/v1/energy', { decisionId: single.body.decisionId, joules: 3, model: single.body.model })).status).toBe(202);
     const once = { decisionId: duel.body.decisionId, eventId: 'pw-once', winner: 'tie' };
     expect((await admin.post('/v1/feedback/pairwise', once)).body.status).toBe('accepted');
     expect((await admin.post('/v1/feedback/pairwise', once)).body.status).toBe('duplicate');

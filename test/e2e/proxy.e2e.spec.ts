@@ -250,15 +250,23 @@ describe('OpenAI-compatible proxy', () => {
     expect(await breaker('storyteller')).toBe('closed');
     expect((await plain('storyteller')).status).toBe(200);
 
-    // Four streams silent since their first chunk for longer than the TTFT limit (400 ms) when cut: the model's.
+    // Three streams silent since their first chunk for longer than the TTFT limit (400 ms) when cut: the model's.
+    // A fourth, admitted a second later while the breaker was still closed, fails after it opened: that late
+    // failure leaves the open breaker as it is (before, it restarted the cool-down: a caller's stragglers kept a
+    // healthy model out for as long as they kept coming).
     up.setMode('up-staller', 'stall');
-    await Promise.all([0, 1, 2, 3].map(async () => (await stream('staller')).text()));
+    const stalled = [0, 1, 2].map(async () => (await stream('staller')).text());
+    await new Promise((r) => setTimeout(r, 1000));
+    const straggler = stream('staller').then((r) => r.text());
     await eventually(async () => (await breaker('staller')) === 'open');
+    const opened = (await admin.get('/admin/models/staller')).body.breaker;
     expect((await plain('staller')).status).toBe(502);
+    await Promise.all([...stalled, straggler]);
+    expect((await admin.get('/admin/models/staller')).body.breaker).toEqual(opened);
 
     // Past the cool-down a long stream wins the probe: its first chunk closes the breaker while it goes on, so
     // other callers are served at once (before, the model stayed out until the stream ended).
-    await new Promise((r) => setTimeout(r, 1700));
+    await new Promise((r) => setTimeout(r, Math.max(0, opened.openedAt + 1600 - Date.now())));
     up.setMode('up-staller', 'trickle');
     const ac = new AbortController();
     const probe = await stream('staller', ac.signal);

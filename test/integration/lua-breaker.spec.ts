@@ -57,7 +57,14 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
     const t = T0 + S.cooldownMs;
     expect(await breakers.probe(m, S, t)).toBe('probe');
-    expect(await breakers.failure(m, S, t + 10)).toBe('open');
+    // A call admitted before the breaker opened, failing late: the open breaker stays as it is (its cool-down is
+    // not restarted, the probe keeps its slot); so does a failure naming another grant time.
+    expect(await breakers.failure(m, S, t + 5)).toBe('open');
+    expect(await breakers.failure(m, S, t + 6, t + 1)).toBe('open');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 3, openedAt: T0 });
+    expect(await breakers.probe(m, S, t + 7)).toBe('open');
+    // The probe's own failure re-opens it.
+    expect(await breakers.failure(m, S, t + 10, t)).toBe('open');
     expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 4, openedAt: t + 10 });
     // The new cool-down counts from the failed probe, and it clears the probe slot.
     expect(await breakers.probe(m, S, t + 10 + S.cooldownMs - 1)).toBe('open');
@@ -105,12 +112,14 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     expect(again.filter((a) => a === 'probe')).toHaveLength(1);
   });
 
-  it('counts every failure of concurrent callers (no lost update)', async () => {
+  it('counts every failure of concurrent callers up to the opening (no lost update), none after it', async () => {
     const m = model();
     const stores = conns.map((c) => new BreakerStore(c, env.prefix));
     const states = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length].failure(m, S, T0 + i)));
     expect(states.filter((s) => s === 'closed')).toHaveLength(S.threshold - 1);
-    expect((await breakers.all()).get(m)).toMatchObject({ state: 'open', failures: 40 });
+    const after = (await breakers.all()).get(m)!;
+    expect(after).toMatchObject({ state: 'open', failures: S.threshold });
+    // Opened by the failure that reached the threshold; the 37 after it counted nothing more.
   });
 
   it('keeps models apart, and one prefix from another', async () => {

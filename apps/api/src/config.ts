@@ -35,6 +35,13 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** Proxy: whole upstream call limit, and the limit until the first byte (headers, or the first streamed chunk). */
   PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
   PROXY_TTFT_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(20_000),
+  /**
+   * Proxy: connections kept per upstream origin (a request beyond them waits for one), and the share of them the
+   * calls of one tenant (a key's owner) may hold at once on this replica; a call over its share tries the next
+   * candidate model, and answers 429 when that was all.
+   */
+  PROXY_UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(65_536).default(512),
+  PROXY_TENANT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** Circuit breaker: consecutive failures that take a model out of routing, and the cool-down before a probe. */
   BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),

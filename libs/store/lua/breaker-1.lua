@@ -1,9 +1,11 @@
 -- Per-model circuit breaker, shared by every api replica (one hash field per model, JSON state).
 -- KEYS[1]: the breakers hash.
 -- ARGV: op ('fail' | 'ok' | 'probe' | 'release'), model, now (ms), threshold (consecutive failures), cooldown (ms),
---       probe ttl (ms).
+--       probe ttl (ms); for 'fail', the grant time of the failing call's probe (none: the call held no probe).
 -- State: {state = 'closed' | 'open', failures, openedAt, probeUntil}.
---  fail : failures + 1; opens at `threshold` (or at once when the failure was a half-open probe). Returns state.
+--  fail : closed: failures + 1, opens at `threshold`. Open: only the half-open probe's own failure (its grant time
+--         matching probeUntil) counts, and re-opens it (a fresh cool-down); a call admitted before it opened that
+--         fails late leaves it as it is, so one caller's late failures cannot keep a model out. Returns state.
 --  ok   : closes and resets. Returns 'closed'.
 --  probe: for an open breaker whose cool-down has passed, lets exactly one caller through (probeUntil = now +
 --         ttl) and returns 'probe'; otherwise returns the current state.
@@ -17,6 +19,12 @@ local op = ARGV[1]
 if op == 'ok' then
   s = { state = 'closed', failures = 0, openedAt = 0, probeUntil = 0 }
 elseif op == 'fail' then
+  if s.state == 'open' then
+    local probe = tonumber(ARGV[7])
+    if not probe or s.probeUntil ~= probe + tonumber(ARGV[6]) then
+      return s.state
+    end
+  end
   s.failures = s.failures + 1
   if s.state == 'open' or s.failures >= tonumber(ARGV[4]) then
     s.state = 'open'

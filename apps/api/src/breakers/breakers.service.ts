@@ -91,8 +91,9 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     await this.record(() => this.store.success(model, this.settings), model);
   }
 
-  async failure(model: string): Promise<void> {
-    await this.record(() => this.store.failure(model, this.settings), model);
+  /** A failed call under `pass`: an open breaker counts only its half-open probe's failure. */
+  async failure(model: string, pass: BreakerPass): Promise<void> {
+    await this.record(() => this.store.failure(model, this.settings, Date.now(), pass.probe), model);
   }
 
   private async record(op: () => Promise<string>, model: string): Promise<void> {

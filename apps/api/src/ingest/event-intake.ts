@@ -153,6 +153,13 @@ export function checkAgainstDecision(caller: Principal, p: Prepared, dec: Decisi
       detail: `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`,
       errors: [{ path: 'decisionId', message: 'wrong mode' }],
     };
+  // A single decision ran one model: a reading naming another would be learnt as that one's, silently.
+  if (p.kind === 'energy' && p.job.model !== undefined && p.job.model !== dec.arm)
+    return {
+      status: 400,
+      detail: `decision ${p.decisionId} ran ${dec.arm}: a reading of it names that model or none`,
+      errors: [{ path: 'model', message: `${dec.arm} or none` }],
+    };
   return null;
 }
 

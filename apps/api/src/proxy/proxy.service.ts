@@ -28,6 +28,7 @@ import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob }
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
+import { originOf, TenantShare } from './tenant-share.js';
 import { onResponseOver } from '../response-over.js';
 
 /**
@@ -101,6 +102,37 @@ interface Recording {
  */
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered; blameless?: boolean };
 
+/** Ends a stream that failed after its first bytes: the client gone, or told in-band (its status line is long gone). */
+function endBrokenStream(res: ServerResponse, failure: UpstreamFailure): void {
+  if (failure.reason === 'client') {
+    res.destroy();
+    return;
+  }
+  const event = openAiError({ status: 502, code: 'UPSTREAM_FAILED', detail: `upstream failed mid-stream: ${failure.message}` });
+  res.write(`data: ${JSON.stringify(event)}\n\n`);
+  res.end();
+}
+
+/** A call's attempts so far, the answers it could not use, and how its usage is recorded (callInOrder). */
+interface CallTrail {
+  attempts: Attempt[];
+  wasted: Wasted[];
+  record: (model: Model | null, a: Answered | null) => void;
+}
+
+/** Why a model was not called: its tenant held its share of the model's upstream connections (TenantShare). */
+const OVER_SHARE = "the tenant's share of this upstream's connections is in use";
+
+/** An attempt not made (nothing sent upstream). */
+function notCalled(model: string, why: string): Attempt {
+  return { model, ok: false, status: null, error: why, ms: 0 };
+}
+
+/** Every candidate was over the tenant's share: the caller's own load, to retry shortly (429), not the models' failure. */
+function overShare(attempts: Attempt[]): DomainError {
+  return new DomainError('RATE_LIMITED', `too many calls of this tenant in flight to these upstreams`, attemptErrors(attempts), 1);
+}
+
 /** How a relayed stream is going: held up by its client, and when its upstream last sent bytes. */
 interface StreamWatch {
   waitingForClient: boolean;
@@ -118,6 +150,8 @@ interface StreamWatch {
 @Injectable()
 export class ProxyService implements OnApplicationShutdown {
   private readonly upstreams: Upstreams;
+  /** Each tenant's share of each upstream origin's connections. */
+  private readonly shares: TenantShare;
   private readonly cascade: ProxyCascade;
   private readonly log: Logger;
   /** Where non-streamed answers are rewritten (large ones off this thread). */
@@ -143,7 +177,9 @@ export class ProxyService implements OnApplicationShutdown {
     this.upstreams = new Upstreams({
       keyEnvPrefix: env.UPSTREAM_KEY_ENV_PREFIX,
       maxResponseBytes: env.PROXY_MAX_RESPONSE_BYTES,
+      connections: env.PROXY_UPSTREAM_CONNECTIONS,
     });
+    this.shares = new TenantShare(env.PROXY_UPSTREAM_CONNECTIONS, env.PROXY_TENANT_SHARE);
   }
 
   /** After the HTTP server closed (the requests under way answered): the completion thread stops. */
@@ -309,95 +345,124 @@ export class ProxyService implements OnApplicationShutdown {
 
   /**
    * Tries the plan's models in order: each one retried once (5xx, 429, timeouts), skipped while its breaker is
-   * open or when it cannot be called as configured; an upstream's own 4xx is relayed without fallback. Records
-   * the call's usage once, whatever the outcome.
+   * open, when it cannot be called as configured, or when the caller's tenant holds its share of the model's
+   * upstream connections (TenantShare); an upstream's own 4xx is relayed without fallback. Records the call's usage
+   * once, whatever the outcome.
    */
   private async callInOrder(plan: CallPlan, call: UpstreamCall): Promise<void> {
-    const { reply } = call;
     const attempts: Attempt[] = [];
     // Answers made upstream but not usable: each is charged, as the call's usage when no attempt answers (the last
     // of them), else as its own event beside the answer's.
     const wasted: Wasted[] = [];
-    const record = (model: Model | null, a: Answered | null) =>
-      plan.record(
-        model,
-        a,
-        attempts,
-        wasted.filter((w) => w.answered !== a),
-      );
+    const trail: CallTrail = {
+      attempts,
+      wasted,
+      record: (model, a) =>
+        plan.record(
+          model,
+          a,
+          attempts,
+          wasted.filter((w) => w.answered !== a),
+        ),
+    };
     for (const id of plan.order) {
       const model = this.cache.model(id);
       if (!model?.baseUrl) {
-        attempts.push({ model: id, ok: false, status: null, error: 'no baseUrl configured', ms: 0 });
+        attempts.push(notCalled(id, 'no baseUrl configured'));
         continue;
       }
-      const breaker = breakerId(id, call.endpoint);
-      const pass = await this.breakers.admit(breaker);
-      if (!pass) {
-        attempts.push({ model: id, ok: false, status: null, error: 'circuit open', ms: 0 });
+      const slot = this.shares.take(originOf(model.baseUrl), call.tenant);
+      if (!slot) {
+        attempts.push(notCalled(id, OVER_SHARE));
         continue;
       }
-      // A half-open probe that ends without a verdict (relayed 4xx, stop, skip) frees its slot for the next caller.
-      let judged = false;
       try {
-        for (let attempt = 0; attempt < 2; attempt++) {
-          const t0 = performance.now();
-          // The model works: a streamed answer says so with its first chunk (a probe then closes the breaker at once,
-          // not when a long answer ends), any other with its whole answer.
-          let up = false;
-          const works = () => {
-            up = judged = true;
-            void this.breakers.success(breaker);
-          };
-          const out = await this.attempt(model, call, plan, attempt, works);
-          const ms = performance.now() - t0;
-          if (out.ok) {
-            attempts.push({ model: id, ok: true, status: 200, error: null, ms });
-            this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
-            plan.answered(id);
-            if (!up) works();
-            record(model, out.answered);
-            return;
-          }
-          const f = out.failure;
-          if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
-          attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
-          if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
-          this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
-          this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
-          if (f.next === 'skip') break;
-          if (f.next === 'relay') {
-            // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
-            record(model, null);
-            if (plan.relay === false) throw plan.allFailed(attempts);
-            await plan.beforeRelay?.();
-            relayUpstreamError(reply, plan.headers(id), f);
-            return;
-          }
-          if (f.next === 'stop') {
-            record(model, out.partial ?? null);
-            if (out.committed) return;
-            if (f.reason === 'local') throw f.cause;
-            throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
-          }
-          if (!out.blameless) {
-            judged = true;
-            await this.breakers.failure(breaker);
-          }
-          if (out.committed) {
-            // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
-            record(model, out.partial ?? null);
-            return;
-          }
-          if (this.breakers.state(breaker).state === 'open') break;
-        }
+        if (await this.tryModel(model, plan, call, trail)) return;
       } finally {
-        if (!judged) void this.breakers.release(breaker, pass);
+        slot();
       }
     }
     const last = wasted.at(-1);
-    record(last?.model ?? null, last?.answered ?? null);
+    trail.record(last?.model ?? null, last?.answered ?? null);
+    if (attempts.every((a) => a.error === OVER_SHARE)) {
+      this.metrics.keyLimitRefusals.inc({ limit: 'upstreamShare' });
+      throw overShare(attempts);
+    }
     throw plan.allFailed(attempts);
+  }
+
+  /**
+   * A model's attempts (the call and one retry) behind its breaker. True when the call is over (answered, the
+   * upstream's 4xx relayed, a stream ended after its first bytes); false to try the next model; throws when the
+   * call must stop.
+   */
+  private async tryModel(model: Model, plan: CallPlan, call: UpstreamCall, trail: CallTrail): Promise<boolean> {
+    const { id } = model;
+    const { attempts, wasted, record } = trail;
+    const breaker = breakerId(id, call.endpoint);
+    const pass = await this.breakers.admit(breaker);
+    if (!pass) {
+      attempts.push(notCalled(id, 'circuit open'));
+      return false;
+    }
+    // A half-open probe that ends without a verdict (relayed 4xx, stop, skip) frees its slot for the next caller.
+    let judged = false;
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const t0 = performance.now();
+        // The model works: a streamed answer says so with its first chunk (a probe then closes the breaker at once,
+        // not when a long answer ends), any other with its whole answer.
+        let up = false;
+        const works = () => {
+          up = judged = true;
+          void this.breakers.success(breaker);
+        };
+        const out = await this.attempt(model, call, plan, attempt, works);
+        const ms = performance.now() - t0;
+        if (out.ok) {
+          attempts.push({ model: id, ok: true, status: 200, error: null, ms });
+          this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
+          plan.answered(id);
+          if (!up) works();
+          record(model, out.answered);
+          return true;
+        }
+        const f = out.failure;
+        if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
+        attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
+        if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
+        this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
+        this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
+        if (f.next === 'skip') return false;
+        if (f.next === 'relay') {
+          // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
+          record(model, null);
+          if (plan.relay === false) throw plan.allFailed(attempts);
+          await plan.beforeRelay?.();
+          relayUpstreamError(call.reply, plan.headers(id), f);
+          return true;
+        }
+        if (f.next === 'stop') {
+          record(model, out.partial ?? null);
+          if (out.committed) return true;
+          if (f.reason === 'local') throw f.cause;
+          throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
+        }
+        if (!out.blameless) {
+          judged = true;
+          await this.breakers.failure(breaker, pass);
+        }
+        if (out.committed) {
+          // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
+          record(model, out.partial ?? null);
+          return true;
+        }
+        if (this.breakers.state(breaker).state === 'open') return false;
+      }
+      return false;
+    } finally {
+      if (!judged) void this.breakers.release(breaker, pass);
+    }
   }
 
   /** One attempt of `model`, traced as a client span; a stream calls `firstChunk` when its first chunk arrives. */
@@ -530,16 +595,7 @@ export class ProxyService implements OnApplicationShutdown {
       const failure = classify(err, ac.signal, responded);
       // Stop reading the upstream (an event over the limit leaves it mid-body).
       ac.abort(new Error('attempt over'));
-      if (committed) {
-        const res = reply.raw;
-        if (failure.reason === 'client') res.destroy();
-        else {
-          // Tell the client in-band, then close: the status line is long gone.
-          const event = openAiError({ status: 502, code: 'UPSTREAM_FAILED', detail: `upstream failed mid-stream: ${failure.message}` });
-          res.write(`data: ${JSON.stringify(event)}\n\n`);
-          res.end();
-        }
-      }
+      if (committed) endBrokenStream(reply.raw, failure);
       const now = performance.now();
       const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, now - t0);
       const blameless = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;

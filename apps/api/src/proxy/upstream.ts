@@ -129,6 +129,8 @@ export interface UpstreamOptions {
   keyEnvPrefix: string;
   /** Largest response body read, other than an event stream (PROXY_MAX_RESPONSE_BYTES). */
   maxResponseBytes: number;
+  /** Connections kept per upstream origin (PROXY_UPSTREAM_CONNECTIONS; 512 unless given). */
+  connections?: number;
 }
 
 /** What an upstream answered with a 2xx: its body's chunks (bounded as `boundedChunks` says). */
@@ -181,7 +183,7 @@ subscribe('undici:request:bodySent', (m) => {
 export class Upstreams {
   constructor(
     private readonly opts: UpstreamOptions,
-    private readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: 512 }),
+    private readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: opts.connections ?? 512 }),
   ) {}
 
   /**

@@ -1,0 +1,58 @@
+import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
+
+/**
+ * One tenant's slow calls cannot take every connection to an upstream: with 4 connections per origin and a share
+ * of 0.5, a tenant holds at most 2 calls in flight to one upstream; its third is refused at once (429, nothing
+ * sent), and another tenant's call to the same upstream is served meanwhile.
+ */
+describe("a tenant's share of an upstream's connections", () => {
+  let env: Awaited<ReturnType<typeof freshEnvironment>>;
+  let svc: Running;
+  let up: FakeUpstream;
+
+  beforeAll(async () => {
+    up = await startFakeUpstream();
+    env = await freshEnvironment('tenant_share');
+    svc = await startService(env, 1, {
+      PROXY_UPSTREAM_CONNECTIONS: '4',
+      PROXY_TENANT_SHARE: '0.5',
+      PROXY_TTFT_TIMEOUT_MS: '1500',
+      BREAKER_THRESHOLD: '50',
+    });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await env?.drop();
+    await up?.close();
+  });
+
+  it('refuses a call over the share at once (429 in OpenAI shape, nothing sent), serves other tenants, and frees the slot when a call ends', async () => {
+    const admin = client(svc.url);
+    for (const m of ['slow', 'fast', 'spare'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}` })).status).toBe(200);
+    up.setMode('up-slow', 'hang');
+    const key = async (name: string) => client(svc.url, (await admin.post('/admin/keys', { name, scope: 'route' })).body.secret as string);
+    const [hog, other] = [await key('hog'), await key('other')];
+    const call = (c: ReturnType<typeof client>, model: string) => c.post('/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] });
+
+    // Two hanging calls (each: an attempt and a retry, 1.5 s apiece) hold the hog's share of the upstream.
+    const held = [call(hog, 'slow'), call(hog, 'slow')];
+    await eventually(async () => up.hits.get('up-slow') === 2, 2000);
+    const before = up.hits.get('up-fast') ?? 0;
+    const t0 = Date.now();
+    const refused = await call(hog, 'fast');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.error.message).toMatch(/too many calls of this tenant in flight/);
+    expect(up.hits.get('up-fast') ?? 0).toBe(before);
+    expect((await admin.get('/metrics')).body).toMatch(/^router_key_limit_refusals_total\{limit="upstreamShare"\} 1$/m);
+    // Another tenant (and the admin key's owner) still gets a connection to the same upstream.
+    expect((await call(other, 'fast')).status).toBe(200);
+    expect((await call(client(svc.url, ADMIN_KEY), 'spare')).status).toBe(200);
+    // The hanging calls end (502 after their time-to-first-byte limits); their slots are free again.
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([502, 502]);
+    expect((await call(hog, 'fast')).status).toBe(200);
+  }, 30_000);
+});
