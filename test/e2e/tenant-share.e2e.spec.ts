@@ -18,6 +18,7 @@ describe("a tenant's share of an upstream's connections", () => {
       PROXY_UPSTREAM_CONNECTIONS: '4',
       PROXY_TENANT_SHARE: '0.5',
       PROXY_TTFT_TIMEOUT_MS: '1500',
+      PROXY_TIMEOUT_MS: '6000',
       BREAKER_THRESHOLD: '50',
     });
   });
@@ -54,5 +55,33 @@ describe("a tenant's share of an upstream's connections", () => {
     // The hanging calls end (502 after their time-to-first-byte limits); their slots are free again.
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([502, 502]);
     expect((await call(hog, 'fast')).status).toBe(200);
+  }, 30_000);
+
+  it('a call that waited for a connection all along gives up at its time-to-first-byte limit, unsent, and counts against no breaker', async () => {
+    const admin = client(svc.url);
+    for (const m of ['long', 'queued']) expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}` })).status).toBe(200);
+    up.setMode('up-long', 'trickle');
+    const key = async (name: string) => (await admin.post('/admin/keys', { name, scope: 'route' })).body.secret as string;
+    const stream = async (secret: string) => {
+      const res = await fetch(`${svc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'long', messages: [{ role: 'user', content: 'a long story' }], stream: true }),
+      });
+      return res.text();
+    };
+    // Two tenants, two long streams each: every one of the 4 connections is in use for 6 s.
+    const secrets = [await key('long-a'), await key('long-b')];
+    const streams = secrets.flatMap((s) => [stream(s), stream(s)]);
+    await eventually(async () => up.hits.get('up-long') === 4, 2000);
+    const t0 = Date.now();
+    const waited = await client(svc.url, await key('waiting')).post('/v1/chat/completions', { model: 'queued', messages: [{ role: 'user', content: 'hi' }] });
+    // Two attempts of 1.5 s each (not the 6 s the connections were held), both given up unsent.
+    expect(Date.now() - t0).toBeLessThan(4500);
+    expect(waited.status).toBe(502);
+    expect(waited.body.error.message).toMatch(/no first byte within the TTFT limit/);
+    expect(up.hits.get('up-queued') ?? 0).toBe(0);
+    expect((await admin.get('/admin/models/queued')).body.breaker).toMatchObject({ state: 'closed', failures: 0 });
+    await Promise.all(streams);
   }, 30_000);
 });

@@ -66,6 +66,14 @@ function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, 
 }
 
 /**
+ * Out of time before the request reached the upstream (it waited for a pool connection all along): the wait was
+ * ours, not the model's, so it counts against no breaker.
+ */
+function neverSent(request: UpstreamRequest, failure: UpstreamFailure): boolean {
+  return !request.sent && (failure.reason === 'ttft' || failure.reason === 'timeout');
+}
+
+/**
  * The time-to-first-byte limit of an attempt. It bounds the wait for a connection in the pool (a request not sent by
  * then is given up, uncharged, and retried or replaced like any timeout), and starts again when the request reaches
  * the upstream (its body written to a connection): an attempt cut by it is charged its input (`cut`), which must not
@@ -96,9 +104,9 @@ interface Recording {
 
 /**
  * An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`.
- * `blameless`: a stream our own `PROXY_TIMEOUT_MS` cut while its upstream was still sending (its last bytes came
- * within the time-to-first-byte limit): the caller asked for a longer answer than the limit allows, which says
- * nothing against the model.
+ * `blameless`: says nothing against the model: a stream our own `PROXY_TIMEOUT_MS` cut while its upstream was still
+ * sending (its last bytes came within the time-to-first-byte limit: the caller asked for a longer answer than the
+ * limit allows), or a request out of time before it was sent (neverSent).
  */
 type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered; blameless?: boolean };
 
@@ -521,7 +529,8 @@ export class ProxyService implements OnApplicationShutdown {
       const partial = made
         ? { ...measured(model.id, request!, undefined, 0, 0, ms, null), partial: true as const }
         : request && cut(model.id, request, failure, ms);
-      return { ok: false, failure, committed: false, ...(partial ? { partial } : {}) };
+      const blameless = request !== undefined && neverSent(request, failure);
+      return { ok: false, failure, committed: false, ...(partial ? { partial } : {}), ...(blameless ? { blameless } : {}) };
     } finally {
       clearTtft();
       clearTimeout(total);
@@ -598,7 +607,7 @@ export class ProxyService implements OnApplicationShutdown {
       if (committed) endBrokenStream(reply.raw, failure);
       const now = performance.now();
       const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, now - t0);
-      const blameless = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;
+      const blameless = (committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS) || neverSent(request, failure);
       return { ok: false, failure, committed, ...(partial ? { partial } : {}), ...(blameless ? { blameless } : {}) };
     } finally {
       over = true;

@@ -256,7 +256,8 @@ describe('Upstreams over HTTP', () => {
 
   it('marks a request sent once its body went out on a connection, not while it waited for one', async () => {
     // One connection: the second request waits in the pool behind the first (which the server holds); its signal
-    // fires there, and it ends when the connection frees, unsent.
+    // fires there, and its caller stops waiting at once (undici alone would end it only when the connection frees);
+    // it is never sent.
     let release: () => void = () => undefined;
     const held = createServer((req, res) => {
       req.resume();
@@ -281,16 +282,19 @@ describe('Upstreams over HTTP', () => {
     const sentAt = new Map<object, number>();
     for (const r of [first, second, third]) r.onSent = () => sentAt.set(r, Date.now());
     const answered = one.post({ id: 'm', baseUrl: url, enabled: true }, first);
-    const waited = one.post({ id: 'm', baseUrl: url, enabled: true }, second).catch((e: unknown) => e);
+    let gaveUpAt = 0;
+    const waited = one.post({ id: 'm', baseUrl: url, enabled: true }, second).catch((e: unknown) => ((gaveUpAt = Date.now()), e));
     const later = one.post({ id: 'm', baseUrl: url, enabled: true }, third);
     await new Promise((r) => setTimeout(r, 600));
     expect(first.sent).toBe(true);
     expect(sentAt.has(first)).toBe(true);
     expect(third.sent).toBe(false);
+    expect(gaveUpAt).toBeGreaterThan(0);
     const released = Date.now();
     release();
     await bodyText((await answered).chunks);
     expect(await waited).toMatchObject({ name: 'TimeoutError' });
+    expect(gaveUpAt).toBeLessThan(released);
     expect(second.sent).toBe(false);
     expect(sentAt.has(second)).toBe(false);
     // The third goes out once the connection is free, and is answered.

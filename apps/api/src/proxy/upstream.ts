@@ -197,19 +197,22 @@ export class Upstreams {
     const body = Buffer.from(req.body);
     bodies.set(body, req);
     try {
-      res = await request(endpointUrl(model.baseUrl ?? '', req.endpoint), {
-        method: 'POST',
-        headers: {
-          ...req.headers,
-          'content-type': 'application/json',
-          accept: req.stream ? 'text/event-stream' : 'application/json',
-          'user-agent': USER_AGENT,
-          ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
-        },
-        body,
-        signal: req.signal,
-        dispatcher: this.agent,
-      });
+      res = await untilAborted(
+        req.signal,
+        request(endpointUrl(model.baseUrl ?? '', req.endpoint), {
+          method: 'POST',
+          headers: {
+            ...req.headers,
+            'content-type': 'application/json',
+            accept: req.stream ? 'text/event-stream' : 'application/json',
+            'user-agent': USER_AGENT,
+            ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+          },
+          body,
+          signal: req.signal,
+          dispatcher: this.agent,
+        }),
+      );
     } catch (err) {
       if (req.signal.aborted) throw err;
       // undici refuses some requests before sending them (a key with a line break, a base URL it cannot call):
@@ -239,6 +242,34 @@ export class Upstreams {
 }
 
 const USER_AGENT = 'bandit-router';
+
+/**
+ * The request's answer, or its signal's reason as soon as the signal fires. undici ends a request aborted while it
+ * waits for a pool connection only when a connection frees (it is then dropped unsent): the caller stops waiting
+ * at once, so the time-to-first-byte limit bounds that wait too. An answer that still arrives is discarded.
+ */
+function untilAborted(signal: AbortSignal, pending: Promise<Dispatcher.ResponseData>): Promise<Dispatcher.ResponseData> {
+  if (signal.aborted) return pending;
+  return new Promise((resolve, reject) => {
+    let over = false;
+    const onAbort = () => {
+      over = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (res) => {
+        signal.removeEventListener('abort', onAbort);
+        if (over) res.body.destroy();
+        else resolve(res);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
 
 /** The `error` object of an upstream's JSON error body (what OpenAI-compatible servers send), if there is one. */
 function errorObject(text: string): unknown {
