@@ -254,7 +254,7 @@ function untilAborted(signal: AbortSignal, pending: Promise<Dispatcher.ResponseD
     let over = false;
     const onAbort = () => {
       over = true;
-      reject(signal.reason);
+      reject(signal.reason as Error);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     pending.then(
@@ -263,7 +263,7 @@ function untilAborted(signal: AbortSignal, pending: Promise<Dispatcher.ResponseD
         if (over) res.body.destroy();
         else resolve(res);
       },
-      (err: unknown) => {
+      (err: Error) => {
         signal.removeEventListener('abort', onAbort);
         reject(err);
       },
