@@ -76,7 +76,8 @@ export async function startFakeUpstream(
         lastHeaders.set(model, req.headers);
         lastBodies.set(model, body);
         const mode = modes.get(model) ?? 'ok';
-        if (mode === 'hang') return; // never answers (the proxy's timeouts must fire)
+        // Never answers (the proxy's timeouts must fire): the model's mode, or a request whose last message says so.
+        if (mode === 'hang' || String(body.messages?.at(-1)?.content ?? '').includes('[hang]')) return;
         if (mode === 'reset') {
           req.socket.destroy();
           return;

@@ -5,15 +5,18 @@ import { type ApiEnv } from '../config.js';
 
 const POLL_MS = 500;
 
-/** Leave to call a model (BreakerService.admit); `probe`: when this call holds its breaker's half-open probe, granted then. */
-export interface BreakerPass {
-  probe: number | null;
-}
+/**
+ * The router's own probe of a model (proxy/health-check.ts): true, it works; false, it fails; null, no verdict (it
+ * cannot be called as configured).
+ */
+export type HealthCheck = () => Promise<boolean | null>;
 
 /**
  * This replica's view of the per-model circuit breakers (state in Redis, shared by all replicas, polled every
- * 500 ms). Open models leave routing until their cool-down passes; then the first request that routes to one
- * claims the single half-open probe (breaker-1.lua), and its outcome closes or re-opens the breaker.
+ * 500 ms). Open models leave routing until their cool-down passes; then the first request that wants one claims
+ * the single half-open probe (breaker-1.lua) and runs the router's own health check of it, whose outcome closes
+ * or re-opens the breaker. No tenant's call is ever the probe: a caller whose calls fail on purpose cannot keep a
+ * healthy model out by winning every probe, and an open breaker counts no tenant's failure.
  */
 @Injectable()
 export class BreakerService implements OnModuleInit, OnApplicationShutdown {
@@ -22,6 +25,9 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   readonly settings: BreakerSettings;
   private readonly log: Logger;
+
+  /** Health checks this replica ran, per breaker and outcome (router_breaker_probes_total). */
+  readonly probeCounts = new Map<string, Record<'up' | 'down' | 'none', number>>();
 
   constructor(@Inject(REDIS) redis: RedisClient, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
     this.store = new BreakerStore(redis, env.REDIS_PREFIX);
@@ -58,32 +64,36 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * May this call use `model`? Closed: yes; open past its cool-down: only the caller that wins the probe. null: no;
-   * else a pass, which holds the half-open probe when `probe` is set: its caller reports the outcome (success,
-   * failure) or, when the call ended without telling whether the model works, releases it.
+   * May this call use `model`? Closed: yes. Open: no, except for the caller that wins the half-open probe past the
+   * cool-down: it runs `check` (the router's own request, not the caller's) and may go on if that closed the
+   * breaker. Other callers meanwhile are refused at once (they fall back to other models).
    */
-  async admit(model: string): Promise<BreakerPass | null> {
-    if (this.state(model).state !== 'open') return { probe: null };
-    const now = Date.now();
+  async admit(model: string, check: HealthCheck): Promise<boolean> {
+    if (this.state(model).state !== 'open') return true;
+    const grantedAt = Date.now();
+    let answer: string;
     try {
-      const answer = await this.store.probe(model, this.settings, now);
-      return answer === 'open' ? null : { probe: answer === 'probe' ? now : null };
+      answer = await this.store.probe(model, this.settings, grantedAt);
     } catch {
-      return null;
+      return false;
     }
+    if (answer !== 'probe') return answer === 'closed';
+    return this.probe(model, grantedAt, check);
   }
 
-  /**
-   * A probe that ended without a verdict frees its slot for the next caller (nothing for a pass without one). The
-   * state does not change, so this replica's view is not read again.
-   */
-  async release(model: string, pass: BreakerPass): Promise<void> {
-    if (pass.probe === null) return;
-    try {
-      await this.store.release(model, this.settings, pass.probe);
-    } catch (err) {
-      this.log.warn('breaker probe not released', { model, error: (err as Error).message });
-    }
+  /** Runs the health check of the probe granted at `grantedAt`: closes the breaker (true) or re-opens it. */
+  private async probe(model: string, grantedAt: number, check: HealthCheck): Promise<boolean> {
+    const verdict = await check().catch(() => false);
+    const counts = this.probeCounts.get(model) ?? { up: 0, down: 0, none: 0 };
+    counts[verdict === null ? 'none' : verdict ? 'up' : 'down']++;
+    this.probeCounts.set(model, counts);
+    if (verdict === true) await this.record(() => this.store.success(model, this.settings), model);
+    else if (verdict === false) await this.record(() => this.store.failure(model, this.settings, Date.now(), grantedAt), model);
+    else
+      await this.store
+        .release(model, this.settings, grantedAt)
+        .catch((err: Error) => this.log.warn('breaker probe not released', { model, error: err.message }));
+    return verdict === true;
   }
 
   async success(model: string): Promise<void> {
@@ -91,9 +101,9 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     await this.record(() => this.store.success(model, this.settings), model);
   }
 
-  /** A failed call under `pass`: an open breaker counts only its half-open probe's failure. */
-  async failure(model: string, pass: BreakerPass): Promise<void> {
-    await this.record(() => this.store.failure(model, this.settings, Date.now(), pass.probe), model);
+  /** A failed call: counted while the breaker is closed (an open one counts only its health check's failure). */
+  async failure(model: string): Promise<void> {
+    await this.record(() => this.store.failure(model, this.settings), model);
   }
 
   private async record(op: () => Promise<string>, model: string): Promise<void> {

@@ -170,6 +170,16 @@ export class MetricsService {
         for (const id of cache.modelIds()) this.set({ model: id }, breakers.state(id).state === 'open' ? 1 : 0);
       },
     });
+    new Counter({
+      name: 'router_breaker_probes_total',
+      help: "The router's own health checks of models whose breaker was open past its cool-down, by breaker and outcome (up, down, none)",
+      labelNames: ['breaker', 'outcome'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [breaker, outcomes] of breakers.probeCounts) for (const [outcome, n] of Object.entries(outcomes)) this.inc({ breaker, outcome }, n);
+      },
+    });
     new Gauge({
       name: 'router_queue_jobs',
       help: 'Event queue jobs by state',

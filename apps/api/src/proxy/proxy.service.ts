@@ -29,6 +29,7 @@ import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan
 import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { originOf, TenantShare } from './tenant-share.js';
+import { healthCheck } from './health-check.js';
 import { onResponseOver } from '../response-over.js';
 
 /**
@@ -408,69 +409,58 @@ export class ProxyService implements OnApplicationShutdown {
     const { id } = model;
     const { attempts, wasted, record } = trail;
     const breaker = breakerId(id, call.endpoint);
-    const pass = await this.breakers.admit(breaker);
-    if (!pass) {
+    if (!(await this.breakers.admit(breaker, () => healthCheck(this.upstreams, model, call.endpoint, this.env.PROXY_TTFT_TIMEOUT_MS)))) {
       attempts.push(notCalled(id, 'circuit open'));
       return false;
     }
-    // A half-open probe that ends without a verdict (relayed 4xx, stop, skip) frees its slot for the next caller.
-    let judged = false;
-    try {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const t0 = performance.now();
-        // The model works: a streamed answer says so with its first chunk (a probe then closes the breaker at once,
-        // not when a long answer ends), any other with its whole answer.
-        let up = false;
-        const works = () => {
-          up = judged = true;
-          void this.breakers.success(breaker);
-        };
-        const out = await this.attempt(model, call, plan, attempt, works);
-        const ms = performance.now() - t0;
-        if (out.ok) {
-          attempts.push({ model: id, ok: true, status: 200, error: null, ms });
-          this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
-          plan.answered(id);
-          if (!up) works();
-          record(model, out.answered);
-          return true;
-        }
-        const f = out.failure;
-        if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
-        attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
-        if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
-        this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
-        this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
-        if (f.next === 'skip') return false;
-        if (f.next === 'relay') {
-          // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
-          record(model, null);
-          if (plan.relay === false) throw plan.allFailed(attempts);
-          await plan.beforeRelay?.();
-          relayUpstreamError(call.reply, plan.headers(id), f);
-          return true;
-        }
-        if (f.next === 'stop') {
-          record(model, out.partial ?? null);
-          if (out.committed) return true;
-          if (f.reason === 'local') throw f.cause;
-          throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
-        }
-        if (!out.blameless) {
-          judged = true;
-          await this.breakers.failure(breaker, pass);
-        }
-        if (out.committed) {
-          // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
-          record(model, out.partial ?? null);
-          return true;
-        }
-        if (this.breakers.state(breaker).state === 'open') return false;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const t0 = performance.now();
+      // The model works: a streamed answer says so with its first chunk, any other with its whole answer.
+      let up = false;
+      const works = () => {
+        up = true;
+        void this.breakers.success(breaker);
+      };
+      const out = await this.attempt(model, call, plan, attempt, works);
+      const ms = performance.now() - t0;
+      if (out.ok) {
+        attempts.push({ model: id, ok: true, status: 200, error: null, ms });
+        this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
+        plan.answered(id);
+        if (!up) works();
+        record(model, out.answered);
+        return true;
       }
-      return false;
-    } finally {
-      if (!judged) void this.breakers.release(breaker, pass);
+      const f = out.failure;
+      if (f.detail) this.log.warn('upstream attempt failed', { model: id, attempt: attempt + 1, reason: f.reason, error: f.detail });
+      attempts.push({ model: id, ok: false, status: f.status, error: f.message, ms });
+      if (out.partial && !out.committed) wasted.push({ model, answered: out.partial, attempt: attempts[attempts.length - 1] });
+      this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
+      this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
+      if (f.next === 'skip') return false;
+      if (f.next === 'relay') {
+        // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
+        record(model, null);
+        if (plan.relay === false) throw plan.allFailed(attempts);
+        await plan.beforeRelay?.();
+        relayUpstreamError(call.reply, plan.headers(id), f);
+        return true;
+      }
+      if (f.next === 'stop') {
+        record(model, out.partial ?? null);
+        if (out.committed) return true;
+        if (f.reason === 'local') throw f.cause;
+        throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
+      }
+      if (!out.blameless) await this.breakers.failure(breaker);
+      if (out.committed) {
+        // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
+        record(model, out.partial ?? null);
+        return true;
+      }
+      if (this.breakers.state(breaker).state === 'open') return false;
     }
+    return false;
   }
 
   /** One attempt of `model`, traced as a client span; a stream calls `firstChunk` when its first chunk arrives. */

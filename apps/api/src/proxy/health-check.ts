@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { type Model } from '@app/contracts';
+import { REQUEST_ID_HEADER } from '../observability/request-id.js';
+import { bodyBytes } from './bounded-body.js';
+import { type Endpoint } from './endpoint-url.js';
+import { classify, type UpstreamRequest, type Upstreams } from './upstream.js';
+
+/**
+ * The router's own probe of a model whose breaker is open and past its cool-down: the smallest request of the
+ * breaker's endpoint (a one-token completion of "ping", or the embedding of "ping"), not any tenant's call, so
+ * that no caller can hold a healthy model out by making the probe fail. true: the upstream answers (2xx, or a 4xx
+ * about the request itself, which a tenant's call would have relayed without blaming the model); false: it
+ * fails as a call would be retried for (5xx, 429, out of time, unreachable); null: it cannot be called as
+ * configured (no verdict). Nobody is charged for it.
+ */
+export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: Endpoint, timeoutMs: number): Promise<boolean | null> {
+  const upstreamModel = model.upstreamModel ?? model.id;
+  const body =
+    endpoint === 'embeddings'
+      ? { model: upstreamModel, input: 'ping' }
+      : { model: upstreamModel, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
+  const signal = AbortSignal.timeout(timeoutMs);
+  const request: UpstreamRequest = {
+    endpoint,
+    body: JSON.stringify(body),
+    inputEstimate: 1,
+    stream: false,
+    signal,
+    headers: { [REQUEST_ID_HEADER]: `breaker-probe-${randomBytes(9).toString('base64url')}` },
+    sent: false,
+  };
+  let responded = false;
+  try {
+    const answer = await upstreams.post(model, request);
+    responded = true;
+    await bodyBytes(answer.chunks);
+    return true;
+  } catch (err) {
+    const f = classify(err, signal, responded);
+    if (f.next === 'relay' || f.reason === 'too-large') return true;
+    if (f.next === 'retry') return false;
+    return null;
+  }
+}
