@@ -1,4 +1,7 @@
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { ownedEventId } from '@app/contracts';
+import { DecisionHotStore } from '@app/store';
 import { type Accepted, liveState, type Routed, sequentialFold, worstRelErr } from '../support/fold.js';
 import { client, eventually, freshEnvironment, REDIS_URL, type Running, settled, startService } from '../support/harness.js';
 
@@ -104,6 +107,31 @@ describe('concurrent copies of one event id', () => {
       expect(worstRelErr(await liveState(REDIS_URL, env.prefix, 'copies'), live)).toBeLessThan(1e-12);
     } finally {
       await sql.end();
+    }
+  });
+
+  it('answers later copies in one batch by their first copy: all retryable while another request holds the id', async () => {
+    const r1 = await admin.post('/v1/route', { policy: 'copies', features: [1, 0.5, 0.5] });
+    const r2 = await admin.post('/v1/route', { policy: 'copies', features: [1, 0.25, 0.5] });
+    // As if another request had just marked the id pending (its job not queued yet).
+    const redis = new Redis(REDIS_URL);
+    try {
+      const hot = new DecisionHotStore(redis, env.prefix);
+      await redis.set(hot.keys.eventSeen(ownedEventId('admin', 'held')), 'p', 'EX', 7 * 86400);
+      const events = [r1, r2].map((r) => ({ decisionId: r.body.decisionId, eventId: 'held', reward: 1 }));
+      const held = await admin.post('/v1/feedback/batch', { events });
+      // Both copies are told to retry: before, the second heard "duplicate" though no copy had been queued.
+      expect(held.body.results.map((x: { status: string; problem?: { status: number } }) => [x.status, x.problem?.status])).toEqual([
+        ['rejected', 503],
+        ['rejected', 503],
+      ]);
+      expect(held.body.results[1].problem.errors).toEqual([{ path: 'events.1.eventId', message: expect.any(String) }]);
+      // Once the holder gave the mark back, the first copy is accepted and the second is its duplicate.
+      await redis.del(hot.keys.eventSeen(ownedEventId('admin', 'held')));
+      const free = await admin.post('/v1/feedback/batch', { events });
+      expect(free.body.results.map((x: { status: string }) => x.status)).toEqual(['accepted', 'duplicate']);
+    } finally {
+      await redis.quit();
     }
   });
 });

@@ -212,7 +212,8 @@ describe('OpenAI-compatible proxy', () => {
     const hung = call('[hang] after the cool-down');
     await eventually(async () => (await breaker()).state === 'closed', 1000);
     expect(await probes()).toBe(before + 1);
-    expect((await call('another tenant')).status).toBe(200);
+    const other = client(svc.url, (await admin.post('/admin/keys', { name: 'bystander', scope: 'route' })).body.secret as string);
+    expect((await other.post('/v1/chat/completions', { model: 'probed', messages: [{ role: 'user', content: 'another tenant' }] })).status).toBe(200);
     expect((await hung).status).toBe(502);
     expect((await breaker()).state).toBe('closed');
     // An upstream that refuses the ping itself (a 4xx) answers: it is up, as a relayed 4xx never blames a model.

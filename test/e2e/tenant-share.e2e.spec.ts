@@ -82,6 +82,9 @@ describe("a tenant's share of an upstream's connections", () => {
     expect(waited.body.error.message).toMatch(/no first byte within the TTFT limit/);
     expect(up.hits.get('up-queued') ?? 0).toBe(0);
     expect((await admin.get('/admin/models/queued')).body.breaker).toMatchObject({ state: 'closed', failures: 0 });
+    // Given up, it is never sent, even once the connections free.
     await Promise.all(streams);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(up.hits.get('up-queued') ?? 0).toBe(0);
   }, 30_000);
 });

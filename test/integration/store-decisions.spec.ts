@@ -120,6 +120,10 @@ describe('DecisionHotStore: hot decisions, seen markers, event budgets (real Red
     expect(await redis.ttl(hot.keys.eventSeen('s1'))).toBeGreaterThan(290);
     await hot.unmarkSeen(['s1']);
     expect(await hot.markSeen(['s1'], 300, STALE)).toEqual(['new']);
+    // A mark set under a longer ttl (the setting lowered since) has an unknown age: taken over, not busy for days.
+    await redis.pexpire(hot.keys.eventSeen('s1'), 7 * 86_400_000);
+    expect(await hot.markSeen(['s1'], 300, STALE)).toEqual(['new']);
+    expect(await redis.ttl(hot.keys.eventSeen('s1'))).toBeLessThanOrEqual(300);
   });
 
   it('abandoned pending marks go to the next sender at once; confirmed ones stay', async () => {

@@ -33,7 +33,8 @@ import { GroupCommit } from './group-commit.js';
 import { WorkerProtocol } from './worker-protocol.service.js';
 import { cascadeShares, checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
 
-export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[] } };
+export type ItemResult =
+  EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[]; retryAfterSeconds?: number } };
 /** An event that may be queued; `share`: what a cascade's feedback also teaches (cascadeShares), answered through its original. */
 type Ready = Prepared & { late: boolean; share?: true };
 /** One event as submitted: its kind, its caller, its body, where its field paths start, and its caller-side id rule. */
@@ -113,8 +114,7 @@ export class IngestService {
     await this.limits.admitEvents(caller, 1);
     const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? this.eventIds.id() };
     const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
-    if ('problem' in r)
-      throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors, r.problem.status === 503 ? BUSY_RETRY_AFTER_S : undefined);
+    if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors, r.problem.retryAfterSeconds);
     return r;
   }
 
@@ -167,7 +167,7 @@ export class IngestService {
       }
     }
 
-    const queued = await this.admit(ok, marks, results, oneJob);
+    const queued = await this.admit(ok, marks, results, oneJob, (index) => entries[index].prefix);
     for (const p of queued.over)
       if (!p.share)
         reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
@@ -185,6 +185,7 @@ export class IngestService {
       }
       if (p.kind === 'energy') joules += p.job.joules;
     }
+    for (const c of queued.copies) results[c.index] = asCopy(results[c.first], c, entries[c.first].prefix, entries[c.index].prefix);
     for (const [policy, sum] of rewards) this.metrics.rewards.inc({ policy }, sum);
     if (joules > 0) this.metrics.energy.inc(joules);
     const outcomes = new Map<string, { kind: IntakeKind; status: ItemResult['status']; n: number }>();
@@ -209,7 +210,7 @@ export class IngestService {
    * together). `marks`: what each event id's mark was (DecisionHotStore.markSeen). Marking before the decision is
    * checked touches only the caller's own namespace of ids; an event refused by its check gives back the mark it
    * set, in admit. If the lookup fails, the marks this call set are given back; if marking fails, the request gets
-   * a 503 (a mark set before the failure stays pending, which a retry treats as unseen).
+   * a 503 (a mark set before the failure stays pending: copies hear a retryable 503 until it is 10 s old, then take it over).
    */
   private async lookUpAndMark(prepared: Prepared[]): Promise<{ found: Map<string, DecisionHead>; marks: Map<string, SeenMark> }> {
     const ids = [...new Set(prepared.map((p) => p.eventId))];
@@ -246,11 +247,23 @@ export class IngestService {
    * and queued. Returns the queued events and those over the bound. `marks` holds the originals' marks; cascade
    * shares are marked here (a second round trip, only for cascades).
    */
-  private async admit(ok: Ready[], marks: Map<string, SeenMark>, results: ItemResult[], oneJob: boolean): Promise<{ accepted: Ready[]; over: Ready[] }> {
-    const firstSeen = new Set<string>();
+  private async admit(
+    ok: Ready[],
+    marks: Map<string, SeenMark>,
+    results: ItemResult[],
+    oneJob: boolean,
+    prefixOf: (index: number) => string,
+  ): Promise<{ accepted: Ready[]; over: Ready[]; copies: Copy[] }> {
+    // A later copy of an id in this request or group is answered by its first copy's outcome, once known.
+    const firstSeen = new Map<string, number>();
+    const copies: Copy[] = [];
     const unique = ok.filter((p) => {
-      if (!firstSeen.has(p.eventId)) return firstSeen.add(p.eventId);
-      if (!p.share) results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
+      const first = firstSeen.get(p.eventId);
+      if (first === undefined) {
+        firstSeen.set(p.eventId, p.index);
+        return true;
+      }
+      if (!p.share) copies.push({ index: p.index, callerEventId: p.callerEventId, first });
       return false;
     });
     // Marks of events refused before this point (a failed check) are given back.
@@ -263,7 +276,7 @@ export class IngestService {
       try {
         for (const [id, mark] of await this.markSeen(shares)) marks.set(id, mark);
       } catch {
-        this.giveBack(marks, firstSeen);
+        this.giveBack(marks, firstSeen.keys());
         throw unavailable();
       }
     }
@@ -279,7 +292,7 @@ export class IngestService {
     const candidates = unique.filter((p) => {
       if (p.share) return mark(p) !== 'queued' && originalFresh.has(p.index);
       if (mark(p) === 'queued') results[p.index] = { eventId: p.callerEventId, status: 'duplicate' };
-      if (mark(p) === 'busy') results[p.index] = busy(p);
+      if (mark(p) === 'busy') results[p.index] = busy(p, prefixOf(p.index));
       return mark(p) === 'new';
     });
     const ids = (events: Ready[]) => events.map((p) => p.eventId);
@@ -308,7 +321,7 @@ export class IngestService {
     }
     // Best effort: if Redis fails now, the marks stay pending and a retry queues the events again (harmless).
     await this.hot.confirmSeen(ids(within)).catch(() => undefined);
-    return { accepted: within, over };
+    return { accepted: within, over, copies };
   }
 
   /** Splits events into those that fit under their decision's bound and those over it (in request order). */
@@ -406,15 +419,33 @@ function kindedItem(p: Ready): KindedItem<EventJobKind> {
   return p.kind === 'energy' ? { kind: 'energy', data: p.job } : { kind: 'feedback', data: p.job };
 }
 
+/** A later copy of an event id in the same request or group (`first`: the index of its first copy). */
+interface Copy {
+  index: number;
+  callerEventId: string;
+  first: number;
+}
+
+/**
+ * A copy's answer, from its first copy's: `duplicate` when that one is queued or was before; else the same refusal
+ * (a retryable 503, a 409 …), its field paths under the copy's own prefix.
+ */
+function asCopy(first: ItemResult, copy: Copy, firstPrefix: string, copyPrefix: string): ItemResult {
+  if (first.status !== 'rejected') return { eventId: copy.callerEventId, status: 'duplicate' };
+  const path = (p: string) => (p.startsWith(firstPrefix) ? copyPrefix + p.slice(firstPrefix.length) : p);
+  return { ...first, index: copy.index, problem: { ...first.problem, errors: first.problem.errors.map((e) => ({ ...e, path: path(e.path) })) } };
+}
+
 /** A copy of an event id that another request holds the pending mark of: try again shortly. */
-function busy(p: Ready): ItemResult {
+function busy(p: Ready, prefix: string): ItemResult {
   return {
     index: p.index,
     status: 'rejected',
     problem: {
       status: 503,
       detail: `event ${p.callerEventId} is being queued by another request; retry to learn whether it was accepted`,
-      errors: [{ path: 'eventId', message: 'another request with this event id is under way' }],
+      errors: [{ path: `${prefix}eventId`, message: 'another request with this event id is under way' }],
+      retryAfterSeconds: BUSY_RETRY_AFTER_S,
     },
   };
 }

@@ -10,8 +10,9 @@ import { classify, type UpstreamRequest, type Upstreams } from './upstream.js';
  * breaker's endpoint (a one-token completion of "ping", or the embedding of "ping"), not any tenant's call, so
  * that no caller can hold a healthy model out by making the probe fail. true: the upstream answers (2xx, or a 4xx
  * about the request itself, which a tenant's call would have relayed without blaming the model); false: it
- * fails as a call would be retried for (5xx, 429, out of time, unreachable); null: it cannot be called as
- * configured (no verdict). Nobody is charged for it.
+ * fails as a call would be retried for (5xx, 429, out of time, unreachable); null: no verdict (it cannot be called
+ * as configured, or it ran out of time before it was sent: waiting for a connection says nothing of the model).
+ * Nobody is charged for it.
  */
 export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: Endpoint, timeoutMs: number): Promise<boolean | null> {
   const upstreamModel = model.upstreamModel ?? model.id;
@@ -36,6 +37,7 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     await bodyBytes(answer.chunks);
     return true;
   } catch (err) {
+    if (signal.aborted && !request.sent) return null;
     const f = classify(err, signal, responded);
     if (f.next === 'relay' || f.reason === 'too-large') return true;
     if (f.next === 'retry') return false;

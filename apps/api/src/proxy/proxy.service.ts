@@ -66,12 +66,12 @@ function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, 
   return { ...measured(model, request, undefined, 0, 0, latencyMs, null), partial: true };
 }
 
-/**
- * Out of time before the request reached the upstream (it waited for a pool connection all along): the wait was
- * ours, not the model's, so it counts against no breaker.
- */
-function neverSent(request: UpstreamRequest, failure: UpstreamFailure): boolean {
-  return !request.sent && (failure.reason === 'ttft' || failure.reason === 'timeout');
+/** A request undici never had. */
+const DONE = Promise.resolve();
+
+/** Cut by our own time limit (not a transport error that says it timed out) before the request was sent. */
+function unsentByUs(request: UpstreamRequest, failure: UpstreamFailure, signal: AbortSignal): boolean {
+  return signal.aborted && !request.sent && (failure.reason === 'ttft' || failure.reason === 'timeout');
 }
 
 /**
@@ -105,11 +105,15 @@ interface Recording {
 
 /**
  * An attempt's end; a failed stream that had `committed` (sent bytes) carries what it forwarded as `partial`.
- * `blameless`: says nothing against the model: a stream our own `PROXY_TIMEOUT_MS` cut while its upstream was still
- * sending (its last bytes came within the time-to-first-byte limit: the caller asked for a longer answer than the
- * limit allows), or a request out of time before it was sent (neverSent).
+ * `cutByUs`: our own limit ended it while the model was not at fault as far as it shows: `flowing`, a stream
+ * `PROXY_TIMEOUT_MS` cut while its upstream was still sending (its last bytes within the time-to-first-byte limit:
+ * the caller asked for a longer answer than the limit allows); `unsent`, out of time before the request reached the
+ * upstream (blamesModel decides). `settled`: when undici is done with the request (one given up while it waited
+ * for a connection stays in undici's queue until a connection frees).
  */
-type Outcome = { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered; blameless?: boolean };
+type Outcome = { settled: Promise<unknown> } & (
+  { ok: true; answered: Answered } | { ok: false; failure: UpstreamFailure; committed: boolean; partial?: Answered; cutByUs?: 'flowing' | 'unsent' }
+);
 
 /** Ends a stream that failed after its first bytes: the client gone, or told in-band (its status line is long gone). */
 function endBrokenStream(res: ServerResponse, failure: UpstreamFailure): void {
@@ -126,6 +130,8 @@ function endBrokenStream(res: ServerResponse, failure: UpstreamFailure): void {
 interface CallTrail {
   attempts: Attempt[];
   wasted: Wasted[];
+  /** When undici is done with each request of the model being tried (Outcome.settled). */
+  settling: Promise<unknown>[];
   record: (model: Model | null, a: Answered | null) => void;
 }
 
@@ -137,7 +143,7 @@ function notCalled(model: string, why: string): Attempt {
   return { model, ok: false, status: null, error: why, ms: 0 };
 }
 
-/** Every candidate was over the tenant's share: the caller's own load, to retry shortly (429), not the models' failure. */
+/** No candidate was called, the tenant's share in the way: the caller's own load, to retry shortly (429), not the models' failure. */
 function overShare(attempts: Attempt[]): DomainError {
   return new DomainError('RATE_LIMITED', `too many calls of this tenant in flight to these upstreams`, attemptErrors(attempts), 1);
 }
@@ -366,6 +372,7 @@ export class ProxyService implements OnApplicationShutdown {
     const trail: CallTrail = {
       attempts,
       wasted,
+      settling: [],
       record: (model, a) =>
         plan.record(
           model,
@@ -388,12 +395,14 @@ export class ProxyService implements OnApplicationShutdown {
       try {
         if (await this.tryModel(model, plan, call, trail)) return;
       } finally {
-        slot();
+        // Held until undici is done with every request of it: one given up in the pool's queue keeps its place.
+        void Promise.all(trail.settling.splice(0)).then(slot);
       }
     }
     const last = wasted.at(-1);
     trail.record(last?.model ?? null, last?.answered ?? null);
-    if (attempts.every((a) => a.error === OVER_SHARE)) {
+    // Nothing was sent (notCalled: over the share, circuit open, no baseUrl), and the share was in the way.
+    if (attempts.some((a) => a.error === OVER_SHARE) && attempts.every((a) => a.ms === 0)) {
       this.metrics.keyLimitRefusals.inc({ limit: 'upstreamShare' });
       throw overShare(attempts);
     }
@@ -415,19 +424,14 @@ export class ProxyService implements OnApplicationShutdown {
     }
     for (let attempt = 0; attempt < 2; attempt++) {
       const t0 = performance.now();
-      // The model works: a streamed answer says so with its first chunk, any other with its whole answer.
-      let up = false;
-      const works = () => {
-        up = true;
-        void this.breakers.success(breaker);
-      };
-      const out = await this.attempt(model, call, plan, attempt, works);
+      const out = await this.attempt(model, call, plan, attempt);
+      trail.settling.push(out.settled);
       const ms = performance.now() - t0;
       if (out.ok) {
         attempts.push({ model: id, ok: true, status: 200, error: null, ms });
         this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
         plan.answered(id);
-        if (!up) works();
+        void this.breakers.success(breaker);
         record(model, out.answered);
         return true;
       }
@@ -452,7 +456,7 @@ export class ProxyService implements OnApplicationShutdown {
         if (f.reason === 'local') throw f.cause;
         throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
       }
-      if (!out.blameless) await this.breakers.failure(breaker);
+      if (this.blamesModel(model, out)) await this.breakers.failure(breaker);
       if (out.committed) {
         // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
         record(model, out.partial ?? null);
@@ -463,13 +467,23 @@ export class ProxyService implements OnApplicationShutdown {
     return false;
   }
 
-  /** One attempt of `model`, traced as a client span; a stream calls `firstChunk` when its first chunk arrives. */
-  private attempt(model: Model, call: UpstreamCall, plan: CallPlan, attempt: number, firstChunk: () => void): Promise<Outcome> {
+  /**
+   * Whether a failed attempt counts against the model's breaker: not a stream cut while still flowing, nor a
+   * request out of time before it was sent while every connection to its upstream was in use (the wait was the
+   * pool's); a request unsent with connections to spare was waiting on the upstream's connect, and counts.
+   */
+  private blamesModel(model: Model, out: Outcome & { ok: false }): boolean {
+    if (out.cutByUs === 'flowing') return false;
+    return out.cutByUs !== 'unsent' || !this.shares.crowded(originOf(model.baseUrl ?? ''));
+  }
+
+  /** One attempt of `model`, traced as a client span. */
+  private attempt(model: Model, call: UpstreamCall, plan: CallPlan, attempt: number): Promise<Outcome> {
     return withSpan(
       `upstream ${call.endpoint.replace('/', '.')}`,
       { 'router.model': model.id, 'router.attempt': attempt + 1 },
       async (span) => {
-        const o = call.stream ? await this.streamOnce(model, call, plan, firstChunk) : await this.callOnce(model, call, plan);
+        const o = call.stream ? await this.streamOnce(model, call, plan) : await this.callOnce(model, call, plan);
         if (!o.ok) span.setAttributes({ 'router.error': o.failure.reason, ...(o.failure.status ? { 'http.response.status_code': o.failure.status } : {}) });
         return o;
       },
@@ -508,9 +522,10 @@ export class ProxyService implements OnApplicationShutdown {
         call.endpoint === 'embeddings'
           ? measured(model.id, request, reportedCount(done.promptTokens, done.totalTokens), 0, 0, latencyMs, ttftMs)
           : measured(model.id, request, done.promptTokens, done.completionTokens, done.generatedBytes, latencyMs, ttftMs);
-      return { ok: true, answered };
+      return { ok: true, answered, settled: request.settled ?? DONE };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
+      const unsent = request !== undefined && unsentByUs(request, failure, ac.signal);
       ac.abort(new Error('attempt over'));
       // An answer that came (2xx) but could not be used, or was over the limit, was made upstream all the same: its
       // input is charged (its output is not known), as is that of a request cut while the upstream worked on it.
@@ -519,8 +534,8 @@ export class ProxyService implements OnApplicationShutdown {
       const partial = made
         ? { ...measured(model.id, request!, undefined, 0, 0, ms, null), partial: true as const }
         : request && cut(model.id, request, failure, ms);
-      const blameless = request !== undefined && neverSent(request, failure);
-      return { ok: false, failure, committed: false, ...(partial ? { partial } : {}), ...(blameless ? { blameless } : {}) };
+      const settled = request?.settled ?? DONE;
+      return { ok: false, failure, committed: false, settled, ...(partial ? { partial } : {}), ...(unsent ? { cutByUs: 'unsent' as const } : {}) };
     } finally {
       clearTtft();
       clearTimeout(total);
@@ -533,7 +548,7 @@ export class ProxyService implements OnApplicationShutdown {
    * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
    * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
-  private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan, firstChunk: () => void): Promise<Outcome> {
+  private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const { reply } = call;
     const ac = new AbortController();
     const request = upstreamRequest(model, call, true, ac.signal);
@@ -575,7 +590,6 @@ export class ProxyService implements OnApplicationShutdown {
       if (ac.signal.aborted) throw ac.signal.reason;
       watch.lastChunkAt = performance.now();
       ttftMs = watch.lastChunkAt - t0;
-      firstChunk();
       await plan.beforeAnswer(model.id);
       const res = this.openStream(reply, plan.headers(model.id));
       committed = true;
@@ -589,16 +603,18 @@ export class ProxyService implements OnApplicationShutdown {
       await relayAll(answer.chunks, r, first.value, res, ac, watch);
       r.end();
       res.end();
-      return { ok: true, answered: usage(r, false) };
+      return { ok: true, answered: usage(r, false), settled: request.settled ?? DONE };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
+      const unsent = unsentByUs(request, failure, ac.signal);
       // Stop reading the upstream (an event over the limit leaves it mid-body).
       ac.abort(new Error('attempt over'));
       if (committed) endBrokenStream(reply.raw, failure);
       const now = performance.now();
       const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, now - t0);
-      const blameless = (committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS) || neverSent(request, failure);
-      return { ok: false, failure, committed, ...(partial ? { partial } : {}), ...(blameless ? { blameless } : {}) };
+      const flowing = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;
+      const cutByUs = flowing ? ('flowing' as const) : unsent ? ('unsent' as const) : undefined;
+      return { ok: false, failure, committed, settled: request.settled ?? DONE, ...(partial ? { partial } : {}), ...(cutByUs ? { cutByUs } : {}) };
     } finally {
       over = true;
       clearTtft();

@@ -23,4 +23,16 @@ describe('TenantShare', () => {
     expect(new TenantShare(1, 0.1).limit).toBe(1);
     expect(new TenantShare(512, 1).limit).toBe(512);
   });
+
+  it('says an origin is crowded when more calls of all tenants are in flight to it than it has connections', () => {
+    const s = new TenantShare(4, 0.5);
+    const slots = ['a', 'a', 'b', 'b'].map((t) => s.take('http://u1', t)!);
+    expect(s.crowded('http://u1')).toBe(false);
+    const fifth = s.take('http://u1', 'c')!;
+    expect(s.crowded('http://u1')).toBe(true);
+    expect(s.crowded('http://u2')).toBe(false);
+    fifth();
+    expect(s.crowded('http://u1')).toBe(false);
+    for (const r of slots) r();
+  });
 });

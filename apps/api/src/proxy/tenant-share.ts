@@ -5,11 +5,21 @@
  */
 export class TenantShare {
   private readonly held = new Map<string, number>();
+  /** Calls in flight per origin, every tenant's. */
+  private readonly perOrigin = new Map<string, number>();
   /** The most calls one tenant may have in flight to one origin. */
   readonly limit: number;
 
-  constructor(connections: number, share: number) {
+  constructor(
+    private readonly connections: number,
+    share: number,
+  ) {
     this.limit = Math.max(1, Math.floor(connections * share));
+  }
+
+  /** More calls in flight to `origin` than it has connections: some of them wait in the pool. */
+  crowded(origin: string): boolean {
+    return (this.perOrigin.get(origin) ?? 0) > this.connections;
   }
 
   /** A slot for a call of `tenant` to `origin`, to be released once (more releases do nothing); null: its share is in use. */
@@ -18,13 +28,13 @@ export class TenantShare {
     const n = this.held.get(key) ?? 0;
     if (n >= this.limit) return null;
     this.held.set(key, n + 1);
+    this.perOrigin.set(origin, (this.perOrigin.get(origin) ?? 0) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.held.get(key) ?? 1) - 1;
-      if (left === 0) this.held.delete(key);
-      else this.held.set(key, left);
+      decrement(this.held, key);
+      decrement(this.perOrigin, origin);
     };
   }
 
@@ -32,6 +42,12 @@ export class TenantShare {
   inFlight(origin: string, tenant: string): number {
     return this.held.get(`${origin} ${tenant}`) ?? 0;
   }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left === 0) counts.delete(key);
+  else counts.set(key, left);
 }
 
 /** The origin a base URL's calls go to (undici keeps one pool per origin); the text itself if it does not parse. */

@@ -158,6 +158,8 @@ export interface UpstreamRequest {
   sent: boolean;
   /** Called once, when `sent` is set. */
   onSent?: () => void;
+  /** Set by Upstreams.post: settles when undici is done with the request (answered, failed, or dropped unsent). */
+  settled?: Promise<unknown>;
 }
 
 /**
@@ -197,22 +199,24 @@ export class Upstreams {
     const body = Buffer.from(req.body);
     bodies.set(body, req);
     try {
-      res = await untilAborted(
-        req.signal,
-        request(endpointUrl(model.baseUrl ?? '', req.endpoint), {
-          method: 'POST',
-          headers: {
-            ...req.headers,
-            'content-type': 'application/json',
-            accept: req.stream ? 'text/event-stream' : 'application/json',
-            'user-agent': USER_AGENT,
-            ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
-          },
-          body,
-          signal: req.signal,
-          dispatcher: this.agent,
-        }),
+      const pending = request(endpointUrl(model.baseUrl ?? '', req.endpoint), {
+        method: 'POST',
+        headers: {
+          ...req.headers,
+          'content-type': 'application/json',
+          accept: req.stream ? 'text/event-stream' : 'application/json',
+          'user-agent': USER_AGENT,
+          ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+        },
+        body,
+        signal: req.signal,
+        dispatcher: this.agent,
+      });
+      req.settled = pending.then(
+        () => undefined,
+        () => undefined,
       );
+      res = await untilAborted(req.signal, pending);
     } catch (err) {
       if (req.signal.aborted) throw err;
       // undici refuses some requests before sending them (a key with a line break, a base URL it cannot call):
