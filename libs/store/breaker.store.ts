@@ -21,7 +21,17 @@ export interface BreakerSettings {
 }
 
 type BreakerRedis = RedisClient & {
-  breaker(key: string, op: string, model: string, now: number, threshold: number, cooldown: number, ttl: number, probe?: number | string): Promise<string>;
+  breaker(
+    key: string,
+    op: string,
+    model: string,
+    now: number,
+    threshold: number,
+    cooldown: number,
+    ttl: number,
+    probe?: number | string,
+    admittedAt?: number | string,
+  ): Promise<string>;
 };
 
 /** Per-model circuit breakers in one Redis hash, so every api replica sees the same state (breaker-1.lua). */
@@ -36,11 +46,12 @@ export class BreakerStore {
   }
 
   /**
-   * A failed call of `model`. `probe`: the grant time of the half-open probe the call held (null: none). An open
-   * breaker counts only its probe's failure (breaker-1.lua).
+   * A failed call of `model`. `probe`: the grant time of the half-open probe the call held (null: none); an open
+   * breaker counts only its probe's failure. `admittedAt`: when the call was let through (null: not known); a
+   * call admitted before the breaker last closed is not counted (breaker-1.lua).
    */
-  failure(model: string, s: BreakerSettings, now = Date.now(), probe: number | null = null): Promise<string> {
-    return this.redis.breaker(this.keys.breakers(), 'fail', model, now, s.threshold, s.cooldownMs, s.probeTtlMs, probe ?? '');
+  failure(model: string, s: BreakerSettings, now = Date.now(), probe: number | null = null, admittedAt: number | null = null): Promise<string> {
+    return this.redis.breaker(this.keys.breakers(), 'fail', model, now, s.threshold, s.cooldownMs, s.probeTtlMs, probe ?? '', admittedAt ?? '');
   }
 
   success(model: string, s: BreakerSettings, now = Date.now()): Promise<string> {

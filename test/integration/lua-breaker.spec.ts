@@ -76,6 +76,24 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     expect(await breakers.failure(m, S, t + 20 + S.cooldownMs)).toBe('closed');
   });
 
+  it('after a close, a call admitted before it that fails late is not counted; one admitted after it is', async () => {
+    const m = model();
+    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    const t = T0 + S.cooldownMs;
+    expect(await breakers.probe(m, S, t)).toBe('probe');
+    expect(await breakers.success(m, S, t + 10)).toBe('closed');
+    // Admitted at T0 + 1 (before the close at t + 10), failing now: a leftover of the earlier round.
+    for (let i = 0; i < S.threshold; i++) expect(await breakers.failure(m, S, t + 20 + i, null, T0 + 1)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+    // Admitted after the close: counted, and opens it at the threshold.
+    for (let i = 0; i < S.threshold - 1; i++) expect(await breakers.failure(m, S, t + 30 + i, null, t + 10)).toBe('closed');
+    expect(await breakers.failure(m, S, t + 40, null, t + 11)).toBe('open');
+    // A failure whose admission is not known counts, as before.
+    const n = model();
+    expect(await breakers.failure(n, S, T0)).toBe('closed');
+    expect((await breakers.all()).get(n)).toEqual({ state: 'closed', failures: 1, openedAt: 0 });
+  });
+
   it('a probe released without a verdict frees its own slot only, and changes no counts', async () => {
     const m = model();
     for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);

@@ -101,9 +101,12 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     await this.record(() => this.store.success(model, this.settings), model);
   }
 
-  /** A failed call: counted while the breaker is closed (an open one counts only its health check's failure). */
-  async failure(model: string): Promise<void> {
-    await this.record(() => this.store.failure(model, this.settings), model);
+  /**
+   * A failed call, let through at `admittedAt`: counted while the breaker is closed, unless the call was admitted
+   * before its last close (an open breaker counts only its health check's failure).
+   */
+  async failure(model: string, admittedAt: number): Promise<void> {
+    await this.record(() => this.store.failure(model, this.settings, Date.now(), null, admittedAt), model);
   }
 
   private async record(op: () => Promise<string>, model: string): Promise<void> {

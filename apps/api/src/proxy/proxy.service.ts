@@ -422,6 +422,7 @@ export class ProxyService implements OnApplicationShutdown {
       attempts.push(notCalled(id, 'circuit open'));
       return false;
     }
+    const admittedAt = Date.now();
     for (let attempt = 0; attempt < 2; attempt++) {
       const t0 = performance.now();
       const out = await this.attempt(model, call, plan, attempt);
@@ -456,7 +457,7 @@ export class ProxyService implements OnApplicationShutdown {
         if (f.reason === 'local') throw f.cause;
         throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
       }
-      if (this.blamesModel(model, out)) await this.breakers.failure(breaker);
+      if (this.blamesModel(model, out)) await this.breakers.failure(breaker, admittedAt);
       if (out.committed) {
         // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
         record(model, out.partial ?? null);
