@@ -9,7 +9,17 @@ export interface BreakerInfo {
   state: BreakerState;
   failures: number;
   openedAt: number;
+  /**
+   * Tenants failing the model now (present only when some are): each one's failures in a row, and until when (ms)
+   * it may not call the model, its own failures having reached the threshold while the model answered the router.
+   */
+  tenants?: Record<string, { failures: number; outUntil: number }>;
 }
+
+/** What a failure did: counted ('closed'), opened the breaker, or asks the caller to check the model ('check'). */
+export type FailureAnswer = BreakerState | 'check';
+/** What a check's verdict did: opened the breaker, left it closed, or put the failing tenant out ('tenant'). */
+export type VerdictAnswer = BreakerState | 'tenant';
 
 export interface BreakerSettings {
   /** Consecutive failures that open a model's breaker. */
@@ -31,6 +41,7 @@ type BreakerRedis = RedisClient & {
     ttl: number,
     probe?: number | string,
     admittedAt?: number | string,
+    tenant?: string,
   ): Promise<string>;
 };
 
@@ -48,14 +59,50 @@ export class BreakerStore {
   /**
    * A failed call of `model`. `probe`: the grant time of the half-open probe the call held (null: none); an open
    * breaker counts only its probe's failure. `admittedAt`: when the call was let through (null: not known); a
-   * call admitted before the breaker last closed is not counted (breaker-1.lua).
+   * call admitted before the breaker last closed is not counted. `tenant`: whose call it was (null: not known).
+   * 'check' when the failures reached the threshold: the caller checks the model and reports with `verdict`
+   * (breaker-1.lua).
    */
-  failure(model: string, s: BreakerSettings, now = Date.now(), probe: number | null = null, admittedAt: number | null = null): Promise<string> {
-    return this.redis.breaker(this.keys.breakers(), 'fail', model, now, s.threshold, s.cooldownMs, s.probeTtlMs, probe ?? '', admittedAt ?? '');
+  failure(
+    model: string,
+    s: BreakerSettings,
+    now = Date.now(),
+    probe: number | null = null,
+    admittedAt: number | null = null,
+    tenant: string | null = null,
+  ): Promise<FailureAnswer> {
+    return this.redis.breaker(
+      this.keys.breakers(),
+      'fail',
+      model,
+      now,
+      s.threshold,
+      s.cooldownMs,
+      s.probeTtlMs,
+      probe ?? '',
+      admittedAt ?? '',
+      tenant ?? '',
+    ) as Promise<FailureAnswer>;
   }
 
-  success(model: string, s: BreakerSettings, now = Date.now()): Promise<string> {
-    return this.redis.breaker(this.keys.breakers(), 'ok', model, now, s.threshold, s.cooldownMs, s.probeTtlMs);
+  /** The router's check of the model, granted by the failure that answered 'check' at `grantedAt`. */
+  verdict(model: string, s: BreakerSettings, grantedAt: number, verdict: 'up' | 'down' | 'none', now = Date.now()): Promise<VerdictAnswer> {
+    return this.redis.breaker(
+      this.keys.breakers(),
+      'verdict',
+      model,
+      now,
+      s.threshold,
+      s.cooldownMs,
+      s.probeTtlMs,
+      grantedAt,
+      verdict,
+    ) as Promise<VerdictAnswer>;
+  }
+
+  /** A call of `tenant` (null: the router's own probe) that worked. */
+  success(model: string, s: BreakerSettings, now = Date.now(), tenant: string | null = null): Promise<string> {
+    return this.redis.breaker(this.keys.breakers(), 'ok', model, now, s.threshold, s.cooldownMs, s.probeTtlMs, '', '', tenant ?? '');
   }
 
   /** 'probe' when this caller may try an open model (exactly one caller per cool-down), else its state. */
@@ -75,8 +122,9 @@ export class BreakerStore {
     const raw = await this.redis.hgetall(this.keys.breakers());
     const out = new Map<string, BreakerInfo>();
     for (const [model, v] of Object.entries(raw)) {
-      const s = JSON.parse(v) as BreakerInfo;
-      out.set(model, { state: s.state, failures: s.failures, openedAt: s.openedAt });
+      const s = JSON.parse(v) as Omit<BreakerInfo, 'tenants'> & { tenants?: Record<string, { f: number; out: number }> };
+      const tenants = Object.entries(s.tenants ?? {}).map(([t, e]) => [t, { failures: e.f, outUntil: e.out }] as const);
+      out.set(model, { state: s.state, failures: s.failures, openedAt: s.openedAt, ...(tenants.length > 0 ? { tenants: Object.fromEntries(tenants) } : {}) });
     }
     return out;
   }

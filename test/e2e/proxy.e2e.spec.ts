@@ -191,34 +191,54 @@ describe('OpenAI-compatible proxy', () => {
     expect(metrics).toMatch(/router_upstream_errors_total\{model="flaky",endpoint="chat\/completions",reason="status"\} [1-9]/);
   }, 60_000);
 
-  it("no tenant's call is the half-open probe: the router's own health check closes a working model, however a caller's calls fail", async () => {
+  it("a caller whose own calls fail cannot take a working model from others: the router checks it; no tenant's call is the half-open probe", async () => {
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     expect((await admin.put('/admin/models/probed', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-probed', pricing })).status).toBe(200);
     const call = (content: string) => admin.post('/v1/chat/completions', { model: 'probed', messages: [{ role: 'user', content }] });
-    const breaker = async () => (await admin.get('/admin/models/probed')).body.breaker as { state: string; failures: number; openedAt: number };
-    const probes = async () => {
-      const text = (await admin.get('/metrics')).body as string;
-      return Number(/^router_breaker_probes_total\{breaker="probed",outcome="up"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-    };
-    // A caller opens the breaker with calls that hang past the time-to-first-byte limit (3 at once, 2 attempts each).
+    const other = client(svc.url, (await admin.post('/admin/keys', { name: 'bystander', scope: 'route' })).body.secret as string);
+    const otherCall = () => other.post('/v1/chat/completions', { model: 'probed', messages: [{ role: 'user', content: 'another tenant' }] });
+    const breaker = async () =>
+      (await admin.get('/admin/models/probed')).body.breaker as { state: string; failures: number; openedAt: number; tenantsOut?: number };
+    const metric = async (re: RegExp) => Number(re.exec((await admin.get('/metrics')).body as string)?.[1] ?? 0);
+    const probes = () => metric(/^router_breaker_probes_total\{breaker="probed",outcome="up"\} (\d+)$/m);
+    const outs = () => metric(/^router_breaker_tenant_outs_total\{breaker="probed"\} (\d+)$/m);
+    // A caller's calls hang past the time-to-first-byte limit (3 at once, 2 attempts each): at the threshold the
+    // router checks the model itself (a one-token "ping", answered). The model stays in for everyone; only that
+    // caller is out of it for a cool-down. Before, its failures opened the breaker for every tenant.
     await Promise.all([0, 1, 2].map((i) => call(`[hang] ${i}`)));
-    await eventually(async () => (await breaker()).state === 'open');
-    expect((await call('refused while open')).status).toBe(502);
+    await eventually(async () => (await breaker()).tenantsOut === 1);
+    expect(await breaker()).toMatchObject({ state: 'closed', failures: 0 });
+    expect(await probes()).toBe(1);
+    expect(await outs()).toBe(1);
+    const sent = up.hits.get('up-probed');
+    const refused = await call('refused while out');
+    expect(refused.status).toBe(502);
+    expect(JSON.stringify(refused.body)).toContain("this tenant's calls of the model keep failing");
+    expect(up.hits.get('up-probed')).toBe(sent); // refused without a call
+    expect((await otherCall()).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1700)); // past the 1.5 s cool-down
-    // Its next hanging call finds the cool-down over: the router probes the model itself (a one-token "ping",
-    // answered), which closes the breaker, and the hanging call then fails as a call, not as the probe. Before, it
-    // was the probe: its failure re-opened the breaker for everyone, cool-down after cool-down.
+    expect((await call('back after the cool-down')).status).toBe(200);
+    expect((await breaker()).tenantsOut).toBeUndefined();
+
+    // A model that fails the check opens for everyone; past the cool-down the router's own check is the half-open
+    // probe: a caller's hanging call then fails as a call, not as the probe (before, its failure re-opened the
+    // breaker for everyone, cool-down after cool-down).
+    up.setMode('up-probed', 'error500');
+    await Promise.all([0, 1].map((i) => call(`fail ${i}`)));
+    await eventually(async () => (await breaker()).state === 'open');
+    expect((await otherCall()).status).toBe(502);
+    await new Promise((r) => setTimeout(r, 1700));
+    up.setMode('up-probed', 'ok');
     const before = await probes();
     const hung = call('[hang] after the cool-down');
     await eventually(async () => (await breaker()).state === 'closed', 1000);
     expect(await probes()).toBe(before + 1);
-    const other = client(svc.url, (await admin.post('/admin/keys', { name: 'bystander', scope: 'route' })).body.secret as string);
-    expect((await other.post('/v1/chat/completions', { model: 'probed', messages: [{ role: 'user', content: 'another tenant' }] })).status).toBe(200);
+    expect((await otherCall()).status).toBe(200);
     expect((await hung).status).toBe(502);
     expect((await breaker()).state).toBe('closed');
     // An upstream that refuses the ping itself (a 4xx) answers: it is up, as a relayed 4xx never blames a model.
     up.setMode('up-probed', 'error500');
-    await Promise.all([0, 1].map((i) => call(`fail ${i}`)));
+    await Promise.all([0, 1].map((i) => call(`fail again ${i}`)));
     await eventually(async () => (await breaker()).state === 'open');
     await new Promise((r) => setTimeout(r, 1700));
     up.setMode('up-probed', 'error400');
@@ -227,7 +247,7 @@ describe('OpenAI-compatible proxy', () => {
     up.setMode('up-probed', 'ok');
   }, 30_000);
 
-  it("a stream cut by the proxy's timeout while its upstream still sends is not the model's failure (a stalled one is); a long stream past the cool-down does not keep the model out", async () => {
+  it("a stream cut by the proxy's timeout while its upstream still sends is not the model's failure (a stalled one is); its caller is served again past the cool-down", async () => {
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     for (const m of ['storyteller', 'staller'])
       expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
@@ -250,30 +270,33 @@ describe('OpenAI-compatible proxy', () => {
     expect(await breaker('storyteller')).toBe('closed');
     expect((await plain('storyteller')).status).toBe(200);
 
-    // Three streams silent since their first chunk for longer than the TTFT limit (400 ms) when cut: the model's.
-    // A fourth, admitted a second later while the breaker was still closed, fails after it opened: that late
-    // failure leaves the open breaker as it is (before, it restarted the cool-down: a caller's stragglers kept a
-    // healthy model out for as long as they kept coming).
+    // Three streams silent since their first chunk for longer than the TTFT limit (400 ms) when cut: failures. The
+    // router's check then finds the model answering, so only this caller is out of it for a cool-down. A fourth,
+    // admitted a second later, fails after that: its late failure changes nothing (before, a caller's stragglers
+    // restarted the cool-down of an open breaker, and kept a healthy model out for as long as they kept coming).
     up.setMode('up-staller', 'stall');
     const stalled = [0, 1, 2].map(async () => (await stream('staller')).text());
     await new Promise((r) => setTimeout(r, 1000));
     const straggler = stream('staller').then((r) => r.text());
-    await eventually(async () => (await breaker('staller')) === 'open');
-    const opened = (await admin.get('/admin/models/staller')).body.breaker;
+    const view = async () => (await admin.get('/admin/models/staller')).body.breaker as { state: string; tenantsOut?: number };
+    await eventually(async () => (await view()).tenantsOut === 1);
+    const outAt = Date.now();
+    const opened = await view();
+    expect(opened.state).toBe('closed');
     expect((await plain('staller')).status).toBe(502);
+    const other = client(svc.url, (await admin.post('/admin/keys', { name: 'listener', scope: 'route' })).body.secret as string);
+    expect((await other.post('/v1/chat/completions', { model: 'staller', messages: [{ role: 'user', content: 'short' }] })).status).toBe(200);
     await Promise.all([...stalled, straggler]);
-    expect((await admin.get('/admin/models/staller')).body.breaker).toEqual(opened);
+    expect(await view()).toEqual(opened);
 
-    // Past the cool-down a long stream finds the breaker closed by the router's health check, and goes on; other
-    // callers are served at once (when such a stream was the probe itself, the model stayed out until it ended).
-    await new Promise((r) => setTimeout(r, Math.max(0, opened.openedAt + 1600 - Date.now())));
+    // Past the cool-down the caller's long stream is served again, and goes on past its first chunk.
+    await new Promise((r) => setTimeout(r, Math.max(0, outAt + 1600 - Date.now())));
     up.setMode('up-staller', 'trickle');
     const ac = new AbortController();
-    const probe = await stream('staller', ac.signal);
-    expect(probe.status).toBe(200);
-    const reader = probe.body!.getReader();
+    const back = await stream('staller', ac.signal);
+    expect(back.status).toBe(200);
+    const reader = back.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('Once');
-    await eventually(async () => (await breaker('staller')) === 'closed', 1000);
     expect((await plain('staller')).status).toBe(200);
     ac.abort();
   }, 30_000);

@@ -199,8 +199,10 @@ describe('on a Redis Cluster (3 masters)', () => {
 
     const breakers = new BreakerStore(redis, env.prefix);
     const settings = { threshold: 2, cooldownMs: 60_000, probeTtlMs: 1000 };
-    await breakers.failure('m3', settings);
-    expect(await breakers.failure('m3', settings)).toBe('open');
+    const at = Date.now();
+    await breakers.failure('m3', settings, at);
+    expect(await breakers.failure('m3', settings, at)).toBe('check');
+    expect(await breakers.verdict('m3', settings, at, 'down')).toBe('open');
     expect((await breakers.all()).get('m3')?.state).toBe('open');
     await breakers.success('m3', settings);
 

@@ -7,7 +7,7 @@ import { freshEnvironment, REDIS_URL } from '../support/harness.js';
 const S: BreakerSettings = { threshold: 3, cooldownMs: 1000, probeTtlMs: 500 };
 const T0 = 1_700_000_000_123; // a 13-digit ms timestamp: must survive the script's JSON state exactly
 
-describe('breaker-1.lua: per-model circuit breaker shared by every replica (real Redis)', () => {
+describe('breaker-1.lua: per-model circuit breaker with per-tenant counts, shared by every replica (real Redis)', () => {
   let env: Awaited<ReturnType<typeof freshEnvironment>>;
   const conns: Redis[] = [];
   let breakers: BreakerStore;
@@ -24,7 +24,14 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     await env.drop();
   });
 
-  it('opens at exactly `threshold` consecutive failures; a success resets the count', async () => {
+  /** Failures up to the threshold at `at`, and the health check they ask for finding the model down: it opens. */
+  async function open(m: string, at = T0): Promise<void> {
+    for (let i = 0; i < S.threshold - 1; i++) expect(await breakers.failure(m, S, at)).toBe('closed');
+    expect(await breakers.failure(m, S, at)).toBe('check');
+    expect(await breakers.verdict(m, S, at, 'down', at)).toBe('open');
+  }
+
+  it('asks for a check at exactly `threshold` consecutive failures, and opens when the check finds the model down; a success resets the count', async () => {
     const m = model();
     expect(await breakers.failure(m, S, T0)).toBe('closed');
     expect(await breakers.failure(m, S, T0 + 1)).toBe('closed');
@@ -33,15 +40,82 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     // Consecutive: the two failures before the success no longer count.
     expect(await breakers.failure(m, S, T0 + 3)).toBe('closed');
     expect(await breakers.failure(m, S, T0 + 4)).toBe('closed');
-    expect(await breakers.failure(m, S, T0 + 5)).toBe('open');
-    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 3, openedAt: T0 + 5 });
+    expect(await breakers.failure(m, S, T0 + 5)).toBe('check');
+    // Failures while the check is under way are counted, and ask for no second check.
+    expect(await breakers.failure(m, S, T0 + 6)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 4, openedAt: 0 });
+    // A verdict naming another grant time changes nothing; the check's own opens the breaker.
+    expect(await breakers.verdict(m, S, T0 + 4, 'down', T0 + 7)).toBe('closed');
+    expect(await breakers.verdict(m, S, T0 + 5, 'down', T0 + 8)).toBe('open');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 4, openedAt: T0 + 8 });
+  });
+
+  it('a model that answers the check stays in: the count restarts, and a check that gives no verdict or never reports frees its slot', async () => {
+    const m = model();
+    for (let i = 0; i < S.threshold - 1; i++) await breakers.failure(m, S, T0);
+    expect(await breakers.failure(m, S, T0 + 1)).toBe('check');
+    expect(await breakers.verdict(m, S, T0 + 1, 'up', T0 + 2)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+    // Calls admitted before that check that fail late are not counted; later ones are.
+    expect(await breakers.failure(m, S, T0 + 3, null, T0 + 1)).toBe('closed');
+    expect((await breakers.all()).get(m)?.failures).toBe(0);
+    for (let i = 0; i < S.threshold - 1; i++) await breakers.failure(m, S, T0 + 10, null, T0 + 5);
+    expect(await breakers.failure(m, S, T0 + 10)).toBe('check');
+    // No verdict (the check could not be sent): the slot is free, and the next failure asks again.
+    expect(await breakers.verdict(m, S, T0 + 10, 'none', T0 + 11)).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 12)).toBe('check');
+    // That check never reports: no other check until its ttl has passed.
+    expect(await breakers.failure(m, S, T0 + 12 + S.probeTtlMs - 1)).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 12 + S.probeTtlMs)).toBe('check');
+    // The late verdict of the first is stale.
+    expect(await breakers.verdict(m, S, T0 + 12, 'down', T0 + 12 + S.probeTtlMs + 1)).toBe('closed');
+  });
+
+  it('a tenant whose own calls keep failing on a model that answers the check is out of it for a cool-down; other tenants are not', async () => {
+    const m = model();
+    // Another tenant's successes between them: the model's own count never reaches the threshold, the tenant's does.
+    for (let i = 0; i < S.threshold - 1; i++) {
+      expect(await breakers.failure(m, S, T0 + i, null, null, 'mallory')).toBe('closed');
+      expect(await breakers.success(m, S, T0 + i, 'alice')).toBe('closed');
+    }
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0, tenants: { mallory: { failures: 2, outUntil: 0 } } });
+    expect(await breakers.failure(m, S, T0 + 5, null, null, 'mallory')).toBe('check');
+    expect(await breakers.verdict(m, S, T0 + 5, 'up', T0 + 6)).toBe('tenant');
+    const out = T0 + 6 + S.cooldownMs;
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0, tenants: { mallory: { failures: 0, outUntil: out } } });
+    // While out, that tenant's late failures count for nothing; another tenant's count as before.
+    for (let i = 0; i < 2 * S.threshold; i++) expect(await breakers.failure(m, S, T0 + 10, null, null, 'mallory')).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 11, null, null, 'alice')).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({
+      state: 'closed',
+      failures: 1,
+      openedAt: 0,
+      tenants: { mallory: { failures: 0, outUntil: out }, alice: { failures: 1, outUntil: 0 } },
+    });
+    // Once its time is up, and its count at 0, the tenant leaves the state.
+    expect(await breakers.success(m, S, out, 'alice')).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+  });
+
+  it('failures of several tenants reaching the threshold together put none of them out when the model answers the check; a down model opens for all', async () => {
+    const m = model();
+    expect(await breakers.failure(m, S, T0, null, null, 'a')).toBe('closed');
+    expect(await breakers.failure(m, S, T0, null, null, 'a')).toBe('closed');
+    expect(await breakers.failure(m, S, T0 + 1, null, null, 'b')).toBe('check');
+    expect(await breakers.verdict(m, S, T0 + 1, 'up', T0 + 2)).toBe('closed');
+    // Each keeps its own count: `a`'s next failure brings it to the threshold, and the check it asks for names it.
+    expect((await breakers.all()).get(m)?.tenants).toEqual({ a: { failures: 2, outUntil: 0 }, b: { failures: 1, outUntil: 0 } });
+    expect(await breakers.failure(m, S, T0 + 3, null, null, 'a')).toBe('check');
+    expect(await breakers.verdict(m, S, T0 + 3, 'down', T0 + 4)).toBe('open');
+    // Opened for everyone (the model's count restarted at the first check); the tenants' counts were the model's failures and leave.
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 1, openedAt: T0 + 4 });
   });
 
   it('lets no one through during the cool-down, then exactly one probe per probe ttl', async () => {
     const m = model();
     expect(await breakers.probe(m, S, T0)).toBe('closed'); // unknown model: closed, and nothing is written
     expect((await breakers.all()).has(m)).toBe(false);
-    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    await open(m);
     expect(await breakers.probe(m, S, T0 + S.cooldownMs - 1)).toBe('open');
     expect(await breakers.probe(m, S, T0 + S.cooldownMs)).toBe('probe');
     expect(await breakers.probe(m, S, T0 + S.cooldownMs)).toBe('open'); // the slot is taken
@@ -54,7 +128,7 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
 
   it('a failed probe reopens at once and restarts the cool-down; a successful one closes', async () => {
     const m = model();
-    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    await open(m);
     const t = T0 + S.cooldownMs;
     expect(await breakers.probe(m, S, t)).toBe('probe');
     // A call admitted before the breaker opened, failing late: the open breaker stays as it is (its cool-down is
@@ -78,16 +152,16 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
 
   it('after a close, a call admitted before it that fails late is not counted; one admitted after it is', async () => {
     const m = model();
-    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    await open(m);
     const t = T0 + S.cooldownMs;
     expect(await breakers.probe(m, S, t)).toBe('probe');
     expect(await breakers.success(m, S, t + 10)).toBe('closed');
     // Admitted at T0 + 1 (before the close at t + 10), failing now: a leftover of the earlier round.
     for (let i = 0; i < S.threshold; i++) expect(await breakers.failure(m, S, t + 20 + i, null, T0 + 1)).toBe('closed');
     expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
-    // Admitted after the close: counted, and opens it at the threshold.
+    // Admitted after the close: counted, and the threshold asks for a check.
     for (let i = 0; i < S.threshold - 1; i++) expect(await breakers.failure(m, S, t + 30 + i, null, t + 10)).toBe('closed');
-    expect(await breakers.failure(m, S, t + 40, null, t + 11)).toBe('open');
+    expect(await breakers.failure(m, S, t + 40, null, t + 11)).toBe('check');
     // A failure whose admission is not known counts, as before.
     const n = model();
     expect(await breakers.failure(n, S, T0)).toBe('closed');
@@ -96,7 +170,7 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
 
   it('a probe released without a verdict frees its own slot only, and changes no counts', async () => {
     const m = model();
-    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    await open(m);
     const t = T0 + S.cooldownMs;
     expect(await breakers.probe(m, S, t)).toBe('probe');
     expect(await breakers.probe(m, S, t + 1)).toBe('open');
@@ -119,7 +193,7 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
   it('exactly one of many concurrent callers on 8 connections gets the probe', async () => {
     const m = model();
     const stores = conns.map((c) => new BreakerStore(c, env.prefix));
-    for (let i = 0; i < S.threshold; i++) await breakers.failure(m, S, T0);
+    await open(m);
     const start = T0 + S.cooldownMs;
     // 200 callers spread over the first probe's ttl: one slot for all of them.
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % stores.length].probe(m, S, start + (i % S.probeTtlMs))));
@@ -130,20 +204,21 @@ describe('breaker-1.lua: per-model circuit breaker shared by every replica (real
     expect(again.filter((a) => a === 'probe')).toHaveLength(1);
   });
 
-  it('counts every failure of concurrent callers up to the opening (no lost update), none after it', async () => {
+  it('counts every failure of concurrent callers (no lost update), and exactly one of them checks the model', async () => {
     const m = model();
     const stores = conns.map((c) => new BreakerStore(c, env.prefix));
-    const states = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length].failure(m, S, T0 + i)));
-    expect(states.filter((s) => s === 'closed')).toHaveLength(S.threshold - 1);
+    const states = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length].failure(m, S, T0 + (i % 20), null, null, `t${i % 4}`)));
+    expect(states.filter((s) => s === 'check')).toHaveLength(1);
+    expect(states.filter((s) => s === 'closed')).toHaveLength(39);
     const after = (await breakers.all()).get(m)!;
-    expect(after).toMatchObject({ state: 'open', failures: S.threshold });
-    // Opened by the failure that reached the threshold; the 37 after it counted nothing more.
+    expect(after).toMatchObject({ state: 'closed', failures: 40 });
+    expect(Object.values(after.tenants ?? {}).map((t) => t.failures)).toEqual([10, 10, 10, 10]);
   });
 
   it('keeps models apart, and one prefix from another', async () => {
     const a = model();
     const b = model();
-    for (let i = 0; i < S.threshold; i++) await breakers.failure(a, S, T0);
+    await open(a);
     await breakers.failure(b, S, T0);
     expect(await breakers.probe(b, S, T0 + S.cooldownMs)).toBe('closed');
     const all = await breakers.all();

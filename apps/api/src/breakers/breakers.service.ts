@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
-import { type BreakerInfo, type BreakerSettings, BreakerStore } from '@app/store';
+import { type BreakerInfo, type BreakerSettings, BreakerStore, type FailureAnswer } from '@app/store';
 import { type ApiEnv } from '../config.js';
 
 const POLL_MS = 500;
@@ -11,12 +11,19 @@ const POLL_MS = 500;
  */
 export type HealthCheck = () => Promise<boolean | null>;
 
+/** A breaker as the admin API shows it: no tenant named, only how many are out of the model now. */
+export type BreakerView = Omit<BreakerInfo, 'tenants'> & { tenantsOut?: number };
+
 /**
  * This replica's view of the per-model circuit breakers (state in Redis, shared by all replicas, polled every
- * 500 ms). Open models leave routing until their cool-down passes; then the first request that wants one claims
- * the single half-open probe (breaker-1.lua) and runs the router's own health check of it, whose outcome closes
- * or re-opens the breaker. No tenant's call is ever the probe: a caller whose calls fail on purpose cannot keep a
- * healthy model out by winning every probe, and an open breaker counts no tenant's failure.
+ * 500 ms). Failures are counted per model and per tenant; when either count reaches the threshold, the failing
+ * call runs the router's own health check of the model (breaker-1.lua grants one at a time): a model that fails it
+ * opens for everyone, while a model that answers it stays in, and only the tenant whose own calls kept failing is
+ * out of it for a cool-down. So a caller that makes its own calls fail (parameters an upstream answers with 5xx,
+ * prompts slower than the limits) cannot take a healthy model away from other tenants.
+ * Open models leave routing until their cool-down passes; then the first request that wants one claims the single
+ * half-open probe and runs the same health check, whose outcome closes or re-opens the breaker. No tenant's call is
+ * ever the probe, and an open breaker counts no tenant's failure.
  */
 @Injectable()
 export class BreakerService implements OnModuleInit, OnApplicationShutdown {
@@ -28,6 +35,8 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
 
   /** Health checks this replica ran, per breaker and outcome (router_breaker_probes_total). */
   readonly probeCounts = new Map<string, Record<'up' | 'down' | 'none', number>>();
+  /** Tenants this replica's checks put out of a model, per breaker (router_breaker_tenant_outs_total). */
+  readonly tenantOuts = new Map<string, number>();
 
   constructor(@Inject(REDIS) redis: RedisClient, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
     this.store = new BreakerStore(redis, env.REDIS_PREFIX);
@@ -53,20 +62,28 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Open and still cooling down: not a routing candidate. */
-  excluded(model: string, now = Date.now()): boolean {
+  /** Open and still cooling down, or `tenant` out of it: not a routing candidate (for that tenant). */
+  excluded(model: string, tenant: string | null = null, now = Date.now()): boolean {
     const s = this.states.get(model);
-    return s?.state === 'open' && now - s.openedAt < this.settings.cooldownMs;
+    return (s?.state === 'open' && now - s.openedAt < this.settings.cooldownMs) || this.out(model, tenant, now);
   }
 
-  state(model: string): BreakerInfo {
-    return this.states.get(model) ?? { state: 'closed', failures: 0, openedAt: 0 };
+  /** Whether `tenant`'s own failures put it out of `model` for now (the model itself answered the router). */
+  out(model: string, tenant: string | null, now = Date.now()): boolean {
+    return tenant !== null && (this.states.get(model)?.tenants?.[tenant]?.outUntil ?? 0) > now;
+  }
+
+  state(model: string, now = Date.now()): BreakerView {
+    const s = this.states.get(model);
+    if (!s) return { state: 'closed', failures: 0, openedAt: 0 };
+    const out = Object.values(s.tenants ?? {}).filter((t) => t.outUntil > now).length;
+    return { state: s.state, failures: s.failures, openedAt: s.openedAt, ...(out > 0 ? { tenantsOut: out } : {}) };
   }
 
   /**
-   * May this call use `model`? Closed: yes. Open: no, except for the caller that wins the half-open probe past the
-   * cool-down: it runs `check` (the router's own request, not the caller's) and may go on if that closed the
-   * breaker. Other callers meanwhile are refused at once (they fall back to other models).
+   * May a call use `model` (its tenant not `out` of it)? Closed: yes. Open: no, except for the caller that wins the
+   * half-open probe past the cool-down: it runs `check` (the router's own request, not the caller's) and may go on
+   * if that closed the breaker. Other callers meanwhile are refused at once (they fall back to other models).
    */
   async admit(model: string, check: HealthCheck): Promise<boolean> {
     if (this.state(model).state !== 'open') return true;
@@ -83,10 +100,7 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
 
   /** Runs the health check of the probe granted at `grantedAt`: closes the breaker (true) or re-opens it. */
   private async probe(model: string, grantedAt: number, check: HealthCheck): Promise<boolean> {
-    const verdict = await check().catch(() => false);
-    const counts = this.probeCounts.get(model) ?? { up: 0, down: 0, none: 0 };
-    counts[verdict === null ? 'none' : verdict ? 'up' : 'down']++;
-    this.probeCounts.set(model, counts);
+    const verdict = await this.check(model, check);
     if (verdict === true) await this.record(() => this.store.success(model, this.settings), model);
     else if (verdict === false) await this.record(() => this.store.failure(model, this.settings, Date.now(), grantedAt), model);
     else
@@ -96,17 +110,46 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     return verdict === true;
   }
 
-  async success(model: string): Promise<void> {
-    if (this.state(model).state === 'closed' && this.state(model).failures === 0) return;
-    await this.record(() => this.store.success(model, this.settings), model);
+  /** The router's own health check of `model`, counted. */
+  private async check(model: string, check: HealthCheck): Promise<boolean | null> {
+    const verdict = await check().catch(() => false);
+    const counts = this.probeCounts.get(model) ?? { up: 0, down: 0, none: 0 };
+    counts[verdict === null ? 'none' : verdict ? 'up' : 'down']++;
+    this.probeCounts.set(model, counts);
+    return verdict;
+  }
+
+  /** A call of `tenant` that worked: clears the model's count of failures in a row, and the tenant's. */
+  async success(model: string, tenant: string | null = null): Promise<void> {
+    const s = this.states.get(model);
+    if (!s || (s.state === 'closed' && s.failures === 0 && !(tenant !== null && s.tenants?.[tenant]?.failures))) return;
+    await this.record(() => this.store.success(model, this.settings, Date.now(), tenant), model);
   }
 
   /**
-   * A failed call, let through at `admittedAt`: counted while the breaker is closed, unless the call was admitted
-   * before its last close (an open breaker counts only its health check's failure).
+   * A failed call of `tenant`, let through at `admittedAt`: counted while the breaker is closed, unless the call
+   * was admitted before its last close or check (an open breaker counts only its health check's failure). When the
+   * model's failures or the tenant's reach the threshold, runs `check` before anything opens: the model fails it,
+   * and its breaker opens; it answers, and only that tenant is out of it for a cool-down.
    */
-  async failure(model: string, admittedAt: number): Promise<void> {
-    await this.record(() => this.store.failure(model, this.settings, Date.now(), null, admittedAt), model);
+  async failure(model: string, admittedAt: number, tenant: string | null = null, check?: HealthCheck): Promise<void> {
+    const at = Date.now();
+    let answer: FailureAnswer;
+    try {
+      answer = await this.store.failure(model, this.settings, at, null, admittedAt, tenant);
+    } catch (err) {
+      this.log.warn('breaker state not written', { model, error: (err as Error).message });
+      return;
+    }
+    if (answer !== 'check') return this.record(() => Promise.resolve(answer), model);
+    const verdict = check ? await this.check(model, check) : false;
+    await this.record(async () => {
+      const after = await this.store.verdict(model, this.settings, at, verdict === null ? 'none' : verdict ? 'up' : 'down');
+      if (after !== 'tenant') return after;
+      this.tenantOuts.set(model, (this.tenantOuts.get(model) ?? 0) + 1);
+      this.log.warn("a tenant's calls keep failing on a model that answers the router: that tenant is out of it for a cool-down", { model, tenant });
+      return 'closed';
+    }, model);
   }
 
   private async record(op: () => Promise<string>, model: string): Promise<void> {

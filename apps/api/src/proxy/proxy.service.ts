@@ -418,7 +418,12 @@ export class ProxyService implements OnApplicationShutdown {
     const { id } = model;
     const { attempts, wasted, record } = trail;
     const breaker = breakerId(id, call.endpoint);
-    if (!(await this.breakers.admit(breaker, () => healthCheck(this.upstreams, model, call.endpoint, this.env.PROXY_TTFT_TIMEOUT_MS)))) {
+    const check = () => healthCheck(this.upstreams, model, call.endpoint, this.env.PROXY_TTFT_TIMEOUT_MS);
+    if (this.breakers.out(breaker, call.tenant)) {
+      attempts.push(notCalled(id, "this tenant's calls of the model keep failing while it answers the router"));
+      return false;
+    }
+    if (!(await this.breakers.admit(breaker, check))) {
       attempts.push(notCalled(id, 'circuit open'));
       return false;
     }
@@ -432,7 +437,7 @@ export class ProxyService implements OnApplicationShutdown {
         attempts.push({ model: id, ok: true, status: 200, error: null, ms });
         this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'ok' }, ms / 1000);
         plan.answered(id);
-        void this.breakers.success(breaker);
+        void this.breakers.success(breaker, call.tenant);
         record(model, out.answered);
         return true;
       }
@@ -457,13 +462,13 @@ export class ProxyService implements OnApplicationShutdown {
         if (f.reason === 'local') throw f.cause;
         throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
       }
-      if (this.blamesModel(model, out)) await this.breakers.failure(breaker, admittedAt);
+      if (this.blamesModel(model, out)) await this.breakers.failure(breaker, admittedAt, call.tenant, check);
       if (out.committed) {
         // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
         record(model, out.partial ?? null);
         return true;
       }
-      if (this.breakers.state(breaker).state === 'open') return false;
+      if (this.breakers.excluded(breaker, call.tenant)) return false;
     }
     return false;
   }

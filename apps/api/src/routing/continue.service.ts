@@ -32,6 +32,8 @@ interface Standing {
   called: string[];
   answered: string;
   escalations: DecisionCascade['escalations'];
+  /** The caller's tenant (a model its own failures put it out of is not callable for it). */
+  tenant: string;
 }
 
 /**
@@ -166,14 +168,22 @@ export class ContinueService {
         throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} cannot be continued (a duel or a fallback answer)`, [
           { path: 'decisionId', message: 'not a single routed decision' },
         ]);
-      return { router, root: dec.id, routerDecision: dec.id, called: [dec.arm], answered: dec.arm, escalations: [] };
+      return { router, root: dec.id, routerDecision: dec.id, called: [dec.arm], answered: dec.arm, escalations: [], tenant: caller.owner };
     }
     const called = dec.cascade.called;
     if (!dec.cascade.escalated || dec.arm !== called[called.length - 1])
       throw new DomainError('CASCADE_CONFLICT', `decision ${dec.id} accepted its answer: there is nothing to continue`, [
         { path: 'decisionId', message: 'the cascade ended here' },
       ]);
-    return { router, root: dec.cascade.root, routerDecision: dec.cascade.router, called, answered: dec.arm, escalations: dec.cascade.escalations };
+    return {
+      router,
+      root: dec.cascade.root,
+      routerDecision: dec.cascade.router,
+      called,
+      answered: dec.arm,
+      escalations: dec.cascade.escalations,
+      tenant: caller.owner,
+    };
   }
 
   /** The prompt's context: the root router decision's (null when it was decided without one, or is gone). */
@@ -188,7 +198,7 @@ export class ContinueService {
     const est = linearEstimates(at.router.model, x, all, false);
     const costOf = (i: number) => est[i].cost;
     const names = at.router.policy.arms.filter((m, i) => !at.called.includes(m) && costOf(i) > costOf(answered));
-    return this.routing.callableArms(at.router, names);
+    return this.routing.callableArms(at.router, names, at.tenant);
   }
 }
 

@@ -131,7 +131,7 @@ export class RoutingService {
       throw new DomainError('UNAVAILABLE', `policy ${req.policy} cannot be served now: its learnt state could not be read or compiled here`, [], 30);
     if (!rt) throw new DomainError('POLICY_NOT_FOUND', `policy ${req.policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
     const t0 = process.hrtime.bigint();
-    const candidates = this.candidates(rt, req.candidates);
+    const candidates = this.candidates(rt, req.candidates, caller.owner);
     const embedded = rt.policy.features.source === 'embeddings' ? await this.embeddings.context(rt.policy, this.text(rt, req), caller) : null;
     const x = embedded?.x ?? this.context(rt, req);
     // A fallback decided from the bias alone, not from the request: its context is stored empty, so that neither
@@ -160,11 +160,11 @@ export class RoutingService {
     return this.pending(caller, rt, x, candidates, 'single', meta, process.hrtime.bigint());
   }
 
-  /** The arms of `rt` among `names` that can be called now: enabled, their circuit breaker not open. */
-  callableArms(rt: PolicyRuntime, names: readonly string[]): number[] {
+  /** The arms of `rt` among `names` that `tenant` can call now: enabled, their circuit breaker not open for it. */
+  callableArms(rt: PolicyRuntime, names: readonly string[], tenant: string): number[] {
     return names.flatMap((m) => {
       const i = rt.armIndex.get(m);
-      return i !== undefined && this.cache.model(m)?.enabled !== false && !this.breakers.excluded(m) ? [i] : [];
+      return i !== undefined && this.cache.model(m)?.enabled !== false && !this.breakers.excluded(m, tenant) ? [i] : [];
     });
   }
 
@@ -306,11 +306,12 @@ export class RoutingService {
     return req.input ?? messagesText(req.messages ?? []);
   }
 
-  private candidates(rt: PolicyRuntime, wanted: string[] | undefined): number[] {
+  private candidates(rt: PolicyRuntime, wanted: string[] | undefined, tenant: string): number[] {
     const enabled = (i: number) => this.cache.model(rt.policy.arms[i])?.enabled !== false;
-    // Models behind an open circuit breaker leave routing while they cool down (unless nothing else is left).
+    // Models behind an open circuit breaker leave routing while they cool down (unless nothing else is left), and
+    // so do, for one tenant, models its own failures put it out of.
     const healthy = (list: number[]) => {
-      const ok = list.filter((i) => !this.breakers.excluded(rt.policy.arms[i]));
+      const ok = list.filter((i) => !this.breakers.excluded(rt.policy.arms[i], tenant));
       return ok.length > 0 ? ok : list;
     };
     if (!wanted) {
