@@ -24,6 +24,15 @@ export const keyLimitsSchema = z.strictObject({
 });
 export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 
+/**
+ * The limits a key is held to: its own, and for each limit it does not set, the deployment's default
+ * (`KEY_DEFAULT_LIMITS`, for route keys). Null when neither sets any.
+ */
+export function effectiveLimits(own: KeyLimits | null | undefined, defaults: KeyLimits | null | undefined): KeyLimits | null {
+  const merged = { ...defaults, ...Object.fromEntries(Object.entries(own ?? {}).filter(([, v]) => v !== undefined)) };
+  return Object.keys(merged).length > 0 ? merged : null;
+}
+
 export const createKeySchema = z.strictObject({
   name: id('name'),
   scope: z.enum(SCOPES),

@@ -1,5 +1,20 @@
+import { keyLimitsSchema } from '@app/contracts';
 import { baseEnvSchema, parseEnv } from '@app/infra';
 import { z } from 'zod';
+
+/** A variable holding JSON that `schema` accepts; a parse error names the variable like any other. */
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 export const apiEnvSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -108,6 +123,12 @@ export const apiEnvSchema = baseEnvSchema.extend({
    * key); unset, they are open.
    */
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  /**
+   * Limits every route key is held to where it does not set its own (a JSON object of key limits, e.g.
+   * `{"concurrentRequests":32,"eventsPerMinute":60000}`): a tenant's key created without limits is not unlimited.
+   * Unset: such keys are not limited.
+   */
+  KEY_DEFAULT_LIMITS: z.preprocess((v) => (v === '' ? undefined : v), jsonOf(keyLimitsSchema).optional()),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 export const loadApiEnv = (env = process.env) => parseEnv(apiEnvSchema, env, 'api');

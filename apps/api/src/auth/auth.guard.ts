@@ -44,6 +44,7 @@ export class AuthGuard implements CanActivate, OnModuleInit, OnModuleDestroy {
       lookupsPerSecond: env.AUTH_LOOKUPS_PER_SECOND,
       lookupBurst: env.AUTH_LOOKUP_BURST,
       lookupsPerSecondTotal: env.AUTH_LOOKUPS_PER_SECOND_TOTAL,
+      defaultLimits: env.KEY_DEFAULT_LIMITS ?? null,
     });
     this.metricsHash = env.METRICS_TOKEN ? sha256(env.METRICS_TOKEN) : null;
     this.revocations = new KeyRevocations(redis, env.REDIS_PREFIX);

@@ -43,6 +43,22 @@ describe('KeyResolver', () => {
     expect(await code(r.resolve('never-seen', 'c', t + CACHE_MS))).toBe('UNAVAILABLE');
   });
 
+  it('holds route keys to the default limits where they set none of their own; telemetry and admin keys keep theirs', async () => {
+    const keys = new Keys();
+    keys.rows.set('plain', ROUTE);
+    keys.rows.set('own', { ...ROUTE, keyId: 'key_2', limits: { requestsPerMinute: 10, usdPerDay: 2 } });
+    keys.rows.set('telemetry', { ...ROUTE, keyId: 'key_3', scope: 'telemetry', limits: null });
+    const r = new KeyResolver(keys, { ...opts, defaultLimits: { requestsPerMinute: 3, concurrentRequests: 1 } });
+    expect((await r.resolve('plain', 'c'))?.limits).toEqual({ requestsPerMinute: 3, concurrentRequests: 1 });
+    expect((await r.resolve('own', 'c'))?.limits).toEqual({ requestsPerMinute: 10, concurrentRequests: 1, usdPerDay: 2 });
+    expect((await r.resolve('telemetry', 'c'))?.limits).toBeNull();
+    expect((await r.resolve(opts.adminSecret, 'c'))?.limits).toBeUndefined();
+    // The repository's rows are not changed.
+    expect(keys.rows.get('plain')?.limits).toBeUndefined();
+    // Without defaults a key's own limits are what it gets.
+    expect((await new KeyResolver(keys, opts).resolve('plain', 'c'))?.limits).toBeUndefined();
+  });
+
   it('caps lookups of unknown tokens per client (429 without a query) but not re-checks of known keys', async () => {
     const keys = new Keys();
     keys.rows.set('good', ROUTE);

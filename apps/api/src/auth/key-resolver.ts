@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type Principal } from '@app/contracts';
+import { effectiveLimits, type KeyLimits, type Principal } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { type KeysRepository } from '@app/persistence';
 import { Lru } from './lru.js';
@@ -22,6 +22,8 @@ export interface KeyResolverOptions {
   lookupBurst: number;
   /** The same for all clients together (a ceiling on what rotating addresses can make Postgres do). */
   lookupsPerSecondTotal: number;
+  /** Limits of route keys where they set none of their own (KEY_DEFAULT_LIMITS). */
+  defaultLimits?: KeyLimits | null;
 }
 
 const BOOTSTRAP: Principal = { keyId: 'bootstrap', owner: 'admin', scope: 'admin', policies: null };
@@ -49,12 +51,14 @@ export class KeyResolver {
   private readonly perClient: TokenBuckets;
   private readonly allClients: TokenBuckets;
   private readonly adminHash: Buffer;
+  private readonly defaultLimits: KeyLimits | null;
 
   constructor(
     private readonly keys: Pick<KeysRepository, 'findBySecret'>,
     o: KeyResolverOptions,
   ) {
     this.adminHash = sha256(o.adminSecret);
+    this.defaultLimits = o.defaultLimits ?? null;
     this.perClient = new TokenBuckets({ ratePerSecond: o.lookupsPerSecond, burst: o.lookupBurst, maxClients: TRACKED_CLIENTS });
     this.allClients = new TokenBuckets({
       ratePerSecond: o.lookupsPerSecondTotal,
@@ -111,7 +115,10 @@ export class KeyResolver {
   private lookup(secret: string, k: string): Promise<Principal | null> {
     let q = this.inFlight.get(k);
     if (!q) {
-      q = this.keys.findBySecret(secret).finally(() => this.inFlight.delete(k));
+      q = this.keys
+        .findBySecret(secret)
+        .then((p) => (p?.scope === 'route' && this.defaultLimits ? { ...p, limits: effectiveLimits(p.limits, this.defaultLimits) } : p))
+        .finally(() => this.inFlight.delete(k));
       this.inFlight.set(k, q);
     }
     return q;
