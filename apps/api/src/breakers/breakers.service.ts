@@ -129,19 +129,27 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
   /**
    * A failed call of `tenant`, let through at `admittedAt`: counted while the breaker is closed, unless the call
    * was admitted before its last close or check (an open breaker counts only its health check's failure). When the
-   * model's failures or the tenant's reach the threshold, runs `check` before anything opens: the model fails it,
-   * and its breaker opens; it answers, and only that tenant is out of it for a cool-down.
+   * model's failures or the tenant's reach the threshold, answers 'check' and runs `check` in the background
+   * before anything opens: the model fails it, and its breaker opens; it answers, and only that tenant is out of it
+   * for a cool-down. The failed call does not wait for it (a hanging model would hold it for the check's timeout):
+   * it moves on to its next candidate. Null when Redis did not take the failure.
    */
-  async failure(model: string, admittedAt: number, tenant: string | null = null, check?: HealthCheck): Promise<void> {
+  async failure(model: string, admittedAt: number, tenant: string | null = null, check?: HealthCheck): Promise<FailureAnswer | null> {
     const at = Date.now();
     let answer: FailureAnswer;
     try {
       answer = await this.store.failure(model, this.settings, at, null, admittedAt, tenant);
     } catch (err) {
       this.log.warn('breaker state not written', { model, error: (err as Error).message });
-      return;
+      return null;
     }
-    if (answer !== 'check') return this.record(() => Promise.resolve(answer), model);
+    if (answer === 'check') void this.verdict(model, at, tenant, check);
+    else await this.record(() => Promise.resolve(answer), model);
+    return answer;
+  }
+
+  /** Runs the check a failure at `at` was granted and writes its verdict. */
+  private async verdict(model: string, at: number, tenant: string | null, check?: HealthCheck): Promise<void> {
     const verdict = check ? await this.check(model, check) : false;
     await this.record(async () => {
       const after = await this.store.verdict(model, this.settings, at, verdict === null ? 'none' : verdict ? 'up' : 'down');

@@ -462,13 +462,14 @@ export class ProxyService implements OnApplicationShutdown {
         if (f.reason === 'local') throw f.cause;
         throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
       }
-      if (this.blamesModel(model, out)) await this.breakers.failure(breaker, admittedAt, call.tenant, check);
+      // At the threshold the router checks the model in the background; this call moves on meanwhile.
+      const counted = this.blamesModel(model, out) ? await this.breakers.failure(breaker, admittedAt, call.tenant, check) : null;
       if (out.committed) {
         // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
         record(model, out.partial ?? null);
         return true;
       }
-      if (this.breakers.excluded(breaker, call.tenant)) return false;
+      if (counted === 'check' || this.breakers.excluded(breaker, call.tenant)) return false;
     }
     return false;
   }
