@@ -14,6 +14,11 @@ export interface BreakerInfo {
    * it may not call the model, its own failures having reached the threshold while the model answered the router.
    */
   tenants?: Record<string, { failures: number; outUntil: number }>;
+  /**
+   * A check of the model under way (present only then): until when its slot is held, and the tenant whose own
+   * failures asked for it (null: the model's count did), which keeps off the model meanwhile (null: everyone).
+   */
+  checking?: { until: number; tenant: string | null };
 }
 
 /** What a failure did: counted ('closed'), opened the breaker, or asks the caller to check the model ('check'). */
@@ -44,6 +49,23 @@ type BreakerRedis = RedisClient & {
     tenant?: string,
   ): Promise<string>;
 };
+
+/** One breaker's JSON state (breaker-1.lua) as the replicas read it. */
+function parseBreaker(raw: string): BreakerInfo {
+  const s = JSON.parse(raw) as Omit<BreakerInfo, 'tenants' | 'checking'> & {
+    tenants?: Record<string, { f: number; out: number }>;
+    checkUntil?: number;
+    checkTenant?: string;
+  };
+  const tenants = Object.entries(s.tenants ?? {}).map(([t, e]) => [t, { failures: e.f, outUntil: e.out }] as const);
+  return {
+    state: s.state,
+    failures: s.failures,
+    openedAt: s.openedAt,
+    ...(tenants.length > 0 ? { tenants: Object.fromEntries(tenants) } : {}),
+    ...(s.checkUntil ? { checking: { until: s.checkUntil, tenant: s.checkTenant || null } } : {}),
+  };
+}
 
 /** Per-model circuit breakers in one Redis hash, so every api replica sees the same state (breaker-1.lua). */
 export class BreakerStore {
@@ -122,9 +144,7 @@ export class BreakerStore {
     const raw = await this.redis.hgetall(this.keys.breakers());
     const out = new Map<string, BreakerInfo>();
     for (const [model, v] of Object.entries(raw)) {
-      const s = JSON.parse(v) as Omit<BreakerInfo, 'tenants'> & { tenants?: Record<string, { f: number; out: number }> };
-      const tenants = Object.entries(s.tenants ?? {}).map(([t, e]) => [t, { failures: e.f, outUntil: e.out }] as const);
-      out.set(model, { state: s.state, failures: s.failures, openedAt: s.openedAt, ...(tenants.length > 0 ? { tenants: Object.fromEntries(tenants) } : {}) });
+      out.set(model, parseBreaker(v));
     }
     return out;
   }

@@ -18,8 +18,8 @@ describe('default key limits', () => {
   let svc: Running;
   let up: FakeUpstream;
   let admin: ReturnType<typeof client>;
-  const key = async (name: string, limits?: Record<string, number>) => {
-    const r = await admin.post('/admin/keys', { name, scope: 'route', ...(limits ? { limits } : {}) });
+  const key = async (name: string, limits?: Record<string, number>, scope = 'route') => {
+    const r = await admin.post('/admin/keys', { name, scope, ...(limits ? { limits } : {}) });
     expect(r.status).toBe(201);
     return { id: r.body.id as string, c: client(svc.url, r.body.secret as string) };
   };
@@ -28,7 +28,7 @@ describe('default key limits', () => {
     up = await startFakeUpstream();
     env = await freshEnvironment('key_defaults');
     svc = await startService(env, 1, {
-      KEY_DEFAULT_LIMITS: JSON.stringify({ requestsPerMinute: 3, concurrentRequests: 1 }),
+      KEY_DEFAULT_LIMITS: JSON.stringify({ requestsPerMinute: 3, concurrentRequests: 1, eventsPerMinute: 2 }),
       PROXY_TTFT_TIMEOUT_MS: '1500',
     });
     admin = client(svc.url);
@@ -47,16 +47,29 @@ describe('default key limits', () => {
   it('holds a key without limits to the defaults, and a key with some of its own to the defaults of the rest', async () => {
     await inOneMinute();
     const plain = await key('plain');
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await plain.c.post('/v1/route', { policy: 'chat', input: `q${i}` })).status);
-    expect(statuses).toEqual([200, 200, 200, 429]);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await plain.c.post('/v1/route', { policy: 'chat', input: `q${i}` }));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
     const refused = await plain.c.post('/v1/route', { policy: 'chat', input: 'again' });
     expect(refused.body.errors).toEqual([{ path: 'limits.requestsPerMinute', message: 'limit reached' }]);
-    // The admin API still shows the key's own limits (none).
-    expect((await admin.get('/admin/keys')).body.keys.find((k: { id: string }) => k.id === plain.id).limits).toBeNull();
+    // Events too: two a minute.
+    const thumb = { decisionId: answers[0].body.decisionId as string, thumb: 'up' };
+    expect((await plain.c.post('/v1/feedback/batch', { events: [thumb, thumb] })).status).toBe(202);
+    const over = await plain.c.post('/v1/feedback', thumb);
+    expect(over.status).toBe(429);
+    expect(over.body.errors).toEqual([{ path: 'limits.eventsPerMinute', message: 'limit reached' }]);
+    // The admin API shows the key's own limits (none), and what it is held to.
+    const shown = (await admin.get('/admin/keys')).body.keys.find((k: { id: string }) => k.id === plain.id);
+    expect(shown.limits).toBeNull();
+    expect(shown.effectiveLimits).toEqual({ requestsPerMinute: 3, concurrentRequests: 1, eventsPerMinute: 2 });
 
     // Its own requests per minute (10) win over the default (3); calls in flight keep the default (1).
     const own = await key('own', { requestsPerMinute: 10 });
+    expect((await admin.get('/admin/keys')).body.keys.find((k: { id: string }) => k.id === own.id).effectiveLimits).toEqual({
+      requestsPerMinute: 10,
+      concurrentRequests: 1,
+      eventsPerMinute: 2,
+    });
     for (let i = 0; i < 5; i++) expect((await own.c.post('/v1/route', { policy: 'chat', input: `o${i}` })).status).toBe(200);
     const hanging = own.c.post('/v1/chat/completions', { model: 'stuck', messages: [{ role: 'user', content: 'hi' }] });
     await eventually(async () => (up.hits.get('up-stuck') ?? 0) >= 1, 2000);
@@ -66,9 +79,11 @@ describe('default key limits', () => {
     expect((await hanging).status).toBe(502);
     expect((await own.c.post('/v1/chat/completions', { model: 'small', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
 
-    // The admin key is not a tenant's: no default applies to it.
-    const adminKey = client(svc.url, ADMIN_KEY);
-    for (let i = 0; i < 6; i++) expect((await adminKey.post('/v1/route', { policy: 'chat', input: `a${i}` })).status).toBe(200);
+    // Admin keys (the bootstrap key, and one stored like the others) are not a tenant's: no default applies to them.
+    const stored = await key('operator', undefined, 'admin');
+    for (const c of [client(svc.url, ADMIN_KEY), stored.c])
+      for (let i = 0; i < 6; i++) expect((await c.post('/v1/route', { policy: 'chat', input: `a${i}` })).status).toBe(200);
+    expect((await admin.get('/admin/keys')).body.keys.find((k: { id: string }) => k.id === stored.id).effectiveLimits).toBeNull();
   }, 30_000);
 
   it('refuses a bad KEY_DEFAULT_LIMITS at start, naming the variable and the field', () => {

@@ -41,9 +41,10 @@ describe('breaker-1.lua: per-model circuit breaker with per-tenant counts, share
     expect(await breakers.failure(m, S, T0 + 3)).toBe('closed');
     expect(await breakers.failure(m, S, T0 + 4)).toBe('closed');
     expect(await breakers.failure(m, S, T0 + 5)).toBe('check');
-    // Failures while the check is under way are counted, and ask for no second check.
+    // Failures while the check is under way are counted, and ask for no second check. The model's count asked for
+    // it (no tenant named): everyone keeps off the model until its verdict.
     expect(await breakers.failure(m, S, T0 + 6)).toBe('closed');
-    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 4, openedAt: 0 });
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 4, openedAt: 0, checking: { until: T0 + 5 + S.probeTtlMs, tenant: null } });
     // A verdict naming another grant time changes nothing; the check's own opens the breaker.
     expect(await breakers.verdict(m, S, T0 + 4, 'down', T0 + 7)).toBe('closed');
     expect(await breakers.verdict(m, S, T0 + 5, 'down', T0 + 8)).toBe('open');
@@ -102,13 +103,42 @@ describe('breaker-1.lua: per-model circuit breaker with per-tenant counts, share
     expect(await breakers.failure(m, S, T0, null, null, 'a')).toBe('closed');
     expect(await breakers.failure(m, S, T0, null, null, 'a')).toBe('closed');
     expect(await breakers.failure(m, S, T0 + 1, null, null, 'b')).toBe('check');
+    expect((await breakers.all()).get(m)?.checking).toEqual({ until: T0 + 1 + S.probeTtlMs, tenant: null });
     expect(await breakers.verdict(m, S, T0 + 1, 'up', T0 + 2)).toBe('closed');
-    // Each keeps its own count: `a`'s next failure brings it to the threshold, and the check it asks for names it.
-    expect((await breakers.all()).get(m)?.tenants).toEqual({ a: { failures: 2, outUntil: 0 }, b: { failures: 1, outUntil: 0 } });
+    // The model answered: those failures were no one's own doing, and every count restarts.
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+    for (let i = 0; i < S.threshold - 1; i++) expect(await breakers.failure(m, S, T0 + 3, null, null, 'a')).toBe('closed');
     expect(await breakers.failure(m, S, T0 + 3, null, null, 'a')).toBe('check');
+    // A check `a`'s own count asked for: `a` keeps off the model meanwhile, other tenants do not.
+    expect((await breakers.all()).get(m)?.checking).toEqual({ until: T0 + 3 + S.probeTtlMs, tenant: 'a' });
     expect(await breakers.verdict(m, S, T0 + 3, 'down', T0 + 4)).toBe('open');
-    // Opened for everyone (the model's count restarted at the first check); the tenants' counts were the model's failures and leave.
-    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 1, openedAt: T0 + 4 });
+    // Opened for everyone; the tenants' counts were the model's failures and leave.
+    expect((await breakers.all()).get(m)).toEqual({ state: 'open', failures: 3, openedAt: T0 + 4 });
+  });
+
+  it("puts a tenant out only if its count still reaches the threshold at the verdict; a tenant's failures are in a row within a cool-down", async () => {
+    const m = model();
+    for (let i = 0; i < S.threshold - 1; i++) await breakers.failure(m, S, T0, null, null, 'alice');
+    expect(await breakers.failure(m, S, T0 + 1, null, null, 'alice')).toBe('check');
+    // Her next call works before the verdict: her count is gone, and the check's `up` puts no one out.
+    expect(await breakers.success(m, S, T0 + 2, 'alice')).toBe('closed');
+    expect(await breakers.verdict(m, S, T0 + 1, 'up', T0 + 3)).toBe('closed');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+    // Failures more than a cool-down apart are not in a row for the tenant (the model's own count has no window).
+    const t = T0 + 10;
+    for (let i = 0; i < S.threshold - 1; i++) expect(await breakers.failure(m, S, t + i * (S.cooldownMs + 1), null, null, 'bob')).toBe('closed');
+    expect((await breakers.all()).get(m)?.tenants).toEqual({ bob: { failures: 1, outUntil: 0 } });
+    // A tenant whose last failure is more than a cool-down old leaves the state at the next write.
+    await breakers.success(m, S, t + S.threshold * (S.cooldownMs + 1), 'carol');
+    expect((await breakers.all()).get(m)).toEqual({ state: 'closed', failures: 0, openedAt: 0 });
+  });
+
+  it('keeps at most 64 tenants that are not out, dropping the ones failed longest ago first', async () => {
+    const m = model();
+    for (let i = 0; i < 200; i++) await breakers.failure(m, S, T0 + i, null, null, `t${i}`);
+    const tenants = Object.keys((await breakers.all()).get(m)?.tenants ?? {});
+    expect(tenants).toHaveLength(64);
+    expect(tenants.sort()).toEqual(Array.from({ length: 64 }, (_, i) => `t${136 + i}`).sort());
   });
 
   it('lets no one through during the cool-down, then exactly one probe per probe ttl', async () => {
@@ -148,6 +178,9 @@ describe('breaker-1.lua: per-model circuit breaker with per-tenant counts, share
     expect(await breakers.probe(m, S, t + 10 + S.cooldownMs + 6)).toBe('closed');
     // Closed again with a clean count: one failure does not reopen it.
     expect(await breakers.failure(m, S, t + 20 + S.cooldownMs)).toBe('closed');
+    // A probe's failure reported after the breaker closed is not counted (nor can it ask for a check).
+    expect(await breakers.failure(m, S, t + 21 + S.cooldownMs, t + 10 + S.cooldownMs)).toBe('closed');
+    expect((await breakers.all()).get(m)?.failures).toBe(1);
   });
 
   it('after a close, a call admitted before it that fails late is not counted; one admitted after it is', async () => {

@@ -75,9 +75,11 @@ export async function startFakeUpstream(
         hits.set(model, (hits.get(model) ?? 0) + 1);
         lastHeaders.set(model, req.headers);
         lastBodies.set(model, body);
-        const mode = modes.get(model) ?? 'ok';
+        const said = String(body.messages?.at(-1)?.content ?? '');
+        // A request whose last message says so fails with a 500 (parameters an upstream chokes on): the caller's doing.
+        const mode = said.includes('[boom]') ? 'error500' : (modes.get(model) ?? 'ok');
         // Never answers (the proxy's timeouts must fire): the model's mode, or a request whose last message says so.
-        if (mode === 'hang' || String(body.messages?.at(-1)?.content ?? '').includes('[hang]')) return;
+        if (mode === 'hang' || said.includes('[hang]')) return;
         if (mode === 'reset') {
           req.socket.destroy();
           return;

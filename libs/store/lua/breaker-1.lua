@@ -5,38 +5,46 @@
 --       probe), when the failing call was admitted (none: not known), its tenant (none: not known); 'ok': -, -, the
 --       tenant; 'verdict': the check's grant time, 'up' | 'down' | 'none'.
 -- State: {state = 'closed' | 'open', failures, openedAt, probeUntil, closedAt, checkUntil, checkTenant,
---         tenants = {[tenant] = {f = its failures in a row, out = until when it may not call the model (ms)}}}.
+--         tenants = {[tenant] = {f = its failures in a row, at = its last failure (ms), out = until when it may not
+--         call the model (ms)}}}.
 --  fail : closed: failures + 1 and the tenant's own + 1, except a call admitted before the breaker last closed or
 --         last checked healthy (its late failure says nothing of the model since), and a call of a tenant that is
 --         out of the model. When either count reaches `threshold`, and no check is under way, returns 'check': the
 --         caller runs the router's own health check of the model and reports it with 'verdict' (checkUntil = now +
---         ttl holds the slot). The failures may be the caller's own doing (its parameters, its prompts), so the
---         model is not opened for every tenant on them alone.
+--         ttl holds the slot; checkTenant names the tenant whose own count reached it, '' when only the model's
+--         did). Meanwhile that tenant (or, for '', everyone) keeps off the model. The failures may be the caller's
+--         own doing (its parameters, its prompts), so the model is not opened for every tenant on them alone.
+--         A tenant's failures are in a row only within a cool-down of each other.
 --         Open: only the half-open probe's own failure (its grant time matching probeUntil) counts, and re-opens
---         it (a fresh cool-down); a call admitted before it opened that fails late leaves it as it is. Returns state.
+--         it (a fresh cool-down); a call admitted before it opened that fails late leaves it as it is, and so does a
+--         probe's failure reported after the breaker closed. Returns state.
 --  verdict: the check granted at that time: 'down' opens the breaker for everyone; 'up' (the model answers the
---         router) clears the count, and the tenant whose own failures reached the threshold (checkTenant) is out of
---         the model for a cool-down, returning 'tenant'; 'none' frees the slot. A stale grant changes nothing.
+--         router) clears the model's count, and the tenant whose own failures reached the threshold, if they still
+--         do, is out of the model for a cool-down ('tenant'); a check for the model's count alone clears every
+--         tenant's count too. 'none' frees the slot. A stale grant changes nothing.
 --  ok   : open: closes and resets (closedAt = now). Closed: clears the count and the tenant's own. Returns 'closed'.
 --  probe: for an open breaker whose cool-down has passed, lets exactly one caller through (probeUntil = now +
 --         ttl) and returns 'probe'; otherwise returns the current state.
 --  release: a probe granted at `now` that ended without a verdict (the model not callable as configured, its check
 --         out of time unsent) frees its slot, so the next caller may probe at once; only that probe's slot
 --         (probeUntil = now + ttl), not a later caller's. Returns the state.
--- Tenants with no failures and no time out are dropped from the state, so it holds at most the tenants failing now.
+-- Tenants leave the state when they are not out and have no failure within a cool-down; beyond MAX_TENANTS the
+-- ones failed longest ago that are not out leave first, so the state stays small whatever many tenants do.
 local raw = redis.call('HGET', KEYS[1], ARGV[2])
 local s = raw and cjson.decode(raw) or { state = 'closed', failures = 0, openedAt = 0, probeUntil = 0 }
 local now = tonumber(ARGV[3])
 local threshold = tonumber(ARGV[4])
 local ttl = tonumber(ARGV[6])
+local cooldown = tonumber(ARGV[5])
 local op = ARGV[1]
+local MAX_TENANTS = 64
 if type(s.tenants) ~= 'table' then s.tenants = {} end
 
 local function tenant(name)
   if not name or name == '' then return nil end
   local e = s.tenants[name]
   if not e then
-    e = { f = 0, out = 0 }
+    e = { f = 0, out = 0, at = 0 }
     s.tenants[name] = e
   end
   return e
@@ -63,13 +71,18 @@ if op == 'ok' then
   if e then e.f = 0 end
 elseif op == 'fail' then
   local admitted = tonumber(ARGV[8])
+  local probe = tonumber(ARGV[7])
   if s.state == 'closed' then
     local e = tenant(ARGV[9])
-    if (admitted and admitted < (s.closedAt or 0)) or (e and e.out > now) then
+    if probe or (admitted and admitted < (s.closedAt or 0)) or (e and e.out > now) then
       return s.state
     end
     s.failures = s.failures + 1
-    if e then e.f = e.f + 1 end
+    if e then
+      if now - (e.at or 0) > cooldown then e.f = 0 end
+      e.f = e.f + 1
+      e.at = now
+    end
     local mine = e and e.f >= threshold
     if (s.failures >= threshold or mine) and now >= (s.checkUntil or 0) then
       s.checkUntil = now + ttl
@@ -77,7 +90,6 @@ elseif op == 'fail' then
       answer = 'check'
     end
   else
-    local probe = tonumber(ARGV[7])
     if not probe or s.probeUntil ~= probe + ttl then
       return s.state
     end
@@ -95,16 +107,19 @@ elseif op == 'verdict' then
   elseif verdict == 'up' then
     s.failures = 0
     s.closedAt = now
-    local e = tenant(s.checkTenant)
-    if e then
+    local named = s.checkTenant and s.checkTenant ~= ''
+    local e = named and s.tenants[s.checkTenant] or nil
+    if e and e.f >= threshold then
       e.f = 0
-      e.out = now + tonumber(ARGV[5])
+      e.out = now + cooldown
       answer = 'tenant'
+    elseif not named then
+      for _, t in pairs(s.tenants) do t.f = 0 end
     end
   end
   s.checkTenant = nil
 elseif op == 'probe' then
-  if s.state == 'open' and now - s.openedAt >= tonumber(ARGV[5]) and now >= s.probeUntil then
+  if s.state == 'open' and now - s.openedAt >= cooldown and now >= s.probeUntil then
     s.probeUntil = now + ttl
     redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(s))
     return 'probe'
@@ -116,8 +131,17 @@ elseif op == 'release' then
   end
   s.probeUntil = 0
 end
+local kept = {}
 for name, e in pairs(s.tenants) do
-  if e.f == 0 and e.out <= now then s.tenants[name] = nil end
+  if e.out <= now and (e.f == 0 or now - (e.at or 0) > cooldown) then
+    s.tenants[name] = nil
+  elseif e.out <= now then
+    kept[#kept + 1] = name
+  end
+end
+if #kept > MAX_TENANTS then
+  table.sort(kept, function(a, b) return (s.tenants[a].at or 0) < (s.tenants[b].at or 0) end)
+  for i = 1, #kept - MAX_TENANTS do s.tenants[kept[i]] = nil end
 end
 redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(s))
 return answer or s.state

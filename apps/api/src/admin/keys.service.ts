@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type CreateKeyInput, type PatchKeyInput } from '@app/contracts';
+import { type CreateKeyInput, effectiveLimits, type KeyLimits, type PatchKeyInput, type Scope } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, Logger, REDIS, type RedisClient } from '@app/infra';
 import { KeysRepository } from '@app/persistence';
@@ -13,6 +13,7 @@ import { configKeyId } from '../config-file/plan.js';
 export class KeysService {
   private readonly revocations: KeyRevocations;
   private readonly log: Logger;
+  private readonly defaults: KeyLimits | null;
 
   constructor(
     private readonly keys: KeysRepository,
@@ -22,10 +23,16 @@ export class KeysService {
   ) {
     this.revocations = new KeyRevocations(redis, env.REDIS_PREFIX);
     this.log = logger.child('keys');
+    this.defaults = env.KEY_DEFAULT_LIMITS ?? null;
   }
 
-  create(k: CreateKeyInput) {
-    return this.keys.create(k.name, k.scope, k.policies ?? null, k.limits ?? null);
+  /** A key as the admin API shows it: with `effectiveLimits`, what it is held to, when KEY_DEFAULT_LIMITS is set. */
+  private shown<R extends { scope: Scope; limits?: KeyLimits | null }>(row: R): R & { effectiveLimits?: KeyLimits | null } {
+    return this.defaults ? { ...row, effectiveLimits: row.scope === 'route' ? effectiveLimits(row.limits, this.defaults) : (row.limits ?? null) } : row;
+  }
+
+  async create(k: CreateKeyInput) {
+    return this.shown(await this.keys.create(k.name, k.scope, k.policies ?? null, k.limits ?? null));
   }
 
   /**
@@ -36,11 +43,11 @@ export class KeysService {
     const row = await this.keys.setLimits(id, patch.limits);
     if (!row) throw new DomainError('KEY_NOT_FOUND', `key ${id} does not exist or is revoked`);
     this.log.info('key limits changed', { keyId: id, limits: patch.limits });
-    return row;
+    return this.shown(row);
   }
 
-  list() {
-    return this.keys.list();
+  async list() {
+    return (await this.keys.list()).map((r) => this.shown(r));
   }
 
   /**

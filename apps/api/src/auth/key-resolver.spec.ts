@@ -48,10 +48,12 @@ describe('KeyResolver', () => {
     keys.rows.set('plain', ROUTE);
     keys.rows.set('own', { ...ROUTE, keyId: 'key_2', limits: { requestsPerMinute: 10, usdPerDay: 2 } });
     keys.rows.set('telemetry', { ...ROUTE, keyId: 'key_3', scope: 'telemetry', limits: null });
+    keys.rows.set('operator', { ...ROUTE, keyId: 'key_4', scope: 'admin', limits: null });
     const r = new KeyResolver(keys, { ...opts, defaultLimits: { requestsPerMinute: 3, concurrentRequests: 1 } });
     expect((await r.resolve('plain', 'c'))?.limits).toEqual({ requestsPerMinute: 3, concurrentRequests: 1 });
     expect((await r.resolve('own', 'c'))?.limits).toEqual({ requestsPerMinute: 10, concurrentRequests: 1, usdPerDay: 2 });
     expect((await r.resolve('telemetry', 'c'))?.limits).toBeNull();
+    expect((await r.resolve('operator', 'c'))?.limits).toBeNull();
     expect((await r.resolve(opts.adminSecret, 'c'))?.limits).toBeUndefined();
     // The repository's rows are not changed.
     expect(keys.rows.get('plain')?.limits).toBeUndefined();

@@ -33,14 +33,18 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
   readonly settings: BreakerSettings;
   private readonly log: Logger;
 
-  /** Health checks this replica ran, per breaker and outcome (router_breaker_probes_total). */
+  /** Half-open probes this replica ran, per breaker and outcome (router_breaker_probes_total). */
   readonly probeCounts = new Map<string, Record<'up' | 'down' | 'none', number>>();
+  /** Checks at the threshold this replica ran, per breaker and outcome (router_breaker_checks_total). */
+  readonly checkCounts = new Map<string, Record<'up' | 'down' | 'none', number>>();
   /** Tenants this replica's checks put out of a model, per breaker (router_breaker_tenant_outs_total). */
   readonly tenantOuts = new Map<string, number>();
 
   constructor(@Inject(REDIS) redis: RedisClient, @Inject(CONFIG) env: ApiEnv, logger: Logger) {
     this.store = new BreakerStore(redis, env.REDIS_PREFIX);
-    this.settings = { threshold: env.BREAKER_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS, probeTtlMs: Math.max(env.PROXY_TIMEOUT_MS, 1000) };
+    // A probe or check is the router's own request, out of time after PROXY_TTFT_TIMEOUT_MS: its slot is held a
+    // second longer, so that a verdict lost with its replica delays the next one by that much only.
+    this.settings = { threshold: env.BREAKER_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS, probeTtlMs: env.PROXY_TTFT_TIMEOUT_MS + 1000 };
     this.log = logger.child('breakers');
   }
 
@@ -68,9 +72,16 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     return (s?.state === 'open' && now - s.openedAt < this.settings.cooldownMs) || this.out(model, tenant, now);
   }
 
-  /** Whether `tenant`'s own failures put it out of `model` for now (the model itself answered the router). */
+  /**
+   * Whether `tenant` keeps off `model` for now: its own failures put it out (the model answered the router), or a
+   * check of the model is under way that its failures asked for, or that the model's own count did (everyone).
+   */
   out(model: string, tenant: string | null, now = Date.now()): boolean {
-    return tenant !== null && (this.states.get(model)?.tenants?.[tenant]?.outUntil ?? 0) > now;
+    const s = this.states.get(model);
+    if (!s) return false;
+    const c = s.checking;
+    if (c && c.until > now && (c.tenant === null || c.tenant === tenant)) return true;
+    return tenant !== null && (s.tenants?.[tenant]?.outUntil ?? 0) > now;
   }
 
   state(model: string, now = Date.now()): BreakerView {
@@ -100,7 +111,7 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
 
   /** Runs the health check of the probe granted at `grantedAt`: closes the breaker (true) or re-opens it. */
   private async probe(model: string, grantedAt: number, check: HealthCheck): Promise<boolean> {
-    const verdict = await this.check(model, check);
+    const verdict = await this.check(model, check, this.probeCounts);
     if (verdict === true) await this.record(() => this.store.success(model, this.settings), model);
     else if (verdict === false) await this.record(() => this.store.failure(model, this.settings, Date.now(), grantedAt), model);
     else
@@ -110,12 +121,13 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
     return verdict === true;
   }
 
-  /** The router's own health check of `model`, counted. */
-  private async check(model: string, check: HealthCheck): Promise<boolean | null> {
-    const verdict = await check().catch(() => false);
-    const counts = this.probeCounts.get(model) ?? { up: 0, down: 0, none: 0 };
+  /** The router's own health check of `model`, counted in `into`. */
+  private async check(model: string, check: HealthCheck, into: BreakerService['probeCounts']): Promise<boolean | null> {
+    // A local error says nothing of the model: no verdict.
+    const verdict = await check().catch(() => null);
+    const counts = into.get(model) ?? { up: 0, down: 0, none: 0 };
     counts[verdict === null ? 'none' : verdict ? 'up' : 'down']++;
-    this.probeCounts.set(model, counts);
+    into.set(model, counts);
     return verdict;
   }
 
@@ -150,7 +162,7 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
 
   /** Runs the check a failure at `at` was granted and writes its verdict. */
   private async verdict(model: string, at: number, tenant: string | null, check?: HealthCheck): Promise<void> {
-    const verdict = check ? await this.check(model, check) : false;
+    const verdict = check ? await this.check(model, check, this.checkCounts) : false;
     await this.record(async () => {
       const after = await this.store.verdict(model, this.settings, at, verdict === null ? 'none' : verdict ? 'up' : 'down');
       if (after !== 'tenant') return after;

@@ -172,12 +172,22 @@ export class MetricsService {
     });
     new Counter({
       name: 'router_breaker_probes_total',
-      help: "The router's own health checks of models (a breaker open past its cool-down, or failures at the threshold), by breaker and outcome (up, down, none)",
+      help: "The router's own half-open probes of models whose breaker was open past its cool-down, by breaker and outcome (up, down, none)",
       labelNames: ['breaker', 'outcome'],
       registers: [this.registry],
       collect() {
         this.reset();
         for (const [breaker, outcomes] of breakers.probeCounts) for (const [outcome, n] of Object.entries(outcomes)) this.inc({ breaker, outcome }, n);
+      },
+    });
+    new Counter({
+      name: 'router_breaker_checks_total',
+      help: "The router's own checks of models whose failures in a row (the model's, or one tenant's) reached the threshold, by breaker and outcome (up, down, none)",
+      labelNames: ['breaker', 'outcome'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [breaker, outcomes] of breakers.checkCounts) for (const [outcome, n] of Object.entries(outcomes)) this.inc({ breaker, outcome }, n);
       },
     });
     new Counter({
