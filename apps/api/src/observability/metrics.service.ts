@@ -146,6 +146,51 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** The breakers' gauges and counters, read from this replica's BreakerService at each scrape. */
+  private breakerMetrics(breakers: BreakerService, cache: PolicyCache): void {
+    const outcomes = (name: string, help: string, counts: BreakerService['probeCounts']) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['breaker', 'outcome'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [breaker, byOutcome] of counts) for (const [outcome, n] of Object.entries(byOutcome)) this.inc({ breaker, outcome }, n);
+        },
+      });
+    new Gauge({
+      name: 'router_breaker_open',
+      help: 'Circuit breaker per model: 1 open, 0 closed',
+      labelNames: ['model'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const id of cache.modelIds()) this.set({ model: id }, breakers.state(id).state === 'open' ? 1 : 0);
+      },
+    });
+    outcomes(
+      'router_breaker_probes_total',
+      "The router's own half-open probes of models whose breaker was open past its cool-down, by breaker and outcome (up, down, none)",
+      breakers.probeCounts,
+    );
+    outcomes(
+      'router_breaker_checks_total',
+      "The router's own checks of models whose failures in a row (the model's, or one tenant's) reached the threshold, by breaker and outcome (up, down, none)",
+      breakers.checkCounts,
+    );
+    new Counter({
+      name: 'router_breaker_tenant_outs_total',
+      help: "Tenants put out of a model for a cool-down: their own calls' failures reached the threshold while the model answered the router's health check",
+      labelNames: ['breaker'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [breaker, n] of breakers.tenantOuts) this.inc({ breaker }, n);
+      },
+    });
+  }
+
   constructor(@InjectQueue(QUEUE_NAME) queue: Queue, breakers: BreakerService, cache: PolicyCache, letters: DeadLettersRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'router_' });
     new Gauge({
@@ -160,46 +205,7 @@ export class MetricsService {
         }
       },
     });
-    new Gauge({
-      name: 'router_breaker_open',
-      help: 'Circuit breaker per model: 1 open, 0 closed',
-      labelNames: ['model'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const id of cache.modelIds()) this.set({ model: id }, breakers.state(id).state === 'open' ? 1 : 0);
-      },
-    });
-    new Counter({
-      name: 'router_breaker_probes_total',
-      help: "The router's own half-open probes of models whose breaker was open past its cool-down, by breaker and outcome (up, down, none)",
-      labelNames: ['breaker', 'outcome'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [breaker, outcomes] of breakers.probeCounts) for (const [outcome, n] of Object.entries(outcomes)) this.inc({ breaker, outcome }, n);
-      },
-    });
-    new Counter({
-      name: 'router_breaker_checks_total',
-      help: "The router's own checks of models whose failures in a row (the model's, or one tenant's) reached the threshold, by breaker and outcome (up, down, none)",
-      labelNames: ['breaker', 'outcome'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [breaker, outcomes] of breakers.checkCounts) for (const [outcome, n] of Object.entries(outcomes)) this.inc({ breaker, outcome }, n);
-      },
-    });
-    new Counter({
-      name: 'router_breaker_tenant_outs_total',
-      help: "Tenants put out of a model for a cool-down: their own calls' failures reached the threshold while the model answered the router's health check",
-      labelNames: ['breaker'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [breaker, n] of breakers.tenantOuts) this.inc({ breaker }, n);
-      },
-    });
+    this.breakerMetrics(breakers, cache);
     new Gauge({
       name: 'router_queue_jobs',
       help: 'Event queue jobs by state',

@@ -420,7 +420,12 @@ export class ProxyService implements OnApplicationShutdown {
     const breaker = breakerId(id, call.endpoint);
     const check = () => healthCheck(this.upstreams, model, call.endpoint, this.env.PROXY_TTFT_TIMEOUT_MS);
     if (this.breakers.out(breaker, call.tenant)) {
-      attempts.push(notCalled(id, "this tenant's recent calls of the model failed: it keeps off the model while the router checks it, or for a cool-down after it answered the router"));
+      attempts.push(
+        notCalled(
+          id,
+          "this tenant's recent calls of the model failed: it keeps off the model while the router checks it, or for a cool-down after it answered the router",
+        ),
+      );
       return false;
     }
     if (!(await this.breakers.admit(breaker, check))) {
