@@ -371,6 +371,17 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     expect((await admin.get('/admin/energy-readings?model=theirs-only')).body.readings).toEqual([]);
   });
 
+  it("no route or telemetry key takes the bootstrap admin key's owner name (its decisions, event ids, breaker counts)", async () => {
+    const { admin } = await fresh('ht_owner');
+    for (const scope of ['route', 'telemetry']) {
+      const r = await admin.post('/admin/keys', { name: 'admin', scope });
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([{ path: 'name', message: 'reserved for admin keys' }]);
+    }
+    expect((await admin.post('/admin/keys', { name: 'admin', scope: 'admin' })).status).toBe(201);
+    expect((await admin.post('/admin/keys', { name: 'admins', scope: 'route' })).status).toBe(201);
+  });
+
   it("event ids live in each owner's namespace; decision ids are unguessable; events per decision are bounded", async () => {
     const { admin, victim, attacker } = await fresh('ht_ids');
     const mine = (await victim.post('/v1/route', { policy: 'victim', features: [1, 0, 0, 0] })).body.decisionId;

@@ -14,7 +14,8 @@
 --         ttl holds the slot; checkTenant names the tenant whose own count reached it, '' when only the model's
 --         did). Meanwhile that tenant (or, for '', everyone) keeps off the model. The failures may be the caller's
 --         own doing (its parameters, its prompts), so the model is not opened for every tenant on them alone.
---         A tenant's failures are in a row only within a cool-down of each other.
+--         A tenant's failures are in a row only within a cool-down of each other. A check for the model's count
+--         alone is granted at most once a MODEL_CHECK_GAP_MS (modelCheckAt).
 --         Open: only the half-open probe's own failure (its grant time matching probeUntil) counts, and re-opens
 --         it (a fresh cool-down); a call admitted before it opened that fails late leaves it as it is, and so does a
 --         probe's failure reported after the breaker closed. Returns state.
@@ -38,6 +39,9 @@ local ttl = tonumber(ARGV[6])
 local cooldown = tonumber(ARGV[5])
 local op = ARGV[1]
 local MAX_TENANTS = 64
+-- A check for the model's count alone (no tenant named) comes at most this often: tenants that take turns failing
+-- and succeeding, none reaching its own count, could otherwise make the router check the model after every few calls.
+local MODEL_CHECK_GAP_MS = 1000
 if type(s.tenants) ~= 'table' then s.tenants = {} end
 
 local function tenant(name)
@@ -84,9 +88,11 @@ elseif op == 'fail' then
       e.at = now
     end
     local mine = e and e.f >= threshold
-    if (s.failures >= threshold or mine) and now >= (s.checkUntil or 0) then
+    local spaced = now - (s.modelCheckAt or 0) >= MODEL_CHECK_GAP_MS
+    if (mine or (s.failures >= threshold and spaced)) and now >= (s.checkUntil or 0) then
       s.checkUntil = now + ttl
       s.checkTenant = mine and ARGV[9] or ''
+      if not mine then s.modelCheckAt = now end
       answer = 'check'
     end
   else

@@ -7,6 +7,18 @@ import { KeysRepository } from '@app/persistence';
 import { KeyRevocations } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { configKeyId } from '../config-file/plan.js';
+import { BOOTSTRAP_OWNER } from '../auth/key-resolver.js';
+
+/**
+ * A key's name is its owner, and `admin` is the bootstrap admin key's: a route or telemetry key of that name would
+ * share its decisions, event ids and breaker counts. Only admin keys may take it.
+ */
+function assertOwnerName(k: CreateKeyInput): void {
+  if (k.name === BOOTSTRAP_OWNER && k.scope !== 'admin')
+    throw new DomainError('VALIDATION', `the name ${BOOTSTRAP_OWNER} is the bootstrap admin key's owner: only an admin key may take it`, [
+      { path: 'name', message: `reserved for admin keys` },
+    ]);
+}
 
 /** API keys: created with their secret shown once (stored hashed), listed, revoked on every replica at once. */
 @Injectable()
@@ -32,6 +44,7 @@ export class KeysService {
   }
 
   async create(k: CreateKeyInput) {
+    assertOwnerName(k);
     return this.shown(await this.keys.create(k.name, k.scope, k.policies ?? null, k.limits ?? null));
   }
 
@@ -55,6 +68,7 @@ export class KeysService {
    * handle, other token or fields) is revoked at once and announced like DELETE /admin/keys/{id}.
    */
   async importKey(handle: string, k: CreateKeyInput, token: string, replaces: string | null) {
+    assertOwnerName(k);
     const row = await this.keys.importKey(configKeyId(handle, randomBytes(4).toString('hex')), k, token, replaces);
     if (row.revoked) await this.announce(row.revoked);
     return row;

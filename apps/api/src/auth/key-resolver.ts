@@ -26,7 +26,9 @@ export interface KeyResolverOptions {
   defaultLimits?: KeyLimits | null;
 }
 
-const BOOTSTRAP: Principal = { keyId: 'bootstrap', owner: 'admin', scope: 'admin', policies: null };
+/** The owner of the bootstrap admin key (ADMIN_API_KEY); only admin keys may be named so. */
+export const BOOTSTRAP_OWNER = 'admin';
+const BOOTSTRAP: Principal = { keyId: 'bootstrap', owner: BOOTSTRAP_OWNER, scope: 'admin', policies: null };
 export const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 /** Whether `secret` hashes to `expected` (constant time). */
 export const secretMatches = (secret: string, expected: Buffer): boolean => timingSafeEqual(sha256(secret), expected);

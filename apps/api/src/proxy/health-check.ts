@@ -3,16 +3,21 @@ import { type Model } from '@app/contracts';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { bodyBytes } from './bounded-body.js';
 import { type Endpoint } from './endpoint-url.js';
+import { ttftLimit } from './ttft-limit.js';
 import { classify, type UpstreamRequest, type Upstreams } from './upstream.js';
 
 /**
- * The router's own probe of a model whose breaker is open and past its cool-down: the smallest request of the
+ * The router's own check of a model: whose breaker is open and past its cool-down (the half-open probe), or whose
+ * failures in a row reached the threshold. The smallest request of the
  * breaker's endpoint (a one-token completion of "ping", or the embedding of "ping"), not any tenant's call, so
  * that no caller can hold a healthy model out by making the probe fail. true: the upstream answers (2xx, or a 4xx
  * about the request itself, which a tenant's call would have relayed without blaming the model); false: it
- * fails as a call would be retried for (5xx, 429, out of time, unreachable); null: no verdict (it cannot be called
- * as configured, or it ran out of time before it was sent: waiting for a connection says nothing of the model).
- * Nobody is charged for it.
+ * fails as a call would be retried for (5xx, 429, out of time, unreachable, a connection not taken in time); null:
+ * no verdict (it cannot be called as configured, or it waited for one of the router's own connections in use by
+ * its other checks).
+ * Its time-to-first-byte limit starts again once it is sent, as a call's does, and it goes out on the router's own
+ * connections (`own`), so that tenants' calls filling the pool can neither starve it nor make it late. Nobody is
+ * charged for it.
  */
 export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: Endpoint, timeoutMs: number): Promise<boolean | null> {
   const upstreamModel = model.upstreamModel ?? model.id;
@@ -20,7 +25,8 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     endpoint === 'embeddings'
       ? { model: upstreamModel, input: 'ping' }
       : { model: upstreamModel, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
-  const signal = AbortSignal.timeout(timeoutMs);
+  const ac = new AbortController();
+  const signal = ac.signal;
   const request: UpstreamRequest = {
     endpoint,
     body: JSON.stringify(body),
@@ -29,7 +35,9 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     signal,
     headers: { [REQUEST_ID_HEADER]: `breaker-probe-${randomBytes(9).toString('base64url')}` },
     sent: false,
+    own: true,
   };
+  const stop = ttftLimit(request, ac, timeoutMs);
   let responded = false;
   try {
     const answer = await upstreams.post(model, request);
@@ -37,10 +45,14 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     await bodyBytes(answer.chunks);
     return true;
   } catch (err) {
-    if (signal.aborted && !request.sent) return null;
+    // Not sent in time on the router's own connections: the upstream did not take the connection (or its TLS)
+    // within the limit, unless the router's own requests there were more than its connections.
+    if (signal.aborted && !request.sent) return upstreams.ownCrowded(model.baseUrl ?? '') ? null : false;
     const f = classify(err, signal, responded);
     if (f.next === 'relay' || f.reason === 'too-large') return true;
     if (f.next === 'retry') return false;
     return null;
+  } finally {
+    stop();
   }
 }

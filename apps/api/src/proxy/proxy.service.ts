@@ -21,7 +21,8 @@ import { SseRelay } from './sse-relay.js';
 import { embeddingsInputTokens, estimateTokens, reportedCount, usageTokens } from './usage-tokens.js';
 import { streamUsage } from './stream-usage.js';
 import { ResponseTooLarge } from './too-large.js';
-import { type Attempt, classify, ClientGone, TtftTimeout, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
+import { type Attempt, classify, ClientGone, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
+import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
@@ -72,25 +73,6 @@ const DONE = Promise.resolve();
 /** Cut by our own time limit (not a transport error that says it timed out) before the request was sent. */
 function unsentByUs(request: UpstreamRequest, failure: UpstreamFailure, signal: AbortSignal): boolean {
   return signal.aborted && !request.sent && (failure.reason === 'ttft' || failure.reason === 'timeout');
-}
-
-/**
- * The time-to-first-byte limit of an attempt. It bounds the wait for a connection in the pool (a request not sent by
- * then is given up, uncharged, and retried or replaced like any timeout), and starts again when the request reaches
- * the upstream (its body written to a connection): an attempt cut by it is charged its input (`cut`), which must not
- * fall on a caller whose request waited behind other tenants' calls. Answers how to stop it.
- */
-function ttftLimit(request: UpstreamRequest, ac: AbortController, ms: number): () => void {
-  const start = () => setTimeout(() => ac.abort(new TtftTimeout()), ms);
-  let timer = start();
-  request.onSent = () => {
-    clearTimeout(timer);
-    timer = start();
-  };
-  return () => {
-    request.onSent = undefined;
-    clearTimeout(timer);
-  };
 }
 
 /** How long, and how far, a stream is still read for its usage after its client left at the end of the answer. */

@@ -7,6 +7,7 @@ import { MalformedAnswer } from './completion-rewrite.js';
 import { CompletionThreadFailed } from './completion-thread.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, upstreamKey } from './upstream-key.js';
+import { originOf } from './tenant-share.js';
 
 /** One upstream attempt, as logged on the decision (usage event payload) and in a 502's problem. */
 export interface Attempt {
@@ -160,6 +161,8 @@ export interface UpstreamRequest {
   onSent?: () => void;
   /** Set by Upstreams.post: settles when undici is done with the request (answered, failed, or dropped unsent). */
   settled?: Promise<unknown>;
+  /** The router's own request (a breaker's health check): sent on connections of its own, not the tenants' pool. */
+  own?: boolean;
 }
 
 /**
@@ -186,7 +189,21 @@ export class Upstreams {
   constructor(
     private readonly opts: UpstreamOptions,
     private readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: opts.connections ?? 512 }),
+    /** The router's own requests: a few connections per origin that no tenant's call can hold. */
+    private readonly ownAgent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: OWN_CONNECTIONS }),
+    private readonly ownConnections = OWN_CONNECTIONS,
   ) {}
+
+  /** The router's own requests in flight per upstream origin. */
+  private readonly ownInFlight = new Map<string, number>();
+
+  /**
+   * Whether the router's own requests to `baseUrl`'s origin are more than its own connections there: one of them
+   * not sent in time may have waited for another, not for the upstream.
+   */
+  ownCrowded(baseUrl: string): boolean {
+    return (this.ownInFlight.get(originOf(baseUrl)) ?? 0) > this.ownConnections;
+  }
 
   /**
    * POSTs `req.body` to the model's endpoint (`/chat/completions`, `/embeddings`); throws UpstreamStatus for an answer outside 2xx, and
@@ -210,12 +227,13 @@ export class Upstreams {
         },
         body,
         signal: req.signal,
-        dispatcher: this.agent,
+        dispatcher: req.own ? this.ownAgent : this.agent,
       });
       req.settled = pending.then(
         () => undefined,
         () => undefined,
       );
+      if (req.own) this.countOwn(originOf(model.baseUrl ?? ''), req.settled);
       res = await untilAborted(req.signal, pending);
     } catch (err) {
       if (req.signal.aborted) throw err;
@@ -243,9 +261,20 @@ export class Upstreams {
     }
     return { eventStream, chunks: boundedChunks(res.body, limit) };
   }
+
+  private countOwn(origin: string, settled: Promise<unknown>): void {
+    this.ownInFlight.set(origin, (this.ownInFlight.get(origin) ?? 0) + 1);
+    void settled.then(() => {
+      const n = (this.ownInFlight.get(origin) ?? 1) - 1;
+      if (n > 0) this.ownInFlight.set(origin, n);
+      else this.ownInFlight.delete(origin);
+    });
+  }
 }
 
 const USER_AGENT = 'bandit-router';
+/** Connections per upstream origin for the router's own requests (one check per breaker at a time). */
+const OWN_CONNECTIONS = 4;
 
 /**
  * The request's answer, or its signal's reason as soon as the signal fires. undici ends a request aborted while it
