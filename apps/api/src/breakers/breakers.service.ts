@@ -16,10 +16,11 @@ export type BreakerView = Omit<BreakerInfo, 'tenants'> & { tenantsOut?: number }
 
 /**
  * This replica's view of the per-model circuit breakers (state in Redis, shared by all replicas, polled every
- * 500 ms). Failures are counted per model and per tenant; when either count reaches the threshold, the failing
- * call runs the router's own health check of the model (breaker-1.lua grants one at a time): a model that fails it
- * opens for everyone, while a model that answers it stays in, and only the tenant whose own calls kept failing is
- * out of it for a cool-down. So a caller that makes its own calls fail (parameters an upstream answers with 5xx,
+ * 500 ms). Failures are counted per model and per tenant; when either count reaches the threshold, the replica of
+ * the failing call runs the router's own health check of the model in the background (breaker-1.lua grants one at
+ * a time), and meanwhile that tenant (everyone, for the model's count alone) keeps off the model: a model that
+ * fails it opens for everyone, while a model that answers it stays in, and only the tenant whose own calls kept
+ * failing is out of it for a cool-down. So a caller that makes its own calls fail (parameters an upstream answers with 5xx,
  * prompts slower than the limits) cannot take a healthy model away from other tenants.
  * Open models leave routing until their cool-down passes; then the first request that wants one claims the single
  * half-open probe and runs the same health check, whose outcome closes or re-opens the breaker. No tenant's call is
@@ -155,8 +156,13 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
       this.log.warn('breaker state not written', { model, error: (err as Error).message });
       return null;
     }
-    if (answer === 'check') void this.verdict(model, at, tenant, check);
-    else await this.record(() => Promise.resolve(answer), model);
+    if (answer !== 'check') {
+      await this.record(() => Promise.resolve(answer), model);
+      return answer;
+    }
+    void this.verdict(model, at, tenant, check);
+    // This replica keeps the tenant (or everyone) off the model from now on, not from its next poll.
+    await this.refresh();
     return answer;
   }
 
