@@ -16,7 +16,7 @@ export interface BreakerInfo {
   tenants?: Record<string, { failures: number; outUntil: number }>;
   /**
    * A check of the model under way (present only then): until when its slot is held, and the tenant whose own
-   * failures asked for it (null: the model's count did), which keeps off the model meanwhile (null: everyone).
+   * failures asked for it (null: the model's count did), which keeps off the model meanwhile (null: no one).
    */
   checking?: { until: number; tenant: string | null };
 }

@@ -12,7 +12,7 @@
 --         out of the model. When either count reaches `threshold`, and no check is under way, returns 'check': the
 --         caller runs the router's own health check of the model and reports it with 'verdict' (checkUntil = now +
 --         ttl holds the slot; checkTenant names the tenant whose own count reached it, '' when only the model's
---         did). Meanwhile that tenant (or, for '', everyone) keeps off the model. The failures may be the caller's
+--         did). Meanwhile that tenant keeps off the model (no one, for ''). The failures may be the caller's
 --         own doing (its parameters, its prompts), so the model is not opened for every tenant on them alone.
 --         A tenant's failures are in a row only within a cool-down of each other. A check for the model's count
 --         alone is granted at most once a MODEL_CHECK_GAP_MS (modelCheckAt).

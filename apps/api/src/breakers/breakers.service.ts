@@ -12,13 +12,13 @@ const POLL_MS = 500;
 export type HealthCheck = () => Promise<boolean | null>;
 
 /** A breaker as the admin API shows it: no tenant named, only how many are out of the model now. */
-export type BreakerView = Omit<BreakerInfo, 'tenants'> & { tenantsOut?: number };
+export type BreakerView = Omit<BreakerInfo, 'tenants' | 'checking'> & { tenantsOut?: number; checking?: true };
 
 /**
  * This replica's view of the per-model circuit breakers (state in Redis, shared by all replicas, polled every
  * 500 ms). Failures are counted per model and per tenant; when either count reaches the threshold, the replica of
  * the failing call runs the router's own health check of the model in the background (breaker-1.lua grants one at
- * a time), and meanwhile that tenant (everyone, for the model's count alone) keeps off the model: a model that
+ * a time), and meanwhile a tenant whose own count asked for it keeps off the model: a model that
  * fails it opens for everyone, while a model that answers it stays in, and only the tenant whose own calls kept
  * failing is out of it for a cool-down. So a caller that makes its own calls fail (parameters an upstream answers with 5xx,
  * prompts slower than the limits) cannot take a healthy model away from other tenants.
@@ -75,21 +75,22 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Whether `tenant` keeps off `model` for now: its own failures put it out (the model answered the router), or a
-   * check of the model is under way that its failures asked for, or that the model's own count did (everyone).
+   * check of the model is under way that its own failures asked for. A check for the model's count alone keeps no
+   * one off: tenants taking turns to fail could otherwise keep everyone off a healthy model, one check a second.
    */
   out(model: string, tenant: string | null, now = Date.now()): boolean {
     const s = this.states.get(model);
-    if (!s) return false;
-    const c = s.checking;
-    if (c && c.until > now && (c.tenant === null || c.tenant === tenant)) return true;
-    return tenant !== null && (s.tenants?.[tenant]?.outUntil ?? 0) > now;
+    if (!s || tenant === null) return false;
+    if (s.checking && s.checking.until > now && s.checking.tenant === tenant) return true;
+    return (s.tenants?.[tenant]?.outUntil ?? 0) > now;
   }
 
   state(model: string, now = Date.now()): BreakerView {
     const s = this.states.get(model);
     if (!s) return { state: 'closed', failures: 0, openedAt: 0 };
     const out = Object.values(s.tenants ?? {}).filter((t) => t.outUntil > now).length;
-    return { state: s.state, failures: s.failures, openedAt: s.openedAt, ...(out > 0 ? { tenantsOut: out } : {}) };
+    const checking = s.checking !== undefined && s.checking.until > now;
+    return { state: s.state, failures: s.failures, openedAt: s.openedAt, ...(out > 0 ? { tenantsOut: out } : {}), ...(checking ? { checking } : {}) };
   }
 
   /**
@@ -161,7 +162,7 @@ export class BreakerService implements OnModuleInit, OnApplicationShutdown {
       return answer;
     }
     void this.verdict(model, at, tenant, check);
-    // This replica keeps the tenant (or everyone) off the model from now on, not from its next poll.
+    // This replica keeps the tenant off the model from now on, not from its next poll.
     await this.refresh();
     return answer;
   }

@@ -83,6 +83,13 @@ describe('healthCheck', () => {
     const url = `https://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/`;
     const upstreams = new Upstreams(opts);
     expect(await healthCheck(upstreams, { id: 'm', baseUrl: url, enabled: true }, 'chat/completions', 300)).toBe(false);
+    // More checks at once than the router's own connections (several models on one dead origin): each is down,
+    // although most waited behind the others' connection attempts (the upstream's, not the router's requests).
+    const narrow = new Upstreams(opts, undefined, new Agent({ connections: 2 }), 2);
+    const verdicts = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((id) => healthCheck(narrow, { id, baseUrl: url, enabled: true }, 'chat/completions', 300)),
+    );
+    expect(verdicts).toEqual([false, false, false, false, false]);
     sockets.forEach((socket) => socket.destroy());
     await new Promise((r) => sink.close(r));
   });

@@ -46,7 +46,7 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     return true;
   } catch (err) {
     // Not sent in time on the router's own connections: the upstream did not take the connection (or its TLS)
-    // within the limit, unless the router's own requests there were more than its connections.
+    // within the limit, unless every one of those connections was carrying another of the router's requests.
     if (signal.aborted && !request.sent) return upstreams.ownCrowded(model.baseUrl ?? '') ? null : false;
     const f = classify(err, signal, responded);
     if (f.next === 'relay' || f.reason === 'too-large') return true;

@@ -194,15 +194,19 @@ export class Upstreams {
     private readonly ownConnections = OWN_CONNECTIONS,
   ) {}
 
-  /** The router's own requests in flight per upstream origin. */
-  private readonly ownInFlight = new Map<string, number>();
+  /** The router's own requests not settled yet, per upstream origin. */
+  private readonly ownInFlight = new Map<string, Set<UpstreamRequest>>();
 
   /**
-   * Whether the router's own requests to `baseUrl`'s origin are more than its own connections there: one of them
-   * not sent in time may have waited for another, not for the upstream.
+   * Whether the router's own requests already sent to `baseUrl`'s origin, and not answered yet, hold all its own
+   * connections there: one of them not sent in time waited for another, not for the upstream. Requests whose
+   * connection the upstream never took (a connect or TLS handshake that hangs) do not count: that wait is the
+   * upstream's.
    */
   ownCrowded(baseUrl: string): boolean {
-    return (this.ownInFlight.get(originOf(baseUrl)) ?? 0) > this.ownConnections;
+    let sent = 0;
+    for (const r of this.ownInFlight.get(originOf(baseUrl)) ?? []) if (r.sent) sent++;
+    return sent >= this.ownConnections;
   }
 
   /**
@@ -233,7 +237,7 @@ export class Upstreams {
         () => undefined,
         () => undefined,
       );
-      if (req.own) this.countOwn(originOf(model.baseUrl ?? ''), req.settled);
+      if (req.own) this.countOwn(originOf(model.baseUrl ?? ''), req);
       res = await untilAborted(req.signal, pending);
     } catch (err) {
       if (req.signal.aborted) throw err;
@@ -262,12 +266,13 @@ export class Upstreams {
     return { eventStream, chunks: boundedChunks(res.body, limit) };
   }
 
-  private countOwn(origin: string, settled: Promise<unknown>): void {
-    this.ownInFlight.set(origin, (this.ownInFlight.get(origin) ?? 0) + 1);
-    void settled.then(() => {
-      const n = (this.ownInFlight.get(origin) ?? 1) - 1;
-      if (n > 0) this.ownInFlight.set(origin, n);
-      else this.ownInFlight.delete(origin);
+  private countOwn(origin: string, req: UpstreamRequest): void {
+    const set = this.ownInFlight.get(origin) ?? new Set<UpstreamRequest>();
+    set.add(req);
+    this.ownInFlight.set(origin, set);
+    void req.settled?.then(() => {
+      set.delete(req);
+      if (set.size === 0 && this.ownInFlight.get(origin) === set) this.ownInFlight.delete(origin);
     });
   }
 }
