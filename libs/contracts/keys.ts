@@ -25,11 +25,11 @@ export const keyLimitsSchema = z.strictObject({
 export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 
 /**
- * The limits a key is held to: its own, and for each limit it does not set, the deployment's default
- * (`KEY_DEFAULT_LIMITS`, for route keys). Null when neither sets any.
+ * The limits a key of `scope` is held to: its own, and for a route key, for each limit it does not set, the
+ * deployment's default (`KEY_DEFAULT_LIMITS`; telemetry and admin keys are not held to it). Null when none apply.
  */
-export function effectiveLimits(own: KeyLimits | null | undefined, defaults: KeyLimits | null | undefined): KeyLimits | null {
-  const merged = { ...defaults, ...Object.fromEntries(Object.entries(own ?? {}).filter(([, v]) => v !== undefined)) };
+export function effectiveLimits(scope: Scope, own: KeyLimits | null | undefined, defaults: KeyLimits | null | undefined): KeyLimits | null {
+  const merged = { ...(scope === 'route' ? defaults : {}), ...Object.fromEntries(Object.entries(own ?? {}).filter(([, v]) => v !== undefined)) };
   return Object.keys(merged).length > 0 ? merged : null;
 }
 

@@ -40,7 +40,7 @@ export class KeysService {
 
   /** A key as the admin API shows it: with `effectiveLimits`, what it is held to, when KEY_DEFAULT_LIMITS is set. */
   private shown<R extends { scope: Scope; limits?: KeyLimits | null }>(row: R): R & { effectiveLimits?: KeyLimits | null } {
-    return this.defaults ? { ...row, effectiveLimits: row.scope === 'route' ? effectiveLimits(row.limits, this.defaults) : (row.limits ?? null) } : row;
+    return this.defaults ? { ...row, effectiveLimits: effectiveLimits(row.scope, row.limits, this.defaults) } : row;
   }
 
   async create(k: CreateKeyInput) {

@@ -119,7 +119,7 @@ export class KeyResolver {
     if (!q) {
       q = this.keys
         .findBySecret(secret)
-        .then((p) => (p?.scope === 'route' && this.defaultLimits ? { ...p, limits: effectiveLimits(p.limits, this.defaultLimits) } : p))
+        .then((p) => (p && this.defaultLimits ? { ...p, limits: effectiveLimits(p.scope, p.limits, this.defaultLimits) } : p))
         .finally(() => this.inFlight.delete(k));
       this.inFlight.set(k, q);
     }
