@@ -5,7 +5,9 @@ import { migrate } from './migrate.js';
 
 /**
  * `npm start`: applies pending migrations, then runs one api and one worker process, restarting neither
- * (use a process manager or docker compose in production). Ctrl-C stops both.
+ * (use a process manager or docker compose in production). Ctrl-C stops both, and so does a SIGTERM to this
+ * process or to the `npm start` above it: npm passes the signal to the shell running the script, which exits
+ * without passing it on, so this process also stops both once its parent is gone.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await migrate(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
@@ -13,6 +15,8 @@ const children = ['apps/worker/main.js', 'apps/api/main.js'].map((f) => spawn(pr
 const stop = () => children.forEach((c) => c.kill('SIGTERM'));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && stop(), 500).unref();
 for (const c of children)
   c.on('exit', (code) => {
     if (code !== 0 && code !== null) {

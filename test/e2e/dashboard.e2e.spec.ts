@@ -71,6 +71,8 @@ describe('dashboard', () => {
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     const html = await page.text();
     expect(html).not.toMatch(/<script>|<style|style=|https?:\/\//);
+    const slash = await fetch(`${svc.url}/dashboard/`, { redirect: 'manual' });
+    expect([slash.status, slash.headers.get('location')]).toEqual([308, '/dashboard']);
     const chart = await fetch(`${svc.url}/dashboard/chart.umd.min.js`);
     expect([chart.status, chart.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
     for (const path of [

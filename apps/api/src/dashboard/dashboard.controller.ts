@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { type FastifyReply } from 'fastify';
+import { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Asset, loadDashboardAssets } from './dashboard-assets.js';
 
 /**
@@ -36,6 +36,14 @@ export class DashboardController {
     if (!a) throw new NotFoundException();
     return send(reply, a);
   }
+}
+
+/**
+ * `/dashboard/` (a bookmark or a typed slash) redirects to the page, whose assets' relative paths resolve from
+ * `/dashboard`. A route of its own on the Fastify instance: Nest drops a trailing slash from its paths.
+ */
+export function installDashboardSlash(fastify: FastifyInstance): void {
+  fastify.get('/dashboard/', (_req, reply) => reply.redirect('/dashboard', 308));
 }
 
 function send(reply: FastifyReply, a: Asset): Buffer {
