@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { finite } from './finite.js';
+import { instant } from './instant.js';
 import { budgetSchema, objectivePatchSchema } from './policy.js';
 
 /** What an evaluated candidate changes of the live policy: weights, exploration, a budget. */
@@ -18,9 +19,9 @@ const candidateSchema = z.strictObject({
 
 const window = {
   /** Logged decisions from (default: 7 days before `until`) … */
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: instant('since').optional(),
   /** … until (default: now). */
-  until: z.iso.datetime({ offset: true }).optional(),
+  until: instant('until').optional(),
   /** Newest decisions of the window evaluated at most. */
   limit: z.int().min(1).max(50_000).default(20_000),
 };
@@ -42,8 +43,8 @@ export const MAX_TIMESERIES_BUCKETS = 2000;
 
 export const timeseriesQuerySchema = z
   .strictObject({
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: instant('from').optional(),
+    to: instant('to').optional(),
     bucket: z.enum(Object.keys(BUCKETS) as [keyof typeof BUCKETS, ...(keyof typeof BUCKETS)[]]).default('1m'),
   })
   .transform((q, ctx) => {

@@ -1,6 +1,7 @@
 export * from './events.js';
 export * from './feature-space.js';
 export * from './finite.js';
+export * from './instant.js';
 export * from './jobs.js';
 export * from './keys.js';
 export * from './model.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { finite, id } from './finite.js';
+import { instant } from './instant.js';
 
 /** route: route, feedback, energy, proxy. telemetry: energy readings only (any owner's decisions, model-level readings). */
 export const SCOPES = ['route', 'telemetry', 'admin'] as const;
@@ -40,13 +41,6 @@ export const createKeySchema = z.strictObject({
   limits: keyLimitsSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
-
-/** An ISO 8601 instant with offset, between 1970 and 9999 (what Postgres stores and Date represents alike). */
-const instant = (what: string) =>
-  z.iso.datetime({ offset: true }).refine((v) => {
-    const t = Date.parse(v);
-    return t >= 0 && t < Date.UTC(10_000, 0, 1);
-  }, `${what} must be between 1970 and 9999`);
 
 /** `GET /admin/keys/{id}/usage?from&to`: the window (default: the 24 hours before `to`, default now). */
 export const keyUsageQuerySchema = z.strictObject({ from: instant('from').optional(), to: instant('to').optional() }).transform((q, ctx) => {

@@ -79,6 +79,10 @@ describe('evaluate and frontier', () => {
       [{ candidate: { objective: { energy: -1 } } }, 'candidate.objective.energy'],
       [{ candidate: { alpha: 1 } }, 'candidate.alpha'],
       [{ since: 'yesterday' }, 'since'],
+      // Instants Postgres cannot compare with are the caller's error, not a failed query.
+      [{ since: '0000-01-01T00:00:00Z' }, 'since'],
+      [{ until: '0001-01-01T00:00:00+14:00' }, 'until'],
+      [{ weight: 'energy', values: [1], since: '0000-01-01T00:00:00Z' }, 'since'],
       [{ weight: 'speed', values: [1] }, 'weight'],
     ] as const) {
       const path0 = 'weight' in body ? '/admin/policies/ope/frontier' : '/admin/policies/ope/evaluate';
@@ -112,6 +116,8 @@ describe('evaluate and frontier', () => {
       ['bucket=2m', 'bucket'],
       ['from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z&bucket=1m', 'bucket'],
       ['from=later', 'from'],
+      ['from=0000-01-01T00:00:00Z', 'from'],
+      ['to=0001-01-01T00:00:00%2B14:00', 'to'],
       ['extra=1', 'extra'],
     ] as const) {
       const r = await c.get(`/admin/policies/ope/timeseries?${q}`);

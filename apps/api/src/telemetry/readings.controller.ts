@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
-import { id, text } from '@app/contracts';
+import { id, instant, text } from '@app/contracts';
 import { z } from 'zod';
 import { RequireScope } from '../auth/scopes.js';
 import { IdParam } from '../id-param.pipe.js';
@@ -9,14 +9,7 @@ import { ReadingsService } from './readings.service.js';
 const listQuery = z.strictObject({
   model: id('model').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  // Within what Postgres stores and the readings can be: year 0 or 10000 is a 400, not a failed query.
-  before: z.iso
-    .datetime({ offset: true })
-    .refine((s) => {
-      const year = new Date(s).getUTCFullYear();
-      return year >= 1970 && year <= 9999;
-    }, 'before must be a time between 1970 and 9999')
-    .optional(),
+  before: instant('before').optional(),
 });
 const deadLetterQuery = z.strictObject({
   policy: id('policy').optional(),
