@@ -37,4 +37,21 @@ describe('runInSlices', () => {
     expect(sliced.result.busyMs).toBeGreaterThanOrEqual(9.5);
     expect(whole.result.busyMs).toBeGreaterThanOrEqual(9.5);
   });
+
+  it('stops at the next slice once its signal aborts, with the reason it aborted with', async () => {
+    const ac = new AbortController();
+    let ran = 0;
+    function* counted(): Steps<string> {
+      for (let i = 0; i < 10; i++) {
+        ran++;
+        if (i === 2) ac.abort(new Error('client gone'));
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        yield;
+      }
+      return 'done';
+    }
+    await expect(runInSlices(counted(), 0.5, ac.signal)).rejects.toThrow('client gone');
+    expect(ran).toBeLessThan(10);
+  });
 });

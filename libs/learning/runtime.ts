@@ -187,6 +187,20 @@ export function* buildRuntimeSteps(
 }
 
 /**
+ * Whether the arms `rt` compiled stand for a compile of `policy` with `priors` and `scales` (buildRuntimeSteps'
+ * `previous`): the same arms, dimension, ridge, prior weight, priors and scales. The objective, exploration and
+ * budget act after the arms are compiled, so a variant that changes only those may copy them.
+ */
+export function compiledAlike(rt: PolicyRuntime, policy: Policy, priors: readonly ArmPrior[], scales: HeadScales): boolean {
+  return (
+    rt.policy.features.dim === policy.features.dim &&
+    rt.policy.arms.join('\n') === policy.arms.join('\n') &&
+    JSON.stringify(linearModelParams(rt.policy, rt.scales)) === JSON.stringify(linearModelParams(policy, scales)) &&
+    JSON.stringify(rt.priors) === JSON.stringify(priors)
+  );
+}
+
+/**
  * Brings `rt.model` up to date after `rt.stats[a]` changed for the arms in `changed`, giving what buildRuntime
  * would compile from the same statistics while inverting only those arms (every arm when the prior gate flips).
  * The replay harness calls it before each decision, as a replica recompiles after its state moved.

@@ -20,6 +20,21 @@ export function onResponseOver(req: IncomingMessage, res: ServerResponse, fn: (f
   socket?.once('close', over);
 }
 
+/** What stops work done for a client that left before its answer (the access log marks the request aborted). */
+export class ClientGone extends Error {
+  constructor() {
+    super('the client left before its answer');
+    this.name = 'ClientGone';
+  }
+}
+
+/** A signal that aborts, with ClientGone, once the client leaves before its response is finished. */
+export function clientGoneSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  onResponseOver(req, res, (finished) => finished || ac.abort(new ClientGone()));
+  return ac.signal;
+}
+
 /** The client left before its response was finished (its response closed, or its connection). */
 export function clientGone(req: IncomingMessage, res: ServerResponse): boolean {
   return !res.writableFinished && (res.closed || (req.socket as IncomingMessage['socket'] | null)?.destroyed === true);

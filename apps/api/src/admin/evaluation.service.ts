@@ -51,8 +51,8 @@ function variant(p: Policy, c: Candidate): Policy {
  * An evaluation on this replica's one thread, in slices: seconds of CPU for thousands of logged decisions, during
  * which its routes keep being answered.
  */
-async function evaluateInSlices(live: PolicyRuntime, candidate: PolicyRuntime, logged: readonly LoggedDecision[], resamples?: number) {
-  return (await runInSlices(evaluateCandidateSteps(live, candidate, logged, createRng(0x0be), resamples))).value;
+async function evaluateInSlices(live: PolicyRuntime, candidate: PolicyRuntime, logged: readonly LoggedDecision[], signal?: AbortSignal, resamples?: number) {
+  return (await runInSlices(evaluateCandidateSteps(live, candidate, logged, createRng(0x0be), resamples), undefined, signal)).value;
 }
 
 function named(e: CandidateEvaluation) {
@@ -69,7 +69,9 @@ function named(e: CandidateEvaluation) {
 
 /**
  * "What would this trade-off have done?": off-policy estimates of a candidate on the policy's logged decisions
- * (libs/learning evaluate-candidate), before anything is applied. Read-only: nothing learnt or changed.
+ * (libs/learning evaluate-candidate), before anything is applied. Read-only: nothing learnt or changed. The policy
+ * is compiled once from its state; each candidate reuses its compiled arms (a weight, exploration or budget acts
+ * after them). `signal`: the client left, the work stops.
  */
 @Injectable()
 export class EvaluationService {
@@ -79,41 +81,42 @@ export class EvaluationService {
     private readonly cache: PolicyCache,
   ) {}
 
-  async evaluate(name: string, req: EvaluateRequest): Promise<z.output<typeof evaluationResponseSchema>> {
-    const { p, live, logged } = await this.logged(name, req);
-    const cand = await this.cache.compileVariant(variant(p, req.candidate));
-    return { policy: name, changes: req.candidate, ...named(await evaluateInSlices(live, cand, logged)) };
+  async evaluate(name: string, req: EvaluateRequest, signal?: AbortSignal): Promise<z.output<typeof evaluationResponseSchema>> {
+    const { p, live, logged } = await this.logged(name, req, signal);
+    const cand = await this.cache.compileVariant(variant(p, req.candidate), live, signal);
+    return { policy: name, changes: req.candidate, ...named(await evaluateInSlices(live, cand, logged, signal)) };
   }
 
-  async frontier(name: string, req: FrontierRequest): Promise<z.output<typeof frontierResponseSchema>> {
-    const { p, live, logged } = await this.logged(name, req);
+  async frontier(name: string, req: FrontierRequest, signal?: AbortSignal): Promise<z.output<typeof frontierResponseSchema>> {
+    const { p, live, logged } = await this.logged(name, req, signal);
     const points = [];
     for (const value of req.values) {
       const c: Candidate = { ...req.candidate, objective: { ...req.candidate.objective, [req.weight]: value } };
+      const cand = await this.cache.compileVariant(variant(p, c), live, signal);
       // Fewer resamples per point than a single evaluate: a frontier is up to 20 of them on this replica's thread.
-      const e = named(await evaluateInSlices(live, await this.cache.compileVariant(variant(p, c)), logged, FRONTIER_RESAMPLES));
+      const e = named(await evaluateInSlices(live, cand, logged, signal, FRONTIER_RESAMPLES));
       points.push({ value, n: e.n, effectiveSampleSize: e.effectiveSampleSize, candidate: e.candidate, warnings: e.warnings });
     }
     return {
       policy: name,
       weight: req.weight,
       current: p.objective[req.weight],
-      logged: points.length > 0 ? await this.loggedOnly(live, logged) : null,
+      logged: points.length > 0 ? await this.loggedOnly(live, logged, signal) : null,
       points,
     };
   }
 
-  private async loggedOnly(live: PolicyRuntime, logged: LoggedDecision[]) {
-    return named(await evaluateInSlices(live, live, logged)).logged;
+  private async loggedOnly(live: PolicyRuntime, logged: LoggedDecision[], signal?: AbortSignal) {
+    return named(await evaluateInSlices(live, live, logged, signal)).logged;
   }
 
-  private async logged(name: string, req: { since?: string; until?: string; limit: number }) {
+  private async logged(name: string, req: { since?: string; until?: string; limit: number }, signal?: AbortSignal) {
     const p = await this.policies.get(name);
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
     const until = req.until ? new Date(req.until) : new Date();
     const since = req.since ? new Date(req.since) : new Date(until.getTime() - WINDOW_DEFAULT_MS);
     if (!(since < until)) throw new DomainError('VALIDATION', 'since must be before until', [{ path: 'since', message: 'must be before until' }]);
-    const live = await this.cache.compileVariant(p);
+    const live = await this.cache.compileVariant(p, undefined, signal);
     const rows = await this.decisions.loggedOutcomes(name, p.epoch, since, until, req.limit);
     const logged: LoggedDecision[] = [];
     for (const r of rows) {

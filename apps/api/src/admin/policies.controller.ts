@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   budgetPatchSchema,
   evaluateRequestSchema,
@@ -11,7 +11,8 @@ import {
   priorRequestSchema,
   type Principal,
 } from '@app/contracts';
-import { type FastifyReply } from 'fastify';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { clientGoneSignal } from '../response-over.js';
 import { Caller, RequireScope } from '../auth/scopes.js';
 import { IdParam } from '../id-param.pipe.js';
 import { noBodySchema, parseOrThrow } from '../validation.js';
@@ -75,14 +76,24 @@ export class PoliciesController {
 
   @Post(':name/evaluate')
   @HttpCode(200)
-  evaluate(@Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
-    return this.evaluation.evaluate(name, parseOrThrow(evaluateRequestSchema, body));
+  evaluate(
+    @Param('name', new IdParam('name')) name: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.evaluation.evaluate(name, parseOrThrow(evaluateRequestSchema, body), clientGoneSignal(req.raw, reply.raw));
   }
 
   @Post(':name/frontier')
   @HttpCode(200)
-  frontier(@Param('name', new IdParam('name')) name: string, @Body() body: unknown) {
-    return this.evaluation.frontier(name, parseOrThrow(frontierRequestSchema, body));
+  frontier(
+    @Param('name', new IdParam('name')) name: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.evaluation.frontier(name, parseOrThrow(frontierRequestSchema, body), clientGoneSignal(req.raw, reply.raw));
   }
 
   @Get(':name/stats')

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject 
 import { DomainError, ERROR_CODES, type ErrorCode, type FieldError } from '@app/errors';
 import { isDependencyDown, Logger } from '@app/infra';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { ClientGone } from '../response-over.js';
 
 export interface Problem {
   type: string;
@@ -240,6 +241,7 @@ export class ProblemFilter implements ExceptionFilter {
               : 'the body is not valid JSON';
       return { status: err.statusCode, code: err.code ?? `http-${err.statusCode}`, detail, errors: [{ path: '(body)', message: detail }] };
     }
+    if (err instanceof ClientGone) return { status: 499, code: 'client-gone', detail: err.message };
     if (isDependencyDown(err))
       return { status: 503, code: 'UNAVAILABLE', detail: 'a backing service (Redis or Postgres) is unavailable; retry later', retryAfterSeconds: 5 };
     const correlationId = req.id;
