@@ -20,10 +20,13 @@ export function onResponseOver(req: IncomingMessage, res: ServerResponse, fn: (f
   socket?.once('close', over);
 }
 
-/** What stops work done for a client that left before its answer (the access log marks the request aborted). */
+/**
+ * The caller's side ended the work for it (it disconnected, or stopped reading a stream): not an upstream's fault
+ * nor an error of the service (the access log marks such a request aborted).
+ */
 export class ClientGone extends Error {
-  constructor() {
-    super('the client left before its answer');
+  constructor(message = 'the client left before its answer') {
+    super(message);
     this.name = 'ClientGone';
   }
 }

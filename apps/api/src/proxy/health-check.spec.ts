@@ -21,7 +21,10 @@ describe('healthCheck', () => {
       req.on('data', (c: Buffer) => (raw += c.toString()));
       req.on('end', () => {
         const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
-        if ((JSON.parse(raw) as { model: string }).model === 'hold') held.push(answer);
+        const asked = (JSON.parse(raw) as { model: string }).model;
+        if (asked === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway says hi</html>');
+        else if (asked === 'array') res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+        else if (asked === 'hold') held.push(answer);
         else setTimeout(answer, 200);
       });
     });
@@ -48,6 +51,13 @@ describe('healthCheck', () => {
     return upstreams.post(model('hold'), req).then((a) => bodyText(a.chunks));
   };
   const releaseAll = () => held.splice(0).forEach((answer) => answer());
+
+  it('judges an answer as a call would: a 2xx that is not a JSON object is down', async () => {
+    const upstreams = new Upstreams(opts, new Agent(), new Agent(), 2);
+    expect(await healthCheck(upstreams, model('garbage'), 'chat/completions', 1000)).toBe(false);
+    expect(await healthCheck(upstreams, model('array'), 'embeddings', 1000)).toBe(false);
+    expect(await healthCheck(upstreams, model('quick'), 'chat/completions', 1000)).toBe(true);
+  });
 
   it("goes out on the router's own connections: answered while tenants' calls hold every connection of the pool", async () => {
     const upstreams = new Upstreams(opts, new Agent({ connections: 1 }), new Agent({ connections: 1 }), 1);

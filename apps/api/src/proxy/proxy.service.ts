@@ -21,7 +21,7 @@ import { SseRelay } from './sse-relay.js';
 import { embeddingsInputTokens, estimateTokens, reportedCount, usageTokens } from './usage-tokens.js';
 import { streamUsage } from './stream-usage.js';
 import { ResponseTooLarge } from './too-large.js';
-import { type Attempt, classify, ClientGone, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
+import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
@@ -31,7 +31,7 @@ import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { originOf, TenantShare } from './tenant-share.js';
 import { healthCheck } from './health-check.js';
-import { onResponseOver } from '../response-over.js';
+import { ClientGone, onResponseOver } from '../response-over.js';
 
 /**
  * What an answer measured: the tokens its upstream reported, else estimated at four UTF-8 bytes a token (input from

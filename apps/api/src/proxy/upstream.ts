@@ -8,6 +8,7 @@ import { CompletionThreadFailed } from './completion-thread.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, upstreamKey } from './upstream-key.js';
 import { originOf } from './tenant-share.js';
+import { ClientGone } from '../response-over.js';
 
 /** One upstream attempt, as logged on the decision (usage event payload) and in a 502's problem. */
 export interface Attempt {
@@ -74,8 +75,6 @@ export class UpstreamUnreachable extends Error {
     this.name = 'UpstreamUnreachable';
   }
 }
-/** The caller's side ended the attempt (disconnected, or stopped reading): not the upstream's fault. */
-export class ClientGone extends Error {}
 
 /**
  * Maps whatever an attempt threw to an UpstreamFailure. `responded`: the upstream's status line had arrived, so a
