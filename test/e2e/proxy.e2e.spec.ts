@@ -117,6 +117,32 @@ describe('OpenAI-compatible proxy', () => {
     expect(await cost('only-refuses')).not.toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
   });
 
+  it('relays a stream its upstream answered as one JSON completion as the events of that completion', async () => {
+    expect(
+      (await admin.put('/admin/models/jsononly', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-jsononly', pricing: { inputPerMTok: 1, outputPerMTok: 2 } }))
+        .status,
+    ).toBe(200);
+    expect((await admin.put('/admin/policies/only-jsononly', { algorithm: 'linucb', arms: ['jsononly'] })).status).toBe(201);
+    up.setMode('up-jsononly', 'no-stream');
+    const chunks: string[] = [];
+    let usage: unknown;
+    const stream = await oa.chat.completions.create({
+      model: 'router/only-jsononly',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const c of stream) {
+      expect(c.model).toBe('jsononly');
+      chunks.push(...c.choices.map((ch) => ch.delta.content ?? ''));
+      if (c.usage) usage = c.usage;
+    }
+    expect(chunks.join('')).toBe('Hello from up-jsononly!');
+    expect(usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 4 });
+    await eventually(async () => (await admin.get('/admin/policies/only-jsononly/stats')).body.arms[0].costUsd.count === 1);
+    expect((await admin.get('/admin/policies/only-jsononly/stats')).body.arms[0].costUsd.mean).toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
+  });
+
   it('lists router/<policy> models for the key', async () => {
     const list = await oa.models.list();
     const ids = list.data.map((m) => m.id);

@@ -7,7 +7,8 @@ import { type AddressInfo } from 'node:net';
  * (chunked, no content-length), `long-line` one normal event then a `data:` line that long with no blank line,
  * `flood` that many bytes of small well-formed events (`flood-after-finish`: after a complete answer). Big bodies
  * are written as the reader takes them. For streamed requests (others are answered normally): `trickle` sends a
- * content chunk every 100 ms until the client leaves (a long generation), `stall` one chunk and then nothing.
+ * content chunk every 100 ms until the client leaves (a long generation), `stall` one chunk and then nothing;
+ * `no-stream` answers them with the JSON completion, as servers that ignore `stream` do.
  */
 export type FakeMode =
   | 'ok'
@@ -23,7 +24,8 @@ export type FakeMode =
   | 'malformed'
   | 'zero-usage'
   | 'trickle'
-  | 'stall';
+  | 'stall'
+  | 'no-stream';
 
 export interface FakeUpstream {
   url: string;
@@ -97,14 +99,15 @@ export async function startFakeUpstream(
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-fake","choices":[');
           return;
         }
-        if (mode !== 'ok' && mode !== 'zero-usage' && mode !== 'trickle' && mode !== 'stall') {
+        if (mode !== 'ok' && mode !== 'zero-usage' && mode !== 'trickle' && mode !== 'stall' && mode !== 'no-stream') {
           const status = mode === 'error500' ? 500 : mode === 'error429' ? 429 : 400;
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `fake ${status}`, type: 'fake' } }));
           return;
         }
         if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
         const words = ['Hello', ' from', ` ${model}`, '!'];
-        if (body.stream) {
+        // `no-stream`: as servers that ignore `stream`, the JSON answer whatever was asked.
+        if (body.stream && mode !== 'no-stream') {
           // As OpenAI streams: usage only when asked (`usage: null` on every chunk, then a chunk without choices).
           const withUsage = body.stream_options?.include_usage === true;
           const usage = withUsage ? { usage: null } : {};

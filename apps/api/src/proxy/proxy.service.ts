@@ -24,6 +24,7 @@ import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
+import { completionAsEvents } from './completion-events.js';
 import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
@@ -578,7 +579,8 @@ export class ProxyService implements OnApplicationShutdown {
     try {
       const answer = await this.upstreams.post(model, request);
       responded = true;
-      const first = await answer.chunks.next();
+      // An upstream that ignored `stream` answered the whole completion as JSON: relayed as the events it makes.
+      const first = answer.eventStream ? await answer.chunks.next() : { done: false, value: await this.asEvents(answer.chunks, model, ac, call) };
       clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
       if (ac.signal.aborted) throw ac.signal.reason;
@@ -615,6 +617,12 @@ export class ProxyService implements OnApplicationShutdown {
       clearTimeout(total);
       clearTimeout(linger);
     }
+  }
+
+  /** A whole completion read (bounded, rewritten as any non-streamed answer: MalformedAnswer if it is not one) as events. */
+  private async asEvents(chunks: AsyncIterable<Buffer>, model: Model, ac: AbortController, call: UpstreamCall): Promise<Buffer> {
+    const done = await this.completions.rewrite(await bodyBytes(chunks), model.id, false, ac.signal, call.tenant);
+    return Buffer.from(completionAsEvents(JSON.parse(Buffer.from(done.bytes).toString('utf8')) as Record<string, unknown>));
   }
 
   /** Commits the answer to streaming: status and headers go out. */
