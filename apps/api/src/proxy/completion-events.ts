@@ -30,6 +30,6 @@ function deltaOf(message: unknown): Record<string, unknown> {
   if (typeof message !== 'object' || message === null) return {};
   const delta = { ...(message as Record<string, unknown>) };
   if (Array.isArray(delta.tool_calls))
-    delta.tool_calls = delta.tool_calls.map((t: unknown, index) => (typeof t === 'object' && t !== null ? { index, ...(t as object) } : t));
+    delta.tool_calls = delta.tool_calls.map((t: unknown, index) => (typeof t === 'object' && t !== null ? { index, ...t } : t));
   return delta;
 }
