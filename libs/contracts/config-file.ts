@@ -3,6 +3,7 @@ import { id } from './finite.js';
 import { createKeySchema } from './keys.js';
 import { modelConfigSchema } from './model.js';
 import { policyConfigSchema } from './policy.js';
+import { isRouterName, ROUTER_NAME_TAKEN } from './route.js';
 
 const envName = (what: string) => z.string().regex(/^[A-Z_][A-Z0-9_]*$/, `${what} must be an environment variable name`);
 
@@ -23,7 +24,12 @@ export type ConfigKey = z.infer<typeof configKeySchema>;
  * by handle, each validated by the schema of its admin endpoint. What the file does not name is left alone.
  */
 export const routerConfigSchema = z.strictObject({
-  models: z.record(id('model id'), modelConfigSchema).default({}),
+  models: z
+    .record(
+      id('model id').refine((m) => !isRouterName(m), ROUTER_NAME_TAKEN),
+      modelConfigSchema,
+    )
+    .default({}),
   policies: z.record(id('policy name'), policyConfigSchema).default({}),
   keys: z.record(id('key handle').max(MAX_KEY_HANDLE, `key handle is at most ${MAX_KEY_HANDLE} characters`), configKeySchema).default({}),
 });

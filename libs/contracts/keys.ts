@@ -37,7 +37,14 @@ export function effectiveLimits(scope: Scope, own: KeyLimits | null | undefined,
 export const createKeySchema = z.strictObject({
   name: id('name'),
   scope: z.enum(SCOPES),
-  policies: z.array(id('policy')).max(256).optional(),
+  policies: z
+    .array(id('policy'))
+    .max(256)
+    .superRefine((ps, ctx) => {
+      const i = ps.findIndex((p, j) => ps.indexOf(p) !== j);
+      if (i >= 0) ctx.addIssue({ code: 'custom', path: [i], message: `${ps[i]} is listed twice` });
+    })
+    .optional(),
   limits: keyLimitsSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeySchema>;

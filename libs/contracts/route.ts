@@ -63,12 +63,18 @@ export const chatRequestSchema = z.looseObject({
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
+/** An OpenAI-compatible request's `model` with this prefix names a router (a policy); anything else a model id. */
+export const ROUTER_MODEL_PREFIX = 'router/';
+export const isRouterName = (model: string): boolean => model.startsWith(ROUTER_MODEL_PREFIX);
+/** Why a model id may not start so: a request naming it would always be read as a router. */
+export const ROUTER_NAME_TAKEN = `a model id may not start with ${ROUTER_MODEL_PREFIX} (requests read such a name as a router)`;
+
 /**
  * `POST /v1/embeddings`: the OpenAI request, with `model` a registry model id (embeddings are not routed). Other
  * parameters (`encoding_format`, `dimensions`, `user`) pass through to the upstream unchanged (validated there).
  */
 export const embeddingsRequestSchema = z.looseObject({
-  model: id('model').refine((m) => !m.startsWith('router/'), 'embeddings are not routed: name a model id'),
+  model: id('model').refine((m) => !isRouterName(m), 'embeddings are not routed: name a model id'),
   // OpenAI's forms: a text, a token array, or up to 2,048 of either (none empty; one form per request).
   input: z.union(
     [

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { currentRequestId, Logger } from '@app/infra';
 import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { connect, type Socket } from 'node:net';
 import { ADMIN_KEY, client, freshEnvironment, type Running, startService } from '../support/harness.js';
 
@@ -56,6 +57,34 @@ describe('request bodies and policy warnings', () => {
     expect((await c.post('/v1/route', { policy: 'p', input: 'hi' })).status).toBe(200);
     const poisoned = await c.call('POST', '/v1/route', '{"policy":"p","input":"hi","__proto__":{"x":1}}', json);
     expect(poisoned.status).toBe(400);
+    // … said as such: the body is JSON, one of its keys is refused.
+    expect(poisoned.body.detail).toContain('__proto__');
+    const nested = await c.call('POST', '/v1/chat/completions', '{"model":"router/p","messages":[],"metadata":{"__proto__":"x"}}', json);
+    expect([nested.status, nested.body.error.message]).toEqual([400, expect.stringContaining('__proto__')]);
+    // A compressed body is refused for what it is (the api reads bodies as sent), not read as broken JSON.
+    const gzipped = await c.call('POST', '/v1/route', gzipSync('{"policy":"p","input":"hi"}'), { ...json, 'content-encoding': 'gzip' });
+    expect([gzipped.status, gzipped.body.detail]).toEqual([415, expect.stringContaining('Content-Encoding "gzip" is not supported')]);
+    // OpenAI's envelope says a body error once.
+    const text = await c.call('POST', '/v1/chat/completions', '{}', { 'content-type': 'text/plain' });
+    const said = text.body.error.message as string;
+    expect(said.indexOf('Unsupported Media Type')).toBe(said.lastIndexOf('Unsupported Media Type'));
+  }, 60_000);
+
+  it('names the field each refusal is about, in the type of what was not found', async () => {
+    const c = client(svc.url);
+    // On the OpenAI path a policy is named by `model`.
+    const escalation = await c.post('/v1/chat/completions', { model: 'router/p.escalation', messages: [{ role: 'user', content: 'hi' }] });
+    expect([escalation.status, escalation.body.error.param]).toEqual([400, 'model']);
+    // A model-level reading of an unknown model: the model is what was not found.
+    const reading = await c.post('/v1/energy', { model: 'nope', joules: 5, outputTokens: 5 });
+    expect([reading.status, reading.body.type, reading.body.errors[0].path]).toEqual([404, 'urn:router:problem:model-not-found', 'model']);
+    // A model id a request would always read as a router.
+    const router = await c.put('/admin/models/router%2Fx', {});
+    expect([router.status, router.body.errors[0].path]).toEqual([400, 'id']);
+    expect((await c.get('/admin/models/router%2Fx')).status).toBe(404);
+    // A key's policies listed twice.
+    const twice = await c.post('/admin/keys', { name: 'twice', scope: 'route', policies: ['p', 'p'] });
+    expect([twice.status, twice.body.errors[0].path]).toEqual([400, 'policies.1']);
   }, 60_000);
 
   it('serves each request inside its request context (every log line names it) and counts it per route pattern', async () => {

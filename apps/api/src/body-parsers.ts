@@ -24,11 +24,34 @@ export function installBodyParsers(fastify: FastifyInstance): void {
   const json = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return done(unsupportedEncoding(encoding));
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
-    done(null, new UnparsedJson(text, (parsed) => void json(req, text, parsed)));
+    done(null, new UnparsedJson(text, (parsed) => void json(req, text, (err, value) => parsed(err && isJson(text) ? forbiddenKey() : err, value))));
   });
 }
+
+/** A compressed (or otherwise encoded) body: the api reads bodies as sent, so it is refused, not read as bytes of JSON. */
+export const UNSUPPORTED_ENCODING = 'UNSUPPORTED_CONTENT_ENCODING';
+const unsupportedEncoding = (encoding: string) =>
+  Object.assign(new Error(`Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed`), {
+    statusCode: 415,
+    code: UNSUPPORTED_ENCODING,
+  });
+
+const isJson = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** What the parser refused in a body that is JSON: a prototype-poisoning key, said as such (it said "not valid JSON"). */
+const forbiddenKey = () =>
+  Object.assign(new Error('a key named __proto__, or a constructor key holding prototype, is not accepted anywhere in the body'), { statusCode: 400 });
 
 /**
  * Parses the body of a request that was let in, in place. A body that is not JSON (or carries a prototype-poisoning

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Model, type ModelConfig, type ModelPatch, type Principal } from '@app/contracts';
+import { isRouterName, type Model, type ModelConfig, type ModelPatch, type Principal, ROUTER_NAME_TAKEN } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, Logger } from '@app/infra';
 import { ModelsRepository } from '@app/persistence';
@@ -30,6 +30,7 @@ export class ModelsService {
   }
 
   async put(id: string, config: ModelConfig, actor: Principal): Promise<Model> {
+    if (isRouterName(id)) throw new DomainError('VALIDATION', ROUTER_NAME_TAKEN, [{ path: 'id', message: ROUTER_NAME_TAKEN }]);
     const m = await this.models.upsert(id, withAllowedKeyEnv(config, this.env.UPSTREAM_KEY_ENV_PREFIX));
     this.log.info('model replaced', { model: id, actor: actor.keyId, fields: Object.keys(config) });
     await this.publish(m);

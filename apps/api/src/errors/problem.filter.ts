@@ -3,6 +3,7 @@ import { DomainError, ERROR_CODES, type ErrorCode, type FieldError } from '@app/
 import { isDependencyDown, Logger } from '@app/infra';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { ClientGone } from '../response-over.js';
+import { UNSUPPORTED_ENCODING } from '../body-parsers.js';
 
 export interface Problem {
   type: string;
@@ -179,7 +180,8 @@ const notAField = (path: string) => path.startsWith('(') || path.startsWith('att
  * failed attempt, `param` the first field at fault, if any.
  */
 export function openAiError(a: ErrorAnswer): OpenAiError {
-  const listed = (a.errors ?? []).filter((e) => e.message !== a.detail);
+  // A field's message the detail already ends with (a body that could not be read) is not said twice.
+  const listed = (a.errors ?? []).filter((e) => !a.detail.endsWith(e.message));
   const fields = listed.map((e) => (notAField(e.path) ? e.message : `${e.path}: ${e.message}`));
   const param = (a.errors ?? []).find((e) => !notAField(e.path))?.path ?? null;
   return {
@@ -236,9 +238,11 @@ export class ProblemFilter implements ExceptionFilter {
           ? 'request body is larger than the limit'
           : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'send application/json'
-            : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-              ? 'the JSON body is empty'
-              : 'the body is not valid JSON';
+            : err.code === UNSUPPORTED_ENCODING
+              ? err.message
+              : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+                ? 'the JSON body is empty'
+                : 'the body is not valid JSON';
       return { status: err.statusCode, code: err.code ?? `http-${err.statusCode}`, detail, errors: [{ path: '(body)', message: detail }] };
     }
     if (err instanceof ClientGone) return { status: 499, code: 'client-gone', detail: err.message };

@@ -31,7 +31,7 @@ import { KeyLimitsService } from '../limits/key-limits.service.js';
 import { issuesToErrors } from '../validation.js';
 import { GroupCommit } from './group-commit.js';
 import { WorkerProtocol } from './worker-protocol.service.js';
-import { cascadeShares, checkAgainstDecision, type IntakeKind, parseEvent, type Prepared } from './event-intake.js';
+import { cascadeShares, checkAgainstDecision, type IntakeKind, type ItemProblem, parseEvent, type Prepared } from './event-intake.js';
 
 export type ItemResult =
   EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[]; retryAfterSeconds?: number } };
@@ -114,7 +114,7 @@ export class IngestService {
     await this.limits.admitEvents(caller, 1);
     const entry: Entry = { kind, caller, raw: body, prefix: '', callerId: (given) => given ?? idempotencyKey ?? this.eventIds.id() };
     const r = this.env.INGEST_GROUP_COMMIT_MS < 0 ? (await this.process([entry], false))[0] : await this.group.submit(entry);
-    if ('problem' in r) throw new DomainError(codeOf(r.problem.status), r.problem.detail, r.problem.errors, r.problem.retryAfterSeconds);
+    if ('problem' in r) throw new DomainError(codeOf(r.problem), r.problem.detail, r.problem.errors, r.problem.retryAfterSeconds);
     return r;
   }
 
@@ -450,14 +450,15 @@ function busy(p: Ready, prefix: string): ItemResult {
   };
 }
 
-function codeOf(status: number) {
+/** The error code of a single event's refusal: its status, and for a 404 what was not found (a model or a decision). */
+function codeOf({ status, errors }: ItemProblem) {
   switch (status) {
     case 503:
       return 'UNAVAILABLE' as const;
     case 403:
       return 'FORBIDDEN' as const;
     case 404:
-      return 'DECISION_NOT_FOUND' as const;
+      return errors[0]?.path === 'model' ? ('MODEL_NOT_FOUND' as const) : ('DECISION_NOT_FOUND' as const);
     case 409:
       return 'EVENT_LIMIT' as const;
     default:

@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type ChatRequest, directUsageEventId, type EmbeddingsRequest, type Model, type Principal, type RouteResponse, usageEventId } from '@app/contracts';
+import {
+  type ChatRequest,
+  directUsageEventId,
+  type EmbeddingsRequest,
+  isRouterName,
+  type Model,
+  type Principal,
+  ROUTER_MODEL_PREFIX,
+  type RouteResponse,
+  usageEventId,
+} from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { CONFIG, Logger, SpanKind, traceCarrier, withSpan } from '@app/infra';
 import { type FastifyReply } from 'fastify';
@@ -219,10 +229,10 @@ export class ProxyService implements OnApplicationShutdown {
    * request id goes to every upstream attempt as `x-request-id`.
    */
   complete(caller: Principal, req: ChatRequest, reply: FastifyReply, ctx: ProxyContext): Promise<void> {
-    const routed = req.model.startsWith(ROUTER_PREFIX);
+    const routed = isRouterName(req.model);
     return withSpan(
       'POST /v1/chat/completions',
-      { ...(routed ? { 'router.policy': req.model.slice(ROUTER_PREFIX.length) } : { 'router.model': req.model }), 'router.stream': req.stream === true },
+      { ...(routed ? { 'router.policy': req.model.slice(ROUTER_MODEL_PREFIX.length) } : { 'router.model': req.model }), 'router.stream': req.stream === true },
       () => (routed ? this.serve(caller, req, reply, ctx.requestId) : this.serveDirect(caller, req, reply, ctx.requestId)),
       {
         carrier: ctx.headers,
@@ -232,7 +242,7 @@ export class ProxyService implements OnApplicationShutdown {
   }
 
   private async serve(caller: Principal, req: ChatRequest, reply: FastifyReply, requestId: string): Promise<void> {
-    const policy = req.model.slice(ROUTER_PREFIX.length);
+    const policy = req.model.slice(ROUTER_MODEL_PREFIX.length);
     const { model: _routerModel, messages, stream, ...params } = req;
     // Before routing: such a request cannot be serialised for any upstream, and must not look like their failure.
     refuseTooDeep(params, messages);
@@ -663,16 +673,17 @@ export interface ProxyContext {
   requestId: string;
 }
 
-/** `model` names a router (a policy) with this prefix; anything else is a registry model id. */
-const ROUTER_PREFIX = 'router/';
-
 /**
  * On the OpenAI-compatible path the policy is named by `model`: an unknown (or not allowed) policy is an unknown
- * model, named as the caller wrote it, and the field is `model`.
+ * model, named as the caller wrote it, and any error about the policy names the field `model`.
  */
 function asModelField(err: unknown, model: string): unknown {
-  if (!(err instanceof DomainError) || err.code !== 'POLICY_NOT_FOUND') return err;
-  return new DomainError('POLICY_NOT_FOUND', `model ${model} does not exist`, [{ path: 'model', message: 'unknown router' }]);
+  if (!(err instanceof DomainError)) return err;
+  if (err.code === 'POLICY_NOT_FOUND')
+    return new DomainError('POLICY_NOT_FOUND', `model ${model} does not exist`, [{ path: 'model', message: 'unknown router' }]);
+  if (!err.errors.some((e) => e.path === 'policy')) return err;
+  const errors = err.errors.map((e) => (e.path === 'policy' ? { ...e, path: 'model' } : e));
+  return new DomainError(err.code, err.message, errors, err.retryAfterSeconds);
 }
 
 const attemptErrors = (attempts: Attempt[]): FieldError[] =>
