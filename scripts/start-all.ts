@@ -10,12 +10,14 @@ import { migrate } from './migrate.js';
  * without passing it on, so this process also stops both once its parent is gone.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const parent = process.ppid;
 await migrate(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+// Stopped while migrating: start nothing.
+if (process.ppid !== parent) process.exit(0);
 const children = ['apps/worker/main.js', 'apps/api/main.js'].map((f) => spawn(process.execPath, [join(root, f)], { stdio: 'inherit' }));
 const stop = () => children.forEach((c) => c.kill('SIGTERM'));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-const parent = process.ppid;
 setInterval(() => process.ppid !== parent && stop(), 500).unref();
 for (const c of children)
   c.on('exit', (code) => {

@@ -1,6 +1,6 @@
 import { applyLocalDecision, emptyArmStats, packArmStats, recordDecision, recordObservation, headIndex, createRng } from '@app/bandits';
 import { type Policy } from '@app/contracts';
-import { armPriors, buildRuntime, buildRuntimeSteps, compiledAlike, objectiveScales, type PolicyRuntime, qualityPrior } from './runtime.js';
+import { armPriors, buildRuntime, buildRuntimeSteps, compiledAlike, objectiveScales, type PolicyRuntime, qualityPrior, variantSteps } from './runtime.js';
 
 const D = 6;
 const policy: Policy = {
@@ -105,7 +105,7 @@ describe('buildRuntimeSteps: a replica recompiling only the arms whose statistic
   });
 });
 
-describe('compiledAlike: a variant of a policy (what an evaluation compiles) copying its compiled arms', () => {
+describe('variantSteps: a variant of a policy (what an evaluation compiles) from its live compile', () => {
   it('copies every arm for other weights, exploration or a budget, and compiles what buildRuntime compiles', () => {
     const stored = blobs(20, 1);
     const live = buildRuntime(policy, stored, priors, 1, SCALES);
@@ -115,23 +115,22 @@ describe('compiledAlike: a variant of a policy (what an evaluation compiles) cop
       params: { alpha: 0.3, epsilon: 0.2 },
       budget: { energyJoulesPerRequest: 4 },
     };
-    expect(compiledAlike(live, variant, priors, SCALES)).toBe(true);
-    const { rt, steps } = run(buildRuntimeSteps(variant, stored, priors, 1, SCALES, live));
+    expect(compiledAlike(live, variant)).toBe(true);
+    const { rt, steps } = run(variantSteps(live, variant));
     expect(steps).toBe(0);
     const plain = buildRuntime(variant, stored, priors, 1, SCALES);
     for (let a = 0; a < 3; a++) expect(compiledOf(rt, a)).toEqual(compiledOf(plain, a));
     expect(Array.from(rt.model.prices)).toEqual(Array.from(plain.model.prices));
+    // Its arms are copies: the live compile is left as it was.
+    expect(rt.model.arms[0].Ainv).not.toBe(live.model.arms[0].Ainv);
   });
 
-  it('does not for another ridge, prior weight, prior, scale, dimension or set of arms', () => {
+  it('is not for another ridge, prior weight, dimension or set of arms', () => {
     const live = buildRuntime(policy, blobs(20, 1), priors, 1, SCALES);
-    const warm = policy.arms.map(() => ({ quality: qualityPrior([0.5, 0.1, 0, 0, 0, 0], 10, 1) }));
-    expect(compiledAlike(live, { ...policy, params: { ridge: 2 } }, priors, SCALES)).toBe(false);
-    expect(compiledAlike(live, { ...policy, params: { priorWeight: 5 } }, priors, SCALES)).toBe(false);
-    expect(compiledAlike(live, policy, warm, SCALES)).toBe(false);
-    expect(compiledAlike(live, policy, priors, { energy: 20 })).toBe(false);
-    expect(compiledAlike(live, { ...policy, features: { source: 'builtin', dim: D + 1 } }, priors, SCALES)).toBe(false);
-    expect(compiledAlike(live, { ...policy, arms: ['a', 'c', 'b'] }, priors, SCALES)).toBe(false);
+    expect(compiledAlike(live, { ...policy, params: { ridge: 2 } })).toBe(false);
+    expect(compiledAlike(live, { ...policy, params: { priorWeight: 5 } })).toBe(false);
+    expect(compiledAlike(live, { ...policy, features: { source: 'builtin', dim: D + 1 } })).toBe(false);
+    expect(compiledAlike(live, { ...policy, arms: ['a', 'c', 'b'] })).toBe(false);
   });
 });
 

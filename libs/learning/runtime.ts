@@ -165,9 +165,16 @@ export function* buildRuntimeSteps(
     const b = blobs.get(arm);
     return b ? unpackArmStats(b, d) : emptyArmStats(d);
   });
+  return yield* runtimeSteps(policy, stats, priors, seq, scales, previous);
+}
+
+/** buildRuntimeSteps from statistics already unpacked. */
+function* runtimeSteps(policy: Policy, stats: ArmStats[], priors: ArmPrior[], seq: number, scales: HeadScales, previous?: PolicyRuntime): Steps<PolicyRuntime> {
+  const d = policy.features.dim;
   const reuse = (a: number, priorActive: boolean) => {
     const was = previous?.stats[a];
-    const same = previous?.model.d === d && previous.model.priorActive === priorActive && was !== undefined && sameArmStats(was, stats[a]);
+    const same =
+      previous?.model.d === d && previous.model.priorActive === priorActive && was !== undefined && (was === stats[a] || sameArmStats(was, stats[a]));
     return same ? previous.model.arms[a] : undefined;
   };
   const model = yield* compileLinearModelSteps(d, stats, priors, policy.objective, linearModelParams(policy, scales), reuse);
@@ -187,17 +194,27 @@ export function* buildRuntimeSteps(
 }
 
 /**
- * Whether the arms `rt` compiled stand for a compile of `policy` with `priors` and `scales` (buildRuntimeSteps'
- * `previous`): the same arms, dimension, ridge, prior weight, priors and scales. The objective, exploration and
- * budget act after the arms are compiled, so a variant that changes only those may copy them.
+ * Whether `policy` compiles its arms as `rt`'s policy does: the same arms, dimension, ridge and prior weight. The
+ * objective, exploration and budget act after the arms are compiled, so a variant that changes only those may be
+ * compiled from `rt` (variantSteps).
  */
-export function compiledAlike(rt: PolicyRuntime, policy: Policy, priors: readonly ArmPrior[], scales: HeadScales): boolean {
+export function compiledAlike(rt: PolicyRuntime, policy: Policy): boolean {
+  const [was, now] = [linearModelParams(rt.policy), linearModelParams(policy)];
   return (
     rt.policy.features.dim === policy.features.dim &&
     rt.policy.arms.join('\n') === policy.arms.join('\n') &&
-    JSON.stringify(linearModelParams(rt.policy, rt.scales)) === JSON.stringify(linearModelParams(policy, scales)) &&
-    JSON.stringify(rt.priors) === JSON.stringify(priors)
+    was.ridge === now.ridge &&
+    was.priorWeight === now.priorWeight
   );
+}
+
+/**
+ * `variant` (compiledAlike `base`'s policy) compiled from `base`: the same statistics, priors and scales, each arm
+ * copied (O(d²)) rather than inverted; what the variant changes (weights, exploration, budget) applied after. The
+ * runtime shares `base`'s statistics: it is for reading (an evaluation), not for serving.
+ */
+export function variantSteps(base: PolicyRuntime, variant: Policy): Steps<PolicyRuntime> {
+  return runtimeSteps(variant, base.stats, base.priors, base.seq, base.scales, base);
 }
 
 /**

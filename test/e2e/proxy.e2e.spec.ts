@@ -141,6 +141,23 @@ describe('OpenAI-compatible proxy', () => {
     expect(usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 4 });
     await eventually(async () => (await admin.get('/admin/policies/only-jsononly/stats')).body.arms[0].costUsd.count === 1);
     expect((await admin.get('/admin/policies/only-jsononly/stats')).body.arms[0].costUsd.mean).toBeCloseTo((7 * 1 + 4 * 2) / 1e6, 12);
+
+    // A 2xx whose JSON is an error object is no answer: the call fails (here, its only model: 502) and says why.
+    up.setMode('up-jsononly', 'json-error');
+    const failed = await fetch(`${svc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'router/only-jsononly', messages: [{ role: 'user', content: 'Stream please' }], stream: true }),
+    });
+    expect(failed.status).toBe(502);
+    expect(((await failed.json()) as { error: { message: string } }).error.message).toContain('no choices');
+    // Events sent under another content type are relayed as they come.
+    up.setMode('up-jsononly', 'sse-as-text');
+    const relayed = await oa.chat.completions.create({ model: 'router/only-jsononly', messages: [{ role: 'user', content: 'Stream please' }], stream: true });
+    let text = '';
+    for await (const c of relayed) text += c.choices.map((ch) => ch.delta.content ?? '').join('');
+    expect(text).toBe('Hello from up-jsononly!');
+    up.setMode('up-jsononly', 'ok');
   });
 
   it('lists router/<policy> models for the key', async () => {

@@ -8,7 +8,8 @@ import { type AddressInfo } from 'node:net';
  * `flood` that many bytes of small well-formed events (`flood-after-finish`: after a complete answer). Big bodies
  * are written as the reader takes them. For streamed requests (others are answered normally): `trickle` sends a
  * content chunk every 100 ms until the client leaves (a long generation), `stall` one chunk and then nothing;
- * `no-stream` answers them with the JSON completion, as servers that ignore `stream` do.
+ * `no-stream` answers them with the JSON completion, as servers that ignore `stream` do; `json-error` with a 200
+ * whose JSON is an error object; `sse-as-text` streams its events as `text/plain`.
  */
 export type FakeMode =
   | 'ok'
@@ -25,7 +26,9 @@ export type FakeMode =
   | 'zero-usage'
   | 'trickle'
   | 'stall'
-  | 'no-stream';
+  | 'no-stream'
+  | 'json-error'
+  | 'sse-as-text';
 
 export interface FakeUpstream {
   url: string;
@@ -94,12 +97,16 @@ export async function startFakeUpstream(
           await slowStream(res, model, mode);
           return;
         }
+        if (mode === 'json-error') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } }));
+          return;
+        }
         if (mode === 'malformed') {
           // A 200 whose body is not the JSON it says it is: an answer made upstream that cannot be used.
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-fake","choices":[');
           return;
         }
-        if (mode !== 'ok' && mode !== 'zero-usage' && mode !== 'trickle' && mode !== 'stall' && mode !== 'no-stream') {
+        if (!['ok', 'zero-usage', 'trickle', 'stall', 'no-stream', 'sse-as-text'].includes(mode)) {
           const status = mode === 'error500' ? 500 : mode === 'error429' ? 429 : 400;
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `fake ${status}`, type: 'fake' } }));
           return;
@@ -113,7 +120,7 @@ export async function startFakeUpstream(
           const usage = withUsage ? { usage: null } : {};
           const event = (choices: unknown[], extra: object = usage) =>
             `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices, ...extra })}\n\n`;
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.writeHead(200, { 'content-type': mode === 'sse-as-text' ? 'text/plain' : 'text/event-stream' });
           for (let i = 0; i < words.length; i++) {
             res.write(event([{ index: 0, delta: { content: words[i] }, finish_reason: null }]));
             if (opts.chunkDelayMs && i < words.length - 1) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));

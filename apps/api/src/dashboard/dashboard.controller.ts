@@ -40,10 +40,11 @@ export class DashboardController {
 
 /**
  * `/dashboard/` (a bookmark or a typed slash) redirects to the page, whose assets' relative paths resolve from
- * `/dashboard`. A route of its own on the Fastify instance: Nest drops a trailing slash from its paths.
+ * `/dashboard`: relatively, so that it also holds behind a proxy that serves the api under a path prefix. A route of
+ * its own on the Fastify instance: Nest drops a trailing slash from its paths.
  */
 export function installDashboardSlash(fastify: FastifyInstance): void {
-  fastify.get('/dashboard/', (_req, reply) => reply.redirect('/dashboard', 308));
+  fastify.get('/dashboard/', (_req, reply) => reply.redirect('../dashboard', 308));
 }
 
 function send(reply: FastifyReply, a: Asset): Buffer {

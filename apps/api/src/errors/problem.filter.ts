@@ -180,8 +180,8 @@ const notAField = (path: string) => path.startsWith('(') || path.startsWith('att
  * failed attempt, `param` the first field at fault, if any.
  */
 export function openAiError(a: ErrorAnswer): OpenAiError {
-  // A field's message the detail already ends with (a body that could not be read) is not said twice.
-  const listed = (a.errors ?? []).filter((e) => !a.detail.endsWith(e.message));
+  // A body's error the detail already ends with (a body that could not be read) is not said twice.
+  const listed = (a.errors ?? []).filter((e) => e.message !== a.detail && !(e.path === '(body)' && a.detail.endsWith(e.message)));
   const fields = listed.map((e) => (notAField(e.path) ? e.message : `${e.path}: ${e.message}`));
   const param = (a.errors ?? []).find((e) => !notAField(e.path))?.path ?? null;
   return {

@@ -35,6 +35,7 @@ import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Ups
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
 import { completionAsEvents } from './completion-events.js';
+import { MalformedAnswer } from './completion-rewrite.js';
 import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
@@ -207,7 +208,7 @@ export class ProxyService implements OnApplicationShutdown {
       object: 'list',
       data: [
         ...names.sort().map((p) => ({
-          id: `router/${p}`,
+          id: `${ROUTER_MODEL_PREFIX}${p}`,
           object: 'model',
           created: Math.floor(Date.parse(this.cache.get(p)?.policy.updatedAt ?? '') / 1000) || 0,
           owned_by: 'bandit-router',
@@ -567,6 +568,7 @@ export class ProxyService implements OnApplicationShutdown {
       ac.abort(new Error('timeout'));
     }, this.env.PROXY_TIMEOUT_MS);
     let responded = false;
+    let whole = false;
     let committed = false;
     let relay: SseRelay | undefined;
     let ttftMs: number | null = null;
@@ -589,8 +591,11 @@ export class ProxyService implements OnApplicationShutdown {
     try {
       const answer = await this.upstreams.post(model, request);
       responded = true;
-      // An upstream that ignored `stream` answered the whole completion as JSON: relayed as the events it makes.
-      const first = answer.eventStream ? await answer.chunks.next() : { done: false, value: await this.asEvents(answer.chunks, model, ac, call) };
+      // An upstream that ignored `stream` answered the whole completion as JSON: its headers are its first byte, and
+      // it is relayed as the events it makes (events sent under another type are relayed as they come).
+      whole = answer.json && !answer.eventStream;
+      if (whole) clearTtft();
+      const first = whole ? { done: false, value: await this.asEvents(answer.chunks, model, ac, call) } : await answer.chunks.next();
       clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
       if (ac.signal.aborted) throw ac.signal.reason;
@@ -617,7 +622,13 @@ export class ProxyService implements OnApplicationShutdown {
       ac.abort(new Error('attempt over'));
       if (committed) endBrokenStream(reply.raw, failure);
       const now = performance.now();
-      const partial = committed && relay ? usage(relay, true) : cut(model.id, request, failure, now - t0);
+      // A whole answer that came but could not be used was made upstream all the same: its input is charged, as callOnce does.
+      const partial =
+        committed && relay
+          ? usage(relay, true)
+          : whole
+            ? { ...measured(model.id, request, undefined, 0, 0, now - t0, null), partial: true as const }
+            : cut(model.id, request, failure, now - t0);
       const flowing = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;
       const cutByUs = flowing ? ('flowing' as const) : unsent ? ('unsent' as const) : undefined;
       return { ok: false, failure, committed, settled: request.settled ?? DONE, ...(partial ? { partial } : {}), ...(cutByUs ? { cutByUs } : {}) };
@@ -629,10 +640,16 @@ export class ProxyService implements OnApplicationShutdown {
     }
   }
 
-  /** A whole completion read (bounded, rewritten as any non-streamed answer: MalformedAnswer if it is not one) as events. */
+  /**
+   * A whole completion read (bounded, rewritten as any non-streamed answer) as events; MalformedAnswer if it is not
+   * a JSON object with choices (an error object sent with a 2xx, say), so that the call is retried or falls back.
+   */
   private async asEvents(chunks: AsyncIterable<Buffer>, model: Model, ac: AbortController, call: UpstreamCall): Promise<Buffer> {
     const done = await this.completions.rewrite(await bodyBytes(chunks), model.id, false, ac.signal, call.tenant);
-    return Buffer.from(completionAsEvents(JSON.parse(Buffer.from(done.bytes).toString('utf8')) as Record<string, unknown>));
+    const completion = JSON.parse(Buffer.from(done.bytes).toString('utf8')) as Record<string, unknown>;
+    if (!Array.isArray(completion.choices) || completion.choices.length === 0)
+      throw new MalformedAnswer("the upstream's JSON answer to a stream request has no choices");
+    return Buffer.from(completionAsEvents(completion));
   }
 
   /** Commits the answer to streaming: status and headers go out. */

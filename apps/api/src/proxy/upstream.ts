@@ -137,6 +137,8 @@ export interface UpstreamOptions {
 export interface UpstreamAnswer {
   /** A `text/event-stream` (bounded per event by the SSE relay, not here). */
   eventStream: boolean;
+  /** A JSON body (`application/json` or `application/…+json`): to a stream request, a whole completion. */
+  json: boolean;
   chunks: AsyncGenerator<Buffer, void, undefined>;
 }
 
@@ -245,7 +247,9 @@ export class Upstreams {
       throw (err as { code?: string })?.code === 'UND_ERR_INVALID_ARG' ? new UpstreamMisconfigured(err) : new UpstreamUnreachable(err);
     }
     const type = res.headers['content-type'];
-    const eventStream = /^text\/event-stream/i.test(Array.isArray(type) ? type.join(', ') : (type ?? ''));
+    const typeText = Array.isArray(type) ? type.join(', ') : (type ?? '');
+    const eventStream = /^text\/event-stream/i.test(typeText);
+    const json = /^application\/([\w.-]+\+)?json\b/i.test(typeText);
     const unbounded = req.stream && eventStream && res.statusCode < 300;
     const limit: BodyLimit = {
       bytes: unbounded ? Number.POSITIVE_INFINITY : this.opts.maxResponseBytes,
@@ -262,7 +266,7 @@ export class Upstreams {
       }
       throw new UpstreamStatus(res.statusCode, errorObject(text));
     }
-    return { eventStream, chunks: boundedChunks(res.body, limit) };
+    return { eventStream, json, chunks: boundedChunks(res.body, limit) };
   }
 
   private countOwn(origin: string, req: UpstreamRequest): void {

@@ -3,7 +3,7 @@ import { type Model, type Policy } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, isDependencyDown, Logger, runInSlices, SLICE_MS } from '@app/infra';
 import { type Steps } from '@app/bandits';
-import { armPriors, buildRuntimeSteps, compiledAlike, objectiveScales, type PolicyRuntime } from '@app/learning';
+import { armPriors, buildRuntimeSteps, compiledAlike, objectiveScales, type PolicyRuntime, variantSteps } from '@app/learning';
 import { type ChannelSubscription, ModelEnergyStore, PolicyStateStore, RegistryStore } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { StateRepair } from './state-repair.service.js';
@@ -181,16 +181,14 @@ export class PolicyCache implements OnModuleInit, OnApplicationShutdown {
   /**
    * `p` (a variant of a live policy) compiled from that policy's current state with this replica's registry and
    * measured energy: what the live copy would be with the variant's settings. Not cached. `base`: a variant compiled
-   * earlier, whose arms are copied where they were compiled alike (compiledAlike) from the statistics stored now.
-   * `signal`: the work stops when it aborts.
+   * earlier; one compiled alike (compiledAlike) is built from it (variantSteps: its statistics, no read, its arms
+   * copied). `signal`: the work stops when it aborts.
    */
   async compileVariant(p: Policy, base?: PolicyRuntime, signal?: AbortSignal): Promise<PolicyRuntime> {
     try {
+      if (base && compiledAlike(base, p)) return (await runInSlices(variantSteps(base, p), compileSlice(p), signal)).value;
       const state = await this.readState(p);
-      const priors = armPriors(p, this.models, this.energyPerToken);
-      const scales = objectiveScales(p, this.models);
-      const previous = base && compiledAlike(base, p, priors, scales) ? base : undefined;
-      return (await runInSlices(buildRuntimeSteps(p, state.arms, priors, state.seq, scales, previous), compileSlice(p), signal)).value;
+      return (await runInSlices(compileSteps(p, state, this.models, this.energyPerToken), compileSlice(p), signal)).value;
     } catch (err) {
       if (isDependencyDown(err) || signal?.aborted) throw err;
       throw new DomainError('UNAVAILABLE', `policy ${p.name} cannot be evaluated now: its learnt state could not be read or compiled here`, [], 30);
