@@ -76,8 +76,14 @@ function measured(
  */
 function cut(model: string, request: UpstreamRequest, failure: UpstreamFailure, latencyMs: number): Answered | undefined {
   if (!request.sent || (failure.reason !== 'ttft' && failure.reason !== 'timeout' && failure.reason !== 'client')) return undefined;
-  return { ...measured(model, request, undefined, 0, 0, latencyMs, null), partial: true };
+  return inputOnly(model, request, latencyMs);
 }
+
+/** A failed attempt charged its input (estimated) alone: what it generated is not known or was not usable. */
+const inputOnly = (model: string, request: UpstreamRequest, latencyMs: number): Answered => ({
+  ...measured(model, request, undefined, 0, 0, latencyMs, null),
+  partial: true,
+});
 
 /** A request undici never had. */
 const DONE = Promise.resolve();
@@ -537,9 +543,7 @@ export class ProxyService implements OnApplicationShutdown {
       // input is charged (its output is not known), as is that of a request cut while the upstream worked on it.
       const ms = performance.now() - t0;
       const made = request !== undefined && (responded || err instanceof ResponseTooLarge);
-      const partial = made
-        ? { ...measured(model.id, request!, undefined, 0, 0, ms, null), partial: true as const }
-        : request && cut(model.id, request, failure, ms);
+      const partial = made ? inputOnly(model.id, request!, ms) : request && cut(model.id, request, failure, ms);
       const settled = request?.settled ?? DONE;
       return { ok: false, failure, committed: false, settled, ...(partial ? { partial } : {}), ...(unsent ? { cutByUs: 'unsent' as const } : {}) };
     } finally {
@@ -594,8 +598,7 @@ export class ProxyService implements OnApplicationShutdown {
       // An upstream that ignored `stream` answered the whole completion as JSON: its headers are its first byte, and
       // it is relayed as the events it makes (events sent under another type are relayed as they come).
       whole = answer.json && !answer.eventStream;
-      if (whole) clearTtft();
-      const first = whole ? { done: false, value: await this.asEvents(answer.chunks, model, ac, call) } : await answer.chunks.next();
+      const first = whole ? { done: false, value: await this.asEvents(answer.chunks, model, ac, call, clearTtft) } : await answer.chunks.next();
       clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
       if (ac.signal.aborted) throw ac.signal.reason;
@@ -623,12 +626,7 @@ export class ProxyService implements OnApplicationShutdown {
       if (committed) endBrokenStream(reply.raw, failure);
       const now = performance.now();
       // A whole answer that came but could not be used was made upstream all the same: its input is charged, as callOnce does.
-      const partial =
-        committed && relay
-          ? usage(relay, true)
-          : whole
-            ? { ...measured(model.id, request, undefined, 0, 0, now - t0, null), partial: true as const }
-            : cut(model.id, request, failure, now - t0);
+      const partial = committed && relay ? usage(relay, true) : whole ? inputOnly(model.id, request, now - t0) : cut(model.id, request, failure, now - t0);
       const flowing = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;
       const cutByUs = flowing ? ('flowing' as const) : unsent ? ('unsent' as const) : undefined;
       return { ok: false, failure, committed, settled: request.settled ?? DONE, ...(partial ? { partial } : {}), ...(cutByUs ? { cutByUs } : {}) };
@@ -643,8 +641,10 @@ export class ProxyService implements OnApplicationShutdown {
   /**
    * A whole completion read (bounded, rewritten as any non-streamed answer) as events; MalformedAnswer if it is not
    * a JSON object with choices (an error object sent with a 2xx, say), so that the call is retried or falls back.
+   * Its headers were its first byte: the time-to-first-byte limit ends (`clearTtft`) before it is read.
    */
-  private async asEvents(chunks: AsyncIterable<Buffer>, model: Model, ac: AbortController, call: UpstreamCall): Promise<Buffer> {
+  private async asEvents(chunks: AsyncIterable<Buffer>, model: Model, ac: AbortController, call: UpstreamCall, clearTtft: () => void): Promise<Buffer> {
+    clearTtft();
     const done = await this.completions.rewrite(await bodyBytes(chunks), model.id, false, ac.signal, call.tenant);
     const completion = JSON.parse(Buffer.from(done.bytes).toString('utf8')) as Record<string, unknown>;
     if (!Array.isArray(completion.choices) || completion.choices.length === 0)
