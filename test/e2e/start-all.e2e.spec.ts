@@ -55,6 +55,8 @@ describe('npm start (start-all)', () => {
       WORKER_HTTP_PORT: String(workerPort),
       ADMIN_API_KEY: 'start-all-admin-key-0123456789',
       LOG_LEVEL: 'error',
+      // As npm runs it (`npm start`): the shell between them is the parent that goes.
+      npm_lifecycle_event: 'start',
     };
     const parent = spawn(
       process.execPath,
