@@ -34,7 +34,11 @@ const pairRecord = z
 
 export const priorRequestSchema = z.strictObject({
   records: z
-    .array(z.union([scoreRecord, pairRecord]))
+    .array(
+      z.union([scoreRecord, pairRecord], {
+        error: 'a record is either a score (`model`, `score`) or a preference (`preferred`, `other`): one of the two, not both',
+      }),
+    )
     .min(1)
     .max(MAX_PRIOR_RECORDS),
   /** Cap on the pseudo-observations an arm's prior is worth (ALGORITHMS.md §3: 50–200). */

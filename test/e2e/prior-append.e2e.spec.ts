@@ -220,6 +220,12 @@ describe('prior uploads that add up', () => {
     ]);
     const pair = await admin.post('/admin/policies/measured/prior', { records: [{ input: 'x', preferred: 'coder', other: 'writer', tie: 'yes' }] });
     expect(pair.body.errors.map((e: { path: string }) => e.path)).toEqual(['records.0.tie']);
+    // A record as near to both shapes as to either, or of neither, is named as a record, with what a record is.
+    for (const odd of [{ input: 'x', model: 'coder', score: 1, preferred: 'coder', other: 'writer' }, { input: 'x' }]) {
+      const res = await admin.post('/admin/policies/measured/prior', { records: [logged[1], odd] });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ path: 'records.1', message: expect.stringMatching(/either a score .* or a preference/) }]);
+    }
     expect((await admin.get('/admin/policies/measured')).body.prior.arms).toEqual(local.arms);
   });
 });

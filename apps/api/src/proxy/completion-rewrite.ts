@@ -1,10 +1,11 @@
 import { completionAnswer } from './completion-answer.js';
 import { type CompletionBody } from './call-plan.js';
+import { completionAsEvents } from './completion-events.js';
 import { generatedBytes } from './usage-tokens.js';
 
 /** A non-streamed completion made ready to send: its bytes with `model` rewritten, and what its usage needs. */
 export interface RewrittenCompletion {
-  /** The answer as sent to the client (UTF-8 JSON). */
+  /** The answer as sent to the client: UTF-8 JSON, or for `events` the events of a stream of it. */
   bytes: Uint8Array;
   /** The upstream's `usage` counts, as it sent them (checked by usageTokens). */
   promptTokens: unknown;
@@ -24,11 +25,19 @@ export class MalformedAnswer extends Error {
 const malformed = (detail: string) => new MalformedAnswer(`the upstream's answer is not a JSON object (${detail})`);
 
 /**
- * An upstream's non-streamed answer (`raw`, UTF-8 JSON) with its `model` set to the registry id; MalformedAnswer for
- * one that is not a JSON object. Pure, so that a large answer can be rewritten off the api's thread
- * (completion-thread.ts) and a small one on it, by the same rule.
+ * What a rewrite makes of an answer: the JSON to send (`json`), the same with what a cascade examines of it
+ * (`examined`), or, for a client that asked for a stream of an upstream that sent one JSON completion, the events a
+ * stream of it would have been (`events`: completionAsEvents).
  */
-export function rewriteCompletion(raw: Uint8Array, model: string, examine: boolean): RewrittenCompletion {
+export type CompletionForm = 'json' | 'examined' | 'events';
+
+/**
+ * An upstream's non-streamed answer (`raw`, UTF-8 JSON) with its `model` set to the registry id, in `form`;
+ * MalformedAnswer for one that is not a JSON object, or, as events, one without choices (an error object sent with a
+ * 2xx, say). Pure, so that a large answer can be rewritten off the api's thread (completion-thread.ts) and a small
+ * one on it, by the same rule.
+ */
+export function rewriteCompletion(raw: Uint8Array, model: string, form: CompletionForm): RewrittenCompletion {
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder().decode(raw));
@@ -41,9 +50,11 @@ export function rewriteCompletion(raw: Uint8Array, model: string, examine: boole
   const completion = body as CompletionBody;
   completion.model = model;
   const usage = (typeof completion.usage === 'object' && completion.usage !== null ? completion.usage : {}) as Record<string, unknown>;
+  if (form === 'events' && (!Array.isArray(completion.choices) || completion.choices.length === 0))
+    throw new MalformedAnswer("the upstream's JSON answer to a stream request has no choices");
   let text: string;
   try {
-    text = JSON.stringify(completion);
+    text = form === 'events' ? completionAsEvents(completion) : JSON.stringify(completion);
   } catch {
     // Nesting deeper than the stack (JSON.parse takes any depth, JSON.stringify recurses).
     throw malformed('nested too deeply');
@@ -54,6 +65,6 @@ export function rewriteCompletion(raw: Uint8Array, model: string, examine: boole
     completionTokens: usage.completion_tokens,
     totalTokens: usage.total_tokens,
     generatedBytes: generatedBytes(completion.choices, 'message'),
-    ...(examine ? { examined: completionAnswer(completion) } : {}),
+    ...(form === 'examined' ? { examined: completionAnswer(completion) } : {}),
   };
 }

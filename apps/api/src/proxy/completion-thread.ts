@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { MalformedAnswer, rewriteCompletion, type RewrittenCompletion } from './completion-rewrite.js';
+import { type CompletionForm, MalformedAnswer, rewriteCompletion, type RewrittenCompletion } from './completion-rewrite.js';
 import { type CompletionTask } from './completion-thread.worker.js';
 
 /**
@@ -73,15 +73,15 @@ export class CompletionThread {
    * with MalformedAnswer for an answer that is not a JSON object, CompletionThreadFailed when the thread died on it,
    * and `signal`'s reason when it aborts first (a waiting answer then leaves its line unprocessed).
    */
-  async rewrite(raw: Buffer, model: string, examine: boolean, signal?: AbortSignal, tenant = ''): Promise<RewrittenCompletion> {
-    if (raw.length < this.offThreadBytes || this.closed || !this.script) return rewriteCompletion(raw, model, examine);
+  async rewrite(raw: Buffer, model: string, form: CompletionForm, signal?: AbortSignal, tenant = ''): Promise<RewrittenCompletion> {
+    if (raw.length < this.offThreadBytes || this.closed || !this.script) return rewriteCompletion(raw, model, form);
     signal?.throwIfAborted();
     // The bytes move to the thread without a copy when the buffer is theirs alone (Buffer.concat's of this size is).
     const own =
       raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength
         ? (raw.buffer as ArrayBuffer)
         : raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
-    const task: CompletionTask = { id: this.nextId++, raw: own as ArrayBuffer, model, examine };
+    const task: CompletionTask = { id: this.nextId++, raw: own as ArrayBuffer, model, form };
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const line = this.lines.get(tenant);

@@ -45,7 +45,7 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     const answer = await upstreams.post(model, request);
     responded = true;
     // Judged as a call's answer is: one that is not a JSON object fails (MalformedAnswer, classified as a retry).
-    rewriteCompletion(await bodyBytes(answer.chunks), model.id, false);
+    rewriteCompletion(await bodyBytes(answer.chunks), model.id, 'json');
     return true;
   } catch (err) {
     // Not sent in time on the router's own connections: the upstream did not take the connection (or its TLS)

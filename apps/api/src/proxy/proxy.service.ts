@@ -34,8 +34,6 @@ import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
-import { completionAsEvents } from './completion-events.js';
-import { MalformedAnswer } from './completion-rewrite.js';
 import { CompletionThread } from './completion-thread.js';
 import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
@@ -524,7 +522,13 @@ export class ProxyService implements OnApplicationShutdown {
       clearTtft();
       const ttftMs = performance.now() - t0;
       // Bounded by PROXY_MAX_RESPONSE_BYTES while it is read (bounded-body.ts); a large one is rewritten off this thread.
-      const done = await this.completions.rewrite(await bodyBytes(answer.chunks), model.id, plan.hold !== undefined, ac.signal, call.tenant);
+      const done = await this.completions.rewrite(
+        await bodyBytes(answer.chunks),
+        model.id,
+        plan.hold !== undefined ? 'examined' : 'json',
+        ac.signal,
+        call.tenant,
+      );
       const latencyMs = performance.now() - t0;
       await plan.beforeAnswer(model.id);
       if (plan.hold) plan.hold(model.id, { examined: done.examined!, bytes: done.bytes as Buffer });
@@ -639,17 +643,14 @@ export class ProxyService implements OnApplicationShutdown {
   }
 
   /**
-   * A whole completion read (bounded, rewritten as any non-streamed answer) as events; MalformedAnswer if it is not
-   * a JSON object with choices (an error object sent with a 2xx, say), so that the call is retried or falls back.
-   * Its headers were its first byte: the time-to-first-byte limit ends (`clearTtft`) before it is read.
+   * A whole completion read (bounded, rewritten as any non-streamed answer, a large one off the api's thread) as
+   * events; MalformedAnswer if it is not a JSON object with choices, so that the call is retried or falls back. Its
+   * headers were its first byte: the time-to-first-byte limit ends (`clearTtft`) before it is read.
    */
   private async asEvents(chunks: AsyncIterable<Buffer>, model: Model, ac: AbortController, call: UpstreamCall, clearTtft: () => void): Promise<Buffer> {
     clearTtft();
-    const done = await this.completions.rewrite(await bodyBytes(chunks), model.id, false, ac.signal, call.tenant);
-    const completion = JSON.parse(Buffer.from(done.bytes).toString('utf8')) as Record<string, unknown>;
-    if (!Array.isArray(completion.choices) || completion.choices.length === 0)
-      throw new MalformedAnswer("the upstream's JSON answer to a stream request has no choices");
-    return Buffer.from(completionAsEvents(completion));
+    const done = await this.completions.rewrite(await bodyBytes(chunks), model.id, 'events', ac.signal, call.tenant);
+    return Buffer.from(done.bytes.buffer, done.bytes.byteOffset, done.bytes.byteLength);
   }
 
   /** Commits the answer to streaming: status and headers go out. */
