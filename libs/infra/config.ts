@@ -6,7 +6,7 @@ export const baseEnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /**
    * A Redis Cluster instead of REDIS_URL: comma-separated seed nodes, each `host:port` or a
-   * `redis[s]://[user:password@]host:port` URL (credentials and TLS the same for all). Empty or unset: one Redis.
+   * `redis[s]://[user:password@]host:port` URL (credentials and TLS the same for all). Unset: one Redis.
    */
   REDIS_CLUSTER_NODES: z
     .string()
@@ -28,8 +28,15 @@ export const baseEnvSchema = z.object({
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 
+/**
+ * The environment as the schemas read it: a variable set to the empty string counts as unset (it takes its default,
+ * or is reported as required), as `VAR=` in an env file or `VAR=${VAR:-}` in compose files mean to leave it alone.
+ */
+export const setVariables = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+
+/** `env` parsed by `schema` (empty variables unset: setVariables); on a bad one, every bad variable named and exit 78. */
 export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, app: string): z.infer<T> {
-  const r = schema.safeParse(env);
+  const r = schema.safeParse(setVariables(env));
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
   console.error(`${app}: invalid configuration:\n${lines.join('\n')}`);

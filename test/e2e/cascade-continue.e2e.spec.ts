@@ -57,6 +57,13 @@ describe('cascade: continue a decision with its answer', () => {
     const direct = await admin.post('/v1/route', { policy: 'casc.escalation', features: Array(escalationDim(2, DIM)).fill(0) });
     expect(direct.status).toBe(400);
     expect(direct.body.errors[0].path).toBe('policy');
+    // Not listed as a router to call, and not named as where to remove a model from (its router is).
+    const listed = (await admin.get('/v1/models')).body.data.map((m: { id: string }) => m.id);
+    expect(listed).toContain('router/casc');
+    expect(listed).not.toContain('router/casc.escalation');
+    const inUse = await admin.del('/admin/models/cheap');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toBe('model cheap is an arm of casc; remove it there first');
     // The escalation policy follows the router's objective.
     expect((await admin.patch('/admin/policies/casc/objective', { cost: 0.3 })).status).toBe(200);
     const bad = await admin.put('/admin/policies/duel', { algorithm: 'fgts-cdb', arms: ['cheap', 'dear'], cascade: { maxSteps: 2 } });

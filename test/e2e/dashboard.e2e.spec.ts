@@ -86,6 +86,7 @@ describe('dashboard', () => {
       const r = await fetch(svc.url + path);
       expect({ path, status: r.status }).toEqual({ path, status: 404 });
       expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect([r.headers.get('content-security-policy'), r.headers.get('x-frame-options')]).toEqual([csp, 'DENY']);
     }
   });
 

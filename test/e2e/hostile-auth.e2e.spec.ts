@@ -213,7 +213,10 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     });
     const proxy = await rawExchange(port, [`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n${big}\r\n`]);
     expect([proxy.closed, /^HTTP\/1\.1 431 /.test(proxy.data)]).toEqual([true, true]);
-    expect(bodyOf(proxy.data)).toEqual({ error: { message: expect.stringMatching(/too large/), type: 'invalid_request_error', param: null, code: null } });
+    expect(bodyOf(proxy.data)).toEqual({
+      error: { message: expect.stringMatching(/too large/), type: 'invalid_request_error', param: null, code: 'headers_too_large' },
+    });
+    for (const answer of [ours.data, proxy.data]) expect(answer).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
     // A Content-Length shorter than the body: what follows it is not HTTP; the parser refuses it (before the first
     // request was answered, as both arrived together): 400 and the connection closed.
     const short = await rawExchange(port, [

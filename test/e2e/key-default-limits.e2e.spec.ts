@@ -1,3 +1,4 @@
+import { setVariables } from '@app/infra';
 import { apiEnvSchema } from '../../apps/api/src/config.js';
 import { ADMIN_KEY, client, eventually, freshEnvironment, type Running, startService } from '../support/harness.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream.js';
@@ -95,7 +96,7 @@ describe('default key limits', () => {
     expect(issues('{"concurrentRequests":0}')).toEqual(['KEY_DEFAULT_LIMITS.concurrentRequests']);
     expect(issues('{"perHour":3}')).toEqual(['KEY_DEFAULT_LIMITS']);
     expect(issues('not json')).toEqual(['KEY_DEFAULT_LIMITS']);
-    expect(apiEnvSchema.parse({ ...base, KEY_DEFAULT_LIMITS: '' }).KEY_DEFAULT_LIMITS).toBeUndefined();
+    expect(apiEnvSchema.parse(setVariables({ ...base, KEY_DEFAULT_LIMITS: '' })).KEY_DEFAULT_LIMITS).toBeUndefined();
     expect(apiEnvSchema.parse({ ...base, KEY_DEFAULT_LIMITS: '{"eventsPerMinute":600}' }).KEY_DEFAULT_LIMITS).toEqual({ eventsPerMinute: 600 });
   });
 });

@@ -117,18 +117,18 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** One info line per request (method, route pattern, status, duration, key id, request id); `false` turns it off. */
   ACCESS_LOG: z.stringbool().default(true),
   /** A configuration file (YAML or JSON: models, policies, keys) applied at start, before the api listens. */
-  ROUTER_CONFIG: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  ROUTER_CONFIG: z.string().optional(),
   /**
    * When set, GET /metrics and GET /health/dependencies need `Authorization: Bearer <METRICS_TOKEN>` (or an admin
    * key); unset, they are open.
    */
-  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
    * Limits every route key is held to where it does not set its own (a JSON object of key limits, e.g.
    * `{"concurrentRequests":32,"eventsPerMinute":60000}`): a tenant's key created without limits is not unlimited.
    * Unset: such keys are not limited.
    */
-  KEY_DEFAULT_LIMITS: z.preprocess((v) => (v === '' ? undefined : v), jsonOf(keyLimitsSchema).optional()),
+  KEY_DEFAULT_LIMITS: jsonOf(keyLimitsSchema).optional(),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 export const loadApiEnv = (env = process.env) => parseEnv(apiEnvSchema, env, 'api');

@@ -26,10 +26,10 @@ export const workerEnvSchema = baseEnvSchema.extend({
    */
   WORKER_OUTAGE_PROBE_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** Port of the worker's probes and metrics (GET /health/live, /health/ready, /metrics); unset = none. */
-  WORKER_HTTP_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   /** When set, the worker's GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
-  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 export const loadWorkerEnv = (env = process.env) => parseEnv(workerEnvSchema, env, 'worker');

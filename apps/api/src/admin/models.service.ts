@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isRouterName, type Model, type ModelConfig, type ModelPatch, type Principal, ROUTER_NAME_TAKEN } from '@app/contracts';
+import { isRouterName, type Model, type ModelConfig, type ModelPatch, type Principal, ROUTER_NAME_TAKEN, routerPolicyName } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { CONFIG, Logger } from '@app/infra';
 import { ModelsRepository } from '@app/persistence';
@@ -70,7 +70,9 @@ export class ModelsService {
 
   async delete(id: string, actor: Principal): Promise<void> {
     const r = await this.models.deleteUnlessUsed(id);
-    if (r.usedBy.length > 0) throw new DomainError('MODEL_IN_USE', `model ${id} is an arm of ${r.usedBy.join(', ')}; remove it there first`);
+    // A cascade's escalation policy takes its arms from its router: the router is where to remove it.
+    const users = [...new Set(r.usedBy.map(routerPolicyName))];
+    if (users.length > 0) throw new DomainError('MODEL_IN_USE', `model ${id} is an arm of ${users.join(', ')}; remove it there first`);
     if (!r.deleted) throw modelNotFound(id);
     this.log.info('model deleted', { model: id, actor: actor.keyId });
     await this.registry.removeModel(id);

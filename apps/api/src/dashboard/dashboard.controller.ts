@@ -33,7 +33,11 @@ export class DashboardController {
   @Get(':asset')
   asset(@Param('asset') name: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const a = this.assets.files.get(name);
-    if (!a) throw new NotFoundException();
+    if (!a) {
+      // The 404 carries the same security headers as the files.
+      secured(reply);
+      throw new NotFoundException();
+    }
     return send(reply, a);
   }
 }
@@ -47,13 +51,16 @@ export function installDashboardSlash(fastify: FastifyInstance): void {
   fastify.get('/dashboard/', (_req, reply) => reply.redirect('../dashboard', 308));
 }
 
-function send(reply: FastifyReply, a: Asset): Buffer {
-  void reply
-    .header('content-type', a.type)
+/** The headers every dashboard answer carries. */
+function secured(reply: FastifyReply): FastifyReply {
+  return reply
     .header('content-security-policy', DASHBOARD_CSP)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    .header('cache-control', 'no-cache');
+    .header('x-frame-options', 'DENY');
+}
+
+function send(reply: FastifyReply, a: Asset): Buffer {
+  void secured(reply).header('content-type', a.type).header('cache-control', 'no-cache');
   return a.body;
 }

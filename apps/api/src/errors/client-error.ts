@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Socket } from 'node:net';
 import { isOpenAiPath, openAiError, problem, titleOf, type ErrorAnswer } from './problem.filter.js';
 
@@ -24,8 +25,9 @@ function pathOf(raw: unknown): string {
 /**
  * Fastify's clientErrorHandler: a request Node's HTTP parser refused (headers too large, a malformed request, one
  * that did not arrive in time) is answered in the shape its path calls for, as every other error (OpenAI's
- * envelope on the OpenAI-compatible paths when the request line was read, else problem+json), and the connection
- * is closed: what follows on it cannot be trusted to start a request.
+ * envelope on the OpenAI-compatible paths when the request line was read, else problem+json) with a request id of
+ * its own (no route read the caller's), and the connection is closed: what follows on it cannot be trusted to start
+ * a request.
  */
 export function answerClientError(err: ClientError, socket: Socket & { _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null }): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -42,7 +44,7 @@ export function answerClientError(err: ClientError, socket: Socket & { _httpMess
   const type = openAi ? 'application/json; charset=utf-8' : 'application/problem+json';
   if (socket.writable)
     socket.write(
-      `HTTP/1.1 ${a.status} ${titleOf(a.status)}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${a.status} ${titleOf(a.status)}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy();
 }

@@ -110,8 +110,10 @@ function openAiDomainCode(code: ErrorCode): string {
 const HTTP_OPENAI_CODES: Record<number, string> = {
   400: 'invalid_request_body',
   404: 'unknown_url',
+  408: 'request_timeout',
   413: 'request_too_large',
   415: 'unsupported_media_type',
+  431: 'headers_too_large',
   500: 'internal_error',
 };
 

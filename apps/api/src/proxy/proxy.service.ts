@@ -6,6 +6,7 @@ import {
   type ChatRequest,
   directUsageEventId,
   type EmbeddingsRequest,
+  isEscalationPolicyName,
   isRouterName,
   type Model,
   type Principal,
@@ -202,7 +203,10 @@ export class ProxyService implements OnApplicationShutdown {
 
   /** The routers (`router/<policy>`) the key may use, then the models it may call directly (model-access.ts). */
   models(caller: Principal) {
-    const names = this.cache.policyNames().filter((p) => caller.scope === 'admin' || caller.policies === null || caller.policies.includes(p));
+    // A cascade's escalation policy is not a router a call can name.
+    const names = this.cache
+      .policyNames()
+      .filter((p) => !isEscalationPolicyName(p) && (caller.scope === 'admin' || caller.policies === null || caller.policies.includes(p)));
     const models = callableModels(
       caller,
       this.cache.modelIds().flatMap((id) => this.cache.model(id) ?? []),
