@@ -112,14 +112,20 @@ export const policyConfigSchema = z
     message: 'a cascade needs at least two arms and a policy that decides single models (not fgts-cdb)',
     path: ['cascade'],
   })
-  .refine((p) => !p.budget || !p.cascade, {
-    message: 'a budget paces the spend per routed call; with a cascade a request makes several: not both (use cost weights)',
-    path: ['budget'],
-  })
-  .refine((p) => !p.budget || !UNPACED_ALGORITHMS.includes(p.algorithm), {
-    message: 'fgts-cdb and random choose without the scores a budget prices: no budget on them',
-    path: ['budget'],
+  .superRefine((p, ctx) => {
+    const why = p.budget ? budgetRefused(p) : null;
+    if (why) ctx.addIssue({ code: 'custom', message: why, path: ['budget'] });
   });
+
+/**
+ * Why a policy cannot carry a budget, or null when it can: the one rule for a PUT, a PATCH of the budget and an
+ * evaluated candidate's budget.
+ */
+export function budgetRefused(p: { algorithm: string; cascade?: unknown }): string | null {
+  if (p.cascade) return 'a budget paces the spend per routed call; with a cascade a request makes several: not both (use cost weights)';
+  if (UNPACED_ALGORITHMS.includes(p.algorithm)) return 'fgts-cdb and random choose without the scores a budget prices: no budget on them';
+  return null;
+}
 
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 export type Objective = z.infer<typeof objectiveSchema>;

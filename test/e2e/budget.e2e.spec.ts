@@ -94,6 +94,13 @@ describe('budgets in the service', () => {
     expect((await ca.put('/admin/policies/rnd', { algorithm: 'random', arms: ['small', 'large'] })).status).toBe(201);
     const r = await ca.patch('/admin/policies/rnd/budget', { budget: { energyJoulesPerRequest: 40 } });
     expect([r.status, r.body.errors[0].path]).toEqual([400, 'budget']);
+    const tried = await ca.post('/admin/policies/rnd/evaluate', { candidate: { budget: { energyJoulesPerRequest: 40 } } });
+    expect([tried.status, tried.body.errors[0].path]).toEqual([400, 'candidate.budget']);
+    // Nor does a cascade (a request makes several calls): by PATCH as by PUT.
+    expect((await ca.put('/admin/policies/casc', { algorithm: 'linucb', arms: ['small', 'large'], cascade: { maxSteps: 2 } })).status).toBe(201);
+    const cascaded = await ca.patch('/admin/policies/casc/budget', { budget: { costUsdPerRequest: 0.01 } });
+    expect([cascaded.status, cascaded.body.errors[0].path, cascaded.body.errors[0].message]).toEqual([400, 'budget', expect.stringMatching(/cascade/)]);
+    expect((await ca.get('/admin/policies/casc')).body.budget).toBeUndefined();
 
     // The change is audited; null removes the budget.
     expect((await ca.get('/admin/policies/paced/audit')).body.audit.some((x: any) => x.action === 'budget')).toBe(true);

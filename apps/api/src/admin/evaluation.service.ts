@@ -7,6 +7,7 @@ import {
   type FrontierRequest,
   frontierResponseSchema,
   headEstimateSchema,
+  budgetRefused,
   type Policy,
   same,
   type Same,
@@ -45,6 +46,12 @@ function variant(p: Policy, c: Candidate): Policy {
   // The live start price was searched for the live objective and limits: another candidate starts from 0.
   if (v.budgetSince && (c.objective !== undefined || c.budget !== undefined)) v.budgetSince = withStartPrices(v.budgetSince, undefined);
   return v;
+}
+
+/** A candidate's budget on a policy that cannot take one (budgetRefused): 400 naming `candidate.budget`. */
+function assertBudgetFits(p: Policy, c: Candidate): void {
+  const refused = c.budget ? budgetRefused(p) : null;
+  if (refused) throw new DomainError('VALIDATION', `policy ${p.name} cannot take a budget`, [{ path: 'candidate.budget', message: refused }]);
 }
 
 /**
@@ -110,9 +117,10 @@ export class EvaluationService {
     return named(await evaluateInSlices(live, live, logged, signal)).logged;
   }
 
-  private async logged(name: string, req: { since?: string; until?: string; limit: number }, signal?: AbortSignal) {
+  private async logged(name: string, req: { since?: string; until?: string; limit: number; candidate: Candidate }, signal?: AbortSignal) {
     const p = await this.policies.get(name);
     if (!p) throw new DomainError('POLICY_NOT_FOUND', `policy ${name} does not exist`);
+    assertBudgetFits(p, req.candidate);
     const until = req.until ? new Date(req.until) : new Date();
     const since = req.since ? new Date(req.since) : new Date(until.getTime() - WINDOW_DEFAULT_MS);
     if (!(since < until)) throw new DomainError('VALIDATION', 'since must be before until', [{ path: 'since', message: 'must be before until' }]);

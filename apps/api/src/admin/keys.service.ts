@@ -7,18 +7,7 @@ import { KeysRepository } from '@app/persistence';
 import { KeyRevocations } from '@app/store';
 import { type ApiEnv } from '../config.js';
 import { configKeyId } from '../config-file/plan.js';
-import { BOOTSTRAP_OWNER } from '../auth/key-resolver.js';
-
-/**
- * A key's name is its owner, and `admin` is the bootstrap admin key's: a route or telemetry key of that name would
- * share its decisions, event ids and breaker counts. Only admin keys may take it.
- */
-function assertOwnerName(k: CreateKeyInput): void {
-  if (k.name === BOOTSTRAP_OWNER && k.scope !== 'admin')
-    throw new DomainError('VALIDATION', `the name ${BOOTSTRAP_OWNER} is the bootstrap admin key's owner: only an admin key may take it`, [
-      { path: 'name', message: `reserved for admin keys` },
-    ]);
-}
+import { assertOwnerName } from './key-owner.js';
 
 /** API keys: created with their secret shown once (stored hashed), listed, revoked on every replica at once. */
 @Injectable()

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { HEADS, type Steps, unpackArmStats } from '@app/bandits';
+import { armStatsLength, HEADS, type Steps, unpackArmStats } from '@app/bandits';
 import {
   armPrior,
   type Budget,
-  ESCALATION_SUFFIX,
+  budgetRefused,
   escalationPolicyName,
   isEscalationPolicyName,
-  MAX_ID_LENGTH,
   routerPolicyName,
   type Objective,
   type Policy,
@@ -15,7 +14,6 @@ import {
   type PriorRequest,
   type Principal,
   sameFeatureSpace,
-  UNPACED_ALGORITHMS,
 } from '@app/contracts';
 import { FEATURIZER_VERSION, featurize } from '@app/featurizer';
 import {
@@ -29,7 +27,6 @@ import {
   unpackStartSample,
   withStartPrices,
   escalationPolicyConfig,
-  MAX_POLICY_DIM,
   noPendingSpend,
   type PriorObservation,
   refitPriorSteps,
@@ -45,6 +42,7 @@ import { PolicyStateStore, RegistryStore } from '@app/store';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 import { armWarnings } from './arm-warnings.js';
 import { newEscalationEpoch } from './escalation-epoch.js';
+import { assertRouterFits } from './router-name.js';
 import { SequentialStateService } from '../routing/sequential-state.service.js';
 import { assertEmbeddingsModel, assertPriorSupported } from './embeddings-model.js';
 
@@ -119,18 +117,7 @@ export class PoliciesService {
    * the router's arms, objective and feature space from then on. Names ending in ESCALATION_SUFFIX are the service's.
    */
   async put(name: string, sent: PolicyConfig, actor: Principal): Promise<Policy & { created: boolean; warnings: string[] }> {
-    if (isEscalationPolicyName(name))
-      throw new DomainError('VALIDATION', `policy names ending in ${ESCALATION_SUFFIX} are kept for the escalation policies of cascades`, [
-        { path: 'name', message: `must not end in ${ESCALATION_SUFFIX}` },
-      ]);
-    if (sent.cascade && escalationPolicyName(name).length > MAX_ID_LENGTH)
-      throw new DomainError('VALIDATION', `a policy with a cascade has a name of at most ${MAX_ID_LENGTH - ESCALATION_SUFFIX.length} characters`, [
-        { path: 'name', message: `its escalation policy's name (name + ${ESCALATION_SUFFIX}) would be too long` },
-      ]);
-    if (sent.cascade && escalationPolicyConfig(sent).features.dim > MAX_POLICY_DIM)
-      throw new DomainError('VALIDATION', `a cascade's escalation policy would need more than ${MAX_POLICY_DIM} features: fewer arms or a smaller dim`, [
-        { path: 'cascade', message: 'too many arms and features for a cascade' },
-      ]);
+    assertRouterFits(name, sent);
     const { epochChanged, ...out } = await this.store(name, sent, actor);
     await this.syncEscalation(out, actor, epochChanged);
     return out;
@@ -216,10 +203,8 @@ export class PoliciesService {
   async patchBudget(name: string, budget: Budget | null, actor: Principal): Promise<Policy> {
     assertNotEscalation(name);
     const current = await this.get(name);
-    if (budget && UNPACED_ALGORITHMS.includes(current.algorithm))
-      throw new DomainError('VALIDATION', `policy ${name} uses ${current.algorithm}, which chooses without the scores a budget prices`, [
-        { path: 'budget', message: 'not available for fgts-cdb and random policies' },
-      ]);
+    const refused = budget ? budgetRefused(current) : null;
+    if (refused) throw new DomainError('VALIDATION', `policy ${name} cannot take a budget`, [{ path: 'budget', message: refused }]);
     const since = budget
       ? withStartPrices(await this.spendSnapshot(current), await this.startPrices({ ...current, budget }, await this.startSample(current)))
       : undefined;
@@ -247,10 +232,11 @@ export class PoliciesService {
   private async spendSnapshot(p: Policy): Promise<NonNullable<Policy['budgetSince']>> {
     const st = await this.state.read(this.state.policyTarget(p.name));
     const d = p.features.dim;
-    // The arms the price counts over (the stored state of arms a PUT removed stays in Redis).
+    // The arms the price counts over (the stored state of arms a PUT removed stays in Redis), in this epoch's layout:
+    // a state another epoch left (a PUT that changed the feature space is being applied) counts nothing yet.
     const stats = p.arms.flatMap((arm) => {
       const blob = st.arms.get(arm);
-      return blob ? [unpackArmStats(blob, d)] : [];
+      return blob && blob.length === armStatsLength(d) && st.epoch === p.epoch ? [unpackArmStats(blob, d)] : [];
     });
     return { epoch: p.epoch, ...spendTotals(stats) };
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ESCALATION_SUFFIX, type Model, type Policy, routerConfigSchema } from '@app/contracts';
 import { readConfigFile } from './config-file.service.js';
 import { configKeyId, fieldChanges, formatPlan, handleOfKeyId, planConfig, type PlanOptions, type StoredKey } from './plan.js';
@@ -140,8 +143,11 @@ describe('planConfig', () => {
       policies: {
         p: { algorithm: 'linucb', arms: ['small', 'ghost'] },
         e: { algorithm: 'linucb', arms: ['small'], features: { source: 'embeddings', dim: 8, model: 'emb' } },
+        [`x${ESCALATION_SUFFIX}`]: { algorithm: 'linucb', arms: ['small'] },
+        [`${'c'.repeat(120)}`]: { algorithm: 'linucb', arms: ['small', 'emb'], cascade: { maxSteps: 2 } },
       },
       keys: {
+        owner: { name: 'admin', scope: 'route', tokenEnv: 'OWNER' },
         unset: { name: 'a', scope: 'route', tokenEnv: 'NOT_SET' },
         short: { name: 'b', scope: 'route', tokenEnv: 'SHORT' },
         admin: { name: 'c', scope: 'admin', tokenEnv: 'ADMIN' },
@@ -153,7 +159,13 @@ describe('planConfig', () => {
       bad,
       { models: [], policies: [], keys: [] },
       options({
-        env: { SHORT: 'abc', ADMIN: 'admin-key-0123456789', TAKEN: 'someone-elses-token-0123', TWIN: 'someone-elses-token-0123' },
+        env: {
+          OWNER: 'owner-token-0123456789',
+          SHORT: 'abc',
+          ADMIN: 'admin-key-0123456789',
+          TAKEN: 'someone-elses-token-0123',
+          TWIN: 'someone-elses-token-0123',
+        },
         tokenHolders: new Map([['taken', { id: 'key_0123456789abcdef', revoked: true }]]),
       }),
     );
@@ -161,6 +173,10 @@ describe('planConfig', () => {
       'models.small.apiKeyEnv',
       'policies.p.arms.1',
       'policies.e.features.model',
+      // What PUT /admin/policies and POST /admin/keys refuse beyond their schemas, found before anything is applied.
+      `policies.x${ESCALATION_SUFFIX}`,
+      `policies.${'c'.repeat(120)}`,
+      'keys.owner.name',
       'keys.unset.tokenEnv',
       'keys.short.tokenEnv',
       'keys.admin.tokenEnv',
@@ -197,6 +213,21 @@ describe('routerConfigSchema', () => {
     const parsed = await readConfigFile(new URL('../../../../examples/router.config.yaml', import.meta.url).pathname);
     expect(Object.keys(parsed.models)).toEqual(['small', 'large']);
     expect(parsed.keys.frontend).toMatchObject({ scope: 'route', limits: { requestsPerMinute: 600 }, tokenEnv: 'ROUTER_KEY_FRONTEND' });
+  });
+
+  it('refuses a key that would reach a prototype, naming where, instead of dropping it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    try {
+      for (const [text, at] of [
+        ['models:\n  __proto__: { baseUrl: "http://x/v1" }\n  ok: {}\n', 'models.__proto__'],
+        ['policies:\n  p:\n    algorithm: linucb\n    arms: [ok]\n    params: { constructor: { prototype: { alpha: 9 } } }\n', 'policies.p.params.constructor'],
+      ]) {
+        writeFileSync(join(dir, 'f.yaml'), text);
+        await expect(readConfigFile(join(dir, 'f.yaml'))).rejects.toMatchObject({ problems: [{ path: at, message: expect.stringContaining('__proto__') }] });
+      }
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('refuses a key without tokenEnv or with an unknown field', () => {

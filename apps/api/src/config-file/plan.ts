@@ -10,6 +10,8 @@ import {
 } from '@app/contracts';
 import { DomainError, type FieldError } from '@app/errors';
 import { assertEmbeddingsModel } from '../admin/embeddings-model.js';
+import { assertOwnerName } from '../admin/key-owner.js';
+import { assertRouterFits } from '../admin/router-name.js';
 import { keyEnvRefusal } from '../proxy/upstream-key.js';
 
 /** One field that differs: `path` is dotted (`pricing.inputPerMTok`); `undefined` means absent. */
@@ -141,6 +143,21 @@ function keyFields(k: object): Record<string, unknown> {
 }
 
 /** `before` and `after` in the form compared; `desired` as the file gives it (what is applied). */
+/**
+ * What an admin endpoint's own check (one that throws a DomainError naming fields) refuses of a file's entry, as
+ * problems rooted at `prefix`; `name` (a policy's name, not a field of its entry) is named as the entry itself when
+ * `nameIsEntry`.
+ */
+function refusals(prefix: string, check: () => void, nameIsEntry = false): FieldError[] {
+  try {
+    check();
+    return [];
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    return e.errors.map((f) => ({ path: nameIsEntry && f.path === 'name' ? prefix : `${prefix}.${f.path}`, message: f.message }));
+  }
+}
+
 const entry = <T>(id: string, before: unknown, after: unknown, desired: T): PlanEntry<T> => {
   if (before === undefined) return { id, action: 'create', changes: fieldChanges(undefined, after), desired };
   const changes = fieldChanges(before, after);
@@ -170,12 +187,8 @@ export function planConfig(file: RouterConfig, current: CurrentState, o: PlanOpt
     config.arms.forEach((arm, i) => {
       if (!registry.has(arm)) problems.push({ path: `policies.${name}.arms.${i}`, message: `${arm} is neither registered nor a model of the file` });
     });
-    try {
-      assertEmbeddingsModel(config.features, [...registry.values()]);
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      problems.push(...e.errors.map((f) => ({ path: `policies.${name}.${f.path}`, message: f.message })));
-    }
+    problems.push(...refusals(`policies.${name}`, () => assertRouterFits(name, config), true));
+    problems.push(...refusals(`policies.${name}`, () => assertEmbeddingsModel(config.features, [...registry.values()])));
     const stored = storedPolicies.get(name);
     return entry(name, stored && comparablePolicy(stored), comparablePolicy(config), config);
   });
@@ -188,6 +201,7 @@ export function planConfig(file: RouterConfig, current: CurrentState, o: PlanOpt
   }
   const tokenOwners = new Map<string, string>();
   const keys = Object.entries(file.keys).map(([handle, k]): KeyPlanEntry => {
+    problems.push(...refusals(`keys.${handle}`, () => assertOwnerName(k)));
     const path = `keys.${handle}.tokenEnv`;
     const token = o.env[k.tokenEnv];
     const sharedWith = token ? tokenOwners.get(token) : undefined;
