@@ -1,6 +1,6 @@
 import { setVariables } from '@app/infra';
-import { apiEnvSchema } from './api/src/config.js';
-import { workerEnvSchema } from './worker/src/config.js';
+import { apiEnvSchema, loadApiEnv } from './api/src/config.js';
+import { loadWorkerEnv, workerEnvSchema } from './worker/src/config.js';
 
 /** How the services read their environment: a variable set to the empty string is the same as one not set. */
 describe('the environment as the services read it', () => {
@@ -21,8 +21,9 @@ describe('the environment as the services read it', () => {
       KEY_DEFAULT_LIMITS: '',
       ROUTER_CONFIG: '',
     };
-    expect(apiEnvSchema.parse(setVariables({ ...admin, ...empty }))).toEqual(apiEnvSchema.parse(admin));
-    const api = apiEnvSchema.parse(setVariables({ ...admin, ...empty }));
+    // As the api and the worker load it at start.
+    const api = loadApiEnv({ ...admin, ...empty });
+    expect(api).toEqual(apiEnvSchema.parse(admin));
     expect([api.PORT, api.MAX_CONNECTIONS, api.STATE_RECOMPILE_MS, api.HOST, api.DATABASE_URL]).toEqual([
       3000,
       10_000,
@@ -31,7 +32,7 @@ describe('the environment as the services read it', () => {
       'postgres://postgres@127.0.0.1:5432/postgres',
     ]);
     expect(api.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
-    const worker = workerEnvSchema.parse(setVariables({ WORKER_LINGER_MS: '', WORKER_HTTP_PORT: '', REDIS_CLUSTER_NODES: '', METRICS_TOKEN: '' }));
+    const worker = loadWorkerEnv({ WORKER_LINGER_MS: '', WORKER_HTTP_PORT: '', REDIS_CLUSTER_NODES: '', METRICS_TOKEN: '' });
     expect(worker).toEqual(workerEnvSchema.parse({}));
     expect(worker.WORKER_LINGER_MS).toBe(50);
   });

@@ -34,7 +34,7 @@ export async function configApply(argv: string[], env: NodeJS.ProcessEnv, out: (
       // Not served here: the bootstrap key only guards against a file key reusing it, when it is set.
       ADMIN_API_KEY: env.ADMIN_API_KEY || randomBytes(24).toString('hex'),
       ROUTER_CONFIG: undefined,
-      LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: env.LOG_LEVEL || 'warn',
       ACCESS_LOG: 'false',
     },
     'config:apply',

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { DEFAULT_DATABASE_URL } from '../libs/infra/config.js';
 
 /**
  * A small migration runner (the porsager/postgres-shift convention): `migrations/NNN_name.sql`, contiguously
@@ -49,7 +50,7 @@ function defaultDir(): string {
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1]);
 if (isMain) {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   migrate(url).catch((e: unknown) => {
     console.error(`migrate: failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from './migrate.js';
+import { DEFAULT_DATABASE_URL } from '../libs/infra/config.js';
 
 /**
  * `npm start`: applies pending migrations, then runs one api and one worker process, restarting neither
@@ -13,7 +14,7 @@ import { migrate } from './migrate.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const parent = process.ppid;
 const parentGone = () => process.env.npm_lifecycle_event !== undefined && process.ppid !== parent;
-await migrate(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+await migrate(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
 // Stopped while migrating: start nothing.
 if (parentGone()) process.exit(0);
 const children = ['apps/worker/main.js', 'apps/api/main.js'].map((f) => spawn(process.execPath, [join(root, f)], { stdio: 'inherit' }));

@@ -31,9 +31,9 @@ const DEFAULT_DATA_DIR = '../shared/data';
 /** A bare file name is looked up in REPLAY_DATA_DIR (default ../shared/data). */
 function resolveData(file: string, flag = '--data'): string {
   if (isAbsolute(file) || existsSync(file)) return file;
-  const inDir = join(process.env.REPLAY_DATA_DIR ?? DEFAULT_DATA_DIR, file);
+  const inDir = join(process.env.REPLAY_DATA_DIR || DEFAULT_DATA_DIR, file);
   if (existsSync(inDir)) return inDir;
-  throw new UsageError(`${flag}: ${file} not found (nor in ${process.env.REPLAY_DATA_DIR ?? DEFAULT_DATA_DIR}; set REPLAY_DATA_DIR)`);
+  throw new UsageError(`${flag}: ${file} not found (nor in ${process.env.REPLAY_DATA_DIR || DEFAULT_DATA_DIR}; set REPLAY_DATA_DIR)`);
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);

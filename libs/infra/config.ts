@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { parseClusterNodes } from './redis-cluster-nodes.js';
 
+/** The Postgres the services, `migrate` and `npm start` use when DATABASE_URL is unset. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
 /** Environment shared by the api and the worker. Parsed once at boot; every bad variable is listed. */
 export const baseEnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
@@ -17,7 +20,7 @@ export const baseEnvSchema = z.object({
       ctx.addIssue({ code: 'custom', message: r });
       return z.NEVER;
     }),
-  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DATABASE_URL: z.string().default(DEFAULT_DATABASE_URL),
   REDIS_PREFIX: z
     .string()
     .regex(/^[a-z0-9_-]+$/i)

@@ -73,6 +73,7 @@ describe('dashboard', () => {
     expect(html).not.toMatch(/<script>|<style|style=|https?:\/\//);
     const slash = await fetch(`${svc.url}/dashboard/`, { redirect: 'manual' });
     expect([slash.status, new URL(slash.headers.get('location')!, slash.url).pathname]).toEqual([308, '/dashboard']);
+    expect(slash.headers.get('content-security-policy')).toBe(csp);
     const chart = await fetch(`${svc.url}/dashboard/chart.umd.min.js`);
     expect([chart.status, chart.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
     for (const path of [
@@ -82,6 +83,8 @@ describe('dashboard', () => {
       '/dashboard/index.html',
       '/dashboard/constructor',
       '/dashboard/__proto__',
+      '/dashboard/a/b',
+      '/dashboard/x/',
     ]) {
       const r = await fetch(svc.url + path);
       expect({ path, status: r.status }).toEqual({ path, status: 404 });

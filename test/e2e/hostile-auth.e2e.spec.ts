@@ -194,8 +194,18 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
       expect(r.data).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
       expect(r.ms).toBeGreaterThanOrEqual(900);
       expect(r.ms).toBeLessThan(2000); // the limit, plus Node's check interval (250 ms here)
+      expect(r.data).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
     }
     expect(slowButWhole.data).toMatch(/^HTTP\/1\.1 401 /);
+    // On an OpenAI-compatible path: OpenAI's envelope, with a code an OpenAI client can read.
+    const proxied = await rawExchange(port, [
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+    ]);
+    expect(proxied.data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(proxied.data.slice(proxied.data.indexOf('\r\n\r\n') + 4)).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'request_timeout',
+    });
   });
 
   it("answers what Node's HTTP parser refuses in the path's error shape, then closes the connection", async () => {

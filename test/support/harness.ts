@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { type INestApplicationContext } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import postgres from 'postgres';
-import { createRedis, parseClusterNodes, type RedisClient, type RedisTarget } from '@app/infra';
+import { createRedis, parseClusterNodes, type RedisClient, type RedisTarget, setVariables } from '@app/infra';
 import { deleteKeysWithPrefix } from '@app/store';
 import { migrate } from '../../scripts/migrate.js';
 import { createApi } from '../../apps/api/src/bootstrap.js';
@@ -86,12 +86,12 @@ export async function startService(
     REFRESH_INTERVAL_MS: '100',
     ...extra,
   };
-  const api = await createApi(apiEnvSchema.parse(raw));
+  const api = await createApi(apiEnvSchema.parse(setVariables(raw)));
   await api.listen(0, '127.0.0.1');
   const addr = api.getHttpServer().address() as { port: number };
   const ws: INestApplicationContext[] = [];
   for (let i = 0; i < workers; i++)
-    ws.push(await NestFactory.createApplicationContext(WorkerModule.forRoot(workerEnvSchema.parse(raw)), { logger: ['error'] }));
+    ws.push(await NestFactory.createApplicationContext(WorkerModule.forRoot(workerEnvSchema.parse(setVariables(raw))), { logger: ['error'] }));
   return {
     api,
     workers: ws,

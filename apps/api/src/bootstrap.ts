@@ -5,7 +5,7 @@ import { type IncomingMessage } from 'node:http';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Logger, NestJsonLogger, startTracing } from '@app/infra';
 import { ApiModule } from './api.module.js';
-import { installDashboardSlash } from './dashboard/dashboard.controller.js';
+import { installDashboardRoutes } from './dashboard/dashboard.controller.js';
 import { type ApiEnv } from './config.js';
 import { sendError } from './errors/problem.filter.js';
 import { answerClientError } from './errors/client-error.js';
@@ -77,7 +77,7 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
     log: env.ACCESS_LOG ? app.get(Logger).child('access') : null,
     seconds: app.get(MetricsService).httpSeconds,
   });
-  installDashboardSlash(app.getHttpAdapter().getInstance());
+  installDashboardRoutes(app.getHttpAdapter().getInstance());
   capConnections(app, env.MAX_CONNECTIONS);
   app.enableShutdownHooks();
   return app;

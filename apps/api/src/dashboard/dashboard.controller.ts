@@ -33,34 +33,36 @@ export class DashboardController {
   @Get(':asset')
   asset(@Param('asset') name: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const a = this.assets.files.get(name);
-    if (!a) {
-      // The 404 carries the same security headers as the files.
-      secured(reply);
-      throw new NotFoundException();
-    }
+    if (!a) throw new NotFoundException();
     return send(reply, a);
   }
 }
 
+/** The headers every answer under `/dashboard` carries (its files, its redirect, its 404s). */
+const DASHBOARD_HEADERS: [string, string][] = [
+  ['content-security-policy', DASHBOARD_CSP],
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+];
+const isDashboardUrl = (url: string) => url === '/dashboard' || url.startsWith('/dashboard/') || url.startsWith('/dashboard?');
+
 /**
- * `/dashboard/` (a bookmark or a typed slash) redirects to the page, whose assets' relative paths resolve from
- * `/dashboard`: relatively, so that it also holds behind a proxy that serves the api under a path prefix. A route of
- * its own on the Fastify instance: Nest drops a trailing slash from its paths.
+ * What the dashboard needs outside its controller: its security headers on every answer under `/dashboard` (set on
+ * the raw response, so that the 404s of paths no route takes carry them too), and `/dashboard/` (a bookmark or a
+ * typed slash) redirected to the page, whose assets' relative paths resolve from `/dashboard`: relatively, so that
+ * it also holds behind a proxy that serves the api under a path prefix. The redirect is a route of its own on the
+ * Fastify instance: Nest drops a trailing slash from its paths.
  */
-export function installDashboardSlash(fastify: FastifyInstance): void {
+export function installDashboardRoutes(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (isDashboardUrl(req.url)) for (const [name, value] of DASHBOARD_HEADERS) reply.raw.setHeader(name, value);
+    done();
+  });
   fastify.get('/dashboard/', (_req, reply) => reply.redirect('../dashboard', 308));
 }
 
-/** The headers every dashboard answer carries. */
-function secured(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('content-security-policy', DASHBOARD_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY');
-}
-
 function send(reply: FastifyReply, a: Asset): Buffer {
-  void secured(reply).header('content-type', a.type).header('cache-control', 'no-cache');
+  void reply.header('content-type', a.type).header('cache-control', 'no-cache');
   return a.body;
 }

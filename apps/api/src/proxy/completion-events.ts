@@ -6,13 +6,7 @@
  * hides it from a client that did not ask); then `[DONE]`. `completion` is a JSON object (rewriteCompletion's).
  */
 export function completionAsEvents(completion: Record<string, unknown>): string {
-  const head = {
-    id: completion.id,
-    object: 'chat.completion.chunk',
-    created: completion.created,
-    model: completion.model,
-    ...(completion.system_fingerprint !== undefined ? { system_fingerprint: completion.system_fingerprint } : {}),
-  };
+  const head = headOf(completion);
   const choices: unknown[] = Array.isArray(completion.choices) ? completion.choices : [];
   const events: object[] = choices.map((c, i) => {
     const choice = (typeof c === 'object' && c !== null ? c : {}) as Record<string, unknown>;
@@ -33,3 +27,15 @@ function deltaOf(message: unknown): Record<string, unknown> {
     delta.tool_calls = delta.tool_calls.map((t: unknown, index) => (typeof t === 'object' && t !== null ? { index, ...t } : t));
   return delta;
 }
+
+/** What every chunk of a completion's events repeats. */
+const headOf = (completion: Record<string, unknown>) => ({
+  id: completion.id,
+  object: 'chat.completion.chunk',
+  created: completion.created,
+  model: completion.model,
+  ...(completion.system_fingerprint !== undefined ? { system_fingerprint: completion.system_fingerprint } : {}),
+});
+
+/** Bytes of JSON every chunk of the completion's events repeats (its head). */
+export const eventHeadBytes = (completion: Record<string, unknown>): number => JSON.stringify(headOf(completion)).length;

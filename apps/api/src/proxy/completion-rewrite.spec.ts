@@ -42,6 +42,17 @@ describe('rewriteCompletion', () => {
       expect(() => rewriteCompletion(Buffer.from(bad), 'm', 'events')).toThrow(
         expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('has no choices') }),
       );
+    // A 26 KB answer whose 20 KB id would be repeated over 2,000 choices (40 MB of events) is refused; 128 real choices are not.
+    const blown = JSON.stringify({ id: 'i'.repeat(20_000), choices: Array.from({ length: 2000 }, () => ({})) });
+    expect(() => rewriteCompletion(Buffer.from(blown), 'm', 'events')).toThrow(
+      expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('2000 choices') }),
+    );
+    const many = answer('x', { choices: Array.from({ length: 128 }, (_, index) => ({ index, message: { role: 'assistant', content: 'x' } })) });
+    expect(
+      Buffer.from(rewriteCompletion(many, 'm', 'events').bytes)
+        .toString('utf8')
+        .match(/^data: /gm),
+    ).toHaveLength(129);
   });
 });
 

@@ -1,6 +1,6 @@
 import { completionAnswer } from './completion-answer.js';
 import { type CompletionBody } from './call-plan.js';
-import { completionAsEvents } from './completion-events.js';
+import { completionAsEvents, eventHeadBytes } from './completion-events.js';
 import { generatedBytes } from './usage-tokens.js';
 
 /** A non-streamed completion made ready to send: its bytes with `model` rewritten, and what its usage needs. */
@@ -23,6 +23,21 @@ export class MalformedAnswer extends Error {
   override readonly name = 'MalformedAnswer';
 }
 const malformed = (detail: string) => new MalformedAnswer(`the upstream's answer is not a JSON object (${detail})`);
+
+/**
+ * Most bytes an answer's events may spend repeating its head (id, created, model, fingerprint: once per choice, as
+ * stream chunks carry them): a real answer's is about 150 bytes times at most 128 choices; an upstream's huge id over
+ * thousands of empty choices would otherwise make gigabytes of events from a small answer.
+ */
+export const MAX_REPEATED_HEAD_BYTES = 1024 * 1024;
+
+/** A JSON completion that can be sent as events: it has choices, and repeating its head per choice stays bounded. */
+function assertEventsFit(completion: CompletionBody): void {
+  const choices: unknown = completion.choices;
+  if (!Array.isArray(choices) || choices.length === 0) throw new MalformedAnswer("the upstream's JSON answer to a stream request has no choices");
+  if (choices.length * eventHeadBytes(completion) > MAX_REPEATED_HEAD_BYTES)
+    throw new MalformedAnswer(`the upstream's JSON answer to a stream request repeats a large head over ${choices.length} choices`);
+}
 
 /**
  * What a rewrite makes of an answer: the JSON to send (`json`), the same with what a cascade examines of it
@@ -50,14 +65,13 @@ export function rewriteCompletion(raw: Uint8Array, model: string, form: Completi
   const completion = body as CompletionBody;
   completion.model = model;
   const usage = (typeof completion.usage === 'object' && completion.usage !== null ? completion.usage : {}) as Record<string, unknown>;
-  if (form === 'events' && (!Array.isArray(completion.choices) || completion.choices.length === 0))
-    throw new MalformedAnswer("the upstream's JSON answer to a stream request has no choices");
+  if (form === 'events') assertEventsFit(completion);
   let text: string;
   try {
     text = form === 'events' ? completionAsEvents(completion) : JSON.stringify(completion);
-  } catch {
-    // Nesting deeper than the stack (JSON.parse takes any depth, JSON.stringify recurses).
-    throw malformed('nested too deeply');
+  } catch (e) {
+    // Nesting deeper than the stack (JSON.parse takes any depth, JSON.stringify recurses), or longer than a string holds.
+    throw malformed(e instanceof RangeError && /string length/i.test(e.message) ? 'too large to send' : 'nested too deeply');
   }
   return {
     bytes: new TextEncoder().encode(text),

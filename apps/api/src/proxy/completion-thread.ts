@@ -70,7 +70,8 @@ export class CompletionThread {
 
   /**
    * `raw` is handed over: a large one's memory moves to the thread (the caller must not read it afterwards). Rejects
-   * with MalformedAnswer for an answer that is not a JSON object, CompletionThreadFailed when the thread died on it,
+   * with MalformedAnswer for an answer that is not a JSON object (as events: or cannot be sent as events, see
+   * rewriteCompletion), CompletionThreadFailed when the thread died on it,
    * and `signal`'s reason when it aborts first (a waiting answer then leaves its line unprocessed).
    */
   async rewrite(raw: Buffer, model: string, form: CompletionForm, signal?: AbortSignal, tenant = ''): Promise<RewrittenCompletion> {
