@@ -133,9 +133,15 @@ export class PoliciesRepository {
   }
 
   /** One audit entry of a policy (null when the id is not one of its entries). */
-  async auditEntry(name: string, id: string): Promise<{ action: AuditAction; before: Policy | null; after: Policy | null } | null> {
-    const [row] = await this.sql<{ action: AuditAction; before: Policy | null; after: Policy | null }[]>`
-      select action, before, after from policy_audit where policy = ${name} and id = ${id}`;
+  /**
+   * One audit entry of the policy, with whether it belongs to an earlier policy of that name (one deleted after it
+   * was written).
+   */
+  async auditEntry(name: string, id: string): Promise<{ action: AuditAction; before: Policy | null; after: Policy | null; earlier: boolean } | null> {
+    const [row] = await this.sql<{ action: AuditAction; before: Policy | null; after: Policy | null; earlier: boolean }[]>`
+      select action, before, after,
+             exists (select 1 from policy_audit d where d.policy = a.policy and d.action = 'delete' and d.id > a.id) as earlier
+      from policy_audit a where policy = ${name} and id = ${id}`;
     return row ?? null;
   }
 

@@ -147,5 +147,15 @@ describe('evaluate and frontier', () => {
     const budgetEntry = (await c.get('/admin/policies/ope/audit')).body.audit[0];
     expect(budgetEntry.action).toBe('budget');
     expect((await c.post('/admin/policies/ope/objective/revert', { auditId: budgetEntry.id })).status).toBe(409);
+    // An entry of an earlier policy of the same name (deleted, then created again) is not this policy's.
+    const gone = { algorithm: 'linucb', arms: ['small', 'large'] };
+    expect((await c.put('/admin/policies/gone', gone)).status).toBe(201);
+    expect((await c.patch('/admin/policies/gone/objective', { energy: 0.9 })).status).toBe(200);
+    const old = (await c.get('/admin/policies/gone/audit')).body.audit[0];
+    expect((await c.del('/admin/policies/gone')).status).toBe(204);
+    expect((await c.put('/admin/policies/gone', gone)).status).toBe(201);
+    const stale = await c.post('/admin/policies/gone/objective/revert', { auditId: old.id });
+    expect([stale.status, stale.body.errors[0].path, stale.body.detail]).toEqual([404, 'auditId', expect.stringContaining('earlier policy')]);
+    expect((await c.get('/admin/policies/gone')).body.objective.energy).toBe(0);
   }, 60_000);
 });

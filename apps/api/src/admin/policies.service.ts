@@ -243,16 +243,18 @@ export class PoliciesService {
 
   /**
    * Undoes the objective change recorded by one audit entry: the objective that entry replaced is restored (a new,
-   * audited change: `revert`). 404 for an id that is not one of this policy's entries; 409 when the entry
-   * replaced no objective (a creation).
+   * audited change: `revert`). 404 for an id that is not one of this policy's entries (an entry of an earlier policy
+   * of the same name, deleted since, is not); 409 when the entry replaced no objective (a creation).
    */
   async revertObjective(name: string, auditId: string, actor: Principal): Promise<Policy> {
     assertNotEscalation(name);
     const entry = await this.policies.auditEntry(name, auditId);
-    if (!entry)
-      throw new DomainError('AUDIT_NOT_FOUND', `policy ${name} has no audit entry ${auditId}`, [
-        { path: 'auditId', message: 'not an audit entry of this policy' },
-      ]);
+    if (!entry || entry.earlier)
+      throw new DomainError(
+        'AUDIT_NOT_FOUND',
+        `policy ${name} has no audit entry ${auditId}${entry ? ' (it is of an earlier policy of that name, deleted since)' : ''}`,
+        [{ path: 'auditId', message: 'not an audit entry of this policy' }],
+      );
     const objective = entry.before?.objective;
     const changed = objective !== undefined && JSON.stringify(objective) !== JSON.stringify(entry.after?.objective);
     if (!['objective', 'revert', 'replace'].includes(entry.action) || !changed)
