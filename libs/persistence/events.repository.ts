@@ -73,6 +73,12 @@ const rowTuple = (r: EventRow) => [
   r.receivedAt,
 ];
 
+/** Where a page of readings ended: its last reading's instant and, to tell apart readings of one instant, its id. */
+export interface ReadingsCursor {
+  at: Date;
+  id?: string;
+}
+
 /** Feedback and energy events, keyed by event id: the exactly-once record. */
 export class EventsRepository {
   constructor(private readonly sql: Sql) {}
@@ -209,12 +215,21 @@ export class EventsRepository {
   }
 
   /** Model-level readings, newest first (optionally of one model, older than `before`). */
-  listModelReadings(model: string | undefined, limit: number, before?: Date) {
+  /**
+   * Model-level readings, newest first (received_at, then id, descending); `before`: those after a page ending at
+   * that instant (and, with its id, at that reading: readings received at the same instant come after it by id).
+   */
+  listModelReadings(model: string | undefined, limit: number, before?: ReadingsCursor) {
+    const after =
+      before === undefined
+        ? this.sql``
+        : before.id === undefined
+          ? this.sql`and received_at < ${before.at}`
+          : this.sql`and (received_at, id) < (${before.at}, ${before.id})`;
     return this.sql<{ id: string; model: string; joules: number; outputTokens: number; inputTokens: number | null; payload: unknown; receivedAt: Date }[]>`
       select id, model, joules, output_tokens as "outputTokens", input_tokens as "inputTokens", payload, received_at as "receivedAt"
       from events
-      where status = 'model' ${model === undefined ? this.sql`` : this.sql`and model = ${model}`}
-        ${before === undefined ? this.sql`` : this.sql`and received_at < ${before}`}
+      where status = 'model' ${model === undefined ? this.sql`` : this.sql`and model = ${model}`} ${after}
       order by received_at desc, id desc limit ${limit}`;
   }
 

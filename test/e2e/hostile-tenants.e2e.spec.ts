@@ -331,6 +331,16 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     await eventually(async () => Math.abs((await energyOfSmall()) - 20) < 1e-9);
     const listed = await readings();
     expect(listed).toHaveLength(5);
+    // Paged two at a time, by the last reading of each page: every reading once.
+    const paged: string[] = [];
+    for (let page = await admin.get('/admin/energy-readings?model=small&limit=2'); page.body.readings.length > 0;) {
+      const last = page.body.readings.at(-1);
+      paged.push(...page.body.readings.map((x: any) => x.id));
+      page = await admin.get(`/admin/energy-readings?model=small&limit=2&before=${last.receivedAt}&beforeId=${encodeURIComponent(last.id)}`);
+    }
+    expect(paged).toEqual(listed.map((x: any) => x.id));
+    const alone = await admin.get('/admin/energy-readings?beforeId=x');
+    expect([alone.status, alone.body.errors[0].path]).toEqual([400, 'beforeId']);
     const spike = listed.find((x: any) => x.eventId === 'spike');
     expect(spike).toMatchObject({ owner: 'gpu-host', joulesPerOutputToken: 999 });
     // Removing readings moves the estimate on every replica's next poll: take out three honest ones.

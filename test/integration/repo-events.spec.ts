@@ -231,7 +231,7 @@ describe('EventsRepository (real Postgres)', () => {
     );
   });
 
-  it('lists model-level readings newest first (per model, before a time, limited); marks only those applied', async () => {
+  it('lists model-level readings newest first (per model, before a time or a reading, limited); marks only those applied', async () => {
     const m = (id: string, model: string, dt: number) =>
       ev(id, {
         kind: 'energy',
@@ -248,7 +248,9 @@ describe('EventsRepository (real Postgres)', () => {
     await events.insertMany([m('mr1', 'mx', 10), m('mr2', 'mx', 30), m('mr3', 'mx', 20), m('mr4', 'my', 40), m('mr0', 'mx', 30)]);
     expect((await events.listModelReadings('mx', 10)).map((r) => r.id)).toEqual(['mr2', 'mr0', 'mr3', 'mr1']); // ties: id desc
     expect((await events.listModelReadings('mx', 2)).map((r) => r.id)).toEqual(['mr2', 'mr0']);
-    expect((await events.listModelReadings('mx', 10, new Date(T + 30))).map((r) => r.id)).toEqual(['mr3', 'mr1']);
+    expect((await events.listModelReadings('mx', 10, { at: new Date(T + 30) })).map((r) => r.id)).toEqual(['mr3', 'mr1']);
+    // Paging through readings of one instant: after the page that ended at mr2, the rest of its instant comes first.
+    expect((await events.listModelReadings('mx', 2, { at: new Date(T + 30), id: 'mr2' })).map((r) => r.id)).toEqual(['mr0', 'mr3']);
     expect((await events.listModelReadings(undefined, 2)).map((r) => r.id)).toEqual(['mr4', 'mr2']);
     await events.markModelReadingsApplied(['mr1', 'x2']); // x2 is a learned feedback event: not a reading
     const flags = await events.insertMany([m('mr1', 'mx', 10), m('mr3', 'mx', 20), ev('x2')]);

@@ -6,18 +6,21 @@ import { IdParam } from '../id-param.pipe.js';
 import { parseOrThrow } from '../validation.js';
 import { ReadingsService } from './readings.service.js';
 
-const listQuery = z.strictObject({
-  model: id('model').optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: instant('before').optional(),
-});
+/** A stored event id: `<owner>|<caller's id>` (see ownedEventId), or one of the service's own ids. */
+const storedEventId = text('id', 300).regex(/^[A-Za-z0-9._:@/|-]+$/, 'id may contain letters, digits and . _ : @ / | - only');
+const listQuery = z
+  .strictObject({
+    model: id('model').optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    before: instant('before').optional(),
+    /** With `before`: the last reading of the page before (readings received at the same instant are ordered by id). */
+    beforeId: storedEventId.optional(),
+  })
+  .refine((q) => q.beforeId === undefined || q.before !== undefined, { message: 'goes with before', path: ['beforeId'] });
 const deadLetterQuery = z.strictObject({
   policy: id('policy').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-/** A stored event id: `<owner>|<caller's id>` (see ownedEventId), or one of the service's own ids. */
-const storedEventId = text('id', 300).regex(/^[A-Za-z0-9._:@/|-]+$/, 'id may contain letters, digits and . _ : @ / | - only');
-
 @Controller('admin')
 @RequireScope('admin')
 export class ReadingsController {
@@ -27,7 +30,7 @@ export class ReadingsController {
   @Get('energy-readings')
   list(@Query() query: unknown) {
     const q = parseOrThrow(listQuery, query, 'query');
-    return this.readings.list(q.model, q.limit, q.before === undefined ? undefined : new Date(q.before));
+    return this.readings.list(q.model, q.limit, q.before === undefined ? undefined : { at: new Date(q.before), id: q.beforeId });
   }
 
   @Delete('energy-readings/:id')

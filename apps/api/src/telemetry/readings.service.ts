@@ -11,7 +11,7 @@ import {
 } from '@app/contracts';
 import { DomainError } from '@app/errors';
 import { ModelEnergyEstimator } from '@app/ingest';
-import { DeadLettersRepository, EventsRepository, type StoredDeadLetter } from '@app/persistence';
+import { DeadLettersRepository, EventsRepository, type ReadingsCursor, type StoredDeadLetter } from '@app/persistence';
 import { type z } from 'zod';
 import { PolicyCache } from '../routing/policy-cache.service.js';
 
@@ -28,7 +28,7 @@ export class ReadingsService {
     private readonly cache: PolicyCache,
   ) {}
 
-  async list(model: string | undefined, limit: number, before: Date | undefined): Promise<z.output<typeof energyReadingListSchema>> {
+  async list(model: string | undefined, limit: number, before: ReadingsCursor | undefined): Promise<z.output<typeof energyReadingListSchema>> {
     const rows = await this.events.listModelReadings(model, limit, before);
     return {
       readings: rows.map((r) => ({
