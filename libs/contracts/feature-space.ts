@@ -17,5 +17,9 @@ export const sameFeatureSpace = (a: PolicyConfig['features'], b: PolicyConfig['f
 export const decisionFeatureSourceSchema = z.enum(['builtin', 'caller', 'embeddings', 'fallback']);
 export type DecisionFeatureSource = z.infer<typeof decisionFeatureSourceSchema>;
 
-/** Why an embeddings decision fell back. */
-export type EmbeddingFallbackReason = 'timeout' | 'error' | 'config';
+/**
+ * Why an embeddings decision fell back: no answer in time, a failed or unusable answer, a model that cannot be
+ * called, or the caller's share of the embeddings upstream's connections in use (`busy`).
+ */
+export const embeddingFallbackReasonSchema = z.enum(['timeout', 'error', 'config', 'busy']);
+export type EmbeddingFallbackReason = z.infer<typeof embeddingFallbackReasonSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type ContinueResponse } from './cascade.js';
 import { evaluateRequestSchema, frontierRequestSchema } from './evaluation.js';
 import { type EventAck } from './events.js';
-import { decisionFeatureSourceSchema } from './feature-space.js';
+import { decisionFeatureSourceSchema, embeddingFallbackReasonSchema } from './feature-space.js';
 import { keyLimitsSchema, SCOPES } from './keys.js';
 import { finite } from './finite.js';
 import { type Model, modelConfigSchema } from './model.js';
@@ -35,7 +35,7 @@ export const routeResponseSchema = z.object({
   propensity: z.number().describe('probability with which this choice was made'),
   scores: z.array(routeScoreSchema),
   featureSource: decisionFeatureSourceSchema,
-  featureFallbackReason: z.enum(['timeout', 'error', 'config']).optional(),
+  featureFallbackReason: embeddingFallbackReasonSchema.optional(),
 });
 
 export const continueResponseSchema = z.object({

@@ -10,6 +10,7 @@ import { embeddingsInputTokens, usageTokens } from '../proxy/usage-tokens.js';
 import { UsageRecorder } from '../proxy/usage-recorder.service.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { EmbeddingFailure, EmbeddingsClient } from './embeddings-client.js';
+import { originOf, TenantShare } from '../proxy/tenant-share.js';
 import { PolicyCache } from './policy-cache.service.js';
 
 /** The context of one request of an embeddings policy: its projected embedding, or the bias alone (fallback). */
@@ -27,6 +28,8 @@ export type EmbeddedContext = { x: Float64Array; source: 'embeddings' } | { x: F
 @Injectable()
 export class EmbeddingFeatures implements OnApplicationShutdown {
   private readonly client: EmbeddingsClient;
+  /** Each tenant's calls hold at most a share of an embeddings upstream's connections (as proxied calls do). */
+  private readonly shares: TenantShare;
   private readonly cache: EmbeddingCache;
   private readonly inflight = new Map<string, Promise<Float64Array>>();
   /** Last outcome per model, so a failing upstream is logged when it starts and stops failing, not per request. */
@@ -41,6 +44,7 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
     @Inject(Logger) logger: Logger,
   ) {
     this.client = new EmbeddingsClient(env.UPSTREAM_KEY_ENV_PREFIX);
+    this.shares = new TenantShare(this.client.connections, env.PROXY_TENANT_SHARE);
     this.cache = new EmbeddingCache(env.EMBEDDINGS_CACHE_ENTRIES, env.EMBEDDINGS_CACHE_BYTES);
     this.log = logger.child('embeddings');
   }
@@ -73,13 +77,9 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
       const x = await (shared ?? this.fetch(key, model, view, seed, dim, caller));
       return { x, source: 'embeddings' };
     } catch (err) {
-      return this.fallback(
-        policy,
-        model.id,
-        err instanceof EmbeddingFailure ? err : new EmbeddingFailure('error', String(err)),
-        performance.now() - t0,
-        !shared,
-      );
+      const failure = err instanceof EmbeddingFailure ? err : new EmbeddingFailure('error', String(err));
+      // A call not made (the caller's share in use) says nothing of the upstream: counted by reason only.
+      return this.fallback(policy, model.id, failure, performance.now() - t0, !shared && failure.reason !== 'busy');
     }
   }
 
@@ -88,9 +88,13 @@ export class EmbeddingFeatures implements OnApplicationShutdown {
    * to `caller` once the upstream answered (also when its answer could not be used).
    */
   private fetch(key: string, model: Model, view: string, seed: number, dim: number, caller: Principal): Promise<Float64Array> {
+    const release = this.shares.take(originOf(model.baseUrl!), caller.owner);
+    // Beyond its share, a tenant's route decides without the embedding at once, leaving the other tenants the pool.
+    if (!release) return Promise.reject(new EmbeddingFailure('busy', `this caller's share of ${model.id}'s connections is in use`));
     const t0 = performance.now();
     const call = this.client
       .embed(model, view, AbortSignal.timeout(this.env.EMBEDDINGS_TIMEOUT_MS))
+      .finally(release)
       .then(
         (e) => {
           this.charge(caller, model, view, e.reportedTokens, performance.now() - t0, null);

@@ -30,12 +30,16 @@ export class EmbeddingFailure extends Error {
  * input}` and the model's key as a bearer token, read like the proxy reads it (only from a variable with the
  * allowed prefix: a model naming another is not called). One keep-alive pool for every embeddings upstream.
  */
+/** Connections the embeddings calls of one replica keep per upstream origin. */
+export const EMBEDDINGS_CONNECTIONS = 128;
+
 export class EmbeddingsClient {
   private readonly agent: Agent;
 
   constructor(
     private readonly keyEnvPrefix: string,
-    connections = 128,
+    /** Connections per upstream origin. */
+    readonly connections = EMBEDDINGS_CONNECTIONS,
   ) {
     this.agent = new Agent({ keepAliveTimeout: 60_000, connections });
   }
