@@ -227,6 +227,16 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
       error: { message: expect.stringMatching(/too large/), type: 'invalid_request_error', param: null, code: 'headers_too_large' },
     });
     for (const answer of [ours.data, proxy.data]) expect(answer).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+    // An expectation other than 100-continue: 417 in the path's shape (Node's own answer has no body), with a request id.
+    for (const [path, shape] of [
+      ['/v1/route', /"type":"urn:router:problem:http-417"/],
+      ['/v1/chat/completions', /"code":"expectation_failed"/],
+    ] as const) {
+      const r = await rawExchange(port, [
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+      ]);
+      expect([/^HTTP\/1\.1 417 /.test(r.data), shape.test(r.data), /\r\nx-request-id: [0-9a-f-]{36}\r\n/i.test(r.data)]).toEqual([true, true, true]);
+    }
     // A Content-Length shorter than the body: what follows it is not HTTP; the parser refuses it (before the first
     // request was answered, as both arrived together): 400 and the connection closed.
     const short = await rawExchange(port, [

@@ -349,6 +349,11 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     await eventually(async () => Math.abs((await energyOfSmall()) - ((0.2 + 999) / 2) * 100) < 1e-6);
     expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(200);
     expect((await admin.del(`/admin/energy-readings/${encodeURIComponent(spike.id)}`)).status).toBe(404);
+    // An id too long for any reading is a 400 naming it, not the router's "(url)".
+    const long = await admin.del(`/admin/energy-readings/${'r'.repeat(301)}`);
+    expect([long.status, long.body.errors?.[0]?.path]).toEqual([400, 'id']);
+    const longDecision = await admin.post(`/v1/route/${'d'.repeat(300)}/continue`, { input: 'x', answer: 'y' });
+    expect([longDecision.status, longDecision.body.errors?.[0]?.path]).toEqual([400, 'decisionId']);
     expect((await victim.get('/admin/energy-readings')).status).toBe(403);
     // Admin input Postgres could not take is a 400 naming the field, not a failed query (a 500).
     for (const before of ['0000-01-01T00:00:00Z', '+010000-01-01T00:00:00Z', '9999-12-31T23:59:59Z'.replace('9999', '10000')]) {

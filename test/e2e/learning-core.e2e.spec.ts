@@ -196,6 +196,8 @@ describe('learning core in the service', () => {
       expect(r.status).toBe(400);
       expect(JSON.stringify(r.body.errors)).toContain(field);
     }
+    // An event of the wrong kind for its decision's mode says so in its type.
+    for (const [path, body] of bad.slice(1, 3)) expect((await admin.post(path, body)).body.type).toBe('urn:router:problem:wrong-mode');
     expect((await admin.post('/v1/energy', { decisionId: duel.body.decisionId, joules: 3, model: duel.body.models[1] })).status).toBe(202);
     expect((await admin.post('/v1/energy', { decisionId: single.body.decisionId, joules: 3, model: single.body.model })).status).toBe(202);
     const once = { decisionId: duel.body.decisionId, eventId: 'pw-once', winner: 'tie' };

@@ -8,7 +8,7 @@ import { ApiModule } from './api.module.js';
 import { installDashboardRoutes } from './dashboard/dashboard.controller.js';
 import { type ApiEnv } from './config.js';
 import { sendError } from './errors/problem.filter.js';
-import { answerClientError } from './errors/client-error.js';
+import { answerClientError, answerUnmetExpectation } from './errors/client-error.js';
 import { installRequestHooks } from './observability/access-log.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './observability/request-id.js';
@@ -51,8 +51,9 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
   startTracing('router-api', env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
-    // Path ids are up to 128 characters, an escalation policy's name 11 more (ids are validated after routing).
-    routerOptions: { maxParamLength: 160 },
+    // Path ids are validated after routing, so that one too long is a 400 naming its parameter: a stored event id
+    // is up to 300 characters, URL-encoded up to three times that.
+    routerOptions: { maxParamLength: 1024 },
     ...socketLimits(env),
     logger: false,
     return503OnClosing: true,
@@ -78,6 +79,7 @@ export async function createApi(env: ApiEnv): Promise<NestFastifyApplication> {
     seconds: app.get(MetricsService).httpSeconds,
   });
   installDashboardRoutes(app.getHttpAdapter().getInstance());
+  app.getHttpServer().on('checkExpectation', answerUnmetExpectation);
   capConnections(app, env.MAX_CONNECTIONS);
   app.enableShutdownHooks();
   return app;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
-import { isOpenAiPath, openAiError, problem, titleOf, type ErrorAnswer } from './problem.filter.js';
+import { errorPayload, titleOf, type ErrorAnswer } from './problem.filter.js';
 
 /** What Node's HTTP parser reports with a request it could not read (its first bytes, when it has them). */
 type ClientError = Error & { code?: string; rawPacket?: unknown };
@@ -39,12 +40,27 @@ export function answerClientError(err: ClientError, socket: Socket & { _httpMess
   }
   const a = clientErrorAnswer(err);
   // The request being read, when Node got as far as its headers (an error in its body); else its first bytes.
-  const openAi = isOpenAiPath(socket._httpMessage?.req?.url ?? pathOf(err.rawPacket));
-  const body = JSON.stringify(openAi ? openAiError(a) : problem(a.status, a.detail, a.code, a.errors));
-  const type = openAi ? 'application/json; charset=utf-8' : 'application/problem+json';
+  const { type, body } = errorPayload(socket._httpMessage?.req?.url ?? pathOf(err.rawPacket), a);
   if (socket.writable)
     socket.write(
       `HTTP/1.1 ${a.status} ${titleOf(a.status)}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy();
+}
+
+/**
+ * The HTTP server's `checkExpectation` listener: a request with an `Expect` other than `100-continue`, which Node
+ * would otherwise answer with a bare 417, gets it in the shape of its path, with a request id of its own. The
+ * connection closes: the body that may follow was not read.
+ */
+export function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const a: ErrorAnswer = {
+    status: 417,
+    code: 'http-417',
+    detail: 'the request expects what this server does not do (only "Expect: 100-continue" is)',
+    errors: [{ path: '(headers)', message: 'unsupported Expect' }],
+  };
+  const { type, body } = errorPayload(req.url ?? '', a);
+  res.writeHead(417, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-request-id': randomUUID(), connection: 'close' });
+  res.end(body);
 }

@@ -132,9 +132,30 @@ describe('ProblemFilter', () => {
 
   it('knows the OpenAI-compatible paths', () => {
     const below = ['/v1/chat/completions/', '/v1/embeddings/', '/v1/chat/other', '/v1/models/'];
-    for (const p of ['/v1/chat/completions', '/v1/chat/completions?x=1', '/v1/embeddings', '/v1/models', '/v1/models/router%2Fdefault', ...below])
+    // Reached otherwise: an absolute-form target, a fragment, a percent-encoded letter.
+    const otherwise = ['http://evil.example/v1/chat/completions', 'https://h:1/v1/models?x', '/v1/models#x', '/v1/%6dodels', '/v1/%ZZ/chat'];
+    for (const p of [
+      '/v1/chat/completions',
+      '/v1/chat/completions?x=1',
+      '/v1/embeddings',
+      '/v1/models',
+      '/v1/models/router%2Fdefault',
+      ...below,
+      ...otherwise.slice(0, 4),
+    ])
       expect([p, isOpenAiPath(p)]).toEqual([p, true]);
-    for (const p of ['/v1/route', '/v1/route/', '/v1/feedback', '/admin/models', '/v1/modelsx', '/v1/embeddingsx', '/v1/chatx', '/health/live'])
+    for (const p of [
+      '/v1/route',
+      '/v1/route/',
+      '/v1/feedback',
+      '/admin/models',
+      '/v1/modelsx',
+      '/v1/embeddingsx',
+      '/v1/chatx',
+      '/health/live',
+      'http://h/v1/route',
+      otherwise[4],
+    ])
       expect([p, isOpenAiPath(p)]).toEqual([p, false]);
   });
 });

@@ -113,6 +113,7 @@ const HTTP_OPENAI_CODES: Record<number, string> = {
   408: 'request_timeout',
   413: 'request_too_large',
   415: 'unsupported_media_type',
+  417: 'expectation_failed',
   431: 'headers_too_large',
   500: 'internal_error',
 };
@@ -144,8 +145,29 @@ export function openAiType(status: number): string {
  * take OpenAI's envelope instead of problem+json.
  */
 export function isOpenAiPath(url: string): boolean {
-  const path = url.split('?', 1)[0];
+  const path = pathOfTarget(url);
   return ['/v1/chat/completions', '/v1/embeddings', '/v1/models'].some((p) => path === p || path.startsWith(`${p}/`)) || path.startsWith('/v1/chat/');
+}
+
+/**
+ * The path of a request target as the router reads it: without query or fragment, percent-decoded, and the path of
+ * an absolute-form target (`POST http://host/v1/models`).
+ */
+function pathOfTarget(url: string): string {
+  let path = url;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return url;
+    }
+  }
+  path = path.split(/[?#]/, 1)[0];
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The reason phrase of a status: a problem's `title`, and the status line of an answer written by hand. */
@@ -161,6 +183,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
@@ -193,6 +216,15 @@ export function openAiError(a: ErrorAnswer): OpenAiError {
       param,
       code: openAiCode(a.code, a.status),
     },
+  };
+}
+
+/** An error answer's content type and body in the shape `url`'s path calls for: for answers written by hand. */
+export function errorPayload(url: string, a: ErrorAnswer): { type: string; body: string } {
+  const openAi = isOpenAiPath(url);
+  return {
+    type: openAi ? 'application/json; charset=utf-8' : 'application/problem+json',
+    body: JSON.stringify(openAi ? openAiError(a) : problem(a.status, a.detail, a.code, a.errors)),
   };
 }
 

@@ -33,6 +33,8 @@ export type Prepared = PreparedIds &
 
 export interface ItemProblem {
   status: number;
+  /** The problem's type when its status alone does not say it (an event of the wrong kind for its decision's mode). */
+  code?: 'WRONG_MODE';
   detail: string;
   errors: FieldError[];
 }
@@ -150,6 +152,7 @@ export function checkAgainstDecision(caller: Principal, p: Prepared, dec: Decisi
   if (dec.mode !== 'single')
     return {
       status: 400,
+      code: 'WRONG_MODE',
       detail: `decision ${p.decisionId} is a ${dec.mode}; post pairwise feedback for it`,
       errors: [{ path: 'decisionId', message: 'wrong mode' }],
     };
@@ -166,7 +169,12 @@ export function checkAgainstDecision(caller: Principal, p: Prepared, dec: Decisi
 function checkPairwise(p: Prepared & { kind: 'pairwise' }, dec: DecisionHead): ItemProblem | null {
   const pair = dec.mode === 'duel' ? dec.arms : undefined;
   if (!pair || pair.length !== 2)
-    return { status: 400, detail: `decision ${p.decisionId} is not a duel; post /v1/feedback for it`, errors: [{ path: 'decisionId', message: 'not a duel' }] };
+    return {
+      status: 400,
+      code: 'WRONG_MODE',
+      detail: `decision ${p.decisionId} is not a duel; post /v1/feedback for it`,
+      errors: [{ path: 'decisionId', message: 'not a duel' }],
+    };
   const winner = p.job.winner;
   if (winner !== 'tie' && !pair.includes(winner))
     return { status: 400, detail: `winner must be ${pair[0]}, ${pair[1]} or "tie"`, errors: [{ path: 'winner', message: `one of ${pair.join(', ')}, tie` }] };

@@ -17,7 +17,7 @@ import {
   type Principal,
   QUEUE_NAME,
 } from '@app/contracts';
-import { DomainError, type FieldError } from '@app/errors';
+import { DomainError } from '@app/errors';
 import { CONFIG, JOB_OPTIONS, jobIdFor } from '@app/infra';
 import { modelInScope } from '../proxy/model-access.js';
 import { DecisionHotStore, type SeenMark } from '@app/store';
@@ -33,8 +33,7 @@ import { GroupCommit } from './group-commit.js';
 import { WorkerProtocol } from './worker-protocol.service.js';
 import { cascadeShares, checkAgainstDecision, type IntakeKind, type ItemProblem, parseEvent, type Prepared } from './event-intake.js';
 
-export type ItemResult =
-  EventAck | { index: number; status: 'rejected'; problem: { status: number; detail: string; errors: FieldError[]; retryAfterSeconds?: number } };
+export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: ItemProblem & { retryAfterSeconds?: number } };
 /** An event that may be queued; `share`: what a cascade's feedback also teaches (cascadeShares), answered through its original. */
 type Ready = Prepared & { late: boolean; share?: true };
 /** One event as submitted: its kind, its caller, its body, where its field paths start, and its caller-side id rule. */
@@ -130,7 +129,12 @@ export class IngestService {
       prefix: `events.${index}.`,
       callerId: (given) => given ?? (idempotencyKey ? `${idempotencyKey}:${index}` : this.eventIds.id()),
     }));
-    return this.process(entries, true);
+    // A batch item's problem says its status, detail and fields (its type is a single event's answer).
+    return (await this.process(entries, true)).map((r) => {
+      if (!('problem' in r) || r.problem.code === undefined) return r;
+      const { code: _code, ...problem } = r.problem;
+      return { ...r, problem };
+    });
   }
 
   /**
@@ -139,15 +143,15 @@ export class IngestService {
    */
   private async process(entries: Entry[], oneJob: boolean): Promise<ItemResult[]> {
     const results: ItemResult[] = new Array<ItemResult>(entries.length);
-    const reject = (index: number, status: number, detail: string, errors: FieldError[]) => {
+    const reject = (index: number, problem: ItemProblem) => {
       const prefix = entries[index].prefix;
-      results[index] = { index, status: 'rejected', problem: { status, detail, errors: errors.map((e) => ({ ...e, path: prefix + e.path })) } };
+      results[index] = { index, status: 'rejected', problem: { ...problem, errors: problem.errors.map((e) => ({ ...e, path: prefix + e.path })) } };
     };
     const now = Date.now();
     const prepared: Prepared[] = [];
     entries.forEach(({ kind, caller, raw, callerId }, index) => {
       const p = parseEvent(kind, raw, index, now, callerId, (id) => ownedEventId(caller.owner, id));
-      if ('problem' in p) reject(index, p.problem.status, p.problem.detail, p.problem.errors);
+      if ('problem' in p) reject(index, p.problem);
       else prepared.push(p);
     });
 
@@ -159,7 +163,7 @@ export class IngestService {
       // A key restricted to policies reports readings of their arms only (any other model answers as unknown).
       const known = (m: string) => this.cache.model(m) !== undefined && modelInScope(caller, m, (policy) => this.cache.get(policy)?.policy.arms);
       const problem = checkAgainstDecision(caller, p, dec, known);
-      if (problem) reject(p.index, problem.status, problem.detail, problem.errors);
+      if (problem) reject(p.index, problem);
       else {
         const late = dec !== undefined && this.isLate(dec, now);
         ok.push({ ...p, late });
@@ -170,9 +174,11 @@ export class IngestService {
     const queued = await this.admit(ok, marks, results, oneJob, (index) => entries[index].prefix);
     for (const p of queued.over)
       if (!p.share)
-        reject(p.index, 409, `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`, [
-          { path: 'decisionId', message: 'too many events for this decision' },
-        ]);
+        reject(p.index, {
+          status: 409,
+          detail: `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`,
+          errors: [{ path: 'decisionId', message: 'too many events for this decision' }],
+        });
     // Counted per label set, not per event: a labelled counter's increment hashes its labels each time.
     const rewards = new Map<string, number>();
     let joules = 0;
@@ -450,8 +456,12 @@ function busy(p: Ready, prefix: string): ItemResult {
   };
 }
 
-/** The error code of a single event's refusal: its status, and for a 404 what was not found (a model or a decision). */
-function codeOf({ status, errors }: ItemProblem) {
+/**
+ * The error code of a single event's refusal: its own when it names one, else its status, and for a 404 what was
+ * not found (a model or a decision).
+ */
+function codeOf({ status, code, errors }: ItemProblem) {
+  if (code) return code;
   switch (status) {
     case 503:
       return 'UNAVAILABLE' as const;
