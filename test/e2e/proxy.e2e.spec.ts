@@ -160,6 +160,49 @@ describe('OpenAI-compatible proxy', () => {
     up.setMode('up-jsononly', 'ok');
   });
 
+  it('fails an attempt whose 2xx is no answer (an error object, a stream of only an error event or of nothing) or a redirect; a stream that errs once begun is a failed call', async () => {
+    const messages = [{ role: 'user', content: 'hello' }];
+    const post = (body: object) =>
+      fetch(`${svc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages, ...body }),
+      });
+    const failures = async (m: string) => (await admin.get(`/admin/models/${m}`)).body.breaker.failures as number;
+    expect((await admin.put('/admin/models/steady', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-steady' })).status).toBe(200);
+    const cases = [
+      ['json-error', false],
+      ['sse-error-first', true],
+      ['sse-empty', true],
+      ['redirect', false],
+      ['redirect', true],
+    ] as const;
+    for (const [i, [mode, stream]] of cases.entries()) {
+      const m = `shaky-${i}`;
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}` })).status).toBe(200);
+      expect((await admin.put(`/admin/policies/p-${m}`, { algorithm: 'linucb', arms: [m, 'steady'] })).status).toBe(201);
+      up.setMode(`up-${m}`, mode);
+      // Alone: 502, counted against the model; routed: the other model answers (whichever the policy tried first).
+      const direct = await post({ model: m, stream });
+      expect([mode, stream, direct.status]).toEqual([mode, stream, 502]);
+      await direct.text();
+      expect(await failures(m)).toBeGreaterThanOrEqual(1);
+      const routed = await post({ model: `router/p-${m}`, stream });
+      expect([mode, stream, routed.status, routed.headers.get('x-router-model')]).toEqual([mode, stream, 200, 'steady']);
+      expect(await routed.text()).toContain('Hello from up-steady!'.slice(0, 5));
+    }
+    // An error event after the answer began: relayed as it came (nothing can fall back), and the call failed.
+    expect((await admin.put('/admin/models/shaky-mid', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-shaky-mid' })).status).toBe(200);
+    up.setMode('up-shaky-mid', 'sse-error-mid');
+    const mid = await post({ model: 'shaky-mid', stream: true });
+    expect(mid.status).toBe(200);
+    const text = await mid.text();
+    expect(text).toContain('Once');
+    expect(text).toContain('model overloaded');
+    expect(text).not.toContain('upstream failed mid-stream');
+    expect(await failures('shaky-mid')).toBe(1);
+  });
+
   it('lists router/<policy> models for the key', async () => {
     const list = await oa.models.list();
     const ids = list.data.map((m) => m.id);

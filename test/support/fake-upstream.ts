@@ -9,7 +9,9 @@ import { type AddressInfo } from 'node:net';
  * are written as the reader takes them. For streamed requests (others are answered normally): `trickle` sends a
  * content chunk every 100 ms until the client leaves (a long generation), `stall` one chunk and then nothing;
  * `no-stream` answers them with the JSON completion, as servers that ignore `stream` do; `json-error` with a 200
- * whose JSON is an error object; `sse-as-text` streams its events as `text/plain`.
+ * whose JSON is an error object; `sse-as-text` streams its events as `text/plain`; `sse-error-first` streams only an
+ * error event (OpenAI's mid-stream error shape), `sse-empty` only `[DONE]`, `sse-error-mid` one chunk of the answer
+ * and then an error event; `redirect` answers 307 to elsewhere.
  */
 export type FakeMode =
   | 'ok'
@@ -28,7 +30,11 @@ export type FakeMode =
   | 'stall'
   | 'no-stream'
   | 'json-error'
-  | 'sse-as-text';
+  | 'sse-as-text'
+  | 'sse-error-first'
+  | 'sse-empty'
+  | 'sse-error-mid'
+  | 'redirect';
 
 export interface FakeUpstream {
   url: string;
@@ -95,6 +101,28 @@ export async function startFakeUpstream(
         }
         if ((mode === 'trickle' || mode === 'stall') && body.stream) {
           await slowStream(res, model, mode);
+          return;
+        }
+        if (mode === 'sse-error-first' || mode === 'sse-empty' || mode === 'sse-error-mid') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const chunk = {
+            id: 'chatcmpl-fake',
+            object: 'chat.completion.chunk',
+            created: 1,
+            model,
+            choices: [{ index: 0, delta: { content: 'Once' }, finish_reason: null }],
+          };
+          if (mode === 'sse-error-mid') {
+            // The error comes later, on its own (else it arrives with the first chunk, before anything was sent).
+            res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          if (mode !== 'sse-empty') res.write(`data: ${JSON.stringify({ error: { message: 'model overloaded', type: 'server_error' } })}\n\n`);
+          res.end('data: [DONE]\n\n');
+          return;
+        }
+        if (mode === 'redirect') {
+          res.writeHead(307, { location: 'http://127.0.0.1:9/v1/chat/completions' }).end();
           return;
         }
         if (mode === 'json-error') {

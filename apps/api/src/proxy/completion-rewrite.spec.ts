@@ -26,11 +26,24 @@ describe('rewriteCompletion', () => {
     const r = rewriteCompletion(answer('x', { usage: { prompt_tokens: 'many' } }), 'm', 'json');
     expect([r.promptTokens, r.completionTokens]).toEqual(['many', undefined]);
     expect(rewriteCompletion(answer('x', { usage: null }), 'm', 'json').promptTokens).toBeUndefined();
-    const deep = `{"choices":[],"x":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    const deep = `{"choices":[{}],"x":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
     for (const bad of ['[1]', 'null', '"text"', '3', '{"a":', deep])
       expect(() => rewriteCompletion(Buffer.from(bad), 'm', 'json')).toThrow(
         expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('not a JSON object') }),
       );
+  });
+
+  it("refuses a 2xx that is not its endpoint's answer: a completion without choices, an embeddings answer without data", () => {
+    for (const bad of ['{"error":{"message":"overloaded"}}', '{"choices":[]}', '{"choices":null}', '{"object":"list","data":[]}'])
+      for (const form of ['json', 'examined'] as const)
+        expect(() => rewriteCompletion(Buffer.from(bad), 'm', form)).toThrow(
+          expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('no choices') }),
+        );
+    expect(() => rewriteCompletion(Buffer.from('{"error":{"message":"overloaded"}}'), 'm', 'embeddings')).toThrow(
+      expect.objectContaining({ name: 'MalformedAnswer', message: expect.stringContaining('no data') }),
+    );
+    const embedded = rewriteCompletion(Buffer.from('{"object":"list","data":[],"usage":{"prompt_tokens":3,"total_tokens":3}}'), 'e', 'embeddings');
+    expect([JSON.parse(Buffer.from(embedded.bytes).toString()).model, embedded.totalTokens]).toEqual(['e', 3]);
   });
 
   it('makes the events a stream of the answer would have been, with the model set, and refuses one without choices', () => {

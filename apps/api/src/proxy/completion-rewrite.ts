@@ -1,6 +1,7 @@
 import { completionAnswer } from './completion-answer.js';
 import { type CompletionBody } from './call-plan.js';
 import { completionAsEvents, eventHeadBytes } from './completion-events.js';
+import { type Endpoint } from './endpoint-url.js';
 import { generatedBytes } from './usage-tokens.js';
 
 /** A non-streamed completion made ready to send: its bytes with `model` rewritten, and what its usage needs. */
@@ -31,25 +32,43 @@ const malformed = (detail: string) => new MalformedAnswer(`the upstream's answer
  */
 export const MAX_REPEATED_HEAD_BYTES = 1024 * 1024;
 
-/** A JSON completion that can be sent as events: it has choices, and repeating its head per choice stays bounded. */
+/** A JSON completion with choices sent as events: repeating its head per choice stays bounded. */
 function assertEventsFit(completion: CompletionBody): void {
-  const choices: unknown = completion.choices;
-  if (!Array.isArray(choices) || choices.length === 0) throw new MalformedAnswer("the upstream's JSON answer to a stream request has no choices");
-  if (choices.length * eventHeadBytes(completion) > MAX_REPEATED_HEAD_BYTES)
-    throw new MalformedAnswer(`the upstream's JSON answer to a stream request repeats a large head over ${choices.length} choices`);
+  const n = (completion.choices as unknown[]).length;
+  if (n * eventHeadBytes(completion) > MAX_REPEATED_HEAD_BYTES)
+    throw new MalformedAnswer(`the upstream's JSON answer to a stream request repeats a large head over ${n} choices`);
 }
 
 /**
- * What a rewrite makes of an answer: the JSON to send (`json`), the same with what a cascade examines of it
- * (`examined`), or, for a client that asked for a stream of an upstream that sent one JSON completion, the events a
- * stream of it would have been (`events`: completionAsEvents).
+ * What a rewrite makes of an answer: a chat completion's JSON to send (`json`), the same with what a cascade
+ * examines of it (`examined`), or, for a client that asked for a stream of an upstream that sent one JSON
+ * completion, the events a stream of it would have been (`events`: completionAsEvents); or an embeddings answer's
+ * JSON (`embeddings`).
  */
-export type CompletionForm = 'json' | 'examined' | 'events';
+export type CompletionForm = 'json' | 'examined' | 'events' | 'embeddings';
+
+/** The form of an endpoint's answer to send as JSON (a cascade's step examined). */
+export const jsonForm = (endpoint: Endpoint, examine = false): CompletionForm => (endpoint === 'embeddings' ? 'embeddings' : examine ? 'examined' : 'json');
+
+/**
+ * A 2xx answer that is not what its endpoint answers (an error object sent with a 200, say): a completion without
+ * choices, an embeddings answer without data. It fails the attempt as any malformed answer does (retry, fall back,
+ * the breaker counts it).
+ */
+function assertAnswers(body: CompletionBody & { data?: unknown }, form: CompletionForm): void {
+  if (form === 'embeddings') {
+    if (!Array.isArray(body.data)) throw new MalformedAnswer("the upstream's answer has no data (not an embeddings answer)");
+    return;
+  }
+  const choices: unknown = body.choices;
+  if (!Array.isArray(choices) || choices.length === 0)
+    throw new MalformedAnswer(`the upstream's ${form === 'events' ? 'JSON answer to a stream request' : 'answer'} has no choices`);
+}
 
 /**
  * An upstream's non-streamed answer (`raw`, UTF-8 JSON) with its `model` set to the registry id, in `form`;
- * MalformedAnswer for one that is not a JSON object, or, as events, one without choices (an error object sent with a
- * 2xx, say). Pure, so that a large answer can be rewritten off the api's thread (completion-thread.ts) and a small
+ * MalformedAnswer for one that is not a JSON object, is not its endpoint's answer (assertAnswers), or as events would
+ * blow up (assertEventsFit). Pure, so that a large answer can be rewritten off the api's thread (completion-thread.ts) and a small
  * one on it, by the same rule.
  */
 export function rewriteCompletion(raw: Uint8Array, model: string, form: CompletionForm): RewrittenCompletion {
@@ -65,6 +84,7 @@ export function rewriteCompletion(raw: Uint8Array, model: string, form: Completi
   const completion = body as CompletionBody;
   completion.model = model;
   const usage = (typeof completion.usage === 'object' && completion.usage !== null ? completion.usage : {}) as Record<string, unknown>;
+  assertAnswers(completion, form);
   if (form === 'events') assertEventsFit(completion);
   let text: string;
   try {

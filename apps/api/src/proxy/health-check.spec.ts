@@ -20,7 +20,10 @@ describe('healthCheck', () => {
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString()));
       req.on('end', () => {
-        const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
+        const answer = () =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end('{"choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"length"}]}');
         const asked = (JSON.parse(raw) as { model: string }).model;
         if (asked === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway says hi</html>');
         else if (asked === 'array') res.writeHead(200, { 'content-type': 'application/json' }).end('[]');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Model } from '@app/contracts';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { bodyBytes } from './bounded-body.js';
-import { rewriteCompletion } from './completion-rewrite.js';
+import { jsonForm, rewriteCompletion } from './completion-rewrite.js';
 import { type Endpoint } from './endpoint-url.js';
 import { ttftLimit } from './ttft-limit.js';
 import { classify, type UpstreamRequest, type Upstreams } from './upstream.js';
@@ -44,8 +44,8 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
   try {
     const answer = await upstreams.post(model, request);
     responded = true;
-    // Judged as a call's answer is: one that is not a JSON object fails (MalformedAnswer, classified as a retry).
-    rewriteCompletion(await bodyBytes(answer.chunks), model.id, 'json');
+    // Judged as a call's answer is: one that is not its endpoint's answer fails (MalformedAnswer, classified as a retry).
+    rewriteCompletion(await bodyBytes(answer.chunks), model.id, jsonForm(endpoint));
     return true;
   } catch (err) {
     // Not sent in time on the router's own connections: the upstream did not take the connection (or its TLS)

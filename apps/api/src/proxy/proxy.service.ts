@@ -36,6 +36,7 @@ import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Ups
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
+import { jsonForm, MalformedAnswer } from './completion-rewrite.js';
 import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
@@ -115,9 +116,13 @@ type Outcome = { settled: Promise<unknown> } & (
 );
 
 /** Ends a stream that failed after its first bytes: the client gone, or told in-band (its status line is long gone). */
-function endBrokenStream(res: ServerResponse, failure: UpstreamFailure): void {
+function endBrokenStream(res: ServerResponse, failure: UpstreamFailure, errorSent = false): void {
   if (failure.reason === 'client') {
     res.destroy();
+    return;
+  }
+  if (errorSent) {
+    res.end();
     return;
   }
   const event = openAiError({ status: 502, code: 'UPSTREAM_FAILED', detail: `upstream failed mid-stream: ${failure.message}` });
@@ -529,7 +534,7 @@ export class ProxyService implements OnApplicationShutdown {
       const done = await this.completions.rewrite(
         await bodyBytes(answer.chunks),
         model.id,
-        plan.hold !== undefined ? 'examined' : 'json',
+        jsonForm(call.endpoint, plan.hold !== undefined),
         ac.signal,
         call.tenant,
       );
@@ -607,23 +612,26 @@ export class ProxyService implements OnApplicationShutdown {
       // it is relayed as the events it makes (events sent under another type are relayed as they come).
       whole = answer.json && !answer.eventStream;
       const first = whole ? { done: false, value: await this.asEvents(answer.chunks, model, ac, call, clearTtft) } : await answer.chunks.next();
-      clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
+      // Events are held until the answer begins (an event with choices): an error event or an end before it fails
+      // the attempt, which can still fall back; the time-to-first-byte limit runs until then.
+      let res: ServerResponse | null = null;
+      const held: string[] = [];
+      const limit = { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' };
+      const r = (relay = new SseRelay(model.id, (text) => (res ? res.write(text) : held.push(text) > 0), limit, streamUsage(model, call.params).hide));
+      r.expectedChoices = typeof call.params.n === 'number' ? call.params.n : 1;
+      await untilAnswering(answer.chunks, r, first.value, limit);
+      clearTtft();
       if (ac.signal.aborted) throw ac.signal.reason;
       watch.lastChunkAt = performance.now();
       ttftMs = watch.lastChunkAt - t0;
       await plan.beforeAnswer(model.id);
-      const res = this.openStream(reply, plan.headers(model.id));
+      res = this.openStream(reply, plan.headers(model.id));
       committed = true;
-      const r = (relay = new SseRelay(
-        model.id,
-        (text) => res.write(text),
-        { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' },
-        streamUsage(model, call.params).hide,
-      ));
-      r.expectedChoices = typeof call.params.n === 'number' ? call.params.n : 1;
-      await relayAll(answer.chunks, r, first.value, res, ac, watch);
+      await relayAll(answer.chunks, r, res.write(held.join('')), res, ac, watch);
       r.end();
+      // An error event after the answer began (relayed as it came): the call failed, though its stream was sent.
+      if (r.sawError) throw new MalformedAnswer("the upstream's stream sent an error event after its answer began");
       res.end();
       return { ok: true, answered: usage(r, false), settled: request.settled ?? DONE };
     } catch (err) {
@@ -631,7 +639,8 @@ export class ProxyService implements OnApplicationShutdown {
       const unsent = unsentByUs(request, failure, ac.signal);
       // Stop reading the upstream (an event over the limit leaves it mid-body).
       ac.abort(new Error('attempt over'));
-      if (committed) endBrokenStream(reply.raw, failure);
+      // Its own error event already went out: the stream just ends.
+      if (committed) endBrokenStream(reply.raw, failure, relay?.sawError === true);
       const now = performance.now();
       // A whole answer that came but could not be used was made upstream all the same: its input is charged, as callOnce does.
       const partial = committed && relay ? usage(relay, true) : whole ? inputOnly(model.id, request, now - t0) : cut(model.id, request, failure, now - t0);
@@ -741,15 +750,36 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
  * has taken the previous ones (`watch` says when the relay is held up by the client, and when the upstream last
  * sent bytes).
  */
+/**
+ * Reads the stream into `relay` (which holds what it forwards) until the answer begins; MalformedAnswer when an error
+ * event, or the end, comes first, ResponseTooLarge past `limit` bytes without an answer.
+ */
+async function untilAnswering(chunks: AsyncGenerator<Buffer, void, undefined>, relay: SseRelay, first: Uint8Array, limit: { bytes: number; setting: string }) {
+  let read = first.length;
+  relay.push(first);
+  while (!relay.answering && !relay.sawError) {
+    const next = await chunks.next();
+    if (next.done) {
+      relay.end();
+      break;
+    }
+    read += next.value.length;
+    if (read > limit.bytes) throw new ResponseTooLarge('event', limit.setting, limit.bytes);
+    relay.push(next.value);
+  }
+  if (relay.sawError) throw new MalformedAnswer("the upstream's stream began with an error event");
+  if (!relay.answering) throw new MalformedAnswer("the upstream's stream ended without an answer");
+}
+
 async function relayAll(
   chunks: AsyncGenerator<Buffer, void, undefined>,
   relay: SseRelay,
-  first: Uint8Array,
+  flowingAtStart: boolean,
   res: ServerResponse,
   ac: AbortController,
   watch: StreamWatch,
 ): Promise<void> {
-  let flowing = relay.push(first);
+  let flowing = flowingAtStart;
   for (;;) {
     if (!flowing) {
       watch.waitingForClient = true;

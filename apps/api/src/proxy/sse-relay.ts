@@ -45,6 +45,10 @@ export class SseRelay {
   bytesAfterDetach = 0;
   /** How many choices the request asked for (`n`): the answer is complete only when that many have ended. */
   expectedChoices = 1;
+  /** An event with choices came: the answer has begun (before it, a failure can still fall back). */
+  answering = false;
+  /** An event that is an error object (OpenAI's mid-stream error shape, without choices) came. */
+  sawError = false;
 
   /** `write` returns false when its consumer wants the caller to wait (a stream's backpressure). */
   constructor(
@@ -163,8 +167,10 @@ export class SseRelay {
         continue;
       }
       try {
-        const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown };
+        const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown; error?: unknown };
         chunk.model = this.model;
+        if (Array.isArray(chunk.choices) && chunk.choices.length > 0) this.answering = true;
+        else if (chunk.error !== undefined && chunk.error !== null) this.sawError = true;
         // Text the client never got is not charged by estimate (an upstream's own count still covers it).
         if (!this.detached) this.generatedBytes += generatedBytes(chunk.choices, 'delta');
         this.noteEnds(chunk.choices);

@@ -25,6 +25,9 @@ describe('classify: only real upstream failures count toward the breaker', () =>
     expect(classify(new UpstreamStatus(500, undefined), live(), false)).toMatchObject({ next: 'retry', status: 500 });
     expect(classify(new UpstreamStatus(429, undefined), live(), false)).toMatchObject({ next: 'retry', status: 429 });
     expect(classify(new UpstreamStatus(408, undefined), live(), false)).toMatchObject({ next: 'retry', status: 408 });
+    // A redirect (followed by no one: a model's baseUrl that moved) is the model's failure, not an answer to relay.
+    for (const s of [301, 307, 308]) expect(classify(new UpstreamStatus(s, undefined), live(), false)).toMatchObject({ next: 'retry', status: s });
+    expect(classify(new UpstreamStatus(404, undefined), live(), false)).toMatchObject({ next: 'relay', status: 404 });
     // The body broke after the status line arrived: the upstream's fault.
     expect(classify(new Error('terminated'), live(), true)).toMatchObject({ next: 'retry', reason: 'connection' });
   });

@@ -21,7 +21,7 @@ export interface Attempt {
 
 /**
  * What the proxy does after a failed attempt:
- * - `retry`: the upstream failed (network, timeout, 5xx, 429, 408); the only kind that counts toward the model's
+ * - `retry`: the upstream failed (network, timeout, 5xx, 429, 408, a redirect, an answer that is not one); the only kind that counts toward the model's
  *   breaker; try again, then fall back to the next model.
  * - `relay`: the upstream refused the request (another 4xx); pass its answer on, no fallback.
  * - `skip`: the model cannot be called as configured; next model, breaker untouched.
@@ -97,8 +97,10 @@ export function classify(err: unknown, signal: AbortSignal, responded: boolean):
   }
   if (err instanceof UpstreamStatus) {
     const s = err.status;
-    const retry = s >= 500 || s === 429 || s === 408;
-    return { next: retry ? 'retry' : 'relay', status: s, reason: 'status', message: `upstream answered ${s}`, body: err.error };
+    // The caller's own mistakes (a 4xx but 408 and 429) are relayed; anything else, a redirect included (the
+    // router follows none), fails the attempt.
+    const relay = s >= 400 && s < 500 && s !== 408 && s !== 429;
+    return { next: relay ? 'relay' : 'retry', status: s, reason: 'status', message: `upstream answered ${s}`, body: err.error };
   }
   const msg = ((err as Error)?.message ?? String(err)).slice(0, 200);
   if (err instanceof UpstreamUnreachable || responded) {
