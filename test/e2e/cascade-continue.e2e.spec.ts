@@ -98,6 +98,17 @@ describe('cascade: continue a decision with its answer', () => {
     const other = await admin.post('/admin/keys', { name: 'other-tenant', scope: 'route' });
     const theirs = await client(svc.url, other.body.secret).post(`/v1/route/${r.body.decisionId}/continue`, { answer: GOOD });
     expect(theirs.status).toBe(404);
+    // Nor does a key of the same owner restricted to other policies: the decision is unknown to it, its policy unnamed.
+    const mine = await admin.post('/admin/keys', { name: 'casc-owner', scope: 'route', policies: ['casc'] });
+    const sibling = await admin.post('/admin/keys', { name: 'casc-owner', scope: 'route', policies: ['elsewhere'] });
+    const d = (await client(svc.url, mine.body.secret).post('/v1/route', { policy: 'casc', features: [1, 0, 0, 0], candidates: ['cheap'] })).body.decisionId;
+    const hidden = await client(svc.url, sibling.body.secret).post(`/v1/route/${d}/continue`, { answer: GOOD });
+    expect([hidden.status, hidden.body.type, hidden.body.errors[0].path, hidden.body.detail]).toEqual([
+      404,
+      'urn:router:problem:decision-not-found',
+      'decisionId',
+      expect.not.stringContaining('casc'),
+    ]);
   });
 
   it('learns to escalate the answers that fail and to accept the others', async () => {

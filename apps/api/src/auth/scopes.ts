@@ -39,8 +39,10 @@ export const Caller = createParamDecorator((_: unknown, ctx: ExecutionContext): 
 export const policyNotFound = (policy: string) =>
   new DomainError('POLICY_NOT_FOUND', `policy ${policy} does not exist`, [{ path: 'policy', message: 'unknown policy' }]);
 
-/** Whether a key may use a policy: admin keys always; route keys if unrestricted or listed. Check before existence. */
+/** Whether a key may use a policy: admin keys always; other keys if unrestricted or listed. */
+export const mayUsePolicy = (p: Principal, policy: string): boolean => p.scope === 'admin' || p.policies === null || p.policies.includes(policy);
+
+/** A key may use the policy (mayUsePolicy), else the policy's 404. Check before existence. */
 export function assertPolicyAccess(p: Principal, policy: string): void {
-  if (p.scope === 'admin' || p.policies === null || p.policies.includes(policy)) return;
-  throw policyNotFound(policy);
+  if (!mayUsePolicy(p, policy)) throw policyNotFound(policy);
 }

@@ -11,6 +11,7 @@ import {
   routerPolicyName,
 } from '@app/contracts';
 import { type FieldError } from '@app/errors';
+import { mayUsePolicy } from '../auth/scopes.js';
 import { issuesToErrors } from '../validation.js';
 
 /** What the ingest endpoints take: every stored event kind but the proxy's own usage events. */
@@ -132,11 +133,7 @@ export function checkAgainstDecision(caller: Principal, p: Prepared, dec: Decisi
     if (!modelExists(model)) return { status: 404, detail: `model ${model} is not registered`, errors: [{ path: 'model', message: 'unknown model' }] };
     return null;
   }
-  if (
-    !dec ||
-    (!trusted(caller) && dec.owner !== caller.owner) ||
-    (caller.policies !== null && caller.scope !== 'admin' && !caller.policies.includes(routerPolicyName(dec.policy)))
-  )
+  if (!dec || (!trusted(caller) && dec.owner !== caller.owner) || !mayUsePolicy(caller, routerPolicyName(dec.policy)))
     return { status: 404, detail: `decision ${p.decisionId} not found`, errors: [{ path: 'decisionId', message: 'unknown decision' }] };
   if (p.kind === 'pairwise') return checkPairwise(p, dec);
   if (p.kind === 'energy' && dec.mode === 'duel') {

@@ -15,7 +15,7 @@ import { DomainError } from '@app/errors';
 import { answerSignals, messagesText } from '@app/featurizer';
 import { decideEscalationStep, escalationDim, escalationFeatures, escalationThreshold, type PolicyRuntime } from '@app/learning';
 import { DecisionHotStore } from '@app/store';
-import { assertPolicyAccess } from '../auth/scopes.js';
+import { mayUsePolicy } from '../auth/scopes.js';
 import { DecisionLookup } from './decision-lookup.service.js';
 import { PolicyCache } from './policy-cache.service.js';
 import { RoutingService } from './routing.service.js';
@@ -152,8 +152,8 @@ export class ContinueService {
   /** The cascade so far: from a router decision (its first step) or from an escalation decision that escalated. */
   private standing(caller: Principal, dec: DecisionRecord): Standing {
     const routerName = routerPolicyName(dec.policy);
-    assertPolicyAccess(caller, routerName);
-    const router = this.cache.get(routerName);
+    // A decision of a policy the key may not use is unknown to it, as on the event endpoints (its policy unnamed).
+    const router = mayUsePolicy(caller, routerName) ? this.cache.get(routerName) : undefined;
     if (!router) throw notFound(dec.id);
     if (!router.policy.cascade)
       throw new DomainError('CASCADE_CONFLICT', `policy ${routerName} has no cascade (set cascade on the policy)`, [
