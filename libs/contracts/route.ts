@@ -57,7 +57,12 @@ export interface RouteResponse {
 export const chatRequestSchema = z.looseObject({
   model: z.string().regex(/^(router\/)?[A-Za-z0-9._:@/-]{1,128}$/, 'must be "router/<policy>" or a model id'),
   messages: z.array(chatMessageSchema).min(1).max(1000),
-  stream: z.boolean().optional(),
+  // `null` is "not set", as OpenAI takes it (generated clients send it for every unset field).
+  stream: z
+    .boolean()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? undefined),
   // Read by the proxy (stream-usage.ts): an upstream that ignored a value it cannot read would leave a stream unmetered.
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
 });

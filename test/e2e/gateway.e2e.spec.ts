@@ -112,6 +112,9 @@ describe('gateway surface', () => {
       expect(byWhat.get('unknown router')).toContain('router/nope');
       // The failed attempts reach the caller (the SDK used to show "502 status code (no body)").
       expect(byWhat.get('every attempt failed')).toMatch(/down: upstream answered 500 \(500\); down: upstream answered 500/);
+      // `stream: null` is "not set", as OpenAI takes it: a JSON answer.
+      const unset = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: null });
+      expect(unset.object).toBe('chat.completion');
     });
 
     it('answers 503 service_unavailable with Retry-After when every model of the router is disabled', async () => {

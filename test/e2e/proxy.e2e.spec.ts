@@ -201,6 +201,12 @@ describe('OpenAI-compatible proxy', () => {
     expect(text).toContain('model overloaded');
     expect(text).not.toContain('upstream failed mid-stream');
     expect(await failures('shaky-mid')).toBe(1);
+    // A stream its upstream ended without [DONE] still ends with it.
+    up.setMode('up-steady', 'sse-no-done');
+    const undone = await (await post({ model: 'steady', stream: true })).text();
+    expect([undone.match(/data: \[DONE\]/g)?.length, undone.endsWith('data: [DONE]\n\n'), undone]).toEqual([1, true, expect.stringContaining('Hello')]);
+    up.setMode('up-steady', 'ok');
+    expect((await (await post({ model: 'steady', stream: true })).text()).match(/data: \[DONE\]/g)).toHaveLength(1);
   });
 
   it('lists router/<policy> models for the key', async () => {
@@ -422,9 +428,11 @@ describe('OpenAI-compatible proxy', () => {
     const N = 8;
     const picks: string[] = [];
     for (let i = 0; i < N; i++) {
-      const { response } = await oa.chat.completions
+      const { data, response } = await oa.chat.completions
         .create({ model: 'router/credit', messages: [{ role: 'user', content: `credit ${i}` }], stream: i % 2 === 1 })
         .withResponse();
+      // A stream read to its end (one left unread may be cancelled by the client before it ends: a failed call).
+      if (Symbol.asyncIterator in data) for await (const _chunk of data) void _chunk;
       expect(response.headers.get('x-router-model')).toBe('beta');
       const decisionId = response.headers.get('x-router-decision-id')!;
       expect((await admin.post('/v1/feedback', { decisionId, thumb: 'up' })).status).toBe(202);

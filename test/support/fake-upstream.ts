@@ -11,7 +11,8 @@ import { type AddressInfo } from 'node:net';
  * `no-stream` answers them with the JSON completion, as servers that ignore `stream` do; `json-error` with a 200
  * whose JSON is an error object; `sse-as-text` streams its events as `text/plain`; `sse-error-first` streams only an
  * error event (OpenAI's mid-stream error shape), `sse-empty` only `[DONE]`, `sse-error-mid` one chunk of the answer
- * and then an error event; `redirect` answers 307 to elsewhere.
+ * and then an error event; `sse-no-done` streams the answer without the final `[DONE]`; `redirect` answers 307 to
+ * elsewhere.
  */
 export type FakeMode =
   | 'ok'
@@ -34,6 +35,7 @@ export type FakeMode =
   | 'sse-error-first'
   | 'sse-empty'
   | 'sse-error-mid'
+  | 'sse-no-done'
   | 'redirect';
 
 export interface FakeUpstream {
@@ -134,7 +136,7 @@ export async function startFakeUpstream(
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-fake","choices":[');
           return;
         }
-        if (!['ok', 'zero-usage', 'trickle', 'stall', 'no-stream', 'sse-as-text'].includes(mode)) {
+        if (!['ok', 'zero-usage', 'trickle', 'stall', 'no-stream', 'sse-as-text', 'sse-no-done'].includes(mode)) {
           const status = mode === 'error500' ? 500 : mode === 'error429' ? 429 : 400;
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `fake ${status}`, type: 'fake' } }));
           return;
@@ -156,7 +158,7 @@ export async function startFakeUpstream(
           res.write(event([{ index: 0, delta: {}, finish_reason: 'stop' }]));
           if (opts.usageDelayMs) await new Promise((r) => setTimeout(r, opts.usageDelayMs));
           if (withUsage) res.write(event([], { usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } }));
-          res.end('data: [DONE]\n\n');
+          res.end(mode === 'sse-no-done' ? '' : 'data: [DONE]\n\n');
           return;
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end(

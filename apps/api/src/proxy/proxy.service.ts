@@ -632,7 +632,8 @@ export class ProxyService implements OnApplicationShutdown {
       r.end();
       // An error event after the answer began (relayed as it came): the call failed, though its stream was sent.
       if (r.sawError) throw new MalformedAnswer("the upstream's stream sent an error event after its answer began");
-      res.end();
+      // A stream ends with [DONE] for the client, also when its upstream left it out.
+      res.end(r.sawDone ? undefined : 'data: [DONE]\n\n');
       return { ok: true, answered: usage(r, false), settled: request.settled ?? DONE };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);

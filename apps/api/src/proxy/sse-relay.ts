@@ -49,6 +49,8 @@ export class SseRelay {
   answering = false;
   /** An event that is an error object (OpenAI's mid-stream error shape, without choices) came. */
   sawError = false;
+  /** The stream's `data: [DONE]` came. */
+  sawDone = false;
 
   /** `write` returns false when its consumer wants the caller to wait (a stream's backpressure). */
   constructor(
@@ -163,6 +165,7 @@ export class SseRelay {
       }
       const payload = line.slice(5).trim();
       if (payload === '[DONE]' || payload === '') {
+        if (payload === '[DONE]') this.sawDone = true;
         out.push(line);
         continue;
       }
