@@ -169,10 +169,13 @@ describe('OpenAI-compatible proxy', () => {
         body: JSON.stringify({ messages, ...body }),
       });
     const failures = async (m: string) => (await admin.get(`/admin/models/${m}`)).body.breaker.failures as number;
-    expect((await admin.put('/admin/models/steady', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-steady' })).status).toBe(200);
+    // `steady` is dear: each policy below tries its free shaky model first (no exploration), then falls back.
+    const dear = { pricing: { inputPerMTok: 100, outputPerMTok: 100 } };
+    expect((await admin.put('/admin/models/steady', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-steady', ...dear })).status).toBe(200);
     const cases = [
       ['json-error', false],
       ['sse-error-first', true],
+      ['sse-error-choices', true],
       ['sse-empty', true],
       ['redirect', false],
       ['redirect', true],
@@ -180,16 +183,20 @@ describe('OpenAI-compatible proxy', () => {
     for (const [i, [mode, stream]] of cases.entries()) {
       const m = `shaky-${i}`;
       expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}` })).status).toBe(200);
-      expect((await admin.put(`/admin/policies/p-${m}`, { algorithm: 'linucb', arms: [m, 'steady'] })).status).toBe(201);
+      const policy = { algorithm: 'linucb', arms: [m, 'steady'], objective: { quality: 1, cost: 1 }, params: { epsilon: 0 } };
+      expect((await admin.put(`/admin/policies/p-${m}`, policy)).status).toBe(201);
       up.setMode(`up-${m}`, mode);
-      // Alone: 502, counted against the model; routed: the other model answers (whichever the policy tried first).
+      // Routed: the shaky model is tried, fails, and the other one answers.
+      const tried = up.hits.get(`up-${m}`) ?? 0;
+      const routed = await post({ model: `router/p-${m}`, stream });
+      expect([mode, stream, routed.status, routed.headers.get('x-router-model')]).toEqual([mode, stream, 200, 'steady']);
+      expect(await routed.text()).toContain(stream ? 'up-steady' : 'Hello from up-steady!');
+      expect(up.hits.get(`up-${m}`)! - tried).toBeGreaterThanOrEqual(1);
+      // Alone: 502, counted against the model.
       const direct = await post({ model: m, stream });
       expect([mode, stream, direct.status]).toEqual([mode, stream, 502]);
       await direct.text();
       expect(await failures(m)).toBeGreaterThanOrEqual(1);
-      const routed = await post({ model: `router/p-${m}`, stream });
-      expect([mode, stream, routed.status, routed.headers.get('x-router-model')]).toEqual([mode, stream, 200, 'steady']);
-      expect(await routed.text()).toContain('Hello from up-steady!'.slice(0, 5));
     }
     // An error event after the answer began: relayed as it came (nothing can fall back), and the call failed.
     expect((await admin.put('/admin/models/shaky-mid', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-shaky-mid' })).status).toBe(200);
@@ -201,6 +208,12 @@ describe('OpenAI-compatible proxy', () => {
     expect(text).toContain('model overloaded');
     expect(text).not.toContain('upstream failed mid-stream');
     expect(await failures('shaky-mid')).toBe(1);
+    // An upstream that ends mid-answer (no finish, no [DONE]) broke off: the client is told, and the call failed.
+    expect((await admin.put('/admin/models/shaky-cut', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-shaky-cut' })).status).toBe(200);
+    up.setMode('up-shaky-cut', 'sse-truncated');
+    const cutShort = await (await post({ model: 'shaky-cut', stream: true })).text();
+    expect([cutShort.includes('Once'), cutShort.includes('upstream failed mid-stream'), cutShort.includes('[DONE]')]).toEqual([true, true, false]);
+    expect(await failures('shaky-cut')).toBe(1);
     // A stream its upstream ended without [DONE] still ends with it.
     up.setMode('up-steady', 'sse-no-done');
     const undone = await (await post({ model: 'steady', stream: true })).text();

@@ -11,8 +11,9 @@ import { type AddressInfo } from 'node:net';
  * `no-stream` answers them with the JSON completion, as servers that ignore `stream` do; `json-error` with a 200
  * whose JSON is an error object; `sse-as-text` streams its events as `text/plain`; `sse-error-first` streams only an
  * error event (OpenAI's mid-stream error shape), `sse-empty` only `[DONE]`, `sse-error-mid` one chunk of the answer
- * and then an error event; `sse-no-done` streams the answer without the final `[DONE]`; `redirect` answers 307 to
- * elsewhere.
+ * and then an error event; `sse-error-choices` an error event with a choice beside it (OpenRouter's shape);
+ * `sse-truncated` one chunk of the answer and then the end (no finish, no `[DONE]`); `sse-no-done` the answer without
+ * the final `[DONE]`; `redirect` answers 307 to elsewhere.
  */
 export type FakeMode =
   | 'ok'
@@ -36,6 +37,8 @@ export type FakeMode =
   | 'sse-empty'
   | 'sse-error-mid'
   | 'sse-no-done'
+  | 'sse-error-choices'
+  | 'sse-truncated'
   | 'redirect';
 
 export interface FakeUpstream {
@@ -103,6 +106,13 @@ export async function startFakeUpstream(
         }
         if ((mode === 'trickle' || mode === 'stall') && body.stream) {
           await slowStream(res, model, mode);
+          return;
+        }
+        if (mode === 'sse-error-choices' || mode === 'sse-truncated') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const choices = [{ index: 0, delta: { content: 'Once' }, finish_reason: mode === 'sse-truncated' ? null : 'error' }];
+          const extra = mode === 'sse-truncated' ? {} : { error: { message: 'provider failed', code: 502 } };
+          res.end(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices, ...extra })}\n\n`);
           return;
         }
         if (mode === 'sse-error-first' || mode === 'sse-empty' || mode === 'sse-error-mid') {

@@ -19,10 +19,24 @@ export interface RewrittenCompletion {
   examined?: ReturnType<typeof completionAnswer>;
 }
 
-/** The upstream answered a complete body that is not a JSON object: the model's fault, not the transport's. */
+/**
+ * The upstream answered (2xx) something that is not an answer: the model's fault, not the transport's.
+ * `reported`: the upstream said it failed (an error object, no choices, an error event), as a 5xx would, so the
+ * attempt is not charged; otherwise it made something that could not be used (a body that is not JSON), which is.
+ */
 export class MalformedAnswer extends Error {
   override readonly name = 'MalformedAnswer';
+
+  constructor(
+    message: string,
+    readonly reported = false,
+  ) {
+    super(message);
+  }
 }
+
+/** A failure the upstream reported itself in a 2xx (MalformedAnswer.reported): charged as a 5xx is, not at all. */
+export const reportedFailure = (err: unknown): boolean => err instanceof MalformedAnswer && err.reported;
 const malformed = (detail: string) => new MalformedAnswer(`the upstream's answer is not a JSON object (${detail})`);
 
 /**
@@ -57,12 +71,12 @@ export const jsonForm = (endpoint: Endpoint, examine = false): CompletionForm =>
  */
 function assertAnswers(body: CompletionBody & { data?: unknown }, form: CompletionForm): void {
   if (form === 'embeddings') {
-    if (!Array.isArray(body.data)) throw new MalformedAnswer("the upstream's answer has no data (not an embeddings answer)");
+    if (!Array.isArray(body.data)) throw new MalformedAnswer("the upstream's answer has no data (not an embeddings answer)", true);
     return;
   }
   const choices: unknown = body.choices;
   if (!Array.isArray(choices) || choices.length === 0)
-    throw new MalformedAnswer(`the upstream's ${form === 'events' ? 'JSON answer to a stream request' : 'answer'} has no choices`);
+    throw new MalformedAnswer(`the upstream's ${form === 'events' ? 'JSON answer to a stream request' : 'answer'} has no choices`, true);
 }
 
 /**

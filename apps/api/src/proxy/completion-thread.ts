@@ -32,7 +32,7 @@ function workerScript(): URL | null {
   return [beside, built].find((u) => existsSync(fileURLToPath(u))) ?? null;
 }
 
-type Reply = { id: number; ok: true; result: RewrittenCompletion } | { id: number; ok: false; malformed: boolean; error: string };
+type Reply = { id: number; ok: true; result: RewrittenCompletion } | { id: number; ok: false; malformed: boolean; reported: boolean; error: string };
 /** A large answer waiting for, or on, the thread. */
 interface Job {
   task: CompletionTask;
@@ -151,7 +151,7 @@ export class CompletionThread {
       if (!job || job.task.id !== m.id) return;
       this.current = null;
       if (m.ok) job.resolve({ ...m.result, bytes: Buffer.from(m.result.bytes.buffer, m.result.bytes.byteOffset, m.result.bytes.byteLength) });
-      else job.reject(m.malformed ? new MalformedAnswer(m.error) : new CompletionThreadFailed(m.error));
+      else job.reject(m.malformed ? new MalformedAnswer(m.error, m.reported) : new CompletionThreadFailed(m.error));
       this.next();
     });
     // The answer on the thread fails with it; the others wait for the next thread.

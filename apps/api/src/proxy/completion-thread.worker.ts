@@ -15,6 +15,7 @@ parentPort?.on('message', (task: CompletionTask) => {
     const r = rewriteCompletion(new Uint8Array(task.raw), task.model, task.form);
     parentPort!.postMessage({ id: task.id, ok: true, result: r }, [r.bytes.buffer as ArrayBuffer]);
   } catch (err) {
-    parentPort!.postMessage({ id: task.id, ok: false, malformed: err instanceof MalformedAnswer, error: (err as Error)?.message ?? String(err) });
+    const malformed = err instanceof MalformedAnswer;
+    parentPort!.postMessage({ id: task.id, ok: false, malformed, reported: malformed && err.reported, error: (err as Error)?.message ?? String(err) });
   }
 });

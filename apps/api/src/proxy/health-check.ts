@@ -11,10 +11,10 @@ import { classify, type UpstreamRequest, type Upstreams } from './upstream.js';
  * The router's own check of a model: whose breaker is open and past its cool-down (the half-open probe), or whose
  * failures in a row reached the threshold. The smallest request of the
  * breaker's endpoint (a one-token completion of "ping", or the embedding of "ping"), not any tenant's call, so
- * that no caller can hold a healthy model out by making the probe fail. true: the upstream answers (a 2xx that is a
- * JSON object, or a 4xx about the request itself, which a tenant's call would have relayed without blaming the
- * model); false: it fails as a call would be retried for (5xx, 429, an answer that is not a JSON object, out of
- * time, unreachable, a connection not taken in time); null:
+ * that no caller can hold a healthy model out by making the probe fail. true: the upstream answers (a 2xx that is
+ * its endpoint's answer, or a 4xx about the request itself, which a tenant's call would have relayed without blaming
+ * the model); false: it fails as a call would be retried for (5xx, 429, a redirect, a 2xx that is not an answer, out
+ * of time, unreachable, a connection not taken in time); null:
  * no verdict (it cannot be called as configured, or it waited for one of the router's own connections in use by
  * its other checks).
  * Its time-to-first-byte limit starts again once it is sent, as a call's does, and it goes out on the router's own

@@ -28,7 +28,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { type ArmsOf, callableModels, directModelNotFound, mayCallModel } from './model-access.js';
 import { nestingErrors } from './nesting.js';
-import { SseRelay } from './sse-relay.js';
+import { SseRelay, untilAnswering } from './sse-relay.js';
 import { embeddingsInputTokens, estimateTokens, reportedCount, usageTokens } from './usage-tokens.js';
 import { streamUsage } from './stream-usage.js';
 import { ResponseTooLarge } from './too-large.js';
@@ -36,7 +36,7 @@ import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Ups
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
-import { jsonForm, MalformedAnswer } from './completion-rewrite.js';
+import { jsonForm, MalformedAnswer, reportedFailure } from './completion-rewrite.js';
 import { type Answered, usageJob, type UsageOwner, type Wasted, wastedUsageJob } from './usage-job.js';
 import { type CallPlan, JSON_CONTENT_TYPE, type UpstreamCall } from './call-plan.js';
 import { ProxyCascade } from './proxy-cascade.js';
@@ -555,7 +555,7 @@ export class ProxyService implements OnApplicationShutdown {
       // An answer that came (2xx) but could not be used, or was over the limit, was made upstream all the same: its
       // input is charged (its output is not known), as is that of a request cut while the upstream worked on it.
       const ms = performance.now() - t0;
-      const made = request !== undefined && (responded || err instanceof ResponseTooLarge);
+      const made = request !== undefined && ((responded && !reportedFailure(err)) || err instanceof ResponseTooLarge);
       const partial = made ? inputOnly(model.id, request!, ms) : request && cut(model.id, request, failure, ms);
       const settled = request?.settled ?? DONE;
       return { ok: false, failure, committed: false, settled, ...(partial ? { partial } : {}), ...(unsent ? { cutByUs: 'unsent' as const } : {}) };
@@ -567,9 +567,10 @@ export class ProxyService implements OnApplicationShutdown {
 
   /**
    * Streaming: the upstream's server-sent events are relayed as they arrive (each `data:` chunk with `model`
-   * rewritten). Nothing is sent before the first chunk, so a model that fails before its first byte can still
-   * be replaced by a fallback; the TTFT limit applies until then. The upstream is read no faster than the client
-   * takes the relayed stream, and an event over PROXY_MAX_SSE_EVENT_BYTES ends it.
+   * rewritten). Nothing is sent before the answer begins (its first event with choices: untilAnswering), so a model
+   * that fails before then can still be replaced by a fallback; the TTFT limit applies until the first byte. The
+   * upstream is read no faster than the client takes the relayed stream, and an event over
+   * PROXY_MAX_SSE_EVENT_BYTES ends it.
    */
   private async streamOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const { reply } = call;
@@ -601,7 +602,7 @@ export class ProxyService implements OnApplicationShutdown {
     // while) so that the call is charged what the upstream counted, hidden reasoning included, not an estimate.
     onResponseOver(reply.request.raw, reply.raw, (finished) => {
       if (finished || over) return;
-      if (!relay?.answerComplete) return ac.abort(new ClientGone('the client went away'));
+      if (!committed || !relay?.answerComplete) return ac.abort(new ClientGone('the client went away'));
       relay.detach();
       linger = setTimeout(() => ac.abort(new ClientGone('the client went away before the usage')), USAGE_AFTER_CLIENT_MS);
     });
@@ -612,16 +613,16 @@ export class ProxyService implements OnApplicationShutdown {
       // it is relayed as the events it makes (events sent under another type are relayed as they come).
       whole = answer.json && !answer.eventStream;
       const first = whole ? { done: false, value: await this.asEvents(answer.chunks, model, ac, call, clearTtft) } : await answer.chunks.next();
+      clearTtft();
       if (first.done) throw new Error('upstream closed the stream before any data');
       // Events are held until the answer begins (an event with choices): an error event or an end before it fails
-      // the attempt, which can still fall back; the time-to-first-byte limit runs until then.
+      // the attempt, which can still fall back (the whole-call limit bounds the wait).
       let res: ServerResponse | null = null;
       const held: string[] = [];
       const limit = { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' };
       const r = (relay = new SseRelay(model.id, (text) => (res ? res.write(text) : held.push(text) > 0), limit, streamUsage(model, call.params).hide));
       r.expectedChoices = typeof call.params.n === 'number' ? call.params.n : 1;
-      await untilAnswering(answer.chunks, r, first.value, limit);
-      clearTtft();
+      await untilAnswering(answer.chunks, r, first.value, limit.bytes);
       if (ac.signal.aborted) throw ac.signal.reason;
       watch.lastChunkAt = performance.now();
       ttftMs = watch.lastChunkAt - t0;
@@ -631,8 +632,10 @@ export class ProxyService implements OnApplicationShutdown {
       await relayAll(answer.chunks, r, res.write(held.join('')), res, ac, watch);
       r.end();
       // An error event after the answer began (relayed as it came): the call failed, though its stream was sent.
-      if (r.sawError) throw new MalformedAnswer("the upstream's stream sent an error event after its answer began");
-      // A stream ends with [DONE] for the client, also when its upstream left it out.
+      if (r.sawError) throw new MalformedAnswer("the upstream's stream sent an error event after its answer began", true);
+      // An upstream that ended mid-answer (no [DONE], a choice unfinished) broke off; a complete answer ends with
+      // [DONE] for the client also when its upstream left it out.
+      if (!r.sawDone && !r.answerComplete) throw new Error("the upstream's stream ended before its answer did");
       res.end(r.sawDone ? undefined : 'data: [DONE]\n\n');
       return { ok: true, answered: usage(r, false), settled: request.settled ?? DONE };
     } catch (err) {
@@ -644,7 +647,12 @@ export class ProxyService implements OnApplicationShutdown {
       if (committed) endBrokenStream(reply.raw, failure, relay?.sawError === true);
       const now = performance.now();
       // A whole answer that came but could not be used was made upstream all the same: its input is charged, as callOnce does.
-      const partial = committed && relay ? usage(relay, true) : whole ? inputOnly(model.id, request, now - t0) : cut(model.id, request, failure, now - t0);
+      const partial =
+        committed && relay
+          ? usage(relay, true)
+          : whole && !reportedFailure(err)
+            ? inputOnly(model.id, request, now - t0)
+            : cut(model.id, request, failure, now - t0);
       const flowing = committed && watch.outOfTime && now - watch.lastChunkAt < this.env.PROXY_TTFT_TIMEOUT_MS;
       const cutByUs = flowing ? ('flowing' as const) : unsent ? ('unsent' as const) : undefined;
       return { ok: false, failure, committed, settled: request.settled ?? DONE, ...(partial ? { partial } : {}), ...(cutByUs ? { cutByUs } : {}) };
@@ -747,31 +755,10 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Relays the upstream's chunks (the first already read) until it ends, reading the next one only once the client
- * has taken the previous ones (`watch` says when the relay is held up by the client, and when the upstream last
- * sent bytes).
+ * Relays the upstream's chunks after those held until the answer began (`flowingAtStart`: whether their write asked
+ * to wait) until it ends, reading the next one only once the client has taken the previous ones (`watch` says when
+ * the relay is held up by the client, and when the upstream last sent bytes).
  */
-/**
- * Reads the stream into `relay` (which holds what it forwards) until the answer begins; MalformedAnswer when an error
- * event, or the end, comes first, ResponseTooLarge past `limit` bytes without an answer.
- */
-async function untilAnswering(chunks: AsyncGenerator<Buffer, void, undefined>, relay: SseRelay, first: Uint8Array, limit: { bytes: number; setting: string }) {
-  let read = first.length;
-  relay.push(first);
-  while (!relay.answering && !relay.sawError) {
-    const next = await chunks.next();
-    if (next.done) {
-      relay.end();
-      break;
-    }
-    read += next.value.length;
-    if (read > limit.bytes) throw new ResponseTooLarge('event', limit.setting, limit.bytes);
-    relay.push(next.value);
-  }
-  if (relay.sawError) throw new MalformedAnswer("the upstream's stream began with an error event");
-  if (!relay.answering) throw new MalformedAnswer("the upstream's stream ended without an answer");
-}
-
 async function relayAll(
   chunks: AsyncGenerator<Buffer, void, undefined>,
   relay: SseRelay,

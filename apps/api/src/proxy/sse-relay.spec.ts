@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { SseRelay } from './sse-relay.js';
+import { SseRelay, untilAnswering } from './sse-relay.js';
 import { ResponseTooLarge } from './too-large.js';
 
 const enc = new TextEncoder();
@@ -28,6 +28,34 @@ const STREAM = [
 ].join('');
 
 describe('SseRelay', () => {
+  it('says when the answer began, when an error event came, and whether [DONE] did', () => {
+    const flags = (events: unknown[]) => {
+      const { r } = relay(events.map((e) => `data: ${typeof e === 'string' ? e : JSON.stringify(e)}\n\n`));
+      return { answering: r.answering, sawError: r.sawError, sawDone: r.sawDone };
+    };
+    // Not yet an answer: keep-alives, a prompt-filter chunk with no choices, a usage-only chunk.
+    expect(
+      flags([
+        { choices: [], prompt_filter_results: [] },
+        { choices: [], usage: { prompt_tokens: 1 } },
+      ]),
+    ).toEqual({ answering: false, sawError: false, sawDone: false });
+    // A role-only first chunk begins it; `error: null` (as some servers put on every chunk) is no error.
+    expect(flags([{ choices: [{ index: 0, delta: { role: 'assistant' } }], error: null }, '[DONE]'])).toEqual({
+      answering: true,
+      sawError: false,
+      sawDone: true,
+    });
+    // Errors: OpenAI's (no choices), OpenRouter's (choices beside it, finish_reason "error"), vLLM's object.
+    expect(flags([{ error: { message: 'overloaded' } }])).toEqual({ answering: false, sawError: true, sawDone: false });
+    expect(flags([{ error: { message: 'x' }, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] }])).toEqual({
+      answering: false,
+      sawError: true,
+      sawDone: false,
+    });
+    expect(flags([{ object: 'error', message: 'x' }])).toEqual({ answering: false, sawError: true, sawDone: false });
+  });
+
   it('knows when every choice has ended, and once detached reads the usage without writing', () => {
     const ended = (index: number, reason: string | null) => `data: ${JSON.stringify({ choices: [{ index, delta: {}, finish_reason: reason }] })}\n\n`;
     let out = '';
@@ -199,5 +227,46 @@ describe('SseRelay', () => {
     expect(big).toBeLessThan(1000);
     // Linear is ~10x; the old rescan-from-the-start relay was quadratic (~100x).
     expect(big / small).toBeLessThan(30);
+  });
+});
+
+describe('untilAnswering', () => {
+  /** The chunks after `first`; asking past them fails the test (a stream that would stay open). */
+  async function* rest(parts: string[]): AsyncGenerator<Uint8Array> {
+    for (const p of parts) yield enc.encode(p);
+    throw new Error('read past the end the test allows');
+  }
+  const held = () => {
+    const out: string[] = [];
+    return { out, r: new SseRelay('mine', (t) => out.push(t) > 0) };
+  };
+
+  it('holds keep-alives and chunks without choices until the answer begins', async () => {
+    const { out, r } = held();
+    await untilAnswering(
+      rest([`data: ${JSON.stringify({ choices: [], prompt_filter_results: [] })}\n\n`, `data: ${chunk('Hi')}\n\n`]),
+      r,
+      enc.encode(': processing\n\n'),
+      1 << 20,
+    );
+    expect(r.answering).toBe(true);
+    expect(out.join('')).toMatch(/^: processing\n\ndata: .*prompt_filter_results.*\n\ndata: .*"Hi"/s);
+  });
+
+  it('fails as reported by the upstream on an error first, an end or [DONE] first, or too much without an answer', async () => {
+    const fails = (first: string, more: string[], max = 1 << 20) => untilAnswering(rest(more), held().r, enc.encode(first), max);
+    await expect(fails(`data: ${JSON.stringify({ error: { message: 'overloaded' } })}\n\n`, [])).rejects.toMatchObject({
+      name: 'MalformedAnswer',
+      reported: true,
+      message: expect.stringContaining('error event'),
+    });
+    // [DONE] ends the wait though the upstream keeps the body open (the generator would throw if read on).
+    await expect(fails('data: [DONE]\n\n', [])).rejects.toMatchObject({ reported: true, message: expect.stringContaining('without an answer') });
+    const ended = untilAnswering((async function* () {})(), held().r, enc.encode(': ping\n\n'), 1 << 20);
+    await expect(ended).rejects.toMatchObject({ message: expect.stringContaining('without an answer') });
+    await expect(fails(': ping\n\n', Array(10).fill(': ping\n\n'), 50)).rejects.toMatchObject({
+      reported: true,
+      message: expect.stringContaining('more than 50 bytes'),
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { generatedBytes } from './usage-tokens.js';
+import { MalformedAnswer } from './completion-rewrite.js';
 import { ResponseTooLarge } from './too-large.js';
 
 const LF = 0x0a;
@@ -45,9 +46,9 @@ export class SseRelay {
   bytesAfterDetach = 0;
   /** How many choices the request asked for (`n`): the answer is complete only when that many have ended. */
   expectedChoices = 1;
-  /** An event with choices came: the answer has begun (before it, a failure can still fall back). */
+  /** An event with choices (and no error) came: the answer has begun (before it, a failure can still fall back). */
   answering = false;
-  /** An event that is an error object (OpenAI's mid-stream error shape, without choices) came. */
+  /** An error event came (isErrorEvent: OpenAI's and OpenRouter's `error` field, vLLM's `object: "error"`). */
   sawError = false;
   /** The stream's `data: [DONE]` came. */
   sawDone = false;
@@ -170,10 +171,10 @@ export class SseRelay {
         continue;
       }
       try {
-        const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown; error?: unknown };
+        const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown; error?: unknown; object?: unknown };
         chunk.model = this.model;
-        if (Array.isArray(chunk.choices) && chunk.choices.length > 0) this.answering = true;
-        else if (chunk.error !== undefined && chunk.error !== null) this.sawError = true;
+        if (isErrorEvent(chunk)) this.sawError = true;
+        else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) this.answering = true;
         // Text the client never got is not charged by estimate (an upstream's own count still covers it).
         if (!this.detached) this.generatedBytes += generatedBytes(chunk.choices, 'delta');
         this.noteEnds(chunk.choices);
@@ -217,4 +218,35 @@ function isUsageOnly(chunk: { usage?: unknown; choices?: unknown }): boolean {
   if (typeof chunk.usage !== 'object' || chunk.usage === null) return false;
   if (chunk.choices !== undefined && !(Array.isArray(chunk.choices) && chunk.choices.length === 0)) return false;
   return Object.keys(chunk).every((k) => ENVELOPE.has(k));
+}
+
+/**
+ * An event that reports a failure instead of (or beside) the answer: an `error` field that says something (OpenAI's
+ * and OpenRouter's mid-stream errors; OpenRouter's carry choices too), or vLLM's `{"object": "error", …}`.
+ */
+export function isErrorEvent(chunk: { error?: unknown; object?: unknown }): boolean {
+  const e = chunk.error;
+  return chunk.object === 'error' || (e !== undefined && e !== null && e !== false && e !== '');
+}
+
+/**
+ * Reads the stream into `relay` (which holds what it forwards) until the answer begins. MalformedAnswer, so that the
+ * attempt can fall back: an error event first, an end (or `[DONE]`) first, or more than `maxBytes` read without an
+ * answer (keep-alives forever).
+ */
+export async function untilAnswering(chunks: AsyncIterator<Uint8Array>, relay: SseRelay, first: Uint8Array, maxBytes: number) {
+  let read = first.length;
+  relay.push(first);
+  while (!relay.answering && !relay.sawError && !relay.sawDone) {
+    const next = await chunks.next();
+    if (next.done) {
+      relay.end();
+      break;
+    }
+    read += next.value.length;
+    if (read > maxBytes) throw new MalformedAnswer(`the upstream's stream sent more than ${maxBytes} bytes before its answer began`, true);
+    relay.push(next.value);
+  }
+  if (relay.sawError) throw new MalformedAnswer("the upstream's stream began with an error event", true);
+  if (!relay.answering) throw new MalformedAnswer("the upstream's stream ended without an answer", true);
 }
