@@ -579,12 +579,7 @@ export class ProxyService implements OnApplicationShutdown {
     const t0 = performance.now();
     const watch: StreamWatch = { waitingForClient: false, lastChunkAt: t0, outOfTime: false };
     const clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS);
-    // Out of time while the client was not taking the stream: its slowness, not the model's.
-    const total = setTimeout(() => {
-      if (watch.waitingForClient) return ac.abort(new ClientGone('the client did not read the stream in time'));
-      watch.outOfTime = !ac.signal.aborted;
-      ac.abort(new Error('timeout'));
-    }, this.env.PROXY_TIMEOUT_MS);
+    const total = streamDeadline(ac, watch, this.env.PROXY_TIMEOUT_MS);
     let responded = false;
     let whole = false;
     let committed = false;
@@ -617,26 +612,18 @@ export class ProxyService implements OnApplicationShutdown {
       if (first.done) throw new Error('upstream closed the stream before any data');
       // Events are held until the answer begins (an event with choices): an error event or an end before it fails
       // the attempt, which can still fall back (the whole-call limit bounds the wait).
-      let res: ServerResponse | null = null;
-      const held: string[] = [];
       const limit = { bytes: this.env.PROXY_MAX_SSE_EVENT_BYTES, setting: 'PROXY_MAX_SSE_EVENT_BYTES' };
-      const r = (relay = new SseRelay(model.id, (text) => (res ? res.write(text) : held.push(text) > 0), limit, streamUsage(model, call.params).hide));
-      r.expectedChoices = typeof call.params.n === 'number' ? call.params.n : 1;
+      const holding = holdingRelay(model.id, limit, streamUsage(model, call.params).hide, call.params.n);
+      const r = (relay = holding.relay);
       await untilAnswering(answer.chunks, r, first.value, limit.bytes);
       if (ac.signal.aborted) throw ac.signal.reason;
       watch.lastChunkAt = performance.now();
       ttftMs = watch.lastChunkAt - t0;
       await plan.beforeAnswer(model.id);
-      res = this.openStream(reply, plan.headers(model.id));
+      const res = this.openStream(reply, plan.headers(model.id));
       committed = true;
-      await relayAll(answer.chunks, r, res.write(held.join('')), res, ac, watch);
-      r.end();
-      // An error event after the answer began (relayed as it came): the call failed, though its stream was sent.
-      if (r.sawError) throw new MalformedAnswer("the upstream's stream sent an error event after its answer began", true);
-      // An upstream that ended mid-answer (no [DONE], a choice unfinished) broke off; a complete answer ends with
-      // [DONE] for the client also when its upstream left it out.
-      if (!r.sawDone && !r.answerComplete) throw new Error("the upstream's stream ended before its answer did");
-      res.end(r.sawDone ? undefined : 'data: [DONE]\n\n');
+      await relayAll(answer.chunks, r, holding.open(res), res, ac, watch);
+      endStream(r, res);
       return { ok: true, answered: usage(r, false), settled: request.settled ?? DONE };
     } catch (err) {
       const failure = classify(err, ac.signal, responded);
@@ -752,6 +739,43 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
     res.on('close', done);
     signal.addEventListener('abort', done);
   });
+}
+
+/** A stream's whole-call limit: out of time while the client was not taking the stream is its slowness, not the model's. */
+function streamDeadline(ac: AbortController, watch: StreamWatch, ms: number): NodeJS.Timeout {
+  return setTimeout(() => {
+    if (watch.waitingForClient) return ac.abort(new ClientGone('the client did not read the stream in time'));
+    watch.outOfTime = !ac.signal.aborted;
+    ac.abort(new Error('timeout'));
+  }, ms);
+}
+
+/**
+ * A relay whose events are held until `open` gives it the client's stream (the held ones go first; `open` answers
+ * whether that write asks to wait). `n`: the choices the request asked for.
+ */
+function holdingRelay(model: string, limit: { bytes: number; setting: string }, hideUsage: boolean, n: unknown) {
+  let res: ServerResponse | null = null;
+  const held: string[] = [];
+  const relay = new SseRelay(model, (text) => (res ? res.write(text) : held.push(text) > 0), limit, hideUsage);
+  relay.expectedChoices = typeof n === 'number' ? n : 1;
+  const open = (to: ServerResponse): boolean => {
+    res = to;
+    return to.write(held.join(''));
+  };
+  return { relay, open };
+}
+
+/**
+ * The upstream's stream is over: an error event after the answer began (relayed as it came) or an answer it ended
+ * before its end (a choice unfinished, no `[DONE]`) fails the call though its stream was sent; a complete answer
+ * ends with `[DONE]` for the client, also when its upstream left it out.
+ */
+function endStream(relay: SseRelay, res: ServerResponse): void {
+  relay.end();
+  if (relay.sawError) throw new MalformedAnswer("the upstream's stream sent an error event after its answer began", true);
+  if (!relay.sawDone && !relay.answerComplete) throw new Error("the upstream's stream ended before its answer did");
+  res.end(relay.sawDone ? undefined : 'data: [DONE]\n\n');
 }
 
 /**
