@@ -55,6 +55,9 @@ describe('request bodies and policy warnings', () => {
     }
     // JSON still parses, with prototype-poisoning keys refused.
     expect((await c.post('/v1/route', { policy: 'p', input: 'hi' })).status).toBe(200);
+    // A prompt is given once: input and messages are alternatives.
+    const both = await c.post('/v1/route', { policy: 'p', input: 'hi', messages: [{ role: 'user', content: 'hi' }] });
+    expect([both.status, both.body.errors]).toEqual([400, [{ path: 'messages', message: 'give input or messages, not both' }]]);
     const poisoned = await c.call('POST', '/v1/route', '{"policy":"p","input":"hi","__proto__":{"x":1}}', json);
     expect(poisoned.status).toBe(400);
     // … said as such: the body is JSON, one of its keys is refused.
@@ -64,6 +67,15 @@ describe('request bodies and policy warnings', () => {
     // A compressed body is refused for what it is (the api reads bodies as sent), not read as broken JSON.
     const gzipped = await c.call('POST', '/v1/route', gzipSync('{"policy":"p","input":"hi"}'), { ...json, 'content-encoding': 'gzip' });
     expect([gzipped.status, gzipped.body.detail]).toEqual([415, expect.stringContaining('Content-Encoding "gzip" is not supported')]);
+    // JSON is UTF-8: a body declared in another charset is refused for that, not read as UTF-8 bytes it is not.
+    const utf16 = await c.call('POST', '/v1/route', Buffer.from('{"policy":"p","input":"hi"}', 'utf16le'), {
+      'content-type': 'application/json; charset=utf-16',
+    });
+    expect([utf16.status, utf16.body.type, utf16.body.detail]).toEqual([415, 'urn:router:problem:unsupported-charset', expect.stringContaining('"utf-16"')]);
+    const latin1 = await c.call('POST', '/v1/chat/completions', '{}', { 'content-type': 'application/json;charset="ISO-8859-1"' });
+    expect([latin1.status, latin1.body.error.message]).toEqual([415, expect.stringContaining('"iso-8859-1" is not supported')]);
+    for (const type of ['application/json; charset=UTF-8', 'application/json;charset="utf-8"', 'application/json; charset=us-ascii'])
+      expect([type, (await c.call('POST', '/v1/route', '{"policy":"p","input":"hi"}', { 'content-type': type })).status]).toEqual([type, 200]);
     // OpenAI's envelope says a body error once.
     const text = await c.call('POST', '/v1/chat/completions', '{}', { 'content-type': 'text/plain' });
     const said = text.body.error.message as string;

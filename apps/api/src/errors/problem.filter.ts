@@ -3,7 +3,7 @@ import { DomainError, ERROR_CODES, type ErrorCode, type FieldError } from '@app/
 import { isDependencyDown, Logger } from '@app/infra';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { ClientGone } from '../response-over.js';
-import { UNSUPPORTED_ENCODING } from '../body-parsers.js';
+import { SAID_REFUSALS } from '../body-parsers.js';
 
 export interface Problem {
   type: string;
@@ -272,7 +272,7 @@ export class ProblemFilter implements ExceptionFilter {
           ? 'request body is larger than the limit'
           : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'send application/json'
-            : err.code === UNSUPPORTED_ENCODING
+            : SAID_REFUSALS.has(err.code ?? '')
               ? err.message
               : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
                 ? 'the JSON body is empty'
