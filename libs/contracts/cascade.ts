@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { finite } from './finite.js';
-import { chatMessageSchema, ONE_PROMPT, onePrompt } from './route.js';
+import { chatMessageSchema } from './route.js';
 
 /**
  * A policy's cascade: after a model answers, its escalation policy decides from the answer whether to call a dearer
@@ -32,18 +32,16 @@ export const routerPolicyName = (name: string): string => (isEscalationPolicyNam
 export const MAX_EXAMINED_ANSWER_CHARS = 1_000_000;
 
 /** `POST /v1/route/{decisionId}/continue`: the answer the decision's model gave, and optionally the prompt. */
-export const continueRequestSchema = z
-  .strictObject({
-    answer: z.string().max(MAX_EXAMINED_ANSWER_CHARS),
-    /** The prompt (as in /v1/route): signals such as "short for its prompt" need it; without it they read 0. */
-    input: z.string().max(1_000_000).optional(),
-    messages: z.array(chatMessageSchema).min(1).max(1000).optional(),
-    /** Per-token log-probabilities of the answer, when the upstream returned them. */
-    logprobs: z.array(finite().max(0)).max(100_000).optional(),
-    /** The request asked for JSON (response_format), whatever its text says. */
-    jsonRequested: z.boolean().optional(),
-  })
-  .refine(onePrompt, ONE_PROMPT);
+export const continueRequestSchema = z.strictObject({
+  answer: z.string().max(MAX_EXAMINED_ANSWER_CHARS),
+  /** The prompt (as in /v1/route): signals such as "short for its prompt" need it; without it they read 0. */
+  input: z.string().max(1_000_000).optional(),
+  messages: z.array(chatMessageSchema).min(1).max(1000).optional(),
+  /** Per-token log-probabilities of the answer, when the upstream returned them. */
+  logprobs: z.array(finite().max(0)).max(100_000).optional(),
+  /** The request asked for JSON (response_format), whatever its text says. */
+  jsonRequested: z.boolean().optional(),
+});
 export type ContinueRequest = z.infer<typeof continueRequestSchema>;
 
 /** An escalation of a request's cascade: its decision, the router decision whose answer it hid, and ĝ₁ of that answer. */

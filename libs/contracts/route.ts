@@ -8,10 +8,6 @@ export const chatMessageSchema = z.looseObject({
   content: z.union([z.string().max(1_000_000), z.array(z.unknown()).max(1000), z.null()]),
 });
 
-/** A prompt is given once: as `input` or as `messages`, which are alternatives (both would leave one unread). */
-export const onePrompt = (r: { input?: string; messages?: unknown[] }): boolean => r.input === undefined || r.messages === undefined;
-export const ONE_PROMPT = { message: 'give input or messages, not both', path: ['messages'] };
-
 export const routeRequestSchema = z
   .strictObject({
     policy: id('policy'),
@@ -25,8 +21,7 @@ export const routeRequestSchema = z
   .refine((r) => r.input !== undefined || r.messages !== undefined || r.features !== undefined, {
     message: 'give one of input, messages or features',
     path: ['input'],
-  })
-  .refine(onePrompt, ONE_PROMPT);
+  });
 export type RouteRequest = z.infer<typeof routeRequestSchema>;
 
 export interface RouteScore {

@@ -85,9 +85,6 @@ describe('cascade: continue a decision with its answer', () => {
     const noAnswer = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { input: 'q' });
     expect(noAnswer.status).toBe(400);
     expect(noAnswer.body.errors[0].path).toBe('answer');
-    // The prompt is given once: input and messages together leave one unread.
-    const both = await admin.post(`/v1/route/${r.body.decisionId}/continue`, { answer: GOOD, input: 'q', messages: [{ role: 'user', content: 'q' }] });
-    expect([both.status, both.body.errors[0]]).toEqual([400, { path: 'messages', message: 'give input or messages, not both' }]);
     const unknown = await admin.post('/v1/route/nope/continue', { answer: 'a' });
     expect(unknown.status).toBe(404);
     const badId = await admin.post('/v1/route/no%20pe/continue', { answer: 'a' });

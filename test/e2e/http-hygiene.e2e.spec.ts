@@ -55,9 +55,9 @@ describe('request bodies and policy warnings', () => {
     }
     // JSON still parses, with prototype-poisoning keys refused.
     expect((await c.post('/v1/route', { policy: 'p', input: 'hi' })).status).toBe(200);
-    // A prompt is given once: input and messages are alternatives.
-    const both = await c.post('/v1/route', { policy: 'p', input: 'hi', messages: [{ role: 'user', content: 'hi' }] });
-    expect([both.status, both.body.errors]).toEqual([400, [{ path: 'messages', message: 'give input or messages, not both' }]]);
+    // The design's own example gives input, messages and features together: input is what a builtin policy reads.
+    const all = await c.post('/v1/route', { policy: 'p', input: 'hi', messages: [{ role: 'user', content: 'other' }], features: [0.1, 0.2] });
+    expect(all.status).toBe(200);
     const poisoned = await c.call('POST', '/v1/route', '{"policy":"p","input":"hi","__proto__":{"x":1}}', json);
     expect(poisoned.status).toBe(400);
     // … said as such: the body is JSON, one of its keys is refused.
