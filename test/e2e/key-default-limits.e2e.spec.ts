@@ -31,6 +31,7 @@ describe('default key limits', () => {
     svc = await startService(env, 1, {
       KEY_DEFAULT_LIMITS: JSON.stringify({ requestsPerMinute: 3, concurrentRequests: 1, eventsPerMinute: 2 }),
       PROXY_TTFT_TIMEOUT_MS: '1500',
+      PROXY_TIMEOUT_MS: '1500',
     });
     admin = client(svc.url);
     expect((await admin.put('/admin/models/small', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-small' })).status).toBe(200);

@@ -309,7 +309,8 @@ describe('OpenAI-compatible proxy', () => {
     const checks = () => metric(/^router_breaker_checks_total\{breaker="probed",outcome="up"\} (\d+)$/m);
     const outs = () => metric(/^router_breaker_tenant_outs_total\{breaker="probed"\} (\d+)$/m);
     const keptOff = "this tenant's recent calls of the model failed";
-    // A caller's calls hang past the time-to-first-byte limit (3 at once, 2 attempts each): at the threshold the
+    // A caller's calls hang past the whole-call limit (3 at once; a non-streamed answer's first byte is all of it, and
+    // a call out of time is not asked again, which would generate the same long answer twice): at the threshold the
     // router checks the model itself (a one-token "ping", answered). The model stays in for everyone; only that
     // caller is out of it for a cool-down. Before, its failures opened the breaker for every tenant.
     await Promise.all([0, 1, 2].map((i) => call(`[hang] ${i}`)));
@@ -475,10 +476,82 @@ describe('OpenAI-compatible proxy', () => {
     const text = r.body.error.message as string;
     expect(text).toContain('down1');
     expect(text).toContain('down2');
-    expect(Date.now() - t0).toBeLessThan(5000); // TTFT limit 400 ms per attempt
+    expect(Date.now() - t0).toBeLessThan(5000); // the whole-call limit (3 s) once, no second attempt after it
     const stream = await admin.post('/v1/chat/completions', { model: 'router/dead', messages: [{ role: 'user', content: 'x' }], stream: true });
     expect(stream.status).toBe(502);
   }, 30_000);
+
+  it("falls back from a model whose upstream refuses the router's own key, and never says the caller's key is wrong", async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    for (const m of ['badkey', 'goodkey'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+    up.setMode('up-badkey', 'error401');
+    // The misconfigured model is the cheaper one and nothing explores: it is tried first, every time.
+    expect(
+      (await admin.put('/admin/models/goodkey', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-goodkey', pricing: { inputPerMTok: 50, outputPerMTok: 100 } }))
+        .status,
+    ).toBe(200);
+    const policy = { algorithm: 'linucb', arms: ['badkey', 'goodkey'], objective: { quality: 1, cost: 1 }, params: { alpha: 0, epsilon: 0 } };
+    const created = await admin.put('/admin/policies/keyed', policy);
+    expect(created.status).toBe(201);
+    // Called directly: a 502 naming the upstream's refusal, not the upstream's invalid_api_key as if it were the caller's.
+    const direct = await admin.post('/v1/chat/completions', { model: 'badkey', messages: [{ role: 'user', content: 'direct' }] });
+    expect([direct.status, direct.body.error.code]).toEqual([502, 'upstream_failed']);
+    expect(direct.body.error.message).toContain('upstream answered 401');
+    expect(JSON.stringify(direct.body)).not.toContain('invalid_api_key');
+    const answers = [];
+    for (let i = 0; i < 4; i++)
+      answers.push(await admin.post('/v1/chat/completions', { model: 'router/keyed', messages: [{ role: 'user', content: `k${i}` }] }));
+    expect(answers.map((a) => [a.status, a.headers.get('x-router-model')])).toEqual(Array(4).fill([200, 'goodkey']));
+    // Tried once per call (no retry of a refusal that would repeat): the direct call and two routed ones reach the
+    // breaker's threshold (3); the router's own check is refused too, and the model is kept off for everyone.
+    expect(up.hits.get('up-badkey')).toBe(4);
+    expect((await admin.get('/admin/models/badkey')).body.breaker).toMatchObject({ state: 'open' });
+    up.setMode('up-badkey', 'ok');
+  });
+
+  it('rests a model its upstream rate-limits for the wait asked, and tells the caller when to come back', async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    for (const m of ['limited', 'spare'])
+      expect((await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing })).status).toBe(200);
+    up.setMode('up-limited', 'error429-wait');
+    const hits = () => up.hits.get('up-limited') ?? 0;
+    // Called directly: one attempt, then a 429 in OpenAI's shape with the upstream's wait.
+    const direct = await admin.post('/v1/chat/completions', { model: 'limited', messages: [{ role: 'user', content: 'now?' }] });
+    expect([direct.status, direct.body.error.type, direct.body.error.code]).toEqual([429, 'rate_limit_error', 'rate_limit_exceeded']);
+    expect(Number(direct.headers.get('retry-after'))).toBeGreaterThanOrEqual(12);
+    expect(Number(direct.headers.get('retry-after'))).toBeLessThanOrEqual(13);
+    expect(hits()).toBe(1);
+    // While it rests it is not asked again: a routed call goes to the other model, a direct one is told to wait.
+    expect((await admin.put('/admin/policies/limits', { algorithm: 'linucb', arms: ['limited', 'spare'] })).status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      const r = await admin.post('/v1/chat/completions', { model: 'router/limits', messages: [{ role: 'user', content: `r${i}` }] });
+      expect([r.status, r.headers.get('x-router-model')]).toEqual([200, 'spare']);
+    }
+    expect((await admin.post('/v1/chat/completions', { model: 'limited', messages: [{ role: 'user', content: 'again?' }] })).status).toBe(429);
+    expect(hits()).toBe(1);
+    // A rate limit is not a fault: the model's breaker counted nothing.
+    expect((await admin.get('/admin/models/limited')).body.breaker).toMatchObject({ state: 'closed', failures: 0 });
+    up.setMode('up-limited', 'ok');
+  });
+
+  it("relays a refusal of the caller's request in OpenAI's envelope whichever server sent it, and waits for a slow whole answer", async () => {
+    const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
+    expect((await admin.put('/admin/models/vllm', { baseUrl: `${up.url}/v1`, upstreamModel: 'up-vllm', pricing })).status).toBe(200);
+    up.setMode('up-vllm', 'vllm-error400');
+    const r = await admin.post('/v1/chat/completions', { model: 'vllm', messages: [{ role: 'user', content: 'too long' }] });
+    expect([r.status, r.body.error]).toEqual([
+      400,
+      { message: "This model's maximum context length is 4096 tokens", type: 'BadRequestError', param: null, code: null },
+    ]);
+    // A non-streamed answer comes whole: one slower than the suite's 400 ms first-byte limit (but within the 3 s
+    // whole-call limit) is waited for, not cut (the first-byte limit would cap every generation).
+    const slow = await startFakeUpstream({ latencyMs: 900 });
+    expect((await admin.put('/admin/models/patient', { baseUrl: `${slow.url}/v1`, upstreamModel: 'up-patient', pricing })).status).toBe(200);
+    const waited = await admin.post('/v1/chat/completions', { model: 'patient', messages: [{ role: 'user', content: 'think long' }] });
+    expect([waited.status, waited.body.choices?.[0]?.message?.content, slow.hits.get('up-patient')]).toEqual([200, 'Hello from up-patient!', 1]);
+    await slow.close();
+  });
 
   it('passes an upstream 4xx through without fallback, and validates its own input', async () => {
     up.setMode('up-alpha', 'error400');

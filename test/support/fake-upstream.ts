@@ -13,13 +13,17 @@ import { type AddressInfo } from 'node:net';
  * error event (OpenAI's mid-stream error shape), `sse-empty` only `[DONE]`, `sse-error-mid` one chunk of the answer
  * and then an error event; `sse-error-choices` an error event with a choice beside it (OpenRouter's shape);
  * `sse-truncated` one chunk of the answer and then the end (no finish, no `[DONE]`); `sse-no-done` the answer without
- * the final `[DONE]`; `redirect` answers 307 to elsewhere.
+ * the final `[DONE]`; `redirect` answers 307 to elsewhere. `error401` refuses the router's key as OpenAI does,
+ * `error429-wait` is a 429 asking for 13 s (`retry-after`), `vllm-error400` a 400 in vLLM's shape (`"object": "error"`).
  */
 export type FakeMode =
   | 'ok'
   | 'error500'
   | 'error429'
   | 'error400'
+  | 'error401'
+  | 'error429-wait'
+  | 'vllm-error400'
   | 'hang'
   | 'reset'
   | 'huge'
@@ -139,6 +143,20 @@ export async function startFakeUpstream(
         }
         if (mode === 'json-error') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } }));
+          return;
+        }
+        if (mode === 'error401' || mode === 'error429-wait' || mode === 'vllm-error400') {
+          const [status, headers, error] =
+            mode === 'error401'
+              ? [401, {}, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }]
+              : mode === 'error429-wait'
+                ? [429, { 'retry-after': '13' }, { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } }]
+                : [
+                    400,
+                    {},
+                    { object: 'error', message: "This model's maximum context length is 4096 tokens", type: 'BadRequestError', param: null, code: 400 },
+                  ];
+          res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(error));
           return;
         }
         if (mode === 'malformed') {

@@ -47,8 +47,11 @@ export const apiEnvSchema = baseEnvSchema.extend({
   /** Decisions are enqueued in batches: at most this many, at most this late (ms). */
   DECISION_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   DECISION_FLUSH_MS: z.coerce.number().int().min(1).max(5000).default(20),
-  /** Proxy: whole upstream call limit, and the limit until the first byte (headers, or the first streamed chunk). */
-  PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
+  /**
+   * Proxy: the whole upstream call's limit (by default the OpenAI SDK's own, so the router never cuts a call its
+   * client would still wait for), and a stream's limit until its first byte (also the wait for a connection).
+   */
+  PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(600_000),
   PROXY_TTFT_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(20_000),
   /**
    * Proxy: connections kept per upstream origin (a request beyond them waits for one), and the share of them the

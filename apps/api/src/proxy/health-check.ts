@@ -53,7 +53,7 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     if (signal.aborted && !request.sent) return upstreams.ownCrowded(model.baseUrl ?? '') ? null : false;
     const f = classify(err, signal, responded);
     if (f.next === 'relay' || f.reason === 'too-large') return true;
-    if (f.next === 'retry') return false;
+    if (f.next === 'retry' || f.next === 'fallback' || f.next === 'rate-limited') return false;
     return null;
   } finally {
     stop();

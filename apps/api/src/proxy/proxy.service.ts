@@ -33,6 +33,7 @@ import { embeddingsInputTokens, estimateTokens, reportedCount, usageTokens } fro
 import { streamUsage } from './stream-usage.js';
 import { ResponseTooLarge } from './too-large.js';
 import { type Attempt, classify, type UpstreamFailure, type UpstreamRequest, Upstreams } from './upstream.js';
+import { RateLimitRests } from './rate-limit-rests.js';
 import { ttftLimit } from './ttft-limit.js';
 import { bodyBytes } from './bounded-body.js';
 import { CompletionThread } from './completion-thread.js';
@@ -152,6 +153,12 @@ function overShare(attempts: Attempt[]): DomainError {
   return new DomainError('RATE_LIMITED', `too many calls of this tenant in flight to these upstreams`, attemptErrors(attempts), 1);
 }
 
+/** No model answered and one rests after its upstream's 429: a 429 with the shortest rest as Retry-After. */
+function upstreamsResting(attempts: Attempt[], restMs: number): DomainError {
+  const seconds = Math.max(1, Math.ceil(restMs / 1000));
+  return new DomainError('RATE_LIMITED', `the upstreams are rate-limiting the router: retry after ${seconds} s`, attemptErrors(attempts), seconds);
+}
+
 /** How a relayed stream is going: held up by its client, and when its upstream last sent bytes. */
 interface StreamWatch {
   waitingForClient: boolean;
@@ -175,6 +182,8 @@ export class ProxyService implements OnApplicationShutdown {
   private readonly log: Logger;
   /** Where non-streamed answers are rewritten (large ones off this thread). */
   private readonly completions: CompletionThread;
+  /** Models resting after their upstream's 429 (shared by every tenant, as the upstream's limit is). */
+  private readonly rests = new RateLimitRests();
 
   constructor(
     private readonly routing: RoutingService,
@@ -413,6 +422,9 @@ export class ProxyService implements OnApplicationShutdown {
       this.metrics.keyLimitRefusals.inc({ limit: 'upstreamShare' });
       throw overShare(attempts);
     }
+    // A model whose upstream rate-limited the router answers again after its rest: the caller is told when.
+    const rests = plan.order.map((m) => this.rests.remainingMs(m)).filter((ms) => ms > 0);
+    if (rests.length > 0) throw upstreamsResting(attempts, Math.min(...rests));
     throw plan.allFailed(attempts);
   }
 
@@ -424,6 +436,11 @@ export class ProxyService implements OnApplicationShutdown {
   private async tryModel(model: Model, plan: CallPlan, call: UpstreamCall, trail: CallTrail): Promise<boolean> {
     const { id } = model;
     const { attempts, wasted, record } = trail;
+    const resting = this.rests.remainingMs(id);
+    if (resting > 0) {
+      attempts.push(notCalled(id, `its upstream rate-limited the router: resting ${Math.ceil(resting / 1000)} s more`));
+      return false;
+    }
     const breaker = breakerId(id, call.endpoint);
     const check = () => healthCheck(this.upstreams, model, call.endpoint, this.env.PROXY_TTFT_TIMEOUT_MS);
     if (this.breakers.out(breaker, call.tenant)) {
@@ -460,6 +477,10 @@ export class ProxyService implements OnApplicationShutdown {
       this.metrics.upstreamSeconds.observe({ model: id, endpoint: call.endpoint, outcome: 'error' }, ms / 1000);
       this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
       if (f.next === 'skip') return false;
+      if (f.next === 'rate-limited') {
+        this.rests.rest(id, f.retryAfterMs);
+        return false;
+      }
       if (f.next === 'relay') {
         // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
         record(model, null);
@@ -481,7 +502,7 @@ export class ProxyService implements OnApplicationShutdown {
         record(model, out.partial ?? null);
         return true;
       }
-      if (counted === 'check' || this.breakers.excluded(breaker, call.tenant)) return false;
+      if (f.next === 'fallback' || counted === 'check' || this.breakers.excluded(breaker, call.tenant)) return false;
     }
     return false;
   }
@@ -514,7 +535,10 @@ export class ProxyService implements OnApplicationShutdown {
     return { 'x-router-decision-id': dec.decisionId, 'x-router-model': model };
   }
 
-  /** Non-streaming: TTFT limit until the upstream's headers, then the whole-call limit. */
+  /**
+   * Non-streaming: the TTFT limit bounds the wait for a connection; once sent, the whole-call limit alone (the first
+   * byte of such an answer comes when it is all generated, so a first-byte limit would cap the generation).
+   */
   private async callOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const { reply } = call;
     const ac = new AbortController();
@@ -525,7 +549,7 @@ export class ProxyService implements OnApplicationShutdown {
     let clearTtft = () => {};
     try {
       request = upstreamRequest(model, call, false, ac.signal);
-      clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS);
+      clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS, Number.POSITIVE_INFINITY);
       const answer = await this.upstreams.post(model, request);
       responded = true;
       clearTtft();

@@ -231,6 +231,14 @@ describe('SseRelay', () => {
 });
 
 describe('untilAnswering', () => {
+  it('lets an answer through whose error event came after it in the same read (the stream then fails as a whole)', async () => {
+    const { out, r } = held();
+    const both = `data: ${chunk('Hi')}\n\ndata: ${JSON.stringify({ error: { message: 'cut' } })}\n\n`;
+    await untilAnswering(rest([]), r, enc.encode(both), 1 << 20);
+    expect([r.answering, r.sawError, r.erredFirst]).toEqual([true, true, false]);
+    expect(out.join('')).toMatch(/"Hi".*"cut"/s);
+  });
+
   /** The chunks after `first`; asking past them fails the test (a stream that would stay open). */
   async function* rest(parts: string[]): AsyncGenerator<Uint8Array> {
     for (const p of parts) yield enc.encode(p);
@@ -260,6 +268,9 @@ describe('untilAnswering', () => {
       reported: true,
       message: expect.stringContaining('error event'),
     });
+    // An error and then an answer in the same read: the error came first.
+    const errorThenAnswer = `data: ${JSON.stringify({ error: { message: 'overloaded' } })}\n\ndata: ${chunk('Hi')}\n\n`;
+    await expect(fails(errorThenAnswer, [])).rejects.toMatchObject({ message: expect.stringContaining('began with an error event') });
     // [DONE] ends the wait though the upstream keeps the body open (the generator would throw if read on).
     await expect(fails('data: [DONE]\n\n', [])).rejects.toMatchObject({ reported: true, message: expect.stringContaining('without an answer') });
     const ended = untilAnswering((async function* () {})(), held().r, enc.encode(': ping\n\n'), 1 << 20);

@@ -50,6 +50,8 @@ export class SseRelay {
   answering = false;
   /** An error event came (isErrorEvent: OpenAI's and OpenRouter's `error` field, vLLM's `object: "error"`). */
   sawError = false;
+  /** … and it came before the answer began (in the same read as the answer's first event, order decides). */
+  erredFirst = false;
   /** The stream's `data: [DONE]` came. */
   sawDone = false;
 
@@ -173,8 +175,10 @@ export class SseRelay {
       try {
         const chunk = JSON.parse(payload) as { model?: string; usage?: SseRelay['usage']; choices?: unknown; error?: unknown; object?: unknown };
         chunk.model = this.model;
-        if (isErrorEvent(chunk)) this.sawError = true;
-        else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) this.answering = true;
+        if (isErrorEvent(chunk)) {
+          this.sawError = true;
+          this.erredFirst ||= !this.answering;
+        } else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) this.answering = true;
         // Text the client never got is not charged by estimate (an upstream's own count still covers it).
         if (!this.detached) this.generatedBytes += generatedBytes(chunk.choices, 'delta');
         this.noteEnds(chunk.choices);
@@ -247,6 +251,6 @@ export async function untilAnswering(chunks: AsyncIterator<Uint8Array>, relay: S
     if (read > maxBytes) throw new MalformedAnswer(`the upstream's stream sent more than ${maxBytes} bytes before its answer began`, true);
     relay.push(next.value);
   }
-  if (relay.sawError) throw new MalformedAnswer("the upstream's stream began with an error event", true);
+  if (relay.erredFirst) throw new MalformedAnswer("the upstream's stream began with an error event", true);
   if (!relay.answering) throw new MalformedAnswer("the upstream's stream ended without an answer", true);
 }

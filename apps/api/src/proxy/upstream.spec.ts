@@ -18,16 +18,13 @@ const aborted = (reason: unknown) => {
 };
 
 describe('classify: only real upstream failures count toward the breaker', () => {
-  it('retries (and so blames the model for) network errors, timeouts, 5xx, 429 and 408', () => {
+  it('retries (and so blames the model for) network errors, no first byte in time, 5xx and 408', () => {
     expect(classify(new UpstreamUnreachable(new Error('ECONNRESET')), live(), false)).toMatchObject({ next: 'retry', reason: 'connection' });
     expect(classify(new Error('aborted'), aborted(new TtftTimeout()), false)).toMatchObject({ next: 'retry', reason: 'ttft' });
-    expect(classify(new Error('aborted'), aborted(new Error('timeout')), true)).toMatchObject({ next: 'retry', reason: 'timeout' });
     expect(classify(new UpstreamStatus(500, undefined), live(), false)).toMatchObject({ next: 'retry', status: 500 });
-    expect(classify(new UpstreamStatus(429, undefined), live(), false)).toMatchObject({ next: 'retry', status: 429 });
     expect(classify(new UpstreamStatus(408, undefined), live(), false)).toMatchObject({ next: 'retry', status: 408 });
     // A redirect (followed by no one: a model's baseUrl that moved) is the model's failure, not an answer to relay.
     for (const s of [301, 307, 308]) expect(classify(new UpstreamStatus(s, undefined), live(), false)).toMatchObject({ next: 'retry', status: s });
-    expect(classify(new UpstreamStatus(404, undefined), live(), false)).toMatchObject({ next: 'relay', status: 404 });
     // The body broke after the status line arrived: the upstream's fault.
     expect(classify(new Error('terminated'), live(), true)).toMatchObject({ next: 'retry', reason: 'connection' });
   });
@@ -59,6 +56,26 @@ describe('classify: only real upstream failures count toward the breaker', () =>
     });
     const died = new CompletionThreadFailed('the completion thread stopped (exit code 1)');
     expect(classify(died, live(), true)).toMatchObject({ next: 'stop', reason: 'local', cause: died });
+  });
+
+  it("falls back at once (blaming the model) on the router's own request refused as configured, and on the whole call out of time", () => {
+    // The model's key, permissions, name or URL: the operator's mistake, never relayed as the caller's.
+    for (const s of [401, 403, 404, 405, 407, 410]) {
+      const f = classify(new UpstreamStatus(s, { message: 'Incorrect API key', code: 'invalid_api_key' }), live(), false);
+      expect(f).toMatchObject({ next: 'fallback', status: s, reason: 'refused' });
+      expect(f.body).toBeUndefined();
+    }
+    // Asking again would generate the same long answer twice.
+    expect(classify(new Error('aborted'), aborted(new Error('timeout')), true)).toMatchObject({ next: 'fallback', reason: 'timeout' });
+  });
+
+  it('rests a rate-limited model for the wait its upstream asked for, without blaming it', () => {
+    expect(classify(new UpstreamStatus(429, undefined, 13_000), live(), false)).toMatchObject({
+      next: 'rate-limited',
+      status: 429,
+      reason: 'rate-limited',
+      retryAfterMs: 13_000,
+    });
   });
 
   it('relays another 4xx', () => {

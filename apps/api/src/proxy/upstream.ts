@@ -8,6 +8,7 @@ import { CompletionThreadFailed } from './completion-thread.js';
 import { ResponseTooLarge } from './too-large.js';
 import { KeyEnvRefused, upstreamKey } from './upstream-key.js';
 import { originOf } from './tenant-share.js';
+import { retryAfterMs, upstreamErrorObject } from './upstream-error.js';
 import { ClientGone } from '../response-over.js';
 
 /** One upstream attempt, as logged on the decision (usage event payload) and in a 502's problem. */
@@ -21,23 +22,34 @@ export interface Attempt {
 
 /**
  * What the proxy does after a failed attempt:
- * - `retry`: the upstream failed (network, timeout, 5xx, 429, 408, a redirect, an answer that is not one); the only kind that counts toward the model's
- *   breaker; try again, then fall back to the next model.
- * - `relay`: the upstream refused the request (another 4xx); pass its answer on, no fallback.
+ * - `retry`: the upstream failed (network, no first byte in time, 5xx, 408, a redirect, an answer that is not one);
+ *   counts toward the model's breaker; try again, then fall back to the next model.
+ * - `fallback`: the upstream refused the router's own request as configured (401, 403, 404, 405, 407, 410: its
+ *   key, its permissions, its model name or URL), or the whole call ran out of time: counts toward the breaker;
+ *   the next model at once (asking again would get the same answer, or generate the same long answer twice).
+ * - `rate-limited`: the upstream's 429. The model rests for its Retry-After (RateLimitRests) and the next model
+ *   is tried at once; no breaker count (a limit is not a fault).
+ * - `relay`: the upstream refused the caller's request (another 4xx: its parameters); pass its answer on, no
+ *   fallback.
  * - `skip`: the model cannot be called as configured; next model, breaker untouched.
  * - `stop`: give up with this failure (response over a limit, client gone, request not buildable here); breaker
  *   untouched.
  */
-export type NextStep = 'retry' | 'relay' | 'skip' | 'stop';
+export type NextStep = 'retry' | 'fallback' | 'rate-limited' | 'relay' | 'skip' | 'stop';
+
+/** Upstream statuses that refuse the router's request as the model is configured, not the caller's request. */
+const CONFIG_REFUSALS: ReadonlySet<number> = new Set([401, 403, 404, 405, 407, 410]);
 
 /** Why an attempt failed, and what to do next. */
 export interface UpstreamFailure {
   next: NextStep;
   status: number | null;
-  reason: 'timeout' | 'ttft' | 'connection' | 'status' | 'malformed' | 'config' | 'too-large' | 'client' | 'local';
+  reason: 'timeout' | 'ttft' | 'connection' | 'status' | 'refused' | 'rate-limited' | 'malformed' | 'config' | 'too-large' | 'client' | 'local';
   message: string;
-  /** For a relayed upstream 4xx: its body, passed to the client unchanged. */
+  /** For a relayed upstream 4xx: its error, in OpenAI's error object (upstreamErrorObject). */
   body?: unknown;
+  /** For a 429: how long the upstream asked to be left alone, when it said. */
+  retryAfterMs?: number;
   /** For a `local` failure: what was thrown building the request (our fault, not the upstream's). */
   cause?: unknown;
   /**
@@ -49,11 +61,12 @@ export interface UpstreamFailure {
 
 export class TtftTimeout extends Error {}
 
-/** The upstream answered outside 2xx; `error`: its JSON body's `error` object, when it sent one. */
+/** The upstream answered outside 2xx; `error`: its error in OpenAI's error object, when its body said one. */
 export class UpstreamStatus extends Error {
   constructor(
     readonly status: number,
     readonly error: unknown,
+    readonly retryAfterMs?: number,
   ) {
     super(`upstream answered ${status}`);
     this.name = 'UpstreamStatus';
@@ -92,15 +105,19 @@ export function classify(err: unknown, signal: AbortSignal, responded: boolean):
   if (err instanceof KeyEnvRefused || err instanceof UpstreamMisconfigured) return { next: 'skip', status: null, reason: 'config', message: err.message };
   if (signal.aborted) {
     if (signal.reason instanceof ClientGone) return { next: 'stop', status: null, reason: 'client', message: signal.reason.message };
-    const ttft = signal.reason instanceof TtftTimeout;
-    return { next: 'retry', status: null, reason: ttft ? 'ttft' : 'timeout', message: ttft ? 'no first byte within the TTFT limit' : 'upstream timed out' };
+    if (signal.reason instanceof TtftTimeout) return { next: 'retry', status: null, reason: 'ttft', message: 'no first byte within the TTFT limit' };
+    return { next: 'fallback', status: null, reason: 'timeout', message: 'upstream timed out' };
   }
   if (err instanceof UpstreamStatus) {
     const s = err.status;
-    // The caller's own mistakes (a 4xx but 408 and 429) are relayed; anything else, a redirect included (the
-    // router follows none), fails the attempt.
-    const relay = s >= 400 && s < 500 && s !== 408 && s !== 429;
-    return { next: relay ? 'relay' : 'retry', status: s, reason: 'status', message: `upstream answered ${s}`, body: err.error };
+    const message = `upstream answered ${s}`;
+    if (s === 429) return { next: 'rate-limited', status: s, reason: 'rate-limited', message, retryAfterMs: err.retryAfterMs };
+    if (CONFIG_REFUSALS.has(s))
+      return { next: 'fallback', status: s, reason: 'refused', message: `${message}: the model's key, permissions or name as configured` };
+    // The caller's own mistakes (another 4xx but 408) are relayed; anything else, a redirect included (the router
+    // follows none), fails the attempt.
+    const relay = s >= 400 && s < 500 && s !== 408;
+    return { next: relay ? 'relay' : 'retry', status: s, reason: 'status', message, body: err.error };
   }
   const msg = ((err as Error)?.message ?? String(err)).slice(0, 200);
   if (err instanceof UpstreamUnreachable || responded) {
@@ -266,7 +283,7 @@ export class Upstreams {
       } catch {
         // over the limit, or broken: the status alone
       }
-      throw new UpstreamStatus(res.statusCode, errorObject(text));
+      throw new UpstreamStatus(res.statusCode, upstreamErrorObject(text), res.statusCode === 429 ? retryAfterMs(res.headers) : undefined);
     }
     return { eventStream, json, chunks: boundedChunks(res.body, limit) };
   }
@@ -312,13 +329,4 @@ function untilAborted(signal: AbortSignal, pending: Promise<Dispatcher.ResponseD
       },
     );
   });
-}
-
-/** The `error` object of an upstream's JSON error body (what OpenAI-compatible servers send), if there is one. */
-function errorObject(text: string): unknown {
-  try {
-    return (JSON.parse(text) as { error?: unknown } | null)?.error;
-  } catch {
-    return undefined;
-  }
 }
