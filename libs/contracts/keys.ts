@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { finite, id } from './finite.js';
 import { instant } from './instant.js';
+import { isEscalationPolicyName, routerPolicyName } from './cascade.js';
 
 /** route: route, feedback, energy, proxy. telemetry: energy readings only (any owner's decisions, model-level readings). */
 export const SCOPES = ['route', 'telemetry', 'admin'] as const;
@@ -34,19 +35,29 @@ export function effectiveLimits(scope: Scope, own: KeyLimits | null | undefined,
   return Object.keys(merged).length > 0 ? merged : null;
 }
 
-export const createKeySchema = z.strictObject({
-  name: id('name'),
-  scope: z.enum(SCOPES),
-  policies: z
-    .array(id('policy'))
-    .max(256)
-    .superRefine((ps, ctx) => {
-      const i = ps.findIndex((p, j) => ps.indexOf(p) !== j);
-      if (i >= 0) ctx.addIssue({ code: 'custom', path: [i], message: `${ps[i]} is listed twice` });
-    })
-    .optional(),
-  limits: keyLimitsSchema.optional(),
-});
+export const createKeySchema = z
+  .strictObject({
+    name: id('name'),
+    scope: z.enum(SCOPES),
+    policies: z
+      .array(id('policy'))
+      .max(256)
+      .superRefine((ps, ctx) => {
+        const i = ps.findIndex((p, j) => ps.indexOf(p) !== j);
+        if (i >= 0) ctx.addIssue({ code: 'custom', path: [i], message: `${ps[i]} is listed twice` });
+        // An escalation policy is reached through its router, never named by a call: a key names the router.
+        const e = ps.findIndex(isEscalationPolicyName);
+        if (e >= 0)
+          ctx.addIssue({ code: 'custom', path: [e], message: `name the router ${routerPolicyName(ps[e])}: an escalation policy is not called by name` });
+      })
+      .optional(),
+    limits: keyLimitsSchema.optional(),
+  })
+  .superRefine((k, ctx) => {
+    // An admin key manages every policy: a list would read as a restriction that nothing enforces.
+    if (k.scope === 'admin' && k.policies !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['policies'], message: 'an admin key manages every policy: give policies to route or telemetry keys' });
+  });
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
 
 /** `GET /admin/keys/{id}/usage?from&to`: the window (default: the 24 hours before `to`, default now). */

@@ -272,6 +272,12 @@ describe('replicas, slow requests, policy probing, assets, metrics', () => {
     // Admin keys still tell the two apart (they may use every policy).
     expect((await client(a.url).post('/v1/route', { policy: 'secret', features })).status).toBe(200);
     expect((await client(a.url).post('/v1/route', { policy: 'absent', features })).status).toBe(404);
+    // So an admin key cannot be given a list of policies that nothing would enforce, and no key names an escalation
+    // policy (reached through its router only; its arms would open direct calls).
+    const admin = await client(a.url).post('/admin/keys', { name: 'limited-admin', scope: 'admin', policies: ['open'] });
+    expect([admin.status, admin.body.errors]).toEqual([400, [{ path: 'policies', message: expect.stringContaining('an admin key manages every policy') }]]);
+    const escalation = await client(a.url).post('/admin/keys', { name: 'esc', scope: 'route', policies: ['open', 'casc.escalation'] });
+    expect([escalation.status, escalation.body.errors]).toEqual([400, [{ path: 'policies.1', message: expect.stringContaining('name the router casc') }]]);
   });
 
   it('parses a body only once its key is let in: without one, even a body that is not JSON answers 401', async () => {

@@ -1,9 +1,9 @@
 import { answerSignals, ANSWER_SIGNALS } from './answer-signals.js';
 import { evaluateArithmetic, parseNumber } from './arithmetic.js';
-import { checkAnnotations } from './calculator-annotations.js';
+import { checkAnnotations, MAX_EVALUATED_ANNOTATIONS } from './calculator-annotations.js';
 import { codeShape, unbalancedBrackets } from './code-answer.js';
 import { finalAnswerLine } from './final-answer-line.js';
-import { containsValidJson } from './json-answer.js';
+import { containsValidJson, MAX_JSON_DEPTH } from './json-answer.js';
 import { hedgeCount, isRefusal } from './refusal.js';
 import { repeatedLineShare } from './repetition.js';
 import { logprobSignals } from './token-logprobs.js';
@@ -35,6 +35,18 @@ describe('answer signals', () => {
     expect(finalAnswerLine('So the answer is 7.\n#### 7').consistent).toBe(true);
     expect(finalAnswerLine('#### seven')).toEqual({ present: true, numeric: false, consistent: false });
     expect(finalAnswerLine('The answer is 7.').present).toBe(false);
+  });
+
+  it('bounds the work an answer can ask for: annotations recomputed up to a number, JSON nested up to a depth', () => {
+    const right = '<<2+2=4>> '.repeat(MAX_EVALUATED_ANNOTATIONS);
+    // A slip among the first annotations is found; one past the recomputed ones is counted, not recomputed.
+    expect(checkAnnotations(`<<2+2=5>> ${right}`)).toMatchObject({ count: MAX_EVALUATED_ANNOTATIONS + 1, wrong: 1 });
+    expect(checkAnnotations(`${right}<<2+2=5>>`)).toMatchObject({ count: MAX_EVALUATED_ANNOTATIONS + 1, wrong: 0, last: 5 });
+    const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    expect(containsValidJson(nested(MAX_JSON_DEPTH))).toBe(true);
+    expect(containsValidJson(nested(MAX_JSON_DEPTH + 1))).toBe(false);
+    // Brackets inside strings do not count toward the depth.
+    expect(containsValidJson(JSON.stringify({ a: '['.repeat(1000) }))).toBe(true);
   });
 
   it('flags refusals, hedges, broken JSON, code shape, repetition and log-probabilities', () => {

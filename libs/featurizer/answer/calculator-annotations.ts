@@ -3,7 +3,7 @@ import { evaluateArithmetic, parseNumber, sameNumber } from './arithmetic.js';
 export interface AnnotationCheck {
   /** `<<expr=value>>` annotations found. */
   count: number;
-  /** Annotations whose expression does not evaluate to the stated value (or cannot be evaluated). */
+  /** Of the first MAX_EVALUATED_ANNOTATIONS, those whose expression does not give the stated value (or cannot be evaluated). */
   wrong: number;
   /** The stated value of the last annotation, if it parses. */
   last: number | undefined;
@@ -15,6 +15,12 @@ export interface AnnotationCheck {
 const ANNOTATION = /<<([^<>=]{1,200})=([^<>]{1,60})>>/g;
 
 /**
+ * Annotations recomputed per answer at most (a working has a few dozen): the rest are counted and their stated
+ * values kept, but not evaluated, so that an answer made of annotations costs no more than any text of its length.
+ */
+export const MAX_EVALUATED_ANNOTATIONS = 256;
+
+/**
  * Recomputes the calculator annotations `<<expr=value>>` some models (GSM8K-trained ones) put in their working: an
  * annotation whose expression does not give its stated value is a slip the answer probably inherited.
  */
@@ -24,8 +30,10 @@ export function checkAnnotations(answer: string): AnnotationCheck {
   const values: (number | undefined)[] = [];
   for (const m of answer.matchAll(ANNOTATION)) {
     const stated = parseNumber(m[2]);
-    const computed = evaluateArithmetic(m[1]);
-    if (stated === undefined || computed === undefined || !sameNumber(stated, computed)) wrong++;
+    if (ends.length < MAX_EVALUATED_ANNOTATIONS) {
+      const computed = evaluateArithmetic(m[1]);
+      if (stated === undefined || computed === undefined || !sameNumber(stated, computed)) wrong++;
+    }
     ends.push(m.index + m[0].length);
     values.push(stated);
   }
