@@ -123,5 +123,17 @@ describe('direct model calls', () => {
     const ids = async (c: ReturnType<typeof client>) => (await c.get('/v1/models')).body.data.map((m: { id: string }) => m.id);
     expect(await ids(restricted)).toEqual(['router/chat', 'large', 'small']);
     expect(await ids(open)).toEqual(['router/chat', 'flaky', 'large', 'other', 'small']);
+    // One entry, as `models.retrieve` asks for it: a router's id holds a slash, encoded or not.
+    for (const path of ['/v1/models/router/chat', '/v1/models/router%2Fchat'])
+      expect((await restricted.get(path)).body).toEqual({ id: 'router/chat', object: 'model', created: expect.any(Number), owned_by: 'bandit-router' });
+    expect((await restricted.get('/v1/models/small')).body).toMatchObject({ id: 'small', object: 'model' });
+    // One the key may not call is as unknown as one that does not exist, in OpenAI's envelope.
+    const hidden = await restricted.get('/v1/models/other');
+    const missing = await restricted.get('/v1/models/nope');
+    expect([hidden.status, hidden.body.error.param, hidden.body.error.message]).toEqual([404, 'model', expect.stringContaining('model other does not exist')]);
+    expect([missing.status, missing.body.error.type]).toEqual([404, hidden.body.error.type]);
+    // OpenAI's paths the router does not offer answer in OpenAI's envelope too (its SDK shows the message).
+    const legacy = await restricted.post('/v1/completions', { model: 'small', prompt: 'hi' });
+    expect([legacy.status, legacy.body.error.code, legacy.body.error.message]).toEqual([404, 'unknown_url', expect.stringContaining('/v1/completions')]);
   });
 });

@@ -140,6 +140,10 @@ describe('ProblemFilter', () => {
       '/v1/embeddings',
       '/v1/models',
       '/v1/models/router%2Fdefault',
+      // OpenAI's paths the router does not offer: their 404 in OpenAI's envelope, which its SDK shows.
+      '/v1/completions',
+      '/v1/responses',
+      '/v1/audio/speech',
       ...below,
       ...otherwise.slice(0, 4),
     ])
@@ -152,6 +156,7 @@ describe('ProblemFilter', () => {
       '/v1/modelsx',
       '/v1/embeddingsx',
       '/v1/chatx',
+      '/v1/completionsx',
       '/health/live',
       'http://h/v1/route',
       otherwise[4],

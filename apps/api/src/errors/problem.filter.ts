@@ -140,13 +140,33 @@ export function openAiType(status: number): string {
   }
 }
 
+/** The proxy's paths, and OpenAI's others it does not offer (their 404 reaches an OpenAI client in its envelope). */
+const OPENAI_PATHS = [
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/models',
+  '/v1/completions',
+  '/v1/responses',
+  '/v1/audio',
+  '/v1/images',
+  '/v1/moderations',
+  '/v1/files',
+  '/v1/uploads',
+  '/v1/batches',
+  '/v1/fine_tuning',
+  '/v1/assistants',
+  '/v1/threads',
+  '/v1/vector_stores',
+  '/v1/realtime',
+];
+
 /**
  * The paths an OpenAI client calls (the proxy's, and what lies below them, e.g. a trailing slash): their errors
  * take OpenAI's envelope instead of problem+json.
  */
 export function isOpenAiPath(url: string): boolean {
   const path = pathOfTarget(url);
-  return ['/v1/chat/completions', '/v1/embeddings', '/v1/models'].some((p) => path === p || path.startsWith(`${p}/`)) || path.startsWith('/v1/chat/');
+  return OPENAI_PATHS.some((p) => path === p || path.startsWith(`${p}/`)) || path.startsWith('/v1/chat/');
 }
 
 /**

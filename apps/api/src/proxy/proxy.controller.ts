@@ -41,4 +41,11 @@ export class ProxyController {
   models(@Caller() c: Principal) {
     return this.proxy.models(c);
   }
+
+  /** One entry of `GET /v1/models` (a router's id holds a slash: `router/<policy>`); 404 for one the key cannot call. */
+  @Get('v1/models/*')
+  @RequireScope('route')
+  model(@Caller() c: Principal, @Req() req: FastifyRequest) {
+    return this.proxy.model(c, decodeURIComponent((req.params as Record<string, string>)['*'] ?? ''));
+  }
 }

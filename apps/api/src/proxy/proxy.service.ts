@@ -240,6 +240,13 @@ export class ProxyService implements OnApplicationShutdown {
     };
   }
 
+  /** `GET /v1/models/{id}`: the entry of `models` with that id, else the model's 404 (the same for one the key may not call). */
+  model(caller: Principal, id: string) {
+    const found = this.models(caller).data.find((m) => m.id === id);
+    if (found) return found;
+    throw new DomainError('MODEL_NOT_FOUND', `model ${id.slice(0, 200)} does not exist`, [{ path: 'model', message: 'unknown model' }]);
+  }
+
   private readonly armsOf = (policy: string) => this.cache.get(policy)?.policy.arms;
   /** A policy's arms and the embeddings model it embeds prompts with (what a key restricted to it may embed with). */
   private readonly reachOf = (policy: string) => {
