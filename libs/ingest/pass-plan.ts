@@ -35,7 +35,9 @@ export interface PersistFlags {
 
 /**
  * The items of everything whose learning pass is not done yet, grouped by policy (decisions first, then events
- * in batch order); model-level readings apart; learnt rows of deleted policies closed as they are. Of an event id,
+ * in order of precedence: measured values before the proxy's estimates, then the first received, as a rebuild's
+ * fold orders the events competing for one marker, so that the live pass and a rebuild let the same event claim
+ * it: a feedback received within the window beats the default reward swept in the same pass); model-level readings apart; learnt rows of deleted policies closed as they are. Of an event id,
  * what Postgres stored is learnt, once: two requests may carry one id with other contents or decisions (accepted
  * concurrently), and the learnt state must stay the fold of the log.
  */
@@ -53,6 +55,7 @@ export function planPass(decisions: Map<string, DecisionRecord>, joined: readonl
     else plan.closed.decisions.push(dec.id);
   }
   const planned = new Set<string>();
+  const events: { policy: Policy; dec: DecisionRecord; item: LearningItem; receivedAt: number }[] = [];
   for (const { row: own, dec: joinedTo } of joined) {
     const flag = flags.events.get(own.id);
     if (!flag || flag.applied || planned.has(own.id)) continue;
@@ -66,7 +69,10 @@ export function planPass(decisions: Map<string, DecisionRecord>, joined: readonl
     const policy = policies.get(dec.policy);
     const event = learningEvent(row, dec.arm);
     if (!policy) plan.closed.stale.push(row.id);
-    else if (event) push(policy, dec, learningItems(event, dec, policy));
+    else if (event) for (const item of learningItems(event, dec, policy)) events.push({ policy, dec, item, receivedAt: row.receivedAt });
   }
+  const estimate = (e: { item: LearningItem }) => Number(e.item.role === 'estimate');
+  events.sort((a, b) => estimate(a) - estimate(b) || a.receivedAt - b.receivedAt);
+  for (const e of events) push(e.policy, e.dec, [e.item]);
   return plan;
 }

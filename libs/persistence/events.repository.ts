@@ -27,7 +27,7 @@ export interface EventRow {
 }
 
 /** What learning reads of a stored event row. */
-export type StoredValues = Pick<EventRow, 'id' | 'kind' | 'decisionId' | 'arm' | 'reward' | 'joules' | 'latencyMs' | 'costUsd' | 'model'>;
+export type StoredValues = Pick<EventRow, 'id' | 'kind' | 'decisionId' | 'arm' | 'reward' | 'joules' | 'latencyMs' | 'costUsd' | 'model' | 'receivedAt'>;
 
 /** What Postgres holds of an event id: its status, whether its learning pass is done, and what it stored. */
 export interface StoredFlags {
@@ -115,7 +115,7 @@ export class EventsRepository {
         check.length,
         (q) => q<(StoredValues & { status: StoredStatus; applied: boolean })[]>`
           select id, status, applied, kind, decision_id as "decisionId", arm, reward, joules, latency_ms as "latencyMs",
-                 cost_usd as "costUsd", model
+                 cost_usd as "costUsd", model, extract(epoch from received_at)::float8 * 1000 as "receivedAt"
           from events where id = any(${check})`,
       )) {
         const { status, applied, ...stored } = g;

@@ -10,6 +10,10 @@ import { type WorkerEnv } from './config.js';
 import { DeadLetteredError, MicroBatcher, OrphanEventError } from './micro-batcher.js';
 import { retryMixedJobsFailedByOlderWorkers } from './mixed-rescue.js';
 import { OutagePause } from './outage-pause.js';
+import { oldestQueuedAt } from './oldest-queued.js';
+
+/** How much earlier than its job's queueing an event may have been received (the api's group-commit window and more). */
+const QUEUED_SLACK_MS = 1000;
 
 /** BullMQ worker options from this process's configuration (see `processorFor`). */
 export function workerOptions(env: WorkerEnv): Omit<WorkerOptions, 'connection'> {
@@ -153,8 +157,15 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     }
   }
 
+  /**
+   * Default rewards of the decisions whose window closed with no feedback in Postgres, and also before the oldest
+   * job still queued was queued (less the api's group-commit window): a feedback event waiting in the queue behind a
+   * backlog may have been received within the window, and must claim the decision before its default does.
+   */
   private async sweep(job: Job): Promise<void> {
-    const due = await this.sweeper.due();
+    const queued = await oldestQueuedAt(this.queue, JOB.sweepDefaults);
+    const now = Date.now();
+    const due = await this.sweeper.due(queued === undefined ? now : Math.min(now, queued - QUEUED_SLACK_MS));
     if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
     return await this.settleAll(
       job,

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { oldestQueuedAt } from '../../apps/worker/src/oldest-queued.js';
+import { REDIS_URL } from '../support/harness.js';
+
+const connection = { url: REDIS_URL };
+
+describe('oldestQueuedAt: when the oldest job still held by the queue was queued', () => {
+  const prefix = `oldest${randomUUID().slice(0, 8)}`;
+  const name = 'router-events';
+  let queue: Queue;
+
+  beforeAll(async () => {
+    queue = new Queue(name, { connection, prefix });
+    await queue.waitUntilReady();
+  });
+
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+
+  it('finds waiting, delayed and taken jobs, leaving out the named one, and nothing in an empty queue', async () => {
+    expect(await oldestQueuedAt(queue, 'sweep')).toBeUndefined();
+    // The sweep's own job, queued first, does not count.
+    await queue.add('sweep', {}, { timestamp: 1_000 });
+    expect(await oldestQueuedAt(queue, 'sweep')).toBeUndefined();
+    await queue.add('events', {}, { timestamp: 5_000 });
+    // Delayed for a retry a minute from now (BullMQ counts the delay from the job's timestamp).
+    await queue.add('events', {}, { timestamp: 3_000, delay: Date.now() - 3_000 + 60_000 });
+    expect(await oldestQueuedAt(queue, 'sweep')).toBe(3_000);
+    // Taken by a worker and not finished (its pass still under way): still held.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const worker = new Worker(name, () => held, { connection, prefix, concurrency: 5 });
+    try {
+      await queue.add('events', {}, { timestamp: 2_000, priority: 1 });
+      for (let i = 0; i < 200 && (await queue.getActiveCount()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await queue.getActiveCount()).toBe(3);
+      expect(await oldestQueuedAt(queue, 'sweep')).toBe(2_000);
+    } finally {
+      release();
+      await worker.close();
+    }
+    // Done: only the delayed one is left.
+    expect(await oldestQueuedAt(queue, 'sweep')).toBe(3_000);
+  }, 30_000);
+});
