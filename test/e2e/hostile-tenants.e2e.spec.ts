@@ -426,8 +426,18 @@ describe('hostile tenants: one caller cannot stall learning or move another tena
     const statuses = batch.body.results.map((r: any) => r.status ?? r.problem.status);
     expect(statuses.filter((s: any) => s === 'accepted')).toHaveLength(100);
     expect(batch.body.results[120].problem).toMatchObject({ status: 409, errors: [{ path: 'events.120.decisionId' }] });
+    const reading = await victim.post('/v1/energy', { decisionId: target, eventId: 'one-more-reading', joules: 1 });
+    expect([reading.status, reading.body.errors[0].path, reading.body.detail]).toEqual([409, 'decisionId', expect.stringContaining('energy readings')]);
+    // Readings are bounded apart from feedback: a telemetry key (of any owner) that used up the readings leaves the
+    // decision's owner its own feedback, itself bounded the same way.
     const single = await victim.post('/v1/feedback', { decisionId: target, eventId: 'one-more', thumb: 'up' });
-    expect([single.status, single.body.errors[0].path]).toEqual([409, 'decisionId']);
+    expect([single.status, single.body.status]).toEqual([202, 'accepted']);
+    const thumbs = await victim.post('/v1/feedback/batch', {
+      events: Array.from({ length: 110 }, (_, i) => ({ decisionId: target, eventId: `thumb-${i}`, thumb: 'up' })),
+    });
+    const thumbStatuses = thumbs.body.results.map((r: any) => r.problem?.status ?? r.status);
+    expect([thumbStatuses.filter((s: any) => s === 'accepted').length, thumbStatuses.filter((s: any) => s === 409).length]).toEqual([99, 11]);
+    expect(thumbs.body.results[105].problem.detail).toContain('feedback events');
     await eventually(async () => (await admin.get('/admin/policies/victim/stats')).body.energyReadings === 100);
   });
 

@@ -36,6 +36,12 @@ import { cascadeShares, checkAgainstDecision, type IntakeKind, type ItemProblem,
 export type ItemResult = EventAck | { index: number; status: 'rejected'; problem: ItemProblem & { retryAfterSeconds?: number } };
 /** An event that may be queued; `share`: what a cascade's feedback also teaches (cascadeShares), answered through its original. */
 type Ready = Prepared & { late: boolean; share?: true };
+/**
+ * The bound an event counts against (MAX_EVENTS_PER_DECISION each): its decision's feedback, or apart from it its
+ * decision's energy readings, which telemetry keys of any owner may send, so that they cannot use up the owner's
+ * feedback. Undefined for a model-level reading (no decision).
+ */
+const boundOf = (p: Prepared): string | undefined => (p.decisionId === undefined ? undefined : p.kind === 'energy' ? `${p.decisionId}|readings` : p.decisionId);
 /** One event as submitted: its kind, its caller, its body, where its field paths start, and its caller-side id rule. */
 interface Entry {
   kind: IntakeKind;
@@ -176,7 +182,7 @@ export class IngestService {
       if (!p.share)
         reject(p.index, {
           status: 409,
-          detail: `decision ${p.decisionId} has had the most events one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`,
+          detail: `decision ${p.decisionId} has had the most ${p.kind === 'energy' ? 'energy readings' : 'feedback events'} one decision may have (${this.env.MAX_EVENTS_PER_DECISION})`,
           errors: [{ path: 'decisionId', message: 'too many events for this decision' }],
         });
     // Counted per label set, not per event: a labelled counter's increment hashes its labels each time.
@@ -321,7 +327,10 @@ export class IngestService {
       const maybe = ids(within.filter((p) => !lost.has(p) && marks.get(p.eventId) === 'new'));
       if (maybe.length > 0) this.hot.abandonSeen(maybe, this.env.EVENT_DEDUP_TTL_SECONDS, PENDING_STALE_MS).catch(() => undefined);
       const back = new Map<string, number>();
-      for (const p of unqueued) if (p.decisionId !== undefined && counted.has(p.decisionId)) back.set(p.decisionId, (back.get(p.decisionId) ?? 0) + 1);
+      for (const p of unqueued) {
+        const b = boundOf(p);
+        if (b !== undefined && counted.has(b)) back.set(b, (back.get(b) ?? 0) + 1);
+      }
       await this.hot.uncountEvents(back).catch(() => undefined);
       throw unavailable();
     }
@@ -333,7 +342,7 @@ export class IngestService {
   /** Splits events into those that fit under their decision's bound and those over it (in request order). */
   private async bound(events: Ready[]): Promise<{ within: Ready[]; over: Ready[]; counted: Map<string, number> }> {
     const wanted = new Map<string, number>();
-    for (const p of events) if (p.decisionId !== undefined) wanted.set(p.decisionId, (wanted.get(p.decisionId) ?? 0) + 1);
+    for (const p of events) if (p.decisionId !== undefined) wanted.set(boundOf(p)!, (wanted.get(boundOf(p)!) ?? 0) + 1);
     const fits = await this.hot.countEvents(wanted, this.env.MAX_EVENTS_PER_DECISION, this.env.EVENT_DEDUP_TTL_SECONDS);
     const counted = new Map(fits);
     const within: Ready[] = [];
@@ -342,8 +351,8 @@ export class IngestService {
     for (const p of events) {
       if (p.decisionId === undefined) within.push(p);
       else if (p.share && refused.has(p.index)) over.push(p);
-      else if ((fits.get(p.decisionId) ?? 0) > 0) {
-        fits.set(p.decisionId, fits.get(p.decisionId)! - 1);
+      else if ((fits.get(boundOf(p)!) ?? 0) > 0) {
+        fits.set(boundOf(p)!, fits.get(boundOf(p)!)! - 1);
         within.push(p);
       } else {
         if (!p.share) refused.add(p.index);
