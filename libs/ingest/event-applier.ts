@@ -1,3 +1,4 @@
+import { DomainError } from '@app/errors';
 import { type DecisionRecord, type EnergyJob, type FeedbackJob, type Policy, type UsageJob } from '@app/contracts';
 import { sumDeltas } from '@app/learning';
 import { type DecisionsRepository, type EventsRepository, type PoliciesRepository, SettledDecisions } from '@app/persistence';
@@ -186,6 +187,12 @@ export class EventApplier {
         try {
           await this.rebuilder.rebuild(policy.name);
         } catch (err) {
+          // Deleted since the pass began: its items have nothing left to learn into (as for a deleted policy's
+          // items when the pass was planned), and the rest of the pass goes on.
+          if (err instanceof DomainError && err.code === 'POLICY_NOT_FOUND') {
+            stale.push(...left, ...later);
+            return { applied, superseded, stale };
+          }
           // Another rebuild (an api replica's repair, another pass) is under way: wait for it, as for "busy".
           if (!isRebuildUnderWay(err)) throw err;
           await sleep(100);

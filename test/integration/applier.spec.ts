@@ -222,6 +222,32 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     expect(relErr(diff, exp)).toBeLessThan(1e-9);
   });
 
+  it('a policy deleted while a pass runs closes its own items and lets the rest of the pass be learnt', async () => {
+    const sql = sqls[0];
+    const repo = new PoliciesRepository(sql);
+    const config: PolicyConfig = policyConfigSchema.parse({ algorithm: 'linucb', arms: ARMS, features: { source: 'caller', dim: D } });
+    const { policy } = await repo.put('gone', config, 'test', () => false);
+    await store.replace(store.policyTarget('gone'), policy.epoch, new Map());
+    const x = Array.from({ length: D }, (_, i) => (i + 1) / D);
+    const of = (name: string, id: string): DecisionRecord => ({ ...decisions[0], policy: name, epoch: policy.epoch, id, x });
+    // The applier knows the policy (it looked it up within the last second)…
+    await appliers[3].apply({ decisions: [of('gone', 'gone-first')], feedback: [], energy: [] });
+    // … and it is deleted, its state with it, before the next pass reaches Redis.
+    await repo.delete('gone', 'test');
+    await redises[0].del(store.keys.state('gone'));
+    const before = await store.read(store.policyTarget('p'));
+    await appliers[3].apply({ decisions: [of('gone', 'gone-late'), { ...decisions[0], id: 'kept-beside-gone', x }], feedback: [], energy: [] });
+    const after = await store.read(store.policyTarget('p'));
+    const exp = sumDeltas(D, [{ kind: 'decision', arm: decisions[0].arm, x }]).get(decisions[0].arm)!;
+    const diff = after.arms.get(decisions[0].arm)!.map((v, i) => v - before.arms.get(decisions[0].arm)![i]);
+    expect(relErr(diff, exp)).toBeLessThan(1e-9);
+    const rows = await sql<{ id: string; applied: boolean }[]>`select id, applied from decisions where id in ('gone-late', 'kept-beside-gone') order by id`;
+    expect(rows).toEqual([
+      { id: 'gone-late', applied: true },
+      { id: 'kept-beside-gone', applied: true },
+    ]);
+  });
+
   it('fills in a decision first stored from its hot copy once its batch arrives, though the applier remembers what it applied', async () => {
     const full: DecisionRecord = { ...decisions[1], id: 'bare-then-full', estimates: [{ arm: 'a', score: 0.5 }] };
     await new DecisionHotStore(redises[3], env.prefix).put({ ...full, estimates: [] }, 3600);
