@@ -128,9 +128,11 @@ export const rebuildResponseSchema = z.object({ policy: z.string(), epoch: z.int
 export const healthSchema = z.looseObject({ status: z.string() });
 
 /** GET /v1/models, in OpenAI's list format: `router/<policy>` entries, then the models the key may call directly. */
+/** One entry of `GET /v1/models` (and `GET /v1/models/{id}`). */
+export const modelEntrySchema = z.object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() });
 export const modelsListSchema = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.int(), owned_by: z.string() })),
+  data: z.array(modelEntrySchema),
 });
 
 /** An off-policy estimate of one head, with its 95% interval. */

@@ -72,7 +72,9 @@ export function planPass(decisions: Map<string, DecisionRecord>, joined: readonl
     else if (event) for (const item of learningItems(event, dec, policy)) events.push({ policy, dec, item, receivedAt: row.receivedAt });
   }
   const estimate = (e: { item: LearningItem }) => Number(e.item.role === 'estimate');
-  events.sort((a, b) => estimate(a) - estimate(b) || a.receivedAt - b.receivedAt);
+  events.sort(
+    (a, b) => estimate(a) - estimate(b) || a.receivedAt - b.receivedAt || (a.item.claimer < b.item.claimer ? -1 : a.item.claimer > b.item.claimer ? 1 : 0),
+  );
   for (const e of events) push(e.policy, e.dec, [e.item]);
   return plan;
 }

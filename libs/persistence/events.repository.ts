@@ -115,7 +115,7 @@ export class EventsRepository {
         check.length,
         (q) => q<(StoredValues & { status: StoredStatus; applied: boolean })[]>`
           select id, status, applied, kind, decision_id as "decisionId", arm, reward, joules, latency_ms as "latencyMs",
-                 cost_usd as "costUsd", model, extract(epoch from received_at)::float8 * 1000 as "receivedAt"
+                 cost_usd as "costUsd", model, round(extract(epoch from received_at) * 1000)::float8 as "receivedAt"
           from events where id = any(${check})`,
       )) {
         const { status, applied, ...stored } = g;

@@ -132,6 +132,8 @@ describe('direct model calls', () => {
     const missing = await restricted.get('/v1/models/nope');
     expect([hidden.status, hidden.body.error.param, hidden.body.error.message]).toEqual([404, 'model', expect.stringContaining('model other does not exist')]);
     expect([missing.status, missing.body.error.type]).toEqual([404, hidden.body.error.type]);
+    // An id that decodes to a percent sign is an id like any other (not decoded twice).
+    for (const odd of ['%25', '%25E0', 'a%2520b']) expect([odd, (await restricted.get(`/v1/models/${odd}`)).status]).toEqual([odd, 404]);
     // OpenAI's paths the router does not offer answer in OpenAI's envelope too (its SDK shows the message).
     const legacy = await restricted.post('/v1/completions', { model: 'small', prompt: 'hi' });
     expect([legacy.status, legacy.body.error.code, legacy.body.error.message]).toEqual([404, 'unknown_url', expect.stringContaining('/v1/completions')]);

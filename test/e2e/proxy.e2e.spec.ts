@@ -510,6 +510,30 @@ describe('OpenAI-compatible proxy', () => {
     up.setMode('up-badkey', 'ok');
   });
 
+  it('gives a call its whole-call limit once, whatever its attempts: no fallback starts after it is used up', async () => {
+    for (const [m, price] of [
+      ['slowpoke', 1],
+      ['unasked', 50],
+    ] as const)
+      expect(
+        (await admin.put(`/admin/models/${m}`, { baseUrl: `${up.url}/v1`, upstreamModel: `up-${m}`, pricing: { inputPerMTok: price, outputPerMTok: price } }))
+          .status,
+      ).toBe(200);
+    up.setMode('up-slowpoke', 'hang');
+    // The hanging model is the cheaper one and nothing explores: it is tried first.
+    const policy = { algorithm: 'linucb', arms: ['slowpoke', 'unasked'], objective: { quality: 1, cost: 1 }, params: { alpha: 0, epsilon: 0 } };
+    expect((await admin.put('/admin/policies/deadline', policy)).status).toBe(201);
+    const t0 = Date.now();
+    const r = await admin.post('/v1/chat/completions', { model: 'router/deadline', messages: [{ role: 'user', content: 'take your time' }] });
+    const ms = Date.now() - t0;
+    expect([r.status, r.body.error.message]).toEqual([502, expect.stringContaining("unasked: the call's time limit was used up")]);
+    // The suite's limit is 3 s: one hanging attempt uses it all; the second model is not called.
+    expect(ms).toBeGreaterThanOrEqual(2900);
+    expect(ms).toBeLessThan(5000);
+    expect(up.hits.get('up-unasked') ?? 0).toBe(0);
+    up.setMode('up-slowpoke', 'ok');
+  }, 20_000);
+
   it('rests a model its upstream rate-limits for the wait asked, and tells the caller when to come back', async () => {
     const pricing = { inputPerMTok: 1, outputPerMTok: 2 };
     for (const m of ['limited', 'spare'])
@@ -530,6 +554,11 @@ describe('OpenAI-compatible proxy', () => {
     }
     expect((await admin.post('/v1/chat/completions', { model: 'limited', messages: [{ role: 'user', content: 'again?' }] })).status).toBe(429);
     expect(hits()).toBe(1);
+    // It rests for the tenant whose calls were limited (a 429 may be a request's own): another tenant's call goes
+    // out, and finds the limit for itself.
+    const other = client(svc.url, (await admin.post('/admin/keys', { name: 'other-limited', scope: 'route' })).body.secret as string);
+    expect((await other.post('/v1/chat/completions', { model: 'limited', messages: [{ role: 'user', content: 'mine?' }] })).status).toBe(429);
+    expect(hits()).toBe(2);
     // A rate limit is not a fault: the model's breaker counted nothing.
     expect((await admin.get('/admin/models/limited')).body.breaker).toMatchObject({ state: 'closed', failures: 0 });
     up.setMode('up-limited', 'ok');

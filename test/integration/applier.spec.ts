@@ -230,16 +230,32 @@ describe('exactly-once application to Redis state (real Redis + Postgres)', () =
     await store.replace(store.policyTarget('gone'), policy.epoch, new Map());
     const x = Array.from({ length: D }, (_, i) => (i + 1) / D);
     const of = (name: string, id: string): DecisionRecord => ({ ...decisions[0], policy: name, epoch: policy.epoch, id, x });
-    // The applier knows the policy (it looked it up within the last second)…
-    await appliers[3].apply({ decisions: [of('gone', 'gone-first')], feedback: [], energy: [] });
-    // … and it is deleted, its state with it, before the next pass reaches Redis.
+    // The pass planned with the policy (its applier read it before the delete: a repository that still answers
+    // it)… and it is deleted, its state with it, before the pass reaches Redis (whose rebuild reads the real one).
+    class Remembering extends PoliciesRepository {
+      override get = (name: string) => (name === 'gone' ? Promise.resolve(policy) : repo.get(name));
+    }
+    const evRepo = new EventsRepository(sql);
+    const rebuild = new Rebuilder(repo, new DecisionsRepository(sql), evRepo, store);
+    const rebuilds = jest.spyOn(rebuild, 'rebuild');
+    const applier = new EventApplier(
+      new Remembering(sql),
+      new DecisionsRepository(sql),
+      evRepo,
+      new DecisionHotStore(redises[0], env.prefix),
+      store,
+      rebuild,
+      new ModelEnergyEstimator(evRepo, new ModelEnergyStore(redises[0], env.prefix)),
+    );
     await repo.delete('gone', 'test');
     await redises[0].del(store.keys.state('gone'));
     const before = await store.read(store.policyTarget('p'));
-    await appliers[3].apply({ decisions: [of('gone', 'gone-late'), { ...decisions[0], id: 'kept-beside-gone', x }], feedback: [], energy: [] });
+    await applier.apply({ decisions: [of('gone', 'gone-late'), { ...decisions[0], id: 'kept-beside-gone', x }], feedback: [], energy: [] });
+    expect(rebuilds).toHaveBeenCalledWith('gone');
     const after = await store.read(store.policyTarget('p'));
     const exp = sumDeltas(D, [{ kind: 'decision', arm: decisions[0].arm, x }]).get(decisions[0].arm)!;
-    const diff = after.arms.get(decisions[0].arm)!.map((v, i) => v - before.arms.get(decisions[0].arm)![i]);
+    const was = before.arms.get(decisions[0].arm) ?? new Float64Array(exp.length); // none yet when run alone
+    const diff = after.arms.get(decisions[0].arm)!.map((v, i) => v - was[i]);
     expect(relErr(diff, exp)).toBeLessThan(1e-9);
     const rows = await sql<{ id: string; applied: boolean }[]>`select id, applied from decisions where id in ('gone-late', 'kept-beside-gone') order by id`;
     expect(rows).toEqual([

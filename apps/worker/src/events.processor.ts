@@ -12,8 +12,15 @@ import { retryMixedJobsFailedByOlderWorkers } from './mixed-rescue.js';
 import { OutagePause } from './outage-pause.js';
 import { oldestQueuedAt } from './oldest-queued.js';
 
-/** How much earlier than its job's queueing an event may have been received (the api's group-commit window and more). */
-const QUEUED_SLACK_MS = 1000;
+/**
+ * How much earlier than its job's queueing an event may have been received (the api's group-commit window, its
+ * lookups and marks before the queue), or, with nothing queued, how long a request may be on its way to the queue.
+ */
+const QUEUED_SLACK_MS = 5000;
+/** A job queued longer ago than this is stuck or waits out an outage: it no longer holds the sweep back. */
+const MAX_HOLD_MS = 600_000;
+/** Held back longer than this, the sweep says so. */
+const HELD_LOG_MS = 60_000;
 
 /** BullMQ worker options from this process's configuration (see `processorFor`). */
 export function workerOptions(env: WorkerEnv): Omit<WorkerOptions, 'connection'> {
@@ -159,13 +166,16 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
 
   /**
    * Default rewards of the decisions whose window closed with no feedback in Postgres, and also before the oldest
-   * job still queued was queued (less the api's group-commit window): a feedback event waiting in the queue behind a
-   * backlog may have been received within the window, and must claim the decision before its default does.
+   * job still queued was queued (less QUEUED_SLACK_MS; jobs held over MAX_HOLD_MS aside): a feedback event waiting
+   * in the queue behind a backlog may have been received within the window, and must claim the decision before its
+   * default does.
    */
   private async sweep(job: Job): Promise<void> {
-    const queued = await oldestQueuedAt(this.queue, JOB.sweepDefaults);
     const now = Date.now();
-    const due = await this.sweeper.due(queued === undefined ? now : Math.min(now, queued - QUEUED_SLACK_MS));
+    const queued = await oldestQueuedAt(this.queue, JOB.sweepDefaults, now - MAX_HOLD_MS);
+    const cutoff = Math.min(now, queued ?? now) - QUEUED_SLACK_MS;
+    if (now - cutoff > HELD_LOG_MS) this.log.info('default rewards wait for older queued events', { heldMs: now - cutoff });
+    const due = await this.sweeper.due(cutoff);
     if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
     return await this.settleAll(
       job,

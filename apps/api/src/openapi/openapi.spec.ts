@@ -42,7 +42,7 @@ function servedRoutes(): string[] {
       const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       if (sub === undefined || method === undefined) return [];
-      const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}');
+      const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{id}');
       return [`${RequestMethod[method].toLowerCase()} ${path}`];
     });
   });

@@ -29,6 +29,11 @@ export interface UpstreamCall {
   requestId: string;
   /** The calling key's owner: large answers are rewritten in turns between owners (completion-thread.ts). */
   tenant: string;
+  /**
+   * When the call's time is up (`Date.now()` ms; set by its first try, PROXY_TIMEOUT_MS on): every attempt, retry,
+   * fallback and escalation shares it, so a call lasts no longer than the limit whatever its attempts.
+   */
+  deadline?: number;
 }
 
 /** What a call is for (a routing decision, or a direct model call): the models to try and what to do after. */

@@ -27,6 +27,8 @@ describe('healthCheck', () => {
         const asked = (JSON.parse(raw) as { model: string }).model;
         if (asked === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway says hi</html>');
         else if (asked === 'array') res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+        else if (asked === 'limited') res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '5' }).end('{"error":{"message":"slow down"}}');
+        else if (asked === 'badkey') res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"invalid_api_key"}}');
         else if (asked === 'hold') held.push(answer);
         else setTimeout(answer, 200);
       });
@@ -60,6 +62,12 @@ describe('healthCheck', () => {
     expect(await healthCheck(upstreams, model('garbage'), 'chat/completions', 1000)).toBe(false);
     expect(await healthCheck(upstreams, model('array'), 'embeddings', 1000)).toBe(false);
     expect(await healthCheck(upstreams, model('quick'), 'chat/completions', 1000)).toBe(true);
+  });
+
+  it("says the model is down when its upstream refuses the router's key, and nothing of a rate limit", async () => {
+    const upstreams = new Upstreams(opts, new Agent(), new Agent(), 2);
+    expect(await healthCheck(upstreams, model('badkey'), 'chat/completions', 1000)).toBe(false);
+    expect(await healthCheck(upstreams, model('limited'), 'chat/completions', 1000)).toBeNull();
   });
 
   it("goes out on the router's own connections: answered while tenants' calls hold every connection of the pool", async () => {

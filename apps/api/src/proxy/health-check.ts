@@ -13,10 +13,10 @@ import { classify, type UpstreamRequest, type Upstreams } from './upstream.js';
  * breaker's endpoint (a one-token completion of "ping", or the embedding of "ping"), not any tenant's call, so
  * that no caller can hold a healthy model out by making the probe fail. true: the upstream answers (a 2xx that is
  * its endpoint's answer, or a 4xx about the request itself, which a tenant's call would have relayed without blaming
- * the model); false: it fails as a call would be retried for (5xx, 429, a redirect, a 2xx that is not an answer, out
- * of time, unreachable, a connection not taken in time); null:
- * no verdict (it cannot be called as configured, or it waited for one of the router's own connections in use by
- * its other checks).
+ * the model); false: it fails as a call would be retried or fall back for (5xx, a refusal of the router's key or
+ * model, a redirect, a 2xx that is not an answer, out of time, unreachable, a connection not taken in time); null:
+ * no verdict (a 429; it cannot be called as configured; or it waited for one of the router's own connections in
+ * use by its other checks).
  * Its time-to-first-byte limit starts again once it is sent, as a call's does, and it goes out on the router's own
  * connections (`own`), so that tenants' calls filling the pool can neither starve it nor make it late. Nobody is
  * charged for it.
@@ -53,7 +53,8 @@ export async function healthCheck(upstreams: Upstreams, model: Model, endpoint: 
     if (signal.aborted && !request.sent) return upstreams.ownCrowded(model.baseUrl ?? '') ? null : false;
     const f = classify(err, signal, responded);
     if (f.next === 'relay' || f.reason === 'too-large') return true;
-    if (f.next === 'retry' || f.next === 'fallback' || f.next === 'rate-limited') return false;
+    if (f.next === 'retry' || f.next === 'fallback') return false;
+    // A rate limit is not a fault: no verdict (a tenant's calls find the limit and rest the model themselves).
     return null;
   } finally {
     stop();

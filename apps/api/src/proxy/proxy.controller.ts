@@ -46,6 +46,7 @@ export class ProxyController {
   @Get('v1/models/*')
   @RequireScope('route')
   model(@Caller() c: Principal, @Req() req: FastifyRequest) {
-    return this.proxy.model(c, decodeURIComponent((req.params as Record<string, string>)['*'] ?? ''));
+    // Decoded by the router already (`router%2Fchat` arrives as `router/chat`).
+    return this.proxy.model(c, (req.params as Record<string, string>)['*'] ?? '');
   }
 }

@@ -44,7 +44,7 @@ import { ProxyCascade } from './proxy-cascade.js';
 import { UsageRecorder } from './usage-recorder.service.js';
 import { originOf, TenantShare } from './tenant-share.js';
 import { healthCheck } from './health-check.js';
-import { ClientGone, onResponseOver } from '../response-over.js';
+import { ClientGone, clientGone, onResponseOver } from '../response-over.js';
 
 /**
  * What an answer measured: the tokens its upstream reported, else estimated at four UTF-8 bytes a token (input from
@@ -138,6 +138,8 @@ interface CallTrail {
   /** When undici is done with each request of the model being tried (Outcome.settled). */
   settling: Promise<unknown>[];
   record: (model: Model | null, a: Answered | null) => void;
+  /** An upstream answered 429, or a model was skipped resting after one: no answer is then a 429. */
+  rateLimited: boolean;
 }
 
 /** Why a model was not called: its tenant held its share of the model's upstream connections (TenantShare). */
@@ -152,6 +154,9 @@ function notCalled(model: string, why: string): Attempt {
 function overShare(attempts: Attempt[]): DomainError {
   return new DomainError('RATE_LIMITED', `too many calls of this tenant in flight to these upstreams`, attemptErrors(attempts), 1);
 }
+
+/** What is left of the call's time (PROXY_TIMEOUT_MS from its first try; 0 once used up). */
+const timeLeft = (call: UpstreamCall): number => (call.deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, call.deadline - Date.now()));
 
 /** No model answered and one rests after its upstream's 429: a 429 with the shortest rest as Retry-After. */
 function upstreamsResting(attempts: Attempt[], restMs: number): DomainError {
@@ -396,6 +401,7 @@ export class ProxyService implements OnApplicationShutdown {
       attempts,
       wasted,
       settling: [],
+      rateLimited: false,
       record: (model, a) =>
         plan.record(
           model,
@@ -404,8 +410,14 @@ export class ProxyService implements OnApplicationShutdown {
           wasted.filter((w) => w.answered !== a),
         ),
     };
+    call.deadline ??= Date.now() + this.env.PROXY_TIMEOUT_MS;
     for (const id of plan.order) {
       const model = this.cache.model(id);
+      // A client that left, or a call out of time, is not worth another model's work.
+      if (attempts.length > 0 && (clientGone(call.reply.request.raw, call.reply.raw) || timeLeft(call) <= 0)) {
+        attempts.push(notCalled(id, timeLeft(call) <= 0 ? "the call's time limit was used up" : 'the client left'));
+        continue;
+      }
       if (!model?.baseUrl) {
         attempts.push(notCalled(id, 'no baseUrl configured'));
         continue;
@@ -429,10 +441,13 @@ export class ProxyService implements OnApplicationShutdown {
       this.metrics.keyLimitRefusals.inc({ limit: 'upstreamShare' });
       throw overShare(attempts);
     }
-    // A model whose upstream rate-limited the router answers again after its rest: the caller is told when.
-    const rests = plan.order.map((m) => this.rests.remainingMs(m)).filter((ms) => ms > 0);
-    if (rests.length > 0) throw upstreamsResting(attempts, Math.min(...rests));
-    throw plan.allFailed(attempts);
+    const failed = plan.allFailed(attempts);
+    // A model whose upstream rate-limited the call answers again after its rest: the caller is told when.
+    if (trail.rateLimited) {
+      const rests = plan.order.map((m) => this.rests.remainingMs(m, call.tenant)).filter((ms) => ms > 0);
+      throw upstreamsResting(attempts, rests.length > 0 ? Math.min(...rests) : 0);
+    }
+    throw failed;
   }
 
   /**
@@ -443,8 +458,9 @@ export class ProxyService implements OnApplicationShutdown {
   private async tryModel(model: Model, plan: CallPlan, call: UpstreamCall, trail: CallTrail): Promise<boolean> {
     const { id } = model;
     const { attempts, wasted, record } = trail;
-    const resting = this.rests.remainingMs(id);
+    const resting = this.rests.remainingMs(id, call.tenant);
     if (resting > 0) {
+      trail.rateLimited = true;
       attempts.push(notCalled(id, `its upstream rate-limited the router: resting ${Math.ceil(resting / 1000)} s more`));
       return false;
     }
@@ -465,6 +481,7 @@ export class ProxyService implements OnApplicationShutdown {
     }
     const admittedAt = Date.now();
     for (let attempt = 0; attempt < 2; attempt++) {
+      if (attempt > 0 && timeLeft(call) <= 0) break; // no time for a retry: it would be cut before it is sent
       const t0 = performance.now();
       const out = await this.attempt(model, call, plan, attempt);
       trail.settling.push(out.settled);
@@ -485,7 +502,8 @@ export class ProxyService implements OnApplicationShutdown {
       this.metrics.upstreamErrors.inc({ model: id, endpoint: call.endpoint, reason: f.reason });
       if (f.next === 'skip') return false;
       if (f.next === 'rate-limited') {
-        this.rests.rest(id, f.retryAfterMs);
+        this.rests.rest(id, call.tenant, f.retryAfterMs);
+        trail.rateLimited = true;
         return false;
       }
       if (f.next === 'relay') {
@@ -549,7 +567,7 @@ export class ProxyService implements OnApplicationShutdown {
   private async callOnce(model: Model, call: UpstreamCall, plan: CallPlan): Promise<Outcome> {
     const { reply } = call;
     const ac = new AbortController();
-    const total = setTimeout(() => ac.abort(new Error('timeout')), this.env.PROXY_TIMEOUT_MS);
+    const total = setTimeout(() => ac.abort(new Error('timeout')), timeLeft(call));
     const t0 = performance.now();
     let responded = false;
     let request: UpstreamRequest | undefined;
@@ -610,7 +628,7 @@ export class ProxyService implements OnApplicationShutdown {
     const t0 = performance.now();
     const watch: StreamWatch = { waitingForClient: false, lastChunkAt: t0, outOfTime: false };
     const clearTtft = ttftLimit(request, ac, this.env.PROXY_TTFT_TIMEOUT_MS);
-    const total = streamDeadline(ac, watch, this.env.PROXY_TIMEOUT_MS);
+    const total = streamDeadline(ac, watch, timeLeft(call));
     let responded = false;
     let whole = false;
     let committed = false;

@@ -251,6 +251,9 @@ export async function untilAnswering(chunks: AsyncIterator<Uint8Array>, relay: S
     if (read > maxBytes) throw new MalformedAnswer(`the upstream's stream sent more than ${maxBytes} bytes before its answer began`, true);
     relay.push(next.value);
   }
+  // Nothing has reached the client yet: an error event read with the answer's beginning fails the attempt too, so
+  // that another attempt or model can answer whole.
   if (relay.erredFirst) throw new MalformedAnswer("the upstream's stream began with an error event", true);
+  if (relay.sawError) throw new MalformedAnswer("the upstream's stream sent an error event before its answer reached the client", true);
   if (!relay.answering) throw new MalformedAnswer("the upstream's stream ended without an answer", true);
 }

@@ -65,6 +65,9 @@ describe('classify: only real upstream failures count toward the breaker', () =>
       expect(f).toMatchObject({ next: 'fallback', status: s, reason: 'refused' });
       expect(f.body).toBeUndefined();
     }
+    // A 403 about the request's content (OpenRouter's moderation) is the caller's: relayed.
+    const flagged = { message: 'Your input was flagged by moderation', code: 403, metadata: { reasons: ['violence'] } };
+    expect(classify(new UpstreamStatus(403, flagged), live(), false)).toMatchObject({ next: 'relay', status: 403, body: flagged });
     // Asking again would generate the same long answer twice.
     expect(classify(new Error('aborted'), aborted(new Error('timeout')), true)).toMatchObject({ next: 'fallback', reason: 'timeout' });
   });

@@ -37,6 +37,13 @@ export interface Attempt {
  */
 export type NextStep = 'retry' | 'fallback' | 'rate-limited' | 'relay' | 'skip' | 'stop';
 
+/** Whether an upstream's error object says the request's content was refused (moderation, a content policy). */
+function aboutContent(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, type, message } = error as Record<string, unknown>;
+  return [code, type, message].some((v) => typeof v === 'string' && /moderat|flagged|content[ _-]?(policy|filter|management)|safety/i.test(v.slice(0, 500)));
+}
+
 /** Upstream statuses that refuse the router's request as the model is configured, not the caller's request. */
 const CONFIG_REFUSALS: ReadonlySet<number> = new Set([401, 403, 404, 405, 407, 410]);
 
@@ -112,7 +119,8 @@ export function classify(err: unknown, signal: AbortSignal, responded: boolean):
     const s = err.status;
     const message = `upstream answered ${s}`;
     if (s === 429) return { next: 'rate-limited', status: s, reason: 'rate-limited', message, retryAfterMs: err.retryAfterMs };
-    if (CONFIG_REFUSALS.has(s))
+    // A 403 about the request's content (OpenRouter's moderation) is the caller's, relayed below.
+    if (CONFIG_REFUSALS.has(s) && !(s === 403 && aboutContent(err.error)))
       return { next: 'fallback', status: s, reason: 'refused', message: `${message}: the model's key, permissions or name as configured` };
     // The caller's own mistakes (another 4xx but 408) are relayed; anything else, a redirect included (the router
     // follows none), fails the attempt.
@@ -208,9 +216,9 @@ subscribe('undici:request:bodySent', (m) => {
 export class Upstreams {
   constructor(
     private readonly opts: UpstreamOptions,
-    private readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: opts.connections ?? 512 }),
+    private readonly agent: Dispatcher = new Agent({ ...UNTIMED, keepAliveTimeout: 60_000, connections: opts.connections ?? 512 }),
     /** The router's own requests: a few connections per origin that no tenant's call can hold. */
-    private readonly ownAgent: Dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: OWN_CONNECTIONS }),
+    private readonly ownAgent: Dispatcher = new Agent({ ...UNTIMED, keepAliveTimeout: 60_000, connections: OWN_CONNECTIONS }),
     private readonly ownConnections = OWN_CONNECTIONS,
   ) {}
 
@@ -300,6 +308,12 @@ export class Upstreams {
 }
 
 const USER_AGENT = 'bandit-router';
+/**
+ * undici's own limits off (300 s each by default): the proxy's signals bound every request (the first-byte and
+ * whole-call limits), and a non-streamed answer's headers come only once it is all generated, so a 300 s headers
+ * limit would cut generations that PROXY_TIMEOUT_MS allows, as a connection failure that is then retried.
+ */
+export const UNTIMED = { headersTimeout: 0, bodyTimeout: 0 } as const;
 /** Connections per upstream origin for the router's own requests (one check per breaker at a time). */
 const OWN_CONNECTIONS = 4;
 
