@@ -151,3 +151,6 @@ const observe = (arm: string, dec: LearningDecision, head: keyof typeof headInde
   head: headIndex[head],
   value,
 });
+
+/** Items in the order of their claimers' ids (code points): the last tie-break of a decision's competing events. */
+export const byClaimer = (a: LearningItem, b: LearningItem): number => (a.claimer < b.claimer ? -1 : a.claimer > b.claimer ? 1 : 0);

@@ -1,7 +1,7 @@
 import { addArmStats, type ArmStats, armStatsLength, emptyArmStats, finish, packArmStats, type Steps, unpackArmStats } from '@app/bandits';
 import { type PolicyConfig } from '@app/contracts';
 import { type LearningDelta, sumDeltasSteps } from '@app/learning';
-import { decisionItem, type LearningDecision, type LearningItem, learningEvent, learningItems, type StoredEventValues } from './learning-items.js';
+import { byClaimer, decisionItem, type LearningDecision, type LearningItem, learningEvent, learningItems, type StoredEventValues } from './learning-items.js';
 import { isContested, type Marker } from './markers.js';
 
 /** A learnt event of the log, joined with its decision's context. */
@@ -33,10 +33,13 @@ export interface FoldDecision extends LearningDecision {
 
 /**
  * Which of the events competing for a marker claims it in a rebuild: measured values before the proxy's
- * estimates, then the one already learnt, then the first received (then the log's order).
+ * estimates, then the one already learnt, then the first received, then by id (as a pass orders them: planPass).
  */
 const byPrecedence = (a: Candidate, b: Candidate) =>
-  Number(a.item.role === 'estimate') - Number(b.item.role === 'estimate') || Number(b.applied) - Number(a.applied) || a.receivedAt - b.receivedAt;
+  Number(a.item.role === 'estimate') - Number(b.item.role === 'estimate') ||
+  Number(b.applied) - Number(a.applied) ||
+  a.receivedAt - b.receivedAt ||
+  byClaimer(a.item, b.item);
 
 /**
  * The fold of a policy epoch's log into learning state (DESIGN.md §4): every decision's and learnt event's

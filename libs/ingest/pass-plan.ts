@@ -1,7 +1,7 @@
 import { type DecisionRecord, type Policy } from '@app/contracts';
 import { type StoredFlags } from '@app/persistence';
 import { type Joined } from './event-rows.js';
-import { decisionItem, type LearningItem, learningEvent, learningItems } from './learning-items.js';
+import { byClaimer, decisionItem, type LearningItem, learningEvent, learningItems } from './learning-items.js';
 
 /** A learning item to claim in its policy's state, with the epoch it belongs to. */
 export interface Pending {
@@ -72,9 +72,7 @@ export function planPass(decisions: Map<string, DecisionRecord>, joined: readonl
     else if (event) for (const item of learningItems(event, dec, policy)) events.push({ policy, dec, item, receivedAt: row.receivedAt });
   }
   const estimate = (e: { item: LearningItem }) => Number(e.item.role === 'estimate');
-  events.sort(
-    (a, b) => estimate(a) - estimate(b) || a.receivedAt - b.receivedAt || (a.item.claimer < b.item.claimer ? -1 : a.item.claimer > b.item.claimer ? 1 : 0),
-  );
+  events.sort((a, b) => estimate(a) - estimate(b) || a.receivedAt - b.receivedAt || byClaimer(a.item, b.item));
   for (const e of events) push(e.policy, e.dec, [e.item]);
   return plan;
 }

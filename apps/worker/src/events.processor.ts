@@ -77,6 +77,8 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
   }
 
   private schedulerTimer: NodeJS.Timeout | null = null;
+  /** When the sweep last said it was held back (at most once a HELD_LOG_MS). */
+  private heldLoggedAt = 0;
 
   async onModuleInit(): Promise<void> {
     await this.scheduleSweep();
@@ -174,7 +176,10 @@ export class EventsProcessor extends WorkerHost implements OnModuleInit, OnModul
     const now = Date.now();
     const queued = await oldestQueuedAt(this.queue, JOB.sweepDefaults, now - MAX_HOLD_MS);
     const cutoff = Math.min(now, queued ?? now) - QUEUED_SLACK_MS;
-    if (now - cutoff > HELD_LOG_MS) this.log.info('default rewards wait for older queued events', { heldMs: now - cutoff });
+    if (now - cutoff > HELD_LOG_MS && now - this.heldLoggedAt > HELD_LOG_MS) {
+      this.heldLoggedAt = now;
+      this.log.info('default rewards wait for older queued events', { heldMs: now - cutoff });
+    }
     const due = await this.sweeper.due(cutoff);
     if (due.length > 0) this.log.info('applying default rewards', { decisions: due.length });
     return await this.settleAll(

@@ -5,8 +5,9 @@ const LOOKED_AT: Partial<Record<JobType, number>> = { active: 5, waiting: 5, pri
 
 /**
  * When the oldest job still in the queue (waiting, delayed for a retry, or taken by a worker and not finished) was
- * queued, leaving out jobs named `except` (the sweep's own) and jobs queued before `notBefore` (held that long,
- * they are stuck or waiting out an outage, and must not hold everything back); undefined when there is none. The
+ * queued, leaving out jobs named `except` (the sweep's own), and taking a job queued before `notBefore` as queued
+ * then (held that long, it is stuck or waits out an outage, and must not hold everything back for longer);
+ * undefined when there is none. The
  * events a job carries were received before it was queued: a feedback event still in the queue may have been
  * received within a decision's window while the sweep, which sees only what Postgres holds, finds the decision
  * unanswered.
@@ -19,8 +20,9 @@ export async function oldestQueuedAt(queue: Queue, except: string, notBefore = -
   let oldest: number | undefined;
   for (const [name, timestamp] of fields) {
     const at = Number(timestamp);
-    if (name === except || name === null || !Number.isFinite(at) || at < notBefore) continue;
-    oldest = Math.min(oldest ?? at, at);
+    if (name === except || name === null || !Number.isFinite(at)) continue;
+    // One held too long counts as queued at `notBefore`: younger jobs behind it may not have been looked at.
+    oldest = Math.min(oldest ?? Infinity, Math.max(at, notBefore));
   }
   return oldest;
 }

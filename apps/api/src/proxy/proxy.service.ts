@@ -155,8 +155,12 @@ function overShare(attempts: Attempt[]): DomainError {
   return new DomainError('RATE_LIMITED', `too many calls of this tenant in flight to these upstreams`, attemptErrors(attempts), 1);
 }
 
-/** What is left of the call's time (PROXY_TIMEOUT_MS from its first try; 0 once used up). */
-const timeLeft = (call: UpstreamCall): number => (call.deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, call.deadline - Date.now()));
+/** What is left of the call's time (PROXY_TIMEOUT_MS from its first try, which sets it; 0 once used up). */
+const timeLeft = (call: UpstreamCall): number => Math.max(0, (call.deadline ?? 0) - Date.now());
+/** The least time a further attempt starts with (or half the whole-call limit, if that is less). */
+const MIN_ATTEMPT_MS = 1000;
+/** A timeout counts against the model only when its attempt had at least this share of the whole-call limit. */
+const BLAMED_SHARE = 0.9;
 
 /** No model answered and one rests after its upstream's 429: a 429 with the shortest rest as Retry-After. */
 function upstreamsResting(attempts: Attempt[], restMs: number): DomainError {
@@ -187,7 +191,7 @@ export class ProxyService implements OnApplicationShutdown {
   private readonly log: Logger;
   /** Where non-streamed answers are rewritten (large ones off this thread). */
   private readonly completions: CompletionThread;
-  /** Models resting after their upstream's 429 (shared by every tenant, as the upstream's limit is). */
+  /** Models resting after their upstream's 429, per tenant (a 429 may be one request's own). */
   private readonly rests = new RateLimitRests();
 
   constructor(
@@ -410,12 +414,15 @@ export class ProxyService implements OnApplicationShutdown {
           wasted.filter((w) => w.answered !== a),
         ),
     };
+    // An escalation continues its call: its first model is not the call's first.
+    const continuing = call.deadline !== undefined;
     call.deadline ??= Date.now() + this.env.PROXY_TIMEOUT_MS;
     for (const id of plan.order) {
       const model = this.cache.model(id);
-      // A client that left, or a call out of time, is not worth another model's work.
-      if (attempts.length > 0 && (clientGone(call.reply.request.raw, call.reply.raw) || timeLeft(call) <= 0)) {
-        attempts.push(notCalled(id, timeLeft(call) <= 0 ? "the call's time limit was used up" : 'the client left'));
+      // A client that left, or a call (nearly) out of time, is not worth another model's work.
+      const stop = (continuing || attempts.length > 0) && this.notWorthMore(call);
+      if (stop) {
+        attempts.push(notCalled(id, stop));
         continue;
       }
       if (!model?.baseUrl) {
@@ -481,7 +488,8 @@ export class ProxyService implements OnApplicationShutdown {
     }
     const admittedAt = Date.now();
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (attempt > 0 && timeLeft(call) <= 0) break; // no time for a retry: it would be cut before it is sent
+      if (attempt > 0 && this.notWorthMore(call)) break;
+      const budget = timeLeft(call);
       const t0 = performance.now();
       const out = await this.attempt(model, call, plan, attempt);
       trail.settling.push(out.settled);
@@ -521,7 +529,7 @@ export class ProxyService implements OnApplicationShutdown {
         throw new DomainError('UPSTREAM_FAILED', f.message, attemptErrors(attempts));
       }
       // At the threshold the router checks the model in the background; this call moves on meanwhile.
-      const counted = this.blamesModel(model, out) ? await this.breakers.failure(breaker, admittedAt, call.tenant, check) : null;
+      const counted = this.blamesModel(model, out, budget) ? await this.breakers.failure(breaker, admittedAt, call.tenant, check) : null;
       if (out.committed) {
         // Bytes already reached the client: a fallback would splice two answers. The stream was ended.
         record(model, out.partial ?? null);
@@ -533,13 +541,21 @@ export class ProxyService implements OnApplicationShutdown {
   }
 
   /**
-   * Whether a failed attempt counts against the model's breaker: not a stream cut while still flowing, nor a
-   * request out of time before it was sent while every connection to its upstream was in use (the wait was the
+   * Whether a failed attempt counts against the model's breaker: not a stream cut while still flowing, nor an
+   * attempt out of time that had less than BLAMED_SHARE of the whole-call limit (earlier attempts used the rest), nor
+   * a request out of time before it was sent while every connection to its upstream was in use (the wait was the
    * pool's); a request unsent with connections to spare was waiting on the upstream's connect, and counts.
    */
-  private blamesModel(model: Model, out: Outcome & { ok: false }): boolean {
+  private blamesModel(model: Model, out: Outcome & { ok: false }, budget: number): boolean {
     if (out.cutByUs === 'flowing') return false;
+    if (out.failure.reason === 'timeout' && budget < BLAMED_SHARE * this.env.PROXY_TIMEOUT_MS) return false;
     return out.cutByUs !== 'unsent' || !this.shares.crowded(originOf(model.baseUrl ?? ''));
+  }
+
+  /** Why no further attempt of a call is worth making (its client left, or too little of its time is left), or null. */
+  private notWorthMore(call: UpstreamCall): string | null {
+    if (clientGone(call.reply.request.raw, call.reply.raw)) return 'the client left';
+    return timeLeft(call) < Math.min(MIN_ATTEMPT_MS, this.env.PROXY_TIMEOUT_MS / 2) ? "the call's time limit was used up" : null;
   }
 
   /** One attempt of `model`, traced as a client span. */
