@@ -94,7 +94,18 @@ describe('gateway surface', () => {
           403,
           { type: 'permission_error', code: 'insufficient_permissions' },
         ],
-        ['no such OpenAI path', await apiError(() => oa.models.retrieve('router/chat')), 404, { type: 'not_found_error', code: 'unknown_url' }],
+        [
+          'an OpenAI path the router does not offer',
+          await apiError(() => oa.completions.create({ model: 'router/chat', prompt: 'x' })),
+          404,
+          { type: 'not_found_error', code: 'unknown_url' },
+        ],
+        [
+          'a model the key cannot call',
+          await apiError(() => oa.models.retrieve('nope')),
+          404,
+          { type: 'not_found_error', param: 'model', code: 'model_not_found' },
+        ],
         [
           'every attempt failed',
           await chat({ model: 'router/dead', messages: [{ role: 'user', content: 'x' }] }),
@@ -112,6 +123,8 @@ describe('gateway surface', () => {
       expect(byWhat.get('unknown router')).toContain('router/nope');
       // The failed attempts reach the caller (the SDK used to show "502 status code (no body)").
       expect(byWhat.get('every attempt failed')).toMatch(/down: upstream answered 500 \(500\); down: upstream answered 500/);
+      // `models.retrieve` answers a router's entry (its id holds a slash).
+      expect(await oa.models.retrieve('router/chat')).toMatchObject({ id: 'router/chat', object: 'model' });
       // `stream: null` is "not set", as OpenAI takes it: a JSON answer.
       const unset = await oa.chat.completions.create({ model: 'router/chat', messages: [{ role: 'user', content: 'x' }], stream: null });
       expect(unset.object).toBe('chat.completion');

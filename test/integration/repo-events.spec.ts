@@ -98,6 +98,7 @@ describe('EventsRepository (real Postgres)', () => {
         latencyMs: r.latencyMs,
         costUsd: r.costUsd ?? null,
         model: r.model,
+        receivedAt: r.receivedAt,
       };
     };
     expect(again).toEqual(
@@ -290,7 +291,20 @@ describe('EventsRepository (real Postgres)', () => {
     expect(res.get('c1')).toEqual({
       status: 'learned',
       applied: false,
-      stored: { id: 'c1', kind: 'feedback', decisionId: null, arm: null, reward: null, joules: null, latencyMs: null, costUsd: null, model: null },
+      stored: {
+        id: 'c1',
+        kind: 'feedback',
+        decisionId: null,
+        arm: null,
+        reward: null,
+        joules: null,
+        latencyMs: null,
+        costUsd: null,
+        model: null,
+        // When the other writer received it (its own clock), in whole milliseconds as the rows carry it.
+        receivedAt: expect.any(Number),
+      },
     });
+    expect(Number.isInteger(res.get('c1')!.stored!.receivedAt)).toBe(true);
   });
 });
