@@ -515,7 +515,7 @@ export class ProxyService implements OnApplicationShutdown {
         return false;
       }
       if (f.next === 'relay') {
-        // The request itself is wrong for the upstream (400, 401, 404 …): pass its answer on, no fallback.
+        // The request itself is wrong for the upstream (400, 413, 422 …): pass its answer on, no fallback.
         record(model, null);
         if (plan.relay === false) throw plan.allFailed(attempts);
         await plan.beforeRelay?.();
