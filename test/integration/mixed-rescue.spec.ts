@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { MIXED_EVENTS, mixedJobPayload, WORKER_PROTOCOL, workerNameFor } from '@app/contracts';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import { retryMixedJobsFailedByOlderWorkers } from '../../apps/worker/src/mixed-rescue.js';
 import { REDIS_URL } from '../support/harness.js';
+import { usePrivateQueue } from '../support/private-queue.js';
 
 const connection = { url: REDIS_URL };
 const data = mixedJobPayload([
@@ -25,19 +25,9 @@ const until = async (ok: () => Promise<boolean>) => {
 };
 
 describe('jobs carrying several kinds that a worker of an earlier version failed', () => {
-  const prefix = `rescue${randomUUID().slice(0, 8)}`;
-  const name = 'router-events';
+  const { prefix, name, queue: privateQueue } = usePrivateQueue('rescue');
   let queue: Queue;
-
-  beforeAll(async () => {
-    queue = new Queue(name, { connection, prefix });
-    await queue.waitUntilReady();
-  });
-
-  afterAll(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-  });
+  beforeAll(() => (queue = privateQueue()));
 
   it('go back to the queue once every connected worker takes them, and not before', async () => {
     const older = olderWorker(name, prefix);

@@ -1,26 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { oldestQueuedAt } from '../../apps/worker/src/oldest-queued.js';
-import { REDIS_URL } from '../support/harness.js';
-
-const connection = { url: REDIS_URL };
+import { usePrivateQueue } from '../support/private-queue.js';
 
 describe('oldestQueuedAt: when the oldest job still held by the queue was queued', () => {
-  const prefix = `oldest${randomUUID().slice(0, 8)}`;
-  const name = 'router-events';
-  let queue: Queue;
-
-  beforeAll(async () => {
-    queue = new Queue(name, { connection, prefix });
-    await queue.waitUntilReady();
-  });
-
-  afterAll(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-  });
+  const { connection, prefix, name, queue: privateQueue } = usePrivateQueue('oldest');
 
   it('finds waiting, delayed and taken jobs, leaving out the named one, and nothing in an empty queue', async () => {
+    const queue = privateQueue();
     expect(await oldestQueuedAt(queue, 'sweep')).toBeUndefined();
     // The sweep's own job, queued first, does not count.
     await queue.add('sweep', {}, { timestamp: 1_000 });
