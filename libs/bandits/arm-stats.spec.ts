@@ -1,6 +1,17 @@
-import { addArmStats, armStatsLength, emptyArmStats, packArmStats, recordDecision, recordObservation, unpackArmStats, type ArmStats } from './arm-stats.js';
+import {
+  addArmStats,
+  armStatsLength,
+  emptyArmStats,
+  isArmStatsBlob,
+  packArmStats,
+  recordDecision,
+  recordObservation,
+  unpackArmStats,
+  type ArmStats,
+} from './arm-stats.js';
 import { compileLinearModel } from './linear-model.js';
-import { DEFAULT_OBJECTIVE, headIndex } from './objective.js';
+import { linearEstimatesReference } from './linucb.js';
+import { DEFAULT_OBJECTIVE, HEAD_COUNT, headIndex } from './objective.js';
 import { createRng } from './prng.js';
 import { relErr } from './testing/rel-err.js';
 
@@ -39,6 +50,22 @@ describe('additive arm statistics (L2)', () => {
     expect(v.length).toBe(armStatsLength(3));
     expect(packArmStats(unpackArmStats(v, 3))).toEqual(v);
   });
+
+  it('reads the layout before the arrival sums, with them at 0', () => {
+    const s = emptyArmStats(3);
+    recordDecision(s, [1, 2, 3]);
+    recordObservation(s, [1, 2, 3], headIndex.cost, 0.5);
+    const v = packArmStats(s);
+    const legacy = v.slice(0, v.length - 3 - 3 * HEAD_COUNT);
+    expect(isArmStatsBlob(legacy, 3)).toBe(true);
+    expect(isArmStatsBlob(legacy.subarray(1), 3)).toBe(false);
+    const back = unpackArmStats(legacy, 3);
+    expect(Array.from(back.xs)).toEqual([0, 0, 0]);
+    expect(back.xo.every((x) => x === 0)).toBe(true);
+    expect(back.xx).toEqual(s.xx);
+    expect(back.xr).toEqual(s.xr);
+    expect(() => unpackArmStats(legacy.subarray(1), 3)).toThrow(/does not match/);
+  });
 });
 
 describe('missing feedback is not negative feedback', () => {
@@ -57,10 +84,7 @@ describe('missing feedback is not negative feedback', () => {
     }
     const p = { ridge: 1, priorWeight: 0 };
     const x = Float64Array.of(1, 0.5);
-    const q = (s: ArmStats) => {
-      const m = compileLinearModel(d, [s], [], DEFAULT_OBJECTIVE, p);
-      return m.arms[0].theta[0] * x[0] + m.arms[0].theta[1] * x[1];
-    };
+    const q = (s: ArmStats) => linearEstimatesReference(compileLinearModel(d, [s], [], DEFAULT_OBJECTIVE, p), x, [0], false)[0].quality;
     expect(q(full)).toBeCloseTo(0.75, 2);
     expect(Math.abs(q(sparse) - 0.75)).toBeLessThan(0.02);
   });

@@ -1,4 +1,5 @@
 import { type ArmStats } from './arm-stats.js';
+import { arrivalIntercepts } from './arrival-fit.js';
 import { invertSpdSteps, matVec } from './linalg.js';
 import { type Head, HEAD_COUNT, HEAD_SIGN, HEADS, headIndex, type ObjectiveWeights } from './objective.js';
 import { finish, type Steps } from './steps.js';
@@ -85,7 +86,10 @@ export interface CompiledArm {
    * observations.
    */
   headsAinv: Float64Array;
-  /** HEAD_COUNT×d coefficients, de-biased for missing observations and shrunk toward the prior. */
+  /**
+   * HEAD_COUNT×d coefficients shrunk toward the prior, before the missing-feedback factor (which depends on the
+   * context: {@link missingFactor}); a head's prediction is offset + θᵀx + (c(x) − 1)·(θ − θ_prior)ᵀx.
+   */
   theta: Float64Array;
   /**
    * HEAD_COUNT×d: per head with a warm-start prior its share of the coefficients, without the missing-feedback
@@ -102,7 +106,18 @@ export interface CompiledArm {
   blendHeads: number;
   /** Per-head constant (the prior's share). */
   offset: Float64Array;
-  /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score is one dot product. */
+  /**
+   * HEAD_COUNT×d: per head with observations, `headsAinv`·Σ_h x (the contexts whose value of head h arrived); with
+   * `visits`, where in the context space that head's values arrive (arrival-fit.ts). Zero for a head without.
+   */
+  seen: Float64Array;
+  /** `headsAinv`·Σx over the arm's decisions. */
+  visits: Float64Array;
+  /** [Σx (d), Σ_h x per head (HEAD_COUNT×d)]: the arm's arrival sums (a local decision adds to Σx). */
+  arrivals: Float64Array;
+  /** The arrival fits' intercepts [β, β_h…] (arrivalIntercepts). */
+  intercepts: Float64Array;
+  /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score before the missing-feedback factors, one dot product. */
   scoreTheta: Float64Array;
   scoreOffset: number;
   pulls: number;
@@ -110,7 +125,7 @@ export interface CompiledArm {
   pseudo: number;
   /** Σ r of the quality head (with its observation count, the Beta counts of beta-ts). */
   qualitySum: number;
-  /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
+  /** Per head: observations (with `pulls`, the bound of the missing-feedback factor). */
   obs: Float64Array;
   /**
    * Bumped by every in-place change of Ainv, headsAinv, priorTheta, theta or the score (applyLocalDecision,
@@ -131,18 +146,23 @@ export interface LinearModel {
    * budget. Score = Σ_h sign_h·(w_h / ref_h + price_h)·ŷ_h.
    */
   prices: Float64Array;
+  /** Per head, its factor in the score: sign_h·(w_h / ref_h + price_h) (set with the weights and prices). */
+  headK: Float64Array;
   /** False when quality priors exist but the prior gate (priorExcessError) switched them off. */
   priorActive: boolean;
+  /** Ridge λ_reg (the arrival fits' intercepts, updated by local decisions). */
+  ridge: number;
 }
 
 /**
  * Compiles additive arm statistics into a decision model.
  *
- * θ_h = c_h · A⁻¹ b_h with A = λI + Σxxᵀ (all decisions) and b_h = Σ r_h x (observed only). Because A counts
- * every decision but b_h only the decisions whose head-h value arrived, A⁻¹b_h estimates ρ_h·θ_h, with ρ_h the
- * arrival rate; c_h = pulls/obs_h undoes that (a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads
- * with a prior are blended toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as
- * A += A_prior and θ_q = A⁻¹(c·b_q + b_prior), added once, never stored with the statistics (§11). The other heads
+ * θ_h = A⁻¹ b_h with A = λI + Σxxᵀ (all decisions) and b_h = Σ r_h x (observed only). Because A counts every
+ * decision but b_h only the decisions whose head-h value arrived, xᵀA⁻¹b_h estimates ρ_h(x)·y_h(x), with ρ_h(x) the
+ * share of decisions near x whose value arrived; the prediction divides by it (c_h(x) = 1/ρ̂_h(x), see
+ * arrival-fit.ts: a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads with a prior are blended
+ * toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as A += A_prior and
+ * θ_q = A⁻¹(b_q + b_prior) with c(x) on the live part only, added once, never stored with the statistics (§11). The other heads
  * solve with λI + Σxxᵀ alone (the prior's pseudo-observations say nothing about them); one the prior fitted (logged
  * cost, energy, latency) is (1 − ω)·θ⁰_h + ω·θ_live with ω = obs/(obs + w⁰), as a registry expectation is blended
  * with priorWeight.
@@ -183,7 +203,16 @@ export function* compileLinearModelSteps(
     const earlier = reuse(a, priorActive);
     arms.push(earlier ? copyArm(earlier) : yield* compileArmSteps(d, stats[a], priors[a] ?? {}, priorActive, params, scratch));
   }
-  const model: LinearModel = { d, arms, refs: headRefs(stats, priors, params.scales), weights, prices: new Float64Array(HEAD_COUNT), priorActive };
+  const model: LinearModel = {
+    d,
+    arms,
+    refs: headRefs(stats, priors, params.scales),
+    weights,
+    prices: new Float64Array(HEAD_COUNT),
+    headK: new Float64Array(HEAD_COUNT),
+    priorActive,
+    ridge: params.ridge,
+  };
   return reweight(model, weights);
 }
 
@@ -200,6 +229,10 @@ export function copyArm(arm: CompiledArm): CompiledArm {
     theta: arm.theta.slice(),
     priorTheta: arm.priorTheta?.slice() ?? null,
     offset: arm.offset.slice(),
+    seen: arm.seen.slice(),
+    visits: arm.visits.slice(),
+    arrivals: arm.arrivals.slice(),
+    intercepts: arm.intercepts.slice(),
     scoreTheta: arm.scoreTheta.slice(),
     obs: arm.obs.slice(),
     version: 0,
@@ -264,6 +297,11 @@ export function* compileArmSteps(
   const theta = new Float64Array(HEAD_COUNT * d);
   const offset = new Float64Array(HEAD_COUNT);
   const priorTheta = qp ? new Float64Array(HEAD_COUNT * d) : null;
+  const seen = new Float64Array(HEAD_COUNT * d);
+  const visits = matVec(headsAinv, s.xs, d, new Float64Array(d));
+  const arrivals = new Float64Array((1 + HEAD_COUNT) * d);
+  arrivals.set(s.xs);
+  arrivals.set(s.xo, d);
   let priorHeads = 0;
   let blendHeads = 0;
   const ls = new Float64Array(d);
@@ -276,9 +314,9 @@ export function* compileArmSteps(
     const w = fit ? liveShare(obs, qp!.weight) : prior === undefined ? 1 : liveShare(obs, params.priorWeight);
     const th = theta.subarray(h * d, (h + 1) * d);
     if (obs > 0) {
-      const k = debiasFactor(s.pulls, obs) * w;
       matVec(quality ? Ainv : headsAinv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
-      for (let i = 0; i < d; i++) th[i] = k * ls[i];
+      for (let i = 0; i < d; i++) th[i] = w * ls[i];
+      matVec(headsAinv, s.xo.subarray(h * d, (h + 1) * d), d, seen.subarray(h * d, (h + 1) * d));
     }
     offset[h] = prior === undefined ? 0 : (1 - w) * prior;
     if (!priorTheta) continue;
@@ -300,6 +338,10 @@ export function* compileArmSteps(
     priorHeads,
     blendHeads,
     offset,
+    seen,
+    visits,
+    arrivals,
+    intercepts: arrivalIntercepts(visits, s.xs, s.xo, s.pulls, s.obs, params.ridge, new Float64Array(1 + HEAD_COUNT)),
     scoreTheta: new Float64Array(d),
     scoreOffset: 0,
     pulls: s.pulls,
@@ -346,26 +388,25 @@ export function setPrices(model: LinearModel, prices: Float64Array): void {
 /** Recomputes the scalarised coefficients for new weights, in place, without touching the statistics. */
 export function reweight(model: LinearModel, weights: ObjectiveWeights): LinearModel {
   model.weights = weights;
+  const { refs, prices } = model;
+  for (let h = 0; h < HEAD_COUNT; h++) model.headK[h] = HEAD_SIGN[h] * (weights[HEADS[h]] / refs[h] + prices[h]);
   for (const arm of model.arms) rescore(model, arm);
   return model;
 }
 
-/** scoreTheta and scoreOffset of one arm from its heads and the model's weights. */
+/** scoreTheta and scoreOffset of one arm from its heads and the model's factors (headK). */
 export function rescore(model: LinearModel, arm: CompiledArm): void {
-  const { d, refs, weights, prices } = model;
+  const { d, headK } = model;
   arm.scoreTheta.fill(0);
   arm.scoreOffset = 0;
   for (let h = 0; h < HEAD_COUNT; h++) {
-    const k = HEAD_SIGN[h] * (weights[HEADS[h]] / refs[h] + prices[h]);
+    const k = headK[h];
     if (k === 0) continue;
     for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
     arm.scoreOffset += k * arm.offset[h];
   }
   arm.version++;
 }
-
-/** The pulls/obs factor compileLinearModel applies to a head (1 when nothing is missing). */
-export const debiasFactor = (pulls: number, obs: number): number => (obs > 0 && pulls > obs ? pulls / obs : 1);
 
 /**
  * The live fit's share against a prior worth `weight` observations: obs / (obs + weight), and 0 before any

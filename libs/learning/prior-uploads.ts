@@ -1,4 +1,4 @@
-import { type ArmStats, armStatsLength, finish, packArmStats, type Steps, unpackArmStats } from '@app/bandits';
+import { type ArmStats, finish, isArmStatsBlob, packArmStats, type Steps, unpackArmStats } from '@app/bandits';
 import { accumulatePriorSteps, type FittedArmPrior, fitPriorStatsSteps, type PriorObservation } from './prior-fit.js';
 
 /**
@@ -35,7 +35,7 @@ export function* refitPriorSteps(
 ): Steps<PriorRefit> {
   const start = arms.map((arm): ArmStats | undefined => {
     const v = stored.get(arm);
-    return v && v.length === armStatsLength(d) ? unpackArmStats(v, d) : undefined;
+    return v && isArmStatsBlob(v, d) ? unpackArmStats(v, d) : undefined;
   });
   const stats = yield* accumulatePriorSteps(start, d, obs);
   const packed = new Map<string, Float64Array>();

@@ -1,4 +1,10 @@
 /**
+ * The arm statistics' layout in the state keys' names: '' for the first, ':v2' since they hold where values arrive
+ * (arm-stats.ts `xs`, `xo`).
+ */
+export const STATE_LAYOUT = ':v2';
+
+/**
  * Every Redis key name, built in one place. Per-policy keys share the hash tag {p:<name>} so one Lua call can
  * touch all of them on Redis Cluster.
  */
@@ -7,14 +13,23 @@ export class RedisKeys {
   private tag(policy: string) {
     return `${this.prefix}:{p:${policy}}`;
   }
+  /**
+   * A policy's learning state, its exactly-once markers and their times: named with the layout of the arm
+   * statistics they hold ({@link STATE_LAYOUT}), so that a build with another layout starts from its own keys (a
+   * rebuild from Postgres on first use) while replicas of the other build, during a rolling upgrade, keep theirs.
+   */
   state(policy: string) {
-    return `${this.tag(policy)}:state`;
+    return `${this.tag(policy)}:state${STATE_LAYOUT}`;
   }
   markers(policy: string) {
-    return `${this.tag(policy)}:applied`;
+    return `${this.tag(policy)}:applied${STATE_LAYOUT}`;
   }
   markerTimes(policy: string) {
-    return `${this.tag(policy)}:applied:t`;
+    return `${this.tag(policy)}:applied${STATE_LAYOUT}:t`;
+  }
+  /** The same keys of the earlier layouts (deleted with the policy; an upgraded deployment may delete them). */
+  legacyStateKeys(policy: string): string[] {
+    return [`${this.tag(policy)}:state`, `${this.tag(policy)}:applied`, `${this.tag(policy)}:applied:t`];
   }
   /** Hot copy of a decision, read by the API (owner, window) and the worker (join), expiring after the window. */
   decision(id: string) {

@@ -228,9 +228,9 @@ export class PolicyStateStore {
     return res.map(([seq, epoch]) => ({ seq: Number(seq ?? 0), epoch: epoch === null ? null : Number(epoch) }));
   }
 
-  /** One DEL over the policy's three keys: they share its hash tag, so one slot. */
+  /** One DEL over the policy's keys (and those of earlier layouts): they share its hash tag, so one slot. */
   async dropPolicy(policy: string): Promise<void> {
     this.snapshots.delete(this.keys.state(policy));
-    await this.r.del(this.keys.state(policy), this.keys.markers(policy), this.keys.markerTimes(policy));
+    await this.r.del(this.keys.state(policy), this.keys.markers(policy), this.keys.markerTimes(policy), ...this.keys.legacyStateKeys(policy));
   }
 }
