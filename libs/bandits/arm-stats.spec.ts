@@ -10,8 +10,7 @@ import {
   type ArmStats,
 } from './arm-stats.js';
 import { compileLinearModel } from './linear-model.js';
-import { linearEstimatesReference } from './linucb.js';
-import { DEFAULT_OBJECTIVE, HEAD_COUNT, headIndex } from './objective.js';
+import { DEFAULT_OBJECTIVE, headIndex } from './objective.js';
 import { createRng } from './prng.js';
 import { relErr } from './testing/rel-err.js';
 
@@ -51,19 +50,15 @@ describe('additive arm statistics (L2)', () => {
     expect(packArmStats(unpackArmStats(v, 3))).toEqual(v);
   });
 
-  it('reads the layout before the arrival sums, with them at 0', () => {
+  it('reads the layout before S_q (prior uploads, every record scored) with S_q = S', () => {
     const s = emptyArmStats(3);
     recordDecision(s, [1, 2, 3]);
-    recordObservation(s, [1, 2, 3], headIndex.cost, 0.5);
+    recordObservation(s, [1, 2, 3], headIndex.quality, 0.5);
     const v = packArmStats(s);
-    const legacy = v.slice(0, v.length - 3 - 3 * HEAD_COUNT);
-    expect(isArmStatsBlob(legacy, 3)).toBe(true);
-    expect(isArmStatsBlob(legacy.subarray(1), 3)).toBe(false);
-    const back = unpackArmStats(legacy, 3);
-    expect(Array.from(back.xs)).toEqual([0, 0, 0]);
-    expect(back.xo.every((x) => x === 0)).toBe(true);
-    expect(back.xx).toEqual(s.xx);
-    expect(back.xr).toEqual(s.xr);
+    expect(Array.from(s.xq)).toEqual(Array.from(s.xx));
+    const legacy = v.slice(0, v.length - 9);
+    expect([isArmStatsBlob(legacy, 3), isArmStatsBlob(legacy.subarray(1), 3)]).toEqual([true, false]);
+    expect(unpackArmStats(legacy, 3)).toEqual(unpackArmStats(v, 3));
     expect(() => unpackArmStats(legacy.subarray(1), 3)).toThrow(/does not match/);
   });
 });
@@ -84,7 +79,10 @@ describe('missing feedback is not negative feedback', () => {
     }
     const p = { ridge: 1, priorWeight: 0 };
     const x = Float64Array.of(1, 0.5);
-    const q = (s: ArmStats) => linearEstimatesReference(compileLinearModel(d, [s], [], DEFAULT_OBJECTIVE, p), x, [0], false)[0].quality;
+    const q = (s: ArmStats) => {
+      const m = compileLinearModel(d, [s], [], DEFAULT_OBJECTIVE, p);
+      return m.arms[0].theta[0] * x[0] + m.arms[0].theta[1] * x[1];
+    };
     expect(q(full)).toBeCloseTo(0.75, 2);
     expect(Math.abs(q(sparse) - 0.75)).toBeLessThan(0.02);
   });

@@ -1,4 +1,7 @@
-import { HEAD_COUNT } from './objective.js';
+import { addOuter } from './linalg.js';
+import { HEAD_COUNT, headIndex } from './objective.js';
+
+const { round, sqrt } = Math;
 
 /**
  * Additive sufficient statistics of one arm (ALGORITHMS.md §1, §11). Everything here is a plain sum, so shards,
@@ -8,9 +11,9 @@ import { HEAD_COUNT } from './objective.js';
  * - `xx`: Σ x xᵀ over the arm's decisions (d×d row-major), added at decision time (§13).
  * - `xr`: per head h, Σ r_h x over the observations of that head (HEAD_COUNT×d).
  * - `pulls`: decisions; `obs[h]`: observations of head h; `sum[h]`: Σ r_h (for stats and normalisation).
- * - `xs`: Σ x over the arm's decisions; `xo`: per head h, Σ x over the observations of that head (HEAD_COUNT×d).
- *   Together they say where in the context space values arrive (the local missing-feedback factor,
- *   linear-model.ts), so that decisions without feedback in one region leave the estimates elsewhere as they are.
+ * - `xq`: Σ x xᵀ over the quality head's observations (d×d): the quality estimate is a ridge fit on the decisions
+ *   whose feedback arrived, so that decisions without feedback (pending, or of a caller that never sends any) move
+ *   only the exploration width, never the estimate (linear-model.ts).
  */
 export interface ArmStats {
   xx: Float64Array;
@@ -18,8 +21,7 @@ export interface ArmStats {
   pulls: number;
   obs: Float64Array;
   sum: Float64Array;
-  xs: Float64Array;
-  xo: Float64Array;
+  xq: Float64Array;
 }
 
 export function emptyArmStats(d: number): ArmStats {
@@ -29,21 +31,14 @@ export function emptyArmStats(d: number): ArmStats {
     pulls: 0,
     obs: new Float64Array(HEAD_COUNT),
     sum: new Float64Array(HEAD_COUNT),
-    xs: new Float64Array(d),
-    xo: new Float64Array(HEAD_COUNT * d),
+    xq: new Float64Array(d * d),
   };
 }
 
 /** Whether two arms' statistics are the same, value for value. */
 export function sameArmStats(a: ArmStats, b: ArmStats): boolean {
   return (
-    a.pulls === b.pulls &&
-    sameValues(a.obs, b.obs) &&
-    sameValues(a.sum, b.sum) &&
-    sameValues(a.xr, b.xr) &&
-    sameValues(a.xs, b.xs) &&
-    sameValues(a.xo, b.xo) &&
-    sameValues(a.xx, b.xx)
+    a.pulls === b.pulls && sameValues(a.obs, b.obs) && sameValues(a.sum, b.sum) && sameValues(a.xr, b.xr) && sameValues(a.xx, b.xx) && sameValues(a.xq, b.xq)
   );
 }
 
@@ -57,8 +52,7 @@ function sameValues(a: Float64Array, b: Float64Array): boolean {
 export function addArmStats(into: ArmStats, delta: ArmStats): ArmStats {
   for (let i = 0; i < into.xx.length; i++) into.xx[i] += delta.xx[i];
   for (let i = 0; i < into.xr.length; i++) into.xr[i] += delta.xr[i];
-  for (let i = 0; i < into.xs.length; i++) into.xs[i] += delta.xs[i];
-  for (let i = 0; i < into.xo.length; i++) into.xo[i] += delta.xo[i];
+  for (let i = 0; i < into.xq.length; i++) into.xq[i] += delta.xq[i];
   into.pulls += delta.pulls;
   for (let h = 0; h < HEAD_COUNT; h++) {
     into.obs[h] += delta.obs[h];
@@ -67,27 +61,18 @@ export function addArmStats(into: ArmStats, delta: ArmStats): ArmStats {
   return into;
 }
 
-/** Records a decision for this arm with context x: A += x xᵀ, Σx += x, pulls += 1. */
+/** Records a decision for this arm with context x: A += x xᵀ, pulls += 1. */
 export function recordDecision(s: ArmStats, x: ArrayLike<number>): void {
-  const d = x.length;
-  for (let i = 0; i < d; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    s.xs[i] += xi;
-    const row = i * d;
-    for (let j = 0; j < d; j++) s.xx[row + j] += xi * x[j];
-  }
+  addOuter(s.xx, x, x.length);
   s.pulls += 1;
 }
 
-/** Records an observation r of head h for a decision with context x: b_h += r x, Σ_h x += x. */
+/** Records an observation r of head h for a decision with context x: b_h += r x (and S_q += x xᵀ for quality). */
 export function recordObservation(s: ArmStats, x: ArrayLike<number>, head: number, r: number): void {
   const d = x.length;
   const off = head * d;
-  for (let i = 0; i < d; i++) {
-    s.xr[off + i] += r * x[i];
-    s.xo[off + i] += x[i];
-  }
+  for (let i = 0; i < d; i++) s.xr[off + i] += r * x[i];
+  if (head === headIndex.quality) addOuter(s.xq, x, d);
   s.obs[head] += 1;
   s.sum[head] += r;
 }
@@ -105,20 +90,20 @@ export function recordCorrection(s: ArmStats, x: ArrayLike<number>, head: number
 
 /**
  * Flat float64 layout shared with Redis (little-endian blob) and Postgres rebuilds:
- * [pulls, obs×H, sum×H, xx (d²), xr (H·d), xs (d), xo (H·d)].
+ * [pulls, obs×H, sum×H, xx (d²), xr (H·d), xq (d²)].
  */
 export function armStatsLength(d: number): number {
-  return legacyArmStatsLength(d) + d + HEAD_COUNT * d;
+  return legacyArmStatsLength(d) + d * d;
 }
 
-/** The layout before `xs` and `xo` (kept readable: prior uploads stored in it; their values all arrived). */
+/** The layout before `xq` (kept readable: prior uploads were stored in it, every record with its score). */
 const legacyArmStatsLength = (d: number): number => 1 + 2 * HEAD_COUNT + d * d + HEAD_COUNT * d;
 
 /** Whether `v` holds one arm's statistics at dimension d, in the current or the earlier layout. */
 export const isArmStatsBlob = (v: Float64Array, d: number): boolean => v.length === armStatsLength(d) || v.length === legacyArmStatsLength(d);
 
 export function packArmStats(s: ArmStats, out?: Float64Array): Float64Array {
-  const d = s.xs.length;
+  const d = round(sqrt(s.xx.length));
   const v = out ?? new Float64Array(armStatsLength(d));
   const o = 1 + 2 * HEAD_COUNT;
   v[0] = s.pulls;
@@ -126,27 +111,25 @@ export function packArmStats(s: ArmStats, out?: Float64Array): Float64Array {
   v.set(s.sum, 1 + HEAD_COUNT);
   v.set(s.xx, o);
   v.set(s.xr, o + d * d);
-  v.set(s.xs, o + d * d + HEAD_COUNT * d);
-  v.set(s.xo, o + d * d + HEAD_COUNT * d + d);
+  v.set(s.xq, o + d * d + HEAD_COUNT * d);
   return v;
 }
 
 /**
- * The statistics in `v` (either layout: one in the earlier has `xs` and `xo` at 0, which the local missing-feedback
- * factor reads as "where values arrive is unknown" and replaces by the arm's global pulls/obs).
+ * The statistics in `v`, in either layout: one in the earlier (a prior upload's, where every record carried its
+ * score) takes S_q as S.
  */
 export function unpackArmStats(v: Float64Array, d: number): ArmStats {
   if (!isArmStatsBlob(v, d)) throw new Error(`arm stats length ${v.length} does not match d=${d}`);
   const o = 1 + 2 * HEAD_COUNT;
   const tail = o + d * d + HEAD_COUNT * d;
-  const legacy = v.length !== armStatsLength(d);
+  const xx = v.slice(o, o + d * d);
   return {
     pulls: v[0],
     obs: v.slice(1, 1 + HEAD_COUNT),
     sum: v.slice(1 + HEAD_COUNT, o),
-    xx: v.slice(o, o + d * d),
+    xx,
     xr: v.slice(o + d * d, tail),
-    xs: legacy ? new Float64Array(d) : v.slice(tail, tail + d),
-    xo: legacy ? new Float64Array(HEAD_COUNT * d) : v.slice(tail + d, tail + d + HEAD_COUNT * d),
+    xq: v.length === armStatsLength(d) ? v.slice(tail, tail + d * d) : xx.slice(),
   };
 }

@@ -4,12 +4,10 @@ import { assembleModule, Code, I32, V128 } from './wasm-asm.js';
 
 /**
  * The per-request part of every linear policy's decision, in WebAssembly SIMD (f64x2, float64 throughout): for
- * each candidate arm the products with x of its {@link KERNEL_VECTORS} vectors (the scalarised θ_s, per head θ_h,
- * the prior's share θ_prior,h and the arrival fit seen_h, then visits: what the missing-feedback factor needs,
- * linear-model.ts) and the squared width xᵀA⁻¹x.
+ * each candidate arm the scalarised mean θ_sᵀx, the four head predictions θ_hᵀx and the squared width xᵀA⁻¹x.
  *
  * Each arm is packed once per change of its compiled state (a recompile, a local Sherman–Morrison update, new
- * weights: CompiledArm.version) into a shared linear-memory arena: the coefficient vectors, then the upper
+ * weights: CompiledArm.version) into a shared linear-memory arena: the five coefficient vectors, then the upper
  * triangle of A⁻¹ row by row with the off-diagonal entries doubled (exact in binary), so that
  * xᵀA⁻¹x = Σ_i x_i Σ_{j ≥ i} P_ij x_j reads d(d+1)/2 numbers instead of d². Rows start at a multiple of 4 (zeros
  * before the diagonal) and d is padded to a multiple of 4, so every row is whole pairs of f64x2 vectors, summed
@@ -22,17 +20,15 @@ import { assembleModule, Code, I32, V128 } from './wasm-asm.js';
  * returns null and callers use the reference.
  */
 
-/** Vectors packed per arm: θ_s, θ_h per head, θ_prior,h per head, seen_h per head, visits. */
-export const KERNEL_VECTORS = 2 + 3 * HEAD_COUNT;
-/** Values per candidate in the output: the products with x of the KERNEL_VECTORS vectors, then xᵀA⁻¹x. */
-export const KERNEL_OUT = KERNEL_VECTORS + 1;
+/** Values per candidate in the output: [θ_sᵀx, θ_qualityᵀx, θ_energyᵀx, θ_costᵀx, θ_latencyᵀx, xᵀA⁻¹x]. */
+export const KERNEL_OUT = 2 + HEAD_COUNT;
 export const MAX_CANDIDATES = 1024;
 export const MAX_DIM = 512;
 
 const X_OFF = 0; // d ≤ 512 doubles
 const TABLE_OFF = 4096; // MAX_CANDIDATES i32 offsets
-const OUT_OFF = 8192; // MAX_CANDIDATES × KERNEL_OUT doubles (ends at 131,072)
-const HEADER = 131072;
+const OUT_OFF = 8192; // MAX_CANDIDATES × KERNEL_OUT doubles (ends at 57,344)
+const HEADER = 65536;
 /** Arena bound: when full, every packed arm is dropped at once and repacked on its next use. */
 let arenaBytes = 64 * 1024 * 1024;
 const PAGE = 65536;
@@ -43,10 +39,10 @@ export const KERNEL_OUT_INDEX = OUT_OFF / 8;
 /** d rounded up to a multiple of 4. */
 export const paddedDim = (d: number): number => (d + 3) & ~3;
 
-/** Doubles one packed arm takes: KERNEL_VECTORS padded vectors and the row-aligned upper triangle. */
+/** Doubles one packed arm takes: (1 + HEAD_COUNT) padded vectors and the row-aligned upper triangle. */
 export function packedArmLength(d: number): number {
   const dp = paddedDim(d);
-  let n = KERNEL_VECTORS * dp;
+  let n = (1 + HEAD_COUNT) * dp;
   for (let i = 0; i < d; i++) n += dp - (i & ~3);
   return n;
 }
@@ -54,19 +50,15 @@ export function packedArmLength(d: number): number {
 /** Writes the packed form of `arm` (see the file comment) into `out` from `off`. */
 export function packArm(arm: CompiledArm, d: number, out: Float64Array, off: number): void {
   const dp = paddedDim(d);
-  const vector = (v: number, from: Float64Array | null, at: number): void => {
-    const o = off + v * dp;
-    for (let j = 0; j < dp; j++) out[o + j] = from !== null && j < d ? from[at + j] : 0;
-  };
-  vector(0, arm.scoreTheta, 0);
+  const st = arm.scoreTheta;
+  const th = arm.theta;
+  for (let j = 0; j < dp; j++) out[off + j] = j < d ? st[j] : 0;
   for (let h = 0; h < HEAD_COUNT; h++) {
-    vector(1 + h, arm.theta, h * d);
-    vector(1 + HEAD_COUNT + h, arm.priorTheta, h * d);
-    vector(1 + 2 * HEAD_COUNT + h, arm.seen, h * d);
+    const o = off + (1 + h) * dp;
+    for (let j = 0; j < dp; j++) out[o + j] = j < d ? th[h * d + j] : 0;
   }
-  vector(1 + 3 * HEAD_COUNT, arm.visits, 0);
   const A = arm.Ainv;
-  let p = off + KERNEL_VECTORS * dp;
+  let p = off + (1 + HEAD_COUNT) * dp;
   for (let i = 0; i < d; i++) {
     const row = i * d;
     const j0 = i & ~3;
@@ -105,14 +97,20 @@ function kernelCode(): Code {
   f.block().loop();
   f.localGet(c).localGet(n).i32GeU().brIf(1);
   f.localGet(table).localGet(c).i32Const(2).i32Shl().i32Add().i32Load(0).localSet(p);
-  // the KERNEL_VECTORS coefficient vectors
+  // the 1 + HEAD_COUNT coefficient vectors
   f.i32Const(0).localSet(h);
   f.loop();
   f.localGet(x).localSet(xp);
   dotLoop();
   f.localGet(acc0).localGet(acc1).f64x2Add().localSet(acc0);
   storeSum(acc0);
-  f.localGet(h).i32Const(1).i32Add().localTee(h).i32Const(KERNEL_VECTORS).i32LtU().brIf(0);
+  f.localGet(h)
+    .i32Const(1)
+    .i32Add()
+    .localTee(h)
+    .i32Const(1 + HEAD_COUNT)
+    .i32LtU()
+    .brIf(0);
   f.end();
   // Σ_i x_i · (row i of the packed triangle)·x
   f.v128Const0().localSet(qv).i32Const(0).localSet(i);

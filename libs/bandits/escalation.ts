@@ -2,7 +2,6 @@ import { type ArmStats, emptyArmStats, recordDecision, recordObservation } from 
 import { invertSpd, matVec, symQuadForm } from './linalg.js';
 import { normalCdf } from './normal-cdf.js';
 import { type LinearModel } from './linear-model.js';
-import { linearEstimates } from './linucb.js';
 import { headIndex } from './objective.js';
 import { type Rng } from './prng.js';
 
@@ -126,11 +125,7 @@ export interface EscalationDecision extends EscalationEstimate {
  * Accept or escalate for features φ, escalating iff the drawn gain exceeds `threshold` (see the module comment).
  */
 export function decideEscalation(model: EscalationModel, phi: Float64Array, threshold: number, params: EscalationParams, rng: Rng): EscalationDecision {
-  return escalationChoice(escalationEstimate(model, phi, params.v), threshold, params, rng);
-}
-
-/** decideEscalation from the heads' estimate. */
-function escalationChoice(est: EscalationEstimate, threshold: number, params: EscalationParams, rng: Rng): EscalationDecision {
+  const est = escalationEstimate(model, phi, params.v);
   const mu = est.second - est.first;
   const pPolicy = est.sd > 0 ? normalCdf((mu - threshold) / est.sd) : mu > threshold ? 1 : 0;
   const pEscalate = min(1, max(0, (1 - params.epsilon) * pPolicy + params.epsilon / 2));
@@ -152,7 +147,10 @@ export function decideEscalationBetween(
   params: EscalationParams,
   rng: Rng,
 ): EscalationDecision {
-  const [first, second] = linearEstimates(model, phi, [answered, next], true);
-  const sd = params.v * sqrt(first.bonus * first.bonus + second.bonus * second.bonus);
-  return escalationChoice({ first: first.quality, second: second.quality, sd }, threshold, params, rng);
+  const q = headIndex.quality;
+  const head = (a: number): EscalationHeadModel => {
+    const arm = model.arms[a];
+    return { Ainv: arm.Ainv, theta: arm.theta.subarray(q * model.d, (q + 1) * model.d), offset: arm.offset[q] };
+  };
+  return decideEscalation({ d: model.d, first: head(answered), second: head(next) }, phi, threshold, params, rng);
 }

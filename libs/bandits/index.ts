@@ -1,6 +1,5 @@
 export * from './algorithm.js';
 export * from './arm-stats.js';
-export * from './arrival-fit.js';
 export * from './choose.js';
 export * from './decision.js';
 export * from './epsilon-greedy.js';

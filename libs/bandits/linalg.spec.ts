@@ -1,4 +1,5 @@
-import { addOuter, invertSpd, matVec, shermanMorrison, symQuadForm } from './linalg.js';
+import { addOuter, invertSpd, matVec, shermanMorrison, solveSpdSteps, symQuadForm } from './linalg.js';
+import { finish } from './steps.js';
 import { createRng } from './prng.js';
 
 describe('float64 kernels', () => {
@@ -122,5 +123,25 @@ describe('float64 kernels', () => {
     const z = new Float64Array(4);
     matVec(inv, x, 4, z);
     for (let i = 0; i < 4; i++) expect(z[i] / (x[i] / (1 + 10_000 * 4e12))).toBeCloseTo(1, 2);
+  });
+
+  it('solves A x = b through the Cholesky factor as A⁻¹b does, several right-hand sides at once', () => {
+    const d = 12;
+    const rng = createRng(17);
+    const A = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) A[i * d + i] = 1;
+    for (let t = 0; t < 40; t++)
+      addOuter(
+        A,
+        Float64Array.from({ length: d }, () => rng.normal()),
+        d,
+      );
+    const bs = [0, 1].map(() => Float64Array.from({ length: d }, () => rng.normal()));
+    const xs = finish(solveSpdSteps(A, d, bs));
+    const inv = invertSpd(A, d);
+    bs.forEach((b, k) => {
+      const want = matVec(inv, b, d, new Float64Array(d));
+      for (let i = 0; i < d; i++) expect(Math.abs(xs[k][i] - want[i])).toBeLessThan(1e-9 * (1 + Math.abs(want[i])));
+    });
   });
 });

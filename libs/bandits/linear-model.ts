@@ -1,10 +1,9 @@
 import { type ArmStats } from './arm-stats.js';
-import { arrivalIntercepts } from './arrival-fit.js';
-import { invertSpdSteps, matVec } from './linalg.js';
+import { invertSpdSteps, matVec, solveSpdSteps } from './linalg.js';
 import { type Head, HEAD_COUNT, HEAD_SIGN, HEADS, headIndex, type ObjectiveWeights } from './objective.js';
 import { finish, type Steps } from './steps.js';
 
-const { abs, max, min } = Math;
+const { abs, max } = Math;
 
 /** Per-request expectations used before an arm has observations of a head (e.g. J/token × expected tokens). */
 export interface ArmPrior {
@@ -32,7 +31,7 @@ export interface QualityPrior {
 /**
  * The prior gate (ALGORITHMS.md §3 pitfall "bad priors hurt"): on the quality observations seen so far, the
  * squared error of the priors' predictions minus that of the cold start's (θ = 0), summed over arms:
- * Σ_a θ⁰ᵀ(ρ_a Σxxᵀ)θ⁰ − 2θ⁰ᵀΣ r x, with ρ_a = obs/pulls the share of the arm's decisions that got a reward.
+ * Σ_a θ⁰ᵀS_q,aθ⁰ − 2θ⁰ᵀΣ r x, with S_q = Σxxᵀ over the decisions that got a reward.
  * Additive statistics only (Σr² cancels). Positive = the priors explain the data worse than no prior at all,
  * and compileLinearModel then drops them, so a systematically wrong prior costs a few observations, not the run.
  */
@@ -41,17 +40,16 @@ export function priorExcessError(d: number, stats: readonly ArmStats[], priors: 
   stats.forEach((s, a) => {
     const qp = priors[a]?.quality;
     const q = headIndex.quality;
-    if (!qp || s.obs[q] === 0 || s.pulls === 0) return;
-    const rho = min(1, s.obs[q] / s.pulls);
+    if (!qp || s.obs[q] === 0) return;
     let quad = 0;
     let lin = 0;
     for (let i = 0; i < d; i++) {
       let row = 0;
-      for (let j = 0; j < d; j++) row += s.xx[i * d + j] * qp.mean[j];
+      for (let j = 0; j < d; j++) row += s.xq[i * d + j] * qp.mean[j];
       quad += qp.mean[i] * row;
       lin += qp.mean[i] * s.xr[q * d + i];
     }
-    delta += rho * quad - 2 * lin;
+    delta += quad - 2 * lin;
   });
   return delta;
 }
@@ -78,7 +76,7 @@ export type HeadScales = Partial<Record<Exclude<Head, 'quality'>, number>>;
  * weights change, never stored (ALGORITHMS.md §11, "cached A⁻¹ … derived").
  */
 export interface CompiledArm {
-  /** (λI + Σxxᵀ + A_prior)⁻¹: the quality head's and the exploration width's. */
+  /** (λI + Σxxᵀ + A_prior)⁻¹ over every decision: the exploration width's. */
   Ainv: Float64Array;
   /**
    * (λI + Σxxᵀ)⁻¹ for the heads other than quality (energy, cost, latency): the prior's pseudo-observations are of
@@ -87,18 +85,17 @@ export interface CompiledArm {
    */
   headsAinv: Float64Array;
   /**
-   * HEAD_COUNT×d coefficients shrunk toward the prior, before the missing-feedback factor (which depends on the
-   * context: {@link missingFactor}); a head's prediction is offset + θᵀx + (c(x) − 1)·(θ − θ_prior)ᵀx.
+   * HEAD_COUNT×d coefficients shrunk toward the prior: the quality head's a ridge fit on its observations alone
+   * ((λI + S_q + A_prior)⁻¹(b_q + b_prior), which no decision moves), the measured heads' de-biased for missing
+   * observations (pulls/obs).
    */
   theta: Float64Array;
   /**
    * HEAD_COUNT×d: per head with a warm-start prior its share of the coefficients, without the missing-feedback
-   * factor: the quality head's A⁻¹b_prior (bit h of `priorHeads`), a measured head's (1 − ω)·θ⁰_h (bit h of
+   * factor: the quality head's (λI + S_q + A_prior)⁻¹b_prior, a measured head's (1 − ω)·θ⁰_h (bit h of
    * `blendHeads`, ω = obs/(obs + w⁰)); null when the arm has no warm-start prior.
    */
   priorTheta: Float64Array | null;
-  /** Bit h set: head h carries a prior share in A⁻¹ (`Ainv`), which a decision moves (the quality head). */
-  priorHeads: number;
   /**
    * Bit h set: head h (not quality) blends the prior's offline fit, a share a decision leaves as it is, with its
    * live fit on `headsAinv`.
@@ -106,18 +103,7 @@ export interface CompiledArm {
   blendHeads: number;
   /** Per-head constant (the prior's share). */
   offset: Float64Array;
-  /**
-   * HEAD_COUNT×d: per head with observations, `headsAinv`·Σ_h x (the contexts whose value of head h arrived); with
-   * `visits`, where in the context space that head's values arrive (arrival-fit.ts). Zero for a head without.
-   */
-  seen: Float64Array;
-  /** `headsAinv`·Σx over the arm's decisions. */
-  visits: Float64Array;
-  /** [Σx (d), Σ_h x per head (HEAD_COUNT×d)]: the arm's arrival sums (a local decision adds to Σx). */
-  arrivals: Float64Array;
-  /** The arrival fits' intercepts [β, β_h…] (arrivalIntercepts). */
-  intercepts: Float64Array;
-  /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score before the missing-feedback factors, one dot product. */
+  /** Σ_h sign_h · w_h / ref_h · theta_h: the mean score is one dot product. */
   scoreTheta: Float64Array;
   scoreOffset: number;
   pulls: number;
@@ -125,7 +111,7 @@ export interface CompiledArm {
   pseudo: number;
   /** Σ r of the quality head (with its observation count, the Beta counts of beta-ts). */
   qualitySum: number;
-  /** Per head: observations (with `pulls`, the bound of the missing-feedback factor). */
+  /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
   obs: Float64Array;
   /**
    * Bumped by every in-place change of Ainv, headsAinv, priorTheta, theta or the score (applyLocalDecision,
@@ -146,23 +132,21 @@ export interface LinearModel {
    * budget. Score = Σ_h sign_h·(w_h / ref_h + price_h)·ŷ_h.
    */
   prices: Float64Array;
-  /** Per head, its factor in the score: sign_h·(w_h / ref_h + price_h) (set with the weights and prices). */
-  headK: Float64Array;
   /** False when quality priors exist but the prior gate (priorExcessError) switched them off. */
   priorActive: boolean;
-  /** Ridge λ_reg (the arrival fits' intercepts, updated by local decisions). */
-  ridge: number;
 }
 
 /**
  * Compiles additive arm statistics into a decision model.
  *
- * θ_h = A⁻¹ b_h with A = λI + Σxxᵀ (all decisions) and b_h = Σ r_h x (observed only). Because A counts every
- * decision but b_h only the decisions whose head-h value arrived, xᵀA⁻¹b_h estimates ρ_h(x)·y_h(x), with ρ_h(x) the
- * share of decisions near x whose value arrived; the prediction divides by it (c_h(x) = 1/ρ̂_h(x), see
- * arrival-fit.ts: a missing thumb is not a thumbs-down, ALGORITHMS.md §13). Heads with a prior are blended
- * toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as A += A_prior and
- * θ_q = A⁻¹(b_q + b_prior) with c(x) on the live part only, added once, never stored with the statistics (§11). The other heads
+ * The quality head is a ridge fit on the decisions whose feedback arrived: θ_q = (λI + S_q)⁻¹ b_q, with S_q = Σxxᵀ
+ * over its observations (a missing thumb is not a thumbs-down, ALGORITHMS.md §13, and decisions without feedback,
+ * pending or of a caller that never sends any, do not move it). The exploration width uses A = λI + Σxxᵀ over
+ * every decision (A at decision time, §13). The measured heads solve on A: θ_h = c_h · A⁻¹ b_h with b_h = Σ r_h x
+ * (observed only); A⁻¹b_h estimates ρ_h·θ_h, with ρ_h the arrival rate, and c_h = pulls/obs_h undoes that. Heads
+ * with a prior are blended toward it with `priorWeight` pseudo-observations. A quality prior (PILOT) enters as
+ * A_prior in both the width's A and S_q, and θ_q = (λI + S_q + A_prior)⁻¹(b_q + b_prior), added once, never stored
+ * with the statistics (§11). The other heads
  * solve with λI + Σxxᵀ alone (the prior's pseudo-observations say nothing about them); one the prior fitted (logged
  * cost, energy, latency) is (1 − ω)·θ⁰_h + ω·θ_live with ω = obs/(obs + w⁰), as a registry expectation is blended
  * with priorWeight.
@@ -203,16 +187,7 @@ export function* compileLinearModelSteps(
     const earlier = reuse(a, priorActive);
     arms.push(earlier ? copyArm(earlier) : yield* compileArmSteps(d, stats[a], priors[a] ?? {}, priorActive, params, scratch));
   }
-  const model: LinearModel = {
-    d,
-    arms,
-    refs: headRefs(stats, priors, params.scales),
-    weights,
-    prices: new Float64Array(HEAD_COUNT),
-    headK: new Float64Array(HEAD_COUNT),
-    priorActive,
-    ridge: params.ridge,
-  };
+  const model: LinearModel = { d, arms, refs: headRefs(stats, priors, params.scales), weights, prices: new Float64Array(HEAD_COUNT), priorActive };
   return reweight(model, weights);
 }
 
@@ -229,10 +204,6 @@ export function copyArm(arm: CompiledArm): CompiledArm {
     theta: arm.theta.slice(),
     priorTheta: arm.priorTheta?.slice() ?? null,
     offset: arm.offset.slice(),
-    seen: arm.seen.slice(),
-    visits: arm.visits.slice(),
-    arrivals: arm.arrivals.slice(),
-    intercepts: arm.intercepts.slice(),
     scoreTheta: arm.scoreTheta.slice(),
     obs: arm.obs.slice(),
     version: 0,
@@ -260,6 +231,23 @@ const needsOwnInverse = (s: ArmStats): boolean => {
   return false;
 };
 
+/**
+ * The quality head's live and prior coefficients, Q⁻¹b_q and Q⁻¹b_prior with Q = λI + S_q + A_prior (the decisions
+ * whose feedback arrived): through `Ainv` when S_q = S (every decision has its one observation: Q is A), else by
+ * one Cholesky solve. The prior's are null without a prior.
+ */
+function* qualityFitSteps(d: number, s: ArmStats, ridge: number, qp: QualityPrior | undefined, Ainv: Float64Array): Steps<[Float64Array, Float64Array | null]> {
+  const b = s.xr.subarray(headIndex.quality * d, (headIndex.quality + 1) * d);
+  let same = true;
+  for (let i = 0; i < d * d && same; i++) same = s.xq[i] === s.xx[i];
+  if (same) return [matVec(Ainv, b, d, new Float64Array(d)), qp ? matVec(Ainv, qp.b, d, new Float64Array(d)) : null];
+  const Q = Float64Array.from(s.xq);
+  for (let i = 0; i < d; i++) Q[i * d + i] += ridge;
+  if (qp && qp.weight > 0) for (let i = 0; i < d * d; i++) Q[i] += qp.A[i];
+  const [live, prior] = yield* solveSpdSteps(Q, d, qp ? [b, qp.b] : [b]);
+  return [live, prior ?? null];
+}
+
 /** One arm of compileLinearModel (the replay harness recompiles only the arm an observation touched). */
 export function compileArm(
   d: number,
@@ -286,7 +274,8 @@ export function* compileArmSteps(
   const qp = priorActive ? armPrior.quality : undefined;
   let Ainv: Float64Array;
   let headsAinv: Float64Array;
-  if (qp && qp.weight > 0) {
+  const withPrior = qp !== undefined && qp.weight > 0;
+  if (withPrior) {
     const own = needsOwnInverse(s) ? yield* invertSpdSteps(A, d) : null;
     for (let i = 0; i < d * d; i++) A[i] += qp.A[i];
     Ainv = yield* invertSpdSteps(A, d);
@@ -294,15 +283,10 @@ export function* compileArmSteps(
   } else {
     Ainv = headsAinv = yield* invertSpdSteps(A, d);
   }
+  const [qualityLive, qualityPrior] = yield* qualityFitSteps(d, s, params.ridge, qp, Ainv);
   const theta = new Float64Array(HEAD_COUNT * d);
   const offset = new Float64Array(HEAD_COUNT);
   const priorTheta = qp ? new Float64Array(HEAD_COUNT * d) : null;
-  const seen = new Float64Array(HEAD_COUNT * d);
-  const visits = matVec(headsAinv, s.xs, d, new Float64Array(d));
-  const arrivals = new Float64Array((1 + HEAD_COUNT) * d);
-  arrivals.set(s.xs);
-  arrivals.set(s.xo, d);
-  let priorHeads = 0;
   let blendHeads = 0;
   const ls = new Float64Array(d);
   for (let h = 0; h < HEAD_COUNT; h++) {
@@ -313,17 +297,17 @@ export function* compileArmSteps(
     // A measured head's offline fit and its live fit are blended by their counts, as a registry expectation is.
     const w = fit ? liveShare(obs, qp!.weight) : prior === undefined ? 1 : liveShare(obs, params.priorWeight);
     const th = theta.subarray(h * d, (h + 1) * d);
-    if (obs > 0) {
-      matVec(quality ? Ainv : headsAinv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
-      for (let i = 0; i < d; i++) th[i] = w * ls[i];
-      matVec(headsAinv, s.xo.subarray(h * d, (h + 1) * d), d, seen.subarray(h * d, (h + 1) * d));
+    if (quality) th.set(qualityLive);
+    else if (obs > 0) {
+      const k = debiasFactor(s.pulls, obs) * w;
+      matVec(headsAinv, s.xr.subarray(h * d, (h + 1) * d), d, ls);
+      for (let i = 0; i < d; i++) th[i] = k * ls[i];
     }
     offset[h] = prior === undefined ? 0 : (1 - w) * prior;
     if (!priorTheta) continue;
     const pt = priorTheta.subarray(h * d, (h + 1) * d);
     if (quality) {
-      matVec(Ainv, qp!.b, d, pt);
-      priorHeads |= 1 << h;
+      pt.set(qualityPrior!);
     } else if (fit) {
       for (let i = 0; i < d; i++) pt[i] = (1 - w) * fit[i];
       blendHeads |= 1 << h;
@@ -335,13 +319,8 @@ export function* compileArmSteps(
     headsAinv,
     theta,
     priorTheta,
-    priorHeads,
     blendHeads,
     offset,
-    seen,
-    visits,
-    arrivals,
-    intercepts: arrivalIntercepts(visits, s.xs, s.xo, s.pulls, s.obs, params.ridge, new Float64Array(1 + HEAD_COUNT)),
     scoreTheta: new Float64Array(d),
     scoreOffset: 0,
     pulls: s.pulls,
@@ -388,25 +367,26 @@ export function setPrices(model: LinearModel, prices: Float64Array): void {
 /** Recomputes the scalarised coefficients for new weights, in place, without touching the statistics. */
 export function reweight(model: LinearModel, weights: ObjectiveWeights): LinearModel {
   model.weights = weights;
-  const { refs, prices } = model;
-  for (let h = 0; h < HEAD_COUNT; h++) model.headK[h] = HEAD_SIGN[h] * (weights[HEADS[h]] / refs[h] + prices[h]);
   for (const arm of model.arms) rescore(model, arm);
   return model;
 }
 
-/** scoreTheta and scoreOffset of one arm from its heads and the model's factors (headK). */
+/** scoreTheta and scoreOffset of one arm from its heads and the model's weights. */
 export function rescore(model: LinearModel, arm: CompiledArm): void {
-  const { d, headK } = model;
+  const { d, refs, weights, prices } = model;
   arm.scoreTheta.fill(0);
   arm.scoreOffset = 0;
   for (let h = 0; h < HEAD_COUNT; h++) {
-    const k = headK[h];
+    const k = HEAD_SIGN[h] * (weights[HEADS[h]] / refs[h] + prices[h]);
     if (k === 0) continue;
     for (let i = 0; i < d; i++) arm.scoreTheta[i] += k * arm.theta[h * d + i];
     arm.scoreOffset += k * arm.offset[h];
   }
   arm.version++;
 }
+
+/** The pulls/obs factor compileLinearModel applies to a head (1 when nothing is missing). */
+export const debiasFactor = (pulls: number, obs: number): number => (obs > 0 && pulls > obs ? pulls / obs : 1);
 
 /**
  * The live fit's share against a prior worth `weight` observations: obs / (obs + weight), and 0 before any

@@ -1,15 +1,4 @@
-import {
-  type ArmStats,
-  compileArmSteps,
-  debiasFactor,
-  emptyArmStats,
-  finish,
-  type Head,
-  headIndex,
-  recordDecision,
-  recordObservation,
-  type Steps,
-} from '@app/bandits';
+import { type ArmStats, compileArmSteps, emptyArmStats, finish, type Head, headIndex, recordDecision, recordObservation, type Steps } from '@app/bandits';
 
 /** A head other than quality that offline records may have measured. */
 export type MeasuredHead = Exclude<Head, 'quality'>;
@@ -103,8 +92,7 @@ export function* fitPriorStatsSteps(stats: readonly (ArmStats | undefined)[], d:
 /** One arm's prior from its offline statistics (see fitPriorStats). */
 function* fitArmSteps(s: ArmStats, d: number, maxWeight: number): Steps<FittedArmPrior> {
   const all = (yield* compileArmSteps(d, s, {}, false, PRIOR_FIT)).theta;
-  // Offline records lack a head's value record by record, not by kind of prompt: the arm's global pulls/obs.
-  const head = (h: number) => all.slice(h * d, (h + 1) * d).map((v) => v * debiasFactor(s.pulls, s.obs[h]));
+  const head = (h: number) => all.slice(h * d, (h + 1) * d);
   const fit: FittedArmPrior = { theta: head(headIndex.quality), weight: Math.min(maxWeight, s.pulls), records: s.pulls };
   for (const h of MEASURED_HEADS) {
     const n = s.obs[headIndex[h]];
