@@ -218,7 +218,7 @@ describe('commitBatch-3.lua: exactly-once, all-or-nothing micro-batches (real Re
       expect(await store.apply(target, [item(`d:${t}`, `c${t}`)], deltas, T)).toMatchObject({ kind: 'applied' });
     }
     const got = await store.read(target);
-    expect(got.arms.get('a')!.length).toBe(1 + 2 * HEAD_COUNT + d * d + HEAD_COUNT * d);
+    expect(got.arms.get('a')!.length).toBe(1 + 2 * HEAD_COUNT + 2 * d * d + HEAD_COUNT * d);
     for (const arm of ['a', 'b']) expect(Buffer.from(got.arms.get(arm)!.buffer).equals(Buffer.from(want.get(arm)!.buffer))).toBe(true);
   });
 
