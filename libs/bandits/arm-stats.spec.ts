@@ -57,9 +57,10 @@ describe('additive arm statistics (L2)', () => {
     const v = packArmStats(s);
     expect(Array.from(s.xq)).toEqual(Array.from(s.xx));
     const legacy = v.slice(0, v.length - 9);
-    expect([isArmStatsBlob(legacy, 3), isArmStatsBlob(legacy.subarray(1), 3)]).toEqual([true, false]);
-    expect(unpackArmStats(legacy, 3)).toEqual(unpackArmStats(v, 3));
-    expect(() => unpackArmStats(legacy.subarray(1), 3)).toThrow(/does not match/);
+    expect([isArmStatsBlob(legacy, 3, true), isArmStatsBlob(legacy.subarray(1), 3, true), isArmStatsBlob(legacy, 3)]).toEqual([true, false, false]);
+    expect(unpackArmStats(legacy, 3, true)).toEqual(unpackArmStats(v, 3));
+    expect(() => unpackArmStats(legacy, 3)).toThrow(/does not match/);
+    expect(() => unpackArmStats(legacy.subarray(1), 3, true)).toThrow(/does not match/);
   });
 });
 

@@ -99,8 +99,13 @@ export function armStatsLength(d: number): number {
 /** The layout before `xq` (kept readable: prior uploads were stored in it, every record with its score). */
 const legacyArmStatsLength = (d: number): number => 1 + 2 * HEAD_COUNT + d * d + HEAD_COUNT * d;
 
-/** Whether `v` holds one arm's statistics at dimension d, in the current or the earlier layout. */
-export const isArmStatsBlob = (v: Float64Array, d: number): boolean => v.length === armStatsLength(d) || v.length === legacyArmStatsLength(d);
+/**
+ * Whether `v` holds one arm's statistics at dimension d, in the current layout or (`legacy`) also the earlier one.
+ * Only prior uploads may be in the earlier layout: live state is kept under keys of its layout, and a length of the
+ * earlier layout at one d can be the current length at another (8 and 6, 56 and 40).
+ */
+export const isArmStatsBlob = (v: Float64Array, d: number, legacy = false): boolean =>
+  v.length === armStatsLength(d) || (legacy && v.length === legacyArmStatsLength(d));
 
 export function packArmStats(s: ArmStats, out?: Float64Array): Float64Array {
   const d = round(sqrt(s.xx.length));
@@ -116,11 +121,11 @@ export function packArmStats(s: ArmStats, out?: Float64Array): Float64Array {
 }
 
 /**
- * The statistics in `v`, in either layout: one in the earlier (a prior upload's, where every record carried its
- * score) takes S_q as S.
+ * The statistics in `v`; with `legacy`, also in the earlier layout (a prior upload's, where every record carried its
+ * score: S_q is S).
  */
-export function unpackArmStats(v: Float64Array, d: number): ArmStats {
-  if (!isArmStatsBlob(v, d)) throw new Error(`arm stats length ${v.length} does not match d=${d}`);
+export function unpackArmStats(v: Float64Array, d: number, legacy = false): ArmStats {
+  if (!isArmStatsBlob(v, d, legacy)) throw new Error(`arm stats length ${v.length} does not match d=${d}`);
   const o = 1 + 2 * HEAD_COUNT;
   const tail = o + d * d + HEAD_COUNT * d;
   const xx = v.slice(o, o + d * d);

@@ -111,10 +111,10 @@ export interface CompiledArm {
   pseudo: number;
   /** Σ r of the quality head (with its observation count, the Beta counts of beta-ts). */
   qualitySum: number;
-  /** Per head: observations, and whether theta carries the pulls/obs de-bias factor (see compileLinearModel). */
+  /** Per head: observations (with `pulls`, a measured head's pulls/obs factor; see compileLinearModel). */
   obs: Float64Array;
   /**
-   * Bumped by every in-place change of Ainv, headsAinv, priorTheta, theta or the score (applyLocalDecision,
+   * Bumped by every in-place change of Ainv, headsAinv, theta or the score (applyLocalDecision,
    * rescore), so copies derived
    * from the arm (the decision kernel's packed form, decision-kernel.ts) know when they are stale.
    */
@@ -223,8 +223,8 @@ const headFit = (qp: QualityPrior | undefined, h: number): Float64Array | undefi
 };
 
 /**
- * Whether a head other than quality has observations: only then does it need (λI + Σxxᵀ)⁻¹ apart from the quality
- * head's inverse (a head without observations has no live part, and a decision leaves it so).
+ * Whether a head other than quality has observations: only then does it need (λI + Σxxᵀ)⁻¹ apart from the width's
+ * inverse with the prior (a head without observations has no live part, and a decision leaves it so).
  */
 const needsOwnInverse = (s: ArmStats): boolean => {
   for (let h = 0; h < HEAD_COUNT; h++) if (h !== headIndex.quality && s.obs[h] > 0) return true;

@@ -35,7 +35,7 @@ export function* refitPriorSteps(
 ): Steps<PriorRefit> {
   const start = arms.map((arm): ArmStats | undefined => {
     const v = stored.get(arm);
-    return v && isArmStatsBlob(v, d) ? unpackArmStats(v, d) : undefined;
+    return v && isArmStatsBlob(v, d, true) ? unpackArmStats(v, d, true) : undefined;
   });
   const stats = yield* accumulatePriorSteps(start, d, obs);
   const packed = new Map<string, Float64Array>();

@@ -1,6 +1,6 @@
 /**
- * The arm statistics' layout in the state keys' names: '' for the first, ':v2' since they hold where values arrive
- * (arm-stats.ts `xs`, `xo`).
+ * The arm statistics' layout in the state keys' names: '' for the first, ':v2' since each arm also holds S_q, the
+ * Σxxᵀ of its rated decisions (arm-stats.ts `xq`).
  */
 export const STATE_LAYOUT = ':v2';
 

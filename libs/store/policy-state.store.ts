@@ -48,8 +48,8 @@ export function addToStored(stored: Float64Array | null | undefined, delta: Floa
 }
 
 /**
- * Bytes of arm values a process keeps of the states it writes (StateSnapshots): 64 MiB, about 60 policies of 16 arms
- * at d = 64 (each arm's value and its spare).
+ * Bytes of arm values a process keeps of the states it writes (StateSnapshots): 64 MiB, about 30 policies of 16 arms
+ * at d = 64 (each arm's value and its spare, 8,457 numbers each).
  */
 export const SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
