@@ -159,17 +159,20 @@ describe('embeddings features', () => {
   it("holds one tenant's calls to its share of the upstream's connections: beyond it, `busy` at once; another tenant is not", async () => {
     const key = async (name: string) => (await admin.post('/admin/keys', { name, scope: 'route', policies: ['slow'] })).body.secret as string;
     const [flood, calm] = [client(svc.url, await key('flood')), client(svc.url, await key('calm'))];
-    // 80 new texts at once from one tenant: at most 64 calls (half of the 128 connections) go out, the rest fall back
-    // as busy without a call; a call of another tenant meanwhile goes out (and times out: this upstream is slow).
+    // 80 new texts at once from one tenant: at most 64 of its calls (half of the 128 connections) are out at once, the
+    // rest fall back as busy without a call; a call of another tenant meanwhile goes out (and times out: this upstream
+    // is slow). A call whose route gave up (150 ms) is closed and frees its connection, so on a loaded machine, where
+    // the 80 arrive over more than 150 ms, more than 64 of them may be called in all, never more than 64 at once.
     const calls = emb.calls.length;
+    emb.resetPeak();
     const flooding = Promise.all(Array.from({ length: 80 }, (_, i) => flood.post('/v1/route', { policy: 'slow', input: `flood #${i}` })));
     await new Promise((r) => setTimeout(r, 30));
     const other = await calm.post('/v1/route', { policy: 'slow', input: 'calm' });
     const reasons = (await flooding).map((r) => r.body.featureFallbackReason as string);
     const busy = reasons.filter((r) => r === 'busy').length;
-    console.log(`one tenant's 80 concurrent new texts: ${busy} busy, ${reasons.length - busy} called`);
+    console.log(`one tenant's 80 concurrent new texts: ${busy} busy, ${reasons.length - busy} called, at most ${emb.peak()} calls open at once`);
     expect(busy).toBeGreaterThanOrEqual(1);
-    expect(reasons.filter((r) => r === 'timeout').length).toBeLessThanOrEqual(64);
+    expect(emb.peak()).toBeLessThanOrEqual(64 + 1);
     expect(other.body.featureFallbackReason).toBe('timeout');
     await eventually(async () => emb.calls.length === calls + (80 - busy) + 1);
   });

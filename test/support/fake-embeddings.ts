@@ -11,6 +11,9 @@ export interface FakeEmbeddings {
   url: string;
   /** Every request received: the upstream model, the input, the headers and the whole body. */
   calls: { model: string; input: unknown; headers: IncomingHttpHeaders; body: Record<string, unknown> }[];
+  /** The most requests open at once (received, not yet answered or closed) since the last resetPeak(). */
+  peak(): number;
+  resetPeak(): void;
   setMode(model: string, mode: FakeEmbeddingsMode): void;
   close(): Promise<void>;
 }
@@ -30,7 +33,11 @@ export function fakeEmbedding(text: string): number[] {
 export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promise<FakeEmbeddings> {
   const modes = new Map<string, FakeEmbeddingsMode>();
   const calls: FakeEmbeddings['calls'] = [];
+  let open = 0;
+  let peak = 0;
   const server: Server = createServer((req, res) => {
+    peak = Math.max(peak, ++open);
+    res.on('close', () => open--);
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
@@ -83,6 +90,8 @@ export async function startFakeEmbeddings(opts: { slowMs?: number } = {}): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    peak: () => peak,
+    resetPeak: () => (peak = open),
     setMode: (model, mode) => modes.set(model, mode),
     close: () =>
       new Promise<void>((r) => {
